@@ -1,0 +1,6 @@
+import Foundation
+import Testing
+
+@Suite("Command line") struct CommandLineTests {
+  @Test func placeholder() { #expect(Bool(true)) }
+}
