@@ -1,0 +1,75 @@
+/// A fully connected layer: `y = x · Wᵀ + b`.
+///
+/// The weight is `[outputs, inputs]` (PyTorch's `nn.Linear` layout, so saved weights load there
+/// unchanged). Any input `[batch, …]` whose items hold `inputs` values is read as
+/// `[batch, inputs]`, so an image batch needs no explicit flatten.
+public struct Dense: Layer {
+  public typealias Cache = Tensor
+
+  /// `[weight [outputs, inputs], bias [outputs]]`.
+  public var parameters: [Tensor]
+  public var parameterNames: [String] { ["weight", "bias"] }
+  public let inputs: Int
+  public let outputs: Int
+
+  /// A layer with weights drawn by `initialization` and a zero bias.
+  public init(
+    inputs: Int, outputs: Int, initialization: Initialization, generator: inout SeededGenerator
+  ) {
+    self.inputs = inputs
+    self.outputs = outputs
+    let weight = initialization.weights(
+      shape: [outputs, inputs], fanIn: inputs, fanOut: outputs, generator: &generator)
+    parameters = [weight, Tensor(zeros: [outputs])]
+  }
+
+  /// A layer with the given weight `[outputs, inputs]` and bias `[outputs]`.
+  public init(weight: Tensor, bias: Tensor) {
+    precondition(weight.rank == 2 && bias.shape == [weight.shape[0]], "dense weight and bias")
+    inputs = weight.shape[1]
+    outputs = weight.shape[0]
+    parameters = [weight, bias]
+  }
+
+  public var spec: LayerSpec { .dense(inputs: inputs, outputs: outputs) }
+
+  public func outputShape(for inputShape: [Int]) -> Result<[Int], ShapeMismatch> {
+    let n = inputShape.reduce(1, *)
+    return n == inputs
+      ? .success([outputs])
+      : .failure(ShapeMismatch("dense(\(inputs), \(outputs)) expects \(inputs) inputs but gets \(n)"))
+  }
+
+  public func forward(_ input: Tensor) -> (output: Tensor, cache: Tensor) {
+    let batch = input.rows
+    precondition(input.rowSize == inputs, "dense(\(inputs), …) given items of \(input.rowSize)")
+    let x = input.rank == 2 ? input : input.reshaped([batch, inputs])
+    var y = Tensor(zeros: [batch, outputs])
+    let o = outputs
+    parameters[1].withUnsafeBufferPointer { b in
+      y.withUnsafeMutableBufferPointer { out in
+        for r in 0..<batch {
+          _ = UnsafeMutableBufferPointer(rebasing: out[r * o..<(r + 1) * o]).update(fromContentsOf: b)
+        }
+      }
+    }
+    y.gemm(x, parameters[0], transposeB: true, beta: 1)
+    return (y, input)
+  }
+
+  public func backward(
+    _ outputGradient: Tensor, cache input: Tensor, gradients: inout [Tensor],
+    needsInputGradient: Bool
+  ) -> Tensor {
+    let batch = input.rows
+    let x = input.rank == 2 ? input : input.reshaped([batch, inputs])
+    var weightGradient = Tensor(zeros: [outputs, inputs])
+    weightGradient.gemm(outputGradient, x, transposeA: true)
+    gradients.append(weightGradient)
+    gradients.append(outputGradient.columnSums())
+    guard needsInputGradient else { return Tensor(zeros: [0]) }
+    var inputGradient = Tensor(zeros: [batch, inputs])
+    inputGradient.gemm(outputGradient, parameters[0])
+    return inputGradient.reshaped(input.shape)
+  }
+}

@@ -1,0 +1,152 @@
+/// A sequential network: layers applied in order, with what a user needs to know about it.
+///
+/// A model is a value. Training (`fitted`) returns a new model and leaves this one untouched,
+/// so a workbook cell that trains can run twice with the same result.
+public struct Model: Sendable {
+  /// What the network is trained to produce.
+  public enum Task: String, Sendable {
+    /// Class scores, one output per class (or one sigmoid output for two classes).
+    case classification
+    /// Its own input (an autoencoder).
+    case reconstruction
+  }
+
+  /// The layers, first to last.
+  public var layers: [any Layer]
+  /// The shape of one input item: `[784]` for vectors, `[1, 28, 28]` for images.
+  public let inputShape: [Int]
+  /// The shape of one item after each layer.
+  public let layerShapes: [[Int]]
+  public var task: Task
+  /// How the model was built, as a user would write it (`mlp(784, 32, 64, 2)`).
+  public var summary: String
+  /// The names of the classes the outputs stand for, once trained on a dataset.
+  public var classNames: [String]?
+  /// Loss and accuracy per epoch, once trained.
+  public var history: History?
+  /// For an autoencoder, the number of layers of the encoder (its code is their output).
+  public var encoderLayerCount: Int?
+
+  /// Creates a model, checking that each layer takes the previous one's output.
+  ///
+  /// - Throws: `ShapeMismatch` naming the layer (1-based) that cannot take its input.
+  public init(
+    layers: [any Layer], inputShape: [Int], task: Task = .classification, summary: String? = nil
+  ) throws(ShapeMismatch) {
+    var shapes: [[Int]] = []
+    var shape = inputShape
+    for (i, layer) in layers.enumerated() {
+      switch layer.outputShape(for: shape) {
+      case .success(let next):
+        shape = next
+        shapes.append(next)
+      case .failure(let mismatch):
+        throw ShapeMismatch("layer \(i + 1): \(mismatch.message)")
+      }
+    }
+    guard !layers.isEmpty else { throw ShapeMismatch("a model needs at least one layer") }
+    self.layers = layers
+    self.inputShape = inputShape
+    self.layerShapes = shapes
+    self.task = task
+    self.summary = summary ?? "sequential(\(layers.map(\.spec.displayName).joined(separator: ", ")))"
+  }
+
+  /// The number of values one input item holds.
+  public var inputCount: Int { inputShape.reduce(1, *) }
+
+  /// The number of values of one output.
+  public var outputCount: Int { layerShapes.last?.reduce(1, *) ?? 0 }
+
+  /// The number of classes a classifier tells apart (2 for a single sigmoid output).
+  public var classCount: Int { outputCount == 1 ? 2 : outputCount }
+
+  /// The total number of trainable values.
+  public var parameterCount: Int { layers.reduce(0) { $0 + $1.parameters.reduce(0) { $0 + $1.count } } }
+
+  /// Whether the model has been trained.
+  public var isTrained: Bool { history != nil }
+
+  /// The architecture, layer by layer.
+  public var specs: [LayerSpec] { layers.map(\.spec) }
+
+  /// The layer indices (0-based) whose outputs make up a signature: every elementwise hidden
+  /// activation (ReLU, tanh, sigmoid) except the network's last layer.
+  public var hiddenLayerIndices: [Int] {
+    layers.indices.filter { $0 != layers.count - 1 && layers[$0].spec.isHiddenActivation }
+  }
+
+  /// The width (values per input) of each signature layer.
+  public var hiddenLayerWidths: [Int] { hiddenLayerIndices.map { layerShapes[$0].reduce(1, *) } }
+
+  /// Applies every layer to a batch.
+  public func forward(_ input: Tensor) -> Tensor {
+    var x = input
+    for layer in layers { x = layer.apply(x) }
+    return x
+  }
+
+  /// The outputs for many inputs, computed in batches of `batchSize` to bound memory.
+  ///
+  /// - Returns: `[N, outputCount]`.
+  public func predict(_ inputs: Tensor, batchSize: Int = 1024) -> Tensor {
+    let n = inputs.rows
+    var outputs: [Tensor] = []
+    var start = 0
+    while start < n {
+      let end = min(n, start + batchSize)
+      outputs.append(forward(inputs.rows(start..<end)).flattenedRows)
+      start = end
+    }
+    return outputs.isEmpty ? Tensor(zeros: [0, outputCount]) : Tensor.concatenate(outputs)
+  }
+
+  /// The predicted class of each input: the largest output, or output > 0.5 for one sigmoid.
+  public func predictedClasses(_ inputs: Tensor, batchSize: Int = 1024) -> [Int] {
+    classes(ofOutputs: predict(inputs, batchSize: batchSize))
+  }
+
+  /// The class each row of outputs stands for.
+  func classes(ofOutputs outputs: Tensor) -> [Int] {
+    if outputs.rowSize == 1 { return outputs.scalars.map { $0 > 0.5 ? 1 : 0 } }
+    return outputs.argmaxRows()
+  }
+
+  /// The output of every signature layer for many inputs, computed in batches.
+  ///
+  /// - Returns: one `[N, width]` tensor per entry of `hiddenLayerIndices`.
+  public func hiddenOutputs(_ inputs: Tensor, batchSize: Int = 1024) -> [Tensor] {
+    let n = inputs.rows
+    let indices = hiddenLayerIndices
+    let widths = hiddenLayerWidths
+    var results = widths.map { Tensor(zeros: [n, $0]) }
+    guard let lastNeeded = indices.last else { return results }
+    var start = 0
+    while start < n {
+      let end = min(n, start + batchSize)
+      var x = inputs.rows(start..<end)
+      var h = 0
+      for (i, layer) in layers.enumerated() where i <= lastNeeded {
+        x = layer.apply(x)
+        if i == indices[h] {
+          let w = widths[h]
+          x.withUnsafeBufferPointer { source in
+            results[h].withUnsafeMutableBufferPointer { target in
+              _ = UnsafeMutableBufferPointer(rebasing: target[start * w..<end * w])
+                .update(fromContentsOf: source)
+            }
+          }
+          h += 1
+        }
+      }
+      start = end
+    }
+    return results
+  }
+
+  /// Whether two models have the same architecture and bit-identical parameters.
+  public func hasSameWeights(as other: Model) -> Bool {
+    specs == other.specs && inputShape == other.inputShape
+      && zip(layers, other.layers).allSatisfy { $0.parameters == $1.parameters }
+  }
+}

@@ -1,0 +1,319 @@
+import Foundation
+
+/// How `Model.fitted` trains.
+public struct TrainingOptions: Sendable {
+  public var epochs: Int = 10
+  public var batchSize: Int = 32
+  public var learningRate: Double = 0.01
+  public var optimizer: Optimizer = .sgd
+  /// The loss; `nil` picks the usual one: cross-entropy for a classifier, BCE for a sigmoid
+  /// output (one-output classifier or autoencoder), MSE otherwise.
+  public var loss: Loss?
+  /// Seeds the order of the inputs in every epoch.
+  public var seed: Int = 0
+
+  public init(
+    epochs: Int = 10, batchSize: Int = 32, learningRate: Double = 0.01,
+    optimizer: Optimizer = .sgd, loss: Loss? = nil, seed: Int = 0
+  ) {
+    self.epochs = epochs
+    self.batchSize = batchSize
+    self.learningRate = learningRate
+    self.optimizer = optimizer
+    self.loss = loss
+    self.seed = seed
+  }
+}
+
+/// One epoch of training, as recorded in a `History`.
+public struct EpochRecord: Sendable, Equatable {
+  public var epoch: Int
+  /// The mean training loss over the epoch's batches (weighted by batch size).
+  public var loss: Double
+  /// The fraction of training inputs classified right during the epoch (classifiers only).
+  public var accuracy: Double?
+  public var validationLoss: Double?
+  public var validationAccuracy: Double?
+  /// Wall-clock time of the epoch (not part of any reproducible output).
+  public var seconds: Double
+}
+
+/// Loss and accuracy per epoch of one training run, and how it was trained.
+public struct History: Sendable {
+  public var records: [EpochRecord]
+  public var options: TrainingOptions
+  public var loss: Loss
+  /// The number of training inputs.
+  public var sampleCount: Int
+}
+
+/// Where training is, reported after every batch.
+public struct TrainingProgress: Sendable {
+  public var epoch: Int
+  public var epochs: Int
+  public var batch: Int
+  public var batches: Int
+  /// The mean loss of the current epoch so far.
+  public var loss: Double
+  /// Inputs processed per second since training started.
+  public var samplesPerSecond: Double
+  /// Fraction of the whole run done, in [0, 1].
+  public var fraction: Double { (Double(epoch - 1) + Double(batch) / Double(max(1, batches))) / Double(max(1, epochs)) }
+}
+
+/// Why training stopped without a model.
+public enum TrainingError: Error, Sendable, Equatable, CustomStringConvertible {
+  /// The loss became NaN or infinite.
+  case nonFiniteLoss(value: Double, epoch: Int, batch: Int, learningRate: Double)
+  /// `isCancelled` returned true (Ctrl-C).
+  case cancelled(epoch: Int, batch: Int)
+  /// The data does not fit the model.
+  case mismatch(String)
+
+  public var description: String {
+    switch self {
+    case .nonFiniteLoss(let value, let epoch, let batch, let lr):
+      "the loss became \(value.isNaN ? "NaN" : "infinite") at epoch \(epoch), batch \(batch); "
+        + "training stopped (try a smaller lr than \(formatted(lr)))"
+    case .cancelled(let epoch, let batch):
+      "training cancelled at epoch \(epoch), batch \(batch)"
+    case .mismatch(let message): message
+    }
+  }
+
+  private func formatted(_ x: Double) -> String {
+    x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : String(x)
+  }
+}
+
+extension Model {
+  /// The loss `fit` uses when none is given.
+  public var defaultLoss: Loss {
+    switch (task, layers.last?.spec) {
+    case (.reconstruction, .sigmoid?): .bce
+    case (.reconstruction, _): .mse
+    case (.classification, .sigmoid?) where outputCount == 1: .bce
+    case (.classification, _): .crossEntropy
+    }
+  }
+
+  /// Checks that inputs (and labels) fit this model; the message is ready for a user.
+  public func validate(inputs: Tensor, labels: [Int]?, dataName: String = "the data") throws(TrainingError) {
+    let features = inputs.rowSize
+    if features != inputCount {
+      throw .mismatch(
+        "\(summaryName) expects \(inputCount) inputs but \(dataName) has \(features) features")
+    }
+    if inputs.rank > 2 && Array(inputs.shape.dropFirst()) != inputShape && inputShape.count > 1 {
+      throw .mismatch(
+        "\(summaryName) expects inputs of shape \(inputShape) but \(dataName) has \(Array(inputs.shape.dropFirst()))")
+    }
+    if task == .classification, let labels {
+      if labels.count != inputs.rows {
+        throw .mismatch("\(dataName) has \(inputs.rows) inputs but \(labels.count) labels")
+      }
+      if let top = labels.max(), top >= classCount {
+        throw .mismatch(
+          "\(summaryName) has \(outputCount) output\(outputCount == 1 ? "" : "s") for \(classCount) classes "
+            + "but \(dataName) has \(top + 1) classes")
+      }
+    }
+  }
+
+  /// The model's name as used in messages: the function that built it.
+  var summaryName: String { summary.prefix { $0 != "(" }.description }
+
+  /// Trains a copy of this model by mini-batch gradient descent and returns it.
+  ///
+  /// Each epoch visits the inputs in an order drawn from `options.seed` (so two runs with the
+  /// same seed give bit-identical weights), in batches of `options.batchSize` (the last one may
+  /// be smaller). A classifier learns `labels`; an autoencoder learns to reproduce its input.
+  ///
+  /// - Parameters:
+  ///   - inputs: `[N, …]`, each item of `inputShape`.
+  ///   - labels: class indices in `0 ..< classCount` (ignored by an autoencoder).
+  ///   - classNames: the names of the classes, kept with the trained model.
+  ///   - validation: inputs and labels measured after every epoch.
+  ///   - progress: called after every batch.
+  ///   - isCancelled: checked before every batch; training stops when it returns true.
+  /// - Throws: `TrainingError` for a mismatch, a NaN or infinite loss, or a cancellation.
+  public func fitted(
+    inputs: Tensor, labels: [Int], classNames: [String]? = nil, options: TrainingOptions,
+    validation: (inputs: Tensor, labels: [Int])? = nil,
+    progress: ((TrainingProgress) -> Void)? = nil, isCancelled: () -> Bool = { false }
+  ) throws(TrainingError) -> Model {
+    try validate(inputs: inputs, labels: labels)
+    if let validation { try validate(inputs: validation.inputs, labels: validation.labels, dataName: "the validation data") }
+    guard options.epochs > 0, options.batchSize > 0, options.learningRate > 0 else {
+      throw .mismatch("epochs, batch and lr must be positive")
+    }
+    let loss = options.loss ?? defaultLoss
+    let head = LossHead(loss: loss, last: layers.last?.spec)
+    let n = inputs.rows
+    let itemShape = Array(inputs.shape.dropFirst())
+    let batchSize = Swift.min(options.batchSize, Swift.max(n, 1))
+    let batches = (n + batchSize - 1) / batchSize
+    let lr = Float(options.learningRate)
+
+    var model = self
+    var states = layers.map { layer in
+      layer.parameters.map { ParameterState(count: $0.count, optimizer: options.optimizer) }
+    }
+    var generator = SeededGenerator(seed: options.seed)
+    var records: [EpochRecord] = []
+    var step = 0
+    var fullBatch = Tensor(zeros: [batchSize] + itemShape)
+    let clock = ContinuousClock()
+    let start = clock.now
+    var seen = 0
+
+    for epoch in 1...options.epochs {
+      let epochStart = clock.now
+      let order = generator.permutation(n)
+      var lossSum = 0.0, correct = 0
+      for b in 0..<batches {
+        if isCancelled() { throw .cancelled(epoch: epoch, batch: b + 1) }
+        let indices = order[b * batchSize..<Swift.min(n, (b + 1) * batchSize)]
+        let count = indices.count
+        var x: Tensor
+        if count == batchSize {
+          fullBatch.gatherRows(from: inputs, at: indices)
+          x = fullBatch
+        } else {
+          x = inputs.rows(at: Array(indices))
+        }
+        let batchLabels = indices.map { labels[$0] }
+        let target = model.target(for: x, labels: batchLabels)
+
+        let pass = model.gradients(of: x, target: target, loss: loss, head: head)
+        guard pass.loss.isFinite else {
+          throw .nonFiniteLoss(
+            value: pass.loss, epoch: epoch, batch: b + 1, learningRate: options.learningRate)
+        }
+        lossSum += pass.loss * Double(count)
+        if task == .classification {
+          let z = pass.prediction
+          let predicted =
+            z.rowSize == 1
+            ? z.scalars.map { (head == .sigmoidLogits ? $0 > 0 : $0 > 0.5) ? 1 : 0 }
+            : z.argmaxRows()
+          for (p, l) in zip(predicted, batchLabels) where p == l { correct += 1 }
+        }
+        step += 1
+        for i in pass.gradients.indices {
+          for p in pass.gradients[i].indices {
+            options.optimizer.update(
+              &model.layers[i].parameters[p], gradient: pass.gradients[i][p],
+              state: &states[i][p], learningRate: lr, step: step)
+          }
+        }
+        seen += count
+        if let progress {
+          let elapsed = (clock.now - start).seconds
+          progress(
+            TrainingProgress(
+              epoch: epoch, epochs: options.epochs, batch: b + 1, batches: batches,
+              loss: lossSum / Double(b * batchSize + count),
+              samplesPerSecond: elapsed > 0 ? Double(seen) / elapsed : 0))
+        }
+      }
+      var record = EpochRecord(
+        epoch: epoch, loss: lossSum / Double(Swift.max(n, 1)),
+        accuracy: task == .classification ? Double(correct) / Double(Swift.max(n, 1)) : nil,
+        seconds: (clock.now - epochStart).seconds)
+      if let validation {
+        let (vLoss, vAccuracy) = model.measure(
+          inputs: validation.inputs, labels: validation.labels, loss: loss)
+        record.validationLoss = vLoss
+        record.validationAccuracy = vAccuracy
+      }
+      records.append(record)
+    }
+    model.history = History(records: records, options: options, loss: loss, sampleCount: n)
+    if let classNames { model.classNames = classNames }
+    return model
+  }
+
+  /// One forward and backward pass over a batch.
+  ///
+  /// - Returns: the batch's mean loss, what the loss was computed on (`[B, D]`: logits when the
+  ///   last activation is fused into the loss), and the gradients of every layer's parameters
+  ///   (`gradients[i]` in `layers[i].parameters` order; empty for a skipped last layer).
+  func gradients(of batch: Tensor, target: Tensor, loss: Loss, head: LossHead) -> (
+    loss: Double, prediction: Tensor, gradients: [[Tensor]]
+  ) {
+    let trainedCount = head.skipsLastLayer ? layers.count - 1 : layers.count
+    var x = batch
+    var caches: [any Sendable] = []
+    caches.reserveCapacity(trainedCount)
+    for i in 0..<trainedCount {
+      let (output, cache) = forwardErased(layers[i], x)
+      caches.append(cache)
+      x = output
+    }
+    let prediction = x.flattenedRows
+    let (value, lossGradient) = loss.evaluate(prediction: prediction, target: target, head: head)
+    var gradients = [[Tensor]](repeating: [], count: layers.count)
+    var gradient = lossGradient.reshaped(x.shape)
+    for i in stride(from: trainedCount - 1, through: 0, by: -1) {
+      gradient = backwardErased(
+        layers[i], gradient, cache: caches[i], gradients: &gradients[i], needsInputGradient: i > 0)
+    }
+    return (value, prediction, gradients)
+  }
+
+  /// The training target of a batch: one-hot rows (or the 0/1 label for one output) for a
+  /// classifier, the input itself for an autoencoder.
+  func target(for batch: Tensor, labels: [Int]) -> Tensor {
+    switch task {
+    case .reconstruction:
+      return batch.flattenedRows
+    case .classification:
+      let d = outputCount
+      return Tensor(shape: [labels.count, d]) { t in
+        for (r, label) in labels.enumerated() {
+          if d == 1 { t[r] = Float(label) } else { t[r * d + label] = 1 }
+        }
+      }
+    }
+  }
+
+  /// The mean loss and (for a classifier) the accuracy on a dataset, in batches.
+  public func measure(inputs: Tensor, labels: [Int], loss: Loss? = nil, batchSize: Int = 1024)
+    -> (loss: Double, accuracy: Double?)
+  {
+    let loss = loss ?? defaultLoss
+    let head = LossHead(loss: loss, last: layers.last?.spec)
+    let used = head.skipsLastLayer ? layers.count - 1 : layers.count
+    let n = inputs.rows
+    var total = 0.0, correct = 0
+    var start = 0
+    while start < n {
+      let end = Swift.min(n, start + batchSize)
+      let batch = inputs.rows(start..<end)
+      var x = batch
+      for i in 0..<used { x = layers[i].apply(x) }
+      let batchLabels = Array(labels[start..<end])
+      let (value, _) = loss.evaluate(
+        prediction: x.flattenedRows, target: target(for: batch, labels: batchLabels), head: head)
+      total += value * Double(end - start)
+      if task == .classification {
+        let output = head.skipsLastLayer ? layers[layers.count - 1].apply(x) : x
+        for (p, l) in zip(classes(ofOutputs: output.flattenedRows), batchLabels) where p == l {
+          correct += 1
+        }
+      }
+      start = end
+    }
+    let count = Double(Swift.max(n, 1))
+    return (total / count, task == .classification ? Double(correct) / count : nil)
+  }
+}
+
+extension Duration {
+  /// The duration in seconds, as a Double.
+  var seconds: Double {
+    let (s, attoseconds) = components
+    return Double(s) + Double(attoseconds) * 1e-18
+  }
+}
