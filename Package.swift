@@ -15,6 +15,7 @@ let package = Package(
       name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
     .systemLibrary(name: "CReadline", providers: [.apt(["libreadline-dev"])]),
     .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+    .systemLibrary(name: "CPlatform"),
     .target(
       name: "SigbookCore",
       dependencies: ["COpenBLAS", "CZlib"],
@@ -22,7 +23,7 @@ let package = Package(
     .executableTarget(
       name: "sigbook",
       dependencies: [
-        "SigbookCore", "CReadline",
+        "SigbookCore", "CReadline", "CPlatform",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .testTarget(

@@ -33,7 +33,7 @@ public struct Activation: Layer {
     y.withUnsafeMutableBufferPointer { v in
       switch function {
       case .relu:
-        for i in v.indices where !(v[i] > 0) { v[i] = 0 }
+        for i in v.indices { v[i] = v[i] > 0 ? v[i] : 0 }
       case .tanh:
         for i in v.indices { v[i] = Foundation.tanh(v[i]) }
       case .sigmoid:
@@ -52,7 +52,7 @@ public struct Activation: Layer {
       dx.withUnsafeMutableBufferPointer { g in
         switch function {
         case .relu:
-          for i in g.indices where !(y[i] > 0) { g[i] = 0 }
+          for i in g.indices { g[i] = y[i] > 0 ? g[i] : 0 }
         case .tanh:
           for i in g.indices { g[i] *= 1 - y[i] * y[i] }
         case .sigmoid:

@@ -2,8 +2,8 @@
 ///
 /// The weight is `[outChannels, inChannels, kernel, kernel]` and the bias `[outChannels]`
 /// (PyTorch's `nn.Conv2d` layout). The whole batch is unfolded into one matrix
-/// `[batch · outH · outW, inChannels · kernel²]`, so each pass is a single large matrix product
-/// instead of one small product per image.
+/// `[inChannels · kernel², batch · outH · outW]`, so each pass is a single large matrix product
+/// instead of one small product per image, and the unfolding copies contiguous runs.
 ///
 /// outH = ⌊(H + 2·padding − kernel) / stride⌋ + 1, likewise outW.
 public struct Conv2D: Layer {
@@ -72,21 +72,19 @@ public struct Conv2D: Layer {
     precondition(input.rank == 4 && input.shape[1] == inChannels, "conv input \(input.shape)")
     let batch = input.shape[0], height = input.shape[2], width = input.shape[3]
     let (oh, ow) = outputSize(height: height, width: width)
+    let pixels = oh * ow, oc = outChannels
     let columns = unfold(input)
-    let pixels = oh * ow
-    // [batch·pixels, out] = columns · Wᵀ
-    var product = Tensor(zeros: [batch * pixels, outChannels])
-    product.gemm(
-      columns, parameters[0].reshaped([outChannels, inChannels * kernel * kernel]),
-      transposeB: true)
-    let oc = outChannels
+    // [out, batch·pixels] = W [out, patch] · columns [patch, batch·pixels]
+    var product = Tensor(zeros: [oc, batch * pixels])
+    product.gemm(parameters[0].reshaped([oc, inChannels * kernel * kernel]), columns)
     let output = Tensor(shape: [batch, oc, oh, ow]) { out in
       product.withUnsafeBufferPointer { p in
         parameters[1].withUnsafeBufferPointer { bias in
           for b in 0..<batch {
-            for q in 0..<pixels {
-              let row = (b * pixels + q) * oc
-              for c in 0..<oc { out[(b * oc + c) * pixels + q] = p[row + c] + bias[c] }
+            for c in 0..<oc {
+              let source = (c * batch + b) * pixels, target = (b * oc + c) * pixels
+              let beta = bias[c]
+              for q in 0..<pixels { out[target + q] = p[source + q] + beta }
             }
           }
         }
@@ -101,60 +99,72 @@ public struct Conv2D: Layer {
     let batch = cache.inputShape[0], height = cache.inputShape[2], width = cache.inputShape[3]
     let (oh, ow) = outputSize(height: height, width: width)
     let pixels = oh * ow, oc = outChannels
-    // The gradient in the columns' row order: [batch·pixels, out].
-    let gradientRows = Tensor(shape: [batch * pixels, oc]) { out in
+    // The gradient in the product's layout [out, batch·pixels], and the bias gradient.
+    var biasGradient = Tensor(zeros: [oc])
+    let gradientRows = Tensor(shape: [oc, batch * pixels]) { out in
       outputGradient.withUnsafeBufferPointer { g in
-        for b in 0..<batch {
-          for c in 0..<oc {
-            let source = (b * oc + c) * pixels
-            for q in 0..<pixels { out[(b * pixels + q) * oc + c] = g[source + q] }
+        biasGradient.withUnsafeMutableBufferPointer { db in
+          for b in 0..<batch {
+            for c in 0..<oc {
+              let source = (b * oc + c) * pixels, target = (c * batch + b) * pixels
+              var sum: Float = 0
+              for q in 0..<pixels {
+                out[target + q] = g[source + q]
+                sum += g[source + q]
+              }
+              db[c] += sum
+            }
           }
         }
       }
     }
     let patch = inChannels * kernel * kernel
     var weightGradient = Tensor(zeros: [oc, patch])
-    weightGradient.gemm(gradientRows, cache.columns, transposeA: true)
+    weightGradient.gemm(gradientRows, cache.columns, transposeB: true)
     gradients.append(weightGradient.reshaped([oc, inChannels, kernel, kernel]))
-    gradients.append(gradientRows.columnSums())
+    gradients.append(biasGradient)
     guard needsInputGradient else { return Tensor(zeros: [0]) }
-    var columnGradient = Tensor(zeros: [batch * pixels, patch])
-    columnGradient.gemm(gradientRows, parameters[0].reshaped([oc, patch]))
+    var columnGradient = Tensor(zeros: [patch, batch * pixels])
+    columnGradient.gemm(parameters[0].reshaped([oc, patch]), gradientRows, transposeA: true)
     return fold(columnGradient, inputShape: cache.inputShape)
   }
 
-  /// im2col: row (b, oy, ox) holds the patch (c, ky, kx) under output pixel (oy, ox) of image b;
-  /// positions in the padding read 0.
+  /// The output positions `ox` (in 0 ..< ow) whose tap `kx` reads inside the input row, and
+  /// the input column `ox·stride − padding + kx` the first of them reads.
+  private func validRange(kx: Int, width: Int, ow: Int) -> Range<Int> {
+    // ox·s − p + kx ≥ 0  and  ox·s − p + kx < width
+    let low = max(0, (padding - kx + stride - 1) / stride)
+    let high = min(ow, (width + padding - kx + stride - 1) / stride)
+    return low..<max(low, high)
+  }
+
+  /// im2col: row (c, ky, kx) of the result, column (b, oy, ox), holds the input value that tap
+  /// (ky, kx) of channel c reads for output pixel (oy, ox) of image b; padding reads 0.
+  ///
+  /// Each (row, b, oy) is one run over ox: contiguous for stride 1, so the copies vectorise.
   func unfold(_ input: Tensor) -> Tensor {
     let batch = input.shape[0], channels = inChannels, height = input.shape[2]
     let width = input.shape[3]
     let (oh, ow) = outputSize(height: height, width: width)
     let k = kernel, s = stride, p = padding
-    let patch = channels * k * k
-    return Tensor(shape: [batch * oh * ow, patch]) { out in
+    let pixels = oh * ow, columnsPerRow = batch * pixels
+    return Tensor(shape: [channels * k * k, columnsPerRow]) { out in
       input.withUnsafeBufferPointer { x in
-        var row = 0
-        for b in 0..<batch {
-          for oy in 0..<oh {
-            for ox in 0..<ow {
-              var column = row * patch
-              for c in 0..<channels {
+        for c in 0..<channels {
+          for ky in 0..<k {
+            for kx in 0..<k {
+              let row = (c * k + ky) * k + kx
+              let valid = validRange(kx: kx, width: width, ow: ow)
+              for b in 0..<batch {
                 let plane = (b * channels + c) * height * width
-                for ky in 0..<k {
+                for oy in 0..<oh {
                   let iy = oy * s - p + ky
-                  if iy < 0 || iy >= height {
-                    column += k
-                    continue
-                  }
-                  let line = plane + iy * width
-                  for kx in 0..<k {
-                    let ix = ox * s - p + kx
-                    if ix >= 0 && ix < width { out[column] = x[line + ix] }
-                    column += 1
-                  }
+                  guard iy >= 0 && iy < height else { continue }
+                  let target = row * columnsPerRow + b * pixels + oy * ow
+                  let source = plane + iy * width - p + kx
+                  for ox in valid { out[target + ox] = x[source + ox * s] }
                 }
               }
-              row += 1
             }
           }
         }
@@ -162,37 +172,30 @@ public struct Conv2D: Layer {
     }
   }
 
-  /// col2im: adds every patch entry of `columns` back onto the input position it was read from.
+  /// col2im: adds every entry of `columns` back onto the input position it was read from.
   func fold(_ columns: Tensor, inputShape: [Int]) -> Tensor {
     let batch = inputShape[0], channels = inChannels, height = inputShape[2]
     let width = inputShape[3]
     let (oh, ow) = outputSize(height: height, width: width)
     let k = kernel, s = stride, p = padding
-    let patch = channels * k * k
+    let pixels = oh * ow, columnsPerRow = batch * pixels
     return Tensor(shape: inputShape) { out in
       columns.withUnsafeBufferPointer { cols in
-        var row = 0
-        for b in 0..<batch {
-          for oy in 0..<oh {
-            for ox in 0..<ow {
-              var column = row * patch
-              for c in 0..<channels {
+        for c in 0..<channels {
+          for ky in 0..<k {
+            for kx in 0..<k {
+              let row = (c * k + ky) * k + kx
+              let valid = validRange(kx: kx, width: width, ow: ow)
+              for b in 0..<batch {
                 let plane = (b * channels + c) * height * width
-                for ky in 0..<k {
+                for oy in 0..<oh {
                   let iy = oy * s - p + ky
-                  if iy < 0 || iy >= height {
-                    column += k
-                    continue
-                  }
-                  let line = plane + iy * width
-                  for kx in 0..<k {
-                    let ix = ox * s - p + kx
-                    if ix >= 0 && ix < width { out[line + ix] += cols[column] }
-                    column += 1
-                  }
+                  guard iy >= 0 && iy < height else { continue }
+                  let source = row * columnsPerRow + b * pixels + oy * ow
+                  let target = plane + iy * width - p + kx
+                  for ox in valid { out[target + ox * s] += cols[source + ox] }
                 }
               }
-              row += 1
             }
           }
         }

@@ -30,6 +30,12 @@ public enum BLAS {
   /// The number of threads OpenBLAS uses.
   public static var threadCount: Int { Int(openblas_get_num_threads()) }
 
+  /// The name of the kernel set OpenBLAS chose for this processor (`SkylakeX`, `Haswell`, …).
+  public static var coreName: String {
+    guard let name = openblas_get_corename() else { return "unknown" }
+    return String(cString: name)
+  }
+
   /// Sets the number of threads OpenBLAS uses for the whole process.
   public static func setThreadCount(_ count: Int) { openblas_set_num_threads(Int32(count)) }
 }

@@ -1,0 +1,18 @@
+#include <malloc.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+/* Keeps large blocks in the heap instead of mapping and unmapping them for every batch. */
+static inline void sigbook_tune_malloc(int mmap_threshold, int trim_threshold) {
+  mallopt(M_MMAP_THRESHOLD, mmap_threshold);
+  mallopt(M_TRIM_THRESHOLD, trim_threshold);
+}
+
+/* The widest vector extension this processor supports: 2 for AVX-512F, 1 for AVX2 with FMA,
+   0 otherwise. */
+static inline int sigbook_cpu_vector_level(void) {
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f")) return 2;
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return 1;
+  return 0;
+}
