@@ -1,0 +1,323 @@
+import Foundation
+
+extension Dataset {
+  /// Reads a data set from a CSV file, raw or gzip-compressed (recognised by its magic bytes).
+  ///
+  /// One input a row, fields separated by commas; blank lines are skipped. The first row is a
+  /// header when one of its fields is not a number while the same field of the next row is (or,
+  /// in a one-row file, when any of its fields is not a number), or when it holds `label`.
+  /// Quoted fields may not contain commas; surrounding quotes and spaces are removed.
+  ///
+  /// The label column is the one named `label`, else the last column. Its values become the
+  /// class names: sorted numerically when they are all numbers (whole numbers written as
+  /// integers, so `7.0` is class `"7"`), else sorted as text. The other columns are the
+  /// features, `[N, D]` floats exactly as written, not scaled (see `reshapedAsImages`).
+  ///
+  /// Parsing works on the bytes directly: 5,000 × 785 fields load in about a tenth of a second.
+  ///
+  /// - Parameters:
+  ///   - path: the file; its name without `.csv` and `.gz` becomes the data set's name.
+  ///   - label: the header name of the label column; `nil` for the last column.
+  /// - Throws: `DataError.emptyCSV` for a file without data rows, `.wrongWidth` for a row with
+  ///   a different number of fields from the first, `.notNumeric` for a feature that is not a
+  ///   finite number, `.unknownColumn` when `label` is not in the header, and the errors of
+  ///   `Gzip.readFile(_:)`.
+  public static func csv(path: String, label: String? = nil) throws -> Dataset {
+    let bytes = try Gzip.readFile(path)
+    return try CSVReader.parse(bytes, path: path, label: label, name: CSVReader.baseName(path))
+  }
+
+  /// The same data set with each input shaped as an image and its values divided by `divisor`.
+  ///
+  /// The MNIST sample, read as 784 pixel values 0–255 a row, becomes `[N, 1, 28, 28]` in [0, 1]
+  /// with `reshapedAsImages(channels: 1, height: 28, width: 28, dividedBy: 255)`.
+  ///
+  /// - Throws: `DataError.invalidArgument` when an input does not hold
+  ///   `channels × height × width` values, or `divisor` is zero or not finite.
+  public func reshapedAsImages(
+    channels: Int = 1, height: Int, width: Int, dividedBy divisor: Float = 1
+  ) throws -> Dataset {
+    guard channels > 0, height > 0, width > 0, channels * height * width == featureCount else {
+      throw DataError.invalidArgument(
+        "'\(name)' has \(featureCount) values per input, "
+          + "which cannot be shaped as \(channels) × \(height) × \(width) images")
+    }
+    guard divisor != 0, divisor.isFinite else {
+      throw DataError.invalidArgument("cannot divide the values of '\(name)' by \(divisor)")
+    }
+    var result = self
+    result.features = features.reshaped([count, channels, height, width])
+    if divisor != 1 {
+      result.features.withUnsafeMutableBufferPointer { values in
+        for i in values.indices { values[i] /= divisor }
+      }
+    }
+    return result
+  }
+}
+
+/// The byte-level CSV parser behind `Dataset.csv(path:label:)`.
+enum CSVReader {
+  /// `10⁰ … 10¹⁸`, exact in `Double`: a decimal with at most 18 digits divided by one of these
+  /// is correctly rounded.
+  private static let powersOfTen: [Double] = (0...18).map { Foundation.pow(10, Double($0)) }
+
+  /// The data set's name for a file: its last path component without `.gz` and `.csv`.
+  static func baseName(_ path: String) -> String {
+    var name = Substring(path.split(separator: "/").last ?? Substring(path))
+    for suffix in [".gz", ".csv"] where name.lowercased().hasSuffix(suffix) {
+      name = name.dropLast(suffix.count)
+    }
+    return name.isEmpty ? "csv" : String(name)
+  }
+
+  /// Parses CSV bytes into a data set; see `Dataset.csv(path:label:)` for the rules.
+  static func parse(_ bytes: [UInt8], path: String, label: String?, name: String) throws -> Dataset
+  {
+    try bytes.withUnsafeBufferPointer { buffer in
+      try parse(buffer, path: path, label: label, name: name)
+    }
+  }
+
+  private static func parse(
+    _ buffer: UnsafeBufferPointer<UInt8>, path: String, label: String?, name: String
+  ) throws -> Dataset {
+    var lines = LineScanner(buffer)
+    guard let first = lines.nextNonBlank() else {
+      throw DataError.emptyCSV(path: path, hasHeader: false)
+    }
+    let firstFields = fields(of: first, in: buffer)
+    var lookahead = lines
+    let second = lookahead.nextNonBlank().map { fields(of: $0, in: buffer) }
+    let hasHeader = isHeader(firstFields, next: second, label: label)
+    let width = firstFields.count
+    let header = hasHeader ? firstFields : []
+
+    let labelColumn: Int
+    if let label {
+      guard
+        let column = header.firstIndex(of: label)
+          ?? header.firstIndex(where: { $0.lowercased() == label.lowercased() })
+      else {
+        throw DataError.unknownColumn(path: path, name: label, columns: header)
+      }
+      labelColumn = column
+    } else {
+      labelColumn = width - 1
+    }
+    guard width >= 2 else {
+      throw DataError.invalidArgument(
+        "'\(path)' has a single column; a data set needs features and a label")
+    }
+
+    let d = width - 1
+    var dataLines = hasHeader ? lines : LineScanner(buffer)
+    let maxRows = dataLines.remainingLineCount()
+    var labelTokens: [String] = []
+    labelTokens.reserveCapacity(maxRows)
+    let values = try [Float](unsafeUninitializedCapacity: maxRows * d) { out, initialized in
+      guard let base = buffer.baseAddress, let target = out.baseAddress else { return }
+      try powersOfTen.withUnsafeBufferPointer { powers in
+        var o = 0
+        while let line = dataLines.nextNonBlank() {
+          try parseRow(
+            base, line, width: width, labelColumn: labelColumn, into: target, at: &o,
+            labels: &labelTokens, powers: powers, path: path, header: header)
+        }
+        initialized = o
+      }
+    }
+    guard !labelTokens.isEmpty else { throw DataError.emptyCSV(path: path, hasHeader: hasHeader) }
+    let (classNames, labels) = classes(of: labelTokens)
+    return Dataset(
+      name: name, features: Tensor(shape: [labelTokens.count, d], scalars: values),
+      labels: labels, classNames: classNames)
+  }
+
+  /// Parses one row: its features into `target[o...]` (advancing `o`), its label into `labels`.
+  ///
+  /// Numbers of at most 18 significant digits without exponent (every pixel, most CSV files) are
+  /// converted here, in one pass over the bytes; anything else goes through `Double(_:)`.
+  private static func parseRow(
+    _ p: UnsafePointer<UInt8>, _ line: Line, width: Int, labelColumn: Int,
+    into target: UnsafeMutablePointer<Float>, at o: inout Int, labels: inout [String],
+    powers: UnsafeBufferPointer<Double>, path: String, header: [String]
+  ) throws {
+    let end = line.end
+    var i = line.start
+    var column = 0
+    while true {
+      var j = i
+      if column == labelColumn {
+        while j < end && p[j] != 44 { j += 1 }
+        labels.append(String(trimmed(p, i, j)))
+      } else {
+        var negative = false
+        if j < end && (p[j] == 45 || p[j] == 43) {
+          negative = p[j] == 45
+          j += 1
+        }
+        var mantissa = 0
+        var digits = 0
+        var decimals = 0
+        while j < end {
+          let c = p[j] &- 48
+          if c > 9 { break }
+          mantissa = mantissa &* 10 &+ Int(c)
+          digits += 1
+          j += 1
+        }
+        if j < end && p[j] == 46 {
+          j += 1
+          while j < end {
+            let c = p[j] &- 48
+            if c > 9 { break }
+            mantissa = mantissa &* 10 &+ Int(c)
+            digits += 1
+            decimals += 1
+            j += 1
+          }
+        }
+        if digits > 0 && digits <= 18 && (j == end || p[j] == 44) {
+          var value = decimals == 0 ? Double(mantissa) : Double(mantissa) / powers[decimals]
+          if negative { value = -value }
+          target[o] = Float(value)
+        } else {
+          while j < end && p[j] != 44 { j += 1 }
+          let text = trimmed(p, i, j)
+          guard let value = Double(text), value.isFinite else {
+            throw DataError.notNumeric(
+              path: path, line: line.number, column: column + 1,
+              columnName: column < header.count ? header[column] : nil, text: text)
+          }
+          target[o] = Float(value)
+        }
+        o += 1
+      }
+      column += 1
+      if j >= end { break }
+      // p[j] is a comma.
+      if column == width {
+        var found = column + 1
+        for k in (j + 1)..<end where p[k] == 44 { found += 1 }
+        throw DataError.wrongWidth(path: path, line: line.number, expected: width, found: found)
+      }
+      i = j + 1
+    }
+    guard column == width else {
+      throw DataError.wrongWidth(path: path, line: line.number, expected: width, found: column)
+    }
+  }
+
+  /// The text of bytes `i ..< j` without surrounding spaces, tabs and double quotes.
+  private static func trimmed(_ p: UnsafePointer<UInt8>, _ i: Int, _ j: Int) -> String {
+    var a = i
+    var b = j
+    while a < b && (p[a] == 32 || p[a] == 9 || p[a] == 34) { a += 1 }
+    while b > a && (p[b - 1] == 32 || p[b - 1] == 9 || p[b - 1] == 34) { b -= 1 }
+    return String(decoding: UnsafeBufferPointer(start: p + a, count: b - a), as: UTF8.self)
+  }
+
+  /// The trimmed fields of one line (for the header and its detection).
+  private static func fields(of line: Line, in buffer: UnsafeBufferPointer<UInt8>) -> [String] {
+    guard let p = buffer.baseAddress else { return [] }
+    var result: [String] = []
+    var i = line.start
+    while true {
+      var j = i
+      while j < line.end && p[j] != 44 { j += 1 }
+      result.append(trimmed(p, i, j))
+      if j >= line.end { return result }
+      i = j + 1
+    }
+  }
+
+  /// Whether the first row is a header: a field that is text above a number, or (one row only)
+  /// any field that is not a number, or a field equal to the label column's name.
+  private static func isHeader(_ first: [String], next: [String]?, label: String?) -> Bool {
+    if let label, first.contains(label) { return true }
+    guard let next else { return first.contains { !isNumber($0) } }
+    return zip(first, next).contains { !isNumber($0) && isNumber($1) }
+  }
+
+  private static func isNumber(_ text: String) -> Bool {
+    Double(text)?.isFinite ?? false
+  }
+
+  /// The class names of the label values (sorted numerically when all are numbers, else as
+  /// text) and each row's class index.
+  private static func classes(of tokens: [String]) -> (names: [String], labels: [Int]) {
+    let distinct = Array(Set(tokens))
+    let numbers = distinct.compactMap { token in Double(token).flatMap { $0.isFinite ? $0 : nil } }
+    var index: [String: Int] = [:]
+    var names: [String]
+    if numbers.count == distinct.count {
+      let values = Array(Set(numbers)).sorted()
+      names = values.map(numberName)
+      let position = Dictionary(uniqueKeysWithValues: values.enumerated().map { ($1, $0) })
+      for (token, value) in zip(distinct, numbers) { index[token] = position[value] }
+    } else {
+      names = distinct.sorted()
+      for (i, token) in names.enumerated() { index[token] = i }
+    }
+    return (names, tokens.map { index[$0] ?? 0 })
+  }
+
+  /// `7` for 7.0, `0.5` for 0.5: whole numbers as integers.
+  private static func numberName(_ value: Double) -> String {
+    if value == value.rounded(), Swift.abs(value) < 1e15 { return String(Int64(value)) }
+    return String(value)
+  }
+}
+
+extension CSVReader {
+  /// One line of a CSV file: bytes `start ..< end` (without the line break) and its number from 1.
+  struct Line {
+    var start: Int
+    var end: Int
+    var number: Int
+  }
+
+  /// Walks the lines of a byte buffer; `\n` and `\r\n` both end a line.
+  struct LineScanner {
+    private let buffer: UnsafeBufferPointer<UInt8>
+    private var position = 0
+    private var number = 0
+
+    init(_ buffer: UnsafeBufferPointer<UInt8>) { self.buffer = buffer }
+
+    /// The next line that holds something other than spaces, tabs and `\r`, or `nil` at the end.
+    mutating func nextNonBlank() -> Line? {
+      while let line = next() {
+        var k = line.start
+        while k < line.end && (buffer[k] == 32 || buffer[k] == 9) { k += 1 }
+        if k < line.end { return line }
+      }
+      return nil
+    }
+
+    /// The next line, or `nil` at the end of the buffer.
+    mutating func next() -> Line? {
+      guard position < buffer.count, let base = buffer.baseAddress else { return nil }
+      number += 1
+      let start = position
+      var end = buffer.count
+      if let found = memchr(base + start, 10, buffer.count - start) {
+        end = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+        position = end + 1
+      } else {
+        position = buffer.count
+      }
+      if end > start && buffer[end - 1] == 13 { end -= 1 }
+      return Line(start: start, end: end, number: number)
+    }
+
+    /// The number of lines from here to the end (an upper bound on the rows left).
+    func remainingLineCount() -> Int {
+      var copy = self
+      var count = 0
+      while copy.next() != nil { count += 1 }
+      return count
+    }
+  }
+}

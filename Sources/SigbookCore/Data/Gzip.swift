@@ -1,0 +1,171 @@
+import CZlib
+import Foundation
+
+/// Reading files that may be gzip-compressed (RFC 1952), and writing gzip data, through zlib.
+///
+/// Whether a file is compressed is decided by its first two bytes (the gzip magic `1f 8b`), not
+/// by its name; a file named `*.gz` without the magic is refused rather than read as raw bytes.
+public enum Gzip {
+  /// Whether `bytes` start with the gzip magic number `1f 8b`.
+  public static func hasMagic<C: Collection<UInt8>>(_ bytes: C) -> Bool {
+    var iterator = bytes.makeIterator()
+    return iterator.next() == 0x1f && iterator.next() == 0x8b
+  }
+
+  /// The contents of a file, inflated when it is gzip-compressed.
+  ///
+  /// Several gzip members one after another (as `cat a.gz b.gz` makes) are inflated and joined;
+  /// bytes after the last member that are not another member are ignored, as `gzip -d` does.
+  ///
+  /// - Parameter path: the file to read, as the user named it (messages quote it as given).
+  /// - Returns: the file's bytes, inflated if they start with the gzip magic.
+  /// - Throws: `DataError.unreadable` when the file cannot be read, `.notGzip` when a `*.gz`
+  ///   file lacks the magic, `.truncatedGzip` or `.corruptGzip` for a damaged stream.
+  public static func readFile(_ path: String) throws -> [UInt8] {
+    let raw = try readBytes(path)
+    if hasMagic(raw) { return try inflate(raw, path: path) }
+    if path.lowercased().hasSuffix(".gz") { throw DataError.notGzip(path: path) }
+    return raw
+  }
+
+  /// The raw bytes of a file, with a message that says why it cannot be read.
+  static func readBytes(_ path: String) throws -> [UInt8] {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+      throw DataError.unreadable(path: path, reason: "no such file")
+    }
+    if isDirectory.boolValue { throw DataError.unreadable(path: path, reason: "it is a folder") }
+    guard FileManager.default.isReadableFile(atPath: path) else {
+      throw DataError.unreadable(path: path, reason: "permission denied")
+    }
+    do {
+      return [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+    } catch {
+      throw DataError.unreadable(path: path, reason: "the read failed (\(error))")
+    }
+  }
+
+  /// Inflates gzip data held in memory.
+  ///
+  /// The output buffer starts at the size the last member's trailer announces (ISIZE) and
+  /// doubles whenever zlib fills it, so large and multi-member files need no second pass.
+  ///
+  /// - Parameters:
+  ///   - input: gzip data, starting with the magic `1f 8b`.
+  ///   - path: the file the data came from, for messages.
+  /// - Returns: the inflated bytes.
+  /// - Throws: `DataError.truncatedGzip` when the data ends before the end of the stream,
+  ///   `.corruptGzip` with zlib's message when the data is damaged.
+  public static func inflate(_ input: [UInt8], path: String) throws -> [UInt8] {
+    var output = [UInt8](repeating: 0, count: initialCapacity(for: input))
+    var produced = 0
+    var stream = z_stream()
+    try input.withUnsafeBufferPointer { source in
+      guard let base = source.baseAddress, source.count > 0 else {
+        throw DataError.truncatedGzip(path: path)
+      }
+      stream.next_in = UnsafeMutablePointer(mutating: base)
+      stream.avail_in = uInt(source.count)
+      // `inflateInit2` is a macro Swift does not import; 16 + 15 window bits selects gzip.
+      let initStatus = inflateInit2_(
+        &stream, 16 + MAX_WBITS, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
+      guard initStatus == Z_OK else {
+        throw DataError.corruptGzip(path: path, message: zlibMessage(stream, initStatus))
+      }
+      defer { inflateEnd(&stream) }
+      while true {
+        if produced == output.count {
+          output.append(contentsOf: repeatElement(0, count: Swift.max(output.count, 1 << 16)))
+        }
+        let status = output.withUnsafeMutableBufferPointer { target -> Int32 in
+          guard let out = target.baseAddress else { return Z_MEM_ERROR }
+          let room = uInt(Swift.min(target.count - produced, Int(UInt32.max)))
+          stream.next_out = out + produced
+          stream.avail_out = room
+          let status = CZlib.inflate(&stream, Z_NO_FLUSH)
+          produced += Int(room - stream.avail_out)
+          return status
+        }
+        switch status {
+        case Z_OK:
+          continue
+        case Z_STREAM_END:
+          // Another member may follow (concatenated gzip files); anything else is ignored.
+          let offset = source.count - Int(stream.avail_in)
+          guard stream.avail_in >= 2, hasMagic(source[offset..<offset + 2]) else { return }
+          inflateReset(&stream)
+        case Z_BUF_ERROR where stream.avail_out == 0:
+          continue  // the output buffer is full: it grows at the top of the loop
+        case Z_BUF_ERROR:
+          throw DataError.truncatedGzip(path: path)
+        default:
+          throw DataError.corruptGzip(path: path, message: zlibMessage(stream, status))
+        }
+      }
+    }
+    output.removeSubrange(produced...)
+    return output
+  }
+
+  /// The size of the inflated data as the trailer of the last member says (modulo 2³²), plus one
+  /// byte so that a single member finishes without growing the buffer.
+  ///
+  /// A truncated file ends in arbitrary bytes, so the hint is capped by deflate's largest
+  /// compression ratio (about 1032 : 1) and by 1 GiB; the buffer grows past either if need be.
+  private static func initialCapacity(for input: [UInt8]) -> Int {
+    guard input.count >= 18 else { return 1 << 12 }
+    let n = input.count
+    let size =
+      Int(input[n - 4]) | Int(input[n - 3]) << 8 | Int(input[n - 2]) << 16 | Int(input[n - 1]) << 24
+    return Swift.max(Swift.min(size + 1, n * 1032, 1 << 30), 1 << 12)
+  }
+
+  /// zlib's explanation of a failure, or the name of its status code when it gives none.
+  private static func zlibMessage(_ stream: z_stream, _ status: Int32) -> String {
+    if let message = stream.msg { return String(cString: message) }
+    switch status {
+    case Z_MEM_ERROR: return "out of memory"
+    case Z_VERSION_ERROR: return "incompatible zlib version"
+    case Z_NEED_DICT: return "a preset dictionary is needed"
+    default: return "zlib error \(status)"
+    }
+  }
+
+  /// Compresses bytes into a single gzip member (RFC 1952), as `gzip` would.
+  ///
+  /// - Parameters:
+  ///   - input: the bytes to compress.
+  ///   - level: zlib's compression level, 0 (store) to 9 (smallest); 6 by default.
+  /// - Returns: gzip data that `inflate(_:path:)` and `gzip -d` read back.
+  /// - Throws: `DataError.invalidArgument` if zlib cannot start (a bad level, no memory).
+  public static func compress(_ input: [UInt8], level: Int32 = 6) throws -> [UInt8] {
+    var stream = z_stream()
+    // `deflateInit2` is a macro Swift does not import; 16 + 15 window bits writes gzip.
+    let initStatus = deflateInit2_(
+      &stream, level, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION,
+      Int32(MemoryLayout<z_stream>.size))
+    guard initStatus == Z_OK else {
+      throw DataError.invalidArgument(
+        "cannot start gzip compression: \(zlibMessage(stream, initStatus))")
+    }
+    defer { deflateEnd(&stream) }
+    // deflateBound covers the deflate data; the gzip header and trailer need 18 bytes more.
+    let bound = Int(deflateBound(&stream, uLong(input.count))) + 32
+    var output = [UInt8](repeating: 0, count: bound)
+    var input = input
+    let status = input.withUnsafeMutableBufferPointer { source in
+      output.withUnsafeMutableBufferPointer { target -> Int32 in
+        stream.next_in = source.baseAddress
+        stream.avail_in = uInt(source.count)
+        stream.next_out = target.baseAddress
+        stream.avail_out = uInt(target.count)
+        return deflate(&stream, Z_FINISH)
+      }
+    }
+    guard status == Z_STREAM_END else {
+      throw DataError.invalidArgument("gzip compression failed: \(zlibMessage(stream, status))")
+    }
+    output.removeSubrange(Int(stream.total_out)...)
+    return output
+  }
+}

@@ -1,0 +1,136 @@
+/// Reads the IDX files that MNIST and Fashion-MNIST are distributed in, raw or gzip-compressed.
+///
+/// An IDX file is a 4-byte magic number — two zero bytes, a data type code (`0x08` for unsigned
+/// bytes) and the number of dimensions — then each dimension as a big-endian 32-bit integer, then
+/// the values in row-major order. Images are rank 3 (`0x00000803`: count, rows, columns), labels
+/// rank 1 (`0x00000801`: count). See LeCun, Cortes and Burges, "The MNIST database of handwritten
+/// digits". Only unsigned bytes are read; other data types are refused with a clear message.
+public enum IDXReader {
+  /// The magic number of an image file: unsigned bytes, three dimensions.
+  public static let imageMagic: UInt32 = 0x0000_0803
+  /// The magic number of a label file: unsigned bytes, one dimension.
+  public static let labelMagic: UInt32 = 0x0000_0801
+
+  /// The names of the IDX data type codes, for messages.
+  static let typeNames: [UInt8: String] = [
+    0x08: "unsigned byte", 0x09: "signed byte", 0x0b: "int16", 0x0c: "int32", 0x0d: "float32",
+    0x0e: "float64",
+  ]
+
+  /// Reads an IDX image file (`*-images-idx3-ubyte`, optionally gzip-compressed).
+  ///
+  /// - Parameter path: the file, raw or gzip (recognised by its magic bytes).
+  /// - Returns: the number of images, their height (`rows`) and width (`columns`), and the
+  ///   pixels, `count × rows × columns` bytes in row-major order, 0 (background) to 255.
+  /// - Throws: `DataError.badMagic` when the file is not an IDX image file,
+  ///   `.unsupportedType` when its values are not unsigned bytes, `.truncated` when it holds
+  ///   fewer pixels than its header announces, and the errors of `Gzip.readFile(_:)`.
+  public static func readImages(_ path: String) throws -> (
+    count: Int, rows: Int, columns: Int, pixels: [UInt8]
+  ) {
+    let (dimensions, bytes, start) = try readHeader(path, magic: imageMagic)
+    let count = dimensions[0]
+    let rows = dimensions[1]
+    let columns = dimensions[2]
+    let (size, overflow1) = rows.multipliedReportingOverflow(by: columns)
+    let (expected, overflow2) = count.multipliedReportingOverflow(by: size)
+    let found = bytes.count - start
+    guard !overflow1, !overflow2, found >= expected else {
+      throw DataError.truncated(
+        path: path, what: "pixel data", expected: expected, found: found)
+    }
+    return (count, rows, columns, Array(bytes[start..<start + expected]))
+  }
+
+  /// Reads an IDX label file (`*-labels-idx1-ubyte`, optionally gzip-compressed).
+  ///
+  /// - Parameter path: the file, raw or gzip (recognised by its magic bytes).
+  /// - Returns: one label a byte, in file order.
+  /// - Throws: `DataError.badMagic`, `.unsupportedType` or `.truncated` as `readImages(_:)`.
+  public static func readLabels(_ path: String) throws -> [UInt8] {
+    let (dimensions, bytes, start) = try readHeader(path, magic: labelMagic)
+    let count = dimensions[0]
+    let found = bytes.count - start
+    guard found >= count else {
+      throw DataError.truncated(path: path, what: "labels", expected: count, found: found)
+    }
+    return Array(bytes[start..<start + count])
+  }
+
+  /// Reads a file and checks its magic number; returns its dimensions, its bytes and the offset
+  /// of the first value.
+  private static func readHeader(_ path: String, magic: UInt32) throws -> (
+    dimensions: [Int], bytes: [UInt8], start: Int
+  ) {
+    let bytes = try Gzip.readFile(path)
+    let rank = Int(magic & 0xff)
+    let headerSize = 4 + 4 * rank
+    guard bytes.count >= 4 else {
+      throw DataError.truncated(
+        path: path, what: "IDX header", expected: headerSize, found: bytes.count)
+    }
+    let found = bigEndian(bytes, at: 0)
+    if found != magic {
+      // Right layout and rank but another value type: say so rather than "wrong magic".
+      if bytes[0] == 0, bytes[1] == 0, Int(bytes[3]) == rank, typeNames[bytes[2]] != nil {
+        throw DataError.unsupportedType(path: path, typeCode: bytes[2])
+      }
+      throw DataError.badMagic(path: path, expected: magic, found: found)
+    }
+    guard bytes.count >= headerSize else {
+      throw DataError.truncated(
+        path: path, what: "IDX header", expected: headerSize, found: bytes.count)
+    }
+    let dimensions = (0..<rank).map { Int(bigEndian(bytes, at: 4 + 4 * $0)) }
+    return (dimensions, bytes, headerSize)
+  }
+
+  /// The big-endian 32-bit integer at `offset`.
+  private static func bigEndian(_ bytes: [UInt8], at offset: Int) -> UInt32 {
+    UInt32(bytes[offset]) << 24 | UInt32(bytes[offset + 1]) << 16 | UInt32(bytes[offset + 2]) << 8
+      | UInt32(bytes[offset + 3])
+  }
+}
+
+extension Dataset {
+  /// Reads a data set from an IDX image file and its IDX label file (raw or gzip).
+  ///
+  /// Pixels are scaled to [0, 1] (divided by 255) and images shaped `[N, 1, rows, columns]`.
+  /// The classes are the distinct label values, sorted, named by their value (`"0"` … `"9"`);
+  /// labels are re-indexed to those classes.
+  ///
+  /// - Parameters:
+  ///   - images: the `*-images-idx3-ubyte[.gz]` file.
+  ///   - labels: the `*-labels-idx1-ubyte[.gz]` file.
+  ///   - name: the name shown in displays.
+  /// - Throws: the errors of `IDXReader.readImages(_:)` and `readLabels(_:)`, and
+  ///   `DataError.countMismatch` when the two files hold different numbers of items.
+  public static func idx(images: String, labels: String, name: String = "idx") throws -> Dataset {
+    let image = try IDXReader.readImages(images)
+    let values = try IDXReader.readLabels(labels)
+    guard values.count == image.count else {
+      throw DataError.countMismatch(
+        images: images, imageCount: image.count, labels: labels, labelCount: values.count)
+    }
+    let features = pixelTensor(
+      image.pixels, shape: [image.count, 1, image.rows, image.columns], divisor: 255)
+    let classes = Array(Set(values)).sorted()
+    var index = [Int](repeating: 0, count: 256)
+    for (i, c) in classes.enumerated() { index[Int(c)] = i }
+    return Dataset(
+      name: name, features: features, labels: values.map { index[Int($0)] },
+      classNames: classes.map { String($0) })
+  }
+
+  /// Bytes converted to floats and divided by `divisor`, through a 256-entry table.
+  static func pixelTensor(_ bytes: [UInt8], shape: [Int], divisor: Float) -> Tensor {
+    let table = (0..<256).map { Float($0) / divisor }
+    return Tensor(shape: shape) { out in
+      bytes.withUnsafeBufferPointer { source in
+        table.withUnsafeBufferPointer { table in
+          for i in 0..<source.count { out[i] = table[Int(source[i])] }
+        }
+      }
+    }
+  }
+}

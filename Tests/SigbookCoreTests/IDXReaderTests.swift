@@ -1,0 +1,129 @@
+import Foundation
+import Testing
+
+@testable import SigbookCore
+
+/// Builders of small IDX files.
+enum IDXFixture {
+  static func bigEndian(_ value: Int) -> [UInt8] {
+    [
+      UInt8(value >> 24 & 0xff), UInt8(value >> 16 & 0xff), UInt8(value >> 8 & 0xff),
+      UInt8(value & 0xff),
+    ]
+  }
+
+  static func images(count: Int, rows: Int, columns: Int, pixels: [UInt8], type: UInt8 = 0x08)
+    -> [UInt8]
+  {
+    [0, 0, type, 3] + bigEndian(count) + bigEndian(rows) + bigEndian(columns) + pixels
+  }
+
+  static func labels(_ values: [UInt8], count: Int? = nil) -> [UInt8] {
+    [0, 0, 0x08, 1] + bigEndian(count ?? values.count) + values
+  }
+
+  /// Three 2 × 2 images whose pixels are 0, 51, 102, … and labels 7, 1, 7.
+  static let pixels: [UInt8] = (0..<12).map { UInt8($0 * 51 % 256) }
+  static let labelValues: [UInt8] = [7, 1, 7]
+}
+
+@Suite("IDX reader") struct IDXReaderTests {
+  @Test(arguments: [false, true])
+  func roundTripsRawAndGzipFiles(gzip: Bool) throws {
+    let folder = try DataTestFolder()
+    let suffix = gzip ? ".gz" : ""
+    func encode(_ bytes: [UInt8]) throws -> [UInt8] { gzip ? try Gzip.compress(bytes) : bytes }
+    let images = try folder.write(
+      "t10k-images-idx3-ubyte" + suffix,
+      try encode(IDXFixture.images(count: 3, rows: 2, columns: 2, pixels: IDXFixture.pixels)))
+    let labels = try folder.write(
+      "t10k-labels-idx1-ubyte" + suffix, try encode(IDXFixture.labels(IDXFixture.labelValues)))
+
+    let read = try IDXReader.readImages(images)
+    #expect(read.count == 3 && read.rows == 2 && read.columns == 2)
+    #expect(read.pixels == IDXFixture.pixels)
+    #expect(try IDXReader.readLabels(labels) == IDXFixture.labelValues)
+
+    let data = try Dataset.idx(images: images, labels: labels, name: "tiny")
+    #expect(data.name == "tiny")
+    #expect(data.features.shape == [3, 1, 2, 2])
+    #expect(data.features.scalars == IDXFixture.pixels.map { Float($0) / 255 })
+    #expect(data.classNames == ["1", "7"])
+    #expect(data.labels == [1, 0, 1])
+    #expect(data.features.max() <= 1 && data.features.min() >= 0)
+  }
+
+  @Test func wrongMagicNumberSaysExpectedAndFound() throws {
+    let folder = try DataTestFolder()
+    let labels = try folder.write("labels", IDXFixture.labels(IDXFixture.labelValues))
+    let images = try folder.write(
+      "images", IDXFixture.images(count: 3, rows: 2, columns: 2, pixels: IDXFixture.pixels))
+    let asImages = try #require(throws: DataError.self) { try IDXReader.readImages(labels) }
+    #expect(
+      asImages.description
+        == "'\(labels)' is not an IDX image file: expected magic number 0x00000803 "
+        + "but found 0x00000801")
+    let asLabels = try #require(throws: DataError.self) { try IDXReader.readLabels(images) }
+    #expect(
+      asLabels.description
+        == "'\(images)' is not an IDX label file: expected magic number 0x00000801 "
+        + "but found 0x00000803")
+    let text = try folder.write("text", text: "hello, world")
+    let fromText = try #require(throws: DataError.self) { try IDXReader.readImages(text) }
+    #expect(fromText.description.hasSuffix("but found 0x68656c6c"))
+  }
+
+  @Test func otherDataTypesAreUnsupported() throws {
+    let folder = try DataTestFolder()
+    let path = try folder.write(
+      "floats", IDXFixture.images(count: 1, rows: 1, columns: 1, pixels: [0, 0, 0, 0], type: 0x0d))
+    let error = try #require(throws: DataError.self) { try IDXReader.readImages(path) }
+    #expect(
+      error.description
+        == "'\(path)': unsupported IDX data type 0x0d (float32); "
+        + "sigbook reads unsigned bytes (0x08)"
+    )
+  }
+
+  @Test func truncatedFilesSayHowManyBytesWereExpected() throws {
+    let folder = try DataTestFolder()
+    let images = try folder.write(
+      "images.gz",
+      try Gzip.compress(
+        IDXFixture.images(count: 3, rows: 2, columns: 2, pixels: Array(IDXFixture.pixels[0..<5]))))
+    let error = try #require(throws: DataError.self) { try IDXReader.readImages(images) }
+    #expect(
+      error.description == "'\(images)' is truncated: expected 12 bytes of pixel data but found 5")
+
+    let labels = try folder.write("labels", IDXFixture.labels([1, 2], count: 3))
+    let labelError = try #require(throws: DataError.self) { try IDXReader.readLabels(labels) }
+    #expect(
+      labelError.description == "'\(labels)' is truncated: expected 3 bytes of labels but found 2")
+
+    let header = try folder.write("header", [0, 0, 8, 3, 0, 0])
+    let headerError = try #require(throws: DataError.self) { try IDXReader.readImages(header) }
+    #expect(
+      headerError.description
+        == "'\(header)' is truncated: expected 16 bytes of IDX header but found 6")
+  }
+
+  @Test func labelCountMustMatchImageCount() throws {
+    let folder = try DataTestFolder()
+    let images = try folder.write(
+      "images", IDXFixture.images(count: 3, rows: 2, columns: 2, pixels: IDXFixture.pixels))
+    let labels = try folder.write("labels", IDXFixture.labels([7, 1]))
+    let error = try #require(throws: DataError.self) {
+      try Dataset.idx(images: images, labels: labels)
+    }
+    #expect(error.description == "'\(labels)' has 2 labels but '\(images)' has 3 images")
+  }
+
+  @Test func gzNameOnARawIDXFileIsRefused() throws {
+    let folder = try DataTestFolder()
+    let path = try folder.write(
+      "train-images-idx3-ubyte.gz",
+      IDXFixture.images(count: 3, rows: 2, columns: 2, pixels: IDXFixture.pixels))
+    let error = try #require(throws: DataError.self) { try IDXReader.readImages(path) }
+    #expect(error.description == "'\(path)' is not a gzip file")
+  }
+}
