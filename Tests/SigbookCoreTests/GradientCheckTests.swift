@@ -179,7 +179,7 @@ import Testing
 
   /// A whole network end to end: the gradients `fit` uses, against central differences of the
   /// network's loss.
-  @Test(arguments: ["mlp", "cnn"])
+  @Test(arguments: ["mlp", "cnn", "autoencoder"])
   func wholeNetwork(_ kind: String) throws {
     let model: Model
     let inputs: Tensor
@@ -187,6 +187,9 @@ import Testing
     if kind == "mlp" {
       model = try Model.mlp([6, 5, 4, 3], activation: .tanh, seed: 3)
       inputs = Tensor.uniform(shape: [4, 6], low: -1, high: 1, generator: &g)
+    } else if kind == "autoencoder" {
+      model = try Model.autoencoder([6, 4, 2], seed: 3)
+      inputs = Tensor.uniform(shape: [4, 6], low: 0, high: 1, generator: &g)
     } else {
       model = try Model.cnn(
         input: [1, 6, 6], conv: [2], kernel: 3, pool: 2, dense: [4], classes: 3, activation: .tanh,
@@ -195,8 +198,9 @@ import Testing
     }
     let labels = [0, 2, 1, 2]
     let target = model.target(for: inputs, labels: labels)
-    let head = LossHead(loss: .crossEntropy, last: model.layers.last?.spec)
-    let pass = model.gradients(of: inputs, target: target, loss: .crossEntropy, head: head)
+    let loss = model.defaultLoss
+    let head = LossHead(loss: loss, last: model.layers.last?.spec)
+    let pass = model.gradients(of: inputs, target: target, loss: loss, head: head)
     // Small enough that no max-pool window of the CNN changes its winner.
     let epsilon: Float = kind == "cnn" ? 1e-3 : 1e-2
     for l in model.layers.indices {
@@ -206,8 +210,8 @@ import Testing
           var plus = model, minus = model
           plus.layers[l].parameters[p][flat: i] += epsilon
           minus.layers[l].parameters[p][flat: i] -= epsilon
-          let up = plus.gradients(of: inputs, target: target, loss: .crossEntropy, head: head).loss
-          let down = minus.gradients(of: inputs, target: target, loss: .crossEntropy, head: head).loss
+          let up = plus.gradients(of: inputs, target: target, loss: loss, head: head).loss
+          let down = minus.gradients(of: inputs, target: target, loss: loss, head: head).loss
           numeric.append((up - down) / Double(2 * epsilon))
         }
         let error = Self.relativeError(pass.gradients[l][p].scalars.map(Double.init), numeric)

@@ -91,9 +91,14 @@ extension Model {
     return try Model(layers: layers, inputShape: input, summary: summary)
   }
 
-  /// An autoencoder: the encoder `sizes[0] → sizes[1] → … → sizes.last` (a dense layer and the
-  /// activation each), then the mirrored decoder back to `sizes[0]` ending in the output
-  /// activation. `autoencoder([784, 100, 10])` has hidden layers 100, 10 (the code) and 100.
+  /// An autoencoder: the encoder `sizes[0] → sizes[1] → … → sizes.last`, then the mirrored
+  /// decoder back to `sizes[0]` ending in the output activation. Every layer but the code is a
+  /// dense layer and the activation; the code (`sizes.last`) is linear, as in Hinton and
+  /// Salakhutdinov (2006). `autoencoder([784, 100, 10])` is dense(784, 100) tanh dense(100, 10) |
+  /// dense(10, 100) tanh dense(100, 784) sigmoid, with signature layers 100, 10 (the code) and 100.
+  ///
+  /// A saturating code (tanh) collapses under Adam to one constant code for every input while
+  /// the decoder learns the mean image; a linear code does not.
   ///
   /// - Throws: `ShapeMismatch` for fewer than two sizes or a size below 1.
   public static func autoencoder(
@@ -106,9 +111,12 @@ extension Model {
     var layers: [any Layer] = []
     let initialization = hiddenInitialization(activation)
     for i in 0..<sizes.count - 1 {
+      let isCode = i == sizes.count - 2
       layers.append(
-        Dense(inputs: sizes[i], outputs: sizes[i + 1], initialization: initialization, generator: &generator))
-      layers.append(Activation(activation))
+        Dense(
+          inputs: sizes[i], outputs: sizes[i + 1], initialization: isCode ? .glorot : initialization,
+          generator: &generator))
+      if !isCode { layers.append(Activation(activation)) }
     }
     let encoderLayers = layers.count
     let mirrored = Array(sizes.reversed())

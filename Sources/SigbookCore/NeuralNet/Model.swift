@@ -26,6 +26,8 @@ public struct Model: Sendable {
   public var history: History?
   /// For an autoencoder, the number of layers of the encoder (its code is their output).
   public var encoderLayerCount: Int?
+  /// The file the model was loaded from, if it was.
+  public var source: String?
 
   /// Creates a model, checking that each layer takes the previous one's output.
   ///
@@ -64,16 +66,20 @@ public struct Model: Sendable {
   /// The total number of trainable values.
   public var parameterCount: Int { layers.reduce(0) { $0 + $1.parameters.reduce(0) { $0 + $1.count } } }
 
-  /// Whether the model has been trained.
-  public var isTrained: Bool { history != nil }
+  /// Whether the model has been trained (here, or before it was saved and loaded).
+  public var isTrained: Bool { history != nil || source != nil }
 
   /// The architecture, layer by layer.
   public var specs: [LayerSpec] { layers.map(\.spec) }
 
   /// The layer indices (0-based) whose outputs make up a signature: every elementwise hidden
-  /// activation (ReLU, tanh, sigmoid) except the network's last layer.
+  /// activation (ReLU, tanh, sigmoid) except the network's last layer, and an autoencoder's
+  /// code (the encoder's last layer, which is linear).
   public var hiddenLayerIndices: [Int] {
-    layers.indices.filter { $0 != layers.count - 1 && layers[$0].spec.isHiddenActivation }
+    layers.indices.filter { i in
+      i != layers.count - 1
+        && (layers[i].spec.isHiddenActivation || encoderLayerCount.map { i == $0 - 1 } == true)
+    }
   }
 
   /// The width (values per input) of each signature layer.
