@@ -1,6 +1,10 @@
 #include <malloc.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <stdio.h>
+
+/* Flushes standard output (Swift 6 cannot name the C global `stdout` safely). */
+static inline void sigbook_flush_stdout(void) { fflush(stdout); }
 
 /* Keeps large blocks in the heap instead of mapping and unmapping them for every batch. */
 static inline void sigbook_tune_malloc(int mmap_threshold, int trim_threshold) {

@@ -1,0 +1,113 @@
+/// A call of a catalogue function with its arguments bound and checked against its parameters.
+///
+/// Accessors take the parameter's label (or positional name). Arguments have already been
+/// checked to be of the accepted kind, so an accessor of the wrong kind is a mistake in the
+/// catalogue, caught by a precondition.
+public struct Call {
+  public let entry: FunctionEntry
+  /// The argument of each parameter, by label or positional name (defaults filled in).
+  let arguments: [String: Value]
+  /// The arguments collected by a variadic parameter.
+  public let variadic: [Value]
+  /// For arguments written as a plain variable, its name (for messages: `'train'`).
+  let variableNames: [String: String]
+  /// The session the call runs in (files, progress, cancellation).
+  public let session: Session
+
+  /// The argument of a parameter, or nil if it was left out without a default.
+  public func value(_ key: String) -> Value? { arguments[key] }
+
+  public func number(_ key: String) -> Double {
+    guard case .number(let x)? = arguments[key] else { return mismatch(key, "a number") }
+    return x
+  }
+
+  public func optionalNumber(_ key: String) -> Double? {
+    arguments[key] == nil ? nil : number(key)
+  }
+
+  public func int(_ key: String) -> Int { Int(number(key)) }
+
+  public func optionalInt(_ key: String) -> Int? { arguments[key] == nil ? nil : int(key) }
+
+  public func text(_ key: String) -> String {
+    guard case .text(let t)? = arguments[key] else { return mismatch(key, "a text") }
+    return t
+  }
+
+  public func optionalText(_ key: String) -> String? { arguments[key] == nil ? nil : text(key) }
+
+  public func bool(_ key: String) -> Bool {
+    guard case .bool(let b)? = arguments[key] else { return mismatch(key, "a bool") }
+    return b
+  }
+
+  public func option(_ key: String) -> String {
+    guard case .option(let o)? = arguments[key] else { return mismatch(key, "an option") }
+    return o
+  }
+
+  public func dataset(_ key: String) -> Dataset {
+    guard case .dataset(let d)? = arguments[key] else { return mismatch(key, "a dataset") }
+    return d
+  }
+
+  public func optionalDataset(_ key: String) -> Dataset? {
+    arguments[key] == nil ? nil : dataset(key)
+  }
+
+  public func model(_ key: String) -> Model {
+    guard case .model(let m)? = arguments[key] else { return mismatch(key, "a model") }
+    return m
+  }
+
+  public func optionalModel(_ key: String) -> Model? { arguments[key] == nil ? nil : model(key) }
+
+  public func figure(_ key: String) -> Figure {
+    guard case .figure(let f)? = arguments[key] else { return mismatch(key, "a figure") }
+    return f
+  }
+
+  /// A list of whole numbers (a range is accepted too).
+  public func intList(_ key: String) -> [Int] {
+    guard case .list(let items)? = arguments[key] else { return mismatch(key, "a list") }
+    return items.map { item in
+      guard case .number(let x) = item else { return mismatch(key, "a list of numbers") }
+      return Int(x)
+    }
+  }
+
+  public func optionalIntList(_ key: String) -> [Int]? {
+    arguments[key] == nil ? nil : intList(key)
+  }
+
+  /// The variadic arguments as whole numbers.
+  public var variadicInts: [Int] {
+    variadic.map { v in
+      guard case .number(let x) = v else { return mismatch("…", "numbers") }
+      return Int(x)
+    }
+  }
+
+  /// How to name an argument in a message: `'train'` when it was a variable, else `fallback`.
+  public func describe(_ key: String, fallback: String) -> String {
+    variableNames[key].map { "'\($0)'" } ?? fallback
+  }
+
+  /// A failure that blames the argument of `key` (or the whole call when key is nil).
+  public func failure(
+    _ message: String, blaming key: String? = nil, kind: WorkbookError.Kind = .value,
+    hint: String? = nil
+  ) -> CallFailure {
+    CallFailure(message, kind: kind, parameter: key, hint: hint)
+  }
+
+  /// Whether the user stopped the statement.
+  public var isCancelled: Bool { session.isCancelled() }
+
+  private func mismatch<T>(_ key: String, _ expected: String) -> T {
+    preconditionFailure(
+      "catalogue entry '\(entry.name)' reads '\(key)' as \(expected) but its parameter says otherwise"
+    )
+  }
+}

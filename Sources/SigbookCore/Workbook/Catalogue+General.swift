@@ -1,0 +1,101 @@
+import Foundation
+
+extension Catalogue {
+  /// A failure that carries an engine error's message (lower layers write complete messages).
+  static func failure(_ error: any Error, kind: WorkbookError.Kind = .value, blaming key: String? = nil)
+    -> CallFailure
+  {
+    CallFailure(String(describing: error), kind: kind, parameter: key)
+  }
+
+  static let general: [FunctionEntry] = [
+    FunctionEntry(
+      "print", category: "General",
+      parameters: [.positional("value", .any, doc: "the values to write, separated by spaces", variadic: true)],
+      returns: "nothing",
+      summary: "Writes the values on one line of the output: texts as they are, numbers whole when they are whole and with four significant digits otherwise, tables as aligned text.",
+      example: "print(\"accuracy\", accuracy(net, test))"
+    ) { call in
+      call.session.emit(.printed(call.variadic.map(\.display).joined(separator: " ")))
+      return .nothing
+    },
+    FunctionEntry(
+      "help", category: "General",
+      parameters: [.positional("name", .any, doc: "a function (written as a name or a text); leave out for the list of functions", optional: true)],
+      returns: "a text",
+      summary: "The catalogue entry of a function: its signature, what it does, its parameters and an example. Without a name, the list of every function by category.",
+      example: "help(kmeans)"
+    ) { call in
+      guard let value = call.value("name") else { return .text(Catalogue.overview) }
+      guard case .text(let name) = value else {
+        throw call.failure("help takes a function's name, as in help(\"fit\")", blaming: "name")
+      }
+      guard let entry = Catalogue.entry(name) else {
+        throw call.failure(
+          "unknown function '\(name)'", blaming: "name", kind: .name,
+          hint: nearestName(to: name, among: Catalogue.names).map { "did you mean '\($0)'?" })
+      }
+      return .text(entry.help)
+    },
+    FunctionEntry(
+      "export", category: "General",
+      parameters: [
+        .positional("value", .oneOf([.dataset, .table]), doc: "a dataset (features, with a label column in CSV) or a table"),
+        .positional("file", .text, doc: "a file name ending in .npy or .csv, written in the figures folder unless absolute"),
+      ],
+      returns: "nothing",
+      summary: "Writes a value for other tools: NumPy .npy (float32, C order; a dataset's features with their full shape) or CSV with a header row (a dataset's features then its label, or a table's columns). Files are written atomically.",
+      example: "export(test, \"test.npy\")"
+    ) { call in
+      let name = call.text("file")
+      guard name.hasSuffix(".npy") || name.hasSuffix(".csv") else {
+        throw call.failure("export writes .npy or .csv files, not '\(name)'", blaming: "file")
+      }
+      let path = try call.session.writePath(name)
+      let data: Data
+      switch call.value("value") {
+      case .dataset(let d)?:
+        data = name.hasSuffix(".npy")
+          ? NPY.encode(d.features.scalars, shape: d.features.shape) : Data(d.csvTable.csv.utf8)
+      case .table(let t)?:
+        guard name.hasSuffix(".csv") else {
+          throw call.failure("a table exports as .csv", blaming: "file")
+        }
+        data = Data(t.csv.utf8)
+      default: return .nothing
+      }
+      try call.session.writeFile(data, to: path)
+      return .nothing
+    },
+  ]
+
+  /// Every function by category, one line each: what `help()` prints.
+  public static var overview: String {
+    var lines: [String] = []
+    var category = ""
+    for entry in entries {
+      if entry.category != category {
+        if !lines.isEmpty { lines.append("") }
+        lines.append(entry.category)
+        category = entry.category
+      }
+      var first = entry.summary.range(of: ". ").map { String(entry.summary[..<$0.lowerBound]) } ?? entry.summary
+      if first.count > 74 { first = String(first.prefix(73)) + "…" }
+      lines.append("  \(entry.name.padding(toLength: 16, withPad: " ", startingAt: 0)) \(first)")
+    }
+    return lines.joined(separator: "\n")
+  }
+}
+
+extension Dataset {
+  /// The dataset as a table for CSV: one column per feature (`f0`, `f1`…) then `label`.
+  var csvTable: Table {
+    let d = featureCount
+    let columns = (0..<d).map { "f\($0)" } + ["label"]
+    let values = features.scalars
+    let rows: [[Table.Cell]] = (0..<count).map { i in
+      (0..<d).map { .number(Double(values[i * d + $0])) } + [.text(classNames[labels[i]])]
+    }
+    return Table(columns: columns, rows: rows)
+  }
+}

@@ -1,0 +1,292 @@
+/// What a parameter of a catalogue function accepts.
+public indirect enum Accepts: Sendable, Hashable {
+  case number
+  /// A whole number.
+  case integer
+  case text
+  case bool
+  /// One of the named options (`.relu`, `.tanh`…).
+  case option([String])
+  case dataset
+  case model
+  case layer
+  case history
+  case table
+  case figure
+  /// Any value at all.
+  case any
+  /// A list of such values; a range is accepted where whole numbers are expected.
+  case list(Accepts)
+  /// Any one of these.
+  case oneOf([Accepts])
+
+  /// The words used in messages and docs: "a whole number", "a list of whole numbers".
+  public var description: String {
+    switch self {
+    case .number: "a number"
+    case .integer: "a whole number"
+    case .text: "a text"
+    case .bool: "true or false"
+    case .option(let names): "one of " + Accepts.optionList(names)
+    case .dataset: "a dataset"
+    case .model: "a model"
+    case .layer: "a layer"
+    case .history: "a history"
+    case .table: "a table"
+    case .figure: "a figure"
+    case .any: "any value"
+    case .list(let element): "a list of " + element.plural
+    case .oneOf(let choices): choices.map(\.description).joined(separator: " or ")
+    }
+  }
+
+  /// The plural noun: "whole numbers", "datasets".
+  var plural: String {
+    switch self {
+    case .number: "numbers"
+    case .integer: "whole numbers"
+    case .text: "texts"
+    case .bool: "bools"
+    case .option: "options"
+    case .list(let element): "lists of " + element.plural
+    case .oneOf(let choices): choices.map(\.plural).joined(separator: " or ")
+    case .any: "values"
+    default: String(description.dropFirst(2)) + "s"
+    }
+  }
+
+  /// `.relu, .tanh or .sigmoid`.
+  static func optionList(_ names: [String]) -> String {
+    let dotted = names.map { "." + $0 }
+    guard dotted.count > 1 else { return dotted.first ?? "" }
+    return dotted.dropLast().joined(separator: ", ") + " or " + (dotted.last ?? "")
+  }
+
+  /// The option names this accepts anywhere inside it.
+  var optionNames: [String] {
+    switch self {
+    case .option(let names): names
+    case .list(let element): element.optionNames
+    case .oneOf(let choices): choices.flatMap(\.optionNames)
+    default: []
+    }
+  }
+
+  /// The value converted to what this accepts, or nil if it is not acceptable.
+  ///
+  /// Ranges become lists of integers; options are checked against the allowed names.
+  func accept(_ value: Value) -> Value? {
+    switch (self, value) {
+    case (.any, _): return value
+    case (.number, .number): return value
+    case (.integer, .number(let x)): return x == x.rounded() && abs(x) < 1e15 ? value : nil
+    case (.text, .text), (.bool, .bool), (.dataset, .dataset), (.model, .model), (.layer, .layer),
+      (.history, .history), (.table, .table), (.figure, .figure):
+      return value
+    case (.option(let names), .option(let name)): return names.contains(name) ? value : nil
+    case (.list(let element), .list(let items)):
+      var accepted: [Value] = []
+      for item in items {
+        guard let a = element.accept(item) else { return nil }
+        accepted.append(a)
+      }
+      return .list(accepted)
+    case (.list(.integer), .range(let lower, let upper, let closed)):
+      return .list(Value.rangeValues(lower: lower, upper: upper, isClosed: closed).map { .number(Double($0)) })
+    case (.oneOf(let choices), _):
+      for choice in choices { if let a = choice.accept(value) { return a } }
+      return nil
+    default: return nil
+    }
+  }
+}
+
+/// One parameter of a catalogue function.
+public struct Parameter: Sendable {
+  /// The label it must be passed with (`epochs`), or nil for a positional parameter.
+  public var label: String?
+  /// The name shown in signatures for a positional parameter (`model`, `data`).
+  public var name: String
+  public var accepts: Accepts
+  /// The value used when the argument is left out; nil when it is required or optional.
+  public var defaultValue: Value?
+  /// Whether the argument may be left out with no value at all (`per_class:` = all).
+  public var isOptional: Bool
+  /// How the default reads in help (`0`, `all`, `.relu`).
+  public var defaultText: String?
+  /// Whether this (last, positional) parameter collects every remaining positional argument.
+  public var isVariadic: Bool
+  /// One line on what the parameter means.
+  public var doc: String
+
+  /// A positional parameter.
+  public static func positional(
+    _ name: String, _ accepts: Accepts, doc: String, variadic: Bool = false,
+    default value: Value? = nil, defaultText: String? = nil, optional: Bool = false
+  ) -> Parameter {
+    Parameter(
+      label: nil, name: name, accepts: accepts, defaultValue: value, isOptional: optional,
+      defaultText: defaultText ?? value.map(\.sourceText), isVariadic: variadic, doc: doc)
+  }
+
+  /// A labelled parameter.
+  public static func labelled(
+    _ label: String, _ accepts: Accepts, doc: String, default value: Value? = nil,
+    defaultText: String? = nil, optional: Bool = false
+  ) -> Parameter {
+    Parameter(
+      label: label, name: label, accepts: accepts, defaultValue: value, isOptional: optional,
+      defaultText: defaultText ?? value.map(\.sourceText), isVariadic: false, doc: doc)
+  }
+
+  /// Whether the argument must be given.
+  public var isRequired: Bool { defaultValue == nil && !isOptional && !isVariadic }
+
+  /// How the parameter reads in a signature: `model`, `epochs: 10`, `784, 32, …`.
+  public var signature: String {
+    let head = label.map { "\($0): " } ?? ""
+    if isVariadic { return "\(name), …" }
+    if let defaultText { return label == nil ? "\(name) = \(defaultText)" : head + defaultText }
+    return label == nil ? name : head + accepts.shortName
+  }
+}
+
+extension Accepts {
+  /// A short placeholder for signatures: `Int`, `[Int]`, `dataset`.
+  var shortName: String {
+    switch self {
+    case .number: "Number"
+    case .integer: "Int"
+    case .text: "String"
+    case .bool: "Bool"
+    case .option(let names): names.map { "." + $0 }.joined(separator: " | ")
+    case .list(let element): "[\(element.shortName)]"
+    case .oneOf(let choices): choices.map(\.shortName).joined(separator: " | ")
+    case .any: "value"
+    default: description.replacingFirst("a ", with: "")
+    }
+  }
+}
+
+extension String {
+  func replacingFirst(_ prefix: String, with replacement: String) -> String {
+    hasPrefix(prefix) ? replacement + dropFirst(prefix.count) : self
+  }
+}
+
+/// A failure inside a catalogue function, blaming one of its arguments or the whole call.
+public struct CallFailure: Error, Sendable {
+  public var kind: WorkbookError.Kind
+  public var message: String
+  /// The parameter (label or positional name) whose argument is to blame, or nil for the call.
+  public var parameter: String?
+  public var hint: String?
+
+  public init(
+    _ message: String, kind: WorkbookError.Kind = .value, parameter: String? = nil,
+    hint: String? = nil
+  ) {
+    self.kind = kind
+    self.message = message
+    self.parameter = parameter
+    self.hint = hint
+  }
+}
+
+/// One function of the workbook language: its signature, its documentation and what it does.
+///
+/// The catalogue is the single source of truth that the evaluator, `help`, `sigbook check`,
+/// REPL completion and `docs/functions.md` all read: adding a function is adding one entry.
+public struct FunctionEntry: Sendable {
+  public var name: String
+  /// The section of the docs it belongs to: General, Data, Models…
+  public var category: String
+  public var parameters: [Parameter]
+  /// What it returns, with an article: "a dataset".
+  public var returns: String
+  /// One paragraph on what it does.
+  public var summary: String
+  /// A line of workbook code that uses it.
+  public var example: String
+  /// What it does, given its checked arguments.
+  public var body: @Sendable (Call) throws -> Value
+
+  public init(
+    _ name: String, category: String, parameters: [Parameter], returns: String, summary: String,
+    example: String, body: @escaping @Sendable (Call) throws -> Value
+  ) {
+    self.name = name
+    self.category = category
+    self.parameters = parameters
+    self.returns = returns
+    self.summary = summary
+    self.example = example
+    self.body = body
+  }
+
+  /// `fit(model, data, epochs: 10, batch: 32, …) → a model`.
+  public var signature: String {
+    "\(name)(\(parameters.map(\.signature).joined(separator: ", "))) → \(returns)"
+  }
+
+  /// The labels this function takes.
+  public var labels: [String] { parameters.compactMap(\.label) }
+
+  /// The parameter with a label or positional name.
+  public func parameter(named name: String) -> Parameter? {
+    parameters.first { ($0.label ?? $0.name) == name }
+  }
+
+  /// The entry as `help` prints it: signature, summary, parameters, example.
+  public var help: String {
+    var lines = [signature, "", summary.wrapped(width: 92)]
+    if !parameters.isEmpty {
+      lines.append("")
+      let width = parameters.map { ($0.label.map { "\($0):" } ?? $0.name).count }.max() ?? 0
+      for p in parameters {
+        let name = p.label.map { "\($0):" } ?? p.name
+        lines.append("  \(name.padding(toLength: width, withPad: " ", startingAt: 0))  \(p.doc)")
+      }
+    }
+    lines += ["", "example:", "  " + example]
+    return lines.joined(separator: "\n")
+  }
+}
+
+extension String {
+  /// The text broken into lines of at most `width` characters at spaces.
+  func wrapped(width: Int) -> String {
+    var lines: [String] = []
+    var line = ""
+    for word in split(separator: " ", omittingEmptySubsequences: true) {
+      if !line.isEmpty && line.count + 1 + word.count > width {
+        lines.append(line)
+        line = ""
+      }
+      line += (line.isEmpty ? "" : " ") + word
+    }
+    if !line.isEmpty { lines.append(line) }
+    return lines.joined(separator: "\n")
+  }
+}
+
+/// The function catalogue: every function a workbook can call.
+public enum Catalogue {
+  /// Every entry, in documentation order.
+  public static let entries: [FunctionEntry] =
+    general + data + models
+
+  private static let byName: [String: FunctionEntry] = Dictionary(
+    entries.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+
+  /// The entry of a function, or nil.
+  public static func entry(_ name: String) -> FunctionEntry? { byName[name] }
+
+  /// Every function name, sorted.
+  public static var names: [String] { entries.map(\.name).sorted() }
+
+  /// Every option name any function accepts, sorted.
+  public static var optionNames: [String] {
+    Array(Set(entries.flatMap { $0.parameters.flatMap(\.accepts.optionNames) })).sorted()
+  }
+}

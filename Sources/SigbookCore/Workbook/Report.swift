@@ -1,0 +1,246 @@
+import Foundation
+
+/// Writes the report of a run: `NAME.report.md` (prose, code, text outputs, links to the
+/// figures) and `NAME.report.html` (one standalone file with the SVGs inline).
+public struct ReportWriter {
+  public let runner: WorkbookRunner
+
+  public init(runner: WorkbookRunner) { self.runner = runner }
+
+  /// Writes both files atomically and returns their paths.
+  public func write() throws -> [String] {
+    let md = runner.stemPath + ".report.md", html = runner.stemPath + ".report.html"
+    try Data(markdown.utf8).write(to: URL(fileURLWithPath: md), options: .atomic)
+    try Data(self.html.utf8).write(to: URL(fileURLWithPath: html), options: .atomic)
+    return [md, html]
+  }
+
+  private var records: [Int: CellRecord] {
+    Dictionary(runner.records.map { ($0.index, $0) }, uniquingKeysWith: { _, b in b })
+  }
+
+  private var figuresFolderName: String {
+    URL(fileURLWithPath: runner.session.figuresDirectory).lastPathComponent
+  }
+
+  private var parameterNote: String? {
+    guard !runner.appliedOverrides.isEmpty else { return nil }
+    return "Run with " + runner.appliedOverrides.map { "`\($0.name) = \($0.value)`" }.joined(separator: ", ")
+  }
+
+  /// The Markdown report.
+  public var markdown: String {
+    var out = ""
+    if let note = parameterNote { out += "> \(note)\n\n" }
+    let records = self.records
+    for block in runner.document.blocks {
+      switch block {
+      case .prose(let prose): out += prose.text
+      case .cell(let cell):
+        out += "```sigbook\n" + cell.source + (cell.source.hasSuffix("\n") ? "" : "\n") + "```\n"
+        guard let record = records[cell.index] else {
+          out += "\n*(not run)*\n"
+          continue
+        }
+        let texts = record.outputs.compactMap { o -> String? in
+          switch o {
+          case .value(let t), .printed(let t): t
+          case .figure: nil
+          }
+        }
+        if !texts.isEmpty { out += "\n```text\n" + texts.joined(separator: "\n") + "\n```\n" }
+        for case .figure(let name, _) in record.outputs {
+          out += "\n![\(name)](\(figuresFolderName)/\(name))\n"
+        }
+        if let error = record.error {
+          out += "\n```text\n" + error.rendered(sourceLine: runner.line(error.location.line)) + "\n```\n"
+        }
+      }
+    }
+    return out
+  }
+
+  /// The standalone HTML report, figures inline.
+  public var html: String {
+    let title = runner.document.blocks.lazy.compactMap { block -> String? in
+      guard case .prose(let p) = block else { return nil }
+      return p.text.split(separator: "\n").first { $0.hasPrefix("# ") }.map { String($0.dropFirst(2)) }
+    }.first ?? URL(fileURLWithPath: runner.path).lastPathComponent
+    var body = ""
+    if let note = parameterNote { body += "<p class=\"note\">\(MarkdownHTML.inline(note))</p>\n" }
+    let records = self.records
+    for block in runner.document.blocks {
+      switch block {
+      case .prose(let prose): body += MarkdownHTML.render(prose.text)
+      case .cell(let cell):
+        body += "<pre class=\"code\"><code>\(escapeHTML(cell.source))</code></pre>\n"
+        guard let record = records[cell.index] else { continue }
+        for output in record.outputs {
+          switch output {
+          case .value(let t), .printed(let t):
+            body += "<pre class=\"output\">\(escapeHTML(t))</pre>\n"
+          case .figure(let name, let path):
+            let svg = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+            body += "<figure>\(svg.strippingXMLDeclaration)<figcaption>\(escapeHTML(name))</figcaption></figure>\n"
+          }
+        }
+        if let error = record.error {
+          body += "<pre class=\"error\">\(escapeHTML(error.rendered(sourceLine: runner.line(error.location.line))))</pre>\n"
+        }
+      }
+    }
+    return """
+      <!DOCTYPE html>
+      <html lang="en">
+      <head>
+      <meta charset="utf-8">
+      <title>\(escapeHTML(title))</title>
+      <style>
+      body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; max-width: 52rem; margin: 2rem auto; padding: 0 1rem; line-height: 1.5; color: #222; }
+      pre { padding: 0.6rem 0.8rem; overflow-x: auto; font-size: 0.85rem; }
+      pre.code { background: #f4f4f8; border-left: 3px solid #6b6bd6; }
+      pre.output { background: #fbfbfb; border-left: 3px solid #bbb; }
+      pre.error { background: #fff0f0; border-left: 3px solid #d33; }
+      code { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; }
+      figure { margin: 1rem 0; } figure svg { max-width: 100%; height: auto; }
+      figcaption { font-size: 0.8rem; color: #666; }
+      .note { background: #fffbe6; padding: 0.4rem 0.8rem; }
+      </style>
+      </head>
+      <body>
+      \(body)</body>
+      </html>
+
+      """
+  }
+}
+
+func escapeHTML(_ s: String) -> String {
+  var out = ""
+  out.reserveCapacity(s.count)
+  for c in s {
+    switch c {
+    case "&": out += "&amp;"
+    case "<": out += "&lt;"
+    case ">": out += "&gt;"
+    case "\"": out += "&quot;"
+    default: out.append(c)
+    }
+  }
+  return out
+}
+
+extension String {
+  var strippingXMLDeclaration: String {
+    guard hasPrefix("<?xml"), let end = range(of: "?>") else { return self }
+    return String(self[end.upperBound...]).trimmingCharacters(in: .whitespacesAndNewlines)
+  }
+}
+
+/// The small part of Markdown that workbook prose uses, as HTML: headings, paragraphs, lists,
+/// block quotes, fenced code, and inline code, emphasis and links.
+enum MarkdownHTML {
+  static func render(_ text: String) -> String {
+    var html = ""
+    var paragraph: [String] = []
+    var list: [String] = []
+    var listOrdered = false
+    var code: [String]?
+    func flushParagraph() {
+      if !paragraph.isEmpty { html += "<p>\(inline(paragraph.joined(separator: " ")))</p>\n" }
+      paragraph = []
+    }
+    func flushList() {
+      guard !list.isEmpty else { return }
+      let tag = listOrdered ? "ol" : "ul"
+      html += "<\(tag)>" + list.map { "<li>\(inline($0))</li>" }.joined() + "</\(tag)>\n"
+      list = []
+    }
+    for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
+      let line = String(raw)
+      if var block = code {
+        if line.hasPrefix("```") || line.hasPrefix("~~~") {
+          html += "<pre><code>\(escapeHTML(block.joined(separator: "\n")))</code></pre>\n"
+          code = nil
+        } else {
+          block.append(line)
+          code = block
+        }
+        continue
+      }
+      let trimmed = line.trimmingCharacters(in: .whitespaces)
+      if trimmed.hasPrefix("```") || trimmed.hasPrefix("~~~") {
+        flushParagraph()
+        flushList()
+        code = []
+      } else if trimmed.isEmpty {
+        flushParagraph()
+        flushList()
+      } else if let level = heading(trimmed) {
+        flushParagraph()
+        flushList()
+        let content = trimmed.drop { $0 == "#" }.trimmingCharacters(in: .whitespaces)
+        html += "<h\(level)>\(inline(content))</h\(level)>\n"
+      } else if trimmed.hasPrefix("- ") || trimmed.hasPrefix("* ") {
+        flushParagraph()
+        if listOrdered { flushList() }
+        listOrdered = false
+        list.append(String(trimmed.dropFirst(2)))
+      } else if let dot = trimmed.firstIndex(of: "."), trimmed[..<dot].allSatisfy(\.isNumber),
+        dot != trimmed.startIndex, trimmed[trimmed.index(after: dot)...].hasPrefix(" ")
+      {
+        flushParagraph()
+        if !listOrdered { flushList() }
+        listOrdered = true
+        list.append(String(trimmed[trimmed.index(dot, offsetBy: 2)...]))
+      } else if trimmed.hasPrefix(">") {
+        flushParagraph()
+        flushList()
+        html += "<blockquote>\(inline(trimmed.dropFirst().trimmingCharacters(in: .whitespaces)))</blockquote>\n"
+      } else {
+        flushList()
+        paragraph.append(trimmed)
+      }
+    }
+    if let block = code { html += "<pre><code>\(escapeHTML(block.joined(separator: "\n")))</code></pre>\n" }
+    flushParagraph()
+    flushList()
+    return html
+  }
+
+  private static func heading(_ line: String) -> Int? {
+    let hashes = line.prefix { $0 == "#" }.count
+    guard (1...6).contains(hashes), line.dropFirst(hashes).hasPrefix(" ") else { return nil }
+    return hashes
+  }
+
+  /// Inline code, **bold**, *emphasis* and [links](url), with everything else escaped.
+  static func inline(_ text: String) -> String {
+    var out = ""
+    var rest = Substring(text)
+    while let c = rest.first {
+      if c == "`", let end = rest.dropFirst().firstIndex(of: "`") {
+        out += "<code>\(escapeHTML(String(rest[rest.index(after: rest.startIndex)..<end])))</code>"
+        rest = rest[rest.index(after: end)...]
+      } else if rest.hasPrefix("**"), let end = rest.dropFirst(2).range(of: "**") {
+        out += "<strong>\(inline(String(rest[rest.index(rest.startIndex, offsetBy: 2)..<end.lowerBound])))</strong>"
+        rest = rest[end.upperBound...]
+      } else if c == "*", let end = rest.dropFirst().firstIndex(of: "*") {
+        out += "<em>\(inline(String(rest[rest.index(after: rest.startIndex)..<end])))</em>"
+        rest = rest[rest.index(after: end)...]
+      } else if c == "[", let close = rest.firstIndex(of: "]"),
+        rest[rest.index(after: close)...].hasPrefix("("),
+        let paren = rest[close...].firstIndex(of: ")")
+      {
+        let label = String(rest[rest.index(after: rest.startIndex)..<close])
+        let url = String(rest[rest.index(close, offsetBy: 2)..<paren])
+        out += "<a href=\"\(escapeHTML(url))\">\(inline(label))</a>"
+        rest = rest[rest.index(after: paren)...]
+      } else {
+        out += escapeHTML(String(c))
+        rest = rest.dropFirst()
+      }
+    }
+    return out
+  }
+}

@@ -1,0 +1,164 @@
+import Foundation
+
+/// What one cell of a run produced.
+public struct CellRecord: Sendable {
+  public var index: Int
+  public var firstLine: Int
+  public var outputs: [SessionOutput]
+  public var seconds: Double
+  public var error: WorkbookError?
+}
+
+/// Runs a workbook file top to bottom against one fresh session (`sigbook run`).
+public final class WorkbookRunner {
+  /// How to run.
+  public struct Options: Sendable {
+    /// Run cells 1…N only (and show only N).
+    public var lastCell: Int?
+    /// `name=value` replacements of top-level assignments, in order.
+    public var overrides: [(name: String, value: String)] = []
+    /// Carry on after a failing cell.
+    public var keepGoing = false
+
+    public init(lastCell: Int? = nil, overrides: [(name: String, value: String)] = [], keepGoing: Bool = false) {
+      self.lastCell = lastCell
+      self.overrides = overrides
+      self.keepGoing = keepGoing
+    }
+  }
+
+  public let path: String
+  public let text: String
+  public let document: WorkbookDocument
+  public private(set) var cells: [Cell]
+  public let session: Session
+  public private(set) var records: [CellRecord] = []
+  /// The overrides applied, as `name = value` source, for the report.
+  public private(set) var appliedOverrides: [(name: String, value: String)] = []
+
+  /// Reads and parses a workbook.
+  ///
+  /// - Throws: the workbook's syntax errors (all of them), or an `io` error if it cannot be read.
+  public init(path: String) throws(WorkbookErrors) {
+    self.path = path
+    let url = URL(fileURLWithPath: path)
+    let name = url.lastPathComponent
+    do {
+      text = try String(contentsOf: url, encoding: .utf8)
+    } catch {
+      throw WorkbookErrors([
+        WorkbookError(
+          kind: .io, message: "cannot read '\(path)'",
+          location: SourceLocation(file: name, line: 1, column: 1))
+      ], text: "")
+    }
+    let parsed = parseWorkbook(text: text, file: name)
+    guard parsed.errors.isEmpty else { throw WorkbookErrors(parsed.errors, text: text) }
+    document = parsed.document
+    cells = parsed.cells
+    let folder = url.deletingLastPathComponent().path
+    let stem = url.deletingPathExtension().lastPathComponent
+    session = Session(
+      file: name, baseDirectory: folder, figuresDirectory: folder + "/" + stem + ".figures")
+  }
+
+  /// The workbook's path without its extension: where `.figures/` and `.report.*` go.
+  public var stemPath: String { URL(fileURLWithPath: path).deletingPathExtension().path }
+
+  /// Replaces the value of every top-level assignment `name = …` by `value` (parsed as an
+  /// expression).
+  ///
+  /// - Throws: when the value does not parse or no cell assigns the name at its top level.
+  public func override(_ name: String, with value: String) throws(WorkbookError) {
+    let origin = SourceLocation(file: "--set \(name)", line: 1, column: 1)
+    let parsed = try parseCell(value, file: "--set \(name)")
+    guard parsed.statements.count == 1, case .expression(let expression) = parsed.statements[0] else {
+      throw WorkbookError(
+        kind: .syntax, message: "--set \(name)= needs a single value, not '\(value)'", location: origin)
+    }
+    var found = false
+    for c in cells.indices {
+      for s in cells[c].statements.indices {
+        if case .assignment(let target, _, let span) = cells[c].statements[s], target.name == name {
+          cells[c].statements[s] = .assignment(target: target, value: expression, span: span)
+          found = true
+        }
+      }
+    }
+    guard found else {
+      let names = cells.flatMap(\.statements).compactMap { s -> String? in
+        if case .assignment(let t, _, _) = s { t.name } else { nil }
+      }
+      throw WorkbookError(
+        kind: .name, message: "the workbook has no top-level assignment '\(name) = …' for --set",
+        location: origin, hint: nearestName(to: name, among: names).map { "did you mean '\($0)'?" })
+    }
+    appliedOverrides.append((name, value))
+  }
+
+  /// Runs the cells in order, calling `cellFinished` as each one ends.
+  ///
+  /// - Returns: whether every cell that ran succeeded.
+  @discardableResult
+  public func run(
+    options: Options = Options(), cellStarted: (Cell) -> Void = { _ in },
+    cellFinished: (CellRecord) -> Void = { _ in }
+  ) -> Bool {
+    var ok = true
+    let clock = ContinuousClock()
+    for cell in cells {
+      if let last = options.lastCell, cell.index > last { break }
+      cellStarted(cell)
+      var outputs: [SessionOutput] = []
+      let previousEmit = session.emit
+      session.emit = { output in
+        outputs.append(output)
+        previousEmit(output)
+      }
+      let start = clock.now
+      var failure: WorkbookError?
+      do { try session.run(cell) } catch { failure = error }
+      session.emit = previousEmit
+      let record = CellRecord(
+        index: cell.index, firstLine: cell.firstLine, outputs: outputs,
+        seconds: (clock.now - start).seconds, error: failure)
+      records.append(record)
+      cellFinished(record)
+      if failure != nil {
+        ok = false
+        if !options.keepGoing { break }
+      }
+    }
+    return ok
+  }
+
+  /// The text of a line of the workbook (1-based), for rendering errors.
+  public func line(_ number: Int) -> String? { Self.line(number, of: text) }
+
+  /// The text of a line (1-based) of `text`.
+  public static func line(_ number: Int, of text: String) -> String? {
+    var current = 1
+    for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+      if current == number { return String(line.hasSuffix("\r") ? line.dropLast() : line) }
+      current += 1
+    }
+    return nil
+  }
+}
+
+/// Several errors of one workbook, with its text for rendering them.
+public struct WorkbookErrors: Error, Sendable {
+  public var errors: [WorkbookError]
+  public var text: String
+
+  public init(_ errors: [WorkbookError], text: String) {
+    self.errors = errors
+    self.text = text
+  }
+
+  /// Every error with its source line and caret.
+  public var rendered: String {
+    errors.map { $0.rendered(sourceLine: WorkbookRunner.line($0.location.line, of: text)) }
+      .joined(separator: "\n")
+  }
+}

@@ -1,0 +1,124 @@
+extension Session {
+  /// The fields each kind of value answers, for messages and completion.
+  public static func fieldNames(of value: Value) -> [String] {
+    switch value {
+    case .dataset: ["count", "features", "classes", "labels", "name"]
+    case .model: ["layers", "history", "parameters", "inputs", "outputs", "classes", "trained", "signature_widths"]
+    case .history: ["count", "loss", "accuracy", "val_loss", "val_accuracy", "last"]
+    case .list: ["count", "first", "last"]
+    case .range: ["count"]
+    case .table: ["count", "columns"]
+    case .text: ["count"]
+    case .figure: ["kind", "title"]
+    default: []
+    }
+  }
+
+  /// The value of `value.name`.
+  func field(of value: Value, _ name: Identifier) throws(WorkbookError) -> Value {
+    if let result = fieldValue(value, name.name) { return result }
+    let fields = Self.fieldNames(of: value)
+    throw WorkbookError(
+      kind: .name,
+      message: fields.isEmpty
+        ? "\(value.kind.withArticle) has no fields"
+        : "\(value.kind.withArticle) has no field '\(name.name)'",
+      span: name.span,
+      hint: nearestName(to: name.name, among: fields).map { "did you mean '\($0)'?" }
+        ?? (fields.isEmpty ? nil : "its fields: " + fields.joined(separator: ", ")))
+  }
+
+  private func fieldValue(_ value: Value, _ name: String) -> Value? {
+    func numbers(_ xs: [Double]) -> Value { .list(xs.map { .number($0) }) }
+    func ints(_ xs: [Int]) -> Value { .list(xs.map { .number(Double($0)) }) }
+    switch (value, name) {
+    case (.dataset(let d), "count"): return .number(Double(d.count))
+    case (.dataset(let d), "features"): return ints(d.featureShape)
+    case (.dataset(let d), "classes"): return .list(d.classNames.map { .text($0) })
+    case (.dataset(let d), "labels"): return .list(d.labels.map { .text(d.classNames[$0]) })
+    case (.dataset(let d), "name"): return .text(d.name)
+    case (.model(let m), "layers"): return .list(m.specs.map { .layer($0) })
+    case (.model(let m), "history"): return m.history.map { .history($0) } ?? .nothing
+    case (.model(let m), "parameters"): return .number(Double(m.parameterCount))
+    case (.model(let m), "inputs"): return ints(m.inputShape)
+    case (.model(let m), "outputs"): return .number(Double(m.outputCount))
+    case (.model(let m), "classes"): return .list((m.classNames ?? []).map { .text($0) })
+    case (.model(let m), "trained"): return .bool(m.isTrained)
+    case (.model(let m), "signature_widths"): return ints(m.hiddenLayerWidths)
+    case (.history(let h), "count"): return .number(Double(h.records.count))
+    case (.history(let h), "loss"): return numbers(h.records.map(\.loss))
+    case (.history(let h), "accuracy"): return numbers(h.records.compactMap(\.accuracy))
+    case (.history(let h), "val_loss"): return numbers(h.records.compactMap(\.validationLoss))
+    case (.history(let h), "val_accuracy"): return numbers(h.records.compactMap(\.validationAccuracy))
+    case (.history(let h), "last"):
+      guard let r = h.records.last else { return .nothing }
+      return .table(Table(columns: h.table.columns, rows: h.table.rows.suffix(1)))
+        .withTitle(r.epoch)
+    case (.list(let items), "count"): return .number(Double(items.count))
+    case (.list(let items), "first"): return items.first ?? .nothing
+    case (.list(let items), "last"): return items.last ?? .nothing
+    case (.range(let l, let u, let c), "count"):
+      return .number(Double(Value.rangeValues(lower: l, upper: u, isClosed: c).count))
+    case (.table(let t), "count"): return .number(Double(t.count))
+    case (.table(let t), "columns"): return .list(t.columns.map { .text($0) })
+    case (.text(let t), "count"): return .number(Double(t.count))
+    case (.figure(let f), "kind"): return .text(f.kind)
+    case (.figure(let f), "title"): return .text(f.title)
+    default: return nil
+    }
+  }
+
+  /// The value of `value[index]`: an item of a list (from 0), inputs of a dataset (an index or a
+  /// range, from 0), a row of a table.
+  func subscriptValue(_ value: Value, _ index: Value, span: SourceSpan, indexSpan: SourceSpan)
+    throws(WorkbookError) -> Value
+  {
+    func outOfRange(_ i: Int, _ count: Int, _ what: String) -> WorkbookError {
+      WorkbookError(
+        kind: .value,
+        message: "index \(i) is out of range: \(what) has \(count) (from 0 to \(count - 1))",
+        span: indexSpan)
+    }
+    func bounds(_ l: Int, _ u: Int, _ c: Bool, _ count: Int, _ what: String) throws(WorkbookError) -> Range<Int> {
+      let end = c ? u + 1 : u
+      guard l >= 0, end <= count, l <= end else {
+        throw WorkbookError(
+          kind: .value,
+          message: "range \(l)\(c ? "..." : "..<")\(u) is out of range: \(what) has \(count)",
+          span: indexSpan)
+      }
+      return l..<end
+    }
+    switch (value, index) {
+    case (.list(let items), .number(let x)) where x == x.rounded():
+      let i = Int(x)
+      guard i >= 0 && i < items.count else { throw outOfRange(i, items.count, "the list") }
+      return items[i]
+    case (.list(let items), .range(let l, let u, let c)):
+      return .list(Array(items[try bounds(l, u, c, items.count, "the list")]))
+    case (.dataset(let d), .number(let x)) where x == x.rounded():
+      let i = Int(x)
+      guard i >= 0 && i < d.count else { throw outOfRange(i, d.count, "the dataset") }
+      return .dataset(d.rows(i..<i + 1))
+    case (.dataset(let d), .range(let l, let u, let c)):
+      return .dataset(d.rows(try bounds(l, u, c, d.count, "the dataset")))
+    case (.table(let t), .number(let x)) where x == x.rounded():
+      let i = Int(x)
+      guard i >= 0 && i < t.count else { throw outOfRange(i, t.count, "the table") }
+      return .table(Table(title: t.title, columns: t.columns, rows: [t.rows[i]]))
+    default:
+      throw WorkbookError(
+        kind: .type,
+        message: "\(value.kind.withArticle) cannot be indexed by \(index.kind.withArticle)",
+        span: span)
+    }
+  }
+}
+
+extension Value {
+  fileprivate func withTitle(_ epoch: Int) -> Value {
+    guard case .table(var t) = self else { return self }
+    t.title = "epoch \(epoch)"
+    return .table(t)
+  }
+}

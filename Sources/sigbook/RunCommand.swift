@@ -1,0 +1,165 @@
+import ArgumentParser
+import CPlatform
+import Foundation
+import SigbookCore
+
+/// `sigbook run FILE…`: runs workbooks headless, printing each cell's outputs as it finishes.
+struct Run: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Run workbooks top to bottom and write their figures.",
+    discussion: """
+      Each cell's outputs and figure paths go to standard output as the cell finishes; progress \
+      and run times go to standard error. The run stops at the first failing cell with a \
+      non-zero status unless --keep-going is given.
+      """)
+
+  @Argument(help: "The workbooks (.sigbook) to run.")
+  var files: [String]
+
+  @Flag(help: "Also write NAME.report.md and a standalone NAME.report.html.")
+  var report = false
+
+  @Option(help: "Run cells 1…N and show only cell N.")
+  var cell: Int?
+
+  @Option(name: .customLong("set"), help: "Replace a top-level assignment: --set lr=0.01.")
+  var settings: [String] = []
+
+  @Flag(help: "Run the remaining cells after a failing one.")
+  var keepGoing = false
+
+  func validate() throws {
+    for setting in settings where !setting.contains("=") {
+      throw ValidationError("--set takes NAME=VALUE, not '\(setting)'")
+    }
+    if let cell, cell < 1 { throw ValidationError("--cell counts from 1") }
+  }
+
+  func run() throws {
+    var failed = false
+    for file in files {
+      if !runOne(file) { failed = true }
+    }
+    if failed { throw ExitCode.failure }
+  }
+
+  /// Runs one workbook; returns whether it succeeded.
+  private func runOne(_ file: String) -> Bool {
+    let runner: WorkbookRunner
+    do {
+      runner = try WorkbookRunner(path: file)
+    } catch {
+      Terminal.error(error.errors.map { render($0, sourceLine: WorkbookRunner.line($0.location.line, of: error.text)) }.joined(separator: "\n") + "\n")
+      return false
+    }
+    for setting in settings {
+      let parts = setting.split(separator: "=", maxSplits: 1).map(String.init)
+      do {
+        try runner.override(parts[0], with: parts.count > 1 ? parts[1] : "")
+      } catch {
+        Terminal.error(error.rendered(sourceLine: nil) + "\n")
+        return false
+      }
+    }
+    if let cell, cell > runner.cells.count {
+      Terminal.error("\(file): error: --cell \(cell) but the workbook has \(runner.cells.count) cells\n")
+      return false
+    }
+    let progress = ProgressBar()
+    runner.session.progress = progress
+    let shown = cell
+    runner.session.emit = { output in
+      guard shown == nil || runner.session.currentCell == shown else { return }
+      switch output {
+      case .value(let text), .printed(let text): print(text)
+      case .figure(_, let path): print("figure: \(relative(path))")
+      }
+      sigbook_flush_stdout()
+    }
+    if files.count > 1 { print("# \(file)") }
+    let ok = runner.run(
+      options: WorkbookRunner.Options(lastCell: cell, keepGoing: keepGoing),
+      cellStarted: { c in
+        if shown == nil || c.index == shown {
+          print("── cell \(c.index) · line \(c.firstLine) ──")
+          sigbook_flush_stdout()
+        }
+      },
+      cellFinished: { record in
+        sigbook_flush_stdout()
+        if let error = record.error {
+          Terminal.error(render(error, sourceLine: runner.line(error.location.line)) + "\n")
+        }
+        Terminal.error(Terminal.dim(String(format: "cell %d: %.2f s", record.index, record.seconds)) + "\n")
+      })
+    if report {
+      do {
+        let paths = try ReportWriter(runner: runner).write()
+        for path in paths { print("report: \(relative(path))") }
+      } catch {
+        Terminal.error("\(file): error: \(error)\n")
+        return false
+      }
+    }
+    return ok
+  }
+}
+
+/// A path relative to the current directory when it lies inside it.
+func relative(_ path: String) -> String {
+  let cwd = FileManager.default.currentDirectoryPath + "/"
+  return path.hasPrefix(cwd) ? String(path.dropFirst(cwd.count)) : path
+}
+
+/// `sigbook check FILE…`: parses and resolves names, labels and options, runs nothing.
+struct Check: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Find the mistakes of workbooks without running them.")
+
+  @Argument(help: "The workbooks (.sigbook) to check.")
+  var files: [String]
+
+  func run() throws {
+    var problems = 0
+    for file in files {
+      let url = URL(fileURLWithPath: file)
+      guard let text = try? String(contentsOf: url, encoding: .utf8) else {
+        Terminal.error("\(file): error: cannot read '\(file)'\n")
+        problems += 1
+        continue
+      }
+      let errors = Checker.check(text: text, file: url.lastPathComponent)
+      for error in errors {
+        print(error.rendered(sourceLine: WorkbookRunner.line(error.location.line, of: text)))
+      }
+      problems += errors.count
+      if errors.isEmpty { print("\(file): ok") }
+    }
+    if problems > 0 {
+      print("\(problems) problem\(problems == 1 ? "" : "s")")
+      throw ExitCode.failure
+    }
+  }
+}
+
+/// `sigbook help [NAME]`: the function catalogue.
+struct Help: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "help", abstract: "Show the function catalogue, or one function's entry.")
+
+  @Argument(help: "A function's name.")
+  var name: String?
+
+  func run() throws {
+    guard let name else {
+      print(Catalogue.overview)
+      return
+    }
+    guard let entry = Catalogue.entry(name) else {
+      let hint = nearestName(to: name, among: Catalogue.names).map { " (did you mean '\($0)'?)" } ?? ""
+      Terminal.error("error: unknown function '\(name)'\(hint)\n")
+      throw ExitCode.failure
+    }
+    print(entry.help)
+  }
+}

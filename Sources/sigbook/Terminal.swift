@@ -1,0 +1,69 @@
+import Foundation
+import SigbookCore
+
+/// Facts about the terminal sigbook writes to.
+enum Terminal {
+  /// Whether standard error is a terminal (progress bars are drawn only then).
+  static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) == 1 }
+
+  /// Whether standard input is a terminal (the REPL prompts only then).
+  static var stdinIsTerminal: Bool { isatty(STDIN_FILENO) == 1 }
+
+  /// Whether colour may be used on standard error: a terminal, and `NO_COLOR` unset.
+  static var usesColor: Bool {
+    stderrIsTerminal && ProcessInfo.processInfo.environment["NO_COLOR"].map(\.isEmpty) ?? true
+  }
+
+  static func bold(_ s: String) -> String { usesColor ? "\u{1B}[1m\(s)\u{1B}[0m" : s }
+  static func red(_ s: String) -> String { usesColor ? "\u{1B}[31m\(s)\u{1B}[0m" : s }
+  static func dim(_ s: String) -> String { usesColor ? "\u{1B}[2m\(s)\u{1B}[0m" : s }
+
+  /// Writes to standard error, unbuffered.
+  static func error(_ text: String) {
+    FileHandle.standardError.write(Data(text.utf8))
+  }
+}
+
+/// A one-line progress bar on standard error, redrawn at most 10 times a second, showing the
+/// fraction done, a status, and the time left. It draws nothing when standard error is not a
+/// terminal, so logs stay clean.
+final class ProgressBar: ProgressSink {
+  private var title = ""
+  private var started = Date()
+  private var lastDraw = Date.distantPast
+  private var drawn = false
+  private let enabled = Terminal.stderrIsTerminal
+
+  func begin(_ title: String) {
+    self.title = title
+    started = Date()
+    lastDraw = .distantPast
+  }
+
+  func update(fraction: Double, detail: String) {
+    guard enabled else { return }
+    let now = Date()
+    guard now.timeIntervalSince(lastDraw) >= 0.1 || fraction >= 1 else { return }
+    lastDraw = now
+    let width = 24
+    let filled = max(0, min(width, Int((fraction * Double(width)).rounded())))
+    let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
+    let elapsed = now.timeIntervalSince(started)
+    let left = fraction > 0.01 ? elapsed / fraction - elapsed : .nan
+    let eta = left.isFinite ? String(format: "%.0fs left", left) : ""
+    Terminal.error("\r\u{1B}[2K\(title) \(bar) \(Int(fraction * 100))% · \(detail) · \(eta)")
+    drawn = true
+  }
+
+  func end() {
+    if drawn { Terminal.error("\r\u{1B}[2K") }
+    drawn = false
+  }
+}
+
+/// Renders an error of a workbook with its source line and caret, coloured on a terminal.
+func render(_ error: WorkbookError, sourceLine: String?) -> String {
+  let text = error.rendered(sourceLine: sourceLine)
+  guard Terminal.usesColor else { return text }
+  return text.replacingOccurrences(of: ": error: ", with: ": \(Terminal.red("error")): ")
+}
