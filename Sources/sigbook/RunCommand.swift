@@ -150,7 +150,14 @@ struct Help: ParsableCommand {
   @Argument(help: "A function's name.")
   var name: String?
 
+  @Flag(help: .hidden)
+  var markdown = false
+
   func run() throws {
+    if markdown {
+      print(Catalogue.markdown, terminator: "")
+      return
+    }
     guard let name else {
       print(Catalogue.overview)
       return

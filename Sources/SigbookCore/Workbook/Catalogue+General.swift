@@ -99,3 +99,35 @@ extension Dataset {
     return Table(columns: columns, rows: rows)
   }
 }
+
+extension Catalogue {
+  /// The whole catalogue as Markdown: what `docs/functions.md` holds (a test keeps it current).
+  public static var markdown: String {
+    var out = """
+      # sigbook functions
+
+      Generated from the function catalogue (`sigbook help --markdown`); do not edit by hand.
+      Names and labels are the contract workbooks are written against.
+
+      """
+    var category = ""
+    for entry in entries {
+      if entry.category != category {
+        out += "\n## \(entry.category)\n"
+        category = entry.category
+      }
+      out += "\n### `\(entry.name)`\n\n```\n\(entry.signature)\n```\n\n\(entry.summary)\n"
+      if !entry.parameters.isEmpty {
+        out += "\n| parameter | accepts | default | meaning |\n|---|---|---|---|\n"
+        for p in entry.parameters {
+          let name = p.label.map { "`\($0):`" } ?? "`\(p.name)`" + (p.isVariadic ? " …" : "")
+          let accepts = p.accepts.description.replacingOccurrences(of: "|", with: "\\|")
+          let defaultText = p.isRequired ? "required" : p.defaultText ?? (p.isVariadic ? "" : "none")
+          out += "| \(name) | \(accepts) | \(defaultText.replacingOccurrences(of: "|", with: "\\|")) | \(p.doc.replacingOccurrences(of: "|", with: "\\|")) |\n"
+        }
+      }
+      out += "\nExample:\n\n```sigbook\n\(entry.example)\n```\n"
+    }
+    return out
+  }
+}

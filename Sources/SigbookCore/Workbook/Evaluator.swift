@@ -227,21 +227,17 @@ extension Session {
     var names: [String: String] = [:]
     var variadic: [Value] = []
     let positional = entry.parameters.filter { $0.label == nil }
+    if arguments.count > positional.count, positional.last?.isVariadic != true {
+      throw WorkbookError(
+        kind: .argument,
+        message: positional.isEmpty
+          ? "\(entry.name) takes only labelled arguments"
+          : "\(entry.name) takes \(positional.count) positional argument\(positional.count == 1 ? "" : "s") but got \(arguments.count)",
+        span: arguments[positional.count].span, hint: "see help(\(entry.name))")
+    }
 
     for (i, expression) in arguments.enumerated() {
-      let parameter: Parameter
-      if i < positional.count {
-        parameter = positional[i]
-      } else if let last = positional.last, last.isVariadic {
-        parameter = last
-      } else {
-        throw WorkbookError(
-          kind: .argument,
-          message: positional.isEmpty
-            ? "\(entry.name) takes only labelled arguments"
-            : "\(entry.name) takes \(positional.count) positional argument\(positional.count == 1 ? "" : "s") but got \(arguments.count)",
-          span: expression.span, hint: "see help(\(entry.name))")
-      }
+      let parameter = positional[min(i, positional.count - 1)]
       let value: Value
       if entry.name == "help", case .variable(let id) = expression, variables[id.name] == nil {
         value = .text(id.name)  // help(kmeans): a function named, not a variable read
