@@ -61,16 +61,17 @@ public enum Distances {
   {
     [Float](unsafeUninitializedCapacity: rows) { out, initialized in
       for i in 0..<rows {
-        let row = i * d
+        // A rebased row: indices without offset arithmetic let the loop vectorise.
+        let row = UnsafeBufferPointer(rebasing: x[i * d..<(i + 1) * d])
         var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
         var j = 0
         while j + 4 <= d {
-          let a = Double(x[row + j]), b = Double(x[row + j + 1])
-          let c = Double(x[row + j + 2]), e = Double(x[row + j + 3])
+          let a = Double(row[j]), b = Double(row[j + 1])
+          let c = Double(row[j + 2]), e = Double(row[j + 3])
           s0 += a * a; s1 += b * b; s2 += c * c; s3 += e * e
           j += 4
         }
-        while j < d { let a = Double(x[row + j]); s0 += a * a; j += 1 }
+        while j < d { let a = Double(row[j]); s0 += a * a; j += 1 }
         out[i] = Float((s0 + s1) + (s2 + s3))
       }
       initialized = rows
@@ -103,8 +104,8 @@ public enum Distances {
     var sums = [Double](repeating: 0, count: d)
     sums.withUnsafeMutableBufferPointer { s in
       for i in 0..<n {
-        let row = i * d
-        for j in 0..<d { s[j] += Double(x[row + j]) }
+        let row = UnsafeBufferPointer(rebasing: x[i * d..<(i + 1) * d])
+        for j in 0..<d { s[j] += Double(row[j]) }
       }
     }
     let scale = n > 0 ? 1 / Double(n) : 0
@@ -120,8 +121,9 @@ public enum Distances {
       let values = [Float](unsafeUninitializedCapacity: n * d) { out, initialized in
         floatMean.withUnsafeBufferPointer { mu in
           for i in 0..<n {
-            let row = i * d
-            for j in 0..<d { out[row + j] = p[row + j] - mu[j] }
+            let source = UnsafeBufferPointer(rebasing: p[i * d..<(i + 1) * d])
+            let target = UnsafeMutableBufferPointer(rebasing: out[i * d..<(i + 1) * d])
+            for j in 0..<d { target[j] = source[j] - mu[j] }
           }
         }
         initialized = n * d

@@ -45,7 +45,7 @@ public struct KMeansResult: Sendable, Equatable {
   /// - Parameter x: `[m, d]` with the same number of features as the centres.
   /// - Returns: `m` cluster indices in `0 ..< k`.
   /// - Precondition: `x` has `d` features.
-  /// - Complexity: one GEMM per block of 4,096 rows, 2·m·k·d operations.
+  /// - Complexity: one GEMM per block of rows, 2·m·k·d operations.
   public func assign(_ x: Tensor) -> [Int] {
     let d = centres.rowSize
     precondition(x.rowSize == d, "assigning \(x.shape) to centres \(centres.shape)")
@@ -78,7 +78,8 @@ public struct KMeansResult: Sendable, Equatable {
 ///   probability proportional to their squared distance to the nearest chosen centre.
 /// - **Lloyd iterations**: assign each point to its nearest centre, move each centre to the mean
 ///   of its points. Distances are `‖x‖² − 2·x·c + ‖c‖²` with the cross terms one GEMM per block of
-///   4,096 rows (memory stays O(block · k) whatever n), on data centred at their mean for accuracy.
+///   rows (about 1 MB, summed into the centres while in cache; memory stays O(block · k) whatever
+///   n), on data centred at their mean for accuracy.
 /// - **Stopping**: when the assignments no longer change, or when the squared centre shift
 ///   `Σ_c ‖c_new − c_old‖²` is at most `tolerance × (mean variance of the features)`, or after
 ///   `maxIterations`. If stopped by the tolerance or the cap, the points are assigned once more
@@ -88,9 +89,6 @@ public struct KMeansResult: Sendable, Equatable {
 /// - **Restarts**: the run of least inertia is kept (ties to the earlier run). Restart `r` is
 ///   seeded by the `r`-th number of `SeededGenerator(seed: seed)`: results depend on the seed only.
 public enum KMeans {
-  /// Rows per GEMM block in the assignment step.
-  static let blockRows = 4096
-
   /// Clusters the rows of `x` into `k` clusters.
   ///
   /// - Parameters:
@@ -303,18 +301,15 @@ public enum KMeans {
           centres.withUnsafeBufferPointer { c in
             newLabels.withUnsafeMutableBufferPointer { l in
               distances.withUnsafeMutableBufferPointer { dist in
-                assignNearest(
-                  x: x, norms: norms, features: d, centres: c, k: k, labels: l, distances: dist)
-              }
-            }
-          }
-          sums.withUnsafeMutableBufferPointer { s in
-            counts.withUnsafeMutableBufferPointer { counts in
-              newLabels.withUnsafeMutableBufferPointer { l in
-                accumulate(x: x, features: d, labels: l, sums: s, counts: counts)
-                distances.withUnsafeBufferPointer { dist in
-                  repairEmptyClusters(
-                    x: x, features: d, labels: l, distances: dist, sums: s, counts: counts)
+                sums.withUnsafeMutableBufferPointer { s in
+                  counts.withUnsafeMutableBufferPointer { counts in
+                    assignNearest(
+                      x: x, norms: norms, features: d, centres: c, k: k, labels: l,
+                      distances: dist, sums: s, counts: counts)
+                    repairEmptyClusters(
+                      x: x, features: d, labels: l, distances: UnsafeBufferPointer(dist), sums: s,
+                      counts: counts)
+                  }
                 }
               }
             }
@@ -352,59 +347,69 @@ public enum KMeans {
       converged: converged)
   }
 
+  /// Rows per block in the assignment step: about 1 MB of data (a block is summed into the
+  /// centres while it is still in cache), 64 to 4,096 rows.
+  static func blockRows(features d: Int) -> Int { max(64, min(4096, (1 << 18) / max(d, 1))) }
+
   /// The nearest centre of each row (first on ties) and its squared distance, one GEMM per block
-  /// of `blockRows` rows.
+  /// of rows; with `sums` and `counts`, also the per-cluster sums (Double, `[k · d]`) and counts
+  /// of the rows, accumulated block by block in row order.
   static func assignNearest(
     x: UnsafeBufferPointer<Float>, norms: UnsafeBufferPointer<Float>, features d: Int,
     centres c: UnsafeBufferPointer<Float>, k: Int,
-    labels: UnsafeMutableBufferPointer<Int>, distances: UnsafeMutableBufferPointer<Float>
+    labels: UnsafeMutableBufferPointer<Int>, distances: UnsafeMutableBufferPointer<Float>,
+    sums: UnsafeMutableBufferPointer<Double>? = nil, counts: UnsafeMutableBufferPointer<Int>? = nil
   ) {
     let n = norms.count
+    sums?.update(repeating: 0)
+    counts?.update(repeating: 0)
     guard n > 0, let xBase = x.baseAddress, let cBase = c.baseAddress else { return }
     let centreNorms = Distances.rowSquaredNorms(c, rows: k, columns: d)
-    let block = min(blockRows, n)
+    let block = min(blockRows(features: d), n)
     var cross = [Float](repeating: 0, count: block * k)
+    // A block's sums in Float (four lanes per instruction rather than two), added to the Double
+    // totals once per block.
+    var blockSums = [Float](repeating: 0, count: sums == nil ? 0 : k * d)
     cross.withUnsafeMutableBufferPointer { cross in
-      guard let crossBase = cross.baseAddress else { return }
-      centreNorms.withUnsafeBufferPointer { cn in
-        var start = 0
-        while start < n {
-          let m = min(block, n - start)
-          BLAS.gemm(
-            transposeA: false, transposeB: true, m: m, n: k, k: d, alpha: -2,
-            a: xBase + start * d, b: cBase, beta: 0, c: crossBase)
-          for r in 0..<m {
-            let row = crossBase + r * k
-            var best = 0
-            var bestValue = cn[0] + row[0]
-            for j in 1..<k {
-              let value = cn[j] + row[j]
-              if value < bestValue {
-                bestValue = value
-                best = j
+      blockSums.withUnsafeMutableBufferPointer { blockSums in
+        guard let crossBase = cross.baseAddress else { return }
+        centreNorms.withUnsafeBufferPointer { cn in
+          var start = 0
+          while start < n {
+            let m = min(block, n - start)
+            BLAS.gemm(
+              transposeA: false, transposeB: true, m: m, n: k, k: d, alpha: -2,
+              a: xBase + start * d, b: cBase, beta: 0, c: crossBase)
+            for r in 0..<m {
+              let row = crossBase + r * k
+              var best = 0
+              var bestValue = cn[0] + row[0]
+              for j in 1..<k {
+                let value = cn[j] + row[j]
+                if value < bestValue {
+                  bestValue = value
+                  best = j
+                }
               }
+              labels[start + r] = best
+              distances[start + r] = max(0, norms[start + r] + bestValue)
             }
-            labels[start + r] = best
-            distances[start + r] = max(0, norms[start + r] + bestValue)
+            if let sums, let counts {
+              blockSums.update(repeating: 0)
+              for i in start..<(start + m) {
+                let cluster = labels[i]
+                counts[cluster] += 1
+                let source = UnsafeBufferPointer(rebasing: x[i * d..<(i + 1) * d])
+                let target = UnsafeMutableBufferPointer(
+                  rebasing: blockSums[cluster * d..<(cluster + 1) * d])
+                for j in 0..<d { target[j] += source[j] }
+              }
+              for j in 0..<(k * d) { sums[j] += Double(blockSums[j]) }
+            }
+            start += m
           }
-          start += m
         }
       }
-    }
-  }
-
-  /// Per-cluster sums (Double) and counts of the rows, in row order.
-  static func accumulate(
-    x: UnsafeBufferPointer<Float>, features d: Int, labels: UnsafeMutableBufferPointer<Int>,
-    sums: UnsafeMutableBufferPointer<Double>, counts: UnsafeMutableBufferPointer<Int>
-  ) {
-    sums.update(repeating: 0)
-    counts.update(repeating: 0)
-    for i in 0..<labels.count {
-      let c = labels[i]
-      counts[c] += 1
-      let target = c * d, source = i * d
-      for j in 0..<d { sums[target + j] += Double(x[source + j]) }
     }
   }
 
@@ -464,16 +469,17 @@ public enum KMeans {
       centres.withUnsafeBufferPointer { c in
         var total = 0.0
         for (i, label) in labels.enumerated() {
-          let xi = i * d, ci = label * d
+          let p = UnsafeBufferPointer(rebasing: x[i * d..<(i + 1) * d])
+          let q = UnsafeBufferPointer(rebasing: c[label * d..<(label + 1) * d])
           var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
           var j = 0
           while j + 4 <= d {
-            let a = Double(x[xi + j] - c[ci + j]), b = Double(x[xi + j + 1] - c[ci + j + 1])
-            let e = Double(x[xi + j + 2] - c[ci + j + 2]), f = Double(x[xi + j + 3] - c[ci + j + 3])
+            let a = Double(p[j] - q[j]), b = Double(p[j + 1] - q[j + 1])
+            let e = Double(p[j + 2] - q[j + 2]), f = Double(p[j + 3] - q[j + 3])
             s0 += a * a; s1 += b * b; s2 += e * e; s3 += f * f
             j += 4
           }
-          while j < d { let a = Double(x[xi + j] - c[ci + j]); s0 += a * a; j += 1 }
+          while j < d { let a = Double(p[j] - q[j]); s0 += a * a; j += 1 }
           total += (s0 + s1) + (s2 + s3)
         }
         return total

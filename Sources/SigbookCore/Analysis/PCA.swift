@@ -29,7 +29,8 @@ public struct PCAResult: Sendable, Equatable {
     mean.withUnsafeBufferPointer { mu in
       centred.withUnsafeMutableBufferPointer { values in
         for i in 0..<(d > 0 ? values.count / d : 0) {
-          for j in 0..<d { values[i * d + j] -= mu[j] }
+          let row = UnsafeMutableBufferPointer(rebasing: values[i * d..<(i + 1) * d])
+          for j in 0..<d { row[j] -= mu[j] }
         }
       }
     }
@@ -51,7 +52,8 @@ public struct PCAResult: Sendable, Equatable {
     mean.withUnsafeBufferPointer { mu in
       x.withUnsafeMutableBufferPointer { values in
         for i in 0..<(d > 0 ? values.count / d : 0) {
-          for j in 0..<d { values[i * d + j] += mu[j] }
+          let row = UnsafeMutableBufferPointer(rebasing: values[i * d..<(i + 1) * d])
+          for j in 0..<d { row[j] += mu[j] }
         }
       }
     }
@@ -115,7 +117,8 @@ public enum PCA {
           var start = 0
           while start < n {
             let m = min(block, n - start)
-            for i in 0..<(m * d) { rows[i] = Double(x[start * d + i]) }
+            let block = UnsafeBufferPointer(rebasing: x[start * d..<(start + m) * d])
+            for i in 0..<(m * d) { rows[i] = Double(block[i]) }
             // Upper triangle of C += rowsᵀ · rows.
             cblas_dsyrk(
               CblasRowMajor, CblasUpper, CblasTrans, Int32(d), Int32(m), 1, rows.baseAddress,
