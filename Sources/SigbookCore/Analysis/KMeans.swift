@@ -1,8 +1,9 @@
 /// One k-means clustering of a set of points: its centres, the cluster of every point and the
 /// within-cluster sum of squares.
 public struct KMeansResult: Sendable, Equatable {
-  /// The number of clusters asked for. After the last assignment step a cluster may (rarely) be
-  /// left without points; `clusterSizes` tells.
+  /// The number of clusters asked for. After the last assignment step a cluster may be left
+  /// without points (when the data hold fewer distinct points than k, say, as in scikit-learn);
+  /// `clusterSizes` tells.
   public let k: Int
   /// The centres, `[k, d]`, in the coordinates of the data.
   public let centres: Tensor
