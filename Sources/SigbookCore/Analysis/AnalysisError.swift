@@ -1,0 +1,34 @@
+/// An error a user can cause when clustering or projecting data: too few points for the number
+/// of clusters or dimensions asked for, or values that are not finite numbers.
+///
+/// Every message is complete on its own, so the evaluator only adds the workbook location:
+/// `cannot make 10 clusters of 6 points`.
+public enum AnalysisError: Error, Equatable, Sendable, CustomStringConvertible {
+  /// More clusters asked for than there are points.
+  case tooFewPoints(points: Int, clusters: Int)
+  /// A number of clusters below 1.
+  case invalidClusterCount(Int)
+  /// A PCA with fewer than two points, or a number of dimensions outside `1 ... features`.
+  case invalidDimensions(dims: Int, points: Int, features: Int)
+  /// The data hold NaN or infinite values (a network whose training diverged, say).
+  case nonFiniteValues(what: String)
+  /// An argument outside its valid range; the message says which and why.
+  case invalidArgument(String)
+
+  /// The complete message, lower case.
+  public var description: String {
+    switch self {
+    case .tooFewPoints(let points, let clusters):
+      return "cannot make \(clusters) clusters of \(points) point\(points == 1 ? "" : "s")"
+    case .invalidClusterCount(let k):
+      return "the number of clusters must be at least 1, not \(k)"
+    case .invalidDimensions(let dims, let points, let features):
+      if points < 2 { return "pca needs at least 2 points, not \(points)" }
+      return "pca of \(features) features can keep 1 to \(features) dimensions, not \(dims)"
+    case .nonFiniteValues(let what):
+      return "\(what) holds values that are not finite numbers (NaN or infinity)"
+    case .invalidArgument(let message):
+      return message
+    }
+  }
+}
