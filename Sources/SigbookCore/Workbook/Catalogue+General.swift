@@ -40,11 +40,11 @@ extension Catalogue {
     FunctionEntry(
       "export", category: "General",
       parameters: [
-        .positional("value", .oneOf([.dataset, .table]), doc: "a dataset (features, with a label column in CSV) or a table"),
+        .positional("value", .oneOf([.dataset, .signatureLayer, .projection, .clustering, .table]), doc: "a dataset, one signature layer, a projection, a one-layer clustering (its assignments) or a table"),
         .positional("file", .text, doc: "a file name ending in .npy or .csv, written in the figures folder unless absolute"),
       ],
       returns: "nothing",
-      summary: "Writes a value for other tools: NumPy .npy (float32, C order; a dataset's features with their full shape) or CSV with a header row (a dataset's features then its label, or a table's columns). Files are written atomically.",
+      summary: "Writes a value for other tools: NumPy .npy (float32 in C order; a clustering's assignments as int64) or CSV with a header row (features then the label, a projection's x, y, label and cluster, a clustering's assignments, a table's columns). Files are written atomically.",
       example: "export(test, \"test.npy\")"
     ) { call in
       let name = call.text("file")
@@ -57,6 +57,19 @@ extension Catalogue {
       case .dataset(let d)?:
         data = name.hasSuffix(".npy")
           ? NPY.encode(d.features.scalars, shape: d.features.shape) : Data(d.csvTable.csv.utf8)
+      case .points(let p)?:
+        data = name.hasSuffix(".npy")
+          ? NPY.encode(p.points.scalars, shape: p.points.shape) : Data(p.csvTable.csv.utf8)
+      case .projection(let p)?:
+        data = name.hasSuffix(".npy")
+          ? NPY.encode(p.points.scalars, shape: p.points.shape) : Data(p.csvTable.csv.utf8)
+      case .clustering(let c)?:
+        guard c.layers.count == 1, let layer = c.layers.first else {
+          throw call.failure("export one layer's clustering: clusters[2], not all \(c.layers.count) layers", blaming: "value")
+        }
+        data = name.hasSuffix(".npy")
+          ? NPY.encode(layer.assignments, shape: [layer.assignments.count])
+          : Data(Table(columns: ["cluster", "label"], rows: zip(layer.assignments, layer.points.labels).map { [.number(Double($0)), .text(layer.points.classNames[$1])] }).csv.utf8)
       case .table(let t)?:
         guard name.hasSuffix(".csv") else {
           throw call.failure("a table exports as .csv", blaming: "file")
@@ -129,5 +142,36 @@ extension Catalogue {
       out += "\nExample:\n\n```sigbook\n\(entry.example)\n```\n"
     }
     return out
+  }
+}
+
+extension PointSet {
+  /// The points as a table for CSV: one column per dimension then `label`.
+  var csvTable: Table {
+    let d = dimensions
+    let values = points.scalars
+    return Table(
+      columns: (0..<d).map { "\(name.lowercased())_\($0)" } + ["label"],
+      rows: (0..<count).map { i in
+        (0..<d).map { .number(Double(values[i * d + $0])) } + [.text(classNames[labels[i]])]
+      })
+  }
+}
+
+extension Projection {
+  /// The projection as a table for CSV: x, y, label, and prediction and cluster when known.
+  var csvTable: Table {
+    let values = points.scalars, d = points.rowSize
+    var columns = ["x", "y", "label"]
+    if predictions != nil { columns.append("predicted") }
+    if clusters != nil { columns.append("cluster") }
+    return Table(
+      columns: columns,
+      rows: (0..<count).map { i in
+        var row: [Table.Cell] = [.number(Double(values[i * d])), .number(Double(d > 1 ? values[i * d + 1] : 0)), .text(classNames[labels[i]])]
+        if let predictions { row.append(.text(predictionNames[predictions[i]])) }
+        if let clusters { row.append(.number(Double(clusters[i]))) }
+        return row
+      })
   }
 }

@@ -13,6 +13,12 @@ public indirect enum Accepts: Sendable, Hashable {
   case history
   case table
   case figure
+  case signatures
+  /// One signature layer (`sig[2]`).
+  case signatureLayer
+  case clustering
+  case projection
+  case novelty
   /// Any value at all.
   case any
   /// A list of such values; a range is accepted where whole numbers are expected.
@@ -34,6 +40,11 @@ public indirect enum Accepts: Sendable, Hashable {
     case .history: "a history"
     case .table: "a table"
     case .figure: "a figure"
+    case .signatures: "signatures"
+    case .signatureLayer: "a signature layer"
+    case .clustering: "a clustering"
+    case .projection: "a projection"
+    case .novelty: "a novelty result"
     case .any: "any value"
     case .list(let element): "a list of " + element.plural
     case .oneOf(let choices): choices.map(\.description).joined(separator: " or ")
@@ -51,6 +62,7 @@ public indirect enum Accepts: Sendable, Hashable {
     case .list(let element): "lists of " + element.plural
     case .oneOf(let choices): choices.map(\.plural).joined(separator: " or ")
     case .any: "values"
+    case .signatures: "signature sets"
     default: String(description.dropFirst(2)) + "s"
     }
   }
@@ -81,7 +93,9 @@ public indirect enum Accepts: Sendable, Hashable {
     case (.number, .number): return value
     case (.integer, .number(let x)): return x == x.rounded() && abs(x) < 1e15 ? value : nil
     case (.text, .text), (.bool, .bool), (.dataset, .dataset), (.model, .model), (.layer, .layer),
-      (.history, .history), (.table, .table), (.figure, .figure):
+      (.history, .history), (.table, .table), (.figure, .figure), (.signatures, .signatures),
+      (.signatureLayer, .points), (.clustering, .clustering), (.projection, .projection),
+      (.novelty, .novelty):
       return value
     case (.option(let names), .option(let name)): return names.contains(name) ? value : nil
     case (.list(let element), .list(let items)):
@@ -163,6 +177,7 @@ extension Accepts {
     case .list(let element): "[\(element.shortName)]"
     case .oneOf(let choices): choices.map(\.shortName).joined(separator: " | ")
     case .any: "value"
+    case .signatureLayer: "layer"
     default: description.replacingFirst("a ", with: "")
     }
   }
@@ -274,7 +289,7 @@ extension String {
 public enum Catalogue {
   /// Every entry, in documentation order.
   public static let entries: [FunctionEntry] =
-    general + data + models
+    general + data + models + analysis
 
   private static let byName: [String: FunctionEntry] = Dictionary(
     entries.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })

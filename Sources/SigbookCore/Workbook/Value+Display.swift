@@ -9,6 +9,9 @@ extension Value {
     case .model(let m): m.table.rendered
     case .history(let h): h.table.rendered
     case .table(let t): t.rendered
+    case .signatures(let s): s.table.rendered
+    case .clustering(let c): c.summaryTable.rendered
+    case .novelty(let n): n.table.rendered
     default: inlineDisplay
     }
   }
@@ -28,6 +31,14 @@ extension Value {
     case .history(let h): "history of \(h.records.count) epochs"
     case .table(let t): "table of \(t.count) rows"
     case .figure(let f): "figure (\(f.kind))"
+    case .signatures(let s): "signatures of \(s.count) inputs, \(s.layers.count) layers \(s.widths)"
+    case .points(let p): "signature layer \(p.name) (\(p.count) × \(p.dimensions))"
+    case .clustering(let c):
+      c.layers.count == 1
+        ? "clustering of \(c.layers[0].points.name): k = \(c.layers[0].k)"
+        : "clustering of \(c.layers.count) layers, k = \(c.layers.map(\.k))"
+    case .projection(let p): p.summary
+    case .novelty(let n): "novelty by \(n.method.rawValue)" + (n.best?.auroc.map { ", best AUROC \(NumberFormat.display($0))" } ?? "")
     case .nothing: ""
     }
   }
@@ -58,6 +69,10 @@ extension Value {
     case .table(let t): "\(t.count) rows"
     case .text(let t): "\(t.count) characters"
     case .figure(let f): f.kind
+    case .signatures(let s): "\(grouped(s.count)) inputs × \(s.widths)"
+    case .points(let p): "\(grouped(p.count)) × \(p.dimensions)"
+    case .clustering(let c): "k = \(c.layers.map(\.k))"
+    case .projection(let p): "\(grouped(p.count)) points"
     default: inlineDisplay
     }
   }
@@ -149,5 +164,37 @@ extension History {
     return Table(
       title: "\(loss.rawValue) loss, \(options.optimizer.rawValue), lr \(NumberFormat.display(options.learningRate)), batch \(options.batchSize), \(grouped(sampleCount)) inputs",
       columns: columns, rows: rows)
+  }
+}
+
+extension SignatureSet {
+  /// One row per layer: its width, mean activation and the fraction of active (non-zero) units.
+  public var table: Table {
+    Table(
+      title: "signatures of '\(dataName)' through \(modelSummary) · \(grouped(count)) inputs",
+      columns: ["layer", "width", "mean", "active"],
+      rows: zip(layerNames, layers).map { name, layer in
+        let active = layer.scalars.reduce(0) { $0 + ($1 != 0 ? 1 : 0) }
+        return [
+          .text(name), .number(Double(layer.rowSize)), .number(layer.mean()),
+          .number(layer.count == 0 ? 0 : Double(active) / Double(layer.count)),
+        ]
+      })
+  }
+}
+
+extension Clustering {
+  /// One row per layer: width, chosen k, silhouette, inertia and cluster sizes.
+  public var summaryTable: Table {
+    Table(
+      title: "k-means of \(grouped(count)) inputs",
+      columns: ["layer", "width", "k", "silhouette", "inertia", "sizes"],
+      rows: layers.map { layer in
+        [
+          .text(layer.points.name), .number(Double(layer.points.dimensions)), .number(Double(layer.k)),
+          layer.silhouette.map { .number($0) } ?? .empty, .number(layer.result.inertia),
+          .text(layer.result.clusterSizes.map(String.init).joined(separator: " ")),
+        ]
+      })
   }
 }

@@ -10,6 +10,11 @@ extension Session {
     case .table: ["count", "columns"]
     case .text: ["count"]
     case .figure: ["kind", "title"]
+    case .signatures: ["count", "layers", "widths", "classes"]
+    case .points: ["count", "width", "name"]
+    case .clustering: ["k", "layers", "silhouette", "inertia", "sizes", "count"]
+    case .projection: ["count", "trustworthiness", "method"]
+    case .novelty: ["auroc", "best", "method"]
     default: []
     }
   }
@@ -64,6 +69,30 @@ extension Session {
     case (.text(let t), "count"): return .number(Double(t.count))
     case (.figure(let f), "kind"): return .text(f.kind)
     case (.figure(let f), "title"): return .text(f.title)
+    case (.signatures(let sig), "count"): return .number(Double(sig.count))
+    case (.signatures(let sig), "layers"): return .number(Double(sig.layers.count))
+    case (.signatures(let sig), "widths"): return ints(sig.widths)
+    case (.signatures(let sig), "classes"): return .list(sig.classNames.map { .text($0) })
+    case (.points(let p), "count"): return .number(Double(p.count))
+    case (.points(let p), "width"): return .number(Double(p.dimensions))
+    case (.points(let p), "name"): return .text(p.name)
+    case (.clustering(let c), "k"):
+      return c.layers.count == 1 ? .number(Double(c.layers[0].k)) : ints(c.layers.map(\.k))
+    case (.clustering(let c), "layers"): return .number(Double(c.layers.count))
+    case (.clustering(let c), "count"): return .number(Double(c.count))
+    case (.clustering(let c), "silhouette"):
+      let values = c.layers.map { $0.silhouette.map { Value.number($0) } ?? .nothing }
+      return c.layers.count == 1 ? values[0] : .list(values)
+    case (.clustering(let c), "inertia"):
+      return c.layers.count == 1 ? .number(c.layers[0].result.inertia) : numbers(c.layers.map(\.result.inertia))
+    case (.clustering(let c), "sizes"):
+      return c.layers.count == 1 ? ints(c.layers[0].result.clusterSizes) : .list(c.layers.map { ints($0.result.clusterSizes) })
+    case (.projection(let p), "count"): return .number(Double(p.count))
+    case (.projection(let p), "trustworthiness"): return p.trustworthiness.map { .number($0) } ?? .nothing
+    case (.projection(let p), "method"): return .text(p.method)
+    case (.novelty(let n), "auroc"): return n.best?.auroc.map { .number($0) } ?? .nothing
+    case (.novelty(let n), "best"): return n.best.map { .text($0.name) } ?? .nothing
+    case (.novelty(let n), "method"): return .option(n.method.rawValue)
     default: return nil
     }
   }
@@ -102,6 +131,24 @@ extension Session {
       return .dataset(d.rows(i..<i + 1))
     case (.dataset(let d), .range(let l, let u, let c)):
       return .dataset(d.rows(try bounds(l, u, c, d.count, "the dataset")))
+    case (.signatures(let sig), .number(let x)) where x == x.rounded():
+      let i = Int(x)
+      guard i >= 1 && i <= sig.layers.count else {
+        throw WorkbookError(
+          kind: .value,
+          message: "layer \(i) is out of range: the signatures have layers 1 to \(sig.layers.count) (layers are numbered from 1)",
+          span: indexSpan)
+      }
+      return .points(sig.layer(i))
+    case (.clustering(let c), .number(let x)) where x == x.rounded():
+      let i = Int(x)
+      guard i >= 1 && i <= c.layers.count else {
+        throw WorkbookError(
+          kind: .value,
+          message: "layer \(i) is out of range: the clustering has layers 1 to \(c.layers.count) (layers are numbered from 1)",
+          span: indexSpan)
+      }
+      return .clustering(c.layer(i))
     case (.table(let t), .number(let x)) where x == x.rounded():
       let i = Int(x)
       guard i >= 0 && i < t.count else { throw outOfRange(i, t.count, "the table") }

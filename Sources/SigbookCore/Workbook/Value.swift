@@ -17,6 +17,13 @@ public indirect enum Value: Sendable {
   case history(History)
   case table(Table)
   case figure(Figure)
+  /// The hidden-layer outputs of a network for a dataset.
+  case signatures(SignatureSet)
+  /// Points to cluster or project: one signature layer (`sig[2]`).
+  case points(PointSet)
+  case clustering(Clustering)
+  case projection(Projection)
+  case novelty(NoveltyResult)
   /// What a statement that shows nothing evaluates to (`print(…)`, `save(…)`).
   case nothing
 
@@ -35,6 +42,11 @@ public indirect enum Value: Sendable {
     case .history: .history
     case .table: .table
     case .figure: .figure
+    case .signatures: .signatures
+    case .points: .signatureLayer
+    case .clustering: .clustering
+    case .projection: .projection
+    case .novelty: .novelty
     case .nothing: .nothing
     }
   }
@@ -49,6 +61,10 @@ public indirect enum Value: Sendable {
 /// The kinds of value, with the words messages use for them.
 public enum ValueKind: String, Sendable, CaseIterable, Hashable {
   case number, text, bool, list, range, option, dataset, model, layer, history, table, figure
+  case signatures
+  case signatureLayer = "signature layer"
+  case clustering, projection
+  case novelty = "novelty result"
   case nothing
 
   /// The kind with an article, for messages: "a number", "an option".
@@ -56,6 +72,7 @@ public enum ValueKind: String, Sendable, CaseIterable, Hashable {
     switch self {
     case .option: "an option"
     case .nothing: "nothing"
+    case .signatures: "signatures"
     default: "a \(rawValue)"
     }
   }

@@ -1,0 +1,156 @@
+/// Clusterings of one or more point sets — one per signature layer — with what was tried.
+public struct Clustering: Sendable {
+  /// The clustering of one point set.
+  public struct Layer: Sendable {
+    /// The points clustered (kept for projections, silhouettes and reports).
+    public var points: PointSet
+    /// The clustering kept.
+    public var result: KMeansResult
+    /// Every k tried with its mean silhouette (nil where undefined) and inertia.
+    public var scores: [(k: Int, silhouette: Double?, inertia: Double)]
+    /// The mean silhouette of the kept clustering (nil where undefined or not computed).
+    public var silhouette: Double?
+
+    public var k: Int { result.k }
+    public var assignments: [Int] { result.assignments }
+  }
+
+  public var layers: [Layer]
+
+  /// The number of inputs.
+  public var count: Int { layers.first?.points.count ?? 0 }
+
+  /// Clusters every point set by a k-means sweep, keeping each one's best k by silhouette.
+  ///
+  /// - Parameters:
+  ///   - sets: the point sets (one per signature layer, or just one).
+  ///   - ks: the numbers of clusters to try.
+  ///   - restarts: k-means runs per k, best by inertia.
+  ///   - silhouetteSample: the silhouette over this many points when there are more.
+  ///   - seed: seeds every random choice.
+  ///   - progress: the fraction done after each step.
+  /// - Throws: `AnalysisError` (too few points, non-finite values…).
+  public init(
+    _ sets: [PointSet], ks: [Int], restarts: Int = 10, silhouetteSample: Int? = nil,
+    seed: Int = 0, progress: ((Double) -> Void)? = nil
+  ) throws(AnalysisError) {
+    var layers: [Layer] = []
+    for (i, set) in sets.enumerated() {
+      let sweep = try KMeansSweep(
+        set.points, ks: ks, restarts: restarts, silhouetteSample: silhouetteSample, seed: seed,
+        progress: { done, total in
+          progress?((Double(i) + Double(done) / Double(max(total, 1))) / Double(sets.count))
+        })
+      layers.append(
+        Layer(
+          points: set, result: sweep.best.result,
+          scores: sweep.entries.map { ($0.k, $0.silhouette, $0.inertia) },
+          silhouette: sweep.best.silhouette))
+    }
+    self.layers = layers
+  }
+
+  init(layers: [Layer]) { self.layers = layers }
+
+  /// The clustering of one layer (1-based), as a clustering of its own.
+  public func layer(_ number: Int) -> Clustering { Clustering(layers: [layers[number - 1]]) }
+
+  /// Puts new point sets (the signatures of other inputs) into these clusters: each point goes
+  /// to the nearest centre of its layer; k and centres stay as they are.
+  ///
+  /// - Precondition: as many sets as layers, each of the same width.
+  public func assigning(_ sets: [PointSet]) -> Clustering {
+    precondition(sets.count == layers.count, "\(sets.count) point sets for \(layers.count) layers")
+    return Clustering(
+      layers: zip(layers, sets).map { layer, set in
+        let assignments = layer.result.assign(set.points)
+        let result = KMeansResult(
+          k: layer.k, centres: layer.result.centres, assignments: assignments,
+          inertia: inertia(set.points, layer.result.centres, assignments), iterations: 0,
+          converged: true)
+        return Layer(points: set, result: result, scores: [], silhouette: nil)
+      })
+  }
+
+  /// One row per layer: width, chosen k, silhouette, purity, NMI and ARI against the labels —
+  /// from which layer the clusters follow the classes.
+  public var report: Table {
+    Table(
+      title: "clusters of each layer against the labels",
+      columns: ["layer", "width", "k", "silhouette", "purity", "nmi", "ari"],
+      rows: layers.map { layer in
+        let labels = layer.points.labels
+        return [
+          .text(layer.points.name), .number(Double(layer.points.dimensions)),
+          .number(Double(layer.k)), layer.silhouette.map { .number($0) } ?? .empty,
+          .number(Metrics.purity(clusters: layer.assignments, labels: labels)),
+          .number(Metrics.normalizedMutualInformation(layer.assignments, labels)),
+          .number(Metrics.adjustedRandIndex(layer.assignments, labels)),
+        ]
+      })
+  }
+
+  /// Mean silhouette for every k tried (rows) and layer (columns).
+  public var silhouetteTable: Table {
+    let ks = Array(Set(layers.flatMap { $0.scores.map(\.k) })).sorted()
+    return Table(
+      title: "mean silhouette by k (chosen: " + layers.map { "\($0.points.name) k = \($0.k)" }.joined(separator: ", ") + ")",
+      columns: ["k"] + layers.map(\.points.name),
+      rows: ks.map { k in
+        [.number(Double(k))]
+          + layers.map { layer in
+            (layer.scores.first { $0.k == k }?.silhouette).map { .number($0) } ?? .empty
+          }
+      })
+  }
+
+  /// The path of every input through the layers' clusters.
+  public var inputPaths: [[Int]] {
+    (0..<count).map { i in layers.map { $0.assignments[i] } }
+  }
+
+  /// The distinct paths (`H1:c0 → H2:c1`), most frequent first, with their counts per class.
+  public var pathTable: Table {
+    guard let first = layers.first else { return Table(columns: ["path", "count"], rows: []) }
+    let classNames = first.points.classNames
+    let labels = first.points.labels
+    var counts: [[Int]: [Int]] = [:]
+    for (i, path) in inputPaths.enumerated() {
+      counts[path, default: [Int](repeating: 0, count: classNames.count)][labels[i]] += 1
+    }
+    let ordered = counts.sorted { a, b in
+      let ta = a.value.reduce(0, +), tb = b.value.reduce(0, +)
+      return ta != tb ? ta > tb : a.key.lexicographicallyPrecedes(b.key)
+    }
+    let names = layers.map(\.points.name)
+    return Table(
+      title: "\(ordered.count) distinct paths of \(count) inputs",
+      columns: ["path", "count"] + classNames.map { "\($0)" } + ["majority"],
+      rows: ordered.map { path, perClass in
+        let label = zip(names, path).map { "\($0):c\($1)" }.joined(separator: " → ")
+        let total = perClass.reduce(0, +)
+        let top = perClass.indices.max { perClass[$0] < perClass[$1] } ?? 0
+        return [.text(label), .number(Double(total))] + perClass.map { .number(Double($0)) }
+          + [.text(classNames.isEmpty ? "" : classNames[top])]
+      })
+  }
+}
+
+/// Σᵢ ‖xᵢ − c(xᵢ)‖².
+private func inertia(_ x: Tensor, _ centres: Tensor, _ assignments: [Int]) -> Double {
+  let d = x.rowSize
+  return x.withUnsafeBufferPointer { xs in
+    centres.withUnsafeBufferPointer { cs in
+      var total = 0.0
+      for (i, c) in assignments.enumerated() {
+        var s: Float = 0
+        for j in 0..<d {
+          let e = xs[i * d + j] - cs[c * d + j]
+          s += e * e
+        }
+        total += Double(s)
+      }
+      return total
+    }
+  }
+}

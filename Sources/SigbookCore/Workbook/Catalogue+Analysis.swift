@@ -1,0 +1,199 @@
+extension Catalogue {
+  /// What clustering and projections accept: signatures, one layer of them, or a dataset.
+  static let pointsInput = Accepts.oneOf([.signatures, .signatureLayer, .dataset])
+
+  /// The point sets of a value: every layer of signatures, one layer, or a dataset's features.
+  static func pointSets(_ value: Value?) -> [PointSet] {
+    switch value {
+    case .signatures(let s)?: s.pointSets
+    case .points(let p)?: [p]
+    case .dataset(let d)?: [PointSet(dataset: d)]
+    case .clustering(let c)?: c.layers.map(\.points)
+    default: []
+    }
+  }
+
+  /// Calls an analysis function, turning its error into a failure of the call.
+  static func analysis<T>(_ key: String? = nil, _ body: () throws(AnalysisError) -> T) throws(CallFailure) -> T {
+    do { return try body() } catch { throw CallFailure(error.description, parameter: key) }
+  }
+
+  /// Signatures of a dataset through a model, checking that it fits.
+  static func signatures(_ call: Call, model key: String, data: String) throws(CallFailure) -> SignatureSet {
+    let net = call.model(key), d = call.dataset(data)
+    do {
+      try net.validate(inputs: d.features, labels: nil, dataName: call.describe(data, fallback: "the data"))
+    } catch {
+      throw call.failure(error.description, blaming: data)
+    }
+    guard !net.hiddenLayerIndices.isEmpty else {
+      throw call.failure("\(call.describe(key, fallback: "the model")) has no hidden layer", blaming: key)
+    }
+    return SignatureSet(model: net, data: d)
+  }
+
+  static let analysis: [FunctionEntry] = [
+    FunctionEntry(
+      "signatures", category: "Signatures and clusterings",
+      parameters: [
+        .positional("model", .model, doc: "the network"),
+        .positional("data", .dataset, doc: "the inputs"),
+      ],
+      returns: "signatures",
+      summary: "The signature of every input: the output of each hidden layer (after its activation; a convolution's maps flattened), with the inputs' labels and the network's predictions. `sig.layers` is the number of layers, `sig[1]` the first.",
+      example: "sig = signatures(net, test)"
+    ) { call in
+      .signatures(try signatures(call, model: "model", data: "data"))
+    },
+    FunctionEntry(
+      "kmeans", category: "Signatures and clusterings",
+      parameters: [
+        .positional("x", pointsInput, doc: "signatures (one clustering per layer), one layer, or a dataset"),
+        .labelled("k", .oneOf([.integer, .list(.integer)]), doc: "the number of clusters, or the range to choose from", default: .range(lower: 2, upper: 10, isClosed: true), defaultText: "2...10"),
+        .labelled("select", .option(["silhouette"]), doc: "how k is chosen among several", default: .option("silhouette")),
+        .labelled("restarts", .integer, doc: "k-means runs per k, the lowest inertia kept", default: .number(10)),
+        .labelled("sample", .integer, doc: "compute silhouettes on this many points when there are more", defaultText: "exact up to 10,000", optional: true),
+        seedParameter,
+      ],
+      returns: "a clustering",
+      summary: "k-means (k-means++ seeding, Lloyd iterations, best of `restarts` by inertia) for each k; with a range, the k of best mean silhouette is kept and every k's score remembered. On signatures, each layer is clustered on its own.",
+      example: "clusters = kmeans(sig, k: 2...10, seed: 7)"
+    ) { call in
+      let sets = pointSets(call.value("x"))
+      let ks: [Int]
+      if case .number(let k)? = call.value("k") { ks = [Int(k)] } else { ks = call.intList("k") }
+      guard !ks.isEmpty, ks.allSatisfy({ $0 >= 1 }) else {
+        throw call.failure("'k:' needs numbers of clusters of at least 1", blaming: "k")
+      }
+      guard call.int("restarts") >= 1 else { throw call.failure("'restarts:' must be at least 1", blaming: "restarts") }
+      let n = sets.first?.count ?? 0
+      let sample = call.optionalInt("sample") ?? (n > 10_000 ? 10_000 : nil)
+      let progress = call.session.progress
+      progress?.begin("kmeans")
+      defer { progress?.end() }
+      return .clustering(
+        try analysis("x") { () throws(AnalysisError) in
+          try Clustering(
+            sets, ks: ks, restarts: call.int("restarts"), silhouetteSample: sample,
+            seed: call.int("seed"),
+            progress: { progress?.update(fraction: $0, detail: "k = \(ks.first ?? 0)…\(ks.last ?? 0)") })
+        })
+    },
+    FunctionEntry(
+      "silhouette", category: "Signatures and clusterings",
+      parameters: [.positional("clustering", .clustering, doc: "a clustering from kmeans")],
+      returns: "a table",
+      summary: "The mean silhouette of every k tried, for every layer (rows: k, columns: layers); the chosen k of each layer is in the title.",
+      example: "silhouette(clusters)"
+    ) { call in
+      guard case .clustering(let c)? = call.value("clustering") else { return .nothing }
+      return .table(c.silhouetteTable)
+    },
+    FunctionEntry(
+      "layer_report", category: "Signatures and clusterings",
+      parameters: [.positional("clustering", .clustering, doc: "a clustering of signatures")],
+      returns: "a table",
+      summary: "One row per layer: its width, the chosen k, the mean silhouette, and how well the clusters follow the labels — purity, normalised mutual information (arithmetic mean) and adjusted Rand index. The layer from which NMI and ARI are high is where the network tells the classes apart.",
+      example: "layer_report(clusters)"
+    ) { call in
+      guard case .clustering(let c)? = call.value("clustering") else { return .nothing }
+      return .table(c.report)
+    },
+    FunctionEntry(
+      "paths", category: "Signatures and clusterings",
+      parameters: [.positional("clustering", .clustering, doc: "a clustering of signatures")],
+      returns: "a table",
+      summary: "The distinct paths inputs take through the layers' clusters (`H1:c0 → H2:c1`), most frequent first, with their counts per class and the majority class.",
+      example: "paths(clusters)"
+    ) { call in
+      guard case .clustering(let c)? = call.value("clustering") else { return .nothing }
+      return .table(c.pathTable)
+    },
+    FunctionEntry(
+      "assign", category: "Signatures and clusterings",
+      parameters: [
+        .positional("clustering", .clustering, doc: "an existing clustering"),
+        .positional("x", pointsInput, doc: "new signatures (or a layer, or a dataset) of the same widths"),
+      ],
+      returns: "a clustering",
+      summary: "Puts new inputs — an unseen class, say — into the existing clusters: each point goes to the nearest centre of its layer. The clusters and k stay as they were.",
+      example: "threes_clusters = assign(clusters, signatures(net, threes))"
+    ) { call in
+      guard case .clustering(let c)? = call.value("clustering") else { return .nothing }
+      let sets = pointSets(call.value("x"))
+      guard sets.count == c.layers.count else {
+        throw call.failure("the clustering has \(c.layers.count) layer\(c.layers.count == 1 ? "" : "s") but these points have \(sets.count)", blaming: "x")
+      }
+      for (layer, set) in zip(c.layers, sets) where layer.points.dimensions != set.dimensions {
+        throw call.failure("\(layer.points.name) is \(layer.points.dimensions) wide but the new points are \(set.dimensions) wide", blaming: "x")
+      }
+      return .clustering(c.assigning(sets))
+    },
+    FunctionEntry(
+      "novelty", category: "Signatures and clusterings",
+      parameters: [
+        .positional("model", .model, doc: "the network"),
+        .labelled("reference", .dataset, doc: "inputs of the known classes the scores are measured against (the training data)"),
+        .labelled("normal", .dataset, doc: "held-out inputs of the known classes"),
+        .labelled("novel", .dataset, doc: "inputs of classes the network never saw"),
+        .labelled("method", .option(NoveltyMethod.allCases.map(\.rawValue)), doc: "how unusual a signature is", default: .option("knn")),
+        .labelled("k", .integer, doc: "the neighbour of .knn", default: .number(5)),
+        seedParameter,
+      ],
+      returns: "a novelty result",
+      summary: "Scores how unusual each signature is, per layer and for all layers together, and the AUROC of telling novel from normal inputs by that score. `.knn`: distance to the k-th nearest reference signature, L2-normalised (Sun et al. 2022); `.centroid`: to the nearest k-means centre; `.mahalanobis`: to the nearest class mean under a shared, shrunk covariance; `.softmax`: 1 − the top probability (the baseline).",
+      example: "novelty(net, reference: train, normal: test, novel: threes, method: .knn)"
+    ) { call in
+      let method = NoveltyMethod(rawValue: call.option("method")) ?? .knn
+      guard call.int("k") >= 1 else { throw call.failure("'k:' must be at least 1", blaming: "k") }
+      let reference = try signatures(call, model: "model", data: "reference")
+      let normal = try signatures(call, model: "model", data: "normal")
+      let novel = try signatures(call, model: "model", data: "novel")
+      var outputs: (Tensor, Tensor)?
+      if method == .softmax {
+        let net = try classifier(call)
+        outputs = (net.predict(call.dataset("normal").features), net.predict(call.dataset("novel").features))
+      }
+      let chosen = outputs
+      return .novelty(
+        try analysis { () throws(AnalysisError) in
+          try NoveltyResult(
+            method: method, reference: reference, normal: normal, novel: novel,
+            neighbours: call.int("k"), seed: call.int("seed"), outputs: chosen)
+        })
+    },
+    FunctionEntry(
+      "pca", category: "Projections",
+      parameters: [
+        .positional("x", .oneOf([.signatureLayer, .dataset, .clustering]), doc: "one signature layer, a dataset, or a one-layer clustering (its clusters are kept)"),
+        .labelled("dims", .integer, doc: "the number of components", default: .number(2)),
+      ],
+      returns: "a projection",
+      summary: "Principal component analysis through the covariance matrix and its eigen-decomposition (Householder tridiagonalisation and implicit QL, in Double); components ordered by variance, signs fixed so results are reproducible.",
+      example: "flat = pca(sig[2])"
+    ) { call in
+      let (set, clusters) = try projectionInput(call)
+      let result = try analysis("x") { () throws(AnalysisError) in try PCA.fit(set.points, dims: call.int("dims")) }
+      let explained = result.explainedVarianceRatio.prefix(2).map { NumberFormat.display($0 * 100) + "%" }
+      return .projection(
+        Projection(
+          points: result.projected, method: "pca", of: set, clusters: clusters,
+          trustworthiness: Trustworthiness.score(original: set.points, embedding: result.projected, k: 10),
+          details: "variance explained " + explained.joined(separator: ", ")))
+    },
+  ]
+
+  /// The points to project and their clusters, if a clustering was given.
+  static func projectionInput(_ call: Call) throws(CallFailure) -> (PointSet, [Int]?) {
+    switch call.value("x") {
+    case .clustering(let c)?:
+      guard c.layers.count == 1, let layer = c.layers.first else {
+        throw call.failure("project one layer's clustering: clusters[2], not all \(c.layers.count) layers", blaming: "x")
+      }
+      return (layer.points, layer.assignments)
+    case .points(let p)?: return (p, nil)
+    case .dataset(let d)?: return (PointSet(dataset: d), nil)
+    default: throw call.failure("nothing to project", blaming: "x")
+    }
+  }
+}
