@@ -14,13 +14,14 @@ func summary(_ token: Token) -> String {
   case .invalid: return "error:" + (token.error?.message ?? "?")
   case .string:
     guard case .string(let segments) = token.value else { return "s:?" }
-    return "s:" + segments.map { segment in
-      switch segment {
-      case .text(let text): text
-      case .interpolation(let tokens, _):
-        "\\(" + tokens.dropLast().map(summary).joined(separator: " ") + ")"
-      }
-    }.joined()
+    return "s:"
+      + segments.map { segment in
+        switch segment {
+        case .text(let text): text
+        case .interpolation(let tokens, _):
+          "\\(" + tokens.dropLast().map(summary).joined(separator: " ") + ")"
+        }
+      }.joined()
   default: return token.text
   }
 }
@@ -46,12 +47,21 @@ func tokens(_ source: String, firstLine: Int = 1) -> [Token] {
     ("\"a # not a comment\"", ["s:a # not a comment"]),
     // keywords and names
     ("true false for in", ["true", "false", "for", "in"]),
-    ("net train_2 _x été forest inx", ["id:net", "id:train_2", "id:_x", "id:été", "id:forest", "id:inx"]),
+    (
+      "net train_2 _x été forest inx",
+      ["id:net", "id:train_2", "id:_x", "id:été", "id:forest", "id:inx"]
+    ),
     // options against fields
     (".relu", ["opt:relu"]),
     ("net.history", ["id:net", ".", "id:history"]),
     ("net .history", ["id:net", "opt:history"]),
-    ("f(x).y a[1].k \"s\".count", ["id:f", "(", "id:x", ")", ".", "id:y", "id:a", "[", "n:1", "]", ".", "id:k", "s:s", ".", "id:count"]),
+    (
+      "f(x).y a[1].k \"s\".count",
+      [
+        "id:f", "(", "id:x", ")", ".", "id:y", "id:a", "[", "n:1", "]", ".", "id:k", "s:s", ".",
+        "id:count",
+      ]
+    ),
     ("f(x, .relu)", ["id:f", "(", "id:x", ",", "opt:relu", ")"]),
     ("[.a,.b]", ["[", "opt:a", ",", "opt:b", "]"]),
     ("x=.adam", ["id:x", "=", "opt:adam"]),
@@ -68,7 +78,10 @@ func tokens(_ source: String, firstLine: Int = 1) -> [Token] {
     ("a\nb\n", ["id:a", "⏎", "id:b", "⏎"]),
     ("f(a,\n  b)\nc", ["id:f", "(", "id:a", ",", "id:b", ")", "⏎", "id:c"]),
     ("[1,\n2]", ["[", "n:1", ",", "n:2", "]"]),
-    ("for x in y {\n  f(x)\n}", ["for", "id:x", "in", "id:y", "{", "⏎", "id:f", "(", "id:x", ")", "⏎", "}"]),
+    (
+      "for x in y {\n  f(x)\n}",
+      ["for", "id:x", "in", "id:y", "{", "⏎", "id:f", "(", "id:x", ")", "⏎", "}"]
+    ),
     ("f({\n})", ["id:f", "(", "{", "⏎", "}", ")"]),
     ("a\r\nb\rc", ["id:a", "⏎", "id:b", "⏎", "id:c"]),
     // errors
@@ -96,7 +109,11 @@ func tokens(_ source: String, firstLine: Int = 1) -> [Token] {
   @Test func locationsAreFileLinesAndCharacterColumns() {
     let read = tokens("x = 1\n  é🙂 = \"ü\" + y", firstLine: 10)
     let places = read.map { "\($0.location.line):\($0.location.column)+\($0.length)" }
-    #expect(places == ["10:1+1", "10:3+1", "10:5+1", "10:6+1", "11:3+1", "11:4+1", "11:6+1", "11:8+3", "11:12+1", "11:14+1"])
+    #expect(
+      places == [
+        "10:1+1", "10:3+1", "10:5+1", "10:6+1", "11:3+1", "11:4+1", "11:6+1", "11:8+3", "11:12+1",
+        "11:14+1",
+      ])
   }
 
   @Test func interpolatedTokensKeepTheirFileColumns() {
@@ -141,7 +158,8 @@ func tokens(_ source: String, firstLine: Int = 1) -> [Token] {
 
   @Test func deepInterpolationsStopAtTheLimit() {
     let depth = Lexer.maximumNesting + 5
-    let source = String(repeating: "\"\\(", count: depth) + "x" + String(repeating: ")\"", count: depth)
+    let source =
+      String(repeating: "\"\\(", count: depth) + "x" + String(repeating: ")\"", count: depth)
     let read = tokens(source)
     #expect(read.count == 1 && read[0].error?.message == "nesting too deep")
   }

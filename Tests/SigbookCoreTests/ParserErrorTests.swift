@@ -52,7 +52,9 @@ import Testing
   ]
 
   @Test(arguments: cases)
-  func reportsWhatWasExpectedAndWhere(_ c: (source: String, message: String, line: Int, column: Int)) throws {
+  func reportsWhatWasExpectedAndWhere(
+    _ c: (source: String, message: String, line: Int, column: Int)
+  ) throws {
     let error = try #require(throws: WorkbookError.self) { try parseCell(c.source, file: "t") }
     #expect(error.message == c.message)
     #expect(error.location.line == c.line && error.location.column == c.column)
@@ -86,16 +88,21 @@ import Testing
   }
 
   @Test func reportsEveryBrokenLineOfACell() {
-    var parser = Parser("a = 1 +\nb = f(x y)\nc = 3\nd = %\ne = [1,\n2]\n", file: "t", firstLine: 20)
+    var parser = Parser(
+      "a = 1 +\nb = f(x y)\nc = 3\nd = %\ne = [1,\n2]\n", file: "t", firstLine: 20)
     let statements = parser.parseStatements()
     #expect(statements.map(\.tree) == ["(= c 3)", "(= e (list 1 2))"])
-    #expect(parser.errors.map(\.message) == ["expected a value", "expected ',' or ')'", "unexpected character '%'"])
+    #expect(
+      parser.errors.map(\.message) == [
+        "expected a value", "expected ',' or ')'", "unexpected character '%'",
+      ])
     #expect(parser.errors.map(\.location.line) == [20, 21, 23])
     #expect(parser.errors.map(\.location.column) == [8, 9, 5])
   }
 
   @Test func recoversInsideABlockAndAfterABrokenLoop() {
-    var parser = Parser("for n in xs {\n  a =\n  b = 1\n}\nfor n [1] {\n  print(n)\n}\nc = 2", file: "t")
+    var parser = Parser(
+      "for n in xs {\n  a =\n  b = 1\n}\nfor n [1] {\n  print(n)\n}\nc = 2", file: "t")
     let statements = parser.parseStatements()
     #expect(statements.map(\.tree) == ["(for n xs {(= b 1)})", "(= c 2)"])
     #expect(parser.errors.map(\.message) == ["expected a value", "'for' expects 'in'"])

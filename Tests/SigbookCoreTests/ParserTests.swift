@@ -9,12 +9,13 @@ extension Expression {
     case .number(let value, _): return formatNumber(value)
     case .string(let parts, _):
       if case .text(let text)? = parts.first, parts.count == 1 { return "\"\(text)\"" }
-      return "(str " + parts.map { part in
-        switch part {
-        case .text(let text): "\"\(text)\""
-        case .interpolation(let expression): expression.tree
-        }
-      }.joined(separator: " ") + ")"
+      return "(str "
+        + parts.map { part in
+          switch part {
+          case .text(let text): "\"\(text)\""
+          case .interpolation(let expression): expression.tree
+          }
+        }.joined(separator: " ") + ")"
     case .bool(let value, _): return "\(value)"
     case .list(let elements, _): return "(list" + elements.map { " " + $0.tree }.joined() + ")"
     case .range(let lower, let upper, let isClosed, _):
@@ -163,9 +164,14 @@ func trees(_ source: String) throws -> String {
   }
 
   static let printed: [(source: String, printed: String)] = [
-    ("net=fit( mlp(784,32 ,2) ,train,epochs:10)", "net = fit(mlp(784, 32, 2), train, epochs: 10)\n"),
+    (
+      "net=fit( mlp(784,32 ,2) ,train,epochs:10)", "net = fit(mlp(784, 32, 2), train, epochs: 10)\n"
+    ),
     ("x = 0..<n+1", "x = 0..<n + 1\n"),
-    ("for n in xs {\nfor m in ys { print(n*m) }\n}", "for n in xs {\n  for m in ys {\n    print(n * m)\n  }\n}\n"),
+    (
+      "for n in xs {\nfor m in ys { print(n*m) }\n}",
+      "for n in xs {\n  for m in ys {\n    print(n * m)\n  }\n}\n"
+    ),
     ("s = \"a\\(n)\\n\"", "s = \"a\\(n)\\n\"\n"),
     ("x = 1e-20 + 2e20 + 0.5", "x = 1e-20 + 2e+20 + 0.5\n"),
     ("y = - -x", "y = - -x\n"),
@@ -182,17 +188,24 @@ func trees(_ source: String) throws -> String {
     let sum = Expression.binary(.add, left: v("a"), right: v("b"), span: span)
     let difference = Expression.binary(.subtract, left: v("a"), right: sum, span: span)
     #expect(difference.source == "a - (a + b)")
-    #expect(Expression.binary(.multiply, left: sum, right: v("c"), span: span).source == "(a + b) * c")
+    #expect(
+      Expression.binary(.multiply, left: sum, right: v("c"), span: span).source == "(a + b) * c")
     #expect(Expression.negate(sum, span: span).source == "-(a + b)")
-    #expect(Expression.field(base: sum, name: Identifier("k", span: span), span: span).source == "(a + b).k")
+    #expect(
+      Expression.field(base: sum, name: Identifier("k", span: span), span: span).source
+        == "(a + b).k")
     let less = Expression.binary(.less, left: v("a"), right: v("b"), span: span)
-    #expect(Expression.binary(.equal, left: less, right: v("c"), span: span).source == "(a < b) == c")
+    #expect(
+      Expression.binary(.equal, left: less, right: v("c"), span: span).source == "(a < b) == c")
     let range = Expression.range(lower: v("a"), upper: sum, isClosed: true, span: span)
-    #expect(Expression.range(lower: range, upper: v("c"), isClosed: false, span: span).source == "(a...a + b)..<c")
+    #expect(
+      Expression.range(lower: range, upper: v("c"), isClosed: false, span: span).source
+        == "(a...a + b)..<c")
   }
 
   @Test func nodesKeepTheirSpansInTheFile() throws {
-    let cell = try parseCell("x = 1\nnet = fit(mlp(784, 2), train, epochs: 10)\n", file: "w.sigbook", firstLine: 10)
+    let cell = try parseCell(
+      "x = 1\nnet = fit(mlp(784, 2), train, epochs: 10)\n", file: "w.sigbook", firstLine: 10)
     guard case .assignment(let target, let value, let span) = cell.statements[1],
       case .call(let function, let arguments, let labelled, let callSpan) = value
     else {

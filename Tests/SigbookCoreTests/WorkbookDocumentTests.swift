@@ -16,7 +16,7 @@ let fixtureNames = ["one-vs-seven.sigbook", "novelty.sigbook", "toy.sigbook"]
 @Suite("Workbook document") struct WorkbookDocumentTests {
   static let mixed = """
     # Title
-    
+
     ```sigbook
     x = 1
     y = f(x)
@@ -44,7 +44,10 @@ let fixtureNames = ["one-vs-seven.sigbook", "novelty.sigbook", "toy.sigbook"]
     #expect(document.cells.map(\.index) == [1, 2, 3, 4])
     #expect(document.cells.map(\.firstLine) == [4, 13, 16, 20])
     #expect(document.cells.map(\.source) == ["x = 1\ny = f(x)\n", "z = 2\n", "", "w = 3\n"])
-    #expect(document.cells.map(\.openingFence) == ["```sigbook\n", "~~~~ sigbook title=\"t\"\n", "```sigbook\n", "``` sigbook\n"])
+    #expect(
+      document.cells.map(\.openingFence) == [
+        "```sigbook\n", "~~~~ sigbook title=\"t\"\n", "```sigbook\n", "``` sigbook\n",
+      ])
     #expect(document.text == Self.mixed)
     guard case .prose(let between) = document.blocks[2] else {
       Issue.record("expected prose between the cells")
@@ -114,7 +117,8 @@ let fixtureNames = ["one-vs-seven.sigbook", "novelty.sigbook", "toy.sigbook"]
       ```
       """
     let (_, cells, errors) = parseWorkbook(text: text, file: "w")
-    #expect(errors.map(\.message) == ["unclosed '('", "unexpected character '%'", "expected ',' or ']'"])
+    #expect(
+      errors.map(\.message) == ["unclosed '('", "unexpected character '%'", "expected ',' or ']'"])
     #expect(errors.map(\.location.line) == [2, 8, 9])
     #expect(cells.map(\.hasErrors) == [true, false, true])
     #expect(cells[1].statements.map(\.tree) == ["(= good 1)"])
@@ -156,7 +160,8 @@ let fixtureNames = ["one-vs-seven.sigbook", "novelty.sigbook", "toy.sigbook"]
         .prose(.init(text: "# Session\n\n", firstLine: 1)),
         .cell(.init(index: 1, source: cell.source, firstLine: 4)),
       ])
-    #expect(document.text == "# Session\n\n```sigbook\nnet = fit(mlp(2, 2), data)\nnet.history\n```\n")
+    #expect(
+      document.text == "# Session\n\n```sigbook\nnet = fit(mlp(2, 2), data)\nnet.history\n```\n")
     let (_, cells, errors) = parseWorkbook(text: document.text, file: "out.sigbook")
     #expect(errors.isEmpty && cells.count == 1 && cells[0].isEquivalent(to: cell))
   }

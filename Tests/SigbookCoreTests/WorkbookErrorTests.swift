@@ -22,22 +22,24 @@ import Testing
     let error = WorkbookError(
       kind: .syntax, message: "expected ',' or ')'",
       location: SourceLocation(file: "w.sigbook", line: 5, column: 15), length: 5)
-    #expect(error.rendered(in: text) == """
-      w.sigbook:5:15: error: expected ',' or ')'
-        net = fit(net train)
-                      ^~~~~
-      """)
+    #expect(
+      error.rendered(in: text) == """
+        w.sigbook:5:15: error: expected ',' or ')'
+          net = fit(net train)
+                        ^~~~~
+        """)
   }
 
   @Test func parseErrorsRenderAgainstTheirCell() throws {
     let text = "Prose.\n\n```sigbook\nx = 1\ny = kmeans(sig, k: )\n```\n"
     let (_, _, errors) = parseWorkbook(text: text, file: "w.sigbook")
     let error = try #require(errors.first)
-    #expect(error.rendered(in: text) == """
-      w.sigbook:5:20: error: expected a value
-        y = kmeans(sig, k: )
-                           ^
-      """)
+    #expect(
+      error.rendered(in: text) == """
+        w.sigbook:5:20: error: expected a value
+          y = kmeans(sig, k: )
+                             ^
+        """)
   }
 
   @Test func keepsTabsSoTheCaretStaysAligned() {
@@ -67,7 +69,9 @@ import Testing
       kind: .name, message: "unknown function 'kmean'",
       location: SourceLocation(file: "w", line: 2, column: 1), length: 5,
       hint: "did you mean 'kmeans'?")
-    #expect(hinted.description == "w:2:1: error: unknown function 'kmean'\n  hint: did you mean 'kmeans'?")
+    #expect(
+      hinted.description == "w:2:1: error: unknown function 'kmean'\n  hint: did you mean 'kmeans'?"
+    )
     #expect(hinted.rendered(in: "only one line") == hinted.description)
   }
 

@@ -15,6 +15,10 @@
 /// - A line break is a statement separator, except while a `(` or `[` is open; inside `{ … }`
 ///   it separates the statements of the block.
 ///
+/// The lexer reads Unicode scalars, so a combining mark or a prepended character never hides a
+/// quote or a backslash from it, but it counts columns in `Character`s, as `SourceLocation` says.
+/// `\n`, `\r\n` and a lone `\r` each end a line.
+///
 /// The lexer never fails: text it cannot read becomes an `invalid` token carrying the error, and
 /// lexing resumes after it, so the parser can report the problem where it meets it and go on.
 ///
@@ -23,11 +27,17 @@ public struct Lexer {
   /// How deeply string interpolations may nest (the parser has the same limit for brackets).
   public static let maximumNesting = 200
 
-  private let characters: [Character]
+  private let scalars: [Unicode.Scalar]
+  /// The column of the `Character` holding each scalar, plus one entry for the end.
+  private let columns: [Int]
+  /// The source's UTF-8 bytes and the offset of each scalar in them (plus the end), from which
+  /// token texts are cut.
+  private let utf8: [UInt8]
+  private let offsets: [Int]
   private let file: String
   private var position = 0
   private var line: Int
-  private var column = 1
+  private let firstLine: Int
   private var nesting = 0
   private var lastLineBreak: SourceLocation?
   /// Set when interpolations nest too deeply, so the strings around report that, not that they
@@ -45,24 +55,57 @@ public struct Lexer {
 
   /// Creates a lexer for `source`, which starts at line `firstLine` of `file`.
   public init(_ source: String, file: String, firstLine: Int = 1) {
-    self.characters = Array(source)
+    var scalars: [Unicode.Scalar] = []
+    var columns: [Int] = []
+    var offsets: [Int] = []
+    scalars.reserveCapacity(source.utf8.count)
+    columns.reserveCapacity(source.utf8.count + 1)
+    offsets.reserveCapacity(source.utf8.count + 1)
+    var column = 1
+    var offset = 0
+    for character in source {
+      let ascii = character.asciiValue
+      if let ascii, ascii != 10 || character.utf8.count == 1 {
+        // The common case, one ASCII scalar (`\r\n` also has an `asciiValue`, that of `\n`).
+        scalars.append(Unicode.Scalar(ascii))
+        columns.append(column)
+        offsets.append(offset)
+        offset += 1
+      } else {
+        for scalar in character.unicodeScalars {
+          scalars.append(scalar)
+          columns.append(column)
+          offsets.append(offset)
+          offset += UTF8.width(scalar)
+        }
+      }
+      column = ascii == 10 || ascii == 13 ? 1 : column + 1
+    }
+    columns.append(column)
+    offsets.append(offset)
+    self.scalars = scalars
+    self.columns = columns
+    self.utf8 = Array(source.utf8)
+    self.offsets = offsets
     self.file = file
     self.line = firstLine
+    self.firstLine = firstLine
   }
 
   /// Reads the whole source. The result always ends with an `end` token.
   public mutating func tokenize() -> [Token] {
     position = 0
+    line = firstLine
     tooDeep = nil
     unclosedBrackets = []
     openBracketsAtEnd = 0
     hasMismatchedBrackets = false
     hasInvalidTokens = false
     var tokens = scan(interpolation: false).tokens
-    let endsWithBreak = position > 0 && isLineBreak(characters[position - 1])
-    let location = endsWithBreak ? (lastLineBreak ?? here) : here
+    let last = code(at: position - 1)
+    let location = last == 10 || last == 13 ? (lastLineBreak ?? here) : here
     tokens.append(Token(kind: .end, text: "", location: location, length: 1))
-    unclosedBrackets.sort { $0.location < $1.location }
+    if unclosedBrackets.count > 1 { unclosedBrackets.sort { $0.location < $1.location } }
     return tokens
   }
 
@@ -75,36 +118,37 @@ public struct Lexer {
     var tokens: [Token] = []
     var open: [Int] = []  // indices in `tokens` of the brackets still open
     var lastEnd = -1  // position just after the last token
-    while position < characters.count {
-      let c = characters[position]
-      let ascii = c.asciiValue
-      if ascii == 10 || ascii == 13 {
+    while position < scalars.count {
+      let c = scalars[position].value
+      if c == 10 || c == 13 {
         if interpolation { return (tokens, false) }
-        lastLineBreak = here
         let location = here
+        lastLineBreak = location
         advance()
+        if c == 13, code(at: position) == 10 { advance() }
+        line += 1
         if let top = open.last, tokens[top].kind != .leftBrace { continue }
         tokens.append(Token(kind: .newline, text: "\n", location: location, length: 1))
         continue
       }
-      if c == " " || c == "\t" || (ascii == nil && c.isWhitespace) || ascii == 11 || ascii == 12 {
+      if isSpace(c) {
         advance()
         continue
       }
-      if c == "#" {
-        while position < characters.count, !isLineBreak(characters[position]) { advance() }
+      if c == 35 {  // `#`
+        while position < scalars.count, !isBreak(scalars[position].value) { advance() }
         continue
       }
       let start = position
       let location = here
       var token: Token
       switch c {
-      case "(", "[", "{":
+      case 40, 91, 123:  // `(` `[` `{`
         advance()
-        token = make(bracketKind(c), from: start, at: location)
+        token = make(Lexer.bracketKind(c), from: start, at: location)
         open.append(tokens.count)
-      case ")", "]", "}":
-        if interpolation, c == ")", !open.contains(where: { tokens[$0].kind == .leftParen }) {
+      case 41, 93, 125:  // `)` `]` `}`
+        if interpolation, c == 41, !open.contains(where: { tokens[$0].kind == .leftParen }) {
           // The `)` that ends the interpolation; brackets still open inside it stay unclosed.
           for index in open { unclosedBrackets.append(tokens[index]) }
           advance()
@@ -112,8 +156,8 @@ public struct Lexer {
           return (tokens, true)
         }
         advance()
-        token = make(bracketKind(c), from: start, at: location)
-        let opener = openerKind(of: token.kind)
+        token = make(Lexer.bracketKind(c), from: start, at: location)
+        let opener = Lexer.openerKind(of: token.kind)
         if let index = open.lastIndex(where: { tokens[$0].kind == opener }) {
           for inner in open[(index + 1)...] {
             unclosedBrackets.append(tokens[inner])
@@ -123,18 +167,18 @@ public struct Lexer {
         } else {
           hasMismatchedBrackets = true
         }
-      case "\"":
+      case 34:  // `"`
         token = scanString()
-      case ".":
+      case 46:  // `.`
         token = scanDot(
-          afterValue: lastEnd == position && tokens.last.map { endsValue($0.kind) } == true)
+          afterValue: lastEnd == position && tokens.last.map { Lexer.endsValue($0.kind) } == true)
       default:
-        if let digit = ascii, digit >= 48, digit <= 57 {
+        if isDigit(c) {
           token = scanNumber()
-        } else if isIdentifierStart(c) {
+        } else if isIdentifierStart(scalars[position]) {
           token = scanIdentifier()
         } else {
-          token = scanOperator(c)
+          token = scanOperator()
         }
       }
       if token.kind == .invalid { hasInvalidTokens = true }
@@ -152,8 +196,8 @@ public struct Lexer {
   private mutating func scanIdentifier() -> Token {
     let start = position
     let location = here
-    while position < characters.count, isIdentifierContinuation(characters[position]) { advance() }
-    let text = String(characters[start..<position])
+    while position < scalars.count, isIdentifierContinuation(scalars[position]) { advance() }
+    let text = self.text(from: start)
     let kind: Token.Kind =
       switch text {
       case "true": .trueKeyword
@@ -163,7 +207,7 @@ public struct Lexer {
       default: .identifier
       }
     return Token(
-      kind: kind, text: text, location: location, length: position - start,
+      kind: kind, text: text, location: location, length: width(from: start),
       value: kind == .identifier ? .name(text) : .none)
   }
 
@@ -171,50 +215,50 @@ public struct Lexer {
     let start = position
     let location = here
     skipDigits()
-    if peek(0) == ".", isDigit(peek(1)) {
+    if code(at: position) == 46, isDigit(code(at: position + 1)) {  // `.` and a digit
       advance()
       skipDigits()
     }
-    if peek(0) == "e" || peek(0) == "E" {
-      if isDigit(peek(1)) {
+    if code(at: position) == 101 || code(at: position) == 69 {  // `e` or `E`
+      let sign = code(at: position + 1) == 43 || code(at: position + 1) == 45
+      if isDigit(code(at: position + (sign ? 2 : 1))) {
         advance()
-        skipDigits()
-      } else if peek(1) == "+" || peek(1) == "-", isDigit(peek(2)) {
-        advance()
-        advance()
+        if sign { advance() }
         skipDigits()
       }
     }
-    if let next = peek(0), isIdentifierContinuation(next) || (next == "." && isDigit(peek(1))) {
-      while let next = peek(0),
-        isIdentifierContinuation(next) || (next == "." && isDigit(peek(1)))
-      {
-        advance()
-      }
-      let text = String(characters[start..<position])
-      return invalid("malformed number '\(text)'", from: start, at: location)
+    if continuesNumber() {
+      while continuesNumber() { advance() }
+      return invalid("malformed number '\(text(from: start))'", from: start, at: location)
     }
-    let text = String(characters[start..<position])
+    let text = self.text(from: start)
     guard let value = Double(text), value.isFinite else {
       return invalid("number '\(text)' is too large", from: start, at: location)
     }
     return Token(
-      kind: .number, text: text, location: location, length: position - start,
+      kind: .number, text: text, location: location, length: width(from: start),
       value: .number(value))
+  }
+
+  /// Whether the next scalar would glue onto a number (`3x`, `1.2.3`), making it malformed.
+  private mutating func continuesNumber() -> Bool {
+    guard position < scalars.count else { return false }
+    if isIdentifierContinuation(scalars[position]) { return true }
+    return code(at: position) == 46 && isDigit(code(at: position + 1))
   }
 
   /// `...`, `..<`, a field's `.`, an option `.name`, or one of the mistakes a dot can start.
   private mutating func scanDot(afterValue: Bool) -> Token {
     let start = position
     let location = here
-    if peek(1) == "." {
+    if code(at: position + 1) == 46 {
       advance()
       advance()
-      if peek(0) == "." {
+      if code(at: position) == 46 {
         advance()
         return make(.closedRange, from: start, at: location)
       }
-      if peek(0) == "<" {
+      if code(at: position) == 60 {
         advance()
         return make(.halfOpenRange, from: start, at: location)
       }
@@ -224,18 +268,16 @@ public struct Lexer {
     }
     advance()
     if afterValue { return make(.dot, from: start, at: location) }
-    if let next = peek(0), isIdentifierStart(next) {
-      while position < characters.count, isIdentifierContinuation(characters[position]) {
-        advance()
-      }
-      let text = String(characters[start..<position])
+    if position < scalars.count, isIdentifierStart(scalars[position]) {
+      while position < scalars.count, isIdentifierContinuation(scalars[position]) { advance() }
+      let text = self.text(from: start)
       return Token(
-        kind: .option, text: text, location: location, length: position - start,
+        kind: .option, text: text, location: location, length: width(from: start),
         value: .name(String(text.dropFirst())))
     }
-    if isDigit(peek(0)) {
+    if isDigit(code(at: position)) {
       skipDigits()
-      let digits = String(characters[(start + 1)..<position])
+      let digits = String(text(from: start).dropFirst())
       return invalid(
         "a number cannot start with '.'", from: start, at: location,
         hint: "write '0.\(digits)'")
@@ -243,9 +285,10 @@ public struct Lexer {
     return invalid("expected an option name after '.'", from: start, at: location)
   }
 
-  private mutating func scanOperator(_ c: Character) -> Token {
+  private mutating func scanOperator() -> Token {
     let start = position
     let location = here
+    let c = scalars[position]
     advance()
     let kind: Token.Kind
     switch c {
@@ -255,11 +298,11 @@ public struct Lexer {
     case "/": kind = .slash
     case ",": kind = .comma
     case ":": kind = .colon
-    case "=": kind = accept("=") ? .equalEqual : .equal
-    case "<": kind = accept("=") ? .lessEqual : .less
-    case ">": kind = accept("=") ? .greaterEqual : .greater
+    case "=": kind = accept(61) ? .equalEqual : .equal
+    case "<": kind = accept(61) ? .lessEqual : .less
+    case ">": kind = accept(61) ? .greaterEqual : .greater
     case "!":
-      guard accept("=") else {
+      guard accept(61) else {
         return invalid(
           "unexpected character '!'", from: start, at: location,
           hint: "write '!=' to compare; there is no logical not")
@@ -267,7 +310,8 @@ public struct Lexer {
       kind = .notEqual
     default:
       return invalid(
-        "unexpected character \(describe(c))", from: start, at: location, hint: hint(for: c))
+        "unexpected character \(Lexer.describe(c))", from: start, at: location,
+        hint: Lexer.hint(for: c))
     }
     return make(kind, from: start, at: location)
   }
@@ -294,33 +338,35 @@ public struct Lexer {
       return token
     }
     while true {
-      guard let c = peek(0), !isLineBreak(c) else { return unterminated(&self) }
-      if c == "\"" {
+      let c = code(at: position)
+      guard position < scalars.count, !isBreak(c) else { return unterminated(&self) }
+      if c == 34 {
         advance()
         break
       }
-      guard c == "\\" else {
-        text.append(c)
+      guard c == 92 else {  // not a backslash
+        text.unicodeScalars.append(scalars[position])
         advance()
         continue
       }
       let escapeLocation = here
-      guard let next = peek(1), !isLineBreak(next) else {
+      let next = code(at: position + 1)
+      guard position + 1 < scalars.count, !isBreak(next) else {
         advance()
         return unterminated(&self)
       }
       switch next {
-      case "\"", "\\": text.append(next)
-      case "n": text.append("\n")
-      case "t": text.append("\t")
-      case "r": text.append("\r")
-      case "0": text.append("\0")
-      case "(":
+      case 34, 92: text.unicodeScalars.append(scalars[position + 1])  // `\"`, `\\`
+      case 110: text.append("\n")
+      case 116: text.append("\t")
+      case 114: text.append("\r")
+      case 48: text.append("\0")
+      case 40:  // `\(`
         advance()
         advance()
         guard nesting < Lexer.maximumNesting else {
           // Deeper strings are not lexed at all: the rest of the line goes into this token.
-          while let c = peek(0), !isLineBreak(c) { advance() }
+          while position < scalars.count, !isBreak(scalars[position].value) { advance() }
           tooDeep = WorkbookError(
             kind: .syntax, message: "nesting too deep", location: escapeLocation, length: 2)
           return unterminated(&self)
@@ -336,7 +382,7 @@ public struct Lexer {
       default:
         if problem == nil {
           problem = WorkbookError(
-            kind: .syntax, message: "unknown escape '\\\(next)' in a string",
+            kind: .syntax, message: "unknown escape '\\\(scalars[position + 1])' in a string",
             location: escapeLocation, length: 2,
             hint: "write '\\\\' for a backslash")
         }
@@ -345,132 +391,71 @@ public struct Lexer {
       advance()
     }
     if let problem {
-      let raw = String(characters[start..<position])
       return Token(
-        kind: .invalid, text: raw, location: location, length: position - start,
-        value: .error(problem))
+        kind: .invalid, text: self.text(from: start), location: location,
+        length: width(from: start), value: .error(problem))
     }
     if !text.isEmpty || segments.isEmpty { segments.append(.text(text)) }
     return Token(
-      kind: .string, text: String(characters[start..<position]), location: location,
-      length: position - start, value: .string(segments))
+      kind: .string, text: self.text(from: start), location: location,
+      length: width(from: start), value: .string(segments))
   }
 
   // MARK: - Helpers
 
-  private var here: SourceLocation { SourceLocation(file: file, line: line, column: column) }
+  // The helpers below are `mutating` although most only read: a debug build copies the whole
+  // lexer (retaining each of its arrays) to call a non-mutating method from a mutating one,
+  // which made lexing several times slower.
 
+  private var here: SourceLocation {
+    mutating get { SourceLocation(file: file, line: line, column: columns[position]) }
+  }
+
+  /// The scalar value at `index`, or a value no scalar has when `index` is out of range.
+  private mutating func code(at index: Int) -> UInt32 {
+    index >= 0 && index < scalars.count ? scalars[index].value : UInt32.max
+  }
+
+  /// Moves past one scalar. Only the main loop consumes line breaks, and it counts the lines.
   private mutating func advance() {
-    let c = characters[position]
     position += 1
-    if isLineBreak(c) {
-      line += 1
-      column = 1
-    } else {
-      column += 1
-    }
   }
 
-  private func peek(_ offset: Int) -> Character? {
-    position + offset < characters.count ? characters[position + offset] : nil
-  }
-
-  private mutating func accept(_ c: Character) -> Bool {
-    guard peek(0) == c else { return false }
+  private mutating func accept(_ c: UInt32) -> Bool {
+    guard code(at: position) == c else { return false }
     advance()
     return true
   }
 
   private mutating func skipDigits() {
-    while isDigit(peek(0)) { advance() }
+    while isDigit(code(at: position)) { advance() }
   }
 
-  private func make(_ kind: Token.Kind, from start: Int, at location: SourceLocation) -> Token {
-    Token(
-      kind: kind, text: String(characters[start..<position]), location: location,
-      length: position - start)
+  /// The source from `start` to the current position.
+  private mutating func text(from start: Int) -> String {
+    String(decoding: utf8[offsets[start]..<offsets[position]], as: UTF8.self)
   }
 
-  private func invalid(
+  /// The columns covered from `start` to the current position (at least 1).
+  private mutating func width(from start: Int) -> Int {
+    max(1, columns[position] - columns[start])
+  }
+
+  private mutating func make(_ kind: Token.Kind, from start: Int, at location: SourceLocation)
+    -> Token
+  {
+    let text = Lexer.spelling(of: kind) ?? text(from: start)
+    return Token(kind: kind, text: text, location: location, length: width(from: start))
+  }
+
+  private mutating func invalid(
     _ message: String, from start: Int, at location: SourceLocation, hint: String? = nil
   ) -> Token {
-    let length = max(1, position - start)
+    let length = width(from: start)
     let error = WorkbookError(
       kind: .syntax, message: message, location: location, length: length, hint: hint)
     return Token(
-      kind: .invalid, text: String(characters[start..<position]), location: location,
-      length: length, value: .error(error))
+      kind: .invalid, text: text(from: start), location: location, length: length,
+      value: .error(error))
   }
-
-  private func bracketKind(_ c: Character) -> Token.Kind {
-    switch c {
-    case "(": .leftParen
-    case ")": .rightParen
-    case "[": .leftBracket
-    case "]": .rightBracket
-    case "{": .leftBrace
-    default: .rightBrace
-    }
-  }
-
-  private func openerKind(of closer: Token.Kind) -> Token.Kind {
-    switch closer {
-    case .rightParen: .leftParen
-    case .rightBracket: .leftBracket
-    default: .leftBrace
-    }
-  }
-
-  /// Whether a `.` right after a token of this kind reads as a field access.
-  private func endsValue(_ kind: Token.Kind) -> Bool {
-    switch kind {
-    case .identifier, .number, .string, .rightParen, .rightBracket, .trueKeyword, .falseKeyword:
-      true
-    default: false
-    }
-  }
-
-  private func describe(_ c: Character) -> String {
-    let visible = !c.isWhitespace && c.unicodeScalars.allSatisfy { scalar in
-      switch scalar.properties.generalCategory {
-      case .control, .format, .surrogate, .privateUse, .unassigned, .lineSeparator,
-        .paragraphSeparator, .spaceSeparator, .nonspacingMark, .enclosingMark, .spacingMark:
-        false
-      default: true
-      }
-    }
-    if visible { return "'\(c)'" }
-    return c.unicodeScalars.map { scalar in
-      let hex = String(scalar.value, radix: 16, uppercase: true)
-      return "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
-    }.joined(separator: " ")
-  }
-
-  private func hint(for c: Character) -> String? {
-    switch c {
-    case "“", "”", "„", "«", "»": "use straight double quotes: \"text\""
-    case "'", "‘", "’": "strings are written in double quotes: \"text\""
-    case ";": "put each statement on its own line"
-    case "%": "there is no remainder operator"
-    case "&", "|": "there are no logical operators"
-    default: nil
-    }
-  }
-}
-
-private func isDigit(_ c: Character?) -> Bool {
-  guard let value = c?.asciiValue else { return false }
-  return value >= 48 && value <= 57
-}
-
-private func isIdentifierStart(_ c: Character) -> Bool {
-  if let value = c.asciiValue {
-    return (value >= 65 && value <= 90) || (value >= 97 && value <= 122) || value == 95
-  }
-  return c.isLetter
-}
-
-private func isIdentifierContinuation(_ c: Character) -> Bool {
-  if let value = c.asciiValue, value >= 48, value <= 57 { return true }
-  return isIdentifierStart(c)
 }

@@ -43,7 +43,7 @@ extension Parser {
     var links = 0
     defer { depth -= links }
     var chained: Precedence?
-    while let infix = Infix(peek.kind), infix.precedence >= minimum {
+    while let infix = Infix(kind), infix.precedence >= minimum {
       let level = infix.precedence
       if level == chained {
         throw error(
@@ -67,7 +67,7 @@ extension Parser {
   }
 
   private mutating func parseUnary() throws(WorkbookError) -> Expression {
-    guard peek.kind == .minus else { return try parsePostfix() }
+    guard kind == .minus else { return try parsePostfix() }
     let minus = advance()
     try enter(at: minus)
     defer { depth -= 1 }
@@ -81,23 +81,23 @@ extension Parser {
     var links = 0
     defer { depth -= links }
     while true {
-      switch peek.kind {
+      switch kind {
       case .dot:
         let dot = advance()
         // `net. history` is refused as in Swift: the name must follow the dot directly.
-        guard peek.kind == .identifier, peek.location == dot.span.end else {
+        guard kind == .identifier, peek.location == dot.span.end else {
           throw error("expected a field name after '.'")
         }
         try enter(at: dot)
         links += 1
-        let name = identifier(advance())
+        let name = Parser.identifier(advance())
         expression = .field(base: expression, name: name, span: expression.span.through(name.span))
       case .leftBracket:
         let open = advance()
         try enter(at: open)
         links += 1
         let index = try parseExpression()
-        guard peek.kind == .rightBracket else { throw error("expected ']'") }
+        guard kind == .rightBracket else { throw error("expected ']'") }
         let close = advance()
         expression = .index(
           base: expression, index: index, span: expression.span.through(close.span))
@@ -128,14 +128,14 @@ extension Parser {
       return .option(token.name, span: token.span)
     case .identifier:
       advance()
-      if peek.kind == .leftParen { return try parseCall(identifier(token)) }
-      return .variable(identifier(token))
+      if kind == .leftParen { return try parseCall(Parser.identifier(token)) }
+      return .variable(Parser.identifier(token))
     case .leftParen:
       let open = advance()
       try enter(at: open)
       defer { depth -= 1 }
       let inner = try parseExpression()
-      guard peek.kind == .rightParen else { throw error("expected ')'") }
+      guard kind == .rightParen else { throw error("expected ')'") }
       let close = advance()
       return .parenthesized(inner, span: open.span.through(close.span))
     case .leftBracket:
@@ -151,11 +151,11 @@ extension Parser {
     try enter(at: open)
     defer { depth -= 1 }
     var elements: [Expression] = []
-    while peek.kind != .rightBracket {
+    while kind != .rightBracket {
       elements.append(try parseExpression())
-      if peek.kind == .comma {
+      if kind == .comma {
         advance()
-      } else if peek.kind != .rightBracket {
+      } else if kind != .rightBracket {
         throw error("expected ',' or ']'")
       }
     }
@@ -170,9 +170,9 @@ extension Parser {
     defer { depth -= 1 }
     var arguments: [Expression] = []
     var labelled: [LabelledArgument] = []
-    while peek.kind != .rightParen {
-      if peek.kind == .identifier, next.kind == .colon {
-        let label = identifier(advance())
+    while kind != .rightParen {
+      if kind == .identifier, nextKind == .colon {
+        let label = Parser.identifier(advance())
         advance()
         let value = try parseExpression()
         if labelled.contains(where: { $0.label.name == label.name }) {
@@ -190,9 +190,9 @@ extension Parser {
         }
         arguments.append(value)
       }
-      if peek.kind == .comma {
+      if kind == .comma {
         advance()
-      } else if peek.kind != .rightParen {
+      } else if kind != .rightParen {
         throw error("expected ',' or ')'")
       }
     }
@@ -217,7 +217,7 @@ extension Parser {
         let inside = unclosed.filter { start < $0.location && $0.location < end }
         var parser = Parser(tokens: tokens, unclosed: inside, depth: depth)
         let expression = try parser.parseExpression()
-        guard parser.peek.kind == .end else { throw parser.error("expected ')'") }
+        guard parser.kind == .end else { throw parser.error("expected ')'") }
         parts.append(.interpolation(expression))
       }
     }

@@ -42,12 +42,16 @@ public func parseWorkbook(
         index: source.index, firstLine: source.firstLine, statements: statements,
         hasErrors: !parser.errors.isEmpty || !source.isClosed))
   }
-  // A stable sort: two errors at one place keep the order they were found in.
-  let sorted = errors.enumerated().sorted { a, b in
-    a.element.location == b.element.location
-      ? a.offset < b.offset : a.element.location < b.element.location
+  // Usually already in order; the sort is stable, so two errors at one place keep the order in
+  // which they were found.
+  if zip(errors, errors.dropFirst()).contains(where: { $1.location < $0.location }) {
+    let sorted = errors.enumerated().sorted { a, b in
+      a.element.location == b.element.location
+        ? a.offset < b.offset : a.element.location < b.element.location
+    }
+    errors = sorted.map(\.element)
   }
-  return (document, cells, sorted.map(\.element))
+  return (document, cells, errors)
 }
 
 /// Whether the REPL should read another line before parsing `input`: a `(`, `[` or `{` is still

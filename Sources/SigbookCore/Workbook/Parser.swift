@@ -15,6 +15,8 @@ public struct Parser {
   public static let maximumNesting = 200
 
   var tokens: [Token]
+  /// The kinds of `tokens`, which the parser looks at far more often than the tokens themselves.
+  var kinds: [Token.Kind]
   var index = 0
   var depth: Int
   /// The opening brackets the lexer found never closed, in source order.
@@ -27,6 +29,7 @@ public struct Parser {
   public init(_ source: String, file: String, firstLine: Int = 1) {
     var lexer = Lexer(source, file: file, firstLine: firstLine)
     self.tokens = lexer.tokenize()
+    self.kinds = tokens.map { $0.kind }
     self.unclosed = lexer.unclosedBrackets
     self.depth = 0
   }
@@ -36,6 +39,7 @@ public struct Parser {
   /// - Precondition: `tokens` ends with an `end` token.
   init(tokens: [Token], unclosed: [Token], depth: Int) {
     self.tokens = tokens
+    self.kinds = tokens.map { $0.kind }
     self.unclosed = unclosed
     self.depth = depth
   }
@@ -54,15 +58,15 @@ public struct Parser {
   mutating func parseStatementList(inBlock: Bool) -> [Statement] {
     var statements: [Statement] = []
     while true {
-      while peek.kind == .newline { index += 1 }
-      if peek.kind == .end || (inBlock && peek.kind == .rightBrace) { break }
+      while kind == .newline { index += 1 }
+      if kind == .end || (inBlock && kind == .rightBrace) { break }
       let start = index
       do throws(WorkbookError) {
         statements.append(try parseStatement(inBlock: inBlock))
       } catch {
         errors.append(error)
         recover(inBlock: inBlock)
-        if index == start, peek.kind != .end, !(inBlock && peek.kind == .rightBrace) {
+        if index == start, kind != .end, !(inBlock && kind == .rightBrace) {
           index += 1
         }
       }
@@ -74,8 +78,8 @@ public struct Parser {
   /// that closes the block being parsed.
   mutating func recover(inBlock: Bool) {
     var braces = 0
-    while peek.kind != .end {
-      switch peek.kind {
+    while kind != .end {
+      switch kind {
       case .newline where braces == 0: return
       case .leftBrace: braces += 1
       case .rightBrace:
@@ -92,37 +96,37 @@ public struct Parser {
 
   mutating func parseStatement(inBlock: Bool) throws(WorkbookError) -> Statement {
     let statement: Statement
-    if [.rightParen, .rightBracket, .rightBrace].contains(peek.kind) {
+    if [.rightParen, .rightBracket, .rightBrace].contains(kind) {
       throw error("unexpected \(peek.quoted)")
-    } else if peek.kind == .forKeyword {
+    } else if kind == .forKeyword {
       statement = try parseFor()
-    } else if peek.kind == .identifier, next.kind == .equal {
-      let target = identifier(advance())
+    } else if kind == .identifier, nextKind == .equal {
+      let target = Parser.identifier(advance())
       advance()
       let value = try parseExpression()
       statement = .assignment(target: target, value: value, span: target.span.through(value.span))
-    } else if peek.kind == .identifier, next.kind == .comma {
-      var targets = [identifier(advance())]
-      while peek.kind == .comma {
+    } else if kind == .identifier, nextKind == .comma {
+      var targets = [Parser.identifier(advance())]
+      while kind == .comma {
         advance()
-        guard peek.kind == .identifier else { throw error("expected a name") }
-        targets.append(identifier(advance()))
+        guard kind == .identifier else { throw error("expected a name") }
+        targets.append(Parser.identifier(advance()))
       }
-      guard peek.kind == .equal else { throw error("expected ',' or '='") }
+      guard kind == .equal else { throw error("expected ',' or '='") }
       advance()
       let value = try parseExpression()
       statement = .destructuring(
         targets: targets, value: value, span: targets[0].span.through(value.span))
     } else {
       let expression = try parseExpression()
-      if peek.kind == .equal {
+      if kind == .equal {
         throw WorkbookError(
           kind: .syntax, message: "only a name can be assigned to", span: expression.span,
           hint: "values cannot be changed; give the new value a name: x = …")
       }
       statement = .expression(expression)
     }
-    switch peek.kind {
+    switch kind {
     case .newline, .end:
       break
     case .rightBrace where inBlock:
@@ -141,20 +145,20 @@ public struct Parser {
   /// `for name in sequence { statements }`; the `{` may be on the next line.
   mutating func parseFor() throws(WorkbookError) -> Statement {
     let keyword = advance()
-    guard peek.kind == .identifier else { throw error("expected a name after 'for'") }
-    let variable = identifier(advance())
-    guard peek.kind == .inKeyword else { throw error("'for' expects 'in'") }
+    guard kind == .identifier else { throw error("expected a name after 'for'") }
+    let variable = Parser.identifier(advance())
+    guard kind == .inKeyword else { throw error("'for' expects 'in'") }
     advance()
     let sequence = try parseExpression()
     var ahead = index
-    while tokens[ahead].kind == .newline { ahead += 1 }
-    if tokens[ahead].kind == .leftBrace { index = ahead }
-    guard peek.kind == .leftBrace else { throw error("expected '{'") }
+    while kinds[ahead] == .newline { ahead += 1 }
+    if kinds[ahead] == .leftBrace { index = ahead }
+    guard kind == .leftBrace else { throw error("expected '{'") }
     let open = advance()
     try enter(at: open)
     defer { depth -= 1 }
     let body = parseStatementList(inBlock: true)
-    guard peek.kind == .rightBrace else { throw error("expected '}'") }
+    guard kind == .rightBrace else { throw error("expected '}'") }
     let close = advance()
     return .forLoop(
       variable: variable, sequence: sequence, body: body, span: keyword.span.through(close.span))
@@ -162,11 +166,17 @@ public struct Parser {
 
   // MARK: - Tokens
 
-  /// The next token (the `end` token once everything is read).
-  var peek: Token { tokens[min(index, tokens.count - 1)] }
+  // The accessors below are `mutating` although they only read: a debug build copies the whole
+  // parser (retaining each of its arrays) to call a non-mutating method from a mutating one.
 
-  /// The token after the next one.
-  var next: Token { tokens[min(index + 1, tokens.count - 1)] }
+  /// The next token (the `end` token once everything is read).
+  var peek: Token { mutating get { tokens[min(index, tokens.count - 1)] } }
+
+  /// The kind of the next token.
+  var kind: Token.Kind { mutating get { kinds[min(index, kinds.count - 1)] } }
+
+  /// The kind of the token after the next one.
+  var nextKind: Token.Kind { mutating get { kinds[min(index + 1, kinds.count - 1)] } }
 
   /// Consumes and returns the next token (never moving past the `end` token).
   @discardableResult
@@ -176,7 +186,9 @@ public struct Parser {
     return token
   }
 
-  func identifier(_ token: Token) -> Identifier { Identifier(token.name, span: token.span) }
+  static func identifier(_ token: Token) -> Identifier {
+    Identifier(token.name, span: token.span)
+  }
 
   /// Goes one level deeper, or fails with `nesting too deep` at `token`.
   mutating func enter(at token: Token) throws(WorkbookError) {
@@ -193,7 +205,7 @@ public struct Parser {
   /// `invalid` token, or an `unclosed` bracket when the token is the end of the cell or starts a
   /// line while a bracket opened before it is never closed.
   func error(_ message: String, hint: String? = nil) -> WorkbookError {
-    let token = peek
+    let token = tokens[min(index, tokens.count - 1)]
     if let error = token.error { return error }
     if let opener = unclosedOpener() {
       return WorkbookError(
@@ -206,7 +218,7 @@ public struct Parser {
   }
 
   private func unclosedOpener() -> Token? {
-    let token = peek
+    let token = tokens[min(index, tokens.count - 1)]
     guard let opener = unclosed.last(where: { $0.location < token.location }) else { return nil }
     if token.kind == .end { return opener }
     // A line break inside `(` or `[` produced no token: the token starts a new line although the

@@ -27,7 +27,9 @@ public struct SourceLocation: Sendable, Hashable, Comparable, CustomStringConver
 
   /// Orders locations of one file by line, then column (the file's name breaks ties).
   public static func < (a: SourceLocation, b: SourceLocation) -> Bool {
-    (a.line, a.column, a.file) < (b.line, b.column, b.file)
+    if a.line != b.line { return a.line < b.line }
+    if a.column != b.column { return a.column < b.column }
+    return a.file < b.file
   }
 }
 

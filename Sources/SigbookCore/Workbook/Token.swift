@@ -83,8 +83,9 @@ public struct Token: Sendable, Hashable {
     case string([StringSegment])
     /// The name of an identifier or option (without the dot).
     case name(String)
-    /// Why the lexer could not read the text of an `invalid` token.
-    case error(WorkbookError)
+    /// Why the lexer could not read the text of an `invalid` token (boxed: errors are rare and
+    /// large, and tokens are copied often).
+    indirect case error(WorkbookError)
   }
 
   /// A piece of a string literal: literal text, or the tokens of an interpolation `\(…)`.

@@ -203,18 +203,25 @@ private struct Line {
 
 /// Splits text into lines, with the same notion of line break as the lexer.
 private func splitLines(_ text: String) -> [Line] {
+  // Line breaks are ASCII, so the UTF-8 bytes can be searched directly; their indices are
+  // valid `String` indices.
+  let bytes = text.utf8
   var lines: [Line] = []
-  var start = text.startIndex
-  var index = text.startIndex
-  while index < text.endIndex {
-    let after = text.index(after: index)
-    if isLineBreak(text[index]) {
-      lines.append(Line(content: text[start..<index], lineBreak: text[index..<after]))
-      start = after
+  var start = bytes.startIndex
+  var index = bytes.startIndex
+  while index < bytes.endIndex {
+    let byte = bytes[index]
+    guard byte == 10 || byte == 13 else {
+      index = bytes.index(after: index)
+      continue
     }
+    var after = bytes.index(after: index)
+    if byte == 13, after < bytes.endIndex, bytes[after] == 10 { after = bytes.index(after: after) }
+    lines.append(Line(content: text[start..<index], lineBreak: text[index..<after]))
+    start = after
     index = after
   }
-  if start < text.endIndex { lines.append(Line(content: text[start...], lineBreak: "")) }
+  if start < bytes.endIndex { lines.append(Line(content: text[start...], lineBreak: "")) }
   return lines
 }
 

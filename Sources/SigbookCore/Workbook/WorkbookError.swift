@@ -75,7 +75,9 @@ public struct WorkbookError: Error, Sendable, Hashable, CustomStringConvertible 
       let characters = Array(sourceLine)
       let before = location.column - 1
       var padding = ""
-      for i in 0..<before { padding.append(i < characters.count && characters[i] == "\t" ? "\t" : " ") }
+      for i in 0..<before {
+        padding.append(i < characters.count && characters[i] == "\t" ? "\t" : " ")
+      }
       let available = characters.count - before
       let marked = available > 0 ? min(max(length, 1), available) : 1
       lines.append("  " + sourceLine)
@@ -98,23 +100,33 @@ public struct WorkbookError: Error, Sendable, Hashable, CustomStringConvertible 
 /// The document reader, the lexer and error rendering all use this one rule, so that they agree
 /// on line numbers.
 func isLineBreak(_ c: Character) -> Bool {
-  c == "\n" || c == "\r\n" || c == "\r"
+  // `asciiValue` is 10 for `\r\n`; a grapheme never starts with a line break unless it is one.
+  let ascii = c.asciiValue
+  return ascii == 10 || ascii == 13
 }
 
 /// The text of line `number` (from 1) of `text`, without its line break, or `nil` if the text has
 /// no such line.
 func sourceLine(_ number: Int, of text: String) -> String? {
   guard number >= 1 else { return nil }
+  // Line breaks are ASCII, so the UTF-8 bytes can be searched directly.
+  let bytes = text.utf8
   var line = 1
-  var start = text.startIndex
-  var index = text.startIndex
-  while index < text.endIndex {
-    if isLineBreak(text[index]) {
+  var start = bytes.startIndex
+  var index = bytes.startIndex
+  while index < bytes.endIndex {
+    let byte = bytes[index]
+    if byte == 10 || byte == 13 {
       if line == number { return String(text[start..<index]) }
       line += 1
-      start = text.index(after: index)
+      index = bytes.index(after: index)
+      if byte == 13, index < bytes.endIndex, bytes[index] == 10 {
+        index = bytes.index(after: index)
+      }
+      start = index
+      continue
     }
-    index = text.index(after: index)
+    index = bytes.index(after: index)
   }
   return line == number ? String(text[start...]) : nil
 }
