@@ -28,9 +28,9 @@ public struct Activation: Layer {
     .success(inputShape)
   }
 
-  public func forward(_ input: Tensor) -> (output: Tensor, cache: Tensor) {
-    var y = input
-    y.withUnsafeMutableBufferPointer { v in
+  public func forward(_ input: consuming Tensor) -> (output: Tensor, cache: Tensor) {
+    // The input is consumed: when the caller gives up its last reference, no copy is made.
+    input.withUnsafeMutableBufferPointer { v in
       switch function {
       case .relu:
         for i in v.indices { v[i] = v[i] > 0 ? v[i] : 0 }
@@ -40,16 +40,15 @@ public struct Activation: Layer {
         for i in v.indices { v[i] = logistic(v[i]) }
       }
     }
-    return (y, y)
+    return (input, input)
   }
 
   public func backward(
-    _ outputGradient: Tensor, cache y: Tensor, gradients: inout [Tensor], needsInputGradient: Bool
+    _ outputGradient: consuming Tensor, cache y: Tensor, gradients: inout [Tensor], needsInputGradient: Bool
   ) -> Tensor {
     guard needsInputGradient else { return Tensor(zeros: [0]) }
-    var dx = outputGradient
     y.withUnsafeBufferPointer { y in
-      dx.withUnsafeMutableBufferPointer { g in
+      outputGradient.withUnsafeMutableBufferPointer { g in
         switch function {
         case .relu:
           for i in g.indices { g[i] = y[i] > 0 ? g[i] : 0 }
@@ -60,7 +59,7 @@ public struct Activation: Layer {
         }
       }
     }
-    return dx
+    return outputGradient
   }
 }
 
@@ -92,23 +91,21 @@ public struct Softmax: Layer {
       : .failure(ShapeMismatch("softmax expects a vector per input, not \(inputShape)"))
   }
 
-  public func forward(_ input: Tensor) -> (output: Tensor, cache: Tensor) {
-    var y = input
+  public func forward(_ input: consuming Tensor) -> (output: Tensor, cache: Tensor) {
     let n = input.rows, d = input.rowSize
-    y.withUnsafeMutableBufferPointer { v in
+    input.withUnsafeMutableBufferPointer { v in
       for r in 0..<n { softmaxInPlace(UnsafeMutableBufferPointer(rebasing: v[r * d..<(r + 1) * d])) }
     }
-    return (y, y)
+    return (input, input)
   }
 
   public func backward(
-    _ outputGradient: Tensor, cache y: Tensor, gradients: inout [Tensor], needsInputGradient: Bool
+    _ outputGradient: consuming Tensor, cache y: Tensor, gradients: inout [Tensor], needsInputGradient: Bool
   ) -> Tensor {
     guard needsInputGradient else { return Tensor(zeros: [0]) }
-    var dx = outputGradient
     let n = y.rows, d = y.rowSize
     y.withUnsafeBufferPointer { y in
-      dx.withUnsafeMutableBufferPointer { g in
+      outputGradient.withUnsafeMutableBufferPointer { g in
         for r in 0..<n {
           var dot: Float = 0
           for j in r * d..<(r + 1) * d { dot += g[j] * y[j] }
@@ -116,7 +113,7 @@ public struct Softmax: Layer {
         }
       }
     }
-    return dx
+    return outputGradient
   }
 }
 

@@ -68,7 +68,7 @@ public struct Conv2D: Layer {
     ((height + 2 * padding - kernel) / stride + 1, (width + 2 * padding - kernel) / stride + 1)
   }
 
-  public func forward(_ input: Tensor) -> (output: Tensor, cache: Cache) {
+  public func forward(_ input: consuming Tensor) -> (output: Tensor, cache: Cache) {
     precondition(input.rank == 4 && input.shape[1] == inChannels, "conv input \(input.shape)")
     let batch = input.shape[0], height = input.shape[2], width = input.shape[3]
     let (oh, ow) = outputSize(height: height, width: width)
@@ -94,7 +94,7 @@ public struct Conv2D: Layer {
   }
 
   public func backward(
-    _ outputGradient: Tensor, cache: Cache, gradients: inout [Tensor], needsInputGradient: Bool
+    _ outputGradient: consuming Tensor, cache: Cache, gradients: inout [Tensor], needsInputGradient: Bool
   ) -> Tensor {
     let batch = cache.inputShape[0], height = cache.inputShape[2], width = cache.inputShape[3]
     let (oh, ow) = outputSize(height: height, width: width)
@@ -234,7 +234,7 @@ public struct MaxPool2D: Layer {
     return .success([inputShape[0], inputShape[1] / size, inputShape[2] / size])
   }
 
-  public func forward(_ input: Tensor) -> (output: Tensor, cache: Cache) {
+  public func forward(_ input: consuming Tensor) -> (output: Tensor, cache: Cache) {
     precondition(input.rank == 4, "maxpool input \(input.shape)")
     let planes = input.shape[0] * input.shape[1], height = input.shape[2], width = input.shape[3]
     let oh = height / size, ow = width / size, s = size
@@ -269,7 +269,7 @@ public struct MaxPool2D: Layer {
   }
 
   public func backward(
-    _ outputGradient: Tensor, cache: Cache, gradients: inout [Tensor], needsInputGradient: Bool
+    _ outputGradient: consuming Tensor, cache: Cache, gradients: inout [Tensor], needsInputGradient: Bool
   ) -> Tensor {
     guard needsInputGradient else { return Tensor(zeros: [0]) }
     return Tensor(shape: cache.inputShape) { dx in
@@ -292,12 +292,12 @@ public struct Flatten: Layer {
     .success([inputShape.reduce(1, *)])
   }
 
-  public func forward(_ input: Tensor) -> (output: Tensor, cache: [Int]) {
+  public func forward(_ input: consuming Tensor) -> (output: Tensor, cache: [Int]) {
     (input.flattenedRows, input.shape)
   }
 
   public func backward(
-    _ outputGradient: Tensor, cache shape: [Int], gradients: inout [Tensor],
+    _ outputGradient: consuming Tensor, cache shape: [Int], gradients: inout [Tensor],
     needsInputGradient: Bool
   ) -> Tensor {
     needsInputGradient ? outputGradient.reshaped(shape) : Tensor(zeros: [0])

@@ -40,7 +40,7 @@ public struct Dense: Layer {
       : .failure(ShapeMismatch("dense(\(inputs), \(outputs)) expects \(inputs) inputs but gets \(n)"))
   }
 
-  public func forward(_ input: Tensor) -> (output: Tensor, cache: Tensor) {
+  public func forward(_ input: consuming Tensor) -> (output: Tensor, cache: Tensor) {
     let batch = input.rows
     precondition(input.rowSize == inputs, "dense(\(inputs), …) given items of \(input.rowSize)")
     let x = input.rank == 2 ? input : input.reshaped([batch, inputs])
@@ -58,7 +58,7 @@ public struct Dense: Layer {
   }
 
   public func backward(
-    _ outputGradient: Tensor, cache input: Tensor, gradients: inout [Tensor],
+    _ outputGradient: consuming Tensor, cache input: Tensor, gradients: inout [Tensor],
     needsInputGradient: Bool
   ) -> Tensor {
     let batch = input.rows

@@ -8,7 +8,7 @@ public protocol Layer: Sendable {
   associatedtype Cache: Sendable
 
   /// Applies the layer to a batch whose first dimension is the batch size.
-  func forward(_ input: Tensor) -> (output: Tensor, cache: Cache)
+  func forward(_ input: consuming Tensor) -> (output: Tensor, cache: Cache)
 
   /// Returns ∂loss/∂input and appends the parameter gradients, in `parameters` order.
   ///
@@ -19,7 +19,7 @@ public protocol Layer: Sendable {
   ///   - needsInputGradient: when false (the first layer), the input gradient is not computed
   ///     and an empty tensor is returned, saving a matrix product.
   func backward(
-    _ outputGradient: Tensor, cache: Cache, gradients: inout [Tensor], needsInputGradient: Bool
+    _ outputGradient: consuming Tensor, cache: Cache, gradients: inout [Tensor], needsInputGradient: Bool
   ) -> Tensor
 
   /// The trainable tensors (weights then bias), empty for parameter-free layers.
@@ -44,7 +44,7 @@ extension Layer {
   public var parameterNames: [String] { [] }
 
   /// Applies the layer for inference (no gradient will be asked for).
-  public func apply(_ input: Tensor) -> Tensor { forward(input).output }
+  public func apply(_ input: consuming Tensor) -> Tensor { forward(input).output }
 }
 
 /// Why a layer cannot take an input of some shape: a complete, lower-case message.
@@ -138,7 +138,7 @@ public enum Initialization: Sendable {
 
 /// Calls `backward` on a type-erased layer with its type-erased cache.
 func backwardErased<L: Layer>(
-  _ layer: L, _ outputGradient: Tensor, cache: any Sendable, gradients: inout [Tensor],
+  _ layer: L, _ outputGradient: consuming Tensor, cache: any Sendable, gradients: inout [Tensor],
   needsInputGradient: Bool
 ) -> Tensor {
   guard let cache = cache as? L.Cache else {
@@ -149,7 +149,7 @@ func backwardErased<L: Layer>(
 }
 
 /// Calls `forward` on a type-erased layer, erasing its cache.
-func forwardErased<L: Layer>(_ layer: L, _ input: Tensor) -> (output: Tensor, cache: any Sendable) {
+func forwardErased<L: Layer>(_ layer: L, _ input: consuming Tensor) -> (output: Tensor, cache: any Sendable) {
   let (output, cache) = layer.forward(input)
   return (output, cache)
 }

@@ -88,7 +88,7 @@ public struct Model: Sendable {
   /// Applies every layer to a batch.
   public func forward(_ input: Tensor) -> Tensor {
     var x = input
-    for layer in layers { x = layer.apply(x) }
+    for layer in layers { x = layer.apply(consume x) }
     return x
   }
 
@@ -133,7 +133,7 @@ public struct Model: Sendable {
       var x = inputs.rows(start..<end)
       var h = 0
       for (i, layer) in layers.enumerated() where i <= lastNeeded {
-        x = layer.apply(x)
+        x = layer.apply(consume x)
         if i == indices[h] {
           let w = widths[h]
           x.withUnsafeBufferPointer { source in

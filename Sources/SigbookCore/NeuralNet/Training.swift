@@ -247,7 +247,7 @@ extension Model {
     var caches: [any Sendable] = []
     caches.reserveCapacity(trainedCount)
     for i in 0..<trainedCount {
-      let (output, cache) = forwardErased(layers[i], x)
+      let (output, cache) = forwardErased(layers[i], consume x)
       caches.append(cache)
       x = output
     }
@@ -257,7 +257,7 @@ extension Model {
     var gradient = lossGradient.reshaped(x.shape)
     for i in stride(from: trainedCount - 1, through: 0, by: -1) {
       gradient = backwardErased(
-        layers[i], gradient, cache: caches[i], gradients: &gradients[i], needsInputGradient: i > 0)
+        layers[i], consume gradient, cache: caches[i], gradients: &gradients[i], needsInputGradient: i > 0)
     }
     return (value, prediction, gradients)
   }
