@@ -2,15 +2,19 @@ import CReadline
 import Foundation
 import SigbookCore
 
+/// A NULL-terminated array of C strings, as readline takes matches.
+typealias CStringArray = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>
+
+/// `rl_completion_func_t`: the word to complete and its bounds → `malloc`ed matches or nil.
+typealias CompletionFunction = @convention(c) (UnsafePointer<CChar>?, Int32, Int32) -> CStringArray?
+
 /// Readline's attempted-completion function: asks `Completer` what fits at the cursor and hands
 /// readline its matches (file names come from readline's own generator).
 ///
 /// Readline has already cut out the word to replace, `text`, by its word-break characters; the
 /// completer's fragment may start earlier (`.t` of an option, `:ex` of a command) or later (`hi`
 /// of `net.hi`). Candidates are shifted by the difference so that they replace exactly `text`.
-let attemptCompletion: @convention(c) (UnsafePointer<CChar>?, Int32, Int32) -> UnsafeMutablePointer<
-  UnsafeMutablePointer<CChar>?
->? = { text, _, _ in
+let attemptCompletion: CompletionFunction = { text, _, _ in
   // Never fall back to readline's default (file names everywhere).
   sigbook_rl_set_attempted_completion_over(1)
   sigbook_rl_set_completion_append_character(0)
@@ -68,7 +72,7 @@ func commonPrefix(of words: [String]) -> String {
 
 /// A NULL-terminated array of `strdup`ed C strings in `malloc`ed memory, which readline frees;
 /// nil when `strings` is empty (no match).
-private func cStringArray(_ strings: [String]) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
+private func cStringArray(_ strings: [String]) -> CStringArray? {
   guard !strings.isEmpty else { return nil }
   let size = MemoryLayout<UnsafeMutablePointer<CChar>?>.stride * (strings.count + 1)
   guard let raw = malloc(size) else { return nil }

@@ -19,7 +19,7 @@ struct Repl: ParsableCommand {
   var file: String?
 
   func run() throws {
-    let repl = REPL(isInteractive: Terminal.stdinIsTerminal)
+    let repl = REPLSession(isInteractive: Terminal.stdinIsTerminal)
     if let file { repl.load(file) }
     repl.run()
     if !repl.isInteractive && repl.failures > 0 { throw ExitCode.failure }
@@ -28,7 +28,7 @@ struct Repl: ParsableCommand {
 
 /// A REPL session: reads inputs, runs statements and commands against one `Session`, and keeps
 /// what succeeded for `:export`.
-final class REPL {
+final class REPLSession {
   static let prompt = "sigbook> "
   static let continuationPrompt = "   ...> "
 
@@ -171,7 +171,9 @@ final class REPL {
     if let failure {
       report(failure, text: workbook.text)
       succeeded = Array(
-        cell.statements.prefix { !($0.span.start <= failure.location && failure.location < $0.span.end) })
+        cell.statements.prefix {
+          !($0.span.start <= failure.location && failure.location < $0.span.end)
+        })
     } else {
       succeeded = cell.statements
     }
@@ -195,7 +197,8 @@ final class REPL {
       Interrupt.clear()
       return
     }
-    Terminal.error(render(error, sourceLine: WorkbookRunner.line(error.location.line, of: text)) + "\n")
+    Terminal.error(
+      render(error, sourceLine: WorkbookRunner.line(error.location.line, of: text)) + "\n")
   }
 
   /// Shows a failure of a command: `error: message`, then a hint.

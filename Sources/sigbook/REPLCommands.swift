@@ -2,7 +2,7 @@ import Foundation
 import SigbookCore
 
 /// The REPL's `:commands`.
-extension REPL {
+extension REPLSession {
   /// Runs a command line such as `:run 2` or `:load one-vs-seven.sigbook`.
   func command(_ line: String) {
     let name = String(line.prefix { !$0.isWhitespace })
@@ -24,13 +24,17 @@ extension REPL {
     case .help: help(argument)
     case .vars: vars()
     case .load:
-      guard !argument.isEmpty else { return fail("\(command.name) needs a file", hint: "write \(command.usage)") }
+      guard !argument.isEmpty else {
+        return fail("\(command.name) needs a file", hint: "write \(command.usage)")
+      }
       load(argument)
     case .cells: cells()
     case .run: runCells(argument)
     case .step: step()
     case .export:
-      guard !argument.isEmpty else { return fail("\(command.name) needs a file", hint: "write \(command.usage)") }
+      guard !argument.isEmpty else {
+        return fail("\(command.name) needs a file", hint: "write \(command.usage)")
+      }
       export(argument)
     case .reset:
       session.reset()
@@ -42,7 +46,8 @@ extension REPL {
       case "on": showsTimes = true
       case "off": showsTimes = false
       case "": print("timing is \(showsTimes ? "on" : "off")")
-      default: fail("\(command.name) takes on or off, not '\(argument)'", hint: "write \(command.usage)")
+      default:
+        fail("\(command.name) takes on or off, not '\(argument)'", hint: "write \(command.usage)")
       }
     case .quit: quit()
     }
@@ -103,13 +108,16 @@ extension REPL {
     let name = url.lastPathComponent
     let parsed = parseWorkbook(text: text, file: name)
     for error in parsed.errors {
-      Terminal.error(render(error, sourceLine: WorkbookRunner.line(error.location.line, of: text)) + "\n")
+      Terminal.error(
+        render(error, sourceLine: WorkbookRunner.line(error.location.line, of: text)) + "\n")
     }
     failures += parsed.errors.isEmpty ? 0 : 1
-    workbook = LoadedWorkbook(path: url.path, text: text, document: parsed.document, cells: parsed.cells)
+    workbook = LoadedWorkbook(
+      path: url.path, text: text, document: parsed.document, cells: parsed.cells)
     let folder = url.deletingLastPathComponent().path
     session.baseDirectory = folder
-    session.figuresDirectory = folder + "/" + url.deletingPathExtension().lastPathComponent + ".figures"
+    session.figuresDirectory =
+      folder + "/" + url.deletingPathExtension().lastPathComponent + ".figures"
     let count = parsed.cells.count
     let broken = parsed.cells.filter(\.hasErrors).count
     print(

@@ -5,7 +5,9 @@ import Testing
 @Suite("REPL, piped") struct REPLTests {
   /// `.build/debug/sigbook` (or whichever build folder holds the test bundle), if it was built.
   static let binary: URL? = {
-    var candidates = [Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("sigbook")]
+    var candidates = [
+      Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("sigbook")
+    ]
     candidates.append(Bundle.main.bundleURL.appendingPathComponent("sigbook"))
     // Tests/sigbookTests/REPLTests.swift → the package root.
     let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
@@ -21,9 +23,11 @@ import Testing
   }
 
   /// Runs `sigbook ARGUMENTS` in `directory` with `input` on standard input.
-  static func sigbook(_ arguments: [String], input: String = "", in directory: URL) throws -> Result {
+  static func sigbook(_ arguments: [String], input: String = "", in directory: URL) throws -> Result
+  {
     let binary = try #require(binary)
-    let outURL = directory.appendingPathComponent(".stdout"), errURL = directory.appendingPathComponent(".stderr")
+    let outURL = directory.appendingPathComponent(".stdout")
+    let errURL = directory.appendingPathComponent(".stderr")
     let inURL = directory.appendingPathComponent(".stdin")
     try Data(input.utf8).write(to: inURL)
     _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
@@ -104,7 +108,8 @@ import Testing
     let directory = try Self.temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: directory) }
     let result = try Self.sigbook(
-      ["repl"], input: "n = 2\nprint(\"n is\", n)\n:time on\nn + 1\n:quit\nn + 100\n", in: directory)
+      ["repl"], input: "n = 2\nprint(\"n is\", n)\n:time on\nn + 1\n:quit\nn + 100\n", in: directory
+    )
     #expect(result.status == 0, "\(result.errors)")
     #expect(result.output == "n is 2\n3\n", "nothing runs after :quit")
     #expect(result.errors.hasSuffix(" s\n"), ":time on shows the time of each statement")
@@ -129,14 +134,18 @@ import Testing
       """
     try Data(text.utf8).write(to: directory.appendingPathComponent("two.sigbook"))
     let result = try Self.sigbook(
-      ["repl", "two.sigbook"], input: ":cells\n:step\n:step\n:cells\n:run 3\n:exprot x\n", in: directory)
+      ["repl", "two.sigbook"], input: ":cells\n:step\n:step\n:cells\n:run 3\n:exprot x\n",
+      in: directory)
     #expect(result.status == 1)
     #expect(result.output.contains("loaded two.sigbook: 2 cells"))
     #expect(result.output.contains("› 1  line 4  a = 20"))
     #expect(result.output.contains("── cell 2 · line 8 ──\n21\n"))
     #expect(result.output.contains("✓ 1  line 4  a = 20\n✗ 2  line 8  a + 1"))
-    #expect(result.errors.contains("two.sigbook:9:5: error: unknown name 'nothing_here'\n  b = nothing_here\n"))
+    #expect(
+      result.errors.contains(
+        "two.sigbook:9:5: error: unknown name 'nothing_here'\n  b = nothing_here\n"))
     #expect(result.errors.contains("there is no cell '3'"))
-    #expect(result.errors.contains("error: unknown command ':exprot'\n  hint: did you mean ':export'?"))
+    #expect(
+      result.errors.contains("error: unknown command ':exprot'\n  hint: did you mean ':export'?"))
   }
 }

@@ -119,10 +119,14 @@ public struct Completer: Sendable {
     let beforeDot = start > 1 ? text[start - 2] : nil
 
     if before == "." && beforeDot != "." {
-      if let beforeDot, Self.isIdentifierCharacter(beforeDot) || beforeDot == ")" || beforeDot == "]" {
+      if let beforeDot,
+        Self.isIdentifierCharacter(beforeDot) || beforeDot == ")" || beforeDot == "]"
+      {
         return completeField(of: text, dotAt: start - 1, fragment: fragment)
       }
-      let options = optionNames(for: scan.innermostCall).map { Completion.Candidate("." + $0, .option) }
+      let options = optionNames(for: scan.innermostCall).map {
+        Completion.Candidate("." + $0, .option)
+      }
       return Self.filtered(options, fragment: "." + fragment)
     }
 

@@ -77,8 +77,11 @@ public enum REPLCommand: String, CaseIterable, Sendable {
   /// The list of commands as `:help` shows it.
   public static var overview: String {
     let width = allCases.map(\.usage.count).max() ?? 0
-    return (["Commands"]
-      + allCases.map { "  \($0.usage.padding(toLength: width, withPad: " ", startingAt: 0))  \($0.summary)" })
+    return
+      (["Commands"]
+      + allCases.map {
+        "  \($0.usage.padding(toLength: width, withPad: " ", startingAt: 0))  \($0.summary)"
+      })
       .joined(separator: "\n")
   }
 }
@@ -107,7 +110,8 @@ public struct SessionTranscript: Sendable {
   ///
   /// - Parameter title: the workbook's heading.
   public func workbook(title: String) -> String {
-    var text = "# \(title)\n\nExported from a sigbook REPL session: the statements that succeeded, in order.\n"
+    var text =
+      "# \(title)\n\nExported from a sigbook REPL session: the statements that succeeded, in order.\n"
     for entry in entries {
       text += "\n```sigbook\n\(entry)\n```\n"
     }
