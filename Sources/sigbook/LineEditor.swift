@@ -12,7 +12,7 @@ enum Interrupt {
   /// Installs the SIGINT handler for reading a line (interrupted reads fail, so readline calls
   /// its signal event hook) or for running a statement (interrupted reads carry on).
   static func install(atPrompt: Bool) {
-    _ = sigbook_install_sigint_handler(atPrompt ? 0 : 1)
+    _ = sigbook_install_sigint_handler(atPrompt ? 1 : 0)
   }
 
   /// Whether Ctrl-C was pressed since the last `clear()`.
