@@ -74,8 +74,10 @@ final class REPLSession {
     var lines: [String] = []
     while !isDone {
       editor?.update(Completer(session: session))
-      guard let line = readLine(continuing: !lines.isEmpty, pending: lines) else { break }
+      let line = readLine(continuing: !lines.isEmpty, pending: lines)
+      // Ctrl-C at the prompt dropped what was typed of an open statement.
       if editor?.wasInterrupted == true { lines = [] }
+      guard let line else { break }
       lines.append(line)
       let input = lines.joined(separator: "\n")
       if isIncomplete(input) { continue }
