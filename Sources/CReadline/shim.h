@@ -1,4 +1,6 @@
+#include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #include <readline/readline.h>
 #include <readline/history.h>
 
@@ -20,3 +22,72 @@ static inline void sigbook_rl_set_basic_word_break_characters(const char *s) {
   rl_basic_word_break_characters = s;
 }
 static inline void sigbook_rl_set_catch_signals(int v) { rl_catch_signals = v; }
+static inline int sigbook_rl_end(void) { return rl_end; }
+static inline void sigbook_rl_set_point(int point) { rl_point = point; }
+static inline void sigbook_rl_set_filename_completion_desired(int v) {
+  rl_filename_completion_desired = v;
+}
+static inline void sigbook_rl_set_signal_event_hook(rl_hook_func_t *f) { rl_signal_event_hook = f; }
+
+/* The characters at which readline starts the word to complete. In code, words break at
+   spaces, brackets and operators but not at `.`, `/` or `~`, so that `.relu` and `net.history`
+   are single words; a file name (after `:load`) breaks only at spaces, so that `wt-repl/a+b`
+   is one word. Literals, because readline keeps the pointer. */
+static inline char *sigbook_rl_word_break_characters(int file_name) {
+  return file_name ? (char *)" \t\n\"" : (char *)" \t\n\"\\'`@$><=;|&{([,:)]}+-*#!";
+}
+
+static inline void sigbook_rl_set_word_break_hook(rl_cpvfunc_t *f) {
+  rl_completion_word_break_hook = f;
+}
+
+/* Settings of the REPL that are string constants: readline keeps the pointers, so they are
+   literals here rather than Swift strings (whose C pointers do not outlive a call).
+   - `sigbook` for `$if sigbook` in ~/.inputrc;
+   - the word breaks of code (see above);
+   - `"` quotes: inside an open string, the word to complete is the text after the quote. */
+static inline void sigbook_rl_configure(void) {
+  rl_readline_name = "sigbook";
+  rl_basic_word_break_characters = sigbook_rl_word_break_characters(0);
+  rl_completer_quote_characters = "\"";
+}
+
+/* The file names that start with `text` (readline's own generator), as completion matches. */
+static inline char **sigbook_rl_filename_matches(const char *text) {
+  return rl_completion_matches(text, rl_filename_completion_function);
+}
+
+/* Ctrl-C. The handler only counts SIGINTs in a `volatile sig_atomic_t`; the REPL polls the
+   count (training checks it every batch; readline's signal event hook checks it at the prompt).
+   While a statement runs, the third SIGINT before the count is cleared restores the default
+   action and raises it, so a statement that never checks can still be stopped; at the prompt,
+   Ctrl-C only ever clears the line.
+
+   These are `static`, so every Swift file that calls them gets its own copy of the counter:
+   LineEditor.swift is the only file that does. */
+static volatile sig_atomic_t sigbook_sigint_count = 0;
+static volatile sig_atomic_t sigbook_sigint_escalates = 0;
+
+static inline void sigbook_on_sigint(int signal_number) {
+  if (sigbook_sigint_count < 1000) sigbook_sigint_count += 1;
+  if (sigbook_sigint_escalates && sigbook_sigint_count >= 3) {
+    signal(signal_number, SIG_DFL);
+    raise(signal_number);
+  }
+}
+
+/* Installs the handler. At the prompt (`at_prompt` 1), a read() it interrupts fails with EINTR,
+   which is how readline (with rl_catch_signals = 0) gets to call its signal event hook; while a
+   statement runs (0), interrupted system calls (file reads) carry on. */
+static inline int sigbook_install_sigint_handler(int at_prompt) {
+  struct sigaction action;
+  memset(&action, 0, sizeof action);
+  action.sa_handler = sigbook_on_sigint;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = at_prompt ? 0 : SA_RESTART;
+  sigbook_sigint_escalates = !at_prompt;
+  return sigaction(SIGINT, &action, NULL);
+}
+
+static inline int sigbook_sigint_pending(void) { return sigbook_sigint_count; }
+static inline void sigbook_sigint_clear(void) { sigbook_sigint_count = 0; }
