@@ -69,6 +69,9 @@ extension Session {
           span: sequence.span)
       }
       for item in items {
+        if isCancelled() {
+          throw WorkbookError(kind: .interrupted, message: "interrupted", span: statement.span)
+        }
         try bind(variable, item)
         for statement in body { try execute(statement) }
       }
