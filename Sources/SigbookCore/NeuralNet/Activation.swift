@@ -33,7 +33,7 @@ public struct Activation: Layer {
     input.withUnsafeMutableBufferPointer { v in
       switch function {
       case .relu:
-        for i in v.indices { v[i] = v[i] > 0 ? v[i] : 0 }
+        Kernels.relu(v)
       case .tanh:
         for i in v.indices { v[i] = Foundation.tanh(v[i]) }
       case .sigmoid:
@@ -51,7 +51,7 @@ public struct Activation: Layer {
       outputGradient.withUnsafeMutableBufferPointer { g in
         switch function {
         case .relu:
-          for i in g.indices { g[i] = y[i] > 0 ? g[i] : 0 }
+          Kernels.reluMask(g, y)
         case .tanh:
           for i in g.indices { g[i] *= 1 - y[i] * y[i] }
         case .sigmoid:

@@ -162,7 +162,11 @@ public struct Conv2D: Layer {
                   guard iy >= 0 && iy < height else { continue }
                   let target = row * columnsPerRow + b * pixels + oy * ow
                   let source = plane + iy * width - p + kx
-                  for ox in valid { out[target + ox] = x[source + ox * s] }
+                  if s == 1, !valid.isEmpty, let o = out.baseAddress, let i = x.baseAddress {
+                    (o + target + valid.lowerBound).update(from: i + source + valid.lowerBound, count: valid.count)
+                  } else {
+                    for ox in valid { out[target + ox] = x[source + ox * s] }
+                  }
                 }
               }
             }
@@ -193,7 +197,11 @@ public struct Conv2D: Layer {
                   guard iy >= 0 && iy < height else { continue }
                   let source = row * columnsPerRow + b * pixels + oy * ow
                   let target = plane + iy * width - p + kx
-                  for ox in valid { out[target + ox * s] += cols[source + ox] }
+                  if s == 1, !valid.isEmpty, let o = out.baseAddress, let c = cols.baseAddress {
+                    Kernels.add(o + target + valid.lowerBound, c + source + valid.lowerBound, count: valid.count)
+                  } else {
+                    for ox in valid { out[target + ox * s] += cols[source + ox] }
+                  }
                 }
               }
             }
@@ -243,6 +251,25 @@ public struct MaxPool2D: Layer {
       input.withUnsafeBufferPointer { x in
         argmax.withUnsafeMutableBufferPointer { arg in
           var o = 0
+          if s == 2 {
+            // The common window, unrolled: four comparisons per output.
+            for plane in 0..<planes {
+              let base = plane * height * width
+              for oy in 0..<oh {
+                let top = base + 2 * oy * width, bottom = top + width
+                for ox in 0..<ow {
+                  var best = top + 2 * ox
+                  if x[top + 2 * ox + 1] > x[best] { best = top + 2 * ox + 1 }
+                  if x[bottom + 2 * ox] > x[best] { best = bottom + 2 * ox }
+                  if x[bottom + 2 * ox + 1] > x[best] { best = bottom + 2 * ox + 1 }
+                  out[o] = x[best]
+                  arg[o] = Int32(best)
+                  o += 1
+                }
+              }
+            }
+            return
+          }
           for plane in 0..<planes {
             let base = plane * height * width
             for oy in 0..<oh {
