@@ -1,0 +1,270 @@
+extension Plot {
+  /// A matrix of values to show as coloured cells.
+  public struct HeatmapInput: Sendable, Equatable {
+    /// The values, `values[row][column]`; rows may be ragged (missing cells are blank) and
+    /// non-finite values are drawn grey.
+    public var values: [[Double]]
+    /// The name of each row (left of it).
+    public var rowNames: [String]
+    /// The name of each column (below it; thinned when they would overlap).
+    public var columnNames: [String]
+    /// The title of the rows' axis (`class`).
+    public var rowTitle: String
+    /// The title of the columns' axis (`neuron`).
+    public var columnTitle: String
+    /// The colour bar's title (`mean activation`).
+    public var valueTitle: String
+
+    /// A heatmap input from its matrix, names and titles.
+    public init(
+      values: [[Double]], rowNames: [String], columnNames: [String], rowTitle: String = "",
+      columnTitle: String = "", valueTitle: String = ""
+    ) {
+      self.values = values
+      self.rowNames = rowNames
+      self.columnNames = columnNames
+      self.rowTitle = rowTitle
+      self.columnTitle = columnTitle
+      self.valueTitle = valueTitle
+    }
+  }
+
+  /// `heatmap`: a matrix as cells coloured by value (viridis), with a colour bar.
+  ///
+  /// For the catalogue's `heatmap(sig, layer:, by: .label)` the rows are the classes and the columns
+  /// the neurons of the layer (`values[class][neuron]` is the mean activation), so that wide layers
+  /// spread across the page. The colour scale runs from the smallest to the largest finite value.
+  ///
+  /// - Parameters:
+  ///   - input: the matrix, names and titles.
+  ///   - title: the figure's title.
+  /// - Returns: a figure of kind `heatmap`.
+  public static func heatmap(_ input: HeatmapInput, title: String) -> Figure {
+    let rows = input.values.count
+    let columns = max(input.values.map(\.count).max() ?? 0, input.columnNames.count)
+    let finite = input.values.flatMap { $0 }.filter(\.isFinite)
+    let (lo, hi) = usableDomain(finite.min() ?? 0, finite.max() ?? 1)
+    let cellWidth = min(40, max(4, 520 / Double(max(columns, 1))))
+    let cellHeight = min(36, max(14, 320 / Double(max(rows, 1))))
+    let grid = MatrixLayout(
+      rows: rows, columns: columns, cellWidth: cellWidth, cellHeight: cellHeight,
+      rowNames: input.rowNames, rowTitle: input.rowTitle, columnTitle: input.columnTitle,
+      valueTitle: input.valueTitle, lower: lo, upper: hi, title: title)
+    var document = SVGDocument(
+      width: grid.width, height: grid.height, title: title,
+      description: "heatmap of \(rows) rows and \(columns) columns")
+    addBaseStyles(to: &document)
+    drawTitle(title, into: &document)
+    // crispEdges: no hairlines of background between neighbouring cells.
+    document.open("g", ["class": "sb-cells", "shape-rendering": "crispEdges"])
+    for (r, row) in input.values.enumerated() {
+      for (c, v) in row.enumerated() {
+        let fill = v.isFinite ? Palette.viridis((v - lo) / (hi - lo)).css : "#cccccc"
+        document.add(
+          "rect",
+          [
+            "x": grid.area.x + Double(c) * cellWidth, "y": grid.area.y + Double(r) * cellHeight,
+            "width": cellWidth, "height": cellHeight, "fill": fill,
+          ])
+      }
+    }
+    document.close()
+    grid.drawLabels(rowNames: input.rowNames, columnNames: input.columnNames, into: &document)
+    return Figure(kind: "heatmap", document: document)
+  }
+
+  /// `confusion_plot`: a confusion matrix, true classes as rows and predicted classes as columns,
+  /// the count in every cell.
+  ///
+  /// Cells are coloured by the share of their row (the fraction of a true class predicted as each
+  /// class), so small classes read as clearly as large ones; the counts are written in black or
+  /// white, whichever contrasts more with the cell. A line under the matrix gives the accuracy.
+  ///
+  /// - Parameters:
+  ///   - counts: `counts[true][predicted]`, square or not (missing cells count 0).
+  ///   - classNames: the name of each class, for rows and columns.
+  ///   - title: the figure's title.
+  /// - Returns: a figure of kind `confusion_plot`.
+  public static func confusionPlot(counts: [[Int]], classNames: [String], title: String) -> Figure {
+    let n = max(counts.count, counts.map(\.count).max() ?? 0, classNames.count)
+    func count(_ r: Int, _ c: Int) -> Int {
+      r < counts.count && c < counts[r].count ? max(counts[r][c], 0) : 0
+    }
+    let cell = min(60, max(28, 360 / Double(max(n, 1))))
+    let names = (0..<n).map { $0 < classNames.count ? classNames[$0] : String($0) }
+    let grid = MatrixLayout(
+      rows: n, columns: n, cellWidth: cell, cellHeight: cell, rowNames: names,
+      rowTitle: "true class", columnTitle: "predicted class", valueTitle: "share of true class",
+      lower: 0, upper: 1, title: title, captionLines: 1)
+    let widest =
+      (0..<n).flatMap { r in (0..<n).map { c in String(count(r, c)) } }
+      .map { textWidth($0, size: FontSize.tick) }.max() ?? 0
+    let fontSize = widest > cell - 6 ? FontSize.small * (cell - 6) / widest : FontSize.tick
+    var document = SVGDocument(
+      width: grid.width, height: grid.height, title: title,
+      description: "confusion matrix of \(n) classes")
+    addBaseStyles(to: &document)
+    drawTitle(title, into: &document)
+    var total = 0
+    var correct = 0
+    var cells: [(x: Double, y: Double, value: Int, color: Color)] = []
+    for r in 0..<n {
+      let rowTotal = (0..<n).reduce(0) { $0 + count(r, $1) }
+      for c in 0..<n {
+        let value = count(r, c)
+        total += value
+        if r == c { correct += value }
+        let share = rowTotal > 0 ? Double(value) / Double(rowTotal) : 0
+        cells.append(
+          (
+            grid.area.x + Double(c) * cell, grid.area.y + Double(r) * cell, value,
+            Palette.viridis(share)
+          ))
+      }
+    }
+    // White lines between cells separate them at any zoom.
+    document.open("g", ["class": "sb-cells", "stroke": "#ffffff", "stroke-width": 1.0])
+    for c in cells {
+      document.add(
+        "rect", ["x": c.x, "y": c.y, "width": cell, "height": cell, "fill": c.color.css])
+    }
+    document.close()
+    document.open("g", ["class": "sb-counts", "text-anchor": "middle"])
+    for c in cells {
+      document.text(
+        String(c.value), x: c.x + cell / 2, y: c.y + cell / 2 + fontSize * 0.35,
+        ["font-size": "\(number(fontSize))px", "fill": c.color.readableText.css])
+    }
+    document.close()
+    grid.drawLabels(rowNames: names, columnNames: names, into: &document)
+    let accuracy = total > 0 ? Double(correct) / Double(total) : 0
+    document.text(
+      "accuracy \(fixed(accuracy, decimals: 2)) on \(total) inputs", x: grid.area.x,
+      y: grid.captionY, ["class": "sb-small"])
+    return Figure(kind: "confusion_plot", document: document)
+  }
+
+  /// Where a matrix of cells, its row and column labels and its colour bar go.
+  struct MatrixLayout {
+    var area: Rect
+    var width: Double
+    var height: Double
+    var columnTitle: String
+    var rowTitle: String
+    var rowTitleX: Double
+    var colorBar: Rect
+    var valueTitle: String
+    var lower: Double
+    var upper: Double
+    var captionY: Double
+    let cellWidth: Double
+    let cellHeight: Double
+
+    init(
+      rows: Int, columns: Int, cellWidth: Double, cellHeight: Double, rowNames: [String],
+      rowTitle: String, columnTitle: String, valueTitle: String, lower: Double, upper: Double,
+      title: String, captionLines: Int = 0
+    ) {
+      let nameWidth = rowNames.map { textWidth($0, size: FontSize.tick) }.max() ?? 0
+      let left = ChartLayout.pad + (rowTitle.isEmpty ? 0 : FontSize.label + 10) + nameWidth + 8
+      let top = ChartLayout.titleHeight + 8
+      area = Rect(
+        x: left, y: top, width: Double(columns) * cellWidth, height: Double(rows) * cellHeight)
+      self.cellWidth = cellWidth
+      self.cellHeight = cellHeight
+      self.columnTitle = columnTitle
+      self.rowTitle = rowTitle
+      rowTitleX = left - nameWidth - 8 - 10
+      self.valueTitle = valueTitle
+      self.lower = lower
+      self.upper = upper
+      let barHeight = max(area.height, 120)
+      colorBar = Rect(x: area.maxX + 24, y: top + 20, width: 14, height: barHeight - 20)
+      let scale = LinearScale(lower: lower, upper: upper, start: 1, end: 0)
+      let tickWidth =
+        scale.ticks.map { textWidth(scale.tickLabel($0), size: FontSize.tick) }
+        .max() ?? 0
+      let barRoom = max(
+        colorBar.width + ChartLayout.tickLength + 3 + tickWidth,
+        textWidth(valueTitle, size: FontSize.tick))
+      width = colorBar.x + barRoom + ChartLayout.pad
+      width = max(width, textWidth(title, size: FontSize.title, bold: true) + 2 * ChartLayout.pad)
+      let bottomOfColumns =
+        area.maxY + ChartLayout.tickLength + FontSize.tick + 6
+        + (columnTitle.isEmpty ? 0 : FontSize.label + 10)
+      captionY = bottomOfColumns + FontSize.small + 4
+      height =
+        max(bottomOfColumns + Double(captionLines) * (FontSize.small + 8), colorBar.maxY + 8)
+        + ChartLayout.pad
+    }
+
+    /// Row names at the left, column names below (thinned), titles, the colour bar with ticks.
+    func drawLabels(rowNames: [String], columnNames: [String], into document: inout SVGDocument) {
+      document.open("g", ["class": "sb-tick"])
+      for (r, name) in rowNames.enumerated() where Double(r) * cellHeight < area.height - 0.01 {
+        document.text(
+          name, x: area.x - 6, y: area.y + (Double(r) + 0.5) * cellHeight + FontSize.tick * 0.35,
+          ["text-anchor": "end"])
+      }
+      let positions = columnNames.indices.map { area.x + (Double($0) + 0.5) * cellWidth }
+      // Every 1st, 2nd, 5th, 10th… name, so that indices read 0, 10, 20 rather than 0, 6, 12.
+      let every = niceStride(
+        labelStride(
+          positions: positions, widths: columnNames.map { textWidth($0, size: FontSize.tick) }))
+      for (c, name) in columnNames.enumerated() where c % every == 0 {
+        document.text(
+          name, x: positions[c], y: area.maxY + ChartLayout.tickLength + FontSize.tick + 2,
+          ["text-anchor": "middle"])
+      }
+      document.close()
+      if !columnTitle.isEmpty {
+        document.text(
+          columnTitle, x: area.midX,
+          y: area.maxY + ChartLayout.tickLength + FontSize.tick + 8 + FontSize.label,
+          ["class": "sb-label", "text-anchor": "middle"])
+      }
+      if !rowTitle.isEmpty {
+        document.text(
+          rowTitle, x: rowTitleX, y: area.midY,
+          [
+            "class": "sb-label", "text-anchor": "middle",
+            "transform": "rotate(-90 \(number(rowTitleX)) \(number(area.midY)))",
+          ])
+      }
+      drawColorBar(into: &document)
+    }
+
+    /// A vertical bar of 64 viridis strips, low at the bottom, ticks on its right, title above.
+    func drawColorBar(into document: inout SVGDocument) {
+      let strips = 64
+      let h = colorBar.height / Double(strips)
+      document.open("g", ["class": "sb-colorbar", "shape-rendering": "crispEdges"])
+      for i in 0..<strips {
+        let t = (Double(i) + 0.5) / Double(strips)
+        document.add(
+          "rect",
+          [
+            "x": colorBar.x, "y": colorBar.maxY - Double(i + 1) * h, "width": colorBar.width,
+            "height": h, "fill": Palette.viridis(t).css,
+          ])
+      }
+      document.close()
+      let scale = LinearScale(
+        lower: lower, upper: upper, start: colorBar.maxY, end: colorBar.y)
+      var d = ""
+      for t in scale.ticks {
+        d +=
+          "M\(number(colorBar.maxX)) \(number(scale.position(t)))h\(number(ChartLayout.tickLength))"
+      }
+      document.add("path", ["class": "sb-axis", "d": d])
+      for t in scale.ticks {
+        document.text(
+          scale.tickLabel(t), x: colorBar.maxX + ChartLayout.tickLength + 3,
+          y: scale.position(t) + FontSize.tick * 0.35, ["class": "sb-tick"])
+      }
+      if !valueTitle.isEmpty {
+        document.text(valueTitle, x: colorBar.x, y: colorBar.y - 11, ["class": "sb-tick"])
+      }
+    }
+  }
+}

@@ -1,0 +1,462 @@
+import Foundation
+
+extension Plot {
+  /// One curve of a line chart: points in order, a name for the legend.
+  public struct LineSeries: Sendable, Equatable {
+    /// The legend text (unused when a chart has a single series).
+    public var name: String
+    /// The horizontal values.
+    public var x: [Double]
+    /// The vertical values; the first `min(x.count, y.count)` points are drawn and a non-finite
+    /// value breaks the line.
+    public var y: [Double]
+    /// A dashed line, to tell curves apart without colour.
+    public var isDashed: Bool
+
+    /// A series from its name and points.
+    public init(name: String, x: [Double], y: [Double], isDashed: Bool = false) {
+      self.name = name
+      self.x = x
+      self.y = y
+      self.isDashed = isDashed
+    }
+  }
+
+  /// One layer's curve of mean silhouette against the number of clusters.
+  public struct SilhouetteCurve: Sendable, Equatable {
+    /// The layer's name (`L1`).
+    public var name: String
+    /// The numbers of clusters tried.
+    public var ks: [Int]
+    /// The mean silhouette for each k, in −1…1.
+    public var scores: [Double]
+    /// The k that was kept, marked with a ring; `nil` for none.
+    public var chosenK: Int?
+
+    /// A curve from its layer name, ks, scores and chosen k.
+    public init(name: String, ks: [Int], scores: [Double], chosenK: Int?) {
+      self.name = name
+      self.ks = ks
+      self.scores = scores
+      self.chosenK = chosenK
+    }
+  }
+
+  /// Loss and accuracy per epoch of a training run (epochs numbered from 1).
+  public struct TrainingCurves: Sendable, Equatable {
+    /// Training loss of each epoch.
+    public var loss: [Double]
+    /// Training accuracy of each epoch, 0…1 (empty when not measured, as for an autoencoder).
+    public var accuracy: [Double]
+    /// Validation loss of each epoch (empty without validation data).
+    public var validationLoss: [Double]
+    /// Validation accuracy of each epoch (empty without validation data).
+    public var validationAccuracy: [Double]
+
+    /// Curves from per-epoch values; leave the validation arrays empty when there are none.
+    public init(
+      loss: [Double], accuracy: [Double] = [], validationLoss: [Double] = [],
+      validationAccuracy: [Double] = []
+    ) {
+      self.loss = loss
+      self.accuracy = accuracy
+      self.validationLoss = validationLoss
+      self.validationAccuracy = validationAccuracy
+    }
+  }
+
+  /// The receiver operating characteristic of one scorer.
+  public struct ROCCurve: Sendable, Equatable {
+    /// The scorer's name (`knn · L2`, `softmax`).
+    public var name: String
+    /// False positive rates, increasing from 0 to 1.
+    public var falsePositiveRate: [Double]
+    /// True positive rates, one per false positive rate.
+    public var truePositiveRate: [Double]
+    /// The area under the curve, shown in the legend.
+    public var auroc: Double
+
+    /// A curve from its points and area (as computed elsewhere).
+    public init(
+      name: String, falsePositiveRate: [Double], truePositiveRate: [Double], auroc: Double
+    ) {
+      self.name = name
+      self.falsePositiveRate = falsePositiveRate
+      self.truePositiveRate = truePositiveRate
+      self.auroc = auroc
+    }
+
+    /// The curve of a scorer whose higher scores mean "positive" (novel).
+    ///
+    /// Thresholds run from the highest score down; tied scores move the curve diagonally, once.
+    /// The area is the trapezoidal sum over these points, equal to the Mann–Whitney probability
+    /// that a positive scores above a negative, ties counting one half. With no positives or no
+    /// negatives the curve is the diagonal and the area 0.5.
+    ///
+    /// - Parameters:
+    ///   - name: the scorer's name.
+    ///   - scores: one score per input (non-finite scores count as the lowest).
+    ///   - isPositive: whether each input is a positive (novel) one.
+    /// - Complexity: O(n log n).
+    public init(name: String, scores: [Double], isPositive: [Bool]) {
+      let n = min(scores.count, isPositive.count)
+      let positives = (0..<n).filter { isPositive[$0] }.count
+      let negatives = n - positives
+      guard positives > 0, negatives > 0 else {
+        self.init(name: name, falsePositiveRate: [0, 1], truePositiveRate: [0, 1], auroc: 0.5)
+        return
+      }
+      let key = (0..<n).map { scores[$0].isNaN ? -Double.infinity : scores[$0] }
+      let order = (0..<n).sorted { key[$0] != key[$1] ? key[$0] > key[$1] : $0 < $1 }
+      var fpr: [Double] = [0]
+      var tpr: [Double] = [0]
+      var tp = 0
+      var fp = 0
+      var area = 0.0
+      var i = 0
+      while i < n {
+        var j = i
+        let lastTP = tp
+        let lastFP = fp
+        while j < n && key[order[j]] == key[order[i]] {
+          if isPositive[order[j]] { tp += 1 } else { fp += 1 }
+          j += 1
+        }
+        area += Double(fp - lastFP) * Double(tp + lastTP) / 2
+        fpr.append(Double(fp) / Double(negatives))
+        tpr.append(Double(tp) / Double(positives))
+        i = j
+      }
+      self.init(
+        name: name, falsePositiveRate: fpr, truePositiveRate: tpr,
+        auroc: area / (Double(positives) * Double(negatives)))
+    }
+  }
+
+  // MARK: - line
+
+  /// `line`: y against x, with a title and axis titles; several series get a legend.
+  ///
+  /// - Parameters:
+  ///   - series: the curves; each gets the next categorical colour (dashed ones keep theirs).
+  ///   - title: the figure's title.
+  ///   - xLabel: the x axis title.
+  ///   - yLabel: the y axis title.
+  ///   - logY: a base-10 logarithmic y axis (non-positive values are left out).
+  /// - Returns: a figure of kind `line`.
+  public static func line(
+    _ series: [LineSeries], title: String, xLabel: String = "", yLabel: String = "",
+    logY: Bool = false
+  ) -> Figure {
+    var xs: [Double] = []
+    var ys: [Double] = []
+    for s in series {
+      for i in 0..<min(s.x.count, s.y.count) where s.x[i].isFinite && s.y[i].isFinite {
+        if logY && s.y[i] <= 0 { continue }
+        xs.append(s.x[i])
+        ys.append(s.y[i])
+      }
+    }
+    let legend: Legend? =
+      series.count > 1
+      ? Legend(
+        entries: series.enumerated().map { i, s in
+          Legend.Entry(name: s.name, color: Palette.category(i), mark: .line(dashed: s.isDashed))
+        }) : nil
+    func yScale(_ start: Double, _ end: Double) -> any AxisScale {
+      if logY {
+        return LogScale(
+          lower: ys.min() ?? 1, upper: ys.max() ?? 10, start: start, end: end, nice: true)
+      }
+      return LinearScale(fitting: ys, start: start, end: end)
+    }
+    let probe = yScale(1, 0)
+    let layout = ChartLayout(
+      plotWidth: 480, plotHeight: 320, title: title, yTickLabels: probe.ticks.map(probe.tickLabel),
+      hasXLabel: !xLabel.isEmpty, hasYLabel: !yLabel.isEmpty, legendSize: legend?.size)
+    let area = layout.area
+    let x = LinearScale(fitting: xs, start: area.x, end: area.maxX, padding: 0.02)
+    let y = yScale(area.maxY, area.y)
+    var document = SVGDocument(
+      width: layout.width, height: layout.height, title: title,
+      description: "line chart of \(series.count) series")
+    addBaseStyles(to: &document)
+    drawTitle(title, into: &document)
+    drawGrid(into: &document, area: area, x: x, y: y)
+    for (i, s) in series.enumerated() {
+      let points = (0..<min(s.x.count, s.y.count)).map { (s.x[$0], s.y[$0]) }
+        .map { logY && $0.1 <= 0 ? ($0.0, Double.nan) : $0 }
+      drawCurve(
+        points, color: Palette.category(i), dashed: s.isDashed, markers: points.count <= 30,
+        x: x, y: y, into: &document)
+    }
+    drawAxes(into: &document, area: area, x: x, y: y, xTitle: xLabel, yTitle: yLabel)
+    legend?.draw(into: &document, x: layout.legendOrigin.x, y: layout.legendOrigin.y)
+    return Figure(kind: "line", document: document)
+  }
+
+  /// `line` for one series: y against x.
+  public static func line(
+    x: [Double], y: [Double], title: String, xLabel: String = "", yLabel: String = ""
+  ) -> Figure {
+    line([LineSeries(name: yLabel, x: x, y: y)], title: title, xLabel: xLabel, yLabel: yLabel)
+  }
+
+  // MARK: - silhouette_plot
+
+  /// `silhouette_plot`: mean silhouette against k, one line per layer, the chosen k ringed.
+  ///
+  /// - Parameters:
+  ///   - curves: one per layer, in layer order.
+  ///   - title: the figure's title.
+  /// - Returns: a figure of kind `silhouette_plot`.
+  public static func silhouettePlot(_ curves: [SilhouetteCurve], title: String) -> Figure {
+    let ks = curves.flatMap { $0.ks.map(Double.init) }
+    let scores = curves.flatMap(\.scores).filter(\.isFinite)
+    let legend = Legend(
+      title: "layer",
+      entries: curves.enumerated().map { i, c in
+        let chosen = c.chosenK.map { " (k = \($0))" } ?? ""
+        return Legend.Entry(name: c.name + chosen, color: Palette.category(i), mark: .dot)
+      })
+    let probe = LinearScale(fitting: scores, start: 1, end: 0, nice: true)
+    let layout = ChartLayout(
+      plotWidth: 440, plotHeight: 320, title: title, yTickLabels: probe.ticks.map(probe.tickLabel),
+      hasXLabel: true, hasYLabel: true,
+      legendSize: curves.isEmpty ? nil : withNote("ring: chosen k", legend.size))
+    let area = layout.area
+    let x = LinearScale(fitting: ks, start: area.x, end: area.maxX, padding: 0.05)
+      .integerTicks()
+    let y = LinearScale(fitting: scores, start: area.maxY, end: area.y, nice: true)
+    var document = SVGDocument(
+      width: layout.width, height: layout.height, title: title,
+      description: "mean silhouette against k for \(curves.count) layers")
+    addBaseStyles(to: &document)
+    drawTitle(title, into: &document)
+    drawGrid(into: &document, area: area, x: x, y: y)
+    for (i, c) in curves.enumerated() {
+      let points = (0..<min(c.ks.count, c.scores.count)).map { (Double(c.ks[$0]), c.scores[$0]) }
+      let color = Palette.category(i)
+      drawCurve(points, color: color, dashed: false, markers: true, x: x, y: y, into: &document)
+      if let k = c.chosenK, let j = c.ks.firstIndex(of: k), j < c.scores.count,
+        c.scores[j].isFinite
+      {
+        document.add(
+          "circle",
+          [
+            "cx": x.position(Double(k)), "cy": y.position(c.scores[j]), "r": 7.0, "fill": "none",
+            "stroke": color.css, "stroke-width": 2.0,
+          ])
+      }
+    }
+    drawAxes(
+      into: &document, area: area, x: x, y: y, xTitle: "k (number of clusters)",
+      yTitle: "mean silhouette")
+    if !curves.isEmpty {
+      legend.draw(into: &document, x: layout.legendOrigin.x, y: layout.legendOrigin.y)
+      document.text(
+        "ring: chosen k", x: layout.legendOrigin.x,
+        y: layout.legendOrigin.y + legend.size.height + 16, ["class": "sb-small"])
+    }
+    return Figure(kind: "silhouette_plot", document: document)
+  }
+
+  // MARK: - loss_plot
+
+  /// `loss_plot`: loss and accuracy per epoch in two panels side by side, training solid and
+  /// validation dashed.
+  ///
+  /// Two panels rather than two y axes on one: loss and accuracy have unrelated units, and a
+  /// second axis makes crossings of the curves look meaningful when they only reflect the choice
+  /// of ranges. Each panel keeps an honest axis; the epochs line up. Without accuracy (an
+  /// autoencoder) only the loss panel is drawn.
+  ///
+  /// - Parameters:
+  ///   - curves: the per-epoch values.
+  ///   - title: the figure's title.
+  /// - Returns: a figure of kind `loss_plot`.
+  public static func lossPlot(_ curves: TrainingCurves, title: String) -> Figure {
+    let epochs = max(
+      curves.loss.count, curves.accuracy.count, curves.validationLoss.count,
+      curves.validationAccuracy.count, 1)
+    let hasValidation = !curves.validationLoss.isEmpty || !curves.validationAccuracy.isEmpty
+    let hasAccuracy = !curves.accuracy.isEmpty || !curves.validationAccuracy.isEmpty
+    let training = Palette.category(0)
+    let validation = Palette.category(1)
+    let legend = Legend(
+      entries: [
+        Legend.Entry(name: "training", color: training, mark: .line(dashed: false))
+      ]
+        + (hasValidation
+          ? [Legend.Entry(name: "validation", color: validation, mark: .line(dashed: true))] : []))
+
+    let panelWidth = 300.0
+    let panelHeight = 260.0
+    let lossValues = (curves.loss + curves.validationLoss).filter(\.isFinite)
+    let accuracyValues = (curves.accuracy + curves.validationAccuracy).filter(\.isFinite)
+    func lossScale(_ start: Double, _ end: Double) -> LinearScale {
+      // Losses are non-negative: start the axis at 0 and pad only the top.
+      LinearScale(
+        lower: min(0, lossValues.min() ?? 0), upper: (lossValues.max() ?? 1) * 1.04,
+        start: start, end: end, nice: true)
+    }
+    let lossProbe = lossScale(1, 0)
+    let accuracyProbe = accuracyScale(accuracyValues, start: 1, end: 0)
+    func leftRoom(_ scale: LinearScale) -> Double {
+      let widest = scale.ticks.map { textWidth(scale.tickLabel($0), size: FontSize.tick) }.max()
+      return FontSize.label + 8 + (widest ?? 0) + 4 + ChartLayout.tickLength
+    }
+    let top = ChartLayout.titleHeight + 10
+    let lossArea = Rect(
+      x: ChartLayout.pad + leftRoom(lossProbe), y: top, width: panelWidth, height: panelHeight)
+    let accuracyArea = Rect(
+      x: lossArea.maxX + 24 + leftRoom(accuracyProbe), y: top, width: panelWidth,
+      height: panelHeight)
+    let lastArea = hasAccuracy ? accuracyArea : lossArea
+    let legendX = lastArea.maxX + 20
+    var width = legendX + legend.size.width + ChartLayout.pad
+    width = max(width, textWidth(title, size: FontSize.title, bold: true) + 2 * ChartLayout.pad)
+    let height =
+      top + panelHeight + ChartLayout.tickLength + FontSize.tick + FontSize.label + 18
+      + ChartLayout.pad
+
+    var document = SVGDocument(
+      width: width, height: height, title: title,
+      description: "training loss and accuracy over \(epochs) epochs")
+    addBaseStyles(to: &document)
+    drawTitle(title, into: &document)
+
+    func panel(
+      _ area: Rect, _ heading: String, _ yScale: LinearScale, _ train: [Double], _ valid: [Double]
+    ) {
+      let x = LinearScale(
+        fitting: [1, Double(epochs)], start: area.x, end: area.maxX, padding: 0.03
+      ).integerTicks()
+      drawGrid(into: &document, area: area, x: x, y: yScale)
+      let trainPoints = train.enumerated().map { (Double($0.offset + 1), $0.element) }
+      let validPoints = valid.enumerated().map { (Double($0.offset + 1), $0.element) }
+      drawCurve(
+        trainPoints, color: training, dashed: false, markers: epochs <= 30, x: x, y: yScale,
+        into: &document)
+      drawCurve(
+        validPoints, color: validation, dashed: true, markers: epochs <= 30, x: x, y: yScale,
+        into: &document)
+      drawAxes(into: &document, area: area, x: x, y: yScale, xTitle: "epoch", yTitle: heading)
+    }
+    panel(
+      lossArea, "loss",
+      lossScale(lossArea.maxY, lossArea.y),
+      curves.loss, curves.validationLoss)
+    if hasAccuracy {
+      panel(
+        accuracyArea, "accuracy",
+        accuracyScale(accuracyValues, start: accuracyArea.maxY, end: accuracyArea.y),
+        curves.accuracy, curves.validationAccuracy)
+    }
+    legend.draw(into: &document, x: legendX, y: top)
+    return Figure(kind: "loss_plot", document: document)
+  }
+
+  /// An accuracy axis: from a nice value below the lowest accuracy up to 1.
+  static func accuracyScale(_ values: [Double], start: Double, end: Double) -> LinearScale {
+    let lowest = min(values.min() ?? 0, 1)
+    let ticks = niceTicks(lower: lowest, upper: 1, count: 5)
+    let lower = max(0, floor(lowest / ticks.step + 1e-9) * ticks.step)
+    return LinearScale(lower: min(lower, 1 - ticks.step), upper: 1, start: start, end: end)
+  }
+
+  // MARK: - roc
+
+  /// `roc`: ROC curves (false positive rate against true positive rate) of several scorers, the
+  /// AUROC of each in the legend, and the diagonal of a scorer that guesses.
+  ///
+  /// - Parameters:
+  ///   - curves: one per scorer.
+  ///   - title: the figure's title.
+  /// - Returns: a figure of kind `roc`.
+  public static func roc(_ curves: [ROCCurve], title: String) -> Figure {
+    let legend = Legend(
+      entries: curves.enumerated().map { i, c in
+        Legend.Entry(
+          name: "\(c.name) (AUROC \(fixed(c.auroc, decimals: 2)))", color: Palette.category(i),
+          mark: .line(dashed: false))
+      } + [Legend.Entry(name: "chance", color: Color(hex: 0x999999), mark: .line(dashed: true))])
+    let probe = LinearScale(lower: 0, upper: 1, start: 1, end: 0)
+    let layout = ChartLayout(
+      plotWidth: 340, plotHeight: 340, title: title, yTickLabels: probe.ticks.map(probe.tickLabel),
+      hasXLabel: true, hasYLabel: true, legendSize: legend.size)
+    let area = layout.area
+    let x = LinearScale(lower: 0, upper: 1, start: area.x, end: area.maxX)
+    let y = LinearScale(lower: 0, upper: 1, start: area.maxY, end: area.y)
+    var document = SVGDocument(
+      width: layout.width, height: layout.height, title: title,
+      description: "ROC curves of \(curves.count) scorers")
+    addBaseStyles(to: &document)
+    drawTitle(title, into: &document)
+    drawGrid(into: &document, area: area, x: x, y: y)
+    document.add(
+      "path",
+      [
+        "d": "M\(number(area.x)) \(number(area.maxY))L\(number(area.maxX)) \(number(area.y))",
+        "stroke": "#999999", "stroke-width": 1.5, "stroke-dasharray": "4 3", "fill": "none",
+      ])
+    for (i, c) in curves.enumerated() {
+      let points = (0..<min(c.falsePositiveRate.count, c.truePositiveRate.count)).map {
+        (c.falsePositiveRate[$0], c.truePositiveRate[$0])
+      }
+      drawCurve(
+        points, color: Palette.category(i), dashed: false, markers: false, x: x, y: y,
+        into: &document)
+    }
+    drawAxes(
+      into: &document, area: area, x: x, y: y, xTitle: "false positive rate",
+      yTitle: "true positive rate")
+    legend.draw(into: &document, x: layout.legendOrigin.x, y: layout.legendOrigin.y)
+    return Figure(kind: "roc", document: document)
+  }
+
+  // MARK: - Curves
+
+  /// Draws a polyline through the finite points (a non-finite one breaks it), with small dots at
+  /// the points when `markers`.
+  static func drawCurve(
+    _ points: [(Double, Double)], color: Color, dashed: Bool, markers: Bool,
+    x: any AxisScale, y: any AxisScale, into document: inout SVGDocument
+  ) {
+    var d = ""
+    var pen = false
+    var dots: [(Double, Double)] = []
+    for (px, py) in points {
+      guard px.isFinite, py.isFinite else {
+        pen = false
+        continue
+      }
+      let sx = x.position(px)
+      let sy = y.position(py)
+      d += (pen ? "L" : "M") + number(sx) + " " + number(sy)
+      pen = true
+      dots.append((sx, sy))
+    }
+    guard !d.isEmpty else { return }
+    if dashed {
+      document.add(
+        "path",
+        [
+          "d": d, "stroke": color.css, "stroke-width": 2.0, "stroke-dasharray": "6 4",
+          "fill": "none", "stroke-linejoin": "round",
+        ])
+    } else {
+      document.add(
+        "path",
+        [
+          "d": d, "stroke": color.css, "stroke-width": 2.0, "fill": "none",
+          "stroke-linejoin": "round",
+        ])
+    }
+    if markers {
+      document.open("g", ["fill": color.css])
+      for (sx, sy) in dots { document.add("circle", ["cx": sx, "cy": sy, "r": 3.0]) }
+      document.close()
+    }
+  }
+}
