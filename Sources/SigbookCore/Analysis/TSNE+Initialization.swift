@@ -83,12 +83,21 @@ enum ProjectionSupport {
     var generator = SeededGenerator(seed: 0x5EED)
     var w = [Double](repeating: 0, count: m)
 
+    // Gram–Schmidt repeated while it removes more than a third of the norm (Daniel, Gragg,
+    // Kaufman and Stewart 1976); returns 0 when nothing independent is left, so the caller
+    // can draw a fresh direction instead of normalising rounding noise.
     func orthogonalize(_ w: inout [Double], against rows: Int) -> Double {
-      for _ in 0..<2 {
+      let original = dot(w[...], w[...]).squareRoot()
+      var previous = original
+      for _ in 0..<3 {
         if let u = deflating { subtractProjection(&w, u[...]) }
         for r in 0..<rows { subtractProjection(&w, basis[r * m..<(r + 1) * m]) }
+        let norm = dot(w[...], w[...]).squareRoot()
+        if norm <= 1e-8 * original { return 0 }
+        if norm > 0.7 * previous { return norm }
+        previous = norm
       }
-      return dot(w[...], w[...]).squareRoot()
+      return 0
     }
     func applyRow(_ r: Int) {
       basis.withUnsafeBufferPointer { b in
@@ -104,7 +113,8 @@ enum ProjectionSupport {
     }
 
     for c in 0..<m { w[c] = generator.nextNormal() }
-    setRow(0, w, scale: 1 / orthogonalize(&w, against: 0))
+    let startNorm = orthogonalize(&w, against: 0)
+    setRow(0, w, scale: 1 / startNorm)
     var rows = 1
     var values = [Double](repeating: 0, count: p)
     var vectors = [Double](repeating: 0, count: p * m)
@@ -113,8 +123,8 @@ enum ProjectionSupport {
       while rows < capacity {
         w = Array(image[(rows - 1) * m..<rows * m])
         var norm = orthogonalize(&w, against: rows)
-        if norm < 1e-10 {
-          // An invariant subspace: continue with a fresh random direction.
+        if norm == 0 {
+          // An invariant subspace (or a repeated eigenvalue): a fresh random direction.
           for c in 0..<m { w[c] = generator.nextNormal() }
           norm = orthogonalize(&w, against: rows)
         }
@@ -177,7 +187,7 @@ enum ProjectionSupport {
         w[c] = ritzImage[worstIndex * m + c] - theta[worstIndex] * ritz[worstIndex * m + c]
       }
       var norm = orthogonalize(&w, against: rows)
-      if norm < 1e-10 {
+      if norm == 0 {
         for c in 0..<m { w[c] = generator.nextNormal() }
         norm = orthogonalize(&w, against: rows)
       }
