@@ -31,7 +31,9 @@ import Testing
     let p = TSNE.jointProbabilities(knn, perplexity: 10)
     var entries: [Int: Double] = [:]
     for i in 0..<p.count {
-      for e in p.rowStart[i]..<p.rowStart[i + 1] { entries[i * p.count + p.columns[e]] = p.weights[e] }
+      for e in p.rowStart[i]..<p.rowStart[i + 1] {
+        entries[i * p.count + p.columns[e]] = p.weights[e]
+      }
     }
     for (key, value) in entries {
       let (i, j) = (key / p.count, key % p.count)
@@ -51,7 +53,8 @@ import Testing
     tree.rebuild(positions, theta: 0.5)
     let zApproximate = tree.repulsion(into: &approximate)
     #expect(abs(zApproximate - zExact) / zExact < 5e-3)
-    var error = 0.0, norm = 0.0
+    var error = 0.0
+    var norm = 0.0
     for c in 0..<600 {
       error += (approximate[c] - exact[c]) * (approximate[c] - exact[c])
       norm += exact[c] * exact[c]
@@ -88,10 +91,12 @@ import Testing
   @Test func cancellingStopsWithAnError() {
     var calls = 0
     #expect(throws: ProjectionError.cancelled) {
-      _ = try TSNE.embed(Self.blobs.x, options: Self.quick, isCancelled: {
-        calls += 1
-        return calls > 5
-      })
+      _ = try TSNE.embed(
+        Self.blobs.x, options: Self.quick,
+        isCancelled: {
+          calls += 1
+          return calls > 5
+        })
     }
   }
 
@@ -100,7 +105,8 @@ import Testing
     var options = Self.quick
     options.iterations = 20
     options.earlyExaggerationIterations = 10
-    _ = try TSNE.embed(Self.blobs.x.rows(0..<60), options: options, progress: { fractions.append($0) })
+    _ = try TSNE.embed(
+      Self.blobs.x.rows(0..<60), options: options, progress: { fractions.append($0) })
     #expect(fractions.count == 20)
     #expect(fractions.last == 1)
   }

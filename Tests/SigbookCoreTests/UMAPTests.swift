@@ -15,7 +15,9 @@ import Testing
   }
 
   @Test func smoothDistancesHitLog2OfTheNeighbourCount() {
-    let distances: [Double] = [0.5, 0.7, 0.8, 1.1, 1.2, 1.6, 2.0, 2.1, 2.5, 3.0, 3.1, 3.3, 4.0, 4.2]
+    let distances: [Double] = [
+      0.5, 0.7, 0.8, 1.1, 1.2, 1.6, 2.0, 2.1, 2.5, 3.0, 3.1, 3.3, 4.0, 4.2,
+    ]
     let target = log2(15.0)
     let sigma = UMAP.smoothDistance(distances, rho: 0.5, target: target)
     let sum = distances.reduce(0) { $0 + exp(-max(0, $1 - 0.5) / sigma) }
@@ -90,10 +92,12 @@ import Testing
   @Test func cancellingStopsWithAnErrorAndProgressReachesOne() throws {
     var calls = 0
     #expect(throws: ProjectionError.cancelled) {
-      _ = try UMAP.embed(Self.blobs.x, options: Self.quick, isCancelled: {
-        calls += 1
-        return calls > 5
-      })
+      _ = try UMAP.embed(
+        Self.blobs.x, options: Self.quick,
+        isCancelled: {
+          calls += 1
+          return calls > 5
+        })
     }
     var fractions: [Double] = []
     var options = Self.quick

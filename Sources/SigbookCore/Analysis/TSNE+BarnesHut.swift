@@ -241,7 +241,9 @@ struct BarnesHutTree {
       fy4 += mw2 * dy
       offset += 4 * MemoryLayout<Float>.stride
     }
-    func total(_ v: SIMD4<Float>) -> Double { (Double(v[0]) + Double(v[1])) + (Double(v[2]) + Double(v[3])) }
+    func total(_ v: SIMD4<Float>) -> Double {
+      (Double(v[0]) + Double(v[1])) + (Double(v[2]) + Double(v[3]))
+    }
     return (total(z4), total(fx4), total(fy4))
   }
 

@@ -31,8 +31,8 @@ enum ProjectionSupport {
     }
     let components = min(2, d)
     let (_, vectors, _) = covariance.withUnsafeBufferPointer { cov in
-      largestEigenvectors(
-        count: components, dimension: d, tolerance: 1e-6, maxRestarts: 50) { v, out in
+      largestEigenvectors(count: components, dimension: d, tolerance: 1e-6, maxRestarts: 50) {
+        v, out in
         for r in 0..<d {
           var s = 0.0
           for c in 0..<d { s += Double(cov[r * d + c]) * v[c] }
@@ -136,9 +136,9 @@ enum ProjectionSupport {
       var h = [Double](repeating: 0, count: rows * rows)
       for a in 0..<rows {
         for b in a..<rows {
-          let v =
-            0.5 * (dot(basis[a * m..<(a + 1) * m], image[b * m..<(b + 1) * m])
-              + dot(basis[b * m..<(b + 1) * m], image[a * m..<(a + 1) * m]))
+          let ab = dot(basis[a * m..<(a + 1) * m], image[b * m..<(b + 1) * m])
+          let ba = dot(basis[b * m..<(b + 1) * m], image[a * m..<(a + 1) * m])
+          let v = 0.5 * (ab + ba)
           h[a * rows + b] = v
           h[b * rows + a] = v
         }
@@ -260,7 +260,9 @@ enum ProjectionSupport {
         }
       }
     }
-    let order = (0..<m).sorted { a[$0 * m + $0] > a[$1 * m + $1] || (a[$0 * m + $0] == a[$1 * m + $1] && $0 < $1) }
+    let order = (0..<m).sorted {
+      a[$0 * m + $0] > a[$1 * m + $1] || (a[$0 * m + $0] == a[$1 * m + $1] && $0 < $1)
+    }
     var values = [Double](repeating: 0, count: m)
     var vectors = [Double](repeating: 0, count: m * m)
     for (t, src) in order.enumerated() {
