@@ -73,10 +73,10 @@ import Testing
   }
 
   @Test func sameSeedSameBitsDifferentSeedDifferentLayout() throws {
-    let x = Self.blobs.x.rows(0..<150)
+    let x = Self.blobs.x.rows(0..<90)
     var options = Self.quick
-    options.iterations = 120
-    options.earlyExaggerationIterations = 50
+    options.iterations = 60
+    options.earlyExaggerationIterations = 30
     options.trustworthinessNeighbors = nil
     let pca = try TSNE.embed(x, options: options)
     #expect(pca == (try TSNE.embed(x, options: options)))
