@@ -43,9 +43,17 @@ import Testing
     #expect(abs(p.weights.reduce(0, +) - 1) < 1e-9)
   }
 
-  @Test func barnesHutRepulsionIsCloseToTheExactSum() {
+  @Test(arguments: [false, true])
+  func barnesHutRepulsionIsCloseToTheExactSum(withCoincidentPoints: Bool) {
     var g = SeededGenerator(seed: 8)
-    let positions = (0..<600).map { _ in 5 * g.nextNormal() }
+    var positions = (0..<600).map { _ in 5 * g.nextNormal() }
+    if withCoincidentPoints {
+      // 100 points stacked on one spot: a leaf larger than a group.
+      for i in 0..<100 {
+        positions[2 * i] = 1
+        positions[2 * i + 1] = 2
+      }
+    }
     var exact = [Double](repeating: 0, count: 600)
     let zExact = TSNE.exactRepulsion(positions, into: &exact)
     var approximate = [Double](repeating: 0, count: 600)
@@ -130,5 +138,16 @@ import Testing
     let result = try TSNE.embed(Self.blobs.x.rows(0..<31), options: options)
     #expect(result.perplexity == 10)
     #expect(result.embedding.isFinite)
+  }
+
+  @Test func duplicatedPointsStayFinite() throws {
+    // 40 copies of each of three points: zero distances everywhere inside a group.
+    let rows = (0..<120).flatMap { i -> [Float] in [Float(i % 3), Float(2 * (i % 3)), 1] }
+    var options = Self.quick
+    options.iterations = 60
+    options.earlyExaggerationIterations = 30
+    let result = try TSNE.embed(Tensor(shape: [120, 3], scalars: rows), options: options)
+    #expect(result.embedding.isFinite && result.klDivergence.isFinite)
+    #expect(ProjectionTestData.knnAccuracy(result.embedding, labels: (0..<120).map { $0 % 3 }) == 1)
   }
 }

@@ -117,4 +117,13 @@ import Testing
       _ = try UMAP.embed(Self.blobs.x, options: UMAPOptions(minDistance: 2, spread: 1))
     }
   }
+
+  @Test func duplicatedPointsStayFinite() throws {
+    let rows = (0..<120).flatMap { i -> [Float] in [Float(i % 3), Float(2 * (i % 3)), 1] }
+    var options = Self.quick
+    options.epochs = 50
+    let result = try UMAP.embed(Tensor(shape: [120, 3], scalars: rows), options: options)
+    #expect(result.embedding.isFinite)
+    #expect(ProjectionTestData.knnAccuracy(result.embedding, labels: (0..<120).map { $0 % 3 }) == 1)
+  }
 }

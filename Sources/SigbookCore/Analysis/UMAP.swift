@@ -31,7 +31,9 @@ public struct UMAPOptions: Sendable, Equatable {
   /// The initial layout (default `.spectral`).
   public var initialization: UMAPInitialization
   /// Above this many points the neighbours come from NN-descent instead of exact search
-  /// (default 4,096, as umap-learn).
+  /// (default 8,192). umap-learn switches at 4,096, but exact search here is one GEMM per block:
+  /// on 5,000 × 784 it takes 0.44 s against NN-descent's 0.79 s, and its cost grows as n²
+  /// against NN-descent's n log n, so they meet near 8,000 points.
   public var exactNeighborsLimit: Int
   /// The seed of every random choice: initial noise, negative samples, NN-descent.
   public var seed: Int
@@ -42,7 +44,7 @@ public struct UMAPOptions: Sendable, Equatable {
   public init(
     neighbors: Int = 15, minDistance: Double = 0.1, spread: Double = 1, epochs: Int? = nil,
     learningRate: Double = 1, negativeSampleRate: Int = 5, repulsionStrength: Double = 1,
-    initialization: UMAPInitialization = .spectral, exactNeighborsLimit: Int = 4096,
+    initialization: UMAPInitialization = .spectral, exactNeighborsLimit: Int = 8192,
     seed: Int = 0, trustworthinessNeighbors: Int? = 10
   ) {
     self.neighbors = neighbors
