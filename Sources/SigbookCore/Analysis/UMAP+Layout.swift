@@ -38,45 +38,27 @@ extension UMAP {
     var nextSample = epochsPerSample
     var nextNegativeSample = epochsPerNegativeSample
     var layout = Layout(a: a, b: b, gamma: Float(options.repulsionStrength))
-    let lanes = 4
-    let laneStart = (0...lanes).map { edgeCount * $0 / lanes }
 
     for epoch in 0..<epochs {
       if isCancelled() { throw .cancelled }
       layout.alpha = Float(options.learningRate * (1 - Double(epoch) / Double(epochs)))
-      let now = Double(epoch)
       positions.withUnsafeMutableBufferPointer { y in
-        var cursor = Array(laneStart.dropLast())
-        var edge = [Int](repeating: -1, count: lanes)
-        var negatives = [Int](repeating: 0, count: lanes)
-        while true {
-          // The next edge due in each lane, and its positive sample.
-          var active = 0
-          var most = 0
-          for l in 0..<lanes {
-            var e = cursor[l]
-            while e < laneStart[l + 1] && nextSample[e] > now { e += 1 }
-            cursor[l] = e + 1
-            guard e < laneStart[l + 1] else {
-              edge[l] = -1
-              negatives[l] = 0
-              continue
+        heads.withUnsafeBufferPointer { heads in
+          tails.withUnsafeBufferPointer { tails in
+            epochsPerSample.withUnsafeBufferPointer { perSample in
+              epochsPerNegativeSample.withUnsafeBufferPointer { perNegative in
+                nextSample.withUnsafeMutableBufferPointer { next in
+                  nextNegativeSample.withUnsafeMutableBufferPointer { nextNegative in
+                    let edges = Edges(
+                      heads: heads, tails: tails, perSample: perSample,
+                      perNegativeSample: perNegative, nextSample: next,
+                      nextNegativeSample: nextNegative)
+                    layout.epoch(
+                      Double(epoch), edges: edges, y: y, vertices: n, generator: &generator)
+                  }
+                }
+              }
             }
-            edge[l] = e
-            active += 1
-            layout.attract(heads[e], tails[e], y)
-            nextSample[e] += epochsPerSample[e]
-            negatives[l] = max(0, Int((now - nextNegativeSample[e]) / epochsPerNegativeSample[e]))
-            most = max(most, negatives[l])
-          }
-          if active == 0 { break }
-          for m in 0..<most {
-            for l in 0..<lanes where m < negatives[l] {
-              layout.repel(heads[edge[l]], generator.nextInt(below: n), y)
-            }
-          }
-          for l in 0..<lanes where edge[l] >= 0 {
-            nextNegativeSample[edge[l]] += Double(negatives[l]) * epochsPerNegativeSample[edge[l]]
           }
         }
       }
@@ -84,7 +66,17 @@ extension UMAP {
     }
   }
 
-  /// The two moves of the layout SGD, with the curve parameters and the current step.
+  /// The edge lists and their sampling schedules, borrowed for one epoch.
+  private struct Edges {
+    let heads: UnsafeBufferPointer<Int>
+    let tails: UnsafeBufferPointer<Int>
+    let perSample: UnsafeBufferPointer<Double>
+    let perNegativeSample: UnsafeBufferPointer<Double>
+    let nextSample: UnsafeMutableBufferPointer<Double>
+    let nextNegativeSample: UnsafeMutableBufferPointer<Double>
+  }
+
+  /// The moves of the layout SGD, with the curve parameters and the current step.
   private struct Layout {
     let a: Float
     let b: Float
@@ -100,6 +92,53 @@ extension UMAP {
     }
 
     @inline(__always) private func clip(_ v: Float) -> Float { min(4, max(-4, v)) }
+
+    /// One epoch over the edges, four lanes in lockstep (see `optimizeLayout`).
+    func epoch(
+      _ now: Double, edges: Edges, y: UnsafeMutableBufferPointer<Float>, vertices n: Int,
+      generator: inout SeededGenerator
+    ) {
+      let count = edges.heads.count
+      let laneEnd = (count / 4, count / 2, 3 * count / 4, count)
+      var cursor = (0, laneEnd.0, laneEnd.1, laneEnd.2)
+      var head = (0, 0, 0, 0)
+      var negatives = (0, 0, 0, 0)
+      // A local copy keeps the generator's state in registers.
+      var random = generator
+      defer { generator = random }
+      // The next edge due in a lane at or after `cursor`; its positive sample; its negative
+      // count. Returns the head, or −1 when the lane is done.
+      func advance(_ cursor: inout Int, _ end: Int, _ negatives: inout Int) -> Int {
+        var e = cursor
+        while e < end && edges.nextSample[e] > now { e += 1 }
+        cursor = e + 1
+        guard e < end else {
+          negatives = 0
+          return -1
+        }
+        let i = edges.heads[e]
+        attract(i, edges.tails[e], y)
+        edges.nextSample[e] += edges.perSample[e]
+        let due = (now - edges.nextNegativeSample[e]) / edges.perNegativeSample[e]
+        negatives = max(0, Int(due))
+        edges.nextNegativeSample[e] += Double(negatives) * edges.perNegativeSample[e]
+        return i
+      }
+      while true {
+        head.0 = advance(&cursor.0, laneEnd.0, &negatives.0)
+        head.1 = advance(&cursor.1, laneEnd.1, &negatives.1)
+        head.2 = advance(&cursor.2, laneEnd.2, &negatives.2)
+        head.3 = advance(&cursor.3, laneEnd.3, &negatives.3)
+        if head.0 < 0 && head.1 < 0 && head.2 < 0 && head.3 < 0 { break }
+        let most = max(max(negatives.0, negatives.1), max(negatives.2, negatives.3))
+        for m in 0..<most {
+          if m < negatives.0 { repel(head.0, random.nextInt(below: n), y) }
+          if m < negatives.1 { repel(head.1, random.nextInt(below: n), y) }
+          if m < negatives.2 { repel(head.2, random.nextInt(below: n), y) }
+          if m < negatives.3 { repel(head.3, random.nextInt(below: n), y) }
+        }
+      }
+    }
 
     /// Pulls i and j together.
     @inline(__always)
