@@ -11,6 +11,7 @@ public enum ProjectionError: Error, Equatable, Sendable, CustomStringConvertible
   /// An option is out of its range; the message says which and what is allowed.
   case invalidOption(String)
 
+  /// The message, lower case, without a final period (the evaluator adds the location).
   public var description: String {
     switch self {
     case .cancelled: "cancelled"

@@ -13,7 +13,7 @@ extension UMAP {
   ///
   /// Each sample depends on the previous one through the moving point, so one stream of
   /// samples waits on `pow` and a division at every step. The edge list is therefore cut into
-  /// `lanes` contiguous parts walked in lockstep — one sample of each part in turn, every update
+  /// four contiguous parts walked in lockstep — one sample of each part in turn, every update
   /// read from and written to memory at once — which is still one sequential SGD in a fixed
   /// order (single-threaded, seeded, bit-reproducible), but gives the processor independent
   /// work to overlap.

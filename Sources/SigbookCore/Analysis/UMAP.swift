@@ -67,8 +67,9 @@ public struct UMAPResult: Sendable, Equatable {
   public var embedding: Tensor
   /// T(k) of the embedding for `options.trustworthinessNeighbors` (nil when skipped).
   public var trustworthiness: Double?
-  /// The fitted curve 1 / (1 + a d^{2b}) of the embedded similarities.
+  /// The a of the fitted curve 1 / (1 + a d^{2b}) of the embedded similarities.
   public var a: Double
+  /// The b of the same curve.
   public var b: Double
 }
 
