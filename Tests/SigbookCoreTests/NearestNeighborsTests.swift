@@ -15,7 +15,9 @@ enum ProjectionTestData {
     var labels: [Int] = []
     for c in 0..<clusters {
       for _ in 0..<perCluster {
-        for j in 0..<dimensions { values.append(centres[c * dimensions + j] + Float(g.nextNormal())) }
+        for j in 0..<dimensions {
+          values.append(centres[c * dimensions + j] + Float(g.nextNormal()))
+        }
         labels.append(c)
       }
     }
@@ -24,7 +26,9 @@ enum ProjectionTestData {
 
   /// Brute-force k-NN: every distance in Double, sorted by (distance, index).
   static func bruteForceNeighbors(_ x: Tensor, k: Int) -> [[Int]] {
-    let n = x.rows, d = x.rowSize, v = x.scalars
+    let n = x.rows
+    let d = x.rowSize
+    let v = x.scalars
     return (0..<n).map { i in
       let others = (0..<n).filter { $0 != i }.map { j -> (Double, Int) in
         var s = 0.0

@@ -4,7 +4,8 @@ import Testing
 
 @Suite("Trustworthiness") struct TrustworthinessTests {
   @Test func anEmbeddingEqualToTheDataScoresOne() {
-    let (x, _) = ProjectionTestData.blobs(clusters: 2, perCluster: 20, dimensions: 2, spread: 3, seed: 1)
+    let (x, _) = ProjectionTestData.blobs(
+      clusters: 2, perCluster: 20, dimensions: 2, spread: 3, seed: 1)
     #expect(Trustworthiness.score(original: x, embedding: x, k: 5) == 1)
     // Scaling and translating the plane keeps every neighbourhood.
     #expect(Trustworthiness.score(original: x, embedding: x.map { 3 * $0 + 1 }, k: 5) == 1)
@@ -21,10 +22,12 @@ import Testing
 
   @Test(arguments: [1, 3, 7])
   func agreesWithTheFormulaByBruteForce(k: Int) {
-    let (x, _) = ProjectionTestData.blobs(clusters: 3, perCluster: 20, dimensions: 12, spread: 2, seed: 5)
+    let (x, _) = ProjectionTestData.blobs(
+      clusters: 3, perCluster: 20, dimensions: 12, spread: 2, seed: 5)
     var g = SeededGenerator(seed: 9)
     let y = Tensor.normal(shape: [60, 2], standardDeviation: 1, generator: &g)
-    #expect(abs(Trustworthiness.score(original: x, embedding: y, k: k) - bruteForce(x, y, k: k)) < 1e-12)
+    #expect(
+      abs(Trustworthiness.score(original: x, embedding: y, k: k) - bruteForce(x, y, k: k)) < 1e-12)
   }
 
   /// T(k) straight from its definition: full rank tables in Double.
@@ -39,7 +42,8 @@ import Testing
         sum += max(0, rank - k)
       }
     }
-    let nd = Double(n), kd = Double(k)
+    let nd = Double(n)
+    let kd = Double(k)
     return 1 - 2 / (nd * kd * (2 * nd - 3 * kd - 1)) * Double(sum)
   }
 }

@@ -83,7 +83,9 @@ extension NearestNeighbors {
         // Sampled new entries become old: they are joined in this round.
         for i in 0..<n {
           for t in 0..<k where heap.isNew[i * k + t] {
-            if newCandidates.contains(heap.indices[i * k + t], in: i) { heap.isNew[i * k + t] = false }
+            if newCandidates.contains(heap.indices[i * k + t], in: i) {
+              heap.isNew[i * k + t] = false
+            }
           }
         }
         var updates = 0
@@ -210,7 +212,9 @@ private struct CandidateLists {
       return
     }
     var worst = 0
-    for t in 1..<max(1, capacity) where priorities[base + t] > priorities[base + worst] { worst = t }
+    for t in 1..<max(1, capacity) where priorities[base + t] > priorities[base + worst] {
+      worst = t
+    }
     if priority < priorities[base + worst] {
       items[base + worst] = j
       priorities[base + worst] = priority

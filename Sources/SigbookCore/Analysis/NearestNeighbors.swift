@@ -63,7 +63,8 @@ public struct NearestNeighbors: Sendable, Equatable {
             let xi = UnsafeBufferPointer(rebasing: xs[i * d..<(i + 1) * d])
             for t in 0..<k {
               let j = heapIndices[t]
-              heapDistances[t] = squaredDistance(xi, UnsafeBufferPointer(rebasing: xs[j * d..<(j + 1) * d]))
+              let xj = UnsafeBufferPointer(rebasing: xs[j * d..<(j + 1) * d])
+              heapDistances[t] = squaredDistance(xi, xj)
             }
             sortPairs(&heapDistances, &heapIndices)
             for t in 0..<k {

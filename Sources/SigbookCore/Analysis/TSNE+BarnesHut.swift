@@ -136,7 +136,7 @@ struct BarnesHutTree {
 
   /// Appends the subtree of sorted points `start ..< end`, which share their code down to
   /// `level`, in depth-first order; the first range of at most `groupSize` points on each path
-  /// becomes a group.
+  /// (or a larger leaf of coincident points) becomes a group.
   private mutating func build(_ start: Int, _ end: Int, level startLevel: Int, inGroup: Bool) {
     var inGroup = inGroup
     if !inGroup && end - start <= Self.groupSize {
@@ -150,6 +150,8 @@ struct BarnesHutTree {
     let centreY = Float((prefixY[end] - prefixY[start]) / count)
     while true {
       if end - start == 1 || level == Self.levels {
+        // A leaf of coincident points may exceed the group size: it is its own group then.
+        if !inGroup { groups.append(start..<end) }
         let width = side / Double(1 << level)
         nodes.append(
           Node(
@@ -241,7 +243,9 @@ struct BarnesHutTree {
       fy4 += mw2 * dy
       offset += 4 * MemoryLayout<Float>.stride
     }
-    func total(_ v: SIMD4<Float>) -> Double { (Double(v[0]) + Double(v[1])) + (Double(v[2]) + Double(v[3])) }
+    func total(_ v: SIMD4<Float>) -> Double {
+      (Double(v[0]) + Double(v[1])) + (Double(v[2]) + Double(v[3]))
+    }
     return (total(z4), total(fx4), total(fy4))
   }
 

@@ -21,8 +21,8 @@ extension TSNE {
       let exaggeration = exaggerated ? options.earlyExaggeration : 1
       let momentum = exaggerated ? options.initialMomentum : options.finalMomentum
       computeGradient(
-        positions, attraction: &attraction, exaggeration: exaggeration, theta: options.theta, tree: &tree,
-        into: &gradient)
+        positions, attraction: &attraction, exaggeration: exaggeration, theta: options.theta,
+        tree: &tree, into: &gradient)
       positions.withUnsafeMutableBufferPointer { y in
         gradient.withUnsafeBufferPointer { g in
           update.withUnsafeMutableBufferPointer { u in
@@ -45,7 +45,8 @@ extension TSNE {
     learningRate: Double, momentum: Double, maxStepNorm: Double
   ) {
     for c in 0..<(2 * n) {
-      // Gains grow where the gradient pushes against the last step, shrink where it agrees.
+      // Gains grow while descent keeps its direction (gradient against the last step) and
+      // shrink when it turns.
       let g0 = (g[c] > 0) != (u[c] > 0) ? gain[c] + 0.2 : gain[c] * 0.8
       gain[c] = max(g0, 0.01)
       u[c] = momentum * u[c] - learningRate * gain[c] * g[c]
@@ -130,7 +131,8 @@ extension TSNE {
       for e in p.rowStart[i]..<p.rowStart[i + 1] {
         let j = p.columns[e]
         let pij = p.weights[e]
-        let dx = positions[2 * i] - positions[2 * j], dy = positions[2 * i + 1] - positions[2 * j + 1]
+        let dx = positions[2 * i] - positions[2 * j]
+        let dy = positions[2 * i + 1] - positions[2 * j + 1]
         let q = 1 / (1 + dx * dx + dy * dy) / z
         kl += pij * log(max(pij, 1e-300) / max(q, 1e-300))
       }

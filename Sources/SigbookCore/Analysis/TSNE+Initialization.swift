@@ -9,50 +9,68 @@ enum ProjectionSupport {
   /// interleaved coordinates. Each component's sign makes its largest-magnitude loading
   /// positive, so the result is deterministic.
   ///
-  /// The covariance XᵀX (one `sgemm`) is diagonalised by `largestEigenvectors`.
+  /// `largestEigenvectors` is applied to v ↦ Xᵀ(X v) for the centred X, summed in `Double` in a
+  /// fixed order rather than through `sgemm`: the covariance then does not depend on how many
+  /// threads OpenBLAS splits a product over, and neither does the t-SNE layout built on it.
+  /// - Complexity: O(n d) per product, a few dozen products.
   static func principalComponents(_ x: Tensor) -> [Double] {
     let n = x.rows, d = x.rowSize
     var centred = x.scalars
     var means = [Double](repeating: 0, count: d)
-    for i in 0..<n {
-      for j in 0..<d { means[j] += Double(centred[i * d + j]) }
-    }
-    for j in 0..<d { means[j] /= Double(max(1, n)) }
-    for i in 0..<n {
-      for j in 0..<d { centred[i * d + j] -= Float(means[j]) }
-    }
-    var covariance = [Float](repeating: 0, count: d * d)
-    centred.withUnsafeBufferPointer { c in
-      covariance.withUnsafeMutableBufferPointer { cov in
-        BLAS.gemm(
-          transposeA: true, transposeB: false, m: d, n: d, k: n, a: c.baseAddress,
-          b: c.baseAddress, c: cov.baseAddress)
+    var projected = [Double](repeating: 0, count: n)
+    var result = [Double](repeating: 0, count: 2 * n)
+    centred.withUnsafeMutableBufferPointer { c in
+      for i in 0..<n {
+        for j in 0..<d { means[j] += Double(c[i * d + j]) }
       }
-    }
-    let components = min(2, d)
-    let (_, vectors, _) = covariance.withUnsafeBufferPointer { cov in
-      largestEigenvectors(
-        count: components, dimension: d, tolerance: 1e-6, maxRestarts: 50) { v, out in
-        for r in 0..<d {
-          var s = 0.0
-          for c in 0..<d { s += Double(cov[r * d + c]) * v[c] }
-          out[r] = s
+      for j in 0..<d { means[j] /= Double(max(1, n)) }
+      for i in 0..<n {
+        for j in 0..<d { c[i * d + j] -= Float(means[j]) }
+      }
+      let rows = UnsafeBufferPointer(c)
+      let components = min(2, d)
+      let (_, vectors, _) = largestEigenvectors(
+        count: components, dimension: d, tolerance: 1e-6, maxRestarts: 50
+      ) { v, out in
+        for i in 0..<n { projected[i] = rowDot(rows, i, d, v) }
+        for j in 0..<d { out[j] = 0 }
+        for i in 0..<n {
+          let u = projected[i]
+          for j in 0..<d { out[j] += Double(rows[i * d + j]) * u }
+        }
+      }
+      for component in 0..<components {
+        var loading = Array(vectors[component * d..<(component + 1) * d])
+        var largest = 0
+        for j in 0..<d where abs(loading[j]) > abs(loading[largest]) { largest = j }
+        if loading[largest] < 0 { loading = loading.map { -$0 } }
+        loading.withUnsafeBufferPointer { l in
+          for i in 0..<n { result[2 * i + component] = rowDot(rows, i, d, l) }
         }
       }
     }
-    var result = [Double](repeating: 0, count: 2 * n)
-    for c in 0..<components {
-      var loading = Array(vectors[c * d..<(c + 1) * d])
-      var largest = 0
-      for j in 0..<d where abs(loading[j]) > abs(loading[largest]) { largest = j }
-      if loading[largest] < 0 { loading = loading.map { -$0 } }
-      for i in 0..<n {
-        var s = 0.0
-        for j in 0..<d { s += Double(centred[i * d + j]) * loading[j] }
-        result[2 * i + c] = s
-      }
-    }
     return result
+  }
+
+  /// Row `i` of the `[n, d]` matrix `rows` dotted with `v`, in four `Double` partial sums.
+  private static func rowDot(
+    _ rows: UnsafeBufferPointer<Float>, _ i: Int, _ d: Int, _ v: UnsafeBufferPointer<Double>
+  ) -> Double {
+    var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+    let base = i * d
+    var j = 0
+    while j + 4 <= d {
+      s0 += Double(rows[base + j]) * v[j]
+      s1 += Double(rows[base + j + 1]) * v[j + 1]
+      s2 += Double(rows[base + j + 2]) * v[j + 2]
+      s3 += Double(rows[base + j + 3]) * v[j + 3]
+      j += 4
+    }
+    while j < d {
+      s0 += Double(rows[base + j]) * v[j]
+      j += 1
+    }
+    return (s0 + s1) + (s2 + s3)
   }
 
   /// The `count` algebraically largest eigenpairs of a symmetric linear operator on ℝᵐ,
@@ -83,12 +101,21 @@ enum ProjectionSupport {
     var generator = SeededGenerator(seed: 0x5EED)
     var w = [Double](repeating: 0, count: m)
 
+    // Gram–Schmidt repeated while it removes more than a third of the norm (Daniel, Gragg,
+    // Kaufman and Stewart 1976); returns 0 when nothing independent is left, so the caller
+    // can draw a fresh direction instead of normalising rounding noise.
     func orthogonalize(_ w: inout [Double], against rows: Int) -> Double {
-      for _ in 0..<2 {
+      let original = dot(w[...], w[...]).squareRoot()
+      var previous = original
+      for _ in 0..<3 {
         if let u = deflating { subtractProjection(&w, u[...]) }
         for r in 0..<rows { subtractProjection(&w, basis[r * m..<(r + 1) * m]) }
+        let norm = dot(w[...], w[...]).squareRoot()
+        if norm <= 1e-8 * original { return 0 }
+        if norm > 0.7 * previous { return norm }
+        previous = norm
       }
-      return dot(w[...], w[...]).squareRoot()
+      return 0
     }
     func applyRow(_ r: Int) {
       basis.withUnsafeBufferPointer { b in
@@ -104,7 +131,8 @@ enum ProjectionSupport {
     }
 
     for c in 0..<m { w[c] = generator.nextNormal() }
-    setRow(0, w, scale: 1 / orthogonalize(&w, against: 0))
+    let startNorm = orthogonalize(&w, against: 0)
+    setRow(0, w, scale: 1 / startNorm)
     var rows = 1
     var values = [Double](repeating: 0, count: p)
     var vectors = [Double](repeating: 0, count: p * m)
@@ -113,8 +141,8 @@ enum ProjectionSupport {
       while rows < capacity {
         w = Array(image[(rows - 1) * m..<rows * m])
         var norm = orthogonalize(&w, against: rows)
-        if norm < 1e-10 {
-          // An invariant subspace: continue with a fresh random direction.
+        if norm == 0 {
+          // An invariant subspace (or a repeated eigenvalue): a fresh random direction.
           for c in 0..<m { w[c] = generator.nextNormal() }
           norm = orthogonalize(&w, against: rows)
         }
@@ -126,9 +154,9 @@ enum ProjectionSupport {
       var h = [Double](repeating: 0, count: rows * rows)
       for a in 0..<rows {
         for b in a..<rows {
-          let v =
-            0.5 * (dot(basis[a * m..<(a + 1) * m], image[b * m..<(b + 1) * m])
-              + dot(basis[b * m..<(b + 1) * m], image[a * m..<(a + 1) * m]))
+          let ab = dot(basis[a * m..<(a + 1) * m], image[b * m..<(b + 1) * m])
+          let ba = dot(basis[b * m..<(b + 1) * m], image[a * m..<(a + 1) * m])
+          let v = 0.5 * (ab + ba)
           h[a * rows + b] = v
           h[b * rows + a] = v
         }
@@ -177,7 +205,7 @@ enum ProjectionSupport {
         w[c] = ritzImage[worstIndex * m + c] - theta[worstIndex] * ritz[worstIndex * m + c]
       }
       var norm = orthogonalize(&w, against: rows)
-      if norm < 1e-10 {
+      if norm == 0 {
         for c in 0..<m { w[c] = generator.nextNormal() }
         norm = orthogonalize(&w, against: rows)
       }
@@ -250,7 +278,9 @@ enum ProjectionSupport {
         }
       }
     }
-    let order = (0..<m).sorted { a[$0 * m + $0] > a[$1 * m + $1] || (a[$0 * m + $0] == a[$1 * m + $1] && $0 < $1) }
+    let order = (0..<m).sorted {
+      a[$0 * m + $0] > a[$1 * m + $1] || (a[$0 * m + $0] == a[$1 * m + $1] && $0 < $1)
+    }
     var values = [Double](repeating: 0, count: m)
     var vectors = [Double](repeating: 0, count: m * m)
     for (t, src) in order.enumerated() {

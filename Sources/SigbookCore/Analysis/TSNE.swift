@@ -11,6 +11,7 @@ public enum ProjectionError: Error, Equatable, Sendable, CustomStringConvertible
   /// An option is out of its range; the message says which and what is allowed.
   case invalidOption(String)
 
+  /// The message, lower case, without a final period (the evaluator adds the location).
   public var description: String {
     switch self {
     case .cancelled: "cancelled"
@@ -51,8 +52,9 @@ public struct TSNEOptions: Sendable, Equatable {
   public var initialMomentum: Double
   /// Momentum afterwards (default 0.8).
   public var finalMomentum: Double
-  /// The Barnes–Hut accuracy θ (default 0.5): a cell of width w at distance r is summarised by
-  /// its centre of mass when w < θ r. 0 computes every pair exactly (O(n²) per iteration).
+  /// The Barnes–Hut accuracy θ (default 0.5): a cell of width w is summarised by its centre of
+  /// mass when w < θ r, r its distance to the nearest of the points it acts on (see
+  /// `BarnesHutTree`). 0 computes every pair exactly (O(n²) per iteration).
   public var theta: Double
   /// The largest step one point may take in one iteration (default 5, openTSNE's
   /// `max_step_norm`), which keeps early iterations from throwing points far away.
@@ -115,9 +117,9 @@ public enum TSNE {
   ///    ∂C/∂yᵢ = 4 Σⱼ (α pᵢⱼ − qᵢⱼ) (1 + ‖yᵢ − yⱼ‖²)⁻¹ (yᵢ − yⱼ); attractive terms over the
   ///    nonzeros of P, repulsive terms by a Barnes–Hut quadtree with accuracy θ. α is the early
   ///    exaggeration for the first iterations, then 1. Steps use momentum and per-coordinate
-  ///    gains (delta-bar-delta: +0.2 when the gradient changes sign against the step, ×0.8
-  ///    otherwise, at least 0.01), are clipped to `maxStepNorm` per point, and the embedding is
-  ///    re-centred after each.
+  ///    gains (delta-bar-delta, Jacobs 1988: +0.2 where the gradient's sign differs from the
+  ///    last step's, i.e. descent goes on the same way, ×0.8 where it agrees, at least 0.01),
+  ///    are clipped to `maxStepNorm` per point, and the embedding is re-centred after each.
   ///
   /// Single-threaded and deterministic: the same input and options give bit-identical output.
   ///
@@ -235,13 +237,17 @@ public enum TSNE {
     return beta
   }
 
-  /// The starting layout, `2n` interleaved coordinates.
+  /// The starting layout, `2n` interleaved coordinates. PCA of data without variance (all rows
+  /// equal) has nothing to show, and starts from the random layout instead.
   static func initialPositions(_ x: Tensor, options: TSNEOptions) -> [Double] {
     let n = x.rows
-    switch options.initialization {
-    case .random:
+    func random() -> [Double] {
       var generator = SeededGenerator(seed: options.seed)
       return (0..<(2 * n)).map { _ in 1e-4 * generator.nextNormal() }
+    }
+    switch options.initialization {
+    case .random:
+      return random()
     case .pca:
       var y = ProjectionSupport.principalComponents(x)
       var mean = 0.0
@@ -250,7 +256,8 @@ public enum TSNE {
       var variance = 0.0
       for i in 0..<n { variance += (y[2 * i] - mean) * (y[2 * i] - mean) }
       let std = (variance / Double(n)).squareRoot()
-      let scale = std > 0 ? 1e-4 / std : 1
+      guard std > 0, std.isFinite else { return random() }
+      let scale = 1e-4 / std
       for i in y.indices { y[i] *= scale }
       return y
     }
