@@ -109,7 +109,7 @@ public struct Clustering: Sendable {
     (0..<count).map { i in layers.map { $0.assignments[i] } }
   }
 
-  /// The distinct paths (`H1:c0 → H2:c1`), most frequent first, with their counts per class.
+  /// The distinct paths (`L1:c0 → L2:c1`), most frequent first, with their counts per class.
   public var pathTable: Table {
     guard let first = layers.first else { return Table(columns: ["path", "count"], rows: []) }
     let classNames = first.points.classNames
@@ -122,7 +122,8 @@ public struct Clustering: Sendable {
       let ta = a.value.reduce(0, +), tb = b.value.reduce(0, +)
       return ta != tb ? ta > tb : a.key.lexicographicallyPrecedes(b.key)
     }
-    let names = layers.map(\.points.name)
+    // Layers are named L1, L2… in paths, as the Sankey diagram names its columns.
+    let names = layers.indices.map { "L\($0 + 1)" }
     return Table(
       title: "\(ordered.count) distinct paths of \(count) inputs",
       columns: ["path", "count"] + classNames.map { "\($0)" } + ["majority"],

@@ -103,7 +103,7 @@ extension Catalogue {
       "paths", category: "Signatures and clusterings",
       parameters: [.positional("clustering", .clustering, doc: "a clustering of signatures")],
       returns: "a table",
-      summary: "The distinct paths inputs take through the layers' clusters (`H1:c0 → H2:c1`), most frequent first, with their counts per class and the majority class.",
+      summary: "The distinct paths inputs take through the layers' clusters (`L1:c0 → L2:c1`, layers numbered from 1), most frequent first, with their counts per class and the majority class.",
       example: "paths(clusters)"
     ) { call in
       guard case .clustering(let c)? = call.value("clustering") else { return .nothing }
@@ -181,7 +181,78 @@ extension Catalogue {
           trustworthiness: Trustworthiness.score(original: set.points, embedding: result.projected, k: 10),
           details: "variance explained " + explained.joined(separator: ", ")))
     },
+    FunctionEntry(
+      "tsne", category: "Projections",
+      parameters: [
+        .positional("x", .oneOf([.signatureLayer, .dataset, .clustering]), doc: "one signature layer, a dataset, or a one-layer clustering"),
+        .labelled("perplexity", .number, doc: "the effective number of neighbours", default: .number(30)),
+        .labelled("iterations", .integer, doc: "gradient steps (the first 250 with early exaggeration)", default: .number(1000)),
+        seedParameter,
+      ],
+      returns: "a projection",
+      summary: "t-SNE (van der Maaten and Hinton, 2008): affinities from the 3·perplexity nearest neighbours calibrated by binary search, Barnes–Hut gradients (θ = 0.5), early exaggeration 12, PCA initialisation (which makes the result independent of the seed, as in openTSNE).",
+      example: "scatter(tsne(sig[2]), color: .prediction)"
+    ) { call in
+      let (set, clusters) = try projectionInput(call)
+      var options = TSNEOptions()
+      options.perplexity = call.number("perplexity")
+      options.iterations = call.int("iterations")
+      options.seed = call.int("seed")
+      let progress = call.session.progress
+      progress?.begin("tsne")
+      defer { progress?.end() }
+      let result = try projection { () throws(ProjectionError) in
+        try TSNE.embed(
+          set.points, options: options,
+          progress: { progress?.update(fraction: $0, detail: "\(grouped(set.count)) points") },
+          isCancelled: call.session.isCancelled)
+      }
+      return .projection(
+        Projection(
+          points: result.embedding, method: "tsne", of: set, clusters: clusters,
+          trustworthiness: result.trustworthiness,
+          details: "KL divergence \(NumberFormat.display(result.klDivergence))"))
+    },
+    FunctionEntry(
+      "umap", category: "Projections",
+      parameters: [
+        .positional("x", .oneOf([.signatureLayer, .dataset, .clustering]), doc: "one signature layer, a dataset, or a one-layer clustering"),
+        .labelled("neighbors", .integer, doc: "the size of the neighbourhoods", default: .number(15)),
+        .labelled("min_dist", .number, doc: "how tightly points may pack", default: .number(0.1)),
+        seedParameter,
+      ],
+      returns: "a projection",
+      summary: "UMAP (McInnes, Healy and Melville, 2018): a fuzzy simplicial set from the nearest neighbours (exact up to 8,192 points, NN-descent above), spectral initialisation, and a seeded single-threaded layout by stochastic gradient descent with negative sampling.",
+      example: "scatter(umap(sig[2]), color: .label)"
+    ) { call in
+      let (set, clusters) = try projectionInput(call)
+      var options = UMAPOptions()
+      options.neighbors = call.int("neighbors")
+      options.minDistance = call.number("min_dist")
+      options.seed = call.int("seed")
+      let progress = call.session.progress
+      progress?.begin("umap")
+      defer { progress?.end() }
+      let result = try projection { () throws(ProjectionError) in
+        try UMAP.embed(
+          set.points, options: options,
+          progress: { progress?.update(fraction: $0, detail: "\(grouped(set.count)) points") },
+          isCancelled: call.session.isCancelled)
+      }
+      return .projection(
+        Projection(
+          points: result.embedding, method: "umap", of: set, clusters: clusters,
+          trustworthiness: result.trustworthiness))
+    },
   ]
+
+  /// Runs a projection, turning its errors into failures of the call.
+  static func projection<T>(_ body: () throws(ProjectionError) -> T) throws(CallFailure) -> T {
+    do { return try body() } catch {
+      if case .cancelled = error { throw CallFailure("interrupted", kind: .interrupted) }
+      throw CallFailure(error.description, parameter: "x")
+    }
+  }
 
   /// The points to project and their clusters, if a clustering was given.
   static func projectionInput(_ call: Call) throws(CallFailure) -> (PointSet, [Int]?) {

@@ -289,7 +289,7 @@ extension String {
 public enum Catalogue {
   /// Every entry, in documentation order.
   public static let entries: [FunctionEntry] =
-    general + data + models + analysis
+    general + data + models + analysis + figures
 
   private static let byName: [String: FunctionEntry] = Dictionary(
     entries.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })

@@ -44,12 +44,6 @@ public struct Checker {
   }
 
   private mutating func assign(_ target: Identifier) {
-    if Catalogue.entry(target.name) != nil {
-      errors.append(
-        WorkbookError(
-          kind: .name, message: "'\(target.name)' is a function and cannot be assigned",
-          span: target.span, hint: "choose another name"))
-    }
     defined.insert(target.name)
   }
 

@@ -79,11 +79,8 @@ extension Session {
   }
 
   private func bind(_ target: Identifier, _ value: Value) throws(WorkbookError) {
-    guard Catalogue.entry(target.name) == nil else {
-      throw WorkbookError(
-        kind: .name, message: "'\(target.name)' is a function and cannot be assigned",
-        span: target.span, hint: "choose another name")
-    }
+    // A variable may share a function's name (`paths = sankey(clusters)`): calls always name
+    // functions, bare names variables.
     if case .figure(let figure) = value { pendingFigures.append((target.name, figure)) }
     if case .nothing = value {
       throw WorkbookError(
