@@ -62,6 +62,23 @@ struct Bench: ParsableCommand {
     return String(format: "%9.0f samples/s  (%.3f s)", rate, seconds)
   }
 
+  /// 2,000 (or `count`) MNIST sample images reduced to 128 dimensions by a seeded Gaussian random
+  /// projection: clustered, overlapping data of the size the targets name.
+  static func signaturesLike(_ count: Int) throws -> Tensor {
+    let sample = try Dataset.mnistSample(perClass: 500)
+    var g = SeededGenerator(seed: 5)
+    let chosen = Array(g.permutation(sample.count).prefix(min(count, sample.count))).sorted()
+    var x = sample.features.flattenedRows.rows(at: chosen)
+    while x.rows < count { x = Tensor.concatenate([x, x.rows(0..<min(x.rows, count - x.rows))]) }
+    let projection = Tensor.normal(shape: [784, 128], standardDeviation: Float(1 / (128.0).squareRoot()), generator: &g)
+    return Tensor.matmul(x, projection)
+  }
+
+  static func seconds(_ body: () throws -> Void) rethrows -> String {
+    let t = try best(1, body)
+    return String(format: "%9.3f s", t)
+  }
+
   static let workloads: [Workload] = [
     Workload(name: "matmul 1024³") {
       let n = 1024
@@ -85,12 +102,41 @@ struct Bench: ParsableCommand {
         try Model.cnn(conv: [8, 16], dense: [], classes: 10), samples: 60_000, classes: 10, batch: 64,
         epochs: 1, repeats: 1)
     },
+    Workload(name: "kmeans k=2…10 ×10 + silhouette, 2,000×128") {
+      let x = try signaturesLike(2000)
+      return try seconds { _ = try KMeansSweep(x, ks: Array(2...10), restarts: 10, seed: 0) }
+    },
+    Workload(name: "kmeans k=2…10 ×10 + sampled silh., 10,000×128") {
+      let x = try signaturesLike(10_000)
+      return try seconds { _ = try KMeansSweep(x, ks: Array(2...10), restarts: 10, silhouetteSample: 2000, seed: 0) }
+    },
+    Workload(name: "tsne 2,000×128") {
+      let x = try signaturesLike(2000)
+      var t = 0.0
+      let time = try seconds { t = try TSNE.embed(x, options: TSNEOptions()).trustworthiness ?? 0 }
+      return time + String(format: "  trustworthiness %.3f", t)
+    },
+    Workload(name: "umap 2,000×128") {
+      let x = try signaturesLike(2000)
+      var t = 0.0
+      let time = try seconds { t = try UMAP.embed(x, options: UMAPOptions()).trustworthiness ?? 0 }
+      return time + String(format: "  trustworthiness %.3f", t)
+    },
     Workload(name: "hidden outputs 784-256-128-10, 10,000") {
       let model = try Model.mlp([784, 256, 128, 10])
       let (x, _) = images(10_000, classes: 10, seed: 2)
       _ = model.hiddenOutputs(x)
       let seconds = best(5) { _ = model.hiddenOutputs(x) }
       return String(format: "%9.1f ms", seconds * 1000)
+    },
+    Workload(name: "one-vs-seven study, end to end") {
+      let path = Dataset.repositoryRoot.map { $0 + "/Workbooks/one-vs-seven.sigbook" } ?? "Workbooks/one-vs-seven.sigbook"
+      guard FileManager.default.fileExists(atPath: path) else { return "skipped: \(path) not found" }
+      return try seconds {
+        let runner = try WorkbookRunner(path: path)
+        runner.session.figuresDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("sigbook-bench.figures").path
+        guard runner.run() else { throw ValidationError("the study failed") }
+      }
     },
   ]
 }

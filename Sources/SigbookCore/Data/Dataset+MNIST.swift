@@ -59,6 +59,15 @@ extension Dataset {
   /// The file name of the embedded sample.
   static let sampleFileName = "mnist_5k.csv.gz"
 
+  /// The root of the checkout sigbook was built from, if it is still there (it holds `Data/`
+  /// and `Workbooks/`).
+  public static var repositoryRoot: String? {
+    var root = URL(fileURLWithPath: #filePath)
+    for _ in 0..<4 { root.deleteLastPathComponent() }
+    return FileManager.default.fileExists(atPath: root.appendingPathComponent("Package.swift").path)
+      ? root.path : nil
+  }
+
   /// Where the embedded sample may be, in the order tried.
   ///
   /// - Parameters:
