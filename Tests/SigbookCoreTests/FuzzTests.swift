@@ -57,12 +57,18 @@ func threadCPUTime() -> Double {
   }
 
   /// Runs the front end on `input` and returns the invariants it broke: `parseWorkbook` (which
-  /// reads the document, lexes and parses every cell), the lexer and parser on the whole text as
-  /// if it were one cell, `isIncomplete`, error rendering, and printing every valid cell back.
+  /// reads the document, lexes and parses every cell), the checker on every cell, the lexer and
+  /// parser on the whole text as if it were one cell, `isIncomplete`, error rendering, and printing every valid cell back.
   private func exercise(_ input: String, validCells: inout Int) -> [String] {
     var problems: [String] = []
     let (document, cells, errors) = parseWorkbook(text: input, file: "f")
     if document.text != input { problems.append("the document does not give its text back") }
+    // `sigbook check`: names, labels and options resolved against the catalogue.
+    var checker = Checker()
+    for cell in cells { checker.check(cell.statements) }
+    for error in checker.errors.prefix(4) where error.location.line < 1 || error.location.column < 1 {
+      problems.append("check error \(error) has no location")
+    }
     // The whole text as one cell: always when it has no fences (else `parseWorkbook` did not
     // parse it at all), one time in four when it has. The completeness check lexes it all again:
     // one time in eight. This keeps the test quick in a debug build.
