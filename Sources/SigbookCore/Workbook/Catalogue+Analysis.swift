@@ -175,11 +175,20 @@ extension Catalogue {
       let (set, clusters) = try projectionInput(call)
       let result = try analysis("x") { () throws(AnalysisError) in try PCA.fit(set.points, dims: call.int("dims")) }
       let explained = result.explainedVarianceRatio.prefix(2).map { NumberFormat.display($0 * 100) + "%" }
+      // Trustworthiness costs O(n²·d): above 5,000 points it is measured on a seeded sample.
+      var original = set.points, embedding = result.projected, note = ""
+      if set.count > 5000 {
+        var g = SeededGenerator(seed: 0)
+        let rows = g.sample(5000, from: set.count).sorted()
+        original = original.rows(at: rows)
+        embedding = embedding.rows(at: rows)
+        note = " (trustworthiness on 5,000 of the points)"
+      }
       return .projection(
         Projection(
           points: result.projected, method: "pca", of: set, clusters: clusters,
-          trustworthiness: Trustworthiness.score(original: set.points, embedding: result.projected, k: 10),
-          details: "variance explained " + explained.joined(separator: ", ")))
+          trustworthiness: Trustworthiness.score(original: original, embedding: embedding, k: 10),
+          details: "variance explained " + explained.joined(separator: ", ") + note))
     },
     FunctionEntry(
       "tsne", category: "Projections",
