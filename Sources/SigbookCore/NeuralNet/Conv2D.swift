@@ -75,16 +75,16 @@ public struct Conv2D: Layer {
     let pixels = oh * ow, oc = outChannels
     let columns = unfold(input)
     // [out, batch·pixels] = W [out, patch] · columns [patch, batch·pixels]
-    var product = Tensor(zeros: [oc, batch * pixels])
+    var product = Tensor(unsetShape: [oc, batch * pixels])
     product.gemm(parameters[0].reshaped([oc, inChannels * kernel * kernel]), columns)
-    let output = Tensor(shape: [batch, oc, oh, ow]) { out in
+    let output = Tensor.overwriting(shape: [batch, oc, oh, ow]) { out in
       product.withUnsafeBufferPointer { p in
         parameters[1].withUnsafeBufferPointer { bias in
+          guard let o = out.baseAddress, let pp = p.baseAddress else { return }
           for b in 0..<batch {
             for c in 0..<oc {
               let source = (c * batch + b) * pixels, target = (b * oc + c) * pixels
-              let beta = bias[c]
-              for q in 0..<pixels { out[target + q] = p[source + q] + beta }
+              Kernels.add(bias[c], to: pp + source, into: o + target, count: pixels)
             }
           }
         }
@@ -101,18 +101,14 @@ public struct Conv2D: Layer {
     let pixels = oh * ow, oc = outChannels
     // The gradient in the product's layout [out, batch·pixels], and the bias gradient.
     var biasGradient = Tensor(zeros: [oc])
-    let gradientRows = Tensor(shape: [oc, batch * pixels]) { out in
+    let gradientRows = Tensor.overwriting(shape: [oc, batch * pixels]) { out in
       outputGradient.withUnsafeBufferPointer { g in
         biasGradient.withUnsafeMutableBufferPointer { db in
+          guard let o = out.baseAddress, let gg = g.baseAddress else { return }
           for b in 0..<batch {
             for c in 0..<oc {
               let source = (b * oc + c) * pixels, target = (c * batch + b) * pixels
-              var sum: Float = 0
-              for q in 0..<pixels {
-                out[target + q] = g[source + q]
-                sum += g[source + q]
-              }
-              db[c] += sum
+              db[c] += Kernels.copySum(gg + source, into: o + target, count: pixels)
             }
           }
         }
@@ -124,7 +120,7 @@ public struct Conv2D: Layer {
     gradients.append(weightGradient.reshaped([oc, inChannels, kernel, kernel]))
     gradients.append(biasGradient)
     guard needsInputGradient else { return Tensor(zeros: [0]) }
-    var columnGradient = Tensor(zeros: [patch, batch * pixels])
+    var columnGradient = Tensor(unsetShape: [patch, batch * pixels])
     columnGradient.gemm(parameters[0].reshaped([oc, patch]), gradientRows, transposeA: true)
     return fold(columnGradient, inputShape: cache.inputShape)
   }
@@ -247,7 +243,7 @@ public struct MaxPool2D: Layer {
     let planes = input.shape[0] * input.shape[1], height = input.shape[2], width = input.shape[3]
     let oh = height / size, ow = width / size, s = size
     var argmax = [Int32](repeating: 0, count: planes * oh * ow)
-    let output = Tensor(shape: [input.shape[0], input.shape[1], oh, ow]) { out in
+    let output = Tensor.overwriting(shape: [input.shape[0], input.shape[1], oh, ow]) { out in
       input.withUnsafeBufferPointer { x in
         argmax.withUnsafeMutableBufferPointer { arg in
           var o = 0
@@ -258,11 +254,13 @@ public struct MaxPool2D: Layer {
               for oy in 0..<oh {
                 let top = base + 2 * oy * width, bottom = top + width
                 for ox in 0..<ow {
-                  var best = top + 2 * ox
-                  if x[top + 2 * ox + 1] > x[best] { best = top + 2 * ox + 1 }
-                  if x[bottom + 2 * ox] > x[best] { best = bottom + 2 * ox }
-                  if x[bottom + 2 * ox + 1] > x[best] { best = bottom + 2 * ox + 1 }
-                  out[o] = x[best]
+                  // Selects rather than branches: which of the four wins is unpredictable.
+                  let i0 = top + 2 * ox, i2 = bottom + 2 * ox
+                  let a = x[i0], b = x[i0 + 1], c = x[i2], d = x[i2 + 1]
+                  let top1 = b > a ? i0 + 1 : i0, topValue = b > a ? b : a
+                  let bottom1 = d > c ? i2 + 1 : i2, bottomValue = d > c ? d : c
+                  let best = bottomValue > topValue ? bottom1 : top1
+                  out[o] = bottomValue > topValue ? bottomValue : topValue
                   arg[o] = Int32(best)
                   o += 1
                 }

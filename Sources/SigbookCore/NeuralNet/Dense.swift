@@ -44,7 +44,7 @@ public struct Dense: Layer {
     let batch = input.rows
     precondition(input.rowSize == inputs, "dense(\(inputs), …) given items of \(input.rowSize)")
     let x = input.rank == 2 ? input : input.reshaped([batch, inputs])
-    var y = Tensor(zeros: [batch, outputs])
+    var y = Tensor(unsetShape: [batch, outputs])
     let o = outputs
     parameters[1].withUnsafeBufferPointer { b in
       y.withUnsafeMutableBufferPointer { out in
@@ -63,12 +63,12 @@ public struct Dense: Layer {
   ) -> Tensor {
     let batch = input.rows
     let x = input.rank == 2 ? input : input.reshaped([batch, inputs])
-    var weightGradient = Tensor(zeros: [outputs, inputs])
+    var weightGradient = Tensor(unsetShape: [outputs, inputs])
     weightGradient.gemm(outputGradient, x, transposeA: true)
     gradients.append(weightGradient)
     gradients.append(outputGradient.columnSums())
     guard needsInputGradient else { return Tensor(zeros: [0]) }
-    var inputGradient = Tensor(zeros: [batch, inputs])
+    var inputGradient = Tensor(unsetShape: [batch, inputs])
     inputGradient.gemm(outputGradient, parameters[0])
     return inputGradient.reshaped(input.shape)
   }

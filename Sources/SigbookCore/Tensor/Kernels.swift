@@ -56,3 +56,45 @@ extension Kernels {
     }
   }
 }
+
+extension Kernels {
+  /// target[i] = source[i] + value for i in 0 ..< count.
+  static func add(
+    _ value: Float, to source: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>,
+    count: Int
+  ) {
+    let t = UnsafeMutableRawPointer(target), s = UnsafeRawPointer(source)
+    let v = Vector(repeating: value)
+    var i = 0
+    while i + Vector.scalarCount <= count {
+      t.storeBytes(of: s.loadUnaligned(fromByteOffset: i * 4, as: Vector.self) + v, toByteOffset: i * 4, as: Vector.self)
+      i += Vector.scalarCount
+    }
+    while i < count {
+      target[i] = source[i] + value
+      i += 1
+    }
+  }
+
+  /// Copies `count` values and returns their sum (eight partial sums in a fixed order).
+  static func copySum(
+    _ source: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, count: Int
+  ) -> Float {
+    let t = UnsafeMutableRawPointer(target), s = UnsafeRawPointer(source)
+    var sums = Vector(repeating: 0)
+    var i = 0
+    while i + Vector.scalarCount <= count {
+      let v = s.loadUnaligned(fromByteOffset: i * 4, as: Vector.self)
+      t.storeBytes(of: v, toByteOffset: i * 4, as: Vector.self)
+      sums += v
+      i += Vector.scalarCount
+    }
+    var total = sums.sum()
+    while i < count {
+      target[i] = source[i]
+      total += source[i]
+      i += 1
+    }
+    return total
+  }
+}

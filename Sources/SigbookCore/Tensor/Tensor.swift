@@ -46,6 +46,25 @@ public struct Tensor: Sendable, Equatable {
     self.init(shape: shape, scalars: values)
   }
 
+  /// A tensor whose values are not set: for the output of a product with `beta = 0`, which
+  /// overwrites every value (saves a pass of zeroing large buffers).
+  init(unsetShape shape: [Int]) {
+    let count = shape.reduce(1, *)
+    self.shape = shape
+    self.storage = [Float](unsafeUninitializedCapacity: count) { _, initialized in
+      initialized = count
+    }
+  }
+
+  /// A tensor whose values `body` writes, every one of them (no zeroing first).
+  static func overwriting(
+    shape: [Int], _ body: (UnsafeMutableBufferPointer<Float>) -> Void
+  ) -> Tensor {
+    var tensor = Tensor(unsetShape: shape)
+    tensor.storage.withUnsafeMutableBufferPointer { body($0) }
+    return tensor
+  }
+
   /// The values in row-major order.
   public var scalars: [Float] { storage }
 
