@@ -76,6 +76,12 @@ func errorOf(_ source: String) throws -> WorkbookError {
     #expect(try runSource(source) == runSource(source))
   }
 
+  @Test func defaultsTakeTheFormOfGivenArguments() throws {
+    // kmeans's default k is the range 2...10, read as a list like a given range.
+    let output = try runSource("d = synthetic(.two_gaussians, n: 40, sigma: 0.05)\nkmeans(d, restarts: 2).k")
+    #expect(output == ["2"])
+  }
+
   @Test func helpAcceptsABareFunctionName() throws {
     let text = try runSource("help(fit)")
     #expect(text.first?.hasPrefix("fit(model, data, epochs: 10") == true)

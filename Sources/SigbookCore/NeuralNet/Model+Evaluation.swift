@@ -42,9 +42,13 @@ extension Model {
       .text("all"), .number(Double(data.count)), .number(Double(correct)),
       .number(data.count == 0 ? 0 : Double(correct) / Double(data.count)),
     ])
+    let title =
+      known.isEmpty
+      ? "no input is of a class the model knows (\(outputClassNames.joined(separator: ", ")))"
+      : "\(defaultLoss.rawValue) loss \(NumberFormat.display(loss))"
+        + (known.count < data.count ? " (on the \(known.count) inputs of classes the model knows)" : "")
     return Table(
-      title: "\(defaultLoss.rawValue) loss \(NumberFormat.display(loss))"
-        + (known.count < data.count ? " (on the \(known.count) inputs of classes the model knows)" : ""),
+      title: title,
       columns: ["class", "inputs", "correct", "accuracy"], rows: rows)
   }
 

@@ -146,6 +146,9 @@ extension Catalogue {
     ) { call in
       let method = NoveltyMethod(rawValue: call.option("method")) ?? .knn
       guard call.int("k") >= 1 else { throw call.failure("'k:' must be at least 1", blaming: "k") }
+      for key in ["reference", "normal", "novel"] where call.dataset(key).count == 0 {
+        throw call.failure("'\(key):' has no inputs", blaming: key)
+      }
       let reference = try signatures(call, model: "model", data: "reference")
       let normal = try signatures(call, model: "model", data: "normal")
       let novel = try signatures(call, model: "model", data: "novel")

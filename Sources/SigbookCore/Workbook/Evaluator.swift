@@ -281,7 +281,8 @@ extension Session {
 
     for (i, parameter) in entry.parameters.enumerated() where values[parameter.name] == nil {
       if let value = parameter.defaultValue {
-        values[parameter.name] = value
+        // Defaults take the same form as given arguments (a range default becomes a list).
+        values[parameter.name] = parameter.accepts.accept(value) ?? value
       } else if parameter.isRequired {
         let what = parameter.label.map { "'\($0):' (\(parameter.accepts.description))" }
           ?? "\(parameter.accepts.description) as its \(ordinal(i + 1)) argument"
