@@ -126,3 +126,19 @@ import Testing
     #expect(cnn.hiddenLayerWidths == [2 * 8 * 8, 4])
   }
 }
+
+@Suite("Input shapes") struct InputShapeTests {
+  @Test func aConvolutionalModelTakesFlatVectorsOfTheRightSize() throws {
+    let images = try Dataset.mnistSample(digits: [1, 7], perClass: 20)
+    let flat = Dataset(
+      name: "flat", features: images.features.flattenedRows, labels: images.labels,
+      classNames: images.classNames)
+    let net = try Model.cnn(input: [1, 28, 28], conv: [2], dense: [4], classes: 2, seed: 1)
+    let options = TrainingOptions(epochs: 1, batchSize: 8, learningRate: 0.01)
+    let fromImages = try net.fitted(on: images, options: options)
+    let fromVectors = try net.fitted(on: flat, options: options)
+    #expect(fromImages.hasSameWeights(as: fromVectors))
+    #expect(fromVectors.predict(flat.features) == fromImages.predict(images.features))
+    #expect(fromVectors.hiddenOutputs(flat.features).map(\.shape) == [[40, 1568], [40, 4]])
+  }
+}

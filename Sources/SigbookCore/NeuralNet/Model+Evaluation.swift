@@ -88,7 +88,7 @@ extension Model {
     var start = 0
     while start < data.count {
       let end = Swift.min(data.count, start + 1024)
-      var x = data.features.rows(start..<end)
+      var x = shaped(data.features).rows(start..<end)
       for layer in layers.prefix(encoderCount) { x = layer.apply(x) }
       outputs.append(x.flattenedRows)
       start = end

@@ -85,6 +85,15 @@ public struct Model: Sendable {
   /// The width (values per input) of each signature layer.
   public var hiddenLayerWidths: [Int] { hiddenLayerIndices.map { layerShapes[$0].reduce(1, *) } }
 
+  /// The inputs with each item shaped as the model takes it: vectors of 784 values become
+  /// `[1, 28, 28]` images for a convolutional model (the number of values must agree).
+  func shaped(_ inputs: Tensor) -> Tensor {
+    guard inputShape.count > 1, Array(inputs.shape.dropFirst()) != inputShape,
+      inputs.rowSize == inputCount
+    else { return inputs }
+    return inputs.reshaped([inputs.rows] + inputShape)
+  }
+
   /// Applies every layer to a batch.
   public func forward(_ input: Tensor) -> Tensor {
     var x = input
@@ -96,6 +105,7 @@ public struct Model: Sendable {
   ///
   /// - Returns: `[N, outputCount]`.
   public func predict(_ inputs: Tensor, batchSize: Int = 1024) -> Tensor {
+    let inputs = shaped(inputs)
     let n = inputs.rows
     var outputs: [Tensor] = []
     var start = 0
@@ -122,6 +132,7 @@ public struct Model: Sendable {
   ///
   /// - Returns: one `[N, width]` tensor per entry of `hiddenLayerIndices`.
   public func hiddenOutputs(_ inputs: Tensor, batchSize: Int = 1024) -> [Tensor] {
+    let inputs = shaped(inputs)
     let n = inputs.rows
     let indices = hiddenLayerIndices
     let widths = hiddenLayerWidths

@@ -144,6 +144,7 @@ extension Model {
   ) throws(TrainingError) -> Model {
     try validate(inputs: inputs, labels: labels)
     if let validation { try validate(inputs: validation.inputs, labels: validation.labels, dataName: "the validation data") }
+    let inputs = shaped(inputs)
     guard options.epochs > 0, options.batchSize > 0, options.learningRate > 0 else {
       throw .mismatch("epochs, batch and lr must be positive")
     }
@@ -285,6 +286,7 @@ extension Model {
     let loss = loss ?? defaultLoss
     let head = LossHead(loss: loss, last: layers.last?.spec)
     let used = head.skipsLastLayer ? layers.count - 1 : layers.count
+    let inputs = shaped(inputs)
     let n = inputs.rows
     var total = 0.0, correct = 0
     var start = 0
