@@ -129,10 +129,10 @@ extension KMeans {
               for i in start..<(start + m) {
                 let cluster = labels[i]
                 counts[cluster] += 1
-                let source = UnsafeBufferPointer(rebasing: x[i * d..<(i + 1) * d])
-                let target = UnsafeMutableBufferPointer(
-                  rebasing: blockSums[cluster * d..<(cluster + 1) * d])
-                for j in 0..<d { target[j] += source[j] }
+                // SIMD: the compiler cannot vectorise a loop over two buffers it cannot prove apart.
+                if let target = blockSums.baseAddress {
+                  Kernels.add(target + cluster * d, xBase + i * d, count: d)
+                }
               }
               for j in 0..<(k * d) { sums[j] += Double(blockSums[j]) }
             }
