@@ -144,7 +144,9 @@ public struct Conv2D: Layer {
     let (oh, ow) = outputSize(height: height, width: width)
     let k = kernel, s = stride, p = padding
     let pixels = oh * ow, columnsPerRow = batch * pixels
-    return Tensor(shape: [channels * k * k, columnsPerRow]) { out in
+    // Every entry is written once: the input value, or 0 where the tap reads the padding (so
+    // the megabytes of columns are not zeroed first).
+    return Tensor.overwriting(shape: [channels * k * k, columnsPerRow]) { out in
       input.withUnsafeBufferPointer { x in
         for c in 0..<channels {
           for ky in 0..<k {
@@ -155,8 +157,13 @@ public struct Conv2D: Layer {
                 let plane = (b * channels + c) * height * width
                 for oy in 0..<oh {
                   let iy = oy * s - p + ky
-                  guard iy >= 0 && iy < height else { continue }
                   let target = row * columnsPerRow + b * pixels + oy * ow
+                  guard iy >= 0 && iy < height else {
+                    for ox in 0..<ow { out[target + ox] = 0 }
+                    continue
+                  }
+                  for ox in 0..<min(valid.lowerBound, ow) { out[target + ox] = 0 }
+                  for ox in min(valid.upperBound, ow)..<ow { out[target + ox] = 0 }
                   let source = plane + iy * width - p + kx
                   if s == 1, !valid.isEmpty, let o = out.baseAddress, let i = x.baseAddress {
                     (o + target + valid.lowerBound).update(from: i + source + valid.lowerBound, count: valid.count)
