@@ -162,6 +162,14 @@ struct Help: ParsableCommand {
       print(Catalogue.overview)
       return
     }
+    if Catalogue.entry(name) == nil,
+      let command = Sigbook.configuration.subcommands.first(where: {
+        ($0.configuration.commandName ?? String(describing: $0).lowercased()) == name
+      })
+    {
+      print(Sigbook.helpMessage(for: command))
+      return
+    }
     guard let entry = Catalogue.entry(name) else {
       let hint = nearestName(to: name, among: Catalogue.names).map { " (did you mean '\($0)'?)" } ?? ""
       Terminal.error("error: unknown function '\(name)'\(hint)\n")

@@ -145,6 +145,20 @@ func errorOf(_ source: String) throws -> WorkbookError {
     #expect(session.variables["d"] != nil && session.variables["net"] == nil)
   }
 
+  @Test func interruptionStopsAKMeansSweep() throws {
+    let session = Session(file: "t", baseDirectory: "/tmp", figuresDirectory: "/tmp/x.figures")
+    _ = try runSource("d = synthetic(.two_gaussians, n: 60)", session: session)
+    var calls = 0
+    session.isCancelled = {
+      calls += 1
+      return calls > 1  // the statement starts; the sweep is stopped before its first layer
+    }
+    let error = try #require(throws: WorkbookError.self) {
+      _ = try runSource("c = kmeans(d)", session: session)
+    }
+    #expect(error.kind == .interrupted && session.variables["c"] == nil)
+  }
+
   @Test func tablesShowAligned() throws {
     let output = try runSource("mnist_sample(digits: [1, 7], per_class: 3)")
     #expect(

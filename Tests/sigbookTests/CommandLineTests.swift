@@ -145,5 +145,7 @@ struct CommandLineTests {
     #expect(result.stdout.hasPrefix("mnist_sample(digits: all, per_class: all (500), seed: 0) → a dataset"))
     let unknown = try Binary.run(["help", "kmean"], in: folder.url)
     #expect(unknown.status != 0)
+    let command = try Binary.run(["help", "run"], in: folder.url)
+    #expect(command.stdout.hasPrefix("OVERVIEW: Run workbooks top to bottom"))
   }
 }

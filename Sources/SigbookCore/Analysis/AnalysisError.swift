@@ -14,6 +14,8 @@ public enum AnalysisError: Error, Equatable, Sendable, CustomStringConvertible {
   case nonFiniteValues(what: String)
   /// An argument outside its valid range; the message says which and why.
   case invalidArgument(String)
+  /// The user stopped the computation (Ctrl-C).
+  case cancelled
 
   /// The complete message, lower case.
   public var description: String {
@@ -27,6 +29,8 @@ public enum AnalysisError: Error, Equatable, Sendable, CustomStringConvertible {
       return "pca of \(features) features can keep 1 to \(features) dimensions, not \(dims)"
     case .nonFiniteValues(let what):
       return "\(what) holds values that are not finite numbers (NaN or infinity)"
+    case .cancelled:
+      return "interrupted"
     case .invalidArgument(let message):
       return message
     }

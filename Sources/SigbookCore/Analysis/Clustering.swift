@@ -29,13 +29,15 @@ public struct Clustering: Sendable {
   ///   - silhouetteSample: the silhouette over this many points when there are more.
   ///   - seed: seeds every random choice.
   ///   - progress: the fraction done after each step.
-  /// - Throws: `AnalysisError` (too few points, non-finite values…).
+  ///   - isCancelled: checked before each layer; when true, clustering stops.
+  /// - Throws: `AnalysisError` (too few points, non-finite values, cancelled…).
   public init(
     _ sets: [PointSet], ks: [Int], restarts: Int = 10, silhouetteSample: Int? = nil,
-    seed: Int = 0, progress: ((Double) -> Void)? = nil
+    seed: Int = 0, progress: ((Double) -> Void)? = nil, isCancelled: () -> Bool = { false }
   ) throws(AnalysisError) {
     var layers: [Layer] = []
     for (i, set) in sets.enumerated() {
+      if isCancelled() { throw .cancelled }
       let sweep = try KMeansSweep(
         set.points, ks: ks, restarts: restarts, silhouetteSample: silhouetteSample, seed: seed,
         progress: { done, total in

@@ -15,7 +15,10 @@ extension Catalogue {
 
   /// Calls an analysis function, turning its error into a failure of the call.
   static func analysis<T>(_ key: String? = nil, _ body: () throws(AnalysisError) -> T) throws(CallFailure) -> T {
-    do { return try body() } catch { throw CallFailure(error.description, parameter: key) }
+    do { return try body() } catch {
+      if case .cancelled = error { throw CallFailure("interrupted", kind: .interrupted) }
+      throw CallFailure(error.description, parameter: key)
+    }
   }
 
   /// Signatures of a dataset through a model, checking that it fits.
@@ -76,7 +79,8 @@ extension Catalogue {
           try Clustering(
             sets, ks: ks, restarts: call.int("restarts"), silhouetteSample: sample,
             seed: call.int("seed"),
-            progress: { progress?.update(fraction: $0, detail: "k = \(ks.first ?? 0)…\(ks.last ?? 0)") })
+            progress: { progress?.update(fraction: $0, detail: "k = \(ks.first ?? 0)…\(ks.last ?? 0)") },
+            isCancelled: call.session.isCancelled)
         })
     },
     FunctionEntry(
