@@ -249,10 +249,10 @@ extension Catalogue {
       // Rows and columns are the model's classes; inputs of classes it does not know are left out
       // (confusion(net, data) lists them).
       let names = net.outputClassNames
-      var counts = [[Int]](repeating: [Int](repeating: 0, count: names.count), count: names.count)
-      for (truth, predicted) in zip(net.modelLabels(for: d), net.predictedClasses(d.features)) {
-        if let truth, predicted < names.count { counts[truth][predicted] += 1 }
-      }
+      let pairs = zip(net.modelLabels(for: d), net.predictedClasses(d.features))
+        .compactMap { truth, predicted in truth.map { ($0, predicted) } }
+      let counts = Metrics.confusionMatrix(
+        labels: pairs.map(\.0), predictions: pairs.map(\.1), classes: names.count)
       return .figure(
         Plot.confusionPlot(counts: counts, classNames: names, title: call.optionalText("title") ?? "confusion of \(net.summary)"))
     },
