@@ -68,7 +68,10 @@ public struct Clustering: Sendable {
         let assignments = layer.result.assign(set.points)
         let result = KMeansResult(
           k: layer.k, centres: layer.result.centres, assignments: assignments,
-          inertia: inertia(set.points, layer.result.centres, assignments), iterations: 0,
+          inertia: KMeans.exactInertia(
+            set.points.scalars, centres: layer.result.centres.scalars, labels: assignments,
+            features: set.dimensions),
+          iterations: 0,
           converged: true)
         return Layer(points: set, result: result, scores: [], silhouette: nil)
       })
@@ -136,24 +139,5 @@ public struct Clustering: Sendable {
         return [.text(label), .number(Double(total))] + perClass.map { .number(Double($0)) }
           + [.text(classNames.isEmpty ? "" : classNames[top])]
       })
-  }
-}
-
-/// Σᵢ ‖xᵢ − c(xᵢ)‖².
-private func inertia(_ x: Tensor, _ centres: Tensor, _ assignments: [Int]) -> Double {
-  let d = x.rowSize
-  return x.withUnsafeBufferPointer { xs in
-    centres.withUnsafeBufferPointer { cs in
-      var total = 0.0
-      for (i, c) in assignments.enumerated() {
-        var s: Float = 0
-        for j in 0..<d {
-          let e = xs[i * d + j] - cs[c * d + j]
-          s += e * e
-        }
-        total += Double(s)
-      }
-      return total
-    }
   }
 }

@@ -208,8 +208,7 @@ extension Catalogue {
       summary: "The decision regions of a classifier of 2-D inputs on a grid over the data, paler where it is less sure, and the points.",
       example: "boundary(net, synthetic(.checkerboard))"
     ) { call in
-      _ = try classifier(call)
-      let (net, d) = try check(call)
+      let (net, d) = try checkClassifier(call)
       guard d.featureCount == 2 else {
         throw call.failure("boundary draws 2-D inputs, but \(call.describe("data", fallback: "the data")) has \(d.featureCount) features", blaming: "data")
       }
@@ -244,8 +243,7 @@ extension Catalogue {
       summary: "The confusion matrix as a grid: true classes in rows, predicted classes in columns, counts in the cells.",
       example: "confusion_plot(net, test)"
     ) { call in
-      _ = try classifier(call)
-      let (net, d) = try check(call)
+      let (net, d) = try checkClassifier(call)
       // Rows and columns are the model's classes; inputs of classes it does not know are left out
       // (confusion(net, data) lists them).
       let names = net.outputClassNames

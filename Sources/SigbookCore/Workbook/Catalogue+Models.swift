@@ -16,11 +16,17 @@ extension Catalogue {
     do {
       try net.validate(
         inputs: d.features, labels: labels ? d.labels : nil,
-        dataName: call.describe(data, fallback: "the data"))
+        dataName: call.describe(data, fallback: data == "data" ? "the data" : "the \(data) data"))
     } catch {
       throw call.failure(error.description, blaming: data)
     }
     return (net, d)
+  }
+
+  /// A classifier and a dataset that fits it.
+  static func checkClassifier(_ call: Call) throws(CallFailure) -> (Model, Dataset) {
+    _ = try classifier(call)
+    return try check(call)
   }
 
   static func classifier(_ call: Call, _ key: String = "model") throws(CallFailure) -> Model {
@@ -214,20 +220,9 @@ extension Catalogue {
         throw call.failure("'\(key):' must be positive", blaming: key)
       }
       guard options.learningRate > 0 else { throw call.failure("'lr:' must be positive", blaming: "lr") }
-      let dataName = call.describe("data", fallback: "the data")
-      do {
-        try net.validate(inputs: d.features, labels: d.labels, dataName: dataName)
-      } catch {
-        throw call.failure(String(describing: error), blaming: "data")
-      }
+      _ = try check(call, labels: true)
       let validation = call.optionalDataset("validation")
-      if let validation {
-        do {
-          try net.validate(inputs: validation.features, labels: validation.labels, dataName: call.describe("validation", fallback: "the validation data"))
-        } catch {
-          throw call.failure(String(describing: error), blaming: "validation")
-        }
-      }
+      if validation != nil { _ = try check(call, data: "validation", labels: true) }
       let progress = call.session.progress
       progress?.begin("fit")
       defer { progress?.end() }
@@ -258,8 +253,7 @@ extension Catalogue {
       summary: "The fraction of inputs the classifier assigns to their own class (classes matched by name).",
       example: "accuracy(net, test)"
     ) { call in
-      _ = try classifier(call)
-      let (net, d) = try check(call)
+      let (net, d) = try checkClassifier(call)
       return .number(net.accuracy(on: d))
     },
     FunctionEntry(
@@ -285,8 +279,7 @@ extension Catalogue {
       summary: "The confusion matrix: one row per true class, one column per predicted class, counts of inputs.",
       example: "confusion(net, test)"
     ) { call in
-      _ = try classifier(call)
-      let (net, d) = try check(call)
+      let (net, d) = try checkClassifier(call)
       return .table(net.confusion(on: d))
     },
     FunctionEntry(
@@ -299,8 +292,7 @@ extension Catalogue {
       summary: "The predicted class of every input, with its label and the network's probability for its prediction.",
       example: "predict(net, test[0..<10])"
     ) { call in
-      _ = try classifier(call)
-      let (net, d) = try check(call)
+      let (net, d) = try checkClassifier(call)
       return .table(net.predictions(on: d))
     },
     FunctionEntry(
