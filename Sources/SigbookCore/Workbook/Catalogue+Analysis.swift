@@ -42,7 +42,7 @@ extension Catalogue {
         .positional("model", .model, doc: "the network"),
         .positional("data", .dataset, doc: "the inputs"),
       ],
-      returns: "signatures",
+      returns: .signatures,
       summary: "The signature of every input: the output of each hidden layer (after its activation; a convolution's maps flattened), with the inputs' labels and the network's predictions. `sig.layers` is the number of layers, `sig[1]` the first.",
       example: "sig = signatures(net, test)"
     ) { call in
@@ -58,7 +58,7 @@ extension Catalogue {
         .labelled("sample", .integer, doc: "compute silhouettes on this many points when there are more", defaultText: "exact up to 10,000", optional: true),
         seedParameter,
       ],
-      returns: "a clustering",
+      returns: .clustering,
       summary: "k-means (k-means++ seeding, Lloyd iterations, best of `restarts` by inertia) for each k; with a range, the k of best mean silhouette is kept and every k's score remembered. On signatures, each layer is clustered on its own.",
       example: "clusters = kmeans(sig, k: 2...10, seed: 7)"
     ) { call in
@@ -86,7 +86,7 @@ extension Catalogue {
     FunctionEntry(
       "silhouette", category: "Signatures and clusterings",
       parameters: [.positional("clustering", .clustering, doc: "a clustering from kmeans")],
-      returns: "a table",
+      returns: .table,
       summary: "The mean silhouette of every k tried, for every layer (rows: k, columns: layers); the chosen k of each layer is in the title.",
       example: "silhouette(clusters)"
     ) { call in
@@ -96,7 +96,7 @@ extension Catalogue {
     FunctionEntry(
       "layer_report", category: "Signatures and clusterings",
       parameters: [.positional("clustering", .clustering, doc: "a clustering of signatures")],
-      returns: "a table",
+      returns: .table,
       summary: "One row per layer: its width, the chosen k, the mean silhouette, and how well the clusters follow the labels — purity, normalised mutual information (arithmetic mean) and adjusted Rand index. The layer from which NMI and ARI are high is where the network tells the classes apart.",
       example: "layer_report(clusters)"
     ) { call in
@@ -106,7 +106,7 @@ extension Catalogue {
     FunctionEntry(
       "paths", category: "Signatures and clusterings",
       parameters: [.positional("clustering", .clustering, doc: "a clustering of signatures")],
-      returns: "a table",
+      returns: .table,
       summary: "The distinct paths inputs take through the layers' clusters (`L1:c0 → L2:c1`, layers numbered from 1), most frequent first, with their counts per class and the majority class.",
       example: "paths(clusters)"
     ) { call in
@@ -119,7 +119,7 @@ extension Catalogue {
         .positional("clustering", .clustering, doc: "an existing clustering"),
         .positional("x", pointsInput, doc: "new signatures (or a layer, or a dataset) of the same widths"),
       ],
-      returns: "a clustering",
+      returns: .clustering,
       summary: "Puts new inputs — an unseen class, say — into the existing clusters: each point goes to the nearest centre of its layer. The clusters and k stay as they were.",
       example: "threes_clusters = assign(clusters, signatures(net, threes))"
     ) { call in
@@ -144,7 +144,7 @@ extension Catalogue {
         .labelled("k", .integer, doc: "the neighbour of .knn", default: .number(5)),
         seedParameter,
       ],
-      returns: "a novelty result",
+      returns: .novelty,
       summary: "Scores how unusual each signature is, per layer and for all layers together, and the AUROC of telling novel from normal inputs by that score. `.knn`: distance to the k-th nearest reference signature, L2-normalised (Sun et al. 2022); `.centroid`: to the nearest k-means centre; `.mahalanobis`: to the nearest class mean under a shared, shrunk covariance; `.softmax`: 1 − the top probability (the baseline).",
       example: "novelty(net, reference: train, normal: test, novel: threes, method: .knn)"
     ) { call in
@@ -175,7 +175,7 @@ extension Catalogue {
         .positional("x", .oneOf([.signatureLayer, .dataset, .clustering]), doc: "one signature layer, a dataset, or a one-layer clustering (its clusters are kept)"),
         .labelled("dims", .integer, doc: "the number of components", default: .number(2)),
       ],
-      returns: "a projection",
+      returns: .projection,
       summary: "Principal component analysis through the covariance matrix and its eigen-decomposition (Householder tridiagonalisation and implicit QL, in Double); components ordered by variance, signs fixed so results are reproducible.",
       example: "flat = pca(sig[2])"
     ) { call in
@@ -205,7 +205,7 @@ extension Catalogue {
         .labelled("iterations", .integer, doc: "gradient steps (the first 250 with early exaggeration)", default: .number(1000)),
         seedParameter,
       ],
-      returns: "a projection",
+      returns: .projection,
       summary: "t-SNE (van der Maaten and Hinton, 2008): affinities from the 3·perplexity nearest neighbours calibrated by binary search, Barnes–Hut gradients (θ = 0.5), early exaggeration 12, PCA initialisation (which makes the result independent of the seed, as in openTSNE).",
       example: "scatter(tsne(sig[2]), color: .prediction)"
     ) { call in
@@ -237,7 +237,7 @@ extension Catalogue {
         .labelled("min_dist", .number, doc: "how tightly points may pack", default: .number(0.1)),
         seedParameter,
       ],
-      returns: "a projection",
+      returns: .projection,
       summary: "UMAP (McInnes, Healy and Melville, 2018): a fuzzy simplicial set from the nearest neighbours (exact up to 8,192 points, NN-descent above), spectral initialisation, and a seeded single-threaded layout by stochastic gradient descent with negative sampling.",
       example: "scatter(umap(sig[2]), color: .label)"
     ) { call in

@@ -38,7 +38,7 @@ extension Catalogue {
         .labelled("per_class", .integer, doc: "how many images of each digit, drawn at random", defaultText: "all (500)", optional: true),
         seedParameter,
       ],
-      returns: "a dataset",
+      returns: .dataset,
       summary: "The 5,000-image MNIST sample embedded with sigbook (500 images of each digit, 28 × 28 pixels scaled to [0, 1], shaped [1, 28, 28]). Class names are the digits, in ascending order.",
       example: "digits = mnist_sample(digits: [1, 7])"
     ) { call in
@@ -58,7 +58,7 @@ extension Catalogue {
         .labelled("path", .text, doc: "the folder of the IDX files", defaultText: "$SIGBOOK_DATA/mnist", optional: true),
         seedParameter,
       ],
-      returns: "a dataset",
+      returns: .dataset,
       summary: "The standard MNIST IDX files (train-images-idx3-ubyte[.gz] and the rest) from `path`, else $SIGBOOK_DATA/mnist. Each split reads only its own two files. When they cannot be found the error says where it looked and how to get them.",
       example: "test = mnist(split: .test, digits: [1, 7])"
     ) { call in
@@ -80,7 +80,7 @@ extension Catalogue {
         .labelled("path", .text, doc: "the folder of the IDX files", defaultText: "$SIGBOOK_DATA/fashion-mnist", optional: true),
         seedParameter,
       ],
-      returns: "a dataset",
+      returns: .dataset,
       summary: "Fashion-MNIST (Zalando): 28 × 28 images of ten kinds of clothing, in MNIST's IDX format, from `path`, $SIGBOOK_DATA/fashion-mnist or /usr/share/datasets/fashion-mnist (Debian's dataset-fashion-mnist).",
       example: "clothes = fashion_mnist(classes: [\"trouser\", \"dress\"], split: .test)"
     ) { call in
@@ -105,7 +105,7 @@ extension Catalogue {
         .labelled("images", .text, doc: "an IDX image file (ubyte, rank 3), gzip or raw"),
         .labelled("labels", .text, doc: "the matching IDX label file"),
       ],
-      returns: "a dataset",
+      returns: .dataset,
       summary: "Images and labels from any pair of IDX files, as MNIST distributes them. Pixels are scaled to [0, 1]; class names are the distinct labels.",
       example: "digits = idx(images: \"t10k-images-idx3-ubyte.gz\", labels: \"t10k-labels-idx1-ubyte.gz\")"
     ) { call in
@@ -122,7 +122,7 @@ extension Catalogue {
         .positional("file", .text, doc: "a CSV file, optionally gzip-compressed"),
         .labelled("label", .text, doc: "the name of the label column", defaultText: "the last column", optional: true),
       ],
-      returns: "a dataset",
+      returns: .dataset,
       summary: "A dataset from a CSV file (optionally .gz): one input per row, every column but the label a feature. A header row is detected; without one the label is the last column.",
       example: "points = csv(\"points.csv\", label: \"class\")"
     ) { call in
@@ -139,7 +139,7 @@ extension Catalogue {
         .labelled("epsilon", .number, doc: "the fraction of labels flipped at random", default: .number(0)),
         seedParameter,
       ],
-      returns: "a dataset",
+      returns: .dataset,
       summary: "A 2-D toy dataset of two classes: two Gaussian blobs, four blobs in an XOR pattern, or a checkerboard; `epsilon` flips that fraction of the labels.",
       example: "xor = synthetic(.four_gaussians, n: 400, sigma: 0.2)"
     ) { call in
@@ -159,7 +159,7 @@ extension Catalogue {
         .labelled("per_class", .integer, doc: "how many inputs of each class, drawn at random", defaultText: "all", optional: true),
         seedParameter,
       ],
-      returns: "a dataset",
+      returns: .dataset,
       summary: "Some classes of a dataset and a random sample of each; classes are renumbered but keep their names.",
       example: "small = subset(digits, classes: [3, 8], per_class: 100)"
     ) { call in
@@ -185,7 +185,7 @@ extension Catalogue {
         .labelled("test", .number, doc: "the fraction held out for testing", default: .number(0.2)),
         seedParameter,
       ],
-      returns: "a list of two datasets",
+      returns: .list(.dataset),
       summary: "Splits a dataset into training and test parts, stratified: each class is split in the same proportion. Assign both at once.",
       example: "train, test = split(digits, test: 0.2, seed: 7)"
     ) { call in
@@ -196,7 +196,7 @@ extension Catalogue {
     FunctionEntry(
       "concat", category: "Data",
       parameters: [.positional("data", .dataset, doc: "two or more datasets of the same feature shape", variadic: true)],
-      returns: "a dataset",
+      returns: .dataset,
       summary: "Joins datasets input after input; classes with the same name are merged.",
       example: "both = concat(ones, sevens)"
     ) { call in
@@ -211,7 +211,7 @@ extension Catalogue {
         .labelled("sigma", .number, doc: "the standard deviation of the Gaussian noise added to every feature"),
         seedParameter,
       ],
-      returns: "a dataset",
+      returns: .dataset,
       summary: "The dataset with Gaussian noise added to every feature (not clipped).",
       example: "noisy = noise(test, sigma: 0.3)"
     ) { call in
@@ -226,7 +226,7 @@ extension Catalogue {
         .labelled("predicted", .model, doc: "a classifier whose predictions select inputs", defaultText: "none", optional: true),
         .labelled("as", .oneOf([.integer, .text]), doc: "with predicted:, keep inputs classified as this class; without it, keep the misclassified ones", defaultText: "misclassified", optional: true),
       ],
-      returns: "a dataset",
+      returns: .dataset,
       summary: "The inputs of a dataset that meet every condition given: of class `label`, and — with `predicted: net` — those the network classifies as class `as`, or, without `as`, those it gets wrong.",
       example: "odd_sevens = where(test, label: 7, predicted: net)"
     ) { call in

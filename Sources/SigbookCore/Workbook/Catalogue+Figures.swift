@@ -26,7 +26,7 @@ extension Catalogue {
         .labelled("color", .option(["label", "cluster", "prediction"]), doc: "what colours the points", default: .option("label")),
         titleParameter,
       ],
-      returns: "a figure",
+      returns: .figure,
       summary: "The projected points, one dot per input, coloured by label, cluster or the network's prediction, with a legend.",
       example: "scatter(pca(sig[2]), color: .cluster)"
     ) { call in
@@ -66,7 +66,7 @@ extension Catalogue {
         .labelled("color", .option(["label", "prediction"]), doc: "what colours the flows", default: .option("label")),
         titleParameter,
       ],
-      returns: "a figure",
+      returns: .figure,
       summary: "The paths, seen: one column per layer, one node per cluster sized by its inputs, and ribbons between consecutive layers as wide as the number of inputs that go that way, coloured by label.",
       example: "flows = sankey(clusters)"
     ) { call in
@@ -85,7 +85,7 @@ extension Catalogue {
     FunctionEntry(
       "silhouette_plot", category: "Figures",
       parameters: [.positional("clustering", .clustering, doc: "a clustering from a k sweep"), titleParameter],
-      returns: "a figure",
+      returns: .figure,
       summary: "Mean silhouette against k, one line per layer, the chosen k of each marked.",
       example: "silhouette_plot(clusters)"
     ) { call in
@@ -101,7 +101,7 @@ extension Catalogue {
     FunctionEntry(
       "loss_plot", category: "Figures",
       parameters: [.positional("model", .model, doc: "a trained model"), titleParameter],
-      returns: "a figure",
+      returns: .figure,
       summary: "Training (and validation) loss and accuracy per epoch, in two panels.",
       example: "loss_plot(net)"
     ) { call in
@@ -123,7 +123,7 @@ extension Catalogue {
         .labelled("columns", .integer, doc: "images per row", default: .number(8)),
         titleParameter,
       ],
-      returns: "a figure",
+      returns: .figure,
       summary: "A grid of the first inputs of a dataset with their labels.",
       example: "images(where(test, predicted: net), count: 8)"
     ) { call in
@@ -141,7 +141,7 @@ extension Catalogue {
         .labelled("count", .integer, doc: "how many inputs, from the first", default: .number(10)),
         titleParameter,
       ],
-      returns: "a figure",
+      returns: .figure,
       summary: "Originals above, the autoencoder's reconstructions below.",
       example: "reconstructions(ae, test, count: 10)"
     ) { call in
@@ -165,7 +165,7 @@ extension Catalogue {
         .labelled("by", .option(["label", "prediction"]), doc: "how inputs are grouped", default: .option("label")),
         titleParameter,
       ],
-      returns: "a figure",
+      returns: .figure,
       summary: "The mean activation of each neuron of a layer (columns) for each class (rows), with a colour bar.",
       example: "heatmap(sig, layer: 2, by: .label)"
     ) { call in
@@ -204,7 +204,7 @@ extension Catalogue {
         .labelled("resolution", .integer, doc: "grid cells along each axis", default: .number(100)),
         titleParameter,
       ],
-      returns: "a figure",
+      returns: .figure,
       summary: "The decision regions of a classifier of 2-D inputs on a grid over the data, paler where it is less sure, and the points.",
       example: "boundary(net, synthetic(.checkerboard))"
     ) { call in
@@ -239,7 +239,7 @@ extension Catalogue {
         .positional("data", .dataset, doc: "the inputs to classify"),
         titleParameter,
       ],
-      returns: "a figure",
+      returns: .figure,
       summary: "The confusion matrix as a grid: true classes in rows, predicted classes in columns, counts in the cells.",
       example: "confusion_plot(net, test)"
     ) { call in
@@ -257,7 +257,7 @@ extension Catalogue {
     FunctionEntry(
       "roc", category: "Figures",
       parameters: [.positional("novelty", .novelty, doc: "a result of novelty"), titleParameter],
-      returns: "a figure",
+      returns: .figure,
       summary: "ROC curves of telling novel from normal inputs, one per layer, with their AUROC in the legend and the chance diagonal.",
       example: "roc(novelty(net, reference: train, normal: test, novel: threes))"
     ) { call in
@@ -278,7 +278,7 @@ extension Catalogue {
         .labelled("x_label", .text, doc: "the x axis title", default: .text("")),
         .labelled("y_label", .text, doc: "the y axis title", default: .text("")),
       ],
-      returns: "a figure",
+      returns: .figure,
       summary: "A line of y against x.",
       example: "line(x: [2, 10, 100], y: results, title: \"accuracy by width\")"
     ) { call in

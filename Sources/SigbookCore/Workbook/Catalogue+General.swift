@@ -12,7 +12,7 @@ extension Catalogue {
     FunctionEntry(
       "print", category: "General",
       parameters: [.positional("value", .any, doc: "the values to write, separated by spaces", variadic: true)],
-      returns: "nothing",
+      returns: .nothing,
       summary: "Writes the values on one line of the output: texts as they are, numbers whole when they are whole and with four significant digits otherwise, tables as aligned text.",
       example: "print(\"accuracy\", accuracy(net, test))"
     ) { call in
@@ -22,7 +22,7 @@ extension Catalogue {
     FunctionEntry(
       "help", category: "General",
       parameters: [.positional("name", .any, doc: "a function (written as a name or a text); leave out for the list of functions", optional: true)],
-      returns: "a text",
+      returns: .text,
       summary: "The catalogue entry of a function: its signature, what it does, its parameters and an example. Without a name, the list of every function by category.",
       example: "help(kmeans)"
     ) { call in
@@ -43,7 +43,7 @@ extension Catalogue {
         .positional("value", .oneOf([.dataset, .signatureLayer, .projection, .clustering, .table]), doc: "a dataset, one signature layer, a projection, a one-layer clustering (its assignments) or a table"),
         .positional("file", .text, doc: "a file name ending in .npy or .csv, written in the figures folder unless absolute"),
       ],
-      returns: "nothing",
+      returns: .nothing,
       summary: "Writes a value for other tools: NumPy .npy (float32 in C order; a clustering's assignments as int64) or CSV with a header row (features then the label, a projection's x, y, label and cluster, a clustering's assignments, a table's columns). Files are written atomically.",
       example: "export(test, \"test.npy\")"
     ) { call in

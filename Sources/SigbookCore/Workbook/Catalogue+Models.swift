@@ -51,7 +51,7 @@ extension Catalogue {
 
   static func layerEntry(_ name: String, _ spec: LayerSpec, _ summary: String) -> FunctionEntry {
     FunctionEntry(
-      name, category: "Layers", parameters: [], returns: "a layer", summary: summary,
+      name, category: "Layers", parameters: [], returns: .layer, summary: summary,
       example: "net = sequential(dense(784, 32), \(name)(), dense(32, 2), softmax())"
     ) { _ in .layer(spec) }
   }
@@ -65,7 +65,7 @@ extension Catalogue {
         .labelled("output", .option(OutputActivation.allCases.map(\.rawValue)), doc: "the activation of the output layer", default: .option("softmax")),
         seedParameter,
       ],
-      returns: "a model",
+      returns: .model,
       summary: "A multilayer perceptron: a dense layer and the activation for each hidden size, then a dense output layer. Hidden layers start He-initialised for ReLU and Glorot-initialised otherwise. Each hidden activation is one layer of the signature.",
       example: "net = mlp(784, 32, 64, 2)"
     ) { call in
@@ -88,7 +88,7 @@ extension Catalogue {
         .labelled("activation", .option(activations), doc: "the activation after each layer", default: .option("relu")),
         seedParameter,
       ],
-      returns: "a model",
+      returns: .model,
       summary: "A convolutional classifier: convolution, activation and max-pooling for each entry of `conv`, then dense layers and a softmax output. The activations of the convolutions (flattened) and of the dense layers make up the signature.",
       example: "net = cnn(input: [1, 28, 28], conv: [8, 16], dense: [64], classes: 10)"
     ) { call in
@@ -108,7 +108,7 @@ extension Catalogue {
         .labelled("output", .option(OutputActivation.allCases.map(\.rawValue)), doc: "the activation of the reconstruction", default: .option("sigmoid")),
         seedParameter,
       ],
-      returns: "a model",
+      returns: .model,
       summary: "An autoencoder: the encoder (784 → 100 → 10), a linear code, and the mirrored decoder back to the input size. `fit` trains it to reconstruct its input (binary cross-entropy for a sigmoid output); the hidden layers and the code make up the signature.",
       example: "ae = autoencoder(784, 100, 10)"
     ) { call in
@@ -126,7 +126,7 @@ extension Catalogue {
         .labelled("autoencoder", .bool, doc: "train it to reconstruct its input", default: .bool(false)),
         seedParameter,
       ],
-      returns: "a model",
+      returns: .model,
       summary: "A model from a list of layers: dense, conv, maxpool, flatten and the activations. Each layer must take the previous one's output; the error says which one does not.",
       example: "net = sequential(dense(784, 32), relu(), dense(32, 2), softmax())"
     ) { call in
@@ -148,7 +148,7 @@ extension Catalogue {
         .positional("inputs", .integer, doc: "the number of inputs"),
         .positional("outputs", .integer, doc: "the number of outputs"),
       ],
-      returns: "a layer",
+      returns: .layer,
       summary: "A fully connected layer, y = x·Wᵀ + b, for `sequential`.",
       example: "dense(784, 32)"
     ) { call in
@@ -165,7 +165,7 @@ extension Catalogue {
         .labelled("stride", .integer, doc: "the step between positions", default: .number(1)),
         .labelled("padding", .integer, doc: "zeros added around each map", default: .number(0)),
       ],
-      returns: "a layer",
+      returns: .layer,
       summary: "A 2-D convolution for `sequential` (weights [out, in, kernel, kernel], as PyTorch).",
       example: "conv(1, 8, kernel: 3, padding: 1)"
     ) { call in
@@ -181,7 +181,7 @@ extension Catalogue {
     FunctionEntry(
       "maxpool", category: "Layers",
       parameters: [.positional("size", .integer, doc: "the window (and step) size", default: .number(2))],
-      returns: "a layer",
+      returns: .layer,
       summary: "Max pooling over size × size windows, for `sequential`.",
       example: "maxpool(2)"
     ) { call in
@@ -206,7 +206,7 @@ extension Catalogue {
         .labelled("validation", .dataset, doc: "data measured after every epoch", defaultText: "none", optional: true),
         seedParameter,
       ],
-      returns: "a model",
+      returns: .model,
       summary: "Trains a copy of a model by mini-batch gradient descent and returns it; `net.history` holds loss and accuracy per epoch. The order of inputs is drawn from `seed`, so the same call gives the same weights. A loss that becomes NaN or infinite stops training with a message; Ctrl-C stops it at the next batch.",
       example: "net = fit(mlp(784, 32, 64, 2), train, epochs: 10, batch: 32, lr: 0.05, seed: 7)"
     ) { call in
@@ -249,7 +249,7 @@ extension Catalogue {
         .positional("model", .model, doc: "a classifier"),
         .positional("data", .dataset, doc: "the inputs to classify"),
       ],
-      returns: "a number",
+      returns: .number,
       summary: "The fraction of inputs the classifier assigns to their own class (classes matched by name).",
       example: "accuracy(net, test)"
     ) { call in
@@ -262,7 +262,7 @@ extension Catalogue {
         .positional("model", .model, doc: "a trained model"),
         .positional("data", .dataset, doc: "the inputs to measure"),
       ],
-      returns: "a table",
+      returns: .table,
       summary: "Loss and accuracy on a dataset, overall and for each class (for an autoencoder: the reconstruction loss).",
       example: "evaluate(net, test)"
     ) { call in
@@ -275,7 +275,7 @@ extension Catalogue {
         .positional("model", .model, doc: "a classifier"),
         .positional("data", .dataset, doc: "the inputs to classify"),
       ],
-      returns: "a table",
+      returns: .table,
       summary: "The confusion matrix: one row per true class, one column per predicted class, counts of inputs.",
       example: "confusion(net, test)"
     ) { call in
@@ -288,7 +288,7 @@ extension Catalogue {
         .positional("model", .model, doc: "a classifier"),
         .positional("data", .dataset, doc: "the inputs to classify"),
       ],
-      returns: "a table",
+      returns: .table,
       summary: "The predicted class of every input, with its label and the network's probability for its prediction.",
       example: "predict(net, test[0..<10])"
     ) { call in
@@ -301,7 +301,7 @@ extension Catalogue {
         .positional("model", .model, doc: "an autoencoder"),
         .positional("data", .dataset, doc: "the inputs to encode"),
       ],
-      returns: "a dataset",
+      returns: .dataset,
       summary: "The code of every input (the output of the encoder), as a dataset with the same labels.",
       example: "codes = encode(ae, test)"
     ) { call in
@@ -315,7 +315,7 @@ extension Catalogue {
         .positional("model", .model, doc: "an autoencoder"),
         .positional("data", .dataset, doc: "the inputs to reconstruct"),
       ],
-      returns: "a dataset",
+      returns: .dataset,
       summary: "The autoencoder's reconstruction of every input, shaped as the inputs, with the same labels.",
       example: "copies = reconstruct(ae, test)"
     ) { call in
@@ -330,7 +330,7 @@ extension Catalogue {
         .positional("value", .oneOf([.model, .figure]), doc: "a model or a figure"),
         .positional("file", .text, doc: "a .safetensors file for a model, a .svg name for a figure"),
       ],
-      returns: "nothing",
+      returns: .nothing,
       summary: "Saves a model as safetensors (weights as F32 tensors named like PyTorch's nn.Sequential, the architecture in the metadata) or a figure as SVG in the figures folder. A figure's name may not leave that folder.",
       example: "save(net, \"one-vs-seven.safetensors\")"
     ) { call in
@@ -353,7 +353,7 @@ extension Catalogue {
     FunctionEntry(
       "load_model", category: "Models",
       parameters: [.positional("file", .text, doc: "a .safetensors file written by save")],
-      returns: "a model",
+      returns: .model,
       summary: "A model saved by `save`, with its architecture, weights and class names.",
       example: "net = load_model(\"one-vs-seven.safetensors\")"
     ) { call in

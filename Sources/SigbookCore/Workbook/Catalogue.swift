@@ -21,6 +21,8 @@ public indirect enum Accepts: Sendable, Hashable {
   case novelty
   /// Any value at all.
   case any
+  /// No value: what `print` and `save` return.
+  case nothing
   /// A list of such values; a range is accepted where whole numbers are expected.
   case list(Accepts)
   /// Any one of these.
@@ -46,6 +48,7 @@ public indirect enum Accepts: Sendable, Hashable {
     case .projection: "a projection"
     case .novelty: "a novelty result"
     case .any: "any value"
+    case .nothing: "nothing"
     case .list(let element): "a list of " + element.plural
     case .oneOf(let choices): choices.map(\.description).joined(separator: " or ")
     }
@@ -62,6 +65,7 @@ public indirect enum Accepts: Sendable, Hashable {
     case .list(let element): "lists of " + element.plural
     case .oneOf(let choices): choices.map(\.plural).joined(separator: " or ")
     case .any: "values"
+    case .nothing: "nothing"
     case .signatures: "signature sets"
     default: String(description.dropFirst(2)) + "s"
     }
@@ -95,7 +99,7 @@ public indirect enum Accepts: Sendable, Hashable {
     case (.text, .text), (.bool, .bool), (.dataset, .dataset), (.model, .model), (.layer, .layer),
       (.history, .history), (.table, .table), (.figure, .figure), (.signatures, .signatures),
       (.signatureLayer, .points), (.clustering, .clustering), (.projection, .projection),
-      (.novelty, .novelty):
+      (.novelty, .novelty), (.nothing, .nothing):
       return value
     case (.option(let names), .option(let name)): return names.contains(name) ? value : nil
     case (.list(let element), .list(let items)):
@@ -217,8 +221,9 @@ public struct FunctionEntry: Sendable {
   /// The section of the docs it belongs to: General, Data, Models…
   public var category: String
   public var parameters: [Parameter]
-  /// What it returns, with an article: "a dataset".
-  public var returns: String
+  /// The kind of value it returns (`.dataset`, `.list(.dataset)`, `.nothing`): what `check`
+  /// infers for a variable it is assigned to, and what help prints after the arrow.
+  public var returns: Accepts
   /// One paragraph on what it does.
   public var summary: String
   /// A line of workbook code that uses it.
@@ -227,7 +232,7 @@ public struct FunctionEntry: Sendable {
   public var body: @Sendable (Call) throws -> Value
 
   public init(
-    _ name: String, category: String, parameters: [Parameter], returns: String, summary: String,
+    _ name: String, category: String, parameters: [Parameter], returns: Accepts, summary: String,
     example: String, body: @escaping @Sendable (Call) throws -> Value
   ) {
     self.name = name
@@ -241,7 +246,7 @@ public struct FunctionEntry: Sendable {
 
   /// `fit(model, data, epochs: 10, batch: 32, …) → a model`.
   public var signature: String {
-    "\(name)(\(parameters.map(\.signature).joined(separator: ", "))) → \(returns)"
+    "\(name)(\(parameters.map(\.signature).joined(separator: ", "))) → \(returns.description)"
   }
 
   /// The labels this function takes.

@@ -77,18 +77,3 @@ public enum ValueKind: String, Sendable, CaseIterable, Hashable {
     }
   }
 }
-
-/// A figure: an SVG document and the kind of plot it is (`scatter`, `sankey`…).
-public struct Figure: Sendable, Equatable {
-  /// The plot kind, used to name unnamed figures (`cell4-scatter.svg`).
-  public var kind: String
-  public var title: String
-  /// The complete SVG document.
-  public var svg: String
-
-  public init(kind: String, title: String, svg: String) {
-    self.kind = kind
-    self.title = title
-    self.svg = svg
-  }
-}
