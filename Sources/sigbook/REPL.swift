@@ -57,6 +57,8 @@ final class REPLSession {
       switch output {
       case .value(let text), .printed(let text): print(text)
       case .figure(_, let path): print("figure: \(relative(path))")
+      case .timing(let label, let seconds):
+        Terminal.error(Terminal.dim("time " + label + String(format: ": %.3f s", seconds)) + "\n")
       }
       sigbook_flush_stdout()
     }

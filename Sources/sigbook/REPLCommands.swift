@@ -76,14 +76,14 @@ extension REPLSession {
       print("\(command.usage)  \(command.summary)")
       return
     }
-    guard let entry = Catalogue.entry(name) else {
-      let candidates = Catalogue.names + REPLCommand.allCases.map(\.name)
+    guard let help = Catalogue.help(for: name, session: session) else {
+      let candidates = Catalogue.helpNames(session: session) + REPLCommand.allCases.map(\.name)
       fail(
         "unknown function '\(name)'",
         hint: nearestName(to: name, among: candidates).map { "did you mean '\($0)'?" })
       return
     }
-    print(entry.help)
+    print(help)
   }
 
   private func vars() {

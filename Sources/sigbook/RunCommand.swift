@@ -73,6 +73,8 @@ struct Run: ParsableCommand {
       switch output {
       case .value(let text), .printed(let text): print(text)
       case .figure(_, let path): print("figure: \(relative(path))")
+      case .timing(let label, let seconds):
+        Terminal.error(Terminal.dim("time " + label + String(format: ": %.3f s", seconds)) + "\n")
       }
       sigbook_flush_stdout()
     }
@@ -170,11 +172,11 @@ struct Help: ParsableCommand {
       print(Sigbook.helpMessage(for: command))
       return
     }
-    guard let entry = Catalogue.entry(name) else {
-      let hint = nearestName(to: name, among: Catalogue.names).map { " (did you mean '\($0)'?)" } ?? ""
+    guard let help = Catalogue.help(for: name) else {
+      let hint = nearestName(to: name, among: Catalogue.helpNames()).map { " (did you mean '\($0)'?)" } ?? ""
       Terminal.error("error: unknown function '\(name)'\(hint)\n")
       throw ExitCode.failure
     }
-    print(entry.help)
+    print(help)
   }
 }

@@ -14,6 +14,9 @@ public struct Table: Sendable, Equatable {
 
   /// An optional line shown above the table.
   public var title: String?
+  /// Whether this is one row picked out of a table (`t[2]`), whose fields are its cells
+  /// (`t[2].nmi` is a number) rather than its columns.
+  public var isRow = false
   public var columns: [String]
   public var rows: [[Cell]]
 
@@ -27,6 +30,23 @@ public struct Table: Sendable, Equatable {
 
   /// The number of rows.
   public var count: Int { rows.count }
+
+  /// Row `i` as a one-row table that answers its cells by column name.
+  ///
+  /// - Precondition: `i` is a row index.
+  public func row(_ i: Int) -> Table {
+    var row = Table(title: title, columns: columns, rows: [rows[i]])
+    row.isRow = true
+    return row
+  }
+
+  /// Every row, each as `row(_:)` gives it.
+  public var rowTables: [Table] { rows.indices.map(row) }
+
+  /// The rows in `range`, as a table.
+  public func rows(_ range: Range<Int>) -> Table {
+    Table(title: title, columns: columns, rows: Array(rows[range]))
+  }
 
   /// The values of the named column, or nil if there is no such column.
   public func column(_ name: String) -> [Cell]? {

@@ -40,6 +40,9 @@ extension Expression {
     case .binary(let op, let left, let right, _):
       return .binary(op, left: left.withoutSpans, right: right.withoutSpans, span: none)
     case .parenthesized(let inner, _): return .parenthesized(inner.withoutSpans, span: none)
+    case .logical(let op, let left, let right, _):
+      return .logical(op, left: left.withoutSpans, right: right.withoutSpans, span: none)
+    case .not(let operand, _): return .not(operand.withoutSpans, span: none)
     }
   }
 }
@@ -63,6 +66,23 @@ extension Statement {
       return .forLoop(
         variable: variable.withoutSpan, sequence: sequence.withoutSpans,
         body: body.map(\.withoutSpans), span: none)
+    case .ifStatement(let branches, let otherwise, _):
+      return .ifStatement(
+        branches: branches.map {
+          ConditionalBranch(condition: $0.condition.withoutSpans, body: $0.body.map(\.withoutSpans))
+        },
+        otherwise: otherwise.map { $0.map(\.withoutSpans) }, span: none)
+    case .function(let definition):
+      return .function(
+        FunctionDefinition(
+          name: definition.name.withoutSpan,
+          parameters: definition.parameters.map {
+            FunctionDefinition.Parameter(
+              name: $0.name.withoutSpan, defaultValue: $0.defaultValue?.withoutSpans)
+          },
+          body: definition.body.map(\.withoutSpans), span: none))
+    case .returnStatement(let value, _):
+      return .returnStatement(value?.withoutSpans, span: none)
     }
   }
 }

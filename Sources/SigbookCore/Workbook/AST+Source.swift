@@ -50,6 +50,12 @@ extension Expression {
       return leftText + " " + op.symbol + " " + right.source(above: precedence)
     case .parenthesized(let inner, _):
       return "(" + inner.source + ")"
+    case .logical(let op, let left, let right, _):
+      // Left associative: a right operand of the same operator needs parentheses.
+      return left.source(atLeast: op.precedence) + " " + op.symbol + " "
+        + right.source(above: op.precedence)
+    case .not(let operand, _):
+      return "not " + operand.source(atLeast: .not)
     }
   }
 
@@ -80,6 +86,31 @@ extension Statement {
       lines += body.map { $0.source(indentation: indentation + "  ") }
       lines.append(indentation + "}")
       return lines.joined(separator: "\n")
+    case .ifStatement(let branches, let otherwise, _):
+      var lines: [String] = []
+      for (i, branch) in branches.enumerated() {
+        let head = "if \(branch.condition.source) {"
+        lines.append(i == 0 ? indentation + head : indentation + "} else " + head)
+        lines += branch.body.map { $0.source(indentation: indentation + "  ") }
+      }
+      if let otherwise {
+        lines.append(indentation + "} else {")
+        lines += otherwise.map { $0.source(indentation: indentation + "  ") }
+      }
+      lines.append(indentation + "}")
+      return lines.joined(separator: "\n")
+    case .function(let definition):
+      let parameters = definition.parameters.map { p in
+        p.defaultValue.map { "\(p.name.name): \($0.source)" } ?? p.name.name
+      }
+      var lines = [
+        indentation + "func \(definition.name.name)(\(parameters.joined(separator: ", "))) {"
+      ]
+      lines += definition.body.map { $0.source(indentation: indentation + "  ") }
+      lines.append(indentation + "}")
+      return lines.joined(separator: "\n")
+    case .returnStatement(let value, _):
+      return indentation + "return" + (value.map { " " + $0.source } ?? "")
     }
   }
 }

@@ -73,9 +73,30 @@ public enum BinaryOperator: String, Sendable, Hashable, CaseIterable {
   }
 }
 
-/// How tightly an expression binds, from the loosest to the tightest: comparison < range <
-/// additive < multiplicative < unary minus < postfix (call, field, index) < primary.
+/// `and` and `or`, which join conditions.
+public enum LogicalOperator: String, Sendable, Hashable, CaseIterable {
+  /// `a and b`: true when both are; `b` is not evaluated when `a` is false.
+  case and
+  /// `a or b`: true when either is; `b` is not evaluated when `a` is true.
+  case or
+
+  /// The operator as written.
+  public var symbol: String { rawValue }
+
+  /// How tightly the operator binds.
+  public var precedence: Precedence { self == .or ? .or : .and }
+}
+
+/// How tightly an expression binds, from the loosest to the tightest: or < and < not <
+/// comparison < range < additive < multiplicative < unary minus < postfix (call, field, index) <
+/// primary.
 public enum Precedence: Int, Sendable, Hashable, Comparable, CaseIterable {
+  /// `or`, left associative.
+  case or
+  /// `and`, left associative.
+  case and
+  /// `not x`.
+  case not
   /// `== != < <= > >=`, not associative (`a < b < c` is an error).
   case comparison
   /// `...` and `..<`, not associative.
@@ -126,6 +147,10 @@ public indirect enum Expression: Sendable, Hashable {
   case binary(BinaryOperator, left: Expression, right: Expression, span: SourceSpan)
   /// An expression in parentheses, kept so that printing gives back what was written.
   case parenthesized(Expression, span: SourceSpan)
+  /// `a and b`, `a or b`.
+  case logical(LogicalOperator, left: Expression, right: Expression, span: SourceSpan)
+  /// `not x`.
+  case not(Expression, span: SourceSpan)
 
   /// The source the expression covers.
   public var span: SourceSpan {
@@ -133,7 +158,8 @@ public indirect enum Expression: Sendable, Hashable {
     case .number(_, let span), .string(_, let span), .bool(_, let span), .list(_, let span),
       .range(_, _, _, let span), .option(_, let span), .call(_, _, _, let span),
       .field(_, _, let span), .index(_, _, let span), .negate(_, let span),
-      .binary(_, _, _, let span), .parenthesized(_, let span):
+      .binary(_, _, _, let span), .parenthesized(_, let span), .logical(_, _, _, let span),
+      .not(_, let span):
       span
     case .variable(let identifier): identifier.span
     }
@@ -143,6 +169,8 @@ public indirect enum Expression: Sendable, Hashable {
   public var precedence: Precedence {
     switch self {
     case .binary(let op, _, _, _): op.precedence
+    case .logical(let op, _, _, _): op.precedence
+    case .not: .not
     case .range: .range
     case .negate: .unary
     case .call, .field, .index: .postfix
@@ -161,14 +189,78 @@ public indirect enum Statement: Sendable, Hashable {
   case destructuring(targets: [Identifier], value: Expression, span: SourceSpan)
   /// `for name in sequence { body }`.
   case forLoop(variable: Identifier, sequence: Expression, body: [Statement], span: SourceSpan)
+  /// `if c { … } else if d { … } else { … }`: the first branch whose condition is true runs,
+  /// else the `else` block (nil when there is none).
+  case ifStatement(branches: [ConditionalBranch], otherwise: [Statement]?, span: SourceSpan)
+  /// `func name(a, b, k: 2...10) { … }`.
+  case function(FunctionDefinition)
+  /// `return value` (or a bare `return`), inside a function.
+  case returnStatement(Expression?, span: SourceSpan)
 
   /// The source the statement covers.
   public var span: SourceSpan {
     switch self {
     case .expression(let expression): expression.span
-    case .assignment(_, _, let span), .destructuring(_, _, let span), .forLoop(_, _, _, let span):
+    case .assignment(_, _, let span), .destructuring(_, _, let span), .forLoop(_, _, _, let span),
+      .ifStatement(_, _, let span), .returnStatement(_, let span):
       span
+    case .function(let definition): definition.span
     }
+  }
+}
+
+/// One `if` or `else if` of an `if` statement: a condition and the block it guards.
+public struct ConditionalBranch: Sendable, Hashable {
+  /// The condition, which must be true or false.
+  public var condition: Expression
+  /// The statements run when it is true.
+  public var body: [Statement]
+
+  /// Creates a branch.
+  public init(condition: Expression, body: [Statement]) {
+    self.condition = condition
+    self.body = body
+  }
+}
+
+/// A function written in a workbook: `func study(net, data, k: 2...10) { … return report }`.
+///
+/// Like the catalogue's functions, it takes positional parameters first, then labelled ones
+/// with defaults; its body sees its parameters, the workbook's variables (read only) and
+/// other functions, and its assignments stay inside it.
+public struct FunctionDefinition: Sendable, Hashable {
+  /// One parameter: a positional name (`net`), or a label with its default (`k: 2...10`).
+  public struct Parameter: Sendable, Hashable {
+    /// The name (for a labelled parameter, also its label).
+    public var name: Identifier
+    /// The default of a labelled parameter; nil for a positional one.
+    public var defaultValue: Expression?
+
+    /// Creates a parameter.
+    public init(name: Identifier, defaultValue: Expression?) {
+      self.name = name
+      self.defaultValue = defaultValue
+    }
+
+    /// Whether it is passed with its label.
+    public var isLabelled: Bool { defaultValue != nil }
+  }
+
+  /// The function's name.
+  public var name: Identifier
+  /// The parameters: positional ones first, then labelled ones.
+  public var parameters: [Parameter]
+  /// The statements of its body.
+  public var body: [Statement]
+  /// From `func` to the closing `}`.
+  public var span: SourceSpan
+
+  /// Creates a function definition.
+  public init(name: Identifier, parameters: [Parameter], body: [Statement], span: SourceSpan) {
+    self.name = name
+    self.parameters = parameters
+    self.body = body
+    self.span = span
   }
 }
 

@@ -9,6 +9,8 @@ public struct Call {
   let arguments: [String: Value]
   /// The arguments collected by a variadic parameter.
   public let variadic: [Value]
+  /// Arguments passed with labels no parameter names, in order (`table(width: ws, …)`).
+  public var extra: [(label: String, value: Value)] = []
   /// For arguments written as a plain variable, its name (for messages: `'train'`).
   let variableNames: [String: String]
   /// The session the call runs in (files, progress, cancellation).

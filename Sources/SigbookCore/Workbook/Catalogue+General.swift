@@ -30,12 +30,13 @@ extension Catalogue {
       guard case .text(let name) = value else {
         throw call.failure("help takes a function's name, as in help(\"fit\")", blaming: "name")
       }
-      guard let entry = Catalogue.entry(name) else {
+      guard let help = Catalogue.help(for: name, session: call.session) else {
         throw call.failure(
           "unknown function '\(name)'", blaming: "name", kind: .name,
-          hint: nearestName(to: name, among: Catalogue.names).map { "did you mean '\($0)'?" })
+          hint: nearestName(to: name, among: Catalogue.helpNames(session: call.session))
+            .map { "did you mean '\($0)'?" })
       }
-      return .text(entry.help)
+      return .text(help)
     },
     FunctionEntry(
       "export", category: "General",

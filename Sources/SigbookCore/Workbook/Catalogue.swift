@@ -109,7 +109,8 @@ public indirect enum Accepts: Sendable, Hashable {
         accepted.append(a)
       }
       return .list(accepted)
-    case (.list(.integer), .range(let lower, let upper, let closed)):
+    case (.list(.integer), .range(let lower, let upper, let closed)),
+      (.list(.number), .range(let lower, let upper, let closed)):
       return .list(Value.rangeValues(lower: lower, upper: upper, isClosed: closed).map { .number(Double($0)) })
     case (.oneOf(let choices), _):
       for choice in choices { if let a = choice.accept(value) { return a } }
@@ -230,11 +231,15 @@ public struct FunctionEntry: Sendable {
   public var example: String
   /// What it does, given its checked arguments.
   public var body: @Sendable (Call) throws -> Value
+  /// What labels no parameter names must hold, for a function that takes any label
+  /// (`table(width: ws, accuracy: accs)`); nil when unknown labels are mistakes.
+  public var otherLabels: Accepts?
 
   public init(
     _ name: String, category: String, parameters: [Parameter], returns: Accepts, summary: String,
-    example: String, body: @escaping @Sendable (Call) throws -> Value
+    example: String, otherLabels: Accepts? = nil, body: @escaping @Sendable (Call) throws -> Value
   ) {
+    self.otherLabels = otherLabels
     self.name = name
     self.category = category
     self.parameters = parameters
@@ -265,7 +270,7 @@ public struct FunctionEntry: Sendable {
       let width = parameters.map { ($0.label.map { "\($0):" } ?? $0.name).count }.max() ?? 0
       for p in parameters {
         let name = p.label.map { "\($0):" } ?? p.name
-        lines.append("  \(name.padding(toLength: width, withPad: " ", startingAt: 0))  \(p.doc)")
+        lines.append("  \(name.padding(toLength: width, withPad: " ", startingAt: 0))  \(p.doc)".trailingSpacesRemoved)
       }
     }
     lines += ["", "example:", "  " + example]
@@ -294,7 +299,7 @@ extension String {
 public enum Catalogue {
   /// Every entry, in documentation order.
   public static let entries: [FunctionEntry] =
-    general + data + models + analysis + figures
+    general + lists + data + models + analysis + figures
 
   private static let byName: [String: FunctionEntry] = Dictionary(
     entries.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })

@@ -1,12 +1,24 @@
 /// Finds the mistakes of a workbook without running it (`sigbook check`).
 ///
-/// Besides syntax, it resolves every name against the catalogue and the variables assigned
-/// before it (in file order, across cells), and checks every call's arguments: their number,
-/// their labels, and options written literally. Kinds of values are not known without running,
-/// so a dataset passed where a model is expected is found only by `run`.
+/// Besides syntax, it resolves every name against the catalogue, the workbook's functions and
+/// the variables assigned before it (in file order, across cells), and follows the kind of
+/// every value through assignments, loops, `if` and workbook functions: every catalogue entry
+/// declares the kind it returns, and the typing rules of operators, fields and indexes are the
+/// evaluator's own (`Typing`). Calls are matched to their parameters by the same binder `run`
+/// uses (`FunctionEntry.match`), so a mistake gets the same message, line and column from both.
+/// What only data can tell (a layer number past the last layer, a file that does not exist) is
+/// left to `run`.
 public struct Checker {
   public private(set) var errors: [WorkbookError] = []
-  private var defined: Set<String> = []
+  /// The workbook's variables with what is known of them, and the order they were defined in.
+  private var globals: [String: StaticType] = [:]
+  private var order: [String] = []
+  /// The variables of the workbook functions being checked, innermost last.
+  private var locals: [[String: StaticType]] = []
+  /// The workbook's functions, as entries, with the type their `return`s give.
+  private var functions: [String: (entry: FunctionEntry, returns: StaticType)] = [:]
+  /// The types of the `return`s met in each function being checked.
+  private var returns: [[StaticType]] = []
 
   public init() {}
 
@@ -24,140 +36,317 @@ public struct Checker {
     for statement in statements { check(statement) }
   }
 
-  /// Declares a name as defined (the REPL's existing variables).
-  public mutating func define(_ name: String) { defined.insert(name) }
+  /// Declares a name as defined, its kind unknown.
+  public mutating func define(_ name: String) { assign(name, .unknown) }
 
-  private mutating func check(_ statement: Statement) {
-    switch statement {
-    case .expression(let e): check(e)
-    case .assignment(let target, let value, _):
-      check(value)
-      assign(target)
-    case .destructuring(let targets, let value, _):
-      check(value)
-      for t in targets { assign(t) }
-    case .forLoop(let variable, let sequence, let body, _):
-      check(sequence)
-      assign(variable)
-      check(body)
+  /// Declares a name as holding a value (the REPL's existing variables).
+  public mutating func define(_ name: String, as value: Value) { assign(name, StaticType(of: value)) }
+
+  /// Declares a function already defined (the REPL's session).
+  public mutating func define(function entry: FunctionEntry) {
+    functions[entry.name] = (entry, .unknown)
+  }
+
+  // MARK: - Names
+
+  private func lookup(_ name: String) -> StaticType? {
+    locals.last?[name] ?? globals[name]
+  }
+
+  private mutating func assign(_ name: String, _ type: StaticType) {
+    if locals.isEmpty {
+      if globals.updateValue(type, forKey: name) == nil { order.append(name) }
+    } else {
+      locals[locals.count - 1][name] = type
     }
   }
 
-  private mutating func assign(_ target: Identifier) {
-    defined.insert(target.name)
+  // MARK: - Statements
+
+  private mutating func check(_ statement: Statement) {
+    switch statement {
+    case .expression(let e): _ = infer(e)
+    case .assignment(let target, let value, _):
+      let type = infer(value)
+      if type.kind == .nothing {
+        errors.append(
+          WorkbookError(
+            kind: .type, message: "this gives no value to assign to '\(target.name)'",
+            span: target.span))
+      }
+      assign(target.name, type)
+    case .destructuring(let targets, let value, let span):
+      let type = infer(value)
+      if let kind = type.kind, kind != .list {
+        errors.append(
+          WorkbookError(
+            kind: .type,
+            message: "\(targets.count) names need as many values, but this gives \(kind.withArticle)",
+            span: span))
+      }
+      for t in targets { assign(t.name, StaticType(kind: type.element, element: nil)) }
+    case .forLoop(let variable, let sequence, let body, _):
+      switch Typing.loopItem(infer(sequence)) {
+      case .success(let item): assign(variable.name, item)
+      case .failure(let error):
+        errors.append(error.at(sequence.span))
+        assign(variable.name, .unknown)
+      }
+      check(body)
+    case .ifStatement(let branches, let otherwise, _):
+      for branch in branches { checkCondition(branch.condition, "'if'") }
+      // Each block starts from what was known before the `if`; afterwards a name assigned in
+      // any of them is known, with the type they (and what came before) agree on.
+      let before = (globals: globals, order: order, locals: locals)
+      var merged = locals.last ?? globals
+      var newNames: [String] = []
+      for body in branches.map(\.body) + (otherwise.map { [$0] } ?? []) {
+        (globals, order, locals) = before
+        check(body)
+        for (name, type) in locals.last ?? globals {
+          if let known = merged[name] {
+            merged[name] = known.merged(with: type)
+          } else {
+            merged[name] = type
+          }
+        }
+        newNames += order.dropFirst(before.order.count)
+      }
+      (globals, order, locals) = before
+      if locals.isEmpty {
+        globals = merged
+        var seen = Set(order)
+        order += newNames.filter { seen.insert($0).inserted }
+      } else {
+        locals[locals.count - 1] = merged
+      }
+    case .function(let definition):
+      checkFunction(definition)
+    case .returnStatement(let value, _):
+      let type = value.map { infer($0) } ?? .of(.nothing)
+      if !returns.isEmpty { returns[returns.count - 1].append(type) }
+    }
   }
 
-  private mutating func check(_ expression: Expression) {
+  private mutating func checkCondition(_ expression: Expression, _ what: String) {
+    if let kind = infer(expression).kind, let error = Typing.condition(kind, what) {
+      errors.append(error.at(expression.span))
+    }
+  }
+
+  private mutating func checkFunction(_ definition: FunctionDefinition) {
+    let name = definition.name
+    if Catalogue.entry(name.name) != nil {
+      errors.append(
+        WorkbookError(
+          kind: .name, message: "'\(name.name)' is already a function of the catalogue",
+          span: name.span, hint: "give your function another name"))
+      return
+    }
+    var defaults: [String: Value] = [:]
+    var parameterTypes: [String: StaticType] = [:]
+    for parameter in definition.parameters {
+      if let e = parameter.defaultValue {
+        parameterTypes[parameter.name.name] = infer(e)
+        if let constant = Checker.constant(e) { defaults[parameter.name.name] = constant }
+      } else {
+        parameterTypes[parameter.name.name] = .unknown
+      }
+    }
+    // Defaults that are not literals are evaluated only by `run`: here they may be left out.
+    let entry = definition.entry(defaults: defaults, file: name.span.start.file)
+    functions[name.name] = (entry, .unknown)
+    locals.append(parameterTypes)
+    returns.append([])
+    check(definition.body)
+    let found = returns.removeLast()
+    locals.removeLast()
+    let type = found.first.map { first in found.dropFirst().reduce(first) { $0.merged(with: $1) } }
+    functions[name.name] = (entry, type ?? .of(.nothing))
+  }
+
+  // MARK: - Expressions
+
+  /// What is known of the value of an expression; mistakes found on the way are recorded.
+  private mutating func infer(_ expression: Expression) -> StaticType {
     switch expression {
-    case .number, .bool, .option: break
+    case .number: return .of(.number)
+    case .bool: return .of(.bool)
+    case .option: return .of(.option)
     case .string(let parts, _):
-      for case .interpolation(let e) in parts { check(e) }
-    case .list(let items, _): items.forEach { check($0) }
-    case .range(let l, let u, _, _):
-      check(l)
-      check(u)
+      for case .interpolation(let e) in parts { _ = infer(e) }
+      return .of(.text)
+    case .list(let items, _):
+      let kinds = items.map { infer($0).kind }
+      let first = kinds.first ?? nil
+      return .list(of: kinds.allSatisfy { $0 == first } ? first : nil)
+    case .range(let lower, let upper, _, _):
+      for bound in [lower, upper] {
+        if let kind = infer(bound).kind, kind != .number {
+          errors.append(
+            WorkbookError(
+              kind: .type, message: "a range bound must be a whole number", span: bound.span))
+        }
+      }
+      return .of(.range)
     case .variable(let id):
-      guard !defined.contains(id.name) else { return }
-      if Catalogue.entry(id.name) != nil {
+      if let type = lookup(id.name) { return type }
+      if Catalogue.entry(id.name) != nil || functions[id.name] != nil {
         errors.append(
           WorkbookError(
             kind: .name, message: "'\(id.name)' is a function", span: id.span,
             hint: "call it: \(id.name)(…)"))
       } else {
+        let candidates =
+          (locals.last.map { $0.keys.sorted() } ?? []) + order + functions.keys.sorted()
+          + Catalogue.names
         errors.append(
           WorkbookError(
             kind: .name, message: "unknown name '\(id.name)'", span: id.span,
-            hint: nearestName(to: id.name, among: Array(defined) + Catalogue.names)
-              .map { "did you mean '\($0)'?" }))
+            hint: nearestName(to: id.name, among: candidates).map { "did you mean '\($0)'?" }))
       }
+      return .unknown
     case .call(let function, let arguments, let labelled, let span):
-      checkCall(function, arguments, labelled, span)
-    case .field(let base, _, _): check(base)
-    case .index(let base, let index, _):
-      check(base)
-      check(index)
-    case .negate(let e, _): check(e)
-    case .binary(_, let l, let r, _):
-      check(l)
-      check(r)
-    case .parenthesized(let e, _): check(e)
+      return checkCall(function, arguments, labelled, span)
+    case .field(let base, let name, _):
+      switch Typing.field(infer(base), name.name) {
+      case .success(let type): return type
+      case .failure(let error):
+        errors.append(error.at(name.span, kind: .name))
+        return .unknown
+      }
+    case .index(let base, let index, let span):
+      let baseType = infer(base)
+      guard let indexKind = infer(index).kind else { return .unknown }
+      switch Typing.index(baseType, indexKind) {
+      case .success(let type): return type
+      case .failure(let error):
+        errors.append(error.at(span))
+        return .unknown
+      }
+    case .negate(let operand, let span):
+      if let kind = infer(operand).kind, kind != .number {
+        errors.append(WorkbookError(kind: .type, message: "'-' needs a number", span: span))
+      }
+      return .of(.number)
+    case .binary(let op, let left, let right, let span):
+      let a = infer(left), b = infer(right)
+      guard let ak = a.kind, let bk = b.kind else {
+        if op.isComparison { return .of(.bool) }
+        if op == .add, a.kind == .list || b.kind == .list { return .list(of: nil) }
+        return a.kind == .number || b.kind == .number ? .of(.number) : .unknown
+      }
+      switch Typing.binary(op, ak, bk) {
+      case .success(let type):
+        if op == .add, type.kind == .list, a.element == b.element, ak == .list, bk == .list {
+          return a
+        }
+        return type
+      case .failure(let error):
+        errors.append(error.at(span))
+        return .unknown
+      }
+    case .parenthesized(let inner, _):
+      return infer(inner)
+    case .logical(let op, let left, let right, _):
+      checkCondition(left, "'\(op.symbol)'")
+      checkCondition(right, "'\(op.symbol)'")
+      return .of(.bool)
+    case .not(let operand, _):
+      checkCondition(operand, "'not'")
+      return .of(.bool)
     }
   }
 
   private mutating func checkCall(
     _ function: Identifier, _ arguments: [Expression], _ labelled: [LabelledArgument],
     _ span: SourceSpan
-  ) {
-    guard let entry = Catalogue.entry(function.name) else {
+  ) -> StaticType {
+    guard let entry = Catalogue.entry(function.name) ?? functions[function.name]?.entry else {
       errors.append(
         WorkbookError(
           kind: .name, message: "unknown function '\(function.name)'", span: function.span,
-          hint: nearestName(to: function.name, among: Catalogue.names).map { "did you mean '\($0)'?" }))
-      arguments.forEach { check($0) }
-      labelled.forEach { check($0.value) }
-      return
+          hint: nearestName(to: function.name, among: functions.keys.sorted() + Catalogue.names)
+            .map { "did you mean '\($0)'?" }))
+      arguments.forEach { _ = infer($0) }
+      labelled.forEach { _ = infer($0.value) }
+      return .unknown
     }
-    let positional = entry.parameters.filter { $0.label == nil }
-    let isVariadic = positional.last?.isVariadic == true
-    for (i, argument) in arguments.enumerated() {
-      if entry.name == "help", case .variable = argument { continue }
-      check(argument)
-      if i >= positional.count && !isVariadic {
-        errors.append(
-          WorkbookError(
-            kind: .argument,
-            message: positional.isEmpty
-              ? "\(entry.name) takes only labelled arguments"
-              : "\(entry.name) takes \(positional.count) positional argument\(positional.count == 1 ? "" : "s") but got \(arguments.count)",
-            span: argument.span, hint: "see help(\(entry.name))"))
-      } else {
-        checkOption(argument, positional[min(i, positional.count - 1)], entry)
-      }
+    let result = functions[function.name]?.returns ?? StaticType(declared: entry.returns)
+    let match: ArgumentMatch
+    do {
+      match = try entry.match(arguments, labelled, callSpan: span)
+    } catch {
+      errors.append(error)
+      arguments.forEach { _ = infer($0) }
+      labelled.forEach { _ = infer($0.value) }
+      return result
     }
-    var seen: Set<String> = []
-    for argument in labelled {
-      check(argument.value)
-      let label = argument.label.name
-      guard let parameter = entry.parameters.first(where: { $0.label == label }) else {
-        errors.append(
-          WorkbookError(
-            kind: .argument, message: "\(entry.name) has no label '\(label):'",
-            span: argument.label.span,
-            hint: nearestName(to: label, among: entry.labels).map { "did you mean '\($0):'?" }))
-        continue
+    for binding in match.bindings {
+      if entry.name == "help", case .variable(let id) = binding.expression, lookup(id.name) == nil {
+        continue  // help(kmeans) names a function
       }
-      if !seen.insert(label).inserted {
-        errors.append(
-          WorkbookError(kind: .argument, message: "'\(label):' is given twice", span: argument.label.span))
-      }
-      checkOption(argument.value, parameter, entry)
+      checkArgument(
+        binding.expression, for: binding.parameter, position: binding.position, of: entry)
     }
-    for (i, parameter) in entry.parameters.enumerated() where parameter.isRequired {
-      let given = parameter.label.map { seen.contains($0) }
-        ?? (positional.firstIndex { $0.name == parameter.name }.map { $0 < arguments.count } ?? false)
-      if !given {
-        let what = parameter.label.map { "'\($0):' (\(parameter.accepts.description))" }
-          ?? "\(parameter.accepts.description) as its \(i + 1 == 1 ? "1st" : i + 1 == 2 ? "2nd" : i + 1 == 3 ? "3rd" : "\(i + 1)th") argument"
+    for argument in match.extra {
+      checkArgument(
+        argument.value, for: .labelled(argument.label.name, entry.otherLabels ?? .any, doc: ""),
+        position: nil, of: entry)
+    }
+    return result
+  }
+
+  /// An argument must be of a kind the parameter accepts; a literal is checked exactly as
+  /// `run` checks its value.
+  private mutating func checkArgument(
+    _ expression: Expression, for parameter: Parameter, position: Int?, of entry: FunctionEntry
+  ) {
+    let type = infer(expression)
+    if let constant = Checker.constant(expression) {
+      if parameter.accepts.accept(constant) == nil {
         errors.append(
-          WorkbookError(
-            kind: .argument, message: "\(entry.name) needs \(what)", span: span,
-            hint: entry.signature))
+          entry.rejection(
+            of: constant.kind, option: constant.optionName, for: parameter, position: position,
+            at: expression.span))
       }
+    } else if let kind = type.kind, !parameter.accepts.mayAccept(type) {
+      errors.append(
+        entry.rejection(
+          of: kind, option: nil, for: parameter, position: position, at: expression.span))
     }
   }
 
-  /// A literal option must be one the parameter allows.
-  private mutating func checkOption(_ argument: Expression, _ parameter: Parameter, _ entry: FunctionEntry) {
-    guard case .option(let name, let span) = argument else { return }
-    let allowed = parameter.accepts.optionNames
-    guard !allowed.contains(name) else { return }
-    let place = parameter.label.map { "'\($0):'" } ?? "'\(parameter.name)'"
-    errors.append(
-      WorkbookError(
-        kind: .argument,
-        message: allowed.isEmpty
-          ? "\(entry.name) takes no option for \(place)"
-          : "\(entry.name) takes \(Accepts.optionList(allowed)) for \(place), not .\(name)",
-        span: span, hint: nearestName(to: name, among: allowed).map { "did you mean '.\($0)'?" }))
+  /// The value of an expression made of literals only, or nil.
+  static func constant(_ expression: Expression) -> Value? {
+    switch expression {
+    case .number(let x, _): return .number(x)
+    case .bool(let b, _): return .bool(b)
+    case .option(let name, _): return .option(name)
+    case .string(let parts, _):
+      var text = ""
+      for part in parts {
+        guard case .text(let t) = part else { return nil }
+        text += t
+      }
+      return .text(text)
+    case .negate(let operand, _):
+      guard case .number(let x)? = constant(operand) else { return nil }
+      return .number(-x)
+    case .parenthesized(let inner, _): return constant(inner)
+    case .list(let items, _):
+      var values: [Value] = []
+      for item in items {
+        guard let value = constant(item) else { return nil }
+        values.append(value)
+      }
+      return .list(values)
+    case .range(let lower, let upper, let isClosed, _):
+      guard case .number(let l)? = constant(lower), case .number(let u)? = constant(upper),
+        l == l.rounded(), u == u.rounded(), abs(l) < 1e15, abs(u) < 1e15
+      else { return nil }
+      return .range(lower: Int(l), upper: Int(u), isClosed: isClosed)
+    default: return nil
+    }
   }
 }

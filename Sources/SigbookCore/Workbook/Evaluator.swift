@@ -33,15 +33,19 @@ extension Session {
     if let failure { throw failure }
   }
 
-  /// Runs one statement.
-  func execute(_ statement: Statement) throws(WorkbookError) {
+  /// The deepest workbook functions may call one another.
+  static let maximumCallDepth = 64
+
+  /// Runs one statement; says whether a `return` ended the function it is in.
+  @discardableResult
+  func execute(_ statement: Statement) throws(WorkbookError) -> Flow {
     if isCancelled() {
       throw WorkbookError(kind: .interrupted, message: "interrupted", span: statement.span)
     }
     switch statement {
     case .expression(let expression):
       let value = try evaluate(expression)
-      show(value)
+      show(value, of: expression)
     case .assignment(let target, let valueExpression, _):
       let value = try evaluate(valueExpression)
       try bind(target, value)
@@ -58,46 +62,132 @@ extension Session {
       }
       for (target, item) in zip(targets, items) { try bind(target, item) }
     case .forLoop(let variable, let sequence, let body, _):
-      let items: [Value]
-      switch try evaluate(sequence) {
-      case .list(let values): items = values
-      case .range(let lower, let upper, let closed):
-        items = Value.rangeValues(lower: lower, upper: upper, isClosed: closed).map { .number(Double($0)) }
-      case let other:
-        throw WorkbookError(
-          kind: .type, message: "'for' needs a list or a range, not \(other.kind.withArticle)",
-          span: sequence.span)
+      return try runLoop(variable, over: sequence, body: body, span: statement.span)
+    case .ifStatement(let branches, let otherwise, _):
+      for branch in branches where try condition(branch.condition, "'if'") {
+        return try runBlock(branch.body)
       }
-      for item in items {
-        if isCancelled() {
-          throw WorkbookError(kind: .interrupted, message: "interrupted", span: statement.span)
-        }
-        try bind(variable, item)
-        for statement in body { try execute(statement) }
-      }
+      if let otherwise { return try runBlock(otherwise) }
+    case .function(let definition):
+      try define(definition)
+    case .returnStatement(let valueExpression, _):
+      return .returned(try valueExpression.map { e throws(WorkbookError) in try evaluate(e) } ?? .nothing)
     }
+    return .next
+  }
+
+  private func runBlock(_ statements: [Statement]) throws(WorkbookError) -> Flow {
+    for statement in statements {
+      if case .returned(let value) = try execute(statement) { return .returned(value) }
+    }
+    return .next
+  }
+
+  /// `for x in sequence { … }`: items of a list, numbers of a range (one at a time, never the
+  /// whole range in memory), rows of a table.
+  private func runLoop(
+    _ variable: Identifier, over sequence: Expression, body: [Statement], span: SourceSpan
+  ) throws(WorkbookError) -> Flow {
+    let value = try evaluate(sequence)
+    func step(_ item: Value) throws(WorkbookError) -> Flow {
+      if isCancelled() { throw WorkbookError(kind: .interrupted, message: "interrupted", span: span) }
+      try bind(variable, item)
+      return try runBlock(body)
+    }
+    switch value {
+    case .list(let items):
+      for item in items {
+        if case .returned(let v) = try step(item) { return .returned(v) }
+      }
+    case .range(let lower, let upper, let isClosed):
+      var i = lower
+      while isClosed ? i <= upper : i < upper {
+        if case .returned(let v) = try step(.number(Double(i))) { return .returned(v) }
+        i += 1
+      }
+    case .table(let table):
+      for row in table.rowTables {
+        if case .returned(let v) = try step(.table(row)) { return .returned(v) }
+      }
+    default:
+      if case .failure(let error) = Typing.loopItem(.of(value.kind)) { throw error.at(sequence.span) }
+    }
+    return .next
+  }
+
+  /// The value of a condition, which must be true or false.
+  private func condition(_ expression: Expression, _ what: String) throws(WorkbookError) -> Bool {
+    let value = try evaluate(expression)
+    guard case .bool(let b) = value else {
+      throw (Typing.condition(value.kind, what) ?? TypingError("\(what) needs true or false"))
+        .at(expression.span)
+    }
+    return b
   }
 
   private func bind(_ target: Identifier, _ value: Value) throws(WorkbookError) {
-    // A variable may share a function's name (`paths = sankey(clusters)`): calls always name
-    // functions, bare names variables.
-    if case .figure(let figure) = value { pendingFigures.append((target.name, figure)) }
     if case .nothing = value {
       throw WorkbookError(
         kind: .type, message: "this gives no value to assign to '\(target.name)'",
         span: target.span)
     }
+    // Inside a function, names are its own and its figures are not written under them.
+    if !frames.isEmpty {
+      frames[frames.count - 1][target.name] = value
+      return
+    }
+    // A variable may share a function's name (`paths = sankey(clusters)`): calls always name
+    // functions, bare names variables.
+    if case .figure(let figure) = value { pendingFigures.append((target.name, figure)) }
     assign(target.name, value)
   }
 
-  /// Shows the value of an expression statement.
-  private func show(_ value: Value) {
+  /// Shows the value of an expression statement. A figure shown through the variable that
+  /// holds it is written under that variable's name, once.
+  private func show(_ value: Value, of expression: Expression) {
     switch value {
     case .nothing: break
     case .figure(let figure):
-      pendingFigures.append((unnamedFigureName(kind: figure.kind), figure))
+      if case .variable(let id) = expression, frames.isEmpty {
+        pendingFigures.append((id.name, figure))
+      } else {
+        pendingFigures.append((unnamedFigureName(kind: figure.kind), figure))
+      }
     default: emit(.value(value.display))
     }
+  }
+
+  /// Defines a workbook function; its labelled parameters' defaults are evaluated now.
+  private func define(_ definition: FunctionDefinition) throws(WorkbookError) {
+    let name = definition.name
+    if Catalogue.entry(name.name) != nil {
+      throw WorkbookError(
+        kind: .name, message: "'\(name.name)' is already a function of the catalogue",
+        span: name.span, hint: "give your function another name")
+    }
+    var defaults: [String: Value] = [:]
+    for parameter in definition.parameters {
+      if let e = parameter.defaultValue { defaults[parameter.name.name] = try evaluate(e) }
+    }
+    functions[name.name] = definition.entry(defaults: defaults, file: file)
+  }
+
+  /// Runs a workbook function's body with its arguments as local variables.
+  func invoke(_ definition: FunctionDefinition, _ call: Call) throws(WorkbookError) -> Value {
+    guard frames.count < Self.maximumCallDepth else {
+      throw WorkbookError(
+        kind: .runtime,
+        message: "'\(definition.name.name)' is called \(Self.maximumCallDepth) deep",
+        span: definition.name.span, hint: "does it call itself without end?")
+    }
+    var locals: [String: Value] = [:]
+    for parameter in definition.parameters {
+      locals[parameter.name.name] = call.value(parameter.name.name) ?? .nothing
+    }
+    frames.append(locals)
+    defer { frames.removeLast() }
+    if case .returned(let value) = try runBlock(definition.body) { return value }
+    return .nothing
   }
 
   /// Evaluates an expression.
@@ -126,13 +216,15 @@ extension Session {
       let upper = try integer(upperExpression, "a range bound")
       return .range(lower: lower, upper: upper, isClosed: isClosed)
     case .variable(let identifier):
-      if let value = variables[identifier.name] { return value }
-      if Catalogue.entry(identifier.name) != nil {
+      if let value = lookup(identifier.name) { return value }
+      if Catalogue.entry(identifier.name) != nil || functions[identifier.name] != nil {
         throw WorkbookError(
           kind: .name, message: "'\(identifier.name)' is a function", span: identifier.span,
           hint: "call it: \(identifier.name)(…)")
       }
-      let candidates = variableOrder + Catalogue.names
+      let candidates =
+        (frames.last.map { $0.keys.sorted() } ?? []) + variableOrder + functions.keys.sorted()
+        + Catalogue.names
       throw WorkbookError(
         kind: .name, message: "unknown name '\(identifier.name)'", span: identifier.span,
         hint: nearestName(to: identifier.name, among: candidates).map { "did you mean '\($0)'?" })
@@ -154,6 +246,14 @@ extension Session {
       return try binary(op, try evaluate(left), try evaluate(right), span: span)
     case .parenthesized(let inner, _):
       return try evaluate(inner)
+    case .logical(let op, let left, let right, _):
+      let a = try condition(left, "'\(op.symbol)'")
+      // The right side is evaluated only when it decides: `n > 0 and total / n > 1`.
+      if op == .and && !a { return .bool(false) }
+      if op == .or && a { return .bool(true) }
+      return .bool(try condition(right, "'\(op.symbol)'"))
+    case .not(let operand, _):
+      return .bool(!(try condition(operand, "'not'")))
     }
   }
 
@@ -167,10 +267,20 @@ extension Session {
   private func binary(_ op: BinaryOperator, _ a: Value, _ b: Value, span: SourceSpan)
     throws(WorkbookError) -> Value
   {
+    if case .failure(let error) = Typing.binary(op, a.kind, b.kind) { throw error.at(span) }
     switch (op, a, b) {
     case (.equal, _, _): return .bool(a.isEqual(to: b))
     case (.notEqual, _, _): return .bool(!a.isEqual(to: b))
     case (.add, .text(let x), .text(let y)): return .text(x + y)
+    case (.add, _, _) where a.kind != .number:
+      return .list(a.listItems + b.listItems)
+    case (_, .text(let x), .text(let y)):
+      switch op {
+      case .less: return .bool(x < y)
+      case .lessEqual: return .bool(x <= y)
+      case .greater: return .bool(x > y)
+      default: return .bool(x >= y)
+      }
     case (_, .number(let x), .number(let y)):
       switch op {
       case .add: return .number(x + y)
@@ -187,8 +297,7 @@ extension Session {
       }
     default:
       throw WorkbookError(
-        kind: .type,
-        message: "'\(op.symbol)' needs two numbers, not \(a.kind.withArticle) and \(b.kind.withArticle)",
+        kind: .type, message: "'\(op.symbol)' cannot join \(a.kind.withArticle) and \(b.kind.withArticle)",
         span: span)
     }
   }
@@ -199,12 +308,21 @@ extension Session {
     _ function: Identifier, _ arguments: [Expression], _ labelled: [LabelledArgument],
     span: SourceSpan
   ) throws(WorkbookError) -> Value {
-    guard let entry = Catalogue.entry(function.name) else {
+    guard let entry = Catalogue.entry(function.name) ?? functions[function.name] else {
       throw WorkbookError(
         kind: .name, message: "unknown function '\(function.name)'", span: function.span,
-        hint: nearestName(to: function.name, among: Catalogue.names).map { "did you mean '\($0)'?" })
+        hint: nearestName(to: function.name, among: functions.keys.sorted() + Catalogue.names)
+          .map { "did you mean '\($0)'?" })
     }
-    let (bound, spans) = try bindArguments(entry, arguments, labelled, callSpan: span, nameSpan: function.span)
+    let start = ContinuousClock.now
+    let (bound, spans) = try bindArguments(entry, arguments, labelled, callSpan: span)
+    if entry.name == "time", Catalogue.entry("time") != nil, let timed = arguments.first {
+      let elapsed = ContinuousClock.now - start
+      let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+      var label = timed.source
+      if label.count > 60 { label = String(label.prefix(59)) + "…" }
+      emit(.timing(label: label, seconds: seconds))
+    }
     do {
       return try entry.body(bound)
     } catch let failure as CallFailure {
@@ -217,113 +335,85 @@ extension Session {
     }
   }
 
-  /// Binds and checks the arguments of a call against the entry's parameters.
+  /// Binds the arguments of a call to the entry's parameters (the matching `check` uses too),
+  /// evaluating and checking each in source order, then filling in defaults.
   private func bindArguments(
     _ entry: FunctionEntry, _ arguments: [Expression], _ labelled: [LabelledArgument],
-    callSpan: SourceSpan, nameSpan: SourceSpan
+    callSpan: SourceSpan
   ) throws(WorkbookError) -> (Call, [String: SourceSpan]) {
+    let match = try entry.match(arguments, labelled, callSpan: callSpan)
     var values: [String: Value] = [:]
     var spans: [String: SourceSpan] = [:]
     var names: [String: String] = [:]
     var variadic: [Value] = []
-    let positional = entry.parameters.filter { $0.label == nil }
-    if arguments.count > positional.count, positional.last?.isVariadic != true {
-      throw WorkbookError(
-        kind: .argument,
-        message: positional.isEmpty
-          ? "\(entry.name) takes only labelled arguments"
-          : "\(entry.name) takes \(positional.count) positional argument\(positional.count == 1 ? "" : "s") but got \(arguments.count)",
-        span: arguments[positional.count].span, hint: "see help(\(entry.name))")
-    }
-
-    for (i, expression) in arguments.enumerated() {
-      let parameter = positional[min(i, positional.count - 1)]
+    for binding in match.bindings {
+      let parameter = binding.parameter, expression = binding.expression
       let value: Value
-      if entry.name == "help", case .variable(let id) = expression, variables[id.name] == nil {
+      if entry.name == "help", case .variable(let id) = expression, lookup(id.name) == nil {
         value = .text(id.name)  // help(kmeans): a function named, not a variable read
       } else {
         value = try evaluate(expression)
       }
-      let accepted = try check(value, for: parameter, of: entry, at: expression.span, position: i)
+      guard let accepted = parameter.accepts.accept(value) else {
+        throw entry.rejection(
+          of: value.kind, option: value.optionName, for: parameter, position: binding.position,
+          at: expression.span)
+      }
       if parameter.isVariadic {
         variadic.append(accepted)
         spans[parameter.name] = spans[parameter.name].map { $0.through(expression.span) } ?? expression.span
+        if case .variable(let id) = expression { names["\(parameter.name)#\(variadic.count - 1)"] = id.name }
       } else {
         values[parameter.name] = accepted
         spans[parameter.name] = expression.span
         if case .variable(let id) = expression { names[parameter.name] = id.name }
       }
     }
-
-    for argument in labelled {
-      let label = argument.label.name
-      guard let parameter = entry.parameters.first(where: { $0.label == label }) else {
-        let isPositional = entry.parameters.contains { $0.label == nil && $0.name == label }
-        throw WorkbookError(
-          kind: .argument,
-          message: isPositional
-            ? "'\(label)' is passed without a label in \(entry.name)"
-            : "\(entry.name) has no label '\(label):'",
-          span: argument.label.span,
-          hint: isPositional
-            ? "write it in its place: \(entry.signature)"
-            : nearestName(to: label, among: entry.labels).map { "did you mean '\($0):'?" }
-              ?? "it takes \(entry.labels.map { "'\($0):'" }.joined(separator: ", "))")
-      }
-      guard values[label] == nil else {
-        throw WorkbookError(kind: .argument, message: "'\(label):' is given twice", span: argument.label.span)
-      }
+    var extra: [(label: String, value: Value)] = []
+    for argument in match.extra {
       let value = try evaluate(argument.value)
-      values[label] = try check(value, for: parameter, of: entry, at: argument.value.span, position: nil)
-      spans[label] = argument.value.span
-      if case .variable(let id) = argument.value { names[label] = id.name }
+      let accepts = entry.otherLabels ?? .any
+      guard let accepted = accepts.accept(value) else {
+        throw entry.rejection(
+          of: value.kind, option: value.optionName,
+          for: .labelled(argument.label.name, accepts, doc: ""), position: nil,
+          at: argument.value.span)
+      }
+      extra.append((argument.label.name, accepted))
+      spans[argument.label.name] = argument.value.span
     }
-
-    for (i, parameter) in entry.parameters.enumerated() where values[parameter.name] == nil {
+    for parameter in entry.parameters where values[parameter.name] == nil {
       if let value = parameter.defaultValue {
         // Defaults take the same form as given arguments (a range default becomes a list).
         values[parameter.name] = parameter.accepts.accept(value) ?? value
-      } else if parameter.isRequired {
-        let what = parameter.label.map { "'\($0):' (\(parameter.accepts.description))" }
-          ?? "\(parameter.accepts.description) as its \(ordinal(i + 1)) argument"
-        throw WorkbookError(
-          kind: .argument, message: "\(entry.name) needs \(what)", span: callSpan,
-          hint: entry.signature)
       }
     }
-    return (
-      Call(entry: entry, arguments: values, variadic: variadic, variableNames: names, session: self),
-      spans
-    )
+    var call = Call(entry: entry, arguments: values, variadic: variadic, variableNames: names, session: self)
+    call.extra = extra
+    return (call, spans)
+  }
+}
+
+/// How a statement ended: on to the next one, or by `return` with the function's value.
+enum Flow {
+  case next
+  case returned(Value)
+}
+
+extension Value {
+  /// The name of an option, nil for any other value.
+  var optionName: String? {
+    if case .option(let name) = self { return name }
+    return nil
   }
 
-  /// The value converted to what the parameter accepts, or a clear error.
-  private func check(
-    _ value: Value, for parameter: Parameter, of entry: FunctionEntry, at span: SourceSpan,
-    position: Int?
-  ) throws(WorkbookError) -> Value {
-    if let accepted = parameter.accepts.accept(value) { return accepted }
-    let place = parameter.label.map { "'\($0):'" }
-      ?? "its \(ordinal((position ?? 0) + 1)) argument"
-    if case .option(let name) = value, !parameter.accepts.optionNames.isEmpty {
-      let allowed = parameter.accepts.optionNames
-      throw WorkbookError(
-        kind: .argument,
-        message: "\(entry.name) takes \(Accepts.optionList(allowed)) for \(place), not .\(name)",
-        span: span, hint: nearestName(to: name, among: allowed).map { "did you mean '.\($0)'?" })
-    }
-    throw WorkbookError(
-      kind: .type,
-      message: "\(entry.name) expects \(parameter.accepts.description) for \(place), not \(value.kind.withArticle)",
-      span: span)
-  }
-
-  private func ordinal(_ n: Int) -> String {
-    switch n {
-    case 1: "1st"
-    case 2: "2nd"
-    case 3: "3rd"
-    default: "\(n)th"
+  /// The items of a list, or the numbers of a range.
+  var listItems: [Value] {
+    switch self {
+    case .list(let items): items
+    case .range(let lower, let upper, let isClosed):
+      Value.rangeValues(lower: lower, upper: upper, isClosed: isClosed).map { .number(Double($0)) }
+    default: [self]
     }
   }
 }

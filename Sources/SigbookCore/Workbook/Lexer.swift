@@ -204,6 +204,13 @@ public struct Lexer {
       case "false": .falseKeyword
       case "for": .forKeyword
       case "in": .inKeyword
+      case "if": .ifKeyword
+      case "else": .elseKeyword
+      case "and": .andKeyword
+      case "or": .orKeyword
+      case "not": .notKeyword
+      case "func": .funcKeyword
+      case "return": .returnKeyword
       default: .identifier
       }
     return Token(

@@ -32,7 +32,32 @@ extension Parser {
 
   /// Parses one expression.
   mutating func parseExpression() throws(WorkbookError) -> Expression {
-    try parseBinary(.comparison)
+    try parseLogical(.or)
+  }
+
+  /// `a or b` over `a and b` over `not a` over comparisons; `and` and `or` associate to the left.
+  private mutating func parseLogical(_ level: LogicalOperator) throws(WorkbookError) -> Expression {
+    let keyword: Token.Kind = level == .or ? .orKeyword : .andKeyword
+    var left = level == .or ? try parseLogical(.and) : try parseNot()
+    var links = 0
+    defer { depth -= links }
+    while kind == keyword {
+      let op = advance()
+      try enter(at: op)
+      links += 1
+      let right = level == .or ? try parseLogical(.and) : try parseNot()
+      left = .logical(level, left: left, right: right, span: left.span.through(right.span))
+    }
+    return left
+  }
+
+  private mutating func parseNot() throws(WorkbookError) -> Expression {
+    guard kind == .notKeyword else { return try parseBinary(.comparison) }
+    let keyword = advance()
+    try enter(at: keyword)
+    defer { depth -= 1 }
+    let operand = try parseNot()
+    return .not(operand, span: keyword.span.through(operand.span))
   }
 
   /// Precedence climbing: operands joined by operators that bind at least as tightly as
@@ -140,6 +165,11 @@ extension Parser {
       return .parenthesized(inner, span: open.span.through(close.span))
     case .leftBracket:
       return try parseList()
+    case .ifKeyword, .elseKeyword, .forKeyword, .inKeyword, .funcKeyword, .returnKeyword,
+      .andKeyword, .orKeyword:
+      throw error(
+        "'\(token.text)' is a keyword, not a value",
+        hint: "keywords: if, else, for, in, func, return, and, or, not")
     default:
       throw error("expected a value")
     }

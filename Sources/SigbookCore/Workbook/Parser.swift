@@ -19,6 +19,8 @@ public struct Parser {
   var kinds: [Token.Kind]
   var index = 0
   var depth: Int
+  /// How many `func` bodies the parser is inside (where `return` is allowed).
+  var functionDepth = 0
   /// The opening brackets the lexer found never closed, in source order.
   let unclosed: [Token]
 
@@ -100,6 +102,25 @@ public struct Parser {
       throw error("unexpected \(peek.quoted)")
     } else if kind == .forKeyword {
       statement = try parseFor()
+    } else if kind == .ifKeyword {
+      statement = try parseIf()
+    } else if kind == .funcKeyword {
+      statement = try parseFunction(inBlock: inBlock)
+    } else if kind == .returnKeyword {
+      let keyword = advance()
+      guard functionDepth > 0 else {
+        throw WorkbookError(
+          kind: .syntax, message: "'return' outside a function", span: keyword.span,
+          hint: "a cell's last expression is its output; return ends a func")
+      }
+      if [.newline, .end, .rightBrace].contains(kind) {
+        statement = .returnStatement(nil, span: keyword.span)
+      } else {
+        let value = try parseExpression()
+        statement = .returnStatement(value, span: keyword.span.through(value.span))
+      }
+    } else if kind == .elseKeyword {
+      throw error("'else' without 'if'", hint: "write it after the '}' of an if: } else {")
     } else if kind == .identifier, nextKind == .equal {
       let target = Parser.identifier(advance())
       advance()
@@ -150,6 +171,88 @@ public struct Parser {
     guard kind == .inKeyword else { throw error("'for' expects 'in'") }
     advance()
     let sequence = try parseExpression()
+    let (body, close) = try parseBlock()
+    return .forLoop(
+      variable: variable, sequence: sequence, body: body, span: keyword.span.through(close.span))
+  }
+
+  /// `if c { … } else if d { … } else { … }`; `else` may start the line after a `}`.
+  mutating func parseIf() throws(WorkbookError) -> Statement {
+    let keyword = advance()
+    var branches: [ConditionalBranch] = []
+    var otherwise: [Statement]?
+    var end = keyword.span
+    while true {
+      let condition = try parseExpression()
+      let (body, close) = try parseBlock()
+      branches.append(ConditionalBranch(condition: condition, body: body))
+      end = close.span
+      var ahead = index
+      while kinds[ahead] == .newline { ahead += 1 }
+      guard kinds[ahead] == .elseKeyword else { break }
+      index = ahead
+      advance()
+      if kind == .ifKeyword {
+        advance()
+        continue
+      }
+      let (elseBody, elseClose) = try parseBlock()
+      otherwise = elseBody
+      end = elseClose.span
+      break
+    }
+    return .ifStatement(branches: branches, otherwise: otherwise, span: keyword.span.through(end))
+  }
+
+  /// `func name(a, b, label: default) { … }`, at the top level of a cell only.
+  mutating func parseFunction(inBlock: Bool) throws(WorkbookError) -> Statement {
+    let keyword = advance()
+    guard !inBlock else {
+      throw WorkbookError(
+        kind: .syntax, message: "a func is defined at the top level of a cell, not in a block",
+        span: keyword.span)
+    }
+    guard kind == .identifier else { throw error("expected the function's name after 'func'") }
+    let name = Parser.identifier(advance())
+    guard kind == .leftParen else { throw error("expected '(' after the function's name") }
+    advance()
+    var parameters: [FunctionDefinition.Parameter] = []
+    while kind != .rightParen {
+      guard kind == .identifier else { throw error("expected a parameter name") }
+      let parameter = Parser.identifier(advance())
+      if parameters.contains(where: { $0.name.name == parameter.name }) {
+        throw WorkbookError(
+          kind: .syntax, message: "the parameter '\(parameter.name)' is named twice",
+          span: parameter.span)
+      }
+      if kind == .colon {
+        advance()
+        parameters.append(.init(name: parameter, defaultValue: try parseExpression()))
+      } else {
+        if parameters.contains(where: \.isLabelled) {
+          throw WorkbookError(
+            kind: .syntax, message: "a positional parameter cannot follow a labelled one",
+            span: parameter.span, hint: "put the positional parameters first")
+        }
+        parameters.append(.init(name: parameter, defaultValue: nil))
+      }
+      if kind == .comma {
+        advance()
+      } else if kind != .rightParen {
+        throw error("expected ',' or ')'")
+      }
+    }
+    advance()
+    functionDepth += 1
+    defer { functionDepth -= 1 }
+    let (body, close) = try parseBlock()
+    return .function(
+      FunctionDefinition(
+        name: name, parameters: parameters, body: body, span: keyword.span.through(close.span)))
+  }
+
+  /// `{ statements }`, whose `{` may be on the next line; returns the statements and the `}`.
+  mutating func parseBlock() throws(WorkbookError) -> ([Statement], Token) {
     var ahead = index
     while kinds[ahead] == .newline { ahead += 1 }
     if kinds[ahead] == .leftBrace { index = ahead }
@@ -159,9 +262,7 @@ public struct Parser {
     defer { depth -= 1 }
     let body = parseStatementList(inBlock: true)
     guard kind == .rightBrace else { throw error("expected '}'") }
-    let close = advance()
-    return .forLoop(
-      variable: variable, sequence: sequence, body: body, span: keyword.span.through(close.span))
+    return (body, advance())
   }
 
   // MARK: - Tokens

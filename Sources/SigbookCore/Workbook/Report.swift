@@ -15,6 +15,15 @@ public struct ReportWriter {
     return [md, html]
   }
 
+  /// A cell's run time, then what each `time(…)` in it measured.
+  static func timings(_ record: CellRecord) -> [String] {
+    var parts = [String(format: "cell %d ran in %.2f s", record.index, record.seconds)]
+    for case .timing(let label, let seconds) in record.outputs {
+      parts.append(label + String(format: ": %.3f s", seconds))
+    }
+    return parts
+  }
+
   private var records: [Int: CellRecord] {
     Dictionary(runner.records.map { ($0.index, $0) }, uniquingKeysWith: { _, b in b })
   }
@@ -45,7 +54,7 @@ public struct ReportWriter {
         let texts = record.outputs.compactMap { o -> String? in
           switch o {
           case .value(let t), .printed(let t): t
-          case .figure: nil
+          case .figure, .timing: nil
           }
         }
         if !texts.isEmpty { out += "\n```text\n" + texts.joined(separator: "\n") + "\n```\n" }
@@ -55,6 +64,7 @@ public struct ReportWriter {
         if let error = record.error {
           out += "\n```text\n" + error.rendered(sourceLine: runner.line(error.location.line)) + "\n```\n"
         }
+        out += "\n*" + ReportWriter.timings(record).joined(separator: " · ") + "*\n"
       }
     }
     return out
@@ -82,11 +92,13 @@ public struct ReportWriter {
           case .figure(let name, let path):
             let svg = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
             body += "<figure>\(svg.strippingXMLDeclaration)<figcaption>\(escapeHTML(name))</figcaption></figure>\n"
+          case .timing: break
           }
         }
         if let error = record.error {
           body += "<pre class=\"error\">\(escapeHTML(error.rendered(sourceLine: runner.line(error.location.line))))</pre>\n"
         }
+        body += "<p class=\"time\">\(escapeHTML(ReportWriter.timings(record).joined(separator: " · ")))</p>\n"
       }
     }
     return """

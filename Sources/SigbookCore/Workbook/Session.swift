@@ -8,6 +8,9 @@ public enum SessionOutput: Sendable, Equatable {
   case printed(String)
   /// A figure written to a file.
   case figure(name: String, path: String)
+  /// How long `time(…)` took to compute its argument (written as `label`): shown on standard
+  /// error and in the report, never among the printed outputs.
+  case timing(label: String, seconds: Double)
 }
 
 /// Where long operations report how far along they are (a progress bar on a terminal).
@@ -52,6 +55,10 @@ public final class Session {
   public var currentCell: Int { cellNumber }
   /// Figures of the current cell, written when it ends: bound ones under their variable's name.
   var pendingFigures: [(name: String, figure: Figure)] = []
+  /// The functions the workbook defined (`func study(…) { … }`), by name.
+  public internal(set) var functions: [String: FunctionEntry] = [:]
+  /// The local variables of the workbook functions being run, innermost last.
+  var frames: [[String: Value]] = []
   /// Every file written by this session, in order.
   public private(set) var writtenFiles: [String] = []
 
@@ -77,11 +84,18 @@ public final class Session {
     if variables.updateValue(value, forKey: name) == nil { variableOrder.append(name) }
   }
 
-  /// Forgets every variable (`:reset`).
+  /// Forgets every variable and function (`:reset`).
   public func reset() {
     variables = [:]
     variableOrder = []
     pendingFigures = []
+    functions = [:]
+    frames = []
+  }
+
+  /// The value of a name: a local of the function being run, else a workbook variable.
+  func lookup(_ name: String) -> Value? {
+    frames.last?[name] ?? variables[name]
   }
 
   /// The path a file to read is found at: absolute paths as they are, others relative to

@@ -21,6 +21,20 @@ public struct Token: Sendable, Hashable {
     case forKeyword
     /// `in`.
     case inKeyword
+    /// `if`.
+    case ifKeyword
+    /// `else`.
+    case elseKeyword
+    /// `and`.
+    case andKeyword
+    /// `or`.
+    case orKeyword
+    /// `not`.
+    case notKeyword
+    /// `func`.
+    case funcKeyword
+    /// `return`.
+    case returnKeyword
     /// `+`.
     case plus
     /// `-`.

@@ -1,36 +1,17 @@
 extension Session {
-  /// The fields each kind of value answers, for messages and completion.
+  /// The fields each kind of value answers, for messages and completion (a table also
+  /// answers its column names).
   public static func fieldNames(of value: Value) -> [String] {
-    switch value {
-    case .dataset: ["count", "features", "classes", "labels", "name"]
-    case .model: ["layers", "history", "parameters", "inputs", "outputs", "classes", "trained", "signature_widths"]
-    case .history: ["count", "loss", "accuracy", "val_loss", "val_accuracy", "last"]
-    case .list: ["count", "first", "last"]
-    case .range: ["count"]
-    case .table: ["count", "columns"]
-    case .text: ["count"]
-    case .figure: ["kind", "title"]
-    case .signatures: ["count", "layers", "widths", "classes"]
-    case .points: ["count", "width", "name"]
-    case .clustering: ["k", "layers", "silhouette", "inertia", "sizes", "count"]
-    case .projection: ["count", "trustworthiness", "method"]
-    case .novelty: ["auroc", "best", "method"]
-    default: []
-    }
+    let names = Typing.fields(of: value.kind).map(\.name)
+    if case .table(let t) = value { return names + t.columns }
+    return names
   }
 
   /// The value of `value.name`.
   func field(of value: Value, _ name: Identifier) throws(WorkbookError) -> Value {
     if let result = fieldValue(value, name.name) { return result }
-    let fields = Self.fieldNames(of: value)
-    throw WorkbookError(
-      kind: .name,
-      message: fields.isEmpty
-        ? "\(value.kind.withArticle) has no fields"
-        : "\(value.kind.withArticle) has no field '\(name.name)'",
-      span: name.span,
-      hint: nearestName(to: name.name, among: fields).map { "did you mean '\($0)'?" }
-        ?? (fields.isEmpty ? nil : "its fields: " + fields.joined(separator: ", ")))
+    throw Typing.missingField(value.kind, name.name, among: Self.fieldNames(of: value))
+      .at(name.span, kind: .name)
   }
 
   private func fieldValue(_ value: Value, _ name: String) -> Value? {
@@ -66,6 +47,10 @@ extension Session {
       return .number(Double(Value.rangeValues(lower: l, upper: u, isClosed: c).count))
     case (.table(let t), "count"): return .number(Double(t.count))
     case (.table(let t), "columns"): return .list(t.columns.map { .text($0) })
+    case (.table(let t), _):
+      // A row answers its cells, a table its columns (as lists).
+      guard let column = t.column(name) else { return nil }
+      return t.isRow ? column[0].value : .list(column.map(\.value))
     case (.text(let t), "count"): return .number(Double(t.count))
     case (.figure(let f), "kind"): return .text(f.kind)
     case (.figure(let f), "title"): return .text(f.title)
@@ -118,6 +103,14 @@ extension Session {
       }
       return l..<end
     }
+    if case .number(let x) = index, x != x.rounded() || abs(x) >= 1e15 {
+      throw WorkbookError(
+        kind: .value,
+        message: x.isFinite && x == x.rounded()
+          ? "index \(NumberFormat.display(x)) is out of range"
+          : "an index must be a whole number, not \(NumberFormat.display(x))",
+        span: indexSpan)
+    }
     switch (value, index) {
     case (.list(let items), .number(let x)) where x == x.rounded():
       let i = Int(x)
@@ -152,8 +145,11 @@ extension Session {
     case (.table(let t), .number(let x)) where x == x.rounded():
       let i = Int(x)
       guard i >= 0 && i < t.count else { throw outOfRange(i, t.count, "the table") }
-      return .table(Table(title: t.title, columns: t.columns, rows: [t.rows[i]]))
+      return .table(t.row(i))
+    case (.table(let t), .range(let l, let u, let c)):
+      return .table(t.rows(try bounds(l, u, c, t.count, "the table")))
     default:
+      if case .failure(let error) = Typing.index(.of(value.kind), index.kind) { throw error.at(span) }
       throw WorkbookError(
         kind: .type,
         message: "\(value.kind.withArticle) cannot be indexed by \(index.kind.withArticle)",
@@ -167,5 +163,16 @@ extension Value {
     guard case .table(var t) = self else { return self }
     t.title = "epoch \(epoch)"
     return .table(t)
+  }
+}
+
+extension Table.Cell {
+  /// The cell as a value of the language: a number, a text, or nothing for an empty cell.
+  var value: Value {
+    switch self {
+    case .number(let x): .number(x)
+    case .text(let t): .text(t)
+    case .empty: .nothing
+    }
   }
 }
