@@ -13,7 +13,7 @@ import Testing
   static let cases: [(input: String, fragment: String, candidates: [String])] = [
     ("mnist_s", "mnist_s", ["mnist_sample"]),
     ("digits = mnist_s", "mnist_s", ["mnist_sample"]),
-    ("x = fi", "fi", ["fit"]),
+    ("x = fi", "fi", ["filter", "fit"]),
     ("ne", "ne", ["net", "network2"]),
     ("tr", "tr", ["train"]),
     ("accuracy(n", "n", ["net", "network2", "noise", "novelty"]),
@@ -34,7 +34,7 @@ import Testing
     ("net.hi", "hi", ["history"]),
     ("train.c", "c", ["classes", "count"]),
     ("nothing.c", "c", []),
-    ("0...t", "t", ["tanh", "test", "train", "tsne"]),
+    ("0...t", "t", ["table", "tanh", "test", "time", "train", "tsne"]),
     (":ex", ":ex", [":export"]),
     (":", ":", REPLCommand.allCases.map(\.name).sorted()),
     ("  :ti", ":ti", [":time"]),
@@ -94,7 +94,7 @@ import Testing
 
   @Test func aVariableNamedLikeAFunctionIsOfferedOnce() {
     let completer = Completer(variables: ["fitted", "fit"])
-    let completion = completer.complete("fi")
+    let completion = completer.complete("fit")
     #expect(completion.texts == ["fit", "fitted"])
     #expect(completion.candidates.first?.kind == .variable)
   }

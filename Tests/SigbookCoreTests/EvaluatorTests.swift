@@ -11,6 +11,7 @@ func runSource(_ source: String, session: Session? = nil) throws -> [String] {
     switch output {
     case .value(let t), .printed(let t): outputs.append(t)
     case .figure(let name, _): outputs.append("figure " + name)
+    case .timing: break
     }
   }
   let cell = try parseCell(source, file: "t.sigbook")
@@ -101,8 +102,8 @@ func errorOf(_ source: String) throws -> WorkbookError {
     ("[1, 2][5]", "index 5 is out of range: the list has 2 (from 0 to 1)", 1, 8, nil),
     ("a, b = [1, 2, 3]", "2 names need as many values, but this gives 3 values", 1, 1, nil),
     ("[1].size", "a list has no field 'size'", 1, 5, nil),
-    ("for x in 3 { print(x) }", "'for' needs a list or a range, not a number", 1, 10, nil),
-    ("1 + \"a\"", "'+' needs two numbers, not a number and a text", 1, 1, nil),
+    ("for x in 3 { print(x) }", "'for' needs a list, a range or a table, not a number", 1, 10, nil),
+    ("1 + \"a\"", "'+' needs two numbers, two texts or two lists, not a number and a text", 1, 1, nil),
     ("net = mlp(784, 32, 2)\nd = synthetic(.two_gaussians, n: 10)\nfit(net, d)", "mlp expects 784 inputs but 'd' has 2 features", 3, 10, nil),
     ("d = mnist_sample(digits: [1, 7], per_class: 5)\nfit(mlp(784, 32, 2, output: .linear), d, lr: 1e6, loss: .mse, epochs: 3, batch: 10)", "", 2, 0, nil),
   ]

@@ -30,7 +30,7 @@ import Testing
     ("x = [1, 2\ny = 3]", "expected ',' or ']'", 2, 1),
     ("x = ", "expected a value", 1, 5),
     ("x = -", "expected a value", 1, 6),
-    ("x = in", "expected a value", 1, 5),
+    ("x = in", "'in' is a keyword, not a value", 1, 5),
     ("x = (1 + 2 3)", "expected ')'", 1, 12),
     ("sig[1 2]", "expected ']'", 1, 7),
     ("[1 2]", "expected ',' or ']'", 1, 4),
