@@ -14,7 +14,10 @@ release: setup
 	$(SWIFT) build -c release
 
 demo: release
-	.build/release/sigbook run $(DEMO)
+	.build/release/sigbook run $(DEMO) --report
+	@echo
+	@echo "report:  $(DEMO:.sigbook=.report.html) (and .report.md)"
+	@echo "figures: $(DEMO:.sigbook=.figures)/"
 
 test: setup
 	$(SWIFT) test
