@@ -16,9 +16,12 @@ let package = Package(
     .systemLibrary(name: "CReadline", providers: [.apt(["libreadline-dev"])]),
     .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
     .systemLibrary(name: "CPlatform"),
+    .systemLibrary(
+      name: "CRsvg", pkgConfig: "librsvg-2.0",
+      providers: [.apt(["librsvg2-dev", "libcairo2-dev", "libfontconfig-dev"])]),
     .target(
       name: "SigbookCore",
-      dependencies: ["COpenBLAS", "CZlib"],
+      dependencies: ["COpenBLAS", "CZlib", "CRsvg"],
       linkerSettings: [.linkedLibrary("m", .when(platforms: [.linux]))]),
     .executableTarget(
       name: "sigbook",

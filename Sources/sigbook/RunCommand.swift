@@ -28,11 +28,36 @@ struct Run: ParsableCommand {
   @Flag(help: "Run the remaining cells after a failing one.")
   var keepGoing = false
 
+  @Option(
+    help: ArgumentHelp(
+      "The formats every figure is written in, among svg, pdf and png (SVG always).",
+      valueName: "formats"))
+  var figures = "svg"
+
+  @Option(help: "The resolution of PNG figures, in dots per inch.")
+  var dpi = SVGRenderer.defaultDPI
+
+  /// The formats of `--figures`, SVG first.
+  var figureFormats: [FigureFormat] {
+    let named = figures.split(separator: ",").compactMap {
+      FigureFormat(rawValue: $0.trimmingCharacters(in: .whitespaces).lowercased())
+    }
+    return FigureFormat.allCases.filter { $0 == .svg || named.contains($0) }
+  }
+
   func validate() throws {
     for setting in settings where !setting.contains("=") {
       throw ValidationError("--set takes NAME=VALUE, not '\(setting)'")
     }
     if let cell, cell < 1 { throw ValidationError("--cell counts from 1") }
+    for name in figures.split(separator: ",")
+    where FigureFormat(rawValue: name.trimmingCharacters(in: .whitespaces).lowercased()) == nil {
+      throw ValidationError("--figures takes svg, pdf and png separated by commas, not '\(name)'")
+    }
+    if !SVGRenderer.dpiRange.contains(dpi) {
+      throw ValidationError(
+        "--dpi must be between \(Int(SVGRenderer.dpiRange.lowerBound)) and \(Int(SVGRenderer.dpiRange.upperBound))")
+    }
   }
 
   func run() throws {
@@ -65,6 +90,8 @@ struct Run: ParsableCommand {
       Terminal.error("\(file): error: --cell \(cell) but the workbook has \(runner.cells.count) cells\n")
       return false
     }
+    runner.session.figureFormats = figureFormats
+    runner.session.figureDPI = dpi
     let progress = ProgressBar()
     runner.session.progress = progress
     let shown = cell

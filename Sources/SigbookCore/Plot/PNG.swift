@@ -81,7 +81,7 @@ extension Plot {
     "data:image/png;base64," + Data(png(image, scale: scale)).base64EncodedString()
   }
 
-  private static func appendChunk(_ type: String, _ data: [UInt8], to file: inout [UInt8]) {
+  static func appendChunk(_ type: String, _ data: [UInt8], to file: inout [UInt8]) {
     let typeBytes = Array(type.utf8)
     file += bigEndian32(UInt32(data.count))
     file += typeBytes
@@ -98,7 +98,7 @@ extension Plot {
     }
   }
 
-  private static func bigEndian32(_ v: UInt32) -> [UInt8] {
+  static func bigEndian32(_ v: UInt32) -> [UInt8] {
     [UInt8(v >> 24), UInt8((v >> 16) & 0xFF), UInt8((v >> 8) & 0xFF), UInt8(v & 0xFF)]
   }
 

@@ -328,16 +328,23 @@ extension Catalogue {
       "save", category: "Models",
       parameters: [
         .positional("value", .oneOf([.model, .figure]), doc: "a model or a figure"),
-        .positional("file", .text, doc: "a .safetensors file for a model, a .svg name for a figure"),
+        .positional("file", .text, doc: "a .safetensors file for a model; a .svg, .pdf or .png name for a figure"),
+        .labelled("dpi", .number, doc: "the resolution of a .png, in dots per inch (10…1200); left out: sigbook run --dpi, else 150", defaultText: "150", optional: true),
       ],
       returns: .nothing,
-      summary: "Saves a model as safetensors (weights as F32 tensors named like PyTorch's nn.Sequential, the architecture in the metadata) or a figure as SVG in the figures folder. A figure's name may not leave that folder.",
-      example: "save(net, \"one-vs-seven.safetensors\")"
+      summary: "Saves a model as safetensors (weights as F32 tensors named like PyTorch's nn.Sequential, the architecture in the metadata) or a figure in the figures folder: always as SVG, and as a vector PDF (fonts embedded, page the figure's size) or a PNG on white (size × dpi / 96 pixels) when the name ends in .pdf or .png, both rendered from that SVG with DejaVu Sans. A figure's name may not leave that folder.",
+      example: "save(flows, \"flows.png\", dpi: 300)"
     ) { call in
       let name = call.text("file")
       switch call.value("value") {
       case .figure(let figure)?:
-        do { _ = try call.session.writeFigure(figure, name: name) } catch let error as CallFailure {
+        let dpi = call.optionalNumber("dpi")
+        if let dpi, !SVGRenderer.dpiRange.contains(dpi) {
+          throw call.failure(
+            "dpi must be between \(Int(SVGRenderer.dpiRange.lowerBound)) and \(Int(SVGRenderer.dpiRange.upperBound)), not \(Plot.number(dpi))",
+            blaming: "dpi")
+        }
+        do { try call.session.writeFigure(figure, name: name, dpi: dpi) } catch let error as CallFailure {
           throw CallFailure(error.message, kind: error.kind, parameter: "file", hint: error.hint)
         }
       case .model(let net)?:

@@ -58,7 +58,8 @@ public struct ReportWriter {
           }
         }
         if !texts.isEmpty { out += "\n```text\n" + texts.joined(separator: "\n") + "\n```\n" }
-        for case .figure(let name, _) in record.outputs {
+        // PDF and PNG copies (--figures) are renders of the SVG; the report links the SVG.
+        for case .figure(let name, _) in record.outputs where name.hasSuffix(".svg") {
           out += "\n![\(name)](\(figuresFolderName)/\(name))\n"
         }
         if let error = record.error {
@@ -89,6 +90,7 @@ public struct ReportWriter {
           switch output {
           case .value(let t), .printed(let t):
             body += "<pre class=\"output\">\(escapeHTML(t))</pre>\n"
+          case .figure(let name, _) where !name.hasSuffix(".svg"): break
           case .figure(let name, let path):
             let svg = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
             body += "<figure>\(svg.strippingXMLDeclaration)<figcaption>\(escapeHTML(name))</figcaption></figure>\n"

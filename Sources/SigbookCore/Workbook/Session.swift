@@ -59,6 +59,10 @@ public final class Session {
   public internal(set) var functions: [String: FunctionEntry] = [:]
   /// The local variables of the workbook functions being run, innermost last.
   var frames: [[String: Value]] = []
+  /// The formats every figure is written in; SVG is always written (`sigbook run --figures`).
+  public var figureFormats: [FigureFormat] = [.svg]
+  /// The resolution of PNGs written because ``figureFormats`` lists PNG, in dots per inch.
+  public var figureDPI: Double = SVGRenderer.defaultDPI
   /// Every file written by this session, in order.
   public private(set) var writtenFiles: [String] = []
 
@@ -135,23 +139,56 @@ public final class Session {
     }
   }
 
-  /// Writes a figure as `NAME.svg` in the figures folder and reports it.
+  /// Writes a figure in the figures folder and reports every file written: always `NAME.svg`,
+  /// then `NAME.pdf` and `NAME.png` when the name asks for that format (`save(f, "x.pdf")`) or
+  /// ``figureFormats`` lists it; PDF and PNG are rendered from the SVG by ``SVGRenderer``.
   ///
-  /// - Throws: when the name leaves the figures folder or the file cannot be written.
-  func writeFigure(_ figure: Figure, name: String) throws(CallFailure) -> String {
-    let fileName = try Self.figureFileName(name)
+  /// - Parameters:
+  ///   - figure: the figure.
+  ///   - name: `NAME`, `NAME.svg`, `NAME.pdf` or `NAME.png`.
+  ///   - dpi: the PNG's resolution; ``figureDPI`` when nil.
+  /// - Returns: the paths written, SVG first.
+  /// - Throws: when the name leaves the figures folder, a file cannot be written or rendering
+  ///   fails.
+  @discardableResult
+  func writeFigure(_ figure: Figure, name: String, dpi: Double? = nil) throws(CallFailure)
+    -> [String]
+  {
+    let svgName = try Self.figureFileName(name)
+    let stem = String(svgName.dropLast(".svg".count))
+    var formats = figureFormats
+    if let asked = FigureFormat(fileName: name), !formats.contains(asked) { formats.append(asked) }
     try makeFiguresDirectory()
-    let path = figuresDirectory + "/" + fileName
-    try writeFile(Data(figure.svg.utf8), to: path)
-    emit(.figure(name: fileName, path: path))
-    return path
+    var paths: [String] = []
+    for format in FigureFormat.allCases where format == .svg || formats.contains(format) {
+      let fileName = stem + "." + format.rawValue
+      let path = figuresDirectory + "/" + fileName
+      let bytes: [UInt8]
+      do {
+        switch format {
+        case .svg: bytes = Array(figure.svg.utf8)
+        case .pdf: bytes = try SVGRenderer.pdf(figure.svg, title: figure.title)
+        case .png: bytes = try SVGRenderer.png(figure.svg, dpi: dpi ?? figureDPI)
+        }
+      } catch {
+        throw CallFailure("cannot write '\(fileName)': \(error.message)", kind: .io)
+      }
+      try writeFile(Data(bytes), to: path)
+      emit(.figure(name: fileName, path: path))
+      paths.append(path)
+    }
+    return paths
   }
 
-  /// The file name for a figure: `name.svg`; names that would leave the figures folder are
-  /// refused.
+  /// The SVG file name for a figure: `name.svg` (`name.pdf` and `name.png` also give
+  /// `name.svg`); names that would leave the figures folder are refused.
   static func figureFileName(_ name: String) throws(CallFailure) -> String {
-    let fileName = name.hasSuffix(".svg") ? name : name + ".svg"
-    guard !name.isEmpty, !fileName.hasPrefix("/"), !fileName.hasPrefix("~"),
+    var fileName = name
+    if let format = FigureFormat(fileName: name) {
+      fileName = String(name.dropLast(format.rawValue.count + 1))
+    }
+    fileName += ".svg"
+    guard !name.isEmpty, fileName != ".svg", !fileName.hasPrefix("/"), !fileName.hasPrefix("~"),
       !fileName.split(separator: "/").contains(".."), !fileName.contains("/")
     else {
       throw CallFailure(
