@@ -109,7 +109,8 @@ public indirect enum Accepts: Sendable, Hashable {
         accepted.append(a)
       }
       return .list(accepted)
-    case (.list(.integer), .range(let lower, let upper, let closed)):
+    case (.list(.integer), .range(let lower, let upper, let closed)),
+      (.list(.number), .range(let lower, let upper, let closed)):
       return .list(Value.rangeValues(lower: lower, upper: upper, isClosed: closed).map { .number(Double($0)) })
     case (.oneOf(let choices), _):
       for choice in choices { if let a = choice.accept(value) { return a } }

@@ -247,6 +247,7 @@ extension Session {
       let accepted = try check(value, for: parameter, of: entry, at: expression.span, position: i)
       if parameter.isVariadic {
         variadic.append(accepted)
+        if case .variable(let id) = expression { names[Call.variadicKey(variadic.count - 1)] = id.name }
         spans[parameter.name] = spans[parameter.name].map { $0.through(expression.span) } ?? expression.span
       } else {
         values[parameter.name] = accepted

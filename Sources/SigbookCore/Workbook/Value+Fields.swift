@@ -3,8 +3,8 @@ extension Session {
   public static func fieldNames(of value: Value) -> [String] {
     switch value {
     case .dataset: ["count", "features", "classes", "labels", "name"]
-    case .model: ["layers", "history", "parameters", "inputs", "outputs", "classes", "trained", "signature_widths"]
-    case .history: ["count", "loss", "accuracy", "val_loss", "val_accuracy", "last"]
+    case .model: ["layers", "history", "parameters", "inputs", "outputs", "classes", "trained", "signature_widths", "seconds"]
+    case .history: ["count", "loss", "accuracy", "val_loss", "val_accuracy", "last", "batch_loss", "seconds"]
     case .list: ["count", "first", "last"]
     case .range: ["count"]
     case .table: ["count", "columns"]
@@ -93,6 +93,11 @@ extension Session {
     case (.novelty(let n), "auroc"): return n.best?.auroc.map { .number($0) } ?? .nothing
     case (.novelty(let n), "best"): return n.best.map { .text($0.name) } ?? .nothing
     case (.novelty(let n), "method"): return .option(n.method.rawValue)
+    // Training time and per-batch losses (issue 8, figures): seconds vary between runs, so they
+    // are for the user to print, never part of a figure or a default output.
+    case (.model(let m), "seconds"): return m.history.map { .number($0.seconds) } ?? .nothing
+    case (.history(let h), "batch_loss"): return numbers(h.batchLosses)
+    case (.history(let h), "seconds"): return .number(h.seconds)
     default: return nil
     }
   }
