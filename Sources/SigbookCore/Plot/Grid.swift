@@ -6,11 +6,13 @@ extension Plot {
   ///
   /// Each panel is its figure's whole SVG nested as an `<svg>` element with its own `viewBox`, at
   /// its own size, placed at the top left of its cell; a column is as wide as its widest panel and
-  /// a row as high as its highest. So that panels cannot disturb each other, every `id` of a panel
-  /// (a colour bar's gradient, say) and every reference to it (`url(#…)`, `href="#…"`) gets the
-  /// prefix `sb-pN-` (N the panel's number from 1), and every rule of a panel's style sheet is
-  /// scoped to its panel (`#sb-pN .sb-title`): a style sheet anywhere in an SVG file applies to the
-  /// whole file. The bytes depend only on the figures, their order, `columns` and `title`.
+  /// a row as high as its highest. So that panels cannot disturb each other, every rule of a
+  /// panel's style sheet is scoped to its panel (`.sb-p2 .sb-title`, the nested `<svg>` having
+  /// the class `sb-p2`): a style sheet anywhere in an SVG file applies to the whole file. Should a
+  /// panel hold ids (a gradient, a clip path), each one and every reference to it (`url(#…)`,
+  /// `href="#…"`) gets the prefix `sb-p2-`. The panels themselves get a class, not an id, so that
+  /// two grids inlined in one HTML report do not repeat an id. The bytes depend only on the
+  /// figures, their order, `columns` and `title`.
   ///
   /// - Parameters:
   ///   - figures: the panels, in order.
@@ -61,12 +63,12 @@ extension Plot {
     var fontFamily: String
     /// Everything after the root's start tag, up to and including `</svg>`, rewritten.
     var content: String
-    /// The id of the nested `<svg>`: `sb-p3`.
-    var id: String
+    /// The class of the nested `<svg>`, which its style rules are scoped to: `sb-p3`.
+    var name: String
     var usesXLink: Bool
 
     init(_ svg: String, number: Int) {
-      id = "sb-p\(number)"
+      name = "sb-p\(number)"
       var text = Substring(svg)
       if text.hasPrefix("<?xml"), let end = text.firstIndex(of: "\n") {
         text = text[text.index(after: end)...]
@@ -80,12 +82,12 @@ extension Plot {
       fontFamily = attributes["font-family"] ?? SVGDocument.fontFamily
       usesXLink = attributes["xmlns:xlink"] != nil
       let rest = rootEnd < text.endIndex ? text[text.index(after: rootEnd)...] : ""
-      content = NestedPanel.scoped(String(rest), prefix: id + "-", panel: id)
+      content = NestedPanel.scoped(String(rest), prefix: name + "-", panel: name)
     }
 
     /// The nested `<svg>` at (x, y).
     func markup(x: Double, y: Double) -> String {
-      "<svg id=\"\(id)\" x=\"\(Plot.number(x))\" y=\"\(Plot.number(y))\" width=\"\(Plot.number(width))\" "
+      "<svg class=\"\(name)\" x=\"\(Plot.number(x))\" y=\"\(Plot.number(y))\" width=\"\(Plot.number(width))\" "
         + "height=\"\(Plot.number(height))\" viewBox=\"\(viewBox)\" font-family=\""
         + SVGDocument.escape(fontFamily, inAttribute: true) + "\">" + content
     }
@@ -170,14 +172,14 @@ extension Plot {
     }
 
     /// Each rule `selectors { declarations }` (one a line) with every selector prefixed by the
-    /// panel's id and its id references renamed.
+    /// panel's class and its id references renamed.
     static func scopedRules(_ sheet: Substring, ids: Set<String>, prefix: String, panel: String)
       -> String
     {
       sheet.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
         guard let brace = line.firstIndex(of: "{") else { return String(line) }
         let selectors = line[..<brace].split(separator: ",").map { selector in
-          "#\(panel) " + renamed(Substring(selector.trimmingSpaces), ids: ids, prefix: prefix, inTag: false)
+          ".\(panel) " + renamed(Substring(selector.trimmingSpaces), ids: ids, prefix: prefix, inTag: false)
         }
         return selectors.joined(separator: ", ") + " " + line[brace...]
       }.joined(separator: "\n")

@@ -273,34 +273,27 @@ extension Plot {
       drawColorBar(into: &document)
     }
 
-    /// The id of the colour bar's gradient (unique in a figure; `grid` prefixes it per panel).
-    static let gradientID = "sb-viridis"
-
-    /// A vertical bar filled with one viridis gradient, low at the bottom, ticks on its right,
-    /// title above.
+    /// A vertical bar of 64 viridis strips, low at the bottom, ticks on its right, title above.
     ///
-    /// One rectangle and a gradient through the 11 stops ``Palette/viridis(_:)`` interpolates
-    /// between, so the bar shows the same colours as the cells and no seams: strips of fractional
-    /// height leave hairlines of background between them in some viewers.
+    /// Strips of fractional height that only abut leave hairlines of background between them in
+    /// some viewers (anti-aliased edges, or edges snapped apart by `crispEdges`): each strip but
+    /// the top one reaches half a pixel into the next, which is drawn over it, so the bar has no
+    /// seam at any zoom. No gradient: a figure has no ids, so that several can share one HTML page.
     func drawColorBar(into document: inout SVGDocument) {
-      let stops = Palette.viridisStops
-      document.open("defs")
-      document.open(
-        "linearGradient",
-        ["id": Self.gradientID, "x1": "0", "y1": "1", "x2": "0", "y2": "0"])
-      for (i, color) in stops.enumerated() {
+      let strips = 64
+      let h = colorBar.height / Double(strips)
+      document.open("g", ["class": "sb-colorbar"])
+      for i in 0..<strips {
+        let t = (Double(i) + 0.5) / Double(strips)
+        let overlap = i < strips - 1 ? 0.5 : 0
         document.add(
-          "stop",
-          ["offset": Double(i) / Double(stops.count - 1), "stop-color": color.css])
+          "rect",
+          [
+            "x": colorBar.x, "y": colorBar.maxY - Double(i + 1) * h - overlap,
+            "width": colorBar.width, "height": h + overlap, "fill": Palette.viridis(t).css,
+          ])
       }
       document.close()
-      document.close()
-      document.add(
-        "rect",
-        [
-          "class": "sb-colorbar", "x": colorBar.x, "y": colorBar.y, "width": colorBar.width,
-          "height": colorBar.height, "fill": "url(#\(Self.gradientID))",
-        ])
       let scale = LinearScale(
         lower: lower, upper: upper, start: colorBar.maxY, end: colorBar.y)
       var d = ""
