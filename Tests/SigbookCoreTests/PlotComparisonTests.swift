@@ -237,6 +237,17 @@ extension FigureSamples {
     #expect(!bands.isEmpty)
   }
 
+  /// Old code drew a box for a class the network never predicts (`coat (0)`), below the others
+  /// and outside the plot area.
+  @Test func sankeyLeavesOutNodesNoInputIsIn() {
+    let input = Plot.SankeyInput(
+      assignments: [[0, 0, 1, 1], [0, 2, 2, 2]], labels: [0, 1, 1, 1], labelNames: ["a", "b"],
+      nodeNames: [[], ["yes", "never", "no"]])
+    let layout = Plot.sankeyLayout(input)
+    #expect(layout.nodes.map(\.label).sorted() == ["L1:c0 (2)", "L1:c1 (2)", "no (3)", "yes (1)"])
+    #expect(layout.nodes.allSatisfy { $0.rect.maxY <= layout.area.maxY + 1e-9 })
+  }
+
   /// Old code thinned the predicted-class names to every second one.
   @Test func confusionOfTenLongClassesNamesEveryClassInBothDirections() {
     let figure = Plot.confusionPlot(

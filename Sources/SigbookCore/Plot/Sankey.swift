@@ -234,7 +234,10 @@ extension Plot {
     width = max(width, textWidth(title, size: FontSize.title, bold: true) + 2 * ChartLayout.pad)
     let height = top + max(plotHeight, legendSize.height) + ChartLayout.pad + 8
 
-    let maxNodes = clusterCount.max() ?? 0
+    // A cluster no input is in (a class the network never predicts, say) gets no node: an
+    // empty box would only take room and push the others out of the area.
+    let shown = (0..<layerCount).map { l in (0..<clusterCount[l]).filter { value[l][$0] > 0 } }
+    let maxNodes = shown.map(\.count).max() ?? 0
     let totals = value.map { $0.reduce(0, +) }
     let maxTotal = max(totals.max() ?? 0, 1)
     let gapRoom = SankeyLayout.nodeGap * Double(max(maxNodes - 1, 0))
@@ -245,7 +248,7 @@ extension Plot {
     var nodeTop = clusterCount.map { [Double](repeating: 0, count: $0) }
     var order: [[Int]] = []
     for l in 0..<layerCount {
-      let clusters = Array(0..<clusterCount[l])
+      let clusters = shown[l]
       var sorted: [Int]
       if l == 0 {
         sorted = clusters.sorted { a, b in
@@ -261,7 +264,7 @@ extension Plot {
           centre[f.to] += sourceMid * Double(f.count)
           weight[f.to] += Double(f.count)
         }
-        let key = clusters.map { c in weight[c] > 0 ? centre[c] / weight[c] : .infinity }
+        let key = (0..<clusterCount[l]).map { c in weight[c] > 0 ? centre[c] / weight[c] : .infinity }
         sorted = clusters.sorted { a, b in
           if key[a] != key[b] { return key[a] < key[b] }
           let da = dominant(l, a)
