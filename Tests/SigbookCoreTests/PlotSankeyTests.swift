@@ -117,12 +117,12 @@ import Testing
         Plot.SankeyFlow(layer: 0, from: 1, to: 0, label: 1, count: 1),
       ], labelNames: ["1", "7"])
     let layout = Plot.sankeyLayout(input)
-    #expect(Set(layout.nodes.map(\.label)) == ["L1·c0 (3)", "L1·c1 (1)", "L2·c0 (4)"])
+    #expect(Set(layout.nodes.map(\.label)) == ["L1:c0 (3)", "L1:c1 (1)", "L2:c0 (4)"])
     // The first layer is ordered by dominant label: the 1s above the 7s.
     let first = layout.nodes.filter { $0.layer == 0 }.sorted { $0.rect.y < $1.rect.y }
     #expect(first.map(\.dominantLabel) == [0, 1])
     let texts = ParsedSVG(Plot.sankey(input, title: "paths").svg).texts
-    #expect(texts.contains("L2·c0 (4)") && texts.contains("7"))
+    #expect(texts.contains("L2:c0 (4)") && texts.contains("7"))
   }
 
   @Test func inconsistentCountsNeverCutABand() {

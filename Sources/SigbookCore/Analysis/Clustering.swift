@@ -109,12 +109,30 @@ public struct Clustering: Sendable {
       })
   }
 
+  /// The number of each layer as people name it: the signature layer it clusters (`clusters[2]`
+  /// is layer 2, H2), else its position from 1 (a clustering of a dataset is layer 1).
+  public var layerNumbers: [Int] {
+    layers.enumerated().map { i, layer in layer.points.layer ?? i + 1 }
+  }
+
+  /// The name of cluster `cluster` of the layer at `index` in paths and Sankey diagrams: `L2:c1`,
+  /// with the layer's real number (see ``layerNumbers``).
+  public func nodeName(layer index: Int, cluster: Int) -> String {
+    "L\(layers[index].points.layer ?? index + 1):c\(cluster)"
+  }
+
+  /// How a path reads: `L1:c0 → L2:c1`, one cluster per layer.
+  public func pathName(_ path: [Int]) -> String {
+    path.enumerated().map { nodeName(layer: $0, cluster: $1) }.joined(separator: " → ")
+  }
+
   /// The path of every input through the layers' clusters.
   public var inputPaths: [[Int]] {
     (0..<count).map { i in layers.map { $0.assignments[i] } }
   }
 
-  /// The distinct paths (`L1:c0 → L2:c1`), most frequent first, with their counts per class.
+  /// The distinct paths (`L1:c0 → L2:c1`, layers by their real number, so that the paths of
+  /// `clusters[2]` read `L2:c0`), most frequent first, with their counts per class.
   public var pathTable: Table {
     guard let first = layers.first else { return Table(columns: ["path", "count"], rows: []) }
     let classNames = first.points.classNames
@@ -127,13 +145,11 @@ public struct Clustering: Sendable {
       let ta = a.value.reduce(0, +), tb = b.value.reduce(0, +)
       return ta != tb ? ta > tb : a.key.lexicographicallyPrecedes(b.key)
     }
-    // Layers are named L1, L2… in paths, as the Sankey diagram names its columns.
-    let names = layers.indices.map { "L\($0 + 1)" }
     return Table(
       title: "\(ordered.count) distinct paths of \(count) inputs",
       columns: ["path", "count"] + classNames.map { "\($0)" } + ["majority"],
       rows: ordered.map { path, perClass in
-        let label = zip(names, path).map { "\($0):c\($1)" }.joined(separator: " → ")
+        let label = pathName(path)
         let total = perClass.reduce(0, +)
         let top = perClass.indices.max { perClass[$0] < perClass[$1] } ?? 0
         return [.text(label), .number(Double(total))] + perClass.map { .number(Double($0)) }

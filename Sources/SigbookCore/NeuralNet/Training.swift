@@ -38,13 +38,23 @@ public struct EpochRecord: Sendable, Equatable {
   public var seconds: Double
 }
 
-/// Loss and accuracy per epoch of one training run, and how it was trained.
+/// Loss and accuracy per epoch (and loss per batch) of one training run, and how it was trained.
 public struct History: Sendable {
   public var records: [EpochRecord]
   public var options: TrainingOptions
   public var loss: Loss
   /// The number of training inputs.
   public var sampleCount: Int
+  /// The mean loss of every batch, in training order (epoch 1's batches first): what the
+  /// optimiser saw at each step, before that step's update.
+  public var batchLosses: [Double] = []
+  /// Wall-clock time of the whole run in seconds (not part of any reproducible output).
+  public var seconds: Double = 0
+
+  /// The number of batches of each epoch (the last batch of an epoch may be smaller).
+  public var batchesPerEpoch: Int {
+    records.isEmpty ? 0 : batchLosses.count / records.count
+  }
 }
 
 /// Where training is, reported after every batch.
@@ -162,6 +172,8 @@ extension Model {
     }
     var generator = SeededGenerator(seed: options.seed)
     var records: [EpochRecord] = []
+    var batchLosses: [Double] = []
+    batchLosses.reserveCapacity(options.epochs * batches)
     var step = 0
     var fullBatch = Tensor(zeros: [batchSize] + itemShape)
     let clock = ContinuousClock()
@@ -192,6 +204,7 @@ extension Model {
             value: pass.loss, epoch: epoch, batch: b + 1, learningRate: options.learningRate)
         }
         lossSum += pass.loss * Double(count)
+        batchLosses.append(pass.loss)
         if task == .classification {
           let z = pass.prediction
           let predicted =
@@ -230,7 +243,9 @@ extension Model {
       }
       records.append(record)
     }
-    model.history = History(records: records, options: options, loss: loss, sampleCount: n)
+    model.history = History(
+      records: records, options: options, loss: loss, sampleCount: n, batchLosses: batchLosses,
+      seconds: (clock.now - start).seconds)
     if let classNames { model.classNames = classNames }
     return model
   }

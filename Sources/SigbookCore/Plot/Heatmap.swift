@@ -48,8 +48,9 @@ extension Plot {
     let cellHeight = min(36, max(14, 320 / Double(max(rows, 1))))
     let grid = MatrixLayout(
       rows: rows, columns: columns, cellWidth: cellWidth, cellHeight: cellHeight,
-      rowNames: input.rowNames, rowTitle: input.rowTitle, columnTitle: input.columnTitle,
-      valueTitle: input.valueTitle, lower: lo, upper: hi, title: title)
+      rowNames: input.rowNames, columnNames: input.columnNames, thinsColumnNames: true,
+      rowTitle: input.rowTitle, columnTitle: input.columnTitle, valueTitle: input.valueTitle,
+      lower: lo, upper: hi, title: title)
     var document = SVGDocument(
       width: grid.width, height: grid.height, title: title,
       description: "heatmap of \(rows) rows and \(columns) columns")
@@ -76,6 +77,10 @@ extension Plot {
   /// `confusion_plot`: a confusion matrix, true classes as rows and predicted classes as columns,
   /// the count in every cell.
   ///
+  /// Every class name is written in both directions: when the column names would overlap side
+  /// by side (ten Fashion-MNIST classes, say) they are slanted at 45°, and the figure grows to
+  /// hold them and the title.
+  ///
   /// Cells are coloured by the share of their row (the fraction of a true class predicted as each
   /// class), so small classes read as clearly as large ones; the counts are written in black or
   /// white, whichever contrasts more with the cell. A line under the matrix gives the accuracy.
@@ -92,10 +97,13 @@ extension Plot {
     }
     let cell = min(60, max(28, 360 / Double(max(n, 1))))
     let names = (0..<n).map { $0 < classNames.count ? classNames[$0] : String($0) }
+    // Every class is named in both directions: column names that do not fit side by side are
+    // slanted, never dropped.
     let grid = MatrixLayout(
       rows: n, columns: n, cellWidth: cell, cellHeight: cell, rowNames: names,
-      rowTitle: "true class", columnTitle: "predicted class", valueTitle: "share of true class",
-      lower: 0, upper: 1, title: title, captionLines: 1)
+      columnNames: names, thinsColumnNames: false, rowTitle: "true class",
+      columnTitle: "predicted class", valueTitle: "share of true class", lower: 0, upper: 1,
+      title: title, captionLines: 1)
     let widest =
       (0..<n).flatMap { r in (0..<n).map { c in String(count(r, c)) } }
       .map { textWidth($0, size: FontSize.tick) }.max() ?? 0
@@ -159,14 +167,37 @@ extension Plot {
     var captionY: Double
     let cellWidth: Double
     let cellHeight: Double
+    /// Every how many columns a name is written (1: all).
+    let columnStride: Int
+    /// Whether column names are slanted at 45° (when they do not fit side by side and may not
+    /// be thinned).
+    let slantsColumnNames: Bool
+    /// Where the column names start below the matrix.
+    let columnNamesY: Double
+    /// The baseline of the columns' title.
+    let columnTitleY: Double
+
+    /// The sine (and cosine) of the 45° slant.
+    static let slant = 0.5.squareRoot()
 
     init(
       rows: Int, columns: Int, cellWidth: Double, cellHeight: Double, rowNames: [String],
-      rowTitle: String, columnTitle: String, valueTitle: String, lower: Double, upper: Double,
-      title: String, captionLines: Int = 0
+      columnNames: [String], thinsColumnNames: Bool, rowTitle: String, columnTitle: String,
+      valueTitle: String, lower: Double, upper: Double, title: String, captionLines: Int = 0
     ) {
       let nameWidth = rowNames.map { textWidth($0, size: FontSize.tick) }.max() ?? 0
-      let left = ChartLayout.pad + (rowTitle.isEmpty ? 0 : FontSize.label + 10) + nameWidth + 8
+      let columnWidths = columnNames.map { textWidth($0, size: FontSize.tick) }
+      let stride = labelStride(
+        positions: columnNames.indices.map { (Double($0) + 0.5) * cellWidth }, widths: columnWidths)
+      columnStride = thinsColumnNames ? niceStride(stride) : 1
+      slantsColumnNames = !thinsColumnNames && stride > 1
+      var left = ChartLayout.pad + (rowTitle.isEmpty ? 0 : FontSize.label + 10) + nameWidth + 8
+      if slantsColumnNames {
+        // A slanted name runs down and to the left of its column: keep the first ones inside.
+        for (c, w) in columnWidths.enumerated() {
+          left = max(left, ChartLayout.pad + w * Self.slant - (Double(c) + 0.5) * cellWidth)
+        }
+      }
       let top = ChartLayout.titleHeight + 8
       area = Rect(
         x: left, y: top, width: Double(columns) * cellWidth, height: Double(rows) * cellHeight)
@@ -189,16 +220,21 @@ extension Plot {
         textWidth(valueTitle, size: FontSize.tick))
       width = colorBar.x + barRoom + ChartLayout.pad
       width = max(width, textWidth(title, size: FontSize.title, bold: true) + 2 * ChartLayout.pad)
+      columnNamesY = area.maxY + ChartLayout.tickLength
+      let namesHeight =
+        slantsColumnNames
+        ? ((columnWidths.max() ?? 0) + FontSize.tick) * Self.slant + 4
+        : FontSize.tick + 6
       let bottomOfColumns =
-        area.maxY + ChartLayout.tickLength + FontSize.tick + 6
-        + (columnTitle.isEmpty ? 0 : FontSize.label + 10)
+        columnNamesY + namesHeight + (columnTitle.isEmpty ? 0 : FontSize.label + 10)
       captionY = bottomOfColumns + FontSize.small + 4
+      columnTitleY = bottomOfColumns - 8
       height =
         max(bottomOfColumns + Double(captionLines) * (FontSize.small + 8), colorBar.maxY + 8)
         + ChartLayout.pad
     }
 
-    /// Row names at the left, column names below (thinned), titles, the colour bar with ticks.
+    /// Row names at the left, column names below (thinned or slanted), titles, the colour bar.
     func drawLabels(rowNames: [String], columnNames: [String], into document: inout SVGDocument) {
       document.open("g", ["class": "sb-tick"])
       for (r, name) in rowNames.enumerated() where Double(r) * cellHeight < area.height - 0.01 {
@@ -206,21 +242,24 @@ extension Plot {
           name, x: area.x - 6, y: area.y + (Double(r) + 0.5) * cellHeight + FontSize.tick * 0.35,
           ["text-anchor": "end"])
       }
-      let positions = columnNames.indices.map { area.x + (Double($0) + 0.5) * cellWidth }
-      // Every 1st, 2nd, 5th, 10th… name, so that indices read 0, 10, 20 rather than 0, 6, 12.
-      let every = niceStride(
-        labelStride(
-          positions: positions, widths: columnNames.map { textWidth($0, size: FontSize.tick) }))
-      for (c, name) in columnNames.enumerated() where c % every == 0 {
-        document.text(
-          name, x: positions[c], y: area.maxY + ChartLayout.tickLength + FontSize.tick + 2,
-          ["text-anchor": "middle"])
+      for (c, name) in columnNames.enumerated() where c % columnStride == 0 {
+        let x = area.x + (Double(c) + 0.5) * cellWidth
+        if slantsColumnNames {
+          // The end of the name at the column's centre; the text runs up to it from the left.
+          let ax = x + FontSize.tick * 0.35
+          let ay = columnNamesY + FontSize.tick * 0.35
+          document.text(
+            name, x: ax, y: ay,
+            ["text-anchor": "end", "transform": "rotate(-45 \(number(ax)) \(number(ay)))"])
+        } else {
+          document.text(
+            name, x: x, y: columnNamesY + FontSize.tick + 2, ["text-anchor": "middle"])
+        }
       }
       document.close()
       if !columnTitle.isEmpty {
         document.text(
-          columnTitle, x: area.midX,
-          y: area.maxY + ChartLayout.tickLength + FontSize.tick + 8 + FontSize.label,
+          columnTitle, x: area.midX, y: columnTitleY,
           ["class": "sb-label", "text-anchor": "middle"])
       }
       if !rowTitle.isEmpty {
@@ -235,17 +274,23 @@ extension Plot {
     }
 
     /// A vertical bar of 64 viridis strips, low at the bottom, ticks on its right, title above.
+    ///
+    /// Strips of fractional height that only abut leave hairlines of background between them in
+    /// some viewers (anti-aliased edges, or edges snapped apart by `crispEdges`): each strip but
+    /// the top one reaches half a pixel into the next, which is drawn over it, so the bar has no
+    /// seam at any zoom. No gradient: a figure has no ids, so that several can share one HTML page.
     func drawColorBar(into document: inout SVGDocument) {
       let strips = 64
       let h = colorBar.height / Double(strips)
-      document.open("g", ["class": "sb-colorbar", "shape-rendering": "crispEdges"])
+      document.open("g", ["class": "sb-colorbar"])
       for i in 0..<strips {
         let t = (Double(i) + 0.5) / Double(strips)
+        let overlap = i < strips - 1 ? 0.5 : 0
         document.add(
           "rect",
           [
-            "x": colorBar.x, "y": colorBar.maxY - Double(i + 1) * h, "width": colorBar.width,
-            "height": h, "fill": Palette.viridis(t).css,
+            "x": colorBar.x, "y": colorBar.maxY - Double(i + 1) * h - overlap,
+            "width": colorBar.width, "height": h + overlap, "fill": Palette.viridis(t).css,
           ])
       }
       document.close()

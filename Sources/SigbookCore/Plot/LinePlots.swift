@@ -52,17 +52,23 @@ extension Plot {
     public var validationLoss: [Double]
     /// Validation accuracy of each epoch (empty without validation data).
     public var validationAccuracy: [Double]
+    /// Training loss of every batch, in order (empty when not recorded).
+    public var batchLoss: [Double]
 
     /// Curves from per-epoch values; leave the validation arrays empty when there are none.
     public init(
       loss: [Double], accuracy: [Double] = [], validationLoss: [Double] = [],
-      validationAccuracy: [Double] = []
+      validationAccuracy: [Double] = [], batchLoss: [Double] = []
     ) {
       self.loss = loss
       self.accuracy = accuracy
       self.validationLoss = validationLoss
       self.validationAccuracy = validationAccuracy
+      self.batchLoss = batchLoss
     }
+
+    /// Batches per epoch, from the per-batch and per-epoch losses (0 when unknown).
+    public var batchesPerEpoch: Int { loss.isEmpty ? 0 : batchLoss.count / loss.count }
   }
 
   /// The receiver operating characteristic of one scorer.
@@ -263,37 +269,68 @@ extension Plot {
 
   // MARK: - loss_plot
 
-  /// `loss_plot`: loss and accuracy per epoch in two panels side by side, training solid and
-  /// validation dashed.
+  /// `loss_plot` of one run: loss and accuracy per epoch in two panels side by side, training
+  /// solid and validation dashed (see ``lossPlot(_:names:perBatch:title:)``).
+  public static func lossPlot(_ curves: TrainingCurves, title: String) -> Figure {
+    lossPlot([curves], names: [], title: title)
+  }
+
+  /// `loss_plot`: loss and accuracy of one or several training runs, per epoch in two panels side
+  /// by side, or per batch in one; training solid and validation dashed.
   ///
   /// Two panels rather than two y axes on one: loss and accuracy have unrelated units, and a
   /// second axis makes crossings of the curves look meaningful when they only reflect the choice
   /// of ranges. Each panel keeps an honest axis; the epochs line up. Without accuracy (an
-  /// autoencoder) only the loss panel is drawn.
+  /// autoencoder) only the loss panel is drawn. One run is drawn in two colours (training,
+  /// validation); several runs get a colour each, named in the legend, with a solid and a dashed
+  /// grey line saying which is training and which validation.
+  ///
+  /// Per batch, the x axis counts batches from 1 over the whole run, the training loss of every
+  /// batch is a line without markers, and the validation loss of each epoch is marked at the
+  /// epoch's last batch; accuracy is left out (it is measured per epoch).
   ///
   /// - Parameters:
-  ///   - curves: the per-epoch values.
+  ///   - runs: the runs' values, in legend order.
+  ///   - names: the legend name of each run (used when there are two or more runs).
+  ///   - perBatch: draws the loss of every batch instead of every epoch.
   ///   - title: the figure's title.
   /// - Returns: a figure of kind `loss_plot`.
-  public static func lossPlot(_ curves: TrainingCurves, title: String) -> Figure {
+  public static func lossPlot(
+    _ runs: [TrainingCurves], names: [String], perBatch: Bool = false, title: String
+  ) -> Figure {
     let epochs = max(
-      curves.loss.count, curves.accuracy.count, curves.validationLoss.count,
-      curves.validationAccuracy.count, 1)
-    let hasValidation = !curves.validationLoss.isEmpty || !curves.validationAccuracy.isEmpty
-    let hasAccuracy = !curves.accuracy.isEmpty || !curves.validationAccuracy.isEmpty
-    let training = Palette.category(0)
-    let validation = Palette.category(1)
-    let legend = Legend(
-      entries: [
-        Legend.Entry(name: "training", color: training, mark: .line(dashed: false))
-      ]
-        + (hasValidation
-          ? [Legend.Entry(name: "validation", color: validation, mark: .line(dashed: true))] : []))
+      runs.map { max($0.loss.count, $0.accuracy.count, $0.validationLoss.count, $0.validationAccuracy.count) }
+        .max() ?? 0, 1)
+    let batches = max(runs.map(\.batchLoss.count).max() ?? 0, 1)
+    let hasValidation = runs.contains { !$0.validationLoss.isEmpty || (!perBatch && !$0.validationAccuracy.isEmpty) }
+    let hasAccuracy = !perBatch && runs.contains { !$0.accuracy.isEmpty || !$0.validationAccuracy.isEmpty }
+    let isSingle = runs.count <= 1
+    let grey = Color(hex: 0x555555)
+    func trainingColor(_ i: Int) -> Color { isSingle ? Palette.category(0) : Palette.category(i) }
+    func validationColor(_ i: Int) -> Color { isSingle ? Palette.category(1) : Palette.category(i) }
+    var entries: [Legend.Entry] = []
+    if isSingle {
+      entries.append(Legend.Entry(name: "training", color: trainingColor(0), mark: .line(dashed: false)))
+      if hasValidation {
+        entries.append(Legend.Entry(name: "validation", color: validationColor(0), mark: .line(dashed: true)))
+      }
+    } else {
+      for i in runs.indices {
+        let name = i < names.count ? names[i] : "run \(i + 1)"
+        entries.append(Legend.Entry(name: name, color: trainingColor(i), mark: .line(dashed: false)))
+      }
+      entries.append(Legend.Entry(name: "training", color: grey, mark: .line(dashed: false)))
+      if hasValidation {
+        entries.append(Legend.Entry(name: "validation", color: grey, mark: .line(dashed: true)))
+      }
+    }
+    let legend = Legend(entries: entries)
 
-    let panelWidth = 300.0
+    let panelWidth = perBatch ? 480.0 : 300.0
     let panelHeight = 260.0
-    let lossValues = (curves.loss + curves.validationLoss).filter(\.isFinite)
-    let accuracyValues = (curves.accuracy + curves.validationAccuracy).filter(\.isFinite)
+    let lossValues = runs.flatMap { (perBatch ? $0.batchLoss : $0.loss) + $0.validationLoss }
+      .filter(\.isFinite)
+    let accuracyValues = runs.flatMap { $0.accuracy + $0.validationAccuracy }.filter(\.isFinite)
     func lossScale(_ start: Double, _ end: Double) -> LinearScale {
       // Losses are non-negative: start the axis at 0 and pad only the top.
       LinearScale(
@@ -317,41 +354,61 @@ extension Plot {
     var width = legendX + legend.size.width + ChartLayout.pad
     width = max(width, textWidth(title, size: FontSize.title, bold: true) + 2 * ChartLayout.pad)
     let height =
-      top + panelHeight + ChartLayout.tickLength + FontSize.tick + FontSize.label + 18
+      top + max(
+        panelHeight + ChartLayout.tickLength + FontSize.tick + FontSize.label + 18,
+        legend.size.height)
       + ChartLayout.pad
 
     var document = SVGDocument(
       width: width, height: height, title: title,
-      description: "training loss and accuracy over \(epochs) epochs")
+      description: perBatch
+        ? "training loss of every batch (\(batches) batches) of \(runs.count) run\(runs.count == 1 ? "" : "s")"
+        : isSingle
+          ? "training loss and accuracy over \(epochs) epochs"
+          : "training loss and accuracy over \(epochs) epochs of \(runs.count) runs")
     addBaseStyles(to: &document)
     drawTitle(title, into: &document)
 
+    // Per run, the training points and the validation points, (x, y) each.
     func panel(
-      _ area: Rect, _ heading: String, _ yScale: LinearScale, _ train: [Double], _ valid: [Double]
+      _ area: Rect, _ heading: String, _ yScale: LinearScale,
+      _ series: [(train: [(Double, Double)], valid: [(Double, Double)])]
     ) {
+      let steps = perBatch ? batches : epochs
       let x = LinearScale(
-        fitting: [1, Double(epochs)], start: area.x, end: area.maxX, padding: 0.03
+        fitting: [1, Double(steps)], start: area.x, end: area.maxX, padding: 0.03
       ).integerTicks()
       drawGrid(into: &document, area: area, x: x, y: yScale)
-      let trainPoints = train.enumerated().map { (Double($0.offset + 1), $0.element) }
-      let validPoints = valid.enumerated().map { (Double($0.offset + 1), $0.element) }
-      drawCurve(
-        trainPoints, color: training, dashed: false, markers: epochs <= 30, x: x, y: yScale,
-        into: &document)
-      drawCurve(
-        validPoints, color: validation, dashed: true, markers: epochs <= 30, x: x, y: yScale,
-        into: &document)
-      drawAxes(into: &document, area: area, x: x, y: yScale, xTitle: "epoch", yTitle: heading)
+      for (i, s) in series.enumerated() {
+        drawCurve(
+          s.train, color: trainingColor(i), dashed: false, markers: !perBatch && epochs <= 30,
+          x: x, y: yScale, into: &document)
+        drawCurve(
+          s.valid, color: validationColor(i), dashed: true, markers: epochs <= 30, x: x,
+          y: yScale, into: &document)
+      }
+      drawAxes(
+        into: &document, area: area, x: x, y: yScale, xTitle: perBatch ? "batch" : "epoch",
+        yTitle: heading)
+    }
+    func byEpoch(_ values: [Double]) -> [(Double, Double)] {
+      values.enumerated().map { (Double($0.offset + 1), $0.element) }
     }
     panel(
-      lossArea, "loss",
-      lossScale(lossArea.maxY, lossArea.y),
-      curves.loss, curves.validationLoss)
+      lossArea, "loss", lossScale(lossArea.maxY, lossArea.y),
+      runs.map { run in
+        guard perBatch else { return (byEpoch(run.loss), byEpoch(run.validationLoss)) }
+        let perEpoch = Double(max(run.batchesPerEpoch, 1))
+        return (
+          byEpoch(run.batchLoss),
+          run.validationLoss.enumerated().map { (Double($0.offset + 1) * perEpoch, $0.element) }
+        )
+      })
     if hasAccuracy {
       panel(
         accuracyArea, "accuracy",
         accuracyScale(accuracyValues, start: accuracyArea.maxY, end: accuracyArea.y),
-        curves.accuracy, curves.validationAccuracy)
+        runs.map { (byEpoch($0.accuracy), byEpoch($0.validationAccuracy)) })
     }
     legend.draw(into: &document, x: legendX, y: top)
     return Figure(kind: "loss_plot", document: document)

@@ -8,11 +8,12 @@
 ///
 /// The kinds and their functions: `scatter` ``scatter(x:y:categories:names:title:xLabel:yLabel:legendTitle:)``,
 /// `sankey` ``sankey(_:title:)``, `silhouette_plot` ``silhouettePlot(_:title:)``,
-/// `loss_plot` ``lossPlot(_:title:)``, `images` ``images(_:labels:columns:title:)``,
+/// `loss_plot` ``lossPlot(_:names:perBatch:title:)``, `images` ``images(_:labels:columns:title:)``,
 /// `reconstructions` ``reconstructions(originals:reconstructions:labels:title:)``,
 /// `heatmap` ``heatmap(_:title:)``, `confusion_plot` ``confusionPlot(counts:classNames:title:)``,
 /// `boundary` ``boundary(_:points:title:xLabel:yLabel:)``, `roc` ``roc(_:title:)``,
-/// `line` ``line(_:title:xLabel:yLabel:logY:)``.
+/// `line` ``line(_:title:xLabel:yLabel:logY:)``, and `grid` ``grid(_:columns:title:)``, which
+/// nests other figures as its panels.
 public enum Plot {}
 
 extension Figure {

@@ -143,6 +143,16 @@ public struct SVGDocument: Sendable {
     body += ">" + SVGDocument.escape(content, inAttribute: false) + "</\(name)>\n"
   }
 
+  /// Adds markup exactly as it is (not indented, so text keeps its bytes): a whole figure nested
+  /// as a panel (``Plot/grid(_:columns:title:)``). The caller vouches that it is well-formed.
+  mutating func appendMarkup(_ markup: String) {
+    body += markup
+    if !markup.hasSuffix("\n") { body += "\n" }
+  }
+
+  /// Declares the `xlink` namespace on the root, for nested markup that uses `xlink:href`.
+  mutating func declareXLink() { usesXLink = true }
+
   /// The complete file: XML declaration, `<svg>` with `xmlns`, `viewBox` and the font stack,
   /// `<title>`, `<desc>`, `<style>`, the elements, and closing tags for any left open.
   public func render() -> String {

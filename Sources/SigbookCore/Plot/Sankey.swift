@@ -8,6 +8,11 @@ extension Plot {
     public var flows: [SankeyFlow]
     /// The name of each label, by index (`"1"`, `"7"`).
     public var labelNames: [String]
+    /// Per column, the name of each node (`L2:c1`, or a predicted class); a column or node left
+    /// out is named `L<column + 1>:c<cluster>`.
+    public var nodeNames: [[String]]
+    /// The heading above each column (`H1`, `H2`, `prediction`); none when empty.
+    public var columnTitles: [String]
 
     /// An input from cluster sizes and flows.
     ///
@@ -15,10 +20,23 @@ extension Plot {
     ///   - clusterCounts: per layer, the size of each cluster (clusters numbered from 0).
     ///   - flows: per pair of consecutive layers, label and pair of clusters, how many inputs.
     ///   - labelNames: the names of the labels, by index.
-    public init(clusterCounts: [[Int]], flows: [SankeyFlow], labelNames: [String]) {
+    ///   - nodeNames: per column, the name of each node (default `L1:c0`…).
+    ///   - columnTitles: the heading above each column (default none).
+    public init(
+      clusterCounts: [[Int]], flows: [SankeyFlow], labelNames: [String],
+      nodeNames: [[String]] = [], columnTitles: [String] = []
+    ) {
       self.clusterCounts = clusterCounts
       self.flows = flows
       self.labelNames = labelNames
+      self.nodeNames = nodeNames
+      self.columnTitles = columnTitles
+    }
+
+    /// The name of node `cluster` of column `layer`: from ``nodeNames``, else `L2:c1`.
+    public func nodeName(layer: Int, cluster: Int) -> String {
+      layer < nodeNames.count && cluster < nodeNames[layer].count
+        ? nodeNames[layer][cluster] : "L\(layer + 1):c\(cluster)"
     }
 
     /// The input for the paths of individual inputs: their cluster in every layer and their label.
@@ -28,7 +46,12 @@ extension Plot {
     ///     the same order; extra inputs in a longer layer are ignored).
     ///   - labels: the label of every input.
     ///   - labelNames: the names of the labels, by index.
-    public init(assignments: [[Int]], labels: [Int], labelNames: [String]) {
+    ///   - nodeNames: per column, the name of each node (default `L1:c0`…).
+    ///   - columnTitles: the heading above each column (default none).
+    public init(
+      assignments: [[Int]], labels: [Int], labelNames: [String], nodeNames: [[String]] = [],
+      columnTitles: [String] = []
+    ) {
       let n = min(labels.count, assignments.map(\.count).min() ?? 0)
       var counts: [[Int]] = []
       for layer in assignments {
@@ -49,7 +72,9 @@ extension Plot {
       let flows = tally.map { key, count in
         SankeyFlow(layer: key.layer, from: key.from, to: key.to, label: key.label, count: count)
       }.sorted { ($0.layer, $0.from, $0.to, $0.label) < ($1.layer, $1.from, $1.to, $1.label) }
-      self.init(clusterCounts: counts, flows: flows, labelNames: labelNames)
+      self.init(
+        clusterCounts: counts, flows: flows, labelNames: labelNames, nodeNames: nodeNames,
+        columnTitles: columnTitles)
     }
   }
 
@@ -91,7 +116,7 @@ extension Plot {
       public var dominantLabel: Int
       /// The box.
       public var rect: Rect
-      /// The text beside the box: `L2·c1 (140)`.
+      /// The text beside the box: `L2:c1 (140)`.
       public var label: String
     }
 
@@ -130,6 +155,11 @@ extension Plot {
     public static let nodeWidth = 14.0
     /// The smallest vertical gap between two nodes of a layer (a line of label text).
     public static let nodeGap = 16.0
+    /// The room above the columns for their headings, when they have any.
+    public static let headingHeight = 18.0
+
+    /// The left edge of each column's nodes, first column first.
+    public var columnX: [Double]
   }
 
   /// Lays out a Sankey diagram: columns are layers, nodes clusters sized by count, bands flows.
@@ -187,14 +217,15 @@ extension Plot {
     let legend = categoryLegend(
       names: input.labelNames, present: Set(flows.map(\.label)), title: "label", mark: .box)
     let labels = (0..<layerCount).map { l in
-      (0..<clusterCount[l]).map { c in "L\(l + 1)·c\(c) (\(value[l][c]))" }
+      (0..<clusterCount[l]).map { c in "\(input.nodeName(layer: l, cluster: c)) (\(value[l][c]))" }
     }
     let lastLabelWidth =
       labels.last?.map { textWidth($0, size: FontSize.small) }.max() ?? 0
     let spacing = 200.0
     let plotHeight = 420.0
     let left = ChartLayout.pad + 8
-    let top = ChartLayout.titleHeight + 10
+    let hasHeadings = input.columnTitles.contains { !$0.isEmpty }
+    let top = ChartLayout.titleHeight + 10 + (hasHeadings ? SankeyLayout.headingHeight : 0)
     let columnsWidth = Double(max(layerCount - 1, 0)) * spacing + SankeyLayout.nodeWidth
     let area = Rect(x: left, y: top, width: columnsWidth, height: plotHeight)
     let legendX = area.maxX + 6 + lastLabelWidth + 24
@@ -203,7 +234,10 @@ extension Plot {
     width = max(width, textWidth(title, size: FontSize.title, bold: true) + 2 * ChartLayout.pad)
     let height = top + max(plotHeight, legendSize.height) + ChartLayout.pad + 8
 
-    let maxNodes = clusterCount.max() ?? 0
+    // A cluster no input is in (a class the network never predicts, say) gets no node: an
+    // empty box would only take room and push the others out of the area.
+    let shown = (0..<layerCount).map { l in (0..<clusterCount[l]).filter { value[l][$0] > 0 } }
+    let maxNodes = shown.map(\.count).max() ?? 0
     let totals = value.map { $0.reduce(0, +) }
     let maxTotal = max(totals.max() ?? 0, 1)
     let gapRoom = SankeyLayout.nodeGap * Double(max(maxNodes - 1, 0))
@@ -214,7 +248,7 @@ extension Plot {
     var nodeTop = clusterCount.map { [Double](repeating: 0, count: $0) }
     var order: [[Int]] = []
     for l in 0..<layerCount {
-      let clusters = Array(0..<clusterCount[l])
+      let clusters = shown[l]
       var sorted: [Int]
       if l == 0 {
         sorted = clusters.sorted { a, b in
@@ -230,7 +264,7 @@ extension Plot {
           centre[f.to] += sourceMid * Double(f.count)
           weight[f.to] += Double(f.count)
         }
-        let key = clusters.map { c in weight[c] > 0 ? centre[c] / weight[c] : .infinity }
+        let key = (0..<clusterCount[l]).map { c in weight[c] > 0 ? centre[c] / weight[c] : .infinity }
         sorted = clusters.sorted { a, b in
           if key[a] != key[b] { return key[a] < key[b] }
           let da = dominant(l, a)
@@ -284,7 +318,7 @@ extension Plot {
     }
     return SankeyLayout(
       nodes: nodes, bands: bands, pixelsPerInput: scale, area: area, width: width, height: height,
-      legendOrigin: (legendX, top))
+      legendOrigin: (legendX, top), columnX: (0..<layerCount).map { left + Double($0) * spacing })
   }
 
   /// The opacity of ribbons, so that crossing ribbons both show.
@@ -293,7 +327,8 @@ extension Plot {
   /// `sankey`: the paths of inputs through the clusters of successive layers.
   ///
   /// One column per layer, one grey box per cluster with height proportional to its inputs and a
-  /// label `L2·c1 (140)` (layers from 1, clusters from 0), and between consecutive layers one
+  /// label `L2:c1 (140)` (layers from 1, clusters from 0; see ``SankeyInput/nodeNames``), an
+  /// optional heading above each column, and between consecutive layers one
   /// cubic Bézier ribbon per (source cluster, target cluster, label), as wide as its number of
   /// inputs and coloured by label (legend at the right). See ``sankeyLayout(_:title:)`` for the
   /// ordering.
@@ -319,6 +354,13 @@ extension Plot {
     document.style(".sb-node", "fill: #555555")
     document.style(".sb-backing", "fill: #ffffff; fill-opacity: 0.8")
     drawTitle(title, into: &document)
+    if input.columnTitles.contains(where: { !$0.isEmpty }) {
+      document.open("g", ["class": "sb-label", "font-weight": "bold"])
+      for (x, heading) in zip(layout.columnX, input.columnTitles) where !heading.isEmpty {
+        document.text(heading, x: x, y: layout.area.y - 10)
+      }
+      document.close()
+    }
 
     document.open("g", ["class": "sb-bands"])
     for band in layout.bands {

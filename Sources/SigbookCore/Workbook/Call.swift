@@ -96,6 +96,15 @@ public struct Call {
     variableNames[key].map { "'\($0)'" } ?? fallback
   }
 
+  /// The name of the variable passed as the variadic argument at `index` (from 0), if it was
+  /// written as a plain variable (`roc(knn, softmax)` → `knn`, `softmax`), else nil.
+  public func variadicVariableName(_ index: Int) -> String? {
+    variableNames[Call.variadicKey(index)]
+  }
+
+  /// The key under which ``variableNames`` keeps the variable of the variadic argument at `index`.
+  static func variadicKey(_ index: Int) -> String { "…\(index)" }
+
   /// A failure that blames the argument of `key` (or the whole call when key is nil).
   public func failure(
     _ message: String, blaming key: String? = nil, kind: WorkbookError.Kind = .value,

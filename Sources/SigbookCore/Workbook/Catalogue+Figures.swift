@@ -64,13 +64,20 @@ extension Catalogue {
       parameters: [
         .positional("clustering", .clustering, doc: "a clustering of signatures (one column per layer)"),
         .labelled("color", .option(["label", "prediction"]), doc: "what colours the flows", default: .option("label")),
+        .labelled("output", .bool, doc: "adds the network's prediction of each input as a last column", default: .bool(false)),
         titleParameter,
       ],
       returns: .figure,
-      summary: "The paths, seen: one column per layer, one node per cluster sized by its inputs, and ribbons between consecutive layers as wide as the number of inputs that go that way, coloured by label.",
-      example: "flows = sankey(clusters)"
+      summary: "The paths, seen: one column per layer (headed H1, H2…), one node per cluster (`L2:c1`, named as in paths) sized by its inputs, and ribbons between consecutive columns as wide as the number of inputs that go that way, coloured by label. With `output: true` a last column holds the network's predictions. A Sankey needs two or more columns: a single layer (`clusters[2]`) only with `output: true`.",
+      example: "flows = sankey(clusters, output: true)"
     ) { call in
       guard case .clustering(let c)? = call.value("clustering"), let first = c.layers.first else { return .nothing }
+      let output = call.bool("output")
+      guard c.layers.count >= 2 || output else {
+        throw call.failure(
+          "a Sankey needs two or more layers; \(call.describe("clustering", fallback: "this clustering")) has one (\(first.points.name)) — pass the whole clustering",
+          blaming: "clustering", hint: "or add output: true to follow its clusters to the network's predictions")
+      }
       var labels = first.points.labels, names = first.points.classNames
       if call.option("color") == "prediction" {
         guard let predictions = first.points.predictions else {
@@ -79,8 +86,23 @@ extension Catalogue {
         labels = predictions
         names = first.points.predictionNames
       }
-      let input = Plot.SankeyInput(assignments: c.layers.map(\.assignments), labels: labels, labelNames: names)
-      return .figure(Plot.sankey(input, title: call.optionalText("title") ?? "paths of \(grouped(c.count)) inputs through the clusters"))
+      var assignments = c.layers.map(\.assignments)
+      var nodeNames = c.layers.indices.map { l in (0..<c.layers[l].k).map { c.nodeName(layer: l, cluster: $0) } }
+      var titles = c.layers.map(\.points.name)
+      if output {
+        guard let predictions = first.points.predictions else {
+          throw call.failure(
+            "output: true needs the network's predictions, but this clustering's points have none (they are not a classifier's signatures)",
+            blaming: "output")
+        }
+        assignments.append(predictions)
+        nodeNames.append(first.points.predictionNames)
+        titles.append("prediction")
+      }
+      let input = Plot.SankeyInput(
+        assignments: assignments, labels: labels, labelNames: names, nodeNames: nodeNames, columnTitles: titles)
+      let what = output ? "through the clusters to the predictions" : "through the clusters"
+      return .figure(Plot.sankey(input, title: call.optionalText("title") ?? "paths of \(grouped(c.count)) inputs \(what)"))
     },
     FunctionEntry(
       "silhouette_plot", category: "Figures",
@@ -100,20 +122,38 @@ extension Catalogue {
     },
     FunctionEntry(
       "loss_plot", category: "Figures",
-      parameters: [.positional("model", .model, doc: "a trained model"), titleParameter],
+      parameters: [
+        .positional("model", .model, doc: "one or more trained models", variadic: true),
+        .labelled("per", .option(["epoch", "batch"]), doc: "a point per epoch, or the loss of every batch", default: .option("epoch")),
+        titleParameter,
+      ],
       returns: .figure,
-      summary: "Training (and validation) loss and accuracy per epoch, in two panels.",
-      example: "loss_plot(net)"
+      summary: "Training (and validation) loss and accuracy per epoch, in two panels; with `per: .batch` the training loss of every batch (validation loss at the end of each epoch). Several models are drawn in a colour each, named in the legend by their variable.",
+      example: "loss_plot(sgd_net, adam_net, per: .batch)"
     ) { call in
-      let net = call.model("model")
-      guard let history = net.history else {
-        throw call.failure("\(call.describe("model", fallback: "the model")) has not been trained here: it has no history", blaming: "model")
+      let models = call.variadic.compactMap { v -> Model? in if case .model(let m) = v { m } else { nil } }
+      guard !models.isEmpty else {
+        throw call.failure("loss_plot needs one or more trained models", hint: "loss_plot(net)")
       }
-      let r = history.records
-      let curves = Plot.TrainingCurves(
-        loss: r.map(\.loss), accuracy: r.compactMap(\.accuracy), validationLoss: r.compactMap(\.validationLoss),
-        validationAccuracy: r.compactMap(\.validationAccuracy))
-      return .figure(Plot.lossPlot(curves, title: call.optionalText("title") ?? "training of \(net.summary)"))
+      var runs: [Plot.TrainingCurves] = []
+      for (i, net) in models.enumerated() {
+        guard let history = net.history else {
+          let name = call.variadicVariableName(i).map { "'\($0)'" } ?? "model \(i + 1)"
+          throw call.failure("\(name) has not been trained here: it has no history", blaming: "model")
+        }
+        let r = history.records
+        runs.append(
+          Plot.TrainingCurves(
+            loss: r.map(\.loss), accuracy: r.compactMap(\.accuracy), validationLoss: r.compactMap(\.validationLoss),
+            validationAccuracy: r.compactMap(\.validationAccuracy), batchLoss: history.batchLosses))
+      }
+      let names = legendNames(call, models.indices.map { models[$0].summary })
+      let perBatch = call.option("per") == "batch"
+      let what = models.count == 1 ? models[0].summary : names.joined(separator: ", ")
+      return .figure(
+        Plot.lossPlot(
+          runs, names: names, perBatch: perBatch,
+          title: call.optionalText("title") ?? (perBatch ? "loss per batch of \(what)" : "training of \(what)")))
     },
     FunctionEntry(
       "images", category: "Figures",
@@ -121,17 +161,44 @@ extension Catalogue {
         .positional("data", .dataset, doc: "a dataset of greyscale images"),
         .labelled("count", .integer, doc: "how many inputs, from the first", default: .number(16)),
         .labelled("columns", .integer, doc: "images per row", default: .number(8)),
+        .labelled("caption", .option(["label", "prediction", "path"]), doc: "the text under each image: its label, the network's prediction, or its path through the clusters", default: .option("label")),
+        .labelled("net", .model, doc: "the classifier whose predictions are the captions (caption: .prediction)", defaultText: "none", optional: true),
+        .labelled("clusters", .clustering, doc: "a clustering of the signatures of these same inputs (caption: .path)", defaultText: "none", optional: true),
         titleParameter,
       ],
       returns: .figure,
-      summary: "A grid of the first inputs of a dataset with their labels.",
-      example: "images(where(test, predicted: net), count: 8)"
+      summary: "A grid of the first inputs of a dataset, each captioned with its label, the network's prediction (`caption: .prediction, net: net`) or its path through the clusters (`caption: .path, clusters: c`, where c clusters the signatures of this same data), named as in paths: `L1:c0 → L2:c1`.",
+      example: "images(test, count: 8, caption: .path, clusters: kmeans(signatures(net, test), k: 3))"
     ) { call in
       let d = call.dataset("data")
       let pictures = try greyImages(call, d, count: max(0, call.int("count")))
-      let labels = (0..<pictures.count).map { d.classNames[d.labels[$0]] }
+      let shown = pictures.count
+      let captions: [String]
+      var title = "\(d.name): \(shown) of \(grouped(d.count)) inputs"
+      switch call.option("caption") {
+      case "prediction":
+        guard call.value("net") != nil else {
+          throw call.failure("caption: .prediction needs the network: pass net:", blaming: "caption", hint: "images(test, caption: .prediction, net: net)")
+        }
+        let net = try classifier(call, "net")
+        _ = try check(call, model: "net")
+        let predicted = net.predictedClasses(d.rows(0..<shown).features)
+        captions = predicted.map { net.outputClassNames[$0] }
+        title += " predicted by \(net.summary)"
+      case "path":
+        guard case .clustering(let c)? = call.value("clusters") else {
+          throw call.failure(
+            "caption: .path needs the clustering of these inputs' signatures: pass clusters:", blaming: "caption",
+            hint: "images(test, caption: .path, clusters: kmeans(signatures(net, test)))")
+        }
+        try checkSameInputs(call, c, d)
+        captions = (0..<shown).map { i in c.pathName(c.layers.map { $0.assignments[i] }) }
+        title += " and their paths"
+      default:
+        captions = (0..<shown).map { d.classNames[d.labels[$0]] }
+      }
       return .figure(
-        Plot.images(pictures, labels: labels, columns: max(1, call.int("columns")), title: call.optionalText("title") ?? "\(d.name): \(pictures.count) of \(grouped(d.count)) inputs"))
+        Plot.images(pictures, labels: captions, columns: max(1, call.int("columns")), title: call.optionalText("title") ?? title))
     },
     FunctionEntry(
       "reconstructions", category: "Figures",
@@ -256,44 +323,117 @@ extension Catalogue {
     },
     FunctionEntry(
       "roc", category: "Figures",
-      parameters: [.positional("novelty", .novelty, doc: "a result of novelty"), titleParameter],
+      parameters: [.positional("novelty", .novelty, doc: "one or more results of novelty", variadic: true), titleParameter],
       returns: .figure,
-      summary: "ROC curves of telling novel from normal inputs, one per layer, with their AUROC in the legend and the chance diagonal.",
-      example: "roc(novelty(net, reference: train, normal: test, novel: threes))"
+      summary: "ROC curves of telling novel from normal inputs, one per layer of each result, with their AUROC in the legend and the chance diagonal. Several results share one plot, each named in the legend by its variable (else by its method).",
+      example: "roc(knn, softmax)"
     ) { call in
-      guard case .novelty(let n)? = call.value("novelty") else { return .nothing }
-      let curves = n.rows.map { row in
-        Plot.ROCCurve(
-          name: row.name, scores: row.normalScores + row.novelScores,
-          isPositive: [Bool](repeating: false, count: row.normalScores.count) + [Bool](repeating: true, count: row.novelScores.count))
+      let results = call.variadic.compactMap { v -> NoveltyResult? in if case .novelty(let n) = v { n } else { nil } }
+      guard !results.isEmpty else {
+        throw call.failure("roc needs one or more novelty results", hint: "roc(novelty(net, reference: train, normal: test, novel: threes))")
       }
-      return .figure(Plot.roc(curves, title: call.optionalText("title") ?? "novelty by \(n.method.rawValue)"))
+      let names = legendNames(call, results.map(\.method.rawValue))
+      let curves = results.enumerated().flatMap { i, n in
+        n.rows.map { row in
+          Plot.ROCCurve(
+            name: results.count == 1 ? row.name : "\(names[i]) · \(row.name)", scores: row.normalScores + row.novelScores,
+            isPositive: [Bool](repeating: false, count: row.normalScores.count) + [Bool](repeating: true, count: row.novelScores.count))
+        }
+      }
+      let title = results.count == 1 ? "novelty by \(results[0].method.rawValue)" : "novelty: " + names.joined(separator: ", ")
+      return .figure(Plot.roc(curves, title: call.optionalText("title") ?? title))
     },
     FunctionEntry(
       "line", category: "Figures",
       parameters: [
-        .labelled("x", .list(.number), doc: "the x values"),
-        .labelled("y", .list(.number), doc: "the y values, as many as x"),
+        .labelled("x", .list(.number), doc: "the x values: a list or a range"),
+        .labelled("y", .oneOf([.list(.number), .list(.list(.number))]), doc: "the y values, as many as x: a list, or a list of lists for several series"),
+        .labelled("labels", .list(.text), doc: "the name of each series, for the legend", defaultText: "series 1, series 2…", optional: true),
         titleParameter,
         .labelled("x_label", .text, doc: "the x axis title", default: .text("")),
         .labelled("y_label", .text, doc: "the y axis title", default: .text("")),
       ],
       returns: .figure,
-      summary: "A line of y against x.",
-      example: "line(x: [2, 10, 100], y: results, title: \"accuracy by width\")"
+      summary: "Lines of y against x: one series, or several (a list of lists) in a colour each with a legend.",
+      example: "line(x: 1...3, y: [sgd_accs, adam_accs], labels: [\"sgd\", \"adam\"], title: \"accuracy by epoch\")"
     ) { call in
-      func numbers(_ key: String) -> [Double] {
-        guard case .list(let items)? = call.value(key) else { return [] }
-        return items.compactMap { if case .number(let x) = $0 { x } else { nil } }
+      func numbers(_ items: [Value]) -> [Double] {
+        items.compactMap { if case .number(let x) = $0 { x } else { nil } }
       }
-      let x = numbers("x"), y = numbers("y")
-      guard x.count == y.count else {
-        throw call.failure("x has \(x.count) values but y has \(y.count)", blaming: "y")
+      guard case .list(let xs)? = call.value("x"), case .list(let ys)? = call.value("y") else { return .nothing }
+      let x = numbers(xs)
+      let isSeveral = ys.contains { if case .list = $0 { true } else { false } }
+      let series: [[Double]] = isSeveral ? ys.map { if case .list(let s) = $0 { numbers(s) } else { [] } } : [numbers(ys)]
+      for (i, y) in series.enumerated() where y.count != x.count {
+        throw call.failure(
+          isSeveral ? "series \(i + 1) of y has \(y.count) values but x has \(x.count)" : "x has \(x.count) values but y has \(y.count)",
+          blaming: "y")
+      }
+      var names = (1...max(series.count, 1)).map { "series \($0)" }
+      if case .list(let given)? = call.value("labels") {
+        guard given.count == series.count else {
+          throw call.failure("labels has \(given.count) name\(given.count == 1 ? "" : "s") but y has \(series.count) series", blaming: "labels")
+        }
+        names = given.map { if case .text(let t) = $0 { t } else { "" } }
+      } else if series.count == 1 {
+        names = [call.text("y_label")]
       }
       return .figure(
-        Plot.line(x: x, y: y, title: call.optionalText("title") ?? "", xLabel: call.text("x_label"), yLabel: call.text("y_label")))
+        Plot.line(
+          series.enumerated().map { Plot.LineSeries(name: names[$0], x: x, y: $1) },
+          title: call.optionalText("title") ?? "", xLabel: call.text("x_label"), yLabel: call.text("y_label")))
+    },
+    FunctionEntry(
+      "grid", category: "Figures",
+      parameters: [
+        .positional("figure", .figure, doc: "the panels, left to right and top to bottom", variadic: true),
+        .labelled("columns", .integer, doc: "panels per row", default: .number(2)),
+        .labelled("title", .text, doc: "a title above the panels", defaultText: "none", optional: true),
+      ],
+      returns: .figure,
+      summary: "Several figures as the panels of one: each keeps its own size and drawing, in rows of `columns`.",
+      example: "grid(sankey(clusters), scatter(pca(sig[2])), columns: 2)"
+    ) { call in
+      let figures = call.variadic.compactMap { v -> Figure? in if case .figure(let f) = v { f } else { nil } }
+      guard !figures.isEmpty else {
+        throw call.failure("grid needs one or more figures", hint: "grid(loss_plot(net), confusion_plot(net, test))")
+      }
+      let columns = call.int("columns")
+      guard columns >= 1 else {
+        throw call.failure("columns must be 1 or more, not \(columns)", blaming: "columns")
+      }
+      return .figure(Plot.grid(figures, columns: columns, title: call.optionalText("title") ?? ""))
     },
   ]
+
+  /// The legend name of each variadic argument: its variable's name when it was one, else
+  /// `fallbacks[i]`; repeated names get ` (2)`, ` (3)`… so that no two entries read the same.
+  static func legendNames(_ call: Call, _ fallbacks: [String]) -> [String] {
+    var seen: [String: Int] = [:]
+    return fallbacks.indices.map { i in
+      let name = call.variadicVariableName(i) ?? fallbacks[i]
+      seen[name, default: 0] += 1
+      return seen[name, default: 1] == 1 ? name : "\(name) (\(seen[name, default: 1]))"
+    }
+  }
+
+  /// Checks that a clustering was computed on the signatures of exactly these inputs (the same
+  /// number, with the same labels in the same order), else fails blaming `clusters`.
+  static func checkSameInputs(_ call: Call, _ c: Clustering, _ d: Dataset) throws(CallFailure) {
+    let clusters = call.describe("clusters", fallback: "the clustering")
+    let data = call.describe("data", fallback: "the data")
+    let fix = "cluster the signatures of this data: kmeans(signatures(net, \(call.describe("data", fallback: "data").replacingOccurrences(of: "'", with: ""))))"
+    guard c.count == d.count, let points = c.layers.first?.points else {
+      throw call.failure(
+        "\(clusters) was computed on \(grouped(c.count)) inputs but \(data) has \(grouped(d.count)): a path needs the clustering of these same inputs",
+        blaming: "clusters", hint: fix)
+    }
+    for i in 0..<d.count where points.classNames[points.labels[i]] != d.classNames[d.labels[i]] {
+      throw call.failure(
+        "\(clusters) was computed on other inputs than \(data): input \(i) is a \(points.classNames[points.labels[i]]) there but a \(d.classNames[d.labels[i]]) here",
+        blaming: "clusters", hint: fix)
+    }
+  }
 
   /// The dataset's labels as the model's class indices where the names match, else as they are.
   static func modelLabelsOrIndex(_ net: Model, _ d: Dataset) -> [Int] {

@@ -361,8 +361,8 @@ extension Session {
       }
       if parameter.isVariadic {
         variadic.append(accepted)
+        if case .variable(let id) = expression { names[Call.variadicKey(variadic.count - 1)] = id.name }
         spans[parameter.name] = spans[parameter.name].map { $0.through(expression.span) } ?? expression.span
-        if case .variable(let id) = expression { names["\(parameter.name)#\(variadic.count - 1)"] = id.name }
       } else {
         values[parameter.name] = accepted
         spans[parameter.name] = expression.span

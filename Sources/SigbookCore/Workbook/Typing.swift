@@ -187,7 +187,8 @@ enum Typing {
     case .history:
       return [
         ("count", number), ("loss", numbers), ("accuracy", numbers), ("val_loss", numbers),
-        ("val_accuracy", numbers), ("batch_loss", numbers), ("last", .of(.table)),
+        ("val_accuracy", numbers), ("batch_loss", numbers), ("seconds", number),
+        ("last", .of(.table)),
       ]
     case .list: return [("count", number), ("first", .unknown), ("last", .unknown)]
     case .range: return [("count", number)]

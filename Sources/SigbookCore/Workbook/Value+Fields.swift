@@ -78,6 +78,11 @@ extension Session {
     case (.novelty(let n), "auroc"): return n.best?.auroc.map { .number($0) } ?? .nothing
     case (.novelty(let n), "best"): return n.best.map { .text($0.name) } ?? .nothing
     case (.novelty(let n), "method"): return .option(n.method.rawValue)
+    // Training time and per-batch losses (issue 8, figures): seconds vary between runs, so they
+    // are for the user to print, never part of a figure or a default output.
+    case (.model(let m), "seconds"): return m.history.map { .number($0.seconds) } ?? .nothing
+    case (.history(let h), "batch_loss"): return numbers(h.batchLosses)
+    case (.history(let h), "seconds"): return .number(h.seconds)
     default: return nil
     }
   }
