@@ -10,7 +10,7 @@ extension Catalogue {
     } catch let error as DataError {
       let kind: WorkbookError.Kind
       switch error {
-      case .unreadable, .notGzip, .truncatedGzip, .corruptGzip, .badMagic: kind = .io
+      case .unreadable, .notGzip, .truncatedGzip, .corruptGzip, .badMagic, .tooLarge: kind = .io
       default: kind = .value
       }
       throw failure(error, kind: kind, blaming: key)

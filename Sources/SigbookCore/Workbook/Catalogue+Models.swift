@@ -5,7 +5,7 @@ extension Catalogue {
 
   /// Builds a model, turning a shape mismatch into a failure of the call.
   static func build(_ body: () throws(ShapeMismatch) -> Model) throws(CallFailure) -> Value {
-    do { return .model(try body()) } catch { throw CallFailure(error.message) }
+    do { return .model(try body()) } catch { throw CallFailure(error.message, hint: error.hint) }
   }
 
   /// Checks that a dataset fits a model, blaming the dataset argument.
