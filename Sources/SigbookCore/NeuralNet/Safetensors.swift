@@ -433,10 +433,10 @@ public enum SafetensorsError: Error, Equatable, CustomStringConvertible {
     case .truncated(let path, let count):
       "'\(path)' is too short for a safetensors file: \(count) bytes, expected at least 8"
     case .headerTooLong(let path, let length, let available):
-      length > UInt64(Safetensors.maxHeaderBytes)
-        ? "'\(path)' declares a header of \(length) bytes; sigbook reads headers of at most "
+      length > UInt64(available)
+        ? "'\(path)' declares a header of \(length) bytes but only \(available) bytes follow"
+        : "'\(path)' declares a header of \(length) bytes; sigbook reads headers of at most "
           + "\(Safetensors.maxHeaderBytes) bytes"
-        : "'\(path)' declares a header of \(length) bytes but only \(available) bytes follow"
     case .invalidHeader(let path, let reason):
       "the header of '\(path)' \(reason)"
     case .invalidEntry(let path, let tensor, let reason),
