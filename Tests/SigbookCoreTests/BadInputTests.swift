@@ -101,6 +101,14 @@ import Testing
     #expect(try Model.load(from: right).classNames == ["a", "b"])
   }
 
+  @Test func outputsWithoutAClassOfTheDataHaveANameToPredict() throws {
+    // Five outputs trained on two classes: an untrained output can win, and `predict` used to
+    // index past the two class names.
+    let output = try runSource(
+      "d = synthetic(.two_gaussians, n: 20)\nnet = fit(mlp(2, 4, 5), d, epochs: 1, lr: 0.0001, seed: 3)\nprint(net.classes)\nprint(predict(net, d).count, confusion(net, d).count)")
+    #expect(output == ["[\"0\", \"1\", \"(output 2)\", \"(output 3)\", \"(output 4)\"]", "20 2"])
+  }
+
   // MARK: compressed data that expands beyond what it announces or what is sane
 
   /// An IDX header claiming 5 million 28 × 28 images (3.9 billion pixels) followed by a few bytes:

@@ -271,7 +271,7 @@ extension Catalogue {
         do { try net.validate(inputs: d.features, labels: nil, dataName: name) } catch {
           throw call.failure(String(describing: error), blaming: "predicted")
         }
-        let modelNames = net.classNames ?? (0..<net.classCount).map(String.init)
+        let modelNames = net.outputClassNames
         let chosen = d.rows(at: keep)
         let predicted = net.predictedClasses(chosen.features).map { $0 < modelNames.count ? modelNames[$0] : "\($0)" }
         if let target = className("as") {
