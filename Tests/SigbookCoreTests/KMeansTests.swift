@@ -68,20 +68,27 @@ import Testing
     #expect(Self.close(run.inertia, 0.5) && run.iterations == 2 && run.converged)
   }
 
-  @Test func duplicatePointsNeverBreakARun() throws {
-    // Two distinct values for three clusters: seeding must pick a duplicate centre and Lloyd
-    // starts with an empty cluster, which takes a point at distance 0. Whether that cluster keeps
-    // it depends on the run (equally near centres go to the first), as in scikit-learn: two or
-    // three clusters, inertia 0 either way.
+  @Test func fewerDistinctPointsThanClustersAreRefused() throws {
+    // Two distinct values for three clusters would leave a cluster empty or split identical
+    // points: refused with the counts, for one k. A range stops at the distinct points.
     let x = Tensor(shape: [5, 1], scalars: [0, 0, 0, 5, 5])
-    for seed in 0..<5 {
-      let r = try KMeans.fit(x, k: 3, seed: seed)
-      #expect([2, 3].contains(r.clusterSizes.filter { $0 > 0 }.count))
-      #expect(r.inertia == 0 && r.converged)
-      #expect(r.assignments.map { r.centres[$0, 0] } == x.scalars)
+    for seed in 0..<3 {
+      let error = try #require(throws: AnalysisError.self) { try KMeans.fit(x, k: 3, seed: seed) }
+      #expect(error == .tooFewDistinctPoints(points: 5, distinct: 2, clusters: 3))
+      #expect(error.description == "cannot make 3 clusters of 5 points: only 2 of them are distinct")
     }
-    let same = try KMeans.fit(Tensor(repeating: 2, shape: [4, 3]), k: 2)
-    #expect(same.inertia == 0 && same.centres.scalars.allSatisfy { $0 == 2 })
+    let two = try KMeans.fit(x, k: 2)
+    #expect(two.inertia == 0 && two.clusterSizes.sorted() == [2, 3])
+    let same = Tensor(repeating: 2, shape: [4, 3])
+    #expect(throws: AnalysisError.tooFewDistinctPoints(points: 4, distinct: 1, clusters: 2)) {
+      try KMeans.fit(same, k: 2)
+    }
+    #expect(try KMeans.fit(same, k: 1).inertia == 0)
+    let sweep = try KMeansSweep(x, ks: [2, 3, 4])
+    #expect(sweep.entries.map(\.k) == [2] && sweep.best.k == 2)
+    #expect(throws: AnalysisError.tooFewDistinctPoints(points: 4, distinct: 1, clusters: 2)) {
+      try KMeansSweep(same, ks: [2, 3])
+    }
   }
 
   @Test func inertiaIsTheSumOfSquaredDistancesToTheAssignedCentres() throws {

@@ -6,6 +6,8 @@
 public enum AnalysisError: Error, Equatable, Sendable, CustomStringConvertible {
   /// More clusters asked for than there are points.
   case tooFewPoints(points: Int, clusters: Int)
+  /// More clusters asked for than there are distinct points (identical signatures, say).
+  case tooFewDistinctPoints(points: Int, distinct: Int, clusters: Int)
   /// A number of clusters below 1.
   case invalidClusterCount(Int)
   /// A PCA with fewer than two points, or a number of dimensions outside `1 ... features`.
@@ -22,6 +24,9 @@ public enum AnalysisError: Error, Equatable, Sendable, CustomStringConvertible {
     switch self {
     case .tooFewPoints(let points, let clusters):
       return "cannot make \(clusters) clusters of \(points) point\(points == 1 ? "" : "s")"
+    case .tooFewDistinctPoints(let points, let distinct, let clusters):
+      return "cannot make \(clusters) clusters of \(points) points: only \(distinct) of them "
+        + "\(distinct == 1 ? "is" : "are") distinct"
     case .invalidClusterCount(let k):
       return "the number of clusters must be at least 1, not \(k)"
     case .invalidDimensions(let dims, let points, let features):

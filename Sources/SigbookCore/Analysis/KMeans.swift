@@ -99,8 +99,9 @@ public enum KMeans {
   ///     (default 1e-4, as scikit-learn).
   ///   - seed: determines every random choice.
   /// - Returns: the best run's clustering.
-  /// - Throws: `AnalysisError` when `k < 1`, `n < k`, the data are not finite, or `restarts`,
-  ///   `maxIterations` or `tolerance` are out of range.
+  /// - Throws: `AnalysisError` when `k < 1`, `n < k`, the data hold fewer than k distinct
+  ///   points, the data are not finite, or `restarts`, `maxIterations` or `tolerance` are out of
+  ///   range.
   /// - Complexity: per Lloyd iteration 2·n·k·d operations in GEMM plus O(n·(k + d)).
   public static func fit(
     _ x: Tensor, k: Int, restarts: Int = 10, maxIterations: Int = 300, tolerance: Double = 1e-4,
@@ -118,6 +119,11 @@ public enum KMeans {
   ) throws(AnalysisError) -> KMeansResult {
     try validate(k: k, points: data.n, restarts: restarts, maxIterations: maxIterations,
                  tolerance: tolerance)
+    // Fewer distinct points than clusters would leave a cluster empty, or split identical points.
+    let distinct = data.distinctRowCount(atMost: k)
+    guard distinct >= k else {
+      throw .tooFewDistinctPoints(points: data.n, distinct: distinct, clusters: k)
+    }
     var master = SeededGenerator(seed: seed)
     var best: LloydRun?
     for _ in 0..<restarts {
@@ -175,6 +181,23 @@ struct KMeansData: Sendable {
     var total = 0.0
     for v in norms { total += Double(v) }
     meanVariance = n * d > 0 ? total / Double(n * d) : 0
+  }
+
+  /// The number of distinct rows, counting no further than `limit`.
+  ///
+  /// Each row is compared with the distinct rows found so far: O(n · limit · d) at worst, and
+  /// usually a few rows suffice to reach the limit.
+  func distinctRowCount(atMost limit: Int) -> Int {
+    var found: [Int] = []
+    values.withUnsafeBufferPointer { v in
+      for i in 0..<n where found.count < limit {
+        let isNew = found.allSatisfy { r in
+          (0..<d).contains { j in v[i * d + j] != v[r * d + j] }
+        }
+        if isNew { found.append(i) }
+      }
+    }
+    return found.count
   }
 
   /// A run's result in the coordinates of the original data.

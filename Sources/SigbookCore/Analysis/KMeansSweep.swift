@@ -41,7 +41,9 @@ public struct KMeansSweep: Sendable {
   ///   - progress: called after each k is fitted and once after the silhouettes, with the steps
   ///     done and the total (`ks.count + 1`), for a progress bar.
   /// - Throws: `AnalysisError` for an empty `ks`, a k outside `1 ... n`, data that are not finite,
-  ///   or the other arguments out of range.
+  ///   or the other arguments out of range; a single k beyond the number of distinct points.
+  ///   Of several ks, those beyond the number of distinct points are left out (an error when
+  ///   that leaves none).
   /// - Complexity: the k-means fits plus 2·m²·(d + Σk) operations in GEMM for the silhouettes,
   ///   m = min(n, silhouetteSample).
   public init(
@@ -55,6 +57,18 @@ public struct KMeansSweep: Sendable {
       try KMeans.validate(
         k: k, points: data.n, restarts: restarts, maxIterations: maxIterations,
         tolerance: tolerance)
+    }
+    // A range reaching past the number of distinct points stops there; a single k that does is
+    // refused by `KMeans.fit`.
+    var ks = ks
+    if ks.count > 1, let largest = ks.max() {
+      let distinct = data.distinctRowCount(atMost: largest)
+      let possible = ks.filter { $0 <= distinct }
+      guard !possible.isEmpty else {
+        throw .tooFewDistinctPoints(
+          points: data.n, distinct: distinct, clusters: ks.min() ?? largest)
+      }
+      ks = possible
     }
     var results: [KMeansResult] = []
     for k in ks {

@@ -30,6 +30,11 @@ public struct NoveltyResult: Sendable {
 
   public var method: NoveltyMethod
   public var rows: [Row]
+  /// The class name of each normal input, in the order scored: what `where(data, novelty:)`
+  /// checks its data against.
+  public var normalLabels: [String] = []
+  /// The class name of each novel input, in the order scored.
+  public var novelLabels: [String] = []
 
   /// The row of highest AUROC.
   public var best: Row? { rows.max { ($0.auroc ?? 0) < ($1.auroc ?? 0) } }
@@ -62,6 +67,8 @@ public struct NoveltyResult: Sendable {
     outputs: (normal: Tensor, novel: Tensor)? = nil
   ) throws(AnalysisError) {
     self.method = method
+    normalLabels = normal.labels.map { normal.classNames[$0] }
+    novelLabels = novel.labels.map { novel.classNames[$0] }
     if method == .softmax {
       guard let outputs else { throw .invalidArgument("the softmax score needs a classifier's outputs") }
       let normalScores = Self.softmaxScores(outputs.normal)

@@ -162,7 +162,9 @@ enum ProjectionSupport {
         }
       }
       let (theta, s) = jacobiEigen(h, size: rows)
-      let retained = min(keep, rows)
+      // Every wanted pair is needed below, even when the basis spans the whole space (d ≤ 2,
+      // where `keep` is smaller than the number wanted).
+      let retained = min(max(keep, p), rows)
       var ritz = [Double](repeating: 0, count: retained * m)
       var ritzImage = [Double](repeating: 0, count: retained * m)
       for t in 0..<retained {

@@ -20,8 +20,10 @@ extension Dataset {
   ///   - label: the header name of the label column; `nil` for the last column.
   /// - Throws: `DataError.emptyCSV` for a file without data rows, `.wrongWidth` for a row with
   ///   a different number of fields from the first, `.notNumeric` for a feature that is not a
-  ///   finite number, `.unknownColumn` when `label` is not in the header, and the errors of
-  ///   `Gzip.readFile(_:)`.
+  ///   finite number, `.outOfRange` for one too large for a 32-bit float (`1e39`),
+  ///   `.unknownColumn` when `label` is not in the header, `.tooLarge` for more than
+  ///   `DataLimits.values` values (checked before they are allocated), and the errors of
+  ///   `Gzip.readFile(_:limit:prefix:)` (at most `DataLimits.fileBytes` of text).
   public static func csv(path: String, label: String? = nil) throws -> Dataset {
     let bytes = try Gzip.readFile(path)
     return try CSVReader.parse(bytes, path: path, label: label, name: CSVReader.baseName(path))
@@ -112,7 +114,14 @@ enum CSVReader {
 
     let d = width - 1
     var dataLines = hasHeader ? lines : LineScanner(buffer)
-    let maxRows = dataLines.remainingLineCount()
+    // Blank lines hold no row: counting them would reserve room for rows that never come.
+    let maxRows = dataLines.remainingNonBlankCount()
+    guard let total = DataLimits.product([maxRows, d]), total <= DataLimits.values else {
+      throw DataError.tooLarge(
+        path: path,
+        message: "holds \(DataLimits.grouped(maxRows)) rows of \(DataLimits.grouped(d)) features; "
+          + "a dataset holds at most \(DataLimits.grouped(DataLimits.values)) values")
+    }
     var labelTokens: [String] = []
     labelTokens.reserveCapacity(maxRows)
     let values = try [Float](unsafeUninitializedCapacity: maxRows * d) { out, initialized in
@@ -187,6 +196,12 @@ enum CSVReader {
           let text = trimmed(p, i, j)
           guard let value = Double(text), value.isFinite else {
             throw DataError.notNumeric(
+              path: path, line: line.number, column: column + 1,
+              columnName: column < header.count ? header[column] : nil, text: text)
+          }
+          // 1e39 is a finite Double but an infinite Float.
+          guard Float(value).isFinite else {
+            throw DataError.outOfRange(
               path: path, line: line.number, column: column + 1,
               columnName: column < header.count ? header[column] : nil, text: text)
           }
@@ -312,11 +327,11 @@ extension CSVReader {
       return Line(start: start, end: end, number: number)
     }
 
-    /// The number of lines from here to the end (an upper bound on the rows left).
-    func remainingLineCount() -> Int {
+    /// The number of non-blank lines from here to the end (an upper bound on the rows left).
+    func remainingNonBlankCount() -> Int {
       var copy = self
       var count = 0
-      while copy.next() != nil { count += 1 }
+      while copy.nextNonBlank() != nil { count += 1 }
       return count
     }
   }

@@ -26,6 +26,12 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
   case wrongWidth(path: String, line: Int, expected: Int, found: Int)
   /// A CSV feature field is not a finite number; `column` counts from 1.
   case notNumeric(path: String, line: Int, column: Int, columnName: String?, text: String)
+  /// A CSV feature field is a number too large for a 32-bit float (`1e39`); `column` counts
+  /// from 1.
+  case outOfRange(path: String, line: Int, column: Int, columnName: String?, text: String)
+  /// A file, or what its header announces, is larger than `DataLimits` allows, or the file is
+  /// not a regular file; `message` says what was found and the limit.
+  case tooLarge(path: String, message: String)
   /// The label column asked for is not in the CSV header (`columns` is the header, or empty
   /// when the file has none).
   case unknownColumn(path: String, name: String, columns: [String])
@@ -69,6 +75,12 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
       let named = columnName.map { " ('\($0)')" } ?? ""
       return
         "'\(path)' line \(line), column \(column)\(named): expected a number but found '\(text)'"
+    case .outOfRange(let path, let line, let column, let columnName, let text):
+      let named = columnName.map { " ('\($0)')" } ?? ""
+      return "'\(path)' line \(line), column \(column)\(named): \(text) is too large for a "
+        + "32-bit float (at most ±3.4e38)"
+    case .tooLarge(let path, let message):
+      return "'\(path)' \(message)"
     case .unknownColumn(let path, let name, let columns):
       if columns.isEmpty {
         return "'\(path)' has no header row, so it has no column '\(name)' "

@@ -17,28 +17,77 @@ public enum Gzip {
   /// Several gzip members one after another (as `cat a.gz b.gz` makes) are inflated and joined;
   /// bytes after the last member that are not another member are ignored, as `gzip -d` does.
   ///
-  /// - Parameter path: the file to read, as the user named it (messages quote it as given).
+  /// - Parameters:
+  ///   - path: the file to read, as the user named it (messages quote it as given).
+  ///   - limit: the most bytes read, raw or once inflated (`DataLimits.fileBytes` by default).
+  ///   - prefix: when true, only the first `limit` bytes are wanted: inflation stops there and a
+  ///     longer file is not an error.
   /// - Returns: the file's bytes, inflated if they start with the gzip magic.
-  /// - Throws: `DataError.unreadable` when the file cannot be read, `.notGzip` when a `*.gz`
-  ///   file lacks the magic, `.truncatedGzip` or `.corruptGzip` for a damaged stream.
-  public static func readFile(_ path: String) throws -> [UInt8] {
-    let raw = try readBytes(path)
-    if hasMagic(raw) { return try inflate(raw, path: path) }
+  /// - Throws: `DataError.unreadable` when the file cannot be read or is not a regular file,
+  ///   `.tooLarge` when it holds more than `limit` bytes (raw or inflated, unless `prefix`),
+  ///   `.notGzip` when a `*.gz` file lacks the magic, `.truncatedGzip` or `.corruptGzip` for a
+  ///   damaged stream.
+  public static func readFile(
+    _ path: String, limit: Int = DataLimits.fileBytes, prefix: Bool = false
+  ) throws -> [UInt8] {
+    if prefix, !hasMagic(try readBytes(path, upTo: 2)) {
+      // A raw file: only the prefix wanted is read.
+      if path.lowercased().hasSuffix(".gz") { throw DataError.notGzip(path: path) }
+      return try readBytes(path, upTo: limit)
+    }
+    let raw = try readBytes(path, limit: prefix ? DataLimits.fileBytes : limit)
+    if hasMagic(raw) { return try inflate(raw, path: path, limit: limit, prefix: prefix) }
     if path.lowercased().hasSuffix(".gz") { throw DataError.notGzip(path: path) }
+    guard raw.count <= limit else {
+      throw DataError.tooLarge(
+        path: path,
+        message: "is \(DataLimits.bytes(raw.count)); sigbook reads files of at most "
+          + DataLimits.bytes(limit))
+    }
     return raw
   }
 
-  /// The raw bytes of a file, with a message that says why it cannot be read.
-  static func readBytes(_ path: String) throws -> [UInt8] {
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-      throw DataError.unreadable(path: path, reason: "no such file")
+  /// The raw bytes of a regular file of at most `limit` bytes (or its first `upTo` bytes), with
+  /// a message that says why it cannot be read.
+  ///
+  /// The file is checked with `stat` before it is opened: a folder, a pipe (whose `open` would
+  /// block until a writer comes) or a device (`/dev/zero` never ends) is refused, and so is a
+  /// file larger than `limit` when it is to be read whole.
+  static func readBytes(
+    _ path: String, limit: Int = DataLimits.fileBytes, upTo prefix: Int? = nil
+  ) throws -> [UInt8] {
+    var info = stat()
+    guard stat(path, &info) == 0 else {
+      let reason =
+        switch errno {
+        case ENOENT, ENOTDIR: "no such file"
+        case EACCES: "permission denied"
+        default: String(cString: strerror(errno)).lowercased()
+        }
+      throw DataError.unreadable(path: path, reason: reason)
     }
-    if isDirectory.boolValue { throw DataError.unreadable(path: path, reason: "it is a folder") }
+    switch info.st_mode & S_IFMT {
+    case S_IFREG: break
+    case S_IFDIR: throw DataError.unreadable(path: path, reason: "it is a folder")
+    default:
+      throw DataError.unreadable(
+        path: path, reason: "it is not a regular file (a device, a pipe or a socket)")
+    }
+    guard prefix != nil || Int(info.st_size) <= limit else {
+      throw DataError.tooLarge(
+        path: path,
+        message: "is \(DataLimits.bytes(Int(info.st_size))); sigbook reads files of at most "
+          + DataLimits.bytes(limit))
+    }
     guard FileManager.default.isReadableFile(atPath: path) else {
       throw DataError.unreadable(path: path, reason: "permission denied")
     }
     do {
+      if let prefix {
+        let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+        defer { try? handle.close() }
+        return [UInt8](try handle.read(upToCount: prefix) ?? Data())
+      }
       return [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
     } catch {
       throw DataError.unreadable(path: path, reason: "the read failed (\(error))")
@@ -47,17 +96,26 @@ public enum Gzip {
 
   /// Inflates gzip data held in memory.
   ///
-  /// The output buffer starts at the size the last member's trailer announces (ISIZE) and
-  /// doubles whenever zlib fills it, so large and multi-member files need no second pass.
+  /// The output buffer starts at the size the last member's trailer announces (ISIZE, capped by
+  /// `limit`) and doubles whenever zlib fills it, up to `limit` bytes, so large and multi-member
+  /// files need no second pass and a gzip bomb stops at the limit.
   ///
   /// - Parameters:
   ///   - input: gzip data, starting with the magic `1f 8b`.
   ///   - path: the file the data came from, for messages.
+  ///   - limit: the most bytes inflated (`DataLimits.fileBytes` by default).
+  ///   - prefix: when true, inflation stops after `limit` bytes and returns them; when false,
+  ///     data longer than `limit` is an error.
   /// - Returns: the inflated bytes.
   /// - Throws: `DataError.truncatedGzip` when the data ends before the end of the stream,
-  ///   `.corruptGzip` with zlib's message when the data is damaged.
-  public static func inflate(_ input: [UInt8], path: String) throws -> [UInt8] {
-    var output = [UInt8](repeating: 0, count: initialCapacity(for: input))
+  ///   `.corruptGzip` with zlib's message when the data is damaged, `.tooLarge` when it inflates
+  ///   to more than `limit` bytes (unless `prefix`).
+  public static func inflate(
+    _ input: [UInt8], path: String, limit: Int = DataLimits.fileBytes, prefix: Bool = false
+  ) throws -> [UInt8] {
+    // One byte past the limit tells a stream that is exactly `limit` long from a longer one.
+    let cap = prefix ? limit : limit + 1
+    var output = [UInt8](repeating: 0, count: Swift.min(initialCapacity(for: input), cap))
     var produced = 0
     var stream = z_stream()
     try input.withUnsafeBufferPointer { source in
@@ -75,7 +133,15 @@ public enum Gzip {
       defer { inflateEnd(&stream) }
       while true {
         if produced == output.count {
-          output.append(contentsOf: repeatElement(0, count: Swift.max(output.count, 1 << 16)))
+          guard output.count < cap else {
+            if prefix { return }
+            throw DataError.tooLarge(
+              path: path,
+              message: "decompresses to more than \(DataLimits.bytes(limit)); sigbook reads "
+                + "files of at most \(DataLimits.bytes(limit)) once decompressed")
+          }
+          let grow = Swift.min(Swift.max(output.count, 1 << 16), cap - output.count)
+          output.append(contentsOf: repeatElement(0, count: grow))
         }
         let status = output.withUnsafeMutableBufferPointer { target -> Int32 in
           guard let out = target.baseAddress else { return Z_MEM_ERROR }

@@ -19,52 +19,78 @@ public enum IDXReader {
 
   /// Reads an IDX image file (`*-images-idx3-ubyte`, optionally gzip-compressed).
   ///
+  /// The header is read first and the dimensions it announces are checked against
+  /// `DataLimits.values`; only then is the rest inflated, and no further than the pixels
+  /// announced, so a small file claiming billions of pixels (or a gzip bomb) costs nothing.
+  ///
   /// - Parameter path: the file, raw or gzip (recognised by its magic bytes).
   /// - Returns: the number of images, their height (`rows`) and width (`columns`), and the
   ///   pixels, `count × rows × columns` bytes in row-major order, 0 (background) to 255.
   /// - Throws: `DataError.badMagic` when the file is not an IDX image file,
-  ///   `.unsupportedType` when its values are not unsigned bytes, `.truncated` when it holds
-  ///   fewer pixels than its header announces, and the errors of `Gzip.readFile(_:)`.
+  ///   `.unsupportedType` when its values are not unsigned bytes, `.tooLarge` when the header
+  ///   announces more than `DataLimits.values` pixels, `.invalidArgument` for images of zero
+  ///   height or width, `.truncated` when it holds fewer pixels than its header announces, and
+  ///   the errors of `Gzip.readFile(_:limit:prefix:)`.
   public static func readImages(_ path: String) throws -> (
     count: Int, rows: Int, columns: Int, pixels: [UInt8]
   ) {
-    let (dimensions, bytes, start) = try readHeader(path, magic: imageMagic)
+    let dimensions = try readHeader(path, magic: imageMagic)
     let count = dimensions[0]
     let rows = dimensions[1]
     let columns = dimensions[2]
-    let (size, overflow1) = rows.multipliedReportingOverflow(by: columns)
-    let (expected, overflow2) = count.multipliedReportingOverflow(by: size)
-    let found = bytes.count - start
-    guard !overflow1, !overflow2, found >= expected else {
-      throw DataError.truncated(
-        path: path, what: "pixel data", expected: expected, found: found)
+    if count > 0, rows == 0 || columns == 0 {
+      throw DataError.invalidArgument(
+        "'\(path)' announces images of \(rows) × \(columns) pixels; an image needs at least one")
     }
-    return (count, rows, columns, Array(bytes[start..<start + expected]))
+    let expected = count * rows * columns  // at most 3 × 32 bits: no overflow in 64-bit Int
+    guard expected <= DataLimits.values else {
+      throw DataError.tooLarge(
+        path: path,
+        message: "announces \(DataLimits.grouped(count)) images of \(rows) × \(columns) pixels "
+          + "(\(DataLimits.grouped(expected)) values); sigbook reads at most "
+          + "\(DataLimits.grouped(DataLimits.values)) values")
+    }
+    let bytes = try body(path, rank: 3, expected: expected, what: "pixel data")
+    return (count, rows, columns, bytes)
   }
 
   /// Reads an IDX label file (`*-labels-idx1-ubyte`, optionally gzip-compressed).
   ///
   /// - Parameter path: the file, raw or gzip (recognised by its magic bytes).
   /// - Returns: one label a byte, in file order.
-  /// - Throws: `DataError.badMagic`, `.unsupportedType` or `.truncated` as `readImages(_:)`.
+  /// - Throws: `DataError.badMagic`, `.unsupportedType`, `.tooLarge` or `.truncated` as
+  ///   `readImages(_:)`.
   public static func readLabels(_ path: String) throws -> [UInt8] {
-    let (dimensions, bytes, start) = try readHeader(path, magic: labelMagic)
-    let count = dimensions[0]
-    let found = bytes.count - start
-    guard found >= count else {
-      throw DataError.truncated(path: path, what: "labels", expected: count, found: found)
+    let count = try readHeader(path, magic: labelMagic)[0]
+    guard count <= DataLimits.values else {
+      throw DataError.tooLarge(
+        path: path,
+        message: "announces \(DataLimits.grouped(count)) labels; sigbook reads at most "
+          + "\(DataLimits.grouped(DataLimits.values))")
     }
-    return Array(bytes[start..<start + count])
+    return try body(path, rank: 1, expected: count, what: "labels")
   }
 
-  /// Reads a file and checks its magic number; returns its dimensions, its bytes and the offset
-  /// of the first value.
-  private static func readHeader(_ path: String, magic: UInt32) throws -> (
-    dimensions: [Int], bytes: [UInt8], start: Int
-  ) {
-    let bytes = try Gzip.readFile(path)
+  /// The `expected` bytes after the header of a file of `rank` dimensions, reading (and
+  /// inflating) no further.
+  private static func body(_ path: String, rank: Int, expected: Int, what: String) throws
+    -> [UInt8]
+  {
+    let start = 4 + 4 * rank
+    let bytes = try Gzip.readFile(path, limit: start + expected, prefix: true)
+    let found = bytes.count - start
+    guard found >= expected else {
+      throw DataError.truncated(path: path, what: what, expected: expected, found: found)
+    }
+    return Array(bytes[start..<start + expected])
+  }
+
+  /// Reads the header of a file (inflating only its first bytes) and checks its magic number;
+  /// returns its dimensions.
+  private static func readHeader(_ path: String, magic: UInt32) throws -> [Int] {
     let rank = Int(magic & 0xff)
     let headerSize = 4 + 4 * rank
+    let bytes = try Gzip.readFile(path, limit: headerSize, prefix: true)
     guard bytes.count >= 4 else {
       throw DataError.truncated(
         path: path, what: "IDX header", expected: headerSize, found: bytes.count)
@@ -81,8 +107,7 @@ public enum IDXReader {
       throw DataError.truncated(
         path: path, what: "IDX header", expected: headerSize, found: bytes.count)
     }
-    let dimensions = (0..<rank).map { Int(bigEndian(bytes, at: 4 + 4 * $0)) }
-    return (dimensions, bytes, headerSize)
+    return (0..<rank).map { Int(bigEndian(bytes, at: 4 + 4 * $0)) }
   }
 
   /// The big-endian 32-bit integer at `offset`.

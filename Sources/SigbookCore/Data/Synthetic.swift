@@ -27,7 +27,7 @@ extension Dataset {
   ///
   /// - Parameters:
   ///   - kind: the shape of the classes.
-  ///   - n: the number of points, at least 2.
+  ///   - n: the number of points, at least 2 and at most `DataLimits.values / 2`.
   ///   - sigma: the standard deviation of each blob, in the units of the coordinates (≥ 0).
   ///   - epsilon: the fraction of labels flipped, in [0, 1].
   ///   - seed: the seed of the generator.
@@ -39,6 +39,12 @@ extension Dataset {
   ) throws -> Dataset {
     guard n >= 2 else {
       throw DataError.invalidArgument("synthetic data needs n ≥ 2 points, not \(n)")
+    }
+    guard n <= DataLimits.values / 2 else {
+      throw DataError.invalidArgument(
+        "synthetic data of \(DataLimits.grouped(n)) points would hold \(DataLimits.grouped(2 * n)) "
+          + "values; a dataset holds at most \(DataLimits.grouped(DataLimits.values)), so n ≤ "
+          + DataLimits.grouped(DataLimits.values / 2))
     }
     guard sigma >= 0, sigma.isFinite else {
       throw DataError.invalidArgument("sigma must be a finite number ≥ 0, not \(sigma)")

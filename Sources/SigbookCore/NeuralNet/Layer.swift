@@ -50,7 +50,12 @@ extension Layer {
 /// Why a layer cannot take an input of some shape: a complete, lower-case message.
 public struct ShapeMismatch: Error, Sendable, Equatable, CustomStringConvertible {
   public var message: String
-  public init(_ message: String) { self.message = message }
+  /// What to do about it (`use fewer or narrower layers`), if there is something to say.
+  public var hint: String?
+  public init(_ message: String, hint: String? = nil) {
+    self.message = message
+    self.hint = hint
+  }
   public var description: String { message }
 }
 

@@ -1,6 +1,7 @@
 extension Model {
   /// Trains a copy of this model on a dataset (see `fitted(inputs:labels:…)`), keeping the
-  /// dataset's class names with the trained model.
+  /// dataset's class names with the trained model (outputs beyond the data's classes are named
+  /// `(output i)`).
   ///
   /// - Throws: `TrainingError` when the data does not fit the model, the loss becomes NaN or
   ///   infinite, or training is cancelled.
@@ -15,9 +16,17 @@ extension Model {
     }
     return try fitted(
       inputs: data.features, labels: data.labels,
-      classNames: task == .classification ? data.classNames : nil, options: options,
+      classNames: task == .classification ? Self.classNames(data.classNames, count: classCount) : nil,
+      options: options,
       validation: validation.map { ($0.features, $0.labels) }, progress: progress,
       isCancelled: isCancelled)
+  }
+
+  /// Class names for `count` outputs: `names`, then `(output i)` for outputs no class of the
+  /// data stands for (a 10-output network trained on the digits 1 and 7), so that every output
+  /// a prediction can take has a name.
+  static func classNames(_ names: [String], count: Int) -> [String] {
+    names.count >= count ? names : names + (names.count..<count).map { "(output \($0))" }
   }
 
   /// The fraction of a dataset's inputs this classifier assigns to their own class.

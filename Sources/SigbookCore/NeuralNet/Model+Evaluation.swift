@@ -1,7 +1,7 @@
 extension Model {
   /// The model's name of each of its classes (its training data's, else `0`, `1`…).
   public var outputClassNames: [String] {
-    classNames ?? (0..<classCount).map(String.init)
+    classNames.map { Self.classNames($0, count: classCount) } ?? (0..<classCount).map(String.init)
   }
 
   /// For each input of `data`, the model's class index standing for its label, or nil when

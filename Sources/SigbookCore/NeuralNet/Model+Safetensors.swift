@@ -57,8 +57,11 @@ extension Model {
 
   /// Reads a model written by `save(to:)`.
   ///
-  /// - Throws: `SafetensorsError` for a file that is not safetensors, `ModelFileError` for one
-  ///   without sigbook's architecture or whose tensors do not match it.
+  /// - Throws: `SafetensorsError` for a file that is not safetensors (or not a regular file, or
+  ///   larger than `Safetensors.maxFileBytes`), `ModelFileError` for one without sigbook's
+  ///   architecture, with an architecture that `checkArchitecture` refuses (sizes ≤ 0 or huge, too
+  ///   many parameters), whose tensors do not match it, or whose class names do not match its
+  ///   outputs.
   public static func load(from path: String) throws -> Model {
     try model(from: Safetensors.read(from: path), path: path)
   }
@@ -79,23 +82,56 @@ extension Model {
     guard let task = Task(rawValue: architecture.task) else {
       throw ModelFileError(path: path, message: "unknown task '\(architecture.task)'")
     }
+    // The architecture is checked, and every tensor it needs found with its shape, before any
+    // layer is built: a corrupt file cannot make sigbook allocate more than the file holds.
+    let shapes: [[Int]]
+    do {
+      shapes = try checkArchitecture(
+        architecture.layers, inputShape: architecture.inputShape, name: "its architecture")
+    } catch {
+      throw ModelFileError(path: path, message: error.message)
+    }
+    var tensors: [[Tensor]] = []
+    for (i, spec) in architecture.layers.enumerated() {
+      let names = ["weight", "bias"]
+      tensors.append(
+        try zip(names, spec.parameterShapes).map { name, shape throws(ModelFileError) in
+          guard let tensor = contents["\(i).\(name)"] else {
+            throw ModelFileError(path: path, message: "tensor '\(i).\(name)' is missing")
+          }
+          guard tensor.shape == shape else {
+            throw ModelFileError(
+              path: path,
+              message:
+                "tensor '\(i).\(name)' has shape \(tensor.shape) but \(spec.displayName) needs \(shape)"
+            )
+          }
+          return tensor
+        })
+    }
+    let outputs = shapes.last.map { $0.reduce(1, *) } ?? 0
+    if task == .classification, let names = architecture.classNames {
+      let classes = outputs == 1 ? 2 : outputs
+      guard names.count == classes else {
+        throw ModelFileError(
+          path: path,
+          message: "its metadata names \(names.count) class\(names.count == 1 ? "" : "es") but the "
+            + "model has \(outputs) output\(outputs == 1 ? "" : "s") (\(classes) classes)")
+      }
+    }
+    if let count = architecture.encoderLayerCount {
+      guard task == .reconstruction, count >= 1, count < architecture.layers.count else {
+        throw ModelFileError(
+          path: path,
+          message: "its metadata puts the end of the encoder at layer \(count) of "
+            + "\(architecture.layers.count)")
+      }
+    }
     var generator = SeededGenerator(seed: 0)
     var layers: [any Layer] = []
-    for (i, spec) in architecture.layers.enumerated() {
+    for (spec, parameters) in zip(architecture.layers, tensors) {
       var layer = spec.makeLayer(initialization: .glorot, generator: &generator)
-      for (p, name) in layer.parameterNames.enumerated() {
-        guard let tensor = contents["\(i).\(name)"] else {
-          throw ModelFileError(path: path, message: "tensor '\(i).\(name)' is missing")
-        }
-        guard tensor.shape == layer.parameters[p].shape else {
-          throw ModelFileError(
-            path: path,
-            message:
-              "tensor '\(i).\(name)' has shape \(tensor.shape) but \(spec.displayName) needs \(layer.parameters[p].shape)"
-          )
-        }
-        layer.parameters[p] = tensor
-      }
+      layer.parameters = parameters
       layers.append(layer)
     }
     var model: Model

@@ -22,6 +22,13 @@ public enum Safetensors {
   /// The header key under which string metadata is stored.
   public static let metadataKey = "__metadata__"
 
+  /// The largest file read: 1 GiB, room for a model of `Model.maxParameters` parameters even in
+  /// 64-bit floats.
+  public static let maxFileBytes = 1 << 30
+
+  /// The largest header read: 100,000,000 bytes, the limit of Hugging Face's own reader.
+  public static let maxHeaderBytes = 100_000_000
+
   /// The tensors and string metadata of one safetensors file.
   public struct Contents: Sendable, Equatable {
     /// The tensors in the order of their data in the file.
@@ -199,7 +206,7 @@ extension Safetensors {
   ) throws(SafetensorsError) -> Contents {
     guard raw.count >= 8 else { throw .truncated(path: path, byteCount: raw.count) }
     let headerLength = UInt64(littleEndian: raw.loadUnaligned(as: UInt64.self))
-    guard headerLength <= UInt64(raw.count - 8) else {
+    guard headerLength <= UInt64(raw.count - 8), headerLength <= UInt64(maxHeaderBytes) else {
       throw .headerTooLong(path: path, headerLength: headerLength, available: raw.count - 8)
     }
     let dataStart = 8 + Int(headerLength)
@@ -390,7 +397,7 @@ extension Safetensors {
 public enum SafetensorsError: Error, Equatable, CustomStringConvertible {
   /// The file is shorter than the 8 bytes of its header length.
   case truncated(path: String, byteCount: Int)
-  /// The header length exceeds the bytes that follow it.
+  /// The header length exceeds the bytes that follow it, or `Safetensors.maxHeaderBytes`.
   case headerTooLong(path: String, headerLength: UInt64, available: Int)
   /// The header is not UTF-8, not JSON, not an object, or repeats a key.
   case invalidHeader(path: String, reason: String)
@@ -426,7 +433,10 @@ public enum SafetensorsError: Error, Equatable, CustomStringConvertible {
     case .truncated(let path, let count):
       "'\(path)' is too short for a safetensors file: \(count) bytes, expected at least 8"
     case .headerTooLong(let path, let length, let available):
-      "'\(path)' declares a header of \(length) bytes but only \(available) bytes follow"
+      length > UInt64(available)
+        ? "'\(path)' declares a header of \(length) bytes but only \(available) bytes follow"
+        : "'\(path)' declares a header of \(length) bytes; sigbook reads headers of at most "
+          + "\(Safetensors.maxHeaderBytes) bytes"
     case .invalidHeader(let path, let reason):
       "the header of '\(path)' \(reason)"
     case .invalidEntry(let path, let tensor, let reason),
@@ -450,15 +460,34 @@ public enum SafetensorsError: Error, Equatable, CustomStringConvertible {
 
 /// Whole-file reads and atomic whole-file writes through POSIX calls, with `errno` explained.
 private enum FileBytes {
+  /// The bytes of a regular file of at most `Safetensors.maxFileBytes`.
+  ///
+  /// The file is opened without blocking (a pipe's `open` would wait for a writer) and checked
+  /// with `fstat` before anything is read: a folder, a pipe or a device (`/dev/zero` never ends)
+  /// is refused, and so is a file larger than the limit.
   static func contents(ofFile path: String) throws(SafetensorsError) -> [UInt8] {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
     guard fd >= 0 else { throw failure(path, "read") }
     defer { close(fd) }
+    var info = stat()
+    guard fstat(fd, &info) == 0 else { throw failure(path, "read") }
+    switch info.st_mode & S_IFMT {
+    case S_IFREG: break
+    case S_IFDIR: throw .fileSystem(path: path, operation: "read", reason: "it is a folder")
+    default:
+      throw .fileSystem(
+        path: path, operation: "read",
+        reason: "it is not a regular file (a device, a pipe or a socket)")
+    }
+    let size = Int(info.st_size)
+    guard size <= Safetensors.maxFileBytes else {
+      throw .fileSystem(
+        path: path, operation: "read",
+        reason: "it is \(size) bytes; sigbook reads model files of at most "
+          + "\(Safetensors.maxFileBytes) bytes (1 GiB)")
+    }
     var bytes: [UInt8] = []
-    // The size is only a hint (it fails harmlessly on pipes); the loop reads to the end.
-    let size = lseek(fd, 0, SEEK_END)
-    if size > 0 { bytes.reserveCapacity(Int(size)) }
-    lseek(fd, 0, SEEK_SET)
+    bytes.reserveCapacity(size)
     var chunk = [UInt8](repeating: 0, count: 1 << 20)
     while true {
       let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
@@ -467,6 +496,10 @@ private enum FileBytes {
         throw failure(path, "read")
       }
       if n == 0 { return bytes }
+      // A file that grows while it is read stops at the limit rather than exhausting memory.
+      guard bytes.count + n <= Safetensors.maxFileBytes else {
+        throw .fileSystem(path: path, operation: "read", reason: "it grew while it was read")
+      }
       bytes.append(contentsOf: chunk[0..<n])
     }
   }

@@ -105,13 +105,19 @@ extension Catalogue {
     },
     FunctionEntry(
       "paths", category: "Signatures and clusterings",
-      parameters: [.positional("clustering", .clustering, doc: "a clustering of signatures")],
+      parameters: [
+        .positional("clustering", .clustering, doc: "a clustering of signatures"),
+        .labelled("top", .integer, doc: "keep only the N most frequent paths", defaultText: "all", optional: true),
+      ],
       returns: .table,
-      summary: "The distinct paths inputs take through the layers' clusters (`L1:c0 → L2:c1`, layers numbered from 1), most frequent first, with their counts per class and the majority class.",
-      example: "paths(clusters)"
+      summary: "The distinct paths inputs take through the layers' clusters (`L1:c0 → L2:c1`, layers numbered from 1), most frequent first, with their counts per class and the majority class. A path selects its inputs with `where(data, clusters: c, path: …)`.",
+      example: "paths(clusters, top: 5)"
     ) { call in
       guard case .clustering(let c)? = call.value("clustering") else { return .nothing }
-      return .table(c.pathTable)
+      if let top = call.optionalInt("top"), top < 1 {
+        throw call.failure("top: must be at least 1, not \(top)", blaming: "top")
+      }
+      return .table(c.pathTable(top: call.optionalInt("top")))
     },
     FunctionEntry(
       "assign", category: "Signatures and clusterings",

@@ -10,7 +10,7 @@ extension Catalogue {
     } catch let error as DataError {
       let kind: WorkbookError.Kind
       switch error {
-      case .unreadable, .notGzip, .truncatedGzip, .corruptGzip, .badMagic: kind = .io
+      case .unreadable, .notGzip, .truncatedGzip, .corruptGzip, .badMagic, .tooLarge: kind = .io
       default: kind = .value
       }
       throw failure(error, kind: kind, blaming: key)
@@ -156,26 +156,35 @@ extension Catalogue {
       parameters: [
         .positional("data", .dataset, doc: "the dataset"),
         .labelled("classes", classList, doc: "the classes to keep, by name (or number)", defaultText: "all", optional: true),
+        .labelled("except", classList, doc: "the classes to leave out, by name (or number)", defaultText: "none", optional: true),
         .labelled("per_class", .integer, doc: "how many inputs of each class, drawn at random", defaultText: "all", optional: true),
         seedParameter,
       ],
       returns: .dataset,
-      summary: "Some classes of a dataset and a random sample of each; classes are renumbered but keep their names.",
-      example: "small = subset(digits, classes: [3, 8], per_class: 100)"
+      summary: "Some classes of a dataset — those in `classes`, or all but those in `except` — and a random sample of each; classes are renumbered but keep their names.",
+      example: "known = subset(digits, except: [3, 4])"
     ) { call in
       let d = call.dataset("data")
-      var indices: [Int]?
-      if let names = classNames(call.value("classes")) {
-        indices = try names.map { name throws(CallFailure) in
+      func indices(_ key: String) throws(CallFailure) -> [Int]? {
+        guard let names = classNames(call.value(key)) else { return nil }
+        return try names.map { name throws(CallFailure) in
           guard let i = d.classIndex(named: name) else {
             throw call.failure(
               "\(call.describe("data", fallback: "the dataset")) has no class '\(name)' (its classes: \(d.classNames.joined(separator: ", ")))",
-              blaming: "classes")
+              blaming: key)
           }
           return i
         }
       }
-      let chosen = indices
+      var chosen = try indices("classes")
+      if let left = try indices("except") {
+        guard chosen == nil else { throw call.failure("give either classes: or except:, not both", blaming: "except") }
+        let kept = (0..<d.classCount).filter { !left.contains($0) }
+        guard !kept.isEmpty else {
+          throw call.failure("except: leaves out every class of \(call.describe("data", fallback: "the dataset"))", blaming: "except")
+        }
+        chosen = kept
+      }
       return try engine { .dataset(try d.subset(classes: chosen, perClass: call.optionalInt("per_class"), seed: call.int("seed"))) }
     },
     FunctionEntry(
@@ -225,41 +234,152 @@ extension Catalogue {
         .labelled("label", .oneOf([.integer, .text]), doc: "keep inputs of this class (by name)", defaultText: "any", optional: true),
         .labelled("predicted", .model, doc: "a classifier whose predictions select inputs", defaultText: "none", optional: true),
         .labelled("as", .oneOf([.integer, .text]), doc: "with predicted:, keep inputs classified as this class; without it, keep the misclassified ones", defaultText: "misclassified", optional: true),
+        .labelled("clusters", .clustering, doc: "a clustering of the signatures of these very inputs (same inputs, same order)", defaultText: "none", optional: true),
+        .labelled("path", .text, doc: "with clusters:, keep inputs on this path (\"L1:c0 → L2:c1\", `->` too; naming some layers only is allowed)", defaultText: "none", optional: true),
+        .labelled("layer", .integer, doc: "with clusters: and cluster:, the layer (1 = H1; may be left out for a one-layer clustering); with novelty:, the layer whose scores are read", defaultText: "all layers", optional: true),
+        .labelled("cluster", .integer, doc: "with clusters:, keep inputs in this cluster of layer:", defaultText: "none", optional: true),
+        .labelled("novelty", .novelty, doc: "a novelty result whose scores select inputs (with above:, below: or top:)", defaultText: "none", optional: true),
+        .labelled("among", .option(NoveltyResult.Group.allCases.map(\.rawValue)), doc: "with novelty:, whether data is the result's novel: or normal: dataset", default: .option("novel")),
+        .labelled("above", .number, doc: "with novelty:, keep inputs scored above this", defaultText: "none", optional: true),
+        .labelled("below", .number, doc: "with novelty:, keep inputs scored below this", defaultText: "none", optional: true),
+        .labelled("top", .integer, doc: "with novelty:, keep the N inputs scored most unusual, most unusual first", defaultText: "all", optional: true),
       ],
       returns: .dataset,
-      summary: "The inputs of a dataset that meet every condition given: of class `label`, and — with `predicted: net` — those the network classifies as class `as`, or, without `as`, those it gets wrong.",
-      example: "odd_sevens = where(test, label: 7, predicted: net)"
+      summary: "The inputs of a dataset that meet every condition given: of class `label`; with `predicted: net`, those the network classifies as class `as` (the 7s it called 1: `label: 7, predicted: net, as: 1`), or, without `as`, those it gets wrong; with `clusters: c`, those on a cluster path (`path: \"L1:c0 → L2:c0\"`) or in one cluster (`layer: 1, cluster: 0`) — c must cluster the signatures of these same inputs; with `novelty: result`, those whose novelty score (all layers together, or layer `layer`; higher is more unusual) is `above` or `below` a threshold, or the `top` N most unusual, most unusual first. With novelty:, data must be the result's novel: dataset (or its normal: one, with `among: .normal`). `top` is applied last, to the inputs meeting the other conditions.",
+      example: "odd_sevens = where(test, label: 7, predicted: net, as: 1)"
     ) { call in
-      var d = call.dataset("data")
+      let d = call.dataset("data")
       let name = call.describe("data", fallback: "the dataset")
       func className(_ key: String) -> String? { call.value(key).map { v in if case .text(let t) = v { t } else { v.inlineDisplay } } }
+      var keep = Array(0..<d.count)
       if let label = className("label") {
         guard let i = d.classIndex(named: label) else {
           throw call.failure("\(name) has no class '\(label)' (its classes: \(d.classNames.joined(separator: ", ")))", blaming: "label")
         }
-        d = d.filter(label: i)
+        keep = keep.filter { d.labels[$0] == i }
+      }
+      if case .clustering(let c)? = call.value("clusters") {
+        let members = try clusterMembers(call, c, data: d, name: name)
+        keep = keep.filter { members.contains($0) }
+      } else {
+        for key in ["path", "cluster"] where call.value(key) != nil {
+          throw call.failure("\(key): needs clusters: a clustering", blaming: key)
+        }
       }
       if let net = call.optionalModel("predicted") {
         guard net.task == .classification else { throw call.failure("predicted: needs a classifier", blaming: "predicted") }
         do { try net.validate(inputs: d.features, labels: nil, dataName: name) } catch {
           throw call.failure(String(describing: error), blaming: "predicted")
         }
-        let modelNames = net.classNames ?? (0..<net.classCount).map(String.init)
-        let predicted = net.predictedClasses(d.features).map { $0 < modelNames.count ? modelNames[$0] : "\($0)" }
-        let keep: [Int]
+        let modelNames = net.outputClassNames
+        let chosen = d.rows(at: keep)
+        let predicted = net.predictedClasses(chosen.features).map { $0 < modelNames.count ? modelNames[$0] : "\($0)" }
         if let target = className("as") {
           guard modelNames.contains(target) else {
             throw call.failure("the network has no class '\(target)' (its classes: \(modelNames.joined(separator: ", ")))", blaming: "as")
           }
-          keep = predicted.indices.filter { predicted[$0] == target }
+          keep = predicted.indices.filter { predicted[$0] == target }.map { keep[$0] }
         } else {
-          keep = predicted.indices.filter { predicted[$0] != d.classNames[d.labels[$0]] }
+          keep = predicted.indices.filter { predicted[$0] != d.classNames[chosen.labels[$0]] }.map { keep[$0] }
         }
-        d = d.rows(at: keep)
       } else if call.value("as") != nil {
         throw call.failure("as: needs predicted: a network", blaming: "as")
       }
-      return .dataset(d)
+      if call.value("layer") != nil, call.value("clusters") == nil, call.value("novelty") == nil {
+        throw call.failure("layer: needs clusters: or novelty:", blaming: "layer")
+      }
+      if case .novelty(let n)? = call.value("novelty") {
+        keep = try noveltySelection(call, n, data: d, name: name, among: keep)
+      } else {
+        for key in ["above", "below", "top"] where call.value(key) != nil {
+          throw call.failure("\(key): needs novelty: a novelty result", blaming: key)
+        }
+      }
+      return .dataset(d.rows(at: keep))
     },
   ]
+}
+
+extension Catalogue {
+  /// Refuses a selection whose clustering or novelty result was computed on other inputs than
+  /// `data`: a different count, or another class at some position.
+  static func checkSameInputs(
+    _ call: Call, data: Dataset, name: String, labels: [String], computed: String, kind: String = "",
+    key: String, hint: String
+  ) throws(CallFailure) {
+    guard labels.count == data.count else {
+      throw call.failure(
+        "\(computed) \(labels.count) \(kind)input\(labels.count == 1 ? "" : "s") but \(name) has \(data.count)",
+        blaming: key, hint: hint)
+    }
+    if let i = labels.indices.first(where: { labels[$0] != data.classNames[data.labels[$0]] }) {
+      throw call.failure(
+        "\(computed) other \(kind)inputs than \(name): input \(i) is a '\(labels[i])' there but a '\(data.classNames[data.labels[i]])' here",
+        blaming: key, hint: hint)
+    }
+  }
+
+  /// The inputs (by index, as a set) that `where`'s `path:` or `layer:`/`cluster:` select.
+  static func clusterMembers(_ call: Call, _ c: Clustering, data: Dataset, name: String) throws(CallFailure) -> Set<Int> {
+    let labels = c.layers.first.map { layer in layer.points.labels.map { layer.points.classNames[$0] } } ?? []
+    try checkSameInputs(
+      call, data: data, name: name, labels: labels, computed: "the clustering was computed on",
+      key: "clusters", hint: "cluster the signatures of the same data: kmeans(signatures(net, data))")
+    if let path = call.optionalText("path") {
+      for key in ["layer", "cluster"] where call.value(key) != nil {
+        throw call.failure("give either path: or \(key):, not both", blaming: key)
+      }
+      let steps = try analysis("path") { () throws(AnalysisError) in try c.parsePath(path) }
+      return Set(c.inputs(on: steps))
+    }
+    guard let cluster = call.optionalInt("cluster") else {
+      throw call.failure(
+        "clusters: needs path: (\"L1:c0 → L2:c1\") or cluster: (with layer:) to select inputs",
+        blaming: "clusters")
+    }
+    let numbers = c.layerNumbers
+    let layer: Int
+    if let given = call.optionalInt("layer") {
+      layer = given
+    } else if numbers.count == 1, let only = numbers.first {
+      layer = only
+    } else {
+      throw call.failure(
+        "cluster: needs layer: (the clustering has layers \(numbers.map(String.init).joined(separator: ", ")))",
+        blaming: "cluster")
+    }
+    let index = try analysis("layer") { () throws(AnalysisError) in try c.layerIndex(number: layer) }
+    let k = c.layers[index].k
+    guard cluster >= 0, cluster < k else {
+      throw call.failure("layer \(layer) has no cluster \(cluster); its clusters are 0 to \(k - 1)", blaming: "cluster")
+    }
+    return Set(c.inputs(on: [Clustering.PathStep(layerIndex: index, cluster: cluster)]))
+  }
+
+  /// The inputs among `candidates` that `where`'s `novelty:` with `above:`, `below:` or `top:`
+  /// keeps.
+  static func noveltySelection(
+    _ call: Call, _ n: NoveltyResult, data: Dataset, name: String, among candidates: [Int]
+  ) throws(CallFailure) -> [Int] {
+    let group = NoveltyResult.Group(rawValue: call.option("among")) ?? .novel
+    try checkSameInputs(
+      call, data: data, name: name, labels: n.labels(of: group),
+      computed: "the novelty result scored", kind: "\(group.rawValue) ", key: "novelty",
+      hint: group == .novel
+        ? "select from the dataset given as novel:, or from normal: with among: .normal"
+        : "select from the dataset given as normal:")
+    let above = call.optionalNumber("above"), below = call.optionalNumber("below")
+    let top = call.optionalInt("top")
+    if let top, top < 0 { throw call.failure("top: must be at least 0, not \(top)", blaming: "top") }
+    guard above != nil || below != nil || top != nil else {
+      throw call.failure("novelty: needs above:, below: or top: to select inputs", blaming: "novelty")
+    }
+    if call.value("clusters") != nil, call.value("layer") != nil {
+      throw call.failure(
+        "layer: is ambiguous with both clusters: and novelty:; select in two steps", blaming: "layer")
+    }
+    return try analysis("layer") { () throws(AnalysisError) in
+      try n.inputs(group, layer: call.optionalInt("layer"), above: above, below: below, top: top, among: candidates)
+    }
+  }
 }

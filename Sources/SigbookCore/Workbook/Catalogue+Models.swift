@@ -5,7 +5,7 @@ extension Catalogue {
 
   /// Builds a model, turning a shape mismatch into a failure of the call.
   static func build(_ body: () throws(ShapeMismatch) -> Model) throws(CallFailure) -> Value {
-    do { return .model(try body()) } catch { throw CallFailure(error.message) }
+    do { return .model(try body()) } catch { throw CallFailure(error.message, hint: error.hint) }
   }
 
   /// Checks that a dataset fits a model, blaming the dataset argument.
@@ -220,6 +220,12 @@ extension Catalogue {
         throw call.failure("'\(key):' must be positive", blaming: key)
       }
       guard options.learningRate > 0 else { throw call.failure("'lr:' must be positive", blaming: "lr") }
+      // An empty dataset would "train" to loss 0 and accuracy 0 without a single step.
+      for key in ["data", "validation"] where call.optionalDataset(key)?.count == 0 {
+        throw call.failure(
+          "\(call.describe(key, fallback: key == "data" ? "the training data" : "the validation data")) has no inputs: there is nothing to \(key == "data" ? "train on" : "measure")",
+          blaming: key)
+      }
       _ = try check(call, labels: true)
       let validation = call.optionalDataset("validation")
       if validation != nil { _ = try check(call, data: "validation", labels: true) }
