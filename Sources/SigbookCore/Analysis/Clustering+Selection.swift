@@ -15,12 +15,6 @@ extension Clustering {
     }
   }
 
-  /// The number people call each layer by: its signature layer (`clusters[2]` keeps layer 2)
-  /// when the points come from one, else its position counted from 1.
-  public var layerNumbers: [Int] {
-    layers.indices.map { layers[$0].points.layer ?? $0 + 1 }
-  }
-
   /// The position in `layers` of the layer numbered `number` (see `layerNumbers`).
   ///
   /// - Throws: `AnalysisError.invalidArgument` naming the layers that exist.
