@@ -38,7 +38,10 @@ import Testing
 
   static func network() throws -> Model {
     var net = try Model(
-      layers: [Dense(weight: Tensor(shape: [2, 3], scalars: [0, 1, 0, 0, 0, 1]), bias: Tensor(zeros: [2]))],
+      layers: [
+        Dense(
+          weight: Tensor(shape: [2, 3], scalars: [0, 1, 0, 0, 0, 1]), bias: Tensor(zeros: [2]))
+      ],
       inputShape: [3])
     net.classNames = ["1", "7"]
     return net
@@ -48,8 +51,12 @@ import Testing
   static let novelty = NoveltyResult(
     method: .knn,
     rows: [
-      .init(name: "H1", dimensions: 2, normalScores: [0.1, 0.2], novelScores: [0.9, 0.3, 0.6, 0.7], auroc: 1),
-      .init(name: "all", dimensions: 4, normalScores: [0.2, 0.6], novelScores: [0.8, 0.1, 0.95, 0.4], auroc: 0.75),
+      .init(
+        name: "H1", dimensions: 2, normalScores: [0.1, 0.2], novelScores: [0.9, 0.3, 0.6, 0.7],
+        auroc: 1),
+      .init(
+        name: "all", dimensions: 4, normalScores: [0.2, 0.6], novelScores: [0.8, 0.1, 0.95, 0.4],
+        auroc: 0.75),
     ],
     normalLabels: ["1", "7"], novelLabels: ["3", "3", "3", "3"])
 
@@ -61,7 +68,8 @@ import Testing
     classNames: ["1", "7"])
 
   func session() throws -> Session {
-    let session = Session(file: "t.sigbook", baseDirectory: "/tmp", figuresDirectory: "/tmp/sigbook-tests.figures")
+    let session = Session(
+      file: "t.sigbook", baseDirectory: "/tmp", figuresDirectory: "/tmp/sigbook-tests.figures")
     session.assign("d", .dataset(Self.data))
     session.assign("c", .clustering(Self.clustering))
     session.assign("c2", .clustering(Self.clustering.layer(2)))
@@ -86,7 +94,9 @@ import Testing
 
   func error(_ expression: String) throws -> WorkbookError {
     let session = try session()
-    return try #require(throws: WorkbookError.self) { _ = try runSource(expression, session: session) }
+    return try #require(throws: WorkbookError.self) {
+      _ = try runSource(expression, session: session)
+    }
   }
 
   static let selections: [(expression: String, inputs: [Int])] = [
@@ -130,23 +140,61 @@ import Testing
   }
 
   static let errors: [(expression: String, message: String)] = [
-    ("where(d, clusters: c, path: \"L3:c0\")", "the clustering has no layer L3; its layers are L1, L2"),
-    ("where(d, clusters: c2, path: \"L1:c0\")", "the clustering has no layer L1; its layers are L2"),
-    ("where(d, clusters: c, path: \"L1:c2\")", "layer L1 has no cluster c2; its clusters are c0 to c1"),
-    ("where(d, clusters: c, path: \"L1 c0\")", "'L1 c0' is not a step of a cluster path: expected steps like 'L1:c0 → L2:c1'"),
-    ("where(d, clusters: c, path: \"L1:c0 → \")", "'L1:c0 → ' is not a cluster path: expected steps like 'L1:c0 → L2:c1'"),
+    (
+      "where(d, clusters: c, path: \"L3:c0\")",
+      "the clustering has no layer L3; its layers are L1, L2"
+    ),
+    (
+      "where(d, clusters: c2, path: \"L1:c0\")", "the clustering has no layer L1; its layers are L2"
+    ),
+    (
+      "where(d, clusters: c, path: \"L1:c2\")",
+      "layer L1 has no cluster c2; its clusters are c0 to c1"
+    ),
+    (
+      "where(d, clusters: c, path: \"L1 c0\")",
+      "'L1 c0' is not a step of a cluster path: expected steps like 'L1:c0 → L2:c1'"
+    ),
+    (
+      "where(d, clusters: c, path: \"L1:c0 → \")",
+      "'L1:c0 → ' is not a cluster path: expected steps like 'L1:c0 → L2:c1'"
+    ),
     ("where(d, clusters: c, path: \"L1:c0 → L1:c1\")", "'L1:c0 → L1:c1' names layer L1 twice"),
-    ("where(d, clusters: c, layer: 4, cluster: 0)", "the clustering has no layer 4; its layers are 1, 2"),
-    ("where(d, clusters: c, layer: 1, cluster: 5)", "layer 1 has no cluster 5; its clusters are 0 to 1"),
+    (
+      "where(d, clusters: c, layer: 4, cluster: 0)",
+      "the clustering has no layer 4; its layers are 1, 2"
+    ),
+    (
+      "where(d, clusters: c, layer: 1, cluster: 5)",
+      "layer 1 has no cluster 5; its clusters are 0 to 1"
+    ),
     ("where(d, clusters: c, cluster: 0)", "cluster: needs layer: (the clustering has layers 1, 2)"),
-    ("where(d, clusters: c)", "clusters: needs path: (\"L1:c0 → L2:c1\") or cluster: (with layer:) to select inputs"),
+    (
+      "where(d, clusters: c)",
+      "clusters: needs path: (\"L1:c0 → L2:c1\") or cluster: (with layer:) to select inputs"
+    ),
     ("where(d, path: \"L1:c0\")", "path: needs clusters: a clustering"),
-    ("where(d[0..<4], clusters: c, path: \"L1:c0\")", "the clustering was computed on 6 inputs but the dataset has 4"),
-    ("where(threes, clusters: c, path: \"L1:c0\")", "the clustering was computed on 6 inputs but 'threes' has 4"),
-    ("where(concat(d[1..<6], d[0..<1]), clusters: c, path: \"L1:c0\")", "the clustering was computed on other inputs than the dataset: input 1 is a '7' there but a '1' here"),
+    (
+      "where(d[0..<4], clusters: c, path: \"L1:c0\")",
+      "the clustering was computed on 6 inputs but the dataset has 4"
+    ),
+    (
+      "where(threes, clusters: c, path: \"L1:c0\")",
+      "the clustering was computed on 6 inputs but 'threes' has 4"
+    ),
+    (
+      "where(concat(d[1..<6], d[0..<1]), clusters: c, path: \"L1:c0\")",
+      "the clustering was computed on other inputs than the dataset: input 1 is a '7' there but a '1' here"
+    ),
     ("where(threes, novelty: r)", "novelty: needs above:, below: or top: to select inputs"),
-    ("where(known, novelty: r, top: 1)", "the novelty result scored 4 novel inputs but 'known' has 2"),
-    ("where(threes, novelty: r, layer: 2, top: 1)", "the novelty result has no scores of layer 2; it scored H1, all"),
+    (
+      "where(known, novelty: r, top: 1)",
+      "the novelty result scored 4 novel inputs but 'known' has 2"
+    ),
+    (
+      "where(threes, novelty: r, layer: 2, top: 1)",
+      "the novelty result has no scores of layer 2; it scored H1, all"
+    ),
     ("where(threes, novelty: r, top: -1)", "top: must be at least 0, not -1"),
     ("where(threes, above: 0.5)", "above: needs novelty: a novelty result"),
     ("where(d, layer: 1)", "layer: needs clusters: or novelty:"),
@@ -164,8 +212,12 @@ import Testing
   @Test func pathsKeepsTheMostFrequent() throws {
     let session = try session()
     _ = try runSource("t = paths(c, top: 2)\nall = paths(c)", session: session)
-    guard case .table(let top)? = session.variables["t"], case .table(let all)? = session.variables["all"]
-    else { Issue.record("paths gave no table"); return }
+    guard case .table(let top)? = session.variables["t"],
+      case .table(let all)? = session.variables["all"]
+    else {
+      Issue.record("paths gave no table")
+      return
+    }
     #expect(all.count == 3)
     #expect(top.rows == Array(all.rows.prefix(2)))
     #expect(top.column("path") == [.text("L1:c1 → L2:c1"), .text("L1:c0 → L2:c0")])

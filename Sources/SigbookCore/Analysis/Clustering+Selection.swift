@@ -103,7 +103,8 @@ extension Clustering {
     guard let top, top < table.count else { return table }
     let distinct = table.count
     table.rows = Array(table.rows.prefix(max(top, 0)))
-    table.title = "the \(table.count) most frequent of \(distinct) distinct paths of \(count) inputs"
+    table.title =
+      "the \(table.count) most frequent of \(distinct) distinct paths of \(count) inputs"
     return table
   }
 }

@@ -20,7 +20,9 @@ extension NoveltyResult {
   /// - Throws: `AnalysisError.invalidArgument` naming the layers scored when `layer` is not one.
   public func row(layer: Int?) throws(AnalysisError) -> Row {
     guard let layer else {
-      guard let last = rows.last else { throw .invalidArgument("the novelty result scored nothing") }
+      guard let last = rows.last else {
+        throw .invalidArgument("the novelty result scored nothing")
+      }
       return last
     }
     guard let row = rows.first(where: { $0.name == "H\(layer)" }) else {

@@ -34,7 +34,8 @@ extension Model {
     guard !specs.isEmpty else { throw ShapeMismatch("a model needs at least one layer") }
     guard !inputShape.isEmpty, inputShape.allSatisfy({ $0 > 0 && $0 <= maxDimension }) else {
       throw ShapeMismatch(
-        "\(name) has an input shape \(inputShape) whose sizes are not all between 1 and \(maxDimension)")
+        "\(name) has an input shape \(inputShape) whose sizes are not all between 1 and \(maxDimension)"
+      )
     }
     guard let inputCount = DataLimits.product(inputShape), inputCount <= maxLayerOutput else {
       throw ShapeMismatch(
@@ -50,12 +51,14 @@ extension Model {
       if spec == .softmax, DataLimits.product(shape) == 1 {
         throw ShapeMismatch(
           "\(layer) is a softmax over 1 value, which is always 1: the model cannot learn",
-          hint: "for two classes use 2 outputs, or 1 output with a sigmoid (mlp's output: .sigmoid) "
+          hint:
+            "for two classes use 2 outputs, or 1 output with a sigmoid (mlp's output: .sigmoid) "
             + "and loss: .bce")
       }
       switch spec.outputShape(for: shape) {
       case .success(let next): shape = next
-      case .failure(let mismatch): throw ShapeMismatch("layer \(i + 1) of \(name): \(mismatch.message)")
+      case .failure(let mismatch):
+        throw ShapeMismatch("layer \(i + 1) of \(name): \(mismatch.message)")
       }
       // Sizes are below 2³¹, so these products of at most two or three of them cannot overflow
       // except the output's, which is checked.
@@ -131,18 +134,22 @@ extension LayerSpec {
     case .dense(let i, let o):
       let n = DataLimits.product(input) ?? .max
       return n == i
-        ? .success([o]) : .failure(ShapeMismatch("\(displayName) expects \(i) inputs but gets \(n)"))
+        ? .success([o])
+        : .failure(ShapeMismatch("\(displayName) expects \(i) inputs but gets \(n)"))
     case .conv(let i, let o, let k, let s, let p):
       guard input.count == 3, input[0] == i else {
         return .failure(
           ShapeMismatch(
-            "\(displayName) expects images of \(i) channel\(i == 1 ? "" : "s") [\(i), height, width] but gets \(input)"))
+            "\(displayName) expects images of \(i) channel\(i == 1 ? "" : "s") [\(i), height, width] but gets \(input)"
+          ))
       }
-      let h = (input[1] + 2 * p - k) / s + 1, w = (input[2] + 2 * p - k) / s + 1
+      let h = (input[1] + 2 * p - k) / s + 1
+      let w = (input[2] + 2 * p - k) / s + 1
       guard input[1] + 2 * p >= k, input[2] + 2 * p >= k, h > 0, w > 0 else {
         return .failure(
           ShapeMismatch(
-            "\(displayName) has a kernel larger than its \(input[1])×\(input[2]) input (padded by \(p))"))
+            "\(displayName) has a kernel larger than its \(input[1])×\(input[2]) input (padded by \(p))"
+          ))
       }
       return .success([o, h, w])
     case .maxPool(let size):
