@@ -74,7 +74,7 @@ final class LineEditor {
     stifle_history(historyLimit)
     if !FileManager.default.fileExists(atPath: historyPath) {
       // append_history only appends to a file that exists.
-      _ = FileManager.default.createFile(atPath: historyPath, contents: nil)
+      try? AtomicFile.write(Data(), to: historyPath)
     }
     _ = read_history(historyPath)
   }
