@@ -56,38 +56,3 @@ static inline void sigbook_rl_configure(void) {
 static inline char **sigbook_rl_filename_matches(const char *text) {
   return rl_completion_matches(text, rl_filename_completion_function);
 }
-
-/* Ctrl-C. The handler only counts SIGINTs in a `volatile sig_atomic_t`; the REPL polls the
-   count (training checks it every batch; readline's signal event hook checks it at the prompt).
-   While a statement runs, the third SIGINT before the count is cleared restores the default
-   action and raises it, so a statement that never checks can still be stopped; at the prompt,
-   Ctrl-C only ever clears the line.
-
-   These are `static`, so every Swift file that calls them gets its own copy of the counter:
-   LineEditor.swift is the only file that does. */
-static volatile sig_atomic_t sigbook_sigint_count = 0;
-static volatile sig_atomic_t sigbook_sigint_escalates = 0;
-
-static inline void sigbook_on_sigint(int signal_number) {
-  if (sigbook_sigint_count < 1000) sigbook_sigint_count += 1;
-  if (sigbook_sigint_escalates && sigbook_sigint_count >= 3) {
-    signal(signal_number, SIG_DFL);
-    raise(signal_number);
-  }
-}
-
-/* Installs the handler. At the prompt (`at_prompt` 1), a read() it interrupts fails with EINTR,
-   which is how readline (with rl_catch_signals = 0) gets to call its signal event hook; while a
-   statement runs (0), interrupted system calls (file reads) carry on. */
-static inline int sigbook_install_sigint_handler(int at_prompt) {
-  struct sigaction action;
-  memset(&action, 0, sizeof action);
-  action.sa_handler = sigbook_on_sigint;
-  sigemptyset(&action.sa_mask);
-  action.sa_flags = at_prompt ? 0 : SA_RESTART;
-  sigbook_sigint_escalates = !at_prompt;
-  return sigaction(SIGINT, &action, NULL);
-}
-
-static inline int sigbook_sigint_pending(void) { return sigbook_sigint_count; }
-static inline void sigbook_sigint_clear(void) { sigbook_sigint_count = 0; }

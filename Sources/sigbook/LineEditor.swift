@@ -4,24 +4,6 @@ import Foundation
 import SigbookCore
 import Synchronization
 
-/// Ctrl-C, as a flag that a C signal handler sets and the REPL polls.
-///
-/// Every call of the shim's `sigbook_sigint_*` functions is in this file: the counter they share
-/// is `static` in the header, so each Swift file that used them would get a copy of its own.
-enum Interrupt {
-  /// Installs the SIGINT handler for reading a line (interrupted reads fail, so readline calls
-  /// its signal event hook) or for running a statement (interrupted reads carry on).
-  static func install(atPrompt: Bool) {
-    _ = sigbook_install_sigint_handler(atPrompt ? 1 : 0)
-  }
-
-  /// Whether Ctrl-C was pressed since the last `clear()`.
-  static var isRequested: Bool { sigbook_sigint_pending() > 0 }
-
-  /// Forgets earlier presses of Ctrl-C.
-  static func clear() { sigbook_sigint_clear() }
-}
-
 /// What the line editor's callbacks share with the REPL: what completion needs to know and
 /// whether Ctrl-C cleared the line. Readline calls back on the REPL's own thread, but the
 /// callbacks are C functions that cannot capture anything, so the state lives here, behind a
@@ -81,7 +63,7 @@ final class LineEditor {
       ?? (NSHomeDirectory() as NSString).appendingPathComponent(".sigbook_history")
     lineEditorState.withLock { $0.prompt = prompt }
     // Ctrl-C stops statements from now on, not the process.
-    Interrupt.install(atPrompt: false)
+    Interrupt.install(.statement)
     sigbook_rl_configure()
     // Readline's own handlers would print nothing and leave the line; ours clears it.
     sigbook_rl_set_catch_signals(0)
@@ -92,7 +74,7 @@ final class LineEditor {
     stifle_history(historyLimit)
     if !FileManager.default.fileExists(atPath: historyPath) {
       // append_history only appends to a file that exists.
-      _ = FileManager.default.createFile(atPath: historyPath, contents: nil)
+      try? AtomicFile.write(Data(), to: historyPath)
     }
     _ = read_history(historyPath)
   }
@@ -109,8 +91,8 @@ final class LineEditor {
     }
     sigbook_flush_stdout()
     Interrupt.clear()
-    Interrupt.install(atPrompt: true)
-    defer { Interrupt.install(atPrompt: false) }
+    Interrupt.install(.prompt)
+    defer { Interrupt.install(.statement) }
     guard let line = readline(prompt) else { return nil }
     defer { free(line) }
     return String(cString: line)

@@ -22,6 +22,7 @@ struct Repl: ParsableCommand {
     let repl = REPLSession(isInteractive: Terminal.stdinIsTerminal)
     if let file { repl.load(file) }
     repl.run()
+    if !repl.isInteractive && repl.wasInterrupted { throw ExitCode(Interrupt.exitStatus) }
     if !repl.isInteractive && repl.failures > 0 { throw ExitCode.failure }
   }
 }
@@ -45,8 +46,11 @@ final class REPLSession {
   var failures = 0
   /// The number of the last input run, which names unnamed figures (`cell3-scatter.svg`).
   var inputCount = 0
+  /// Whether Ctrl-C (SIGINT) stopped a statement; without a terminal the session then ends.
+  private(set) var wasInterrupted = false
   private var editor: LineEditor?
   private var isDone = false
+  private let progressBar = ProgressBar()
 
   init(isInteractive: Bool) {
     self.isInteractive = isInteractive
@@ -62,40 +66,60 @@ final class REPLSession {
       }
       sigbook_flush_stdout()
     }
-    session.progress = ProgressBar()
+    session.progress = progressBar
     session.isCancelled = { Interrupt.isRequested }
   }
 
-  /// Reads and handles inputs until the end of input or `:quit`.
+  /// Reads and handles inputs until the end of input or `:quit` (or, when input is not a
+  /// terminal, until a statement is interrupted).
   func run() {
     if isInteractive {
       let editor = LineEditor(prompt: Self.prompt)
       self.editor = editor
       print("sigbook \(Sigbook.configuration.version) · :help for help · Ctrl-D to quit")
+    } else {
+      // Piped statements: Ctrl-C (SIGINT) stops the running one, then the session ends.
+      Interrupt.install(.statement)
     }
-    var lines: [String] = []
-    while !isDone {
+    var input = REPLInput()
+    while !isDone && !(wasInterrupted && !isInteractive) {
       editor?.update(Completer(session: session))
-      let line = readLine(continuing: !lines.isEmpty, pending: lines)
+      let line = readLine(continuing: !input.isEmpty, pending: input.text)
       // Ctrl-C at the prompt dropped what was typed of an open statement.
-      if editor?.wasInterrupted == true { lines = [] }
+      if editor?.wasInterrupted == true { input.clear() }
       guard let line else { break }
-      lines.append(line)
-      let input = lines.joined(separator: "\n")
-      if isIncomplete(input) { continue }
-      lines = []
-      handle(input)
+      if !isInteractive && Interrupt.isRequested {
+        // SIGINT while waiting for the next line.
+        wasInterrupted = true
+        Terminal.error(Terminal.red("interrupted") + "\n")
+        break
+      }
+      input.append(line)
+      if input.isIncomplete { continue }
+      submit(input)
+      input.clear()
     }
     // An open statement at the end of input still gets its error.
-    if !lines.isEmpty { handle(lines.joined(separator: "\n")) }
+    if !input.isEmpty && !isDone { submit(input) }
     if isInteractive && !isDone { print() }
   }
 
-  private func readLine(continuing: Bool, pending: [String]) -> String? {
+  private func readLine(continuing: Bool, pending: String) -> String? {
     guard let editor else { return Swift.readLine(strippingNewline: true) }
     let prompt = continuing ? Self.continuationPrompt : Self.prompt
-    return editor.readLine(
-      prompt: prompt, pending: pending.map { $0 + "\n" }.joined())
+    return editor.readLine(prompt: prompt, pending: pending.isEmpty ? "" : pending + "\n")
+  }
+
+  /// Handles a complete input, unless it is too long to be code anyone typed.
+  private func submit(_ input: REPLInput) {
+    guard !input.isTooLong else {
+      let size = REPLInput.maximumLength >> 20
+      fail(
+        "this input is longer than \(size) MiB (\(input.lineCount) lines), so it was not run",
+        hint: "a bracket left open gathers every later line; read large data from a file")
+      return
+    }
+    handle(input.text)
   }
 
   /// Handles one complete input: a command or statements.
@@ -104,6 +128,7 @@ final class REPLSession {
     guard !trimmed.isEmpty else { return }
     editor?.addHistory(Self.historyEntry(input))
     Interrupt.clear()
+    progressBar.forget()
     if trimmed.hasPrefix(":") {
       command(trimmed)
     } else {
@@ -196,8 +221,9 @@ final class REPLSession {
     failures += 1
     sigbook_flush_stdout()
     if error.kind == .interrupted {
-      let detail = error.message == "interrupted" ? "" : " (\(error.message))"
-      Terminal.error(Terminal.red("interrupted") + detail + "\n")
+      wasInterrupted = true
+      let detail = error.message == "interrupted" ? progressBar.stoppedAt : error.message
+      Terminal.error(Terminal.red("interrupted") + (detail.map { " (\($0))" } ?? "") + "\n")
       Interrupt.clear()
       return
     }

@@ -61,21 +61,31 @@ struct Run: ParsableCommand {
   }
 
   func run() throws {
+    // Ctrl-C (SIGINT) stops the running statement at its next cancellation point; the run then
+    // ends with status 130, every file it wrote whole and no temporary file left behind.
+    Interrupt.install(.statement)
     var failed = false
     for file in files {
-      if !runOne(file) { failed = true }
+      switch runOne(file) {
+      case .succeeded: break
+      case .failed: failed = true
+      case .interrupted: throw ExitCode(Interrupt.exitStatus)
+      }
     }
     if failed { throw ExitCode.failure }
   }
 
-  /// Runs one workbook; returns whether it succeeded.
-  private func runOne(_ file: String) -> Bool {
+  /// How the run of one workbook ended.
+  private enum Outcome { case succeeded, failed, interrupted }
+
+  /// Runs one workbook.
+  private func runOne(_ file: String) -> Outcome {
     let runner: WorkbookRunner
     do {
       runner = try WorkbookRunner(path: file)
     } catch {
       Terminal.error(error.errors.map { render($0, sourceLine: WorkbookRunner.line($0.location.line, of: error.text)) }.joined(separator: "\n") + "\n")
-      return false
+      return .failed
     }
     for setting in settings {
       let parts = setting.split(separator: "=", maxSplits: 1).map(String.init)
@@ -83,15 +93,16 @@ struct Run: ParsableCommand {
         try runner.override(parts[0], with: parts.count > 1 ? parts[1] : "")
       } catch {
         Terminal.error(error.rendered(sourceLine: nil) + "\n")
-        return false
+        return .failed
       }
     }
     if let cell, cell > runner.cells.count {
       Terminal.error("\(file): error: --cell \(cell) but the workbook has \(runner.cells.count) cells\n")
-      return false
+      return .failed
     }
     runner.session.figureFormats = figureFormats
     runner.session.figureDPI = dpi
+    runner.session.isCancelled = { Interrupt.isRequested }
     let progress = ProgressBar()
     runner.session.progress = progress
     let shown = cell
@@ -116,21 +127,30 @@ struct Run: ParsableCommand {
       },
       cellFinished: { record in
         sigbook_flush_stdout()
-        if let error = record.error {
+        if let error = record.error, error.kind == .interrupted {
+          let detail = error.message == "interrupted" ? progress.stoppedAt : error.message
+          Terminal.error(
+            "\(error.location.file):\(error.location.line): " + Terminal.red("interrupted")
+              + " in cell \(record.index)" + (detail.map { " (\($0))" } ?? "") + "\n")
+        } else if let error = record.error {
           Terminal.error(render(error, sourceLine: runner.line(error.location.line)) + "\n")
         }
         Terminal.error(Terminal.dim(String(format: "cell %d: %.2f s", record.index, record.seconds)) + "\n")
       })
+    if runner.wasInterrupted || Interrupt.isRequested {
+      if report { Terminal.error("\(file): the run was interrupted, so no report was written\n") }
+      return .interrupted
+    }
     if report {
       do {
         let paths = try ReportWriter(runner: runner).write()
         for path in paths { print("report: \(relative(path))") }
       } catch {
         Terminal.error("\(file): error: \(error)\n")
-        return false
+        return .failed
       }
     }
-    return ok
+    return ok ? .succeeded : .failed
   }
 }
 

@@ -33,14 +33,18 @@ final class ProgressBar: ProgressSink {
   private var lastDraw = Date.distantPast
   private var drawn = false
   private let enabled = Terminal.stderrIsTerminal
+  /// The last operation begun and how far it got, kept after it ends (for "interrupted").
+  private var last: (title: String, fraction: Double)?
 
   func begin(_ title: String) {
     self.title = title
     started = Date()
     lastDraw = .distantPast
+    last = (title, 0)
   }
 
   func update(fraction: Double, detail: String) {
+    last = (title, fraction)
     guard enabled else { return }
     let now = Date()
     guard now.timeIntervalSince(lastDraw) >= 0.1 || fraction >= 1 else { return }
@@ -59,6 +63,14 @@ final class ProgressBar: ProgressSink {
     if drawn { Terminal.error("\r\u{1B}[2K") }
     drawn = false
   }
+
+  /// Where the last operation stopped: `tsne stopped at 37%`; nil when none ran since `forget()`.
+  var stoppedAt: String? {
+    last.map { "\($0.title) stopped at \(Int($0.fraction * 100))%" }
+  }
+
+  /// Forgets the last operation (a new statement starts).
+  func forget() { last = nil }
 }
 
 /// Renders an error of a workbook with its source line and caret, coloured on a terminal.

@@ -29,7 +29,8 @@ public struct Clustering: Sendable {
   ///   - silhouetteSample: the silhouette over this many points when there are more.
   ///   - seed: seeds every random choice.
   ///   - progress: the fraction done after each step.
-  ///   - isCancelled: checked before each layer; when true, clustering stops.
+  ///   - isCancelled: checked before each layer and throughout its sweep (every restart, Lloyd
+  ///     iteration and block of silhouettes); when true, clustering stops.
   /// - Throws: `AnalysisError` (too few points, non-finite values, cancelled…).
   public init(
     _ sets: [PointSet], ks: [Int], restarts: Int = 10, silhouetteSample: Int? = nil,
@@ -42,7 +43,7 @@ public struct Clustering: Sendable {
         set.points, ks: ks, restarts: restarts, silhouetteSample: silhouetteSample, seed: seed,
         progress: { done, total in
           progress?((Double(i) + Double(done) / Double(max(total, 1))) / Double(sets.count))
-        })
+        }, isCancelled: isCancelled)
       layers.append(
         Layer(
           points: set, result: sweep.best.result,

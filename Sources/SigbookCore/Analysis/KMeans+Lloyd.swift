@@ -11,10 +11,11 @@ extension KMeans {
 
   /// Lloyd iterations from `centres` (`[k · d]`, centred coordinates) until the assignments stop
   /// changing, the squared centre shift is at most `shiftTolerance` (absolute), or the cap.
+  /// Throws `.cancelled` when `isCancelled` returns true before an iteration.
   static func lloyd(
     _ data: KMeansData, centres initial: [Float], k: Int, maxIterations: Int,
-    shiftTolerance: Double
-  ) -> LloydRun {
+    shiftTolerance: Double, isCancelled: () -> Bool = { false }
+  ) throws(AnalysisError) -> LloydRun {
     let n = data.n, d = data.d
     var centres = initial
     var labels = [Int](repeating: -1, count: n)
@@ -23,10 +24,14 @@ extension KMeans {
     var sums = [Double](repeating: 0, count: k * d)
     var counts = [Int](repeating: 0, count: k)
     var iterations = 0
-    var strict = false, converged = false
+    var strict = false, converged = false, cancelled = false
     data.values.withUnsafeBufferPointer { x in
       data.norms.withUnsafeBufferPointer { norms in
         while iterations < maxIterations {
+          if isCancelled() {
+            cancelled = true
+            return
+          }
           iterations += 1
           centres.withUnsafeBufferPointer { c in
             newLabels.withUnsafeMutableBufferPointer { l in
@@ -71,6 +76,7 @@ extension KMeans {
         }
       }
     }
+    if cancelled { throw .cancelled }
     let inertia = exactInertia(data.values, centres: centres, labels: labels, features: d)
     return LloydRun(
       centres: centres, labels: labels, inertia: inertia, iterations: iterations,

@@ -105,17 +105,18 @@ public enum KMeans {
   /// - Complexity: per Lloyd iteration 2·n·k·d operations in GEMM plus O(n·(k + d)).
   public static func fit(
     _ x: Tensor, k: Int, restarts: Int = 10, maxIterations: Int = 300, tolerance: Double = 1e-4,
-    seed: Int = 0
+    seed: Int = 0, isCancelled: () -> Bool = { false }
   ) throws(AnalysisError) -> KMeansResult {
     let data = try KMeansData(x)
     return try fit(
       data, k: k, restarts: restarts, maxIterations: maxIterations, tolerance: tolerance,
-      seed: seed)
+      seed: seed, isCancelled: isCancelled)
   }
 
   /// `fit` on data prepared once (centred, with row norms), shared by the sweep over k.
   static func fit(
-    _ data: KMeansData, k: Int, restarts: Int, maxIterations: Int, tolerance: Double, seed: Int
+    _ data: KMeansData, k: Int, restarts: Int, maxIterations: Int, tolerance: Double, seed: Int,
+    isCancelled: () -> Bool = { false }
   ) throws(AnalysisError) -> KMeansResult {
     try validate(k: k, points: data.n, restarts: restarts, maxIterations: maxIterations,
                  tolerance: tolerance)
@@ -127,11 +128,12 @@ public enum KMeans {
     var master = SeededGenerator(seed: seed)
     var best: LloydRun?
     for _ in 0..<restarts {
+      if isCancelled() { throw .cancelled }
       var generator = SeededGenerator(seed: master.next())
       let initial = seedCentres(data, k: k, generator: &generator)
-      let run = lloyd(
+      let run = try lloyd(
         data, centres: initial, k: k, maxIterations: maxIterations,
-        shiftTolerance: tolerance * data.meanVariance)
+        shiftTolerance: tolerance * data.meanVariance, isCancelled: isCancelled)
       if let b = best, b.inertia <= run.inertia { continue }
       best = run
     }

@@ -40,6 +40,8 @@ public struct KMeansSweep: Sendable {
   ///   - seed: determines every random choice.
   ///   - progress: called after each k is fitted and once after the silhouettes, with the steps
   ///     done and the total (`ks.count + 1`), for a progress bar.
+  ///   - isCancelled: checked before every restart, Lloyd iteration and block of silhouettes;
+  ///     when it returns true the sweep stops with `.cancelled`.
   /// - Throws: `AnalysisError` for an empty `ks`, a k outside `1 ... n`, data that are not finite,
   ///   or the other arguments out of range; a single k beyond the number of distinct points.
   ///   Of several ks, those beyond the number of distinct points are left out (an error when
@@ -49,7 +51,7 @@ public struct KMeansSweep: Sendable {
   public init(
     _ x: Tensor, ks: [Int], restarts: Int = 10, maxIterations: Int = 300,
     tolerance: Double = 1e-4, silhouetteSample: Int? = nil, seed: Int = 0,
-    progress: ((_ done: Int, _ total: Int) -> Void)? = nil
+    progress: ((_ done: Int, _ total: Int) -> Void)? = nil, isCancelled: () -> Bool = { false }
   ) throws(AnalysisError) {
     guard !ks.isEmpty else { throw .invalidArgument("a k-means sweep needs at least one k") }
     let data = try KMeansData(x)
@@ -75,14 +77,14 @@ public struct KMeansSweep: Sendable {
       results.append(
         try KMeans.fit(
           data, k: k, restarts: restarts, maxIterations: maxIterations, tolerance: tolerance,
-          seed: seed))
+          seed: seed, isCancelled: isCancelled))
       progress?(results.count, ks.count + 1)
     }
     // The sample for the silhouettes is drawn from its own stream, apart from the k-means seeds.
     let silhouettes = try Silhouette.means(
       centred: data.values, points: data.n, features: data.d,
       labelings: results.map(\.assignments), sample: silhouetteSample,
-      seed: seed ^ 0x5349_4C48)
+      seed: seed ^ 0x5349_4C48, isCancelled: isCancelled)
     progress?(ks.count + 1, ks.count + 1)
     entries = zip(ks, zip(results, silhouettes)).map {
       Entry(k: $0.0, result: $0.1.0, silhouette: $0.1.1)

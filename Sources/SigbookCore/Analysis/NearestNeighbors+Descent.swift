@@ -38,11 +38,14 @@ extension NearestNeighbors {
   ///   - x: the points, `[n, d]`.
   ///   - k: neighbours per point.
   ///   - options: iterations, stopping threshold, sample rate and seed.
+  ///   - isCancelled: checked before every round; when it returns true the search stops with the
+  ///     neighbours found so far (the caller checks `isCancelled` again and throws).
   /// - Precondition: `0 < k < n`.
   /// - Complexity: about O(n k² d) per round, a handful of rounds.
-  public static func descent(_ x: Tensor, k: Int, options: NNDescentOptions = NNDescentOptions())
-    -> NearestNeighbors
-  {
+  public static func descent(
+    _ x: Tensor, k: Int, options: NNDescentOptions = NNDescentOptions(),
+    isCancelled: () -> Bool = { false }
+  ) -> NearestNeighbors {
     let n = x.rows, d = x.rowSize
     precondition(k > 0 && k < n, "k-NN needs 0 < k < n, not k = \(k) for n = \(n)")
     var generator = SeededGenerator(seed: options.seed)
@@ -62,6 +65,7 @@ extension NearestNeighbors {
       var newCandidates = CandidateLists(count: n, capacity: maxCandidates)
       var oldCandidates = CandidateLists(count: n, capacity: maxCandidates)
       for _ in 0..<options.maxIterations {
+        if isCancelled() { break }
         newCandidates.reset()
         oldCandidates.reset()
         // Forward and reverse candidates, each list keeping its lowest random priorities.

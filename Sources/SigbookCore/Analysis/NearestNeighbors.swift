@@ -36,9 +36,13 @@ public struct NearestNeighbors: Sendable, Equatable {
   /// - Parameters:
   ///   - x: the points, `[n, d]` (higher ranks are flattened to rows).
   ///   - k: neighbours per point.
+  ///   - isCancelled: checked before every block of rows; when it returns true the search stops
+  ///     and the result is incomplete (the caller checks `isCancelled` again and throws).
   /// - Precondition: `0 < k < n`.
   /// - Complexity: O(n² d) time through GEMM, O(n·b) memory for blocks of b ≈ 2²⁰ / n rows.
-  public static func exact(_ x: Tensor, k: Int) -> NearestNeighbors {
+  public static func exact(_ x: Tensor, k: Int, isCancelled: () -> Bool = { false })
+    -> NearestNeighbors
+  {
     let n = x.rows, d = x.rowSize
     precondition(k > 0 && k < n, "k-NN needs 0 < k < n, not k = \(k) for n = \(n)")
     var indices = [Int](repeating: 0, count: n * k)
@@ -51,7 +55,7 @@ public struct NearestNeighbors: Sendable, Equatable {
     x.withUnsafeBufferPointer { xs in
       block.withUnsafeMutableBufferPointer { dist in
         var start = 0
-        while start < n {
+        while start < n && !isCancelled() {
           let rows = min(blockRows, n - start)
           pairwise.fill(start..<start + rows, into: dist)
           for r in 0..<rows {

@@ -59,12 +59,14 @@ public struct NoveltyResult: Sendable {
   ///   - neighbours: the k of `.knn`.
   ///   - seed: seeds k-means (`.centroid`) and the random projection of wide layers
   ///     (`.mahalanobis` above 512 dimensions).
+  ///   - isCancelled: checked before every layer and every block of 512 queries; when it returns
+  ///     true, scoring stops with `.cancelled`.
   /// - Precondition: the three signature sets come from the same network; `.softmax` needs
   ///   `outputs`.
   public init(
     method: NoveltyMethod, reference: SignatureSet, normal: SignatureSet, novel: SignatureSet,
     neighbours: Int = 5, seed: Int = 0,
-    outputs: (normal: Tensor, novel: Tensor)? = nil
+    outputs: (normal: Tensor, novel: Tensor)? = nil, isCancelled: () -> Bool = { false }
   ) throws(AnalysisError) {
     self.method = method
     normalLabels = normal.labels.map { normal.classNames[$0] }
@@ -85,13 +87,16 @@ public struct NoveltyResult: Sendable {
     for i in 0...count where count > 0 {
       let all = i == count
       if all && count == 1 { break }
+      if isCancelled() { throw .cancelled }
       func pick(_ s: SignatureSet) -> Tensor {
         all ? Self.joined(s.layers, normalise: method == .knn) : s.layers[i]
       }
       let (r, n, v) = (pick(reference), pick(normal), pick(novel))
       let (normalScores, novelScores) = try Self.scores(
         method: method, reference: r, referenceLabels: reference.labels,
-        classes: reference.classNames.count, queries: [n, v], neighbours: neighbours, seed: seed)
+        classes: reference.classNames.count, queries: [n, v], neighbours: neighbours, seed: seed,
+        isCancelled: isCancelled)
+      if isCancelled() { throw .cancelled }
       rows.append(
         Row(
           name: all ? "all" : "H\(i + 1)", dimensions: r.rowSize, normalScores: normalScores,
@@ -156,7 +161,7 @@ public struct NoveltyResult: Sendable {
 
   static func scores(
     method: NoveltyMethod, reference: Tensor, referenceLabels: [Int], classes: Int,
-    queries: [Tensor], neighbours: Int, seed: Int
+    queries: [Tensor], neighbours: Int, seed: Int, isCancelled: () -> Bool = { false }
   ) throws(AnalysisError) -> ([Double], [Double]) {
     let results: [[Double]]
     switch method {
@@ -164,9 +169,13 @@ public struct NoveltyResult: Sendable {
       let r = normalisedRows(reference)
       let k = min(neighbours, r.rows)
       guard k >= 1 else { throw .tooFewPoints(points: r.rows, clusters: neighbours) }
-      results = queries.map { kthNearestDistances(normalisedRows($0), r, k: k) }
+      results = queries.map {
+        kthNearestDistances(normalisedRows($0), r, k: k, isCancelled: isCancelled)
+      }
     case .centroid:
-      let fit = try KMeans.fit(reference, k: max(1, min(classes, reference.rows)), restarts: 3, seed: seed)
+      let fit = try KMeans.fit(
+        reference, k: max(1, min(classes, reference.rows)), restarts: 3, seed: seed,
+        isCancelled: isCancelled)
       results = queries.map { kthNearestDistances($0.flattenedRows, fit.centres, k: 1) }
     case .mahalanobis:
       var projection: Tensor?
@@ -188,15 +197,18 @@ public struct NoveltyResult: Sendable {
   }
 
   /// For each row of `queries`, the Euclidean distance to its k-th nearest row of `reference`
-  /// (distances through one GEMM per block of queries).
-  static func kthNearestDistances(_ queries: Tensor, _ reference: Tensor, k: Int) -> [Double] {
+  /// (distances through one GEMM per block of queries). When `isCancelled` returns true before a
+  /// block, the result stops there, incomplete (the caller checks it again and throws).
+  static func kthNearestDistances(
+    _ queries: Tensor, _ reference: Tensor, k: Int, isCancelled: () -> Bool = { false }
+  ) -> [Double] {
     let q = queries.rows, m = reference.rows
     let block = 512
     var result: [Double] = []
     result.reserveCapacity(q)
     let referenceNorms = Distances.rowSquaredNorms(reference)
     var start = 0
-    while start < q {
+    while start < q && !isCancelled() {
       let end = min(q, start + block)
       let part = queries.rows(start..<end)
       let queryNorms = Distances.rowSquaredNorms(part)

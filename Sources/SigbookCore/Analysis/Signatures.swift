@@ -24,16 +24,20 @@ public struct SignatureSet: Sendable {
 
   /// The signatures of `data` through `model`, computed in batches (no per-input loop).
   ///
+  /// - Parameter isCancelled: checked before every batch; when it returns true the signatures
+  ///   are incomplete (the caller checks `isCancelled` again and throws).
   /// - Precondition: the data fits the model (see `Model.validate`).
-  public init(model: Model, data: Dataset, batchSize: Int = 1024) {
-    layers = model.hiddenOutputs(data.features, batchSize: batchSize)
+  public init(
+    model: Model, data: Dataset, batchSize: Int = 1024, isCancelled: () -> Bool = { false }
+  ) {
+    layers = model.hiddenOutputs(data.features, batchSize: batchSize, isCancelled: isCancelled)
     layerNames = model.hiddenLayerIndices.enumerated().map { h, i in
       let producer = i > 0 && !model.layers[i].spec.isHiddenActivation ? "linear" : model.layers[i].spec.displayName.replacingOccurrences(of: "()", with: "")
       return "H\(h + 1) · \(producer) · \(model.layerShapes[i].reduce(1, *))"
     }
     labels = data.labels
     classNames = data.classNames
-    if model.task == .classification {
+    if model.task == .classification && !isCancelled() {
       predictions = model.predictedClasses(data.features, batchSize: batchSize)
       predictionNames = model.outputClassNames
     } else {

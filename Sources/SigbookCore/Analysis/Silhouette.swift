@@ -27,7 +27,7 @@ public enum Silhouette {
     precondition(labels.count == x.rows, "\(labels.count) labels for \(x.rows) points")
     guard x.isFinite else { throw .nonFiniteValues(what: "the data") }
     let (values, _) = Distances.centred(x)
-    return perPoint(values, points: x.rows, features: x.rowSize, labelings: [labels])[0]
+    return try perPoint(values, points: x.rows, features: x.rowSize, labelings: [labels])[0]
   }
 
   /// The mean silhouette of one clustering, exact or over a seeded random sample of the points.
@@ -73,7 +73,7 @@ public enum Silhouette {
   /// ``means(_:labelings:sample:seed:)`` on rows already centred (k-means prepares them).
   static func means(
     centred values: [Float], points n: Int, features d: Int, labelings: [[Int]], sample: Int?,
-    seed: Int
+    seed: Int, isCancelled: () -> Bool = { false }
   ) throws(AnalysisError) -> [Double?] {
     for labels in labelings {
       precondition(labels.count == n, "\(labels.count) labels for \(n) points")
@@ -90,15 +90,17 @@ public enum Silhouette {
       used = labelings.map { labels in indices.map { labels[$0] } }
     }
     let m = used.first?.count ?? n
-    return perPoint(rows, points: m, features: d, labelings: used).map { s in
-      s.map { meanOf($0) }
-    }
+    let scores = try perPoint(
+      rows, points: m, features: d, labelings: used, isCancelled: isCancelled)
+    return scores.map { s in s.map { meanOf($0) } }
   }
 
   /// `s(i)` for every point and every labeling (`nil` where undefined), from centred rows.
-  static func perPoint(_ values: [Float], points n: Int, features d: Int, labelings: [[Int]])
-    -> [[Double]?]
-  {
+  /// Throws `.cancelled` when `isCancelled` returns true before a block of rows.
+  static func perPoint(
+    _ values: [Float], points n: Int, features d: Int, labelings: [[Int]],
+    isCancelled: () -> Bool = { false }
+  ) throws(AnalysisError) -> [[Double]?] {
     let dense = labelings.map { DenseLabels($0) }
     let defined = dense.map { $0.count >= 2 && $0.count <= n - 1 }
     let active = dense.indices.filter { defined[$0] }
@@ -122,6 +124,7 @@ public enum Silhouette {
     let norms = values.withUnsafeBufferPointer {
       Distances.rowSquaredNorms($0, rows: n, columns: d)
     }
+    var cancelled = false
     values.withUnsafeBufferPointer { x in
       norms.withUnsafeBufferPointer { xn in
         oneHot.withUnsafeBufferPointer { h in
@@ -132,6 +135,10 @@ public enum Silhouette {
               else { return }
               var start = 0
               while start < n {
+                if isCancelled() {
+                  cancelled = true
+                  return
+                }
                 let m = min(block, n - start)
                 Distances.squaredDistances(
                   a: xBase + start * d,
@@ -160,6 +167,7 @@ public enum Silhouette {
         }
       }
     }
+    if cancelled { throw .cancelled }
     return dense.indices.map { defined[$0] ? result[$0] : nil }
   }
 

@@ -153,7 +153,8 @@ public enum TSNE {
     if isCancelled() { throw .cancelled }
     let perplexity = min(options.perplexity, Double(n - 1) / 3)
     let k = min(n - 1, max(1, Int(3 * perplexity)))
-    let knn = NearestNeighbors.exact(data, k: k)
+    let knn = NearestNeighbors.exact(data, k: k, isCancelled: isCancelled)
+    if isCancelled() { throw .cancelled }
     let p = jointProbabilities(knn, perplexity: perplexity)
     if isCancelled() { throw .cancelled }
 

@@ -121,8 +121,9 @@ public enum UMAP {
     let knn =
       n > options.exactNeighborsLimit
       ? NearestNeighbors.descent(
-        data, k: neighbors - 1, options: NNDescentOptions(seed: options.seed))
-      : NearestNeighbors.exact(data, k: neighbors - 1)
+        data, k: neighbors - 1, options: NNDescentOptions(seed: options.seed),
+        isCancelled: isCancelled)
+      : NearestNeighbors.exact(data, k: neighbors - 1, isCancelled: isCancelled)
     if isCancelled() { throw .cancelled }
     let epochs = options.epochs ?? (n <= 10_000 ? 500 : 200)
     let fuzzy = fuzzySimplicialSet(knn, neighbors: neighbors)

@@ -130,8 +130,12 @@ public struct Model: Sendable {
 
   /// The output of every signature layer for many inputs, computed in batches.
   ///
+  /// - Parameter isCancelled: checked before every batch; when it returns true the outputs stop
+  ///   there and are incomplete (the caller checks `isCancelled` again and throws).
   /// - Returns: one `[N, width]` tensor per entry of `hiddenLayerIndices`.
-  public func hiddenOutputs(_ inputs: Tensor, batchSize: Int = 1024) -> [Tensor] {
+  public func hiddenOutputs(
+    _ inputs: Tensor, batchSize: Int = 1024, isCancelled: () -> Bool = { false }
+  ) -> [Tensor] {
     let inputs = shaped(inputs)
     let n = inputs.rows
     let indices = hiddenLayerIndices
@@ -139,7 +143,7 @@ public struct Model: Sendable {
     var results = widths.map { Tensor(zeros: [n, $0]) }
     guard let lastNeeded = indices.last else { return results }
     var start = 0
-    while start < n {
+    while start < n && !isCancelled() {
       let end = min(n, start + batchSize)
       var x = inputs.rows(start..<end)
       var h = 0

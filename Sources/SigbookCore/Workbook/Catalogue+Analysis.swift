@@ -32,7 +32,9 @@ extension Catalogue {
     guard !net.hiddenLayerIndices.isEmpty else {
       throw call.failure("\(call.describe(key, fallback: "the model")) has no hidden layer", blaming: key)
     }
-    return SignatureSet(model: net, data: d)
+    let set = SignatureSet(model: net, data: d, isCancelled: call.session.isCancelled)
+    if call.isCancelled { throw CallFailure("interrupted", kind: .interrupted) }
+    return set
   }
 
   static let analysis: [FunctionEntry] = [
@@ -172,7 +174,8 @@ extension Catalogue {
         try analysis { () throws(AnalysisError) in
           try NoveltyResult(
             method: method, reference: reference, normal: normal, novel: novel,
-            neighbours: call.int("k"), seed: call.int("seed"), outputs: chosen)
+            neighbours: call.int("k"), seed: call.int("seed"), outputs: chosen,
+            isCancelled: call.session.isCancelled)
         })
     },
     FunctionEntry(

@@ -42,7 +42,7 @@ extension Catalogue {
       "export", category: "General",
       parameters: [
         .positional("value", .oneOf([.dataset, .signatureLayer, .projection, .clustering, .table]), doc: "a dataset, one signature layer, a projection, a one-layer clustering (its assignments) or a table"),
-        .positional("file", .text, doc: "a file name ending in .npy or .csv, written in the figures folder unless absolute"),
+        .positional("file", .text, doc: "a file name ending in .npy or .csv, written in the figures folder (a name that leaves it is refused)"),
       ],
       returns: .nothing,
       summary: "Writes a value for other tools: NumPy .npy (float32 in C order; a clustering's assignments as int64) or CSV with a header row (features then the label, a projection's x, y, label and cluster, a clustering's assignments, a table's columns). Files are written atomically.",

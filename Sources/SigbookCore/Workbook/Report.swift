@@ -7,11 +7,14 @@ public struct ReportWriter {
 
   public init(runner: WorkbookRunner) { self.runner = runner }
 
-  /// Writes both files atomically and returns their paths.
-  public func write() throws -> [String] {
+  /// Writes both files atomically and returns their paths: both are written to temporary
+  /// files first, then the `.html` replaces the old one and the `.md` last, so that a new `.md`
+  /// never sits beside an old `.html` and a failure leaves both as they were.
+  ///
+  /// - Throws: `AtomicFileError` when either cannot be written.
+  public func write() throws(AtomicFileError) -> [String] {
     let md = runner.stemPath + ".report.md", html = runner.stemPath + ".report.html"
-    try Data(markdown.utf8).write(to: URL(fileURLWithPath: md), options: .atomic)
-    try Data(self.html.utf8).write(to: URL(fileURLWithPath: html), options: .atomic)
+    try AtomicFile.write([(html, Data(self.html.utf8)), (md, Data(markdown.utf8))])
     return [md, html]
   }
 

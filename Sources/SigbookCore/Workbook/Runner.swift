@@ -33,6 +33,8 @@ public final class WorkbookRunner {
   public private(set) var cells: [Cell]
   public let session: Session
   public private(set) var records: [CellRecord] = []
+  /// Whether a cell stopped because `session.isCancelled` said so (Ctrl-C).
+  public private(set) var wasInterrupted = false
   /// The overrides applied, as `name = value` source, for the report.
   public private(set) var appliedOverrides: [(name: String, value: String)] = []
 
@@ -96,7 +98,8 @@ public final class WorkbookRunner {
     appliedOverrides.append((name, value))
   }
 
-  /// Runs the cells in order, calling `cellFinished` as each one ends.
+  /// Runs the cells in order, calling `cellFinished` as each one ends; stops at the first
+  /// failing cell (unless `keepGoing`) and at an interrupted one (always).
   ///
   /// - Returns: whether every cell that ran succeeded.
   @discardableResult
@@ -124,8 +127,13 @@ public final class WorkbookRunner {
         seconds: (clock.now - start).seconds, error: failure)
       records.append(record)
       cellFinished(record)
-      if failure != nil {
+      if let failure {
         ok = false
+        // Ctrl-C ends the run even with keepGoing: the user asked it to stop.
+        if failure.kind == .interrupted {
+          wasInterrupted = true
+          break
+        }
         if !options.keepGoing { break }
       }
     }

@@ -131,10 +131,10 @@ public struct SessionTranscript: Sendable {
     if url.pathExtension.isEmpty { url = url.appendingPathExtension("sigbook") }
     let heading = title ?? url.deletingPathExtension().lastPathComponent
     do {
-      try Data(workbook(title: heading).utf8).write(to: url, options: .atomic)
+      try AtomicFile.write(Data(workbook(title: heading).utf8), to: url.path)
     } catch {
       throw WorkbookError(
-        kind: .io, message: "cannot write '\(path)': \(error.localizedDescription)",
+        kind: .io, message: "cannot write '\(path)': \(error.reason)",
         location: SourceLocation(file: ":export", line: 0, column: 0))
     }
     return url.path

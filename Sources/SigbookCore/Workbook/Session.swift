@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+  import Glibc
+#endif
 import Foundation
 
 /// What running statements shows, in the order it happens.
@@ -109,15 +112,64 @@ public final class Session {
     return expanded.hasPrefix("/") ? expanded : baseDirectory + "/" + expanded
   }
 
-  /// The path a file to write goes to: absolute paths as they are, others inside
-  /// `figuresDirectory` (created on demand).
+  /// The path a file to write goes to: inside `figuresDirectory` (created on demand), where
+  /// everything a workbook writes belongs.
   ///
-  /// - Throws: a failure when the folder cannot be created.
-  func writePath(_ path: String) throws(CallFailure) -> String {
-    let expanded = (path as NSString).expandingTildeInPath
-    if expanded.hasPrefix("/") { return expanded }
+  /// `name` is relative to the figures folder and may name a subfolder that exists there
+  /// (`runs/x.npy`). A name that would leave the folder — absolute, starting with `~`, holding
+  /// `..`, or through a symbolic link that points out of it — is refused.
+  ///
+  /// - Throws: a failure naming the problem when the name leaves the folder, a subfolder does
+  ///   not exist, or the folder cannot be created.
+  func writePath(_ name: String) throws(CallFailure) -> String {
+    guard !name.isEmpty, !name.hasPrefix("/"), !name.hasPrefix("~"),
+      !name.split(separator: "/").contains("..")
+    else {
+      throw CallFailure(
+        "'\(name)' leaves the figures folder: files are written inside '\(figuresFolderName)'",
+        hint: "write a file name such as \"result.npy\"")
+    }
     try makeFiguresDirectory()
-    return figuresDirectory + "/" + expanded
+    let path = figuresDirectory + "/" + name
+    try checkInsideFiguresDirectory(path, name: name)
+    return path
+  }
+
+  /// The figures folder's own name (`one-vs-seven.figures`), for messages.
+  var figuresFolderName: String { URL(fileURLWithPath: figuresDirectory).lastPathComponent }
+
+  /// Refuses a path in the figures folder whose folder, or which itself, is a symbolic link
+  /// that leads out of the folder.
+  private func checkInsideFiguresDirectory(_ path: String, name: String) throws(CallFailure) {
+    guard let folder = Self.resolved(figuresDirectory) else {
+      throw CallFailure("cannot find the folder '\(figuresDirectory)'", kind: .io)
+    }
+    func isInside(_ resolved: String) -> Bool {
+      resolved == folder || resolved.hasPrefix(folder.hasSuffix("/") ? folder : folder + "/")
+    }
+    let parent = (path as NSString).deletingLastPathComponent
+    guard let resolvedParent = Self.resolved(parent) else {
+      let subfolder = (name as NSString).deletingLastPathComponent
+      throw CallFailure(
+        "cannot write '\(name)': there is no folder '\(subfolder)' in '\(figuresFolderName)'",
+        kind: .io)
+    }
+    var status = stat()
+    let isLink = lstat(path, &status) == 0 && (status.st_mode & S_IFMT) == S_IFLNK
+    let target = isLink ? Self.resolved(path) : resolvedParent
+    guard let target, isInside(target) else {
+      throw CallFailure(
+        "'\(name)' leads out of the figures folder through a symbolic link"
+          + (target.map { " (to '\($0)')" } ?? ""),
+        hint: "write a file name inside '\(figuresFolderName)' that is not a link")
+    }
+  }
+
+  /// The path with every symbolic link resolved, or nil when it does not exist.
+  private static func resolved(_ path: String) -> String? {
+    guard let pointer = realpath(path, nil) else { return nil }
+    defer { free(pointer) }
+    return String(cString: pointer)
   }
 
   func makeFiguresDirectory() throws(CallFailure) {
@@ -129,13 +181,13 @@ public final class Session {
     }
   }
 
-  /// Writes `contents` to `path` atomically: a temporary file in the same folder, then a rename.
+  /// Writes `contents` to `path` whole or not at all (see ``AtomicFile``).
   func writeFile(_ contents: Data, to path: String) throws(CallFailure) {
     do {
-      try contents.write(to: URL(fileURLWithPath: path), options: .atomic)
+      try AtomicFile.write(contents, to: path)
       writtenFiles.append(path)
     } catch {
-      throw CallFailure("cannot write '\(path)': \(error.localizedDescription)", kind: .io)
+      throw CallFailure(error.description, kind: .io)
     }
   }
 
@@ -162,7 +214,7 @@ public final class Session {
     var paths: [String] = []
     for format in FigureFormat.allCases where format == .svg || formats.contains(format) {
       let fileName = stem + "." + format.rawValue
-      let path = figuresDirectory + "/" + fileName
+      let path = try writePath(fileName)
       let bytes: [UInt8]
       do {
         switch format {
