@@ -56,7 +56,8 @@ struct Bench: ParsableCommand {
   ) throws -> String {
     let (x, y) = images(samples, classes: classes, seed: 1)
     let options = TrainingOptions(epochs: epochs, batchSize: batch, learningRate: 0.01)
-    _ = try model.fitted(inputs: x.rows(0..<min(samples, 512)), labels: Array(y.prefix(512)), options: options)
+    _ = try model.fitted(
+      inputs: x.rows(0..<min(samples, 512)), labels: Array(y.prefix(512)), options: options)
     let seconds = try best(repeats) { _ = try model.fitted(inputs: x, labels: y, options: options) }
     let rate = Double(samples * epochs) / seconds
     return String(format: "%9.0f samples/s  (%.3f s)", rate, seconds)
@@ -70,7 +71,8 @@ struct Bench: ParsableCommand {
     let chosen = Array(g.permutation(sample.count).prefix(min(count, sample.count))).sorted()
     var x = sample.features.flattenedRows.rows(at: chosen)
     while x.rows < count { x = Tensor.concatenate([x, x.rows(0..<min(x.rows, count - x.rows))]) }
-    let projection = Tensor.normal(shape: [784, 128], standardDeviation: Float(1 / (128.0).squareRoot()), generator: &g)
+    let projection = Tensor.normal(
+      shape: [784, 128], standardDeviation: Float(1 / (128.0).squareRoot()), generator: &g)
     return Tensor.matmul(x, projection)
   }
 
@@ -91,15 +93,19 @@ struct Bench: ParsableCommand {
       return String(format: "%9.1f GFLOP/s", 2 * Double(n * n * n) / seconds / 1e9)
     },
     Workload(name: "mlp 784-32-64-2 sgd b32, 5 ep × 1,730") {
-      try training(try Model.mlp([784, 32, 64, 2]), samples: 1730, classes: 2, batch: 32, epochs: 5, repeats: 5)
+      try training(
+        try Model.mlp([784, 32, 64, 2]), samples: 1730, classes: 2, batch: 32, epochs: 5, repeats: 5
+      )
     },
     Workload(name: "mlp 784-256-128-10 sgd b64, 1 ep × 60,000") {
       try training(
-        try Model.mlp([784, 256, 128, 10]), samples: 60_000, classes: 10, batch: 64, epochs: 1, repeats: 2)
+        try Model.mlp([784, 256, 128, 10]), samples: 60_000, classes: 10, batch: 64, epochs: 1,
+        repeats: 2)
     },
     Workload(name: "cnn conv8-pool-conv16-pool-10 b64, 1 ep × 60,000") {
       try training(
-        try Model.cnn(conv: [8, 16], dense: [], classes: 10), samples: 60_000, classes: 10, batch: 64,
+        try Model.cnn(conv: [8, 16], dense: [], classes: 10), samples: 60_000, classes: 10,
+        batch: 64,
         epochs: 1, repeats: 1)
     },
     Workload(name: "kmeans k=2…10 ×10 + silhouette, 2,000×128") {
@@ -108,7 +114,9 @@ struct Bench: ParsableCommand {
     },
     Workload(name: "kmeans k=2…10 ×10 + sampled silh., 10,000×128") {
       let x = try signaturesLike(10_000)
-      return try seconds { _ = try KMeansSweep(x, ks: Array(2...10), restarts: 10, silhouetteSample: 2000, seed: 0) }
+      return try seconds {
+        _ = try KMeansSweep(x, ks: Array(2...10), restarts: 10, silhouetteSample: 2000, seed: 0)
+      }
     },
     Workload(name: "tsne 2,000×128") {
       let x = try signaturesLike(2000)
@@ -130,11 +138,17 @@ struct Bench: ParsableCommand {
       return String(format: "%9.1f ms", seconds * 1000)
     },
     Workload(name: "one-vs-seven study, end to end") {
-      let path = Dataset.repositoryRoot.map { $0 + "/Workbooks/one-vs-seven.sigbook" } ?? "Workbooks/one-vs-seven.sigbook"
-      guard FileManager.default.fileExists(atPath: path) else { return "skipped: \(path) not found" }
+      let path =
+        Dataset.repositoryRoot.map { $0 + "/Workbooks/one-vs-seven.sigbook" }
+        ?? "Workbooks/one-vs-seven.sigbook"
+      guard FileManager.default.fileExists(atPath: path) else {
+        return "skipped: \(path) not found"
+      }
       return try seconds {
         let runner = try WorkbookRunner(path: path)
-        runner.session.figuresDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("sigbook-bench.figures").path
+        runner.session.figuresDirectory =
+          FileManager.default.temporaryDirectory.appendingPathComponent("sigbook-bench.figures")
+          .path
         guard runner.run() else { throw ValidationError("the study failed") }
       }
     },

@@ -28,7 +28,8 @@ struct Render: ParsableCommand {
     }
     if !SVGRenderer.dpiRange.contains(dpi) {
       throw ValidationError(
-        "--dpi must be between \(Int(SVGRenderer.dpiRange.lowerBound)) and \(Int(SVGRenderer.dpiRange.upperBound))")
+        "--dpi must be between \(Int(SVGRenderer.dpiRange.lowerBound)) and \(Int(SVGRenderer.dpiRange.upperBound))"
+      )
     }
   }
 

@@ -56,7 +56,8 @@ struct Run: ParsableCommand {
     }
     if !SVGRenderer.dpiRange.contains(dpi) {
       throw ValidationError(
-        "--dpi must be between \(Int(SVGRenderer.dpiRange.lowerBound)) and \(Int(SVGRenderer.dpiRange.upperBound))")
+        "--dpi must be between \(Int(SVGRenderer.dpiRange.lowerBound)) and \(Int(SVGRenderer.dpiRange.upperBound))"
+      )
     }
   }
 
@@ -84,7 +85,10 @@ struct Run: ParsableCommand {
     do {
       runner = try WorkbookRunner(path: file)
     } catch {
-      Terminal.error(error.errors.map { render($0, sourceLine: WorkbookRunner.line($0.location.line, of: error.text)) }.joined(separator: "\n") + "\n")
+      Terminal.error(
+        error.errors.map {
+          render($0, sourceLine: WorkbookRunner.line($0.location.line, of: error.text))
+        }.joined(separator: "\n") + "\n")
       return .failed
     }
     for setting in settings {
@@ -97,7 +101,8 @@ struct Run: ParsableCommand {
       }
     }
     if let cell, cell > runner.cells.count {
-      Terminal.error("\(file): error: --cell \(cell) but the workbook has \(runner.cells.count) cells\n")
+      Terminal.error(
+        "\(file): error: --cell \(cell) but the workbook has \(runner.cells.count) cells\n")
       return .failed
     }
     runner.session.figureFormats = figureFormats
@@ -135,7 +140,8 @@ struct Run: ParsableCommand {
         } else if let error = record.error {
           Terminal.error(render(error, sourceLine: runner.line(error.location.line)) + "\n")
         }
-        Terminal.error(Terminal.dim(String(format: "cell %d: %.2f s", record.index, record.seconds)) + "\n")
+        Terminal.error(
+          Terminal.dim(String(format: "cell %d: %.2f s", record.index, record.seconds)) + "\n")
       })
     if runner.wasInterrupted || Interrupt.isRequested {
       if report { Terminal.error("\(file): the run was interrupted, so no report was written\n") }
@@ -220,7 +226,8 @@ struct Help: ParsableCommand {
       return
     }
     guard let help = Catalogue.help(for: name) else {
-      let hint = nearestName(to: name, among: Catalogue.helpNames()).map { " (did you mean '\($0)'?)" } ?? ""
+      let hint =
+        nearestName(to: name, among: Catalogue.helpNames()).map { " (did you mean '\($0)'?)" } ?? ""
       Terminal.error("error: unknown function '\(name)'\(hint)\n")
       throw ExitCode.failure
     }

@@ -6,7 +6,10 @@ import Testing
 /// Runs workbook source in a fresh session and returns what it showed.
 func runSource(_ source: String, session: Session? = nil) throws -> [String] {
   var outputs: [String] = []
-  let session = session ?? Session(file: "t.sigbook", baseDirectory: "/tmp", figuresDirectory: "/tmp/sigbook-tests.figures")
+  let session =
+    session
+    ?? Session(
+      file: "t.sigbook", baseDirectory: "/tmp", figuresDirectory: "/tmp/sigbook-tests.figures")
   session.emit = { output in
     switch output {
     case .value(let t), .printed(let t): outputs.append(t)
@@ -30,7 +33,8 @@ func errorOf(_ source: String) throws -> WorkbookError {
     // comment
     ("x = 1 # the rest is ignored\nx", ["1"]),
     // number, string, bool
-    ("0.05", ["0.05"]), ("1e-3", ["0.001"]), ("42", ["42"]), ("\"text\"", ["text"]), ("true", ["true"]),
+    ("0.05", ["0.05"]), ("1e-3", ["0.001"]), ("42", ["42"]), ("\"text\"", ["text"]),
+    ("true", ["true"]),
     ("2 / 3", ["0.6667"]), ("123.456", ["123.5"]), ("-7", ["-7"]),
     // interpolation
     ("n = 3\n\"run-\\(n).svg\"", ["run-3.svg"]), ("\"\\(1 + 1) and \\([1, 2])\"", ["2 and [1, 2]"]),
@@ -44,20 +48,25 @@ func errorOf(_ source: String) throws -> WorkbookError {
     // call: positional then labelled
     ("d = synthetic(.two_gaussians, n: 10, seed: 1)\nd.count", ["10"]),
     // field
-    ("[4, 5, 6].count", ["3"]), ("d = mnist_sample(digits: [1, 7], per_class: 3)\nd.features", ["[1, 28, 28]"]),
+    ("[4, 5, 6].count", ["3"]),
+    ("d = mnist_sample(digits: [1, 7], per_class: 3)\nd.features", ["[1, 28, 28]"]),
     ("d = mnist_sample(digits: [1, 7], per_class: 3)\nd.classes", ["[\"1\", \"7\"]"]),
     // index
     ("[4, 5, 6][1]", ["5"]), ("[4, 5, 6][0..<2]", ["[4, 5]"]),
     ("d = mnist_sample(per_class: 2)\nd[0..<10].count", ["10"]),
     // arithmetic and comparison
     ("1 + 2 * 3", ["7"]), ("(1 + 2) * 3", ["9"]), ("10 - 4 - 3", ["3"]), ("8 / 4 / 2", ["1"]),
-    ("2 < 3", ["true"]), ("2 >= 3", ["false"]), ("1 + 1 == 2", ["true"]), ("\"a\" != \"b\"", ["true"]),
+    ("2 < 3", ["true"]), ("2 >= 3", ["false"]), ("1 + 1 == 2", ["true"]),
+    ("\"a\" != \"b\"", ["true"]),
     ("\"a\" + \"b\"", ["ab"]),
     // assignment, destructuring
     ("a, b = [1, 2]\nb", ["2"]),
     // a variable may share a function's name; a call still names the function
     ("print = 3\nprint(print + 1)", ["4"]),
-    ("d = mnist_sample(digits: [1, 7], per_class: 10)\ntrain, test = split(d, test: 0.2)\nprint(train.count, test.count)", ["16 4"]),
+    (
+      "d = mnist_sample(digits: [1, 7], per_class: 10)\ntrain, test = split(d, test: 0.2)\nprint(train.count, test.count)",
+      ["16 4"]
+    ),
     // loop, block spanning lines
     ("total = 0\nfor n in [2, 10, 100] {\n  total = total + n\n}\ntotal", ["112"]),
     ("for i in 0..<3 { print(i) }", ["0", "1", "2"]),
@@ -72,14 +81,16 @@ func errorOf(_ source: String) throws -> WorkbookError {
   }
 
   @Test func valuesAreImmutableAndCellsRepeatable() throws {
-    let source = "d = mnist_sample(digits: [1, 7], per_class: 20)\nnet = mlp(784, 8, 2)\ntrained = fit(net, d, epochs: 1)\nprint(net.trained, trained.trained)"
+    let source =
+      "d = mnist_sample(digits: [1, 7], per_class: 20)\nnet = mlp(784, 8, 2)\ntrained = fit(net, d, epochs: 1)\nprint(net.trained, trained.trained)"
     #expect(try runSource(source) == ["false true"])
     #expect(try runSource(source) == runSource(source))
   }
 
   @Test func defaultsTakeTheFormOfGivenArguments() throws {
     // kmeans's default k is the range 2...10, read as a list like a given range.
-    let output = try runSource("d = synthetic(.two_gaussians, n: 40, sigma: 0.05)\nkmeans(d, restarts: 2).k")
+    let output = try runSource(
+      "d = synthetic(.two_gaussians, n: 40, sigma: 0.05)\nkmeans(d, restarts: 2).k")
     #expect(output == ["2"])
   }
 
@@ -92,9 +103,19 @@ func errorOf(_ source: String) throws -> WorkbookError {
     ("x = tarin", "unknown name 'tarin'", 1, 5, nil),
     ("train = 1\nx = tarin", "unknown name 'tarin'", 2, 5, "did you mean 'train'?"),
     ("mnist_sampel()", "unknown function 'mnist_sampel'", 1, 1, "did you mean 'mnist_sample'?"),
-    ("mnist_sample(digit: [1])", "mnist_sample has no label 'digit:'", 1, 14, "did you mean 'digits:'?"),
-    ("mlp(784, 2, activation: .relux)", "mlp takes .relu, .tanh or .sigmoid for 'activation:', not .relux", 1, 25, "did you mean '.relu'?"),
-    ("mnist_sample(digits: \"one\")", "mnist_sample expects a list of whole numbers for 'digits:', not a text", 1, 22, nil),
+    (
+      "mnist_sample(digit: [1])", "mnist_sample has no label 'digit:'", 1, 14,
+      "did you mean 'digits:'?"
+    ),
+    (
+      "mlp(784, 2, activation: .relux)",
+      "mlp takes .relu, .tanh or .sigmoid for 'activation:', not .relux", 1, 25,
+      "did you mean '.relu'?"
+    ),
+    (
+      "mnist_sample(digits: \"one\")",
+      "mnist_sample expects a list of whole numbers for 'digits:', not a text", 1, 22, nil
+    ),
     ("split(test: 0.2)", "split needs a dataset as its 1st argument", 1, 1, nil),
     ("accuracy(1, 2, 3)", "accuracy takes 2 positional arguments but got 3", 1, 16, nil),
     ("mnist_sample(seed: 1, seed: 2)", "the label 'seed:' is given twice", 1, 23, nil),
@@ -103,17 +124,29 @@ func errorOf(_ source: String) throws -> WorkbookError {
     ("a, b = [1, 2, 3]", "2 names need as many values, but this gives 3 values", 1, 1, nil),
     ("[1].size", "a list has no field 'size'", 1, 5, nil),
     ("for x in 3 { print(x) }", "'for' needs a list, a range or a table, not a number", 1, 10, nil),
-    ("1 + \"a\"", "'+' needs two numbers, two texts or two lists, not a number and a text", 1, 1, nil),
-    ("net = mlp(784, 32, 2)\nd = synthetic(.two_gaussians, n: 10)\nfit(net, d)", "mlp expects 784 inputs but 'd' has 2 features", 3, 10, nil),
-    ("d = mnist_sample(digits: [1, 7], per_class: 5)\nfit(mlp(784, 32, 2, output: .linear), d, lr: 1e6, loss: .mse, epochs: 3, batch: 10)", "", 2, 0, nil),
+    (
+      "1 + \"a\"", "'+' needs two numbers, two texts or two lists, not a number and a text", 1, 1,
+      nil
+    ),
+    (
+      "net = mlp(784, 32, 2)\nd = synthetic(.two_gaussians, n: 10)\nfit(net, d)",
+      "mlp expects 784 inputs but 'd' has 2 features", 3, 10, nil
+    ),
+    (
+      "d = mnist_sample(digits: [1, 7], per_class: 5)\nfit(mlp(784, 32, 2, output: .linear), d, lr: 1e6, loss: .mse, epochs: 3, batch: 10)",
+      "", 2, 0, nil
+    ),
   ]
 
   @Test(arguments: errors)
-  func reportsWhatWentWrongAndWhere(_ c: (source: String, message: String, line: Int, column: Int, hint: String?)) throws {
+  func reportsWhatWentWrongAndWhere(
+    _ c: (source: String, message: String, line: Int, column: Int, hint: String?)
+  ) throws {
     let error = try errorOf(c.source)
     if c.message.isEmpty {
       // A loss that explodes: the message names the epoch and suggests a smaller lr.
-      #expect(error.message.hasPrefix("the loss became") && error.message.contains("try a smaller lr"))
+      #expect(
+        error.message.hasPrefix("the loss became") && error.message.contains("try a smaller lr"))
       #expect(error.kind == .runtime)
       return
     }
@@ -123,7 +156,8 @@ func errorOf(_ source: String) throws -> WorkbookError {
   }
 
   @Test func errorsRenderWithTheSourceLineAndACaret() throws {
-    let error = try errorOf("net = mlp(784, 32, 2)\nd = synthetic(.two_gaussians, n: 10)\nx = fit(net, d)")
+    let error = try errorOf(
+      "net = mlp(784, 32, 2)\nd = synthetic(.two_gaussians, n: 10)\nx = fit(net, d)")
     #expect(
       error.rendered(sourceLine: "x = fit(net, d)") == """
         t.sigbook:3:14: error: mlp expects 784 inputs but 'd' has 2 features
@@ -140,7 +174,9 @@ func errorOf(_ source: String) throws -> WorkbookError {
       return calls > 3
     }
     let error = try #require(throws: WorkbookError.self) {
-      _ = try runSource("d = mnist_sample(digits: [1, 7], per_class: 50)\nnet = fit(mlp(784, 8, 2), d, epochs: 50)", session: session)
+      _ = try runSource(
+        "d = mnist_sample(digits: [1, 7], per_class: 50)\nnet = fit(mlp(784, 8, 2), d, epochs: 50)",
+        session: session)
     }
     #expect(error.kind == .interrupted)
     #expect(session.variables["d"] != nil && session.variables["net"] == nil)
@@ -206,13 +242,18 @@ func errorOf(_ source: String) throws -> WorkbookError {
 
   @Test func checkReportsEveryMistakeWithItsLocation() {
     let errors = Checker.check(text: Self.threeMistakes, file: "w.sigbook")
-    #expect(errors.map(\.message) == [
-      "unknown function 'mnist_sampel'",
-      "mlp takes .relu, .tanh or .sigmoid for 'activation:', not .rleu",
-      "fit has no label 'epoch:'",
-    ])
-    #expect(errors.map { [$0.location.line, $0.location.column] } == [[4, 10], [10, 35], [11, 28]])
-    #expect(errors.map(\.hint) == ["did you mean 'mnist_sample'?", "did you mean '.relu'?", "did you mean 'epochs:'?"])
+    #expect(
+      errors.map(\.message) == [
+        "unknown function 'mnist_sampel'",
+        "mlp takes .relu, .tanh or .sigmoid for 'activation:', not .rleu",
+        "fit has no label 'epoch:'",
+      ])
+    #expect(
+      errors.map { [$0.location.line, $0.location.column] } == [[4, 10], [10, 35], [11, 28]])
+    #expect(
+      errors.map(\.hint) == [
+        "did you mean 'mnist_sample'?", "did you mean '.relu'?", "did you mean 'epochs:'?",
+      ])
   }
 
   @Test func checkFindsUndefinedNamesAcrossCells() {
@@ -223,7 +264,8 @@ func errorOf(_ source: String) throws -> WorkbookError {
   }
 
   @Test func runnerRunsCellsInOrderAndOverridesAssignments() throws {
-    let (path, folder) = try Self.workbook("# T\n\n```sigbook\nlr = 0.05\nn = 2\n```\n\n```sigbook\nprint(lr * n)\n```\n")
+    let (path, folder) = try Self.workbook(
+      "# T\n\n```sigbook\nlr = 0.05\nn = 2\n```\n\n```sigbook\nprint(lr * n)\n```\n")
     _ = folder
     let runner = try WorkbookRunner(path: path)
     try runner.override("lr", with: "0.5")
@@ -239,7 +281,8 @@ func errorOf(_ source: String) throws -> WorkbookError {
   }
 
   @Test func runnerStopsAtTheFirstFailingCellUnlessKeepGoing() throws {
-    let (path, folder) = try Self.workbook("```sigbook\nx = 1 / 0\n```\n\n```sigbook\nprint(2)\n```\n")
+    let (path, folder) = try Self.workbook(
+      "```sigbook\nx = 1 / 0\n```\n\n```sigbook\nprint(2)\n```\n")
     _ = folder
     let stops = try WorkbookRunner(path: path)
     #expect(!stops.run())
@@ -258,8 +301,11 @@ func errorOf(_ source: String) throws -> WorkbookError {
 
   @Test func exportWritesNumPyAndCSV() throws {
     let folder = try DataTestFolder()
-    let session = Session(file: "t", baseDirectory: folder.url.path, figuresDirectory: folder.path("t.figures"))
-    _ = try runSource("d = synthetic(.two_gaussians, n: 6)\nexport(d, \"d.npy\")\nexport(d, \"d.csv\")", session: session)
+    let session = Session(
+      file: "t", baseDirectory: folder.url.path, figuresDirectory: folder.path("t.figures"))
+    _ = try runSource(
+      "d = synthetic(.two_gaussians, n: 6)\nexport(d, \"d.npy\")\nexport(d, \"d.csv\")",
+      session: session)
     let npy = try Data(contentsOf: URL(fileURLWithPath: folder.path("t.figures/d.npy")))
     #expect(npy.prefix(6) == Data([0x93] + Array("NUMPY".utf8)))
     #expect(npy.count % 16 == 0 || (npy.count - 6 * 2 * 4) % 64 == 0)
@@ -276,9 +322,12 @@ func errorOf(_ source: String) throws -> WorkbookError {
   }
 
   @Test func functionsDocumentationIsCurrent() throws {
-    let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+      .deletingLastPathComponent()
       .deletingLastPathComponent().appendingPathComponent("docs/functions.md")
     let committed = try String(contentsOf: url, encoding: .utf8)
-    #expect(committed == Catalogue.markdown, "docs/functions.md is out of date: run `sigbook help --markdown > docs/functions.md`")
+    #expect(
+      committed == Catalogue.markdown,
+      "docs/functions.md is out of date: run `sigbook help --markdown > docs/functions.md`")
   }
 }

@@ -35,7 +35,8 @@ import Testing
   ]
 
   static func session(_ folder: DataTestFolder) throws -> Session {
-    let session = Session(file: "t", baseDirectory: folder.url.path, figuresDirectory: folder.path("t.figures"))
+    let session = Session(
+      file: "t", baseDirectory: folder.url.path, figuresDirectory: folder.path("t.figures"))
     _ = try runSource(setup, session: session)
     return session
   }
@@ -48,7 +49,8 @@ import Testing
       session.emit = { if case .figure(let name, _) = $0 { written.append(name) } }
       try session.run(try parseCell(c.code, file: "t").statements, cellNumber: i + 2)
       #expect(written == ["cell\(i + 2)-\(c.kind).svg"], "\(c.code)")
-      let svg = try String(contentsOfFile: folder.path("t.figures/cell\(i + 2)-\(c.kind).svg"), encoding: .utf8)
+      let svg = try String(
+        contentsOfFile: folder.path("t.figures/cell\(i + 2)-\(c.kind).svg"), encoding: .utf8)
       let parser = XMLParser(data: Data(svg.utf8))
       #expect(parser.parse(), "\(c.kind) is not well-formed XML")
       #expect(svg.contains("viewBox=") && svg.contains("<title>"), "\(c.kind)")
@@ -61,7 +63,10 @@ import Testing
     var written: [String] = []
     session.emit = { if case .figure(let name, _) = $0 { written.append(name) } }
     try session.run(
-      try parseCell("paths = sankey(clusters)\nscatter(pca(sig[1]))\nscatter(pca(sig[2]))\nsave(paths, \"flows\")", file: "t").statements,
+      try parseCell(
+        "paths = sankey(clusters)\nscatter(pca(sig[1]))\nscatter(pca(sig[2]))\nsave(paths, \"flows\")",
+        file: "t"
+      ).statements,
       cellNumber: 4)
     #expect(written == ["flows.svg", "paths.svg", "cell4-scatter.svg", "cell4-scatter-2.svg"])
   }
@@ -73,7 +78,9 @@ import Testing
       let error = try #require(throws: WorkbookError.self) {
         _ = try runSource("save(sankey(clusters), \"\(name)\")", session: session)
       }
-      #expect(error.message == "a figure name must be a plain file name inside the figures folder, not '\(name)'")
+      #expect(
+        error.message
+          == "a figure name must be a plain file name inside the figures folder, not '\(name)'")
       #expect(error.location.column == 24)
     }
   }
@@ -81,9 +88,12 @@ import Testing
   @Test func sankeyOfTheOneVersusSevenNetworkKeepsEveryInputAtEveryBoundary() throws {
     let folder = try DataTestFolder()
     let session = try Self.session(folder)
-    guard case .clustering(let c)? = session.variables["clusters"] else { Issue.record("no clustering"); return }
+    guard case .clustering(let c)? = session.variables["clusters"] else {
+      Issue.record("no clustering"); return
+    }
     let input = Plot.SankeyInput(
-      assignments: c.layers.map(\.assignments), labels: c.layers[0].points.labels, labelNames: ["1", "7"])
+      assignments: c.layers.map(\.assignments), labels: c.layers[0].points.labels,
+      labelNames: ["1", "7"])
     let layout = Plot.sankeyLayout(input)
     #expect(Set(layout.nodes.map(\.layer)) == [0, 1])
     let total = Double(c.count) * layout.pixelsPerInput

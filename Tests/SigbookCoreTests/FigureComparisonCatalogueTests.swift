@@ -27,7 +27,8 @@ import Testing
     }
     #expect(
       error.message
-        == "a Sankey needs two or more layers; this clustering has one (H2) — pass the whole clustering")
+        == "a Sankey needs two or more layers; this clustering has one (H2) — pass the whole clustering"
+    )
     #expect(error.location.column == 8)
     #expect(error.hint == "or add output: true to follow its clusters to the network's predictions")
     _ = try runSource("c2 = clusters[2]", session: session)
@@ -48,7 +49,8 @@ import Testing
     let session = try FigureCatalogueTests.session(folder)
     let (_, texts) = try Self.texts("sankey(clusters, output: true)", session)
     #expect(["H1", "H2", "prediction"].allSatisfy(texts.contains))
-    #expect(texts.contains { $0.hasPrefix("L1:c0 (") } && texts.contains { $0.hasPrefix("L2:c0 (") })
+    #expect(
+      texts.contains { $0.hasPrefix("L1:c0 (") } && texts.contains { $0.hasPrefix("L2:c0 (") })
     #expect(texts.contains { $0.hasPrefix("1 (") } && texts.contains { $0.hasPrefix("7 (") })
     let error = try #require(throws: WorkbookError.self) {
       _ = try runSource("sankey(kmeans(pts, k: 2), output: true)", session: session)
@@ -60,8 +62,11 @@ import Testing
   @Test func pathsOfOneLayerUseItsRealNumber() throws {
     let folder = try DataTestFolder()
     let session = try FigureCatalogueTests.session(folder)
-    _ = try runSource("p2 = paths(clusters[2])\nr2 = layer_report(clusters[2])\np = paths(clusters)", session: session)
-    guard case .table(let p2)? = session.variables["p2"], case .table(let r2)? = session.variables["r2"],
+    _ = try runSource(
+      "p2 = paths(clusters[2])\nr2 = layer_report(clusters[2])\np = paths(clusters)",
+      session: session)
+    guard case .table(let p2)? = session.variables["p2"],
+      case .table(let r2)? = session.variables["r2"],
       case .table(let p)? = session.variables["p"]
     else {
       Issue.record("no tables")
@@ -85,15 +90,21 @@ import Testing
     let session = try FigureCatalogueTests.session(folder)
     #expect(try Self.texts("line(x: 1...3, y: [3, 1, 2])", session).kind == "line")
     let (_, texts) = try Self.texts(
-      "line(x: 0..<3, y: [[1, 2, 3], [3, 2.5, 1]], labels: [\"rise\", \"fall\"], title: \"two\")", session)
+      "line(x: 0..<3, y: [[1, 2, 3], [3, 2.5, 1]], labels: [\"rise\", \"fall\"], title: \"two\")",
+      session)
     #expect(texts.contains("rise") && texts.contains("fall") && texts.contains("two"))
     let cases: [(code: String, message: String)] = [
       ("line(x: 1...3, y: [[1, 2, 3], [1, 2]])", "series 2 of y has 2 values but x has 3"),
       ("line(x: 1...3, y: [1, 2])", "x has 3 values but y has 2"),
-      ("line(x: 1...3, y: [[1, 2, 3], [3, 2, 1]], labels: [\"a\"])", "labels has 1 name but y has 2 series"),
+      (
+        "line(x: 1...3, y: [[1, 2, 3], [3, 2, 1]], labels: [\"a\"])",
+        "labels has 1 name but y has 2 series"
+      ),
     ]
     for c in cases {
-      let error = try #require(throws: WorkbookError.self) { _ = try runSource(c.code, session: session) }
+      let error = try #require(throws: WorkbookError.self) {
+        _ = try runSource(c.code, session: session)
+      }
       #expect(error.message == c.message)
     }
   }
@@ -112,7 +123,8 @@ import Testing
     #expect(texts.contains("novelty: knn, soft"))
     // Not a variable: named by its method; the same name twice is told apart.
     let (_, unnamed) = try Self.texts(
-      "roc(soft, novelty(net, reference: train, normal: test, novel: threes, method: .softmax), soft)", session)
+      "roc(soft, novelty(net, reference: train, normal: test, novel: threes, method: .softmax), soft)",
+      session)
     #expect(unnamed.contains { $0.hasPrefix("softmax · output (AUROC ") })
     #expect(unnamed.contains { $0.hasPrefix("soft (2) · output (AUROC ") })
 
@@ -124,7 +136,9 @@ import Testing
       _ = try runSource("loss_plot(net, mlp(2, 3, 2))", session: session)
     }
     #expect(error.message == "model 2 has not been trained here: it has no history")
-    let none = try #require(throws: WorkbookError.self) { _ = try runSource("roc()", session: session) }
+    let none = try #require(throws: WorkbookError.self) {
+      _ = try runSource("roc()", session: session)
+    }
     #expect(none.message == "roc needs one or more novelty results")
   }
 
@@ -135,22 +149,31 @@ import Testing
       Issue.record("no clustering")
       return
     }
-    let (_, texts) = try Self.texts("images(test, count: 4, caption: .path, clusters: clusters)", session)
+    let (_, texts) = try Self.texts(
+      "images(test, count: 4, caption: .path, clusters: clusters)", session)
     let expected = (0..<4).map { i in c.pathName(c.layers.map { $0.assignments[i] }) }
     #expect(expected.allSatisfy { $0.hasPrefix("L1:c") && $0.contains(" → L2:c") })
     #expect(expected.allSatisfy(texts.contains))
 
-    let (_, predicted) = try Self.texts("images(test, count: 4, caption: .prediction, net: net)", session)
+    let (_, predicted) = try Self.texts(
+      "images(test, count: 4, caption: .prediction, net: net)", session)
     #expect(predicted.filter { $0 == "1" || $0 == "7" }.count == 4)
 
     let cases: [(code: String, message: String)] = [
-      ("images(train, caption: .path, clusters: clusters)",
-        "'clusters' was computed on 200 inputs but 'train' has 800: a path needs the clustering of these same inputs"),
-      ("images(test, caption: .path)", "caption: .path needs the clustering of these inputs' signatures: pass clusters:"),
+      (
+        "images(train, caption: .path, clusters: clusters)",
+        "'clusters' was computed on 200 inputs but 'train' has 800: a path needs the clustering of these same inputs"
+      ),
+      (
+        "images(test, caption: .path)",
+        "caption: .path needs the clustering of these inputs' signatures: pass clusters:"
+      ),
       ("images(test, caption: .prediction)", "caption: .prediction needs the network: pass net:"),
     ]
     for c in cases {
-      let error = try #require(throws: WorkbookError.self) { _ = try runSource(c.code, session: session) }
+      let error = try #require(throws: WorkbookError.self) {
+        _ = try runSource(c.code, session: session)
+      }
       #expect(error.message == c.message)
     }
   }
@@ -158,10 +181,13 @@ import Testing
   @Test func gridCombinesFiguresAsPanels() throws {
     let folder = try DataTestFolder()
     let session = try FigureCatalogueTests.session(folder)
-    let (kind, texts) = try Self.texts("grid(loss_plot(net), confusion_plot(net, test), columns: 1, title: \"both\")", session)
+    let (kind, texts) = try Self.texts(
+      "grid(loss_plot(net), confusion_plot(net, test), columns: 1, title: \"both\")", session)
     #expect(kind == "grid")
     #expect(texts.contains("both") && texts.contains("predicted class") && texts.contains("epoch"))
-    let none = try #require(throws: WorkbookError.self) { _ = try runSource("grid()", session: session) }
+    let none = try #require(throws: WorkbookError.self) {
+      _ = try runSource("grid()", session: session)
+    }
     #expect(none.message == "grid needs one or more figures")
     let zero = try #require(throws: WorkbookError.self) {
       _ = try runSource("grid(loss_plot(net), columns: 0)", session: session)

@@ -66,7 +66,8 @@ func threadCPUTime() -> Double {
     // `sigbook check`: names, labels and options resolved against the catalogue.
     var checker = Checker()
     for cell in cells { checker.check(cell.statements) }
-    for error in checker.errors.prefix(4) where error.location.line < 1 || error.location.column < 1 {
+    for error in checker.errors.prefix(4) where error.location.line < 1 || error.location.column < 1
+    {
       problems.append("check error \(error) has no location")
     }
     // The whole text as one cell: always when it has no fences (else `parseWorkbook` did not

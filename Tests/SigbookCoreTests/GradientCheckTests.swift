@@ -79,13 +79,17 @@ import Testing
     let layer = Dense(inputs: 5, outputs: 4, initialization: .glorot, generator: &g)
     var withBias = layer
     withBias.parameters[1] = Tensor.uniform(shape: [4], low: -1, high: 1, generator: &g)
-    Self.check(withBias, input: Tensor.uniform(shape: [3, 5], low: -1, high: 1, generator: &g), epsilon: 1e-2)
+    Self.check(
+      withBias, input: Tensor.uniform(shape: [3, 5], low: -1, high: 1, generator: &g), epsilon: 1e-2
+    )
   }
 
   @Test func denseOnImageShapedInput() {
     var g = SeededGenerator(seed: 3)
     let layer = Dense(inputs: 8, outputs: 3, initialization: .he, generator: &g)
-    Self.check(layer, input: Tensor.uniform(shape: [2, 2, 2, 2], low: -1, high: 1, generator: &g), epsilon: 1e-2)
+    Self.check(
+      layer, input: Tensor.uniform(shape: [2, 2, 2, 2], low: -1, high: 1, generator: &g),
+      epsilon: 1e-2)
   }
 
   @Test(arguments: [(1, 0), (1, 1), (2, 1), (2, 0)])
@@ -95,7 +99,9 @@ import Testing
       inChannels: 2, outChannels: 3, kernel: 3, stride: stride, padding: padding,
       initialization: .he, generator: &g)
     layer.parameters[1] = Tensor.uniform(shape: [3], low: -1, high: 1, generator: &g)
-    Self.check(layer, input: Tensor.uniform(shape: [2, 2, 6, 5], low: -1, high: 1, generator: &g), epsilon: 1e-2)
+    Self.check(
+      layer, input: Tensor.uniform(shape: [2, 2, 6, 5], low: -1, high: 1, generator: &g),
+      epsilon: 1e-2)
   }
 
   @Test func maxPool2D() {
@@ -103,22 +109,28 @@ import Testing
     var g = SeededGenerator(seed: 5)
     let count = 2 * 2 * 5 * 4
     let values = g.permutation(count).map { Float($0) * 0.05 - 2 }
-    Self.check(MaxPool2D(size: 2), input: Tensor(shape: [2, 2, 5, 4], scalars: values), epsilon: 1e-3)
+    Self.check(
+      MaxPool2D(size: 2), input: Tensor(shape: [2, 2, 5, 4], scalars: values), epsilon: 1e-3)
   }
 
   @Test func flatten() {
     var g = SeededGenerator(seed: 6)
-    Self.check(Flatten(), input: Tensor.uniform(shape: [2, 3, 2, 2], low: -1, high: 1, generator: &g), epsilon: 1e-2)
+    Self.check(
+      Flatten(), input: Tensor.uniform(shape: [2, 3, 2, 2], low: -1, high: 1, generator: &g),
+      epsilon: 1e-2)
   }
 
   @Test(arguments: Activation.Function.allCases)
   func activation(_ function: Activation.Function) {
-    Self.check(Activation(function), input: Self.awayFromZero(shape: [4, 6], seed: 7), epsilon: 1e-3)
+    Self.check(
+      Activation(function), input: Self.awayFromZero(shape: [4, 6], seed: 7), epsilon: 1e-3)
   }
 
   @Test func softmax() {
     var g = SeededGenerator(seed: 8)
-    Self.check(Softmax(), input: Tensor.uniform(shape: [3, 5], low: -2, high: 2, generator: &g), epsilon: 1e-2)
+    Self.check(
+      Softmax(), input: Tensor.uniform(shape: [3, 5], low: -2, high: 2, generator: &g),
+      epsilon: 1e-2)
   }
 
   /// Every loss with every head, against central differences of its value.
@@ -167,12 +179,14 @@ import Testing
     // Logits [1000, 0, -1000]: a naive softmax overflows; the fused loss is exact.
     let logits = Tensor(shape: [1, 3], scalars: [1000, 0, -1000])
     let target = Tensor(shape: [1, 3], scalars: [0, 1, 0])
-    let (value, gradient) = Loss.crossEntropy.evaluate(prediction: logits, target: target, head: .softmaxLogits)
+    let (value, gradient) = Loss.crossEntropy.evaluate(
+      prediction: logits, target: target, head: .softmaxLogits)
     #expect(abs(value - 1000) < 1e-6)
     #expect(gradient.scalars == [1, -1, 0])
     // A hand-computed case: logits [1, 2, 3], class 2: −log(e³ / (e + e² + e³)) = 0.40760596.
     let (v2, _) = Loss.crossEntropy.evaluate(
-      prediction: Tensor(shape: [1, 3], scalars: [1, 2, 3]), target: Tensor(shape: [1, 3], scalars: [0, 0, 1]),
+      prediction: Tensor(shape: [1, 3], scalars: [1, 2, 3]),
+      target: Tensor(shape: [1, 3], scalars: [0, 0, 1]),
       head: .softmaxLogits)
     #expect(abs(v2 - 0.40760596) < 1e-6)
   }
@@ -215,7 +229,8 @@ import Testing
           numeric.append((up - down) / Double(2 * epsilon))
         }
         let error = Self.relativeError(pass.gradients[l][p].scalars.map(Double.init), numeric)
-        #expect(error < Self.tolerance, "\(kind) layer \(l + 1) parameter \(p): relative error \(error)")
+        #expect(
+          error < Self.tolerance, "\(kind) layer \(l + 1) parameter \(p): relative error \(error)")
       }
     }
   }

@@ -75,7 +75,8 @@ import Testing
     for seed in 0..<3 {
       let error = try #require(throws: AnalysisError.self) { try KMeans.fit(x, k: 3, seed: seed) }
       #expect(error == .tooFewDistinctPoints(points: 5, distinct: 2, clusters: 3))
-      #expect(error.description == "cannot make 3 clusters of 5 points: only 2 of them are distinct")
+      #expect(
+        error.description == "cannot make 3 clusters of 5 points: only 2 of them are distinct")
     }
     let two = try KMeans.fit(x, k: 2)
     #expect(two.inertia == 0 && two.clusterSizes.sorted() == [2, 3])
@@ -127,8 +128,9 @@ import Testing
     #expect(throws: AnalysisError.self) {
       try KMeans.fit(Tensor(shape: [2, 1], scalars: [1, .infinity]), k: 1)
     }
-    #expect(AnalysisError.tooFewPoints(points: 3, clusters: 4).description
-      == "cannot make 4 clusters of 3 points")
+    #expect(
+      AnalysisError.tooFewPoints(points: 3, clusters: 4).description
+        == "cannot make 4 clusters of 3 points")
   }
 
   @Test func sweepEntriesAreThePlainFitsAndTiesGoToTheSmallerK() throws {

@@ -42,13 +42,19 @@ final class Box<T> {
     ("print(true or [1][5] == 1)", ["true"]),
     ("print(not 1 < 2 and true)", ["false"]),
     // equality on texts, options, bools, lists
-    ("print(\"a\" == \"a\", .relu == .relu, .relu != .tanh, true == false, [1, 2] == [1, 2])", ["true true true false true"]),
+    (
+      "print(\"a\" == \"a\", .relu == .relu, .relu != .tanh, true == false, [1, 2] == [1, 2])",
+      ["true true true false true"]
+    ),
     ("print(\"abc\" < \"abd\", \"b\" >= \"a\")", ["true true"]),
     // lists that grow and combine
     ("xs = []\nfor i in 0..<3 { xs = xs + [i * 2] }\nxs", ["[0, 2, 4]"]),
     ("[1, 2] + (3...4)", ["[1, 2, 3, 4]"]),
     ("xs = [5, 6, 7, 8]\nprint(xs[1], xs[1..<3], xs.count, xs.first, xs.last)", ["6 [6, 7] 4 5 8"]),
-    ("print(sum([1, 2, 3]), mean([1, 2, 3, 4]), min([4, 2, 8]), max(4, 2, 8), sum([]))", ["6 2.5 2 8 0"]),
+    (
+      "print(sum([1, 2, 3]), mean([1, 2, 3, 4]), min([4, 2, 8]), max(4, 2, 8), sum([]))",
+      ["6 2.5 2 8 0"]
+    ),
     ("print(sum(1...100), mean(0..<5))", ["5050 2"]),
     ("sort([3, 1, 2])", ["[1, 2, 3]"]),
     ("sort([\"b\", \"c\", \"a\"], descending: true)", ["[\"c\", \"b\", \"a\"]"]),
@@ -57,24 +63,44 @@ final class Box<T> {
     // functions: positional, labelled defaults, locals, return, recursion through calls
     ("func f(a, b: 10) { return a + b }\nprint(f(1), f(1, b: 2))", ["11 3"]),
     ("func f(a) { local = a * 2\nreturn local }\nf(4)", ["8"]),
-    ("func early(xs) {\n for x in xs { if x > 2 { return x } }\n return -1\n}\nprint(early([1, 5, 9]), early([0]))", ["5 -1"]),
+    (
+      "func early(xs) {\n for x in xs { if x > 2 { return x } }\n return -1\n}\nprint(early([1, 5, 9]), early([0]))",
+      ["5 -1"]
+    ),
     ("func fact(n) { if n <= 1 { return 1 }\nreturn n * fact(n - 1) }\nfact(5)", ["120"]),
     ("base = 100\nfunc g(x) { return base + x }\ng(1)", ["101"]),
     ("func nothing_back(x) { print(x) }\nnothing_back(3)", ["3"]),
     // a loop that returns early never walks the rest of a huge range
-    ("func first_big(n) { for i in 0...1000000000000 { if i * i > n { return i } } }\nfirst_big(50)", ["8"]),
+    (
+      "func first_big(n) { for i in 0...1000000000000 { if i * i > n { return i } } }\nfirst_big(50)",
+      ["8"]
+    ),
     // tables: built from columns, cells, rows, columns, slices, sort, filter, loops, rows
-    ("t = table(k: [2, 3, 4], nmi: [0.5, 0.9, 0.7])\nprint(t[1].nmi, t.nmi, t.count, t[0..<2].count, t.columns)", ["0.9 [0.5, 0.9, 0.7] 3 2 [\"k\", \"nmi\"]"]),
+    (
+      "t = table(k: [2, 3, 4], nmi: [0.5, 0.9, 0.7])\nprint(t[1].nmi, t.nmi, t.count, t[0..<2].count, t.columns)",
+      ["0.9 [0.5, 0.9, 0.7] 3 2 [\"k\", \"nmi\"]"]
+    ),
     ("t = table(k: [2, 3, 4], nmi: [0.5, 0.9, 0.7])\nsort(t, by: \"nmi\").k", ["[2, 4, 3]"]),
-    ("t = table(k: [2, 3, 4], nmi: [0.5, 0.9, 0.7])\nsort(t, by: \"nmi\", descending: true)[0].k", ["3"]),
-    ("t = table(k: [2, 3, 4], name: [\"a\", \"b\", \"a\"])\nprint(filter(t, \"name\", equals: \"a\").k, filter(t, \"k\", above: 2, below: 4).k)", ["[2, 4] [3]"]),
+    (
+      "t = table(k: [2, 3, 4], nmi: [0.5, 0.9, 0.7])\nsort(t, by: \"nmi\", descending: true)[0].k",
+      ["3"]
+    ),
+    (
+      "t = table(k: [2, 3, 4], name: [\"a\", \"b\", \"a\"])\nprint(filter(t, \"name\", equals: \"a\").k, filter(t, \"k\", above: 2, below: 4).k)",
+      ["[2, 4] [3]"]
+    ),
     ("t = table(k: [2, 3, 4])\nks = []\nfor r in t { ks = ks + [r.k * 10] }\nks", ["[20, 30, 40]"]),
     ("t = table(k: [2, 3, 4])\ntable([t[2], t[0]]).k", ["[4, 2]"]),
     ("table(k: 1...3).k", ["[1, 2, 3]"]),
     // time gives the value and reports how long it took, outside the printed outputs
     ("x = time(sum(1...10))\nx", ["timing sum(1...10)", "55"]),
     // help names keywords and workbook functions
-    ("func study(net, k: 2...10) { return k }\nhelp(study)", ["study(net, k: 2...10) → any value\n\nA function defined in t.sigbook at line 1.\n\n  net\n  k:   default 2...10\n\nexample:\n  func study(net, k: 2...10) { … }"]),
+    (
+      "func study(net, k: 2...10) { return k }\nhelp(study)",
+      [
+        "study(net, k: 2...10) → any value\n\nA function defined in t.sigbook at line 1.\n\n  net\n  k:   default 2...10\n\nexample:\n  func study(net, k: 2...10) { … }"
+      ]
+    ),
   ]
 
   @Test(arguments: cases)
@@ -232,10 +258,11 @@ final class Box<T> {
       ```
       """
     let errors = Checker.check(text: text, file: "w.sigbook")
-    #expect(errors.map(\.message) == [
-      "fit expects a model for its 1st argument, not a dataset",
-      "fit expects a dataset for its 2nd argument, not a number",
-    ])
+    #expect(
+      errors.map(\.message) == [
+        "fit expects a model for its 1st argument, not a dataset",
+        "fit expects a dataset for its 2nd argument, not a number",
+      ])
   }
 }
 
@@ -255,7 +282,8 @@ final class Box<T> {
           blocks.append(block)
           current = nil
         } else {
-          current = Block(info: String(line.dropFirst(3)).trimmingCharacters(in: .whitespaces), text: "")
+          current = Block(
+            info: String(line.dropFirst(3)).trimmingCharacters(in: .whitespaces), text: "")
         }
       } else if current != nil {
         current?.text += line + "\n"
@@ -298,7 +326,8 @@ final class Box<T> {
         try session.run(cell)
         if let expected {
           let shown = outputs.value.filter { !$0.hasPrefix("timing ") && !$0.hasPrefix("figure ") }
-          #expect(shown.joined(separator: "\n") + "\n" == expected, "example \(examples):\n\(block.text)")
+          #expect(
+            shown.joined(separator: "\n") + "\n" == expected, "example \(examples):\n\(block.text)")
         }
       }
     }

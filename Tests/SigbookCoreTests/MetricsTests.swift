@@ -69,6 +69,7 @@ import Testing
   @Test func confusionMatrixRowsAreTrueClasses() {
     let m = Metrics.confusionMatrix(labels: [0, 0, 1, 2, 2, 2], predictions: [0, 1, 1, 2, 0, 2])
     #expect(m == [[1, 1, 0], [0, 1, 0], [1, 0, 2]])
-    #expect(Metrics.confusionMatrix(labels: [0], predictions: [0], classes: 2) == [[1, 0], [0, 0]])
+    #expect(
+      Metrics.confusionMatrix(labels: [0], predictions: [0], classes: 2) == [[1, 0], [0, 0]])
   }
 }

@@ -9,7 +9,8 @@ import Testing
     let digits = try Dataset.mnistSample(digits: [1, 7], perClass: 40, seed: 1)
     let options = TrainingOptions(epochs: 1, batchSize: 16, learningRate: 0.05)
     let mlp = try Model.mlp([784, 16, 8, 2], seed: 1).fitted(on: digits, options: options)
-    let cnn = try Model.cnn(conv: [2, 3], dense: [5], classes: 2, seed: 1).fitted(on: digits, options: options)
+    let cnn = try Model.cnn(conv: [2, 3], dense: [5], classes: 2, seed: 1).fitted(
+      on: digits, options: options)
     let ae = try Model.autoencoder([784, 12, 3], seed: 1).fitted(on: digits, options: options)
     return [(mlp, digits.features), (cnn, digits.features), (ae, digits.features)]
   }
@@ -47,10 +48,13 @@ import Testing
     let wrong = folder.path("wrong.safetensors")
     try Safetensors.write(tensors, metadata: model.savedMetadata, to: wrong)
     let mismatch = try #require(throws: ModelFileError.self) { try Model.load(from: wrong) }
-    #expect(mismatch.description == "'\(wrong)': tensor '0.weight' has shape [3, 5] but dense(4, 3) needs [3, 4]")
+    #expect(
+      mismatch.description
+        == "'\(wrong)': tensor '0.weight' has shape [3, 5] but dense(4, 3) needs [3, 4]")
   }
 
-  @Test(.enabled(if: Interop.hasPythonSafetensors, "needs python3 with numpy and safetensors; skipped"))
+  @Test(
+    .enabled(if: Interop.hasPythonSafetensors, "needs python3 with numpy and safetensors; skipped"))
   func pythonReadsASavedModelAndComputesTheSameOutputs() throws {
     let folder = try DataTestFolder()
     let (model, inputs) = try Self.trainedModels()[0]

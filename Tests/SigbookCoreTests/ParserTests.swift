@@ -30,7 +30,8 @@ extension Expression {
     case .negate(let operand, _): return "(neg \(operand.tree))"
     case .binary(let op, let left, let right, _): return "(\(op.symbol) \(left.tree) \(right.tree))"
     case .parenthesized(let inner, _): return "(paren \(inner.tree))"
-    case .logical(let op, let left, let right, _): return "(\(op.symbol) \(left.tree) \(right.tree))"
+    case .logical(let op, let left, let right, _):
+      return "(\(op.symbol) \(left.tree) \(right.tree))"
     case .not(let operand, _): return "(not \(operand.tree))"
     }
   }
@@ -47,12 +48,18 @@ extension Statement {
       return "(for \(variable.name) \(sequence.tree) {"
         + body.map(\.tree).joined(separator: "; ") + "})"
     case .ifStatement(let branches, let otherwise, _):
-      return "(if" + branches.map { " \($0.condition.tree) {" + $0.body.map(\.tree).joined(separator: "; ") + "}" }.joined()
+      return "(if"
+        + branches.map {
+          " \($0.condition.tree) {" + $0.body.map(\.tree).joined(separator: "; ") + "}"
+        }.joined()
         + (otherwise.map { " else {" + $0.map(\.tree).joined(separator: "; ") + "}" } ?? "") + ")"
     case .function(let d):
-      return "(func \(d.name.name) [" + d.parameters.map { p in p.defaultValue.map { "\(p.name.name):\($0.tree)" } ?? p.name.name }.joined(separator: " ")
+      return "(func \(d.name.name) ["
+        + d.parameters.map { p in p.defaultValue.map { "\(p.name.name):\($0.tree)" } ?? p.name.name
+        }.joined(separator: " ")
         + "] {" + d.body.map(\.tree).joined(separator: "; ") + "})"
-    case .returnStatement(let value, _): return "(return" + (value.map { " " + $0.tree } ?? "") + ")"
+    case .returnStatement(let value, _):
+      return "(return" + (value.map { " " + $0.tree } ?? "") + ")"
     }
   }
 }

@@ -90,7 +90,9 @@ extension FigureSamples {
 
   static func imagesWithPaths(name: String) throws -> Figure {
     let (images, labels) = try digits()
-    let paths = labels.map { $0 == "1" ? "L1:c0 → L2:c1" : $0 == "7" ? "L1:c1 → L2:c0" : "L1:c1 → L2:\(name)" }
+    let paths = labels.map {
+      $0 == "1" ? "L1:c0 → L2:c1" : $0 == "7" ? "L1:c1 → L2:c0" : "L1:c1 → L2:\(name)"
+    }
     return Plot.images(images, labels: paths, columns: 6, title: "Inputs and their paths (\(name))")
   }
 
@@ -119,7 +121,9 @@ extension FigureSamples {
   static func fashionConfusion(name: String) -> Figure {
     var g = SeededGenerator(seed: 10)
     let counts = (0..<10).map { r in
-      (0..<10).map { c in r == c ? 70 + g.nextInt(below: 30) : (g.nextInt(below: 4) == 0 ? g.nextInt(below: 15) : 0) }
+      (0..<10).map { c in
+        r == c ? 70 + g.nextInt(below: 30) : (g.nextInt(below: 4) == 0 ? g.nextInt(below: 15) : 0)
+      }
     }
     return Plot.confusionPlot(
       counts: counts, classNames: fashionClasses.map { $0 == "Bag" ? name : $0 },
@@ -154,7 +158,8 @@ extension FigureSamples {
     let paths = parsed.all("path").filter { $0.attributes["stroke-width"] == "2" }
     // Two models × (training, validation) × (loss, accuracy), and four legend marks.
     #expect(paths.count == 2 * 2 * 2 + 4)
-    #expect(Set(paths.compactMap { $0.attributes["stroke"] }).isSuperset(of: ["#0072b2", "#e69f00"]))
+    #expect(
+      Set(paths.compactMap { $0.attributes["stroke"] }).isSuperset(of: ["#0072b2", "#e69f00"]))
   }
 
   @Test func lossPerBatchDrawsEveryBatchOnABatchAxis() {
@@ -232,7 +237,9 @@ extension FigureSamples {
     let parsed = ParsedSVG(figure.svg)
     #expect(["H2", "H3", "prediction"].allSatisfy(parsed.texts.contains))
     #expect(parsed.texts.contains { $0.hasPrefix("L3:c1 (") })
-    #expect(parsed.texts.contains { $0.hasPrefix("7 (") } && parsed.texts.contains { $0.hasPrefix("1 (") })
+    #expect(
+      parsed.texts.contains { $0.hasPrefix("7 (") } && parsed.texts.contains { $0.hasPrefix("1 (") }
+    )
     let bands = parsed.all("path").filter { $0.attributes["class"]?.hasPrefix("sb-b") == true }
     #expect(!bands.isEmpty)
   }
@@ -288,14 +295,18 @@ extension FigureSamples {
   /// Widths of DejaVu Sans Bold at 15 px (from the font's advance widths): estimates must not be
   /// narrower, or titles are cut at the right edge. The old flat 10% fell 15–22 px short here.
   @Test(arguments: [
-    ("Confusion of MLP(784, 128, 64, 10) on Fashion-MNIST: T-shirt/top, Pullover, Ankle boot", 739.15),
+    (
+      "Confusion of MLP(784, 128, 64, 10) on Fashion-MNIST: T-shirt/top, Pullover, Ankle boot",
+      739.15
+    ),
     ("confusion of mlp(784, 32, 16, 10) on Fashion-MNIST test inputs", 536.4),
     ("Fit: filter tilt; Input layer (KPI), first jitter", 349.71),
   ])
   func boldTitleWidthsAreNeverUnderestimated(_ title: String, _ width: Double) {
     let estimate = Plot.textWidth(title, size: 15, bold: true)
     #expect(estimate >= width && estimate <= width * 1.1)
-    let figure = Plot.confusionPlot(counts: [[1, 0], [0, 1]], classNames: ["a", "b"], title: title)
+    let figure = Plot.confusionPlot(
+      counts: [[1, 0], [0, 1]], classNames: ["a", "b"], title: title)
     let root = ParsedSVG(figure.svg).root
     #expect((root?.attributes["width"].flatMap(Double.init) ?? 0) >= width + 2 * 12)
   }

@@ -110,7 +110,9 @@ struct RGBImage {
             let yy = min(max(y + dy, 0), h - 1)
             let xx = min(max(x + dx, 0), w - 1)
             let q = (yy * other.width + xx) * 3
-            if (0..<3).allSatisfy({ abs(Int(pixels[p + $0]) - Int(other.pixels[q + $0])) <= tolerance }) {
+            if (0..<3).allSatisfy({
+              abs(Int(pixels[p + $0]) - Int(other.pixels[q + $0])) <= tolerance
+            }) {
               found = true
               break search
             }
@@ -127,7 +129,8 @@ struct RGBImage {
   /// A 640 × 480 figure with text, a thin line and a filled shape.
   static func figure640x480() -> Figure {
     var document = SVGDocument(width: 640, height: 480, title: "640 × 480")
-    document.add("rect", ["x": 20.0, "y": 20.0, "width": 200.0, "height": 100.0, "fill": "#0072B2"])
+    document.add(
+      "rect", ["x": 20.0, "y": 20.0, "width": 200.0, "height": 100.0, "fill": "#0072B2"])
     document.add("line", ["x1": 0.0, "y1": 240.0, "x2": 640.0, "y2": 240.0, "stroke": "#000000"])
     document.text("a<b & c", x: 320, y: 300, ["text-anchor": "middle", "font-size": "24px"])
     return Figure(kind: "test", title: "640 × 480", svg: document.render())
@@ -139,7 +142,8 @@ struct RGBImage {
     #expect(image.width == 2000 && image.height == 1500)
     // pHYs: 300 dpi is 11811 pixels per metre on both axes, unit metre.
     let pHYs = try #require(png.firstRange(of: Array("pHYs".utf8)))
-    #expect(Array(png[pHYs.upperBound..<pHYs.upperBound + 9]) == [0, 0, 0x2E, 0x23, 0, 0, 0x2E, 0x23, 1])
+    #expect(
+      Array(png[pHYs.upperBound..<pHYs.upperBound + 9]) == [0, 0, 0x2E, 0x23, 0, 0, 0x2E, 0x23, 1])
   }
 
   @Test func pngDefaultsTo150DPIAndIsWhiteBehindTheDrawing() throws {
@@ -188,7 +192,9 @@ struct RGBImage {
   /// Every figure kind: the PDF has one page of the figure's size in points with every font
   /// embedded (DejaVu Sans), and poppler's rendering of it matches the PNG export.
   @Test(
-    .enabled(if: Poppler.isInstalled, "needs poppler-utils (pdfinfo, pdffonts, pdftoppm); run scripts/setup"),
+    .enabled(
+      if: Poppler.isInstalled,
+      "needs poppler-utils (pdfinfo, pdffonts, pdftoppm); run scripts/setup"),
     arguments: try FigureSamples.all().map(\.file))
   func pdfOpensWithEmbeddedFontsAndMatchesThePNG(kind: String) throws {
     let figure = try #require(try FigureSamples.all().first { $0.file == kind }).figure
@@ -199,14 +205,19 @@ struct RGBImage {
     let fields = Dictionary(
       info.split(separator: "\n").compactMap { line -> (String, String)? in
         guard let colon = line.firstIndex(of: ":") else { return nil }
-        return (String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+        return (
+          String(line[..<colon]),
+          line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        )
       }, uniquingKeysWith: { a, _ in a })
     #expect(fields["Pages"] == "1", "\(kind)")
     let size = try SVGRenderer.size(of: figure.svg)
     let page = (fields["Page size"] ?? "").split(separator: " ").compactMap { Double($0) }
     #expect(page.count == 2, "\(kind): \(fields["Page size"] ?? "no page size")")
     if page.count == 2 {
-      #expect(abs(page[0] - size.width * 0.75) <= 0.01 && abs(page[1] - size.height * 0.75) <= 0.01, "\(kind)")
+      #expect(
+        abs(page[0] - size.width * 0.75) <= 0.01 && abs(page[1] - size.height * 0.75) <= 0.01,
+        "\(kind)")
     }
     #expect(fields["CreationDate"]?.contains("2000") == true, "\(kind)")
 
@@ -216,12 +227,14 @@ struct RGBImage {
       let columns = font.split(separator: " ", omittingEmptySubsequences: true)
       #expect(columns.first?.contains("DejaVuSans") == true, "\(kind): \(font)")
       // Columns: name, type (may hold spaces), encoding, emb, sub, uni, object ID, generation.
-      #expect(columns.count >= 7 && columns[columns.count - 5] == "yes", "\(kind): not embedded: \(font)")
+      #expect(
+        columns.count >= 7 && columns[columns.count - 5] == "yes", "\(kind): not embedded: \(font)")
     }
 
     let stem = folder.url.appendingPathComponent(kind).path
     _ = try Poppler.run("pdftoppm", ["-r", "150", "-singlefile", pdf, stem])
-    let poppler = try RGBImage(ppm: Array(try Data(contentsOf: URL(fileURLWithPath: stem + ".ppm"))))
+    let poppler = try RGBImage(
+      ppm: Array(try Data(contentsOf: URL(fileURLWithPath: stem + ".ppm"))))
     let png = try RGBImage(png: try SVGRenderer.png(figure.svg, dpi: 150))
     // pdftoppm rounds the page's pixel size up, the PNG to the nearest pixel.
     #expect(abs(poppler.width - png.width) <= 1 && abs(poppler.height - png.height) <= 1, "\(kind)")
@@ -278,10 +291,12 @@ struct RGBImage {
     // save's dpi: 300 holds for its PNG; the others use the session's 150.
     let svg = try String(contentsOfFile: folder.path("t.figures/points.svg"), encoding: .utf8)
     let size = try SVGRenderer.size(of: svg)
-    let points = try RGBImage(png: Array(try Data(contentsOf: folder.url.appendingPathComponent("t.figures/points.png"))))
+    let points = try RGBImage(
+      png: Array(try Data(contentsOf: folder.url.appendingPathComponent("t.figures/points.png"))))
     #expect(points.width == Int((size.width * 300 / 96).rounded()))
     let curveSVG = try String(contentsOfFile: folder.path("t.figures/curve.svg"), encoding: .utf8)
-    let curve = try RGBImage(png: Array(try Data(contentsOf: folder.url.appendingPathComponent("t.figures/curve.png"))))
+    let curve = try RGBImage(
+      png: Array(try Data(contentsOf: folder.url.appendingPathComponent("t.figures/curve.png"))))
     #expect(curve.width == Int((try SVGRenderer.size(of: curveSVG).width * 150 / 96).rounded()))
   }
 
@@ -301,7 +316,9 @@ struct RGBImage {
       let error = try #require(throws: WorkbookError.self) {
         _ = try Self.run("save(line(x: [1, 2], y: [2, 1]), \"\(name)\")")
       }
-      #expect(error.message == "a figure name must be a plain file name inside the figures folder, not '\(name)'")
+      #expect(
+        error.message
+          == "a figure name must be a plain file name inside the figures folder, not '\(name)'")
     }
     #expect((try? Session.figureFileName("x.pdf")) == "x.svg")
     #expect((try? Session.figureFileName("x.png")) == "x.svg")
@@ -315,4 +332,3 @@ struct RGBImage {
     #expect(error.location.column == 48)
   }
 }
-

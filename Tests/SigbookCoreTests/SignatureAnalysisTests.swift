@@ -16,18 +16,23 @@ import Testing
     """
 
   static func session() throws -> Session {
-    let session = Session(file: "t", baseDirectory: "/tmp", figuresDirectory: "/tmp/sigbook-analysis.figures")
+    let session = Session(
+      file: "t", baseDirectory: "/tmp", figuresDirectory: "/tmp/sigbook-analysis.figures")
     _ = try runSource(source, session: session)
     return session
   }
 
   @Test func signaturesHaveOneLayerPerHiddenActivation() throws {
     let session = try Self.session()
-    guard case .signatures(let sig)? = session.variables["sig"] else { Issue.record("no signatures"); return }
+    guard case .signatures(let sig)? = session.variables["sig"] else {
+      Issue.record("no signatures"); return
+    }
     #expect(sig.layers.map(\.shape) == [[200, 32], [200, 64]])
     #expect(sig.predictions?.count == 200 && sig.classNames == ["1", "7"])
     #expect(try runSource("sig[2].width", session: session) == ["64"])
-    let error = try #require(throws: WorkbookError.self) { _ = try runSource("sig[3]", session: session) }
+    let error = try #require(throws: WorkbookError.self) {
+      _ = try runSource("sig[3]", session: session)
+    }
     #expect(error.message.hasPrefix("layer 3 is out of range: the signatures have layers 1 to 2"))
   }
 
@@ -35,14 +40,17 @@ import Testing
     let session = try Self.session()
     let report = try runSource("layer_report(clusters)", session: session)[0]
     #expect(report.contains("H1") && report.contains("H2") && report.contains("nmi"))
-    guard case .clustering(let c)? = session.variables["clusters"] else { Issue.record("no clustering"); return }
+    guard case .clustering(let c)? = session.variables["clusters"] else {
+      Issue.record("no clustering"); return
+    }
     // The 1-vs-7 network separates the classes: the last layer's clusters follow the labels.
     let last = try #require(c.layers.last)
     #expect(Metrics.adjustedRandIndex(last.assignments, last.points.labels) > 0.8)
     let paths = c.pathTable
-    #expect(paths.rows.reduce(0) { total, row in
-      if case .number(let n) = row[1] { total + Int(n) } else { total }
-    } == 200)
+    #expect(
+      paths.rows.reduce(0) { total, row in
+        if case .number(let n) = row[1] { total + Int(n) } else { total }
+      } == 200)
   }
 
   @Test func noveltyOfThreesBeatsTheSoftmaxBaselineWithKNN() throws {
@@ -66,8 +74,10 @@ import Testing
 
   @Test func assignKeepsTheClustersAndPcaReportsTrustworthiness() throws {
     let session = try Self.session()
-    _ = try runSource("a = assign(clusters, signatures(net, threes))\np = pca(clusters[2])", session: session)
-    guard case .clustering(let a)? = session.variables["a"], case .clustering(let c)? = session.variables["clusters"],
+    _ = try runSource(
+      "a = assign(clusters, signatures(net, threes))\np = pca(clusters[2])", session: session)
+    guard case .clustering(let a)? = session.variables["a"],
+      case .clustering(let c)? = session.variables["clusters"],
       case .projection(let p)? = session.variables["p"]
     else { Issue.record("missing values"); return }
     #expect(a.layers.map(\.k) == c.layers.map(\.k) && a.count == 100)
@@ -99,7 +109,8 @@ import Testing
           a = np.load(name)
           print(a.dtype, a.shape)
       """, ["h2.npy", "c1.npy", "p.npy", "test.npy"].map { folder.path("t.figures/" + $0) })
-    #expect(output == "float32 (200, 64)\nint64 (200,)\nfloat32 (200, 2)\nfloat32 (200, 1, 28, 28)\n")
+    #expect(
+      output == "float32 (200, 64)\nint64 (200,)\nfloat32 (200, 2)\nfloat32 (200, 1, 28, 28)\n")
   }
 }
 

@@ -68,7 +68,8 @@ import Testing
       let own = labels[i]
       guard sizes[own] > 1 else { continue }
       let a = sums[own] / Double(sizes[own] - 1)
-      let b = (0..<4).filter { $0 != own && sizes[$0] > 0 }.map { sums[$0] / Double(sizes[$0]) }
+      let b =
+        (0..<4).filter { $0 != own && sizes[$0] > 0 }.map { sums[$0] / Double(sizes[$0]) }
         .min() ?? 0
       expected[i] = (b - a) / max(a, b)
     }

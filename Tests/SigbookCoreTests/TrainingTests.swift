@@ -9,7 +9,8 @@ import Testing
     let digits = try Dataset.mnistSample(digits: [1, 7])
     let (train, test) = try digits.split(testFraction: 0.2, seed: 7)
     let net = try Model.mlp([784, 32, 64, 2], seed: 7)
-    let options = TrainingOptions(epochs: 5, batchSize: 32, learningRate: 0.05, optimizer: .sgd, seed: 7)
+    let options = TrainingOptions(
+      epochs: 5, batchSize: 32, learningRate: 0.05, optimizer: .sgd, seed: 7)
     let trained = try net.fitted(on: train, options: options, validation: test)
     let accuracy = trained.accuracy(on: test)
     #expect(accuracy >= 0.98, "held-out accuracy \(accuracy)")
@@ -26,8 +27,10 @@ import Testing
   @Test func cnnClassifiesTenDigits() throws {
     let digits = try Dataset.mnistSample()
     let (train, test) = try digits.split(testFraction: 0.2, seed: 1)
-    let net = try Model.cnn(input: [1, 28, 28], conv: [8, 16], kernel: 3, pool: 2, dense: [64], classes: 10, seed: 1)
-    let options = TrainingOptions(epochs: 4, batchSize: 32, learningRate: 0.002, optimizer: .adam, seed: 1)
+    let net = try Model.cnn(
+      input: [1, 28, 28], conv: [8, 16], kernel: 3, pool: 2, dense: [64], classes: 10, seed: 1)
+    let options = TrainingOptions(
+      epochs: 4, batchSize: 32, learningRate: 0.002, optimizer: .adam, seed: 1)
     let trained = try net.fitted(on: train, options: options)
     let accuracy = trained.accuracy(on: test)
     #expect(accuracy >= 0.93, "held-out accuracy \(accuracy)")
@@ -38,7 +41,8 @@ import Testing
     let ae = try Model.autoencoder([784, 100, 10], seed: 2)
     #expect(ae.defaultLoss == .bce)
     #expect(ae.hiddenLayerWidths == [100, 10, 100])
-    let options = TrainingOptions(epochs: 10, batchSize: 32, learningRate: 0.005, optimizer: .adam, seed: 2)
+    let options = TrainingOptions(
+      epochs: 10, batchSize: 32, learningRate: 0.005, optimizer: .adam, seed: 2)
     let trained = try ae.fitted(on: digits, options: options)
     let records = try #require(trained.history).records
     let drop = 1 - records[9].loss / records[0].loss
@@ -53,7 +57,10 @@ import Testing
     let data = try Dataset.mnistSample(digits: [1, 7], perClass: 60)
     let net = try Model.mlp([784, 16, 2])
     func train(_ seed: Int) throws -> Model {
-      try net.fitted(on: data, options: TrainingOptions(epochs: 2, batchSize: 16, learningRate: 0.05, optimizer: .momentum, seed: seed))
+      try net.fitted(
+        on: data,
+        options: TrainingOptions(
+          epochs: 2, batchSize: 16, learningRate: 0.05, optimizer: .momentum, seed: seed))
     }
     let a = try train(3), b = try train(3), c = try train(4)
     #expect(a.hasSameWeights(as: b))
@@ -66,7 +73,9 @@ import Testing
     let data = try Dataset.mnistSample(digits: [1, 7], perClass: 50)
     let net = try Model.mlp([784, 32, 2], output: .linear)
     let options = TrainingOptions(epochs: 3, batchSize: 10, learningRate: 1e6, loss: .mse)
-    let error = try #require(throws: TrainingError.self) { try net.fitted(on: data, options: options) }
+    let error = try #require(throws: TrainingError.self) {
+      try net.fitted(on: data, options: options)
+    }
     #expect(error.description.hasPrefix("the loss became "))
     #expect(error.description.contains("try a smaller lr than 1000000"))
   }
@@ -89,7 +98,8 @@ import Testing
     }
     #expect(error.description == "mlp expects 784 inputs but '\(data.name)' has 2 features")
     let tooFewOutputs = try #require(throws: TrainingError.self) {
-      try Model.mlp([784, 8, 2]).fitted(on: try Dataset.mnistSample(digits: [1, 2, 3], perClass: 5), options: TrainingOptions())
+      try Model.mlp([784, 8, 2]).fitted(
+        on: try Dataset.mnistSample(digits: [1, 2, 3], perClass: 5), options: TrainingOptions())
     }
     #expect(tooFewOutputs.description.contains("2 outputs for 2 classes but"))
   }
@@ -99,7 +109,9 @@ import Testing
     for optimizer in Optimizer.allCases {
       let net = try Model.mlp([2, 16, 2], activation: .tanh, seed: 1)
       let lr = optimizer == .adam ? 0.02 : 0.1
-      let trained = try net.fitted(on: data, options: TrainingOptions(epochs: 40, batchSize: 16, learningRate: lr, optimizer: optimizer))
+      let trained = try net.fitted(
+        on: data,
+        options: TrainingOptions(epochs: 40, batchSize: 16, learningRate: lr, optimizer: optimizer))
       #expect(trained.accuracy(on: data) > 0.95, "\(optimizer)")
     }
   }
@@ -108,7 +120,8 @@ import Testing
     let data = try Dataset.synthetic(.twoGaussians, n: 200, sigma: 0.3, seed: 2)
     let net = try Model.mlp([2, 8, 1], output: .sigmoid, seed: 2)
     #expect(net.defaultLoss == .bce && net.classCount == 2)
-    let trained = try net.fitted(on: data, options: TrainingOptions(epochs: 20, batchSize: 16, learningRate: 0.5))
+    let trained = try net.fitted(
+      on: data, options: TrainingOptions(epochs: 20, batchSize: 16, learningRate: 0.5))
     #expect(trained.accuracy(on: data) > 0.95)
   }
 
@@ -122,7 +135,8 @@ import Testing
     let h1 = net.layers[1].apply(net.layers[0].apply(x))
     let h2 = net.layers[3].apply(net.layers[2].apply(h1))
     #expect(hidden[0] == h1 && hidden[1] == h2)
-    let cnn = try Model.cnn(input: [1, 8, 8], conv: [2], kernel: 3, pool: 2, dense: [4], classes: 3)
+    let cnn = try Model.cnn(
+      input: [1, 8, 8], conv: [2], kernel: 3, pool: 2, dense: [4], classes: 3)
     #expect(cnn.hiddenLayerWidths == [2 * 8 * 8, 4])
   }
 }

@@ -46,7 +46,8 @@ enum Binary {
 final class TemporaryFolder {
   let url: URL
   init() throws {
-    url = FileManager.default.temporaryDirectory.appendingPathComponent("sigbook-cli-\(UUID().uuidString)")
+    url = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "sigbook-cli-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
   }
   deinit { try? FileManager.default.removeItem(at: url) }
@@ -61,7 +62,8 @@ final class TemporaryFolder {
   }
 }
 
-@Suite("Command line", .enabled(if: Binary.path != nil, "needs the built sigbook binary (swift build)"))
+@Suite(
+  "Command line", .enabled(if: Binary.path != nil, "needs the built sigbook binary (swift build)"))
 struct CommandLineTests {
   static let oneVersusSeven = """
     # One versus seven
@@ -95,7 +97,8 @@ struct CommandLineTests {
   @Test func setCellAndReport() throws {
     let folder = try TemporaryFolder()
     try folder.write("w.sigbook", Self.oneVersusSeven)
-    let result = try Binary.run(["run", "w.sigbook", "--set", "lr=0.01", "--cell", "2", "--report"], in: folder.url)
+    let result = try Binary.run(
+      ["run", "w.sigbook", "--set", "lr=0.01", "--cell", "2", "--report"], in: folder.url)
     #expect(result.status == 0, "\(result.stderr)")
     #expect(!result.stdout.contains("cell 1 ·") && result.stdout.contains("cell 2 ·"))
     let report = try folder.read("w.report.md")
@@ -106,7 +109,10 @@ struct CommandLineTests {
 
   @Test func aFailingCellStopsTheRunWithItsLocation() throws {
     let folder = try TemporaryFolder()
-    try folder.write("bad.sigbook", "# Bad\n\n```sigbook\nnet = mlp(784, 32, 2)\nd = synthetic(.two_gaussians, n: 20)\nfit(net, d)\n```\n\n```sigbook\nprint(\"never\")\n```\n")
+    try folder.write(
+      "bad.sigbook",
+      "# Bad\n\n```sigbook\nnet = mlp(784, 32, 2)\nd = synthetic(.two_gaussians, n: 20)\nfit(net, d)\n```\n\n```sigbook\nprint(\"never\")\n```\n"
+    )
     let result = try Binary.run(["run", "bad.sigbook"], in: folder.url)
     #expect(result.status != 0)
     #expect(!result.stdout.contains("never"))
@@ -118,7 +124,9 @@ struct CommandLineTests {
 
   @Test func checkReportsAllThreeMistakes() throws {
     let folder = try TemporaryFolder()
-    try folder.write("three.sigbook", """
+    try folder.write(
+      "three.sigbook",
+      """
       # Three mistakes
 
       ```sigbook
@@ -133,7 +141,10 @@ struct CommandLineTests {
     let result = try Binary.run(["check", "three.sigbook"], in: folder.url)
     #expect(result.status == 1)
     #expect(result.stdout.contains("three.sigbook:4:10: error: unknown function 'mnist_sampel'"))
-    #expect(result.stdout.contains("three.sigbook:8:35: error: mlp takes .relu, .tanh or .sigmoid for 'activation:', not .rleu"))
+    #expect(
+      result.stdout.contains(
+        "three.sigbook:8:35: error: mlp takes .relu, .tanh or .sigmoid for 'activation:', not .rleu"
+      ))
     #expect(result.stdout.contains("three.sigbook:9:28: error: fit has no label 'epoch:'"))
     #expect(result.stdout.contains("3 problems"))
   }
@@ -142,7 +153,9 @@ struct CommandLineTests {
     let folder = try TemporaryFolder()
     let result = try Binary.run(["help", "mnist_sample"], in: folder.url)
     #expect(result.status == 0)
-    #expect(result.stdout.hasPrefix("mnist_sample(digits: all, per_class: all (500), seed: 0) → a dataset"))
+    #expect(
+      result.stdout.hasPrefix(
+        "mnist_sample(digits: all, per_class: all (500), seed: 0) → a dataset"))
     let unknown = try Binary.run(["help", "kmean"], in: folder.url)
     #expect(unknown.status != 0)
     let command = try Binary.run(["help", "run"], in: folder.url)

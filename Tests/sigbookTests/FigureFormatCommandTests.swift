@@ -20,7 +20,8 @@ struct FigureFormatCommandTests {
   @Test func runWritesEveryFigureInEveryListedFormatAndTheReportLinksTheSVG() throws {
     let folder = try TemporaryFolder()
     try folder.write("f.sigbook", Self.workbook)
-    let result = try Binary.run(["run", "f.sigbook", "--figures", "svg,pdf,png", "--report"], in: folder.url)
+    let result = try Binary.run(
+      ["run", "f.sigbook", "--figures", "svg,pdf,png", "--report"], in: folder.url)
     #expect(result.status == 0, "\(result.stderr)")
     for name in ["curve.svg", "curve.pdf", "curve.png", "wave.svg", "wave.pdf", "wave.png"] {
       #expect(folder.exists("f.figures/" + name), "\(name) missing")
@@ -44,9 +45,15 @@ struct FigureFormatCommandTests {
       let dir = folder.url.appendingPathComponent("f.figures")
       let names = try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
       files.append(
-        Dictionary(uniqueKeysWithValues: try names.map { ($0, try Data(contentsOf: dir.appendingPathComponent($0))) }))
+        Dictionary(
+          uniqueKeysWithValues: try names.map {
+            ($0, try Data(contentsOf: dir.appendingPathComponent($0)))
+          }))
     }
-    #expect(files[0].keys.sorted() == ["curve.pdf", "curve.png", "curve.svg", "wave.pdf", "wave.png", "wave.svg"])
+    #expect(
+      files[0].keys.sorted() == [
+        "curve.pdf", "curve.png", "curve.svg", "wave.pdf", "wave.png", "wave.svg",
+      ])
     for (name, bytes) in files[0] { #expect(files[1][name] == bytes, "\(name) differs") }
   }
 
@@ -66,7 +73,8 @@ struct FigureFormatCommandTests {
     try folder.write("f.sigbook", Self.workbook)
     let formats = try Binary.run(["run", "f.sigbook", "--figures", "svg,jpg"], in: folder.url)
     #expect(formats.status != 0 && formats.stderr.contains("--figures takes svg, pdf and png"))
-    let dpi = try Binary.run(["run", "f.sigbook", "--figures", "png", "--dpi", "5"], in: folder.url)
+    let dpi = try Binary.run(
+      ["run", "f.sigbook", "--figures", "png", "--dpi", "5"], in: folder.url)
     #expect(dpi.status != 0 && dpi.stderr.contains("--dpi must be between 10 and 1200"))
   }
 

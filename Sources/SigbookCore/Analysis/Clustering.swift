@@ -100,7 +100,8 @@ public struct Clustering: Sendable {
   public var silhouetteTable: Table {
     let ks = Array(Set(layers.flatMap { $0.scores.map(\.k) })).sorted()
     return Table(
-      title: "mean silhouette by k (chosen: " + layers.map { "\($0.points.name) k = \($0.k)" }.joined(separator: ", ") + ")",
+      title: "mean silhouette by k (chosen: "
+        + layers.map { "\($0.points.name) k = \($0.k)" }.joined(separator: ", ") + ")",
       columns: ["k"] + layers.map(\.points.name),
       rows: ks.map { k in
         [.number(Double(k))]

@@ -118,8 +118,9 @@ public enum KMeans {
     _ data: KMeansData, k: Int, restarts: Int, maxIterations: Int, tolerance: Double, seed: Int,
     isCancelled: () -> Bool = { false }
   ) throws(AnalysisError) -> KMeansResult {
-    try validate(k: k, points: data.n, restarts: restarts, maxIterations: maxIterations,
-                 tolerance: tolerance)
+    try validate(
+      k: k, points: data.n, restarts: restarts, maxIterations: maxIterations,
+      tolerance: tolerance)
     // Fewer distinct points than clusters would leave a cluster empty, or split identical points.
     let distinct = data.distinctRowCount(atMost: k)
     guard distinct >= k else {

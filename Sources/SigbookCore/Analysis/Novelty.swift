@@ -72,7 +72,9 @@ public struct NoveltyResult: Sendable {
     normalLabels = normal.labels.map { normal.classNames[$0] }
     novelLabels = novel.labels.map { novel.classNames[$0] }
     if method == .softmax {
-      guard let outputs else { throw .invalidArgument("the softmax score needs a classifier's outputs") }
+      guard let outputs else {
+        throw .invalidArgument("the softmax score needs a classifier's outputs")
+      }
       let normalScores = Self.softmaxScores(outputs.normal)
       let novelScores = Self.softmaxScores(outputs.novel)
       rows = [
@@ -108,7 +110,8 @@ public struct NoveltyResult: Sendable {
   static func auroc(normal: [Double], novel: [Double]) -> Double? {
     Metrics.auroc(
       scores: normal + novel,
-      isPositive: [Bool](repeating: false, count: normal.count) + [Bool](repeating: true, count: novel.count))
+      isPositive: [Bool](repeating: false, count: normal.count)
+        + [Bool](repeating: true, count: novel.count))
   }
 
   static func softmaxScores(_ outputs: Tensor) -> [Double] {
@@ -188,7 +191,8 @@ public struct NoveltyResult: Sendable {
       func project(_ x: Tensor) -> Tensor {
         projection.map { Tensor.matmul(x.flattenedRows, $0) } ?? x.flattenedRows
       }
-      let whitening = try Whitening(reference: project(reference), labels: referenceLabels, classes: classes)
+      let whitening = try Whitening(
+        reference: project(reference), labels: referenceLabels, classes: classes)
       results = queries.map { whitening.scores(project($0)) }
     case .softmax:
       throw .invalidArgument("softmax scores come from the network's outputs")
@@ -273,10 +277,14 @@ struct Whitening {
       counts[c] += 1
       for j in 0..<d { means[c][j] += Double(values[i * d + j]) }
     }
-    for c in means.indices where counts[c] > 0 { for j in 0..<d { means[c][j] /= Double(counts[c]) } }
+    for c in means.indices where counts[c] > 0 {
+      for j in 0..<d { means[c][j] /= Double(counts[c]) }
+    }
     // Centred by class, then S = XᶜᵀXᶜ / n through one GEMM.
     let centred = Tensor(shape: [n, d]) { out in
-      for i in 0..<n { for j in 0..<d { out[i * d + j] = values[i * d + j] - Float(means[labels[i]][j]) } }
+      for i in 0..<n {
+        for j in 0..<d { out[i * d + j] = values[i * d + j] - Float(means[labels[i]][j]) }
+      }
     }
     let scatter = Tensor.matmul(centred, centred, transposeA: true)
     var sigma = scatter.scalars.map { Double($0) / Double(n) }
@@ -293,7 +301,10 @@ struct Whitening {
         var s = sigma[i * d + j]
         for k in 0..<j { s -= l[i * d + k] * l[j * d + k] }
         if i == j {
-          guard s > 0 else { throw .invalidArgument("the covariance of the reference signatures is not positive definite") }
+          guard s > 0 else {
+            throw .invalidArgument(
+              "the covariance of the reference signatures is not positive definite")
+          }
           l[i * d + i] = s.squareRoot()
         } else {
           l[i * d + j] = s / l[j * d + j]

@@ -32,7 +32,9 @@ public struct SignatureSet: Sendable {
   ) {
     layers = model.hiddenOutputs(data.features, batchSize: batchSize, isCancelled: isCancelled)
     layerNames = model.hiddenLayerIndices.enumerated().map { h, i in
-      let producer = i > 0 && !model.layers[i].spec.isHiddenActivation ? "linear" : model.layers[i].spec.displayName.replacingOccurrences(of: "()", with: "")
+      let producer =
+        i > 0 && !model.layers[i].spec.isHiddenActivation
+        ? "linear" : model.layers[i].spec.displayName.replacingOccurrences(of: "()", with: "")
       return "H\(h + 1) · \(producer) · \(model.layerShapes[i].reduce(1, *))"
     }
     labels = data.labels

@@ -155,8 +155,9 @@ public enum Silhouette {
                     for r in 0..<m {
                       s[start + r] = labels.silhouette(
                         point: start + r,
-                        sums: UnsafeBufferPointer(start: sumsBase + r * width + offsets[l],
-                                                  count: labels.count))
+                        sums: UnsafeBufferPointer(
+                          start: sumsBase + r * width + offsets[l],
+                          count: labels.count))
                     }
                   }
                 }

@@ -20,7 +20,9 @@ public enum NPY {
   }
 
   private static func header(descr: String, shape: [Int]) -> Data {
-    let shapeText = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
+    let shapeText =
+      shape.count == 1
+      ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
     var dictionary = "{'descr': '\(descr)', 'fortran_order': False, 'shape': \(shapeText), }"
     // magic (6) + version (2) + length (2) + header + "\n" is a multiple of 64.
     let unpadded = 10 + dictionary.utf8.count + 1

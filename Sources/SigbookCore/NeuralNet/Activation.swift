@@ -44,7 +44,8 @@ public struct Activation: Layer {
   }
 
   public func backward(
-    _ outputGradient: consuming Tensor, cache y: Tensor, gradients: inout [Tensor], needsInputGradient: Bool
+    _ outputGradient: consuming Tensor, cache y: Tensor, gradients: inout [Tensor],
+    needsInputGradient: Bool
   ) -> Tensor {
     guard needsInputGradient else { return Tensor(zeros: [0]) }
     y.withUnsafeBufferPointer { y in
@@ -94,13 +95,16 @@ public struct Softmax: Layer {
   public func forward(_ input: consuming Tensor) -> (output: Tensor, cache: Tensor) {
     let n = input.rows, d = input.rowSize
     input.withUnsafeMutableBufferPointer { v in
-      for r in 0..<n { softmaxInPlace(UnsafeMutableBufferPointer(rebasing: v[r * d..<(r + 1) * d])) }
+      for r in 0..<n {
+        softmaxInPlace(UnsafeMutableBufferPointer(rebasing: v[r * d..<(r + 1) * d]))
+      }
     }
     return (input, input)
   }
 
   public func backward(
-    _ outputGradient: consuming Tensor, cache y: Tensor, gradients: inout [Tensor], needsInputGradient: Bool
+    _ outputGradient: consuming Tensor, cache y: Tensor, gradients: inout [Tensor],
+    needsInputGradient: Bool
   ) -> Tensor {
     guard needsInputGradient else { return Tensor(zeros: [0]) }
     let n = y.rows, d = y.rowSize

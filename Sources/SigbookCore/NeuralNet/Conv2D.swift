@@ -94,7 +94,8 @@ public struct Conv2D: Layer {
   }
 
   public func backward(
-    _ outputGradient: consuming Tensor, cache: Cache, gradients: inout [Tensor], needsInputGradient: Bool
+    _ outputGradient: consuming Tensor, cache: Cache, gradients: inout [Tensor],
+    needsInputGradient: Bool
   ) -> Tensor {
     let batch = cache.inputShape[0], height = cache.inputShape[2], width = cache.inputShape[3]
     let (oh, ow) = outputSize(height: height, width: width)
@@ -166,7 +167,8 @@ public struct Conv2D: Layer {
                   for ox in min(valid.upperBound, ow)..<ow { out[target + ox] = 0 }
                   let source = plane + iy * width - p + kx
                   if s == 1, !valid.isEmpty, let o = out.baseAddress, let i = x.baseAddress {
-                    (o + target + valid.lowerBound).update(from: i + source + valid.lowerBound, count: valid.count)
+                    (o + target + valid.lowerBound).update(
+                      from: i + source + valid.lowerBound, count: valid.count)
                   } else {
                     for ox in valid { out[target + ox] = x[source + ox * s] }
                   }
@@ -201,7 +203,9 @@ public struct Conv2D: Layer {
                   let source = row * columnsPerRow + b * pixels + oy * ow
                   let target = plane + iy * width - p + kx
                   if s == 1, !valid.isEmpty, let o = out.baseAddress, let c = cols.baseAddress {
-                    Kernels.add(o + target + valid.lowerBound, c + source + valid.lowerBound, count: valid.count)
+                    Kernels.add(
+                      o + target + valid.lowerBound, c + source + valid.lowerBound,
+                      count: valid.count)
                   } else {
                     for ox in valid { out[target + ox * s] += cols[source + ox] }
                   }
@@ -301,7 +305,8 @@ public struct MaxPool2D: Layer {
   }
 
   public func backward(
-    _ outputGradient: consuming Tensor, cache: Cache, gradients: inout [Tensor], needsInputGradient: Bool
+    _ outputGradient: consuming Tensor, cache: Cache, gradients: inout [Tensor],
+    needsInputGradient: Bool
   ) -> Tensor {
     guard needsInputGradient else { return Tensor(zeros: [0]) }
     return Tensor(shape: cache.inputShape) { dx in

@@ -37,7 +37,8 @@ public struct Dense: Layer {
     let n = inputShape.reduce(1, *)
     return n == inputs
       ? .success([outputs])
-      : .failure(ShapeMismatch("dense(\(inputs), \(outputs)) expects \(inputs) inputs but gets \(n)"))
+      : .failure(
+        ShapeMismatch("dense(\(inputs), \(outputs)) expects \(inputs) inputs but gets \(n)"))
   }
 
   public func forward(_ input: consuming Tensor) -> (output: Tensor, cache: Tensor) {
@@ -49,7 +50,8 @@ public struct Dense: Layer {
     parameters[1].withUnsafeBufferPointer { b in
       y.withUnsafeMutableBufferPointer { out in
         for r in 0..<batch {
-          _ = UnsafeMutableBufferPointer(rebasing: out[r * o..<(r + 1) * o]).update(fromContentsOf: b)
+          _ = UnsafeMutableBufferPointer(rebasing: out[r * o..<(r + 1) * o]).update(
+            fromContentsOf: b)
         }
       }
     }

@@ -19,7 +19,8 @@ public protocol Layer: Sendable {
   ///   - needsInputGradient: when false (the first layer), the input gradient is not computed
   ///     and an empty tensor is returned, saving a matrix product.
   func backward(
-    _ outputGradient: consuming Tensor, cache: Cache, gradients: inout [Tensor], needsInputGradient: Bool
+    _ outputGradient: consuming Tensor, cache: Cache, gradients: inout [Tensor],
+    needsInputGradient: Bool
   ) -> Tensor
 
   /// The trainable tensors (weights then bias), empty for parameter-free layers.
@@ -154,7 +155,9 @@ func backwardErased<L: Layer>(
 }
 
 /// Calls `forward` on a type-erased layer, erasing its cache.
-func forwardErased<L: Layer>(_ layer: L, _ input: consuming Tensor) -> (output: Tensor, cache: any Sendable) {
+func forwardErased<L: Layer>(_ layer: L, _ input: consuming Tensor) -> (
+  output: Tensor, cache: any Sendable
+) {
   let (output, cache) = layer.forward(input)
   return (output, cache)
 }

@@ -56,7 +56,8 @@ extension Loss {
   func evaluate(prediction: Tensor, target: Tensor, head: LossHead) -> (
     value: Double, gradient: Tensor
   ) {
-    precondition(prediction.count == target.count, "loss of \(prediction.shape) and \(target.shape)")
+    precondition(
+      prediction.count == target.count, "loss of \(prediction.shape) and \(target.shape)")
     let b = prediction.rows, d = prediction.rowSize
     var gradient = Tensor(zeros: prediction.shape)
     var total = 0.0
@@ -109,7 +110,9 @@ extension Loss {
             for j in 0..<b * d {
               let p = Swift.min(Swift.max(z[j], low), high)
               let y = t[j]
-              total -= Double(y) * Foundation.log(Double(p)) + Double(1 - y) * Foundation.log(Double(1 - p))
+              total -=
+                Double(y) * Foundation.log(Double(p)) + Double(1 - y)
+                * Foundation.log(Double(1 - p))
               // Beyond the clamp the loss is flat: no gradient pushes further out.
               g[j] = z[j] > low && z[j] < high ? (p - y) / (p * (1 - p)) * scale : 0
             }

@@ -29,7 +29,8 @@ extension Model {
     let summary = "mlp(\((sizes.map(String.init) + options).joined(separator: ", ")))"
     var plan: [(LayerSpec, Initialization)] = []
     for i in 0..<sizes.count - 2 {
-      plan.append((.dense(inputs: sizes[i], outputs: sizes[i + 1]), hiddenInitialization(activation)))
+      plan.append(
+        (.dense(inputs: sizes[i], outputs: sizes[i + 1]), hiddenInitialization(activation)))
       plan.append((.activation(activation), .glorot))
     }
     plan.append((.dense(inputs: sizes[sizes.count - 2], outputs: sizes[sizes.count - 1]), .glorot))
@@ -69,7 +70,9 @@ extension Model {
     for width in conv {
       plan.append(
         (
-          .conv(inChannels: channels, outChannels: width, kernel: kernel, stride: 1, padding: kernel / 2),
+          .conv(
+            inChannels: channels, outChannels: width, kernel: kernel, stride: 1, padding: kernel / 2
+          ),
           initialization
         ))
       plan.append((.activation(activation), .glorot))
@@ -105,20 +108,26 @@ extension Model {
     _ sizes: [Int], activation: Activation.Function = .tanh, output: OutputActivation = .sigmoid,
     seed: Int = 0
   ) throws(ShapeMismatch) -> Model {
-    guard sizes.count >= 2 else { throw ShapeMismatch("autoencoder needs an input size and a code size") }
-    guard sizes.allSatisfy({ $0 > 0 }) else { throw ShapeMismatch("autoencoder sizes must be positive") }
+    guard sizes.count >= 2 else {
+      throw ShapeMismatch("autoencoder needs an input size and a code size")
+    }
+    guard sizes.allSatisfy({ $0 > 0 }) else {
+      throw ShapeMismatch("autoencoder sizes must be positive")
+    }
     var plan: [(LayerSpec, Initialization)] = []
     let initialization = hiddenInitialization(activation)
     for i in 0..<sizes.count - 1 {
       let isCode = i == sizes.count - 2
-      plan.append((.dense(inputs: sizes[i], outputs: sizes[i + 1]), isCode ? .glorot : initialization))
+      plan.append(
+        (.dense(inputs: sizes[i], outputs: sizes[i + 1]), isCode ? .glorot : initialization))
       if !isCode { plan.append((.activation(activation), .glorot)) }
     }
     let encoderLayers = plan.count
     let mirrored = Array(sizes.reversed())
     for i in 0..<mirrored.count - 1 {
       let last = i == mirrored.count - 2
-      plan.append((.dense(inputs: mirrored[i], outputs: mirrored[i + 1]), last ? .glorot : initialization))
+      plan.append(
+        (.dense(inputs: mirrored[i], outputs: mirrored[i + 1]), last ? .glorot : initialization))
       if !last { plan.append((.activation(activation), .glorot)) }
     }
     if let last = outputSpec(output) { plan.append((last, .glorot)) }
@@ -128,7 +137,8 @@ extension Model {
     ].compactMap { $0 }
     var model = try build(
       plan, inputShape: [sizes[0]], task: .reconstruction,
-      summary: "autoencoder(\((sizes.map(String.init) + options).joined(separator: ", ")))", seed: seed)
+      summary: "autoencoder(\((sizes.map(String.init) + options).joined(separator: ", ")))",
+      seed: seed)
     model.encoderLayerCount = encoderLayers
     return model
   }
@@ -156,7 +166,9 @@ extension Model {
     let name = summary ?? "sequential(\(plan.map(\.spec.displayName).joined(separator: ", ")))"
     try checkArchitecture(plan.map(\.spec), inputShape: inputShape, name: name)
     var generator = SeededGenerator(seed: seed)
-    let layers = plan.map { $0.spec.makeLayer(initialization: $0.initialization, generator: &generator) }
+    let layers = plan.map {
+      $0.spec.makeLayer(initialization: $0.initialization, generator: &generator)
+    }
     return try Model(layers: layers, inputShape: inputShape, task: task, summary: summary)
   }
 

@@ -16,7 +16,8 @@ extension Model {
     }
     return try fitted(
       inputs: data.features, labels: data.labels,
-      classNames: task == .classification ? Self.classNames(data.classNames, count: classCount) : nil,
+      classNames: task == .classification
+        ? Self.classNames(data.classNames, count: classCount) : nil,
       options: options,
       validation: validation.map { ($0.features, $0.labels) }, progress: progress,
       isCancelled: isCancelled)

@@ -9,7 +9,9 @@ extension Model {
   func modelLabels(for data: Dataset) -> [Int?] {
     let names = outputClassNames
     let lookup = Dictionary(names.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
-    return data.labels.map { classNames == nil ? ($0 < classCount ? $0 : nil) : lookup[data.classNames[$0]] }
+    return data.labels.map {
+      classNames == nil ? ($0 < classCount ? $0 : nil) : lookup[data.classNames[$0]]
+    }
   }
 
   /// Loss and accuracy on a dataset, overall and per class (reconstruction loss only for an
@@ -46,7 +48,8 @@ extension Model {
       known.isEmpty
       ? "no input is of a class the model knows (\(outputClassNames.joined(separator: ", ")))"
       : "\(defaultLoss.rawValue) loss \(NumberFormat.display(loss))"
-        + (known.count < data.count ? " (on the \(known.count) inputs of classes the model knows)" : "")
+        + (known.count < data.count
+          ? " (on the \(known.count) inputs of classes the model knows)" : "")
     return Table(
       title: title,
       columns: ["class", "inputs", "correct", "accuracy"], rows: rows)
@@ -72,7 +75,8 @@ extension Model {
     let d = outputs.rowSize
     let rows: [[Table.Cell]] = data.labels.indices.map { i in
       let p = predicted[i]
-      let probability = d == 1 ? (p == 1 ? outputs[flat: i] : 1 - outputs[flat: i]) : outputs[flat: i * d + p]
+      let probability =
+        d == 1 ? (p == 1 ? outputs[flat: i] : 1 - outputs[flat: i]) : outputs[flat: i * d + p]
       return [
         .number(Double(i)), .text(data.classNames[data.labels[i]]), .text(names[p]),
         .number(Double(probability)),
@@ -95,6 +99,8 @@ extension Model {
     }
     let width = encoderCount > 0 ? layerShapes[encoderCount - 1].reduce(1, *) : inputCount
     let features = outputs.isEmpty ? Tensor(zeros: [0, width]) : Tensor.concatenate(outputs)
-    return Dataset(name: data.name + " (encoded)", features: features, labels: data.labels, classNames: data.classNames)
+    return Dataset(
+      name: data.name + " (encoded)", features: features, labels: data.labels,
+      classNames: data.classNames)
   }
 }

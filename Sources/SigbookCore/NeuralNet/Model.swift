@@ -51,7 +51,8 @@ public struct Model: Sendable {
     self.inputShape = inputShape
     self.layerShapes = shapes
     self.task = task
-    self.summary = summary ?? "sequential(\(layers.map(\.spec.displayName).joined(separator: ", ")))"
+    self.summary =
+      summary ?? "sequential(\(layers.map(\.spec.displayName).joined(separator: ", ")))"
   }
 
   /// The number of values one input item holds.
@@ -64,7 +65,9 @@ public struct Model: Sendable {
   public var classCount: Int { outputCount == 1 ? 2 : outputCount }
 
   /// The total number of trainable values.
-  public var parameterCount: Int { layers.reduce(0) { $0 + $1.parameters.reduce(0) { $0 + $1.count } } }
+  public var parameterCount: Int {
+    layers.reduce(0) { $0 + $1.parameters.reduce(0) { $0 + $1.count } }
+  }
 
   /// Whether the model has been trained (here, or before it was saved and loaded).
   public var isTrained: Bool { history != nil || source != nil }

@@ -35,7 +35,8 @@ extension Optimizer {
     _ parameter: inout Tensor, gradient: Tensor, state: inout ParameterState,
     learningRate lr: Float, step: Int
   ) {
-    precondition(parameter.count == gradient.count, "gradient of \(gradient.shape) for \(parameter.shape)")
+    precondition(
+      parameter.count == gradient.count, "gradient of \(gradient.shape) for \(parameter.shape)")
     gradient.withUnsafeBufferPointer { g in
       parameter.withUnsafeMutableBufferPointer { p in
         switch self {

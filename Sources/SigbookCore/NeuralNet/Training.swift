@@ -68,7 +68,9 @@ public struct TrainingProgress: Sendable {
   /// Inputs processed per second since training started.
   public var samplesPerSecond: Double
   /// Fraction of the whole run done, in [0, 1].
-  public var fraction: Double { (Double(epoch - 1) + Double(batch) / Double(max(1, batches))) / Double(max(1, epochs)) }
+  public var fraction: Double {
+    (Double(epoch - 1) + Double(batch) / Double(max(1, batches))) / Double(max(1, epochs))
+  }
 }
 
 /// Why training stopped without a model.
@@ -108,7 +110,9 @@ extension Model {
   }
 
   /// Checks that inputs (and labels) fit this model; the message is ready for a user.
-  public func validate(inputs: Tensor, labels: [Int]?, dataName: String = "the data") throws(TrainingError) {
+  public func validate(inputs: Tensor, labels: [Int]?, dataName: String = "the data")
+    throws(TrainingError)
+  {
     let features = inputs.rowSize
     if features != inputCount {
       throw .mismatch(
@@ -116,7 +120,8 @@ extension Model {
     }
     if inputs.rank > 2 && Array(inputs.shape.dropFirst()) != inputShape && inputShape.count > 1 {
       throw .mismatch(
-        "\(summaryName) expects inputs of shape \(inputShape) but \(dataName) has \(Array(inputs.shape.dropFirst()))")
+        "\(summaryName) expects inputs of shape \(inputShape) but \(dataName) has \(Array(inputs.shape.dropFirst()))"
+      )
     }
     if task == .classification, let labels {
       if labels.count != inputs.rows {
@@ -153,7 +158,10 @@ extension Model {
     progress: ((TrainingProgress) -> Void)? = nil, isCancelled: () -> Bool = { false }
   ) throws(TrainingError) -> Model {
     try validate(inputs: inputs, labels: labels)
-    if let validation { try validate(inputs: validation.inputs, labels: validation.labels, dataName: "the validation data") }
+    if let validation {
+      try validate(
+        inputs: validation.inputs, labels: validation.labels, dataName: "the validation data")
+    }
     let inputs = shaped(inputs)
     guard options.epochs > 0, options.batchSize > 0, options.learningRate > 0 else {
       throw .mismatch("epochs, batch and lr must be positive")
@@ -273,7 +281,8 @@ extension Model {
     var gradient = lossGradient.reshaped(x.shape)
     for i in stride(from: trainedCount - 1, through: 0, by: -1) {
       gradient = backwardErased(
-        layers[i], consume gradient, cache: caches[i], gradients: &gradients[i], needsInputGradient: i > 0)
+        layers[i], consume gradient, cache: caches[i], gradients: &gradients[i],
+        needsInputGradient: i > 0)
     }
     return (value, prediction, gradients)
   }

@@ -147,7 +147,8 @@ extension Plot {
     }
 
     /// `id="x"` becomes `id="P-x"` (in a tag) and `#x` becomes `#P-x` wherever x is an id.
-    static func renamed(_ text: Substring, ids: Set<String>, prefix: String, inTag: Bool) -> String {
+    static func renamed(_ text: Substring, ids: Set<String>, prefix: String, inTag: Bool) -> String
+    {
       guard !ids.isEmpty else { return String(text) }
       var out = ""
       var i = text.startIndex
@@ -179,7 +180,8 @@ extension Plot {
       sheet.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
         guard let brace = line.firstIndex(of: "{") else { return String(line) }
         let selectors = line[..<brace].split(separator: ",").map { selector in
-          ".\(panel) " + renamed(Substring(selector.trimmingSpaces), ids: ids, prefix: prefix, inTag: false)
+          ".\(panel) "
+            + renamed(Substring(selector.trimmingSpaces), ids: ids, prefix: prefix, inTag: false)
         }
         return selectors.joined(separator: ", ") + " " + line[brace...]
       }.joined(separator: "\n")

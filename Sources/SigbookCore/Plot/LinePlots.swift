@@ -299,25 +299,33 @@ extension Plot {
     _ runs: [TrainingCurves], names: [String], perBatch: Bool = false, title: String
   ) -> Figure {
     let epochs = max(
-      runs.map { max($0.loss.count, $0.accuracy.count, $0.validationLoss.count, $0.validationAccuracy.count) }
-        .max() ?? 0, 1)
+      runs.map {
+        max($0.loss.count, $0.accuracy.count, $0.validationLoss.count, $0.validationAccuracy.count)
+      }
+      .max() ?? 0, 1)
     let batches = max(runs.map(\.batchLoss.count).max() ?? 0, 1)
-    let hasValidation = runs.contains { !$0.validationLoss.isEmpty || (!perBatch && !$0.validationAccuracy.isEmpty) }
-    let hasAccuracy = !perBatch && runs.contains { !$0.accuracy.isEmpty || !$0.validationAccuracy.isEmpty }
+    let hasValidation = runs.contains {
+      !$0.validationLoss.isEmpty || (!perBatch && !$0.validationAccuracy.isEmpty)
+    }
+    let hasAccuracy =
+      !perBatch && runs.contains { !$0.accuracy.isEmpty || !$0.validationAccuracy.isEmpty }
     let isSingle = runs.count <= 1
     let grey = Color(hex: 0x555555)
     func trainingColor(_ i: Int) -> Color { isSingle ? Palette.category(0) : Palette.category(i) }
     func validationColor(_ i: Int) -> Color { isSingle ? Palette.category(1) : Palette.category(i) }
     var entries: [Legend.Entry] = []
     if isSingle {
-      entries.append(Legend.Entry(name: "training", color: trainingColor(0), mark: .line(dashed: false)))
+      entries.append(
+        Legend.Entry(name: "training", color: trainingColor(0), mark: .line(dashed: false)))
       if hasValidation {
-        entries.append(Legend.Entry(name: "validation", color: validationColor(0), mark: .line(dashed: true)))
+        entries.append(
+          Legend.Entry(name: "validation", color: validationColor(0), mark: .line(dashed: true)))
       }
     } else {
       for i in runs.indices {
         let name = i < names.count ? names[i] : "run \(i + 1)"
-        entries.append(Legend.Entry(name: name, color: trainingColor(i), mark: .line(dashed: false)))
+        entries.append(
+          Legend.Entry(name: name, color: trainingColor(i), mark: .line(dashed: false)))
       }
       entries.append(Legend.Entry(name: "training", color: grey, mark: .line(dashed: false)))
       if hasValidation {
@@ -354,7 +362,8 @@ extension Plot {
     var width = legendX + legend.size.width + ChartLayout.pad
     width = max(width, textWidth(title, size: FontSize.title, bold: true) + 2 * ChartLayout.pad)
     let height =
-      top + max(
+      top
+      + max(
         panelHeight + ChartLayout.tickLength + FontSize.tick + FontSize.label + 18,
         legend.size.height)
       + ChartLayout.pad

@@ -59,7 +59,8 @@ public enum SVGRenderer {
   /// The size of an SVG document in CSS pixels (its `width` and `height`).
   ///
   /// - Throws: when librsvg cannot read the SVG or it has no size.
-  public static func size(of svg: String) throws(SVGRenderError) -> (width: Double, height: Double) {
+  public static func size(of svg: String) throws(SVGRenderError) -> (width: Double, height: Double)
+  {
     let handle = try Handle(svg)
     return handle.size
   }
@@ -173,7 +174,8 @@ public enum SVGRenderer {
       }
     }
     var file: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
-    let header = Plot.bigEndian32(UInt32(columns)) + Plot.bigEndian32(UInt32(rows)) + [8, 2, 0, 0, 0]
+    let header =
+      Plot.bigEndian32(UInt32(columns)) + Plot.bigEndian32(UInt32(rows)) + [8, 2, 0, 0, 0]
     Plot.appendChunk("IHDR", header, to: &file)
     let perMetre = Plot.bigEndian32(UInt32((dpi / 0.0254).rounded()))
     Plot.appendChunk("pHYs", perMetre + perMetre + [1], to: &file)

@@ -264,7 +264,8 @@ extension Plot {
           centre[f.to] += sourceMid * Double(f.count)
           weight[f.to] += Double(f.count)
         }
-        let key = (0..<clusterCount[l]).map { c in weight[c] > 0 ? centre[c] / weight[c] : .infinity }
+        let key = (0..<clusterCount[l]).map { c in weight[c] > 0 ? centre[c] / weight[c] : .infinity
+        }
         sorted = clusters.sorted { a, b in
           if key[a] != key[b] { return key[a] < key[b] }
           let da = dominant(l, a)

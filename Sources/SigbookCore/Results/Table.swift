@@ -59,7 +59,9 @@ public struct Table: Sendable, Equatable {
   public var rendered: String {
     let texts = rows.map { $0.map(\.display) }
     var widths = columns.map(\.count)
-    for row in texts { for (j, text) in row.enumerated() { widths[j] = max(widths[j], text.count) } }
+    for row in texts {
+      for (j, text) in row.enumerated() { widths[j] = max(widths[j], text.count) }
+    }
     let numeric = columns.indices.map { j in
       rows.allSatisfy { if case .text = $0[j] { false } else { true } } && !rows.isEmpty
     }

@@ -11,7 +11,8 @@ enum Kernels {
     let zero = Vector(repeating: 0)
     while i + Vector.scalarCount <= x.count {
       let v = raw.loadUnaligned(fromByteOffset: i * 4, as: Vector.self)
-      raw.storeBytes(of: v.replacing(with: zero, where: .!(v .> zero)), toByteOffset: i * 4, as: Vector.self)
+      raw.storeBytes(
+        of: v.replacing(with: zero, where: .!(v .> zero)), toByteOffset: i * 4, as: Vector.self)
       i += Vector.scalarCount
     }
     while i < x.count {
@@ -29,7 +30,8 @@ enum Kernels {
     while i + Vector.scalarCount <= g.count {
       let gv = gRaw.loadUnaligned(fromByteOffset: i * 4, as: Vector.self)
       let yv = yRaw.loadUnaligned(fromByteOffset: i * 4, as: Vector.self)
-      gRaw.storeBytes(of: gv.replacing(with: zero, where: .!(yv .> zero)), toByteOffset: i * 4, as: Vector.self)
+      gRaw.storeBytes(
+        of: gv.replacing(with: zero, where: .!(yv .> zero)), toByteOffset: i * 4, as: Vector.self)
       i += Vector.scalarCount
     }
     while i < g.count {
@@ -41,11 +43,13 @@ enum Kernels {
 
 extension Kernels {
   /// target[0 ..< count] += source[0 ..< count].
-  static func add(_ target: UnsafeMutablePointer<Float>, _ source: UnsafePointer<Float>, count: Int) {
+  static func add(_ target: UnsafeMutablePointer<Float>, _ source: UnsafePointer<Float>, count: Int)
+  {
     let t = UnsafeMutableRawPointer(target), s = UnsafeRawPointer(source)
     var i = 0
     while i + Vector.scalarCount <= count {
-      let sum = t.loadUnaligned(fromByteOffset: i * 4, as: Vector.self)
+      let sum =
+        t.loadUnaligned(fromByteOffset: i * 4, as: Vector.self)
         + s.loadUnaligned(fromByteOffset: i * 4, as: Vector.self)
       t.storeBytes(of: sum, toByteOffset: i * 4, as: Vector.self)
       i += Vector.scalarCount
@@ -67,7 +71,9 @@ extension Kernels {
     let v = Vector(repeating: value)
     var i = 0
     while i + Vector.scalarCount <= count {
-      t.storeBytes(of: s.loadUnaligned(fromByteOffset: i * 4, as: Vector.self) + v, toByteOffset: i * 4, as: Vector.self)
+      t.storeBytes(
+        of: s.loadUnaligned(fromByteOffset: i * 4, as: Vector.self) + v, toByteOffset: i * 4,
+        as: Vector.self)
       i += Vector.scalarCount
     }
     while i < count {

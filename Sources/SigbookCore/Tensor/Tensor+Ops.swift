@@ -101,7 +101,8 @@ extension Tensor {
     let d = rowSize
     var newShape = shape
     newShape[0] = range.count
-    return Tensor(shape: newShape, scalars: Array(storage[range.lowerBound * d..<range.upperBound * d]))
+    return Tensor(
+      shape: newShape, scalars: Array(storage[range.lowerBound * d..<range.upperBound * d]))
   }
 
   /// The rows at `indices`, in that order (a gather along the first dimension).
@@ -130,7 +131,8 @@ extension Tensor {
       withUnsafeMutableBufferPointer { out in
         for (r, i) in indices.enumerated() {
           let src = UnsafeBufferPointer(rebasing: x[i * d..<(i + 1) * d])
-          _ = UnsafeMutableBufferPointer(rebasing: out[r * d..<(r + 1) * d]).update(fromContentsOf: src)
+          _ = UnsafeMutableBufferPointer(rebasing: out[r * d..<(r + 1) * d]).update(
+            fromContentsOf: src)
         }
       }
     }

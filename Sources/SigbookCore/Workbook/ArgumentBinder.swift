@@ -38,7 +38,8 @@ extension FunctionEntry {
     }
     for (i, expression) in arguments.enumerated() {
       match.bindings.append(
-        .init(parameter: positional[min(i, positional.count - 1)], expression: expression, position: i))
+        .init(
+          parameter: positional[min(i, positional.count - 1)], expression: expression, position: i))
     }
     var given: Set<String> = []
     for argument in labelled {
@@ -59,7 +60,8 @@ extension FunctionEntry {
             ? "write it in its place: \(signature)"
             : nearestName(to: label, among: labels).map { "did you mean '\($0):'?" }
               ?? (labels.isEmpty
-                ? "it takes no labels" : "it takes \(labels.map { "'\($0):'" }.joined(separator: ", "))"))
+                ? "it takes no labels"
+                : "it takes \(labels.map { "'\($0):'" }.joined(separator: ", "))"))
       }
       guard given.insert(label).inserted else {
         throw WorkbookError(
@@ -101,7 +103,8 @@ extension FunctionEntry {
     }
     return WorkbookError(
       kind: .type,
-      message: "\(name) expects \(parameter.accepts.description) for \(place), not \(kind.withArticle)",
+      message:
+        "\(name) expects \(parameter.accepts.description) for \(place), not \(kind.withArticle)",
       span: span, hint: Self.hint(for: kind, expected: parameter.accepts))
   }
 

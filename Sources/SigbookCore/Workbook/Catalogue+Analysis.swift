@@ -14,7 +14,9 @@ extension Catalogue {
   }
 
   /// Calls an analysis function, turning its error into a failure of the call.
-  static func analysis<T>(_ key: String? = nil, _ body: () throws(AnalysisError) -> T) throws(CallFailure) -> T {
+  static func analysis<T>(_ key: String? = nil, _ body: () throws(AnalysisError) -> T)
+    throws(CallFailure) -> T
+  {
     do { return try body() } catch {
       if case .cancelled = error { throw CallFailure("interrupted", kind: .interrupted) }
       throw CallFailure(error.description, parameter: key)
@@ -22,15 +24,19 @@ extension Catalogue {
   }
 
   /// Signatures of a dataset through a model, checking that it fits.
-  static func signatures(_ call: Call, model key: String, data: String) throws(CallFailure) -> SignatureSet {
+  static func signatures(_ call: Call, model key: String, data: String) throws(CallFailure)
+    -> SignatureSet
+  {
     let net = call.model(key), d = call.dataset(data)
     do {
-      try net.validate(inputs: d.features, labels: nil, dataName: call.describe(data, fallback: "the data"))
+      try net.validate(
+        inputs: d.features, labels: nil, dataName: call.describe(data, fallback: "the data"))
     } catch {
       throw call.failure(error.description, blaming: data)
     }
     guard !net.hiddenLayerIndices.isEmpty else {
-      throw call.failure("\(call.describe(key, fallback: "the model")) has no hidden layer", blaming: key)
+      throw call.failure(
+        "\(call.describe(key, fallback: "the model")) has no hidden layer", blaming: key)
     }
     let set = SignatureSet(model: net, data: d, isCancelled: call.session.isCancelled)
     if call.isCancelled { throw CallFailure("interrupted", kind: .interrupted) }
@@ -45,7 +51,8 @@ extension Catalogue {
         .positional("data", .dataset, doc: "the inputs"),
       ],
       returns: .signatures,
-      summary: "The signature of every input: the output of each hidden layer (after its activation; a convolution's maps flattened), with the inputs' labels and the network's predictions. `sig.layers` is the number of layers, `sig[1]` the first.",
+      summary:
+        "The signature of every input: the output of each hidden layer (after its activation; a convolution's maps flattened), with the inputs' labels and the network's predictions. `sig.layers` is the number of layers, `sig[1]` the first.",
       example: "sig = signatures(net, test)"
     ) { call in
       .signatures(try signatures(call, model: "model", data: "data"))
@@ -53,15 +60,26 @@ extension Catalogue {
     FunctionEntry(
       "kmeans", category: "Signatures and clusterings",
       parameters: [
-        .positional("x", pointsInput, doc: "signatures (one clustering per layer), one layer, or a dataset"),
-        .labelled("k", .oneOf([.integer, .list(.integer)]), doc: "the number of clusters, or the range to choose from", default: .range(lower: 2, upper: 10, isClosed: true), defaultText: "2...10"),
-        .labelled("select", .option(["silhouette"]), doc: "how k is chosen among several", default: .option("silhouette")),
-        .labelled("restarts", .integer, doc: "k-means runs per k, the lowest inertia kept", default: .number(10)),
-        .labelled("sample", .integer, doc: "compute silhouettes on this many points when there are more", defaultText: "exact up to 10,000", optional: true),
+        .positional(
+          "x", pointsInput, doc: "signatures (one clustering per layer), one layer, or a dataset"),
+        .labelled(
+          "k", .oneOf([.integer, .list(.integer)]),
+          doc: "the number of clusters, or the range to choose from",
+          default: .range(lower: 2, upper: 10, isClosed: true), defaultText: "2...10"),
+        .labelled(
+          "select", .option(["silhouette"]), doc: "how k is chosen among several",
+          default: .option("silhouette")),
+        .labelled(
+          "restarts", .integer, doc: "k-means runs per k, the lowest inertia kept",
+          default: .number(10)),
+        .labelled(
+          "sample", .integer, doc: "compute silhouettes on this many points when there are more",
+          defaultText: "exact up to 10,000", optional: true),
         seedParameter,
       ],
       returns: .clustering,
-      summary: "k-means (k-means++ seeding, Lloyd iterations, best of `restarts` by inertia) for each k; with a range, the k of best mean silhouette is kept and every k's score remembered. On signatures, each layer is clustered on its own.",
+      summary:
+        "k-means (k-means++ seeding, Lloyd iterations, best of `restarts` by inertia) for each k; with a range, the k of best mean silhouette is kept and every k's score remembered. On signatures, each layer is clustered on its own.",
       example: "clusters = kmeans(sig, k: 2...10, seed: 7)"
     ) { call in
       let sets = pointSets(call.value("x"))
@@ -70,7 +88,9 @@ extension Catalogue {
       guard !ks.isEmpty, ks.allSatisfy({ $0 >= 1 }) else {
         throw call.failure("'k:' needs numbers of clusters of at least 1", blaming: "k")
       }
-      guard call.int("restarts") >= 1 else { throw call.failure("'restarts:' must be at least 1", blaming: "restarts") }
+      guard call.int("restarts") >= 1 else {
+        throw call.failure("'restarts:' must be at least 1", blaming: "restarts")
+      }
       let n = sets.first?.count ?? 0
       let sample = call.optionalInt("sample") ?? (n > 10_000 ? 10_000 : nil)
       let progress = call.session.progress
@@ -81,7 +101,9 @@ extension Catalogue {
           try Clustering(
             sets, ks: ks, restarts: call.int("restarts"), silhouetteSample: sample,
             seed: call.int("seed"),
-            progress: { progress?.update(fraction: $0, detail: "k = \(ks.first ?? 0)…\(ks.last ?? 0)") },
+            progress: {
+              progress?.update(fraction: $0, detail: "k = \(ks.first ?? 0)…\(ks.last ?? 0)")
+            },
             isCancelled: call.session.isCancelled)
         })
     },
@@ -89,7 +111,8 @@ extension Catalogue {
       "silhouette", category: "Signatures and clusterings",
       parameters: [.positional("clustering", .clustering, doc: "a clustering from kmeans")],
       returns: .table,
-      summary: "The mean silhouette of every k tried, for every layer (rows: k, columns: layers); the chosen k of each layer is in the title.",
+      summary:
+        "The mean silhouette of every k tried, for every layer (rows: k, columns: layers); the chosen k of each layer is in the title.",
       example: "silhouette(clusters)"
     ) { call in
       guard case .clustering(let c)? = call.value("clustering") else { return .nothing }
@@ -99,7 +122,8 @@ extension Catalogue {
       "layer_report", category: "Signatures and clusterings",
       parameters: [.positional("clustering", .clustering, doc: "a clustering of signatures")],
       returns: .table,
-      summary: "One row per layer: its width, the chosen k, the mean silhouette, and how well the clusters follow the labels — purity, normalised mutual information (arithmetic mean) and adjusted Rand index. The layer from which NMI and ARI are high is where the network tells the classes apart.",
+      summary:
+        "One row per layer: its width, the chosen k, the mean silhouette, and how well the clusters follow the labels — purity, normalised mutual information (arithmetic mean) and adjusted Rand index. The layer from which NMI and ARI are high is where the network tells the classes apart.",
       example: "layer_report(clusters)"
     ) { call in
       guard case .clustering(let c)? = call.value("clustering") else { return .nothing }
@@ -109,10 +133,13 @@ extension Catalogue {
       "paths", category: "Signatures and clusterings",
       parameters: [
         .positional("clustering", .clustering, doc: "a clustering of signatures"),
-        .labelled("top", .integer, doc: "keep only the N most frequent paths", defaultText: "all", optional: true),
+        .labelled(
+          "top", .integer, doc: "keep only the N most frequent paths", defaultText: "all",
+          optional: true),
       ],
       returns: .table,
-      summary: "The distinct paths inputs take through the layers' clusters (`L1:c0 → L2:c1`, layers numbered from 1), most frequent first, with their counts per class and the majority class. A path selects its inputs with `where(data, clusters: c, path: …)`.",
+      summary:
+        "The distinct paths inputs take through the layers' clusters (`L1:c0 → L2:c1`, layers numbered from 1), most frequent first, with their counts per class and the majority class. A path selects its inputs with `where(data, clusters: c, path: …)`.",
       example: "paths(clusters, top: 5)"
     ) { call in
       guard case .clustering(let c)? = call.value("clustering") else { return .nothing }
@@ -125,19 +152,25 @@ extension Catalogue {
       "assign", category: "Signatures and clusterings",
       parameters: [
         .positional("clustering", .clustering, doc: "an existing clustering"),
-        .positional("x", pointsInput, doc: "new signatures (or a layer, or a dataset) of the same widths"),
+        .positional(
+          "x", pointsInput, doc: "new signatures (or a layer, or a dataset) of the same widths"),
       ],
       returns: .clustering,
-      summary: "Puts new inputs — an unseen class, say — into the existing clusters: each point goes to the nearest centre of its layer. The clusters and k stay as they were.",
+      summary:
+        "Puts new inputs — an unseen class, say — into the existing clusters: each point goes to the nearest centre of its layer. The clusters and k stay as they were.",
       example: "threes_clusters = assign(clusters, signatures(net, threes))"
     ) { call in
       guard case .clustering(let c)? = call.value("clustering") else { return .nothing }
       let sets = pointSets(call.value("x"))
       guard sets.count == c.layers.count else {
-        throw call.failure("the clustering has \(c.layers.count) layer\(c.layers.count == 1 ? "" : "s") but these points have \(sets.count)", blaming: "x")
+        throw call.failure(
+          "the clustering has \(c.layers.count) layer\(c.layers.count == 1 ? "" : "s") but these points have \(sets.count)",
+          blaming: "x")
       }
       for (layer, set) in zip(c.layers, sets) where layer.points.dimensions != set.dimensions {
-        throw call.failure("\(layer.points.name) is \(layer.points.dimensions) wide but the new points are \(set.dimensions) wide", blaming: "x")
+        throw call.failure(
+          "\(layer.points.name) is \(layer.points.dimensions) wide but the new points are \(set.dimensions) wide",
+          blaming: "x")
       }
       return .clustering(c.assigning(sets))
     },
@@ -145,15 +178,20 @@ extension Catalogue {
       "novelty", category: "Signatures and clusterings",
       parameters: [
         .positional("model", .model, doc: "the network"),
-        .labelled("reference", .dataset, doc: "inputs of the known classes the scores are measured against (the training data)"),
+        .labelled(
+          "reference", .dataset,
+          doc: "inputs of the known classes the scores are measured against (the training data)"),
         .labelled("normal", .dataset, doc: "held-out inputs of the known classes"),
         .labelled("novel", .dataset, doc: "inputs of classes the network never saw"),
-        .labelled("method", .option(NoveltyMethod.allCases.map(\.rawValue)), doc: "how unusual a signature is", default: .option("knn")),
+        .labelled(
+          "method", .option(NoveltyMethod.allCases.map(\.rawValue)),
+          doc: "how unusual a signature is", default: .option("knn")),
         .labelled("k", .integer, doc: "the neighbour of .knn", default: .number(5)),
         seedParameter,
       ],
       returns: .novelty,
-      summary: "Scores how unusual each signature is, per layer and for all layers together, and the AUROC of telling novel from normal inputs by that score. `.knn`: distance to the k-th nearest reference signature, L2-normalised (Sun et al. 2022); `.centroid`: to the nearest k-means centre; `.mahalanobis`: to the nearest class mean under a shared, shrunk covariance; `.softmax`: 1 − the top probability (the baseline).",
+      summary:
+        "Scores how unusual each signature is, per layer and for all layers together, and the AUROC of telling novel from normal inputs by that score. `.knn`: distance to the k-th nearest reference signature, L2-normalised (Sun et al. 2022); `.centroid`: to the nearest k-means centre; `.mahalanobis`: to the nearest class mean under a shared, shrunk covariance; `.softmax`: 1 − the top probability (the baseline).",
       example: "novelty(net, reference: train, normal: test, novel: threes, method: .knn)"
     ) { call in
       let method = NoveltyMethod(rawValue: call.option("method")) ?? .knn
@@ -167,7 +205,9 @@ extension Catalogue {
       var outputs: (Tensor, Tensor)?
       if method == .softmax {
         let net = try classifier(call)
-        outputs = (net.predict(call.dataset("normal").features), net.predict(call.dataset("novel").features))
+        outputs = (
+          net.predict(call.dataset("normal").features), net.predict(call.dataset("novel").features)
+        )
       }
       let chosen = outputs
       return .novelty(
@@ -181,16 +221,23 @@ extension Catalogue {
     FunctionEntry(
       "pca", category: "Projections",
       parameters: [
-        .positional("x", .oneOf([.signatureLayer, .dataset, .clustering]), doc: "one signature layer, a dataset, or a one-layer clustering (its clusters are kept)"),
+        .positional(
+          "x", .oneOf([.signatureLayer, .dataset, .clustering]),
+          doc: "one signature layer, a dataset, or a one-layer clustering (its clusters are kept)"),
         .labelled("dims", .integer, doc: "the number of components", default: .number(2)),
       ],
       returns: .projection,
-      summary: "Principal component analysis through the covariance matrix and its eigen-decomposition (Householder tridiagonalisation and implicit QL, in Double); components ordered by variance, signs fixed so results are reproducible.",
+      summary:
+        "Principal component analysis through the covariance matrix and its eigen-decomposition (Householder tridiagonalisation and implicit QL, in Double); components ordered by variance, signs fixed so results are reproducible.",
       example: "flat = pca(sig[2])"
     ) { call in
       let (set, clusters) = try projectionInput(call)
-      let result = try analysis("x") { () throws(AnalysisError) in try PCA.fit(set.points, dims: call.int("dims")) }
-      let explained = result.explainedVarianceRatio.prefix(2).map { NumberFormat.display($0 * 100) + "%" }
+      let result = try analysis("x") { () throws(AnalysisError) in
+        try PCA.fit(set.points, dims: call.int("dims"))
+      }
+      let explained = result.explainedVarianceRatio.prefix(2).map {
+        NumberFormat.display($0 * 100) + "%"
+      }
       // Trustworthiness costs O(n²·d): above 5,000 points it is measured on a seeded sample.
       var original = set.points, embedding = result.projected, note = ""
       if set.count > 5000 {
@@ -209,13 +256,19 @@ extension Catalogue {
     FunctionEntry(
       "tsne", category: "Projections",
       parameters: [
-        .positional("x", .oneOf([.signatureLayer, .dataset, .clustering]), doc: "one signature layer, a dataset, or a one-layer clustering"),
-        .labelled("perplexity", .number, doc: "the effective number of neighbours", default: .number(30)),
-        .labelled("iterations", .integer, doc: "gradient steps (the first 250 with early exaggeration)", default: .number(1000)),
+        .positional(
+          "x", .oneOf([.signatureLayer, .dataset, .clustering]),
+          doc: "one signature layer, a dataset, or a one-layer clustering"),
+        .labelled(
+          "perplexity", .number, doc: "the effective number of neighbours", default: .number(30)),
+        .labelled(
+          "iterations", .integer, doc: "gradient steps (the first 250 with early exaggeration)",
+          default: .number(1000)),
         seedParameter,
       ],
       returns: .projection,
-      summary: "t-SNE (van der Maaten and Hinton, 2008): affinities from the 3·perplexity nearest neighbours calibrated by binary search, Barnes–Hut gradients (θ = 0.5), early exaggeration 12, PCA initialisation (which makes the result independent of the seed, as in openTSNE).",
+      summary:
+        "t-SNE (van der Maaten and Hinton, 2008): affinities from the 3·perplexity nearest neighbours calibrated by binary search, Barnes–Hut gradients (θ = 0.5), early exaggeration 12, PCA initialisation (which makes the result independent of the seed, as in openTSNE).",
       example: "scatter(tsne(sig[2]), color: .prediction)"
     ) { call in
       let (set, clusters) = try projectionInput(call)
@@ -241,13 +294,17 @@ extension Catalogue {
     FunctionEntry(
       "umap", category: "Projections",
       parameters: [
-        .positional("x", .oneOf([.signatureLayer, .dataset, .clustering]), doc: "one signature layer, a dataset, or a one-layer clustering"),
-        .labelled("neighbors", .integer, doc: "the size of the neighbourhoods", default: .number(15)),
+        .positional(
+          "x", .oneOf([.signatureLayer, .dataset, .clustering]),
+          doc: "one signature layer, a dataset, or a one-layer clustering"),
+        .labelled(
+          "neighbors", .integer, doc: "the size of the neighbourhoods", default: .number(15)),
         .labelled("min_dist", .number, doc: "how tightly points may pack", default: .number(0.1)),
         seedParameter,
       ],
       returns: .projection,
-      summary: "UMAP (McInnes, Healy and Melville, 2018): a fuzzy simplicial set from the nearest neighbours (exact up to 8,192 points, NN-descent above), spectral initialisation, and a seeded single-threaded layout by stochastic gradient descent with negative sampling.",
+      summary:
+        "UMAP (McInnes, Healy and Melville, 2018): a fuzzy simplicial set from the nearest neighbours (exact up to 8,192 points, NN-descent above), spectral initialisation, and a seeded single-threaded layout by stochastic gradient descent with negative sampling.",
       example: "scatter(umap(sig[2]), color: .label)"
     ) { call in
       let (set, clusters) = try projectionInput(call)
@@ -284,7 +341,9 @@ extension Catalogue {
     switch call.value("x") {
     case .clustering(let c)?:
       guard c.layers.count == 1, let layer = c.layers.first else {
-        throw call.failure("project one layer's clustering: clusters[2], not all \(c.layers.count) layers", blaming: "x")
+        throw call.failure(
+          "project one layer's clustering: clusters[2], not all \(c.layers.count) layers",
+          blaming: "x")
       }
       return (layer.points, layer.assignments)
     case .points(let p)?: return (p, nil)

@@ -34,12 +34,17 @@ extension Catalogue {
     FunctionEntry(
       "mnist_sample", category: "Data",
       parameters: [
-        .labelled("digits", .list(.integer), doc: "the digits to keep, 0 to 9", defaultText: "all", optional: true),
-        .labelled("per_class", .integer, doc: "how many images of each digit, drawn at random", defaultText: "all (500)", optional: true),
+        .labelled(
+          "digits", .list(.integer), doc: "the digits to keep, 0 to 9", defaultText: "all",
+          optional: true),
+        .labelled(
+          "per_class", .integer, doc: "how many images of each digit, drawn at random",
+          defaultText: "all (500)", optional: true),
         seedParameter,
       ],
       returns: .dataset,
-      summary: "The 5,000-image MNIST sample embedded with sigbook (500 images of each digit, 28 × 28 pixels scaled to [0, 1], shaped [1, 28, 28]). Class names are the digits, in ascending order.",
+      summary:
+        "The 5,000-image MNIST sample embedded with sigbook (500 images of each digit, 28 × 28 pixels scaled to [0, 1], shaped [1, 28, 28]). Class names are the digits, in ascending order.",
       example: "digits = mnist_sample(digits: [1, 7])"
     ) { call in
       try engine {
@@ -52,14 +57,22 @@ extension Catalogue {
     FunctionEntry(
       "mnist", category: "Data",
       parameters: [
-        .labelled("digits", .list(.integer), doc: "the digits to keep", defaultText: "all", optional: true),
-        .labelled("per_class", .integer, doc: "how many images of each digit, drawn at random", defaultText: "all", optional: true),
-        .labelled("split", .option(["train", "test"]), doc: "the 60,000 training or 10,000 test images", default: .option("train")),
-        .labelled("path", .text, doc: "the folder of the IDX files", defaultText: "$SIGBOOK_DATA/mnist", optional: true),
+        .labelled(
+          "digits", .list(.integer), doc: "the digits to keep", defaultText: "all", optional: true),
+        .labelled(
+          "per_class", .integer, doc: "how many images of each digit, drawn at random",
+          defaultText: "all", optional: true),
+        .labelled(
+          "split", .option(["train", "test"]), doc: "the 60,000 training or 10,000 test images",
+          default: .option("train")),
+        .labelled(
+          "path", .text, doc: "the folder of the IDX files", defaultText: "$SIGBOOK_DATA/mnist",
+          optional: true),
         seedParameter,
       ],
       returns: .dataset,
-      summary: "The standard MNIST IDX files (train-images-idx3-ubyte[.gz] and the rest) from `path`, else $SIGBOOK_DATA/mnist. Each split reads only its own two files. When they cannot be found the error says where it looked and how to get them.",
+      summary:
+        "The standard MNIST IDX files (train-images-idx3-ubyte[.gz] and the rest) from `path`, else $SIGBOOK_DATA/mnist. Each split reads only its own two files. When they cannot be found the error says where it looked and how to get them.",
       example: "test = mnist(split: .test, digits: [1, 7])"
     ) { call in
       let split: MNISTSplit = call.option("split") == "test" ? .test : .train
@@ -74,28 +87,42 @@ extension Catalogue {
     FunctionEntry(
       "fashion_mnist", category: "Data",
       parameters: [
-        .labelled("classes", classList, doc: "classes by index (0–9) or name (\"trouser\", \"dress\"…)", defaultText: "all", optional: true),
-        .labelled("per_class", .integer, doc: "how many images of each class, drawn at random", defaultText: "all", optional: true),
-        .labelled("split", .option(["train", "test"]), doc: "the 60,000 training or 10,000 test images", default: .option("train")),
-        .labelled("path", .text, doc: "the folder of the IDX files", defaultText: "$SIGBOOK_DATA/fashion-mnist", optional: true),
+        .labelled(
+          "classes", classList, doc: "classes by index (0–9) or name (\"trouser\", \"dress\"…)",
+          defaultText: "all", optional: true),
+        .labelled(
+          "per_class", .integer, doc: "how many images of each class, drawn at random",
+          defaultText: "all", optional: true),
+        .labelled(
+          "split", .option(["train", "test"]), doc: "the 60,000 training or 10,000 test images",
+          default: .option("train")),
+        .labelled(
+          "path", .text, doc: "the folder of the IDX files",
+          defaultText: "$SIGBOOK_DATA/fashion-mnist", optional: true),
         seedParameter,
       ],
       returns: .dataset,
-      summary: "Fashion-MNIST (Zalando): 28 × 28 images of ten kinds of clothing, in MNIST's IDX format, from `path`, $SIGBOOK_DATA/fashion-mnist or /usr/share/datasets/fashion-mnist (Debian's dataset-fashion-mnist).",
+      summary:
+        "Fashion-MNIST (Zalando): 28 × 28 images of ten kinds of clothing, in MNIST's IDX format, from `path`, $SIGBOOK_DATA/fashion-mnist or /usr/share/datasets/fashion-mnist (Debian's dataset-fashion-mnist).",
       example: "clothes = fashion_mnist(classes: [\"trouser\", \"dress\"], split: .test)"
     ) { call in
       let split: MNISTSplit = call.option("split") == "test" ? .test : .train
       let path = call.optionalText("path").map(call.session.readPath)
       let perClass = call.optionalInt("per_class"), seed = call.int("seed")
       return try engine("classes") {
-        if case .list(let items)? = call.value("classes"), items.allSatisfy({ $0.kind == .number }) {
-          let indices = items.compactMap { v -> Int? in if case .number(let x) = v { Int(x) } else { nil } }
+        if case .list(let items)? = call.value("classes"), items.allSatisfy({ $0.kind == .number })
+        {
+          let indices = items.compactMap { v -> Int? in
+            if case .number(let x) = v { Int(x) } else { nil }
+          }
           return .dataset(
-            try Dataset.fashionMNIST(classes: indices, perClass: perClass, split: split, path: path, seed: seed))
+            try Dataset.fashionMNIST(
+              classes: indices, perClass: perClass, split: split, path: path, seed: seed))
         }
         return .dataset(
           try Dataset.fashionMNIST(
-            classes: classNames(call.value("classes")), perClass: perClass, split: split, path: path,
+            classes: classNames(call.value("classes")), perClass: perClass, split: split,
+            path: path,
             seed: seed))
       }
     },
@@ -106,8 +133,10 @@ extension Catalogue {
         .labelled("labels", .text, doc: "the matching IDX label file"),
       ],
       returns: .dataset,
-      summary: "Images and labels from any pair of IDX files, as MNIST distributes them. Pixels are scaled to [0, 1]; class names are the distinct labels.",
-      example: "digits = idx(images: \"t10k-images-idx3-ubyte.gz\", labels: \"t10k-labels-idx1-ubyte.gz\")"
+      summary:
+        "Images and labels from any pair of IDX files, as MNIST distributes them. Pixels are scaled to [0, 1]; class names are the distinct labels.",
+      example:
+        "digits = idx(images: \"t10k-images-idx3-ubyte.gz\", labels: \"t10k-labels-idx1-ubyte.gz\")"
     ) { call in
       try engine("images") {
         .dataset(
@@ -120,27 +149,36 @@ extension Catalogue {
       "csv", category: "Data",
       parameters: [
         .positional("file", .text, doc: "a CSV file, optionally gzip-compressed"),
-        .labelled("label", .text, doc: "the name of the label column", defaultText: "the last column", optional: true),
+        .labelled(
+          "label", .text, doc: "the name of the label column", defaultText: "the last column",
+          optional: true),
       ],
       returns: .dataset,
-      summary: "A dataset from a CSV file (optionally .gz): one input per row, every column but the label a feature. A header row is detected; without one the label is the last column.",
+      summary:
+        "A dataset from a CSV file (optionally .gz): one input per row, every column but the label a feature. A header row is detected; without one the label is the last column.",
       example: "points = csv(\"points.csv\", label: \"class\")"
     ) { call in
       try engine("file") {
-        .dataset(try Dataset.csv(path: call.session.readPath(call.text("file")), label: call.optionalText("label")))
+        .dataset(
+          try Dataset.csv(
+            path: call.session.readPath(call.text("file")), label: call.optionalText("label")))
       }
     },
     FunctionEntry(
       "synthetic", category: "Data",
       parameters: [
-        .positional("kind", .option(SyntheticKind.allCases.map(\.rawValue)), doc: "the shape of the two classes"),
+        .positional(
+          "kind", .option(SyntheticKind.allCases.map(\.rawValue)),
+          doc: "the shape of the two classes"),
         .labelled("n", .integer, doc: "the number of points", default: .number(1000)),
         .labelled("sigma", .number, doc: "the spread of each blob", default: .number(0.1)),
-        .labelled("epsilon", .number, doc: "the fraction of labels flipped at random", default: .number(0)),
+        .labelled(
+          "epsilon", .number, doc: "the fraction of labels flipped at random", default: .number(0)),
         seedParameter,
       ],
       returns: .dataset,
-      summary: "A 2-D toy dataset of two classes: two Gaussian blobs, four blobs in an XOR pattern, or a checkerboard; `epsilon` flips that fraction of the labels.",
+      summary:
+        "A 2-D toy dataset of two classes: two Gaussian blobs, four blobs in an XOR pattern, or a checkerboard; `epsilon` flips that fraction of the labels.",
       example: "xor = synthetic(.four_gaussians, n: 400, sigma: 0.2)"
     ) { call in
       let kind = SyntheticKind(rawValue: call.option("kind")) ?? .twoGaussians
@@ -155,13 +193,20 @@ extension Catalogue {
       "subset", category: "Data",
       parameters: [
         .positional("data", .dataset, doc: "the dataset"),
-        .labelled("classes", classList, doc: "the classes to keep, by name (or number)", defaultText: "all", optional: true),
-        .labelled("except", classList, doc: "the classes to leave out, by name (or number)", defaultText: "none", optional: true),
-        .labelled("per_class", .integer, doc: "how many inputs of each class, drawn at random", defaultText: "all", optional: true),
+        .labelled(
+          "classes", classList, doc: "the classes to keep, by name (or number)", defaultText: "all",
+          optional: true),
+        .labelled(
+          "except", classList, doc: "the classes to leave out, by name (or number)",
+          defaultText: "none", optional: true),
+        .labelled(
+          "per_class", .integer, doc: "how many inputs of each class, drawn at random",
+          defaultText: "all", optional: true),
         seedParameter,
       ],
       returns: .dataset,
-      summary: "Some classes of a dataset — those in `classes`, or all but those in `except` — and a random sample of each; classes are renumbered but keep their names.",
+      summary:
+        "Some classes of a dataset — those in `classes`, or all but those in `except` — and a random sample of each; classes are renumbered but keep their names.",
       example: "known = subset(digits, except: [3, 4])"
     ) { call in
       let d = call.dataset("data")
@@ -178,14 +223,22 @@ extension Catalogue {
       }
       var chosen = try indices("classes")
       if let left = try indices("except") {
-        guard chosen == nil else { throw call.failure("give either classes: or except:, not both", blaming: "except") }
+        guard chosen == nil else {
+          throw call.failure("give either classes: or except:, not both", blaming: "except")
+        }
         let kept = (0..<d.classCount).filter { !left.contains($0) }
         guard !kept.isEmpty else {
-          throw call.failure("except: leaves out every class of \(call.describe("data", fallback: "the dataset"))", blaming: "except")
+          throw call.failure(
+            "except: leaves out every class of \(call.describe("data", fallback: "the dataset"))",
+            blaming: "except")
         }
         chosen = kept
       }
-      return try engine { .dataset(try d.subset(classes: chosen, perClass: call.optionalInt("per_class"), seed: call.int("seed"))) }
+      return try engine {
+        .dataset(
+          try d.subset(
+            classes: chosen, perClass: call.optionalInt("per_class"), seed: call.int("seed")))
+      }
     },
     FunctionEntry(
       "split", category: "Data",
@@ -195,21 +248,29 @@ extension Catalogue {
         seedParameter,
       ],
       returns: .list(.dataset),
-      summary: "Splits a dataset into training and test parts, stratified: each class is split in the same proportion. Assign both at once.",
+      summary:
+        "Splits a dataset into training and test parts, stratified: each class is split in the same proportion. Assign both at once.",
       example: "train, test = split(digits, test: 0.2, seed: 7)"
     ) { call in
       let d = call.dataset("data")
-      let (train, test) = try engine("test") { try d.split(testFraction: call.number("test"), seed: call.int("seed")) }
+      let (train, test) = try engine("test") {
+        try d.split(testFraction: call.number("test"), seed: call.int("seed"))
+      }
       return .list([.dataset(train), .dataset(test)])
     },
     FunctionEntry(
       "concat", category: "Data",
-      parameters: [.positional("data", .dataset, doc: "two or more datasets of the same feature shape", variadic: true)],
+      parameters: [
+        .positional(
+          "data", .dataset, doc: "two or more datasets of the same feature shape", variadic: true)
+      ],
       returns: .dataset,
       summary: "Joins datasets input after input; classes with the same name are merged.",
       example: "both = concat(ones, sevens)"
     ) { call in
-      let sets = call.variadic.compactMap { v -> Dataset? in if case .dataset(let d) = v { d } else { nil } }
+      let sets = call.variadic.compactMap { v -> Dataset? in
+        if case .dataset(let d) = v { d } else { nil }
+      }
       guard !sets.isEmpty else { throw call.failure("concat needs at least one dataset") }
       return try engine("data") { .dataset(try Dataset.concatenate(sets)) }
     },
@@ -217,7 +278,9 @@ extension Catalogue {
       "noise", category: "Data",
       parameters: [
         .positional("data", .dataset, doc: "the dataset"),
-        .labelled("sigma", .number, doc: "the standard deviation of the Gaussian noise added to every feature"),
+        .labelled(
+          "sigma", .number,
+          doc: "the standard deviation of the Gaussian noise added to every feature"),
         seedParameter,
       ],
       returns: .dataset,
@@ -225,36 +288,77 @@ extension Catalogue {
       example: "noisy = noise(test, sigma: 0.3)"
     ) { call in
       let d = call.dataset("data")
-      return try engine("sigma") { .dataset(try d.noise(sigma: call.number("sigma"), seed: call.int("seed"))) }
+      return try engine("sigma") {
+        .dataset(try d.noise(sigma: call.number("sigma"), seed: call.int("seed")))
+      }
     },
     FunctionEntry(
       "where", category: "Data",
       parameters: [
         .positional("data", .dataset, doc: "the dataset"),
-        .labelled("label", .oneOf([.integer, .text]), doc: "keep inputs of this class (by name)", defaultText: "any", optional: true),
-        .labelled("predicted", .model, doc: "a classifier whose predictions select inputs", defaultText: "none", optional: true),
-        .labelled("as", .oneOf([.integer, .text]), doc: "with predicted:, keep inputs classified as this class; without it, keep the misclassified ones", defaultText: "misclassified", optional: true),
-        .labelled("clusters", .clustering, doc: "a clustering of the signatures of these very inputs (same inputs, same order)", defaultText: "none", optional: true),
-        .labelled("path", .text, doc: "with clusters:, keep inputs on this path (\"L1:c0 → L2:c1\", `->` too; naming some layers only is allowed)", defaultText: "none", optional: true),
-        .labelled("layer", .integer, doc: "with clusters: and cluster:, the layer (1 = H1; may be left out for a one-layer clustering); with novelty:, the layer whose scores are read", defaultText: "all layers", optional: true),
-        .labelled("cluster", .integer, doc: "with clusters:, keep inputs in this cluster of layer:", defaultText: "none", optional: true),
-        .labelled("novelty", .novelty, doc: "a novelty result whose scores select inputs (with above:, below: or top:)", defaultText: "none", optional: true),
-        .labelled("among", .option(NoveltyResult.Group.allCases.map(\.rawValue)), doc: "with novelty:, whether data is the result's novel: or normal: dataset", default: .option("novel")),
-        .labelled("above", .number, doc: "with novelty:, keep inputs scored above this", defaultText: "none", optional: true),
-        .labelled("below", .number, doc: "with novelty:, keep inputs scored below this", defaultText: "none", optional: true),
-        .labelled("top", .integer, doc: "with novelty:, keep the N inputs scored most unusual, most unusual first", defaultText: "all", optional: true),
+        .labelled(
+          "label", .oneOf([.integer, .text]), doc: "keep inputs of this class (by name)",
+          defaultText: "any", optional: true),
+        .labelled(
+          "predicted", .model, doc: "a classifier whose predictions select inputs",
+          defaultText: "none", optional: true),
+        .labelled(
+          "as", .oneOf([.integer, .text]),
+          doc:
+            "with predicted:, keep inputs classified as this class; without it, keep the misclassified ones",
+          defaultText: "misclassified", optional: true),
+        .labelled(
+          "clusters", .clustering,
+          doc: "a clustering of the signatures of these very inputs (same inputs, same order)",
+          defaultText: "none", optional: true),
+        .labelled(
+          "path", .text,
+          doc:
+            "with clusters:, keep inputs on this path (\"L1:c0 → L2:c1\", `->` too; naming some layers only is allowed)",
+          defaultText: "none", optional: true),
+        .labelled(
+          "layer", .integer,
+          doc:
+            "with clusters: and cluster:, the layer (1 = H1; may be left out for a one-layer clustering); with novelty:, the layer whose scores are read",
+          defaultText: "all layers", optional: true),
+        .labelled(
+          "cluster", .integer, doc: "with clusters:, keep inputs in this cluster of layer:",
+          defaultText: "none", optional: true),
+        .labelled(
+          "novelty", .novelty,
+          doc: "a novelty result whose scores select inputs (with above:, below: or top:)",
+          defaultText: "none", optional: true),
+        .labelled(
+          "among", .option(NoveltyResult.Group.allCases.map(\.rawValue)),
+          doc: "with novelty:, whether data is the result's novel: or normal: dataset",
+          default: .option("novel")),
+        .labelled(
+          "above", .number, doc: "with novelty:, keep inputs scored above this",
+          defaultText: "none", optional: true),
+        .labelled(
+          "below", .number, doc: "with novelty:, keep inputs scored below this",
+          defaultText: "none", optional: true),
+        .labelled(
+          "top", .integer,
+          doc: "with novelty:, keep the N inputs scored most unusual, most unusual first",
+          defaultText: "all", optional: true),
       ],
       returns: .dataset,
-      summary: "The inputs of a dataset that meet every condition given: of class `label`; with `predicted: net`, those the network classifies as class `as` (the 7s it called 1: `label: 7, predicted: net, as: 1`), or, without `as`, those it gets wrong; with `clusters: c`, those on a cluster path (`path: \"L1:c0 → L2:c0\"`) or in one cluster (`layer: 1, cluster: 0`) — c must cluster the signatures of these same inputs; with `novelty: result`, those whose novelty score (all layers together, or layer `layer`; higher is more unusual) is `above` or `below` a threshold, or the `top` N most unusual, most unusual first. With novelty:, data must be the result's novel: dataset (or its normal: one, with `among: .normal`). `top` is applied last, to the inputs meeting the other conditions.",
+      summary:
+        "The inputs of a dataset that meet every condition given: of class `label`; with `predicted: net`, those the network classifies as class `as` (the 7s it called 1: `label: 7, predicted: net, as: 1`), or, without `as`, those it gets wrong; with `clusters: c`, those on a cluster path (`path: \"L1:c0 → L2:c0\"`) or in one cluster (`layer: 1, cluster: 0`) — c must cluster the signatures of these same inputs; with `novelty: result`, those whose novelty score (all layers together, or layer `layer`; higher is more unusual) is `above` or `below` a threshold, or the `top` N most unusual, most unusual first. With novelty:, data must be the result's novel: dataset (or its normal: one, with `among: .normal`). `top` is applied last, to the inputs meeting the other conditions.",
       example: "odd_sevens = where(test, label: 7, predicted: net, as: 1)"
     ) { call in
       let d = call.dataset("data")
       let name = call.describe("data", fallback: "the dataset")
-      func className(_ key: String) -> String? { call.value(key).map { v in if case .text(let t) = v { t } else { v.inlineDisplay } } }
+      func className(_ key: String) -> String? {
+        call.value(key).map { v in if case .text(let t) = v { t } else { v.inlineDisplay } }
+      }
       var keep = Array(0..<d.count)
       if let label = className("label") {
         guard let i = d.classIndex(named: label) else {
-          throw call.failure("\(name) has no class '\(label)' (its classes: \(d.classNames.joined(separator: ", ")))", blaming: "label")
+          throw call.failure(
+            "\(name) has no class '\(label)' (its classes: \(d.classNames.joined(separator: ", ")))",
+            blaming: "label")
         }
         keep = keep.filter { d.labels[$0] == i }
       }
@@ -267,20 +371,28 @@ extension Catalogue {
         }
       }
       if let net = call.optionalModel("predicted") {
-        guard net.task == .classification else { throw call.failure("predicted: needs a classifier", blaming: "predicted") }
+        guard net.task == .classification else {
+          throw call.failure("predicted: needs a classifier", blaming: "predicted")
+        }
         do { try net.validate(inputs: d.features, labels: nil, dataName: name) } catch {
           throw call.failure(String(describing: error), blaming: "predicted")
         }
         let modelNames = net.outputClassNames
         let chosen = d.rows(at: keep)
-        let predicted = net.predictedClasses(chosen.features).map { $0 < modelNames.count ? modelNames[$0] : "\($0)" }
+        let predicted = net.predictedClasses(chosen.features).map {
+          $0 < modelNames.count ? modelNames[$0] : "\($0)"
+        }
         if let target = className("as") {
           guard modelNames.contains(target) else {
-            throw call.failure("the network has no class '\(target)' (its classes: \(modelNames.joined(separator: ", ")))", blaming: "as")
+            throw call.failure(
+              "the network has no class '\(target)' (its classes: \(modelNames.joined(separator: ", ")))",
+              blaming: "as")
           }
           keep = predicted.indices.filter { predicted[$0] == target }.map { keep[$0] }
         } else {
-          keep = predicted.indices.filter { predicted[$0] != d.classNames[chosen.labels[$0]] }.map { keep[$0] }
+          keep = predicted.indices.filter { predicted[$0] != d.classNames[chosen.labels[$0]] }.map {
+            keep[$0]
+          }
         }
       } else if call.value("as") != nil {
         throw call.failure("as: needs predicted: a network", blaming: "as")
@@ -304,7 +416,8 @@ extension Catalogue {
   /// Refuses a selection whose clustering or novelty result was computed on other inputs than
   /// `data`: a different count, or another class at some position.
   static func checkSameInputs(
-    _ call: Call, data: Dataset, name: String, labels: [String], computed: String, kind: String = "",
+    _ call: Call, data: Dataset, name: String, labels: [String], computed: String,
+    kind: String = "",
     key: String, hint: String
   ) throws(CallFailure) {
     guard labels.count == data.count else {
@@ -320,11 +433,15 @@ extension Catalogue {
   }
 
   /// The inputs (by index, as a set) that `where`'s `path:` or `layer:`/`cluster:` select.
-  static func clusterMembers(_ call: Call, _ c: Clustering, data: Dataset, name: String) throws(CallFailure) -> Set<Int> {
-    let labels = c.layers.first.map { layer in layer.points.labels.map { layer.points.classNames[$0] } } ?? []
+  static func clusterMembers(_ call: Call, _ c: Clustering, data: Dataset, name: String)
+    throws(CallFailure) -> Set<Int>
+  {
+    let labels =
+      c.layers.first.map { layer in layer.points.labels.map { layer.points.classNames[$0] } } ?? []
     try checkSameInputs(
       call, data: data, name: name, labels: labels, computed: "the clustering was computed on",
-      key: "clusters", hint: "cluster the signatures of the same data: kmeans(signatures(net, data))")
+      key: "clusters",
+      hint: "cluster the signatures of the same data: kmeans(signatures(net, data))")
     if let path = call.optionalText("path") {
       for key in ["layer", "cluster"] where call.value(key) != nil {
         throw call.failure("give either path: or \(key):, not both", blaming: key)
@@ -348,10 +465,13 @@ extension Catalogue {
         "cluster: needs layer: (the clustering has layers \(numbers.map(String.init).joined(separator: ", ")))",
         blaming: "cluster")
     }
-    let index = try analysis("layer") { () throws(AnalysisError) in try c.layerIndex(number: layer) }
+    let index = try analysis("layer") { () throws(AnalysisError) in try c.layerIndex(number: layer)
+    }
     let k = c.layers[index].k
     guard cluster >= 0, cluster < k else {
-      throw call.failure("layer \(layer) has no cluster \(cluster); its clusters are 0 to \(k - 1)", blaming: "cluster")
+      throw call.failure(
+        "layer \(layer) has no cluster \(cluster); its clusters are 0 to \(k - 1)",
+        blaming: "cluster")
     }
     return Set(c.inputs(on: [Clustering.PathStep(layerIndex: index, cluster: cluster)]))
   }
@@ -370,16 +490,22 @@ extension Catalogue {
         : "select from the dataset given as normal:")
     let above = call.optionalNumber("above"), below = call.optionalNumber("below")
     let top = call.optionalInt("top")
-    if let top, top < 0 { throw call.failure("top: must be at least 0, not \(top)", blaming: "top") }
+    if let top, top < 0 {
+      throw call.failure("top: must be at least 0, not \(top)", blaming: "top")
+    }
     guard above != nil || below != nil || top != nil else {
-      throw call.failure("novelty: needs above:, below: or top: to select inputs", blaming: "novelty")
+      throw call.failure(
+        "novelty: needs above:, below: or top: to select inputs", blaming: "novelty")
     }
     if call.value("clusters") != nil, call.value("layer") != nil {
       throw call.failure(
-        "layer: is ambiguous with both clusters: and novelty:; select in two steps", blaming: "layer")
+        "layer: is ambiguous with both clusters: and novelty:; select in two steps",
+        blaming: "layer")
     }
     return try analysis("layer") { () throws(AnalysisError) in
-      try n.inputs(group, layer: call.optionalInt("layer"), above: above, below: below, top: top, among: candidates)
+      try n.inputs(
+        group, layer: call.optionalInt("layer"), above: above, below: below, top: top,
+        among: candidates)
     }
   }
 }

@@ -2,7 +2,9 @@ import Foundation
 
 extension Catalogue {
   /// A failure that carries an engine error's message (lower layers write complete messages).
-  static func failure(_ error: any Error, kind: WorkbookError.Kind = .value, blaming key: String? = nil)
+  static func failure(
+    _ error: any Error, kind: WorkbookError.Kind = .value, blaming key: String? = nil
+  )
     -> CallFailure
   {
     CallFailure(String(describing: error), kind: kind, parameter: key)
@@ -11,9 +13,12 @@ extension Catalogue {
   static let general: [FunctionEntry] = [
     FunctionEntry(
       "print", category: "General",
-      parameters: [.positional("value", .any, doc: "the values to write, separated by spaces", variadic: true)],
+      parameters: [
+        .positional("value", .any, doc: "the values to write, separated by spaces", variadic: true)
+      ],
       returns: .nothing,
-      summary: "Writes the values on one line of the output: texts as they are, numbers whole when they are whole and with four significant digits otherwise, tables as aligned text.",
+      summary:
+        "Writes the values on one line of the output: texts as they are, numbers whole when they are whole and with four significant digits otherwise, tables as aligned text.",
       example: "print(\"accuracy\", accuracy(net, test))"
     ) { call in
       call.session.emit(.printed(call.variadic.map(\.display).joined(separator: " ")))
@@ -21,9 +26,15 @@ extension Catalogue {
     },
     FunctionEntry(
       "help", category: "General",
-      parameters: [.positional("name", .any, doc: "a function (written as a name or a text); leave out for the list of functions", optional: true)],
+      parameters: [
+        .positional(
+          "name", .any,
+          doc: "a function (written as a name or a text); leave out for the list of functions",
+          optional: true)
+      ],
       returns: .text,
-      summary: "The catalogue entry of a function: its signature, what it does, its parameters and an example. Without a name, the list of every function by category.",
+      summary:
+        "The catalogue entry of a function: its signature, what it does, its parameters and an example. Without a name, the list of every function by category.",
       example: "help(kmeans)"
     ) { call in
       guard let value = call.value("name") else { return .text(Catalogue.overview) }
@@ -41,11 +52,20 @@ extension Catalogue {
     FunctionEntry(
       "export", category: "General",
       parameters: [
-        .positional("value", .oneOf([.dataset, .signatureLayer, .projection, .clustering, .table]), doc: "a dataset, one signature layer, a projection, a one-layer clustering (its assignments) or a table"),
-        .positional("file", .text, doc: "a file name ending in .npy or .csv, written in the figures folder (a name that leaves it is refused)"),
+        .positional(
+          "value", .oneOf([.dataset, .signatureLayer, .projection, .clustering, .table]),
+          doc:
+            "a dataset, one signature layer, a projection, a one-layer clustering (its assignments) or a table"
+        ),
+        .positional(
+          "file", .text,
+          doc:
+            "a file name ending in .npy or .csv, written in the figures folder (a name that leaves it is refused)"
+        ),
       ],
       returns: .nothing,
-      summary: "Writes a value for other tools: NumPy .npy (float32 in C order; a clustering's assignments as int64) or CSV with a header row (features then the label, a projection's x, y, label and cluster, a clustering's assignments, a table's columns). Files are written atomically.",
+      summary:
+        "Writes a value for other tools: NumPy .npy (float32 in C order; a clustering's assignments as int64) or CSV with a header row (features then the label, a projection's x, y, label and cluster, a clustering's assignments, a table's columns). Files are written atomically.",
       example: "export(test, \"test.npy\")"
     ) { call in
       let name = call.text("file")
@@ -56,21 +76,33 @@ extension Catalogue {
       let data: Data
       switch call.value("value") {
       case .dataset(let d)?:
-        data = name.hasSuffix(".npy")
+        data =
+          name.hasSuffix(".npy")
           ? NPY.encode(d.features.scalars, shape: d.features.shape) : Data(d.csvTable.csv.utf8)
       case .points(let p)?:
-        data = name.hasSuffix(".npy")
+        data =
+          name.hasSuffix(".npy")
           ? NPY.encode(p.points.scalars, shape: p.points.shape) : Data(p.csvTable.csv.utf8)
       case .projection(let p)?:
-        data = name.hasSuffix(".npy")
+        data =
+          name.hasSuffix(".npy")
           ? NPY.encode(p.points.scalars, shape: p.points.shape) : Data(p.csvTable.csv.utf8)
       case .clustering(let c)?:
         guard c.layers.count == 1, let layer = c.layers.first else {
-          throw call.failure("export one layer's clustering: clusters[2], not all \(c.layers.count) layers", blaming: "value")
+          throw call.failure(
+            "export one layer's clustering: clusters[2], not all \(c.layers.count) layers",
+            blaming: "value")
         }
-        data = name.hasSuffix(".npy")
+        data =
+          name.hasSuffix(".npy")
           ? NPY.encode(layer.assignments, shape: [layer.assignments.count])
-          : Data(Table(columns: ["cluster", "label"], rows: zip(layer.assignments, layer.points.labels).map { [.number(Double($0)), .text(layer.points.classNames[$1])] }).csv.utf8)
+          : Data(
+            Table(
+              columns: ["cluster", "label"],
+              rows: zip(layer.assignments, layer.points.labels).map {
+                [.number(Double($0)), .text(layer.points.classNames[$1])]
+              }
+            ).csv.utf8)
       case .table(let t)?:
         guard name.hasSuffix(".csv") else {
           throw call.failure("a table exports as .csv", blaming: "file")
@@ -93,7 +125,9 @@ extension Catalogue {
         lines.append(entry.category)
         category = entry.category
       }
-      var first = entry.summary.range(of: ". ").map { String(entry.summary[..<$0.lowerBound]) } ?? entry.summary
+      var first =
+        entry.summary.range(of: ". ").map { String(entry.summary[..<$0.lowerBound]) }
+        ?? entry.summary
       if first.count > 74 { first = String(first.prefix(73)) + "…" }
       lines.append("  \(entry.name.padding(toLength: 16, withPad: " ", startingAt: 0)) \(first)")
     }
@@ -136,8 +170,10 @@ extension Catalogue {
         for p in entry.parameters {
           let name = p.label.map { "`\($0):`" } ?? "`\(p.name)`" + (p.isVariadic ? " …" : "")
           let accepts = p.accepts.description.replacingOccurrences(of: "|", with: "\\|")
-          let defaultText = p.isRequired ? "required" : p.defaultText ?? (p.isVariadic ? "" : "none")
-          out += "| \(name) | \(accepts) | \(defaultText.replacingOccurrences(of: "|", with: "\\|")) | \(p.doc.replacingOccurrences(of: "|", with: "\\|")) |\n"
+          let defaultText =
+            p.isRequired ? "required" : p.defaultText ?? (p.isVariadic ? "" : "none")
+          out +=
+            "| \(name) | \(accepts) | \(defaultText.replacingOccurrences(of: "|", with: "\\|")) | \(p.doc.replacingOccurrences(of: "|", with: "\\|")) |\n"
         }
       }
       out += "\nExample:\n\n```sigbook\n\(entry.example)\n```\n"
@@ -169,7 +205,10 @@ extension Projection {
     return Table(
       columns: columns,
       rows: (0..<count).map { i in
-        var row: [Table.Cell] = [.number(Double(values[i * d])), .number(Double(d > 1 ? values[i * d + 1] : 0)), .text(classNames[labels[i]])]
+        var row: [Table.Cell] = [
+          .number(Double(values[i * d])), .number(Double(d > 1 ? values[i * d + 1] : 0)),
+          .text(classNames[labels[i]]),
+        ]
         if let predictions { row.append(.text(predictionNames[predictions[i]])) }
         if let clusters { row.append(.number(Double(clusters[i]))) }
         return row

@@ -38,7 +38,9 @@ extension Catalogue {
       example: "mean(layer_report(clusters).nmi)"
     ) { call in
       let xs = numbers(call)
-      guard !xs.isEmpty else { throw call.failure("the mean of no numbers is undefined", blaming: "values") }
+      guard !xs.isEmpty else {
+        throw call.failure("the mean of no numbers is undefined", blaming: "values")
+      }
       return .number(xs.reduce(0, +) / Double(xs.count))
     },
     FunctionEntry(
@@ -64,12 +66,15 @@ extension Catalogue {
     FunctionEntry(
       "sort", category: "Lists and tables",
       parameters: [
-        .positional("value", .oneOf([.list(.number), .list(.text), .table]), doc: "a list of numbers or texts, or a table"),
+        .positional(
+          "value", .oneOf([.list(.number), .list(.text), .table]),
+          doc: "a list of numbers or texts, or a table"),
         .labelled("by", .text, doc: "the column to sort a table by", optional: true),
         .labelled("descending", .bool, doc: "largest first", default: .bool(false)),
       ],
       returns: .any,
-      summary: "A list in increasing order, or a table's rows ordered by one column (numbers before texts, ties kept in their order). Returns a new value; the argument is unchanged.",
+      summary:
+        "A list in increasing order, or a table's rows ordered by one column (numbers before texts, ties kept in their order). Returns a new value; the argument is unchanged.",
       example: "sort(layer_report(clusters), by: \"nmi\", descending: true)"
     ) { call in
       let descending = call.bool("descending")
@@ -95,7 +100,8 @@ extension Catalogue {
         return .table(Table(title: t.title, columns: t.columns, rows: order.map { t.rows[$0] }))
       case .list(let items)?:
         if call.optionalText("by") != nil {
-          throw call.failure("'by:' sorts a table by a column; a list sorts by its values", blaming: "by")
+          throw call.failure(
+            "'by:' sorts a table by a column; a list sorts by its values", blaming: "by")
         }
         let sorted = items.enumerated().sorted { a, b in
           let less = descending ? valueLess(b.element, a.element) : valueLess(a.element, b.element)
@@ -109,21 +115,27 @@ extension Catalogue {
     FunctionEntry(
       "table", category: "Lists and tables",
       parameters: [
-        .positional("rows", .list(.table), doc: "rows picked from tables (t[2]), all with the same columns", optional: true)
+        .positional(
+          "rows", .list(.table), doc: "rows picked from tables (t[2]), all with the same columns",
+          optional: true)
       ],
       returns: .table,
-      summary: "A table from columns, each passed with its name as a label (lists of the same length: numbers, or anything else written as text), or from a list of rows taken from other tables. Like every table it can be printed, indexed, sorted, filtered and exported.",
+      summary:
+        "A table from columns, each passed with its name as a label (lists of the same length: numbers, or anything else written as text), or from a list of rows taken from other tables. Like every table it can be printed, indexed, sorted, filtered and exported.",
       example: "table(hidden: [10, 100, 500], accuracy: accs)",
       otherLabels: .list(.any)
     ) { call in
       if let rows = call.value("rows") {
         guard call.extra.isEmpty else {
-          throw call.failure("a table is made of rows or of named columns, not both", blaming: "rows")
+          throw call.failure(
+            "a table is made of rows or of named columns, not both", blaming: "rows")
         }
         guard case .list(let items) = rows else { return .nothing }
         var tables: [Table] = []
         for case .table(let t) in items { tables.append(t) }
-        guard let columns = tables.first?.columns else { return .table(Table(columns: [], rows: [])) }
+        guard let columns = tables.first?.columns else {
+          return .table(Table(columns: [], rows: []))
+        }
         guard tables.allSatisfy({ $0.columns == columns }) else {
           throw call.failure("the rows come from tables with different columns", blaming: "rows")
         }
@@ -150,12 +162,15 @@ extension Catalogue {
       parameters: [
         .positional("table", .table, doc: "the table whose rows to keep"),
         .positional("column", .text, doc: "the column the condition looks at"),
-        .labelled("above", .number, doc: "keep rows whose value is greater than this", optional: true),
+        .labelled(
+          "above", .number, doc: "keep rows whose value is greater than this", optional: true),
         .labelled("below", .number, doc: "keep rows whose value is less than this", optional: true),
-        .labelled("equals", .oneOf([.number, .text]), doc: "keep rows whose value is this", optional: true),
+        .labelled(
+          "equals", .oneOf([.number, .text]), doc: "keep rows whose value is this", optional: true),
       ],
       returns: .table,
-      summary: "The rows of a table that meet a condition on one column: above or below a number, or equal to a number or a text. Conditions given together must all hold.",
+      summary:
+        "The rows of a table that meet a condition on one column: above or below a number, or equal to a number or a text. Conditions given together must all hold.",
       example: "filter(paths(clusters), \"count\", above: 10)"
     ) { call in
       guard case .table(let t)? = call.value("table") else { return .nothing }
@@ -169,7 +184,8 @@ extension Catalogue {
       let above = call.optionalNumber("above"), below = call.optionalNumber("below")
       let equals = call.value("equals")
       guard above != nil || below != nil || equals != nil else {
-        throw call.failure("filter needs a condition: above:, below: or equals:", hint: call.entry.signature)
+        throw call.failure(
+          "filter needs a condition: above:, below: or equals:", hint: call.entry.signature)
       }
       let kept = t.rows.filter { row in
         let cell = row[j]
@@ -194,7 +210,8 @@ extension Catalogue {
       "time", category: "Lists and tables",
       parameters: [.positional("value", .any, doc: "the expression to time")],
       returns: .any,
-      summary: "The value of its argument, unchanged; how long computing it took goes to standard error and the report, never to the printed outputs, so they stay the same from run to run. A trained model also keeps its training time in net.seconds.",
+      summary:
+        "The value of its argument, unchanged; how long computing it took goes to standard error and the report, never to the printed outputs, so they stay the same from run to run. A trained model also keeps its training time in net.seconds.",
       example: "net = time(fit(mlp(784, 32, 2), train, epochs: 10))"
     ) { call in
       call.value("value") ?? .nothing

@@ -9,7 +9,9 @@ extension Catalogue {
   }
 
   /// Checks that a dataset fits a model, blaming the dataset argument.
-  static func check(_ call: Call, model: String = "model", data: String = "data", labels: Bool = false)
+  static func check(
+    _ call: Call, model: String = "model", data: String = "data", labels: Bool = false
+  )
     throws(CallFailure) -> (Model, Dataset)
   {
     let net = call.model(model), d = call.dataset(data)
@@ -60,13 +62,20 @@ extension Catalogue {
     FunctionEntry(
       "mlp", category: "Models",
       parameters: [
-        .positional("sizes", .integer, doc: "the input size, the hidden layer sizes and the number of outputs", variadic: true),
-        .labelled("activation", .option(activations), doc: "the activation of the hidden layers", default: .option("relu")),
-        .labelled("output", .option(OutputActivation.allCases.map(\.rawValue)), doc: "the activation of the output layer", default: .option("softmax")),
+        .positional(
+          "sizes", .integer,
+          doc: "the input size, the hidden layer sizes and the number of outputs", variadic: true),
+        .labelled(
+          "activation", .option(activations), doc: "the activation of the hidden layers",
+          default: .option("relu")),
+        .labelled(
+          "output", .option(OutputActivation.allCases.map(\.rawValue)),
+          doc: "the activation of the output layer", default: .option("softmax")),
         seedParameter,
       ],
       returns: .model,
-      summary: "A multilayer perceptron: a dense layer and the activation for each hidden size, then a dense output layer. Hidden layers start He-initialised for ReLU and Glorot-initialised otherwise. Each hidden activation is one layer of the signature.",
+      summary:
+        "A multilayer perceptron: a dense layer and the activation for each hidden size, then a dense output layer. Hidden layers start He-initialised for ReLU and Glorot-initialised otherwise. Each hidden activation is one layer of the signature.",
       example: "net = mlp(784, 32, 64, 2)"
     ) { call in
       let sizes = call.variadicInts
@@ -79,17 +88,31 @@ extension Catalogue {
     FunctionEntry(
       "cnn", category: "Models",
       parameters: [
-        .labelled("input", .list(.integer), doc: "the shape of one image: [channels, height, width]", default: .list([.number(1), .number(28), .number(28)])),
-        .labelled("conv", .list(.integer), doc: "the channels of each convolution", default: .list([.number(8), .number(16)])),
-        .labelled("kernel", .integer, doc: "the size of each convolution kernel (padding keeps the map size)", default: .number(3)),
-        .labelled("pool", .integer, doc: "the max-pooling window after each convolution (1: none)", default: .number(2)),
-        .labelled("dense", .list(.integer), doc: "the sizes of the dense hidden layers", default: .list([.number(64)])),
+        .labelled(
+          "input", .list(.integer), doc: "the shape of one image: [channels, height, width]",
+          default: .list([.number(1), .number(28), .number(28)])),
+        .labelled(
+          "conv", .list(.integer), doc: "the channels of each convolution",
+          default: .list([.number(8), .number(16)])),
+        .labelled(
+          "kernel", .integer,
+          doc: "the size of each convolution kernel (padding keeps the map size)",
+          default: .number(3)),
+        .labelled(
+          "pool", .integer, doc: "the max-pooling window after each convolution (1: none)",
+          default: .number(2)),
+        .labelled(
+          "dense", .list(.integer), doc: "the sizes of the dense hidden layers",
+          default: .list([.number(64)])),
         .labelled("classes", .integer, doc: "the number of classes", default: .number(10)),
-        .labelled("activation", .option(activations), doc: "the activation after each layer", default: .option("relu")),
+        .labelled(
+          "activation", .option(activations), doc: "the activation after each layer",
+          default: .option("relu")),
         seedParameter,
       ],
       returns: .model,
-      summary: "A convolutional classifier: convolution, activation and max-pooling for each entry of `conv`, then dense layers and a softmax output. The activations of the convolutions (flattened) and of the dense layers make up the signature.",
+      summary:
+        "A convolutional classifier: convolution, activation and max-pooling for each entry of `conv`, then dense layers and a softmax output. The activations of the convolutions (flattened) and of the dense layers make up the signature.",
       example: "net = cnn(input: [1, 28, 28], conv: [8, 16], dense: [64], classes: 10)"
     ) { call in
       let activation = Activation.Function(rawValue: call.option("activation")) ?? .relu
@@ -103,39 +126,57 @@ extension Catalogue {
     FunctionEntry(
       "autoencoder", category: "Models",
       parameters: [
-        .positional("sizes", .integer, doc: "the input size, the encoder's hidden sizes and the code size", variadic: true),
-        .labelled("activation", .option(activations), doc: "the activation of the hidden layers", default: .option("tanh")),
-        .labelled("output", .option(OutputActivation.allCases.map(\.rawValue)), doc: "the activation of the reconstruction", default: .option("sigmoid")),
+        .positional(
+          "sizes", .integer, doc: "the input size, the encoder's hidden sizes and the code size",
+          variadic: true),
+        .labelled(
+          "activation", .option(activations), doc: "the activation of the hidden layers",
+          default: .option("tanh")),
+        .labelled(
+          "output", .option(OutputActivation.allCases.map(\.rawValue)),
+          doc: "the activation of the reconstruction", default: .option("sigmoid")),
         seedParameter,
       ],
       returns: .model,
-      summary: "An autoencoder: the encoder (784 → 100 → 10), a linear code, and the mirrored decoder back to the input size. `fit` trains it to reconstruct its input (binary cross-entropy for a sigmoid output); the hidden layers and the code make up the signature.",
+      summary:
+        "An autoencoder: the encoder (784 → 100 → 10), a linear code, and the mirrored decoder back to the input size. `fit` trains it to reconstruct its input (binary cross-entropy for a sigmoid output); the hidden layers and the code make up the signature.",
       example: "ae = autoencoder(784, 100, 10)"
     ) { call in
       let activation = Activation.Function(rawValue: call.option("activation")) ?? .tanh
       let output = OutputActivation(rawValue: call.option("output")) ?? .sigmoid
       return try build { () throws(ShapeMismatch) in
-        try Model.autoencoder(call.variadicInts, activation: activation, output: output, seed: call.int("seed"))
+        try Model.autoencoder(
+          call.variadicInts, activation: activation, output: output, seed: call.int("seed"))
       }
     },
     FunctionEntry(
       "sequential", category: "Models",
       parameters: [
         .positional("layers", .layer, doc: "the layers, first to last", variadic: true),
-        .labelled("input", .list(.integer), doc: "the shape of one input; needed when the first layer is a convolution", defaultText: "from the first dense layer", optional: true),
-        .labelled("autoencoder", .bool, doc: "train it to reconstruct its input", default: .bool(false)),
+        .labelled(
+          "input", .list(.integer),
+          doc: "the shape of one input; needed when the first layer is a convolution",
+          defaultText: "from the first dense layer", optional: true),
+        .labelled(
+          "autoencoder", .bool, doc: "train it to reconstruct its input", default: .bool(false)),
         seedParameter,
       ],
       returns: .model,
-      summary: "A model from a list of layers: dense, conv, maxpool, flatten and the activations. Each layer must take the previous one's output; the error says which one does not.",
+      summary:
+        "A model from a list of layers: dense, conv, maxpool, flatten and the activations. Each layer must take the previous one's output; the error says which one does not.",
       example: "net = sequential(dense(784, 32), relu(), dense(32, 2), softmax())"
     ) { call in
-      let specs = call.variadic.compactMap { v -> LayerSpec? in if case .layer(let s) = v { s } else { nil } }
-      guard let first = specs.first else { throw call.failure("sequential needs at least one layer") }
+      let specs = call.variadic.compactMap { v -> LayerSpec? in
+        if case .layer(let s) = v { s } else { nil }
+      }
+      guard let first = specs.first else {
+        throw call.failure("sequential needs at least one layer")
+      }
       var input = call.optionalIntList("input")
       if input == nil, case .dense(let n, _) = first { input = [n] }
       guard let inputShape = input else {
-        throw call.failure("sequential starting with \(first.displayName) needs input: [channels, height, width]")
+        throw call.failure(
+          "sequential starting with \(first.displayName) needs input: [channels, height, width]")
       }
       let task: Model.Task = call.bool("autoencoder") ? .reconstruction : .classification
       return try build { () throws(ShapeMismatch) in
@@ -166,7 +207,8 @@ extension Catalogue {
         .labelled("padding", .integer, doc: "zeros added around each map", default: .number(0)),
       ],
       returns: .layer,
-      summary: "A 2-D convolution for `sequential` (weights [out, in, kernel, kernel], as PyTorch).",
+      summary:
+        "A 2-D convolution for `sequential` (weights [out, in, kernel, kernel], as PyTorch).",
       example: "conv(1, 8, kernel: 3, padding: 1)"
     ) { call in
       let values = ["in", "out", "kernel", "stride"].map(call.int)
@@ -180,19 +222,24 @@ extension Catalogue {
     },
     FunctionEntry(
       "maxpool", category: "Layers",
-      parameters: [.positional("size", .integer, doc: "the window (and step) size", default: .number(2))],
+      parameters: [
+        .positional("size", .integer, doc: "the window (and step) size", default: .number(2))
+      ],
       returns: .layer,
       summary: "Max pooling over size × size windows, for `sequential`.",
       example: "maxpool(2)"
     ) { call in
-      guard call.int("size") > 0 else { throw call.failure("a pooling size must be positive", blaming: "size") }
+      guard call.int("size") > 0 else {
+        throw call.failure("a pooling size must be positive", blaming: "size")
+      }
       return .layer(.maxPool(size: call.int("size")))
     },
     layerEntry("flatten", .flatten, "Flattens each input to a vector, for `sequential`."),
     layerEntry("relu", .relu, "The rectified linear unit, max(x, 0), for `sequential`."),
     layerEntry("tanh", .tanh, "The hyperbolic tangent, for `sequential`."),
     layerEntry("sigmoid", .sigmoid, "The logistic sigmoid 1 / (1 + e^−x), for `sequential`."),
-    layerEntry("softmax", .softmax, "The softmax of each input's outputs, for `sequential`'s last layer."),
+    layerEntry(
+      "softmax", .softmax, "The softmax of each input's outputs, for `sequential`'s last layer."),
     FunctionEntry(
       "fit", category: "Models",
       parameters: [
@@ -201,25 +248,37 @@ extension Catalogue {
         .labelled("epochs", .integer, doc: "passes over the data", default: .number(10)),
         .labelled("batch", .integer, doc: "inputs per gradient step", default: .number(32)),
         .labelled("lr", .number, doc: "the learning rate", default: .number(0.01)),
-        .labelled("optimizer", .option(Optimizer.allCases.map(\.rawValue)), doc: "the update rule", default: .option("sgd")),
-        .labelled("loss", .option(Loss.allCases.map(\.rawValue)), doc: "the loss (default: cross-entropy for a classifier, BCE for a sigmoid output)", defaultText: "by model", optional: true),
-        .labelled("validation", .dataset, doc: "data measured after every epoch", defaultText: "none", optional: true),
+        .labelled(
+          "optimizer", .option(Optimizer.allCases.map(\.rawValue)), doc: "the update rule",
+          default: .option("sgd")),
+        .labelled(
+          "loss", .option(Loss.allCases.map(\.rawValue)),
+          doc: "the loss (default: cross-entropy for a classifier, BCE for a sigmoid output)",
+          defaultText: "by model", optional: true),
+        .labelled(
+          "validation", .dataset, doc: "data measured after every epoch", defaultText: "none",
+          optional: true),
         seedParameter,
       ],
       returns: .model,
-      summary: "Trains a copy of a model by mini-batch gradient descent and returns it; `net.history` holds loss and accuracy per epoch. The order of inputs is drawn from `seed`, so the same call gives the same weights. A loss that becomes NaN or infinite stops training with a message; Ctrl-C stops it at the next batch.",
+      summary:
+        "Trains a copy of a model by mini-batch gradient descent and returns it; `net.history` holds loss and accuracy per epoch. The order of inputs is drawn from `seed`, so the same call gives the same weights. A loss that becomes NaN or infinite stops training with a message; Ctrl-C stops it at the next batch.",
       example: "net = fit(mlp(784, 32, 64, 2), train, epochs: 10, batch: 32, lr: 0.05, seed: 7)"
     ) { call in
       let net = call.model("model"), d = call.dataset("data")
       let options = TrainingOptions(
         epochs: call.int("epochs"), batchSize: call.int("batch"), learningRate: call.number("lr"),
         optimizer: Optimizer(rawValue: call.option("optimizer")) ?? .sgd,
-        loss: call.value("loss").flatMap { v in if case .option(let o) = v { Loss(rawValue: o) } else { nil } },
+        loss: call.value("loss").flatMap { v in
+          if case .option(let o) = v { Loss(rawValue: o) } else { nil }
+        },
         seed: call.int("seed"))
       for key in ["epochs", "batch"] where call.int(key) <= 0 {
         throw call.failure("'\(key):' must be positive", blaming: key)
       }
-      guard options.learningRate > 0 else { throw call.failure("'lr:' must be positive", blaming: "lr") }
+      guard options.learningRate > 0 else {
+        throw call.failure("'lr:' must be positive", blaming: "lr")
+      }
       // An empty dataset would "train" to loss 0 and accuracy 0 without a single step.
       for key in ["data", "validation"] where call.optionalDataset(key)?.count == 0 {
         throw call.failure(
@@ -238,7 +297,9 @@ extension Catalogue {
           progress: { p in
             progress?.update(
               fraction: p.fraction,
-              detail: "epoch \(p.epoch)/\(p.epochs) · loss \(NumberFormat.display(p.loss)) · \(grouped(Int(p.samplesPerSecond))) inputs/s")
+              detail:
+                "epoch \(p.epoch)/\(p.epochs) · loss \(NumberFormat.display(p.loss)) · \(grouped(Int(p.samplesPerSecond))) inputs/s"
+            )
           }, isCancelled: call.session.isCancelled)
         return .model(trained)
       } catch let error as TrainingError {
@@ -256,7 +317,8 @@ extension Catalogue {
         .positional("data", .dataset, doc: "the inputs to classify"),
       ],
       returns: .number,
-      summary: "The fraction of inputs the classifier assigns to their own class (classes matched by name).",
+      summary:
+        "The fraction of inputs the classifier assigns to their own class (classes matched by name).",
       example: "accuracy(net, test)"
     ) { call in
       let (net, d) = try checkClassifier(call)
@@ -269,7 +331,8 @@ extension Catalogue {
         .positional("data", .dataset, doc: "the inputs to measure"),
       ],
       returns: .table,
-      summary: "Loss and accuracy on a dataset, overall and for each class (for an autoencoder: the reconstruction loss).",
+      summary:
+        "Loss and accuracy on a dataset, overall and for each class (for an autoencoder: the reconstruction loss).",
       example: "evaluate(net, test)"
     ) { call in
       let (net, d) = try check(call)
@@ -282,7 +345,8 @@ extension Catalogue {
         .positional("data", .dataset, doc: "the inputs to classify"),
       ],
       returns: .table,
-      summary: "The confusion matrix: one row per true class, one column per predicted class, counts of inputs.",
+      summary:
+        "The confusion matrix: one row per true class, one column per predicted class, counts of inputs.",
       example: "confusion(net, test)"
     ) { call in
       let (net, d) = try checkClassifier(call)
@@ -295,7 +359,8 @@ extension Catalogue {
         .positional("data", .dataset, doc: "the inputs to classify"),
       ],
       returns: .table,
-      summary: "The predicted class of every input, with its label and the network's probability for its prediction.",
+      summary:
+        "The predicted class of every input, with its label and the network's probability for its prediction.",
       example: "predict(net, test[0..<10])"
     ) { call in
       let (net, d) = try checkClassifier(call)
@@ -308,7 +373,8 @@ extension Catalogue {
         .positional("data", .dataset, doc: "the inputs to encode"),
       ],
       returns: .dataset,
-      summary: "The code of every input (the output of the encoder), as a dataset with the same labels.",
+      summary:
+        "The code of every input (the output of the encoder), as a dataset with the same labels.",
       example: "codes = encode(ae, test)"
     ) { call in
       _ = try autoencoder(call)
@@ -322,23 +388,34 @@ extension Catalogue {
         .positional("data", .dataset, doc: "the inputs to reconstruct"),
       ],
       returns: .dataset,
-      summary: "The autoencoder's reconstruction of every input, shaped as the inputs, with the same labels.",
+      summary:
+        "The autoencoder's reconstruction of every input, shaped as the inputs, with the same labels.",
       example: "copies = reconstruct(ae, test)"
     ) { call in
       _ = try autoencoder(call)
       let (net, d) = try check(call)
       let output = net.predict(d.features).reshaped(d.features.shape)
-      return .dataset(Dataset(name: d.name + " (reconstructed)", features: output, labels: d.labels, classNames: d.classNames))
+      return .dataset(
+        Dataset(
+          name: d.name + " (reconstructed)", features: output, labels: d.labels,
+          classNames: d.classNames))
     },
     FunctionEntry(
       "save", category: "Models",
       parameters: [
         .positional("value", .oneOf([.model, .figure]), doc: "a model or a figure"),
-        .positional("file", .text, doc: "a .safetensors file for a model; a .svg, .pdf or .png name for a figure"),
-        .labelled("dpi", .number, doc: "the resolution of a .png, in dots per inch (10…1200); left out: sigbook run --dpi, else 150", defaultText: "150", optional: true),
+        .positional(
+          "file", .text,
+          doc: "a .safetensors file for a model; a .svg, .pdf or .png name for a figure"),
+        .labelled(
+          "dpi", .number,
+          doc:
+            "the resolution of a .png, in dots per inch (10…1200); left out: sigbook run --dpi, else 150",
+          defaultText: "150", optional: true),
       ],
       returns: .nothing,
-      summary: "Saves a model as safetensors (weights as F32 tensors named like PyTorch's nn.Sequential, the architecture in the metadata) or a figure in the figures folder: always as SVG, and as a vector PDF (fonts embedded, page the figure's size) or a PNG on white (size × dpi / 96 pixels) when the name ends in .pdf or .png, both rendered from that SVG with DejaVu Sans. A figure's name may not leave that folder.",
+      summary:
+        "Saves a model as safetensors (weights as F32 tensors named like PyTorch's nn.Sequential, the architecture in the metadata) or a figure in the figures folder: always as SVG, and as a vector PDF (fonts embedded, page the figure's size) or a PNG on white (size × dpi / 96 pixels) when the name ends in .pdf or .png, both rendered from that SVG with DejaVu Sans. A figure's name may not leave that folder.",
       example: "save(flows, \"flows.png\", dpi: 300)"
     ) { call in
       let name = call.text("file")
@@ -350,12 +427,15 @@ extension Catalogue {
             "dpi must be between \(Int(SVGRenderer.dpiRange.lowerBound)) and \(Int(SVGRenderer.dpiRange.upperBound)), not \(Plot.number(dpi))",
             blaming: "dpi")
         }
-        do { try call.session.writeFigure(figure, name: name, dpi: dpi) } catch let error as CallFailure {
+        do { try call.session.writeFigure(figure, name: name, dpi: dpi) } catch let error
+          as CallFailure
+        {
           throw CallFailure(error.message, kind: error.kind, parameter: "file", hint: error.hint)
         }
       case .model(let net)?:
         guard name.hasSuffix(".safetensors") else {
-          throw call.failure("a model is saved as a .safetensors file, not '\(name)'", blaming: "file")
+          throw call.failure(
+            "a model is saved as a .safetensors file, not '\(name)'", blaming: "file")
         }
         let path = try call.session.writePath(name)
         try call.session.writeFile(Data(net.safetensorsBytes()), to: path)

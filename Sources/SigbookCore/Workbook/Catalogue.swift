@@ -112,7 +112,8 @@ public indirect enum Accepts: Sendable, Hashable {
     case (.list(.integer), .range(let lower, let upper, let closed)),
       (.list(.number), .range(let lower, let upper, let closed)),
       (.list(.any), .range(let lower, let upper, let closed)):
-      return .list(Value.rangeValues(lower: lower, upper: upper, isClosed: closed).map { .number(Double($0)) })
+      return .list(
+        Value.rangeValues(lower: lower, upper: upper, isClosed: closed).map { .number(Double($0)) })
     case (.oneOf(let choices), _):
       for choice in choices { if let a = choice.accept(value) { return a } }
       return nil
@@ -271,7 +272,9 @@ public struct FunctionEntry: Sendable {
       let width = parameters.map { ($0.label.map { "\($0):" } ?? $0.name).count }.max() ?? 0
       for p in parameters {
         let name = p.label.map { "\($0):" } ?? p.name
-        lines.append("  \(name.padding(toLength: width, withPad: " ", startingAt: 0))  \(p.doc)".trailingSpacesRemoved)
+        lines.append(
+          "  \(name.padding(toLength: width, withPad: " ", startingAt: 0))  \(p.doc)"
+            .trailingSpacesRemoved)
       }
     }
     lines += ["", "example:", "  " + example]

@@ -40,7 +40,9 @@ public struct Checker {
   public mutating func define(_ name: String) { assign(name, .unknown) }
 
   /// Declares a name as holding a value (the REPL's existing variables).
-  public mutating func define(_ name: String, as value: Value) { assign(name, StaticType(of: value)) }
+  public mutating func define(_ name: String, as value: Value) {
+    assign(name, StaticType(of: value))
+  }
 
   /// Declares a function already defined (the REPL's session).
   public mutating func define(function entry: FunctionEntry) {
@@ -81,7 +83,8 @@ public struct Checker {
         errors.append(
           WorkbookError(
             kind: .type,
-            message: "\(targets.count) names need as many values, but this gives \(kind.withArticle)",
+            message:
+              "\(targets.count) names need as many values, but this gives \(kind.withArticle)",
             span: span))
       }
       for t in targets { assign(t.name, StaticType(kind: type.element, element: nil)) }

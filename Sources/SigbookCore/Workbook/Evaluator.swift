@@ -53,11 +53,14 @@ extension Session {
       let value = try evaluate(valueExpression)
       guard case .list(let items) = value, items.count == targets.count else {
         let found: String
-        if case .list(let items) = value { found = "\(items.count) values" } else {
+        if case .list(let items) = value {
+          found = "\(items.count) values"
+        } else {
           found = value.kind.withArticle
         }
         throw WorkbookError(
-          kind: .type, message: "\(targets.count) names need as many values, but this gives \(found)",
+          kind: .type,
+          message: "\(targets.count) names need as many values, but this gives \(found)",
           span: span)
       }
       for (target, item) in zip(targets, items) { try bind(target, item) }
@@ -71,7 +74,8 @@ extension Session {
     case .function(let definition):
       try define(definition)
     case .returnStatement(let valueExpression, _):
-      return .returned(try valueExpression.map { e throws(WorkbookError) in try evaluate(e) } ?? .nothing)
+      return .returned(
+        try valueExpression.map { e throws(WorkbookError) in try evaluate(e) } ?? .nothing)
     }
     return .next
   }
@@ -90,7 +94,9 @@ extension Session {
   ) throws(WorkbookError) -> Flow {
     let value = try evaluate(sequence)
     func step(_ item: Value) throws(WorkbookError) -> Flow {
-      if isCancelled() { throw WorkbookError(kind: .interrupted, message: "interrupted", span: span) }
+      if isCancelled() {
+        throw WorkbookError(kind: .interrupted, message: "interrupted", span: span)
+      }
       try bind(variable, item)
       return try runBlock(body)
     }
@@ -110,7 +116,9 @@ extension Session {
         if case .returned(let v) = try step(.table(row)) { return .returned(v) }
       }
     default:
-      if case .failure(let error) = Typing.loopItem(.of(value.kind)) { throw error.at(sequence.span) }
+      if case .failure(let error) = Typing.loopItem(.of(value.kind)) {
+        throw error.at(sequence.span)
+      }
     }
     return .next
   }
@@ -259,7 +267,8 @@ extension Session {
 
   private func integer(_ expression: Expression, _ what: String) throws(WorkbookError) -> Int {
     guard case .number(let x) = try evaluate(expression), x == x.rounded(), abs(x) < 1e15 else {
-      throw WorkbookError(kind: .type, message: "\(what) must be a whole number", span: expression.span)
+      throw WorkbookError(
+        kind: .type, message: "\(what) must be a whole number", span: expression.span)
     }
     return Int(x)
   }
@@ -287,7 +296,9 @@ extension Session {
       case .subtract: return .number(x - y)
       case .multiply: return .number(x * y)
       case .divide:
-        guard y != 0 else { throw WorkbookError(kind: .value, message: "division by zero", span: span) }
+        guard y != 0 else {
+          throw WorkbookError(kind: .value, message: "division by zero", span: span)
+        }
         return .number(x / y)
       case .less: return .bool(x < y)
       case .lessEqual: return .bool(x <= y)
@@ -297,7 +308,8 @@ extension Session {
       }
     default:
       throw WorkbookError(
-        kind: .type, message: "'\(op.symbol)' cannot join \(a.kind.withArticle) and \(b.kind.withArticle)",
+        kind: .type,
+        message: "'\(op.symbol)' cannot join \(a.kind.withArticle) and \(b.kind.withArticle)",
         span: span)
     }
   }
@@ -318,7 +330,8 @@ extension Session {
     let (bound, spans) = try bindArguments(entry, arguments, labelled, callSpan: span)
     if entry.name == "time", Catalogue.entry("time") != nil, let timed = arguments.first {
       let elapsed = ContinuousClock.now - start
-      let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+      let seconds =
+        Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
       var label = timed.source
       if label.count > 60 { label = String(label.prefix(59)) + "…" }
       emit(.timing(label: label, seconds: seconds))
@@ -327,7 +340,8 @@ extension Session {
       return try entry.body(bound)
     } catch let failure as CallFailure {
       let blamed = failure.parameter.flatMap { spans[$0] } ?? span
-      throw WorkbookError(kind: failure.kind, message: failure.message, span: blamed, hint: failure.hint)
+      throw WorkbookError(
+        kind: failure.kind, message: failure.message, span: blamed, hint: failure.hint)
     } catch let error as WorkbookError {
       throw error
     } catch {
@@ -361,8 +375,11 @@ extension Session {
       }
       if parameter.isVariadic {
         variadic.append(accepted)
-        if case .variable(let id) = expression { names[Call.variadicKey(variadic.count - 1)] = id.name }
-        spans[parameter.name] = spans[parameter.name].map { $0.through(expression.span) } ?? expression.span
+        if case .variable(let id) = expression {
+          names[Call.variadicKey(variadic.count - 1)] = id.name
+        }
+        spans[parameter.name] =
+          spans[parameter.name].map { $0.through(expression.span) } ?? expression.span
       } else {
         values[parameter.name] = accepted
         spans[parameter.name] = expression.span
@@ -388,7 +405,8 @@ extension Session {
         values[parameter.name] = parameter.accepts.accept(value) ?? value
       }
     }
-    var call = Call(entry: entry, arguments: values, variadic: variadic, variableNames: names, session: self)
+    var call = Call(
+      entry: entry, arguments: values, variadic: variadic, variableNames: names, session: self)
     call.extra = extra
     return (call, spans)
   }

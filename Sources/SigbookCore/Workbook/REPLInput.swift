@@ -56,7 +56,8 @@ public struct REPLInput: Sendable {
         if open.count > Lexer.maximumNesting { isBroken = true }
       case .rightParen, .rightBracket, .rightBrace:
         let opener: Token.Kind =
-          token.kind == .rightParen ? .leftParen : token.kind == .rightBracket ? .leftBracket : .leftBrace
+          token.kind == .rightParen
+          ? .leftParen : token.kind == .rightBracket ? .leftBracket : .leftBrace
         if let index = open.lastIndex(of: opener), index == open.count - 1 {
           open.removeLast()
         } else {

@@ -37,7 +37,8 @@ public struct ReportWriter {
 
   private var parameterNote: String? {
     guard !runner.appliedOverrides.isEmpty else { return nil }
-    return "Run with " + runner.appliedOverrides.map { "`\($0.name) = \($0.value)`" }.joined(separator: ", ")
+    return "Run with "
+      + runner.appliedOverrides.map { "`\($0.name) = \($0.value)`" }.joined(separator: ", ")
   }
 
   /// The Markdown report.
@@ -66,7 +67,8 @@ public struct ReportWriter {
           out += "\n![\(name)](\(figuresFolderName)/\(name))\n"
         }
         if let error = record.error {
-          out += "\n```text\n" + error.rendered(sourceLine: runner.line(error.location.line)) + "\n```\n"
+          out +=
+            "\n```text\n" + error.rendered(sourceLine: runner.line(error.location.line)) + "\n```\n"
         }
         out += "\n*" + ReportWriter.timings(record).joined(separator: " · ") + "*\n"
       }
@@ -76,10 +78,13 @@ public struct ReportWriter {
 
   /// The standalone HTML report, figures inline.
   public var html: String {
-    let title = runner.document.blocks.lazy.compactMap { block -> String? in
-      guard case .prose(let p) = block else { return nil }
-      return p.text.split(separator: "\n").first { $0.hasPrefix("# ") }.map { String($0.dropFirst(2)) }
-    }.first ?? URL(fileURLWithPath: runner.path).lastPathComponent
+    let title =
+      runner.document.blocks.lazy.compactMap { block -> String? in
+        guard case .prose(let p) = block else { return nil }
+        return p.text.split(separator: "\n").first { $0.hasPrefix("# ") }.map {
+          String($0.dropFirst(2))
+        }
+      }.first ?? URL(fileURLWithPath: runner.path).lastPathComponent
     var body = ""
     if let note = parameterNote { body += "<p class=\"note\">\(MarkdownHTML.inline(note))</p>\n" }
     let records = self.records
@@ -96,14 +101,17 @@ public struct ReportWriter {
           case .figure(let name, _) where !name.hasSuffix(".svg"): break
           case .figure(let name, let path):
             let svg = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
-            body += "<figure>\(svg.strippingXMLDeclaration)<figcaption>\(escapeHTML(name))</figcaption></figure>\n"
+            body +=
+              "<figure>\(svg.strippingXMLDeclaration)<figcaption>\(escapeHTML(name))</figcaption></figure>\n"
           case .timing: break
           }
         }
         if let error = record.error {
-          body += "<pre class=\"error\">\(escapeHTML(error.rendered(sourceLine: runner.line(error.location.line))))</pre>\n"
+          body +=
+            "<pre class=\"error\">\(escapeHTML(error.rendered(sourceLine: runner.line(error.location.line))))</pre>\n"
         }
-        body += "<p class=\"time\">\(escapeHTML(ReportWriter.timings(record).joined(separator: " · ")))</p>\n"
+        body +=
+          "<p class=\"time\">\(escapeHTML(ReportWriter.timings(record).joined(separator: " · ")))</p>\n"
       }
     }
     return """
@@ -213,13 +221,16 @@ enum MarkdownHTML {
       } else if trimmed.hasPrefix(">") {
         flushParagraph()
         flushList()
-        html += "<blockquote>\(inline(trimmed.dropFirst().trimmingCharacters(in: .whitespaces)))</blockquote>\n"
+        html +=
+          "<blockquote>\(inline(trimmed.dropFirst().trimmingCharacters(in: .whitespaces)))</blockquote>\n"
       } else {
         flushList()
         paragraph.append(trimmed)
       }
     }
-    if let block = code { html += "<pre><code>\(escapeHTML(block.joined(separator: "\n")))</code></pre>\n" }
+    if let block = code {
+      html += "<pre><code>\(escapeHTML(block.joined(separator: "\n")))</code></pre>\n"
+    }
     flushParagraph()
     flushList()
     return html
@@ -240,7 +251,8 @@ enum MarkdownHTML {
         out += "<code>\(escapeHTML(String(rest[rest.index(after: rest.startIndex)..<end])))</code>"
         rest = rest[rest.index(after: end)...]
       } else if rest.hasPrefix("**"), let end = rest.dropFirst(2).range(of: "**") {
-        out += "<strong>\(inline(String(rest[rest.index(rest.startIndex, offsetBy: 2)..<end.lowerBound])))</strong>"
+        out +=
+          "<strong>\(inline(String(rest[rest.index(rest.startIndex, offsetBy: 2)..<end.lowerBound])))</strong>"
         rest = rest[end.upperBound...]
       } else if c == "*", let end = rest.dropFirst().firstIndex(of: "*") {
         out += "<em>\(inline(String(rest[rest.index(after: rest.startIndex)..<end])))</em>"

@@ -20,7 +20,9 @@ public final class WorkbookRunner {
     /// Carry on after a failing cell.
     public var keepGoing = false
 
-    public init(lastCell: Int? = nil, overrides: [(name: String, value: String)] = [], keepGoing: Bool = false) {
+    public init(
+      lastCell: Int? = nil, overrides: [(name: String, value: String)] = [], keepGoing: Bool = false
+    ) {
       self.lastCell = lastCell
       self.overrides = overrides
       self.keepGoing = keepGoing
@@ -48,11 +50,12 @@ public final class WorkbookRunner {
     do {
       text = try String(contentsOf: url, encoding: .utf8)
     } catch {
-      throw WorkbookErrors([
-        WorkbookError(
-          kind: .io, message: "cannot read '\(path)'",
-          location: SourceLocation(file: name, line: 1, column: 1))
-      ], text: "")
+      throw WorkbookErrors(
+        [
+          WorkbookError(
+            kind: .io, message: "cannot read '\(path)'",
+            location: SourceLocation(file: name, line: 1, column: 1))
+        ], text: "")
     }
     let parsed = parseWorkbook(text: text, file: name)
     guard parsed.errors.isEmpty else { throw WorkbookErrors(parsed.errors, text: text) }
@@ -74,9 +77,11 @@ public final class WorkbookRunner {
   public func override(_ name: String, with value: String) throws(WorkbookError) {
     let origin = SourceLocation(file: "--set \(name)", line: 1, column: 1)
     let parsed = try parseCell(value, file: "--set \(name)")
-    guard parsed.statements.count == 1, case .expression(let expression) = parsed.statements[0] else {
+    guard parsed.statements.count == 1, case .expression(let expression) = parsed.statements[0]
+    else {
       throw WorkbookError(
-        kind: .syntax, message: "--set \(name)= needs a single value, not '\(value)'", location: origin)
+        kind: .syntax, message: "--set \(name)= needs a single value, not '\(value)'",
+        location: origin)
     }
     var found = false
     for c in cells.indices {

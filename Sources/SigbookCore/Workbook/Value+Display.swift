@@ -38,7 +38,9 @@ extension Value {
         ? "clustering of \(c.layers[0].points.name): k = \(c.layers[0].k)"
         : "clustering of \(c.layers.count) layers, k = \(c.layers.map(\.k))"
     case .projection(let p): p.summary
-    case .novelty(let n): "novelty by \(n.method.rawValue)" + (n.best?.auroc.map { ", best AUROC \(NumberFormat.display($0))" } ?? "")
+    case .novelty(let n):
+      "novelty by \(n.method.rawValue)"
+        + (n.best?.auroc.map { ", best AUROC \(NumberFormat.display($0))" } ?? "")
     case .nothing: ""
     }
   }
@@ -53,7 +55,10 @@ extension Value {
   public var sourceText: String {
     switch self {
     case .number(let x): NumberFormat.exact(x)
-    case .text(let t): "\"" + t.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+    case .text(let t):
+      "\""
+        + t.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(
+          of: "\"", with: "\\\"") + "\""
     case .list(let items): "[" + items.map(\.sourceText).joined(separator: ", ") + "]"
     default: inlineDisplay
     }
@@ -85,7 +90,8 @@ extension Value {
     case (.text(let a), .text(let b)): a == b
     case (.bool(let a), .bool(let b)): a == b
     case (.option(let a), .option(let b)): a == b
-    case (.list(let a), .list(let b)): a.count == b.count && zip(a, b).allSatisfy { $0.isEqual(to: $1) }
+    case (.list(let a), .list(let b)):
+      a.count == b.count && zip(a, b).allSatisfy { $0.isEqual(to: $1) }
     case (.range(let a, let b, let c), .range(let d, let e, let f)): a == d && b == e && c == f
     default: false
     }
@@ -162,7 +168,8 @@ extension History {
       return row
     }
     return Table(
-      title: "\(loss.rawValue) loss, \(options.optimizer.rawValue), lr \(NumberFormat.display(options.learningRate)), batch \(options.batchSize), \(grouped(sampleCount)) inputs",
+      title:
+        "\(loss.rawValue) loss, \(options.optimizer.rawValue), lr \(NumberFormat.display(options.learningRate)), batch \(options.batchSize), \(grouped(sampleCount)) inputs",
       columns: columns, rows: rows)
   }
 }
@@ -191,7 +198,8 @@ extension Clustering {
       columns: ["layer", "width", "k", "silhouette", "inertia", "sizes"],
       rows: layers.map { layer in
         [
-          .text(layer.points.name), .number(Double(layer.points.dimensions)), .number(Double(layer.k)),
+          .text(layer.points.name), .number(Double(layer.points.dimensions)),
+          .number(Double(layer.k)),
           layer.silhouette.map { .number($0) } ?? .empty, .number(layer.result.inertia),
           .text(layer.result.clusterSizes.map(String.init).joined(separator: " ")),
         ]

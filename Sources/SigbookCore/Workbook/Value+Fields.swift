@@ -35,7 +35,8 @@ extension Session {
     case (.history(let h), "loss"): return numbers(h.records.map(\.loss))
     case (.history(let h), "accuracy"): return numbers(h.records.compactMap(\.accuracy))
     case (.history(let h), "val_loss"): return numbers(h.records.compactMap(\.validationLoss))
-    case (.history(let h), "val_accuracy"): return numbers(h.records.compactMap(\.validationAccuracy))
+    case (.history(let h), "val_accuracy"):
+      return numbers(h.records.compactMap(\.validationAccuracy))
     case (.history(let h), "last"):
       guard let r = h.records.last else { return .nothing }
       return .table(Table(columns: h.table.columns, rows: h.table.rows.suffix(1)))
@@ -69,11 +70,15 @@ extension Session {
       let values = c.layers.map { $0.silhouette.map { Value.number($0) } ?? .nothing }
       return c.layers.count == 1 ? values[0] : .list(values)
     case (.clustering(let c), "inertia"):
-      return c.layers.count == 1 ? .number(c.layers[0].result.inertia) : numbers(c.layers.map(\.result.inertia))
+      return c.layers.count == 1
+        ? .number(c.layers[0].result.inertia) : numbers(c.layers.map(\.result.inertia))
     case (.clustering(let c), "sizes"):
-      return c.layers.count == 1 ? ints(c.layers[0].result.clusterSizes) : .list(c.layers.map { ints($0.result.clusterSizes) })
+      return c.layers.count == 1
+        ? ints(c.layers[0].result.clusterSizes)
+        : .list(c.layers.map { ints($0.result.clusterSizes) })
     case (.projection(let p), "count"): return .number(Double(p.count))
-    case (.projection(let p), "trustworthiness"): return p.trustworthiness.map { .number($0) } ?? .nothing
+    case (.projection(let p), "trustworthiness"):
+      return p.trustworthiness.map { .number($0) } ?? .nothing
     case (.projection(let p), "method"): return .text(p.method)
     case (.novelty(let n), "auroc"): return n.best?.auroc.map { .number($0) } ?? .nothing
     case (.novelty(let n), "best"): return n.best.map { .text($0.name) } ?? .nothing
@@ -98,7 +103,9 @@ extension Session {
         message: "index \(i) is out of range: \(what) has \(count) (from 0 to \(count - 1))",
         span: indexSpan)
     }
-    func bounds(_ l: Int, _ u: Int, _ c: Bool, _ count: Int, _ what: String) throws(WorkbookError) -> Range<Int> {
+    func bounds(_ l: Int, _ u: Int, _ c: Bool, _ count: Int, _ what: String) throws(WorkbookError)
+      -> Range<Int>
+    {
       let end = c ? u + 1 : u
       guard l >= 0, end <= count, l <= end else {
         throw WorkbookError(
@@ -134,7 +141,8 @@ extension Session {
       guard i >= 1 && i <= sig.layers.count else {
         throw WorkbookError(
           kind: .value,
-          message: "layer \(i) is out of range: the signatures have layers 1 to \(sig.layers.count) (layers are numbered from 1)",
+          message:
+            "layer \(i) is out of range: the signatures have layers 1 to \(sig.layers.count) (layers are numbered from 1)",
           span: indexSpan)
       }
       return .points(sig.layer(i))
@@ -143,7 +151,8 @@ extension Session {
       guard i >= 1 && i <= c.layers.count else {
         throw WorkbookError(
           kind: .value,
-          message: "layer \(i) is out of range: the clustering has layers 1 to \(c.layers.count) (layers are numbered from 1)",
+          message:
+            "layer \(i) is out of range: the clustering has layers 1 to \(c.layers.count) (layers are numbered from 1)",
           span: indexSpan)
       }
       return .clustering(c.layer(i))
@@ -154,7 +163,9 @@ extension Session {
     case (.table(let t), .range(let l, let u, let c)):
       return .table(t.rows(try bounds(l, u, c, t.count, "the table")))
     default:
-      if case .failure(let error) = Typing.index(.of(value.kind), index.kind) { throw error.at(span) }
+      if case .failure(let error) = Typing.index(.of(value.kind), index.kind) {
+        throw error.at(span)
+      }
       throw WorkbookError(
         kind: .type,
         message: "\(value.kind.withArticle) cannot be indexed by \(index.kind.withArticle)",
