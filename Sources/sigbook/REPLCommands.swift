@@ -87,7 +87,7 @@ extension REPLSession {
   }
 
   private func vars() {
-    guard !session.variableOrder.isEmpty else {
+    guard !session.variableOrder.isEmpty || !session.functions.isEmpty else {
       print("no variables yet")
       return
     }

@@ -150,6 +150,9 @@ extension Session {
       rows: variableOrder.compactMap { name in
         guard let value = variables[name] else { return nil }
         return [.text(name), .text(value.kind.rawValue), .text(value.sizeDescription)]
-      })
+      }
+        + functions.keys.sorted().compactMap { name in
+          functions[name].map { [.text(name), .text("function"), .text($0.signature)] }
+        })
   }
 }
