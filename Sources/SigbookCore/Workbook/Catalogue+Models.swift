@@ -445,12 +445,25 @@ extension Catalogue {
     },
     FunctionEntry(
       "load_model", category: "Models",
-      parameters: [.positional("file", .text, doc: "a .safetensors file written by save")],
+      parameters: [
+        .positional(
+          "file", .text, doc: "a .safetensors file written by save, or a PyTorch state_dict"),
+        .labelled(
+          "architecture", .model,
+          doc: "the model whose layers take a PyTorch state_dict's weights (mlp(…), cnn(…)…)",
+          defaultText: "the one saved in the file", optional: true),
+      ],
       returns: .model,
-      summary: "A model saved by `save`, with its architecture, weights and class names.",
-      example: "net = load_model(\"one-vs-seven.safetensors\")"
+      summary:
+        "A model saved by `save`, with its architecture, weights and class names; or, with `architecture:`, that model with the weights of a PyTorch `state_dict` saved by `safetensors.torch.save_file`. The file's weight and bias pairs are matched to the architecture's dense and conv layers by shape, in natural name order (`fc1`, `fc2`; `net.0`, `net.2`), and every tensor must find its layer; the error lists what does not fit.",
+      example: "net = load_model(\"state.safetensors\", architecture: mlp(784, 32, 64, 2))"
     ) { call in
       let path = call.session.readPath(call.text("file"))
+      if let architecture = call.optionalModel("architecture") {
+        do { return .model(try architecture.loadingStateDict(from: path)) } catch {
+          throw call.failure(String(describing: error), blaming: "file", kind: .io)
+        }
+      }
       do { return .model(try Model.load(from: path)) } catch {
         throw call.failure(String(describing: error), blaming: "file", kind: .io)
       }
