@@ -86,18 +86,17 @@ let onnxRuntimeIsAvailable: Bool = {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = ["python3", "-c", script, folder.url.path] + names
+    // stderr goes to a file, so only stdout is read here and neither pipe can fill and block.
+    let errorPath = folder.path("stderr.txt")
+    FileManager.default.createFile(atPath: errorPath, contents: nil)
     let pipe = Pipe()
-    let errors = Pipe()
     process.standardOutput = pipe
-    process.standardError = errors
+    process.standardError = FileHandle(forWritingAtPath: errorPath)
     try process.run()
-    // Read both pipes before waiting, so a full pipe cannot block the child.
-    let errorData = errors.fileHandleForReading.readDataToEndOfFile()
     let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     process.waitUntilExit()
-    #expect(
-      process.terminationStatus == 0,
-      "onnxruntime failed: \(String(decoding: errorData, as: UTF8.self))")
+    let errorText = (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? ""
+    #expect(process.terminationStatus == 0, "onnxruntime failed: \(errorText)")
     let lines = output.split(separator: "\n")
     #expect(lines.count == names.count, "\(output)")
     for line in lines {
