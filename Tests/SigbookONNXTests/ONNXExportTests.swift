@@ -88,7 +88,7 @@ let onnxRuntimeIsAvailable: Bool = {
     process.arguments = ["python3", "-c", script, folder.url.path] + names
     // stderr goes to a file, so only stdout is read here and neither pipe can fill and block.
     let errorPath = folder.path("stderr.txt")
-    FileManager.default.createFile(atPath: errorPath, contents: nil)
+    try #require(FileManager.default.createFile(atPath: errorPath, contents: nil))
     let pipe = Pipe()
     process.standardOutput = pipe
     process.standardError = FileHandle(forWritingAtPath: errorPath)
