@@ -8,7 +8,10 @@ let package = Package(
     .executable(name: "sigbook", targets: ["sigbook"]),
   ],
   dependencies: [
-    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    // ONNX model files are protobuf messages; onnx.pb.swift is generated once and committed
+    // (scripts/generate-onnx-protobuf.sh), so only the runtime library is built here.
+    .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
   ],
   targets: [
     .systemLibrary(
@@ -23,16 +26,25 @@ let package = Package(
       name: "SigbookCore",
       dependencies: ["COpenBLAS", "CZlib", "CRsvg"],
       linkerSettings: [.linkedLibrary("m", .when(platforms: [.linux]))]),
+    // ONNX import and export, in a target of its own so that SigbookCore does not depend on
+    // swift-protobuf: the executable registers its format in every session it creates.
+    .target(
+      name: "SigbookONNX",
+      dependencies: ["SigbookCore", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+      exclude: ["Proto"]),
     .executableTarget(
       name: "sigbook",
       dependencies: [
-        "SigbookCore", "CReadline", "CPlatform",
+        "SigbookCore", "SigbookONNX", "CReadline", "CPlatform",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .testTarget(
       name: "SigbookCoreTests", dependencies: ["SigbookCore"],
       resources: [.copy("Fixtures")]),
     .testTarget(name: "sigbookTests", dependencies: ["sigbook", "SigbookCore"]),
+    .testTarget(
+      name: "SigbookONNXTests", dependencies: ["SigbookONNX", "SigbookCore"],
+      resources: [.copy("Fixtures")]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -2,6 +2,7 @@ import ArgumentParser
 import CPlatform
 import Foundation
 import SigbookCore
+import SigbookONNX
 
 /// `sigbook repl [FILE]`: an interactive session over the workbook language (DESIGN.md §5).
 struct Repl: ParsableCommand {
@@ -67,6 +68,7 @@ final class REPLSession {
       sigbook_flush_stdout()
     }
     session.progress = progressBar
+    ONNXFormat.register(in: session)
     session.isCancelled = { Interrupt.isRequested }
   }
 

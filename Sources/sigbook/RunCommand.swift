@@ -2,6 +2,7 @@ import ArgumentParser
 import CPlatform
 import Foundation
 import SigbookCore
+import SigbookONNX
 
 /// `sigbook run FILE…`: runs workbooks headless, printing each cell's outputs as it finishes.
 struct Run: ParsableCommand {
@@ -110,6 +111,7 @@ struct Run: ParsableCommand {
     runner.session.isCancelled = { Interrupt.isRequested }
     let progress = ProgressBar()
     runner.session.progress = progress
+    ONNXFormat.register(in: runner.session)
     let shown = cell
     runner.session.emit = { output in
       guard shown == nil || runner.session.currentCell == shown else { return }

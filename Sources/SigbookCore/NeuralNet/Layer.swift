@@ -70,6 +70,14 @@ public enum LayerSpec: Codable, Equatable, Sendable {
   case tanh
   case sigmoid
   case softmax
+  /// Average pooling over size × size windows (imported models).
+  case averagePool(size: Int)
+  /// A new shape for each item, with the same number of values (imported models).
+  case reshape(shape: [Int])
+  /// A permutation of each item's axes (imported models).
+  case transpose(permutation: [Int])
+  /// A per-channel scale and shift: batch normalisation in inference (imported models).
+  case affine(channels: Int)
 
   /// Whether this is an elementwise hidden activation (the points where a signature is taken).
   public var isHiddenActivation: Bool {
@@ -91,6 +99,10 @@ public enum LayerSpec: Codable, Equatable, Sendable {
     case .tanh: "tanh()"
     case .sigmoid: "sigmoid()"
     case .softmax: "softmax()"
+    case .averagePool(let s): "avgpool(\(s))"
+    case .reshape(let shape): "reshape(\(shape))"
+    case .transpose(let permutation): "transpose(\(permutation))"
+    case .affine(let c): "affine(\(c))"
     }
   }
 
@@ -115,6 +127,10 @@ public enum LayerSpec: Codable, Equatable, Sendable {
     case .tanh: Activation(.tanh)
     case .sigmoid: Activation(.sigmoid)
     case .softmax: Softmax()
+    case .averagePool(let s): AveragePool2D(size: s)
+    case .reshape(let shape): Reshape(shape: shape)
+    case .transpose(let permutation): Transpose(permutation: permutation)
+    case .affine(let c): ChannelAffine(channels: c)
     }
   }
 }

@@ -101,6 +101,19 @@ extension LayerSpec {
     case .maxPool(let size):
       guard size > 0 else { return "needs a window of at least 1" }
       guard size <= limit else { return "has a window above \(limit)" }
+    case .averagePool(let size):
+      guard size > 0 else { return "needs a window of at least 1" }
+      guard size <= limit else { return "has a window above \(limit)" }
+    case .reshape(let shape):
+      guard !shape.isEmpty, shape.allSatisfy({ $0 > 0 && $0 <= limit }) else {
+        return "needs sizes between 1 and \(limit)"
+      }
+    case .transpose(let permutation):
+      guard permutation.sorted() == Array(permutation.indices) else {
+        return "needs a permutation of 0..<\(permutation.count)"
+      }
+    case .affine(let c):
+      guard c > 0, c <= limit else { return "needs between 1 and \(limit) channels" }
     case .flatten, .relu, .tanh, .sigmoid, .softmax: break
     }
     return nil
@@ -113,6 +126,7 @@ extension LayerSpec {
     switch self {
     case .dense(let i, let o): [[o, i], [o]]
     case .conv(let i, let o, let k, _, _): [[o, i, k, k], [o]]
+    case .affine(let c): [[c], [c]]
     default: []
     }
   }
@@ -160,6 +174,28 @@ extension LayerSpec {
         return .failure(ShapeMismatch("\(displayName) cannot pool \(input[1])×\(input[2]) maps"))
       }
       return .success([input[0], input[1] / size, input[2] / size])
+    case .averagePool(let size):
+      guard input.count == 3 else {
+        return .failure(ShapeMismatch("\(displayName) expects images, not \(input)"))
+      }
+      guard input[1] >= size, input[2] >= size else {
+        return .failure(ShapeMismatch("\(displayName) cannot pool \(input[1])×\(input[2]) maps"))
+      }
+      return .success([input[0], input[1] / size, input[2] / size])
+    case .reshape(let shape):
+      let n = DataLimits.product(input) ?? .max
+      return n == (DataLimits.product(shape) ?? .max)
+        ? .success(shape)
+        : .failure(ShapeMismatch("\(displayName) cannot hold the \(n) values of \(input)"))
+    case .transpose(let permutation):
+      return permutation.count == input.count
+        ? .success(permutation.map { input[$0] })
+        : .failure(
+          ShapeMismatch("\(displayName) permutes \(permutation.count) axes, not those of \(input)"))
+    case .affine(let c):
+      return input.first == c
+        ? .success(input)
+        : .failure(ShapeMismatch("\(displayName) expects \(c) channels first, not \(input)"))
     case .flatten:
       return .success([DataLimits.product(input) ?? .max])
     case .relu, .tanh, .sigmoid, .softmax:

@@ -28,6 +28,9 @@ public struct Model: Sendable {
   public var encoderLayerCount: Int?
   /// The file the model was loaded from, if it was.
   public var source: String?
+  /// Where each layer comes from in the file it was imported from (the ONNX nodes it stands
+  /// for, `/fc1/Gemm`), one entry per layer; nil for sigbook's own models.
+  public var layerOrigins: [String]?
 
   /// Creates a model, checking that each layer takes the previous one's output.
   ///
@@ -76,12 +79,15 @@ public struct Model: Sendable {
   public var specs: [LayerSpec] { layers.map(\.spec) }
 
   /// The layer indices (0-based) whose outputs make up a signature: every elementwise hidden
-  /// activation (ReLU, tanh, sigmoid) except the network's last layer, and an autoencoder's
-  /// code (the encoder's last layer, which is linear).
+  /// activation (ReLU, tanh, sigmoid) that a layer with parameters follows (so not the output's
+  /// activation, even when an imported model reshapes after it), and an autoencoder's code (the
+  /// encoder's last layer, which is linear).
   public var hiddenLayerIndices: [Int] {
-    layers.indices.filter { i in
+    let lastWeighted = layers.lastIndex { !$0.parameters.isEmpty } ?? -1
+    return layers.indices.filter { i in
       i != layers.count - 1
-        && (layers[i].spec.isHiddenActivation || encoderLayerCount.map { i == $0 - 1 } == true)
+        && ((layers[i].spec.isHiddenActivation && i < lastWeighted)
+          || encoderLayerCount.map { i == $0 - 1 } == true)
     }
   }
 

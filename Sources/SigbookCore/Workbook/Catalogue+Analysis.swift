@@ -45,6 +45,31 @@ extension Catalogue {
 
   static let analysis: [FunctionEntry] = [
     FunctionEntry(
+      "signatures_from", category: "Signatures and clusterings",
+      parameters: [
+        .positional(
+          "files", .list(.text), doc: "one .npy array [N, …] per hidden layer, H1 first"),
+        .labelled(
+          "labels", .text, doc: "a .npy vector of N whole-number labels",
+          defaultText: "none (one class 'all')", optional: true),
+      ],
+      returns: .signatures,
+      summary:
+        "A signature set from activations computed anywhere (PyTorch forward hooks, a Keras model's layer outputs): one NumPy array per layer, one row per input (maps are flattened per input), and the inputs' labels. It clusters, paths and projects like `signatures(net, data)`, without predictions.",
+      example: "sig = signatures_from([\"h1.npy\", \"h2.npy\"], labels: \"y.npy\")"
+    ) { call in
+      let files: [String] =
+        if case .list(let items)? = call.value("files") {
+          items.compactMap { if case .text(let t) = $0 { t } else { nil } }
+        } else { [] }
+      return try engine("files") {
+        .signatures(
+          try SignatureSet.npy(
+            layers: files.map(call.session.readPath),
+            labels: call.optionalText("labels").map(call.session.readPath)))
+      }
+    },
+    FunctionEntry(
       "signatures", category: "Signatures and clusterings",
       parameters: [
         .positional("model", .model, doc: "the network"),

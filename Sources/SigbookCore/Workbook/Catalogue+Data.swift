@@ -165,6 +165,26 @@ extension Catalogue {
       }
     },
     FunctionEntry(
+      "npy", category: "Data",
+      parameters: [
+        .positional("file", .text, doc: "a .npy array of inputs [N, …], any shape, C order"),
+        .labelled(
+          "labels", .text, doc: "a .npy vector of N whole-number labels",
+          defaultText: "none (one class 'all')", optional: true),
+      ],
+      returns: .dataset,
+      summary:
+        "A dataset from NumPy arrays saved with np.save: float32, float64, int32, int64 or uint8, little-endian, C order, any shape (the first dimension counts the inputs). uint8 values are pixels and are scaled to [0, 1]; others are kept as they are. The distinct labels, sorted, are the class names.",
+      example: "shirts = npy(\"x.npy\", labels: \"y.npy\")"
+    ) { call in
+      try engine("file") {
+        .dataset(
+          try Dataset.npy(
+            features: call.session.readPath(call.text("file")),
+            labels: call.optionalText("labels").map(call.session.readPath)))
+      }
+    },
+    FunctionEntry(
       "synthetic", category: "Data",
       parameters: [
         .positional(

@@ -58,6 +58,48 @@ extension Catalogue {
     ) { _ in .layer(spec) }
   }
 
+  /// The model format registered for an extension, or a failure saying it is not linked.
+  static func modelFormat(_ fileExtension: String, _ call: Call) throws(CallFailure)
+    -> any ModelFormat
+  {
+    guard let format = call.session.modelFormats[fileExtension] else {
+      throw call.failure(
+        ".\(fileExtension) models need the \(fileExtension.uppercased()) support that the sigbook command links; this session has none",
+        kind: .runtime)
+    }
+    return format
+  }
+
+  static let onnxEntry = FunctionEntry(
+    "load_onnx", category: "Models",
+    parameters: [
+      .positional("file", .text, doc: "an .onnx file (external data files beside it)"),
+      .labelled(
+        "input", .list(.integer),
+        doc:
+          "the shape of one input, for a file whose input sizes (other than the batch) are dynamic",
+        defaultText: "the file's", optional: true),
+      .labelled(
+        "classes", classList, doc: "the names of the classes the outputs stand for",
+        defaultText: "0, 1, …", optional: true),
+    ],
+    returns: .model,
+    summary:
+      "A model exported from PyTorch (`torch.onnx.export`, opsets 11–17) or Keras (`tf2onnx`): a chain of Gemm, MatMul, Add, Conv, MaxPool, AveragePool, BatchNormalization, Relu, Tanh, Sigmoid, Softmax, Flatten, Reshape, Transpose, Pad (zero), Identity and Dropout, with constant shapes and Shape → Gather → Unsqueeze → Concat chains worked out once. Its hidden activations give signatures like sigbook's own models' (an autoencoder's narrowest layer is its code); `net` shows the ONNX node of each layer. A model whose output is as large as its input is an autoencoder. An unsupported operator or attribute is an error naming the node and what is supported.",
+    example: "net = load_onnx(\"fashion-cnn.onnx\", classes: [\"t-shirt\", \"trouser\"])"
+  ) { call in
+    let format = try modelFormat("onnx", call)
+    let path = call.session.readPath(call.text("file"))
+    do {
+      return .model(
+        try format.load(
+          from: path, inputShape: call.optionalIntList("input"),
+          classNames: classNames(call.value("classes"))))
+    } catch {
+      throw call.failure(String(describing: error), blaming: "file", kind: .io)
+    }
+  }
+
   static let models: [FunctionEntry] = [
     FunctionEntry(
       "mlp", category: "Models",
@@ -406,7 +448,8 @@ extension Catalogue {
         .positional("value", .oneOf([.model, .figure]), doc: "a model or a figure"),
         .positional(
           "file", .text,
-          doc: "a .safetensors file for a model; a .svg, .pdf or .png name for a figure"),
+          doc:
+            "a .safetensors or .onnx file for a model; a .svg, .pdf or .png name for a figure"),
         .labelled(
           "dpi", .number,
           doc:
@@ -415,7 +458,7 @@ extension Catalogue {
       ],
       returns: .nothing,
       summary:
-        "Saves a model as safetensors (weights as F32 tensors named like PyTorch's nn.Sequential, the architecture in the metadata) or a figure in the figures folder: always as SVG, and as a vector PDF (fonts embedded, page the figure's size) or a PNG on white (size × dpi / 96 pixels) when the name ends in .pdf or .png, both rendered from that SVG with DejaVu Sans. A figure's name may not leave that folder.",
+        "Saves a model as safetensors (weights as F32 tensors named like PyTorch's nn.Sequential, the architecture in the metadata), or as ONNX (opset 13, a dynamic batch; ONNX Runtime runs it, Netron opens it), or a figure in the figures folder: always as SVG, and as a vector PDF (fonts embedded, page the figure's size) or a PNG on white (size × dpi / 96 pixels) when the name ends in .pdf or .png, both rendered from that SVG with DejaVu Sans. A figure's name may not leave that folder.",
       example: "save(flows, \"flows.png\", dpi: 300)"
     ) { call in
       let name = call.text("file")
@@ -433,9 +476,19 @@ extension Catalogue {
           throw CallFailure(error.message, kind: error.kind, parameter: "file", hint: error.hint)
         }
       case .model(let net)?:
+        if name.hasSuffix(".onnx") {
+          let format = try modelFormat("onnx", call)
+          let bytes: [UInt8]
+          do { bytes = try format.encode(net) } catch {
+            throw call.failure(String(describing: error), blaming: "value")
+          }
+          let path = try call.session.writePath(name)
+          try call.session.writeFile(Data(bytes), to: path)
+          return .nothing
+        }
         guard name.hasSuffix(".safetensors") else {
           throw call.failure(
-            "a model is saved as a .safetensors file, not '\(name)'", blaming: "file")
+            "a model is saved as a .safetensors or .onnx file, not '\(name)'", blaming: "file")
         }
         let path = try call.session.writePath(name)
         try call.session.writeFile(Data(net.safetensorsBytes()), to: path)
@@ -445,15 +498,29 @@ extension Catalogue {
     },
     FunctionEntry(
       "load_model", category: "Models",
-      parameters: [.positional("file", .text, doc: "a .safetensors file written by save")],
+      parameters: [
+        .positional(
+          "file", .text, doc: "a .safetensors file written by save, or a PyTorch state_dict"),
+        .labelled(
+          "architecture", .model,
+          doc: "the model whose layers take a PyTorch state_dict's weights (mlp(…), cnn(…)…)",
+          defaultText: "the one saved in the file", optional: true),
+      ],
       returns: .model,
-      summary: "A model saved by `save`, with its architecture, weights and class names.",
-      example: "net = load_model(\"one-vs-seven.safetensors\")"
+      summary:
+        "A model saved by `save`, with its architecture, weights and class names; or, with `architecture:`, that model with the weights of a PyTorch `state_dict` saved by `safetensors.torch.save_file`. The file's weight and bias pairs are matched to the architecture's dense and conv layers by shape, in natural name order (`fc1`, `fc2`; `net.0`, `net.2`), and every tensor must find its layer; the error lists what does not fit.",
+      example: "net = load_model(\"state.safetensors\", architecture: mlp(784, 32, 64, 2))"
     ) { call in
       let path = call.session.readPath(call.text("file"))
+      if let architecture = call.optionalModel("architecture") {
+        do { return .model(try architecture.loadingStateDict(from: path)) } catch {
+          throw call.failure(String(describing: error), blaming: "file", kind: .io)
+        }
+      }
       do { return .model(try Model.load(from: path)) } catch {
         throw call.failure(String(describing: error), blaming: "file", kind: .io)
       }
     },
+    onnxEntry,
   ]
 }

@@ -145,6 +145,12 @@ extension Model {
         signature.map { .text($0) } ?? .empty,
       ]
     }
+    if let origins = layerOrigins, origins.count == rows.count {
+      // An imported model also shows the nodes of its file each layer stands for.
+      return Table(
+        title: title, columns: ["layer", "kind", "output", "parameters", "signature", "from"],
+        rows: zip(rows, origins).map { $0 + [.text($1)] })
+    }
     return Table(
       title: title, columns: ["layer", "kind", "output", "parameters", "signature"], rows: rows)
   }

@@ -1,0 +1,715 @@
+import Foundation
+import SigbookCore
+
+extension ONNXImporter {
+  // MARK: Inputs and attributes
+
+  /// The value of a node's input `index`, or nil when it is absent (optional inputs).
+  func input(_ node: Onnx_NodeProto, _ index: Int) throws(ONNXError) -> Value? {
+    guard index < node.input.count, !node.input[index].isEmpty else { return nil }
+    guard let value = values[node.input[index]] else {
+      throw error(
+        node, "takes '\(node.input[index])', which no earlier node or initializer produces")
+    }
+    return value
+  }
+
+  /// A constant input that must be there.
+  func constantInput(_ node: Onnx_NodeProto, _ index: Int, _ what: String) throws(ONNXError)
+    -> Constant
+  {
+    switch try input(node, index) {
+    case .constant(let c)?: return c
+    case .activation?:
+      throw error(
+        node,
+        "its \(what) '\(node.input[index])' is computed from the model's input; sigbook imports \(node.opType) with a constant \(what)"
+      )
+    case nil: throw error(node, "has no \(what) (input \(index + 1))")
+    }
+  }
+
+  /// Checks that input `index` is the end of the chain (the output of the last layer).
+  func chainInput(_ node: Onnx_NodeProto, _ index: Int = 0) throws(ONNXError) {
+    guard case .activation(let v)? = try input(node, index) else {
+      throw error(node, "its input \(index + 1) is missing")
+    }
+    guard v == version else {
+      throw error(
+        node,
+        "takes '\(node.input[index])', which an earlier layer already passed on: sigbook imports a chain of layers, not branches (residual or skip connections)"
+      )
+    }
+  }
+
+  func attribute(_ node: Onnx_NodeProto, _ name: String) -> Onnx_AttributeProto? {
+    node.attribute.first { $0.name == name }
+  }
+
+  func int(_ node: Onnx_NodeProto, _ name: String, default value: Int) -> Int {
+    attribute(node, name).map { Int($0.i) } ?? value
+  }
+
+  func float(_ node: Onnx_NodeProto, _ name: String, default value: Float) -> Float {
+    attribute(node, name).map(\.f) ?? value
+  }
+
+  func ints(_ node: Onnx_NodeProto, _ name: String) -> [Int]? {
+    attribute(node, name).map { $0.ints.map { Int($0) } }
+  }
+
+  func string(_ node: Onnx_NodeProto, _ name: String) -> String? {
+    attribute(node, name).map { String(decoding: $0.s, as: UTF8.self) }
+  }
+
+  /// Binds the node's first output.
+  mutating func bind(_ node: Onnx_NodeProto, _ value: Value) {
+    if let name = node.output.first, !name.isEmpty { values[name] = value }
+  }
+
+  /// `Relu /act1/Relu`.
+  static func origin(_ node: Onnx_NodeProto) -> String {
+    node.name.isEmpty ? node.opType : "\(node.opType) \(node.name)"
+  }
+
+  // MARK: The chain
+
+  /// Adds a layer at the end of the chain, fed by the node's first input.
+  mutating func append(_ layer: any Layer, for node: Onnx_NodeProto) throws(ONNXError) {
+    switch layer.outputShape(for: itemShape) {
+    case .success(let shape): itemShape = shape
+    case .failure(let mismatch): throw error(node, mismatch.message)
+    }
+    layers.append(layer)
+    origins.append(Self.origin(node))
+    version += 1
+    foldableVersion = layer is Dense || layer is Conv2D || layer is ChannelAffine ? version : nil
+    bind(node, .activation(version: version))
+  }
+
+  /// Whether a bias or a normalisation can be folded into the last layer now.
+  var canFold: Bool { foldableVersion == version && !layers.isEmpty }
+
+  /// Changes the last (dense or convolutional) layer's parameters: each output channel `o`
+  /// becomes `x · scale[o] + shift[o]` of what it was.
+  mutating func fold(scale: [Float]?, shift: [Float], for node: Onnx_NodeProto) {
+    var layer = layers[layers.count - 1]
+    var weight = layer.parameters[0].scalars, bias = layer.parameters[1].scalars
+    let outputs = bias.count, perOutput = weight.count / outputs
+    for o in 0..<outputs {
+      if let scale {
+        for j in o * perOutput..<(o + 1) * perOutput { weight[j] *= scale[o] }
+        bias[o] *= scale[o]
+      }
+      bias[o] += shift[o]
+    }
+    layer.parameters = [
+      Tensor(shape: layer.parameters[0].shape, scalars: weight),
+      Tensor(shape: [outputs], scalars: bias),
+    ]
+    layers[layers.count - 1] = layer
+    origins[origins.count - 1] += " + " + Self.origin(node)
+    version += 1
+    foldableVersion = version
+    bind(node, .activation(version: version))
+  }
+
+  /// Makes the node's output the same value as its input (Identity, Dropout, a no-op).
+  mutating func alias(_ node: Onnx_NodeProto) throws(ONNXError) {
+    guard let value = try input(node, 0) else { throw error(node, "has no input") }
+    bind(node, value)
+  }
+
+  // MARK: Nodes
+
+  /// Imports one node: computes it if its inputs are constants, else adds or folds a layer.
+  mutating func importNode(_ node: Onnx_NodeProto) throws(ONNXError) {
+    guard node.domain.isEmpty || node.domain == "ai.onnx" else {
+      throw error(
+        node,
+        "is in the operator domain '\(node.domain)'; sigbook imports the standard ONNX operators: \(Self.operators.keys.sorted().joined(separator: ", "))"
+      )
+    }
+    guard let allowed = Self.operators[node.opType] else {
+      throw error(
+        node,
+        "sigbook does not import the operator \(node.opType); it imports \(Self.operators.keys.sorted().joined(separator: ", "))"
+      )
+    }
+    for a in node.attribute where !allowed.contains(a.name) {
+      throw error(
+        node,
+        "attribute '\(a.name)' is not supported; \(node.opType) may carry \(allowed.isEmpty ? "no attributes" : allowed.sorted().joined(separator: ", "))"
+      )
+    }
+    switch node.opType {
+    case "Constant": try importConstant(node)
+    case "Identity", "Dropout":
+      if node.opType == "Dropout", case .constant(let mode)? = try input(node, 2),
+        mode.asInts?.first ?? 0 != 0
+      {
+        throw error(node, "runs in training mode; sigbook imports models for inference")
+      }
+      try alias(node)
+    case "Cast": try importCast(node)
+    case "Shape": try importShape(node)
+    case "Gather": try importGather(node)
+    case "Unsqueeze", "Squeeze": try importSqueeze(node)
+    case "Concat": try importConcat(node)
+    case "Slice": try importSlice(node)
+    case "Gemm", "MatMul": try importLinear(node)
+    case "Add", "Mul": try importAdd(node)
+    case "Relu": try importActivation(node, .relu)
+    case "Tanh": try importActivation(node, .tanh)
+    case "Sigmoid": try importActivation(node, .sigmoid)
+    case "Softmax": try importSoftmax(node)
+    case "Conv": try importConv(node)
+    case "MaxPool", "AveragePool": try importPool(node)
+    case "GlobalAveragePool":
+      try chainInput(node)
+      guard itemShape.count == 3, itemShape[1] == itemShape[2] else {
+        throw error(node, "sigbook pools square maps [channels, n, n], not \(itemShape)")
+      }
+      try append(AveragePool2D(size: itemShape[1]), for: node)
+    case "Flatten": try importFlatten(node)
+    case "Reshape": try importReshape(node)
+    case "Transpose": try importTranspose(node)
+    case "BatchNormalization": try importBatchNormalization(node)
+    case "Pad": try importPad(node)
+    default: throw error(node, "is not imported")
+    }
+  }
+
+  mutating func importConstant(_ node: Onnx_NodeProto) throws(ONNXError) {
+    if let t = attribute(node, "value") {
+      bind(node, .constant(try constant(t.t, what: "node \(Self.describe(node))'s value")))
+    } else if let f = attribute(node, "value_float") {
+      bind(node, .constant(Constant(shape: [], floats: [f.f])))
+    } else if let f = attribute(node, "value_floats") {
+      bind(node, .constant(Constant(shape: [f.floats.count], floats: f.floats)))
+    } else if let i = attribute(node, "value_int") {
+      bind(node, .constant(Constant(shape: [], ints: [.known(Int(i.i))])))
+    } else if let i = attribute(node, "value_ints") {
+      bind(node, .constant(Constant(shape: [i.ints.count], ints: i.ints.map { .known(Int($0)) })))
+    } else {
+      throw error(node, "has no value, value_float(s) or value_int(s)")
+    }
+  }
+
+  mutating func importCast(_ node: Onnx_NodeProto) throws(ONNXError) {
+    let to = int(node, "to", default: 1)
+    let isFloat = [1, 10, 11, 16].contains(to)
+    switch try input(node, 0) {
+    case .constant(let c)?:
+      if isFloat, let f = c.asFloats {
+        bind(node, .constant(Constant(shape: c.shape, floats: f)))
+      } else if !isFloat, let f = c.asFloats, c.ints == nil {
+        bind(node, .constant(Constant(shape: c.shape, ints: f.map { .known(Int($0)) })))
+      } else {
+        bind(node, .constant(c))
+      }
+    case .activation?:
+      guard isFloat else {
+        throw error(node, "casts the layers' values to data type \(to); sigbook computes in float")
+      }
+      try alias(node)
+    case nil: throw error(node, "has no input")
+    }
+  }
+
+  mutating func importShape(_ node: Onnx_NodeProto) throws(ONNXError) {
+    var dims: [Dim]
+    switch try input(node, 0) {
+    case .constant(let c)?: dims = c.shape.map { .known($0) }
+    case .activation?: dims = [.batch] + itemShape.map { .known($0) }
+    case nil: throw error(node, "has no input")
+    }
+    let rank = dims.count
+    func clamp(_ i: Int) -> Int { min(max(i < 0 ? i + rank : i, 0), rank) }
+    let start = clamp(int(node, "start", default: 0)), end = clamp(int(node, "end", default: rank))
+    dims = start < end ? Array(dims[start..<end]) : []
+    bind(node, .constant(Constant(shape: [dims.count], ints: dims)))
+  }
+
+  mutating func importGather(_ node: Onnx_NodeProto) throws(ONNXError) {
+    let data = try constantInput(node, 0, "data")
+    let indices = try constantInput(node, 1, "indices")
+    var axis = int(node, "axis", default: 0)
+    if axis < 0 { axis += data.shape.count }
+    guard let positions = indices.asInts,
+      let result = data.gathered(positions, indexShape: indices.shape, axis: axis)
+    else {
+      throw error(node, "gathers indices out of the range of its \(data.shape) data")
+    }
+    bind(node, .constant(result))
+  }
+
+  mutating func importSqueeze(_ node: Onnx_NodeProto) throws(ONNXError) {
+    guard case .constant(let data)? = try input(node, 0) else {
+      throw error(
+        node,
+        "changes the rank of the layers' values; sigbook imports \(node.opType) only in shape computations (use Reshape or Flatten)"
+      )
+    }
+    var axes = ints(node, "axes")
+    if axes == nil, node.input.count > 1, !node.input[1].isEmpty {
+      axes = try constantInput(node, 1, "axes").asInts
+    }
+    var shape = data.shape
+    if node.opType == "Unsqueeze" {
+      guard let axes else { throw error(node, "has no axes") }
+      let rank = shape.count + axes.count
+      for a in axes.map({ $0 < 0 ? $0 + rank : $0 }).sorted() {
+        guard a >= 0, a <= shape.count else { throw error(node, "has an axis outside the rank") }
+        shape.insert(1, at: a)
+      }
+    } else {
+      let rank = shape.count
+      let remove = Set(
+        (axes ?? shape.indices.filter { shape[$0] == 1 }).map { $0 < 0 ? $0 + rank : $0 })
+      shape = shape.enumerated().filter { !remove.contains($0.offset) }.map(\.element)
+    }
+    var result = data
+    result.shape = shape
+    bind(node, .constant(result))
+  }
+
+  mutating func importConcat(_ node: Onnx_NodeProto) throws(ONNXError) {
+    var parts: [Constant] = []
+    for i in node.input.indices {
+      guard case .constant(let c)? = try input(node, i) else {
+        throw error(
+          node,
+          "joins values computed from the model's input; sigbook imports a chain of layers, not branches (Concat only in shape computations)"
+        )
+      }
+      parts.append(c)
+    }
+    guard parts.allSatisfy({ $0.shape.count <= 1 }) else {
+      throw error(
+        node, "joins tensors of rank 2 or more; sigbook computes Concat on vectors (shapes)")
+    }
+    if parts.allSatisfy({ $0.floats != nil }) {
+      let all = parts.flatMap { $0.floats ?? [] }
+      bind(node, .constant(Constant(shape: [all.count], floats: all)))
+    } else {
+      var all: [Dim] = []
+      for p in parts {
+        guard let d = p.asDims else { throw error(node, "joins values that are not whole numbers") }
+        all += d
+      }
+      bind(node, .constant(Constant(shape: [all.count], ints: all)))
+    }
+  }
+
+  /// `Slice` of a constant vector (a shape): `starts`, `ends`, `axes` and `steps` as inputs
+  /// (opset 10 and later) or attributes (before).
+  mutating func importSlice(_ node: Onnx_NodeProto) throws(ONNXError) {
+    guard case .constant(let data)? = try input(node, 0) else {
+      throw error(
+        node,
+        "slices values computed from the model's input; sigbook imports Slice only in shape computations"
+      )
+    }
+    func part(_ name: String, _ index: Int) throws(ONNXError) -> [Int]? {
+      if let v = ints(node, name) { return v }
+      guard index < node.input.count, !node.input[index].isEmpty else { return nil }
+      return try constantInput(node, index, name).asInts
+    }
+    guard data.shape.count == 1, let starts = try part("starts", 1), let ends = try part("ends", 2)
+    else {
+      throw error(node, "slices a tensor of shape \(data.shape); sigbook slices vectors (shapes)")
+    }
+    let axes = try part("axes", 3) ?? [0], steps = try part("steps", 4) ?? [1]
+    guard starts.count == 1, ends.count == 1, axes.allSatisfy({ $0 == 0 || $0 == -1 }), steps == [1]
+    else {
+      throw error(
+        node, "slices with steps \(steps) on axes \(axes); sigbook slices vectors with step 1")
+    }
+    let n = data.shape[0]
+    func clamp(_ i: Int) -> Int { min(max(i < 0 ? i + n : i, 0), n) }
+    let range = clamp(starts[0])..<max(clamp(starts[0]), clamp(ends[0]))
+    let indices = Array(range)
+    guard let result = data.gathered(indices, indexShape: [indices.count], axis: 0) else {
+      throw error(node, "slices outside its data")
+    }
+    bind(node, .constant(result))
+  }
+
+  /// `Gemm` (x · Bᵀ or x · B, times alpha, plus beta · C) and `MatMul` with a constant matrix.
+  mutating func importLinear(_ node: Onnx_NodeProto) throws(ONNXError) {
+    try chainInput(node)
+    let b = try constantInput(node, 1, "weight")
+    let isGemm = node.opType == "Gemm"
+    guard int(node, "transA", default: 0) == 0 else {
+      throw error(node, "transA = 1 is not supported; the input must be [batch, features]")
+    }
+    let transB = isGemm && int(node, "transB", default: 0) != 0
+    guard itemShape.count == 1 else {
+      throw error(
+        node,
+        "multiplies items of shape \(itemShape); sigbook imports \(node.opType) on vectors [batch, features] (flatten first)"
+      )
+    }
+    guard b.shape.count == 2, let values = b.asFloats else {
+      throw error(node, "its weight has shape \(b.shape); a matrix was expected")
+    }
+    let (inputs, outputs) = transB ? (b.shape[1], b.shape[0]) : (b.shape[0], b.shape[1])
+    guard inputs == itemShape[0] else {
+      throw error(
+        node,
+        "its weight \(b.shape)\(transB ? " (transposed)" : "") takes \(inputs) features but its input has \(itemShape[0])"
+      )
+    }
+    let alpha = isGemm ? float(node, "alpha", default: 1) : 1
+    var weight = [Float](repeating: 0, count: inputs * outputs)
+    for o in 0..<outputs {
+      for i in 0..<inputs {
+        weight[o * inputs + i] = alpha * (transB ? values[o * inputs + i] : values[i * outputs + o])
+      }
+    }
+    var bias = [Float](repeating: 0, count: outputs)
+    if isGemm, case .constant(let c)? = try input(node, 2) {
+      let beta = float(node, "beta", default: 1)
+      guard let cv = c.asFloats, cv.count == outputs || cv.count == 1 else {
+        throw error(node, "its bias has shape \(c.shape); [\(outputs)] was expected")
+      }
+      for o in 0..<outputs { bias[o] = beta * cv[cv.count == 1 ? 0 : o] }
+    }
+    try append(
+      Dense(
+        weight: Tensor(shape: [outputs, inputs], scalars: weight),
+        bias: Tensor(shape: [outputs], scalars: bias)), for: node)
+  }
+
+  /// A per-channel vector from a constant that broadcasts over items of `itemShape` channel by
+  /// channel (`[C]` or `[1, C]` for vectors, `[C, 1, 1]` or `[1, C, 1, 1]` for maps), or from a
+  /// single value.
+  func perChannel(_ c: Constant) -> [Float]? {
+    guard let values = c.asFloats, let channels = itemShape.first else { return nil }
+    if values.count == 1 { return [Float](repeating: values[0], count: channels) }
+    guard values.count == channels else { return nil }
+    var shape = c.shape
+    if shape.count == itemShape.count + 1, shape.first == 1 { shape.removeFirst() }
+    let expected = [channels] + [Int](repeating: 1, count: itemShape.count - 1)
+    return shape == expected ? values : nil
+  }
+
+  mutating func importAdd(_ node: Onnx_NodeProto) throws(ONNXError) {
+    let a = try input(node, 0), b = try input(node, 1)
+    switch (a, b) {
+    case (.constant(let x)?, .constant(let y)?):
+      guard let xv = x.asFloats, let yv = y.asFloats, x.shape == y.shape || yv.count == 1 else {
+        throw error(
+          node, "adds constants of shapes \(x.shape) and \(y.shape); sigbook adds equal shapes")
+      }
+      let sum = xv.indices.map { i in
+        let y = yv[yv.count == 1 ? 0 : i]
+        return node.opType == "Mul" ? xv[i] * y : xv[i] + y
+      }
+      if x.ints != nil, y.ints != nil {
+        bind(node, .constant(Constant(shape: x.shape, ints: sum.map { .known(Int($0)) })))
+      } else {
+        bind(node, .constant(Constant(shape: x.shape, floats: sum)))
+      }
+    case (.activation?, .constant(let c)?), (.constant(let c)?, .activation?):
+      try chainInput(node, a.map { if case .activation = $0 { 0 } else { 1 } } ?? 0)
+      guard let shift = perChannel(c) else {
+        throw error(
+          node,
+          "\(node.opType == "Mul" ? "multiplies" : "adds") a constant of shape \(c.shape) and items of shape \(itemShape); sigbook imports a bias or a scale with one value per unit or per channel"
+        )
+      }
+      let isMul = node.opType == "Mul"
+      let zeros = [Float](repeating: 0, count: shift.count)
+      if canFold, layers.last?.parameters.last?.count == shift.count {
+        fold(scale: isMul ? shift : nil, shift: isMul ? zeros : shift, for: node)
+      } else {
+        try append(
+          ChannelAffine(
+            weight: isMul
+              ? Tensor(shape: [shift.count], scalars: shift)
+              : Tensor(repeating: 1, shape: [shift.count]),
+            bias: Tensor(shape: [shift.count], scalars: isMul ? zeros : shift)), for: node)
+      }
+    default:
+      throw error(
+        node,
+        "adds two values computed from the model's input; sigbook imports a chain of layers, not branches (residual connections)"
+      )
+    }
+  }
+
+  mutating func importActivation(_ node: Onnx_NodeProto, _ function: Activation.Function)
+    throws(ONNXError)
+  {
+    try chainInput(node)
+    try append(Activation(function), for: node)
+  }
+
+  mutating func importSoftmax(_ node: Onnx_NodeProto) throws(ONNXError) {
+    try chainInput(node)
+    let axis = int(node, "axis", default: opset < 13 ? 1 : -1)
+    guard itemShape.count == 1, axis == 1 || axis == -1 else {
+      throw error(
+        node,
+        "takes the softmax over axis \(axis) of items of shape \(itemShape); sigbook takes it over vectors [batch, classes]"
+      )
+    }
+    try append(Softmax(), for: node)
+  }
+
+  /// The symmetric padding and the stride of a 2-D window (`Conv`, `MaxPool`, `AveragePool`),
+  /// or an error naming what is not supported.
+  func window(_ node: Onnx_NodeProto, kernel: Int) throws(ONNXError) -> (padding: Int, stride: Int)
+  {
+    let strides = ints(node, "strides") ?? [1, 1]
+    guard strides.count == 2, strides[0] == strides[1], strides[0] > 0 else {
+      throw error(node, "strides \(strides) are not supported; sigbook uses equal strides [s, s]")
+    }
+    if let dilations = ints(node, "dilations"), dilations.contains(where: { $0 != 1 }) {
+      throw error(node, "dilations \(dilations) are not supported; sigbook uses [1, 1]")
+    }
+    let autoPad = string(node, "auto_pad") ?? "NOTSET"
+    var padding = 0
+    switch autoPad {
+    case "NOTSET", "":
+      let pads = ints(node, "pads") ?? [0, 0, 0, 0]
+      guard pads.count == 4, Set(pads).count == 1, pads[0] >= 0 else {
+        throw error(
+          node,
+          "pads \(pads) are not supported; sigbook pads every side alike, [p, p, p, p]")
+      }
+      padding = pads[0]
+    case "VALID": padding = 0
+    case "SAME_UPPER", "SAME_LOWER":
+      guard strides[0] == 1, kernel % 2 == 1 else {
+        throw error(
+          node,
+          "auto_pad \(autoPad) with stride \(strides[0]) and kernel \(kernel) pads unevenly; sigbook pads every side alike"
+        )
+      }
+      padding = kernel / 2
+    default: throw error(node, "auto_pad '\(autoPad)' is not supported")
+    }
+    return (padding, strides[0])
+  }
+
+  mutating func importConv(_ node: Onnx_NodeProto) throws(ONNXError) {
+    try chainInput(node)
+    let w = try constantInput(node, 1, "weight")
+    guard int(node, "group", default: 1) == 1 else {
+      throw error(
+        node,
+        "group = \(int(node, "group", default: 1)) (grouped or depthwise convolution) is not supported; sigbook imports group = 1"
+      )
+    }
+    guard w.shape.count == 4, w.shape[2] == w.shape[3], let weights = w.asFloats else {
+      throw error(
+        node, "its weight has shape \(w.shape); sigbook imports square 2-D kernels [out, in, k, k]")
+    }
+    let kernel = w.shape[2], outputs = w.shape[0]
+    if let k = ints(node, "kernel_shape"), k != [kernel, kernel] {
+      throw error(node, "kernel_shape \(k) does not match its weight \(w.shape)")
+    }
+    guard itemShape.count == 3, itemShape[0] == w.shape[1] else {
+      throw error(
+        node, "its weight \(w.shape) takes \(w.shape[1]) channels but its input is \(itemShape)")
+    }
+    let (padding, stride) = try window(node, kernel: kernel)
+    var bias = [Float](repeating: 0, count: outputs)
+    if case .constant(let b)? = try input(node, 2) {
+      guard let bv = b.asFloats, bv.count == outputs else {
+        throw error(node, "its bias has shape \(b.shape); [\(outputs)] was expected")
+      }
+      bias = bv
+    }
+    var generator = SeededGenerator(seed: 0)
+    var layer = LayerSpec.conv(
+      inChannels: w.shape[1], outChannels: outputs, kernel: kernel, stride: stride, padding: padding
+    ).makeLayer(initialization: .glorot, generator: &generator)
+    layer.parameters = [
+      Tensor(shape: w.shape, scalars: weights), Tensor(shape: [outputs], scalars: bias),
+    ]
+    try append(layer, for: node)
+  }
+
+  mutating func importPool(_ node: Onnx_NodeProto) throws(ONNXError) {
+    try chainInput(node)
+    guard let k = ints(node, "kernel_shape"), k.count == 2, k[0] == k[1], k[0] > 0 else {
+      throw error(
+        node,
+        "kernel_shape \(ints(node, "kernel_shape") ?? []) is not supported; sigbook pools square windows [k, k]"
+      )
+    }
+    let size = k[0]
+    let (padding, stride) = try window(node, kernel: size)
+    guard padding == 0, stride == size else {
+      throw error(
+        node,
+        "pools \(size) × \(size) windows with stride \(stride) and padding \(padding); sigbook pools non-overlapping windows (stride = kernel) without padding"
+      )
+    }
+    guard int(node, "storage_order", default: 0) == 0 else {
+      throw error(node, "storage_order 1 is not supported")
+    }
+    if int(node, "ceil_mode", default: 0) != 0, itemShape.count == 3,
+      itemShape[1] % size != 0 || itemShape[2] % size != 0
+    {
+      throw error(
+        node,
+        "ceil_mode 1 on \(itemShape[1]) × \(itemShape[2]) maps keeps partial windows; sigbook drops them (ceil_mode 0)"
+      )
+    }
+    try append(
+      node.opType == "MaxPool" ? MaxPool2D(size: size) as any Layer : AveragePool2D(size: size),
+      for: node)
+  }
+
+  mutating func importFlatten(_ node: Onnx_NodeProto) throws(ONNXError) {
+    try chainInput(node)
+    let axis = int(node, "axis", default: 1)
+    guard axis == 1 || (axis == -1 && itemShape.count == 1) else {
+      throw error(node, "flattens from axis \(axis); sigbook flattens each item (axis 1)")
+    }
+    if itemShape.count == 1 { return try alias(node) }
+    try append(Flatten(), for: node)
+  }
+
+  mutating func importReshape(_ node: Onnx_NodeProto) throws(ONNXError) {
+    let target = try constantInput(node, 1, "shape")
+    guard let dims = target.asDims else { throw error(node, "its shape is not whole numbers") }
+    let allowZero = int(node, "allowzero", default: 0) != 0
+    switch try input(node, 0) {
+    case .constant(var c)?:
+      var shape: [Int] = []
+      for (i, d) in dims.enumerated() {
+        guard let v = d.value else { throw error(node, "reshapes a constant by the batch size") }
+        shape.append(v == 0 && !allowZero && i < c.shape.count ? c.shape[i] : v)
+      }
+      if let free = shape.firstIndex(of: -1) {
+        let rest = shape.enumerated().filter { $0.offset != free }.reduce(1) { $0 * $1.element }
+        guard rest > 0, c.count % rest == 0 else {
+          throw error(node, "cannot reshape \(c.shape) to \(dims)")
+        }
+        shape[free] = c.count / rest
+      }
+      guard shape.reduce(1, *) == c.count else {
+        throw error(node, "cannot reshape \(c.shape) to \(shape)")
+      }
+      c.shape = shape
+      bind(node, .constant(c))
+      return
+    case .activation?: try chainInput(node)
+    case nil: throw error(node, "has no input")
+    }
+    let count = itemShape.reduce(1, *)
+    guard let first = dims.first else {
+      throw error(node, "reshapes to a scalar; sigbook keeps the batch as the first axis")
+    }
+    var rest: [Int] = []
+    for (i, d) in dims.enumerated().dropFirst() {
+      guard let v = d.value else {
+        throw error(
+          node, "puts the batch size on axis \(i); sigbook keeps the batch as the first axis")
+      }
+      rest.append(v == 0 && !allowZero && i - 1 < itemShape.count ? itemShape[i - 1] : v)
+    }
+    let keepsBatch: Bool
+    switch first {
+    case .batch: keepsBatch = true
+    case .known(let v):
+      keepsBatch = (v == 0 && !allowZero) || v == -1 || (fixedBatch != nil && v == fixedBatch)
+    }
+    if let free = rest.firstIndex(of: -1) {
+      let known = rest.enumerated().filter { $0.offset != free }.reduce(1) { $0 * $1.element }
+      guard first != .known(-1), known > 0, count % known == 0 else {
+        throw error(
+          node,
+          "reshapes items of \(itemShape) to \(dims.map { $0.value.map(String.init) ?? "batch" }), which sigbook cannot resolve without knowing the batch size"
+        )
+      }
+      rest[free] = count / known
+    }
+    guard keepsBatch, rest.allSatisfy({ $0 > 0 }), rest.reduce(1, *) == count else {
+      throw error(
+        node,
+        "reshapes items of \(itemShape) to \(dims.map { $0.value.map(String.init) ?? "batch" }), which changes the batch; sigbook reshapes each item"
+      )
+    }
+    if rest == itemShape { return try alias(node) }
+    try append(rest.count == 1 ? Flatten() as any Layer : Reshape(shape: rest), for: node)
+  }
+
+  mutating func importTranspose(_ node: Onnx_NodeProto) throws(ONNXError) {
+    switch try input(node, 0) {
+    case .constant(let c)?:
+      let perm = ints(node, "perm") ?? Array(c.shape.indices.reversed())
+      guard perm.sorted() == Array(c.shape.indices) else {
+        throw error(node, "perm \(perm) is not a permutation of the axes of \(c.shape)")
+      }
+      bind(node, .constant(c.transposed(perm)))
+    case .activation?:
+      try chainInput(node)
+      let rank = itemShape.count + 1
+      let perm = ints(node, "perm") ?? Array((0..<rank).reversed())
+      guard perm.sorted() == Array(0..<rank), perm.first == 0 else {
+        throw error(
+          node,
+          "perm \(perm) moves the batch axis; sigbook permutes the axes of each item (perm starting with 0)"
+        )
+      }
+      let itemPermutation = perm.dropFirst().map { $0 - 1 }
+      if itemPermutation == Array(0..<(rank - 1)) { return try alias(node) }
+      try append(Transpose(permutation: itemPermutation), for: node)
+    case nil: throw error(node, "has no input")
+    }
+  }
+
+  mutating func importBatchNormalization(_ node: Onnx_NodeProto) throws(ONNXError) {
+    try chainInput(node)
+    guard int(node, "training_mode", default: 0) == 0 else {
+      throw error(node, "runs in training mode; sigbook imports models for inference")
+    }
+    let parts = [
+      try constantInput(node, 1, "scale"), try constantInput(node, 2, "bias"),
+      try constantInput(node, 3, "mean"), try constantInput(node, 4, "variance"),
+    ].map(\.asFloats)
+    let channels = itemShape.first ?? 0
+    guard parts.allSatisfy({ $0?.count == channels }) else {
+      throw error(
+        node, "its parameters do not have \(channels) values, one per channel of \(itemShape)")
+    }
+    let gamma = parts[0] ?? [], beta = parts[1] ?? [], mean = parts[2] ?? [],
+      variance = parts[3] ?? []
+    let epsilon = Double(float(node, "epsilon", default: 1e-5))
+    var scale = [Float](repeating: 0, count: channels), shift = scale
+    for c in 0..<channels {
+      let s = Double(gamma[c]) / (Double(variance[c]) + epsilon).squareRoot()
+      scale[c] = Float(s)
+      shift[c] = Float(Double(beta[c]) - Double(mean[c]) * s)
+    }
+    if canFold, layers.last?.parameters.last?.count == channels {
+      fold(scale: scale, shift: shift, for: node)
+    } else {
+      try append(
+        ChannelAffine(
+          weight: Tensor(shape: [channels], scalars: scale),
+          bias: Tensor(shape: [channels], scalars: shift)), for: node)
+    }
+  }
+
+  mutating func importPad(_ node: Onnx_NodeProto) throws(ONNXError) {
+    try chainInput(node)
+    var pads = ints(node, "pads")
+    if pads == nil { pads = try constantInput(node, 1, "pads").asInts }
+    let mode = string(node, "mode") ?? "constant"
+    guard let pads, pads.allSatisfy({ $0 == 0 }) else {
+      throw error(
+        node,
+        "pads \(pads ?? []) in mode '\(mode)'; sigbook imports padding only as a convolution's pads attribute"
+      )
+    }
+    try alias(node)
+  }
+}

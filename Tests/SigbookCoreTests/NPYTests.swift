@@ -1,0 +1,90 @@
+import Foundation
+import Testing
+
+@testable import SigbookCore
+
+/// NumPy arrays as datasets (`npy`) and as signature sets (`signatures_from`).
+@Suite("NumPy arrays") struct NPYTests {
+  /// A version-1 `.npy` file of `descr` holding `data`.
+  static func npyBytes(descr: String, shape: String, data: [UInt8], fortran: Bool = false)
+    -> [UInt8]
+  {
+    var header =
+      "{'descr': '\(descr)', 'fortran_order': \(fortran ? "True" : "False"), 'shape': \(shape), }"
+    header += String(repeating: " ", count: (64 - (10 + header.utf8.count + 1) % 64) % 64) + "\n"
+    let n = header.utf8.count
+    return [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(n & 0xff), UInt8(n >> 8)]
+      + Array(header.utf8) + data
+  }
+
+  @Test func readsEveryTypeSigbookWrites() throws {
+    let folder = try DataTestFolder()
+    let x = folder.path("x.npy"), y = folder.path("y.npy")
+    try NPY.encode([1, 2, 3, 4, 5, 6], shape: [3, 2]).write(to: URL(fileURLWithPath: x))
+    try NPY.encode([7, 1, 7], shape: [3]).write(to: URL(fileURLWithPath: y))
+    let data = try Dataset.npy(features: x, labels: y)
+    #expect(data.features.shape == [3, 2] && data.features.scalars == [1, 2, 3, 4, 5, 6])
+    #expect(data.classNames == ["1", "7"] && data.labels == [1, 0, 1] && data.name == "x")
+  }
+
+  @Test func scalesBytesAndWidensDoubles() throws {
+    let folder = try DataTestFolder()
+    let pixels = try folder.write(
+      "p.npy",
+      Self.npyBytes(descr: "|u1", shape: "(2, 1, 2, 2)", data: [0, 255, 51, 102] + [0, 0, 0, 255]))
+    let data = try Dataset.npy(features: pixels)
+    #expect(data.features.shape == [2, 1, 2, 2] && data.features.scalars[1] == 1)
+    #expect(data.features.scalars[2] == Float(51) / 255 && data.classNames == ["all"])
+    let doubles: [Double] = [0.5, -2]
+    let d = try folder.write(
+      "d.npy",
+      Self.npyBytes(
+        descr: "<f8", shape: "(2,)",
+        data: doubles.flatMap { v in withUnsafeBytes(of: v.bitPattern.littleEndian) { Array($0) } })
+    )
+    #expect(try Dataset.npy(features: d).features.scalars == [0.5, -2])
+  }
+
+  static let badFiles: [(name: String, bytes: [UInt8], message: String)] = [
+    ("text.npy", Array("hello".utf8), "is not a NumPy .npy file"),
+    (
+      "short.npy", npyBytes(descr: "<f4", shape: "(4,)", data: [0, 0, 0, 0]),
+      "is truncated: expected 16 bytes of float32 data but found 4"
+    ),
+    ("c.npy", npyBytes(descr: "<c16", shape: "(1,)", data: []), "values of NumPy type '<c16'"),
+    (
+      "f.npy", npyBytes(descr: "<f4", shape: "(1, 1)", data: [0, 0, 0, 0], fortran: true),
+      "Fortran order"
+    ),
+  ]
+
+  @Test(arguments: badFiles)
+  func badFilesAreExplainedByName(_ c: (name: String, bytes: [UInt8], message: String)) throws {
+    let folder = try DataTestFolder()
+    let path = try folder.write(c.name, c.bytes)
+    let error = try #require(throws: DataError.self) { try Dataset.npy(features: path) }
+    #expect(
+      error.description.contains("'\(path)'") && error.description.contains(c.message), "\(error)")
+  }
+
+  @Test func signaturesFromArraysClusterLikeSigbooksOwn() throws {
+    let folder = try DataTestFolder()
+    let h1 = folder.path("h1.npy"), h2 = folder.path("h2.npy"), y = folder.path("y.npy")
+    try NPY.encode([0, 0, 0.1, 0, 5, 5, 5.1, 5], shape: [4, 2]).write(to: URL(fileURLWithPath: h1))
+    try NPY.encode([1, 1, 9, 9], shape: [4, 1, 1]).write(to: URL(fileURLWithPath: h2))
+    try NPY.encode([3, 3, 8, 8], shape: [4]).write(to: URL(fileURLWithPath: y))
+    let session = Session(
+      file: "t.sigbook", baseDirectory: folder.url.path, figuresDirectory: folder.path("t.figures"))
+    let out = try runSource(
+      "sig = signatures_from([\"h1.npy\", \"h2.npy\"], labels: \"y.npy\")\nsig.layers\nsig.count\n"
+        + "c = kmeans(sig, k: 2, seed: 1)\nlayer_report(c)[0].nmi",
+      session: session)
+    #expect(out == ["2", "4", "1"])
+    let mismatch = folder.path("h3.npy")
+    try NPY.encode([1, 2, 3], shape: [3]).write(to: URL(fileURLWithPath: mismatch))
+    let error = try #require(throws: DataError.self) {
+      try SignatureSet.npy(layers: [h1, mismatch])
+    }
+    #expect(error.description.contains("has 3 rows but"))
+  }
+}

@@ -1,0 +1,116 @@
+import Foundation
+import Testing
+
+@testable import SigbookCore
+@testable import SigbookONNX
+
+/// Corrupt and unsupported ONNX files: each error names the file and says what is wrong.
+@Suite("ONNX errors") struct ONNXErrorTests {
+  /// The error loading `path`, which must name the file.
+  static func error(
+    _ path: String, input: [Int]? = nil, classes: [String]? = nil
+  ) throws -> String {
+    let error = try #require(throws: ONNXError.self) {
+      try ONNXImporter.load(path: path, inputShape: input, classNames: classes)
+    }
+    #expect(error.description.hasPrefix("'\(path)': "), "\(error)")
+    return error.description
+  }
+
+  @Test func truncatedFilesAreExplained() throws {
+    let folder = try TemporaryFolder()
+    let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: fixture("mlp.onnx"))))
+    let path = try folder.write("cut.onnx", Array(bytes.prefix(bytes.count / 2)))
+    #expect(try Self.error(path).contains("is truncated or corrupt"))
+  }
+
+  @Test(arguments: [
+    Array("this is a text file, not a model\n".utf8), [0xff, 0xff, 0xff, 0xff, 0x0f],
+    Array(repeating: 0, count: 64),
+  ])
+  func filesThatAreNotProtobufAreExplained(_ bytes: [UInt8]) throws {
+    let folder = try TemporaryFolder()
+    let path = try folder.write("model.onnx", bytes)
+    let message = try Self.error(path)
+    #expect(
+      message.contains("is not an ONNX model") || message.contains("is truncated"), "\(message)")
+  }
+
+  @Test func emptyAndMissingFilesAreExplained() throws {
+    let folder = try TemporaryFolder()
+    #expect(try Self.error(folder.write("empty.onnx", [])).contains("is empty"))
+    #expect(try Self.error(folder.path("nowhere.onnx")).contains("does not exist"))
+  }
+
+  @Test func unknownOperatorsNameTheNodeAndWhatIsSupported() throws {
+    let folder = try TemporaryFolder()
+    var proto = try fixtureProto("mlp.onnx")
+    let index = try #require(proto.graph.node.firstIndex { $0.opType == "Tanh" })
+    proto.graph.node[index].opType = "LSTM"
+    let message = try Self.error(folder.write("lstm.onnx", proto))
+    #expect(
+      message.contains(
+        "node '/act2/Tanh' (LSTM): sigbook does not import the operator LSTM; it imports Add, AveragePool"
+      ),
+      "\(message)")
+  }
+
+  @Test func unsupportedAttributesNameTheNodeAndWhatIsSupported() throws {
+    let folder = try TemporaryFolder()
+    var proto = try fixtureProto("cnn.onnx")
+    let index = try #require(proto.graph.node.firstIndex { $0.opType == "Conv" })
+    var attribute = Onnx_AttributeProto()
+    attribute.name = "group"
+    attribute.type = .int
+    attribute.i = 2
+    proto.graph.node[index].attribute.removeAll { $0.name == "group" }
+    proto.graph.node[index].attribute.append(attribute)
+    let grouped = try Self.error(folder.write("grouped.onnx", proto))
+    #expect(
+      grouped.contains("(Conv): group = 2 (grouped or depthwise convolution) is not supported"),
+      "\(grouped)")
+    attribute.name = "mystery"
+    proto.graph.node[index].attribute.append(attribute)
+    let unknown = try Self.error(folder.write("mystery.onnx", proto))
+    #expect(
+      unknown.contains("attribute 'mystery' is not supported; Conv may carry auto_pad, dilations"))
+  }
+
+  @Test func dynamicShapesAskForTheInputShape() throws {
+    let folder = try TemporaryFolder()
+    var proto = try fixtureProto("cnn.onnx")
+    for i in 2...3 { proto.graph.input[0].type.tensorType.shape.dim[i].dimParam = "side" }
+    let path = try folder.write("dynamic.onnx", proto)
+    let message = try Self.error(path)
+    #expect(
+      message.contains(
+        "input 'input' has [batch, 1, side, side]: its sizes other than the batch are dynamic")
+        && message.contains("load_onnx(\"dynamic.onnx\", input: [1, 28, 28])"), "\(message)")
+    // Given the shape, it loads and computes what PyTorch did.
+    let net = try ONNXImporter.load(path: path, inputShape: [1, 28, 28], classNames: nil)
+    let x = try fixtureTensor("x.npy")
+    #expect(
+      largestRelativeError(net.predict(x).scalars, try fixtureTensor("cnn_out.npy").scalars) <= 1e-5
+    )
+    #expect(
+      try Self.error(path, input: [3, 28, 28]).contains("which input: [3, 28, 28] contradicts"))
+    // A reshape to a size that depends on values sigbook cannot know.
+    var reshaping = try fixtureProto("mlp.onnx")
+    let gather = try #require(reshaping.graph.node.firstIndex { $0.opType == "Gather" })
+    reshaping.graph.node[gather].opType = "NonZero"
+    reshaping.graph.node[gather].attribute = []
+    #expect(try Self.error(folder.write("nonzero.onnx", reshaping)).contains("operator NonZero"))
+  }
+
+  @Test func branchesAndMismatchedClassesAreExplained() throws {
+    let folder = try TemporaryFolder()
+    var proto = try fixtureProto("mlp.onnx")
+    // fc2 takes the ReLU's output again instead of the batch normalisation's: a branch.
+    let fc2 = try #require(proto.graph.node.firstIndex { $0.name == "/fc2/Gemm" })
+    proto.graph.node[fc2].input[0] = "/act1/Relu_output_0"
+    #expect(try Self.error(folder.write("branch.onnx", proto)).contains("not branches"))
+    #expect(
+      try Self.error(fixture("mlp.onnx"), classes: ["a", "b"]).contains(
+        "classes: names 2 classes but the model has 10 outputs"))
+  }
+}

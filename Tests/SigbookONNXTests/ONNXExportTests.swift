@@ -1,0 +1,108 @@
+import Foundation
+import Testing
+
+@testable import SigbookCore
+@testable import SigbookONNX
+
+/// Whether `python3` can import onnxruntime (for the round trip through ONNX Runtime).
+let onnxRuntimeIsAvailable: Bool = {
+  let process = Process()
+  process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+  process.arguments = ["python3", "-c", "import onnxruntime, numpy"]
+  process.standardOutput = FileHandle.nullDevice
+  process.standardError = FileHandle.nullDevice
+  do { try process.run() } catch { return false }
+  process.waitUntilExit()
+  return process.terminationStatus == 0
+}()
+
+/// sigbook's models saved as ONNX: read back by sigbook and run by ONNX Runtime.
+@Suite("ONNX export") struct ONNXExportTests {
+  /// One of each kind of model sigbook builds, with inputs for it.
+  static func models() throws -> [(String, Model, Tensor)] {
+    var generator = SeededGenerator(seed: 5)
+    let images = Tensor.uniform(shape: [6, 1, 12, 12], low: 0, high: 1, generator: &generator)
+    let vectors = images.reshaped([6, 144])
+    var cnn = try Model.cnn(input: [1, 12, 12], conv: [3, 4], dense: [8], classes: 3, seed: 1)
+    cnn.classNames = ["a", "b", "c"]
+    var mixed = try Model.sequential(
+      [
+        .conv(inChannels: 1, outChannels: 2, kernel: 3, stride: 2, padding: 1),
+        .affine(channels: 2),
+        .tanh, .averagePool(size: 2), .transpose(permutation: [1, 2, 0]), .flatten,
+        .dense(inputs: 18, outputs: 5), .sigmoid, .dense(inputs: 5, outputs: 144), .sigmoid,
+        .reshape(shape: [1, 12, 12]),
+      ],
+      inputShape: [1, 12, 12], task: .reconstruction, seed: 2)
+    // A non-trivial affine layer.
+    mixed.layers[1].parameters = [
+      Tensor(shape: [2], scalars: [0.5, -1.5]), Tensor(shape: [2], scalars: [0.25, 0.1]),
+    ]
+    return [
+      ("mlp", try Model.mlp([144, 16, 8, 4], activation: .tanh, seed: 1), vectors),
+      ("cnn", cnn, images),
+      ("autoencoder", try Model.autoencoder([144, 12, 3], seed: 1), vectors),
+      ("sequential", mixed, images),
+    ]
+  }
+
+  @Test func savedModelsLoadBackWithTheSameOutputsAndSignatures() throws {
+    let folder = try TemporaryFolder()
+    for (name, model, x) in try Self.models() {
+      let path = try folder.write("\(name).onnx", ONNXFormat().encode(model))
+      let loaded = try ONNXFormat().load(from: path, inputShape: nil, classNames: nil)
+      let error = largestRelativeError(loaded.predict(x).scalars, model.predict(x).scalars)
+      #expect(error <= 1e-5, "\(name): \(error)")
+      #expect(loaded.hiddenLayerIndices.count == model.hiddenLayerIndices.count, "\(name)")
+      #expect(loaded.task == model.task && loaded.classNames == model.classNames, "\(name)")
+    }
+  }
+
+  @Test(
+    .enabled(
+      if: onnxRuntimeIsAvailable,
+      "skipped: python3 cannot import onnxruntime (pip install onnxruntime numpy to run it)"))
+  func onnxRuntimeComputesTheSameOutputs() throws {
+    let folder = try TemporaryFolder()
+    var names: [String] = []
+    for (name, model, x) in try Self.models() {
+      try folder.write("\(name).onnx", ONNXFormat().encode(model))
+      try folder.write("\(name)_x.npy", [UInt8](NPY.encode(x.scalars, shape: x.shape)))
+      try folder.write(
+        "\(name)_sigbook.npy",
+        [UInt8](NPY.encode(model.predict(x).scalars, shape: [x.rows, model.outputCount])))
+      names.append(name)
+    }
+    let script = """
+      import sys, numpy as np, onnxruntime as ort
+      folder = sys.argv[1]
+      for name in sys.argv[2:]:
+          session = ort.InferenceSession(f"{folder}/{name}.onnx", providers=["CPUExecutionProvider"])
+          out = session.run(None, {"input": np.load(f"{folder}/{name}_x.npy")})[0]
+          ref = np.load(f"{folder}/{name}_sigbook.npy")
+          error = np.max(np.abs(out.reshape(ref.shape) - ref) / np.maximum(1, np.abs(ref)))
+          print(name, error)
+      """
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3", "-c", script, folder.url.path] + names
+    // stderr goes to a file, so only stdout is read here and neither pipe can fill and block.
+    let errorPath = folder.path("stderr.txt")
+    try #require(FileManager.default.createFile(atPath: errorPath, contents: nil))
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = FileHandle(forWritingAtPath: errorPath)
+    try process.run()
+    let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    let errorText = (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? ""
+    #expect(process.terminationStatus == 0, "onnxruntime failed: \(errorText)")
+    let lines = output.split(separator: "\n")
+    #expect(lines.count == names.count, "\(output)")
+    for line in lines {
+      let parts = line.split(separator: " ")
+      let error = Double(parts.last ?? "") ?? .infinity
+      #expect(error <= 1e-5, "ONNX Runtime vs sigbook, \(line)")
+    }
+  }
+}

@@ -1,0 +1,104 @@
+import Foundation
+import Testing
+
+@testable import SigbookCore
+@testable import SigbookONNX
+
+/// Models exported by PyTorch and Keras give the same hidden outputs and outputs in sigbook.
+@Suite("ONNX import") struct ONNXImportTests {
+  /// name, input array, number of signature layers, the fixture numbers of those layers.
+  static let pytorch: [(name: String, layers: Int)] = [
+    ("mlp", 2), ("cnn", 3), ("cnn_fixed", 3), ("ae", 3),
+  ]
+
+  @Test(arguments: pytorch)
+  func signaturesEqualPyTorchsHiddenOutputs(_ c: (name: String, layers: Int)) throws {
+    let net = try ONNXImporter.load(
+      path: fixture("\(c.name).onnx"), inputShape: nil, classNames: nil)
+    let arrays = c.name == "cnn_fixed" ? "cnn" : c.name
+    let x = try fixtureTensor("x.npy")
+    let hidden = net.hiddenOutputs(x)
+    #expect(hidden.count == c.layers, "\(c.name): \(net.hiddenLayerIndices)")
+    for (i, h) in hidden.enumerated() {
+      let expected = try fixtureTensor("\(arrays)_h\(i + 1).npy")
+      let error = largestRelativeError(h.scalars, expected.scalars)
+      #expect(error <= 1e-5, "\(c.name) H\(i + 1): relative error \(error)")
+    }
+    let out = largestRelativeError(
+      net.predict(x).scalars, try fixtureTensor("\(arrays)_out.npy").scalars)
+    #expect(out <= 1e-5, "\(c.name) output: relative error \(out)")
+    #expect(net.task == (c.name == "ae" ? .reconstruction : .classification))
+    #expect(net.layerOrigins?.count == net.layers.count)
+  }
+
+  @Test func kerasThroughTF2ONNXGivesKerassOutputs() throws {
+    let net = try ONNXImporter.load(path: fixture("keras.onnx"), inputShape: nil, classNames: nil)
+    #expect(net.inputShape == [28, 28, 1])
+    let x = try fixtureTensor("keras_x.npy")
+    let out = largestRelativeError(
+      net.predict(x).scalars, try fixtureTensor("keras_out.npy").scalars)
+    #expect(out <= 1e-5, "keras output: relative error \(out)")
+    // The dense hidden layer is the third signature layer (after two convolutions' activations).
+    let hidden = net.hiddenOutputs(x)
+    #expect(hidden.count == 3)
+    let h3 = largestRelativeError(hidden[2].scalars, try fixtureTensor("keras_h3.npy").scalars)
+    #expect(h3 <= 1e-5, "keras H3: relative error \(h3)")
+  }
+
+  @Test func weightsInExternalDataFilesLoad() throws {
+    let folder = try TemporaryFolder()
+    var proto = try fixtureProto("mlp.onnx")
+    var blob = Data()
+    for i in proto.graph.initializer.indices where proto.graph.initializer[i].hasRawData {
+      var t = proto.graph.initializer[i]
+      let entries = [
+        ("location", "mlp.weights"), ("offset", String(blob.count)),
+        ("length", String(t.rawData.count)),
+      ]
+      blob.append(t.rawData)
+      t.clearRawData()
+      t.dataLocation = .external
+      t.externalData = entries.map { key, value in
+        var e = Onnx_StringStringEntryProto()
+        e.key = key
+        e.value = value
+        return e
+      }
+      proto.graph.initializer[i] = t
+    }
+    try folder.write("mlp.weights", [UInt8](blob))
+    let path = try folder.write("mlp.onnx", proto)
+    let net = try ONNXImporter.load(path: path, inputShape: nil, classNames: nil)
+    let x = try fixtureTensor("x.npy")
+    let error = largestRelativeError(
+      net.predict(x).scalars, try fixtureTensor("mlp_out.npy").scalars)
+    #expect(error <= 1e-5 && blob.count > 100_000)
+    try FileManager.default.removeItem(atPath: folder.path("mlp.weights"))
+    let missing = try #require(throws: ONNXError.self) {
+      try ONNXImporter.load(path: path, inputShape: nil, classNames: nil)
+    }
+    #expect(missing.description.contains("is stored in 'mlp.weights', which cannot be read"))
+  }
+
+  @Test func workbooksLoadONNXAndNameTheClasses() throws {
+    let folder = try #require(Bundle.module.url(forResource: "Fixtures", withExtension: nil))
+    let session = Session(
+      file: "t.sigbook", baseDirectory: folder.path,
+      figuresDirectory: FileManager.default.temporaryDirectory.path + "/sigbook-onnx.figures")
+    var outputs: [String] = []
+    session.emit = { if case .value(let t) = $0 { outputs.append(t) } }
+    ONNXFormat.register(in: session)
+    let names = (0..<10).map { "\"c\($0)\"" }.joined(separator: ", ")
+    try session.run(
+      try parseCell(
+        "net = load_onnx(\"cnn.onnx\", classes: [\(names)])\nsig = signatures(net, npy(\"x.npy\"))\n"
+          + "sig.layers\nsig.count", file: "t.sigbook"))
+    #expect(outputs == ["3", "8"])
+    let unregistered = Session(
+      file: "t.sigbook", baseDirectory: folder.path, figuresDirectory: "/tmp")
+    let error = try #require(throws: WorkbookError.self) {
+      try unregistered.run(try parseCell("load_onnx(\"cnn.onnx\")", file: "t.sigbook"))
+    }
+    #expect(error.message.contains("need the ONNX support that the sigbook command links"))
+  }
+}
