@@ -51,7 +51,7 @@ import Testing
     #expect(r.clusterSizes == [2, 2])
   }
 
-  @Test func emptyClusterTakesTheFarthestPoint() {
+  @Test func emptyClusterTakesTheFarthestPoint() throws {
     // Points 0, 1, 2, 10 from centres 1, 10, 100. Step 1 assigns 0, 1, 2 → centre 1 and 10 → 10;
     // centre 100 is empty and takes the point farthest from its centre: 0 and 2 are both at
     // distance 1, the lower index wins, so 0 moves. Centres become 1.5, 10, 0. Step 2 gives the
@@ -60,7 +60,7 @@ import Testing
     let data = try? KMeansData(x)
     guard let data else { Issue.record("preparing the data failed"); return }
     let mean = Float(data.mean[0])  // the run works on centred data
-    let run = KMeans.lloyd(
+    let run = try KMeans.lloyd(
       data, centres: [1 - mean, 10 - mean, 100 - mean], k: 3, maxIterations: 10,
       shiftTolerance: 0)
     #expect(run.labels == [2, 0, 0, 1])
@@ -159,4 +159,19 @@ import Testing
 
 extension Double {
   fileprivate var float: Float { Float(self) }
+
+  @Test func aSweepStopsWhenCancelled() {
+    var generator = SeededGenerator(seed: 3)
+    let x = Tensor.normal(shape: [200, 4], standardDeviation: 1, generator: &generator)
+    var checks = 0
+    // Cancelled at the fifth check: inside the first k's restarts and Lloyd iterations.
+    let error = #expect(throws: AnalysisError.self) {
+      _ = try KMeansSweep(x, ks: [2, 3, 4], restarts: 5, seed: 3, isCancelled: {
+        checks += 1
+        return checks >= 5
+      })
+    }
+    if case .cancelled? = error {} else { Issue.record("expected .cancelled, not \(String(describing: error))") }
+    #expect(checks == 5, "nothing is checked after it said stop")
+  }
 }
