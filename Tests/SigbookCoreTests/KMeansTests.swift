@@ -164,8 +164,29 @@ import Testing
     #expect(Metrics.adjustedRandIndex(sweep.best.result.assignments, labels) == 1)
     #expect(sweep.entries.count == 9 && sweep.entries.allSatisfy { $0.silhouette != nil })
   }
+
+  @Test func aSweepStopsWhenCancelled() {
+    var generator = SeededGenerator(seed: 3)
+    let x = Tensor.normal(shape: [200, 4], standardDeviation: 1, generator: &generator)
+    var checks = 0
+    // Cancelled at the fifth check: inside the first k's restarts and Lloyd iterations.
+    let error = #expect(throws: AnalysisError.self) {
+      _ = try KMeansSweep(
+        x, ks: [2, 3, 4], restarts: 5, seed: 3,
+        isCancelled: {
+          checks += 1
+          return checks >= 5
+        })
+    }
+    if case .cancelled? = error {
+    } else {
+      Issue.record("expected .cancelled, not \(String(describing: error))")
+    }
+    #expect(checks == 5, "nothing is checked after it said stop")
+  }
 }
 
 extension Double {
   fileprivate var float: Float { Float(self) }
+
 }

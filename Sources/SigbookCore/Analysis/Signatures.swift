@@ -40,7 +40,8 @@ public struct SignatureSet: Sendable {
     labels = data.labels
     classNames = data.classNames
     if model.task == .classification && !isCancelled() {
-      predictions = model.predictedClasses(data.features, batchSize: batchSize)
+      predictions = model.predictedClasses(
+        data.features, batchSize: batchSize, isCancelled: isCancelled)
       predictionNames = model.outputClassNames
     } else {
       predictions = nil

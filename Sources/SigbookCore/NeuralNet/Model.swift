@@ -112,13 +112,17 @@ public struct Model: Sendable {
 
   /// The outputs for many inputs, computed in batches of `batchSize` to bound memory.
   ///
+  /// - Parameter isCancelled: checked before every batch; when it returns true the outputs stop
+  ///   there and are incomplete (the caller checks `isCancelled` again and throws).
   /// - Returns: `[N, outputCount]`.
-  public func predict(_ inputs: Tensor, batchSize: Int = 1024) -> Tensor {
+  public func predict(
+    _ inputs: Tensor, batchSize: Int = 1024, isCancelled: () -> Bool = { false }
+  ) -> Tensor {
     let inputs = shaped(inputs)
     let n = inputs.rows
     var outputs: [Tensor] = []
     var start = 0
-    while start < n {
+    while start < n && !isCancelled() {
       let end = min(n, start + batchSize)
       outputs.append(forward(inputs.rows(start..<end)).flattenedRows)
       start = end
@@ -127,8 +131,10 @@ public struct Model: Sendable {
   }
 
   /// The predicted class of each input: the largest output, or output > 0.5 for one sigmoid.
-  public func predictedClasses(_ inputs: Tensor, batchSize: Int = 1024) -> [Int] {
-    classes(ofOutputs: predict(inputs, batchSize: batchSize))
+  public func predictedClasses(
+    _ inputs: Tensor, batchSize: Int = 1024, isCancelled: () -> Bool = { false }
+  ) -> [Int] {
+    classes(ofOutputs: predict(inputs, batchSize: batchSize, isCancelled: isCancelled))
   }
 
   /// The class each row of outputs stands for.

@@ -20,7 +20,7 @@ public struct REPLInput: Sendable {
   public private(set) var isTooLong = false
   private var length = 0
   private var open: [Token.Kind] = []
-  /// A mismatched bracket, an invalid token or nesting too deep: the input is complete, and
+  /// A mismatched bracket or an invalid token: the input is complete, and
   /// the parser will say what is wrong.
   private var isBroken = false
 
@@ -53,7 +53,6 @@ public struct REPLInput: Sendable {
       switch token.kind {
       case .leftParen, .leftBracket, .leftBrace:
         open.append(token.kind)
-        if open.count > Lexer.maximumNesting { isBroken = true }
       case .rightParen, .rightBracket, .rightBrace:
         let opener: Token.Kind =
           token.kind == .rightParen
