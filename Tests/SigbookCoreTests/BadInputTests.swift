@@ -304,3 +304,17 @@ import Testing
     #expect(output == ["40"])
   }
 }
+
+@Suite("Tiny projections") struct TinyProjectionTests {
+  /// pca of fewer than 21 points measured trustworthiness at k = 10 and stopped on a
+  /// precondition; it now measures it with fewer neighbours, or not at all.
+  @Test(arguments: [3, 5, 20])
+  func pcaOfAFewPointsDoesNotCrash(n: Int) throws {
+    let session = Session(
+      file: "t", baseDirectory: "/tmp", figuresDirectory: "/tmp/sigbook-tiny.figures")
+    let cell = try parseCell(
+      "p = pca(synthetic(.two_gaussians, n: \(n), seed: 1))\nfig = scatter(p)\np.count", file: "t")
+    try session.run(cell)
+    #expect(session.variables["p"] != nil)
+  }
+}

@@ -28,9 +28,17 @@ final class TmuxREPL {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: try #require(tmux))
     process.arguments = arguments
+    process.standardError = FileHandle.nullDevice
+    // `new-session` may start the tmux server, which would keep a pipe for standard output open
+    // for as long as it lives: it prints nothing anyway, so it gets no pipe.
+    guard arguments.first != "new-session" else {
+      process.standardOutput = FileHandle.nullDevice
+      try process.run()
+      process.waitUntilExit()
+      return ""
+    }
     let output = Pipe()
     process.standardOutput = output
-    process.standardError = FileHandle.nullDevice
     try process.run()
     // The screen is small: reading it all before waiting cannot block tmux.
     let data = output.fileHandleForReading.readDataToEndOfFile()

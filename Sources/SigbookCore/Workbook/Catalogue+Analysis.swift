@@ -272,10 +272,13 @@ extension Catalogue {
         embedding = embedding.rows(at: rows)
         note = " (trustworthiness on 5,000 of the points)"
       }
+      // Trustworthiness at k = 10 as for t-SNE and UMAP; fewer neighbours on tiny sets.
+      let k = min(10, (original.rows - 1) / 2)
       return .projection(
         Projection(
           points: result.projected, method: "pca", of: set, clusters: clusters,
-          trustworthiness: Trustworthiness.score(original: original, embedding: embedding, k: 10),
+          trustworthiness: k >= 1
+            ? Trustworthiness.score(original: original, embedding: embedding, k: k) : nil,
           details: "variance explained " + explained.joined(separator: ", ") + note))
     },
     FunctionEntry(
