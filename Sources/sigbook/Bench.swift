@@ -24,7 +24,8 @@ struct Bench: ParsableCommand {
   @Option(help: "OpenBLAS threads (default: as OpenBLAS chooses).")
   var threads: Int?
 
-  @Option(help: "Timed runs per workload after the warm-up (default: per workload, 3 to 10).")
+  @Option(
+    help: "Timed runs per workload after the warm-up (default: 3 to 15); 0: one run, no warm-up.")
   var repeats: Int?
 
   @Flag(help: "Print the results as JSON (progress goes to standard error).")
@@ -166,13 +167,18 @@ struct BenchReport: Codable {
   var workloads: [BenchResult]
 }
 
-/// Times `body` once to warm up and then `repeats` times.
+/// Times `body` once to warm up and then `repeats` times (0: once, without a warm-up).
 ///
 /// - Returns: the seconds of each timed run and the last run's value.
 func timed<T>(_ repeats: Int, _ body: () throws -> T) rethrows -> (times: [Double], last: T) {
+  if repeats == 0 {
+    let start = DispatchTime.now().uptimeNanoseconds
+    let last = try body()
+    return ([Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9], last)
+  }
   var last = try body()
   var times: [Double] = []
-  for _ in 0..<max(1, repeats) {
+  for _ in 0..<repeats {
     let start = DispatchTime.now().uptimeNanoseconds
     last = try body()
     times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
