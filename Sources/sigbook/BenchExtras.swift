@@ -24,7 +24,9 @@ enum BenchExtras {
       let folder = root + "/Workbooks"
       let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
         .filter { $0.hasSuffix(".sigbook") }.sorted()
-      let texts = names.compactMap { try? String(contentsOfFile: folder + "/" + $0, encoding: .utf8) }
+      let texts = names.compactMap {
+        try? String(contentsOfFile: folder + "/" + $0, encoding: .utf8)
+      }
       guard !texts.isEmpty else { throw BenchSkip(reason: "no workbooks in \(folder)") }
       let (times, errors) = timed(repeats) { () -> Int in
         var errors = 0

@@ -95,113 +95,114 @@ enum BenchWorkloads {
     model.measure(inputs: data.features, labels: data.labels).accuracy ?? 0
   }
 
-  static let all: [BenchWorkload] = [
-    BenchWorkload(id: "W1", name: "mlp 784-32-64-2, sgd b32, 5 epochs, 1 vs 7", repeats: 9) {
-      context, repeats in
-      let (train, test) = try context.onesAndSevens()
-      let model = try Model.mlp([784, 32, 64, 2])
-      let options = TrainingOptions(epochs: 5, batchSize: 32, learningRate: 0.05)
-      let (times, trained) = try timed(repeats) {
-        try model.fitted(inputs: train.features, labels: train.labels, options: options)
-      }
-      return BenchResult(
-        id: "W1", name: "mlp 784-32-64-2, sgd b32, 5 epochs, 1 vs 7", times: times,
-        quality: "accuracy", value: accuracy(trained, test))
-    },
-    BenchWorkload(id: "W2", name: "mlp 784-256-128-10, sgd b64, 1 epoch fashion", repeats: 3) {
-      context, repeats in
-      let train = try context.fashion(.train)
-      let test = try context.fashion(.test)
-      let model = try w2Model()
-      let (times, trained) = try timed(repeats) {
-        try model.fitted(inputs: train.features, labels: train.labels, options: w2Options)
-      }
-      context.keep(fashionNetwork: trained)
-      return BenchResult(
-        id: "W2", name: "mlp 784-256-128-10, sgd b64, 1 epoch fashion", times: times,
-        quality: "accuracy", value: accuracy(trained, test))
-    },
-    BenchWorkload(id: "W3", name: "cnn conv8-pool-conv16-pool-10, b64, 1 epoch", repeats: 3) {
-      context, repeats in
-      let train = try context.fashion(.train)
-      let test = try context.fashion(.test)
-      let model = try Model.cnn(conv: [8, 16], dense: [], classes: 10)
-      let options = TrainingOptions(epochs: 1, batchSize: 64, learningRate: 0.05)
-      let (times, trained) = try timed(repeats) {
-        try model.fitted(inputs: train.features, labels: train.labels, options: options)
-      }
-      return BenchResult(
-        id: "W3", name: "cnn conv8-pool-conv16-pool-10, b64, 1 epoch", times: times,
-        quality: "accuracy", value: accuracy(trained, test))
-    },
-    BenchWorkload(id: "W4", name: "hidden outputs of W2's net, 10,000 images", repeats: 15) {
-      context, repeats in
-      let test = try context.fashion(.test)
-      let model = try context.fashionNetwork()
-      let (times, outputs) = timed(repeats) { model.hiddenOutputs(test.features) }
-      let zeros = outputs[1].scalars.filter { $0 == 0 }.count
-      return BenchResult(
-        id: "W4", name: "hidden outputs of W2's net, 10,000 images", times: times,
-        quality: "zero fraction H2", value: Double(zeros) / Double(outputs[1].count))
-    },
-    BenchWorkload(id: "W5", name: "k-means k=2…10 ×10 + silhouette, 2,000×128", repeats: 3) {
-      context, repeats in
-      let x = try context.signatures()
-      let (times, sweep) = try timed(repeats) {
-        try KMeansSweep(x, ks: Array(2...10), restarts: 10, seed: 0)
-      }
-      return BenchResult(
-        id: "W5", name: "k-means k=2…10 ×10 + silhouette, 2,000×128", times: times,
-        quality: "k", value: Double(sweep.best.k),
-        extra: ["silhouette": sweep.best.silhouette ?? .nan])
-    },
-    BenchWorkload(id: "W6", name: "t-SNE 2,000×128", repeats: 3) { context, repeats in
-      let x = try context.signatures()
-      let (times, result) = try timed(repeats) {
-        try TSNE.embed(x, options: TSNEOptions(trustworthinessNeighbors: nil))
-      }
-      return BenchResult(
-        id: "W6", name: "t-SNE 2,000×128", times: times, quality: "trustworthiness",
-        value: Trustworthiness.score(original: x, embedding: result.embedding, k: 10))
-    },
-    BenchWorkload(id: "W7", name: "UMAP 2,000×128", repeats: 3) { context, repeats in
-      let x = try context.signatures()
-      let (times, result) = try timed(repeats) {
-        try UMAP.embed(x, options: UMAPOptions(trustworthinessNeighbors: nil))
-      }
-      return BenchResult(
-        id: "W7", name: "UMAP 2,000×128", times: times, quality: "trustworthiness",
-        value: Trustworthiness.score(original: x, embedding: result.embedding, k: 10))
-    },
-    BenchWorkload(id: "W8", name: "autoencoder 784-100-10-100-784, adam, 1 epoch", repeats: 5) {
-      context, repeats in
-      let data = try context.mnistTest()
-      let model = try Model.autoencoder([784, 100, 10])
-      let options = TrainingOptions(
-        epochs: 1, batchSize: 64, learningRate: 1e-3, optimizer: .adam, loss: .bce)
-      let (times, trained) = try timed(repeats) {
-        try model.fitted(inputs: data.features, labels: data.labels, options: options)
-      }
-      return BenchResult(
-        id: "W8", name: "autoencoder 784-100-10-100-784, adam, 1 epoch", times: times,
-        quality: "epoch loss", value: trained.history?.records.last?.loss ?? .nan)
-    },
-    BenchWorkload(id: "W9", name: "float32 matmul 1024³", repeats: 10) { _, repeats in
-      let n = 1024
-      var g = SeededGenerator(seed: 0)
-      let a = Tensor.uniform(shape: [n, n], low: -1, high: 1, generator: &g)
-      let b = Tensor.uniform(shape: [n, n], low: -1, high: 1, generator: &g)
-      var c = Tensor(zeros: [n, n])
-      let (times, _) = timed(repeats) { c.gemm(a, b) }
-      let median = BenchResult(id: "", name: "", times: times, quality: "", value: 0).seconds ?? 1
-      return BenchResult(
-        id: "W9", name: "float32 matmul 1024³", times: times, quality: "GFLOP/s",
-        value: 2 * Double(n * n * n) / median / 1e9)
-    },
-    BenchWorkload(id: "S", name: "the one-vs-seven study, end to end", repeats: 3) { _, repeats in
-      try study(repeats)
-    },
-  ] + BenchExtras.all
+  static let all: [BenchWorkload] =
+    [
+      BenchWorkload(id: "W1", name: "mlp 784-32-64-2, sgd b32, 5 epochs, 1 vs 7", repeats: 9) {
+        context, repeats in
+        let (train, test) = try context.onesAndSevens()
+        let model = try Model.mlp([784, 32, 64, 2])
+        let options = TrainingOptions(epochs: 5, batchSize: 32, learningRate: 0.05)
+        let (times, trained) = try timed(repeats) {
+          try model.fitted(inputs: train.features, labels: train.labels, options: options)
+        }
+        return BenchResult(
+          id: "W1", name: "mlp 784-32-64-2, sgd b32, 5 epochs, 1 vs 7", times: times,
+          quality: "accuracy", value: accuracy(trained, test))
+      },
+      BenchWorkload(id: "W2", name: "mlp 784-256-128-10, sgd b64, 1 epoch fashion", repeats: 3) {
+        context, repeats in
+        let train = try context.fashion(.train)
+        let test = try context.fashion(.test)
+        let model = try w2Model()
+        let (times, trained) = try timed(repeats) {
+          try model.fitted(inputs: train.features, labels: train.labels, options: w2Options)
+        }
+        context.keep(fashionNetwork: trained)
+        return BenchResult(
+          id: "W2", name: "mlp 784-256-128-10, sgd b64, 1 epoch fashion", times: times,
+          quality: "accuracy", value: accuracy(trained, test))
+      },
+      BenchWorkload(id: "W3", name: "cnn conv8-pool-conv16-pool-10, b64, 1 epoch", repeats: 3) {
+        context, repeats in
+        let train = try context.fashion(.train)
+        let test = try context.fashion(.test)
+        let model = try Model.cnn(conv: [8, 16], dense: [], classes: 10)
+        let options = TrainingOptions(epochs: 1, batchSize: 64, learningRate: 0.05)
+        let (times, trained) = try timed(repeats) {
+          try model.fitted(inputs: train.features, labels: train.labels, options: options)
+        }
+        return BenchResult(
+          id: "W3", name: "cnn conv8-pool-conv16-pool-10, b64, 1 epoch", times: times,
+          quality: "accuracy", value: accuracy(trained, test))
+      },
+      BenchWorkload(id: "W4", name: "hidden outputs of W2's net, 10,000 images", repeats: 15) {
+        context, repeats in
+        let test = try context.fashion(.test)
+        let model = try context.fashionNetwork()
+        let (times, outputs) = timed(repeats) { model.hiddenOutputs(test.features) }
+        let zeros = outputs[1].scalars.filter { $0 == 0 }.count
+        return BenchResult(
+          id: "W4", name: "hidden outputs of W2's net, 10,000 images", times: times,
+          quality: "zero fraction H2", value: Double(zeros) / Double(outputs[1].count))
+      },
+      BenchWorkload(id: "W5", name: "k-means k=2…10 ×10 + silhouette, 2,000×128", repeats: 3) {
+        context, repeats in
+        let x = try context.signatures()
+        let (times, sweep) = try timed(repeats) {
+          try KMeansSweep(x, ks: Array(2...10), restarts: 10, seed: 0)
+        }
+        return BenchResult(
+          id: "W5", name: "k-means k=2…10 ×10 + silhouette, 2,000×128", times: times,
+          quality: "k", value: Double(sweep.best.k),
+          extra: ["silhouette": sweep.best.silhouette ?? .nan])
+      },
+      BenchWorkload(id: "W6", name: "t-SNE 2,000×128", repeats: 3) { context, repeats in
+        let x = try context.signatures()
+        let (times, result) = try timed(repeats) {
+          try TSNE.embed(x, options: TSNEOptions(trustworthinessNeighbors: nil))
+        }
+        return BenchResult(
+          id: "W6", name: "t-SNE 2,000×128", times: times, quality: "trustworthiness",
+          value: Trustworthiness.score(original: x, embedding: result.embedding, k: 10))
+      },
+      BenchWorkload(id: "W7", name: "UMAP 2,000×128", repeats: 3) { context, repeats in
+        let x = try context.signatures()
+        let (times, result) = try timed(repeats) {
+          try UMAP.embed(x, options: UMAPOptions(trustworthinessNeighbors: nil))
+        }
+        return BenchResult(
+          id: "W7", name: "UMAP 2,000×128", times: times, quality: "trustworthiness",
+          value: Trustworthiness.score(original: x, embedding: result.embedding, k: 10))
+      },
+      BenchWorkload(id: "W8", name: "autoencoder 784-100-10-100-784, adam, 1 epoch", repeats: 5) {
+        context, repeats in
+        let data = try context.mnistTest()
+        let model = try Model.autoencoder([784, 100, 10])
+        let options = TrainingOptions(
+          epochs: 1, batchSize: 64, learningRate: 1e-3, optimizer: .adam, loss: .bce)
+        let (times, trained) = try timed(repeats) {
+          try model.fitted(inputs: data.features, labels: data.labels, options: options)
+        }
+        return BenchResult(
+          id: "W8", name: "autoencoder 784-100-10-100-784, adam, 1 epoch", times: times,
+          quality: "epoch loss", value: trained.history?.records.last?.loss ?? .nan)
+      },
+      BenchWorkload(id: "W9", name: "float32 matmul 1024³", repeats: 10) { _, repeats in
+        let n = 1024
+        var g = SeededGenerator(seed: 0)
+        let a = Tensor.uniform(shape: [n, n], low: -1, high: 1, generator: &g)
+        let b = Tensor.uniform(shape: [n, n], low: -1, high: 1, generator: &g)
+        var c = Tensor(zeros: [n, n])
+        let (times, _) = timed(repeats) { c.gemm(a, b) }
+        let median = BenchResult(id: "", name: "", times: times, quality: "", value: 0).seconds ?? 1
+        return BenchResult(
+          id: "W9", name: "float32 matmul 1024³", times: times, quality: "GFLOP/s",
+          value: 2 * Double(n * n * n) / median / 1e9)
+      },
+      BenchWorkload(id: "S", name: "the one-vs-seven study, end to end", repeats: 3) { _, repeats in
+        try study(repeats)
+      },
+    ] + BenchExtras.all
 
   /// S: `Workbooks/one-vs-seven.sigbook` run in process, its figures written to a temp folder.
   static func study(_ repeats: Int) throws -> BenchResult {
