@@ -24,11 +24,19 @@ def section(report):
         "(median of several runs after a warm-up; Benchmarks/results/latest.json has min, max, "
         "versions and thread counts). The ratio is the fastest peer's time over sigbook's "
         "(for W9, sigbook's GFLOP/s over numpy's). Machines are noisy and differ 2–4× in "
-        "speed: compare ratios from one run, never times from two.",
+        "speed: compare ratios from one run, never times from two."
+        + (f" Load average during this run: {load[0]:.1f} on {m['cores']} cores (a shared "
+           "machine: figures are noisy)." if (load := m.get("load_average_start")
+                                             or m.get("load_average")) else ""),
         "",
         report["table"],
         "",
         "Regenerate with `make bench && make bench-readme`.",
+        "",
+        "OpenBLAS 0.3.21 (Debian 12) does not recognise recent Intel processors and falls back to",
+        "generic kernels about 7× slower; `sigbook` then restarts itself once with",
+        "`OPENBLAS_CORETYPE` set to the AVX-512 (or AVX2) kernels the processor runs. A",
+        "`OPENBLAS_CORETYPE` you set yourself is always respected.",
         "",
     ]
     return "\n".join(lines)

@@ -169,7 +169,12 @@ def main():
     parser.add_argument("--skip-peers", action="store_true")
     args = parser.parse_args()
     os.makedirs(RESULTS, exist_ok=True)
+    # On a shared machine OpenMP's spinning workers (PyTorch, scikit-learn, openTSNE) lose whole
+    # time slices to other processes: PyTorch's W1 took 1.3 s spinning and 0.08 s passive.
+    # Passive waiting is the peers' best setting there; both sides run under it.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     only = args.only.upper()
+    load_at_start = os.getloadavg()
     started = datetime.datetime.now(datetime.timezone.utc)
     mine = run_sigbook(args.sigbook, only)
     peers = [] if args.skip_peers else [run_peer(args.python, p, only) for p in PEERS]
@@ -181,6 +186,8 @@ def main():
         date=started.strftime("%Y-%m-%d %H:%M UTC"),
         machine=dict(cpu=cpu_name(), cores=os.cpu_count(), system=platform.platform(),
                      openblas_coretype=os.environ.get("OPENBLAS_CORETYPE"),
+                     omp_wait_policy=os.environ.get("OMP_WAIT_POLICY"),
+                     load_average_start=load_at_start, load_average_end=os.getloadavg(),
                      bench_threads=os.environ.get("BENCH_THREADS")),
         sigbook=mine, peers=peers)
     text, summary = table(report)
@@ -191,7 +198,10 @@ def main():
     env = mine["environment"]
     print()
     print(f"{report['date']} · {report['machine']['cpu']}, {report['machine']['cores']} cores · "
-          f"OPENBLAS_CORETYPE={report['machine']['openblas_coretype'] or '(unset)'}")
+          f"OPENBLAS_CORETYPE={report['machine']['openblas_coretype'] or '(unset)'} · "
+          f"OMP_WAIT_POLICY={report['machine']['omp_wait_policy']} · "
+          f"load average {report['machine']['load_average_start'][0]:.1f} at start, "
+          f"{report['machine']['load_average_end'][0]:.1f} at end")
     print(f"sigbook: OpenBLAS {env['blasCore']} kernels, {env['blasThreads']} threads")
     for p in peers:
         blas = ", ".join(f"{b.get('api')} {b.get('kernel') or ''} {b.get('threads')} threads"
