@@ -2,7 +2,7 @@
 SWIFT ?= swift
 DEMO  ?= Workbooks/one-vs-seven.sigbook
 
-.PHONY: setup build release demo test bench clean
+.PHONY: setup build release demo test bench bench-sigbook bench-peers bench-readme clean
 
 setup:
 	@scripts/setup
@@ -22,8 +22,25 @@ demo: release
 test: setup
 	$(SWIFT) test
 
-bench: release
+# MNIST's test set from $(SIGBOOK_DATA)/mnist (default: ../shared/data beside the checkout).
+SIGBOOK_DATA ?= $(abspath $(CURDIR)/../shared/data)
+export SIGBOOK_DATA
+
+# sigbook and every peer (PyTorch, Keras, scikit-learn, openTSNE, umap-learn, numpy) in one go:
+# one table, Benchmarks/results/latest.json.
+bench: release bench-peers
+	Benchmarks/peers/.venv/bin/python Benchmarks/run.py $(if $(ONLY),--only $(ONLY))
+
+# sigbook's side only.
+bench-sigbook: release
 	.build/release/sigbook bench
+
+bench-peers:
+	@scripts/bench-peers
+
+# The README's performance section, from Benchmarks/results/latest.json.
+bench-readme:
+	python3 Benchmarks/readme.py
 
 clean:
 	rm -rf .build

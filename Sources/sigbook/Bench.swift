@@ -2,155 +2,186 @@ import ArgumentParser
 import Foundation
 import SigbookCore
 
-/// `sigbook bench`: release-build throughput of the engine's hot paths.
+/// `sigbook bench`: the workloads of DESIGN.md §7 on the real data, timed the way `make bench`
+/// times the peers (PyTorch, Keras, scikit-learn, openTSNE, umap-learn, numpy).
 ///
-/// Each workload is run once to warm up, then timed over enough repetitions to last about a
-/// second; the best rate is reported. Inputs are seeded random tensors of MNIST's shape: the
-/// cost of these workloads does not depend on the values.
+/// Each workload runs once to warm up, then `repeats` times; the median time is reported with
+/// the minimum and maximum, and beside it a quality figure (held-out accuracy, final loss, the
+/// chosen k and its silhouette, trustworthiness at k = 10, GFLOP/s). A workload whose data is
+/// missing says so and is skipped. `--json` prints the same as JSON, one object per workload.
 struct Bench: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Measure the engine's throughput (run it from a release build).")
+    abstract: "Time the benchmark workloads W1–W9 and S on the real data (use a release build).",
+    discussion: """
+      MNIST's test set is read from $SIGBOOK_DATA/mnist (default: ../shared/data beside the \
+      checkout), Fashion-MNIST from $SIGBOOK_DATA/fashion-mnist or \
+      /usr/share/datasets/fashion-mnist. `make bench` runs this beside the peers.
+      """)
 
-  @Option(help: "Only the workloads whose name contains this text.")
+  @Option(help: "Only these workloads (comma-separated ids, e.g. W1,W3,S).")
   var only: String?
 
   @Option(help: "OpenBLAS threads (default: as OpenBLAS chooses).")
   var threads: Int?
 
+  @Option(
+    help: "Timed runs per workload after the warm-up (default: 3 to 15); 0: one run, no warm-up.")
+  var repeats: Int?
+
+  @Flag(help: "Print the results as JSON (progress goes to standard error).")
+  var json = false
+
+  @Option(
+    help: "Write W5–W7's input (the 2,000 × 128 signatures) as .npy here, for the peers.",
+    completion: .file())
+  var signaturesOut: String?
+
   func run() throws {
     #if DEBUG
-      print("warning: this is a debug build; measure with `swift build -c release`")
+      FileHandle.standardError.write(
+        Data("warning: this is a debug build; measure with `swift build -c release`\n".utf8))
     #endif
     if let threads { BLAS.setThreadCount(threads) }
-    print("OpenBLAS \(BLAS.coreName) kernels, \(BLAS.threadCount) threads")
-    for workload in Self.workloads where only.map({ workload.name.contains($0) }) ?? true {
-      let result = try workload.run()
-      print("\(workload.name.padding(toLength: 44, withPad: " ", startingAt: 0)) \(result)")
+    let wanted = only.map { Set($0.split(separator: ",").map { $0.uppercased() }) }
+    let context = BenchContext(signaturesOut: signaturesOut)
+    let environment = BenchEnvironment.current
+    let say: (String) -> Void = { line in
+      if json {
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+      } else {
+        print(line)
+      }
+    }
+    say(environment.summary)
+    var results: [BenchResult] = []
+    for workload in BenchWorkloads.all where wanted.map({ $0.contains(workload.id) }) ?? true {
+      let result: BenchResult
+      do {
+        result = try workload.run(context, repeats ?? workload.repeats)
+      } catch let skip as BenchSkip {
+        result = BenchResult(id: workload.id, name: workload.name, skipped: skip.reason)
+      }
+      say(result.line)
+      results.append(result)
+    }
+    if json {
+      let report = BenchReport(environment: environment, workloads: results)
+      let encoder = JSONEncoder()
+      encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+      print(String(decoding: try encoder.encode(report), as: UTF8.self))
     }
   }
+}
 
-  struct Workload: Sendable {
-    var name: String
-    var run: @Sendable () throws -> String
+/// Why a workload did not run (its data is missing): printed, and the bench goes on.
+struct BenchSkip: Error {
+  var reason: String
+}
+
+/// One workload's figures: the median of the timed runs, their range, and a quality figure.
+struct BenchResult: Codable {
+  var id: String
+  var name: String
+  var seconds: Double?
+  var min: Double?
+  var max: Double?
+  var runs: Int = 0
+  var quality: String?
+  var value: Double?
+  /// Other figures worth keeping (a second quality, a rate).
+  var extra: [String: Double]?
+  var skipped: String?
+
+  init(id: String, name: String, skipped: String) {
+    self.id = id
+    self.name = name
+    self.skipped = skipped
   }
 
-  /// Seconds taken by `body`, best of `repeats`.
-  static func best(_ repeats: Int, _ body: () throws -> Void) rethrows -> Double {
-    var best = Double.infinity
-    for _ in 0..<repeats {
-      let start = DispatchTime.now().uptimeNanoseconds
-      try body()
-      best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-    }
-    return best
+  init(
+    id: String, name: String, times: [Double], quality: String, value: Double,
+    extra: [String: Double]? = nil
+  ) {
+    self.id = id
+    self.name = name
+    let sorted = times.sorted()
+    let mid = sorted.count / 2
+    seconds = sorted.count % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+    min = sorted.first
+    max = sorted.last
+    runs = times.count
+    self.quality = quality
+    self.value = value
+    self.extra = extra
   }
 
-  static func images(_ n: Int, classes: Int, seed: Int) -> (Tensor, [Int]) {
-    var g = SeededGenerator(seed: seed)
-    let x = Tensor.uniform(shape: [n, 1, 28, 28], low: 0, high: 1, generator: &g)
-    return (x, (0..<n).map { _ in g.nextInt(below: classes) })
+  /// The line of the text table.
+  var line: String {
+    let title = "\(id.padding(toLength: 3, withPad: " ", startingAt: 0)) \(name)"
+    let head = title.padding(toLength: 58, withPad: " ", startingAt: 0)
+    if let skipped { return head + "skipped: " + skipped }
+    guard let seconds, let min, let max, let quality, let value else { return head }
+    return head
+      + String(format: "%9.4f s  [%.4f – %.4f, %d runs]  ", seconds, min, max, runs)
+      + "\(quality) \(BenchResult.format(value))"
   }
 
-  static func training(
-    _ model: Model, samples: Int, classes: Int, batch: Int, epochs: Int, repeats: Int
-  ) throws -> String {
-    let (x, y) = images(samples, classes: classes, seed: 1)
-    let options = TrainingOptions(epochs: epochs, batchSize: batch, learningRate: 0.01)
-    _ = try model.fitted(
-      inputs: x.rows(0..<min(samples, 512)), labels: Array(y.prefix(512)), options: options)
-    let seconds = try best(repeats) { _ = try model.fitted(inputs: x, labels: y, options: options) }
-    let rate = Double(samples * epochs) / seconds
-    return String(format: "%9.0f samples/s  (%.3f s)", rate, seconds)
+  static func format(_ value: Double) -> String {
+    value == value.rounded() && abs(value) < 1e9
+      ? String(Int(value)) : String(format: "%.4f", value)
+  }
+}
+
+/// The machine and libraries the figures were taken on.
+struct BenchEnvironment: Codable {
+  var cpu: String
+  var cores: Int
+  var blasCore: String
+  var blasThreads: Int
+  var openblasCoretype: String?
+  var date: String
+
+  static var current: BenchEnvironment {
+    let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+    let model =
+      cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }
+      .flatMap { $0.split(separator: ":", maxSplits: 1).last }
+      .map { $0.trimmingCharacters(in: .whitespaces) } ?? "unknown"
+    let formatter = ISO8601DateFormatter()
+    return BenchEnvironment(
+      cpu: model, cores: ProcessInfo.processInfo.activeProcessorCount,
+      blasCore: BLAS.coreName, blasThreads: BLAS.threadCount,
+      openblasCoretype: ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"],
+      date: formatter.string(from: Date()))
   }
 
-  /// 2,000 (or `count`) MNIST sample images reduced to 128 dimensions by a seeded Gaussian random
-  /// projection: clustered, overlapping data of the size the targets name.
-  static func signaturesLike(_ count: Int) throws -> Tensor {
-    let sample = try Dataset.mnistSample(perClass: 500)
-    var g = SeededGenerator(seed: 5)
-    let chosen = Array(g.permutation(sample.count).prefix(min(count, sample.count))).sorted()
-    var x = sample.features.flattenedRows.rows(at: chosen)
-    while x.rows < count { x = Tensor.concatenate([x, x.rows(0..<min(x.rows, count - x.rows))]) }
-    let projection = Tensor.normal(
-      shape: [784, 128], standardDeviation: Float(1 / (128.0).squareRoot()), generator: &g)
-    return Tensor.matmul(x, projection)
+  var summary: String {
+    "sigbook bench · \(cpu), \(cores) cores · OpenBLAS \(blasCore) kernels, \(blasThreads) threads"
+      + (openblasCoretype.map { " (OPENBLAS_CORETYPE=\($0))" } ?? "")
   }
+}
 
-  static func seconds(_ body: () throws -> Void) rethrows -> String {
-    let t = try best(1, body)
-    return String(format: "%9.3f s", t)
+/// What `--json` prints.
+struct BenchReport: Codable {
+  var environment: BenchEnvironment
+  var workloads: [BenchResult]
+}
+
+/// Times `body` once to warm up and then `repeats` times (0: once, without a warm-up).
+///
+/// - Returns: the seconds of each timed run and the last run's value.
+func timed<T>(_ repeats: Int, _ body: () throws -> T) rethrows -> (times: [Double], last: T) {
+  if repeats == 0 {
+    let start = DispatchTime.now().uptimeNanoseconds
+    let last = try body()
+    return ([Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9], last)
   }
-
-  static let workloads: [Workload] = [
-    Workload(name: "matmul 1024³") {
-      let n = 1024
-      var g = SeededGenerator(seed: 0)
-      let a = Tensor.uniform(shape: [n, n], low: -1, high: 1, generator: &g)
-      let b = Tensor.uniform(shape: [n, n], low: -1, high: 1, generator: &g)
-      var c = Tensor(zeros: [n, n])
-      c.gemm(a, b)
-      let seconds = best(10) { c.gemm(a, b) }
-      return String(format: "%9.1f GFLOP/s", 2 * Double(n * n * n) / seconds / 1e9)
-    },
-    Workload(name: "mlp 784-32-64-2 sgd b32, 5 ep × 1,730") {
-      try training(
-        try Model.mlp([784, 32, 64, 2]), samples: 1730, classes: 2, batch: 32, epochs: 5, repeats: 5
-      )
-    },
-    Workload(name: "mlp 784-256-128-10 sgd b64, 1 ep × 60,000") {
-      try training(
-        try Model.mlp([784, 256, 128, 10]), samples: 60_000, classes: 10, batch: 64, epochs: 1,
-        repeats: 2)
-    },
-    Workload(name: "cnn conv8-pool-conv16-pool-10 b64, 1 ep × 60,000") {
-      try training(
-        try Model.cnn(conv: [8, 16], dense: [], classes: 10), samples: 60_000, classes: 10,
-        batch: 64,
-        epochs: 1, repeats: 1)
-    },
-    Workload(name: "kmeans k=2…10 ×10 + silhouette, 2,000×128") {
-      let x = try signaturesLike(2000)
-      return try seconds { _ = try KMeansSweep(x, ks: Array(2...10), restarts: 10, seed: 0) }
-    },
-    Workload(name: "kmeans k=2…10 ×10 + sampled silh., 10,000×128") {
-      let x = try signaturesLike(10_000)
-      return try seconds {
-        _ = try KMeansSweep(x, ks: Array(2...10), restarts: 10, silhouetteSample: 2000, seed: 0)
-      }
-    },
-    Workload(name: "tsne 2,000×128") {
-      let x = try signaturesLike(2000)
-      var t = 0.0
-      let time = try seconds { t = try TSNE.embed(x, options: TSNEOptions()).trustworthiness ?? 0 }
-      return time + String(format: "  trustworthiness %.3f", t)
-    },
-    Workload(name: "umap 2,000×128") {
-      let x = try signaturesLike(2000)
-      var t = 0.0
-      let time = try seconds { t = try UMAP.embed(x, options: UMAPOptions()).trustworthiness ?? 0 }
-      return time + String(format: "  trustworthiness %.3f", t)
-    },
-    Workload(name: "hidden outputs 784-256-128-10, 10,000") {
-      let model = try Model.mlp([784, 256, 128, 10])
-      let (x, _) = images(10_000, classes: 10, seed: 2)
-      _ = model.hiddenOutputs(x)
-      let seconds = best(5) { _ = model.hiddenOutputs(x) }
-      return String(format: "%9.1f ms", seconds * 1000)
-    },
-    Workload(name: "one-vs-seven study, end to end") {
-      let path =
-        Dataset.repositoryRoot.map { $0 + "/Workbooks/one-vs-seven.sigbook" }
-        ?? "Workbooks/one-vs-seven.sigbook"
-      guard FileManager.default.fileExists(atPath: path) else {
-        return "skipped: \(path) not found"
-      }
-      return try seconds {
-        let runner = try WorkbookRunner(path: path)
-        runner.session.figuresDirectory =
-          FileManager.default.temporaryDirectory.appendingPathComponent("sigbook-bench.figures")
-          .path
-        guard runner.run() else { throw ValidationError("the study failed") }
-      }
-    },
-  ]
+  var last = try body()
+  var times: [Double] = []
+  for _ in 0..<repeats {
+    let start = DispatchTime.now().uptimeNanoseconds
+    last = try body()
+    times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+  }
+  return (times, last)
 }

@@ -111,14 +111,12 @@ import Testing
     #expect(data.classNames == ["0", "1"] && data.labels == [1, 0])
   }
 
-  @Test func embeddedSampleParsesQuickly() throws {
+  /// How fast it parses is a row of `sigbook bench` (X1), not a test: no timed unit tests.
+  @Test func embeddedSampleParses() throws {
     let path = try Dataset.locateSample(environment: [:])
-    let start = ContinuousClock.now
     let data = try Dataset.csv(path: path)
-    let elapsed = ContinuousClock.now - start
     #expect(data.features.shape == [5000, 784])
     #expect(data.classNames == (0...9).map(String.init))
-    // About 0.1 s in a debug build; the bound leaves room for a busy machine.
-    #expect(elapsed < .seconds(1), "parsing the sample took \(elapsed)")
+    #expect(data.countsPerClass() == Array(repeating: 500, count: 10))
   }
 }

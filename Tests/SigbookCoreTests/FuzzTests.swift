@@ -3,16 +3,10 @@ import Testing
 
 @testable import SigbookCore
 
-/// The CPU time this thread has used, in seconds: unlike the wall clock, it does not count the
-/// time other processes take on a shared machine.
-func threadCPUTime() -> Double {
-  var time = timespec()
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
-  return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
-}
-
 /// Random and mutated workbooks fed to the document reader, the lexer and the parser: nothing may
-/// crash, loop or take long, and what parses must print back to the same tree.
+/// crash or loop, the work done stays proportional to the input (at most one error per scalar),
+/// and what parses must print back to the same tree. Speed is `sigbook bench`'s (X2), never a
+/// timed assertion here.
 @Suite("Fuzz") struct FuzzTests {
   /// 4 shards of 25,000 inputs: 100,000 in all, run in parallel.
   static let shards = 4
@@ -23,26 +17,13 @@ func threadCPUTime() -> Double {
     let fixtures = try fixtureNames.map { Array(try fixture($0)) }
     var generator = SeededGenerator(seed: UInt64(1000 + shard))
     var fuzzer = Fuzzer(fixtures: fixtures)
-    var slowest = 0.0
-    var slowestWall = Duration.zero
-    var slowestInput = ""
     var characters = 0
     var failures = 0
     var validCells = 0
     for _ in 0..<Self.inputsPerShard {
       let input = fuzzer.input(&generator)
       characters += input.unicodeScalars.count
-      // CPU time, not wall-clock time: the machine is shared, and the loop never suspends, so
-      // the test stays on this thread.
-      let start = threadCPUTime()
-      let wallStart = ContinuousClock.now
       let problems = exercise(input, validCells: &validCells)
-      slowestWall = max(slowestWall, ContinuousClock.now - wallStart)
-      let elapsed = threadCPUTime() - start
-      if elapsed > slowest {
-        slowest = elapsed
-        slowestInput = input
-      }
       for problem in problems where failures < 10 {
         failures += 1
         Issue.record("\(problem) for input \(String(reflecting: input))")
@@ -50,9 +31,7 @@ func threadCPUTime() -> Double {
     }
     print(
       "fuzz shard \(shard): \(characters / Self.inputsPerShard) scalars an input on average,",
-      "slowest \(Int(slowest * 1000)) ms of CPU (\(slowestWall) of wall-clock time),",
       "\(validCells) valid cells printed back")
-    #expect(slowest < 1, "slowest input: \(String(reflecting: slowestInput.prefix(300)))")
     #expect(validCells > Self.inputsPerShard / 10, "too few valid cells to test printing")
   }
 
@@ -63,6 +42,11 @@ func threadCPUTime() -> Double {
     var problems: [String] = []
     let (document, cells, errors) = parseWorkbook(text: input, file: "f")
     if document.text != input { problems.append("the document does not give its text back") }
+    // Size, not time: a front end that loops or backtracks without bound shows as more errors
+    // than the input has scalars.
+    if errors.count > input.unicodeScalars.count + 1 {
+      problems.append("\(errors.count) errors for \(input.unicodeScalars.count) scalars")
+    }
     // `sigbook check`: names, labels and options resolved against the catalogue.
     var checker = Checker()
     for cell in cells { checker.check(cell.statements) }

@@ -51,14 +51,16 @@ extension Loss {
   ///   - prediction: `[B, D]`: the logits when `head` fuses an activation, else the output.
   ///   - target: `[B, D]`: one-hot rows for classes, the input itself for reconstruction.
   ///   - head: how the loss meets the last layer.
-  ///   - count: the number of valid rows in `prediction` (the rest are ignored).
+  ///   - batchRows: the rows of the whole batch the mean is taken over, when `prediction` is one
+  ///     chunk of it (default: its own rows); chunks' losses and gradients then add up.
   /// - Returns: the mean loss (Double) and ∂loss/∂prediction.
-  func evaluate(prediction: Tensor, target: Tensor, head: LossHead) -> (
+  func evaluate(prediction: Tensor, target: Tensor, head: LossHead, batchRows: Int? = nil) -> (
     value: Double, gradient: Tensor
   ) {
     precondition(
       prediction.count == target.count, "loss of \(prediction.shape) and \(target.shape)")
-    let b = prediction.rows, d = prediction.rowSize
+    let rows = prediction.rows, d = prediction.rowSize
+    let b = batchRows ?? rows
     var gradient = Tensor(zeros: prediction.shape)
     var total = 0.0
     prediction.withUnsafeBufferPointer { z in
@@ -67,7 +69,7 @@ extension Loss {
           switch (self, head) {
           case (.crossEntropy, .softmaxLogits):
             let scale = 1 / Float(b)
-            for r in 0..<b {
+            for r in 0..<rows {
               let row = r * d
               var m = z[row]
               for j in row..<row + d where z[j] > m { m = z[j] }
@@ -90,7 +92,7 @@ extension Loss {
             total /= Double(b)
           case (.crossEntropy, _):
             let scale = 1 / Float(b)
-            for j in 0..<b * d {
+            for j in 0..<rows * d {
               let p = Swift.max(z[j], 1e-7)
               total -= Double(t[j]) * Foundation.log(Double(p))
               g[j] = -t[j] / p * scale
@@ -98,16 +100,20 @@ extension Loss {
             total /= Double(b)
           case (.bce, .sigmoidLogits):
             let scale = 1 / Float(b * d)
-            for j in 0..<b * d {
-              let x = Double(z[j]), y = Double(t[j])
-              total += Swift.max(x, 0) - x * y + Foundation.log1p(Foundation.exp(-Swift.abs(x)))
-              g[j] = (logistic(z[j]) - t[j]) * scale
+            // One exp per value serves the loss and the sigmoid: e = e^−|z|, σ(z) = 1/(1 + e)
+            // for z ≥ 0 and e/(1 + e) below, exactly as `logistic` computes it.
+            for j in 0..<rows * d {
+              let x = z[j], y = t[j]
+              let e = Foundation.exp(-Swift.abs(x))
+              total += Double(Swift.max(x, 0) - x * y + Foundation.log1p(e))
+              let sigma = x >= 0 ? 1 / (1 + e) : e / (1 + e)
+              g[j] = (sigma - y) * scale
             }
             total /= Double(b * d)
           case (.bce, _):
             let scale = 1 / Float(b * d)
             let low: Float = 1e-7, high: Float = 1 - 1e-7
-            for j in 0..<b * d {
+            for j in 0..<rows * d {
               let p = Swift.min(Swift.max(z[j], low), high)
               let y = t[j]
               total -=
@@ -119,7 +125,7 @@ extension Loss {
             total /= Double(b * d)
           case (.mse, _):
             let scale = 2 / Float(b * d)
-            for j in 0..<b * d {
+            for j in 0..<rows * d {
               let e = z[j] - t[j]
               total += Double(e) * Double(e)
               g[j] = e * scale

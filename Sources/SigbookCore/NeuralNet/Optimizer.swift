@@ -41,7 +41,7 @@ extension Optimizer {
       parameter.withUnsafeMutableBufferPointer { p in
         switch self {
         case .sgd:
-          for i in p.indices { p[i] -= lr * g[i] }
+          Kernels.sgd(p, g, learningRate: lr)
         case .momentum:
           let mu = Optimizer.momentumCoefficient
           state.first.withUnsafeMutableBufferPointer { v in
@@ -58,11 +58,9 @@ extension Optimizer {
           let c2Root = c2.squareRoot()
           state.first.withUnsafeMutableBufferPointer { m in
             state.second.withUnsafeMutableBufferPointer { v in
-              for i in p.indices {
-                m[i] = b1 * m[i] + (1 - b1) * g[i]
-                v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i]
-                p[i] -= stepSize * m[i] / (v[i].squareRoot() / c2Root + eps)
-              }
+              Kernels.adam(
+                p, g, m, v, beta1: b1, beta2: b2, stepSize: stepSize, c2Root: c2Root,
+                epsilon: eps)
             }
           }
         }

@@ -174,6 +174,10 @@ extension Model {
     let batches = (n + batchSize - 1) / batchSize
     let lr = Float(options.learningRate)
 
+    // Products run on one OpenBLAS thread; the batch's chunks use the cores (see `gradients`).
+    let blasThreads = BLAS.threadCount
+    if blasThreads != 1 { BLAS.setThreadCount(1) }
+    defer { if blasThreads != 1 { BLAS.setThreadCount(blasThreads) } }
     var model = self
     var states = layers.map { layer in
       layer.parameters.map { ParameterState(count: $0.count, optimizer: options.optimizer) }
@@ -258,7 +262,16 @@ extension Model {
     return model
   }
 
+  /// The rows of one chunk of a training batch: batches above this are split into chunks of
+  /// this many rows (the last may be smaller), run on all cores, their gradients added in chunk
+  /// order. Fixed, not derived from the core count, so results do not depend on it.
+  static let chunkRows = 32
+
   /// One forward and backward pass over a batch.
+  ///
+  /// A batch of more than `chunkRows` rows is split into chunks that run concurrently, each a
+  /// whole forward and backward pass; the loss and the gradients (means over the whole batch)
+  /// are the sums of the chunks', added in chunk order.
   ///
   /// - Returns: the batch's mean loss, what the loss was computed on (`[B, D]`: logits when the
   ///   last activation is fused into the loss), and the gradients of every layer's parameters
@@ -266,6 +279,41 @@ extension Model {
   func gradients(of batch: Tensor, target: Tensor, loss: Loss, head: LossHead) -> (
     loss: Double, prediction: Tensor, gradients: [[Tensor]]
   ) {
+    let rows = batch.rows
+    let chunks = (rows + Self.chunkRows - 1) / Self.chunkRows
+    guard chunks > 1 else {
+      return chunkGradients(of: batch, target: target, loss: loss, head: head, batchRows: rows)
+    }
+    let passes = Parallel.map(chunks) { c in
+      let range = c * Self.chunkRows..<Swift.min(rows, (c + 1) * Self.chunkRows)
+      return chunkGradients(
+        of: batch.rows(range), target: target.rows(range), loss: loss, head: head,
+        batchRows: rows)
+    }
+    var total = passes[0]
+    for pass in passes.dropFirst() {
+      total.loss += pass.loss
+      for i in total.gradients.indices {
+        for p in total.gradients[i].indices {
+          let count = total.gradients[i][p].count
+          pass.gradients[i][p].withUnsafeBufferPointer { g in
+            total.gradients[i][p].withUnsafeMutableBufferPointer { t in
+              guard let tp = t.baseAddress, let gp = g.baseAddress else { return }
+              Kernels.add(tp, gp, count: count)
+            }
+          }
+        }
+      }
+    }
+    total.prediction = Tensor.concatenate(passes.map(\.prediction))
+    return total
+  }
+
+  /// One forward and backward pass over (a chunk of) a batch, the loss and gradients being
+  /// means over `batchRows` rows.
+  func chunkGradients(
+    of batch: Tensor, target: Tensor, loss: Loss, head: LossHead, batchRows: Int
+  ) -> (loss: Double, prediction: Tensor, gradients: [[Tensor]]) {
     let trainedCount = head.skipsLastLayer ? layers.count - 1 : layers.count
     var x = batch
     var caches: [any Sendable] = []
@@ -276,7 +324,8 @@ extension Model {
       x = output
     }
     let prediction = x.flattenedRows
-    let (value, lossGradient) = loss.evaluate(prediction: prediction, target: target, head: head)
+    let (value, lossGradient) = loss.evaluate(
+      prediction: prediction, target: target, head: head, batchRows: batchRows)
     var gradients = [[Tensor]](repeating: [], count: layers.count)
     var gradient = lossGradient.reshaped(x.shape)
     for i in stride(from: trainedCount - 1, through: 0, by: -1) {

@@ -104,3 +104,66 @@ extension Kernels {
     return total
   }
 }
+
+extension Kernels {
+  /// p ← p − lr·g: plain SGD's step.
+  static func sgd(
+    _ p: UnsafeMutableBufferPointer<Float>, _ g: UnsafeBufferPointer<Float>, learningRate lr: Float
+  ) {
+    guard let pBase = p.baseAddress, let gBase = g.baseAddress else { return }
+    let pr = UnsafeMutableRawPointer(pBase), gr = UnsafeRawPointer(gBase)
+    let rate = Vector(repeating: lr)
+    var i = 0
+    while i + Vector.scalarCount <= p.count {
+      let o = i * 4
+      let step = rate * gr.loadUnaligned(fromByteOffset: o, as: Vector.self)
+      pr.storeBytes(
+        of: pr.loadUnaligned(fromByteOffset: o, as: Vector.self) - step, toByteOffset: o,
+        as: Vector.self)
+      i += Vector.scalarCount
+    }
+    while i < p.count {
+      p[i] -= lr * g[i]
+      i += 1
+    }
+  }
+
+  /// Adam's step on one parameter (see `Optimizer`), eight values at a time. Each value is
+  /// computed by the same operations in the same order as the scalar loop, so the results are
+  /// identical to it.
+  static func adam(
+    _ p: UnsafeMutableBufferPointer<Float>, _ g: UnsafeBufferPointer<Float>,
+    _ m: UnsafeMutableBufferPointer<Float>, _ v: UnsafeMutableBufferPointer<Float>,
+    beta1 b1: Float, beta2 b2: Float, stepSize: Float, c2Root: Float, epsilon eps: Float
+  ) {
+    guard let pBase = p.baseAddress, let gBase = g.baseAddress, let mBase = m.baseAddress,
+      let vBase = v.baseAddress
+    else { return }
+    let pr = UnsafeMutableRawPointer(pBase), gr = UnsafeRawPointer(gBase)
+    let mr = UnsafeMutableRawPointer(mBase), vr = UnsafeMutableRawPointer(vBase)
+    let vb1 = Vector(repeating: b1), vb2 = Vector(repeating: b2)
+    let a1 = Vector(repeating: 1 - b1), a2 = Vector(repeating: 1 - b2)
+    let vStep = Vector(repeating: stepSize), vRoot = Vector(repeating: c2Root)
+    let vEps = Vector(repeating: eps)
+    var i = 0
+    while i + Vector.scalarCount <= p.count {
+      let o = i * 4
+      let gv = gr.loadUnaligned(fromByteOffset: o, as: Vector.self)
+      let mv = vb1 * mr.loadUnaligned(fromByteOffset: o, as: Vector.self) + a1 * gv
+      let vv = vb2 * vr.loadUnaligned(fromByteOffset: o, as: Vector.self) + a2 * gv * gv
+      mr.storeBytes(of: mv, toByteOffset: o, as: Vector.self)
+      vr.storeBytes(of: vv, toByteOffset: o, as: Vector.self)
+      let update = vStep * mv / (vv.squareRoot() / vRoot + vEps)
+      pr.storeBytes(
+        of: pr.loadUnaligned(fromByteOffset: o, as: Vector.self) - update, toByteOffset: o,
+        as: Vector.self)
+      i += Vector.scalarCount
+    }
+    while i < p.count {
+      m[i] = b1 * m[i] + (1 - b1) * g[i]
+      v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i]
+      p[i] -= stepSize * m[i] / (v[i].squareRoot() / c2Root + eps)
+      i += 1
+    }
+  }
+}

@@ -1,0 +1,154 @@
+"""What every peer script shares: the data (read from the IDX files directly), the workloads'
+hyper-parameters, the timing rule and the JSON each script prints.
+
+The hyper-parameters are those of Sources/sigbook/BenchWorkloads.swift: change both together.
+Each script prints one JSON object on its last line of standard output:
+{"peer": ..., "versions": {...}, "threads": {...}, "workloads": [{"id", "seconds", "min", "max",
+"runs", "quality", "value", "extra"?} ...]}.
+"""
+
+import gzip
+import json
+import os
+import statistics
+import struct
+import sys
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+
+# The workloads' settings (see DESIGN.md §7).
+W1 = dict(sizes=(784, 32, 64, 2), batch=32, epochs=5, lr=0.05)
+W2 = dict(sizes=(784, 256, 128, 10), batch=64, epochs=1, lr=0.05)
+W3 = dict(conv=(8, 16), kernel=3, batch=64, epochs=1, lr=0.05)
+W8 = dict(sizes=(784, 100, 10), batch=64, epochs=1, lr=1e-3)
+W5 = dict(ks=range(2, 11), restarts=10)
+# Threads each peer is given: both cores unless BENCH_THREADS says otherwise.
+THREADS = int(os.environ.get("BENCH_THREADS") or os.cpu_count() or 1)
+REPEATS = dict(W1=9, W2=3, W3=3, W4=15, W5=3, W6=3, W7=3, W8=5, W9=10, S=3)
+
+
+def data_root():
+    """$SIGBOOK_DATA, else ../shared/data beside the checkout (as `sigbook bench`)."""
+    root = os.environ.get("SIGBOOK_DATA")
+    return root if root else os.path.normpath(os.path.join(ROOT, "..", "shared", "data"))
+
+
+def _open(path):
+    for candidate in (path, path + ".gz"):
+        if os.path.exists(candidate):
+            return gzip.open(candidate, "rb") if candidate.endswith(".gz") else open(candidate, "rb")
+    raise FileNotFoundError(path)
+
+
+def read_idx(path):
+    """An IDX file (raw or gzip) as a numpy array of its declared shape."""
+    with _open(path) as f:
+        data = f.read()
+    zero, dtype, rank = struct.unpack(">HBB", data[:4])
+    assert zero == 0 and dtype == 0x08, f"{path}: not an unsigned-byte IDX file"
+    shape = struct.unpack(">" + "I" * rank, data[4:4 + 4 * rank])
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * rank).reshape(shape)
+
+
+def images_and_labels(folder, prefix):
+    x = read_idx(os.path.join(folder, f"{prefix}-images-idx3-ubyte")).astype(np.float32) / 255
+    y = read_idx(os.path.join(folder, f"{prefix}-labels-idx1-ubyte")).astype(np.int64)
+    return x.reshape(len(x), 784), y
+
+
+def mnist_test():
+    return images_and_labels(os.path.join(data_root(), "mnist"), "t10k")
+
+
+def fashion(split):
+    """Fashion-MNIST `train` or `test`, from $SIGBOOK_DATA/fashion-mnist or Debian's folder."""
+    prefix = "train" if split == "train" else "t10k"
+    for folder in (os.path.join(data_root(), "fashion-mnist"), "/usr/share/datasets/fashion-mnist"):
+        if os.path.exists(os.path.join(folder, f"{prefix}-labels-idx1-ubyte.gz")) or os.path.exists(
+            os.path.join(folder, f"{prefix}-labels-idx1-ubyte")
+        ):
+            return images_and_labels(folder, prefix)
+    raise FileNotFoundError("Fashion-MNIST: apt-get install dataset-fashion-mnist")
+
+
+def ones_and_sevens():
+    """MNIST's test 1s and 7s in file order (labels 0 and 1), the first 80 % for training."""
+    x, y = mnist_test()
+    keep = (y == 1) | (y == 7)
+    x, y = x[keep], (y[keep] == 7).astype(np.int64)
+    cut = int(round(len(x) * 0.8))
+    return (x[:cut], y[:cut]), (x[cut:], y[cut:])
+
+
+def signatures():
+    """W5–W7's input: written by `sigbook bench --signatures-out` (the same numbers both sides)."""
+    path = os.environ.get(
+        "SIGBOOK_SIGNATURES", os.path.join(ROOT, "Benchmarks", "results", "signatures.npy"))
+    return np.load(path).astype(np.float32)
+
+
+def timed(repeats, body):
+    """Runs `body` once to warm up, then `repeats` times; returns (times, last value)."""
+    last = body()
+    times = []
+    for _ in range(max(1, repeats)):
+        start = time.perf_counter()
+        last = body()
+        times.append(time.perf_counter() - start)
+    return times, last
+
+
+def record(wid, times, quality, value, **extra):
+    r = dict(id=wid, seconds=statistics.median(times), min=min(times), max=max(times),
+             runs=len(times), quality=quality, value=float(value))
+    if extra:
+        r["extra"] = {k: float(v) for k, v in extra.items()}
+    return r
+
+
+def blas_info():
+    """The BLAS/OpenMP pools this process loaded: library, kernel and threads (threadpoolctl)."""
+    try:
+        from threadpoolctl import threadpool_info
+        return [dict(api=p.get("internal_api"), kernel=p.get("architecture"),
+                     threads=p.get("num_threads"), version=p.get("version"),
+                     library=os.path.basename(p.get("filepath", "")))
+                for p in threadpool_info()]
+    except Exception as error:  # threadpoolctl missing: say so, do not fail the run
+        return [dict(error=str(error))]
+
+
+class Peer:
+    """Collects one peer's results; skips a workload whose data or library is missing."""
+
+    def __init__(self, name):
+        self.name = name
+        self.results = []
+        self.versions = {}
+        self.threads = {}
+        self.only = set(filter(None, os.environ.get("BENCH_ONLY", "").upper().split(",")))
+
+    def wants(self, wid):
+        return not self.only or wid in self.only
+
+    def run(self, wid, body):
+        if not self.wants(wid):
+            return
+        try:
+            result = body(REPEATS[wid] if wid in REPEATS else 3)
+        except FileNotFoundError as error:
+            result = dict(id=wid, skipped=f"missing data: {error}")
+        except Exception as error:  # report and go on: one broken workload must not hide the rest
+            import traceback
+            traceback.print_exc()
+            result = dict(id=wid, skipped=f"{type(error).__name__}: {error}")
+        print(f"{self.name} {wid}: {json.dumps(result)}", file=sys.stderr, flush=True)
+        self.results.append(result)
+
+    def finish(self):
+        print(json.dumps(dict(peer=self.name, versions=self.versions, threads=self.threads,
+                              blas=blas_info(), workloads=self.results)))

@@ -1,0 +1,52 @@
+"""scikit-learn: W2 (MLPClassifier, plain SGD) and W5 (k-means sweep + exact silhouette)."""
+
+import warnings
+
+import numpy as np
+import sklearn
+from sklearn.cluster import KMeans
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import silhouette_score
+from sklearn.neural_network import MLPClassifier
+
+import common as c
+
+warnings.filterwarnings("ignore", category=ConvergenceWarning)
+peer = c.Peer("scikit-learn")
+peer.versions["scikit-learn"] = sklearn.__version__
+
+
+def w2(repeats):
+    xt, yt = c.fashion("train")
+    xv, yv = c.fashion("test")
+    p = c.W2
+
+    def fit():
+        return MLPClassifier(
+            hidden_layer_sizes=p["sizes"][1:-1], solver="sgd", batch_size=p["batch"],
+            learning_rate_init=p["lr"], max_iter=p["epochs"], momentum=0,
+            nesterovs_momentum=False, alpha=0, shuffle=True, random_state=0).fit(xt, yt)
+
+    times, model = c.timed(repeats, fit)
+    return c.record("W2", times, "accuracy", model.score(xv, yv))
+
+
+def w5(repeats):
+    x = c.signatures()
+
+    def sweep():
+        best = None
+        for k in c.W5["ks"]:
+            labels = KMeans(n_clusters=k, n_init=c.W5["restarts"], random_state=0).fit_predict(x)
+            s = silhouette_score(x, labels)
+            if best is None or s > best[1]:
+                best = (k, s)
+        return best
+
+    times, (k, s) = c.timed(repeats, sweep)
+    return c.record("W5", times, "k", k, silhouette=s)
+
+
+peer.run("W2", w2)
+peer.run("W5", w5)
+peer.finish()

@@ -1,0 +1,60 @@
+"""Writes the README's performance section from Benchmarks/results/latest.json (`make bench`).
+
+The section runs from the line `## Performance` to the next `## ` heading; it is replaced whole.
+"""
+
+import json
+import os
+import re
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+
+def section(report):
+    m = report["machine"]
+    env = report["sigbook"]["environment"]
+    lines = [
+        "## Performance",
+        "",
+        f"`make bench` on {report['date'][:10]}: {m['cpu']}, {m['cores']} cores, "
+        f"OPENBLAS_CORETYPE {m['openblas_coretype'] or 'unset'}; sigbook with OpenBLAS "
+        f"{env['blasCore']} kernels and {env['blasThreads']} threads, every peer given "
+        f"{m.get('bench_threads') or m['cores']} threads, all on the same data in one run "
+        "(median of several runs after a warm-up; Benchmarks/results/latest.json has min, max, "
+        "versions and thread counts). The ratio is the fastest peer's time over sigbook's "
+        "(for W9, sigbook's GFLOP/s over numpy's). Machines are noisy and differ 2–4× in "
+        "speed: compare ratios from one run, never times from two."
+        + (f" Load average during this run: {load[0]:.1f} on {m['cores']} cores (a shared "
+           "machine: figures are noisy)." if (load := m.get("load_average_start")
+                                             or m.get("load_average")) else ""),
+        "",
+        report["table"],
+        "",
+        "Regenerate with `make bench && make bench-readme`.",
+        "",
+        "OpenBLAS 0.3.21 (Debian 12) does not recognise recent Intel processors and falls back to",
+        "generic kernels about 7× slower; `sigbook` then restarts itself once with",
+        "`OPENBLAS_CORETYPE` set to the AVX-512 (or AVX2) kernels the processor runs. A",
+        "`OPENBLAS_CORETYPE` you set yourself is always respected.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main():
+    with open(os.path.join(HERE, "results", "latest.json")) as f:
+        report = json.load(f)
+    path = os.path.join(ROOT, "README.md")
+    with open(path) as f:
+        text = f.read()
+    pattern = re.compile(r"^## Performance\n.*?(?=^## |\Z)", re.S | re.M)
+    new = section(report) + "\n"
+    text = pattern.sub(lambda _: new, text, count=1) if pattern.search(text) else text + "\n" + new
+    with open(path, "w") as f:
+        f.write(text)
+    print("README.md: performance section written from", report["date"])
+
+
+if __name__ == "__main__":
+    main()
