@@ -8,7 +8,16 @@ let package = Package(
     .executable(name: "sigbook", targets: ["sigbook"]),
   ],
   dependencies: [
-    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    // HTTP for `sigbook serve` (SigbookServe only): a maintained server rather than hand-rolled
+    // sockets; the reason is in the README.
+    .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+    // Markdown to HTML for the report and the served page (CommonMark-style emphasis rules).
+    .package(url: "https://github.com/JohnSundell/Ink", from: "0.6.0"),
+    // Already required by Hummingbird; named so that SigbookServe may import them.
+    .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
+    .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
   ],
   targets: [
     .systemLibrary(
@@ -21,18 +30,33 @@ let package = Package(
       providers: [.apt(["librsvg2-dev", "libcairo2-dev", "libfontconfig-dev"])]),
     .target(
       name: "SigbookCore",
-      dependencies: ["COpenBLAS", "CZlib", "CRsvg"],
+      dependencies: ["COpenBLAS", "CZlib", "CRsvg", .product(name: "Ink", package: "Ink")],
       linkerSettings: [.linkedLibrary("m", .when(platforms: [.linux]))]),
+    .target(
+      name: "SigbookServe",
+      dependencies: [
+        "SigbookCore",
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "HTTPTypes", package: "swift-http-types"),
+      ]),
     .executableTarget(
       name: "sigbook",
       dependencies: [
-        "SigbookCore", "CReadline", "CPlatform",
+        "SigbookCore", "SigbookServe", "CReadline", "CPlatform",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .testTarget(
       name: "SigbookCoreTests", dependencies: ["SigbookCore"],
       resources: [.copy("Fixtures")]),
     .testTarget(name: "sigbookTests", dependencies: ["sigbook", "SigbookCore"]),
+    .testTarget(
+      name: "SigbookServeTests",
+      dependencies: [
+        "SigbookServe", "SigbookCore",
+        .product(name: "Hummingbird", package: "hummingbird"),
+      ]),
   ],
   swiftLanguageModes: [.v6]
 )
