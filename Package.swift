@@ -12,8 +12,6 @@ let package = Package(
     // HTTP for `sigbook serve` (SigbookServe only): a maintained server rather than hand-rolled
     // sockets; the reason is in the README.
     .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
-    // Markdown to HTML for the report and the served page (CommonMark-style emphasis rules).
-    .package(url: "https://github.com/JohnSundell/Ink", from: "0.6.0"),
     // Already required by Hummingbird; named so that SigbookServe may import them.
     .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
@@ -25,12 +23,15 @@ let package = Package(
     .systemLibrary(name: "CReadline", providers: [.apt(["libreadline-dev"])]),
     .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
     .systemLibrary(name: "CPlatform"),
+    // cmark, the reference implementation of CommonMark, for the prose of reports and of the
+    // served page (the README says why not Ink).
+    .systemLibrary(name: "CCmark", pkgConfig: "libcmark", providers: [.apt(["libcmark-dev"])]),
     .systemLibrary(
       name: "CRsvg", pkgConfig: "librsvg-2.0",
       providers: [.apt(["librsvg2-dev", "libcairo2-dev", "libfontconfig-dev"])]),
     .target(
       name: "SigbookCore",
-      dependencies: ["COpenBLAS", "CZlib", "CRsvg", .product(name: "Ink", package: "Ink")],
+      dependencies: ["COpenBLAS", "CZlib", "CRsvg", "CCmark"],
       linkerSettings: [.linkedLibrary("m", .when(platforms: [.linux]))]),
     .target(
       name: "SigbookServe",

@@ -61,7 +61,8 @@ public struct WorkbookServer: Sendable {
     let token = self.token
     let host = options.host
     var logger = Logger(label: "sigbook.serve")
-    logger.logLevel = .error
+    // Connections cut at shutdown are logged as errors by the library: not the user's business.
+    logger.logLevel = .critical
     let responder = PageResponder(live: live, token: token, host: host, portBox: portBox)
     let app = Application(
       responder: responder,
@@ -206,7 +207,7 @@ struct PageResponder: HTTPResponder {
   }
 
   static func line(_ event: [String: Any]) -> String {
-    guard let data = try? JSONSerialization.data(withJSONObject: event, options: [.sortedKeys]) else {
+    guard let data = try? JSONSerialization.data(withJSONObject: event, options: [.sortedKeys, .withoutEscapingSlashes]) else {
       return "{}"
     }
     return String(decoding: data, as: UTF8.self)
