@@ -307,7 +307,11 @@ enum Page {
           default: return input.value;
         }
       }
-      function send(input) { post("api/set", { name: input.dataset.param, value: valueOf(input) }); }
+      function send(input) {
+        // A number field being cleared to type a new value sends nothing.
+        if (input.dataset.kind === "number" && (input.value.trim() === "" || isNaN(Number(input.value)))) return;
+        post("api/set", { name: input.dataset.param, value: valueOf(input) });
+      }
       for (const input of document.querySelectorAll("[data-param]")) {
         input.addEventListener("change", function () { send(input); });
       }
