@@ -22,8 +22,9 @@ struct Access: Sendable {
   /// A new random token: 24 bytes from the system's generator, as hex.
   static func randomToken() -> String {
     var generator = SystemRandomNumberGenerator()
-    return (0..<24).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }
-      .joined()
+    return (0..<24).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator))
+    }
+    .joined()
   }
 
   /// The rules for a server bound to `host` on `port`.

@@ -25,7 +25,9 @@ final class EventHub: Sendable {
 
   /// Sends an event (a JSON object) to every subscriber.
   func send(_ event: [String: Any]) {
-    guard let data = try? JSONSerialization.data(withJSONObject: event, options: [.sortedKeys, .withoutEscapingSlashes]),
+    guard
+      let data = try? JSONSerialization.data(
+        withJSONObject: event, options: [.sortedKeys, .withoutEscapingSlashes]),
       let line = String(data: data, encoding: .utf8)
     else { return }
     let targets = subscribers.withLock { Array($0.values) }

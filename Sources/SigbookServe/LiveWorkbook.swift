@@ -366,7 +366,9 @@ public final class LiveWorkbook: @unchecked Sendable {
   }
 
   /// Runs one cell, streaming its outputs and progress to the page.
-  private func run(_ cell: Cell, generation: Int) -> (outputs: [SessionOutput], error: WorkbookError?, seconds: Double) {
+  private func run(_ cell: Cell, generation: Int) -> (
+    outputs: [SessionOutput], error: WorkbookError?, seconds: Double
+  ) {
     guard !cell.hasErrors else {
       let error = WorkbookError(
         kind: .syntax, message: "the cell has syntax errors",
@@ -391,7 +393,8 @@ public final class LiveWorkbook: @unchecked Sendable {
     let elapsed = clock.now - start
     session.emit = { _ in }
     session.progress = nil
-    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+    let seconds =
+      Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
     return (outputs, failure, seconds)
   }
 

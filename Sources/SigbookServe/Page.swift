@@ -76,7 +76,8 @@ enum Page {
     case (.slider, .number(let value)):
       let bounds = parameter.bounds ?? value...value
       let isWhole =
-        bounds.lowerBound == bounds.lowerBound.rounded() && bounds.upperBound == bounds.upperBound.rounded()
+        bounds.lowerBound == bounds.lowerBound.rounded()
+        && bounds.upperBound == bounds.upperBound.rounded()
         && value == value.rounded()
       let step = isWhole ? "1" : "any"
       let range =
@@ -98,7 +99,8 @@ enum Page {
         case .text(let t): (shown, raw) = (t, t)
         default: (shown, raw) = (choice.source, choice.source)
         }
-        return "<option value=\"\(escape(raw))\"\(choice == value ? " selected" : "")>\(escape(shown))</option>"
+        return
+          "<option value=\"\(escape(raw))\"\(choice == value ? " selected" : "")>\(escape(shown))</option>"
       }.joined()
       input = "<select \(attributes) data-kind=\"text\">\(options)</select>"
     case (.classes, .list(let items)):

@@ -124,7 +124,8 @@ struct Parameter: Sendable, Hashable {
     case .option: choices == nil ? .text : .choice
     case .text: choices == nil ? .text : .choice
     case .list(let items):
-      (bounds != nil || choices != nil) && items.allSatisfy { if case .number = $0 { true } else { false } }
+      (bounds != nil || choices != nil)
+        && items.allSatisfy { if case .number = $0 { true } else { false } }
         ? .classes : .list
     case .range: .text
     }
@@ -181,7 +182,8 @@ struct Parameter: Sendable, Hashable {
         throw ParameterError("'\(self.name)' takes an option name such as .relu")
       }
       if let choices, !choices.contains(value) {
-        throw ParameterError("'\(name)' must be one of " + choices.map(\.source).joined(separator: ", "))
+        throw ParameterError(
+          "'\(name)' must be one of " + choices.map(\.source).joined(separator: ", "))
       }
       return value
     case .list:

@@ -23,7 +23,9 @@ public struct WorkbookServer: Sendable {
     /// The token; a random one when nil.
     public var token: String?
 
-    public init(host: String = "127.0.0.1", port: Int = 8765, watch: Bool = false, token: String? = nil) {
+    public init(
+      host: String = "127.0.0.1", port: Int = 8765, watch: Bool = false, token: String? = nil
+    ) {
       self.host = host
       self.port = port
       self.watch = watch
@@ -55,7 +57,9 @@ public struct WorkbookServer: Sendable {
   /// - Parameters:
   ///   - handleSignals: stop gracefully on SIGINT and SIGTERM (the command line).
   ///   - onReady: called with the port once the server listens.
-  public func run(handleSignals: Bool = false, onReady: @escaping @Sendable (Int) -> Void) async throws {
+  public func run(handleSignals: Bool = false, onReady: @escaping @Sendable (Int) -> Void)
+    async throws
+  {
     let portBox = PortBox()
     let live = self.live
     let token = self.token
@@ -164,7 +168,8 @@ struct PageResponder: HTTPResponder {
     case (.post, "/api/set"):
       var request = request
       let body = try await request.collectBody(upTo: 1 << 20)
-      guard let object = try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any],
+      guard
+        let object = try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any],
         let name = object["name"] as? String, let value = object["value"]
       else { return Self.text(.badRequest, "expected {\"name\": …, \"value\": …}\n") }
       do {
@@ -180,12 +185,14 @@ struct PageResponder: HTTPResponder {
       live.runStale()
       return Self.json(["ok": true])
     case (.get, _) where path.hasPrefix("/figures/"):
-      guard let file = FigurePath.resolve(path.dropFirst("/figures/".count), in: live.figuresDirectory),
+      guard
+        let file = FigurePath.resolve(path.dropFirst("/figures/".count), in: live.figuresDirectory),
         let data = FileManager.default.contents(atPath: file)
       else { return Self.text(.notFound, "not found\n") }
       var headers = Self.securityHeaders
       headers[.contentType] = FigurePath.contentType(file)
-      return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+      return Response(
+        status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     default:
       return Self.text(.notFound, "not found\n")
     }
@@ -207,7 +214,10 @@ struct PageResponder: HTTPResponder {
   }
 
   static func line(_ event: [String: Any]) -> String {
-    guard let data = try? JSONSerialization.data(withJSONObject: event, options: [.sortedKeys, .withoutEscapingSlashes]) else {
+    guard
+      let data = try? JSONSerialization.data(
+        withJSONObject: event, options: [.sortedKeys, .withoutEscapingSlashes])
+    else {
       return "{}"
     }
     return String(decoding: data, as: UTF8.self)
@@ -216,13 +226,15 @@ struct PageResponder: HTTPResponder {
   static func body(_ text: String, type: String) -> Response {
     var headers = securityHeaders
     headers[.contentType] = type
-    return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+    return Response(
+      status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
   }
 
   static func text(_ status: HTTPResponse.Status, _ text: String) -> Response {
     var headers = securityHeaders
     headers[.contentType] = "text/plain; charset=utf-8"
-    return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+    return Response(
+      status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
   }
 
   static func json(_ object: [String: Any]) -> Response {

@@ -124,7 +124,9 @@ extension REPLSession {
       }
       let stale = DependencyGraph(cells: parsed.cells).staleCells(
         changed: changed, formerWrites: formerWrites)
-      loaded.outcomes = previous.outcomes.filter { !stale.contains($0.key) && $0.key <= parsed.cells.count }
+      loaded.outcomes = previous.outcomes.filter {
+        !stale.contains($0.key) && $0.key <= parsed.cells.count
+      }
       loaded.stale = stale.union(previous.stale).filter { $0 <= parsed.cells.count }
     }
     workbook = loaded

@@ -150,7 +150,8 @@ struct Run: ParsableCommand {
     }
     if report {
       do {
-        let paths = try ReportWriter(runner: runner).write() + [NotebookWriter(runner: runner).write()]
+        let paths =
+          try ReportWriter(runner: runner).write() + [NotebookWriter(runner: runner).write()]
         for path in paths { print("report: \(relative(path))") }
       } catch {
         Terminal.error("\(file): error: \(error)\n")

@@ -23,7 +23,8 @@ struct Serve: ParsableCommand {
   @Option(help: "The port to listen on (0 picks a free one).")
   var port = 8765
 
-  @Option(help: "The address to listen on; other machines can reach the page only if you change it.")
+  @Option(
+    help: "The address to listen on; other machines can reach the page only if you change it.")
   var host = "127.0.0.1"
 
   @Flag(help: "Re-run the cells whose code changed when the file is saved.")

@@ -50,11 +50,14 @@ struct DependencyGraphTests {
     #expect(graph.staleCells(changed: [2]) == [2, 3])
     #expect(graph.staleCells(changed: [4]) == [4])
     let edited = Self.workbook.replacingOccurrences(of: "print(total", with: "print(total + 1")
-    #expect(DependencyGraph.changedCells(from: Self.cells(Self.workbook), to: Self.cells(edited)) == [4])
+    #expect(
+      DependencyGraph.changedCells(from: Self.cells(Self.workbook), to: Self.cells(edited)) == [4])
   }
 
   @Test func proseIsCommonMark() {
-    #expect(MarkdownHTML.render("Compute 2 * 3 * 4, *once*.") == "<p>Compute 2 * 3 * 4, <em>once</em>.</p>\n")
+    #expect(
+      MarkdownHTML.render("Compute 2 * 3 * 4, *once*.")
+        == "<p>Compute 2 * 3 * 4, <em>once</em>.</p>\n")
     #expect(MarkdownHTML.render("`a*b` and a_b_c") == "<p><code>a*b</code> and a_b_c</p>\n")
   }
 

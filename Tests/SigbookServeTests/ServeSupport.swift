@@ -67,7 +67,9 @@ final class Served: @unchecked Sendable {
   }
 
   /// Waits until no cell runs and none waits (or the worker paused), then returns the state.
-  func waitUntilIdle(sourceLocation: SourceLocation = #_sourceLocation) async throws -> [String: Any] {
+  func waitUntilIdle(sourceLocation: SourceLocation = #_sourceLocation) async throws -> [String:
+    Any]
+  {
     for _ in 0..<1200 {
       if live.isIdle {
         let reply = try await request("GET", "/api/state")
@@ -104,7 +106,8 @@ struct HTTPReply {
 
   /// ``exchange(_:port:until:)`` on a thread of its own: its reads block, and blocking the
   /// test's cooperative threads would starve the server running in the same process.
-  static func fetch(_ raw: String, port: Int, until marker: String? = nil) async throws -> HTTPReply {
+  static func fetch(_ raw: String, port: Int, until marker: String? = nil) async throws -> HTTPReply
+  {
     try await withCheckedThrowingContinuation { continuation in
       Thread {
         continuation.resume(with: Result { try exchange(raw, port: port, until: marker) })

@@ -38,7 +38,10 @@ struct ServeSecurityTests {
     for path in ["/", "/events", "/api/state", "/figures/curve.svg", "/app.js", "/nowhere"] {
       #expect(try await served.request("GET", path, token: .some(nil)).status == 401, "\(path)")
       #expect(try await served.request("GET", path, token: "wrong").status == 401, "\(path)")
-      #expect(try await served.request("GET", path + "?token=" + String(repeating: "0", count: 48), token: .some(nil)).status == 401)
+      #expect(
+        try await served.request(
+          "GET", path + "?token=" + String(repeating: "0", count: 48), token: .some(nil)
+        ).status == 401)
     }
     #expect(try await served.request("POST", "/api/stop", token: .some(nil)).status == 401)
   }
@@ -50,7 +53,8 @@ struct ServeSecurityTests {
     let cookie = try #require(first.headers["set-cookie"])
     #expect(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"))
     let pair = String(cookie.split(separator: ";")[0])
-    let second = try await served.request("GET", "/api/state", token: .some(nil), headers: ["Cookie": pair])
+    let second = try await served.request(
+      "GET", "/api/state", token: .some(nil), headers: ["Cookie": pair])
     #expect(second.status == 200)
   }
 
@@ -60,7 +64,8 @@ struct ServeSecurityTests {
     let figures = served.folder.appendingPathComponent("w.figures")
     // A link in the folder to a file outside it, and one to the folder above.
     try FileManager.default.createSymbolicLink(
-      atPath: figures.appendingPathComponent("out.svg").path, withDestinationPath: served.workbook.path)
+      atPath: figures.appendingPathComponent("out.svg").path,
+      withDestinationPath: served.workbook.path)
     try FileManager.default.createSymbolicLink(
       atPath: figures.appendingPathComponent("up").path, withDestinationPath: served.folder.path)
     let good = try await served.request("GET", "/figures/curve.svg")
@@ -85,15 +90,18 @@ struct ServeSecurityTests {
     let served = try await Served(reactiveWorkbook)
     let port = served.port
     #expect(try await served.request("GET", "/api/state", host: "localhost:\(port)").status == 200)
-    #expect(try await served.request("GET", "/api/state", host: "evil.example:\(port)").status == 403)
+    #expect(
+      try await served.request("GET", "/api/state", host: "evil.example:\(port)").status == 403)
     #expect(try await served.request("GET", "/api/state", host: "127.0.0.1:1").status == 403)
     // A foreign page's script opening the event stream or posting a change is refused.
     let foreign = ["Origin": "http://evil.example"]
     #expect(try await served.request("GET", "/events", headers: foreign).status == 403)
     #expect(try await served.request("GET", "/events", headers: ["Origin": "null"]).status == 403)
     #expect(
-      try await served.request("POST", "/api/set", headers: foreign, body: "{\"name\":\"lr\",\"value\":0.2}")
-        .status == 403)
+      try await served.request(
+        "POST", "/api/set", headers: foreign, body: "{\"name\":\"lr\",\"value\":0.2}"
+      )
+      .status == 403)
     #expect(served.live.view.parameters.first { $0.name == "lr" }?.value == .number(0.1))
     // The page's own origin is accepted.
     let raw =
@@ -111,7 +119,8 @@ struct ServeSecurityTests {
     let csp = try #require(page.headers["content-security-policy"])
     #expect(csp.contains("default-src 'none'") && csp.contains("script-src 'self'"))
     // Every resource the page loads is one of its own, by a relative address.
-    let pattern = try NSRegularExpression(pattern: #"<(?:script|link|img)[^>]*(?:src|href)="([^"]*)""#)
+    let pattern = try NSRegularExpression(
+      pattern: #"<(?:script|link|img)[^>]*(?:src|href)="([^"]*)""#)
     let body = page.body as NSString
     let addresses = pattern.matches(in: page.body, range: NSRange(location: 0, length: body.length))
       .map { body.substring(with: $0.range(at: 1)) }

@@ -74,7 +74,9 @@ public struct NotebookWriter {
     var text = text
     while text.hasSuffix("\n") { text.removeLast() }
     while text.hasPrefix("\n") { text.removeFirst() }
-    return ["cell_type": "markdown", "id": id, "metadata": [String: Any](), "source": Self.lines(text)]
+    return [
+      "cell_type": "markdown", "id": id, "metadata": [String: Any](), "source": Self.lines(text),
+    ]
   }
 
   private func outputs(_ record: CellRecord, count: Int) -> [[String: Any]] {
@@ -110,7 +112,8 @@ public struct NotebookWriter {
     }
     if let error = record.error {
       outputs.append([
-        "output_type": "error", "ename": error.kind == .interrupted ? "Interrupted" : "WorkbookError",
+        "output_type": "error",
+        "ename": error.kind == .interrupted ? "Interrupted" : "WorkbookError",
         "evalue": error.message,
         "traceback": Self.lines(error.rendered(sourceLine: runner.line(error.location.line))),
       ])

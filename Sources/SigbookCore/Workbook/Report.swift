@@ -172,11 +172,12 @@ public enum MarkdownHTML {
   /// The HTML of a block of Markdown.
   public static func render(_ text: String) -> String {
     let bytes = Array(text.utf8)
-    guard let pointer = bytes.withUnsafeBufferPointer({ buffer in
-      buffer.withMemoryRebound(to: CChar.self) {
-        cmark_markdown_to_html($0.baseAddress, $0.count, CMARK_OPT_DEFAULT)
-      }
-    })
+    guard
+      let pointer = bytes.withUnsafeBufferPointer({ buffer in
+        buffer.withMemoryRebound(to: CChar.self) {
+          cmark_markdown_to_html($0.baseAddress, $0.count, CMARK_OPT_DEFAULT)
+        }
+      })
     else { return "" }
     defer { free(pointer) }
     return String(cString: pointer)
@@ -185,7 +186,9 @@ public enum MarkdownHTML {
   /// The HTML of one line of Markdown, without its paragraph.
   public static func inline(_ text: String) -> String {
     var html = render(text).trimmingCharacters(in: .whitespacesAndNewlines)
-    if html.hasPrefix("<p>"), html.hasSuffix("</p>") { html = String(html.dropFirst(3).dropLast(4)) }
+    if html.hasPrefix("<p>"), html.hasSuffix("</p>") {
+      html = String(html.dropFirst(3).dropLast(4))
+    }
     return html
   }
 }
