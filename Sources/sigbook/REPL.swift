@@ -211,6 +211,7 @@ final class REPLSession {
     transcript.record(succeeded)
     if showsTimes { showTime(clock.now - start) }
     workbook.outcomes[number] = failure == nil
+    if failure == nil { workbook.stale.remove(number) }
     self.workbook = workbook
     return failure == nil
   }
@@ -259,6 +260,9 @@ struct LoadedWorkbook {
   var cells: [Cell]
   /// Whether each cell that ran (by number) succeeded.
   var outcomes: [Int: Bool] = [:]
+  /// The cells to run again after `:load` of the edited file (changed, or depending on one
+  /// that changed); `:run` runs only these while there are some.
+  var stale: Set<Int> = []
 
   /// The file's name.
   var name: String { URL(fileURLWithPath: path).lastPathComponent }

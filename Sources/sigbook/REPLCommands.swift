@@ -112,17 +112,37 @@ extension REPLSession {
         render(error, sourceLine: WorkbookRunner.line(error.location.line, of: text)) + "\n")
     }
     failures += parsed.errors.isEmpty ? 0 : 1
-    workbook = LoadedWorkbook(
+    var loaded = LoadedWorkbook(
       path: url.path, text: text, document: parsed.document, cells: parsed.cells)
+    // Loading the same file again after editing it: the cells whose code changed and those
+    // that depend on them become stale; the others keep their results.
+    if let previous = workbook, previous.path == url.path, !previous.outcomes.isEmpty {
+      let changed = DependencyGraph.changedCells(from: previous.cells, to: parsed.cells)
+      var formerWrites: [Int: Set<String>] = [:]
+      for number in changed where number <= previous.cells.count {
+        formerWrites[number] = DependencyGraph.names(of: previous.cells[number - 1]).writes
+      }
+      let stale = DependencyGraph(cells: parsed.cells).staleCells(
+        changed: changed, formerWrites: formerWrites)
+      loaded.outcomes = previous.outcomes.filter {
+        !stale.contains($0.key) && $0.key <= parsed.cells.count
+      }
+      loaded.stale = stale.union(previous.stale).filter { $0 <= parsed.cells.count }
+    }
+    workbook = loaded
     let folder = url.deletingLastPathComponent().path
     session.baseDirectory = folder
     session.figuresDirectory =
       folder + "/" + url.deletingPathExtension().lastPathComponent + ".figures"
     let count = parsed.cells.count
     let broken = parsed.cells.filter(\.hasErrors).count
+    let stale = loaded.stale.sorted()
     print(
       "loaded \(relative(url.path)): \(count) cell\(count == 1 ? "" : "s")"
         + (broken > 0 ? ", \(broken) with errors" : "")
+        + (stale.isEmpty
+          ? ""
+          : ", stale: " + stale.map(String.init).joined(separator: ", ") + " (:run re-runs them)")
         + " · files are read from \(relative(folder) == folder ? folder : "./" + relative(folder))")
   }
 
@@ -150,6 +170,11 @@ extension REPLSession {
 
   private func runCells(_ argument: String) {
     guard let workbook else { return fail("no workbook loaded", hint: "write :load FILE") }
+    if argument.isEmpty, !workbook.stale.isEmpty {
+      // After :load of an edited file, only the stale cells run again.
+      for number in workbook.stale.sorted() where !runCell(number) { break }
+      return
+    }
     if argument.isEmpty || argument == "all" {
       for cell in workbook.cells where !runCell(cell.index) { break }
       return

@@ -17,7 +17,8 @@ struct Run: ParsableCommand {
   @Argument(help: "The workbooks (.sigbook) to run.")
   var files: [String]
 
-  @Flag(help: "Also write NAME.report.md and a standalone NAME.report.html.")
+  @Flag(
+    help: "Also write NAME.report.md, a standalone NAME.report.html and NAME.ipynb (nbformat 4).")
   var report = false
 
   @Option(help: "Run cells 1…N and show only cell N.")
@@ -151,7 +152,8 @@ struct Run: ParsableCommand {
     }
     if report {
       do {
-        let paths = try ReportWriter(runner: runner).write()
+        let paths =
+          try ReportWriter(runner: runner).write() + [NotebookWriter(runner: runner).write()]
         for path in paths { print("report: \(relative(path))") }
       } catch {
         Terminal.error("\(file): error: \(error)\n")

@@ -10,7 +10,7 @@ struct Sigbook: ParsableCommand {
     commandName: "sigbook",
     abstract: "Open the black box of neural networks: signatures, clusters, paths.",
     version: "0.1.0",
-    subcommands: [Run.self, Check.self, Help.self, Repl.self, Bench.self, Render.self])
+    subcommands: [Run.self, Check.self, Help.self, Repl.self, Serve.self, Bench.self, Render.self])
 
   static func main() {
     Platform.prepare()

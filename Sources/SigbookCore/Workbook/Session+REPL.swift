@@ -65,7 +65,7 @@ public enum REPLCommand: String, CaseIterable, Sendable {
     case .vars: "every variable: name, kind and size"
     case .load: "read a workbook's cells (files are then read from its folder)"
     case .cells: "the loaded workbook's cells: number, line, first line of code"
-    case .run: "run cell N, or every cell in order (the default)"
+    case .run: "run cell N, or every cell in order (after :load of an edited file, the stale ones)"
     case .step: "run the next cell that has not yet run successfully"
     case .export: "write the statements that succeeded, in order, as a new workbook"
     case .reset: "forget every variable and what :export would write"

@@ -1,0 +1,167 @@
+#if canImport(Glibc)
+  import Glibc
+#endif
+import Foundation
+import Testing
+
+@testable import SigbookServe
+
+/// A served workbook in a temporary folder: the real server on a free loopback port, started
+/// in the test process and stopped at the end.
+final class Served: @unchecked Sendable {
+  let folder: URL
+  let workbook: URL
+  let server: WorkbookServer
+  let port: Int
+  private let task: Task<Void, Error>
+
+  var token: String { server.token }
+  var live: LiveWorkbook { server.live }
+
+  /// Writes `text` as `name` in a new folder and serves it.
+  init(_ text: String, name: String = "w.sigbook", watch: Bool = false) async throws {
+    folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "sigbook-serve-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    workbook = folder.appendingPathComponent(name)
+    try text.write(to: workbook, atomically: true, encoding: .utf8)
+    let live = try LiveWorkbook(path: workbook.path)
+    let server = WorkbookServer(
+      live: live, options: WorkbookServer.Options(host: "127.0.0.1", port: 0, watch: watch))
+    self.server = server
+    let (ports, continuation) = AsyncStream<Int>.makeStream()
+    task = Task { try await server.run { port in continuation.yield(port) } }
+    var iterator = ports.makeAsyncIterator()
+    port = await iterator.next() ?? 0
+  }
+
+  deinit {
+    task.cancel()
+    try? FileManager.default.removeItem(at: folder)
+  }
+
+  /// A request over a new connection, with the token in a header unless `token` says otherwise.
+  func request(
+    _ method: String = "GET", _ path: String, token: String?? = .none, host: String? = nil,
+    headers: [String: String] = [:], body: String? = nil
+  ) async throws -> HTTPReply {
+    var lines = ["\(method) \(path) HTTP/1.1", "Host: \(host ?? "127.0.0.1:\(port)")"]
+    switch token {
+    case .none: lines.append("Authorization: token \(self.token)")
+    case .some(.some(let t)): lines.append("Authorization: token \(t)")
+    case .some(.none): break
+    }
+    for (name, value) in headers { lines.append("\(name): \(value)") }
+    if let body {
+      lines.append("Content-Type: application/json")
+      lines.append("Content-Length: \(body.utf8.count)")
+    }
+    lines.append("Connection: close")
+    let raw = lines.joined(separator: "\r\n") + "\r\n\r\n" + (body ?? "")
+    return try await HTTPReply.fetch(raw, port: port)
+  }
+
+  /// Sets a parameter as the page does.
+  func set(_ name: String, _ value: String) async throws -> HTTPReply {
+    try await request("POST", "/api/set", body: "{\"name\": \"\(name)\", \"value\": \(value)}")
+  }
+
+  /// Waits until no cell runs and none waits (or the worker paused), then returns the state.
+  func waitUntilIdle(sourceLocation: SourceLocation = #_sourceLocation) async throws -> [String:
+    Any]
+  {
+    for _ in 0..<1200 {
+      if live.isIdle {
+        let reply = try await request("GET", "/api/state")
+        return try #require(reply.json)
+      }
+      try await Task.sleep(for: .milliseconds(100))
+    }
+    Issue.record("the workbook never became idle", sourceLocation: sourceLocation)
+    return [:]
+  }
+
+  /// Waits until cell `number` runs.
+  func waitUntilRunning(_ number: Int) async throws {
+    for _ in 0..<1200 {
+      if live.cellStates[number - 1].status == .running { return }
+      try await Task.sleep(for: .milliseconds(50))
+    }
+    Issue.record("cell \(number) never started")
+  }
+
+  /// How many times each cell ran, in order.
+  func runs() -> [Int] { live.cellStates.map(\.runs) }
+}
+
+/// A response read off a socket.
+struct HTTPReply {
+  var status: Int
+  var headers: [String: String]
+  var body: String
+
+  var json: [String: Any]? {
+    try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]
+  }
+
+  /// ``exchange(_:port:until:)`` on a thread of its own: its reads block, and blocking the
+  /// test's cooperative threads would starve the server running in the same process.
+  static func fetch(_ raw: String, port: Int, until marker: String? = nil) async throws -> HTTPReply
+  {
+    try await withCheckedThrowingContinuation { continuation in
+      Thread {
+        continuation.resume(with: Result { try exchange(raw, port: port, until: marker) })
+      }.start()
+    }
+  }
+
+  /// Sends a raw request to 127.0.0.1:port and reads the response until the server closes the
+  /// connection, or, for an event stream, until `until` appears in what was read.
+  static func exchange(_ raw: String, port: Int, until marker: String? = nil) throws -> HTTPReply {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw SocketError.failed("socket") }
+    defer { close(fd) }
+    // A generous limit on each read, so that a broken server fails the test instead of hanging.
+    var timeout = timeval(tv_sec: 30, tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let connected = withUnsafePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+        connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+      }
+    }
+    guard connected == 0 else { throw SocketError.failed("connect") }
+    let bytes = Array(raw.utf8)
+    var sent = 0
+    while sent < bytes.count {
+      let n = bytes[sent...].withUnsafeBufferPointer { send(fd, $0.baseAddress, $0.count, 0) }
+      guard n > 0 else { throw SocketError.failed("send") }
+      sent += n
+    }
+    var received: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    while true {
+      let n = buffer.withUnsafeMutableBufferPointer { recv(fd, $0.baseAddress, $0.count, 0) }
+      if n <= 0 { break }
+      received += buffer[0..<n]
+      if let marker, String(decoding: received, as: UTF8.self).contains(marker) { break }
+    }
+    let text = String(decoding: received, as: UTF8.self)
+    guard let split = text.range(of: "\r\n\r\n") else { throw SocketError.failed("no response") }
+    let head = text[..<split.lowerBound].split(separator: "\r\n")
+    let status = head.first.flatMap { Int($0.split(separator: " ")[1]) } ?? 0
+    var headers: [String: String] = [:]
+    for line in head.dropFirst() {
+      if let colon = line.firstIndex(of: ":") {
+        headers[line[..<colon].lowercased()] = line[line.index(after: colon)...]
+          .trimmingCharacters(in: .whitespaces)
+      }
+    }
+    return HTTPReply(status: status, headers: headers, body: String(text[split.upperBound...]))
+  }
+}
+
+enum SocketError: Error { case failed(String) }
