@@ -19,7 +19,8 @@ demo: release
 	@echo "report:  $(DEMO:.sigbook=.report.html) (and .report.md)"
 	@echo "figures: $(DEMO:.sigbook=.figures)/"
 
-test: setup
+test:
+	@scripts/setup --tests
 	$(SWIFT) test
 
 # MNIST's test set from $(SIGBOOK_DATA)/mnist (default: ../shared/data beside the checkout).
