@@ -175,9 +175,8 @@ extension Model {
     let lr = Float(options.learningRate)
 
     // Products run on one OpenBLAS thread; the batch's chunks use the cores (see `gradients`).
-    let blasThreads = BLAS.threadCount
-    if blasThreads != 1 { BLAS.setThreadCount(1) }
-    defer { if blasThreads != 1 { BLAS.setThreadCount(blasThreads) } }
+    BLAS.beginSingleThreaded()
+    defer { BLAS.endSingleThreaded() }
     var model = self
     var states = layers.map { layer in
       layer.parameters.map { ParameterState(count: $0.count, optimizer: options.optimizer) }

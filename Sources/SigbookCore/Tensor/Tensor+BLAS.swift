@@ -1,4 +1,11 @@
 import COpenBLAS
+import Synchronization
+
+/// OpenBLAS's thread count is one setting for the whole process. Training holds it at one thread
+/// (its batches use the cores through fixed chunks), and two trainings at once (tests run side by
+/// side) must not end each other's hold: every change goes through this lock, and a count asked
+/// for while a hold is on takes effect when the last hold ends.
+private let threadSetting = Mutex<(holds: Int, outside: Int)>((0, 0))
 
 /// Single-precision matrix products through OpenBLAS (`cblas_sgemm`, row-major).
 public enum BLAS {
@@ -27,8 +34,29 @@ public enum BLAS {
       Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(n))
   }
 
-  /// The number of threads OpenBLAS uses.
-  public static var threadCount: Int { Int(openblas_get_num_threads()) }
+  /// The number of threads OpenBLAS uses outside training.
+  public static var threadCount: Int {
+    threadSetting.withLock { $0.holds > 0 ? $0.outside : Int(openblas_get_num_threads()) }
+  }
+
+  /// Holds OpenBLAS at one thread until the matching `endSingleThreaded()`; holds nest.
+  public static func beginSingleThreaded() {
+    threadSetting.withLock { state in
+      if state.holds == 0 {
+        state.outside = Int(openblas_get_num_threads())
+        openblas_set_num_threads(1)
+      }
+      state.holds += 1
+    }
+  }
+
+  /// Ends a hold of `beginSingleThreaded()`; the last one restores the count asked for.
+  public static func endSingleThreaded() {
+    threadSetting.withLock { state in
+      state.holds -= 1
+      if state.holds == 0 { openblas_set_num_threads(Int32(state.outside)) }
+    }
+  }
 
   /// The name of the kernel set OpenBLAS chose for this processor (`SkylakeX`, `Haswell`, …).
   public static var coreName: String {
@@ -37,7 +65,11 @@ public enum BLAS {
   }
 
   /// Sets the number of threads OpenBLAS uses for the whole process.
-  public static func setThreadCount(_ count: Int) { openblas_set_num_threads(Int32(count)) }
+  public static func setThreadCount(_ count: Int) {
+    threadSetting.withLock { state in
+      if state.holds > 0 { state.outside = count } else { openblas_set_num_threads(Int32(count)) }
+    }
+  }
 }
 
 extension Tensor {
