@@ -151,20 +151,9 @@ enum Page {
     }
   }
 
+  /// The report's HTML escaping, plus `'` for the page's single-quoted attributes.
   static func escape(_ s: String) -> String {
-    var out = ""
-    out.reserveCapacity(s.count)
-    for c in s {
-      switch c {
-      case "&": out += "&amp;"
-      case "<": out += "&lt;"
-      case ">": out += "&gt;"
-      case "\"": out += "&quot;"
-      case "'": out += "&#39;"
-      default: out.append(c)
-      }
-    }
-    return out
+    escapeHTML(s).replacingOccurrences(of: "'", with: "&#39;")
   }
 
   static func percentEncode(_ name: String) -> String {

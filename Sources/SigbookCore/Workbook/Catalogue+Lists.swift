@@ -43,26 +43,8 @@ extension Catalogue {
       }
       return .number(xs.reduce(0, +) / Double(xs.count))
     },
-    FunctionEntry(
-      "min", category: "Lists and tables", parameters: [numbersParameter], returns: .number,
-      summary: "The smallest of one or more numbers.",
-      example: "min(net.history.loss)"
-    ) { call in
-      guard let x = numbers(call).min() else {
-        throw call.failure("min needs at least one number", blaming: "values")
-      }
-      return .number(x)
-    },
-    FunctionEntry(
-      "max", category: "Lists and tables", parameters: [numbersParameter], returns: .number,
-      summary: "The largest of one or more numbers.",
-      example: "max(accs)"
-    ) { call in
-      guard let x = numbers(call).max() else {
-        throw call.failure("max needs at least one number", blaming: "values")
-      }
-      return .number(x)
-    },
+    extremum("min", "The smallest of one or more numbers.", "min(net.history.loss)", by: <),
+    extremum("max", "The largest of one or more numbers.", "max(accs)", by: >),
     FunctionEntry(
       "sort", category: "Lists and tables",
       parameters: [
@@ -217,6 +199,22 @@ extension Catalogue {
       call.value("value") ?? .nothing
     },
   ]
+
+  /// `min` or `max`: the number that comes first in `order` among the arguments.
+  private static func extremum(
+    _ name: String, _ summary: String, _ example: String,
+    by order: @escaping @Sendable (Double, Double) -> Bool
+  ) -> FunctionEntry {
+    FunctionEntry(
+      name, category: "Lists and tables", parameters: [numbersParameter], returns: .number,
+      summary: summary, example: example
+    ) { call in
+      guard let x = numbers(call).min(by: order) else {
+        throw call.failure("\(name) needs at least one number", blaming: "values")
+      }
+      return .number(x)
+    }
+  }
 
   /// Numbers order before texts; numbers by value, texts alphabetically; empty cells last.
   private static func cellLess(_ a: Table.Cell, _ b: Table.Cell) -> Bool {

@@ -141,7 +141,8 @@ public struct ReportWriter {
   }
 }
 
-func escapeHTML(_ s: String) -> String {
+/// Text made safe inside HTML elements and double-quoted attributes (`&`, `<`, `>`, `"`).
+public func escapeHTML(_ s: String) -> String {
   var out = ""
   out.reserveCapacity(s.count)
   for c in s {
