@@ -36,14 +36,15 @@ enum Interrupt {
   /// The conventional exit status of a process stopped by SIGINT (128 + 2).
   static let exitStatus: Int32 = 130
 
-  /// Installs the SIGINT handler for `mode`, and unblocks SIGINT on the calling thread: a
-  /// process started with every signal blocked (Foundation's `Process` does that when the parent
-  /// thread blocks them, as test runners do) would otherwise never see it.
+  /// Installs the SIGINT handler for `mode`, and unblocks SIGINT, SIGHUP and SIGTERM on the
+  /// calling thread: a process started with every signal blocked (Foundation's `Process` does
+  /// that when the parent thread blocks them, as test runners do) would otherwise never see
+  /// Ctrl-C, and would outlive its closed terminal.
   static func install(_ mode: Mode) {
     _ = sigintCount.load(ordering: .relaxed)
     var signals = sigset_t()
     sigemptyset(&signals)
-    sigaddset(&signals, SIGINT)
+    for signal in [SIGINT, SIGHUP, SIGTERM] { sigaddset(&signals, signal) }
     _ = pthread_sigmask(SIG_UNBLOCK, &signals, nil)
     var action = sigaction()
     action.__sigaction_handler.sa_handler = sigintHandler

@@ -17,47 +17,39 @@ final class TmuxREPL {
     let command =
       "cd '\(directory.path)' && SIGBOOK_HISTORY='\(directory.path)/history' NO_COLOR=1 "
       + "exec '\(binary.path)' repl"
-    try Self.run(["new-session", "-d", "-s", name, "-x", "160", "-y", "50", command])
+    try run(["new-session", "-d", "-s", name, "-x", "160", "-y", "50", command])
   }
 
-  deinit { _ = try? Self.run(["kill-session", "-t", name]) }
+  /// Ends the REPL and the test's own tmux server (`-L`).
+  func end() { _ = try? run(["kill-server"]) }
 
-  /// Runs tmux with `arguments`; returns its standard output.
+  /// Runs tmux with `arguments` on this test's own server; returns its standard output.
+  ///
+  /// Through `Spawn`, not Foundation's `Process`: `new-session` forks the tmux server, which
+  /// would keep `Process`'s end-of-child socket open and hang `waitUntilExit()` for as long as
+  /// the server lives.
   @discardableResult
-  static func run(_ arguments: [String]) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: try #require(tmux))
-    process.arguments = arguments
-    process.standardError = FileHandle.nullDevice
-    // `new-session` may start the tmux server, which would keep a pipe for standard output open
-    // for as long as it lives: it prints nothing anyway, so it gets no pipe.
-    guard arguments.first != "new-session" else {
-      process.standardOutput = FileHandle.nullDevice
-      try process.run()
-      process.waitUntilExit()
-      return ""
-    }
-    let output = Pipe()
-    process.standardOutput = output
-    try process.run()
-    // The screen is small: reading it all before waiting cannot block tmux.
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return String(decoding: data, as: UTF8.self)
+  func run(_ arguments: [String]) throws -> String {
+    let tmux = try #require(Self.tmux)
+    // `new-session` prints nothing: its output goes to /dev/null, so the server holds no pipe.
+    let result = try Spawn.run(
+      tmux, ["-L", name, "-f", "/dev/null"] + arguments,
+      capturesOutput: arguments.first != "new-session")
+    return result.output
   }
 
   /// Types `text` and presses Enter.
   func type(_ text: String) throws {
-    try Self.run(["send-keys", "-t", name, "-l", text])
-    try Self.run(["send-keys", "-t", name, "Enter"])
+    try run(["send-keys", "-t", name, "-l", text])
+    try run(["send-keys", "-t", name, "Enter"])
   }
 
   /// Presses a key: `C-c`.
-  func press(_ key: String) throws { try Self.run(["send-keys", "-t", name, key]) }
+  func press(_ key: String) throws { try run(["send-keys", "-t", name, key]) }
 
   /// What the terminal shows, trailing blank lines removed.
   func screen() throws -> String {
-    try Self.run(["capture-pane", "-p", "-t", name, "-S", "-200"])
+    try run(["capture-pane", "-p", "-t", name, "-S", "-200"])
       .split(separator: "\n", omittingEmptySubsequences: false)
       .map { $0.replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression) }
       .reversed().drop { $0.isEmpty }.reversed().joined(separator: "\n")
@@ -66,13 +58,13 @@ final class TmuxREPL {
   /// The process id of the REPL (the pane's process, since the REPL replaced the shell).
   func pid() throws -> Int32 {
     Int32(
-      try Self.run(["list-panes", "-t", name, "-F", "#{pane_pid}"])
+      try run(["list-panes", "-t", name, "-F", "#{pane_pid}"])
         .trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
   }
 
   /// Waits until the screen satisfies `condition`; returns whether it did before the deadline.
   /// The deadline only stops a broken build from hanging the suite: nothing is timed.
-  func wait(upTo seconds: Double = 300, until condition: (String) -> Bool) throws -> Bool {
+  func wait(upTo seconds: Double = 120, until condition: (String) -> Bool) throws -> Bool {
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {
       if condition(try screen()) { return true }
@@ -99,6 +91,7 @@ final class TmuxREPL {
     let directory = try REPLTests.temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: directory) }
     let repl = try TmuxREPL(binary: try #require(REPLTests.binary), directory: directory)
+    defer { repl.end() }
     #expect(
       try repl.waitForPrompt(count: 1), "the REPL did not start: \((try? repl.screen()) ?? "")")
     try repl.type("kept = 42")
@@ -139,6 +132,7 @@ final class TmuxREPL {
     let directory = try REPLTests.temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: directory) }
     let repl = try TmuxREPL(binary: try #require(REPLTests.binary), directory: directory)
+    defer { repl.end() }
     #expect(try repl.waitForPrompt(count: 1))
     try repl.type("kept = 1")
     #expect(try repl.waitForPrompt(count: 2))
@@ -157,7 +151,7 @@ final class TmuxREPL {
   }
 
   static func runTmux(_ repl: TmuxREPL, keys: [String]) throws {
-    try TmuxREPL.run(["send-keys", "-t", repl.name] + keys)
+    try repl.run(["send-keys", "-t", repl.name] + keys)
   }
 
   /// `sigbook run` on SIGINT: stops at the next cancellation point, says where, exits 130, and
