@@ -11,6 +11,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.support.ui import WebDriverWait
 
 url, figures_folder, shots, long_cell = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
@@ -22,7 +23,7 @@ for argument in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-d
 options.binary_location = "/usr/bin/chromium"
 driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
 # A generous limit on every wait: a broken page fails instead of hanging; no speed is measured.
-wait = WebDriverWait(driver, 300, poll_frequency=0.05)
+waiter = WebDriverWait(driver, 300, poll_frequency=0.05)
 seen = {}
 
 
@@ -32,6 +33,28 @@ def check(condition, message):
         print(json.dumps({"failed": message, **seen}))
         driver.quit()
         sys.exit(1)
+
+
+class Wait:
+    """WebDriverWait's until, which on a time-out says what the page showed (and keeps a
+    screenshot) instead of an empty message."""
+
+    def until(self, condition):
+        try:
+            return waiter.until(condition)
+        except TimeoutException:
+            try:
+                page = {"state": state_text(), "cells": cells(),
+                        "problem": driver.find_element(By.ID, "problem").text,
+                        "progress": [p.text for p in
+                                     driver.find_elements(By.CSS_SELECTOR, ".progress")]}
+            except Exception as error:  # the page itself may be gone
+                page = {"page": str(error)}
+            check(False, "timed out waiting at browser.py:%d; the page: %s" % (
+                sys._getframe(1).f_lineno, json.dumps(page)))
+
+
+wait = Wait()
 
 
 def cells():
