@@ -12,9 +12,33 @@ import Synchronization
 /// any handler can run.
 private let sigintCount = Atomic<Int>(0)
 
-/// The SIGINT handler: counts, and nothing else (async-signal-safe).
+/// When the last SIGINT arrived, in nanoseconds of the monotonic clock (0: none yet).
+private let lastPress = Atomic<Int>(0)
+
+/// Whether a second SIGINT within a second of the first ends the process at once.
+private let quitsOnSecondPress = Atomic<Bool>(false)
+
+/// What a second Ctrl-C prints on its way out.
+private let quitMessage: StaticString = "\ninterrupted twice: quitting now\n"
+
+/// The SIGINT handler: counts, and nothing else (async-signal-safe) — unless `run` asked a
+/// second press within a second to quit, which then writes one line and `_exit`s: no Swift
+/// runtime, no locks, no allocation. Files being written need no cleaning: their temporaries
+/// have no name until they are complete (see `AtomicFile`).
 private let sigintHandler: @convention(c) (Int32) -> Void = { _ in
-  sigintCount.wrappingAdd(1, ordering: .relaxed)
+  var now = timespec()
+  clock_gettime(CLOCK_MONOTONIC, &now)
+  let nanoseconds = Int(now.tv_sec) &* 1_000_000_000 &+ Int(now.tv_nsec)
+  let previous = lastPress.exchange(nanoseconds, ordering: .relaxed)
+  let count = sigintCount.wrappingAdd(1, ordering: .relaxed).newValue
+  if quitsOnSecondPress.load(ordering: .relaxed) && count > 1 && previous > 0
+    && nanoseconds &- previous < 1_000_000_000
+  {
+    // Literals, not `Interrupt`'s statics, which Swift may initialise lazily (not
+    // async-signal-safe).
+    _ = write(2, quitMessage.utf8Start, quitMessage.utf8CodeUnitCount)
+    _exit(130)
+  }
 }
 
 /// Ctrl-C, as a count that a signal handler bumps and long operations poll (through
@@ -35,6 +59,15 @@ enum Interrupt {
 
   /// The conventional exit status of a process stopped by SIGINT (128 + 2).
   static let exitStatus: Int32 = 130
+
+  /// Makes a second Ctrl-C within a second of the first end the process at once with status
+  /// 130 (`sigbook run`: the user gave up waiting for the next cancellation point). The REPL
+  /// leaves it off: there repeated presses never end the session.
+  static func quitOnSecondPress() {
+    // Touched here so that the handler never initialises a global.
+    _ = (lastPress.load(ordering: .relaxed), quitMessage.utf8CodeUnitCount)
+    quitsOnSecondPress.store(true, ordering: .relaxed)
+  }
 
   /// Installs the SIGINT handler for `mode`, and unblocks SIGINT, SIGHUP and SIGTERM on the
   /// calling thread: a process started with every signal blocked (Foundation's `Process` does

@@ -65,8 +65,10 @@ struct Run: ParsableCommand {
 
   func run() throws {
     // Ctrl-C (SIGINT) stops the running statement at its next cancellation point; the run then
-    // ends with status 130, every file it wrote whole and no temporary file left behind.
+    // ends with status 130, every file it wrote whole and no temporary file left behind. A
+    // second Ctrl-C within a second quits at once (same status, files just as whole).
     Interrupt.install(.statement)
+    Interrupt.quitOnSecondPress()
     var failed = false
     for file in files {
       switch runOne(file) {

@@ -18,6 +18,24 @@ final class TmuxREPL {
       "cd '\(directory.path)' && SIGBOOK_HISTORY='\(directory.path)/history' NO_COLOR=1 "
       + "exec '\(binary.path)' repl"
     try run(["new-session", "-d", "-s", name, "-x", "160", "-y", "50", command])
+    // The pane stays after the REPL ends, so that a test can read how it ended.
+    try run(["set-option", "-t", name, "remain-on-exit", "on"])
+  }
+
+  /// The REPL's exit status once it has ended, nil while it runs.
+  func exitStatus() throws -> Int32? {
+    let fields = try run(["list-panes", "-t", name, "-F", "#{pane_dead} #{pane_dead_status}"])
+      .trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ")
+    guard fields.first == "1", fields.count > 1 else { return nil }
+    return Int32(fields[1])
+  }
+
+  /// Types `text` without pressing Enter.
+  func typeWithoutEnter(_ text: String) throws { try run(["send-keys", "-t", name, "-l", text]) }
+
+  /// The last line of the screen.
+  func lastLine() throws -> String {
+    String(try screen().split(separator: "\n", omittingEmptySubsequences: false).last ?? "")
   }
 
   /// Ends the REPL and the test's own tmux server (`-L`).

@@ -3,9 +3,14 @@ import Foundation
 /// Greedy k-means++ seeding.
 extension KMeans {
   /// Greedy k-means++ seeding: `k` rows of the (centred) data as initial centres, `[k · d]`.
-  static func seedCentres(_ data: KMeansData, k: Int, generator g: inout SeededGenerator)
-    -> [Float]
-  {
+  ///
+  /// - Parameter isCancelled: checked before every centre after the first (each costs a GEMM
+  ///   over all the points, seconds for a large k on large data); when it returns true the
+  ///   seeding stops with `.cancelled`.
+  static func seedCentres(
+    _ data: KMeansData, k: Int, generator g: inout SeededGenerator,
+    isCancelled: () -> Bool = { false }
+  ) throws(AnalysisError) -> [Float] {
     let n = data.n, d = data.d
     let trials = 2 + Int(Foundation.log(Double(k)))
     var centres = [Float](repeating: 0, count: k * d)
@@ -14,6 +19,7 @@ extension KMeans {
     var candidateRows = [Float](repeating: 0, count: trials * d)
     var candidateNorms = [Float](repeating: 0, count: trials)
     var candidateDistances = [Float](repeating: 0, count: trials * n)
+    var wasCancelled = false
     data.values.withUnsafeBufferPointer { x in
       data.norms.withUnsafeBufferPointer { norms in
         centres.withUnsafeMutableBufferPointer { c in
@@ -34,6 +40,10 @@ extension KMeans {
                     else { return }
                     var candidates = [Int](repeating: 0, count: trials)
                     for centre in 1..<k {
+                      if isCancelled() {
+                        wasCancelled = true
+                        return
+                      }
                       // Draw candidates with probability ∝ D²: the first index whose running
                       // sum exceeds u · (total); points at distance 0 are never drawn unless all
                       // are (then uniformly).
@@ -78,6 +88,7 @@ extension KMeans {
         }
       }
     }
+    if wasCancelled { throw .cancelled }
     return centres
   }
 

@@ -131,7 +131,8 @@ public enum KMeans {
     for _ in 0..<restarts {
       if isCancelled() { throw .cancelled }
       var generator = SeededGenerator(seed: master.next())
-      let initial = seedCentres(data, k: k, generator: &generator)
+      let initial = try seedCentres(
+        data, k: k, generator: &generator, isCancelled: isCancelled)
       let run = try lloyd(
         data, centres: initial, k: k, maxIterations: maxIterations,
         shiftTolerance: tolerance * data.meanVariance, isCancelled: isCancelled)

@@ -80,18 +80,24 @@ public enum PCA {
   /// - Parameters:
   ///   - x: the points, `[n, d]` (any rank: rows are the first dimension, features the rest).
   ///   - dims: how many components to keep, `1 ... d` (default 2).
+  ///   - isCancelled: checked before every block of rows of the covariance and every step of
+  ///     the eigen-decomposition; when it returns true the fit stops with `.cancelled`.
   /// - Throws: `AnalysisError` when `n < 2`, `dims` is outside `1 ... d`, or the data are not
-  ///   finite.
+  ///   finite; `.cancelled` when interrupted.
   /// - Complexity: n·d² operations for the covariance, about 9·d³ for its eigenvectors.
-  public static func fit(_ x: Tensor, dims: Int = 2) throws(AnalysisError) -> PCAResult {
+  public static func fit(
+    _ x: Tensor, dims: Int = 2, isCancelled: () -> Bool = { false }
+  ) throws(AnalysisError) -> PCAResult {
     let n = x.rows, d = x.rowSize
     guard n >= 2, dims >= 1, dims <= d else {
       throw .invalidDimensions(dims: dims, points: n, features: d)
     }
     guard x.isFinite else { throw .nonFiniteValues(what: "the data for pca") }
     let (centred, mean) = Distances.centred(x)
-    let covariance = Self.covariance(centred: centred, points: n, features: d)
-    let eigen = SymmetricEigen(symmetric: covariance, size: d)
+    let covariance = Self.covariance(
+      centred: centred, points: n, features: d, isCancelled: isCancelled)
+    if isCancelled() { throw .cancelled }
+    let eigen = try SymmetricEigen(symmetric: covariance, size: d, isCancelled: isCancelled)
     var trace = 0.0
     for j in 0..<d { trace += covariance[j * d + j] }
     let variance = eigen.values.prefix(dims).map { max(0, $0) }
@@ -106,8 +112,11 @@ public enum PCA {
   }
 
   /// `Xcᵀ·Xc / (n − 1)` for centred rows, row-major `[d, d]`, accumulated in Double by `dsyrk`
-  /// over blocks of `blockRows` rows in a fixed order.
-  static func covariance(centred: [Float], points n: Int, features d: Int) -> [Double] {
+  /// over blocks of `blockRows` rows in a fixed order. When `isCancelled` returns true before a
+  /// block, the sum stops there, incomplete (the caller checks it again and throws).
+  static func covariance(
+    centred: [Float], points n: Int, features d: Int, isCancelled: () -> Bool = { false }
+  ) -> [Double] {
     var c = [Double](repeating: 0, count: d * d)
     let block = min(blockRows, n)
     var rows = [Double](repeating: 0, count: block * d)
@@ -115,7 +124,7 @@ public enum PCA {
       rows.withUnsafeMutableBufferPointer { rows in
         c.withUnsafeMutableBufferPointer { c in
           var start = 0
-          while start < n {
+          while start < n && !isCancelled() {
             let m = min(block, n - start)
             let block = UnsafeBufferPointer(rebasing: x[start * d..<(start + m) * d])
             for i in 0..<(m * d) { rows[i] = Double(block[i]) }

@@ -25,9 +25,15 @@ public struct SymmetricEigen: Sendable {
   ///
   /// Only the lower triangle is read.
   ///
+  /// - Parameter isCancelled: checked before every Householder step and every eigenvalue of the
+  ///   QL iteration (each O(size²), so a poll every few milliseconds even for size 784 in a
+  ///   debug build).
+  /// - Throws: `AnalysisError.cancelled` when `isCancelled` returned true.
   /// - Precondition: `matrix.count == size · size`, all values finite.
   /// - Complexity: O(size³).
-  public init(symmetric matrix: [Double], size n: Int) {
+  public init(
+    symmetric matrix: [Double], size n: Int, isCancelled: () -> Bool = { false }
+  ) throws(AnalysisError) {
     precondition(matrix.count == n * n, "a \(n) × \(n) matrix needs \(n * n) values")
     precondition(matrix.allSatisfy(\.isFinite), "eigen-decomposition of non-finite values")
     size = n
@@ -40,14 +46,15 @@ public struct SymmetricEigen: Sendable {
     var v = matrix
     var d = [Double](repeating: 0, count: n)
     var e = [Double](repeating: 0, count: n)
-    v.withUnsafeMutableBufferPointer { v in
+    let finished = v.withUnsafeMutableBufferPointer { v in
       d.withUnsafeMutableBufferPointer { d in
         e.withUnsafeMutableBufferPointer { e in
-          Self.tridiagonalize(v, d, e, n)
-          Self.diagonalize(v, d, e, n)
+          Self.tridiagonalize(v, d, e, n, isCancelled: isCancelled)
+            && Self.diagonalize(v, d, e, n, isCancelled: isCancelled)
         }
       }
     }
+    guard finished else { throw .cancelled }
     // Largest first; equal eigenvalues keep their order.
     let order = (0..<n).sorted { d[$0] > d[$1] || (d[$0] == d[$1] && $0 < $1) }
     values = order.map { d[$0] }
@@ -68,14 +75,15 @@ public struct SymmetricEigen: Sendable {
 
   /// Householder reduction of the symmetric matrix in `v` to tridiagonal form (`tred2`): on
   /// return `d` is the diagonal, `e[1...]` the subdiagonal and `v` the accumulated orthogonal
-  /// transformation, transposed.
+  /// transformation, transposed. Returns false, the work unfinished, when `isCancelled` does.
   private static func tridiagonalize(
     _ v: UnsafeMutableBufferPointer<Double>, _ d: UnsafeMutableBufferPointer<Double>,
-    _ e: UnsafeMutableBufferPointer<Double>, _ n: Int
-  ) {
+    _ e: UnsafeMutableBufferPointer<Double>, _ n: Int, isCancelled: () -> Bool
+  ) -> Bool {
     for j in 0..<n { d[j] = v[j * n + n - 1] }
     var i = n - 1
     while i > 0 {
+      if isCancelled() { return false }
       // Scale to avoid under- and overflow.
       var scale = 0.0
       var h = 0.0
@@ -133,6 +141,7 @@ public struct SymmetricEigen: Sendable {
     }
     // Accumulate the transformations.
     for i in 0..<(n - 1) {
+      if isCancelled() { return false }
       v[i * n + n - 1] = v[i * n + i]
       v[i * n + i] = 1
       let h = d[i + 1]
@@ -167,20 +176,23 @@ public struct SymmetricEigen: Sendable {
     }
     v[(n - 1) * n + n - 1] = 1
     e[0] = 0
+    return true
   }
 
   /// The implicit QL algorithm on the tridiagonal matrix (`tql2`): on return `d` holds the
-  /// eigenvalues (unsorted) and row `j` of `v` the eigenvector of `d[j]`.
+  /// eigenvalues (unsorted) and row `j` of `v` the eigenvector of `d[j]`. Returns false, the
+  /// work unfinished, when `isCancelled` does.
   private static func diagonalize(
     _ v: UnsafeMutableBufferPointer<Double>, _ d: UnsafeMutableBufferPointer<Double>,
-    _ e: UnsafeMutableBufferPointer<Double>, _ n: Int
-  ) {
+    _ e: UnsafeMutableBufferPointer<Double>, _ n: Int, isCancelled: () -> Bool
+  ) -> Bool {
     for i in 1..<max(n, 1) { e[i - 1] = e[i] }
     e[n - 1] = 0
     var f = 0.0
     var tst1 = 0.0
     let eps = 0x1p-52
     for l in 0..<n {
+      if isCancelled() { return false }
       // Find a negligible subdiagonal element.
       tst1 = max(tst1, abs(d[l]) + abs(e[l]))
       var m = l
@@ -236,6 +248,7 @@ public struct SymmetricEigen: Sendable {
       d[l] += f
       e[l] = 0
     }
+    return true
   }
 
   /// Row `i` of the row-major `[n, n]` buffer `v`, rebased so that loops over it index from 0

@@ -167,7 +167,11 @@ public enum TSNE {
     var trust: Double? = nil
     if let tk = options.trustworthinessNeighbors {
       let kk = min(tk, (n - 1) / 2)
-      if kk >= 1 { trust = Trustworthiness.score(original: data, embedding: embedding, k: kk) }
+      if kk >= 1 {
+        trust = Trustworthiness.score(
+          original: data, embedding: embedding, k: kk, isCancelled: isCancelled)
+      }
+      if isCancelled() { throw .cancelled }
     }
     return TSNEResult(
       embedding: embedding, klDivergence: kl, trustworthiness: trust, perplexity: perplexity)

@@ -23,10 +23,14 @@ public enum Trustworthiness {
   ///   - original: the data, `[n, d]`.
   ///   - embedding: its projection, `[n, e]` (any `e`, usually 2).
   ///   - k: the neighbourhood size (default 10, as in the t-SNE and UMAP results).
+  ///   - isCancelled: checked before every block of rows; when it returns true the score stops
+  ///     there and is meaningless (the caller checks `isCancelled` again and throws).
   /// - Returns: T(k), at most 1.
   /// - Precondition: same number of rows, and `1 ≤ k < n / 2`.
   /// - Complexity: O(n² (d + k)) time, O(n · b) memory for blocks of b rows.
-  public static func score(original: Tensor, embedding: Tensor, k: Int = 10) -> Double {
+  public static func score(
+    original: Tensor, embedding: Tensor, k: Int = 10, isCancelled: () -> Bool = { false }
+  ) -> Double {
     let n = original.rows
     precondition(embedding.rows == n, "the embedding has \(embedding.rows) rows, the data \(n)")
     precondition(k >= 1 && 2 * k < n, "trustworthiness needs 1 ≤ k < n/2, not k = \(k), n = \(n)")
@@ -39,7 +43,7 @@ public enum Trustworthiness {
     var kthIndices = [Int](repeating: 0, count: k)
     block.withUnsafeMutableBufferPointer { dist in
       var start = 0
-      while start < n {
+      while start < n && !isCancelled() {
         let rows = min(blockRows, n - start)
         pairwise.fill(start..<start + rows, into: dist)
         for r in 0..<rows {

@@ -24,9 +24,9 @@ extension Catalogue {
   }
 
   /// Signatures of a dataset through a model, checking that it fits.
-  static func signatures(_ call: Call, model key: String, data: String) throws(CallFailure)
-    -> SignatureSet
-  {
+  static func signatures(
+    _ call: Call, model key: String, data: String, isCancelled: (() -> Bool)? = nil
+  ) throws(CallFailure) -> SignatureSet {
     let net = call.model(key), d = call.dataset(data)
     do {
       try net.validate(
@@ -38,9 +38,25 @@ extension Catalogue {
       throw call.failure(
         "\(call.describe(key, fallback: "the model")) has no hidden layer", blaming: key)
     }
-    let set = SignatureSet(model: net, data: d, isCancelled: call.session.isCancelled)
+    let set = SignatureSet(
+      model: net, data: d, isCancelled: isCancelled ?? call.session.isCancelled)
     if call.isCancelled { throw CallFailure("interrupted", kind: .interrupted) }
     return set
+  }
+
+  /// A cancellation check that also reports progress: `fraction(polls)` after every poll, for
+  /// steps that poll a known number of times (a batch, a block, a step of the eigensolver)
+  /// but take no progress callback of their own.
+  static func countingPolls(
+    _ call: Call, fraction: @escaping (Int) -> Double, detail: String
+  ) -> () -> Bool {
+    let progress = call.session.progress, isCancelled = call.session.isCancelled
+    var polls = 0
+    return {
+      polls += 1
+      progress?.update(fraction: min(1, fraction(polls)), detail: detail)
+      return isCancelled()
+    }
   }
 
   static let analysis: [FunctionEntry] = [
@@ -80,7 +96,14 @@ extension Catalogue {
         "The signature of every input: the output of each hidden layer (after its activation; a convolution's maps flattened), with the inputs' labels and the network's predictions. `sig.layers` is the number of layers, `sig[1]` the first.",
       example: "sig = signatures(net, test)"
     ) { call in
-      .signatures(try signatures(call, model: "model", data: "data"))
+      // Two passes (hidden layers, then predictions) of one poll per batch of 1,024.
+      let n = call.dataset("data").count
+      let batches = max(1, (n + 1023) / 1024)
+      call.session.progress?.begin("signatures")
+      defer { call.session.progress?.end() }
+      let polls = countingPolls(
+        call, fraction: { Double($0 - 1) / Double(2 * batches) }, detail: "\(grouped(n)) inputs")
+      return .signatures(try signatures(call, model: "model", data: "data", isCancelled: polls))
     },
     FunctionEntry(
       "kmeans", category: "Signatures and clusterings",
@@ -224,15 +247,31 @@ extension Catalogue {
       for key in ["reference", "normal", "novel"] where call.dataset(key).count == 0 {
         throw call.failure("'\(key):' has no inputs", blaming: key)
       }
-      let reference = try signatures(call, model: "model", data: "reference")
-      let normal = try signatures(call, model: "model", data: "normal")
-      let novel = try signatures(call, model: "model", data: "novel")
+      // Progress by polls: one per batch of 1,024 in each of the signature passes, then per
+      // layer (and all together) one before, one after and one per 512 queries.
+      let counts = ["reference", "normal", "novel"].map { call.dataset($0).count }
+      let signaturePolls = counts.map { 2 * max(1, ($0 + 1023) / 1024) }.reduce(0, +)
+      let layers = call.model("model").hiddenLayerIndices.count
+      let scoringPolls =
+        (layers + (layers > 1 ? 1 : 0)) * (2 + (counts[1] + 511) / 512 + (counts[2] + 511) / 512)
+      call.session.progress?.begin("novelty")
+      defer { call.session.progress?.end() }
+      let polls = countingPolls(
+        call, fraction: { Double($0 - 1) / Double(signaturePolls + scoringPolls) },
+        detail: "\(grouped(counts[1] + counts[2])) inputs")
+      let reference = try signatures(
+        call, model: "model", data: "reference", isCancelled: polls)
+      let normal = try signatures(call, model: "model", data: "normal", isCancelled: polls)
+      let novel = try signatures(call, model: "model", data: "novel", isCancelled: polls)
       var outputs: (Tensor, Tensor)?
       if method == .softmax {
         let net = try classifier(call)
+        let isCancelled = call.session.isCancelled
         outputs = (
-          net.predict(call.dataset("normal").features), net.predict(call.dataset("novel").features)
+          net.predict(call.dataset("normal").features, isCancelled: isCancelled),
+          net.predict(call.dataset("novel").features, isCancelled: isCancelled)
         )
+        if call.isCancelled { throw CallFailure("interrupted", kind: .interrupted) }
       }
       let chosen = outputs
       return .novelty(
@@ -240,7 +279,7 @@ extension Catalogue {
           try NoveltyResult(
             method: method, reference: reference, normal: normal, novel: novel,
             neighbours: call.int("k"), seed: call.int("seed"), outputs: chosen,
-            isCancelled: call.session.isCancelled)
+            isCancelled: polls)
         })
     },
     FunctionEntry(
@@ -257,8 +296,17 @@ extension Catalogue {
       example: "flat = pca(sig[2])"
     ) { call in
       let (set, clusters) = try projectionInput(call)
+      // Progress by polls: one per block of 1,024 rows of the covariance, about three per
+      // feature in the eigensolver, one per block of trustworthiness rows.
+      let d = set.points.rowSize, n = set.count, m = min(n, 5000)
+      let trustBlock = max(1, min(m, (1 << 20) / max(1, m)))
+      let total = (n + 1023) / 1024 + 3 * d + 2 + (m + trustBlock - 1) / trustBlock
+      call.session.progress?.begin("pca")
+      defer { call.session.progress?.end() }
+      let polls = countingPolls(
+        call, fraction: { Double($0 - 1) / Double(total) }, detail: "\(grouped(n)) points")
       let result = try analysis("x") { () throws(AnalysisError) in
-        try PCA.fit(set.points, dims: call.int("dims"))
+        try PCA.fit(set.points, dims: call.int("dims"), isCancelled: polls)
       }
       let explained = result.explainedVarianceRatio.prefix(2).map {
         NumberFormat.display($0 * 100) + "%"
@@ -274,11 +322,16 @@ extension Catalogue {
       }
       // Trustworthiness at k = 10 as for t-SNE and UMAP; fewer neighbours on tiny sets.
       let k = min(10, (original.rows - 1) / 2)
+      let trust =
+        k >= 1
+        ? Trustworthiness.score(
+          original: original, embedding: embedding, k: k, isCancelled: polls)
+        : nil
+      if call.isCancelled { throw CallFailure("interrupted", kind: .interrupted) }
       return .projection(
         Projection(
           points: result.projected, method: "pca", of: set, clusters: clusters,
-          trustworthiness: k >= 1
-            ? Trustworthiness.score(original: original, embedding: embedding, k: k) : nil,
+          trustworthiness: trust,
           details: "variance explained " + explained.joined(separator: ", ") + note))
     },
     FunctionEntry(

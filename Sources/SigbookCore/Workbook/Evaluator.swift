@@ -93,27 +93,42 @@ extension Session {
     _ variable: Identifier, over sequence: Expression, body: [Statement], span: SourceSpan
   ) throws(WorkbookError) -> Flow {
     let value = try evaluate(sequence)
-    func step(_ item: Value) throws(WorkbookError) -> Flow {
-      if isCancelled() {
-        throw WorkbookError(kind: .interrupted, message: "interrupted", span: span)
+    /// Runs the body for one item; Ctrl-C in it (or before it) says where the loop stopped,
+    /// unless what it interrupted said more (a nested loop, training).
+    func step(_ item: Value, at position: @autoclosure () -> String) throws(WorkbookError) -> Flow {
+      do throws(WorkbookError) {
+        if isCancelled() {
+          throw WorkbookError(kind: .interrupted, message: "interrupted", span: span)
+        }
+        try bind(variable, item)
+        return try runBlock(body)
+      } catch  where error.kind == .interrupted && error.message == "interrupted" {
+        var located = error
+        located.message = "for loop stopped at \(position())"
+        throw located
       }
-      try bind(variable, item)
-      return try runBlock(body)
     }
     switch value {
     case .list(let items):
-      for item in items {
-        if case .returned(let v) = try step(item) { return .returned(v) }
+      for (index, item) in items.enumerated() {
+        if case .returned(let v) = try step(item, at: "item \(index + 1) of \(items.count)") {
+          return .returned(v)
+        }
       }
     case .range(let lower, let upper, let isClosed):
       var i = lower
       while isClosed ? i <= upper : i < upper {
-        if case .returned(let v) = try step(.number(Double(i))) { return .returned(v) }
+        if case .returned(let v) = try step(.number(Double(i)), at: "\(variable.name) = \(i)") {
+          return .returned(v)
+        }
         i += 1
       }
     case .table(let table):
-      for row in table.rowTables {
-        if case .returned(let v) = try step(.table(row)) { return .returned(v) }
+      let rows = table.rowTables
+      for (index, row) in rows.enumerated() {
+        if case .returned(let v) = try step(.table(row), at: "row \(index) of \(rows.count)") {
+          return .returned(v)
+        }
       }
     default:
       if case .failure(let error) = Typing.loopItem(.of(value.kind)) {

@@ -112,6 +112,7 @@ public final class WorkbookRunner {
     options: Options = Options(), cellStarted: (Cell) -> Void = { _ in },
     cellFinished: (CellRecord) -> Void = { _ in }
   ) -> Bool {
+    removeStaleTemporaries()
     var ok = true
     let clock = ContinuousClock()
     for cell in cells {
@@ -143,6 +144,20 @@ public final class WorkbookRunner {
       }
     }
     return ok
+  }
+
+  /// Removes the temporary files that an earlier run of this workbook, killed mid-write, left
+  /// in its figures folder or beside it (its reports'): those of processes no longer running.
+  ///
+  /// - Returns: the paths removed.
+  @discardableResult
+  public func removeStaleTemporaries() -> [String] {
+    let url = URL(fileURLWithPath: path)
+    let stem = url.deletingPathExtension().lastPathComponent
+    return AtomicFile.removeStaleTemporaries(in: session.figuresDirectory)
+      + AtomicFile.removeStaleTemporaries(
+        in: url.deletingLastPathComponent().path, namesStartingWith: "." + stem + ".",
+        recursive: false)
   }
 
   /// The text of a line of the workbook (1-based), for rendering errors.
