@@ -38,7 +38,7 @@ extension NearestNeighbors {
   ///   - x: the points, `[n, d]`.
   ///   - k: neighbours per point.
   ///   - options: iterations, stopping threshold, sample rate and seed.
-  ///   - isCancelled: checked before every round and every 2,048 points of its local join; when
+  ///   - isCancelled: checked before every round and every 256 points of its first heaps and its local join; when
   ///     it returns true the search stops with the neighbours found so far (the caller checks `isCancelled` again and throws).
   /// - Precondition: `0 < k < n`.
   /// - Complexity: about O(n k² d) per round, a handful of rounds.
@@ -58,6 +58,8 @@ extension NearestNeighbors {
           UnsafeBufferPointer(rebasing: xs[b * d..<(b + 1) * d]))
       }
       for i in 0..<n {
+        // Filling the first heaps of 60,000 wide points takes most of a second: check as it goes.
+        if i % 256 == 0 && isCancelled() { return }
         for j in generator.sample(min(n, k + 1), from: n) where j != i {
           heap.push(i, j, distance(i, j), isNew: true)
         }
@@ -94,8 +96,8 @@ extension NearestNeighbors {
         }
         var updates = 0
         for i in 0..<n {
-          // A round takes seconds on 60,000 points: check every 2,048 of them.
-          if i % 2048 == 0 && isCancelled() { return }
+          // A round takes seconds on 60,000 points: check every 256 of them.
+          if i % 256 == 0 && isCancelled() { return }
           let fresh = newCandidates.list(i)
           let stale = oldCandidates.list(i)
           for a in fresh.indices {
