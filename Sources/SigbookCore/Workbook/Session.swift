@@ -51,6 +51,9 @@ public final class Session {
   public var isCancelled: () -> Bool = { false }
   /// The file name used in locations (`one-vs-seven.sigbook`, `<repl>`).
   public var file: String
+  /// The most memory one operation may allocate (`--max-memory`): operations estimate what they
+  /// need before allocating and are refused beyond it. 75% of the physical memory by default.
+  public var memoryLimit: MemoryLimit = .standard()
 
   /// The number of the cell (or REPL input) being run, for naming figures.
   var cellNumber = 0
