@@ -85,7 +85,7 @@ public struct MemoryLimit: Sendable, Hashable, CustomStringConvertible {
   ///   - advice: what to do instead (`use fewer points`); the message adds `--max-memory`.
   /// - Throws: a ``MemoryRefusal`` saying how much it would take, the limit and what to do.
   public func check(_ estimate: Int, for what: String, advice: String) throws(MemoryRefusal) {
-    guard estimate > bytes else { return }
+    guard estimate > bytes || estimate == .max else { return }
     let amount =
       estimate == .max ? "more memory than can be counted" : "about \(DataLimits.bytes(estimate))"
     throw MemoryRefusal(

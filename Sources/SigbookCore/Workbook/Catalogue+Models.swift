@@ -363,7 +363,8 @@ extension Catalogue {
       } catch let error as TrainingError {
         switch error {
         case .cancelled: throw call.failure(error.description, kind: .interrupted)
-        case .nonFiniteLoss: throw call.failure(error.description, blaming: "lr", kind: .runtime)
+        case .nonFiniteLoss, .diverged:
+          throw call.failure(error.description, blaming: "lr", kind: .runtime)
         case .mismatch: throw call.failure(error.description, blaming: "data")
         }
       }

@@ -417,8 +417,8 @@ extension Session {
 }
 
 extension Session {
-  /// Refuses to turn ranges into a list (`sum(0...1e10)`, `[1] + (0..<1e9)`) when the list
-  /// would need more than the memory limit; other values pass.
+  /// Refuses to turn ranges into a list (`sum(0...1e10)`, `[1] + (0..<1e9)`), or to join lists
+  /// (`xs = xs + xs` in a loop), when the list would need more than the memory limit.
   func requireListMemory(_ values: [Value], span: SourceSpan) throws(WorkbookError) {
     var count = 0
     var ranges: [String] = []
@@ -431,11 +431,13 @@ extension Session {
       default: count += 1
       }
     }
-    guard !ranges.isEmpty else { return }
+    let what =
+      ranges.isEmpty
+      ? "a list of \(grouped(count)) items"
+      : "a list of the \(grouped(count)) numbers of \(ranges.joined(separator: " and "))"
     do {
       try memoryLimit.check(
-        MemoryEstimate.list(count: count),
-        for: "a list of the \(grouped(count)) numbers of \(ranges.joined(separator: " and "))",
+        MemoryEstimate.list(count: count), for: what,
         advice: "loop over the range with for instead of making a list, or use a shorter range")
     } catch {
       throw WorkbookError(kind: .runtime, message: error.message, span: span, hint: error.hint)
