@@ -78,8 +78,11 @@ public final class LiveWorkbook: @unchecked Sendable {
 
   /// Reads and parses a workbook.
   ///
+  /// - Parameters:
+  ///   - path: the workbook.
+  ///   - memoryLimit: the most memory one operation of its session may take (`--max-memory`).
   /// - Throws: its syntax errors, or an error when it cannot be read.
-  public init(path: String) throws(WorkbookErrors) {
+  public init(path: String, memoryLimit: MemoryLimit = .standard()) throws(WorkbookErrors) {
     let url = URL(fileURLWithPath: path).standardizedFileURL
     self.path = url.path
     name = url.lastPathComponent
@@ -108,6 +111,7 @@ public final class LiveWorkbook: @unchecked Sendable {
     figuresDirectory = folder + "/" + url.deletingPathExtension().lastPathComponent + ".figures"
     session = Session(
       file: url.lastPathComponent, baseDirectory: folder, figuresDirectory: figuresDirectory)
+    session.memoryLimit = memoryLimit
     let flag = cancelled
     session.isCancelled = { flag.isSet }
   }

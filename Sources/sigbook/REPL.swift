@@ -19,8 +19,11 @@ struct Repl: ParsableCommand {
   @Argument(help: "A workbook to load first, as :load FILE does.")
   var file: String?
 
+  @OptionGroup var memory: MemoryOption
+
   func run() throws {
     let repl = REPLSession(isInteractive: Terminal.stdinIsTerminal)
+    repl.session.memoryLimit = memory.limit
     if let file { repl.load(file) }
     repl.run()
     if !repl.isInteractive && repl.wasInterrupted { throw ExitCode(Interrupt.exitStatus) }

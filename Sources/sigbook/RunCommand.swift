@@ -39,6 +39,8 @@ struct Run: ParsableCommand {
   @Option(help: "The resolution of PNG figures, in dots per inch.")
   var dpi = SVGRenderer.defaultDPI
 
+  @OptionGroup var memory: MemoryOption
+
   /// The formats of `--figures`, SVG first.
   var figureFormats: [FigureFormat] {
     let named = figures.split(separator: ",").compactMap {
@@ -111,6 +113,7 @@ struct Run: ParsableCommand {
     }
     runner.session.figureFormats = figureFormats
     runner.session.figureDPI = dpi
+    runner.session.memoryLimit = memory.limit
     runner.session.isCancelled = { Interrupt.isRequested }
     let progress = ProgressBar()
     runner.session.progress = progress

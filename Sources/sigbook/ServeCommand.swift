@@ -30,6 +30,8 @@ struct Serve: ParsableCommand {
   @Flag(help: "Re-run the cells whose code changed when the file is saved.")
   var watch = false
 
+  @OptionGroup var memory: MemoryOption
+
   func validate() throws {
     if !(0...65535).contains(port) { throw ValidationError("--port takes 0 to 65535") }
   }
@@ -37,7 +39,7 @@ struct Serve: ParsableCommand {
   func run() throws {
     let live: LiveWorkbook
     do {
-      live = try LiveWorkbook(path: file)
+      live = try LiveWorkbook(path: file, memoryLimit: memory.limit)
     } catch {
       Terminal.error(
         error.errors.map {

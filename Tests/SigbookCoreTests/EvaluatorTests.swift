@@ -144,9 +144,11 @@ func errorOf(_ source: String) throws -> WorkbookError {
   ) throws {
     let error = try errorOf(c.source)
     if c.message.isEmpty {
-      // A loss that explodes: the message names the epoch and suggests a smaller lr.
+      // A loss that explodes (grows 1,000-fold, or becomes NaN): the message names the epoch
+      // and suggests a smaller lr.
       #expect(
-        error.message.hasPrefix("the loss became") && error.message.contains("try a smaller lr"))
+        (error.message.hasPrefix("the loss became") || error.message.hasPrefix("the loss grew"))
+          && error.message.contains("try a smaller lr"))
       #expect(error.kind == .runtime)
       return
     }

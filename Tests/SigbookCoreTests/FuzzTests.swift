@@ -3,14 +3,20 @@ import Testing
 
 @testable import SigbookCore
 
-/// Random and mutated workbooks fed to the document reader, the lexer and the parser: nothing may
-/// crash or loop, the work done stays proportional to the input (at most one error per scalar),
-/// and what parses must print back to the same tree. Speed is `sigbook bench`'s (X2), never a
-/// timed assertion here.
+/// Random and mutated workbooks fed to the document reader, the lexer and the parser, and random
+/// programs of cheap statements to the evaluator: nothing may crash or loop, the work done stays
+/// proportional to the input (at most one error per scalar), and what parses must print back to
+/// the same tree. Speed is `sigbook bench`'s (X2), never a timed assertion here.
+///
+/// The suite runs 100,000 seeded inputs. `SIGBOOK_FUZZ_COUNT=1000000` runs that many instead
+/// (`scripts/fuzz` does, in a release build), and `SIGBOOK_FUZZ_SAVE=DIR` writes the slowest
+/// inputs of each shard there, to be kept in `Fixtures/fuzz-corpus/` when they are worth it.
 @Suite("Fuzz") struct FuzzTests {
-  /// 4 shards of 25,000 inputs: 100,000 in all, run in parallel.
+  /// 4 shards of a quarter of the inputs each, run in parallel.
   static let shards = 4
-  static let inputsPerShard = 25_000
+  static let inputsPerShard =
+    (ProcessInfo.processInfo.environment["SIGBOOK_FUZZ_COUNT"].flatMap { Int($0) } ?? 100_000)
+    / shards
 
   @Test(arguments: 0..<shards)
   func survivesRandomAndMutatedText(_ shard: Int) throws {
@@ -20,25 +26,91 @@ import Testing
     var characters = 0
     var failures = 0
     var validCells = 0
+    var evaluated = 0
+    // The slowest inputs, for the corpus: measured, reported and saved, never asserted on.
+    var slowest: [(seconds: Double, input: String)] = []
+    let clock = ContinuousClock()
     for _ in 0..<Self.inputsPerShard {
       let input = fuzzer.input(&generator)
       characters += input.unicodeScalars.count
-      let problems = exercise(input, validCells: &validCells)
+      let start = clock.now
+      let problems = FuzzCheck.exercise(
+        input, evaluate: fuzzer.lastWasProgram, validCells: &validCells, evaluated: &evaluated)
+      let elapsed = (clock.now - start) / .seconds(1)
+      if slowest.count < 5 || elapsed > slowest[slowest.count - 1].seconds {
+        slowest.append((elapsed, input))
+        slowest.sort { $0.seconds > $1.seconds }
+        if slowest.count > 5 { slowest.removeLast() }
+      }
       for problem in problems where failures < 10 {
         failures += 1
         Issue.record("\(problem) for input \(String(reflecting: input))")
       }
     }
     print(
-      "fuzz shard \(shard): \(characters / Self.inputsPerShard) scalars an input on average,",
-      "\(validCells) valid cells printed back")
+      "fuzz shard \(shard): \(Self.inputsPerShard) inputs,",
+      "\(characters / max(1, Self.inputsPerShard)) scalars an input on average,",
+      "\(validCells) valid cells printed back, \(evaluated) programs evaluated;",
+      "slowest \(slowest.map { String(format: "%.4f s", $0.seconds) }.joined(separator: ", "))")
+    if let folder = ProcessInfo.processInfo.environment["SIGBOOK_FUZZ_SAVE"] {
+      for (rank, entry) in slowest.enumerated() {
+        let name = String(
+          format: "slow-shard%d-%d-%.0fms.sigbook", shard, rank, entry.seconds * 1000)
+        try Data(entry.input.utf8).write(to: URL(fileURLWithPath: folder + "/" + name))
+      }
+    }
     #expect(validCells > Self.inputsPerShard / 10, "too few valid cells to test printing")
+  }
+}
+
+/// The checks each fuzz input goes through, shared by the seeded run and the corpus replay.
+enum FuzzCheck {
+  /// The file names in `Fixtures/fuzz-corpus/`, sorted.
+  static func corpusNames() throws -> [String] {
+    let url = try #require(
+      Bundle.module.url(forResource: "Fixtures/fuzz-corpus", withExtension: nil))
+    return try FileManager.default.contentsOfDirectory(atPath: url.path)
+      .filter { !$0.hasPrefix(".") }.sorted()
+  }
+
+  /// The text of one corpus input.
+  static func corpusInput(_ name: String) throws -> String {
+    let url = try #require(
+      Bundle.module.url(forResource: "Fixtures/fuzz-corpus/\(name)", withExtension: nil))
+    return String(decoding: try Data(contentsOf: url), as: UTF8.self)
+  }
+
+  /// Runs the valid cells of `input` in a fresh session with a budget of steps (the
+  /// cancellation hook says "stop" after 20,000 checks) and a memory limit of 64 MiB, so that an
+  /// endless loop or a huge list is stopped or refused; any error is fine, a crash is not.
+  static func evaluate(_ cells: [Cell]) -> [String] {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sigbook-fuzz").path
+    let session = Session(
+      file: "f", baseDirectory: folder, figuresDirectory: folder + "/f.figures")
+    session.memoryLimit = MemoryLimit(bytes: 64 << 20)
+    let budget = StepBudget(steps: 20_000)
+    session.isCancelled = { budget.take() }
+    var problems: [String] = []
+    for cell in cells {
+      do {
+        try session.run(cell)
+      } catch {
+        if error.location.line < 1 || error.location.column < 1 {
+          problems.append("evaluation error \(error) has no location")
+        }
+        if error.kind == .interrupted { break }
+      }
+    }
+    return problems
   }
 
   /// Runs the front end on `input` and returns the invariants it broke: `parseWorkbook` (which
   /// reads the document, lexes and parses every cell), the checker on every cell, the lexer and
-  /// parser on the whole text as if it were one cell, `isIncomplete`, error rendering, and printing every valid cell back.
-  private func exercise(_ input: String, validCells: inout Int) -> [String] {
+  /// parser on the whole text as if it were one cell, `isIncomplete`, error rendering, printing
+  /// every valid cell back, and — when `evaluate` — running the valid cells.
+  static func exercise(
+    _ input: String, evaluate: Bool, validCells: inout Int, evaluated: inout Int
+  ) -> [String] {
     var problems: [String] = []
     let (document, cells, errors) = parseWorkbook(text: input, file: "f")
     if document.text != input { problems.append("the document does not give its text back") }
@@ -88,7 +160,24 @@ import Testing
         problems.append("printed cell does not parse: \(error) in \(String(reflecting: printed))")
       }
     }
+    if evaluate {
+      let valid = cells.filter { !$0.hasErrors }
+      if !valid.isEmpty {
+        evaluated += 1
+        problems += Self.evaluate(valid)
+      }
+    }
     return problems
+  }
+}
+
+/// A cancellation hook that says "stop" once it has been asked `steps` times.
+final class StepBudget: @unchecked Sendable {
+  private var left: Int
+  init(steps: Int) { left = steps }
+  func take() -> Bool {
+    left -= 1
+    return left < 0
   }
 }
 
@@ -96,6 +185,8 @@ import Testing
 /// well-formed programs.
 struct Fuzzer {
   let fixtures: [[Character]]
+  /// Whether the last input was a random well-formed program (cheap to evaluate).
+  private(set) var lastWasProgram = false
 
   static let vocabulary: [String] = [
     "net", "fit", "x", "train", "for", "in", "true", "false", "0.05", "1e-3", "42", "7",
@@ -115,7 +206,9 @@ struct Fuzzer {
 
   /// One input, from a few characters to a few thousand (a few hundred on average).
   mutating func input(_ g: inout SeededGenerator) -> String {
-    switch g.nextInt(below: 20) {
+    let choice = g.nextInt(below: 20)
+    lastWasProgram = choice >= 15
+    switch choice {
     case 0..<9: return String(mutatedFixture(&g))
     case 9..<12: return fenced(tokenSoup(&g), &g)
     case 12..<14: return fenced(bracketSoup(&g), &g)
@@ -239,7 +332,10 @@ struct Fuzzer {
     }
     let a = expression(&g, depth: depth + 1)
     let b = expression(&g, depth: depth + 1)
-    switch g.nextInt(below: 12) {
+    switch g.nextInt(below: 15) {
+    case 12: return ["sum", "sort", "print", "mean"][g.nextInt(below: 4)] + "(\(a))"
+    case 13: return "\(a) + [\(b)]"
+    case 14: return "(\(a))...(\(b))"
     case 0: return "[\(a), \(b)]"
     case 1: return "\(a)\(["...", "..<"][g.nextInt(below: 2)])\(b)"
     case 2: return "f(\(a), \(b), k: \(a))"

@@ -69,14 +69,17 @@ import Testing
     #expect(!otherInitialisation.hasSameWeights(as: net))
   }
 
-  @Test func nanLossStopsWithAClearMessage() throws {
+  /// A loss that explodes is stopped as soon as it passes 1,000 times its first value, before
+  /// it becomes NaN (which the same check would also stop).
+  @Test func anExplodingLossStopsWithAClearMessage() throws {
     let data = try Dataset.mnistSample(digits: [1, 7], perClass: 50)
     let net = try Model.mlp([784, 32, 2], output: .linear)
     let options = TrainingOptions(epochs: 3, batchSize: 10, learningRate: 1e6, loss: .mse)
     let error = try #require(throws: TrainingError.self) {
       try net.fitted(on: data, options: options)
     }
-    #expect(error.description.hasPrefix("the loss became "))
+    #expect(error.description.hasPrefix("the loss grew from "))
+    #expect(error.description.contains("training diverged and stopped"))
     #expect(error.description.contains("try a smaller lr than 1000000"))
   }
 

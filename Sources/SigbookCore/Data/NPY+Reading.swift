@@ -129,6 +129,19 @@ extension NPY {
         for i in 0..<count { values[i] = Double(data[i]) }
       }
     }
+    if type.name.hasPrefix("float"), let bad = values.firstIndex(where: { !$0.isFinite }) {
+      // Index of the bad value in every dimension: [row, column…].
+      var position: [Int] = []
+      var rest = bad
+      for size in shape.reversed() where size > 0 {
+        position.insert(rest % size, at: 0)
+        rest /= size
+      }
+      let what = values[bad].isNaN ? "NaN" : "an infinite value"
+      throw DataError.invalidArgument(
+        "'\(path)' holds \(what) at \(position); sigbook reads finite numbers only "
+          + "(replace them first, with np.nan_to_num or by dropping those rows)")
+    }
     return Contents(shape: shape, values: values, typeName: type.name)
   }
 

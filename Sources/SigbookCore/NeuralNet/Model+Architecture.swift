@@ -25,11 +25,13 @@ extension Model {
   ///   - specs: the layers, first to last.
   ///   - inputShape: the shape of one input.
   ///   - name: how to name the model in messages (`mlp(784, 100000, 10)`).
+  ///   - memoryLimit: the most its parameters may take as 32-bit floats (a session's
+  ///     `--max-memory`).
   /// - Returns: the shape of one item after each layer.
   /// - Throws: `ShapeMismatch` naming the layer (1-based) and what is wrong, with a hint.
   @discardableResult
   public static func checkArchitecture(
-    _ specs: [LayerSpec], inputShape: [Int], name: String
+    _ specs: [LayerSpec], inputShape: [Int], name: String, memoryLimit: MemoryLimit = .unlimited
   ) throws(ShapeMismatch) -> [[Int]] {
     guard !specs.isEmpty else { throw ShapeMismatch("a model needs at least one layer") }
     guard !inputShape.isEmpty, inputShape.allSatisfy({ $0 > 0 && $0 <= maxDimension }) else {
@@ -76,6 +78,14 @@ extension Model {
           hint: "use fewer or narrower layers")
       }
       shapes.append(shape)
+    }
+    do {
+      try memoryLimit.check(
+        DataLimits.product([4, parameters]) ?? .max,
+        for: "\(name), with \(grouped(parameters)) parameters,",
+        advice: "use fewer or narrower layers")
+    } catch {
+      throw ShapeMismatch(error.message, hint: error.hint)
     }
     return shapes
   }

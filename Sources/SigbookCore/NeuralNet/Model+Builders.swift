@@ -11,12 +11,14 @@ extension Model {
   /// the output layer Glorot-uniform; biases zero. `mlp([784, 32, 64, 2])` is
   /// dense(784, 32) relu dense(32, 64) relu dense(64, 2) softmax: signatures H1 (32) and H2 (64).
   ///
-  /// - Parameter seed: seeds the initial weights.
+  /// - Parameters:
+  ///   - seed: seeds the initial weights.
+  ///   - memoryLimit: the most the weights may take (see `checkArchitecture`).
   /// - Throws: `ShapeMismatch` for fewer than two sizes, a size below 1, a softmax over a single
   ///   output (always 1: it cannot learn), or a model beyond `checkArchitecture`'s limits.
   public static func mlp(
     _ sizes: [Int], activation: Activation.Function = .relu, output: OutputActivation = .softmax,
-    seed: Int = 0
+    seed: Int = 0, memoryLimit: MemoryLimit = .unlimited
   ) throws(ShapeMismatch) -> Model {
     guard sizes.count >= 2 else {
       throw ShapeMismatch("mlp needs at least an input size and an output size")
@@ -35,7 +37,8 @@ extension Model {
     }
     plan.append((.dense(inputs: sizes[sizes.count - 2], outputs: sizes[sizes.count - 1]), .glorot))
     if let last = outputSpec(output) { plan.append((last, .glorot)) }
-    return try build(plan, inputShape: [sizes[0]], summary: summary, seed: seed)
+    return try build(
+      plan, inputShape: [sizes[0]], summary: summary, seed: seed, memoryLimit: memoryLimit)
   }
 
   /// A convolutional classifier: for each entry of `conv`, a convolution (`kernel` × `kernel`,
@@ -49,7 +52,8 @@ extension Model {
   ///   kernel is larger than the images, or the model is beyond `checkArchitecture`'s limits.
   public static func cnn(
     input: [Int] = [1, 28, 28], conv: [Int] = [8, 16], kernel: Int = 3, pool: Int = 2,
-    dense: [Int] = [64], classes: Int = 10, activation: Activation.Function = .relu, seed: Int = 0
+    dense: [Int] = [64], classes: Int = 10, activation: Activation.Function = .relu, seed: Int = 0,
+    memoryLimit: MemoryLimit = .unlimited
   ) throws(ShapeMismatch) -> Model {
     guard input.count == 3, input.allSatisfy({ $0 > 0 }) else {
       throw ShapeMismatch("cnn expects input: [channels, height, width], not \(input)")
@@ -90,7 +94,8 @@ extension Model {
     }
     plan.append((.dense(inputs: width, outputs: classes), .glorot))
     plan.append((.softmax, .glorot))
-    return try build(plan, inputShape: input, summary: summary, seed: seed)
+    return try build(
+      plan, inputShape: input, summary: summary, seed: seed, memoryLimit: memoryLimit)
   }
 
   /// An autoencoder: the encoder `sizes[0] → sizes[1] → … → sizes.last`, then the mirrored
@@ -106,7 +111,7 @@ extension Model {
   ///   `checkArchitecture`'s limits.
   public static func autoencoder(
     _ sizes: [Int], activation: Activation.Function = .tanh, output: OutputActivation = .sigmoid,
-    seed: Int = 0
+    seed: Int = 0, memoryLimit: MemoryLimit = .unlimited
   ) throws(ShapeMismatch) -> Model {
     guard sizes.count >= 2 else {
       throw ShapeMismatch("autoencoder needs an input size and a code size")
@@ -138,7 +143,7 @@ extension Model {
     var model = try build(
       plan, inputShape: [sizes[0]], task: .reconstruction,
       summary: "autoencoder(\((sizes.map(String.init) + options).joined(separator: ", ")))",
-      seed: seed)
+      seed: seed, memoryLimit: memoryLimit)
     model.encoderLayerCount = encoderLayers
     return model
   }
@@ -149,22 +154,25 @@ extension Model {
   /// - Throws: `ShapeMismatch` when a layer cannot take the previous one's output, or the model
   ///   is beyond `checkArchitecture`'s limits.
   public static func sequential(
-    _ specs: [LayerSpec], inputShape: [Int], task: Task = .classification, seed: Int = 0
+    _ specs: [LayerSpec], inputShape: [Int], task: Task = .classification, seed: Int = 0,
+    memoryLimit: MemoryLimit = .unlimited
   ) throws(ShapeMismatch) -> Model {
     let plan = specs.enumerated().map { i, spec in
       (spec, i + 1 < specs.count && specs[i + 1] == .relu ? Initialization.he : .glorot)
     }
-    return try build(plan, inputShape: inputShape, task: task, summary: nil, seed: seed)
+    return try build(
+      plan, inputShape: inputShape, task: task, summary: nil, seed: seed, memoryLimit: memoryLimit)
   }
 
   /// Checks an architecture (`checkArchitecture`), then builds its layers in order from one
   /// generator seeded with `seed`.
   private static func build(
     _ plan: [(spec: LayerSpec, initialization: Initialization)], inputShape: [Int],
-    task: Task = .classification, summary: String?, seed: Int
+    task: Task = .classification, summary: String?, seed: Int, memoryLimit: MemoryLimit
   ) throws(ShapeMismatch) -> Model {
     let name = summary ?? "sequential(\(plan.map(\.spec.displayName).joined(separator: ", ")))"
-    try checkArchitecture(plan.map(\.spec), inputShape: inputShape, name: name)
+    try checkArchitecture(
+      plan.map(\.spec), inputShape: inputShape, name: name, memoryLimit: memoryLimit)
     var generator = SeededGenerator(seed: seed)
     let layers = plan.map {
       $0.spec.makeLayer(initialization: $0.initialization, generator: &generator)

@@ -77,6 +77,9 @@ public struct TrainingProgress: Sendable {
 public enum TrainingError: Error, Sendable, Equatable, CustomStringConvertible {
   /// The loss became NaN or infinite.
   case nonFiniteLoss(value: Double, epoch: Int, batch: Int, learningRate: Double)
+  /// The loss grew to more than 1,000 times its first value (at least 1): the steps are too
+  /// large and training diverges.
+  case diverged(value: Double, first: Double, epoch: Int, batch: Int, learningRate: Double)
   /// `isCancelled` returned true (Ctrl-C).
   case cancelled(epoch: Int, batch: Int)
   /// The data does not fit the model.
@@ -87,6 +90,10 @@ public enum TrainingError: Error, Sendable, Equatable, CustomStringConvertible {
     case .nonFiniteLoss(let value, let epoch, let batch, let lr):
       "the loss became \(value.isNaN ? "NaN" : "infinite") at epoch \(epoch), batch \(batch); "
         + "training stopped (try a smaller lr than \(formatted(lr)))"
+    case .diverged(let value, let first, let epoch, let batch, let lr):
+      "the loss grew from \(NumberFormat.display(first)) to \(NumberFormat.display(value)) at "
+        + "epoch \(epoch), batch \(batch): training diverged and stopped (try a smaller lr than "
+        + "\(formatted(lr)))"
     case .cancelled(let epoch, let batch):
       "training cancelled at epoch \(epoch), batch \(batch)"
     case .mismatch(let message): message
@@ -213,6 +220,14 @@ extension Model {
         guard pass.loss.isFinite else {
           throw .nonFiniteLoss(
             value: pass.loss, epoch: epoch, batch: b + 1, learningRate: options.learningRate)
+        }
+        // A loss 1,000 times its first value is a divergence that ends in NaN (or in a network
+        // that no longer learns): stop now and say so.
+        let first = batchLosses.first ?? pass.loss
+        if pass.loss > 1000 * Swift.max(first, 1) {
+          throw .diverged(
+            value: pass.loss, first: first, epoch: epoch, batch: b + 1,
+            learningRate: options.learningRate)
         }
         lossSum += pass.loss * Double(count)
         batchLosses.append(pass.loss)

@@ -113,6 +113,24 @@ public struct Call {
     CallFailure(message, kind: kind, parameter: key, hint: hint)
   }
 
+  /// Refuses the call when an operation would need more than the session's memory limit.
+  ///
+  /// - Parameters:
+  ///   - estimate: the bytes it would allocate (``MemoryEstimate``).
+  ///   - what: the operation, as the message names it.
+  ///   - advice: what to do instead; the hint adds `--max-memory`.
+  ///   - key: the argument to blame, or nil for the whole call.
+  /// - Throws: a `runtime` failure saying how much it would take and the limit.
+  public func requireMemory(
+    _ estimate: Int, for what: String, advice: String, blaming key: String? = nil
+  ) throws(CallFailure) {
+    do {
+      try session.memoryLimit.check(estimate, for: what, advice: advice)
+    } catch {
+      throw CallFailure(error.message, kind: .runtime, parameter: key, hint: error.hint)
+    }
+  }
+
   /// Whether the user stopped the statement.
   public var isCancelled: Bool { session.isCancelled() }
 

@@ -38,6 +38,11 @@ extension Catalogue {
       throw call.failure(
         "\(call.describe(key, fallback: "the model")) has no hidden layer", blaming: key)
     }
+    try call.requireMemory(
+      MemoryEstimate.signatures(n: d.count, widths: net.hiddenLayerWidths),
+      for:
+        "the signatures of \(grouped(d.count)) inputs (\(grouped(net.hiddenLayerWidths.reduce(0, +))) values each)",
+      advice: "sample the data first (subset(data, per_class: 500))", blaming: data)
     let set = SignatureSet(
       model: net, data: d, isCancelled: isCancelled ?? call.session.isCancelled)
     if call.isCancelled { throw CallFailure("interrupted", kind: .interrupted) }
@@ -141,6 +146,14 @@ extension Catalogue {
       }
       let n = sets.first?.count ?? 0
       let sample = call.optionalInt("sample") ?? (n > 10_000 ? 10_000 : nil)
+      let widest = sets.map(\.dimensions).max() ?? 0
+      try call.requireMemory(
+        MemoryEstimate.kmeans(n: n, d: widest, ks: ks, sample: sample),
+        for:
+          "kmeans of \(grouped(n)) points for k = \(ks.count == 1 ? "\(ks[0])" : "\(ks.min() ?? 0)…\(ks.max() ?? 0)")",
+        advice:
+          "sample the data (subset(data, per_class: 500)), try fewer k, or pass a smaller sample:",
+        blaming: "x")
       let progress = call.session.progress
       progress?.begin("kmeans")
       defer { progress?.end() }
@@ -247,6 +260,13 @@ extension Catalogue {
       for key in ["reference", "normal", "novel"] where call.dataset(key).count == 0 {
         throw call.failure("'\(key):' has no inputs", blaming: key)
       }
+      let referenceCount = call.dataset("reference").count
+      try call.requireMemory(
+        MemoryEstimate.neighbours(
+          n: referenceCount, d: call.model("model").hiddenLayerWidths.max() ?? 0,
+          k: min(call.int("k"), referenceCount)),
+        for: "novelty against \(grouped(referenceCount)) reference inputs",
+        advice: "sample the reference data (subset(train, per_class: 500))", blaming: "reference")
       // Progress by polls: one per batch of 1,024 in each of the signature passes, then per
       // layer (and all together) one before, one after and one per 512 queries.
       let counts = ["reference", "normal", "novel"].map { call.dataset($0).count }
@@ -296,6 +316,10 @@ extension Catalogue {
       example: "flat = pca(sig[2])"
     ) { call in
       let (set, clusters) = try projectionInput(call)
+      try call.requireMemory(
+        MemoryEstimate.pca(n: set.count, d: set.dimensions, dims: max(0, call.int("dims"))),
+        for: "pca of \(grouped(set.count)) points of \(grouped(set.dimensions)) features",
+        advice: "sample the data, or project a narrower layer", blaming: "x")
       // Progress by polls: one per block of 1,024 rows of the covariance, about three per
       // feature in the eigensolver, one per block of trustworthiness rows.
       let d = set.points.rowSize, n = set.count, m = min(n, 5000)
@@ -357,6 +381,11 @@ extension Catalogue {
       options.perplexity = call.number("perplexity")
       options.iterations = call.int("iterations")
       options.seed = call.int("seed")
+      try call.requireMemory(
+        MemoryEstimate.tsne(n: set.count, d: set.dimensions, perplexity: options.perplexity),
+        for: "tsne of \(grouped(set.count)) points",
+        advice: "sample the data (subset(data, per_class: 500)) or use a smaller perplexity:",
+        blaming: "x")
       let progress = call.session.progress
       progress?.begin("tsne")
       defer { progress?.end() }
@@ -393,6 +422,11 @@ extension Catalogue {
       options.neighbors = call.int("neighbors")
       options.minDistance = call.number("min_dist")
       options.seed = call.int("seed")
+      try call.requireMemory(
+        MemoryEstimate.umap(n: set.count, d: set.dimensions, neighbors: options.neighbors),
+        for: "umap of \(grouped(set.count)) points",
+        advice: "sample the data (subset(data, per_class: 500)) or use fewer neighbors:",
+        blaming: "x")
       let progress = call.session.progress
       progress?.begin("umap")
       defer { progress?.end() }

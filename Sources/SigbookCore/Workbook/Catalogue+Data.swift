@@ -1,3 +1,5 @@
+import Foundation
+
 extension Catalogue {
   static let seedParameter = Parameter.labelled(
     "seed", .integer, doc: "seeds every random choice (the same seed gives the same result)",
@@ -29,6 +31,27 @@ extension Catalogue {
   }
 
   static let classList = Accepts.list(.oneOf([.integer, .text]))
+
+  /// Refuses to read a file whose size, times what its values expand to once parsed, is beyond
+  /// the session's memory limit. Files that cannot be found are left to the reader to explain.
+  ///
+  /// - Parameters:
+  ///   - path: the file, as resolved by `readPath`.
+  ///   - expansion: bytes of parsed values per byte of file: 2 for CSV text (a value takes at
+  ///     least two characters and becomes a 4-byte float), 4 for IDX and NumPy files (a byte
+  ///     pixel becomes a 4-byte float).
+  static func requireMemory(
+    _ call: Call, reading path: String, expansion: Int, blaming key: String
+  ) throws(CallFailure) {
+    guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+      attributes[.type] as? FileAttributeType == .typeRegular,
+      let size = (attributes[.size] as? NSNumber)?.intValue
+    else { return }
+    try call.requireMemory(
+      MemoryEstimate.file(size: size, expansion: expansion),
+      for: "reading '\(path)' (\(DataLimits.bytes(size)))",
+      advice: "read a smaller file (a sample of its rows)", blaming: key)
+  }
 
   static let data: [FunctionEntry] = [
     FunctionEntry(
@@ -138,7 +161,9 @@ extension Catalogue {
       example:
         "digits = idx(images: \"t10k-images-idx3-ubyte.gz\", labels: \"t10k-labels-idx1-ubyte.gz\")"
     ) { call in
-      try engine("images") {
+      try requireMemory(
+        call, reading: call.session.readPath(call.text("images")), expansion: 4, blaming: "images")
+      return try engine("images") {
         .dataset(
           try Dataset.idx(
             images: call.session.readPath(call.text("images")),
@@ -158,7 +183,9 @@ extension Catalogue {
         "A dataset from a CSV file (optionally .gz): one input per row, every column but the label a feature. A header row is detected; without one the label is the last column.",
       example: "points = csv(\"points.csv\", label: \"class\")"
     ) { call in
-      try engine("file") {
+      try requireMemory(
+        call, reading: call.session.readPath(call.text("file")), expansion: 2, blaming: "file")
+      return try engine("file") {
         .dataset(
           try Dataset.csv(
             path: call.session.readPath(call.text("file")), label: call.optionalText("label")))
@@ -177,7 +204,9 @@ extension Catalogue {
         "A dataset from NumPy arrays saved with np.save: float32, float64, int32, int64 or uint8, little-endian, C order, any shape (the first dimension counts the inputs). uint8 values are pixels and are scaled to [0, 1]; others are kept as they are. The distinct labels, sorted, are the class names.",
       example: "shirts = npy(\"x.npy\", labels: \"y.npy\")"
     ) { call in
-      try engine("file") {
+      try requireMemory(
+        call, reading: call.session.readPath(call.text("file")), expansion: 4, blaming: "file")
+      return try engine("file") {
         .dataset(
           try Dataset.npy(
             features: call.session.readPath(call.text("file")),
@@ -202,6 +231,14 @@ extension Catalogue {
       example: "xor = synthetic(.four_gaussians, n: 400, sigma: 0.2)"
     ) { call in
       let kind = SyntheticKind(rawValue: call.option("kind")) ?? .twoGaussians
+      // Beyond what a dataset may hold, `Dataset.synthetic` gives its own message.
+      let n = call.int("n")
+      if n <= DataLimits.values / 2 {
+        try call.requireMemory(
+          MemoryEstimate.dataset(n: n, features: 2),
+          for: "synthetic data of \(grouped(n)) points", advice: "use fewer points (n:)",
+          blaming: "n")
+      }
       return try engine {
         .dataset(
           try Dataset.synthetic(

@@ -19,8 +19,12 @@ extension Catalogue {
         "\(call.describe(key, fallback: "the data")) holds inputs of shape \(shape), not greyscale images",
         blaming: key)
     }
-    return Plot.GreyImage.slices(
-      of: d.features.scalars, count: min(count, d.count), width: w, height: h)
+    let shown = min(count, d.count)
+    try call.requireMemory(
+      MemoryEstimate.images(count: shown, pixels: MemoryEstimate.product(h, w)),
+      for: "a grid of \(grouped(shown)) images of \(h) × \(w) pixels",
+      advice: "show fewer images (count:)", blaming: "count")
+    return Plot.GreyImage.slices(of: d.features.scalars, count: shown, width: w, height: h)
   }
 
   static let figures: [FunctionEntry] = [

@@ -124,7 +124,9 @@ extension Catalogue {
       let activation = Activation.Function(rawValue: call.option("activation")) ?? .relu
       let output = OutputActivation(rawValue: call.option("output")) ?? .softmax
       return try build { () throws(ShapeMismatch) in
-        try Model.mlp(sizes, activation: activation, output: output, seed: call.int("seed"))
+        try Model.mlp(
+          sizes, activation: activation, output: output, seed: call.int("seed"),
+          memoryLimit: call.session.memoryLimit)
       }
     },
     FunctionEntry(
@@ -162,7 +164,7 @@ extension Catalogue {
         try Model.cnn(
           input: call.intList("input"), conv: call.intList("conv"), kernel: call.int("kernel"),
           pool: call.int("pool"), dense: call.intList("dense"), classes: call.int("classes"),
-          activation: activation, seed: call.int("seed"))
+          activation: activation, seed: call.int("seed"), memoryLimit: call.session.memoryLimit)
       }
     },
     FunctionEntry(
@@ -188,7 +190,8 @@ extension Catalogue {
       let output = OutputActivation(rawValue: call.option("output")) ?? .sigmoid
       return try build { () throws(ShapeMismatch) in
         try Model.autoencoder(
-          call.variadicInts, activation: activation, output: output, seed: call.int("seed"))
+          call.variadicInts, activation: activation, output: output, seed: call.int("seed"),
+          memoryLimit: call.session.memoryLimit)
       }
     },
     FunctionEntry(
@@ -222,7 +225,9 @@ extension Catalogue {
       }
       let task: Model.Task = call.bool("autoencoder") ? .reconstruction : .classification
       return try build { () throws(ShapeMismatch) in
-        try Model.sequential(specs, inputShape: inputShape, task: task, seed: call.int("seed"))
+        try Model.sequential(
+          specs, inputShape: inputShape, task: task, seed: call.int("seed"),
+          memoryLimit: call.session.memoryLimit)
       }
     },
     FunctionEntry(
@@ -328,6 +333,17 @@ extension Catalogue {
           blaming: key)
       }
       _ = try check(call, labels: true)
+      let slots: Int
+      switch options.optimizer {
+      case .sgd: slots = 0
+      case .momentum: slots = 1
+      case .adam: slots = 2
+      }
+      let batch = min(options.batchSize, d.count)
+      try call.requireMemory(
+        MemoryEstimate.training(model: net, batch: batch, optimizerSlots: slots),
+        for: "training \(net.summary) in batches of \(grouped(batch))",
+        advice: "use a smaller batch or a smaller model", blaming: "batch")
       let validation = call.optionalDataset("validation")
       if validation != nil { _ = try check(call, data: "validation", labels: true) }
       let progress = call.session.progress
@@ -347,7 +363,8 @@ extension Catalogue {
       } catch let error as TrainingError {
         switch error {
         case .cancelled: throw call.failure(error.description, kind: .interrupted)
-        case .nonFiniteLoss: throw call.failure(error.description, blaming: "lr", kind: .runtime)
+        case .nonFiniteLoss, .diverged:
+          throw call.failure(error.description, blaming: "lr", kind: .runtime)
         case .mismatch: throw call.failure(error.description, blaming: "data")
         }
       }

@@ -88,6 +88,21 @@ public indirect enum Accepts: Sendable, Hashable {
     }
   }
 
+  /// Whether accepting a range turns it into a list of its numbers (a list of numbers is
+  /// expected), rather than keeping it as it is or refusing it.
+  var materialisesRanges: Bool {
+    switch self {
+    case .list(.integer), .list(.number), .list(.any): return true
+    case .oneOf(let choices):
+      for choice in choices {
+        if choice == .any { return false }
+        if choice.materialisesRanges { return true }
+      }
+      return false
+    default: return false
+    }
+  }
+
   /// The value converted to what this accepts, or nil if it is not acceptable.
   ///
   /// Ranges become lists of integers; options are checked against the allowed names.

@@ -297,6 +297,7 @@ extension Session {
     case (.notEqual, _, _): return .bool(!a.isEqual(to: b))
     case (.add, .text(let x), .text(let y)): return .text(x + y)
     case (.add, _, _) where a.kind != .number:
+      try requireListMemory([a, b], span: span)
       return .list(a.listItems + b.listItems)
     case (_, .text(let x), .text(let y)):
       switch op {
@@ -383,6 +384,9 @@ extension Session {
       } else {
         value = try evaluate(expression)
       }
+      if parameter.accepts.materialisesRanges {
+        try requireListMemory([value], span: expression.span)
+      }
       guard let accepted = parameter.accepts.accept(value) else {
         throw entry.rejection(
           of: value.kind, option: value.optionName, for: parameter, position: binding.position,
@@ -424,6 +428,35 @@ extension Session {
       entry: entry, arguments: values, variadic: variadic, variableNames: names, session: self)
     call.extra = extra
     return (call, spans)
+  }
+}
+
+extension Session {
+  /// Refuses to turn ranges into a list (`sum(0...1e10)`, `[1] + (0..<1e9)`), or to join lists
+  /// (`xs = xs + xs` in a loop), when the list would need more than the memory limit.
+  func requireListMemory(_ values: [Value], span: SourceSpan) throws(WorkbookError) {
+    var count = 0
+    var ranges: [String] = []
+    for value in values {
+      switch value {
+      case .range(let lower, let upper, let isClosed):
+        count += Value.rangeCount(lower: lower, upper: upper, isClosed: isClosed)
+        ranges.append("\(lower)\(isClosed ? "..." : "..<")\(upper)")
+      case .list(let items): count += items.count
+      default: count += 1
+      }
+    }
+    let what =
+      ranges.isEmpty
+      ? "a list of \(grouped(count)) items"
+      : "a list of the \(grouped(count)) numbers of \(ranges.joined(separator: " and "))"
+    do {
+      try memoryLimit.check(
+        MemoryEstimate.list(count: count), for: what,
+        advice: "loop over the range with for instead of making a list, or use a shorter range")
+    } catch {
+      throw WorkbookError(kind: .runtime, message: error.message, span: span, hint: error.hint)
+    }
   }
 }
 

@@ -51,6 +51,9 @@ public final class Session {
   public var isCancelled: () -> Bool = { false }
   /// The file name used in locations (`one-vs-seven.sigbook`, `<repl>`).
   public var file: String
+  /// The most memory one operation may allocate (`--max-memory`): operations estimate what they
+  /// need before allocating and are refused beyond it. 75% of the physical memory by default.
+  public var memoryLimit: MemoryLimit = .standard()
 
   /// The number of the cell (or REPL input) being run, for naming figures.
   var cellNumber = 0
@@ -108,11 +111,20 @@ public final class Session {
     frames.last?[name] ?? variables[name]
   }
 
-  /// The path a file to read is found at: absolute paths as they are, others relative to
-  /// `baseDirectory`.
+  /// The path a file to read is found at: absolute paths (and `~/…`) as they are, others
+  /// relative to `baseDirectory` — or, when no such file is there, in `figuresDirectory`, so
+  /// that a file the session wrote (`save(net, "m.safetensors")`) is read back by the same name.
   public func readPath(_ path: String) -> String {
     let expanded = (path as NSString).expandingTildeInPath
-    return expanded.hasPrefix("/") ? expanded : baseDirectory + "/" + expanded
+    if expanded.hasPrefix("/") { return expanded }
+    let beside = baseDirectory + "/" + expanded
+    let written = figuresDirectory + "/" + expanded
+    if !FileManager.default.fileExists(atPath: beside),
+      FileManager.default.fileExists(atPath: written)
+    {
+      return written
+    }
+    return beside
   }
 
   /// The path a file to write goes to: inside `figuresDirectory` (created on demand), where
@@ -131,6 +143,17 @@ public final class Session {
       throw CallFailure(
         "'\(name)' leaves the figures folder: files are written inside '\(figuresFolderName)'",
         hint: "write a file name such as \"result.npy\"")
+    }
+    if name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+      throw CallFailure(
+        "a file name cannot hold a NUL, a line break or another control character: "
+          + String(reflecting: name),
+        hint: "write a file name such as \"result.npy\"")
+    }
+    if let long = name.split(separator: "/").first(where: { $0.utf8.count > 255 }) {
+      throw CallFailure(
+        "a file name is at most 255 bytes, but '\(long.prefix(40))…' is \(long.utf8.count)",
+        hint: "write a shorter file name")
     }
     try makeFiguresDirectory()
     let path = figuresDirectory + "/" + name

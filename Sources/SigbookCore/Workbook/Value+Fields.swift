@@ -45,7 +45,7 @@ extension Session {
     case (.list(let items), "first"): return items.first ?? .nothing
     case (.list(let items), "last"): return items.last ?? .nothing
     case (.range(let l, let u, let c), "count"):
-      return .number(Double(Value.rangeValues(lower: l, upper: u, isClosed: c).count))
+      return .number(Double(Value.rangeCount(lower: l, upper: u, isClosed: c)))
     case (.table(let t), "count"): return .number(Double(t.count))
     case (.table(let t), "columns"): return .list(t.columns.map { .text($0) })
     case (.table(let t), _):

@@ -51,6 +51,13 @@ public indirect enum Value: Sendable {
     }
   }
 
+  /// How many integers a range holds, without making them.
+  public static func rangeCount(lower: Int, upper: Int, isClosed: Bool) -> Int {
+    // Bounds are below 10¹⁵ in magnitude, so this cannot overflow.
+    let end = isClosed ? upper + 1 : upper
+    return max(0, end - lower)
+  }
+
   /// The integers of a range, in order.
   public static func rangeValues(lower: Int, upper: Int, isClosed: Bool) -> [Int] {
     let end = isClosed ? upper + 1 : upper

@@ -1,0 +1,104 @@
+#if canImport(Glibc)
+  import Glibc
+#endif
+import Foundation
+
+/// How much memory one operation of a session may take: checked against an estimate before
+/// anything large is allocated, so that a size typed wrong (`synthetic(n: 1e9)`, `sum(0...1e10)`,
+/// `pca` of a 100,000-wide layer) is explained instead of exhausting the machine.
+///
+/// A session carries its own limit (`sigbook run --max-memory 4G`); nothing is global. The
+/// default is 75% of the physical memory.
+public struct MemoryLimit: Sendable, Hashable, CustomStringConvertible {
+  /// The most bytes one operation may allocate.
+  public var bytes: Int
+
+  /// A limit of `bytes` bytes (at least 1).
+  public init(bytes: Int) { self.bytes = max(1, bytes) }
+
+  /// No limit beyond what can be counted: only estimates that overflow are refused.
+  public static let unlimited = MemoryLimit(bytes: .max)
+
+  /// 75% of the physical memory, or ``unlimited`` when it cannot be found.
+  public static func standard() -> MemoryLimit {
+    guard let total = physicalMemory() else { return .unlimited }
+    return MemoryLimit(bytes: total / 4 * 3)
+  }
+
+  /// The physical memory in bytes: `MemTotal` of `/proc/meminfo`, else `sysconf`, else nil.
+  public static func physicalMemory() -> Int? {
+    if let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8),
+      let total = memTotal(inMeminfo: text)
+    {
+      return total
+    }
+    let pages = sysconf(Int32(_SC_PHYS_PAGES)), size = sysconf(Int32(_SC_PAGESIZE))
+    guard pages > 0, size > 0 else { return nil }
+    return DataLimits.product([pages, size])
+  }
+
+  /// The `MemTotal:` line of a `/proc/meminfo` text, in bytes (the file counts kB).
+  static func memTotal(inMeminfo text: String) -> Int? {
+    for line in text.split(separator: "\n") where line.hasPrefix("MemTotal:") {
+      let fields = line.split(separator: " ")
+      guard fields.count >= 2, let kilobytes = Int(fields[1]) else { return nil }
+      return DataLimits.product([kilobytes, 1024])
+    }
+    return nil
+  }
+
+  /// A limit written as people write it: `4G`, `512M`, `1.5G`, `700K`, `4GiB`, `2048` (bytes).
+  ///
+  /// Units are powers of 1,024 and case-insensitive; a trailing `B` or `iB` is allowed.
+  /// Returns nil for anything else, zero or negative sizes, and sizes beyond `Int.max`.
+  public init?(parsing text: String) {
+    var rest = text.trimmingCharacters(in: .whitespaces).lowercased()
+    if rest.hasSuffix("ib") {
+      rest.removeLast(2)
+    } else if rest.hasSuffix("b") {
+      rest.removeLast()
+    }
+    var unit = 1.0
+    if let last = rest.last, let power = ["k": 1, "m": 2, "g": 3, "t": 4][String(last)] {
+      unit = pow(1024, Double(power))
+      rest.removeLast()
+    }
+    guard !rest.isEmpty, rest.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }),
+      let value = Double(rest), value > 0
+    else { return nil }
+    let bytes = (value * unit).rounded()
+    guard bytes >= 1, bytes < 9.2e18 else { return nil }
+    self.init(bytes: Int(bytes))
+  }
+
+  /// `4 GiB`.
+  public var description: String {
+    bytes == .max ? "unlimited" : DataLimits.bytes(bytes)
+  }
+
+  /// Refuses an operation whose estimate exceeds the limit.
+  ///
+  /// - Parameters:
+  ///   - estimate: the bytes the operation would allocate (``MemoryEstimate``); `Int.max` when
+  ///     the estimate overflowed.
+  ///   - what: the operation, as the message names it (`synthetic data of 1,000,000 points`).
+  ///   - advice: what to do instead (`use fewer points`); the message adds `--max-memory`.
+  /// - Throws: a ``MemoryRefusal`` saying how much it would take, the limit and what to do.
+  public func check(_ estimate: Int, for what: String, advice: String) throws(MemoryRefusal) {
+    guard estimate > bytes || estimate == .max else { return }
+    let amount =
+      estimate == .max ? "more memory than can be counted" : "about \(DataLimits.bytes(estimate))"
+    throw MemoryRefusal(
+      message: "\(what) would need \(amount), more than the memory limit of \(self)",
+      hint: "\(advice), or raise the limit with --max-memory (now \(self))")
+  }
+}
+
+/// An operation refused because it would need more memory than the session's ``MemoryLimit``.
+public struct MemoryRefusal: Error, Sendable, Equatable, CustomStringConvertible {
+  /// `pca of 10 points of 100,000 features would need about 298 GiB, more than …`.
+  public var message: String
+  /// What to do instead.
+  public var hint: String
+  public var description: String { message }
+}
