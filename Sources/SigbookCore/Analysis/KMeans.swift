@@ -93,7 +93,8 @@ public enum KMeans {
   /// - Parameters:
   ///   - x: the points, `[n, d]` (any rank: rows are the first dimension, features the rest).
   ///   - k: the number of clusters, `1 ... n`.
-  ///   - restarts: runs from different seedings, the best by inertia kept (default 10).
+  ///   - restarts: runs from different seedings, the best by inertia kept (default 10); they
+  ///     run concurrently, with the same result on any number of cores.
   ///   - maxIterations: the cap on Lloyd iterations per run (default 300).
   ///   - tolerance: the centre-shift tolerance, relative to the mean variance of the features
   ///     (default 1e-4, as scikit-learn).
@@ -127,14 +128,24 @@ public enum KMeans {
       throw .tooFewDistinctPoints(points: data.n, distinct: distinct, clusters: k)
     }
     var master = SeededGenerator(seed: seed)
-    var best: LloydRun?
-    for _ in 0..<restarts {
-      if isCancelled() { throw .cancelled }
-      var generator = SeededGenerator(seed: master.next())
+    let seeds = (0..<restarts).map { _ in master.next() }
+    if isCancelled() { throw .cancelled }
+    // The restarts are independent: they run on all cores, each with its products on one
+    // OpenBLAS thread (whose sums then do not depend on the thread count), and the best is
+    // picked in restart order, so the result is the same on any number of cores.
+    let shiftTolerance = tolerance * data.meanVariance
+    BLAS.beginSingleThreaded()
+    let runs = Parallel.map(restarts) { r -> LloydRun? in
+      var generator = SeededGenerator(seed: seeds[r])
       let initial = seedCentres(data, k: k, generator: &generator)
-      let run = try lloyd(
+      return try? lloyd(
         data, centres: initial, k: k, maxIterations: maxIterations,
-        shiftTolerance: tolerance * data.meanVariance, isCancelled: isCancelled)
+        shiftTolerance: shiftTolerance)
+    }
+    BLAS.endSingleThreaded()
+    var best: LloydRun?
+    for run in runs {
+      guard let run else { throw .cancelled }
       if let b = best, b.inertia <= run.inertia { continue }
       best = run
     }
