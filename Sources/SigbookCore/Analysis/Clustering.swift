@@ -29,8 +29,8 @@ public struct Clustering: Sendable {
   ///   - silhouetteSample: the silhouette over this many points when there are more.
   ///   - seed: seeds every random choice.
   ///   - progress: the fraction done after each step.
-  ///   - isCancelled: checked before each layer and throughout its sweep (every restart, Lloyd
-  ///     iteration and block of silhouettes); when true, clustering stops.
+  ///   - isCancelled: checked before each layer and throughout its sweep (before each k's
+  ///     restarts and every block of silhouettes); when true, clustering stops.
   /// - Throws: `AnalysisError` (too few points, non-finite values, cancelled…).
   public init(
     _ sets: [PointSet], ks: [Int], restarts: Int = 10, silhouetteSample: Int? = nil,

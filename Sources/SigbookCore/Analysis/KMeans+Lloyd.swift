@@ -99,9 +99,15 @@ extension KMeans {
     let n = norms.count
     sums?.update(repeating: 0)
     counts?.update(repeating: 0)
-    guard n > 0, let xBase = x.baseAddress, let cBase = c.baseAddress else { return }
+    guard n > 0, let xBase = x.baseAddress, !c.isEmpty else { return }
     let centreNorms = Distances.rowSquaredNorms(c, rows: k, columns: d)
     let block = min(blockRows(features: d), n)
+    // The centres transposed, [d, k], and the products in pieces of at most 10⁶ multiply-adds:
+    // OpenBLAS then takes its small-matrix path, which does not copy (pack) the data rows for
+    // every product; the packing cost as much as the product when k is a few clusters.
+    var transposed = [Float](repeating: 0, count: d * k)
+    for j in 0..<k { for f in 0..<d { transposed[f * k + j] = c[j * d + f] } }
+    let piece = max(8, min(block, 1_000_000 / max(1, k * d)))
     var cross = [Float](repeating: 0, count: block * k)
     // A block's sums in Float (four lanes per instruction rather than two), added to the Double
     // totals once per block.
@@ -110,39 +116,47 @@ extension KMeans {
       blockSums.withUnsafeMutableBufferPointer { blockSums in
         guard let crossBase = cross.baseAddress else { return }
         centreNorms.withUnsafeBufferPointer { cn in
-          var start = 0
-          while start < n {
-            let m = min(block, n - start)
-            BLAS.gemm(
-              transposeA: false, transposeB: true, m: m, n: k, k: d, alpha: -2,
-              a: xBase + start * d, b: cBase, beta: 0, c: crossBase)
-            for r in 0..<m {
-              let row = crossBase + r * k
-              var best = 0
-              var bestValue = cn[0] + row[0]
-              for j in 1..<k {
-                let value = cn[j] + row[j]
-                if value < bestValue {
-                  bestValue = value
-                  best = j
-                }
+          transposed.withUnsafeBufferPointer { ct in
+            var start = 0
+            while start < n {
+              let m = min(block, n - start)
+              var done = 0
+              while done < m {
+                let rows = min(piece, m - done)
+                BLAS.gemm(
+                  transposeA: false, transposeB: false, m: rows, n: k, k: d, alpha: -2,
+                  a: xBase + (start + done) * d, b: ct.baseAddress, beta: 0,
+                  c: crossBase + done * k)
+                done += rows
               }
-              labels[start + r] = best
-              distances[start + r] = max(0, norms[start + r] + bestValue)
-            }
-            if let sums, let counts {
-              blockSums.update(repeating: 0)
-              for i in start..<(start + m) {
-                let cluster = labels[i]
-                counts[cluster] += 1
-                // SIMD: the compiler cannot vectorise a loop over two buffers it cannot prove apart.
-                if let target = blockSums.baseAddress {
-                  Kernels.add(target + cluster * d, xBase + i * d, count: d)
+              for r in 0..<m {
+                let row = crossBase + r * k
+                var best = 0
+                var bestValue = cn[0] + row[0]
+                for j in 1..<k {
+                  let value = cn[j] + row[j]
+                  if value < bestValue {
+                    bestValue = value
+                    best = j
+                  }
                 }
+                labels[start + r] = best
+                distances[start + r] = max(0, norms[start + r] + bestValue)
               }
-              for j in 0..<(k * d) { sums[j] += Double(blockSums[j]) }
+              if let sums, let counts {
+                blockSums.update(repeating: 0)
+                for i in start..<(start + m) {
+                  let cluster = labels[i]
+                  counts[cluster] += 1
+                  // SIMD: the compiler cannot vectorise a loop over two buffers it cannot prove apart.
+                  if let target = blockSums.baseAddress {
+                    Kernels.add(target + cluster * d, xBase + i * d, count: d)
+                  }
+                }
+                for j in 0..<(k * d) { sums[j] += Double(blockSums[j]) }
+              }
+              start += m
             }
-            start += m
           }
         }
       }

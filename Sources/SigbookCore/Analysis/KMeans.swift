@@ -1,3 +1,5 @@
+import Synchronization
+
 /// One k-means clustering of a set of points: its centres, the cluster of every point and the
 /// within-cluster sum of squares.
 public struct KMeansResult: Sendable, Equatable {
@@ -93,7 +95,8 @@ public enum KMeans {
   /// - Parameters:
   ///   - x: the points, `[n, d]` (any rank: rows are the first dimension, features the rest).
   ///   - k: the number of clusters, `1 ... n`.
-  ///   - restarts: runs from different seedings, the best by inertia kept (default 10).
+  ///   - restarts: runs from different seedings, the best by inertia kept (default 10); they
+  ///     run concurrently, with the same result on any number of cores.
   ///   - maxIterations: the cap on Lloyd iterations per run (default 300).
   ///   - tolerance: the centre-shift tolerance, relative to the mean variance of the features
   ///     (default 1e-4, as scikit-learn).
@@ -127,15 +130,39 @@ public enum KMeans {
       throw .tooFewDistinctPoints(points: data.n, distinct: distinct, clusters: k)
     }
     var master = SeededGenerator(seed: seed)
+    let seeds = (0..<restarts).map { _ in master.next() }
+    if isCancelled() { throw .cancelled }
+    // The restarts are independent: they run on all cores, each with its products on one
+    // OpenBLAS thread (whose sums then do not depend on the thread count), and the best is
+    // picked in restart order, so the result is the same on any number of cores. The caller's
+    // cancellation check is called by one thread at a time (it need not be thread-safe); once it
+    // says stop, every restart stops at its next check.
+    let shiftTolerance = tolerance * data.meanVariance
+    let stop = Atomic<Bool>(false)
+    let gate = Mutex(())
+    let runs = withoutActuallyEscaping(isCancelled) { isCancelled in
+      nonisolated(unsafe) let poll = isCancelled
+      let check: @Sendable () -> Bool = {
+        if stop.load(ordering: .relaxed) { return true }
+        let cancelled = gate.withLock { _ in poll() }
+        if cancelled { stop.store(true, ordering: .relaxed) }
+        return cancelled
+      }
+      BLAS.beginSingleThreaded()
+      defer { BLAS.endSingleThreaded() }
+      return Parallel.map(restarts) { r -> LloydRun? in
+        var generator = SeededGenerator(seed: seeds[r])
+        guard
+          let initial = try? seedCentres(data, k: k, generator: &generator, isCancelled: check)
+        else { return nil }
+        return try? lloyd(
+          data, centres: initial, k: k, maxIterations: maxIterations,
+          shiftTolerance: shiftTolerance, isCancelled: check)
+      }
+    }
     var best: LloydRun?
-    for _ in 0..<restarts {
-      if isCancelled() { throw .cancelled }
-      var generator = SeededGenerator(seed: master.next())
-      let initial = try seedCentres(
-        data, k: k, generator: &generator, isCancelled: isCancelled)
-      let run = try lloyd(
-        data, centres: initial, k: k, maxIterations: maxIterations,
-        shiftTolerance: tolerance * data.meanVariance, isCancelled: isCancelled)
+    for run in runs {
+      guard let run else { throw .cancelled }
       if let b = best, b.inertia <= run.inertia { continue }
       best = run
     }

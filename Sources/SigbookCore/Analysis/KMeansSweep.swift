@@ -40,8 +40,8 @@ public struct KMeansSweep: Sendable {
   ///   - seed: determines every random choice.
   ///   - progress: called after each k is fitted and once after the silhouettes, with the steps
   ///     done and the total (`ks.count + 1`), for a progress bar.
-  ///   - isCancelled: checked before every restart, Lloyd iteration and block of silhouettes;
-  ///     when it returns true the sweep stops with `.cancelled`.
+  ///   - isCancelled: checked before each k's restarts (which run concurrently) and every block
+  ///     of silhouettes; when it returns true the sweep stops with `.cancelled`.
   /// - Throws: `AnalysisError` for an empty `ks`, a k outside `1 ... n`, data that are not finite,
   ///   or the other arguments out of range; a single k beyond the number of distinct points.
   ///   Of several ks, those beyond the number of distinct points are left out (an error when

@@ -144,7 +144,7 @@ public enum Silhouette {
                   a: xBase + start * d,
                   aNorms: UnsafeBufferPointer(rebasing: xn[start..<start + m]),
                   b: xBase, bNorms: xn, features: d, into: distBase)
-                for i in 0..<m * n { dist[i] = dist[i].squareRoot() }
+                Kernels.squareRoot(UnsafeMutableBufferPointer(rebasing: dist[0..<m * n]))
                 for r in 0..<m { dist[r * n + start + r] = 0 }
                 BLAS.gemm(
                   transposeA: false, transposeB: false, m: m, n: width, k: n, a: distBase, b: hBase,

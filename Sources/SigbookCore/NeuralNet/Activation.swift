@@ -35,7 +35,7 @@ public struct Activation: Layer {
       case .relu:
         Kernels.relu(v)
       case .tanh:
-        for i in v.indices { v[i] = Foundation.tanh(v[i]) }
+        Kernels.tanh(v)
       case .sigmoid:
         for i in v.indices { v[i] = logistic(v[i]) }
       }
@@ -54,7 +54,7 @@ public struct Activation: Layer {
         case .relu:
           Kernels.reluMask(g, y)
         case .tanh:
-          for i in g.indices { g[i] *= 1 - y[i] * y[i] }
+          Kernels.tanhMask(g, y)
         case .sigmoid:
           for i in g.indices { g[i] *= y[i] * (1 - y[i]) }
         }

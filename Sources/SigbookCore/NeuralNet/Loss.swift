@@ -61,7 +61,8 @@ extension Loss {
       prediction.count == target.count, "loss of \(prediction.shape) and \(target.shape)")
     let rows = prediction.rows, d = prediction.rowSize
     let b = batchRows ?? rows
-    var gradient = Tensor(zeros: prediction.shape)
+    // Every case writes every value of the gradient.
+    var gradient = Tensor(unsetShape: prediction.shape)
     var total = 0.0
     prediction.withUnsafeBufferPointer { z in
       target.withUnsafeBufferPointer { t in
@@ -99,17 +100,11 @@ extension Loss {
             }
             total /= Double(b)
           case (.bce, .sigmoidLogits):
-            let scale = 1 / Float(b * d)
-            // One exp per value serves the loss and the sigmoid: e = e^−|z|, σ(z) = 1/(1 + e)
-            // for z ≥ 0 and e/(1 + e) below, exactly as `logistic` computes it.
-            for j in 0..<rows * d {
-              let x = z[j], y = t[j]
-              let e = Foundation.exp(-Swift.abs(x))
-              total += Double(Swift.max(x, 0) - x * y + Foundation.log1p(e))
-              let sigma = x >= 0 ? 1 / (1 + e) : e / (1 + e)
-              g[j] = (sigma - y) * scale
-            }
-            total /= Double(b * d)
+            total =
+              Kernels.binaryCrossEntropyWithLogits(
+                UnsafeBufferPointer(rebasing: z[0..<rows * d]),
+                UnsafeBufferPointer(rebasing: t[0..<rows * d]), gradient: g,
+                scale: 1 / Float(b * d)) / Double(b * d)
           case (.bce, _):
             let scale = 1 / Float(b * d)
             let low: Float = 1e-7, high: Float = 1 - 1e-7

@@ -25,6 +25,15 @@ struct ParameterState: Sendable {
     first = optimizer == .sgd ? [] : [Float](repeating: 0, count: count)
     second = optimizer == .adam ? [Float](repeating: 0, count: count) : []
   }
+
+  /// Calls `body` with both moments' buffers (empty where the optimizer keeps none).
+  mutating func withMoments<R>(
+    _ body: (UnsafeMutableBufferPointer<Float>, UnsafeMutableBufferPointer<Float>) -> R
+  ) -> R {
+    first.withUnsafeMutableBufferPointer { m in
+      second.withUnsafeMutableBufferPointer { v in body(m, v) }
+    }
+  }
 }
 
 extension Optimizer {
@@ -39,32 +48,38 @@ extension Optimizer {
       parameter.count == gradient.count, "gradient of \(gradient.shape) for \(parameter.shape)")
     gradient.withUnsafeBufferPointer { g in
       parameter.withUnsafeMutableBufferPointer { p in
-        switch self {
-        case .sgd:
-          Kernels.sgd(p, g, learningRate: lr)
-        case .momentum:
-          let mu = Optimizer.momentumCoefficient
-          state.first.withUnsafeMutableBufferPointer { v in
-            for i in p.indices {
-              v[i] = mu * v[i] + g[i]
-              p[i] -= lr * v[i]
-            }
-          }
-        case .adam:
-          let b1 = Optimizer.beta1, b2 = Optimizer.beta2, eps = Optimizer.epsilon
-          let c1 = 1 - Float(Foundation.pow(Double(b1), Double(step)))
-          let c2 = 1 - Float(Foundation.pow(Double(b2), Double(step)))
-          let stepSize = lr / c1
-          let c2Root = c2.squareRoot()
-          state.first.withUnsafeMutableBufferPointer { m in
-            state.second.withUnsafeMutableBufferPointer { v in
-              Kernels.adam(
-                p, g, m, v, beta1: b1, beta2: b2, stepSize: stepSize, c2Root: c2Root,
-                epsilon: eps)
-            }
-          }
+        state.withMoments { m, v in
+          update(p, gradient: g, first: m, second: v, learningRate: lr, step: step)
         }
       }
+    }
+  }
+
+  /// The step on raw buffers of one parameter (or one range of it): `first` and `second` are
+  /// the state's moments over the same range (empty where the rule keeps none). Every value is
+  /// updated on its own, so a parameter may be updated range by range.
+  func update(
+    _ p: UnsafeMutableBufferPointer<Float>, gradient g: UnsafeBufferPointer<Float>,
+    first m: UnsafeMutableBufferPointer<Float>, second v: UnsafeMutableBufferPointer<Float>,
+    learningRate lr: Float, step: Int
+  ) {
+    switch self {
+    case .sgd:
+      Kernels.sgd(p, g, learningRate: lr)
+    case .momentum:
+      let mu = Optimizer.momentumCoefficient
+      for i in p.indices {
+        m[i] = mu * m[i] + g[i]
+        p[i] -= lr * m[i]
+      }
+    case .adam:
+      let b1 = Optimizer.beta1, b2 = Optimizer.beta2, eps = Optimizer.epsilon
+      let c1 = 1 - Float(Foundation.pow(Double(b1), Double(step)))
+      let c2 = 1 - Float(Foundation.pow(Double(b2), Double(step)))
+      let stepSize = lr / c1
+      let c2Root = c2.squareRoot()
+      Kernels.adam(
+        p, g, m, v, beta1: b1, beta2: b2, stepSize: stepSize, c2Root: c2Root, epsilon: eps)
     }
   }
 }

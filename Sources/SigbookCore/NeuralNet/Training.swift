@@ -176,7 +176,6 @@ extension Model {
     let loss = options.loss ?? defaultLoss
     let head = LossHead(loss: loss, last: layers.last?.spec)
     let n = inputs.rows
-    let itemShape = Array(inputs.shape.dropFirst())
     let batchSize = Swift.min(options.batchSize, Swift.max(n, 1))
     let batches = (n + batchSize - 1) / batchSize
     let lr = Float(options.learningRate)
@@ -193,7 +192,6 @@ extension Model {
     var batchLosses: [Double] = []
     batchLosses.reserveCapacity(options.epochs * batches)
     var step = 0
-    var fullBatch = Tensor(zeros: [batchSize] + itemShape)
     let clock = ContinuousClock()
     let start = clock.now
     var seen = 0
@@ -206,33 +204,28 @@ extension Model {
         if isCancelled() { throw .cancelled(epoch: epoch, batch: b + 1) }
         let indices = order[b * batchSize..<Swift.min(n, (b + 1) * batchSize)]
         let count = indices.count
-        var x: Tensor
-        if count == batchSize {
-          fullBatch.gatherRows(from: inputs, at: indices)
-          x = fullBatch
-        } else {
-          x = inputs.rows(at: Array(indices))
-        }
         let batchLabels = indices.map { labels[$0] }
-        let target = model.target(for: x, labels: batchLabels)
-
-        let pass = model.gradients(of: x, target: target, loss: loss, head: head)
-        guard pass.loss.isFinite else {
+        var chunks = model.chunkPasses(
+          rows: indices, of: inputs, labels: batchLabels, loss: loss, head: head)
+        let batchLoss = chunks.reduce(0) { $0 + $1.loss }
+        guard batchLoss.isFinite else {
           throw .nonFiniteLoss(
-            value: pass.loss, epoch: epoch, batch: b + 1, learningRate: options.learningRate)
+            value: batchLoss, epoch: epoch, batch: b + 1, learningRate: options.learningRate)
         }
         // A loss 1,000 times its first value is a divergence that ends in NaN (or in a network
         // that no longer learns): stop now and say so.
-        let first = batchLosses.first ?? pass.loss
-        if pass.loss > 1000 * Swift.max(first, 1) {
+        let first = batchLosses.first ?? batchLoss
+        if batchLoss > 1000 * Swift.max(first, 1) {
           throw .diverged(
-            value: pass.loss, first: first, epoch: epoch, batch: b + 1,
+            value: batchLoss, first: first, epoch: epoch, batch: b + 1,
             learningRate: options.learningRate)
         }
-        lossSum += pass.loss * Double(count)
-        batchLosses.append(pass.loss)
+        lossSum += batchLoss * Double(count)
+        batchLosses.append(batchLoss)
         if task == .classification {
-          let z = pass.prediction
+          // Only a classifier's predictions are looked at (to count hits): an autoencoder's are
+          // not copied together.
+          let z = Tensor.concatenate(chunks.map(\.prediction))
           let predicted =
             z.rowSize == 1
             ? z.scalars.map { (head == .sigmoidLogits ? $0 > 0 : $0 > 0.5) ? 1 : 0 }
@@ -240,13 +233,9 @@ extension Model {
           for (p, l) in zip(predicted, batchLabels) where p == l { correct += 1 }
         }
         step += 1
-        for i in pass.gradients.indices {
-          for p in pass.gradients[i].indices {
-            options.optimizer.update(
-              &model.layers[i].parameters[p], gradient: pass.gradients[i][p],
-              state: &states[i][p], learningRate: lr, step: step)
-          }
-        }
+        model.update(
+          with: &chunks, optimizer: options.optimizer, states: &states, learningRate: lr,
+          step: step)
         seen += count
         if let progress {
           let elapsed = (clock.now - start).seconds
@@ -348,6 +337,82 @@ extension Model {
         needsInputGradient: i > 0)
     }
     return (value, prediction, gradients)
+  }
+
+  /// One chunk's forward and backward pass: its share of the batch's mean loss, what the loss was
+  /// computed on, and its share of every parameter's gradient.
+  typealias ChunkPass = (loss: Double, prediction: Tensor, gradients: [[Tensor]])
+
+  /// The passes of a batch's chunks, each gathering its own rows of `inputs` (no batch copy),
+  /// run concurrently; added in chunk order they give the batch's loss and gradients exactly as
+  /// `gradients(of:target:loss:head:)` does.
+  func chunkPasses(
+    rows indices: ArraySlice<Int>, of inputs: Tensor, labels: [Int], loss: Loss, head: LossHead
+  ) -> [ChunkPass] {
+    let rows = indices.count
+    let chunks = Swift.max(1, (rows + Self.chunkRows - 1) / Self.chunkRows)
+    let first = indices.startIndex
+    let passes = Parallel.map(chunks) { c in
+      let range = c * Self.chunkRows..<Swift.min(rows, (c + 1) * Self.chunkRows)
+      let x = inputs.rows(
+        at: Array(indices[(first + range.lowerBound)..<(first + range.upperBound)]))
+      return chunkGradients(
+        of: x, target: target(for: x, labels: Array(labels[range])), loss: loss, head: head,
+        batchRows: rows)
+    }
+    return passes
+  }
+
+  /// Parameters above this many values are updated in segments of this size on all cores.
+  static let updateSegment = 16_384
+
+  /// Applies one optimizer step to every parameter from the chunks' gradients.
+  ///
+  /// For each parameter, segment by segment and concurrently, the chunks' gradients are added
+  /// into the first chunk's in chunk order and the step follows while the segment is in cache:
+  /// every value sees the same operations in the same order as a sum over the whole tensor then
+  /// a step, so the result does not depend on the segments or the cores.
+  mutating func update(
+    with chunks: inout [ChunkPass], optimizer: Optimizer, states: inout [[ParameterState]],
+    learningRate lr: Float, step: Int
+  ) {
+    guard !chunks.isEmpty else { return }
+    for i in chunks[0].gradients.indices {
+      for p in chunks[0].gradients[i].indices {
+        let others = chunks.dropFirst().map { $0.gradients[i][p] }
+        let count = chunks[0].gradients[i][p].count
+        precondition(
+          layers[i].parameters[p].count == count,
+          "gradient of \(count) values for \(layers[i].parameters[p].shape)")
+        chunks[0].gradients[i][p].withUnsafeMutableBufferPointer { g in
+          layers[i].parameters[p].withUnsafeMutableBufferPointer { parameter in
+            states[i][p].withMoments { m, v in
+              // Each segment touches only its own range of these buffers.
+              nonisolated(unsafe) let (g, parameter, m, v) = (g, parameter, m, v)
+              let segments = (count + Self.updateSegment - 1) / Self.updateSegment
+              Parallel.forEach(segments) { s in
+                let range =
+                  s * Self.updateSegment..<Swift.min(count, (s + 1) * Self.updateSegment)
+                guard let total = g.baseAddress else { return }
+                for other in others {
+                  other.withUnsafeBufferPointer { o in
+                    guard let source = o.baseAddress else { return }
+                    Kernels.add(
+                      total + range.lowerBound, source + range.lowerBound, count: range.count)
+                  }
+                }
+                optimizer.update(
+                  UnsafeMutableBufferPointer(rebasing: parameter[range]),
+                  gradient: UnsafeBufferPointer(rebasing: g[range]),
+                  first: m.isEmpty ? m : UnsafeMutableBufferPointer(rebasing: m[range]),
+                  second: v.isEmpty ? v : UnsafeMutableBufferPointer(rebasing: v[range]),
+                  learningRate: lr, step: step)
+              }
+            }
+          }
+        }
+      }
+    }
   }
 
   /// The training target of a batch: one-hot rows (or the 0/1 label for one output) for a

@@ -153,7 +153,7 @@ extension Kernels {
       let vv = vb2 * vr.loadUnaligned(fromByteOffset: o, as: Vector.self) + a2 * gv * gv
       mr.storeBytes(of: mv, toByteOffset: o, as: Vector.self)
       vr.storeBytes(of: vv, toByteOffset: o, as: Vector.self)
-      let update = vStep * mv / (vv.squareRoot() / vRoot + vEps)
+      let update = vStep * mv / (squareRoot(vv) / vRoot + vEps)
       pr.storeBytes(
         of: pr.loadUnaligned(fromByteOffset: o, as: Vector.self) - update, toByteOffset: o,
         as: Vector.self)

@@ -110,7 +110,8 @@ extension Tensor {
     let d = rowSize, n = rows
     var newShape = shape
     newShape[0] = indices.count
-    return Tensor(shape: newShape) { out in
+    // Every row is written: the values are not zeroed first.
+    return Tensor.overwriting(shape: newShape) { out in
       withUnsafeBufferPointer { x in
         for (r, i) in indices.enumerated() {
           precondition(i >= 0 && i < n, "row \(i) of \(n)")
