@@ -48,6 +48,10 @@ public final class LiveWorkbook: @unchecked Sendable {
   /// The figures folder (`NAME.figures`), the only folder the page serves.
   public let figuresDirectory: String
   let hub = EventHub()
+  /// Held while a status is read and sent: a status read on one thread and sent after a newer
+  /// one sent from another would leave the page showing the older state (a cell "stale" while it
+  /// runs) until the next change.
+  private let publishing = NSLock()
 
   private let condition = NSCondition()
   // Guarded by `condition`:
@@ -360,10 +364,11 @@ public final class LiveWorkbook: @unchecked Sendable {
           keepGoing = false
         }
       }
-      let state = states[number - 1]
       condition.unlock()
-      hub.send(cellEvent(number, state))
-      sendStatus()
+      publishing.withLock {
+        hub.send(cellEvent(number, condition.withLock { states[number - 1] }))
+        hub.send(statusEvent())
+      }
       if !keepGoing { return }
       number += 1
     }
@@ -436,7 +441,13 @@ public final class LiveWorkbook: @unchecked Sendable {
     return event
   }
 
-  private func sendStatus() { hub.send(statusEvent()) }
+  private func sendStatus() { publishing.withLock { hub.send(statusEvent()) } }
+
+  /// A new event stream for the page, starting with the whole state: read and subscribed in one
+  /// step, so that no event falls between the two.
+  func subscribe() -> AsyncStream<String> {
+    publishing.withLock { hub.subscribe(first: PageResponder.line(syncEvent())) }
+  }
 }
 
 /// Sends the progress of long operations to the page, at most once per percent.

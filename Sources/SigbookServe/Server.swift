@@ -200,7 +200,7 @@ struct PageResponder: HTTPResponder {
 
   /// The event stream: the whole state first, then every change as it happens.
   private func events() -> Response {
-    let stream = live.hub.subscribe(first: Self.line(live.syncEvent()))
+    let stream = live.subscribe()
     var headers = Self.securityHeaders
     headers[.contentType] = "text/event-stream"
     let body = ResponseBody { writer in
