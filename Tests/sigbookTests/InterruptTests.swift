@@ -11,23 +11,38 @@ final class TmuxREPL {
   let name = "sigbook-test-\(UUID().uuidString.prefix(8))"
   let directory: URL
 
-  init(binary: URL, directory: URL) throws {
+  /// Starts the REPL in `directory`. With `recordingExitStatus`, a shell runs it and writes its
+  /// exit status to `exit-status` there (tmux's `pane_dead_status` stays empty when the terminal
+  /// closes before tmux collects the status); the pane's process is then that shell.
+  init(binary: URL, directory: URL, recordingExitStatus: Bool = false) throws {
     self.directory = directory
     // A history file of its own, so that tests never touch ~/.sigbook_history.
-    let command =
+    let environment =
       "cd '\(directory.path)' && SIGBOOK_HISTORY='\(directory.path)/history' NO_COLOR=1 "
-      + "exec '\(binary.path)' repl"
+    let command =
+      recordingExitStatus
+      ? environment + "'\(binary.path)' repl; echo $? > '\(directory.path)/exit-status'"
+      : environment + "exec '\(binary.path)' repl"
     try run(["new-session", "-d", "-s", name, "-x", "160", "-y", "50", command])
     // The pane stays after the REPL ends, so that a test can read how it ended.
     try run(["set-option", "-t", name, "remain-on-exit", "on"])
   }
 
-  /// The REPL's exit status once it has ended, nil while it runs.
-  func exitStatus() throws -> Int32? {
-    let fields = try run(["list-panes", "-t", name, "-F", "#{pane_dead} #{pane_dead_status}"])
-      .trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ")
-    guard fields.first == "1", fields.count > 1 else { return nil }
-    return Int32(fields[1])
+  /// The exit status a REPL started with `recordingExitStatus` wrote, nil while it runs.
+  func recordedExitStatus() -> Int32? {
+    guard
+      let text = try? String(
+        contentsOf: directory.appendingPathComponent("exit-status"), encoding: .utf8)
+    else { return nil }
+    return Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
+  }
+
+  /// Whether the REPL has ended (its pane is dead). Its exit status is not read from tmux,
+  /// whose `pane_dead_status` stays empty when the terminal closes before tmux collects it: use
+  /// `recordingExitStatus` for that.
+  func hasEnded() throws -> Bool {
+    try run(["list-panes", "-t", name, "-F", "#{pane_dead}"])
+      .trimmingCharacters(in: .whitespacesAndNewlines) == "1"
   }
 
   /// Types `text` without pressing Enter.
