@@ -97,36 +97,28 @@ extension Kernels {
 
 extension Kernels {
   /// x ← √x.
-  static func squareRoot(_ x: UnsafeMutableBufferPointer<Float>) {
-    guard let base = x.baseAddress else { return }
-    let raw = UnsafeMutableRawPointer(base)
-    var i = 0
-    while i + Vector.scalarCount <= x.count {
-      let v = raw.loadUnaligned(fromByteOffset: i * 4, as: Vector.self)
-      raw.storeBytes(of: squareRoot(v), toByteOffset: i * 4, as: Vector.self)
-      i += Vector.scalarCount
-    }
-    while i < x.count {
-      x[i] = x[i].squareRoot()
-      i += 1
-    }
-  }
+  static func squareRoot(_ x: UnsafeMutableBufferPointer<Float>) { apply(squareRoot, to: x) }
 
   /// x ← tanh x.
-  static func tanh(_ x: UnsafeMutableBufferPointer<Float>) {
+  static func tanh(_ x: UnsafeMutableBufferPointer<Float>) { apply(tanh, to: x) }
+
+  /// x ← f(x), a vector at a time; the tail goes through `f` too (padded with zeros), so every
+  /// value is computed alike.
+  private static func apply(
+    _ f: (Vector) -> Vector, to x: UnsafeMutableBufferPointer<Float>
+  ) {
     guard let base = x.baseAddress else { return }
     let raw = UnsafeMutableRawPointer(base)
     var i = 0
     while i + Vector.scalarCount <= x.count {
       let v = raw.loadUnaligned(fromByteOffset: i * 4, as: Vector.self)
-      raw.storeBytes(of: tanh(v), toByteOffset: i * 4, as: Vector.self)
+      raw.storeBytes(of: f(v), toByteOffset: i * 4, as: Vector.self)
       i += Vector.scalarCount
     }
     if i < x.count {
-      // The tail through the same vector code, so every value is computed alike.
       var v = Vector(repeating: 0)
       for j in i..<x.count { v[j - i] = x[j] }
-      let t = tanh(v)
+      let t = f(v)
       for j in i..<x.count { x[j] = t[j - i] }
     }
   }
