@@ -23,7 +23,10 @@ def section(report):
         f"{m.get('bench_threads') or m['cores']} threads, all on the same data in one run "
         "(median of several runs after a warm-up; Benchmarks/results/latest.json has min, max, "
         "versions and thread counts). The ratio is the fastest peer's time over sigbook's "
-        "(for W9, sigbook's GFLOP/s over numpy's). Machines are noisy and differ 2–4× in "
+        "(for W9, sigbook's GFLOP/s over the fastest peer's). S is the study as a user runs it, "
+        "`sigbook run` against `python study_keras.py`, each a whole process (median of 3 "
+        "after one untimed run of each, alternating); S~ is the same study timed inside a "
+        "process that has already started and run it once. Machines are noisy and differ 2–4× in "
         "speed: compare ratios from one run, never times from two."
         + (f" Load average during this run: {load[0]:.1f} on {m['cores']} cores (a shared "
            "machine: figures are noisy)." if (load := m.get("load_average_start")

@@ -28,7 +28,7 @@ W8 = dict(sizes=(784, 100, 10), batch=64, epochs=1, lr=1e-3)
 W5 = dict(ks=range(2, 11), restarts=10)
 # Threads each peer is given: both cores unless BENCH_THREADS says otherwise.
 THREADS = int(os.environ.get("BENCH_THREADS") or os.cpu_count() or 1)
-REPEATS = dict(W1=9, W2=3, W3=3, W4=15, W5=3, W6=3, W7=3, W8=5, W9=10, S=3)
+REPEATS = dict(W1=9, W2=3, W3=3, W4=31, W5=3, W6=3, W7=3, W8=5, W9=51, S=3)
 
 
 def data_root():

@@ -135,7 +135,7 @@ enum BenchWorkloads {
           id: "W3", name: "cnn conv8-pool-conv16-pool-10, b64, 1 epoch", times: times,
           quality: "accuracy", value: accuracy(trained, test))
       },
-      BenchWorkload(id: "W4", name: "hidden outputs of W2's net, 10,000 images", repeats: 15) {
+      BenchWorkload(id: "W4", name: "hidden outputs of W2's net, 10,000 images", repeats: 31) {
         context, repeats in
         let test = try context.fashion(.test)
         let model = try context.fashionNetwork()
@@ -187,7 +187,7 @@ enum BenchWorkloads {
           id: "W8", name: "autoencoder 784-100-10-100-784, adam, 1 epoch", times: times,
           quality: "epoch loss", value: trained.history?.records.last?.loss ?? .nan)
       },
-      BenchWorkload(id: "W9", name: "float32 matmul 1024³", repeats: 10) { _, repeats in
+      BenchWorkload(id: "W9", name: "float32 matmul 1024³", repeats: 51) { _, repeats in
         let n = 1024
         var g = SeededGenerator(seed: 0)
         let a = Tensor.uniform(shape: [n, n], low: -1, high: 1, generator: &g)

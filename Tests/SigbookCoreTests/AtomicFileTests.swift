@@ -76,6 +76,28 @@ import Testing
     #expect(try Self.names(in: figures) == ["link.csv", "out"])
   }
 
+  /// A file read twice in a session is parsed once, and again once it changes.
+  @Test func aFileReadAgainIsParsedOnceUntilItChanges() throws {
+    let folder = try DataTestFolder()
+    let path = folder.path("a.txt")
+    try AtomicFile.write(Data("first".utf8), to: path)
+    let session = Session(file: "t", baseDirectory: folder.url.path, figuresDirectory: "f")
+    var parses = 0
+    func read() throws -> String {
+      try session.cachedRead(of: path) {
+        parses += 1
+        return try String(contentsOfFile: path, encoding: .utf8)
+      }
+    }
+    #expect(try read() == "first" && read() == "first" && parses == 1)
+    try AtomicFile.write(Data("second, longer".utf8), to: path)
+    #expect(try read() == "second, longer" && parses == 2)
+    // Another session parses for itself.
+    let other = Session(file: "t", baseDirectory: folder.url.path, figuresDirectory: "f")
+    _ = try other.cachedRead(of: path) { parses += 1 }
+    #expect(parses == 3)
+  }
+
   @Test func namesInsideTheFiguresFolderAreWritten() throws {
     let folder = try DataTestFolder()
     let figures = folder.path("t.figures")

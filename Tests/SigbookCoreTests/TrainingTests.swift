@@ -138,6 +138,24 @@ import Testing
     let h1 = net.layers[1].apply(net.layers[0].apply(x))
     let h2 = net.layers[3].apply(net.layers[2].apply(h1))
     #expect(hidden[0] == h1 && hidden[1] == h2)
+    // Dense chains write each batch straight into the signatures: the same values as layer by
+    // layer, for an autoencoder's linear code and for tanh, a last batch short, image-shaped rows.
+    for model in [
+      try Model.autoencoder([6, 5, 2], seed: 2),
+      try Model.mlp([6, 4, 3, 2], activation: .tanh, seed: 3),
+    ] {
+      let images = Tensor.uniform(shape: [11, 1, 2, 3], low: -1, high: 1, generator: &g)
+      var x = images.flattenedRows
+      var expected: [Tensor] = []
+      for (i, layer) in model.layers.enumerated() {
+        x = layer.apply(x)
+        if model.hiddenLayerIndices.contains(i) { expected.append(x) }
+      }
+      #expect(model.hiddenOutputs(images, batchSize: 4) == expected)
+      #expect(
+        model.hiddenOutputs(images, batchSize: 4, isCancelled: { true }).map(\.shape)
+          == expected.map(\.shape))
+    }
     let cnn = try Model.cnn(
       input: [1, 8, 8], conv: [2], kernel: 3, pool: 2, dense: [4], classes: 3)
     #expect(cnn.hiddenLayerWidths == [2 * 8 * 8, 4])

@@ -49,11 +49,25 @@ extension Dataset {
   static func mnistSample(
     digits: [Int]?, perClass: Int?, seed: Int, environment: [String: String]
   ) throws -> Dataset {
-    let path = try locateSample(environment: environment)
+    try sample(at: locateSample(environment: environment))
+      .selecting(digits: digits, perClass: perClass, seed: seed)
+  }
+
+  /// The embedded sample's path (`$SIGBOOK_SAMPLE`, else beside the executable or the
+  /// checkout).
+  ///
+  /// - Throws: `DataError.notFound` listing the places looked.
+  public static func samplePath() throws -> String {
+    try locateSample(environment: ProcessInfo.processInfo.environment)
+  }
+
+  /// All 5,000 images of the sample file at `path`, shaped and scaled as `mnistSample` gives
+  /// them.
+  public static func sample(at path: String) throws -> Dataset {
     var sample = try Dataset.csv(path: path)
       .reshapedAsImages(channels: 1, height: 28, width: 28, dividedBy: 255)
     sample.name = "mnist_sample"
-    return try sample.selecting(digits: digits, perClass: perClass, seed: seed)
+    return sample
   }
 
   /// The file name of the embedded sample.
@@ -244,7 +258,7 @@ extension Dataset {
   }
 
   /// The digits asked for, as classes in ascending order, with an optional sample of each.
-  private func selecting(digits: [Int]?, perClass: Int?, seed: Int) throws -> Dataset {
+  func selecting(digits: [Int]?, perClass: Int?, seed: Int) throws -> Dataset {
     var classes: [Int]?
     if let digits {
       classes = try digits.map { digit in

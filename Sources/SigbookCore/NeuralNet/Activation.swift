@@ -30,17 +30,20 @@ public struct Activation: Layer {
 
   public func forward(_ input: consuming Tensor) -> (output: Tensor, cache: Tensor) {
     // The input is consumed: when the caller gives up its last reference, no copy is made.
-    input.withUnsafeMutableBufferPointer { v in
-      switch function {
-      case .relu:
-        Kernels.relu(v)
-      case .tanh:
-        Kernels.tanh(v)
-      case .sigmoid:
-        for i in v.indices { v[i] = logistic(v[i]) }
-      }
-    }
+    input.withUnsafeMutableBufferPointer { applyInPlace($0) }
     return (input, input)
+  }
+
+  /// The function applied to every value of `v`, in place.
+  func applyInPlace(_ v: UnsafeMutableBufferPointer<Float>) {
+    switch function {
+    case .relu:
+      Kernels.relu(v)
+    case .tanh:
+      Kernels.tanh(v)
+    case .sigmoid:
+      for i in v.indices { v[i] = logistic(v[i]) }
+    }
   }
 
   public func backward(

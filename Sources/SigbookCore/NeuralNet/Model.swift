@@ -160,6 +160,11 @@ public struct Model: Sendable {
     // activations, every page touched up front); unset, the pages are touched batch by batch.
     var results = widths.map { Tensor(unsetShape: [n, $0]) }
     guard let lastNeeded = indices.last else { return results }
+    if let steps = denseChain(through: lastNeeded, signatureLayers: indices) {
+      denseChainOutputs(
+        inputs, steps: steps, into: &results, batchSize: batchSize, isCancelled: isCancelled)
+      return results
+    }
     var start = 0
     while start < n && !isCancelled() {
       let end = min(n, start + batchSize)
@@ -181,6 +186,81 @@ public struct Model: Sendable {
       start = end
     }
     return results
+  }
+
+  /// One dense layer of a dense chain, with the activation that follows it (if any) and the
+  /// signature its output is (if it is one).
+  private struct DenseStep {
+    var dense: Dense
+    var activation: Activation?
+    var signature: Int?
+  }
+
+  /// Layers `0...last` as dense steps, when they are dense layers each followed by at most one
+  /// activation and every signature is a step's output; nil otherwise.
+  private func denseChain(through last: Int, signatureLayers: [Int]) -> [DenseStep]? {
+    var steps: [DenseStep] = []
+    for i in 0...last {
+      if let dense = layers[i] as? Dense {
+        steps.append(DenseStep(dense: dense))
+      } else if let activation = layers[i] as? Activation, let step = steps.last,
+        step.activation == nil, step.signature == nil
+      {
+        steps[steps.count - 1].activation = activation
+      } else {
+        return nil
+      }
+      if let h = signatureLayers.firstIndex(of: i) { steps[steps.count - 1].signature = h }
+    }
+    return steps
+  }
+
+  /// `hiddenOutputs` for a dense chain: each batch's products are written straight into the
+  /// signature rows (bias, then the product added, then the activation in place), and the next
+  /// layer reads them there, so no row is copied. The same products as layer by layer, batch by
+  /// batch: the same values.
+  private func denseChainOutputs(
+    _ inputs: Tensor, steps: [DenseStep], into results: inout [Tensor], batchSize: Int,
+    isCancelled: () -> Bool
+  ) {
+    let n = inputs.rows
+    // Step s writes its rows into its signature, or into a scratch matrix when it is none.
+    var outputs = steps.map {
+      Tensor(unsetShape: [$0.signature == nil ? batchSize : 0, $0.dense.outputs])
+    }
+    for (s, step) in steps.enumerated() {
+      if let h = step.signature { swap(&outputs[s], &results[h]) }
+    }
+    defer {
+      for (s, step) in steps.enumerated() {
+        if let h = step.signature { swap(&outputs[s], &results[h]) }
+      }
+    }
+    inputs.withUnsafeBufferPointer { x in
+      Tensor.withMutableBaseAddresses(&outputs) { bases in
+        var start = 0
+        while start < n && !isCancelled() {
+          let end = min(n, start + batchSize)
+          let rows = end - start
+          var source = x.baseAddress! + start * inputs.rowSize
+          for (s, step) in steps.enumerated() {
+            let width = step.dense.outputs
+            let out = bases[s] + (step.signature == nil ? 0 : start * width)
+            step.dense.parameters[1].withUnsafeBufferPointer { bias in
+              for r in 0..<rows { (out + r * width).update(from: bias.baseAddress!, count: width) }
+            }
+            step.dense.parameters[0].withUnsafeBufferPointer { weight in
+              BLAS.gemm(
+                transposeA: false, transposeB: true, m: rows, n: width, k: step.dense.inputs,
+                a: source, b: weight.baseAddress, beta: 1, c: out)
+            }
+            step.activation?.applyInPlace(.init(start: out, count: rows * width))
+            source = UnsafePointer(out)
+          }
+          start = end
+        }
+      }
+    }
   }
 
   /// Whether two models have the same architecture and bit-identical parameters.

@@ -119,6 +119,26 @@ public struct Tensor: Sendable, Equatable {
     try storage.withUnsafeMutableBufferPointer(body)
   }
 
+  /// Calls `body` with the first value's address of every tensor, all writable at once (each
+  /// copied first if shared); an empty tensor's address points at no value and must not be used.
+  static func withMutableBaseAddresses<R>(
+    _ tensors: inout [Tensor], _ body: ([UnsafeMutablePointer<Float>]) throws -> R
+  ) rethrows -> R {
+    // Through the array's buffer, each tensor is reached as its own memory: holding one
+    // tensor's values while taking the next is not an overlapping access to the array.
+    try tensors.withUnsafeMutableBufferPointer { all in
+      func nest(_ i: Int, _ bases: [UnsafeMutablePointer<Float>]) throws -> R {
+        guard i < all.count else { return try body(bases) }
+        return try all[i].storage.withUnsafeMutableBufferPointer { values in
+          let base =
+            values.baseAddress ?? UnsafeMutablePointer(bitPattern: MemoryLayout<Float>.alignment)!
+          return try nest(i + 1, bases + [base])
+        }
+      }
+      return try nest(0, [])
+    }
+  }
+
   /// The same values under another shape with the same number of values.
   ///
   /// - Precondition: the products of both shapes are equal.

@@ -71,8 +71,10 @@ extension Catalogue {
       example: "digits = mnist_sample(digits: [1, 7])"
     ) { call in
       try engine {
-        .dataset(
-          try Dataset.mnistSample(
+        let path = try Dataset.samplePath()
+        let sample = try call.session.cachedRead(of: path) { try Dataset.sample(at: path) }
+        return .dataset(
+          try sample.selecting(
             digits: call.optionalIntList("digits"), perClass: call.optionalInt("per_class"),
             seed: call.int("seed")))
       }

@@ -74,6 +74,9 @@ public final class Session {
   public var modelFormats: [String: any ModelFormat] = [:]
   /// Every file written by this session, in order.
   public private(set) var writtenFiles: [String] = []
+  /// Files this session has read and parsed, by path, with the size and modification time they
+  /// had (see `cachedRead`).
+  private var readCache: [String: (stamp: FileStamp, value: Any)] = [:]
 
   /// Creates an empty session.
   ///
@@ -297,5 +300,39 @@ public final class Session {
     let base = "cell\(cellNumber)-\(kind)"
     let used = pendingFigures.filter { $0.name == base || $0.name.hasPrefix(base + "-") }.count
     return used == 0 ? base : "\(base)-\(used + 1)"
+  }
+}
+
+/// A file's size and modification time: when both are unchanged, so are its contents (as far as
+/// a cache of what was parsed from it needs).
+struct FileStamp: Equatable {
+  var size: Int64
+  var modified: timespec
+
+  init?(path: String) {
+    var info = stat()
+    guard stat(path, &info) == 0 else { return nil }
+    size = Int64(info.st_size)
+    modified = info.st_mtim
+  }
+
+  static func == (a: FileStamp, b: FileStamp) -> Bool {
+    a.size == b.size && a.modified.tv_sec == b.modified.tv_sec
+      && a.modified.tv_nsec == b.modified.tv_nsec
+  }
+}
+
+extension Session {
+  /// What `parse` makes of the file at `path`, parsed once per session while the file keeps its
+  /// size and modification time: a workbook that takes the sample twice (its 1s and 7s, then
+  /// unseen 3s and 4s) reads and inflates it once. Values are immutable, so sharing is safe.
+  public func cachedRead<T>(of path: String, _ parse: () throws -> T) throws -> T {
+    let stamp = FileStamp(path: path)
+    if let stamp, let entry = readCache[path], entry.stamp == stamp, let value = entry.value as? T {
+      return value
+    }
+    let value = try parse()
+    if let stamp { readCache[path] = (stamp, value) }
+    return value
   }
 }
