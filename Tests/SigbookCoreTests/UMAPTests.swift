@@ -127,3 +127,48 @@ import Testing
     #expect(ProjectionTestData.knnAccuracy(result.embedding, labels: (0..<120).map { $0 % 3 }) == 1)
   }
 }
+
+/// The layout gives the same bits on one thread as on several: its parts are fixed by the graph,
+/// each reads only its own vertices live and the others from a copy, and the moves between parts
+/// are added in part order.
+@Suite("UMAP layout determinism") struct UMAPLayoutDeterminismTests {
+  /// The blobs' graph and a random start, laid out for `epochs` with the parts run on one
+  /// thread or concurrently.
+  func layout(concurrently: Bool, epochs: Int = 30, seed: Int = 3) throws -> [Float] {
+    let x = UMAPTests.blobs.x
+    let knn = NearestNeighbors.exact(x, k: 14)
+    let fuzzy = UMAP.fuzzySimplicialSet(knn, neighbors: 15)
+    let graph = fuzzy.pruned(below: fuzzy.maxWeight / Double(epochs))
+    let (a, b) = UMAP.curveParameters(minDistance: 0.1, spread: 1)
+    var generator = SeededGenerator(seed: seed)
+    var positions = (0..<2 * graph.count).map { _ in generator.nextFloat(in: 0, 10) }
+    try UMAP.optimizeLayout(
+      &positions, graph: graph, epochs: epochs, a: Float(a), b: Float(b),
+      options: UMAPOptions(), generator: &generator, concurrently: concurrently,
+      progress: nil, isCancelled: { false })
+    return positions
+  }
+
+  @Test func oneThreadAndTwoGiveTheSameBits() throws {
+    let one = try layout(concurrently: false)
+    let two = try layout(concurrently: true)
+    #expect(one.map(\.bitPattern) == two.map(\.bitPattern))
+    #expect(one.allSatisfy { $0.isFinite })
+    #expect(one != (try layout(concurrently: true, seed: 4)))
+  }
+
+  @Test func partsCoverTheVerticesWithAboutEqualWeight() {
+    let knn = NearestNeighbors.exact(UMAPTests.blobs.x, k: 14)
+    let graph = UMAP.fuzzySimplicialSet(knn, neighbors: 15)
+    let parts = UMAP.layoutPartition(graph, parts: 2)
+    #expect(parts.count == 2)
+    #expect(parts[0].vertices.lowerBound == 0 && parts[1].vertices.upperBound == graph.count)
+    #expect(parts[0].vertices.upperBound == parts[1].vertices.lowerBound)
+    #expect(parts[0].edges.upperBound == parts[1].edges.lowerBound)
+    let weights = parts.map { part in part.edges.reduce(0) { $0 + graph.weights[$1] } }
+    #expect(abs(weights[0] - weights[1]) <= 0.05 * (weights[0] + weights[1]))
+    // A tiny graph may leave a part empty; the parts still cover it.
+    let tiny = UMAP.layoutPartition(graph, parts: 1)
+    #expect(tiny == [UMAP.LayoutPart(vertices: 0..<graph.count, edges: 0..<graph.entryCount)])
+  }
+}

@@ -95,7 +95,8 @@ public enum UMAP {
   ///    `negativeSampleRate` random points; gradients clipped to ±4; step `learningRate`
   ///    decaying linearly to 0.
   ///
-  /// Single-threaded and seeded: the same input and options give bit-identical output.
+  /// Seeded, and independent of the number of threads (the layout runs on two cores, see
+  /// `optimizeLayout`): the same input and options give bit-identical output.
   ///
   /// - Parameters:
   ///   - x: the data, `[n, d]` (higher ranks are flattened to rows).
