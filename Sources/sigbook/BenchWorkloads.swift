@@ -199,12 +199,14 @@ enum BenchWorkloads {
           id: "W9", name: "float32 matmul 1024³", times: times, quality: "GFLOP/s",
           value: 2 * Double(n * n * n) / median / 1e9)
       },
-      BenchWorkload(id: "S", name: "the one-vs-seven study, end to end", repeats: 3) { _, repeats in
+      BenchWorkload(id: "S", name: "the one-vs-seven study in process (S~)", repeats: 3) {
+        _, repeats in
         try study(repeats)
       },
     ] + BenchExtras.all
 
-  /// S: `Workbooks/one-vs-seven.sigbook` run in process, its figures written to a temp folder.
+  /// S~: `Workbooks/one-vs-seven.sigbook` run in this process, its figures written to a temp
+  /// folder. (`make bench`'s S times whole processes: `sigbook run` against the peer script.)
   static func study(_ repeats: Int) throws -> BenchResult {
     let path =
       Dataset.repositoryRoot.map { $0 + "/Workbooks/one-vs-seven.sigbook" }
@@ -226,7 +228,7 @@ enum BenchWorkloads {
       return (try? FileManager.default.contentsOfDirectory(atPath: folder.path).count) ?? 0
     }
     return BenchResult(
-      id: "S", name: "the one-vs-seven study, end to end", times: times, quality: "figures",
+      id: "S", name: "the one-vs-seven study in process (S~)", times: times, quality: "figures",
       value: Double(figures))
   }
 }
