@@ -198,7 +198,10 @@ def table(report):
             fastest = min(w["seconds"] for _, w in peers)
             ratio = fastest / mine["seconds"]
             met = "" if target is None else ("✓" if ratio >= target else "✗")
-            ratio_text = f"{ratio:.0%}" if wid == "W9" else f"{ratio:.2f}×"
+            # Three decimals below 10×, so that a ratio just under its target does not print
+            # as the target (1.098× is not 1.10×).
+            ratio_text = (f"{ratio:.1%}" if wid == "W9" else
+                          f"{ratio:.3f}×" if ratio < 10 else f"{ratio:.1f}×")
             if target is not None:
                 summary.append((wid, ratio, target, met))
         else:
