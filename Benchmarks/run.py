@@ -1,7 +1,8 @@
 """`make bench`: sigbook and every peer on the same machine in one go, one table.
 
-Runs `sigbook bench --json` (which also writes W5–W7's signatures for the peers), then each peer
-script in its own process under the same environment, prints one table (per workload: each
+Runs each workload in turn, first `sigbook bench --json --only W…` (which also writes W5–W7's
+signatures for the peers), then every peer script that has it, each in its own process under the
+same environment; prints one table (per workload: each
 peer's time and quality, sigbook's, the ratio fastest peer / sigbook and the target) and writes
 Benchmarks/results/latest.json with the machine, thread counts and OpenBLAS kernels.
 
@@ -38,8 +39,16 @@ WORKLOADS = [
 # process (the issue's peer figure, 15.2 s, is such a time). S~ times the study inside an
 # already-started process (`sigbook bench`'s S, the peer script's S): shown, no target.
 STUDY_RUNS = 3
-PEERS = ["torch_bench.py", "keras_bench.py", "sklearn_bench.py", "numpy_bench.py",
-         "opentsne_bench.py", "umap_bench.py", "study_keras.py"]
+# Each peer script and the workloads it has.
+PEERS = {"torch_bench.py": ["W1", "W2", "W3", "W4", "W8", "W9"],
+         "keras_bench.py": ["W1", "W2", "W3", "W4", "W8"],
+         "sklearn_bench.py": ["W2", "W5"],
+         "numpy_bench.py": ["W4", "W9"],
+         "opentsne_bench.py": ["W6"],
+         "umap_bench.py": ["W7"],
+         "study_keras.py": ["S"]}
+# sigbook's rows without a peer, run last.
+EXTRAS = ["X1", "X2"]
 
 
 def last_json(text):
@@ -65,7 +74,7 @@ def run_sigbook(binary, only):
     command = [binary, "bench", "--json", "--signatures-out",
                os.path.join(RESULTS, "signatures.npy")]
     if only:
-        # The peers' W5–W7 need the signatures, which the W2 network gives: keep W2's data loaded.
+        # W5–W7 (and so the signatures the peers' W5–W7 read) train W2's network first.
         command += ["--only", only]
     print("$", " ".join(command), file=sys.stderr, flush=True)
     out = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True, cwd=ROOT)
@@ -134,6 +143,43 @@ def processes_record(times, quality, value):
     ordered = sorted(times)
     return dict(id="S", seconds=ordered[len(ordered) // 2], min=ordered[0], max=ordered[-1],
                 runs=len(times), quality=quality, value=value)
+
+
+def run_interleaved(binary, python, only, skip_peers):
+    """Every workload in turn: sigbook's run of it, then every peer's, then the next workload.
+
+    The machine is shared: run whole, one side after the other, the two sides of a ratio were
+    minutes apart (the peers' times moved 1.5-2x between runs). Workload by workload, they are
+    seconds apart. Returns sigbook's report, one report per peer (its workloads gathered from
+    its runs) and the whole-process study times.
+    """
+    wanted = set(filter(None, only.split(",")))
+    ids = [w for w, _, _ in WORKLOADS if w != "S~"] + EXTRAS
+    mine = dict(environment=None, workloads=[])
+    peers = {}
+    processes = None
+    for wid in ids:
+        if wanted and wid not in wanted:
+            continue
+        report = run_sigbook(binary, wid)
+        mine["environment"] = report["environment"]
+        mine["workloads"] += report["workloads"]
+        if skip_peers:
+            continue
+        for script, has in PEERS.items():
+            if wid not in has:
+                continue
+            result = run_peer(python, script, wid)
+            merged = peers.setdefault(script, dict(peer=script, workloads=[]))
+            if "error" in result:
+                merged["error"] = "; ".join(filter(None, [merged.get("error"),
+                                                          f"{wid}: {result['error']}"]))
+                continue
+            merged.update({k: v for k, v in result.items() if k not in ("workloads", "error")})
+            merged["workloads"] += result.get("workloads", [])
+        if wid == "S":
+            processes = study_processes(binary, python)
+    return mine, list(peers.values()), processes
 
 
 def fmt_time(s):
@@ -226,11 +272,7 @@ def main():
     only = args.only.upper()
     load_at_start = os.getloadavg()
     started = datetime.datetime.now(datetime.timezone.utc)
-    mine = run_sigbook(args.sigbook, only)
-    peers = [] if args.skip_peers else [run_peer(args.python, p, only) for p in PEERS]
-    processes = None
-    if not args.skip_peers and (not only or "S" in only.split(",")):
-        processes = study_processes(args.sigbook, args.python)
+    mine, peers, processes = run_interleaved(args.sigbook, args.python, only, args.skip_peers)
     report = dict(
         study_processes=processes,
         date=started.strftime("%Y-%m-%d %H:%M UTC"),
