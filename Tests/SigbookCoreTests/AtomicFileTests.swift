@@ -60,10 +60,7 @@ import Testing
   @Test(arguments: leaving)
   func namesThatLeaveTheFiguresFolderAreRefused(_ c: (name: String, message: String)) throws {
     let folder = try DataTestFolder()
-    let figures = folder.path("t.figures")
-    try FileManager.default.createDirectory(atPath: figures, withIntermediateDirectories: true)
-    try FileManager.default.createSymbolicLink(
-      atPath: figures + "/out", withDestinationPath: folder.url.path)
+    let figures = try folder.figuresFolderWithLinkOut()
     try FileManager.default.createSymbolicLink(
       atPath: figures + "/link.csv", withDestinationPath: folder.path("outside.csv"))
     try Data().write(to: URL(fileURLWithPath: folder.path("outside.csv")))

@@ -23,6 +23,16 @@ final class DataTestFolder {
     return file.path
   }
 
+  /// A figures folder `t.figures` in this folder, holding a symbolic link `out` back to this
+  /// folder (a way out that writes must not take); returns its path.
+  func figuresFolderWithLinkOut() throws -> String {
+    let figures = url.appendingPathComponent("t.figures").path
+    try FileManager.default.createDirectory(atPath: figures, withIntermediateDirectories: true)
+    try FileManager.default.createSymbolicLink(
+      atPath: figures + "/out", withDestinationPath: url.path)
+    return figures
+  }
+
   /// Writes `text` as UTF-8 to `name` in the folder and returns the file's path.
   @discardableResult
   func write(_ name: String, text: String) throws -> String {

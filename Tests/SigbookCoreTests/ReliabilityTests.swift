@@ -107,10 +107,7 @@ import Testing
   @Test(arguments: refusedNames)
   func writesStayInsideTheFiguresFolder(_ c: (name: String, message: String)) throws {
     let folder = try DataTestFolder()
-    let figures = folder.path("t.figures")
-    try FileManager.default.createDirectory(atPath: figures, withIntermediateDirectories: true)
-    try FileManager.default.createSymbolicLink(
-      atPath: figures + "/out", withDestinationPath: folder.url.path)
+    let figures = try folder.figuresFolderWithLinkOut()
     let session = Session(file: "t", baseDirectory: folder.url.path, figuresDirectory: figures)
     _ = try runSource("d = synthetic(.two_gaussians, n: 4)", session: session)
     let name = String(reflecting: c.name).dropFirst().dropLast()

@@ -44,19 +44,31 @@ public struct Dense: Layer {
   public func forward(_ input: consuming Tensor) -> (output: Tensor, cache: Tensor) {
     let batch = input.rows
     precondition(input.rowSize == inputs, "dense(\(inputs), …) given items of \(input.rowSize)")
-    let x = input.rank == 2 ? input : input.reshaped([batch, inputs])
     var y = Tensor(unsetShape: [batch, outputs])
-    let o = outputs
-    parameters[1].withUnsafeBufferPointer { b in
+    input.withUnsafeBufferPointer { x in
       y.withUnsafeMutableBufferPointer { out in
-        for r in 0..<batch {
-          _ = UnsafeMutableBufferPointer(rebasing: out[r * o..<(r + 1) * o]).update(
-            fromContentsOf: b)
-        }
+        apply(rows: batch, from: x.baseAddress, into: out.baseAddress)
       }
     }
-    y.gemm(x, parameters[0], transposeB: true, beta: 1)
     return (y, input)
+  }
+
+  /// `rows` outputs `y = x · Wᵀ + b` from `rows × inputs` values at `source` into
+  /// `rows × outputs` values at `target`: the bias first, then the product added to it (so
+  /// `forward` and code that writes outputs in place give the same bits).
+  func apply(
+    rows: Int, from source: UnsafePointer<Float>?, into target: UnsafeMutablePointer<Float>?
+  ) {
+    guard rows > 0, let target else { return }
+    let o = outputs
+    parameters[1].withUnsafeBufferPointer { bias in
+      for r in 0..<rows { (target + r * o).update(from: bias.baseAddress!, count: o) }
+    }
+    parameters[0].withUnsafeBufferPointer { weight in
+      BLAS.gemm(
+        transposeA: false, transposeB: true, m: rows, n: o, k: inputs, a: source,
+        b: weight.baseAddress, beta: 1, c: target)
+    }
   }
 
   public func backward(

@@ -216,9 +216,9 @@ public struct Model: Sendable {
   }
 
   /// `hiddenOutputs` for a dense chain: each batch's products are written straight into the
-  /// signature rows (bias, then the product added, then the activation in place), and the next
-  /// layer reads them there, so no row is copied. The same products as layer by layer, batch by
-  /// batch: the same values.
+  /// signature rows (`Dense.apply`, then the activation in place), and the next layer reads them
+  /// there, so no row is copied. The same products as layer by layer, batch by batch: the same
+  /// values.
   private func denseChainOutputs(
     _ inputs: Tensor, steps: [DenseStep], into results: inout [Tensor], batchSize: Int,
     isCancelled: () -> Bool
@@ -246,14 +246,7 @@ public struct Model: Sendable {
           for (s, step) in steps.enumerated() {
             let width = step.dense.outputs
             let out = bases[s] + (step.signature == nil ? 0 : start * width)
-            step.dense.parameters[1].withUnsafeBufferPointer { bias in
-              for r in 0..<rows { (out + r * width).update(from: bias.baseAddress!, count: width) }
-            }
-            step.dense.parameters[0].withUnsafeBufferPointer { weight in
-              BLAS.gemm(
-                transposeA: false, transposeB: true, m: rows, n: width, k: step.dense.inputs,
-                a: source, b: weight.baseAddress, beta: 1, c: out)
-            }
+            step.dense.apply(rows: rows, from: source, into: out)
             step.activation?.applyInPlace(.init(start: out, count: rows * width))
             source = UnsafePointer(out)
           }
