@@ -57,4 +57,40 @@ import Testing
       }
     }
   }
+  /// Plain SGD steps dense layers straight from δ and X (`stepDenseLayer`): the weights after a
+  /// step are those of the gradient-then-step path, up to rounding, conv layers and all.
+  @Test(arguments: [false, true])
+  func fusedDenseStepsMatchGradientThenStep(_ convolutional: Bool) throws {
+    let data = try Dataset.mnistSample(perClass: 10, seed: 7)
+    let net =
+      convolutional
+      ? try Model.cnn(conv: [4], dense: [12], classes: 10, seed: 7)
+      : try Model.mlp([784, 24, 16, 10], seed: 7)
+    let inputs = net.shaped(data.features)
+    let labels = data.labels
+    let head = LossHead(loss: .crossEntropy, last: net.layers.last?.spec)
+    func step(fused: Bool) -> Model {
+      var model = net
+      var states = net.layers.map { layer in
+        layer.parameters.map { ParameterState(count: $0.count, optimizer: .sgd) }
+      }
+      // 70 rows: three chunks, the last one short.
+      var chunks = model.chunkPasses(
+        rows: Array(0..<70)[...], of: inputs, labels: Array(labels.prefix(70)),
+        loss: .crossEntropy, head: head, fusesDenseSteps: fused)
+      #expect(chunks.count == 3)
+      #expect(chunks[0].factors.contains { $0 != nil } == fused)
+      model.update(with: &chunks, optimizer: .sgd, states: &states, learningRate: 0.5, step: 1)
+      return model
+    }
+    let fused = step(fused: true), separate = step(fused: false)
+    #expect(!fused.hasSameWeights(as: net))
+    for (a, b) in zip(fused.layers, separate.layers) {
+      for (p, q) in zip(a.parameters, b.parameters) {
+        for (u, v) in zip(p.scalars, q.scalars) {
+          #expect(abs(u - v) <= 1e-6 * max(1, abs(v)))
+        }
+      }
+    }
+  }
 }

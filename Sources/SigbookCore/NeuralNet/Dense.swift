@@ -71,6 +71,21 @@ public struct Dense: Layer {
     }
   }
 
+  /// `backward` without the weight and bias gradients: the input gradient, and the factors of
+  /// the weight gradient for a step that multiplies them itself (`Model.stepDenseLayer`).
+  func deferredBackward(
+    _ outputGradient: consuming Tensor, cache input: Tensor, needsInputGradient: Bool
+  ) -> (inputGradient: Tensor, factors: Model.DenseFactors) {
+    let batch = input.rows
+    let x = input.rank == 2 ? input : input.reshaped([batch, inputs])
+    let delta = outputGradient.rank == 2 ? outputGradient : outputGradient.flattenedRows
+    let factors = Model.DenseFactors(outputGradient: delta, input: x)
+    guard needsInputGradient else { return (Tensor(zeros: [0]), factors) }
+    var inputGradient = Tensor(unsetShape: [batch, inputs])
+    inputGradient.gemm(delta, parameters[0])
+    return (inputGradient.reshaped(input.shape), factors)
+  }
+
   public func backward(
     _ outputGradient: consuming Tensor, cache input: Tensor, gradients: inout [Tensor],
     needsInputGradient: Bool

@@ -206,7 +206,8 @@ extension Model {
         let count = indices.count
         let batchLabels = indices.map { labels[$0] }
         var chunks = model.chunkPasses(
-          rows: indices, of: inputs, labels: batchLabels, loss: loss, head: head)
+          rows: indices, of: inputs, labels: batchLabels, loss: loss, head: head,
+          fusesDenseSteps: options.optimizer == .sgd)
         let batchLoss = chunks.reduce(0) { $0 + $1.loss }
         guard batchLoss.isFinite else {
           throw .nonFiniteLoss(
@@ -279,9 +280,7 @@ extension Model {
   /// - Returns: the batch's mean loss, what the loss was computed on (`[B, D]`: logits when the
   ///   last activation is fused into the loss), and the gradients of every layer's parameters
   ///   (`gradients[i]` in `layers[i].parameters` order; empty for a skipped last layer).
-  func gradients(of batch: Tensor, target: Tensor, loss: Loss, head: LossHead) -> (
-    loss: Double, prediction: Tensor, gradients: [[Tensor]]
-  ) {
+  func gradients(of batch: Tensor, target: Tensor, loss: Loss, head: LossHead) -> ChunkPass {
     let rows = batch.rows
     let chunks = (rows + Self.chunkRows - 1) / Self.chunkRows
     guard chunks > 1 else {
@@ -314,9 +313,13 @@ extension Model {
 
   /// One forward and backward pass over (a chunk of) a batch, the loss and gradients being
   /// means over `batchRows` rows.
+  ///
+  /// - Parameter fusesDenseSteps: whether dense layers leave their weight gradients to the
+  ///   step (`ChunkPass.factors`; see `stepDenseLayers`) instead of computing them.
   func chunkGradients(
-    of batch: Tensor, target: Tensor, loss: Loss, head: LossHead, batchRows: Int
-  ) -> (loss: Double, prediction: Tensor, gradients: [[Tensor]]) {
+    of batch: Tensor, target: Tensor, loss: Loss, head: LossHead, batchRows: Int,
+    fusesDenseSteps: Bool = false
+  ) -> ChunkPass {
     let trainedCount = head.skipsLastLayer ? layers.count - 1 : layers.count
     var x = batch
     var caches: [any Sendable] = []
@@ -330,24 +333,49 @@ extension Model {
     let (value, lossGradient) = loss.evaluate(
       prediction: prediction, target: target, head: head, batchRows: batchRows)
     var gradients = [[Tensor]](repeating: [], count: layers.count)
+    var factors = [DenseFactors?](repeating: nil, count: layers.count)
     var gradient = lossGradient.reshaped(x.shape)
     for i in stride(from: trainedCount - 1, through: 0, by: -1) {
-      gradient = backwardErased(
-        layers[i], consume gradient, cache: caches[i], gradients: &gradients[i],
-        needsInputGradient: i > 0)
+      if fusesDenseSteps, let dense = layers[i] as? Dense, let input = caches[i] as? Tensor {
+        let (inputGradient, factor) = dense.deferredBackward(
+          consume gradient, cache: input, needsInputGradient: i > 0)
+        factors[i] = factor
+        gradient = inputGradient
+      } else {
+        gradient = backwardErased(
+          layers[i], consume gradient, cache: caches[i], gradients: &gradients[i],
+          needsInputGradient: i > 0)
+      }
     }
-    return (value, prediction, gradients)
+    return ChunkPass(loss: value, prediction: prediction, gradients: gradients, factors: factors)
   }
 
   /// One chunk's forward and backward pass: its share of the batch's mean loss, what the loss was
-  /// computed on, and its share of every parameter's gradient.
-  typealias ChunkPass = (loss: Double, prediction: Tensor, gradients: [[Tensor]])
+  /// computed on, and its share of every parameter's gradient — or, for a dense layer whose step
+  /// is fused with its gradient, the two factors of that share.
+  struct ChunkPass {
+    var loss: Double
+    var prediction: Tensor
+    /// `gradients[i]` in `layers[i].parameters` order; empty for a skipped last layer and for a
+    /// layer with `factors[i]`.
+    var gradients: [[Tensor]]
+    var factors: [DenseFactors?]
+  }
+
+  /// A dense layer's weight gradient over a chunk, left unmultiplied: `outputGradientᵀ · input`.
+  struct DenseFactors {
+    /// `[rows, outputs]`, already divided by the batch's rows.
+    let outputGradient: Tensor
+    /// `[rows, inputs]`.
+    let input: Tensor
+  }
 
   /// The passes of a batch's chunks, each gathering its own rows of `inputs` (no batch copy),
   /// run concurrently; added in chunk order they give the batch's loss and gradients exactly as
   /// `gradients(of:target:loss:head:)` does.
   func chunkPasses(
-    rows indices: ArraySlice<Int>, of inputs: Tensor, labels: [Int], loss: Loss, head: LossHead
+    rows indices: ArraySlice<Int>, of inputs: Tensor, labels: [Int], loss: Loss, head: LossHead,
+    fusesDenseSteps: Bool = false
   ) -> [ChunkPass] {
     let rows = indices.count
     let chunks = Swift.max(1, (rows + Self.chunkRows - 1) / Self.chunkRows)
@@ -358,7 +386,7 @@ extension Model {
         at: Array(indices[(first + range.lowerBound)..<(first + range.upperBound)]))
       return chunkGradients(
         of: x, target: target(for: x, labels: Array(labels[range])), loss: loss, head: head,
-        batchRows: rows)
+        batchRows: rows, fusesDenseSteps: fusesDenseSteps)
     }
     return passes
   }
@@ -377,6 +405,9 @@ extension Model {
     learningRate lr: Float, step: Int
   ) {
     guard !chunks.isEmpty else { return }
+    for i in chunks[0].factors.indices where chunks[0].factors[i] != nil {
+      stepDenseLayer(i, factors: chunks.compactMap { $0.factors[i] }, learningRate: lr)
+    }
     for i in chunks[0].gradients.indices {
       for p in chunks[0].gradients[i].indices {
         let others = chunks.dropFirst().map { $0.gradients[i][p] }
@@ -412,6 +443,50 @@ extension Model {
           }
         }
       }
+    }
+  }
+
+  /// The parts a fused dense step is cut into (by output rows), run concurrently. A constant, not
+  /// the core count, so that the weights do not depend on the machine.
+  static let denseStepParts = 2
+
+  /// Plain SGD on dense layer `i` without its gradient: `W ← W − lr · Σ δᵀ X` as one product
+  /// accumulated into the weights (and `b ← b − lr · Σ δ`), the chunks' factors stacked in chunk
+  /// order so that the sum runs over the whole batch. The weight gradient is then never written,
+  /// summed across chunks nor read back for the step: for the first layer of a 784-input net
+  /// that was three passes over as many values as its weights at every batch.
+  ///
+  /// Each part's rows of W take one single-threaded product of their own; the result does not
+  /// depend on how many threads run the parts.
+  mutating func stepDenseLayer(_ i: Int, factors: [DenseFactors], learningRate lr: Float) {
+    guard let first = factors.first else { return }
+    let delta =
+      factors.count == 1 ? first.outputGradient : .concatenate(factors.map(\.outputGradient))
+    let x = factors.count == 1 ? first.input : .concatenate(factors.map(\.input))
+    let outputs = delta.rowSize, inputs = x.rowSize, rows = x.rows
+    precondition(
+      layers[i].parameters[0].count == outputs * inputs && delta.rows == rows,
+      "dense step of \(delta.shape) and \(x.shape) for \(layers[i].parameters[0].shape)")
+    let parts = Self.denseStepParts
+    layers[i].parameters[0].withUnsafeMutableBufferPointer { weights in
+      delta.withUnsafeBufferPointer { d in
+        x.withUnsafeBufferPointer { xs in
+          // Each part writes its own rows of the weights only.
+          nonisolated(unsafe) let (weights, d, xs) = (weights, d, xs)
+          Parallel.forEach(parts) { part in
+            let low = part * outputs / parts, high = (part + 1) * outputs / parts
+            guard high > low, let w = weights.baseAddress, let d = d.baseAddress else { return }
+            BLAS.gemm(
+              transposeA: true, transposeB: false, m: high - low, n: inputs, k: rows,
+              alpha: -lr, a: d + low, lda: outputs, b: xs.baseAddress, beta: 1,
+              c: w + low * inputs)
+          }
+        }
+      }
+    }
+    let biasGradient = delta.columnSums()
+    layers[i].parameters[1].withUnsafeMutableBufferPointer { bias in
+      biasGradient.withUnsafeBufferPointer { g in Kernels.sgd(bias, g, learningRate: lr) }
     }
   }
 
