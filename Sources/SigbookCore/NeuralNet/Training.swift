@@ -450,41 +450,52 @@ extension Model {
   /// the core count, so that the weights do not depend on the machine.
   static let denseStepParts = 2
 
-  /// Plain SGD on dense layer `i` without its gradient: `W ← W − lr · Σ δᵀ X` as one product
-  /// accumulated into the weights (and `b ← b − lr · Σ δ`), the chunks' factors stacked in chunk
-  /// order so that the sum runs over the whole batch. The weight gradient is then never written,
-  /// summed across chunks nor read back for the step: for the first layer of a 784-input net
-  /// that was three passes over as many values as its weights at every batch.
+  /// Plain SGD on dense layer `i` without its gradient: `W ← W − lr · δᵀ X` accumulated into
+  /// the weights by the product itself (and `b ← b − lr · Σ δ`), chunk after chunk. The weight
+  /// gradient is then never written, summed across chunks nor read back for the step: for the
+  /// first layer of a 784-input net that was three passes over as many values as its weights at
+  /// every batch.
   ///
-  /// Each part's rows of W take one single-threaded product of their own; the result does not
-  /// depend on how many threads run the parts.
+  /// The weights' rows are cut into `denseStepParts`, each stepped by one thread with
+  /// single-threaded products; the result does not depend on how many threads run the parts.
   mutating func stepDenseLayer(_ i: Int, factors: [DenseFactors], learningRate lr: Float) {
     guard let first = factors.first else { return }
-    let delta =
-      factors.count == 1 ? first.outputGradient : .concatenate(factors.map(\.outputGradient))
-    let x = factors.count == 1 ? first.input : .concatenate(factors.map(\.input))
-    let outputs = delta.rowSize, inputs = x.rowSize, rows = x.rows
+    let outputs = first.outputGradient.rowSize, inputs = first.input.rowSize
     precondition(
-      layers[i].parameters[0].count == outputs * inputs && delta.rows == rows,
-      "dense step of \(delta.shape) and \(x.shape) for \(layers[i].parameters[0].shape)")
+      layers[i].parameters[0].count == outputs * inputs
+        && factors.allSatisfy {
+          $0.outputGradient.rowSize == outputs && $0.input.rowSize == inputs
+            && $0.outputGradient.rows == $0.input.rows
+        },
+      "dense step of \(first.outputGradient.shape) and \(first.input.shape) for "
+        + "\(layers[i].parameters[0].shape)")
     let parts = Self.denseStepParts
+    var biasGradient = [Float](repeating: 0, count: outputs)
     layers[i].parameters[0].withUnsafeMutableBufferPointer { weights in
-      delta.withUnsafeBufferPointer { d in
-        x.withUnsafeBufferPointer { xs in
-          // Each part writes its own rows of the weights only.
-          nonisolated(unsafe) let (weights, d, xs) = (weights, d, xs)
-          Parallel.forEach(parts) { part in
-            let low = part * outputs / parts, high = (part + 1) * outputs / parts
-            guard high > low, let w = weights.baseAddress, let d = d.baseAddress else { return }
-            BLAS.gemm(
-              transposeA: true, transposeB: false, m: high - low, n: inputs, k: rows,
-              alpha: -lr, a: d + low, lda: outputs, b: xs.baseAddress, beta: 1,
-              c: w + low * inputs)
+      biasGradient.withUnsafeMutableBufferPointer { biasGradient in
+        // Each part writes its own rows of the weights and its own range of the bias gradient.
+        nonisolated(unsafe) let (weights, biasGradient) = (weights, biasGradient)
+        Parallel.forEach(parts) { part in
+          let low = part * outputs / parts, high = (part + 1) * outputs / parts
+          guard high > low, let w = weights.baseAddress, let g = biasGradient.baseAddress else {
+            return
+          }
+          for factor in factors {
+            factor.outputGradient.withUnsafeBufferPointer { d in
+              factor.input.withUnsafeBufferPointer { x in
+                guard let d = d.baseAddress else { return }
+                let rows = factor.input.rows
+                BLAS.gemm(
+                  transposeA: true, transposeB: false, m: high - low, n: inputs, k: rows,
+                  alpha: -lr, a: d + low, lda: outputs, b: x.baseAddress, beta: 1,
+                  c: w + low * inputs)
+                for r in 0..<rows { Kernels.add(g + low, d + r * outputs + low, count: high - low) }
+              }
+            }
           }
         }
       }
     }
-    let biasGradient = delta.columnSums()
     layers[i].parameters[1].withUnsafeMutableBufferPointer { bias in
       biasGradient.withUnsafeBufferPointer { g in Kernels.sgd(bias, g, learningRate: lr) }
     }
