@@ -11,6 +11,17 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
 
+def rounds_text(report):
+    """Which workloads ran in rounds, and how their times were kept."""
+    ran = [w for w in report["sigbook"]["workloads"] if len(w.get("rounds") or []) > 1]
+    if not ran:
+        return ""
+    ids = [w["id"] for w in ran]
+    listed = ", ".join(ids[:-1]) + f" and {ids[-1]}" if len(ids) > 1 else ids[0]
+    return (f"{listed} in {len(ran[0]['rounds'])} rounds of sigbook then the peers, each side's "
+            "time the median of its rounds'")
+
+
 def section(report):
     m = report["machine"]
     env = report["sigbook"]["environment"]
@@ -21,8 +32,9 @@ def section(report):
         f"OPENBLAS_CORETYPE {m['openblas_coretype'] or 'unset'}; sigbook with OpenBLAS "
         f"{env['blasCore']} kernels and {env['blasThreads']} threads, every peer given "
         f"{m.get('bench_threads') or m['cores']} threads, all on the same data in one run "
-        "(median of several runs after a warm-up; Benchmarks/results/latest.json has min, max, "
-        "versions and thread counts). The ratio is the fastest peer's time over sigbook's "
+        "(median of several runs after a warm-up"
+        + (f"; {rounds_text(report)}" if rounds_text(report) else "")
+        + "; Benchmarks/results/latest.json has min, max, versions and thread counts). The ratio is the fastest peer's time over sigbook's "
         "(for W9, sigbook's GFLOP/s over the fastest peer's). S is the study as a user runs it, "
         "`sigbook run` against `python study_keras.py`, each a whole process (median of 3 "
         "after one untimed run of each, alternating); S~ is the same study timed inside a "
