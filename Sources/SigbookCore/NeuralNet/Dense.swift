@@ -90,15 +90,12 @@ public struct Dense: Layer {
     _ outputGradient: consuming Tensor, cache input: Tensor, gradients: inout [Tensor],
     needsInputGradient: Bool
   ) -> Tensor {
-    let batch = input.rows
-    let x = input.rank == 2 ? input : input.reshaped([batch, inputs])
+    let (inputGradient, factors) = deferredBackward(
+      outputGradient, cache: input, needsInputGradient: needsInputGradient)
     var weightGradient = Tensor(unsetShape: [outputs, inputs])
-    weightGradient.gemm(outputGradient, x, transposeA: true)
+    weightGradient.gemm(factors.outputGradient, factors.input, transposeA: true)
     gradients.append(weightGradient)
-    gradients.append(outputGradient.columnSums())
-    guard needsInputGradient else { return Tensor(zeros: [0]) }
-    var inputGradient = Tensor(unsetShape: [batch, inputs])
-    inputGradient.gemm(outputGradient, parameters[0])
-    return inputGradient.reshaped(input.shape)
+    gradients.append(factors.outputGradient.columnSums())
+    return inputGradient
   }
 }

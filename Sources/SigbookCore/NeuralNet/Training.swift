@@ -315,7 +315,7 @@ extension Model {
   /// means over `batchRows` rows.
   ///
   /// - Parameter fusesDenseSteps: whether dense layers leave their weight gradients to the
-  ///   step (`ChunkPass.factors`; see `stepDenseLayers`) instead of computing them.
+  ///   step (`ChunkPass.factors`; see `stepDenseLayer`) instead of computing them.
   func chunkGradients(
     of batch: Tensor, target: Tensor, loss: Loss, head: LossHead, batchRows: Int,
     fusesDenseSteps: Bool = false
@@ -399,7 +399,8 @@ extension Model {
   /// For each parameter, segment by segment and concurrently, the chunks' gradients are added
   /// into the first chunk's in chunk order and the step follows while the segment is in cache:
   /// every value sees the same operations in the same order as a sum over the whole tensor then
-  /// a step, so the result does not depend on the segments or the cores.
+  /// a step, so the result does not depend on the segments or the cores. Dense layers whose
+  /// chunks carry factors instead of gradients are stepped by `stepDenseLayer`.
   mutating func update(
     with chunks: inout [ChunkPass], optimizer: Optimizer, states: inout [[ParameterState]],
     learningRate lr: Float, step: Int

@@ -12,31 +12,27 @@ public enum BLAS {
   /// `C ← alpha · op(A) · op(B) + beta · C` on raw row-major buffers.
   ///
   /// `op(X)` is `X` or its transpose; transposes are read in place, never copied. `A` is `m × k`
-  /// after `op`, `B` is `k × n` after `op`, `C` is `m × n`. The leading dimensions (the stored
-  /// row lengths) default to those of whole matrices; larger ones read or write a block of
-  /// columns of a wider matrix.
+  /// after `op`, `B` is `k × n` after `op`, `C` is `m × n`. `lda`, A's stored row length,
+  /// defaults to that of a whole matrix; a larger one reads a block of columns of a wider one.
   ///
   /// - Complexity: 2·m·n·k floating-point operations.
   public static func gemm(
     transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
     alpha: Float = 1, a: UnsafePointer<Float>?, lda: Int? = nil, b: UnsafePointer<Float>?,
-    ldb: Int? = nil, beta: Float = 0, c: UnsafeMutablePointer<Float>?, ldc: Int? = nil
+    beta: Float = 0, c: UnsafeMutablePointer<Float>?
   ) {
     guard m > 0, n > 0, let c else { return }
     if k == 0 {
       // BLAS leaves C untouched for k = 0 only when beta = 1; be explicit.
-      let ldc = ldc ?? n
-      for r in 0..<m {
-        let out = UnsafeMutableBufferPointer(start: c + r * ldc, count: n)
-        if beta == 0 { out.update(repeating: 0) } else { for i in out.indices { out[i] *= beta } }
-      }
+      let out = UnsafeMutableBufferPointer(start: c, count: m * n)
+      if beta == 0 { out.update(repeating: 0) } else { for i in out.indices { out[i] *= beta } }
       return
     }
     let lda = lda ?? (transposeA ? m : k)
-    let ldb = ldb ?? (transposeB ? k : n)
+    let ldb = transposeB ? k : n
     cblas_sgemm(
       CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-      Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc ?? n))
+      Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(n))
   }
 
   /// The number of threads OpenBLAS uses outside training.
