@@ -193,13 +193,17 @@ import Testing
 
   /// A whole network end to end: the gradients `fit` uses, against central differences of the
   /// network's loss.
-  @Test(arguments: ["mlp", "cnn", "autoencoder"])
+  @Test(arguments: ["mlp", "mlp-logits", "mlp-one-logit", "cnn", "autoencoder"])
   func wholeNetwork(_ kind: String) throws {
     let model: Model
     let inputs: Tensor
     var g = SeededGenerator(seed: 10)
-    if kind == "mlp" {
-      model = try Model.mlp([6, 5, 4, 3], activation: .tanh, seed: 3)
+    if kind.hasPrefix("mlp") {
+      // Logits: the loss fuses the softmax (sigmoid for one output) and every layer trains.
+      let outputs = kind == "mlp-one-logit" ? 1 : 3
+      model = try Model.mlp(
+        [6, 5, 4, outputs], activation: .tanh, output: kind == "mlp" ? .softmax : .linear,
+        seed: 3)
       inputs = Tensor.uniform(shape: [4, 6], low: -1, high: 1, generator: &g)
     } else if kind == "autoencoder" {
       model = try Model.autoencoder([6, 4, 2], seed: 3)
@@ -210,10 +214,10 @@ import Testing
         seed: 3)
       inputs = Tensor.uniform(shape: [4, 1, 6, 6], low: -1, high: 1, generator: &g)
     }
-    let labels = [0, 2, 1, 2]
+    let labels = kind == "mlp-one-logit" ? [0, 1, 1, 0] : [0, 2, 1, 2]
     let target = model.target(for: inputs, labels: labels)
     let loss = model.defaultLoss
-    let head = LossHead(loss: loss, last: model.layers.last?.spec)
+    let head = model.lossHead(for: loss)
     let pass = model.gradients(of: inputs, target: target, loss: loss, head: head)
     // Small enough that no max-pool window of the CNN changes its winner.
     let epsilon: Float = kind == "cnn" ? 1e-3 : 1e-2

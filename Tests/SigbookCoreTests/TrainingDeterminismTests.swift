@@ -46,7 +46,7 @@ import Testing
     let x = data.features.rows(0..<70)
     let labels = Array(data.labels.prefix(70))
     let target = net.target(for: x, labels: labels)
-    let head = LossHead(loss: .crossEntropy, last: net.layers.last?.spec)
+    let head = net.lossHead(for: .crossEntropy)
     let chunked = net.gradients(of: x, target: target, loss: .crossEntropy, head: head)
     let whole = net.chunkGradients(
       of: x, target: target, loss: .crossEntropy, head: head, batchRows: 70)
@@ -68,7 +68,7 @@ import Testing
       : try Model.mlp([784, 24, 16, 10], seed: 7)
     let inputs = net.shaped(data.features)
     let labels = data.labels
-    let head = LossHead(loss: .crossEntropy, last: net.layers.last?.spec)
+    let head = net.lossHead(for: .crossEntropy)
     func step(fused: Bool) -> Model {
       var model = net
       var states = net.layers.map { layer in

@@ -61,25 +61,27 @@ public struct NoveltyResult: Sendable {
   ///     (`.mahalanobis` above 512 dimensions).
   ///   - isCancelled: checked before every layer and every block of 512 queries; when it returns
   ///     true, scoring stops with `.cancelled`.
+  ///   - probabilities: for `.softmax`, the network's class probabilities for the normal and
+  ///     the novel inputs (`Model.probabilities(ofOutputs:)`: never logits).
   /// - Precondition: the three signature sets come from the same network; `.softmax` needs
-  ///   `outputs`.
+  ///   `probabilities`.
   public init(
     method: NoveltyMethod, reference: SignatureSet, normal: SignatureSet, novel: SignatureSet,
     neighbours: Int = 5, seed: Int = 0,
-    outputs: (normal: Tensor, novel: Tensor)? = nil, isCancelled: () -> Bool = { false }
+    probabilities: (normal: Tensor, novel: Tensor)? = nil, isCancelled: () -> Bool = { false }
   ) throws(AnalysisError) {
     self.method = method
     normalLabels = normal.labels.map { normal.classNames[$0] }
     novelLabels = novel.labels.map { novel.classNames[$0] }
     if method == .softmax {
-      guard let outputs else {
+      guard let probabilities else {
         throw .invalidArgument("the softmax score needs a classifier's outputs")
       }
-      let normalScores = Self.softmaxScores(outputs.normal)
-      let novelScores = Self.softmaxScores(outputs.novel)
+      let normalScores = Self.softmaxScores(probabilities.normal)
+      let novelScores = Self.softmaxScores(probabilities.novel)
       rows = [
         Row(
-          name: "output", dimensions: outputs.normal.rowSize, normalScores: normalScores,
+          name: "output", dimensions: probabilities.normal.rowSize, normalScores: normalScores,
           novelScores: novelScores, auroc: Self.auroc(normal: normalScores, novel: novelScores))
       ]
       return
@@ -114,15 +116,18 @@ public struct NoveltyResult: Sendable {
         + [Bool](repeating: true, count: novel.count))
   }
 
-  static func softmaxScores(_ outputs: Tensor) -> [Double] {
-    let d = outputs.rowSize
-    return (0..<outputs.rows).map { i in
+  /// 1 − the top class probability of each row (MSP), for one output 1 − max(p, 1 − p).
+  ///
+  /// - Parameter probabilities: `[N, D]` class probabilities, not logits.
+  static func softmaxScores(_ probabilities: Tensor) -> [Double] {
+    let d = probabilities.rowSize
+    return (0..<probabilities.rows).map { i in
       if d == 1 {
-        let p = Double(outputs[flat: i])
+        let p = Double(probabilities[flat: i])
         return 1 - max(p, 1 - p)
       }
       var top: Float = 0
-      for j in 0..<d { top = max(top, outputs[flat: i * d + j]) }
+      for j in 0..<d { top = max(top, probabilities[flat: i * d + j]) }
       return 1 - Double(top)
     }
   }

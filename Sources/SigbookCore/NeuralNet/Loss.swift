@@ -15,32 +15,77 @@ public enum Loss: String, Sendable, CaseIterable {
   case bce
 }
 
-/// How the loss meets the network's last layer.
-enum LossHead: Sendable, Equatable {
-  /// The last layer (a softmax) is skipped in training; the loss takes its input, the logits.
-  case softmaxLogits
-  /// The last layer (a sigmoid) is skipped in training; the loss takes its input, the logits.
-  case sigmoidLogits
-  /// The loss takes the network's output as it is.
-  case output
+/// How the loss meets the network's last layer: which activation it fuses (computing the loss
+/// from logits, stable for any of them), and whether that activation is the network's own last
+/// layer, skipped in training, or is not in the network at all (its outputs are logits).
+///
+/// The two are separate: a softmax layer is fused and skipped; a linear output (logits) is
+/// fused and every layer trains, so the prediction keeps the output's width.
+struct LossHead: Sendable, Equatable {
+  /// The activation the loss applies to the logits it is given.
+  enum Fused: Sendable, Equatable {
+    /// Softmax cross-entropy.
+    case softmax
+    /// Binary cross-entropy with the sigmoid inside.
+    case sigmoid
+    /// None: the loss takes the network's output as it is.
+    case none
+  }
 
-  /// The head for a loss after a network whose last layer is `last`.
-  init(loss: Loss, last: LayerSpec?) {
+  /// The activation fused into the loss.
+  var fused: Fused
+  /// Whether the network's last layer is that activation, skipped in training (the loss takes
+  /// its input).
+  var skipsLastLayer: Bool
+
+  /// A loss that takes the network's output as it is.
+  static let output = LossHead(fused: .none, skipsLastLayer: false)
+  /// Softmax cross-entropy in place of the network's last layer, a softmax.
+  static let softmaxLogits = LossHead(fused: .softmax, skipsLastLayer: true)
+  /// Binary cross-entropy in place of the network's last layer, a sigmoid.
+  static let sigmoidLogits = LossHead(fused: .sigmoid, skipsLastLayer: true)
+
+  init(fused: Fused, skipsLastLayer: Bool) {
+    self.fused = fused
+    self.skipsLastLayer = skipsLastLayer
+  }
+
+  /// The head for a loss after a network whose last layer is `last`, whose outputs are of
+  /// `kind` and `outputCount` wide, trained for `task`.
+  ///
+  /// A classifier's logits (`kind == .logits`) get cross-entropy through a softmax, or through a
+  /// sigmoid for one output, as PyTorch's `CrossEntropyLoss` and `BCEWithLogitsLoss` do; an
+  /// autoencoder's linear output is compared as it is.
+  init(
+    loss: Loss, last: LayerSpec?, kind: Model.OutputKind, outputCount: Int, task: Model.Task
+  ) {
+    let oneOutput = outputCount == 1
     switch (loss, last) {
-    case (.crossEntropy, .softmax?): self = .softmaxLogits
-    case (.crossEntropy, .dense?), (.crossEntropy, .conv?), (.crossEntropy, .flatten?):
-      self = .softmaxLogits  // a linear output: cross-entropy on logits, as PyTorch does
-    case (.bce, .sigmoid?): self = .sigmoidLogits
-    default: self = .output
+    case (.crossEntropy, .softmax?):
+      self = .softmaxLogits
+    case (.crossEntropy, .sigmoid?) where oneOutput, (.bce, .sigmoid?):
+      self = .sigmoidLogits
+    case (.crossEntropy, _) where kind == .logits && task == .classification:
+      self.init(fused: oneOutput ? .sigmoid : .softmax, skipsLastLayer: false)
+    case (.bce, _) where kind == .logits && task == .classification:
+      self.init(fused: .sigmoid, skipsLastLayer: false)
+    default:
+      self = .output
     }
   }
 
-  /// Whether the network's last layer is folded into the loss (and skipped in training).
-  var skipsLastLayer: Bool {
-    switch self {
-    case .softmaxLogits, .sigmoidLogits: true
-    case .output: false
-    }
+  /// Whether the values the loss is computed on are logits (the input of a skipped activation,
+  /// or a network's logits), as opposed to the network's probabilities.
+  func readsLogits(outputKind: Model.OutputKind) -> Bool {
+    skipsLastLayer || outputKind == .logits
+  }
+}
+
+extension Model {
+  /// How `loss` meets this model's last layer.
+  func lossHead(for loss: Loss) -> LossHead {
+    LossHead(
+      loss: loss, last: layers.last?.spec, kind: outputKind, outputCount: outputCount, task: task)
   }
 }
 
@@ -68,7 +113,7 @@ extension Loss {
       target.withUnsafeBufferPointer { t in
         gradient.withUnsafeMutableBufferPointer { g in
           switch (self, head) {
-          case (.crossEntropy, .softmaxLogits):
+          case (.crossEntropy, _) where head.fused == .softmax:
             let scale = 1 / Float(b)
             for r in 0..<rows {
               let row = r * d
@@ -99,7 +144,8 @@ extension Loss {
               g[j] = -t[j] / p * scale
             }
             total /= Double(b)
-          case (.bce, .sigmoidLogits):
+          case (.bce, _) where head.fused == .sigmoid,
+            (.crossEntropy, _) where head.fused == .sigmoid:
             total =
               Kernels.binaryCrossEntropyWithLogits(
                 UnsafeBufferPointer(rebasing: z[0..<rows * d]),

@@ -67,16 +67,20 @@ extension Model {
       rows: zip(data.classNames, counts).map { [.text($0)] + $1.map { .number(Double($0)) } })
   }
 
-  /// Every input's label, predicted class and the probability of that prediction.
+  /// Every input's label, predicted class and the probability of that prediction (the
+  /// softmax or sigmoid of a model's logits, a model's own output when it is probabilities).
   public func predictions(on data: Dataset) -> Table {
     let outputs = predict(data.features)
     let predicted = classes(ofOutputs: outputs)
+    let probabilities = probabilities(ofOutputs: outputs)
     let names = outputClassNames
-    let d = outputs.rowSize
+    let d = probabilities.rowSize
     let rows: [[Table.Cell]] = data.labels.indices.map { i in
       let p = predicted[i]
       let probability =
-        d == 1 ? (p == 1 ? outputs[flat: i] : 1 - outputs[flat: i]) : outputs[flat: i * d + p]
+        d == 1
+        ? (p == 1 ? probabilities[flat: i] : 1 - probabilities[flat: i])
+        : probabilities[flat: i * d + p]
       return [
         .number(Double(i)), .text(data.classNames[data.labels[i]]), .text(names[p]),
         .number(Double(probability)),

@@ -130,17 +130,12 @@ public struct Model: Sendable {
     return outputs.isEmpty ? Tensor(zeros: [0, outputCount]) : Tensor.concatenate(outputs)
   }
 
-  /// The predicted class of each input: the largest output, or output > 0.5 for one sigmoid.
+  /// The predicted class of each input: the largest output, or for one output a logit above 0
+  /// (a probability above 0.5).
   public func predictedClasses(
     _ inputs: Tensor, batchSize: Int = 1024, isCancelled: () -> Bool = { false }
   ) -> [Int] {
     classes(ofOutputs: predict(inputs, batchSize: batchSize, isCancelled: isCancelled))
-  }
-
-  /// The class each row of outputs stands for.
-  func classes(ofOutputs outputs: Tensor) -> [Int] {
-    if outputs.rowSize == 1 { return outputs.scalars.map { $0 > 0.5 ? 1 : 0 } }
-    return outputs.argmaxRows()
   }
 
   /// The output of every signature layer for many inputs, computed in batches.

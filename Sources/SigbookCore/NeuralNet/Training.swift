@@ -112,6 +112,7 @@ extension Model {
     case (.reconstruction, .sigmoid?): .bce
     case (.reconstruction, _): .mse
     case (.classification, .sigmoid?) where outputCount == 1: .bce
+    case (.classification, _) where outputCount == 1 && outputKind == .logits: .bce
     case (.classification, _): .crossEntropy
     }
   }
@@ -174,7 +175,7 @@ extension Model {
       throw .mismatch("epochs, batch and lr must be positive")
     }
     let loss = options.loss ?? defaultLoss
-    let head = LossHead(loss: loss, last: layers.last?.spec)
+    let head = lossHead(for: loss)
     let n = inputs.rows
     let batchSize = Swift.min(options.batchSize, Swift.max(n, 1))
     let batches = (n + batchSize - 1) / batchSize
@@ -227,10 +228,8 @@ extension Model {
           // Only a classifier's predictions are looked at (to count hits): an autoencoder's are
           // not copied together.
           let z = Tensor.concatenate(chunks.map(\.prediction))
-          let predicted =
-            z.rowSize == 1
-            ? z.scalars.map { (head == .sigmoidLogits ? $0 > 0 : $0 > 0.5) ? 1 : 0 }
-            : z.argmaxRows()
+          let predicted = Self.classes(
+            ofOutputs: z, kind: head.readsLogits(outputKind: outputKind) ? .logits : .probabilities)
           for (p, l) in zip(predicted, batchLabels) where p == l { correct += 1 }
         }
         step += 1
@@ -523,7 +522,7 @@ extension Model {
     -> (loss: Double, accuracy: Double?)
   {
     let loss = loss ?? defaultLoss
-    let head = LossHead(loss: loss, last: layers.last?.spec)
+    let head = lossHead(for: loss)
     let used = head.skipsLastLayer ? layers.count - 1 : layers.count
     let inputs = shaped(inputs)
     let n = inputs.rows

@@ -288,8 +288,8 @@ extension Catalogue {
         let net = try classifier(call)
         let isCancelled = call.session.isCancelled
         outputs = (
-          net.predict(call.dataset("normal").features, isCancelled: isCancelled),
-          net.predict(call.dataset("novel").features, isCancelled: isCancelled)
+          net.predictedProbabilities(call.dataset("normal").features, isCancelled: isCancelled),
+          net.predictedProbabilities(call.dataset("novel").features, isCancelled: isCancelled)
         )
         if call.isCancelled { throw CallFailure("interrupted", kind: .interrupted) }
       }
@@ -298,7 +298,7 @@ extension Catalogue {
         try analysis { () throws(AnalysisError) in
           try NoveltyResult(
             method: method, reference: reference, normal: normal, novel: novel,
-            neighbours: call.int("k"), seed: call.int("seed"), outputs: chosen,
+            neighbours: call.int("k"), seed: call.int("seed"), probabilities: chosen,
             isCancelled: polls)
         })
     },

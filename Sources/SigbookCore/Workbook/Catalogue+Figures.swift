@@ -374,7 +374,9 @@ extension Catalogue {
         shape: [centres.count, 2], scalars: centres.flatMap { [Float($0.x), Float($0.y)] })
       let outputs = net.predict(points)
       grid.classes = net.classes(ofOutputs: outputs)
-      grid.confidence = NoveltyResult.softmaxScores(outputs).map { 1 - $0 }
+      grid.confidence = NoveltyResult.softmaxScores(net.probabilities(ofOutputs: outputs)).map {
+        1 - $0
+      }
       let names = net.outputClassNames
       let labels = modelLabelsOrIndex(net, d)
       return .figure(
