@@ -115,11 +115,23 @@ extension Catalogue {
     },
   ]
 
+  /// The entries grouped by category, the categories in the order they first appear and the
+  /// entries of each in catalogue order, so that each category is listed once.
+  static var entriesByCategory: [FunctionEntry] {
+    var order: [String] = []
+    var groups: [String: [FunctionEntry]] = [:]
+    for entry in entries {
+      if groups[entry.category] == nil { order.append(entry.category) }
+      groups[entry.category, default: []].append(entry)
+    }
+    return order.flatMap { groups[$0] ?? [] }
+  }
+
   /// Every function by category, one line each: what `help()` prints.
   public static var overview: String {
     var lines: [String] = []
     var category = ""
-    for entry in entries {
+    for entry in entriesByCategory {
       if entry.category != category {
         if !lines.isEmpty { lines.append("") }
         lines.append(entry.category)
@@ -159,7 +171,7 @@ extension Catalogue {
 
       """
     var category = ""
-    for entry in entries {
+    for entry in entriesByCategory {
       if entry.category != category {
         out += "\n## \(entry.category)\n"
         category = entry.category

@@ -13,6 +13,7 @@ extension Session {
     throws(WorkbookError)
   {
     self.cellNumber = cellNumber
+    cellRun += 1
     pendingFigures = []
     var failure: WorkbookError?
     do {

@@ -61,11 +61,14 @@ public struct NotebookWriter {
         ])
       }
     }
+    // No `kernelspec`: there is no sigbook Jupyter kernel to install yet, and a notebook naming
+    // one makes Jupyter offer (and fail to start) a kernel that does not exist. Without it
+    // Jupyter shows the saved outputs and asks for a kernel only when asked to run a cell.
+    // `language_info` still says what the code cells are written in.
     return [
       "nbformat": 4, "nbformat_minor": 5, "cells": cells,
       "metadata": [
-        "kernelspec": ["name": "sigbook", "display_name": "sigbook", "language": "sigbook"],
-        "language_info": ["name": "sigbook", "file_extension": ".sigbook"],
+        "language_info": ["name": "sigbook", "file_extension": ".sigbook"]
       ],
     ]
   }

@@ -61,6 +61,10 @@ public final class Session {
   public var currentCell: Int { cellNumber }
   /// Figures of the current cell, written when it ends: bound ones under their variable's name.
   var pendingFigures: [(name: String, figure: Figure)] = []
+  /// Counts the cell (or REPL input) runs of this session: a re-run of a cell is a new run.
+  var cellRun = 0
+  /// The figure files this session wrote, by file name (see `writeFigure`).
+  var writtenFigures: [String: WrittenFigure] = [:]
   /// The functions the workbook defined (`func study(…) { … }`), by name.
   public internal(set) var functions: [String: FunctionEntry] = [:]
   /// The local variables of the workbook functions being run, innermost last.
@@ -220,9 +224,25 @@ public final class Session {
     }
   }
 
+  /// A figure file this session wrote: from which figure, at which resolution, in which run of
+  /// which cell.
+  struct WrittenFigure: Equatable {
+    var svg: String
+    var dpi: Double?
+    var cell: Int
+    var run: Int
+  }
+
   /// Writes a figure in the figures folder and reports every file written: always `NAME.svg`,
   /// then `NAME.pdf` and `NAME.png` when the name asks for that format (`save(f, "x.pdf")`) or
   /// ``figureFormats`` lists it; PDF and PNG are rendered from the SVG by ``SVGRenderer``.
+  ///
+  /// A figure is one output however often it is saved: a file this session already wrote from
+  /// the same figure (in this cell run, or in another cell whose output still shows it) is
+  /// neither written nor reported again, so `save(flows, "flows.pdf")` after
+  /// `flows = sankey(…)` writes and reports the PDF alone. What the call asks for wins over
+  /// the run-wide defaults: a PNG written with an explicit `dpi` (or in the format the name
+  /// asks for) is not overwritten by the `--figures` copy of the same figure.
   ///
   /// - Parameters:
   ///   - figure: the figure.
@@ -237,24 +257,36 @@ public final class Session {
   {
     let svgName = try Self.figureFileName(name)
     let stem = String(svgName.dropLast(".svg".count))
+    let asked = FigureFormat(fileName: name)
     var formats = figureFormats
-    if let asked = FigureFormat(fileName: name), !formats.contains(asked) { formats.append(asked) }
+    if let asked, !formats.contains(asked) { formats.append(asked) }
     try makeFiguresDirectory()
     var paths: [String] = []
     for format in FigureFormat.allCases where format == .svg || formats.contains(format) {
       let fileName = stem + "." + format.rawValue
+      let isAsked = format == asked
+      let written = WrittenFigure(
+        svg: figure.svg, dpi: format == .png ? (isAsked ? dpi : nil) : nil, cell: cellNumber,
+        run: cellRun)
+      if let prior = writtenFigures[fileName], prior.svg == figure.svg,
+        prior.run == cellRun || prior.cell != cellNumber,
+        !isAsked || prior.dpi == written.dpi
+      {
+        continue
+      }
       let path = try writePath(fileName)
       let bytes: [UInt8]
       do {
         switch format {
         case .svg: bytes = Array(figure.svg.utf8)
         case .pdf: bytes = try SVGRenderer.pdf(figure.svg, title: figure.title)
-        case .png: bytes = try SVGRenderer.png(figure.svg, dpi: dpi ?? figureDPI)
+        case .png: bytes = try SVGRenderer.png(figure.svg, dpi: written.dpi ?? figureDPI)
         }
       } catch {
         throw CallFailure("cannot write '\(fileName)': \(error.message)", kind: .io)
       }
       try writeFile(Data(bytes), to: path)
+      writtenFigures[fileName] = written
       emit(.figure(name: fileName, path: path))
       paths.append(path)
     }
