@@ -48,6 +48,20 @@ public struct Table: Sendable, Equatable {
     Table(title: title, columns: columns, rows: Array(rows[range]))
   }
 
+  /// Some of this table's rows as a table whose title says which they are: the title of the
+  /// whole ("89 distinct paths of 1,000 inputs") no longer describes them, so it becomes
+  /// `rows where count > 5 (12 of 89) of “89 distinct paths of 1,000 inputs”`. A table without
+  /// a title stays without one.
+  ///
+  /// - Parameters:
+  ///   - kept: the rows, each one of this table's.
+  ///   - selection: how they were chosen (`rows 0..<5`, `rows where count > 5`).
+  public func selecting(_ kept: [[Cell]], _ selection: String) -> Table {
+    Table(
+      title: title.map { "\(selection) (\(kept.count) of \(count)) of “\($0)”" }, columns: columns,
+      rows: kept)
+  }
+
   /// The values of the named column, or nil if there is no such column.
   public func column(_ name: String) -> [Cell]? {
     guard let j = columns.firstIndex(of: name) else { return nil }

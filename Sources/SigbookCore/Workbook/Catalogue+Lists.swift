@@ -186,7 +186,15 @@ extension Catalogue {
         }
         return true
       }
-      return .table(Table(title: t.title, columns: t.columns, rows: kept))
+      var conditions: [String] = []
+      if let above { conditions.append("\(column) > \(NumberFormat.display(above))") }
+      if let below { conditions.append("\(column) < \(NumberFormat.display(below))") }
+      switch equals {
+      case .number(let y)?: conditions.append("\(column) = \(NumberFormat.display(y))")
+      case .text(let y)?: conditions.append("\(column) = \(y)")
+      default: break
+      }
+      return .table(t.selecting(kept, "rows where " + conditions.joined(separator: " and ")))
     },
     FunctionEntry(
       "time", category: "Lists and tables",

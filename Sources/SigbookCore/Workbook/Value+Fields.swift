@@ -100,7 +100,9 @@ extension Session {
     func outOfRange(_ i: Int, _ count: Int, _ what: String) -> WorkbookError {
       WorkbookError(
         kind: .value,
-        message: "index \(i) is out of range: \(what) has \(count) (from 0 to \(count - 1))",
+        message: count == 0
+          ? "index \(i) is out of range: \(what) is empty"
+          : "index \(i) is out of range: \(what) has \(count) (from 0 to \(count - 1))",
         span: indexSpan)
     }
     func bounds(_ l: Int, _ u: Int, _ c: Bool, _ count: Int, _ what: String) throws(WorkbookError)
@@ -159,9 +161,12 @@ extension Session {
     case (.table(let t), .number(let x)) where x == x.rounded():
       let i = Int(x)
       guard i >= 0 && i < t.count else { throw outOfRange(i, t.count, "the table") }
-      return .table(t.row(i))
+      var row = t.selecting([t.rows[i]], "row \(i)")
+      row.isRow = true
+      return .table(row)
     case (.table(let t), .range(let l, let u, let c)):
-      return .table(t.rows(try bounds(l, u, c, t.count, "the table")))
+      let range = try bounds(l, u, c, t.count, "the table")
+      return .table(t.selecting(Array(t.rows[range]), "rows \(l)\(c ? "..." : "..<")\(u)"))
     default:
       if case .failure(let error) = Typing.index(.of(value.kind), index.kind) {
         throw error.at(span)
