@@ -19,6 +19,22 @@ public enum NPY {
     return data
   }
 
+  /// A Unicode text array of the given shape (`<Uk`, k the longest text in characters, each text
+  /// as k UTF-32 little-endian code points padded with zeros), as NumPy saves a list of strings.
+  public static func encode(texts: [String], shape: [Int]) -> Data {
+    let width = max(1, texts.map(\.unicodeScalars.count).max() ?? 1)
+    var data = header(descr: "<U\(width)", shape: shape)
+    var scalars: [UInt32] = []
+    scalars.reserveCapacity(texts.count * width)
+    for text in texts {
+      let codes = text.unicodeScalars.map(\.value)
+      scalars += codes.map(\.littleEndian)
+      scalars += [UInt32](repeating: 0, count: width - codes.count)
+    }
+    scalars.withUnsafeBytes { data.append(contentsOf: $0) }
+    return data
+  }
+
   private static func header(descr: String, shape: [Int]) -> Data {
     let shapeText =
       shape.count == 1

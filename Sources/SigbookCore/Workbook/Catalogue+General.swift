@@ -53,24 +53,43 @@ extension Catalogue {
       "export", category: "General",
       parameters: [
         .positional(
-          "value", .oneOf([.dataset, .signatureLayer, .projection, .clustering, .table]),
+          "value",
+          .oneOf([.dataset, .signatures, .signatureLayer, .projection, .clustering, .table]),
           doc:
-            "a dataset, one signature layer, a projection, a one-layer clustering (its assignments) or a table"
+            "a dataset, a whole signature set (as .npz), one signature layer, a projection, a one-layer clustering (its assignments) or a table"
         ),
         .positional(
           "file", .text,
           doc:
-            "a file name ending in .npy or .csv, written in the figures folder (a name that leaves it is refused)"
+            "a file name ending in .npy, .npz or .csv, written in the figures folder (a name that leaves it is refused)"
         ),
       ],
       returns: .nothing,
       summary:
-        "Writes a value for other tools: NumPy .npy (float32 in C order; a clustering's assignments as int64) or CSV with a header row (features then the label, a projection's x, y, label and cluster, a clustering's assignments, a table's columns). Files are written atomically.",
-      example: "export(test, \"test.npy\")"
+        "Writes a value for other tools: NumPy .npy (float32 in C order; a clustering's assignments as int64), a whole signature set as one NumPy .npz (numpy.load gives H1, H2, … as [inputs, width] float32 arrays, maps flattened per input, then labels and class_names, and for a classifier's signatures predictions and prediction_names), or CSV with a header row (features then the label, a projection's x, y, label and cluster, a clustering's assignments, a table's columns). Files are written atomically.",
+      example: "export(sig, \"sig.npz\")"
     ) { call in
       let name = call.text("file")
+      if case .signatures(let sig)? = call.value("value") {
+        guard name.hasSuffix(".npz") else {
+          throw call.failure(
+            "a signature set exports as one .npz (all its layers), not '\(name)'",
+            blaming: "file", hint: "write export(sig, \"sig.npz\"), or export(sig[1], \"h1.npy\")")
+        }
+        let path = try call.session.writePath(name)
+        let data: Data
+        do { data = try NPZ.encode(sig.namedArrays) } catch let error as NPZ.TooLarge {
+          throw call.failure(error.description, blaming: "value")
+        }
+        try call.session.writeFile(data, to: path)
+        return .nothing
+      }
       guard name.hasSuffix(".npy") || name.hasSuffix(".csv") else {
-        throw call.failure("export writes .npy or .csv files, not '\(name)'", blaming: "file")
+        throw call.failure(
+          "export writes .npy or .csv files, not '\(name)'"
+            + (name.hasSuffix(".npz")
+              ? " (.npz takes a whole signature set)" : ""),
+          blaming: "file")
       }
       let path = try call.session.writePath(name)
       let data: Data
