@@ -98,7 +98,7 @@ extension Catalogue {
       ],
       returns: .signatures,
       summary:
-        "The signature of every input: the output of each hidden layer (after its activation; a convolution's maps flattened), with the inputs' labels and the network's predictions. `sig.layers` is the number of layers, `sig[1]` the first.",
+        "The signature of every input: the output of each hidden layer, with the inputs' labels and the network's predictions. A signature layer is the output of each ReLU, tanh or sigmoid that a layer with weights follows: after the activation, with a batch normalisation before it folded into the weights, before any pooling (a convolution's maps flattened per input, channel first, as PyTorch's `flatten`); the output layer is not one, and an autoencoder's code is. `sig.layers` is the number of layers, `sig[1]` the first; `export(sig, \"sig.npz\")` writes them all for NumPy.",
       example: "sig = signatures(net, test)"
     ) { call in
       // Two passes (hidden layers, then predictions) of one poll per batch of 1,024.
@@ -132,7 +132,7 @@ extension Catalogue {
       ],
       returns: .clustering,
       summary:
-        "k-means (k-means++ seeding, Lloyd iterations, best of `restarts` by inertia) for each k; with a range, the k of best mean silhouette is kept and every k's score remembered. On signatures, each layer is clustered on its own.",
+        "k-means (k-means++ seeding, Lloyd iterations, best of `restarts` by inertia) for each k; with a range, the k of best mean silhouette is kept and every k's score remembered. On signatures, each layer is clustered on its own. Silhouette often prefers k = 2 or 3 even on ten classes (a few well separated groups of classes score higher than ten touching ones); to follow the classes through `paths`, fix k: `kmeans(sig, k: 10)`.",
       example: "clusters = kmeans(sig, k: 2...10, seed: 7)"
     ) { call in
       let sets = pointSets(call.value("x"))
@@ -200,7 +200,7 @@ extension Catalogue {
       ],
       returns: .table,
       summary:
-        "The distinct paths inputs take through the layers' clusters (`L1:c0 → L2:c1`, layers numbered from 1), most frequent first, with their counts per class and the majority class. A path selects its inputs with `where(data, clusters: c, path: …)`.",
+        "The distinct paths inputs take through the layers' clusters (`L1:c0 → L2:c1`, layers numbered from 1), most frequent first, with their counts per class and the majority class. A path selects its inputs with `where(data, clusters: c, path: …)`. The paths follow the k each layer was clustered with: for one cluster per class, cluster with a fixed k (`kmeans(sig, k: 10)`) rather than the silhouette's choice.",
       example: "paths(clusters, top: 5)"
     ) { call in
       guard case .clustering(let c)? = call.value("clustering") else { return .nothing }
