@@ -101,6 +101,34 @@ struct ReportedOutputsTests {
     #expect(widths == [widths[0], widths[0], widths[0]], "\(widths)")
   }
 
+  /// A figure shown again in a later cell is shown again (as the REPL shows `f`), but the
+  /// `--figures png` copy does not overwrite the PNG `save` wrote with its own dpi.
+  @Test func showingASavedFigureAgainShowsItButKeepsTheSavedPNG() throws {
+    var widths: [Int] = []
+    for arguments in [[], ["--figures", "svg,png"]] {
+      let folder = try TemporaryFolder()
+      try folder.write(
+        "a.sigbook",
+        """
+        ```sigbook
+        fig = line(x: [1, 2, 3], y: [3, 1, 2])
+        save(fig, "fig.png", dpi: 300)
+        ```
+
+        ```sigbook
+        fig
+        ```
+        """)
+      let result = try Binary.run(["run", "a.sigbook", "--report"] + arguments, in: folder.url)
+      #expect(result.status == 0, "\(result.stderr)")
+      let report = try folder.read("a.report.md")
+      #expect(report.components(separatedBy: "](a.figures/fig.svg)").count - 1 == 2, "\(report)")
+      let data = try Data(contentsOf: folder.url.appendingPathComponent("a.figures/fig.png"))
+      widths.append(try #require(Self.pngWidth(data)))
+    }
+    #expect(widths.count == 2 && widths[0] == widths[1], "\(widths)")
+  }
+
   @Test func theNotebookNamesNoKernelThatDoesNotExist() throws {
     let folder = try TemporaryFolder()
     try folder.write("n.sigbook", "```sigbook\nprint(1)\n```\n")

@@ -487,7 +487,8 @@ extension Catalogue {
             "dpi must be between \(Int(SVGRenderer.dpiRange.lowerBound)) and \(Int(SVGRenderer.dpiRange.upperBound)), not \(Plot.number(dpi))",
             blaming: "dpi")
         }
-        do { try call.session.writeFigure(figure, name: name, dpi: dpi) } catch let error
+        do { try call.session.writeFigure(figure, name: name, dpi: dpi, isSave: true) } catch let
+          error
           as CallFailure
         {
           throw CallFailure(error.message, kind: error.kind, parameter: "file", hint: error.hint)

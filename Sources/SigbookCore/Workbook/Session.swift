@@ -225,12 +225,13 @@ public final class Session {
   }
 
   /// A figure file this session wrote: from which figure, at which resolution, in which run of
-  /// which cell.
+  /// which cell, and whether `save` asked for it by name.
   struct WrittenFigure: Equatable {
     var svg: String
     var dpi: Double?
     var cell: Int
     var run: Int
+    var isAsked: Bool
   }
 
   /// Writes a figure in the figures folder and reports every file written: always `NAME.svg`,
@@ -238,22 +239,24 @@ public final class Session {
   /// ``figureFormats`` lists it; PDF and PNG are rendered from the SVG by ``SVGRenderer``.
   ///
   /// A figure is one output however often it is saved: a file this session already wrote from
-  /// the same figure (in this cell run, or in another cell whose output still shows it) is
-  /// neither written nor reported again, so `save(flows, "flows.pdf")` after
-  /// `flows = sankey(…)` writes and reports the PDF alone. What the call asks for wins over
-  /// the run-wide defaults: a PNG written with an explicit `dpi` (or in the format the name
-  /// asks for) is not overwritten by the `--figures` copy of the same figure.
+  /// the same figure in this cell run, or — for `save` — in another cell whose output still
+  /// shows it, is neither written nor reported again, so `save(flows, "flows.pdf")` after
+  /// `flows = sankey(…)` writes and reports the PDF alone. What `save` asks for wins over the
+  /// run-wide defaults: a file in the format its name asks for (a PNG with its `dpi`) is not
+  /// overwritten by the `--figures` copy of the same figure. Showing a figure again (`flows` on
+  /// a line of its own in a later cell) shows it again.
   ///
   /// - Parameters:
   ///   - figure: the figure.
   ///   - name: `NAME`, `NAME.svg`, `NAME.pdf` or `NAME.png`.
   ///   - dpi: the PNG's resolution; ``figureDPI`` when nil.
+  ///   - isSave: whether `save` asks for it (rather than a cell's end writing its figures).
   /// - Returns: the paths written, SVG first.
   /// - Throws: when the name leaves the figures folder, a file cannot be written or rendering
   ///   fails.
   @discardableResult
-  func writeFigure(_ figure: Figure, name: String, dpi: Double? = nil) throws(CallFailure)
-    -> [String]
+  func writeFigure(_ figure: Figure, name: String, dpi: Double? = nil, isSave: Bool = false)
+    throws(CallFailure) -> [String]
   {
     let svgName = try Self.figureFileName(name)
     let stem = String(svgName.dropLast(".svg".count))
@@ -264,15 +267,15 @@ public final class Session {
     var paths: [String] = []
     for format in FigureFormat.allCases where format == .svg || formats.contains(format) {
       let fileName = stem + "." + format.rawValue
-      let isAsked = format == asked
+      let isAsked = isSave && format == asked
       let written = WrittenFigure(
-        svg: figure.svg, dpi: format == .png ? (isAsked ? dpi : nil) : nil, cell: cellNumber,
-        run: cellRun)
-      if let prior = writtenFigures[fileName], prior.svg == figure.svg,
-        prior.run == cellRun || prior.cell != cellNumber,
-        !isAsked || prior.dpi == written.dpi
-      {
-        continue
+        svg: figure.svg, dpi: format == .png && isAsked ? dpi : nil, cell: cellNumber,
+        run: cellRun, isAsked: isAsked)
+      if let prior = writtenFigures[fileName], prior.svg == figure.svg {
+        let sameFile = !isAsked || prior.dpi == written.dpi
+        let isRepeat = prior.run == cellRun || (isSave && prior.cell != cellNumber)
+        let isDefaultCopy = !isSave && prior.isAsked && format != .svg
+        if (sameFile && isRepeat) || isDefaultCopy { continue }
       }
       let path = try writePath(fileName)
       let bytes: [UInt8]
