@@ -79,14 +79,21 @@ public final class LiveWorkbook: @unchecked Sendable {
   private let session: Session
   private var snapshots: [Int: SessionSnapshot] = [0: .empty]
   private let cancelled = CancelFlag()
+  private let cellFailed: @Sendable (WorkbookError, String?) -> Void
 
   /// Reads and parses a workbook.
   ///
   /// - Parameters:
   ///   - path: the workbook.
-  ///   - memoryLimit: the most memory one operation of its session may take (`--max-memory`).
-  /// - Throws: its syntax errors, or an error when it cannot be read.
-  public init(path: String, memoryLimit: MemoryLimit = .standard()) throws(WorkbookErrors) {
+  ///   - sessions: builds its session, as for `run` and the REPL (model formats, memory limit,
+  ///     figures folder rules, cancellation); the Stop button adds its own cancellation.
+  ///   - cellFailed: called on the worker thread with each failure of a cell and its source
+  ///     line, so that the terminal shows it too.
+  /// - Throws: its syntax errors, an error when it cannot be read, or the factory's refusal.
+  public init(
+    path: String, sessions: SessionFactory = SessionFactory(),
+    cellFailed: @escaping @Sendable (WorkbookError, String?) -> Void = { _, _ in }
+  ) throws(WorkbookErrors) {
     let url = URL(fileURLWithPath: path).standardizedFileURL
     self.path = url.path
     name = url.lastPathComponent
@@ -111,13 +118,16 @@ public final class LiveWorkbook: @unchecked Sendable {
     parameters = Parameter.parameters(of: parsed.cells, document: parsed.document)
     states = Array(repeating: CellState(), count: parsed.cells.count)
     stale = Set(parsed.cells.map(\.index))
-    let folder = url.deletingLastPathComponent().path
-    figuresDirectory = folder + "/" + url.deletingPathExtension().lastPathComponent + ".figures"
-    session = Session(
-      file: url.lastPathComponent, baseDirectory: folder, figuresDirectory: figuresDirectory)
-    session.memoryLimit = memoryLimit
+    figuresDirectory = SessionFactory.figuresDirectory(ofWorkbook: url.path)
+    do {
+      session = try sessions.session(forWorkbook: url.path)
+    } catch {
+      throw WorkbookErrors([error], text: text)
+    }
+    self.cellFailed = cellFailed
     let flag = cancelled
-    session.isCancelled = { flag.isSet }
+    let interrupted = sessions.isCancelled
+    session.isCancelled = { flag.isSet || interrupted() }
   }
 
   // MARK: Reading the state
@@ -341,6 +351,7 @@ public final class LiveWorkbook: @unchecked Sendable {
       condition.lock()
       runningCell = nil
       var keepGoing = true
+      var failure: WorkbookError?
       if runningInvalidated {
         // A change made the cell stale while it ran: its results are stale too.
         runningInvalidated = false
@@ -359,12 +370,15 @@ public final class LiveWorkbook: @unchecked Sendable {
         if error == nil {
           snapshots[number] = session.snapshot()
         } else {
+          failure = error
           snapshots[number] = nil
           paused = true
           keepGoing = false
         }
       }
+      let source = text
       condition.unlock()
+      if let failure { cellFailed(failure, WorkbookRunner.line(failure.location.line, of: source)) }
       publishing.withLock {
         hub.send(cellEvent(number, condition.withLock { states[number - 1] }))
         hub.send(statusEvent())
@@ -429,6 +443,24 @@ public final class LiveWorkbook: @unchecked Sendable {
       "parameters": Dictionary(
         view.parameters.map { ($0.name, $0.value.json) }, uniquingKeysWith: { a, _ in a }),
     ]
+  }
+
+  /// The status with each cell's text outputs and error message, for `/api/state`: what the
+  /// page shows, as plain text that can be compared with what `run` prints.
+  func stateEvent() -> [String: Any] {
+    let states = cellStates
+    var event = statusEvent()
+    event["outputs"] = states.map { state in
+      state.outputs.compactMap { output -> String? in
+        switch output {
+        case .value(let text), .printed(let text): text
+        case .figure(let name, _): "figure: " + name
+        case .timing: nil
+        }
+      }
+    }
+    event["errors"] = states.map { $0.error?.message ?? "" }
+    return event
   }
 
   /// The whole state, first on every new event stream.

@@ -40,10 +40,11 @@ public final class WorkbookRunner {
   /// The overrides applied, as `name = value` source, for the report.
   public private(set) var appliedOverrides: [(name: String, value: String)] = []
 
-  /// Reads and parses a workbook.
+  /// Reads and parses a workbook, and builds its session with `sessions`.
   ///
-  /// - Throws: the workbook's syntax errors (all of them), or an `io` error if it cannot be read.
-  public init(path: String) throws(WorkbookErrors) {
+  /// - Throws: the workbook's syntax errors (all of them), an `io` error if it cannot be read,
+  ///   or the factory's refusal (a figures folder that is a symbolic link).
+  public init(path: String, sessions: SessionFactory = SessionFactory()) throws(WorkbookErrors) {
     self.path = path
     let url = URL(fileURLWithPath: path)
     let name = url.lastPathComponent
@@ -61,10 +62,11 @@ public final class WorkbookRunner {
     guard parsed.errors.isEmpty else { throw WorkbookErrors(parsed.errors, text: text) }
     document = parsed.document
     cells = parsed.cells
-    let folder = url.deletingLastPathComponent().path
-    let stem = url.deletingPathExtension().lastPathComponent
-    session = Session(
-      file: name, baseDirectory: folder, figuresDirectory: folder + "/" + stem + ".figures")
+    do {
+      session = try sessions.session(forWorkbook: path)
+    } catch {
+      throw WorkbookErrors([error], text: text)
+    }
   }
 
   /// The workbook's path without its extension: where `.figures/` and `.report.*` go.
