@@ -87,7 +87,8 @@ enum FigurePath {
   /// The address is decoded once; a part that is empty, `.` or `..` (written as such or
   /// encoded, `%2e%2e`), holds a NUL or a backslash, or a decoded `/` is refused; then the
   /// path with every symbolic link resolved must lie inside the folder's own resolved path, so
-  /// a link in the folder that points out of it is refused too.
+  /// a link in the folder that points out of it is refused too, and so is a folder that is a
+  /// link itself.
   static func resolve(_ rawPath: Substring, in folder: String) -> String? {
     var parts: [String] = []
     for raw in rawPath.split(separator: "/", omittingEmptySubsequences: false) {
@@ -96,7 +97,11 @@ enum FigurePath {
       else { return nil }
       parts.append(part)
     }
-    guard !parts.isEmpty, let root = realPath(folder) else { return nil }
+    // A figures folder that is itself a link is refused: the page would serve where it points.
+    var folderStatus = stat()
+    guard !parts.isEmpty, lstat(folder, &folderStatus) == 0,
+      (folderStatus.st_mode & S_IFMT) == S_IFDIR, let root = realPath(folder)
+    else { return nil }
     guard let resolved = realPath(root + "/" + parts.joined(separator: "/")),
       resolved.hasPrefix(root + "/")
     else { return nil }
