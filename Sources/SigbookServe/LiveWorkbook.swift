@@ -198,7 +198,10 @@ public final class LiveWorkbook: @unchecked Sendable {
     parameters[index].value = value
     let (updated, changed) = cells.replacing(name, with: value)
     cells = updated
-    markStale(changed: changed, formerWrites: [:])
+    graph = DependencyGraph(cells: cells)
+    // Only the names computed from this one change: the cell's other assignments keep their
+    // values, and so do the cells that read only those.
+    markStale(changedValues: Dictionary(uniqueKeysWithValues: changed.map { ($0, [name]) }))
     condition.unlock()
     sendStatus()
   }
@@ -276,8 +279,12 @@ public final class LiveWorkbook: @unchecked Sendable {
 
   /// Marks stale the changed cells and their dependents, cancels the running cell when it is
   /// one of them (or comes after the first), and wakes the worker. Called with the lock held.
-  private func markStale(changed: Set<Int>, formerWrites: [Int: Set<String>]) {
-    let newlyStale = graph.staleCells(changed: changed, formerWrites: formerWrites)
+  private func markStale(
+    changed: Set<Int> = [], formerWrites: [Int: Set<String>] = [:],
+    changedValues: [Int: Set<String>] = [:]
+  ) {
+    let newlyStale = graph.staleCells(
+      changed: changed, formerWrites: formerWrites, changedValues: changedValues)
     guard !newlyStale.isEmpty else { return }
     stale.formUnion(newlyStale)
     for number in newlyStale where states[number - 1].status != .running {
