@@ -135,6 +135,7 @@ public final class LiveWorkbook: @unchecked Sendable {
   /// A consistent copy of what the page shows.
   struct View {
     var document: WorkbookDocument
+    var writtenCells: [Cell]
     var cells: [Cell]
     var parameters: [Parameter]
     var states: [CellState]
@@ -146,7 +147,8 @@ public final class LiveWorkbook: @unchecked Sendable {
   var view: View {
     condition.withLock {
       View(
-        document: document, cells: cells, parameters: parameters, states: states,
+        document: document, writtenCells: writtenCells, cells: cells, parameters: parameters,
+        states: states,
         isRunning: runningCell != nil, isPaused: paused, fileProblem: fileProblem)
     }
   }
@@ -188,15 +190,25 @@ public final class LiveWorkbook: @unchecked Sendable {
       condition.unlock()
       throw ParameterError("the workbook has no parameter '\(name)'")
     }
-    let value: Literal
+    // The value the control sent, as a literal of the parameter's kind, then through the
+    // same check and rewrite as `run --set`.
+    let updated: [Cell], changed: Set<Int>, value: Literal
     do {
-      value = try parameters[index].accept(json)
-    } catch {
+      let literal = try parameters[index].check(parameters[index].literal(fromJSON: json))
+      let result = try AssignmentOverride.apply(
+        name, source: literal.source, to: cells, document: document, origin: "page")
+      (updated, changed, value) = (result.cells, result.changed, result.value ?? literal)
+    } catch let error as ParameterError {
       condition.unlock()
       throw error
+    } catch let error as WorkbookError {
+      condition.unlock()
+      throw ParameterError(error.message)
+    } catch {
+      condition.unlock()
+      throw ParameterError("'\(name)' cannot take that value")
     }
     parameters[index].value = value
-    let (updated, changed) = cells.replacing(name, with: value)
     cells = updated
     graph = DependencyGraph(cells: cells)
     // Only the names computed from this one change: the cell's other assignments keep their
@@ -259,8 +271,14 @@ public final class LiveWorkbook: @unchecked Sendable {
         guard let i = newParameters.firstIndex(where: { $0.name == old.name }),
           newParameters[i].original == old.original
         else { continue }
-        newParameters[i].value = old.value
-        newCells = newCells.replacing(old.name, with: old.value).cells
+        // A value the edited declaration no longer allows goes back to the written one.
+        guard
+          let kept = try? AssignmentOverride.apply(
+            old.name, source: old.value.source, to: newCells, document: parsed.document,
+            origin: "page")
+        else { continue }
+        newParameters[i].value = kept.value ?? old.value
+        newCells = kept.cells
       }
       parameters = newParameters
       cells = newCells
@@ -449,6 +467,9 @@ public final class LiveWorkbook: @unchecked Sendable {
       "problem": view.fileProblem ?? "",
       "parameters": Dictionary(
         view.parameters.map { ($0.name, $0.value.json) }, uniquingKeysWith: { a, _ in a }),
+      // What each control shows for the value in effect (a refused value is put back to it).
+      "controls": Dictionary(
+        view.parameters.map { ($0.name, $0.controlValue) }, uniquingKeysWith: { a, _ in a }),
     ]
   }
 

@@ -164,8 +164,18 @@ struct PageResponder: HTTPResponder {
     case (.get, "/api/state"):
       return Self.json(live.stateEvent())
     case (.post, "/api/set"):
+      // A control's value is small: a larger body is refused before it is read whole.
+      let limit = 1 << 20
+      if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
+        return Self.text(.contentTooLarge, "the body is larger than \(limit) bytes\n")
+      }
       var request = request
-      let body = try await request.collectBody(upTo: 1 << 20)
+      let body: ByteBuffer
+      do {
+        body = try await request.collectBody(upTo: limit)
+      } catch {
+        return Self.text(.contentTooLarge, "the body is larger than \(limit) bytes\n")
+      }
       guard
         let object = try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any],
         let name = object["name"] as? String, let value = object["value"]

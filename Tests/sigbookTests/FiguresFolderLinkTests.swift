@@ -78,3 +78,40 @@ struct FiguresFolderLinkTests {
     #expect(served.waitForExit())
   }
 }
+
+/// `run --set` goes through the same check as the page's controls.
+@Suite(
+  "Run --set checks", .enabled(if: Binary.path != nil, "needs the built sigbook binary"))
+struct RunSetCheckTests {
+  static let workbook = """
+    ```sigbook
+    # param: per_class in 10...500
+    per_class = 20
+    act = .relu
+    print(per_class, act)
+    ```
+
+    """
+
+  @Test(arguments: [
+    ("per_class=5000", "'per_class' must lie in 10...500, not 5000"),
+    ("per_class=true", "'per_class' takes a number such as 20, not true"),
+    ("act=.x²", "unexpected character '²'"), ("per_class=1e400", "number '1e400' is too large"),
+    ("act=[1]", "'act' takes an option such as .relu, not [1]"),
+  ])
+  func runRefusesWhatServeRefuses(_ c: (setting: String, message: String)) throws {
+    let folder = try TemporaryFolder()
+    try folder.write("w.sigbook", Self.workbook)
+    let run = try Binary.run(["run", "w.sigbook", "--set", c.setting], in: folder.url)
+    #expect(run.status != 0)
+    #expect(run.stderr.contains(c.message), "\(run.stderr)")
+    #expect(!run.stdout.contains("cell 1"))
+  }
+
+  @Test func anAllowedValueRuns() throws {
+    let folder = try TemporaryFolder()
+    try folder.write("w.sigbook", Self.workbook)
+    let run = try Binary.run(["run", "w.sigbook", "--set", "per_class=400"], in: folder.url)
+    #expect(run.status == 0 && run.stdout.contains("400 .relu"), "\(run.stderr)")
+  }
+}

@@ -73,35 +73,15 @@ public final class WorkbookRunner {
   public var stemPath: String { URL(fileURLWithPath: path).deletingPathExtension().path }
 
   /// Replaces the value of every top-level assignment `name = …` by `value` (parsed as an
-  /// expression).
+  /// expression), through the same ``AssignmentOverride`` as the page's controls: a parameter
+  /// takes only a literal of its kind within its `# param:` bounds or choices.
   ///
-  /// - Throws: when the value does not parse or no cell assigns the name at its top level.
+  /// - Throws: when the value does not parse, no cell assigns the name at its top level, or
+  ///   the parameter refuses it.
   public func override(_ name: String, with value: String) throws(WorkbookError) {
-    let origin = SourceLocation(file: "--set \(name)", line: 1, column: 1)
-    let parsed = try parseCell(value, file: "--set \(name)")
-    guard parsed.statements.count == 1, case .expression(let expression) = parsed.statements[0]
-    else {
-      throw WorkbookError(
-        kind: .syntax, message: "--set \(name)= needs a single value, not '\(value)'",
-        location: origin)
-    }
-    var found = false
-    for c in cells.indices {
-      for s in cells[c].statements.indices {
-        if case .assignment(let target, _, let span) = cells[c].statements[s], target.name == name {
-          cells[c].statements[s] = .assignment(target: target, value: expression, span: span)
-          found = true
-        }
-      }
-    }
-    guard found else {
-      let names = cells.flatMap(\.statements).compactMap { s -> String? in
-        if case .assignment(let t, _, _) = s { t.name } else { nil }
-      }
-      throw WorkbookError(
-        kind: .name, message: "the workbook has no top-level assignment '\(name) = …' for --set",
-        location: origin, hint: nearestName(to: name, among: names).map { "did you mean '\($0)'?" })
-    }
+    cells = try AssignmentOverride.apply(
+      name, source: value, to: cells, document: document, origin: "--set \(name)"
+    ).cells
     appliedOverrides.append((name, value))
   }
 
