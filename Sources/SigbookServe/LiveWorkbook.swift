@@ -488,6 +488,7 @@ public final class LiveWorkbook: @unchecked Sendable {
       }
     }
     event["errors"] = states.map { $0.error?.message ?? "" }
+    event["streams"] = hub.count
     return event
   }
 

@@ -216,20 +216,43 @@ final class Connection {
   }
 
   /// Reads server-sent events until one satisfies `test` (true) or the stream ends (false).
+  ///
+  /// The response is chunked (an event may come in several chunks): the head is skipped, the
+  /// chunks joined, then the events split at their blank lines.
   func readEvents(until test: ([String: Any]) -> Bool) -> Bool {
-    var pending: [UInt8] = []
+    var raw: [UInt8] = []
+    var body: [UInt8] = []
+    var headDone = false
+    var scanned = 0
     var buffer = [UInt8](repeating: 0, count: 65536)
+    func find(_ a: UInt8, _ b: UInt8, in bytes: [UInt8], from: Int) -> Int? {
+      bytes.withUnsafeBufferPointer { p in
+        (min(from, p.count)..<max(p.count - 1, 0)).first { p[$0] == a && p[$0 + 1] == b }
+      }
+    }
     while true {
       let n = buffer.withUnsafeMutableBufferPointer { recv(fd, $0.baseAddress, $0.count, 0) }
       if n <= 0 { return false }
-      pending += buffer[0..<n]
-      // Complete events end with a blank line; each is one `data:` line of JSON.
-      while let end = pending.indices.dropLast().first(where: {
-        pending[$0] == 10 && pending[$0 + 1] == 10
-      }) {
-        let text = String(decoding: pending[..<end], as: UTF8.self)
-        pending.removeFirst(end + 2)
-        // (Chunk sizes and "\r\n" may come before the line: "\r\n" is one Character.)
+      raw += buffer[0..<n]
+      if !headDone {
+        guard let end = String(decoding: raw, as: UTF8.self).range(of: "\r\n\r\n") else {
+          continue
+        }
+        raw.removeFirst(String(decoding: raw, as: UTF8.self)[..<end.upperBound].utf8.count)
+        headDone = true
+      }
+      // Chunks: a hexadecimal size, CRLF, the data, CRLF.
+      while let lineEnd = find(13, 10, in: raw, from: 0),
+        let size = Int(String(decoding: raw[..<lineEnd], as: UTF8.self), radix: 16),
+        raw.count >= lineEnd + 2 + size + 2
+      {
+        body += raw[(lineEnd + 2)..<(lineEnd + 2 + size)]
+        raw.removeFirst(lineEnd + 2 + size + 2)
+      }
+      while let end = find(10, 10, in: body, from: scanned) {
+        let text = String(decoding: body[..<end], as: UTF8.self)
+        body.removeFirst(end + 2)
+        scanned = 0
         if let start = text.range(of: "data: "),
           let event = try? JSONSerialization.jsonObject(
             with: Data(text[start.upperBound...].utf8)) as? [String: Any], test(event)
@@ -237,6 +260,7 @@ final class Connection {
           return true
         }
       }
+      scanned = max(body.count - 1, 0)
     }
   }
 
