@@ -55,30 +55,13 @@ public enum Literal: Sendable, Hashable {
     }
   }
 
-  /// A text as a string literal: quotes, backslashes, line breaks, tabs and NULs escaped
-  /// (the escapes the lexer reads); other control characters are left as they are, and then
-  /// the source does not read back (which ``WorkbookParameter/check(_:)`` refuses).
-  static func quote(_ text: String) -> String {
-    var quoted = "\""
-    for scalar in text.unicodeScalars {
-      switch scalar {
-      case "\\": quoted += "\\\\"
-      case "\"": quoted += "\\\""
-      case "\n": quoted += "\\n"
-      case "\r": quoted += "\\r"
-      case "\t": quoted += "\\t"
-      case "\0": quoted += "\\0"
-      default: quoted.unicodeScalars.append(scalar)
-      }
-    }
-    return quoted + "\""
-  }
+  /// A text as a string literal (the escaper of ``Expression``'s source); a control
+  /// character other than those escaped stays as it is, and then the source does not read
+  /// back (which ``WorkbookParameter/check(_:)`` refuses).
+  static func quote(_ text: String) -> String { "\"" + escapedForLiteral(text) + "\"" }
 
   /// A number as the shortest source that reads back as the same `Double`: `10`, `0.05`.
-  public static func format(_ value: Double) -> String {
-    if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
-    return "\(value)"
-  }
+  public static func format(_ value: Double) -> String { formatNumber(value) }
 }
 
 /// A parameter of a workbook: a top-level assignment of a literal, the kind of assignment
