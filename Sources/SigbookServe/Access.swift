@@ -43,8 +43,9 @@ struct Access: Sendable {
   /// A page of another site that resolves its own name to 127.0.0.1 (DNS rebinding) sends its
   /// own name in Host, and is refused.
   func acceptsHost(_ value: String?) -> Bool {
-    guard let value, !value.isEmpty else { return false }
-    let (name, port) = Self.split(value.lowercased())
+    guard let value, !value.isEmpty, let (name, port) = Self.split(value.lowercased()) else {
+      return false
+    }
     if let port, port != self.port { return false }
     return anyHost || allowedHosts.contains(name)
   }
@@ -66,17 +67,34 @@ struct Access: Sendable {
     return difference == 0
   }
 
-  /// `name` and `port` of `host:port` (`[::1]:8765` too).
-  static func split(_ value: String) -> (String, Int?) {
+  /// `name` and `port` of `host:port` (`[::1]:8765` too), or nil when the value is not a host
+  /// name or address with an optional port: a port that is not 1 to 5 digits (`8765@evil.com`),
+  /// or a name holding anything but letters, digits, `.`, `-` and `_` (`[…]` holding hex
+  /// digits, `:` and `.`).
+  static func split(_ value: String) -> (String, Int?)? {
+    func port(_ text: Substring) -> Int?? {
+      guard text.hasPrefix(":") else { return text.isEmpty ? .some(nil) : nil }
+      let digits = text.dropFirst()
+      guard (1...5).contains(digits.count), digits.allSatisfy(\.isASCII),
+        digits.allSatisfy(\.isNumber), let number = Int(digits), number <= 65535
+      else { return nil }
+      return .some(number)
+    }
     if value.hasPrefix("["), let close = value.firstIndex(of: "]") {
       let name = String(value[...close])
-      let rest = value[value.index(after: close)...]
-      return (name, rest.hasPrefix(":") ? Int(rest.dropFirst()) : nil)
+      guard
+        name.dropFirst().dropLast().allSatisfy({ $0.isHexDigit || $0 == ":" || $0 == "." }),
+        let port = port(value[value.index(after: close)...])
+      else { return nil }
+      return (name, port)
     }
-    if let colon = value.lastIndex(of: ":") {
-      return (String(value[..<colon]), Int(value[value.index(after: colon)...]))
-    }
-    return (value, nil)
+    let colon = value.firstIndex(of: ":") ?? value.endIndex
+    let name = value[..<colon]
+    guard !name.isEmpty,
+      name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-._".contains($0)) }),
+      let port = port(value[colon...])
+    else { return nil }
+    return (String(name), port)
   }
 }
 
@@ -87,7 +105,8 @@ enum FigurePath {
   /// The address is decoded once; a part that is empty, `.` or `..` (written as such or
   /// encoded, `%2e%2e`), holds a NUL or a backslash, or a decoded `/` is refused; then the
   /// path with every symbolic link resolved must lie inside the folder's own resolved path, so
-  /// a link in the folder that points out of it is refused too.
+  /// a link in the folder that points out of it is refused too, and so is a folder that is a
+  /// link itself.
   static func resolve(_ rawPath: Substring, in folder: String) -> String? {
     var parts: [String] = []
     for raw in rawPath.split(separator: "/", omittingEmptySubsequences: false) {
@@ -96,7 +115,11 @@ enum FigurePath {
       else { return nil }
       parts.append(part)
     }
-    guard !parts.isEmpty, let root = realPath(folder) else { return nil }
+    // A figures folder that is itself a link is refused: the page would serve where it points.
+    var folderStatus = stat()
+    guard !parts.isEmpty, lstat(folder, &folderStatus) == 0,
+      (folderStatus.st_mode & S_IFMT) == S_IFDIR, let root = realPath(folder)
+    else { return nil }
     guard let resolved = realPath(root + "/" + parts.joined(separator: "/")),
       resolved.hasPrefix(root + "/")
     else { return nil }

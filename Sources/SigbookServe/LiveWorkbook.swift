@@ -79,14 +79,21 @@ public final class LiveWorkbook: @unchecked Sendable {
   private let session: Session
   private var snapshots: [Int: SessionSnapshot] = [0: .empty]
   private let cancelled = CancelFlag()
+  private let cellFailed: @Sendable (WorkbookError, String?) -> Void
 
   /// Reads and parses a workbook.
   ///
   /// - Parameters:
   ///   - path: the workbook.
-  ///   - memoryLimit: the most memory one operation of its session may take (`--max-memory`).
-  /// - Throws: its syntax errors, or an error when it cannot be read.
-  public init(path: String, memoryLimit: MemoryLimit = .standard()) throws(WorkbookErrors) {
+  ///   - sessions: builds its session, as for `run` and the REPL (model formats, memory limit,
+  ///     figures folder rules, cancellation); the Stop button adds its own cancellation.
+  ///   - cellFailed: called on the worker thread with each failure of a cell and its source
+  ///     line, so that the terminal shows it too.
+  /// - Throws: its syntax errors, an error when it cannot be read, or the factory's refusal.
+  public init(
+    path: String, sessions: SessionFactory = SessionFactory(),
+    cellFailed: @escaping @Sendable (WorkbookError, String?) -> Void = { _, _ in }
+  ) throws(WorkbookErrors) {
     let url = URL(fileURLWithPath: path).standardizedFileURL
     self.path = url.path
     name = url.lastPathComponent
@@ -111,13 +118,16 @@ public final class LiveWorkbook: @unchecked Sendable {
     parameters = Parameter.parameters(of: parsed.cells, document: parsed.document)
     states = Array(repeating: CellState(), count: parsed.cells.count)
     stale = Set(parsed.cells.map(\.index))
-    let folder = url.deletingLastPathComponent().path
-    figuresDirectory = folder + "/" + url.deletingPathExtension().lastPathComponent + ".figures"
-    session = Session(
-      file: url.lastPathComponent, baseDirectory: folder, figuresDirectory: figuresDirectory)
-    session.memoryLimit = memoryLimit
+    figuresDirectory = SessionFactory.figuresDirectory(ofWorkbook: url.path)
+    do {
+      session = try sessions.session(forWorkbook: url.path)
+    } catch {
+      throw WorkbookErrors([error], text: text)
+    }
+    self.cellFailed = cellFailed
     let flag = cancelled
-    session.isCancelled = { flag.isSet }
+    let interrupted = sessions.isCancelled
+    session.isCancelled = { flag.isSet || interrupted() }
   }
 
   // MARK: Reading the state
@@ -125,6 +135,7 @@ public final class LiveWorkbook: @unchecked Sendable {
   /// A consistent copy of what the page shows.
   struct View {
     var document: WorkbookDocument
+    var writtenCells: [Cell]
     var cells: [Cell]
     var parameters: [Parameter]
     var states: [CellState]
@@ -136,7 +147,8 @@ public final class LiveWorkbook: @unchecked Sendable {
   var view: View {
     condition.withLock {
       View(
-        document: document, cells: cells, parameters: parameters, states: states,
+        document: document, writtenCells: writtenCells, cells: cells, parameters: parameters,
+        states: states,
         isRunning: runningCell != nil, isPaused: paused, fileProblem: fileProblem)
     }
   }
@@ -178,17 +190,30 @@ public final class LiveWorkbook: @unchecked Sendable {
       condition.unlock()
       throw ParameterError("the workbook has no parameter '\(name)'")
     }
-    let value: Literal
+    // The value the control sent, as a literal of the parameter's kind, then through the
+    // same check and rewrite as `run --set`.
+    let updated: [Cell], changed: Set<Int>, value: Literal
     do {
-      value = try parameters[index].accept(json)
-    } catch {
+      let literal = try parameters[index].check(parameters[index].literal(fromJSON: json))
+      let result = try AssignmentOverride.apply(
+        name, source: literal.source, to: cells, document: document, origin: "page")
+      (updated, changed, value) = (result.cells, result.changed, result.value ?? literal)
+    } catch let error as ParameterError {
       condition.unlock()
       throw error
+    } catch let error as WorkbookError {
+      condition.unlock()
+      throw ParameterError(error.message)
+    } catch {
+      condition.unlock()
+      throw ParameterError("'\(name)' cannot take that value")
     }
     parameters[index].value = value
-    let (updated, changed) = cells.replacing(name, with: value)
     cells = updated
-    markStale(changed: changed, formerWrites: [:])
+    graph = DependencyGraph(cells: cells)
+    // Only the names computed from this one change: the cell's other assignments keep their
+    // values, and so do the cells that read only those.
+    markStale(changedValues: Dictionary(uniqueKeysWithValues: changed.map { ($0, [name]) }))
     condition.unlock()
     sendStatus()
   }
@@ -246,8 +271,14 @@ public final class LiveWorkbook: @unchecked Sendable {
         guard let i = newParameters.firstIndex(where: { $0.name == old.name }),
           newParameters[i].original == old.original
         else { continue }
-        newParameters[i].value = old.value
-        newCells = newCells.replacing(old.name, with: old.value).cells
+        // A value the edited declaration no longer allows goes back to the written one.
+        guard
+          let kept = try? AssignmentOverride.apply(
+            old.name, source: old.value.source, to: newCells, document: parsed.document,
+            origin: "page")
+        else { continue }
+        newParameters[i].value = kept.value ?? old.value
+        newCells = kept.cells
       }
       parameters = newParameters
       cells = newCells
@@ -266,8 +297,12 @@ public final class LiveWorkbook: @unchecked Sendable {
 
   /// Marks stale the changed cells and their dependents, cancels the running cell when it is
   /// one of them (or comes after the first), and wakes the worker. Called with the lock held.
-  private func markStale(changed: Set<Int>, formerWrites: [Int: Set<String>]) {
-    let newlyStale = graph.staleCells(changed: changed, formerWrites: formerWrites)
+  private func markStale(
+    changed: Set<Int> = [], formerWrites: [Int: Set<String>] = [:],
+    changedValues: [Int: Set<String>] = [:]
+  ) {
+    let newlyStale = graph.staleCells(
+      changed: changed, formerWrites: formerWrites, changedValues: changedValues)
     guard !newlyStale.isEmpty else { return }
     stale.formUnion(newlyStale)
     for number in newlyStale where states[number - 1].status != .running {
@@ -341,6 +376,7 @@ public final class LiveWorkbook: @unchecked Sendable {
       condition.lock()
       runningCell = nil
       var keepGoing = true
+      var failure: WorkbookError?
       if runningInvalidated {
         // A change made the cell stale while it ran: its results are stale too.
         runningInvalidated = false
@@ -359,12 +395,15 @@ public final class LiveWorkbook: @unchecked Sendable {
         if error == nil {
           snapshots[number] = session.snapshot()
         } else {
+          failure = error
           snapshots[number] = nil
           paused = true
           keepGoing = false
         }
       }
+      let source = text
       condition.unlock()
+      if let failure { cellFailed(failure, WorkbookRunner.line(failure.location.line, of: source)) }
       publishing.withLock {
         hub.send(cellEvent(number, condition.withLock { states[number - 1] }))
         hub.send(statusEvent())
@@ -428,7 +467,29 @@ public final class LiveWorkbook: @unchecked Sendable {
       "problem": view.fileProblem ?? "",
       "parameters": Dictionary(
         view.parameters.map { ($0.name, $0.value.json) }, uniquingKeysWith: { a, _ in a }),
+      // What each control shows for the value in effect (a refused value is put back to it).
+      "controls": Dictionary(
+        view.parameters.map { ($0.name, $0.controlValue) }, uniquingKeysWith: { a, _ in a }),
     ]
+  }
+
+  /// The status with each cell's text outputs and error message, for `/api/state`: what the
+  /// page shows, as plain text that can be compared with what `run` prints.
+  func stateEvent() -> [String: Any] {
+    let states = cellStates
+    var event = statusEvent()
+    event["outputs"] = states.map { state in
+      state.outputs.compactMap { output -> String? in
+        switch output {
+        case .value(let text), .printed(let text): text
+        case .figure(let name, _): "figure: " + name
+        case .timing: nil
+        }
+      }
+    }
+    event["errors"] = states.map { $0.error?.message ?? "" }
+    event["streams"] = hub.count
+    return event
   }
 
   /// The whole state, first on every new event stream.

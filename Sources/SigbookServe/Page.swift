@@ -28,7 +28,7 @@ enum Page {
         body += """
           <section class="cell" id="cell-\(number)" data-cell="\(number)" data-status="\(state.status.rawValue)" data-runs="\(state.runs)">
           <div class="cell-head"><span class="cell-name">cell \(number)</span> <span class="badge">\(state.status.rawValue)</span> <span class="runs">runs: \(state.runs)</span> <span class="progress"></span></div>
-          <pre class="code"><code>\(escape(source.source))</code></pre>
+          <pre class="code"><code>\(escape(currentSource(source, view: view)))</code></pre>
           <div class="live"></div>
           <div class="outputs">\(outputsHTML(state, text: text))</div>
           </section>
@@ -63,6 +63,42 @@ enum Page {
       </html>
 
       """
+  }
+
+  /// A cell's code as it runs now: the values of the parameters set from the page in place of
+  /// those written in the file.
+  static func currentSource(_ cell: WorkbookDocument.CellSource, view: LiveWorkbook.View)
+    -> String
+  {
+    guard cell.index <= view.writtenCells.count else { return cell.source }
+    let changed = Dictionary(
+      view.parameters.filter { $0.value != $0.original }.map { ($0.name, $0.value.source) },
+      uniquingKeysWith: { a, _ in a })
+    guard !changed.isEmpty else { return cell.source }
+    // Where each line of the cell starts, in characters ("\r\n" is one character).
+    var characters = Array(cell.source)
+    var lineStarts = [0]
+    for (i, c) in characters.enumerated() where c == "\n" || c == "\r\n" {
+      lineStarts.append(i + 1)
+    }
+    func offset(_ location: SourceLocation) -> Int? {
+      let line = location.line - cell.firstLine
+      guard line >= 0, line < lineStarts.count else { return nil }
+      let at = lineStarts[line] + location.column - 1
+      return at <= characters.count ? at : nil
+    }
+    var replacements: [(Range<Int>, String)] = []
+    for statement in view.writtenCells[cell.index - 1].statements {
+      guard case .assignment(let target, let value, _) = statement,
+        let text = changed[target.name], let start = offset(value.span.start),
+        let end = offset(value.span.end), start <= end
+      else { continue }
+      replacements.append((start..<end, text))
+    }
+    for (range, text) in replacements.sorted(by: { $0.0.lowerBound > $1.0.lowerBound }) {
+      characters.replaceSubrange(range, with: Array(text))
+    }
+    return String(characters)
   }
 
   /// The control of one parameter.
@@ -119,7 +155,7 @@ enum Page {
         "<input type=\"text\" \(attributes) data-kind=\"source\" value=\"\(escape(parameter.value.source))\">"
     }
     return
-      "<div class=\"control\" data-control=\"\(parameter.control.rawValue)\">\(label)\(input)<span class=\"where\">cell \(parameter.cell)</span></div>"
+      "<div class=\"control\" data-control=\"\(parameter.control.rawValue)\">\(label)\(input)<span class=\"where\">cell \(parameter.cell)</span><span class=\"reason\" data-reason=\"\(name)\" role=\"alert\" hidden></span></div>"
   }
 
   /// What a cell showed in its last run: outputs, figures, error, time.
@@ -199,6 +235,7 @@ enum Page {
     figure { margin: 1rem 0; } figure img { max-width: 100%; height: auto; display: block; }
     figcaption { font-size: 0.8rem; color: #666; }
     .time { font-size: 0.75rem; color: #888; margin: 0.2rem 0; }
+    .reason { display: block; color: #a11; font-size: 0.8rem; } .reason[hidden] { display: none; }
     """
 
   /// The page's script: one event stream (Server-Sent Events) updates cells in place; controls
@@ -239,7 +276,33 @@ enum Page {
         el.querySelector(".live").replaceChildren();
         el.querySelector(".progress").textContent = "";
       }
+      // What each control shows for the value in effect, from the last status.
+      let inEffect = {};
+      function showValue(name, value) {
+        const input = document.querySelector('[data-param="' + CSS.escape(name) + '"]');
+        if (!input || value === undefined) return;
+        switch (input.dataset.kind) {
+          case "bool": input.checked = value; break;
+          case "classes":
+            for (const box of input.querySelectorAll("input")) box.checked = value.indexOf(Number(box.value)) >= 0;
+            break;
+          default: {
+            input.value = value;
+            const slider = document.querySelector('input[data-mirror="' + CSS.escape(input.id) + '"]');
+            if (slider) slider.value = value;
+          }
+        }
+      }
+      // A refused value: the control goes back to the value in effect, the reason beside it.
+      function showReason(name, reason) {
+        const el = document.querySelector('[data-reason="' + CSS.escape(name) + '"]');
+        if (!el) return;
+        el.hidden = !reason;
+        el.textContent = reason || "";
+        if (reason) showValue(name, inEffect[name]);
+      }
       function applyStatus(event) {
+        if (event.controls) inEffect = event.controls;
         for (const c of event.cells) setStatus(c.cell, c.status, c.runs);
         const stale = event.cells.filter(function (c) { return c.status !== "fresh"; }).length;
         let text;
@@ -301,7 +364,10 @@ enum Page {
       function send(input) {
         // A number field being cleared to type a new value sends nothing.
         if (input.dataset.kind === "number" && (input.value.trim() === "" || isNaN(Number(input.value)))) return;
-        post("api/set", { name: input.dataset.param, value: valueOf(input) });
+        const name = input.dataset.param;
+        fetch("api/set", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ name: name, value: valueOf(input) }) })
+          .then(function (r) { return r.ok ? showReason(name, "") : r.text().then(function (t) { showReason(name, t.trim()); }); })
+          .catch(function () { showReason(name, "the server did not answer"); });
       }
       for (const input of document.querySelectorAll("[data-param]")) {
         input.addEventListener("change", function () { send(input); });

@@ -51,15 +51,13 @@ public struct WorkbookServer: Sendable {
     return "http://\(shown):\(port)/?token=\(token)"
   }
 
-  /// Runs the workbook and serves it until the task is cancelled (or SIGINT/SIGTERM with
-  /// `handleSignals`).
+  /// Runs the workbook and serves it until the task is cancelled.
   ///
-  /// - Parameters:
-  ///   - handleSignals: stop gracefully on SIGINT and SIGTERM (the command line).
-  ///   - onReady: called with the port once the server listens.
-  public func run(handleSignals: Bool = false, onReady: @escaping @Sendable (Int) -> Void)
-    async throws
-  {
+  /// Cancelling ends the event streams first (they would otherwise never end, and the server
+  /// waits for its connections), so the server closes its connections and returns at once.
+  ///
+  /// - Parameter onReady: called with the port once the server listens.
+  public func run(onReady: @escaping @Sendable (Int) -> Void) async throws {
     let portBox = PortBox()
     let live = self.live
     let token = self.token
@@ -90,10 +88,10 @@ public struct WorkbookServer: Sendable {
       watcher?.cancel()
       live.shutDown()
     }
-    if handleSignals {
-      try await app.runService()
-    } else {
+    try await withTaskCancellationHandler {
       try await app.run()
+    } onCancel: {
+      live.shutDown()
     }
   }
 }
@@ -164,10 +162,20 @@ struct PageResponder: HTTPResponder {
     case (.get, "/events"):
       return events()
     case (.get, "/api/state"):
-      return Self.json(live.statusEvent())
+      return Self.json(live.stateEvent())
     case (.post, "/api/set"):
+      // A control's value is small: a larger body is refused before it is read whole.
+      let limit = 1 << 20
+      if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
+        return Self.text(.contentTooLarge, "the body is larger than \(limit) bytes\n")
+      }
       var request = request
-      let body = try await request.collectBody(upTo: 1 << 20)
+      let body: ByteBuffer
+      do {
+        body = try await request.collectBody(upTo: limit)
+      } catch {
+        return Self.text(.contentTooLarge, "the body is larger than \(limit) bytes\n")
+      }
       guard
         let object = try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any],
         let name = object["name"] as? String, let value = object["value"]

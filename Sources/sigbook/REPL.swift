@@ -2,7 +2,6 @@ import ArgumentParser
 import CPlatform
 import Foundation
 import SigbookCore
-import SigbookONNX
 
 /// `sigbook repl [FILE]`: an interactive session over the workbook language (DESIGN.md §5).
 struct Repl: ParsableCommand {
@@ -22,8 +21,15 @@ struct Repl: ParsableCommand {
   @OptionGroup var memory: MemoryOption
 
   func run() throws {
-    let repl = REPLSession(isInteractive: Terminal.stdinIsTerminal)
-    repl.session.memoryLimit = memory.limit
+    let repl: REPLSession
+    do {
+      repl = try REPLSession(
+        isInteractive: Terminal.stdinIsTerminal,
+        sessions: .commandLine(memoryLimit: memory.limit))
+    } catch {
+      Terminal.error(render(error, sourceLine: nil) + "\n")
+      throw ExitCode.failure
+    }
     if let file { repl.load(file) }
     repl.run()
     if !repl.isInteractive && repl.wasInterrupted { throw ExitCode(Interrupt.exitStatus) }
@@ -56,11 +62,12 @@ final class REPLSession {
   private var isDone = false
   private let progressBar = ProgressBar()
 
-  init(isInteractive: Bool) {
+  /// A session in the current directory, built by `sessions`.
+  ///
+  /// - Throws: the factory's refusal (a `sigbook.figures` that is a symbolic link).
+  init(isInteractive: Bool, sessions: SessionFactory) throws(WorkbookError) {
     self.isInteractive = isInteractive
-    let cwd = FileManager.default.currentDirectoryPath
-    session = Session(
-      file: "<repl>", baseDirectory: cwd, figuresDirectory: cwd + "/sigbook.figures")
+    session = try sessions.session(inFolder: FileManager.default.currentDirectoryPath)
     session.emit = { output in
       switch output {
       case .value(let text), .printed(let text): print(text)
@@ -71,8 +78,6 @@ final class REPLSession {
       sigbook_flush_stdout()
     }
     session.progress = progressBar
-    ONNXFormat.register(in: session)
-    session.isCancelled = { Interrupt.isRequested }
   }
 
   /// Reads and handles inputs until the end of input or `:quit` (or, when input is not a

@@ -2,7 +2,6 @@ import ArgumentParser
 import CPlatform
 import Foundation
 import SigbookCore
-import SigbookONNX
 
 /// `sigbook run FILE…`: runs workbooks headless, printing each cell's outputs as it finishes.
 struct Run: ParsableCommand {
@@ -89,7 +88,10 @@ struct Run: ParsableCommand {
   private func runOne(_ file: String) -> Outcome {
     let runner: WorkbookRunner
     do {
-      runner = try WorkbookRunner(path: file)
+      var sessions = SessionFactory.commandLine(memoryLimit: memory.limit)
+      sessions.figureFormats = figureFormats
+      sessions.figureDPI = dpi
+      runner = try WorkbookRunner(path: file, sessions: sessions)
     } catch {
       Terminal.error(
         error.errors.map {
@@ -111,13 +113,8 @@ struct Run: ParsableCommand {
         "\(file): error: --cell \(cell) but the workbook has \(runner.cells.count) cells\n")
       return .failed
     }
-    runner.session.figureFormats = figureFormats
-    runner.session.figureDPI = dpi
-    runner.session.memoryLimit = memory.limit
-    runner.session.isCancelled = { Interrupt.isRequested }
     let progress = ProgressBar()
     runner.session.progress = progress
-    ONNXFormat.register(in: runner.session)
     let shown = cell
     runner.session.emit = { output in
       guard shown == nil || runner.session.currentCell == shown else { return }

@@ -39,7 +39,9 @@ struct Serve: ParsableCommand {
   func run() throws {
     let live: LiveWorkbook
     do {
-      live = try LiveWorkbook(path: file, memoryLimit: memory.limit)
+      live = try LiveWorkbook(
+        path: file, sessions: .commandLine(memoryLimit: memory.limit),
+        cellFailed: { error, line in Terminal.error(render(error, sourceLine: line) + "\n") })
     } catch {
       Terminal.error(
         error.errors.map {
@@ -52,18 +54,29 @@ struct Serve: ParsableCommand {
     let name = file
     let done = DispatchSemaphore(value: 0)
     let failure = Mutex<String?>(nil)
-    Task.detached {
+    let task = Task.detached {
       do {
-        try await server.run(handleSignals: true) { port in
+        try await server.run { port in
           print("sigbook serve: \(name)\(watch ? " (watching the file)" : "")")
           print("    \(server.address(port: port))")
           print("Open the address above (it holds the token); Ctrl-C stops the server.")
           sigbook_flush_stdout()
         }
+      } catch is CancellationError {
       } catch {
         failure.withLock { $0 = "\(error)" }
       }
       done.signal()
+    }
+    StopSignals.watch { count in
+      if count == 1 {
+        // Cancelling the server ends the event streams and closes the connections; should a
+        // connection still not close, the process ends anyway.
+        task.cancel()
+        Thread.sleep(forTimeInterval: 0.9)
+      }
+      sigbook_flush_stdout()
+      _exit(0)
     }
     done.wait()
     if let message = failure.withLock({ $0 }) {
@@ -72,3 +85,53 @@ struct Serve: ParsableCommand {
     }
   }
 }
+
+/// SIGINT and SIGTERM for `serve`: the handler writes a byte to a pipe, and a thread reading
+/// the pipe acts on each signal outside the handler.
+enum StopSignals {
+  /// The pipe, made before the handler is installed.
+  private static let pipeEnds: (read: Int32, write: Int32) = {
+    var ends: [Int32] = [-1, -1]
+    _ = pipe(&ends)
+    for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
+    return (ends[0], ends[1])
+  }()
+
+  /// Calls `action` on a thread of its own with 1 for the first signal, 2 for the second…;
+  /// `action` may block (the next signal is then handled on another thread).
+  static func watch(_ action: @escaping @Sendable (Int) -> Void) {
+    let ends = pipeEnds
+    signalWriteEnd.store(ends.write, ordering: .relaxed)
+    var signals = sigset_t()
+    sigemptyset(&signals)
+    for signal in [SIGINT, SIGTERM] { sigaddset(&signals, signal) }
+    _ = pthread_sigmask(SIG_UNBLOCK, &signals, nil)
+    var handler = sigaction()
+    handler.__sigaction_handler.sa_handler = { _ in
+      var byte: UInt8 = 1
+      _ = write(signalWriteEnd.load(ordering: .relaxed), &byte, 1)
+    }
+    sigemptyset(&handler.sa_mask)
+    handler.sa_flags = Int32(SA_RESTART)
+    _ = sigaction(SIGINT, &handler, nil)
+    _ = sigaction(SIGTERM, &handler, nil)
+    let reader = Thread {
+      var count = 0
+      var byte: UInt8 = 0
+      while true {
+        let n = read(ends.read, &byte, 1)
+        if n < 0 && errno == EINTR { continue }
+        guard n == 1 else { return }
+        count += 1
+        let number = count
+        Thread { action(number) }.start()
+      }
+    }
+    reader.name = "sigbook-signals"
+    reader.start()
+  }
+}
+
+/// The pipe's write end, read by the signal handler (an atomic: the handler may run on any
+/// thread).
+private let signalWriteEnd = Atomic<Int32>(-1)

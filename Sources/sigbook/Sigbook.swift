@@ -2,6 +2,7 @@ import ArgumentParser
 import CPlatform
 import Foundation
 import SigbookCore
+import SigbookONNX
 
 /// The `sigbook` command line: run, check, help and repl (see DESIGN.md §4).
 @main
@@ -58,5 +59,15 @@ enum Platform {
     arguments.append(nil)
     execv("/proc/self/exe", &arguments)
     // execv returns only on failure: carry on with the generic kernels.
+  }
+}
+
+extension SessionFactory {
+  /// The sessions of every command that runs workbook code (`run`, `repl`, `serve`): the ONNX
+  /// format this executable links, the `--max-memory` limit, and Ctrl-C as cancellation.
+  static func commandLine(memoryLimit: MemoryLimit) -> SessionFactory {
+    SessionFactory(
+      modelFormats: [ONNXFormat()], memoryLimit: memoryLimit,
+      isCancelled: { Interrupt.isRequested })
   }
 }

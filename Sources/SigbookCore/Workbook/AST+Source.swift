@@ -15,7 +15,7 @@ extension Expression {
       var text = "\""
       for part in parts {
         switch part {
-        case .text(let string): text += escape(string)
+        case .text(let string): text += escapedForLiteral(string)
         case .interpolation(let expression): text += "\\(" + expression.source + ")"
         }
       }
@@ -133,7 +133,7 @@ func formatNumber(_ value: Double) -> String {
 }
 
 /// Text escaped for a string literal: `\`, `"`, line breaks, tabs and NUL.
-private func escape(_ text: String) -> String {
+func escapedForLiteral(_ text: String) -> String {
   var result = ""
   // Unicode scalars, not characters: `\r` followed by `\n` is one `Character` in Swift.
   for scalar in text.unicodeScalars {

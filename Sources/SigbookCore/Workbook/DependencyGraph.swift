@@ -18,11 +18,22 @@ public struct DependencyGraph: Sendable, Hashable {
     public var reads: Set<String>
     /// Names the cell assigns, and functions it defines.
     public var writes: Set<String>
+    /// Names assigned by a top-level assignment (`x = …`, `a, b = …`), which always runs: the
+    /// value such a statement gives replaces whatever came before.
+    public var assigns: Set<String>
+    /// The names of each top-level statement, in order (empty for a statement's own names).
+    /// A statement's reads include names an earlier statement of the cell assigned.
+    public var statements: [Names]
 
     /// Creates a pair of name sets.
-    public init(reads: Set<String> = [], writes: Set<String> = []) {
+    public init(
+      reads: Set<String> = [], writes: Set<String> = [], assigns: Set<String> = [],
+      statements: [Names] = []
+    ) {
       self.reads = reads
       self.writes = writes
+      self.assigns = assigns
+      self.statements = statements
     }
   }
 
@@ -38,27 +49,64 @@ public struct DependencyGraph: Sendable, Hashable {
   public static func names(of cell: Cell) -> Names {
     var collector = NameCollector()
     collector.visit(cell.statements, assigned: [])
-    return Names(reads: collector.reads, writes: collector.writes)
+    let statements = cell.statements.map { statement in
+      var one = NameCollector()
+      one.visit([statement], assigned: [])
+      let assigns: Set<String> =
+        switch statement {
+        case .assignment(let target, _, _): [target.name]
+        case .destructuring(let targets, _, _): Set(targets.map(\.name))
+        default: []
+        }
+      return Names(reads: one.reads, writes: one.writes, assigns: assigns)
+    }
+    return Names(
+      reads: collector.reads, writes: collector.writes,
+      assigns: statements.reduce(into: []) { $0.formUnion($1.assigns) }, statements: statements)
   }
 
-  /// The cells (numbered from 1) that must run again when `changed` cells changed: those cells,
-  /// then every later cell that reads a name one of them writes, and so on down the workbook.
+  /// The cells (numbered from 1) that must run again when `changed` cells changed, or the
+  /// values of some of their assignments did (a parameter set from the page).
+  ///
+  /// Names are followed statement by statement: a statement is affected when it reads a name
+  /// whose value changed (or is an assignment whose value was changed), and then every name it
+  /// writes changes too; a top-level assignment that is not affected gives its name the same
+  /// value as before, whatever came earlier. A cell runs again when one of its statements is
+  /// affected. A cell whose code changed is affected as a whole: all it writes, and wrote
+  /// before, changes.
   ///
   /// - Parameters:
-  ///   - changed: the numbers of the cells whose code (or parameter) changed.
+  ///   - changed: the numbers of the cells whose code changed.
   ///   - formerWrites: names changed cells wrote before they changed (a renamed variable
   ///     still makes the cells that read its old name stale), by cell number.
-  /// - Returns: the stale cells, a superset of `changed` (within the workbook's cells).
-  /// - Complexity: O(cells × names).
-  public func staleCells(changed: Set<Int>, formerWrites: [Int: Set<String>] = [:]) -> Set<Int> {
+  ///   - changedValues: by cell number, the names whose top-level assignments in that cell now
+  ///     assign another value (the rest of the cell is the same).
+  /// - Returns: the stale cells (within the workbook's cells).
+  /// - Complexity: O(statements × names).
+  public func staleCells(
+    changed: Set<Int>, formerWrites: [Int: Set<String>] = [:],
+    changedValues: [Int: Set<String>] = [:]
+  ) -> Set<Int> {
     var stale: Set<Int> = []
     var dirtyNames: Set<String> = []
     for (offset, names) in cells.enumerated() {
       let number = offset + 1
-      if changed.contains(number) || !names.reads.isDisjoint(with: dirtyNames) {
+      if changed.contains(number) {
         stale.insert(number)
         dirtyNames.formUnion(names.writes)
         dirtyNames.formUnion(formerWrites[number] ?? [])
+        continue
+      }
+      let seeds = changedValues[number] ?? []
+      for statement in names.statements {
+        if !statement.assigns.isDisjoint(with: seeds)
+          || !statement.reads.isDisjoint(with: dirtyNames)
+        {
+          stale.insert(number)
+          dirtyNames.formUnion(statement.writes)
+        } else {
+          dirtyNames.subtract(statement.assigns)
+        }
       }
     }
     return stale

@@ -40,10 +40,11 @@ public final class WorkbookRunner {
   /// The overrides applied, as `name = value` source, for the report.
   public private(set) var appliedOverrides: [(name: String, value: String)] = []
 
-  /// Reads and parses a workbook.
+  /// Reads and parses a workbook, and builds its session with `sessions`.
   ///
-  /// - Throws: the workbook's syntax errors (all of them), or an `io` error if it cannot be read.
-  public init(path: String) throws(WorkbookErrors) {
+  /// - Throws: the workbook's syntax errors (all of them), an `io` error if it cannot be read,
+  ///   or the factory's refusal (a figures folder that is a symbolic link).
+  public init(path: String, sessions: SessionFactory = SessionFactory()) throws(WorkbookErrors) {
     self.path = path
     let url = URL(fileURLWithPath: path)
     let name = url.lastPathComponent
@@ -61,45 +62,26 @@ public final class WorkbookRunner {
     guard parsed.errors.isEmpty else { throw WorkbookErrors(parsed.errors, text: text) }
     document = parsed.document
     cells = parsed.cells
-    let folder = url.deletingLastPathComponent().path
-    let stem = url.deletingPathExtension().lastPathComponent
-    session = Session(
-      file: name, baseDirectory: folder, figuresDirectory: folder + "/" + stem + ".figures")
+    do {
+      session = try sessions.session(forWorkbook: path)
+    } catch {
+      throw WorkbookErrors([error], text: text)
+    }
   }
 
   /// The workbook's path without its extension: where `.figures/` and `.report.*` go.
   public var stemPath: String { URL(fileURLWithPath: path).deletingPathExtension().path }
 
   /// Replaces the value of every top-level assignment `name = …` by `value` (parsed as an
-  /// expression).
+  /// expression), through the same ``AssignmentOverride`` as the page's controls: a parameter
+  /// takes only a literal of its kind within its `# param:` bounds or choices.
   ///
-  /// - Throws: when the value does not parse or no cell assigns the name at its top level.
+  /// - Throws: when the value does not parse, no cell assigns the name at its top level, or
+  ///   the parameter refuses it.
   public func override(_ name: String, with value: String) throws(WorkbookError) {
-    let origin = SourceLocation(file: "--set \(name)", line: 1, column: 1)
-    let parsed = try parseCell(value, file: "--set \(name)")
-    guard parsed.statements.count == 1, case .expression(let expression) = parsed.statements[0]
-    else {
-      throw WorkbookError(
-        kind: .syntax, message: "--set \(name)= needs a single value, not '\(value)'",
-        location: origin)
-    }
-    var found = false
-    for c in cells.indices {
-      for s in cells[c].statements.indices {
-        if case .assignment(let target, _, let span) = cells[c].statements[s], target.name == name {
-          cells[c].statements[s] = .assignment(target: target, value: expression, span: span)
-          found = true
-        }
-      }
-    }
-    guard found else {
-      let names = cells.flatMap(\.statements).compactMap { s -> String? in
-        if case .assignment(let t, _, _) = s { t.name } else { nil }
-      }
-      throw WorkbookError(
-        kind: .name, message: "the workbook has no top-level assignment '\(name) = …' for --set",
-        location: origin, hint: nearestName(to: name, among: names).map { "did you mean '\($0)'?" })
-    }
+    cells = try AssignmentOverride.apply(
+      name, source: value, to: cells, document: document, origin: "--set \(name)"
+    ).cells
     appliedOverrides.append((name, value))
   }
 

@@ -205,7 +205,23 @@ public final class Session {
     return String(cString: pointer)
   }
 
+  /// Refuses a figures folder that is a symbolic link: everything a workbook writes would go
+  /// wherever the link points, outside the workbook's folder.
+  ///
+  /// - Throws: a failure naming the folder and its target.
+  public static func checkFiguresFolder(_ folder: String) throws(CallFailure) {
+    var status = stat()
+    guard lstat(folder, &status) == 0, (status.st_mode & S_IFMT) == S_IFLNK else { return }
+    let name = URL(fileURLWithPath: folder).lastPathComponent
+    let target = (try? FileManager.default.destinationOfSymbolicLink(atPath: folder)) ?? "?"
+    throw CallFailure(
+      "the figures folder '\(name)' is a symbolic link (to '\(target)'): sigbook writes only "
+        + "into a real folder beside the workbook", kind: .io,
+      hint: "remove the link '\(folder)'; sigbook creates the folder when it writes")
+  }
+
   func makeFiguresDirectory() throws(CallFailure) {
+    try Self.checkFiguresFolder(figuresDirectory)
     do {
       try FileManager.default.createDirectory(
         atPath: figuresDirectory, withIntermediateDirectories: true)
