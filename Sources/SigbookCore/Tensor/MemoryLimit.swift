@@ -3,18 +3,26 @@
 #endif
 import Foundation
 
-/// How much memory one operation of a session may take: checked against an estimate before
-/// anything large is allocated, so that a size typed wrong (`synthetic(n: 1e9)`, `sum(0...1e10)`,
-/// `pca` of a 100,000-wide layer) is explained instead of exhausting the machine.
+/// How much memory a session may hold: what its variables hold (``held``) plus what the next
+/// operation would allocate, checked against an estimate before anything large is allocated, so
+/// that a size typed wrong (`synthetic(n: 1e9)`, `sum(0...1e10)`, `pca` of a 100,000-wide layer)
+/// or data piled up across statements (a list of 100 datasets, a string doubled 31 times) is
+/// explained instead of exhausting the machine.
 ///
 /// A session carries its own limit (`sigbook run --max-memory 4G`); nothing is global. The
 /// default is 75% of the physical memory.
 public struct MemoryLimit: Sendable, Hashable, CustomStringConvertible {
-  /// The most bytes one operation may allocate.
+  /// The most bytes the session may hold.
   public var bytes: Int
+  /// The bytes the session holds already (its variables), which an operation's estimate is
+  /// added to.
+  public var held = 0
 
-  /// A limit of `bytes` bytes (at least 1).
+  /// A limit of `bytes` bytes (at least 1), none of them held yet.
   public init(bytes: Int) { self.bytes = max(1, bytes) }
+
+  /// The bytes an operation may still allocate: the limit less what is held.
+  public var available: Int { bytes == .max ? .max : max(0, bytes - held) }
 
   /// No limit beyond what can be counted: only estimates that overflow are refused.
   public static let unlimited = MemoryLimit(bytes: .max)
@@ -76,7 +84,7 @@ public struct MemoryLimit: Sendable, Hashable, CustomStringConvertible {
     bytes == .max ? "unlimited" : DataLimits.bytes(bytes)
   }
 
-  /// Refuses an operation whose estimate exceeds the limit.
+  /// Refuses an operation whose estimate exceeds what is left of the limit.
   ///
   /// - Parameters:
   ///   - estimate: the bytes the operation would allocate (``MemoryEstimate``); `Int.max` when
@@ -85,11 +93,16 @@ public struct MemoryLimit: Sendable, Hashable, CustomStringConvertible {
   ///   - advice: what to do instead (`use fewer points`); the message adds `--max-memory`.
   /// - Throws: a ``MemoryRefusal`` saying how much it would take, the limit and what to do.
   public func check(_ estimate: Int, for what: String, advice: String) throws(MemoryRefusal) {
-    guard estimate > bytes || estimate == .max else { return }
+    guard estimate > available || estimate == .max else { return }
     let amount =
       estimate == .max ? "more memory than can be counted" : "about \(DataLimits.bytes(estimate))"
+    let room =
+      held > 0
+      ? "the \(DataLimits.bytes(available)) left of the memory limit of \(self) (the session's "
+        + "variables hold \(DataLimits.bytes(held)))"
+      : "the memory limit of \(self)"
     throw MemoryRefusal(
-      message: "\(what) would need \(amount), more than the memory limit of \(self)",
+      message: "\(what) would need \(amount), more than \(room)",
       hint: "\(advice), or raise the limit with --max-memory (now \(self))")
   }
 }

@@ -388,9 +388,26 @@ public struct Checker {
       // Whether a range is accepted does not depend on its length: check a short one, rather
       // than making the list of `sort(0...1e13)` (which exhausted memory).
       if case .range(let lower, let upper, let isClosed) = constant {
+        // Its first number past the parameter's maximum is what `run` refuses.
+        let last = isClosed ? upper : upper - 1
+        if let maximum = parameter.maximum, last > maximum,
+          parameter.accepts.accept(.range(lower: lower, upper: lower, isClosed: true)) != nil,
+          let excess = entry.excess(
+            of: .list([.number(Double(max(lower, maximum + 1)))]), for: parameter,
+            position: position, at: expression.span)
+        {
+          errors.append(excess)
+          return
+        }
         constant = .range(lower: lower, upper: min(upper, lower + 1), isClosed: isClosed)
       }
-      if parameter.accepts.accept(constant) == nil {
+      if let accepted = parameter.accepts.accept(constant) {
+        if let excess = entry.excess(
+          of: accepted, for: parameter, position: position, at: expression.span)
+        {
+          errors.append(excess)
+        }
+      } else {
         errors.append(
           entry.rejection(
             of: constant.kind, option: constant.optionName, for: parameter, position: position,
