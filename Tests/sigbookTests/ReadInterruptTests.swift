@@ -19,6 +19,10 @@ import Testing
     Case(
       name: "images", setup: "data = mnist_sample()",
       statement: "f = images(data, count: 5000, columns: 100)", title: "images"),
+    // About 6,300 × 6,400 pixels: drawn in bands, Ctrl-C seen between them.
+    Case(
+      name: "png", setup: "f = images(mnist_sample(), count: 3000, columns: 60)",
+      statement: "save(f, \"big.png\")", title: "png"),
   ]
 
   /// About 90 MB of text (6.5 million rows of five fields), raw and gzipped.

@@ -215,9 +215,13 @@ enum CSVReader {
         let grown = max(neededValues, values.capacity * 2)
         try checkMemory(pendingText: MemoryEstimate.product(4, grown))
         values.reserveCapacity(grown)
+        MemoryLimit.releaseFreedMemory()
       }
       if neededRows > labelTokens.capacity {
-        labelTokens.reserveCapacity(max(neededRows, labelTokens.capacity * 2))
+        let grown = max(neededRows, labelTokens.capacity * 2)
+        try checkMemory(pendingText: MemoryEstimate.product(16, grown))
+        labelTokens.reserveCapacity(grown)
+        MemoryLimit.releaseFreedMemory()
       }
     }
 

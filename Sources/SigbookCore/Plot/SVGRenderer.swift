@@ -112,11 +112,13 @@ public enum SVGRenderer {
   /// - Parameters:
   ///   - svg: the SVG text.
   ///   - dpi: dots per inch (default 150), within ``dpiRange``.
+  ///   - isCancelled: told the fraction done between bands of rows; rendering stops (throwing
+  ///     `interrupted`) when it returns true.
   /// - Returns: the PNG file's bytes.
   /// - Throws: when the SVG cannot be read or rendered, the resolution is out of range, or
   ///   DejaVu Sans is missing.
   public static func png(
-    _ svg: String, dpi: Double = defaultDPI, isCancelled: () -> Bool = { false }
+    _ svg: String, dpi: Double = defaultDPI, isCancelled: (Double) -> Bool = { _ in false }
   ) throws(SVGRenderError) -> [UInt8] {
     guard dpiRange.contains(dpi) else {
       throw SVGRenderError(
@@ -149,11 +151,28 @@ public enum SVGRenderer {
     }
     cairo_set_source_rgb(cr, 1, 1, 1)
     cairo_paint(cr)
-    cairo_scale(cr, scale, scale)
-    cairo_set_source_surface(cr, recording, 0, 0)
-    cairo_paint(cr)
+    // Replayed in bands of whole pixel rows (cairo culls what lies outside each band's clip),
+    // so that Ctrl-C is seen between bands of a large image.
+    var top = 0
+    var cancelled = false
+    while top < rows && !cancelled {
+      if isCancelled(0.9 * Double(top) / Double(rows)) {
+        cancelled = true
+        break
+      }
+      let band = min(pngBandRows, rows - top)
+      cairo_save(cr)
+      cairo_rectangle(cr, 0, Double(top), Double(columns), Double(band))
+      cairo_clip(cr)
+      cairo_scale(cr, scale, scale)
+      cairo_set_source_surface(cr, recording, 0, 0)
+      cairo_paint(cr)
+      cairo_restore(cr)
+      top += band
+    }
     let status = cairo_status(cr)
     cairo_destroy(cr)
+    if cancelled { throw SVGRenderError(message: "interrupted") }
     try check(status, "the image")
     cairo_surface_flush(surface)
     let stride = Int(cairo_image_surface_get_stride(surface))
@@ -163,10 +182,9 @@ public enum SVGRenderer {
     // ARGB32 is one native-endian (little-endian here) UInt32 a pixel: bytes B, G, R, A. The
     // white background makes every pixel opaque, so premultiplied and straight colours agree.
     var raw = [UInt8](repeating: 0, count: (columns * 3 + 1) * rows)
-    var cancelled = false
     raw.withUnsafeMutableBufferPointer { out in
       for row in 0..<rows {
-        if row % 256 == 0, isCancelled() {
+        if row % pngBandRows == 0, isCancelled(0.9 + 0.1 * Double(row) / Double(rows)) {
           cancelled = true
           return
         }
@@ -191,6 +209,9 @@ public enum SVGRenderer {
     Plot.appendChunk("IEND", [], to: &file)
     return file
   }
+
+  /// The rows of a PNG drawn, and packed, between two polls of `isCancelled`.
+  static let pngBandRows = 256
 
   /// The widest or tallest PNG rendered, in pixels: cairo's image surfaces stop at 32,767.
   public static let maximumPNGSide = 32_767

@@ -107,6 +107,26 @@ public struct MemoryLimit: Sendable, Hashable, CustomStringConvertible {
   }
 }
 
+extension MemoryLimit {
+  /// Hands memory freed inside the C heap back to the system (glibc's `malloc_trim`).
+  ///
+  /// The command line keeps blocks of up to 256 MiB in the heap and trims it only past 512 MiB
+  /// free (training is faster so), so buffers that grow by doubling (a CSV read row by row, a
+  /// text doubled) leave their earlier copies resident: memory then counts them on top of what
+  /// the session holds. Called after such a buffer grew or a large value was replaced; it costs
+  /// one walk of the heap's free chunks.
+  static func releaseFreedMemory() {
+    if let trim = mallocTrim { _ = trim(0) }
+  }
+
+  private typealias Trim = @convention(c) (Int) -> Int32
+
+  /// glibc's `malloc_trim`, found at run time: Swift's Glibc module does not declare it.
+  private static let mallocTrim: Trim? = dlsym(
+    UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim"
+  ).map { unsafeBitCast($0, to: Trim.self) }
+}
+
 /// An operation refused because it would need more memory than the session's ``MemoryLimit``.
 public struct MemoryRefusal: Error, Sendable, Equatable, CustomStringConvertible {
   /// `pca of 10 points of 100,000 features would need about 298 GiB, more than …`.

@@ -124,7 +124,9 @@ public final class Session {
   /// Sets a variable.
   public func assign(_ name: String, _ value: Value) {
     if variables.updateValue(value, forKey: name) == nil { variableOrder.append(name) }
-    footprints[name] = value.footprint
+    let replaced = footprints.updateValue(value.footprint, forKey: name)
+    // The value replaced is gone (unless shared): its memory goes back to the system.
+    if let replaced, replaced.total >= 1 << 20 { MemoryLimit.releaseFreedMemory() }
   }
 
   /// Forgets every variable and function (`:reset`).
@@ -278,7 +280,12 @@ public final class Session {
         case .svg: bytes = Array(figure.svg.utf8)
         case .pdf: bytes = try SVGRenderer.pdf(figure.svg, title: figure.title)
         case .png:
-          bytes = try SVGRenderer.png(figure.svg, dpi: dpi ?? figureDPI, isCancelled: isCancelled)
+          progress?.begin("png")
+          defer { progress?.end() }
+          bytes = try SVGRenderer.png(figure.svg, dpi: dpi ?? figureDPI) { [progress] done in
+            progress?.update(fraction: done, detail: fileName)
+            return self.isCancelled()
+          }
         }
       } catch {
         if isCancelled() { throw CallFailure("interrupted", kind: .interrupted) }
