@@ -86,8 +86,8 @@ import Testing
     #expect(error.message.hasPrefix("a text of 4,194,304 bytes would need about 4 MiB"))
   }
 
-  /// Noisy copies of a dataset piled into a list across statements: the copy that would pass
-  /// the limit is refused and not kept.
+  /// Copies of a dataset piled into a list across statements: the copy that would pass the
+  /// limit is refused and not kept (concat estimates nothing beforehand: its result is checked).
   @Test func aListBuiltAcrossStatementsStopsAtTheLimit() throws {
     let session = Session(
       file: "t.sigbook", baseDirectory: "/tmp", figuresDirectory: "/tmp/sigbook-list.figures")
@@ -95,16 +95,16 @@ import Testing
     // 100,000 points: 800,000 bytes of features and 800,000 of labels each.
     _ = try runSource("d = synthetic(.two_gaussians, n: 100000)\nxs = [d]", session: session)
     var error: WorkbookError?
-    for i in 0..<100 {
+    for _ in 0..<100 {
       do {
-        _ = try runSource("xs = xs + [noise(d, sigma: 0.1, seed: \(i))]", session: session)
+        _ = try runSource("xs = xs + [concat(d, d)]", session: session)
       } catch let e as WorkbookError {
         error = e
         break
       }
     }
     let refused = try #require(error)
-    #expect(refused.message.hasPrefix("the result of noise would need about "))
+    #expect(refused.message.hasPrefix("the result of concat would need about "))
     #expect(refused.message.contains("of the memory limit of 8 MiB (the session's variables hold"))
     #expect(session.heldBytes <= 8 << 20)
     guard case .list(let items)? = session.variables["xs"] else {
@@ -113,6 +113,20 @@ import Testing
     }
     // d is shared with xs[0] and counted once; the copies kept all fit.
     #expect(items.count >= 3 && items.count < 100)
+  }
+
+  @Test func noiseIsCheckedBeforeItCopies() throws {
+    let session = Session(
+      file: "t.sigbook", baseDirectory: "/tmp", figuresDirectory: "/tmp/sigbook-noise.figures")
+    session.memoryLimit = MemoryLimit(bytes: 2 << 20)
+    _ = try runSource("d = synthetic(.two_gaussians, n: 100000)", session: session)
+    let error = try #require(throws: WorkbookError.self) {
+      _ = try runSource("e = noise(d, sigma: 0.1)", session: session)
+    }
+    #expect(
+      error.message
+        == "noise on 'd' would need about 781.3 KiB, more than the 485.5 KiB left of the memory limit of 2 MiB (the session's variables hold 1.5 MiB)"
+    )
   }
 
   @Test func copiesThatShareStorageCountOnce() throws {

@@ -38,7 +38,8 @@ extension Dataset {
   ) throws -> Dataset {
     let reader = try Gzip.Reader(path: path, isCancelled: isCancelled)
     var parser = CSVReader.Parser(
-      path: path, label: label, name: CSVReader.baseName(path), memoryLimit: memoryLimit)
+      path: path, label: label, name: CSVReader.baseName(path),
+      memoryLimit: memoryLimit.startingOperation())
     return try parser.read(reader, progress: progress)
   }
 
@@ -118,7 +119,17 @@ enum CSVReader {
       var text: [UInt8] = []
       var atEnd = false
       while true {
-        if !atEnd { atEnd = try reader.read(appendingTo: &text, upTo: Self.chunkSize) == 0 }
+        if !atEnd {
+          // A line longer than a chunk (a file of NUL bytes) grows the text: checked first.
+          let chunk = min(Self.chunkSize, reader.nextReadLimit)
+          if text.count + chunk > text.capacity {
+            let grown = max(text.count + chunk, 2 * text.capacity)
+            try checkMemory(pendingText: MemoryEstimate.sum(text.count, grown))
+            text.reserveCapacity(grown)
+            MemoryLimit.releaseFreedMemory()
+          }
+          atEnd = try reader.read(appendingTo: &text, upTo: Self.chunkSize) == 0
+        }
         // Only complete lines are parsed; the header needs its next line to be told apart.
         var end = atEnd ? text.count : (text.lastIndex(of: 10).map { $0 + 1 } ?? 0)
         if width == nil && !atEnd && !holdsTwoLines(text[..<end]) { end = 0 }

@@ -103,6 +103,12 @@ extension Gzip {
       close(descriptor)
     }
 
+    /// The most bytes the next read can give: what is left of a raw file (and one byte to see
+    /// its end), unbounded for gzip data.
+    public var nextReadLimit: Int {
+      isCompressed ? .max : max(0, fileSize - consumed) + pending + 1
+    }
+
     /// How much of the file has been read, from 0 to 1.
     public var fraction: Double {
       fileSize > 0 ? min(1, Double(consumed) / Double(fileSize)) : 1
@@ -120,7 +126,7 @@ extension Gzip {
       // One byte past the limit tells data that is exactly `limit` long from longer data.
       var want = min(count, (prefix ? limit : limit + 1) - produced)
       // A raw file's size is known: no room beyond it is asked for (and touched).
-      if !isCompressed { want = min(want, max(0, fileSize - consumed) + pending + 1) }
+      want = min(want, nextReadLimit)
       guard want > 0, !isFinished else { return 0 }
       let start = buffer.count
       buffer.append(contentsOf: repeatElement(0, count: want))

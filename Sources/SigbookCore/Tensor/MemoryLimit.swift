@@ -21,8 +21,46 @@ public struct MemoryLimit: Sendable, Hashable, CustomStringConvertible {
   /// A limit of `bytes` bytes (at least 1), none of them held yet.
   public init(bytes: Int) { self.bytes = max(1, bytes) }
 
-  /// The bytes an operation may still allocate: the limit less what is held.
-  public var available: Int { bytes == .max ? .max : max(0, bytes - held) }
+  /// Whether the whole process counts against the limit: what is left is the limit less the
+  /// larger of ``held`` and the process's resident memory (its code and libraries, caches, memory
+  /// the heap keeps), read from `/proc/self/statm` at each check. The command line sets it for
+  /// `--max-memory`; a session inside another program (the tests) counts only what it holds.
+  public var countsProcess = false
+
+  /// What counts against the limit now: ``held``, or the resident memory when larger and
+  /// ``countsProcess``.
+  public var used: Int {
+    if let usedBefore { return max(held, usedBefore) }
+    guard countsProcess, let resident = Self.residentBytes() else { return held }
+    return max(held, resident)
+  }
+
+  /// What was used when an operation that counts its own allocations started (see
+  /// ``startingOperation(allocated:)``), or nil.
+  private var usedBefore: Int?
+
+  /// The limit for an operation that checks its cumulative allocations as it goes (a file read
+  /// row by row), or whose result exists already (`allocated` bytes): what is used is fixed at
+  /// what it was without them, so that they are not counted twice once resident.
+  public func startingOperation(allocated: Int = 0) -> MemoryLimit {
+    var limit = self
+    limit.usedBefore = max(held, used - allocated)
+    return limit
+  }
+
+  /// The bytes an operation may still allocate: the limit less what is used.
+  public var available: Int { bytes == .max ? .max : max(0, bytes - used) }
+
+  /// The process's resident memory: the second field of `/proc/self/statm`, in pages.
+  static func residentBytes() -> Int? {
+    guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else {
+      return nil
+    }
+    let fields = text.split(separator: " ")
+    let page = sysconf(Int32(_SC_PAGESIZE))
+    guard fields.count >= 2, let pages = Int(fields[1]), page > 0 else { return nil }
+    return DataLimits.product([pages, page])
+  }
 
   /// No limit beyond what can be counted: only estimates that overflow are refused.
   public static let unlimited = MemoryLimit(bytes: .max)
@@ -93,13 +131,18 @@ public struct MemoryLimit: Sendable, Hashable, CustomStringConvertible {
   ///   - advice: what to do instead (`use fewer points`); the message adds `--max-memory`.
   /// - Throws: a ``MemoryRefusal`` saying how much it would take, the limit and what to do.
   public func check(_ estimate: Int, for what: String, advice: String) throws(MemoryRefusal) {
+    let used = used
+    let available = bytes == .max ? Int.max : max(0, bytes - used)
     guard estimate > available || estimate == .max else { return }
     let amount =
       estimate == .max ? "more memory than can be counted" : "about \(DataLimits.bytes(estimate))"
+    let holders =
+      used > held
+      ? "the program holds \(DataLimits.bytes(used)), its variables \(DataLimits.bytes(held))"
+      : "the session's variables hold \(DataLimits.bytes(held))"
     let room =
-      held > 0
-      ? "the \(DataLimits.bytes(available)) left of the memory limit of \(self) (the session's "
-        + "variables hold \(DataLimits.bytes(held)))"
+      used > 0
+      ? "the \(DataLimits.bytes(available)) left of the memory limit of \(self) (\(holders))"
       : "the memory limit of \(self)"
     throw MemoryRefusal(
       message: "\(what) would need \(amount), more than \(room)",

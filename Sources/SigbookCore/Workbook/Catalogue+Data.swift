@@ -359,6 +359,11 @@ extension Catalogue {
       example: "noisy = noise(test, sigma: 0.3)"
     ) { call in
       let d = call.dataset("data")
+      // A copy of the features is made: checked before it is.
+      try call.requireMemory(
+        MemoryEstimate.product(4, d.features.count),
+        for: "noise on \(call.describe("data", fallback: "the data"))",
+        advice: "keep fewer copies of the data", blaming: "data")
       return try engine("sigma") {
         .dataset(try d.noise(sigma: call.number("sigma"), seed: call.int("seed")))
       }

@@ -471,6 +471,7 @@ extension Session {
     do {
       var limit = memoryLimit
       limit.held = held.total
+      limit = limit.startingOperation(allocated: result.total)
       try limit.check(
         result.total, for: "the result of \(name)",
         advice: "keep fewer results in variables and lists")
