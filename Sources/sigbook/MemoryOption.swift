@@ -6,7 +6,7 @@ struct MemoryOption: ParsableArguments {
   @Option(
     name: .customLong("max-memory"),
     help: ArgumentHelp(
-      "The most memory one operation may take (4G, 512M, 1.5G); larger ones are refused with a message. Default: 75% of the physical memory.",
+      "The most memory the session may hold, the program included (4G, 512M, 1.5G); operations that would pass it are refused with a message. Default: 75% of the physical memory.",
       valueName: "size"))
   var maxMemory: String?
 
@@ -18,5 +18,10 @@ struct MemoryOption: ParsableArguments {
   }
 
   /// The limit asked for, else 75% of the physical memory.
-  var limit: MemoryLimit { maxMemory.flatMap { MemoryLimit(parsing: $0) } ?? .standard() }
+  /// The whole process counts against it (see `MemoryLimit.countsProcess`).
+  var limit: MemoryLimit {
+    var limit = maxMemory.flatMap { MemoryLimit(parsing: $0) } ?? .standard()
+    limit.countsProcess = true
+    return limit
+  }
 }

@@ -4,12 +4,12 @@ import Testing
 @testable import SigbookCore
 
 /// The first line of an error as `run` and `check` print it: `file:line:col: error: message`.
-private func headline(_ error: WorkbookError) -> String {
+func headline(_ error: WorkbookError) -> String {
   "\(error.location.file):\(error.location.line):\(error.location.column): error: \(error.message)"
 }
 
 /// A session that keeps what it shows, in a figures folder of its own.
-private func recordingSession(_ outputs: Box<[String]>, file: String = "t.sigbook") -> Session {
+func recordingSession(_ outputs: Box<[String]>, file: String = "t.sigbook") -> Session {
   let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
     "sigbook-language-\(UUID().uuidString)"
   ).path

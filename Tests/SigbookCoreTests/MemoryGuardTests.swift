@@ -111,43 +111,43 @@ func memoryErrorOf(_ source: String, limit: Int) throws -> WorkbookError {
     (
       "d = synthetic(.two_gaussians, n: 20000)\nnet = mlp(2, 64, 2)\nfit(net, d, batch: 20000)",
       8 << 20,
-      "training mlp(2, 64, 2) in batches of 20,000 would need about 20.4 MiB, more than the memory limit of 8 MiB",
+      "training mlp(2, 64, 2) in batches of 20,000 would need about 20.4 MiB, more than the 7.7 MiB left of the memory limit of 8 MiB (the session's variables hold 313.8 KiB)",
       "use a smaller batch or a smaller model, or raise the limit with --max-memory (now 8 MiB)"
     ),
     (
       "d = synthetic(.two_gaussians, n: 20000)\nnet = mlp(2, 512, 2)\nsignatures(net, d)", 16 << 20,
-      "the signatures of 20,000 inputs (512 values each) would need about 39.4 MiB, more than the memory limit of 16 MiB",
+      "the signatures of 20,000 inputs (512 values each) would need about 39.4 MiB, more than the 15.7 MiB left of the memory limit of 16 MiB (the session's variables hold 322.5 KiB)",
       "sample the data first (subset(data, per_class: 500)), or raise the limit with --max-memory (now 16 MiB)"
     ),
     (
       "d = synthetic(.two_gaussians, n: 100000)\nkmeans(d, k: 2...5, sample: 100000)", 16 << 20,
-      "kmeans of 100,000 points for k = 2…5 would need about 401.7 MiB, more than the memory limit of 16 MiB",
+      "kmeans of 100,000 points for k = 2…5 would need about 401.7 MiB, more than the 14.5 MiB left of the memory limit of 16 MiB (the session's variables hold 1.5 MiB)",
       "sample the data (subset(data, per_class: 500)), try fewer k, or pass a smaller sample:, or raise the limit with --max-memory (now 16 MiB)"
     ),
     (
       "d = synthetic(.two_gaussians, n: 100000)\ntsne(d)", 16 << 20,
-      "tsne of 100,000 points would need about 470.2 MiB, more than the memory limit of 16 MiB",
+      "tsne of 100,000 points would need about 470.2 MiB, more than the 14.5 MiB left of the memory limit of 16 MiB (the session's variables hold 1.5 MiB)",
       "sample the data (subset(data, per_class: 500)) or use a smaller perplexity:, or raise the limit with --max-memory (now 16 MiB)"
     ),
     (
       "d = synthetic(.two_gaussians, n: 100000)\numap(d)", 16 << 20,
-      "umap of 100,000 points would need about 91.0 MiB, more than the memory limit of 16 MiB",
+      "umap of 100,000 points would need about 91.0 MiB, more than the 14.5 MiB left of the memory limit of 16 MiB (the session's variables hold 1.5 MiB)",
       "sample the data (subset(data, per_class: 500)) or use fewer neighbors:, or raise the limit with --max-memory (now 16 MiB)"
     ),
     (
       "d = mnist_sample(per_class: 100)\npca(d)", 8 << 20,
-      "pca of 1,000 points of 784 features would need about 21.8 MiB, more than the memory limit of 8 MiB",
+      "pca of 1,000 points of 784 features would need about 21.8 MiB, more than the 5.0 MiB left of the memory limit of 8 MiB (the session's variables hold 3.0 MiB)",
       "sample the data, or project a narrower layer, or raise the limit with --max-memory (now 8 MiB)"
     ),
     (
       "d = mnist_sample(per_class: 100)\nimages(d, count: 1000)", 4 << 20,
-      "a grid of 1,000 images of 28 × 28 pixels would need about 6.0 MiB, more than the memory limit of 4 MiB",
+      "a grid of 1,000 images of 28 × 28 pixels would need about 6.0 MiB, more than the 1.0 MiB left of the memory limit of 4 MiB (the session's variables hold 3.0 MiB)",
       "show fewer images (count:), or raise the limit with --max-memory (now 4 MiB)"
     ),
     (
       "d = synthetic(.two_gaussians, n: 1000)\nnet = fit(mlp(2, 4, 2), d, epochs: 1)\nnovelty(net, reference: d, normal: d, novel: d)",
       1 << 20,
-      "novelty against 1,000 reference inputs would need about 4.1 MiB, more than the memory limit of 1 MiB",
+      "novelty against 1,000 reference inputs would need about 4.1 MiB, more than the 1008.3 KiB left of the memory limit of 1 MiB (the session's variables hold 15.7 KiB)",
       "sample the reference data (subset(train, per_class: 500)), or raise the limit with --max-memory (now 1 MiB)"
     ),
   ]
@@ -161,14 +161,15 @@ func memoryErrorOf(_ source: String, limit: Int) throws -> WorkbookError {
     #expect(error.hint == c.hint)
   }
 
-  @Test func readingALargeFileIsRefusedBeforeReading() throws {
+  /// A CSV file is counted row by row as it is read: 2,000 rows of 100 values fill 1 MiB.
+  @Test func readingALargeFileIsRefusedWhileReading() throws {
     let folder = try DataTestFolder()
     let row = Array(repeating: "0.5", count: 100).joined(separator: ",") + ",1\n"
     let path = try folder.write("big.csv", text: String(repeating: row, count: 2000))
     let error = try memoryErrorOf("csv(\"\(path)\")", limit: 1 << 20)
     #expect(
       error.message
-        == "reading '\(path)' (785.2 KiB) would need about 2.3 MiB, more than the memory limit of 1 MiB"
+        == "reading '\(path)' (2,000 rows so far) would need about 1.6 MiB, more than the memory limit of 1 MiB"
     )
   }
 
@@ -183,6 +184,7 @@ func memoryErrorOf(_ source: String, limit: Int) throws -> WorkbookError {
     let error = try memoryErrorOf("x = [1]\nfor i in 0...100 {\n  x = x + x\n}", limit: 1 << 20)
     #expect(
       error.message
-        == "a list of 32,768 items would need about 1.5 MiB, more than the memory limit of 1 MiB")
+        == "a list of 16,384 items would need about 768 KiB, more than the 640 KiB left of the memory limit of 1 MiB (the session's variables hold 384 KiB)"
+    )
   }
 }

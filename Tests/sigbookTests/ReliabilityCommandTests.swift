@@ -7,31 +7,33 @@ import Testing
   "Reliability (command line)",
   .enabled(if: Binary.path != nil, "needs the built sigbook binary (swift build)"))
 struct ReliabilityCommandTests {
+  /// The whole program counts against the limit (about 40 MiB of it before any statement).
   @Test func runRefusesAModerateRequestUnderASmallLimit() throws {
     let folder = try TemporaryFolder()
-    try folder.write("m.sigbook", "```sigbook\nd = synthetic(.two_gaussians, n: 100000)\n```\n")
-    let refused = try Binary.run(["run", "--max-memory", "1M", "m.sigbook"], in: folder.url)
+    try folder.write("m.sigbook", "```sigbook\nd = synthetic(.two_gaussians, n: 5000000)\n```\n")
+    let refused = try Binary.run(["run", "--max-memory", "100M", "m.sigbook"], in: folder.url)
     #expect(refused.status == 1)
     #expect(
       refused.stderr.contains(
-        "m.sigbook:2:34: error: synthetic data of 100,000 points would need about 1.5 MiB, more than the memory limit of 1 MiB"
-      ))
+        "m.sigbook:2:34: error: synthetic data of 5,000,000 points would need about 76.3 MiB, more than the "
+      ), "\(refused.stderr)")
+    #expect(refused.stderr.contains("left of the memory limit of 100 MiB (the program holds "))
     #expect(
       refused.stderr.contains(
-        "hint: use fewer points (n:), or raise the limit with --max-memory (now 1 MiB)"))
-    let allowed = try Binary.run(["run", "--max-memory", "64M", "m.sigbook"], in: folder.url)
-    #expect(allowed.status == 0)
+        "hint: use fewer points (n:), or raise the limit with --max-memory (now 100 MiB)"))
+    let allowed = try Binary.run(["run", "--max-memory", "256M", "m.sigbook"], in: folder.url)
+    #expect(allowed.status == 0, "\(allowed.stderr)")
   }
 
   @Test func replRefusesAModerateRequestUnderASmallLimit() throws {
     let folder = try TemporaryFolder()
     let result = try Binary.run(
-      ["repl", "--max-memory", "1M"], in: folder.url, input: "sum(0...100000)\nsum(0...10)\n")
+      ["repl", "--max-memory", "100M"], in: folder.url, input: "sum(0...2000000)\nsum(0...10)\n")
     #expect(result.status == 1)
     #expect(
       result.stderr.contains(
-        "<repl>:1:5: error: a list of the 100,001 numbers of 0...100000 would need about 4.6 MiB, more than the memory limit of 1 MiB"
-      ))
+        "<repl>:1:5: error: a list of the 2,000,001 numbers of 0...2000000 would need about 91.6 MiB, more than the "
+      ), "\(result.stderr)")
     #expect(result.stdout == "55\n")
   }
 

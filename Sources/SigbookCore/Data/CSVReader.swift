@@ -14,19 +14,33 @@ extension Dataset {
   /// features, `[N, D]` floats exactly as written, not scaled (see `reshapedAsImages`).
   ///
   /// Parsing works on the bytes directly: 5,000 × 785 fields load in about a tenth of a second.
+  /// The file is read (and inflated) in chunks of 4 MiB, each parsed before the next is read, so
+  /// the text is never held whole: what the rows cost is counted as they come (4 bytes a value,
+  /// 24 a row for its label) and checked against `memoryLimit` after every chunk.
   ///
   /// - Parameters:
   ///   - path: the file; its name without `.csv` and `.gz` becomes the data set's name.
   ///   - label: the header name of the label column; `nil` for the last column.
+  ///   - memoryLimit: the most the data set may take while it is read (what is left of the
+  ///     session's limit).
+  ///   - isCancelled: polled before every chunk (Ctrl-C): reading stops and nothing is kept.
+  ///   - progress: told the fraction of the file read after every chunk.
   /// - Throws: `DataError.emptyCSV` for a file without data rows, `.wrongWidth` for a row with
   ///   a different number of fields from the first, `.notNumeric` for a feature that is not a
   ///   finite number, `.outOfRange` for one too large for a 32-bit float (`1e39`),
   ///   `.unknownColumn` when `label` is not in the header, `.tooLarge` for more than
-  ///   `DataLimits.values` values (checked before they are allocated), and the errors of
-  ///   `Gzip.readFile(_:limit:prefix:)` (at most `DataLimits.fileBytes` of text).
-  public static func csv(path: String, label: String? = nil) throws -> Dataset {
-    let bytes = try Gzip.readFile(path)
-    return try CSVReader.parse(bytes, path: path, label: label, name: CSVReader.baseName(path))
+  ///   `DataLimits.values` values (checked before they are allocated), a ``MemoryRefusal`` when
+  ///   the rows read pass `memoryLimit`, ``ReadInterrupted``, and the errors of ``Gzip/Reader``
+  ///   (at most `DataLimits.fileBytes` of text).
+  public static func csv(
+    path: String, label: String? = nil, memoryLimit: MemoryLimit = .unlimited,
+    isCancelled: @escaping () -> Bool = { false }, progress: ((Double) -> Void)? = nil
+  ) throws -> Dataset {
+    let reader = try Gzip.Reader(path: path, isCancelled: isCancelled)
+    var parser = CSVReader.Parser(
+      path: path, label: label, name: CSVReader.baseName(path),
+      memoryLimit: memoryLimit.startingOperation())
+    return try parser.read(reader, progress: progress)
   }
 
   /// The same data set with each input shaped as an image and its values divided by `divisor`.
@@ -62,7 +76,7 @@ extension Dataset {
 enum CSVReader {
   /// `10⁰ … 10¹⁸`, exact in `Double`: a decimal with at most 18 digits divided by one of these
   /// is correctly rounded.
-  private static let powersOfTen: [Double] = (0...18).map { Foundation.pow(10, Double($0)) }
+  static let powersOfTen: [Double] = (0...18).map { Foundation.pow(10, Double($0)) }
 
   /// The data set's name for a file: its last path component without `.gz` and `.csv`.
   static func baseName(_ path: String) -> String {
@@ -73,81 +87,189 @@ enum CSVReader {
     return name.isEmpty ? "csv" : String(name)
   }
 
-  /// Parses CSV bytes into a data set; see `Dataset.csv(path:label:)` for the rules.
-  static func parse(_ bytes: [UInt8], path: String, label: String?, name: String) throws -> Dataset
-  {
-    try bytes.withUnsafeBufferPointer { buffer in
-      try parse(buffer, path: path, label: label, name: name)
-    }
-  }
-
-  private static func parse(
-    _ buffer: UnsafeBufferPointer<UInt8>, path: String, label: String?, name: String
-  ) throws -> Dataset {
-    var lines = LineScanner(buffer)
-    guard let first = lines.nextNonBlank() else {
-      throw DataError.emptyCSV(path: path, hasHeader: false)
-    }
-    let firstFields = fields(of: first, in: buffer)
-    var lookahead = lines
-    let second = lookahead.nextNonBlank().map { fields(of: $0, in: buffer) }
-    let hasHeader = isHeader(firstFields, next: second, label: label)
-    let width = firstFields.count
-    let header = hasHeader ? firstFields : []
-
-    let labelColumn: Int
-    if let label {
-      guard
-        let column = header.firstIndex(of: label)
-          ?? header.firstIndex(where: { $0.lowercased() == label.lowercased() })
-      else {
-        throw DataError.unknownColumn(path: path, name: label, columns: header)
-      }
-      labelColumn = column
-    } else {
-      labelColumn = width - 1
-    }
-    guard width >= 2 else {
-      throw DataError.invalidArgument(
-        "'\(path)' has a single column; a data set needs features and a label")
-    }
-
-    let d = width - 1
-    var dataLines = hasHeader ? lines : LineScanner(buffer)
-    // Blank lines hold no row: counting them would reserve room for rows that never come.
-    let maxRows = dataLines.remainingNonBlankCount()
-    guard let total = DataLimits.product([maxRows, d]), total <= DataLimits.values else {
-      throw DataError.tooLarge(
-        path: path,
-        message: "holds \(DataLimits.grouped(maxRows)) rows of \(DataLimits.grouped(d)) features; "
-          + "a dataset holds at most \(DataLimits.grouped(DataLimits.values)) values")
-    }
+  /// What has been learnt of a CSV file so far: its shape (from its first lines), and the values
+  /// and labels of the rows parsed.
+  struct Parser {
+    let path: String
+    let label: String?
+    let name: String
+    let memoryLimit: MemoryLimit
+    /// The first row's fields, the header's when it is one; nil until the first line is parsed.
+    var width: Int?
+    var labelColumn = 0
+    var hasHeader = false
+    var header: [String] = []
+    var values: [Float] = []
     var labelTokens: [String] = []
-    labelTokens.reserveCapacity(maxRows)
-    let values = try [Float](unsafeUninitializedCapacity: maxRows * d) { out, initialized in
-      guard let base = buffer.baseAddress, let target = out.baseAddress else { return }
-      try powersOfTen.withUnsafeBufferPointer { powers in
-        var o = 0
-        while let line = dataLines.nextNonBlank() {
-          try parseRow(
-            base, line, width: width, labelColumn: labelColumn, into: target, at: &o,
-            labels: &labelTokens, powers: powers, path: path, header: header)
+    /// Lines already consumed, to number those of the next chunk.
+    var linesBefore = 0
+
+    init(path: String, label: String?, name: String, memoryLimit: MemoryLimit) {
+      self.path = path
+      self.label = label
+      self.name = name
+      self.memoryLimit = memoryLimit
+    }
+
+    /// Bytes read and parsed at a time.
+    static let chunkSize = 1 << 22
+
+    /// Reads every row of `reader`, chunk by chunk, and makes the data set.
+    mutating func read(_ reader: Gzip.Reader, progress: ((Double) -> Void)?) throws -> Dataset {
+      var text: [UInt8] = []
+      var atEnd = false
+      while true {
+        if !atEnd {
+          // A line longer than a chunk (a file of NUL bytes) grows the text: checked first.
+          let chunk = min(Self.chunkSize, reader.nextReadLimit)
+          if text.count + chunk > text.capacity {
+            let grown = max(text.count + chunk, 2 * text.capacity)
+            try checkMemory(pendingText: MemoryEstimate.sum(text.count, grown))
+            text.reserveCapacity(grown)
+            MemoryLimit.releaseFreedMemory()
+          }
+          atEnd = try reader.read(appendingTo: &text, upTo: Self.chunkSize) == 0
         }
-        initialized = o
+        // Only complete lines are parsed; the header needs its next line to be told apart.
+        var end = atEnd ? text.count : (text.lastIndex(of: 10).map { $0 + 1 } ?? 0)
+        if width == nil && !atEnd && !holdsTwoLines(text[..<end]) { end = 0 }
+        if end > 0 {
+          try text.withUnsafeBufferPointer { buffer in
+            try parse(UnsafeBufferPointer(rebasing: buffer[..<end]))
+          }
+          text.removeSubrange(..<end)
+        }
+        try checkMemory(pendingText: text.capacity)
+        progress?(reader.fraction)
+        if atEnd { break }
+      }
+      guard let width, !labelTokens.isEmpty else {
+        throw DataError.emptyCSV(path: path, hasHeader: hasHeader)
+      }
+      let (classNames, labels) = CSVReader.classes(of: labelTokens)
+      labelTokens = []
+      return Dataset(
+        name: name, features: Tensor(shape: [labels.count, width - 1], scalars: values),
+        labels: labels, classNames: classNames)
+    }
+
+    /// Whether `bytes` hold two lines that are not blank (or a first line and the end).
+    private func holdsTwoLines(_ bytes: ArraySlice<UInt8>) -> Bool {
+      bytes.withUnsafeBufferPointer { buffer in
+        var lines = LineScanner(buffer)
+        return lines.nextNonBlank() != nil && lines.nextNonBlank() != nil
       }
     }
-    guard !labelTokens.isEmpty else { throw DataError.emptyCSV(path: path, hasHeader: hasHeader) }
-    let (classNames, labels) = classes(of: labelTokens)
-    return Dataset(
-      name: name, features: Tensor(shape: [labelTokens.count, d], scalars: values),
-      labels: labels, classNames: classNames)
+
+    /// Refuses to go on when the rows read, with the room they may grow into and the text not
+    /// yet parsed, pass the memory limit: 4 bytes a value, and for each row its label's text
+    /// (16 bytes) and class number (8 bytes).
+    private func checkMemory(pendingText: Int) throws {
+      let held = MemoryEstimate.sum(
+        MemoryEstimate.product(4, values.capacity),
+        MemoryEstimate.product(16, labelTokens.capacity),
+        MemoryEstimate.product(8, labelTokens.count), pendingText)
+      let rows = DataLimits.grouped(labelTokens.count)
+      try memoryLimit.check(
+        held, for: "reading '\(path)' (\(rows) rows so far)",
+        advice: "read a smaller file (a sample of its rows)")
+    }
+
+    /// Parses complete lines: the first ones fix the shape, every data row is appended.
+    private mutating func parse(_ buffer: UnsafeBufferPointer<UInt8>) throws {
+      var lines = LineScanner(buffer, firstNumber: linesBefore)
+      if width == nil {
+        guard let first = lines.nextNonBlank() else {
+          linesBefore = lines.lineNumber
+          return
+        }
+        try start(first, lines: lines, buffer)
+        if !hasHeader { lines = LineScanner(buffer, firstNumber: linesBefore) }
+      }
+      guard let width else { return }
+      let d = width - 1
+      let rows = lines.remainingNonBlankCount()
+      guard let total = DataLimits.product([labelTokens.count + rows, d]),
+        total <= DataLimits.values
+      else {
+        throw DataError.tooLarge(
+          path: path,
+          message:
+            "holds more than \(DataLimits.grouped(labelTokens.count + rows - 1)) rows of "
+            + "\(DataLimits.grouped(d)) features; a dataset holds at most "
+            + "\(DataLimits.grouped(DataLimits.values)) values")
+      }
+      try reserve(rows: rows, features: d)
+      var o = values.count
+      values.append(contentsOf: repeatElement(0, count: rows * d))
+      let header = header, labelColumn = labelColumn, path = path
+      try values.withUnsafeMutableBufferPointer { out in
+        guard let base = buffer.baseAddress, let target = out.baseAddress else { return }
+        try CSVReader.powersOfTen.withUnsafeBufferPointer { powers in
+          while let line = lines.nextNonBlank() {
+            try CSVReader.parseRow(
+              base, line, width: width, labelColumn: labelColumn, into: target, at: &o,
+              labels: &labelTokens, powers: powers, path: path, header: header)
+          }
+        }
+      }
+      values.removeLast(values.count - o)
+      linesBefore = lines.lineNumber
+    }
+
+    /// Makes room for `rows` more rows, doubling, after checking that the grown arrays (and the
+    /// old ones, while they are copied) fit the memory limit.
+    private mutating func reserve(rows: Int, features d: Int) throws {
+      let neededValues = values.count + rows * d
+      let neededRows = labelTokens.count + rows
+      if neededValues > values.capacity {
+        let grown = max(neededValues, values.capacity * 2)
+        try checkMemory(pendingText: MemoryEstimate.product(4, grown))
+        values.reserveCapacity(grown)
+        MemoryLimit.releaseFreedMemory()
+      }
+      if neededRows > labelTokens.capacity {
+        let grown = max(neededRows, labelTokens.capacity * 2)
+        try checkMemory(pendingText: MemoryEstimate.product(16, grown))
+        labelTokens.reserveCapacity(grown)
+        MemoryLimit.releaseFreedMemory()
+      }
+    }
+
+    /// Reads the shape from the first line (and the next, to tell a header).
+    private mutating func start(
+      _ first: Line, lines: LineScanner, _ buffer: UnsafeBufferPointer<UInt8>
+    ) throws {
+      let firstFields = CSVReader.fields(of: first, in: buffer)
+      var lookahead = lines
+      let second = lookahead.nextNonBlank().map { CSVReader.fields(of: $0, in: buffer) }
+      hasHeader = CSVReader.isHeader(firstFields, next: second, label: label)
+      header = hasHeader ? firstFields : []
+      if let label {
+        guard
+          let column = header.firstIndex(of: label)
+            ?? header.firstIndex(where: { $0.lowercased() == label.lowercased() })
+        else {
+          throw DataError.unknownColumn(path: path, name: label, columns: header)
+        }
+        labelColumn = column
+      } else {
+        labelColumn = firstFields.count - 1
+      }
+      guard firstFields.count >= 2 else {
+        throw DataError.invalidArgument(
+          "'\(path)' has a single column; a data set needs features and a label")
+      }
+      width = firstFields.count
+      if hasHeader { linesBefore = first.number }
+    }
   }
 
   /// Parses one row: its features into `target[o...]` (advancing `o`), its label into `labels`.
   ///
   /// Numbers of at most 18 significant digits without exponent (every pixel, most CSV files) are
   /// converted here, in one pass over the bytes; anything else goes through `Double(_:)`.
-  private static func parseRow(
+  static func parseRow(
     _ p: UnsafePointer<UInt8>, _ line: Line, width: Int, labelColumn: Int,
     into target: UnsafeMutablePointer<Float>, at o: inout Int, labels: inout [String],
     powers: UnsafeBufferPointer<Double>, path: String, header: [String]
@@ -234,7 +356,7 @@ enum CSVReader {
   }
 
   /// The trimmed fields of one line (for the header and its detection).
-  private static func fields(of line: Line, in buffer: UnsafeBufferPointer<UInt8>) -> [String] {
+  static func fields(of line: Line, in buffer: UnsafeBufferPointer<UInt8>) -> [String] {
     guard let p = buffer.baseAddress else { return [] }
     var result: [String] = []
     var i = line.start
@@ -249,7 +371,7 @@ enum CSVReader {
 
   /// Whether the first row is a header: a field that is text above a number, or (one row only)
   /// any field that is not a number, or a field equal to the label column's name.
-  private static func isHeader(_ first: [String], next: [String]?, label: String?) -> Bool {
+  static func isHeader(_ first: [String], next: [String]?, label: String?) -> Bool {
     if let label, first.contains(label) { return true }
     guard let next else { return first.contains { !isNumber($0) } }
     return zip(first, next).contains { !isNumber($0) && isNumber($1) }
@@ -261,7 +383,7 @@ enum CSVReader {
 
   /// The class names of the label values (sorted numerically when all are numbers, else as
   /// text) and each row's class index.
-  private static func classes(of tokens: [String]) -> (names: [String], labels: [Int]) {
+  static func classes(of tokens: [String]) -> (names: [String], labels: [Int]) {
     let distinct = Array(Set(tokens))
     let numbers = distinct.compactMap { token in Double(token).flatMap { $0.isFinite ? $0 : nil } }
     var index: [String: Int] = [:]
@@ -299,7 +421,14 @@ extension CSVReader {
     private var position = 0
     private var number = 0
 
-    init(_ buffer: UnsafeBufferPointer<UInt8>) { self.buffer = buffer }
+    /// A scanner of `buffer` whose first line is numbered `firstNumber + 1`.
+    init(_ buffer: UnsafeBufferPointer<UInt8>, firstNumber: Int = 0) {
+      self.buffer = buffer
+      number = firstNumber
+    }
+
+    /// The number of the last line returned (the lines before the buffer included).
+    var lineNumber: Int { number }
 
     /// The next line that holds something other than spaces, tabs and `\r`, or `nil` at the end.
     mutating func nextNonBlank() -> Line? {

@@ -30,39 +30,25 @@ public enum Gzip {
   public static func readFile(
     _ path: String, limit: Int = DataLimits.fileBytes, prefix: Bool = false
   ) throws -> [UInt8] {
-    if prefix, !hasMagic(try readBytes(path, upTo: 2)) {
-      // A raw file: only the prefix wanted is read.
-      if path.lowercased().hasSuffix(".gz") { throw DataError.notGzip(path: path) }
-      return try readBytes(path, upTo: limit)
-    }
-    let raw = try readBytes(path, limit: prefix ? DataLimits.fileBytes : limit)
-    if hasMagic(raw) { return try inflate(raw, path: path, limit: limit, prefix: prefix) }
-    if path.lowercased().hasSuffix(".gz") { throw DataError.notGzip(path: path) }
-    guard raw.count <= limit else {
-      throw DataError.tooLarge(
-        path: path,
-        message: "is \(DataLimits.bytes(raw.count)); sigbook reads files of at most "
-          + DataLimits.bytes(limit))
-    }
-    return raw
+    let reader = try Reader(path: path, limit: limit, prefix: prefix)
+    var bytes: [UInt8] = []
+    // A raw file's size is known; inflated data grows as it comes (never from the trailer).
+    if !reader.isCompressed { bytes.reserveCapacity(min(reader.fileSize, limit)) }
+    while try reader.read(appendingTo: &bytes, upTo: 1 << 22) > 0 {}
+    return bytes
   }
 
-  /// The raw bytes of a regular file of at most `limit` bytes (or its first `upTo` bytes), with
-  /// a message that says why it cannot be read.
-  ///
-  /// The file is checked with `stat` before it is opened: a folder, a pipe (whose `open` would
-  /// block until a writer comes) or a device (`/dev/zero` never ends) is refused, and so is a
-  /// file larger than `limit` when it is to be read whole.
-  static func readBytes(
-    _ path: String, limit: Int = DataLimits.fileBytes, upTo prefix: Int? = nil
-  ) throws -> [UInt8] {
+  /// The size of a regular file, checked with `stat` before it is opened: a folder, a pipe
+  /// (whose `open` would block until a writer comes) or a device (`/dev/zero` never ends) is
+  /// refused with a message that says why.
+  static func regularFileSize(_ path: String) throws -> Int {
     var info = stat()
     guard stat(path, &info) == 0 else {
       let reason =
         switch errno {
         case ENOENT, ENOTDIR: "no such file"
         case EACCES: "permission denied"
-        default: String(cString: strerror(errno)).lowercased()
+        default: errorText(errno)
         }
       throw DataError.unreadable(path: path, reason: reason)
     }
@@ -73,14 +59,28 @@ public enum Gzip {
       throw DataError.unreadable(
         path: path, reason: "it is not a regular file (a device, a pipe or a socket)")
     }
-    guard prefix != nil || Int(info.st_size) <= limit else {
-      throw DataError.tooLarge(
-        path: path,
-        message: "is \(DataLimits.bytes(Int(info.st_size))); sigbook reads files of at most "
-          + DataLimits.bytes(limit))
-    }
     guard FileManager.default.isReadableFile(atPath: path) else {
       throw DataError.unreadable(path: path, reason: "permission denied")
+    }
+    return Int(info.st_size)
+  }
+
+  /// The system's explanation of an `errno`, lower case.
+  static func errorText(_ code: Int32) -> String {
+    String(cString: strerror(code)).lowercased()
+  }
+
+  /// The raw bytes of a regular file of at most `limit` bytes (or its first `upTo` bytes), with
+  /// a message that says why it cannot be read (see ``regularFileSize(_:)``).
+  static func readBytes(
+    _ path: String, limit: Int = DataLimits.fileBytes, upTo prefix: Int? = nil
+  ) throws -> [UInt8] {
+    let size = try regularFileSize(path)
+    guard prefix != nil || size <= limit else {
+      throw DataError.tooLarge(
+        path: path,
+        message: "is \(DataLimits.bytes(size)); sigbook reads files of at most "
+          + DataLimits.bytes(limit))
     }
     do {
       if let prefix {
@@ -96,9 +96,9 @@ public enum Gzip {
 
   /// Inflates gzip data held in memory.
   ///
-  /// The output buffer starts at the size the last member's trailer announces (ISIZE, capped by
-  /// `limit`) and doubles whenever zlib fills it, up to `limit` bytes, so large and multi-member
-  /// files need no second pass and a gzip bomb stops at the limit.
+  /// The output buffer starts at four times the input's size (at most `limit`) and doubles
+  /// whenever zlib fills it, up to `limit` bytes, so a gzip bomb stops at the limit. The size
+  /// the trailer announces (ISIZE) is never used: it is modulo 2³² and can lie.
   ///
   /// - Parameters:
   ///   - input: gzip data, starting with the magic `1f 8b`.
@@ -173,21 +173,14 @@ public enum Gzip {
     return output
   }
 
-  /// The size of the inflated data as the trailer of the last member says (modulo 2³²), plus one
-  /// byte so that a single member finishes without growing the buffer.
-  ///
-  /// A truncated file ends in arbitrary bytes, so the hint is capped by deflate's largest
-  /// compression ratio (about 1032 : 1) and by 1 GiB; the buffer grows past either if need be.
+  /// The first size of the output buffer: four times the input (typical of deflate), at least
+  /// 4 KiB; it grows as data is inflated.
   private static func initialCapacity(for input: [UInt8]) -> Int {
-    guard input.count >= 18 else { return 1 << 12 }
-    let n = input.count
-    let size =
-      Int(input[n - 4]) | Int(input[n - 3]) << 8 | Int(input[n - 2]) << 16 | Int(input[n - 1]) << 24
-    return Swift.max(Swift.min(size + 1, n * 1032, 1 << 30), 1 << 12)
+    Swift.max(Swift.min(input.count, 1 << 28) * 4, 1 << 12)
   }
 
   /// zlib's explanation of a failure, or the name of its status code when it gives none.
-  private static func zlibMessage(_ stream: z_stream, _ status: Int32) -> String {
+  static func zlibMessage(_ stream: z_stream, _ status: Int32) -> String {
     if let message = stream.msg { return String(cString: message) }
     switch status {
     case Z_MEM_ERROR: return "out of memory"

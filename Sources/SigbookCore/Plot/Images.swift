@@ -22,6 +22,18 @@ extension Plot {
   public static func images(
     _ images: [GreyImage], labels: [String], columns: Int = 8, title: String
   ) -> Figure {
+    // Never cancelled, so never throws.
+    (try? self.images(images, labels: labels, columns: columns, title: title) { _ in false })
+      ?? Figure(kind: "images", document: SVGDocument(width: 1, height: 1, title: title))
+  }
+
+  /// `images`, polling `isCancelled` with the fraction drawn every 64 images.
+  ///
+  /// - Throws: `CancellationError` when `isCancelled` returns true (Ctrl-C).
+  public static func images(
+    _ images: [GreyImage], labels: [String], columns: Int = 8, title: String,
+    isCancelled: (Double) -> Bool
+  ) throws(CancellationError) -> Figure {
     let columns = max(1, min(columns, max(images.count, 1)))
     let rows = (images.count + columns - 1) / columns
     let labelHeight = FontSize.small + 8
@@ -40,6 +52,7 @@ extension Plot {
     addImageStyle(to: &document)
     drawTitle(title, into: &document)
     for (i, image) in images.enumerated() {
+      if i % 64 == 0, isCancelled(Double(i) / Double(images.count)) { throw CancellationError() }
       let x = ChartLayout.pad + Double(i % columns) * cellWidth + (cellWidth - imageBox) / 2
       let y = top + Double(i / columns) * cellHeight
       drawImage(image, x: x, y: y, into: &document)

@@ -112,11 +112,14 @@ public enum SVGRenderer {
   /// - Parameters:
   ///   - svg: the SVG text.
   ///   - dpi: dots per inch (default 150), within ``dpiRange``.
+  ///   - isCancelled: told the fraction done between bands of rows; rendering stops (throwing
+  ///     `interrupted`) when it returns true.
   /// - Returns: the PNG file's bytes.
   /// - Throws: when the SVG cannot be read or rendered, the resolution is out of range, or
   ///   DejaVu Sans is missing.
-  public static func png(_ svg: String, dpi: Double = defaultDPI) throws(SVGRenderError) -> [UInt8]
-  {
+  public static func png(
+    _ svg: String, dpi: Double = defaultDPI, isCancelled: (Double) -> Bool = { _ in false }
+  ) throws(SVGRenderError) -> [UInt8] {
     guard dpiRange.contains(dpi) else {
       throw SVGRenderError(
         message: "dpi must be between \(Int(dpiRange.lowerBound)) and \(Int(dpiRange.upperBound)), "
@@ -126,8 +129,9 @@ public enum SVGRenderer {
     let handle = try Handle(svg)
     let scale = dpi / cssDPI
     let (width, height) = handle.size
-    let columns = max(Int((width * scale).rounded()), 1)
-    let rows = max(Int((height * scale).rounded()), 1)
+    let columns = max(Int(min(width * scale, 1e15).rounded()), 1)
+    let rows = max(Int(min(height * scale, 1e15).rounded()), 1)
+    try checkPNGSize(columns: columns, rows: rows, dpi: dpi)
     guard let surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, Int32(columns), Int32(rows))
     else { throw SVGRenderError(message: "cairo cannot create a \(columns) × \(rows) image") }
     defer { cairo_surface_destroy(surface) }
@@ -147,11 +151,28 @@ public enum SVGRenderer {
     }
     cairo_set_source_rgb(cr, 1, 1, 1)
     cairo_paint(cr)
-    cairo_scale(cr, scale, scale)
-    cairo_set_source_surface(cr, recording, 0, 0)
-    cairo_paint(cr)
+    // Replayed in bands of whole pixel rows (cairo culls what lies outside each band's clip),
+    // so that Ctrl-C is seen between bands of a large image.
+    var top = 0
+    var cancelled = false
+    while top < rows && !cancelled {
+      if isCancelled(0.9 * Double(top) / Double(rows)) {
+        cancelled = true
+        break
+      }
+      let band = min(pngBandRows, rows - top)
+      cairo_save(cr)
+      cairo_rectangle(cr, 0, Double(top), Double(columns), Double(band))
+      cairo_clip(cr)
+      cairo_scale(cr, scale, scale)
+      cairo_set_source_surface(cr, recording, 0, 0)
+      cairo_paint(cr)
+      cairo_restore(cr)
+      top += band
+    }
     let status = cairo_status(cr)
     cairo_destroy(cr)
+    if cancelled { throw SVGRenderError(message: "interrupted") }
     try check(status, "the image")
     cairo_surface_flush(surface)
     let stride = Int(cairo_image_surface_get_stride(surface))
@@ -163,6 +184,10 @@ public enum SVGRenderer {
     var raw = [UInt8](repeating: 0, count: (columns * 3 + 1) * rows)
     raw.withUnsafeMutableBufferPointer { out in
       for row in 0..<rows {
+        if row % pngBandRows == 0, isCancelled(0.9 + 0.1 * Double(row) / Double(rows)) {
+          cancelled = true
+          return
+        }
         let line = data + row * stride
         var o = row * (columns * 3 + 1) + 1  // the row's filter byte stays 0 (none)
         for column in 0..<columns {
@@ -173,6 +198,7 @@ public enum SVGRenderer {
         }
       }
     }
+    if cancelled { throw SVGRenderError(message: "interrupted") }
     var file: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
     let header =
       Plot.bigEndian32(UInt32(columns)) + Plot.bigEndian32(UInt32(rows)) + [8, 2, 0, 0, 0]
@@ -182,6 +208,30 @@ public enum SVGRenderer {
     Plot.appendChunk("IDAT", Deflate.zlib(raw, rowLength: columns * 3 + 1), to: &file)
     Plot.appendChunk("IEND", [], to: &file)
     return file
+  }
+
+  /// The rows of a PNG drawn, and packed, between two polls of `isCancelled`.
+  static let pngBandRows = 256
+
+  /// The widest or tallest PNG rendered, in pixels: cairo's image surfaces stop at 32,767.
+  public static let maximumPNGSide = 32_767
+  /// The most pixels a PNG holds: 2²⁶ (a 640 × 480 figure at 1,200 dpi is 48 million), about
+  /// 470 MB while it is drawn and packed.
+  public static let maximumPNGPixels = 1 << 26
+
+  /// Refuses a PNG too large to render, before anything is drawn (a figure of five million
+  /// rows of images would otherwise draw for seconds and then fail inside cairo).
+  static func checkPNGSize(columns: Int, rows: Int, dpi: Double) throws(SVGRenderError) {
+    let pixels = DataLimits.product([columns, rows]) ?? .max
+    guard columns > maximumPNGSide || rows > maximumPNGSide || pixels > maximumPNGPixels else {
+      return
+    }
+    throw SVGRenderError(
+      message: "a PNG of \(DataLimits.grouped(columns)) × \(DataLimits.grouped(rows)) pixels "
+        + "at \(Plot.number(dpi)) dpi is too large: sigbook renders at most "
+        + "\(DataLimits.grouped(maximumPNGSide)) pixels a side and "
+        + "\(DataLimits.grouped(maximumPNGPixels)) pixels in all; write the figure as SVG or PDF, "
+        + "or use a lower dpi")
   }
 
   /// Draws the document over the whole of a `width × height` surface (in surface units).

@@ -3,18 +3,64 @@
 #endif
 import Foundation
 
-/// How much memory one operation of a session may take: checked against an estimate before
-/// anything large is allocated, so that a size typed wrong (`synthetic(n: 1e9)`, `sum(0...1e10)`,
-/// `pca` of a 100,000-wide layer) is explained instead of exhausting the machine.
+/// How much memory a session may hold: what its variables hold (``held``) plus what the next
+/// operation would allocate, checked against an estimate before anything large is allocated, so
+/// that a size typed wrong (`synthetic(n: 1e9)`, `sum(0...1e10)`, `pca` of a 100,000-wide layer)
+/// or data piled up across statements (a list of 100 datasets, a string doubled 31 times) is
+/// explained instead of exhausting the machine.
 ///
 /// A session carries its own limit (`sigbook run --max-memory 4G`); nothing is global. The
 /// default is 75% of the physical memory.
 public struct MemoryLimit: Sendable, Hashable, CustomStringConvertible {
-  /// The most bytes one operation may allocate.
+  /// The most bytes the session may hold.
   public var bytes: Int
+  /// The bytes the session holds already (its variables), which an operation's estimate is
+  /// added to.
+  public var held = 0
 
-  /// A limit of `bytes` bytes (at least 1).
+  /// A limit of `bytes` bytes (at least 1), none of them held yet.
   public init(bytes: Int) { self.bytes = max(1, bytes) }
+
+  /// Whether the whole process counts against the limit: what is left is the limit less the
+  /// larger of ``held`` and the process's resident memory (its code and libraries, caches, memory
+  /// the heap keeps), read from `/proc/self/statm` at each check. The command line sets it for
+  /// `--max-memory`; a session inside another program (the tests) counts only what it holds.
+  public var countsProcess = false
+
+  /// What counts against the limit now: ``held``, or the resident memory when larger and
+  /// ``countsProcess``.
+  public var used: Int {
+    if let usedBefore { return max(held, usedBefore) }
+    guard countsProcess, let resident = Self.residentBytes() else { return held }
+    return max(held, resident)
+  }
+
+  /// What was used when an operation that counts its own allocations started (see
+  /// ``startingOperation(allocated:)``), or nil.
+  private var usedBefore: Int?
+
+  /// The limit for an operation that checks its cumulative allocations as it goes (a file read
+  /// row by row), or whose result exists already (`allocated` bytes): what is used is fixed at
+  /// what it was without them, so that they are not counted twice once resident.
+  public func startingOperation(allocated: Int = 0) -> MemoryLimit {
+    var limit = self
+    limit.usedBefore = max(held, used - allocated)
+    return limit
+  }
+
+  /// The bytes an operation may still allocate: the limit less what is used.
+  public var available: Int { bytes == .max ? .max : max(0, bytes - used) }
+
+  /// The process's resident memory: the second field of `/proc/self/statm`, in pages.
+  static func residentBytes() -> Int? {
+    guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else {
+      return nil
+    }
+    let fields = text.split(separator: " ")
+    let page = sysconf(Int32(_SC_PAGESIZE))
+    guard fields.count >= 2, let pages = Int(fields[1]), page > 0 else { return nil }
+    return DataLimits.product([pages, page])
+  }
 
   /// No limit beyond what can be counted: only estimates that overflow are refused.
   public static let unlimited = MemoryLimit(bytes: .max)
@@ -76,7 +122,7 @@ public struct MemoryLimit: Sendable, Hashable, CustomStringConvertible {
     bytes == .max ? "unlimited" : DataLimits.bytes(bytes)
   }
 
-  /// Refuses an operation whose estimate exceeds the limit.
+  /// Refuses an operation whose estimate exceeds what is left of the limit.
   ///
   /// - Parameters:
   ///   - estimate: the bytes the operation would allocate (``MemoryEstimate``); `Int.max` when
@@ -85,13 +131,43 @@ public struct MemoryLimit: Sendable, Hashable, CustomStringConvertible {
   ///   - advice: what to do instead (`use fewer points`); the message adds `--max-memory`.
   /// - Throws: a ``MemoryRefusal`` saying how much it would take, the limit and what to do.
   public func check(_ estimate: Int, for what: String, advice: String) throws(MemoryRefusal) {
-    guard estimate > bytes || estimate == .max else { return }
+    let used = used
+    let available = bytes == .max ? Int.max : max(0, bytes - used)
+    guard estimate > available || estimate == .max else { return }
     let amount =
       estimate == .max ? "more memory than can be counted" : "about \(DataLimits.bytes(estimate))"
+    let holders =
+      used > held
+      ? "the program holds \(DataLimits.bytes(used)), its variables \(DataLimits.bytes(held))"
+      : "the session's variables hold \(DataLimits.bytes(held))"
+    let room =
+      used > 0
+      ? "the \(DataLimits.bytes(available)) left of the memory limit of \(self) (\(holders))"
+      : "the memory limit of \(self)"
     throw MemoryRefusal(
-      message: "\(what) would need \(amount), more than the memory limit of \(self)",
+      message: "\(what) would need \(amount), more than \(room)",
       hint: "\(advice), or raise the limit with --max-memory (now \(self))")
   }
+}
+
+extension MemoryLimit {
+  /// Hands memory freed inside the C heap back to the system (glibc's `malloc_trim`).
+  ///
+  /// The command line keeps blocks of up to 256 MiB in the heap and trims it only past 512 MiB
+  /// free (training is faster so), so buffers that grow by doubling (a CSV read row by row, a
+  /// text doubled) leave their earlier copies resident: memory then counts them on top of what
+  /// the session holds. Called after such a buffer grew or a large value was replaced; it costs
+  /// one walk of the heap's free chunks.
+  static func releaseFreedMemory() {
+    if let trim = mallocTrim { _ = trim(0) }
+  }
+
+  private typealias Trim = @convention(c) (Int) -> Int32
+
+  /// glibc's `malloc_trim`, found at run time: Swift's Glibc module does not declare it.
+  private static let mallocTrim: Trim? = dlsym(
+    UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim"
+  ).map { unsafeBitCast($0, to: Trim.self) }
 }
 
 /// An operation refused because it would need more memory than the session's ``MemoryLimit``.

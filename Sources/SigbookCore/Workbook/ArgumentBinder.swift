@@ -108,6 +108,33 @@ extension FunctionEntry {
       span: span, hint: Self.hint(for: kind, expected: parameter.accepts))
   }
 
+  /// The error for a count beyond its parameter's ``Parameter/maximum`` (`restarts: 1e14`), or
+  /// nil when the value (a number, or each number of a list) is within it.
+  ///
+  /// `run` checks the value as it binds it and `check` checks literals, so a count is refused,
+  /// with the same words from both, before it sizes anything.
+  func excess(
+    of value: Value, for parameter: Parameter, position: Int?, at span: SourceSpan
+  ) -> WorkbookError? {
+    guard let maximum = parameter.maximum else { return nil }
+    let numbers: [Double]
+    switch value {
+    case .number(let x): numbers = [x]
+    case .list(let items):
+      numbers = items.compactMap { item in
+        if case .number(let x) = item { return x }
+        return nil
+      }
+    default: numbers = []
+    }
+    guard let found = numbers.first(where: { $0 > Double(maximum) }) else { return nil }
+    let place = parameter.label.map { "'\($0):'" } ?? "its \(ordinal((position ?? 0) + 1)) argument"
+    let shown = abs(found) < 1e15 ? grouped(Int(found)) : NumberFormat.display(found)
+    return WorkbookError(
+      kind: .value, message: "\(name) takes at most \(grouped(maximum)) for \(place), not \(shown)",
+      span: span, hint: "\(parameter.label ?? parameter.name): \(parameter.doc)")
+  }
+
   /// A way out of the commonest mix-ups of kinds.
   private static func hint(for kind: ValueKind, expected: Accepts) -> String? {
     switch kind {
@@ -130,4 +157,25 @@ func ordinal(_ n: Int) -> String {
   case 3: "3rd"
   default: "\(n)th"
   }
+}
+
+/// The largest counts the catalogue's parameters take (``Parameter/maximum``): far beyond what
+/// the data sigbook is made for needs, and small enough that a count typed wrong
+/// (`restarts: 1e14`, `epochs: 1e12`) is refused by name before it sizes a buffer or a loop.
+enum CountLimit {
+  /// Inputs or points: `n:`, `per_class:`, `sample:`, `top:`, `batch:` — as many values as a
+  /// dataset may hold.
+  static let inputs = DataLimits.values
+  /// A layer's width, a number of channels, classes, clusters or components.
+  static let width = 1 << 24
+  /// A kernel, pooling window, stride or padding.
+  static let window = 1 << 12
+  /// k-means runs per k.
+  static let restarts = 1_000
+  /// Passes or steps: `epochs:`, `iterations:`.
+  static let steps = 1_000_000
+  /// Neighbours: `k:` of novelty, `neighbors:` of umap.
+  static let neighbours = 10_000
+  /// Pictures or panels of one figure, and their columns.
+  static let panels = 10_000
 }

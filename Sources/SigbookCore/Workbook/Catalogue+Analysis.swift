@@ -118,16 +118,17 @@ extension Catalogue {
         .labelled(
           "k", .oneOf([.integer, .list(.integer)]),
           doc: "the number of clusters, or the range to choose from",
-          default: .range(lower: 2, upper: 10, isClosed: true), defaultText: "2...10"),
+          default: .range(lower: 2, upper: 10, isClosed: true), defaultText: "2...10",
+          maximum: CountLimit.width),
         .labelled(
           "select", .option(["silhouette"]), doc: "how k is chosen among several",
           default: .option("silhouette")),
         .labelled(
           "restarts", .integer, doc: "k-means runs per k, the lowest inertia kept",
-          default: .number(10)),
+          default: .number(10), maximum: CountLimit.restarts),
         .labelled(
           "sample", .integer, doc: "compute silhouettes on this many points when there are more",
-          defaultText: "exact up to 10,000", optional: true),
+          defaultText: "exact up to 10,000", optional: true, maximum: CountLimit.inputs),
         seedParameter,
       ],
       returns: .clustering,
@@ -196,7 +197,7 @@ extension Catalogue {
         .positional("clustering", .clustering, doc: "a clustering of signatures"),
         .labelled(
           "top", .integer, doc: "keep only the N most frequent paths", defaultText: "all",
-          optional: true),
+          optional: true, maximum: CountLimit.inputs),
       ],
       returns: .table,
       summary:
@@ -247,7 +248,9 @@ extension Catalogue {
         .labelled(
           "method", .option(NoveltyMethod.allCases.map(\.rawValue)),
           doc: "how unusual a signature is", default: .option("knn")),
-        .labelled("k", .integer, doc: "the neighbour of .knn", default: .number(5)),
+        .labelled(
+          "k", .integer, doc: "the neighbour of .knn", default: .number(5),
+          maximum: CountLimit.neighbours),
         seedParameter,
       ],
       returns: .novelty,
@@ -308,7 +311,9 @@ extension Catalogue {
         .positional(
           "x", .oneOf([.signatureLayer, .dataset, .clustering]),
           doc: "one signature layer, a dataset, or a one-layer clustering (its clusters are kept)"),
-        .labelled("dims", .integer, doc: "the number of components", default: .number(2)),
+        .labelled(
+          "dims", .integer, doc: "the number of components", default: .number(2),
+          maximum: CountLimit.width),
       ],
       returns: .projection,
       summary:
@@ -368,7 +373,7 @@ extension Catalogue {
           "perplexity", .number, doc: "the effective number of neighbours", default: .number(30)),
         .labelled(
           "iterations", .integer, doc: "gradient steps (the first 250 with early exaggeration)",
-          default: .number(1000)),
+          default: .number(1000), maximum: CountLimit.steps),
         seedParameter,
       ],
       returns: .projection,
@@ -408,7 +413,8 @@ extension Catalogue {
           "x", .oneOf([.signatureLayer, .dataset, .clustering]),
           doc: "one signature layer, a dataset, or a one-layer clustering"),
         .labelled(
-          "neighbors", .integer, doc: "the size of the neighbourhoods", default: .number(15)),
+          "neighbors", .integer, doc: "the size of the neighbourhoods", default: .number(15),
+          maximum: CountLimit.neighbours),
         .labelled("min_dist", .number, doc: "how tightly points may pack", default: .number(0.1)),
         seedParameter,
       ],

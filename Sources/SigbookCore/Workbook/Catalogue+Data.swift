@@ -16,6 +16,11 @@ extension Catalogue {
       default: kind = .value
       }
       throw failure(error, kind: kind, blaming: key)
+    } catch let refusal as MemoryRefusal {
+      throw CallFailure(refusal.message, kind: .runtime, parameter: key, hint: refusal.hint)
+    } catch is ReadInterrupted {
+      // The progress line says where it stopped (`csv stopped at 41%`).
+      throw CallFailure("interrupted", kind: .interrupted)
     } catch {
       throw failure(error, blaming: key)
     }
@@ -62,7 +67,7 @@ extension Catalogue {
           optional: true),
         .labelled(
           "per_class", .integer, doc: "how many images of each digit, drawn at random",
-          defaultText: "all (500)", optional: true),
+          defaultText: "all (500)", optional: true, maximum: CountLimit.inputs),
         seedParameter,
       ],
       returns: .dataset,
@@ -86,7 +91,7 @@ extension Catalogue {
           "digits", .list(.integer), doc: "the digits to keep", defaultText: "all", optional: true),
         .labelled(
           "per_class", .integer, doc: "how many images of each digit, drawn at random",
-          defaultText: "all", optional: true),
+          defaultText: "all", optional: true, maximum: CountLimit.inputs),
         .labelled(
           "split", .option(["train", "test"]), doc: "the 60,000 training or 10,000 test images",
           default: .option("train")),
@@ -117,7 +122,7 @@ extension Catalogue {
           defaultText: "all", optional: true),
         .labelled(
           "per_class", .integer, doc: "how many images of each class, drawn at random",
-          defaultText: "all", optional: true),
+          defaultText: "all", optional: true, maximum: CountLimit.inputs),
         .labelled(
           "split", .option(["train", "test"]), doc: "the 60,000 training or 10,000 test images",
           default: .option("train")),
@@ -185,12 +190,19 @@ extension Catalogue {
         "A dataset from a CSV file (optionally .gz): one input per row, every column but the label a feature. A header row is detected; without one the label is the last column.",
       example: "points = csv(\"points.csv\", label: \"class\")"
     ) { call in
-      try requireMemory(
-        call, reading: call.session.readPath(call.text("file")), expansion: 2, blaming: "file")
+      // The text is parsed as it is read (and inflated), and what the rows take is checked
+      // against the memory left as they come: the file's size says little of it (a gzip file,
+      // a narrow file of many short rows).
+      let path = call.session.readPath(call.text("file")), progress = call.session.progress
+      progress?.begin("csv")
+      defer { progress?.end() }
       return try engine("file") {
         .dataset(
           try Dataset.csv(
-            path: call.session.readPath(call.text("file")), label: call.optionalText("label")))
+            path: path, label: call.optionalText("label"), memoryLimit: call.session.memoryLimit,
+            isCancelled: call.session.isCancelled,
+            progress: { progress?.update(fraction: $0, detail: "reading '\(call.text("file"))'") }
+          ))
       }
     },
     FunctionEntry(
@@ -260,7 +272,7 @@ extension Catalogue {
           defaultText: "none", optional: true),
         .labelled(
           "per_class", .integer, doc: "how many inputs of each class, drawn at random",
-          defaultText: "all", optional: true),
+          defaultText: "all", optional: true, maximum: CountLimit.inputs),
         seedParameter,
       ],
       returns: .dataset,
@@ -347,6 +359,11 @@ extension Catalogue {
       example: "noisy = noise(test, sigma: 0.3)"
     ) { call in
       let d = call.dataset("data")
+      // A copy of the features is made: checked before it is.
+      try call.requireMemory(
+        MemoryEstimate.product(4, d.features.count),
+        for: "noise on \(call.describe("data", fallback: "the data"))",
+        advice: "keep fewer copies of the data", blaming: "data")
       return try engine("sigma") {
         .dataset(try d.noise(sigma: call.number("sigma"), seed: call.int("seed")))
       }
@@ -400,7 +417,7 @@ extension Catalogue {
         .labelled(
           "top", .integer,
           doc: "with novelty:, keep the N inputs scored most unusual, most unusual first",
-          defaultText: "all", optional: true),
+          defaultText: "all", optional: true, maximum: CountLimit.inputs),
       ],
       returns: .dataset,
       summary:

@@ -203,8 +203,12 @@ extension Catalogue {
       "images", category: "Figures",
       parameters: [
         .positional("data", .dataset, doc: "a dataset of greyscale images"),
-        .labelled("count", .integer, doc: "how many inputs, from the first", default: .number(16)),
-        .labelled("columns", .integer, doc: "images per row", default: .number(8)),
+        .labelled(
+          "count", .integer, doc: "how many inputs, from the first", default: .number(16),
+          maximum: CountLimit.panels),
+        .labelled(
+          "columns", .integer, doc: "images per row", default: .number(8),
+          maximum: CountLimit.panels),
         .labelled(
           "caption", .option(["label", "prediction", "path"]),
           doc:
@@ -256,17 +260,30 @@ extension Catalogue {
       default:
         captions = (0..<shown).map { d.classNames[d.labels[$0]] }
       }
-      return .figure(
-        Plot.images(
-          pictures, labels: captions, columns: max(1, call.int("columns")),
-          title: call.optionalText("title") ?? title))
+      let progress = call.session.progress, isCancelled = call.session.isCancelled
+      progress?.begin("images")
+      defer { progress?.end() }
+      do {
+        return .figure(
+          try Plot.images(
+            pictures, labels: captions, columns: max(1, call.int("columns")),
+            title: call.optionalText("title") ?? title
+          ) { fraction in
+            progress?.update(fraction: fraction, detail: "\(grouped(shown)) images")
+            return isCancelled()
+          })
+      } catch {
+        throw CallFailure("interrupted", kind: .interrupted)
+      }
     },
     FunctionEntry(
       "reconstructions", category: "Figures",
       parameters: [
         .positional("model", .model, doc: "an autoencoder"),
         .positional("data", .dataset, doc: "images to reconstruct"),
-        .labelled("count", .integer, doc: "how many inputs, from the first", default: .number(10)),
+        .labelled(
+          "count", .integer, doc: "how many inputs, from the first", default: .number(10),
+          maximum: CountLimit.panels),
         titleParameter,
       ],
       returns: .figure,
@@ -502,7 +519,9 @@ extension Catalogue {
       parameters: [
         .positional(
           "figure", .figure, doc: "the panels, left to right and top to bottom", variadic: true),
-        .labelled("columns", .integer, doc: "panels per row", default: .number(2)),
+        .labelled(
+          "columns", .integer, doc: "panels per row", default: .number(2),
+          maximum: CountLimit.panels),
         .labelled(
           "title", .text, doc: "a title above the panels", defaultText: "none", optional: true),
       ],

@@ -78,7 +78,7 @@ extension Catalogue {
         "input", .list(.integer),
         doc:
           "the shape of one input, for a file whose input sizes (other than the batch) are dynamic",
-        defaultText: "the file's", optional: true),
+        defaultText: "the file's", optional: true, maximum: CountLimit.width),
       .labelled(
         "classes", classList, doc: "the names of the classes the outputs stand for",
         defaultText: "0, 1, …", optional: true),
@@ -106,7 +106,8 @@ extension Catalogue {
       parameters: [
         .positional(
           "sizes", .integer,
-          doc: "the input size, the hidden layer sizes and the number of outputs", variadic: true),
+          doc: "the input size, the hidden layer sizes and the number of outputs", variadic: true,
+          maximum: CountLimit.width),
         .labelled(
           "activation", .option(activations), doc: "the activation of the hidden layers",
           default: .option("relu")),
@@ -134,21 +135,23 @@ extension Catalogue {
       parameters: [
         .labelled(
           "input", .list(.integer), doc: "the shape of one image: [channels, height, width]",
-          default: .list([.number(1), .number(28), .number(28)])),
+          default: .list([.number(1), .number(28), .number(28)]), maximum: CountLimit.width),
         .labelled(
           "conv", .list(.integer), doc: "the channels of each convolution",
-          default: .list([.number(8), .number(16)])),
+          default: .list([.number(8), .number(16)]), maximum: CountLimit.width),
         .labelled(
           "kernel", .integer,
           doc: "the size of each convolution kernel (padding keeps the map size)",
           default: .number(3)),
         .labelled(
           "pool", .integer, doc: "the max-pooling window after each convolution (1: none)",
-          default: .number(2)),
+          default: .number(2), maximum: CountLimit.window),
         .labelled(
           "dense", .list(.integer), doc: "the sizes of the dense hidden layers",
-          default: .list([.number(64)])),
-        .labelled("classes", .integer, doc: "the number of classes", default: .number(10)),
+          default: .list([.number(64)]), maximum: CountLimit.width),
+        .labelled(
+          "classes", .integer, doc: "the number of classes", default: .number(10),
+          maximum: CountLimit.width),
         .labelled(
           "activation", .option(activations), doc: "the activation after each layer",
           default: .option("relu")),
@@ -172,7 +175,7 @@ extension Catalogue {
       parameters: [
         .positional(
           "sizes", .integer, doc: "the input size, the encoder's hidden sizes and the code size",
-          variadic: true),
+          variadic: true, maximum: CountLimit.width),
         .labelled(
           "activation", .option(activations), doc: "the activation of the hidden layers",
           default: .option("tanh")),
@@ -201,7 +204,7 @@ extension Catalogue {
         .labelled(
           "input", .list(.integer),
           doc: "the shape of one input; needed when the first layer is a convolution",
-          defaultText: "from the first dense layer", optional: true),
+          defaultText: "from the first dense layer", optional: true, maximum: CountLimit.width),
         .labelled(
           "autoencoder", .bool, doc: "train it to reconstruct its input", default: .bool(false)),
         seedParameter,
@@ -247,11 +250,17 @@ extension Catalogue {
     FunctionEntry(
       "conv", category: "Layers",
       parameters: [
-        .positional("in", .integer, doc: "input channels"),
-        .positional("out", .integer, doc: "output channels"),
-        .labelled("kernel", .integer, doc: "the kernel size", default: .number(3)),
-        .labelled("stride", .integer, doc: "the step between positions", default: .number(1)),
-        .labelled("padding", .integer, doc: "zeros added around each map", default: .number(0)),
+        .positional("in", .integer, doc: "input channels", maximum: CountLimit.width),
+        .positional("out", .integer, doc: "output channels", maximum: CountLimit.width),
+        .labelled(
+          "kernel", .integer, doc: "the kernel size", default: .number(3),
+          maximum: CountLimit.window),
+        .labelled(
+          "stride", .integer, doc: "the step between positions", default: .number(1),
+          maximum: CountLimit.window),
+        .labelled(
+          "padding", .integer, doc: "zeros added around each map", default: .number(0),
+          maximum: CountLimit.window),
       ],
       returns: .layer,
       summary:
@@ -270,7 +279,9 @@ extension Catalogue {
     FunctionEntry(
       "maxpool", category: "Layers",
       parameters: [
-        .positional("size", .integer, doc: "the window (and step) size", default: .number(2))
+        .positional(
+          "size", .integer, doc: "the window (and step) size", default: .number(2),
+          maximum: CountLimit.window)
       ],
       returns: .layer,
       summary: "Max pooling over size × size windows, for `sequential`.",
@@ -292,8 +303,12 @@ extension Catalogue {
       parameters: [
         .positional("model", .model, doc: "the model to train (left untouched)"),
         .positional("data", .dataset, doc: "the training data"),
-        .labelled("epochs", .integer, doc: "passes over the data", default: .number(10)),
-        .labelled("batch", .integer, doc: "inputs per gradient step", default: .number(32)),
+        .labelled(
+          "epochs", .integer, doc: "passes over the data", default: .number(10),
+          maximum: CountLimit.steps),
+        .labelled(
+          "batch", .integer, doc: "inputs per gradient step", default: .number(32),
+          maximum: CountLimit.inputs),
         .labelled("lr", .number, doc: "the learning rate", default: .number(0.01)),
         .labelled(
           "optimizer", .option(Optimizer.allCases.map(\.rawValue)), doc: "the update rule",

@@ -154,25 +154,31 @@ public struct Parameter: Sendable {
   public var isVariadic: Bool
   /// One line on what the parameter means.
   public var doc: String
+  /// The largest number a count takes (`restarts:`, `n:`, a layer's width), each item of a
+  /// list of them included: checked as the argument is bound, before the count sizes anything.
+  public var maximum: Int? = nil
 
   /// A positional parameter.
   public static func positional(
     _ name: String, _ accepts: Accepts, doc: String, variadic: Bool = false,
-    default value: Value? = nil, defaultText: String? = nil, optional: Bool = false
+    default value: Value? = nil, defaultText: String? = nil, optional: Bool = false,
+    maximum: Int? = nil
   ) -> Parameter {
     Parameter(
       label: nil, name: name, accepts: accepts, defaultValue: value, isOptional: optional,
-      defaultText: defaultText ?? value.map(\.sourceText), isVariadic: variadic, doc: doc)
+      defaultText: defaultText ?? value.map(\.sourceText), isVariadic: variadic, doc: doc,
+      maximum: maximum)
   }
 
   /// A labelled parameter.
   public static func labelled(
     _ label: String, _ accepts: Accepts, doc: String, default value: Value? = nil,
-    defaultText: String? = nil, optional: Bool = false
+    defaultText: String? = nil, optional: Bool = false, maximum: Int? = nil
   ) -> Parameter {
     Parameter(
       label: label, name: label, accepts: accepts, defaultValue: value, isOptional: optional,
-      defaultText: defaultText ?? value.map(\.sourceText), isVariadic: false, doc: doc)
+      defaultText: defaultText ?? value.map(\.sourceText), isVariadic: false, doc: doc,
+      maximum: maximum)
   }
 
   /// Whether the argument must be given.

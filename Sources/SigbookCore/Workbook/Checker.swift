@@ -15,10 +15,29 @@ public struct Checker {
   private var order: [String] = []
   /// The variables of the workbook functions being checked, innermost last.
   private var locals: [[String: StaticType]] = []
-  /// The workbook's functions, as entries, with the type their `return`s give.
-  private var functions: [String: (entry: FunctionEntry, returns: StaticType)] = [:]
+  /// The workbook's functions, as entries, with the type their `return`s give and the names
+  /// their bodies use that were not defined yet (see ``Deferred``).
+  private var functions:
+    [String: (entry: FunctionEntry, returns: StaticType, deferred: [Deferred])] = [:]
   /// The types of the `return`s met in each function being checked.
   private var returns: [[StaticType]] = []
+  /// The names used by each function being checked that are to be looked up when it is called.
+  private var deferred: [[Deferred]] = []
+  /// Where a deferred name was already reported, so that a function called twice reports once.
+  private var reportedDeferred: Set<SourceLocation> = []
+
+  /// A name a workbook function's body uses: `run` looks it up only when the function is
+  /// called (`func a() { return b() }` may come before `func b()`), so `check` resolves it at
+  /// every call made outside a function body, against what is defined by then.
+  private struct Deferred {
+    var name: Identifier
+    /// Whether it is called (a function not defined yet, or a workbook function whose own
+    /// deferred names are then resolved) rather than read as a variable.
+    var isCall: Bool
+    /// The call's arguments, still to be matched to the function's parameters (nil when they
+    /// were matched where the call is written).
+    var unmatched: (arguments: [Expression], labelled: [LabelledArgument], span: SourceSpan)?
+  }
 
   public init() {}
 
@@ -46,7 +65,7 @@ public struct Checker {
 
   /// Declares a function already defined (the REPL's session).
   public mutating func define(function entry: FunctionEntry) {
-    functions[entry.name] = (entry, .unknown)
+    functions[entry.name] = (entry, .unknown, [])
   }
 
   // MARK: - Names
@@ -158,14 +177,71 @@ public struct Checker {
     }
     // Defaults that are not literals are evaluated only by `run`: here they may be left out.
     let entry = definition.entry(defaults: defaults, file: name.span.start.file)
-    functions[name.name] = (entry, .unknown)
+    functions[name.name] = (entry, .unknown, [])
     locals.append(parameterTypes)
     returns.append([])
+    deferred.append([])
     check(definition.body)
     let found = returns.removeLast()
+    let uses = deferred.removeLast()
     locals.removeLast()
     let type = found.first.map { first in found.dropFirst().reduce(first) { $0.merged(with: $1) } }
-    functions[name.name] = (entry, type ?? .of(.nothing))
+    functions[name.name] = (entry, type ?? .of(.nothing), uses)
+  }
+
+  /// Resolves the names a workbook function's body uses, and those of the workbook functions it
+  /// calls, against what is defined now: the call runs it, and `run` would fail on the first
+  /// name still unknown.
+  private mutating func resolveDeferred(of function: String, visited: inout Set<String>) {
+    guard visited.insert(function).inserted, let uses = functions[function]?.deferred else {
+      return
+    }
+    for use in uses {
+      let name = use.name.name
+      guard use.isCall else {
+        if globals[name] == nil { reportDeferred(unknownName(use.name)) }
+        continue
+      }
+      guard let callee = functions[name]?.entry else {
+        reportDeferred(unknownFunction(use.name))
+        continue
+      }
+      if let call = use.unmatched {
+        do {
+          _ = try callee.match(call.arguments, call.labelled, callSpan: call.span)
+        } catch {
+          reportDeferred(error)
+        }
+      }
+      resolveDeferred(of: name, visited: &visited)
+    }
+  }
+
+  private mutating func reportDeferred(_ error: WorkbookError) {
+    if reportedDeferred.insert(error.location).inserted { errors.append(error) }
+  }
+
+  /// The error for a name that is neither a variable nor a function.
+  private func unknownName(_ id: Identifier) -> WorkbookError {
+    if Catalogue.entry(id.name) != nil || functions[id.name] != nil {
+      return WorkbookError(
+        kind: .name, message: "'\(id.name)' is a function", span: id.span,
+        hint: "call it: \(id.name)(…)")
+    }
+    let candidates =
+      (locals.last.map { $0.keys.sorted() } ?? []) + order + functions.keys.sorted()
+      + Catalogue.names
+    return WorkbookError(
+      kind: .name, message: "unknown name '\(id.name)'", span: id.span,
+      hint: nearestName(to: id.name, among: candidates).map { "did you mean '\($0)'?" })
+  }
+
+  /// The error for a call of a function that is neither in the catalogue nor the workbook's.
+  private func unknownFunction(_ function: Identifier) -> WorkbookError {
+    WorkbookError(
+      kind: .name, message: "unknown function '\(function.name)'", span: function.span,
+      hint: nearestName(to: function.name, among: functions.keys.sorted() + Catalogue.names)
+        .map { "did you mean '\($0)'?" })
   }
 
   // MARK: - Expressions
@@ -194,19 +270,11 @@ public struct Checker {
       return .of(.range)
     case .variable(let id):
       if let type = lookup(id.name) { return type }
-      if Catalogue.entry(id.name) != nil || functions[id.name] != nil {
-        errors.append(
-          WorkbookError(
-            kind: .name, message: "'\(id.name)' is a function", span: id.span,
-            hint: "call it: \(id.name)(…)"))
+      if !deferred.isEmpty, Catalogue.entry(id.name) == nil, functions[id.name] == nil {
+        // A global may be assigned after the function is defined and before it is called.
+        deferred[deferred.count - 1].append(Deferred(name: id, isCall: false))
       } else {
-        let candidates =
-          (locals.last.map { $0.keys.sorted() } ?? []) + order + functions.keys.sorted()
-          + Catalogue.names
-        errors.append(
-          WorkbookError(
-            kind: .name, message: "unknown name '\(id.name)'", span: id.span,
-            hint: nearestName(to: id.name, among: candidates).map { "did you mean '\($0)'?" }))
+        errors.append(unknownName(id))
       }
       return .unknown
     case .call(let function, let arguments, let labelled, let span):
@@ -265,12 +333,22 @@ public struct Checker {
     _ function: Identifier, _ arguments: [Expression], _ labelled: [LabelledArgument],
     _ span: SourceSpan
   ) -> StaticType {
+    let isWorkbookFunction = Catalogue.entry(function.name) == nil
+    if isWorkbookFunction {
+      if !deferred.isEmpty {
+        // Inside a function body: resolved when the function is called.
+        let isDefined = functions[function.name] != nil
+        deferred[deferred.count - 1].append(
+          Deferred(
+            name: function, isCall: true,
+            unmatched: isDefined ? nil : (arguments, labelled, span)))
+      } else if functions[function.name] != nil {
+        var visited: Set<String> = []
+        resolveDeferred(of: function.name, visited: &visited)
+      }
+    }
     guard let entry = Catalogue.entry(function.name) ?? functions[function.name]?.entry else {
-      errors.append(
-        WorkbookError(
-          kind: .name, message: "unknown function '\(function.name)'", span: function.span,
-          hint: nearestName(to: function.name, among: functions.keys.sorted() + Catalogue.names)
-            .map { "did you mean '\($0)'?" }))
+      if deferred.isEmpty { errors.append(unknownFunction(function)) }
       arguments.forEach { _ = infer($0) }
       labelled.forEach { _ = infer($0.value) }
       return .unknown
@@ -310,9 +388,26 @@ public struct Checker {
       // Whether a range is accepted does not depend on its length: check a short one, rather
       // than making the list of `sort(0...1e13)` (which exhausted memory).
       if case .range(let lower, let upper, let isClosed) = constant {
+        // Its first number past the parameter's maximum is what `run` refuses.
+        let last = isClosed ? upper : upper - 1
+        if let maximum = parameter.maximum, last > maximum,
+          parameter.accepts.accept(.range(lower: lower, upper: lower, isClosed: true)) != nil,
+          let excess = entry.excess(
+            of: .list([.number(Double(max(lower, maximum + 1)))]), for: parameter,
+            position: position, at: expression.span)
+        {
+          errors.append(excess)
+          return
+        }
         constant = .range(lower: lower, upper: min(upper, lower + 1), isClosed: isClosed)
       }
-      if parameter.accepts.accept(constant) == nil {
+      if let accepted = parameter.accepts.accept(constant) {
+        if let excess = entry.excess(
+          of: accepted, for: parameter, position: position, at: expression.span)
+        {
+          errors.append(excess)
+        }
+      } else {
         errors.append(
           entry.rejection(
             of: constant.kind, option: constant.optionName, for: parameter, position: position,

@@ -227,7 +227,10 @@ extension Session {
         case .text(let t): text += t
         case .interpolation(let e):
           let value = try evaluate(e)
-          if case .text(let t) = value { text += t } else { text += value.inlineDisplay }
+          let t: String
+          if case .text(let inner) = value { t = inner } else { t = value.inlineDisplay }
+          try requireTextMemory(text.utf8.count, t.utf8.count, span: e.span)
+          text += t
         }
       }
       return .text(text)
@@ -296,7 +299,9 @@ extension Session {
     switch (op, a, b) {
     case (.equal, _, _): return .bool(a.isEqual(to: b))
     case (.notEqual, _, _): return .bool(!a.isEqual(to: b))
-    case (.add, .text(let x), .text(let y)): return .text(x + y)
+    case (.add, .text(let x), .text(let y)):
+      try requireTextMemory(x.utf8.count, y.utf8.count, span: span)
+      return .text(x + y)
     case (.add, _, _) where a.kind != .number:
       try requireListMemory([a, b], span: span)
       return .list(a.listItems + b.listItems)
@@ -354,7 +359,11 @@ extension Session {
       emit(.timing(label: label, seconds: seconds))
     }
     do {
-      return try entry.body(bound)
+      let value = try entry.body(bound)
+      if Catalogue.entry(function.name) != nil {
+        try requireRoom(for: value, of: entry.name, span: span)
+      }
+      return value
     } catch let failure as CallFailure {
       let blamed = failure.parameter.flatMap { spans[$0] } ?? span
       throw WorkbookError(
@@ -392,6 +401,11 @@ extension Session {
         throw entry.rejection(
           of: value.kind, option: value.optionName, for: parameter, position: binding.position,
           at: expression.span)
+      }
+      if let excess = entry.excess(
+        of: accepted, for: parameter, position: binding.position, at: expression.span)
+      {
+        throw excess
       }
       if parameter.isVariadic {
         variadic.append(accepted)
@@ -433,6 +447,40 @@ extension Session {
 }
 
 extension Session {
+  /// Refuses to join two texts (`s = s + s`, `"\(s)\(s)"`) when the result would need more than
+  /// what is left of the memory limit.
+  func requireTextMemory(_ a: Int, _ b: Int, span: SourceSpan) throws(WorkbookError) {
+    let total = MemoryEstimate.sum(a, b)
+    guard total > 1 << 16 else { return }
+    do {
+      try memoryLimit.check(
+        total, for: "a text of \(grouped(total)) bytes", advice: "make a shorter text")
+    } catch {
+      throw WorkbookError(kind: .runtime, message: error.message, span: span, hint: error.hint)
+    }
+  }
+
+  /// Refuses the result of a catalogue function when, with what the session holds, it passes
+  /// the memory limit: functions that make data like their input (`noise`, `concat`, `subset`)
+  /// estimate nothing beforehand, so data piled up across statements (a list of 100 noisy copies
+  /// of a dataset) is stopped at the first result that does not fit, and is not kept.
+  func requireRoom(for value: Value, of name: String, span: SourceSpan) throws(WorkbookError) {
+    var result = value.footprint
+    guard result.total > 1 << 16 else { return }
+    let held = heldFootprint
+    for key in held.shared.keys { result.shared[key] = nil }
+    do {
+      var limit = memoryLimit
+      limit.held = held.total
+      limit = limit.startingOperation(allocated: result.total)
+      try limit.check(
+        result.total, for: "the result of \(name)",
+        advice: "keep fewer results in variables and lists")
+    } catch {
+      throw WorkbookError(kind: .runtime, message: error.message, span: span, hint: error.hint)
+    }
+  }
+
   /// Refuses to turn ranges into a list (`sum(0...1e10)`, `[1] + (0..<1e9)`), or to join lists
   /// (`xs = xs + xs` in a loop), when the list would need more than the memory limit.
   func requireListMemory(_ values: [Value], span: SourceSpan) throws(WorkbookError) {

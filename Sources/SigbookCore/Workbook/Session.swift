@@ -51,9 +51,35 @@ public final class Session {
   public var isCancelled: () -> Bool = { false }
   /// The file name used in locations (`one-vs-seven.sigbook`, `<repl>`).
   public var file: String
-  /// The most memory one operation may allocate (`--max-memory`): operations estimate what they
-  /// need before allocating and are refused beyond it. 75% of the physical memory by default.
-  public var memoryLimit: MemoryLimit = .standard()
+  /// The most memory the session may hold (`--max-memory`), with what its variables hold now
+  /// as ``MemoryLimit/held``: operations estimate what they need before allocating and are
+  /// refused beyond what is left. 75% of the physical memory by default.
+  public var memoryLimit: MemoryLimit {
+    get {
+      var limit = configuredMemoryLimit
+      limit.held = heldBytes
+      return limit
+    }
+    set {
+      configuredMemoryLimit = newValue
+      configuredMemoryLimit.held = 0
+    }
+  }
+  private var configuredMemoryLimit: MemoryLimit = .standard()
+  /// What each variable holds, kept as it is assigned.
+  private var footprints: [String: MemoryFootprint] = [:]
+
+  /// The bytes the session's variables (and the locals of the workbook functions running) hold,
+  /// buffers shared between them counted once.
+  public var heldBytes: Int { heldFootprint.total }
+
+  /// What the variables and running functions' locals hold, buffer by buffer.
+  var heldFootprint: MemoryFootprint {
+    var all = MemoryFootprint()
+    for footprint in footprints.values { all.add(footprint) }
+    for frame in frames { for value in frame.values { all.add(value.footprint) } }
+    return all
+  }
 
   /// The number of the cell (or REPL input) being run, for naming figures.
   var cellNumber = 0
@@ -102,12 +128,16 @@ public final class Session {
   /// Sets a variable.
   public func assign(_ name: String, _ value: Value) {
     if variables.updateValue(value, forKey: name) == nil { variableOrder.append(name) }
+    let replaced = footprints.updateValue(value.footprint, forKey: name)
+    // The value replaced is gone (unless shared): its memory goes back to the system.
+    if let replaced, replaced.total >= 1 << 20 { MemoryLimit.releaseFreedMemory() }
   }
 
   /// Forgets every variable and function (`:reset`).
   public func reset() {
     variables = [:]
     variableOrder = []
+    footprints = [:]
     pendingFigures = []
     functions = [:]
     frames = []
@@ -299,9 +329,16 @@ public final class Session {
         switch format {
         case .svg: bytes = Array(figure.svg.utf8)
         case .pdf: bytes = try SVGRenderer.pdf(figure.svg, title: figure.title)
-        case .png: bytes = try SVGRenderer.png(figure.svg, dpi: written.dpi ?? figureDPI)
+        case .png:
+          progress?.begin("png")
+          defer { progress?.end() }
+          bytes = try SVGRenderer.png(figure.svg, dpi: written.dpi ?? figureDPI) { [progress] done in
+            progress?.update(fraction: done, detail: fileName)
+            return self.isCancelled()
+          }
         }
       } catch {
+        if isCancelled() { throw CallFailure("interrupted", kind: .interrupted) }
         throw CallFailure("cannot write '\(fileName)': \(error.message)", kind: .io)
       }
       try writeFile(Data(bytes), to: path)
