@@ -332,7 +332,8 @@ public final class Session {
         case .png:
           progress?.begin("png")
           defer { progress?.end() }
-          bytes = try SVGRenderer.png(figure.svg, dpi: written.dpi ?? figureDPI) { [progress] done in
+          let dpi = written.dpi ?? figureDPI
+          bytes = try SVGRenderer.png(figure.svg, dpi: dpi) { [progress] done in
             progress?.update(fraction: done, detail: fileName)
             return self.isCancelled()
           }
