@@ -57,12 +57,14 @@ let package = Package(
         "SigbookCore", "SigbookONNX", "SigbookServe", "CReadline", "CPlatform",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
+    // The seeded mutator the reader fuzz tests of SigbookCoreTests and SigbookONNXTests share.
+    .target(name: "FuzzSupport", dependencies: ["SigbookCore"], path: "Tests/FuzzSupport"),
     .testTarget(
-      name: "SigbookCoreTests", dependencies: ["SigbookCore"],
+      name: "SigbookCoreTests", dependencies: ["SigbookCore", "FuzzSupport"],
       resources: [.copy("Fixtures")]),
     .testTarget(name: "sigbookTests", dependencies: ["sigbook", "SigbookCore"]),
     .testTarget(
-      name: "SigbookONNXTests", dependencies: ["SigbookONNX", "SigbookCore"],
+      name: "SigbookONNXTests", dependencies: ["SigbookONNX", "SigbookCore", "FuzzSupport"],
       resources: [.copy("Fixtures")]),
     .testTarget(
       name: "SigbookServeTests",

@@ -2,6 +2,10 @@ import Foundation
 import SigbookCore
 
 extension ONNXImporter {
+  /// The largest padding of a window read (`pads`): far beyond any real model's, small enough
+  /// that output sizes cannot overflow.
+  static let maxPadding = 1 << 16
+
   // MARK: Inputs and attributes
 
   /// The value of a node's input `index`, or nil when it is absent (optional inputs).
@@ -67,6 +71,19 @@ extension ONNXImporter {
     if let name = node.output.first, !name.isEmpty { values[name] = value }
   }
 
+  /// Binds the node's first output to a constant it computed, after checking that the constant
+  /// holds as many values as its shape says and that the shape can be indexed without overflow:
+  /// every later computation on constants relies on both.
+  mutating func bind(_ node: Onnx_NodeProto, constant c: Constant) throws(ONNXError) {
+    guard let count = DimArithmetic.boundedCount(c.shape) else {
+      throw error(node, "computes a tensor of shape \(c.shape), more values than sigbook reads")
+    }
+    guard count == c.count else {
+      throw error(node, "computes a tensor of shape \(c.shape) (\(count) values) from \(c.count)")
+    }
+    bind(node, .constant(c))
+  }
+
   /// `Relu /act1/Relu`.
   static func origin(_ node: Onnx_NodeProto) -> String {
     node.name.isEmpty ? node.opType : "\(node.opType) \(node.name)"
@@ -77,7 +94,14 @@ extension ONNXImporter {
   /// Adds a layer at the end of the chain, fed by the node's first input.
   mutating func append(_ layer: any Layer, for node: Onnx_NodeProto) throws(ONNXError) {
     switch layer.outputShape(for: itemShape) {
-    case .success(let shape): itemShape = shape
+    case .success(let shape):
+      guard let count = DimArithmetic.boundedCount(shape), count > 0 else {
+        throw error(
+          node,
+          "makes items of shape \(shape); sigbook's layers make between 1 and \(DimArithmetic.maxValues) values an item"
+        )
+      }
+      itemShape = shape
     case .failure(let mismatch): throw error(node, mismatch.message)
     }
     layers.append(layer)
@@ -95,7 +119,8 @@ extension ONNXImporter {
   mutating func fold(scale: [Float]?, shift: [Float], for node: Onnx_NodeProto) {
     var layer = layers[layers.count - 1]
     var weight = layer.parameters[0].scalars, bias = layer.parameters[1].scalars
-    let outputs = bias.count, perOutput = weight.count / outputs
+    // Layers are made with at least one output (`importLinear`, `importConv`).
+    let outputs = bias.count, perOutput = weight.count / Swift.max(outputs, 1)
     for o in 0..<outputs {
       if let scale {
         for j in o * perOutput..<(o + 1) * perOutput { weight[j] *= scale[o] }
@@ -182,15 +207,16 @@ extension ONNXImporter {
 
   mutating func importConstant(_ node: Onnx_NodeProto) throws(ONNXError) {
     if let t = attribute(node, "value") {
-      bind(node, .constant(try constant(t.t, what: "node \(Self.describe(node))'s value")))
+      try bind(node, constant: try constant(t.t, what: "node \(Self.describe(node))'s value"))
     } else if let f = attribute(node, "value_float") {
-      bind(node, .constant(Constant(shape: [], floats: [f.f])))
+      try bind(node, constant: Constant(shape: [], floats: [f.f]))
     } else if let f = attribute(node, "value_floats") {
-      bind(node, .constant(Constant(shape: [f.floats.count], floats: f.floats)))
+      try bind(node, constant: Constant(shape: [f.floats.count], floats: f.floats))
     } else if let i = attribute(node, "value_int") {
-      bind(node, .constant(Constant(shape: [], ints: [.known(Int(i.i))])))
+      try bind(node, constant: Constant(shape: [], ints: [.known(Int(i.i))]))
     } else if let i = attribute(node, "value_ints") {
-      bind(node, .constant(Constant(shape: [i.ints.count], ints: i.ints.map { .known(Int($0)) })))
+      try bind(
+        node, constant: Constant(shape: [i.ints.count], ints: i.ints.map { .known(Int($0)) }))
     } else {
       throw error(node, "has no value, value_float(s) or value_int(s)")
     }
@@ -202,11 +228,23 @@ extension ONNXImporter {
     switch try input(node, 0) {
     case .constant(let c)?:
       if isFloat, let f = c.asFloats {
-        bind(node, .constant(Constant(shape: c.shape, floats: f)))
+        try bind(node, constant: Constant(shape: c.shape, floats: f))
       } else if !isFloat, let f = c.asFloats, c.ints == nil {
-        bind(node, .constant(Constant(shape: c.shape, ints: f.map { .known(Int($0)) })))
+        var ints: [Dim] = []
+        ints.reserveCapacity(f.count)
+        for (i, x) in f.enumerated() {
+          // ONNX casts truncate toward zero; NaN, ±inf and values beyond 64 bits have no integer.
+          guard let n = Int(exactly: x.rounded(.towardZero)) else {
+            throw error(
+              node,
+              "casts \(x) (value \(i) of its input) to the integer data type \(to), which cannot hold it"
+            )
+          }
+          ints.append(.known(n))
+        }
+        try bind(node, constant: Constant(shape: c.shape, ints: ints))
       } else {
-        bind(node, .constant(c))
+        try bind(node, constant: c)
       }
     case .activation?:
       guard isFloat else {
@@ -228,7 +266,7 @@ extension ONNXImporter {
     func clamp(_ i: Int) -> Int { min(max(i < 0 ? i + rank : i, 0), rank) }
     let start = clamp(int(node, "start", default: 0)), end = clamp(int(node, "end", default: rank))
     dims = start < end ? Array(dims[start..<end]) : []
-    bind(node, .constant(Constant(shape: [dims.count], ints: dims)))
+    try bind(node, constant: Constant(shape: [dims.count], ints: dims))
   }
 
   mutating func importGather(_ node: Onnx_NodeProto) throws(ONNXError) {
@@ -236,12 +274,19 @@ extension ONNXImporter {
     let indices = try constantInput(node, 1, "indices")
     var axis = int(node, "axis", default: 0)
     if axis < 0 { axis += data.shape.count }
+    if axis >= 0, axis < data.shape.count {
+      var shape = data.shape
+      shape.replaceSubrange(axis...axis, with: indices.shape)
+      guard DimArithmetic.boundedCount(shape) != nil else {
+        throw error(node, "gathers a tensor of shape \(shape), more values than sigbook reads")
+      }
+    }
     guard let positions = indices.asInts,
       let result = data.gathered(positions, indexShape: indices.shape, axis: axis)
     else {
       throw error(node, "gathers indices out of the range of its \(data.shape) data")
     }
-    bind(node, .constant(result))
+    try bind(node, constant: result)
   }
 
   mutating func importSqueeze(_ node: Onnx_NodeProto) throws(ONNXError) {
@@ -259,7 +304,11 @@ extension ONNXImporter {
     if node.opType == "Unsqueeze" {
       guard let axes else { throw error(node, "has no axes") }
       let rank = shape.count + axes.count
-      for a in axes.map({ $0 < 0 ? $0 + rank : $0 }).sorted() {
+      let positions = axes.map { $0 < 0 ? $0 + rank : $0 }
+      guard Set(positions).count == positions.count else {
+        throw error(node, "names an axis twice in \(axes)")
+      }
+      for a in positions.sorted() {
         guard a >= 0, a <= shape.count else { throw error(node, "has an axis outside the rank") }
         shape.insert(1, at: a)
       }
@@ -267,11 +316,19 @@ extension ONNXImporter {
       let rank = shape.count
       let remove = Set(
         (axes ?? shape.indices.filter { shape[$0] == 1 }).map { $0 < 0 ? $0 + rank : $0 })
+      // Squeeze removes axes of size 1 only: any other would drop values the shape no longer
+      // counts.
+      for a in remove where a < 0 || a >= rank || shape[a] != 1 {
+        throw error(
+          node,
+          "squeezes axis \(a < 0 || a >= rank ? "\(a), outside the rank of" : "\(a) of size \(shape[a]) in") \(shape); only axes of size 1 can be removed"
+        )
+      }
       shape = shape.enumerated().filter { !remove.contains($0.offset) }.map(\.element)
     }
     var result = data
     result.shape = shape
-    bind(node, .constant(result))
+    try bind(node, constant: result)
   }
 
   mutating func importConcat(_ node: Onnx_NodeProto) throws(ONNXError) {
@@ -291,14 +348,14 @@ extension ONNXImporter {
     }
     if parts.allSatisfy({ $0.floats != nil }) {
       let all = parts.flatMap { $0.floats ?? [] }
-      bind(node, .constant(Constant(shape: [all.count], floats: all)))
+      try bind(node, constant: Constant(shape: [all.count], floats: all))
     } else {
       var all: [Dim] = []
       for p in parts {
         guard let d = p.asDims else { throw error(node, "joins values that are not whole numbers") }
         all += d
       }
-      bind(node, .constant(Constant(shape: [all.count], ints: all)))
+      try bind(node, constant: Constant(shape: [all.count], ints: all))
     }
   }
 
@@ -333,7 +390,7 @@ extension ONNXImporter {
     guard let result = data.gathered(indices, indexShape: [indices.count], axis: 0) else {
       throw error(node, "slices outside its data")
     }
-    bind(node, .constant(result))
+    try bind(node, constant: result)
   }
 
   /// `Gemm` (x · Bᵀ or x · B, times alpha, plus beta · C) and `MatMul` with a constant matrix.
@@ -355,6 +412,9 @@ extension ONNXImporter {
       throw error(node, "its weight has shape \(b.shape); a matrix was expected")
     }
     let (inputs, outputs) = transB ? (b.shape[1], b.shape[0]) : (b.shape[0], b.shape[1])
+    guard outputs > 0 else {
+      throw error(node, "its weight has shape \(b.shape): a layer of no outputs")
+    }
     guard inputs == itemShape[0] else {
       throw error(
         node,
@@ -403,15 +463,29 @@ extension ONNXImporter {
         throw error(
           node, "adds constants of shapes \(x.shape) and \(y.shape); sigbook adds equal shapes")
       }
+      if x.ints != nil, y.ints != nil, let xi = x.asInts, let yi = y.asInts {
+        // Integers (shapes, indices) are computed exactly, and an overflow is an error.
+        var result: [Dim] = []
+        for i in xi.indices {
+          let b = yi[yi.count == 1 ? 0 : i]
+          let (r, overflow) =
+            node.opType == "Mul"
+            ? xi[i].multipliedReportingOverflow(by: b) : xi[i].addingReportingOverflow(b)
+          guard !overflow else {
+            throw error(
+              node,
+              "\(node.opType == "Mul" ? "multiplies" : "adds") the integers \(xi[i]) and \(b), which overflows 64 bits"
+            )
+          }
+          result.append(.known(r))
+        }
+        return try bind(node, constant: Constant(shape: x.shape, ints: result))
+      }
       let sum = xv.indices.map { i in
         let y = yv[yv.count == 1 ? 0 : i]
         return node.opType == "Mul" ? xv[i] * y : xv[i] + y
       }
-      if x.ints != nil, y.ints != nil {
-        bind(node, .constant(Constant(shape: x.shape, ints: sum.map { .known(Int($0)) })))
-      } else {
-        bind(node, .constant(Constant(shape: x.shape, floats: sum)))
-      }
+      try bind(node, constant: Constant(shape: x.shape, floats: sum))
     case (.activation?, .constant(let c)?), (.constant(let c)?, .activation?):
       try chainInput(node, a.map { if case .activation = $0 { 0 } else { 1 } } ?? 0)
       guard let shift = perChannel(c) else {
@@ -475,7 +549,7 @@ extension ONNXImporter {
     switch autoPad {
     case "NOTSET", "":
       let pads = ints(node, "pads") ?? [0, 0, 0, 0]
-      guard pads.count == 4, Set(pads).count == 1, pads[0] >= 0 else {
+      guard pads.count == 4, Set(pads).count == 1, pads[0] >= 0, pads[0] <= Self.maxPadding else {
         throw error(
           node,
           "pads \(pads) are not supported; sigbook pads every side alike, [p, p, p, p]")
@@ -509,6 +583,12 @@ extension ONNXImporter {
         node, "its weight has shape \(w.shape); sigbook imports square 2-D kernels [out, in, k, k]")
     }
     let kernel = w.shape[2], outputs = w.shape[0]
+    guard outputs > 0, kernel > 0 else {
+      throw error(
+        node,
+        "its weight has shape \(w.shape): \(outputs == 0 ? "no output channels" : "an empty kernel")"
+      )
+    }
     if let k = ints(node, "kernel_shape"), k != [kernel, kernel] {
       throw error(node, "kernel_shape \(k) does not match its weight \(w.shape)")
     }
@@ -587,23 +667,17 @@ extension ONNXImporter {
         guard let v = d.value else { throw error(node, "reshapes a constant by the batch size") }
         shape.append(v == 0 && !allowZero && i < c.shape.count ? c.shape[i] : v)
       }
-      if let free = shape.firstIndex(of: -1) {
-        let rest = shape.enumerated().filter { $0.offset != free }.reduce(1) { $0 * $1.element }
-        guard rest > 0, c.count % rest == 0 else {
-          throw error(node, "cannot reshape \(c.shape) to \(dims)")
-        }
-        shape[free] = c.count / rest
-      }
-      guard shape.reduce(1, *) == c.count else {
+      try resolveFreeSize(&shape, count: c.count, node, from: c.shape)
+      guard DimArithmetic.boundedCount(shape) == c.count else {
         throw error(node, "cannot reshape \(c.shape) to \(shape)")
       }
       c.shape = shape
-      bind(node, .constant(c))
+      try bind(node, constant: c)
       return
     case .activation?: try chainInput(node)
     case nil: throw error(node, "has no input")
     }
-    let count = itemShape.reduce(1, *)
+    let count = DimArithmetic.product(itemShape) ?? 0
     guard let first = dims.first else {
       throw error(node, "reshapes to a scalar; sigbook keeps the batch as the first axis")
     }
@@ -621,17 +695,22 @@ extension ONNXImporter {
     case .known(let v):
       keepsBatch = (v == 0 && !allowZero) || v == -1 || (fixedBatch != nil && v == fixedBatch)
     }
-    if let free = rest.firstIndex(of: -1) {
-      let known = rest.enumerated().filter { $0.offset != free }.reduce(1) { $0 * $1.element }
-      guard first != .known(-1), known > 0, count % known == 0 else {
+    if rest.contains(-1) {
+      guard first != .known(-1) else {
         throw error(
           node,
           "reshapes items of \(itemShape) to \(dims.map { $0.value.map(String.init) ?? "batch" }), which sigbook cannot resolve without knowing the batch size"
         )
       }
-      rest[free] = count / known
+      try resolveFreeSize(&rest, count: count, node, from: itemShape)
     }
-    guard keepsBatch, rest.allSatisfy({ $0 > 0 }), rest.reduce(1, *) == count else {
+    if keepsBatch, DimArithmetic.boundedCount(rest) != count {
+      throw error(
+        node,
+        "reshapes items of \(itemShape) (\(count) values) to \(rest), which do not hold \(count) values"
+      )
+    }
+    guard keepsBatch, rest.allSatisfy({ $0 > 0 }) else {
       throw error(
         node,
         "reshapes items of \(itemShape) to \(dims.map { $0.value.map(String.init) ?? "batch" }), which changes the batch; sigbook reshapes each item"
@@ -641,6 +720,24 @@ extension ONNXImporter {
     try append(rest.count == 1 ? Flatten() as any Layer : Reshape(shape: rest), for: node)
   }
 
+  /// Replaces the one `-1` of a Reshape's target by the size that makes `count` values, with
+  /// checked arithmetic (a target such as `[1, 2⁴⁰, 2⁴⁰, -1]` must not overflow); refuses
+  /// other negative sizes and a second `-1`.
+  func resolveFreeSize(_ shape: inout [Int], count: Int, _ node: Onnx_NodeProto, from: [Int])
+    throws(ONNXError)
+  {
+    guard shape.allSatisfy({ $0 >= -1 }), shape.count(where: { $0 == -1 }) <= 1 else {
+      throw error(node, "cannot reshape \(from) to \(shape): sizes are -1 (once), 0 or positive")
+    }
+    guard let free = shape.firstIndex(of: -1) else { return }
+    var others = shape
+    others.remove(at: free)
+    guard let known = DimArithmetic.product(others), known > 0, count % known == 0 else {
+      throw error(node, "cannot reshape \(from) to \(shape)")
+    }
+    shape[free] = count / known
+  }
+
   mutating func importTranspose(_ node: Onnx_NodeProto) throws(ONNXError) {
     switch try input(node, 0) {
     case .constant(let c)?:
@@ -648,7 +745,7 @@ extension ONNXImporter {
       guard perm.sorted() == Array(c.shape.indices) else {
         throw error(node, "perm \(perm) is not a permutation of the axes of \(c.shape)")
       }
-      bind(node, .constant(c.transposed(perm)))
+      try bind(node, constant: c.transposed(perm))
     case .activation?:
       try chainInput(node)
       let rank = itemShape.count + 1

@@ -209,6 +209,7 @@ struct ONNXImporter {
         }
         fixedBatch = dims[0]
       }
+      try checkItemSize(given, of: input)
       firstInputShape = given
       return given
     }
@@ -220,8 +221,19 @@ struct ONNXImporter {
     }
     fixedBatch = dims[0]
     let shape = dims.dropFirst().map { $0 ?? 0 }
+    try checkItemSize(shape, of: input)
     firstInputShape = shape
     return shape
+  }
+
+  /// Refuses input items too large to compute with (`[2⁴⁰, 2⁴⁰]`): every size computed from
+  /// them later stays within 64 bits.
+  func checkItemSize(_ shape: [Int], of input: Onnx_ValueInfoProto) throws(ONNXError) {
+    guard let count = DimArithmetic.boundedCount(shape), count > 0 else {
+      throw error(
+        "input '\(input.name)' has items of shape \(shape); sigbook reads items of 1 to \(DimArithmetic.maxValues) values"
+      )
+    }
   }
 
   /// The model the walk built.

@@ -107,9 +107,9 @@ extension ONNXImporter {
       }
       shape.append(Int(d))
     }
-    guard let count = DimArithmetic.product(shape),
-      count <= 1 << 28
-    else { throw error("\(what) has shape \(shape), more values than sigbook reads") }
+    guard let count = DimArithmetic.boundedCount(shape) else {
+      throw error("\(what) has shape \(shape), more values than sigbook reads")
+    }
     let type = proto.dataType
     guard let typeName = Self.dataTypeNames[type] else {
       throw error(
@@ -117,11 +117,6 @@ extension ONNXImporter {
       )
     }
     var raw: Data?
-    if proto.dataLocation == .external {
-      raw = try externalData(proto, what: what)
-    } else if proto.hasRawData {
-      raw = proto.rawData
-    }
     let size: Int =
       switch typeName {
       case "double", "int64": 8
@@ -129,6 +124,11 @@ extension ONNXImporter {
       case "int16", "float16": 2
       default: 1
       }
+    if proto.dataLocation == .external {
+      raw = try externalData(proto, byteCount: count * size, what: what)
+    } else if proto.hasRawData {
+      raw = proto.rawData
+    }
     if let raw {
       guard raw.count == count * size else {
         throw error(
@@ -172,9 +172,16 @@ extension ONNXImporter {
     return values
   }
 
-  /// The bytes of a tensor stored in an external data file (`location`, `offset`, `length`),
-  /// found relative to the model's folder.
-  func externalData(_ proto: Onnx_TensorProto, what: String) throws(ONNXError) -> Data {
+  /// The `byteCount` bytes of a tensor stored in an external data file (`location`, `offset`,
+  /// `length`), found relative to the model's folder.
+  ///
+  /// Only a regular file is read, and only the bytes the tensor needs: the file is opened
+  /// without blocking (a FIFO's `open` would wait for a writer for ever) and checked with
+  /// `fstat` — a device (`/dev/zero` through a symbolic link), a FIFO or a folder is refused, and
+  /// so is a file too short to hold `offset + byteCount` bytes — before anything is read.
+  func externalData(_ proto: Onnx_TensorProto, byteCount: Int, what: String) throws(ONNXError)
+    -> Data
+  {
     var entries: [String: String] = [:]
     for entry in proto.externalData { entries[entry.key] = entry.value }
     guard let location = entries["location"], !location.isEmpty else {
@@ -183,27 +190,73 @@ extension ONNXImporter {
     guard !location.hasPrefix("/"), !location.split(separator: "/").contains("..") else {
       throw error("\(what) is stored in '\(location)', outside the model's folder")
     }
+    var offset = 0
+    if let text = entries["offset"] {
+      guard let value = Int(text), value >= 0 else {
+        throw error("\(what) has the external data offset '\(text)'; a byte offset was expected")
+      }
+      offset = value
+    }
+    if let text = entries["length"] {
+      guard let length = Int(text), length >= 0 else {
+        throw error("\(what) has the external data length '\(text)'; a byte count was expected")
+      }
+      guard length == byteCount else {
+        throw error(
+          "\(what) should hold \(byteCount) bytes but its external data length is \(length)")
+      }
+    }
     let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
     let file = folder.appendingPathComponent(location).path
-    guard let handle = FileHandle(forReadingAtPath: file) else {
+    let fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+    guard fd >= 0 else {
       throw error(
-        "\(what) is stored in '\(location)', which cannot be read (looked in \(folder.path))")
+        "\(what) is stored in '\(location)', which cannot be read (looked in \(folder.path)): \(String(cString: strerror(errno)).lowercased())"
+      )
     }
-    defer { try? handle.close() }
-    let offset = UInt64(entries["offset"].flatMap { UInt64($0) } ?? 0)
-    let data: Data?
-    do {
-      try handle.seek(toOffset: offset)
-      if let length = entries["length"].flatMap({ Int($0) }) {
-        data = try handle.read(upToCount: length)
-      } else {
-        data = try handle.readToEnd()
+    defer { close(fd) }
+    var info = stat()
+    guard fstat(fd, &info) == 0 else {
+      throw error("\(what): cannot read '\(location)': \(String(cString: strerror(errno)))")
+    }
+    guard info.st_mode & S_IFMT == S_IFREG else {
+      throw error(
+        "\(what) is stored in '\(location)', which is not a regular file (a device, a pipe, a socket or a folder)"
+      )
+    }
+    let fileSize = Int(info.st_size)
+    let (end, overflow) = offset.addingReportingOverflow(byteCount)
+    guard !overflow, end <= fileSize else {
+      throw error(
+        "\(what) needs bytes \(offset) to \(overflow ? "beyond 2⁶³" : String(end)) of '\(location)', which holds \(fileSize) bytes"
+      )
+    }
+    var data = Data(count: byteCount)
+    var done = 0
+    let failure: Int32? = data.withUnsafeMutableBytes { buffer -> Int32? in
+      guard let base = buffer.baseAddress else { return nil }
+      while done < byteCount {
+        let n = pread(fd, base + done, byteCount - done, off_t(offset + done))
+        if n < 0 {
+          if errno == EINTR || errno == EAGAIN { continue }
+          return errno
+        }
+        if n == 0 { break }
+        done += n
       }
-    } catch {
-      throw self.error(
-        "\(what): cannot read '\(location)' at offset \(offset): \(error.localizedDescription)")
+      return nil
     }
-    return data ?? Data()
+    if let failure {
+      throw error(
+        "\(what): cannot read '\(location)' at offset \(offset): \(String(cString: strerror(failure)))"
+      )
+    }
+    guard done == byteCount else {
+      throw error(
+        "\(what) needs \(byteCount) bytes at offset \(offset) of '\(location)', which ended after \(done)"
+      )
+    }
+    return data
   }
 
   /// An IEEE 754 half-precision value.
@@ -220,6 +273,20 @@ extension ONNXImporter {
 
 /// Products of sizes that cannot overflow.
 enum DimArithmetic {
+  /// The most values a tensor (or one item of the chain) may hold: 2²⁸, 1 GiB of floats.
+  static let maxValues = 1 << 28
+
+  /// The number of values of a tensor of `shape`, or nil when a size is negative or the shape
+  /// is too large to index: the product of the sizes, zeros counted as ones, must be at most
+  /// `maxValues`, so that no product of some of its sizes (a stride, a count) can overflow, even
+  /// for an empty tensor such as `[0, 2⁴⁰, 2⁴⁰]`.
+  static func boundedCount(_ shape: [Int]) -> Int? {
+    guard shape.allSatisfy({ $0 >= 0 }), let span = product(shape.map { Swift.max($0, 1) }),
+      span <= maxValues
+    else { return nil }
+    return product(shape)
+  }
+
   /// The product, or nil when it overflows.
   static func product(_ sizes: [Int]) -> Int? {
     var total = 1

@@ -120,3 +120,33 @@ import Testing
     #expect(data.countsPerClass() == Array(repeating: 500, count: 10))
   }
 }
+
+extension CSVReaderTests {
+  /// `Double(_:)` follows `strtod`, which reads `0x10` as 16 and stops at a NUL byte: a CSV
+  /// field must be a decimal number, and a NUL byte anywhere is refused with its place.
+  @Test func hexadecimalNumbersAndNULBytesAreRefused() throws {
+    let hex = try #require(throws: DataError.self) {
+      try CSVReader.parse(
+        Array("a,b,label\n1,2,0\n3,0x10,1\n".utf8), path: "h.csv", label: nil, name: "h")
+    }
+    #expect(
+      hex.description
+        == "'h.csv' line 3, column 2 ('b'): expected a decimal number but found '0x10'")
+    for text in ["1,2,0\n3,0x1p4,1\n", "1,2,0\n3,1e,1\n", "1,2,0\n3,.,1\n", "1,2,0\n3,1_0,1\n"] {
+      #expect(throws: DataError.self, "\(text)") {
+        try CSVReader.parse(Array(text.utf8), path: "h.csv", label: nil, name: "h")
+      }
+    }
+    let nul = try #require(throws: DataError.self) {
+      try CSVReader.parse(Array("1,2,0\n3,4\u{0},1\n".utf8), path: "n.csv", label: nil, name: "n")
+    }
+    #expect(
+      nul.description
+        == "'n.csv' line 2, column 2: holds a NUL byte; a CSV file is text (is it a binary file?)")
+    // Decimal numbers in every form still read, on the fast path and through Double.
+    let ok = try CSVReader.parse(
+      Array("1.5,-.5,+2.,1e3,0\n1E-2,3,-0,12345678901234567890,1\n".utf8), path: "d.csv",
+      label: nil, name: "d")
+    #expect(ok.features.scalars == [1.5, -0.5, 2, 1000, 0.01, 3, 0, 12345678901234567890])
+  }
+}

@@ -127,3 +127,21 @@ enum IDXFixture {
     #expect(error.description == "'\(path)' is not a gzip file")
   }
 }
+
+extension IDXReaderTests {
+  /// A header of 2³² − 1 images of 65,535 × 65,535 pixels: the product overflows 64 bits, and
+  /// was computed unchecked (a trap) before it was compared with the limit.
+  @Test func headersWhoseProductOverflowsAreRefused() throws {
+    let folder = try DataTestFolder()
+    let images = try folder.write(
+      "h", [0, 0, 8, 3, 0xff, 0xff, 0xff, 0xff, 0, 0, 0xff, 0xff, 0, 0, 0xff, 0xff])
+    let labels = try folder.write("l", [0, 0, 8, 1, 0, 0, 0, 0])
+    let error = try #require(throws: DataError.self) {
+      try Dataset.idx(images: images, labels: labels)
+    }
+    #expect(
+      error.description
+        == "'\(images)' announces 4,294,967,295 images of 65535 × 65535 pixels (more than 2⁶³ "
+        + "values); sigbook reads at most 268,435,456 values")
+  }
+}

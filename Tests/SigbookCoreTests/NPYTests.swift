@@ -88,3 +88,107 @@ import Testing
     #expect(error.description.contains("has 3 rows but"))
   }
 }
+
+extension NPYTests {
+  /// Headers NumPy would not write are refused, saying what was found, instead of loading data
+  /// of another shape (a duplicated key was read as its first value, a nested tuple as `[3]`).
+  static let badHeaders: [(header: String, reason: String)] = [
+    (
+      "{'descr': '<f4', 'fortran_order': False, 'shape': (3,), 'shape': (1,), }",
+      "has the key 'shape' twice"
+    ),
+    (
+      "{'descr': '<f4', 'fortran_order': False, 'shape': ((3,), 4), }",
+      "its 'shape' ((3,), 4) holds (3,); a shape holds non-negative whole numbers"
+    ),
+    (
+      "{'descr': '<f4', 'fortran_order': False, 'shape': (3), }",
+      "its 'shape' is 3 rather than a tuple such as (3, 4)"
+    ),
+    (
+      "{'descr': '<f4', 'fortran_order': False, 'shape': (-3,), }",
+      "its 'shape' (-3,) holds -3; a shape holds non-negative whole numbers"
+    ),
+    (
+      "{'descr': '<f4', 'fortran_order': False, 'shape': (3,), 'extra': 1}",
+      "has the key 'extra'; numpy writes only 'descr', 'fortran_order' and 'shape'"
+    ),
+    ("{'descr': '<f4', 'shape': (3,), }", "has no 'fortran_order'"),
+    (
+      "{'descr': '<f4', 'fortran_order': 0, 'shape': (3,), }",
+      "its 'fortran_order' is 0 rather than True or False"
+    ),
+    (
+      "{'descr': '<f4', 'fortran_order': False, 'shape': (3.5,), }",
+      "expected a whole number but found '.5,), }'"
+    ),
+    (
+      "{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999,), }",
+      "has a number too large for a size"
+    ),
+    (
+      "{'descr': '<f4', 'fortran_order': False, 'shape': (3,), } x",
+      "has 'x' after the dictionary; numpy pads it with spaces only"
+    ),
+    (
+      "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2) ",
+      "expected ',' or '}' but found the end of the header"
+    ),
+  ]
+
+  @Test(arguments: badHeaders)
+  func headersNumPyWouldNotWriteAreRefused(_ c: (header: String, reason: String)) throws {
+    let folder = try DataTestFolder()
+    let path = try folder.write(
+      "h.npy", Self.npyBytes(header: c.header, data: [UInt8](repeating: 0, count: 48)))
+    let error = try #require(throws: DataError.self) { try NPY.read(path) }
+    #expect(
+      error.description.hasPrefix("cannot read '\(path)': its .npy header \(c.reason): "),
+      "\(error)")
+  }
+
+  @Test func headersAsNumPyWritesThemAreRead() throws {
+    let headers = [
+      "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }",
+      "{'shape': (2, 3), 'fortran_order': False, 'descr': '<f4'}",
+      "{\"descr\": \"<f4\", \"fortran_order\": False, \"shape\": (2L, 3L)}",
+      "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3,), }",
+    ]
+    for header in headers {
+      let contents = try NPY.decode(
+        Self.npyBytes(header: header, data: [UInt8](repeating: 0, count: 24)), path: "a.npy")
+      #expect(contents.shape == [2, 3], "\(header)")
+    }
+    let scalar = try NPY.decode(
+      Self.npyBytes(
+        header: "{'descr': '<f4', 'fortran_order': False, 'shape': (), }", data: [0, 0, 0x80, 0x3f]),
+      path: "s.npy")
+    #expect(scalar.shape == [] && scalar.values == [1])
+  }
+
+  /// 1e300 is a finite float64 but infinite as a float32: refused with its position.
+  @Test func doublesBeyondTheRangeOfFloatAreRefused() throws {
+    let folder = try DataTestFolder()
+    let doubles: [Double] = [0.5, -2, 1e300, 3]
+    let path = try folder.write(
+      "big.npy",
+      Self.npyBytes(
+        descr: "<f8", shape: "(2, 2)",
+        data: doubles.flatMap { v in withUnsafeBytes(of: v.bitPattern.littleEndian) { Array($0) } })
+    )
+    let error = try #require(throws: DataError.self) { try Dataset.npy(features: path) }
+    #expect(
+      error.description
+        == "'\(path)' holds 1e+300 at [1, 0], beyond the ±3.4e38 of the 32-bit floats sigbook "
+        + "computes in (scale or clip the values first)")
+  }
+
+  /// A version-1 `.npy` file with the header text given as is (padded as NumPy pads it).
+  static func npyBytes(header text: String, data: [UInt8]) -> [UInt8] {
+    let header =
+      text + String(repeating: " ", count: (64 - (10 + text.utf8.count + 1) % 64) % 64) + "\n"
+    let n = header.utf8.count
+    return [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(n & 0xff), UInt8(n >> 8)]
+      + Array(header.utf8) + data
+  }
+}

@@ -536,3 +536,25 @@ struct SafetensorsInteropTests {
     }
   }
 }
+
+extension SafetensorsTests {
+  /// The format keeps NaN bit for bit, but a model's weights must be finite: `readWeights`,
+  /// which the model loaders use, names the tensor and the position.
+  @Test func weightsThatAreNotFiniteAreRefusedByName() throws {
+    try withTemporaryDirectory { directory in
+      let path = directory + "/nan.safetensors"
+      try Safetensors.write(
+        [
+          ("fc1.weight", Tensor(shape: [2, 2], scalars: [1, 2, 3, 4])),
+          ("fc1.bias", Tensor(shape: [3], scalars: [0, .nan, 1])),
+        ], to: path)
+      let error = try #require(throws: SafetensorsError.self) {
+        try Safetensors.readWeights(from: path)
+      }
+      #expect(
+        error.description
+          == "tensor 'fc1.bias' in '\(path)' holds NaN at [1]; weights must be finite")
+      #expect(try Safetensors.read(from: path).tensors.count == 2)
+    }
+  }
+}

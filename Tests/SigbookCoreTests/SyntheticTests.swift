@@ -65,3 +65,24 @@ import Testing
     }
   }
 }
+
+extension SyntheticTests {
+  /// A sigma so large that coordinates overflow 32-bit floats is refused where it is given,
+  /// rather than showing later as a NaN loss.
+  @Test func sigmaThatOverflowsFloatsIsRefused() throws {
+    let error = try #require(throws: DataError.self) {
+      try Dataset.synthetic(.twoGaussians, n: 10, sigma: 1e308)
+    }
+    #expect(
+      error.description
+        == "synthetic(.two_gaussians, sigma: 1e+308) makes the value at [0, 0] infinite in 32-bit "
+        + "floats (at most ±3.4e38); sigma 1e+308 is too large")
+    let data = try Dataset.synthetic(.twoGaussians, n: 10, sigma: 1e30)
+    #expect(data.features.isFinite)
+    let noisy = try #require(throws: DataError.self) { try data.noise(sigma: 1e308) }
+    #expect(
+      noisy.description
+        == "noise(two_gaussians, sigma: 1e+308) makes the value at [0, 0] infinite in 32-bit "
+        + "floats (at most ±3.4e38); sigma 1e+308 is too large")
+  }
+}

@@ -129,6 +129,10 @@ enum CSVReader {
             MemoryLimit.releaseFreedMemory()
           }
           atEnd = try reader.read(appendingTo: &text, upTo: Self.chunkSize) == 0
+          // The text not yet parsed starts at line linesBefore + 1.
+          try text.withUnsafeBufferPointer {
+            try CSVReader.refuseNUL($0, path: path, linesBefore: linesBefore)
+          }
         }
         // Only complete lines are parsed; the header needs its next line to be told apart.
         var end = atEnd ? text.count : (text.lastIndex(of: 10).map { $0 + 1 } ?? 0)
@@ -269,6 +273,56 @@ enum CSVReader {
   ///
   /// Numbers of at most 18 significant digits without exponent (every pixel, most CSV files) are
   /// converted here, in one pass over the bytes; anything else goes through `Double(_:)`.
+  /// Throws when the bytes hold a NUL byte, naming its line and column (field): a CSV file is
+  /// text, and a NUL would otherwise end a field early where the text is read as a C string.
+  /// `linesBefore` is the number of lines before these bytes.
+  static func refuseNUL(_ buffer: UnsafeBufferPointer<UInt8>, path: String, linesBefore: Int)
+    throws
+  {
+    guard let base = buffer.baseAddress, let found = memchr(base, 0, buffer.count) else { return }
+    let position = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+    var line = linesBefore + 1
+    var column = 1
+    for k in 0..<position {
+      if buffer[k] == 10 {
+        line += 1
+        column = 1
+      } else if buffer[k] == 44 {
+        column += 1
+      }
+    }
+    throw DataError.invalidArgument(
+      "'\(path)' line \(line), column \(column): holds a NUL byte; a CSV file is text "
+        + "(is it a binary file?)")
+  }
+
+  /// The value of a decimal number — `[+-]digits[.digits][(e|E)[+-]digits]`, digits on at least
+  /// one side of the point — or nil for anything else. `Double(_:)` alone follows `strtod`, which
+  /// also takes hexadecimal numbers (`0x10` as 16, `0x1p4`), `inf` and `nan`.
+  static func decimalValue(_ text: String) -> Double? {
+    let bytes = Array(text.utf8)
+    var i = 0
+    func digits() -> Int {
+      let start = i
+      while i < bytes.count, bytes[i] >= 48, bytes[i] <= 57 { i += 1 }
+      return i - start
+    }
+    if i < bytes.count, bytes[i] == 43 || bytes[i] == 45 { i += 1 }
+    var mantissa = digits()
+    if i < bytes.count, bytes[i] == 46 {
+      i += 1
+      mantissa += digits()
+    }
+    guard mantissa > 0 else { return nil }
+    if i < bytes.count, bytes[i] == 101 || bytes[i] == 69 {
+      i += 1
+      if i < bytes.count, bytes[i] == 43 || bytes[i] == 45 { i += 1 }
+      guard digits() > 0 else { return nil }
+    }
+    guard i == bytes.count else { return nil }
+    return Double(text)
+  }
+
   static func parseRow(
     _ p: UnsafePointer<UInt8>, _ line: Line, width: Int, labelColumn: Int,
     into target: UnsafeMutablePointer<Float>, at o: inout Int, labels: inout [String],
@@ -316,7 +370,7 @@ enum CSVReader {
         } else {
           while j < end && p[j] != 44 { j += 1 }
           let text = trimmed(p, i, j)
-          guard let value = Double(text), value.isFinite else {
+          guard let value = decimalValue(text), value.isFinite else {
             throw DataError.notNumeric(
               path: path, line: line.number, column: column + 1,
               columnName: column < header.count ? header[column] : nil, text: text)
@@ -378,14 +432,16 @@ enum CSVReader {
   }
 
   private static func isNumber(_ text: String) -> Bool {
-    Double(text)?.isFinite ?? false
+    decimalValue(text)?.isFinite ?? false
   }
 
   /// The class names of the label values (sorted numerically when all are numbers, else as
   /// text) and each row's class index.
   static func classes(of tokens: [String]) -> (names: [String], labels: [Int]) {
     let distinct = Array(Set(tokens))
-    let numbers = distinct.compactMap { token in Double(token).flatMap { $0.isFinite ? $0 : nil } }
+    let numbers = distinct.compactMap { token in
+      decimalValue(token).flatMap { $0.isFinite ? $0 : nil }
+    }
     var index: [String: Int] = [:]
     var names: [String]
     if numbers.count == distinct.count {

@@ -73,8 +73,10 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
       return "'\(path)' line \(line): expected \(expected) fields but found \(found)"
     case .notNumeric(let path, let line, let column, let columnName, let text):
       let named = columnName.map { " ('\($0)')" } ?? ""
-      return
-        "'\(path)' line \(line), column \(column)\(named): expected a number but found '\(text)'"
+      // `0x10` or `1_000` reads as a number elsewhere; say which kind of number is wanted.
+      let kind = Double(text)?.isFinite == true ? "a decimal number" : "a number"
+      return "'\(path)' line \(line), column \(column)\(named): expected \(kind) but found "
+        + "'\(text.replacingControlCharacters)'"
     case .outOfRange(let path, let line, let column, let columnName, let text):
       let named = columnName.map { " ('\($0)')" } ?? ""
       return "'\(path)' line \(line), column \(column)\(named): \(text) is too large for a "

@@ -147,7 +147,8 @@ extension Dataset {
   /// `SeededGenerator(seed:)`, in row-major order. The result is not clamped: pixels may leave
   /// [0, 1].
   ///
-  /// - Throws: `DataError.invalidArgument` when `sigma` is negative or not finite.
+  /// - Throws: `DataError.invalidArgument` when `sigma` is negative or not finite, or so large
+  ///   that a value is beyond the range of a 32-bit float (±3.4 × 10³⁸).
   public func noise(sigma: Double, seed: Int = 0) throws -> Dataset {
     guard sigma >= 0, sigma.isFinite else {
       throw DataError.invalidArgument("sigma must be a finite number ≥ 0, not \(sigma)")
@@ -157,6 +158,8 @@ extension Dataset {
     result.features.withUnsafeMutableBufferPointer { values in
       for i in values.indices { values[i] += Float(sigma * generator.nextNormal()) }
     }
+    try result.features.requireFinite(
+      "noise(\(name), sigma: \(sigma))", argument: "sigma", value: sigma)
     return result
   }
 
@@ -178,5 +181,29 @@ extension Dataset {
     precondition(
       predictions.count == count, "\(predictions.count) predictions for \(count) inputs")
     return rows(at: predictions.indices.filter { predictions[$0] == predicted })
+  }
+}
+
+extension Tensor {
+  /// Throws when a value is infinite or NaN, naming what made it and its position: the check a
+  /// generator runs on what it made, so that an argument too large (`sigma: 1e308`) is refused
+  /// where it was given rather than as a NaN loss later.
+  ///
+  /// - Parameters:
+  ///   - what: the call that made the values, for the message.
+  ///   - argument: the argument to blame; `value` is its value.
+  func requireFinite(_ what: String, argument: String, value: Double) throws {
+    let bad = withUnsafeBufferPointer { values in values.firstIndex { !$0.isFinite } }
+    guard let bad else { return }
+    var position: [Int] = []
+    var rest = bad
+    for size in shape.dropFirst().reversed() {
+      position.insert(rest % size, at: 0)
+      rest /= size
+    }
+    position.insert(rest, at: 0)
+    throw DataError.invalidArgument(
+      "\(what) makes the value at \(position) \(scalars[bad].isNaN ? "NaN" : "infinite") in "
+        + "32-bit floats (at most ±3.4e38); \(argument) \(value) is too large")
   }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Reads the IDX files that MNIST and Fashion-MNIST are distributed in, raw or gzip-compressed.
 ///
 /// An IDX file is a 4-byte magic number — two zero bytes, a data type code (`0x08` for unsigned
@@ -42,12 +44,17 @@ public enum IDXReader {
       throw DataError.invalidArgument(
         "'\(path)' announces images of \(rows) × \(columns) pixels; an image needs at least one")
     }
-    let expected = count * rows * columns  // at most 3 × 32 bits: no overflow in 64-bit Int
-    guard expected <= DataLimits.values else {
+    // Three 32-bit sizes multiply to as much as 2⁹⁶: the product is checked, not assumed.
+    guard let expected = DataLimits.product([count, rows, columns]),
+      expected <= DataLimits.values
+    else {
+      let values =
+        DataLimits.product([count, rows, columns]).map { DataLimits.grouped($0) }
+        ?? "more than 2⁶³"
       throw DataError.tooLarge(
         path: path,
         message: "announces \(DataLimits.grouped(count)) images of \(rows) × \(columns) pixels "
-          + "(\(DataLimits.grouped(expected)) values); sigbook reads at most "
+          + "(\(values) values); sigbook reads at most "
           + "\(DataLimits.grouped(DataLimits.values)) values")
     }
     let bytes = try body(path, rank: 3, expected: expected, what: "pixel data")
@@ -77,6 +84,14 @@ public enum IDXReader {
     -> [UInt8]
   {
     let start = 4 + 4 * rank
+    // A raw file shorter than its header announces is refused before its body is read; a
+    // gzip file's inflated size is known only by inflating it, which stops at the limit.
+    if !Gzip.hasMagic(try Gzip.readBytes(path, upTo: 2)) {
+      let size = try fileSize(path)
+      guard size - start >= expected else {
+        throw DataError.truncated(path: path, what: what, expected: expected, found: size - start)
+      }
+    }
     let bytes = try Gzip.readFile(path, limit: start + expected, prefix: true)
     let found = bytes.count - start
     guard found >= expected else {
@@ -108,6 +123,15 @@ public enum IDXReader {
         path: path, what: "IDX header", expected: headerSize, found: bytes.count)
     }
     return (0..<rank).map { Int(bigEndian(bytes, at: 4 + 4 * $0)) }
+  }
+
+  /// The size of a file in bytes, as `stat` gives it.
+  private static func fileSize(_ path: String) throws -> Int {
+    var info = stat()
+    guard stat(path, &info) == 0 else {
+      throw DataError.unreadable(path: path, reason: String(cString: strerror(errno)).lowercased())
+    }
+    return Int(info.st_size)
   }
 
   /// The big-endian 32-bit integer at `offset`.

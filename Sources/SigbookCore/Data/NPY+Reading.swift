@@ -60,33 +60,25 @@ extension NPY {
       throw DataError.truncated(
         path: path, what: "header", expected: headerLength, found: bytes.count - 8 - lengthSize)
     }
-    guard let descr = headerValue("descr", in: header),
-      let order = headerValue("fortran_order", in: header),
-      let shapeText = headerValue("shape", in: header)
-    else {
+    let parsed: Header
+    switch parseHeader(header) {
+    case .success(let h): parsed = h
+    case .failure(let failure):
       throw DataError.unreadable(
-        path: path, reason: "its .npy header is not readable: \(header.trimmed)")
+        path: path,
+        reason: "its .npy header \(failure.reason): \(header.trimmed.replacingControlCharacters)")
     }
-    let descrName = descr.trimmingCharacters(in: ["'", "\""])
+    let descrName = parsed.descr
     guard let type = readableTypes[descrName == "=f4" ? "<f4" : descrName] else {
       throw DataError.invalidArgument(
         "'\(path)' holds values of NumPy type '\(descrName)'; sigbook reads little-endian "
           + "float32, float64, int32, int64 and uint8 (convert with a.astype('float32'))")
     }
-    guard order == "False" else {
+    guard !parsed.fortranOrder else {
       throw DataError.invalidArgument(
         "'\(path)' is in Fortran order; sigbook reads C order (save np.ascontiguousarray(a))")
     }
-    let inner = shapeText.trimmingCharacters(in: ["(", ")", " "])
-    var shape: [Int] = []
-    for part in inner.split(separator: ",") {
-      let text = part.trimmingCharacters(in: .whitespaces)
-      if text.isEmpty { continue }
-      guard let n = Int(text.hasSuffix("L") ? String(text.dropLast()) : text), n >= 0 else {
-        throw DataError.unreadable(path: path, reason: "its .npy shape '\(shapeText)' is not valid")
-      }
-      shape.append(n)
-    }
+    let shape = parsed.shape
     guard let count = DataLimits.product(shape), count <= DataLimits.values else {
       throw DataError.tooLarge(
         path: path,
@@ -129,7 +121,11 @@ extension NPY {
         for i in 0..<count { values[i] = Double(data[i]) }
       }
     }
-    if type.name.hasPrefix("float"), let bad = values.firstIndex(where: { !$0.isFinite }) {
+    // A float64 beyond ±3.4e38 is finite here but infinite as the 32-bit float sigbook computes
+    // in: refused here, with its position, rather than as a NaN loss later.
+    if type.name.hasPrefix("float"),
+      let bad = values.firstIndex(where: { !$0.isFinite || !Float($0).isFinite })
+    {
       // Index of the bad value in every dimension: [row, column…].
       var position: [Int] = []
       var rest = bad
@@ -137,28 +133,17 @@ extension NPY {
         position.insert(rest % size, at: 0)
         rest /= size
       }
+      if values[bad].isFinite {
+        throw DataError.invalidArgument(
+          "'\(path)' holds \(values[bad]) at \(position), beyond the ±3.4e38 of the 32-bit "
+            + "floats sigbook computes in (scale or clip the values first)")
+      }
       let what = values[bad].isNaN ? "NaN" : "an infinite value"
       throw DataError.invalidArgument(
         "'\(path)' holds \(what) at \(position); sigbook reads finite numbers only "
           + "(replace them first, with np.nan_to_num or by dropping those rows)")
     }
     return Contents(shape: shape, values: values, typeName: type.name)
-  }
-
-  /// The text of one entry of the header's Python dictionary: `'<f4'`, `False`, `(10, 784)`.
-  private static func headerValue(_ key: String, in header: String) -> String? {
-    guard let keyRange = header.range(of: "'\(key)'") ?? header.range(of: "\"\(key)\"") else {
-      return nil
-    }
-    var rest = header[keyRange.upperBound...].drop { $0 == " " }
-    guard rest.first == ":" else { return nil }
-    rest = rest.dropFirst().drop { $0 == " " }
-    if rest.first == "(" {
-      guard let close = rest.firstIndex(of: ")") else { return nil }
-      return String(rest[...close])
-    }
-    let end = rest.firstIndex { $0 == "," || $0 == "}" } ?? rest.endIndex
-    return String(rest[..<end]).trimmingCharacters(in: .whitespaces)
   }
 }
 

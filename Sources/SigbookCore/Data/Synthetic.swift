@@ -33,7 +33,8 @@ extension Dataset {
   ///   - seed: the seed of the generator.
   /// - Returns: features `[n, 2]`, classes `["0", "1"]`, named after the kind
   ///   (`"two_gaussians"`).
-  /// - Throws: `DataError.invalidArgument` when `n`, `sigma` or `epsilon` is out of range.
+  /// - Throws: `DataError.invalidArgument` when `n`, `sigma` or `epsilon` is out of range, or
+  ///   when `sigma` is so large that a coordinate is beyond the range of a 32-bit float.
   public static func synthetic(
     _ kind: SyntheticKind, n: Int = 1000, sigma: Double = 0.1, epsilon: Double = 0, seed: Int = 0
   ) throws -> Dataset {
@@ -81,6 +82,8 @@ extension Dataset {
         out[2 * i + 1] = Float(y)
       }
     }
+    try features.requireFinite(
+      "synthetic(.\(kind.rawValue), sigma: \(sigma))", argument: "sigma", value: sigma)
     let flips = Int((epsilon * Double(n)).rounded())
     for i in generator.sample(flips, from: n) { labels[i] = 1 - labels[i] }
     return Dataset(name: kind.rawValue, features: features, labels: labels, classNames: ["0", "1"])

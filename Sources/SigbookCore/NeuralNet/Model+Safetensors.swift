@@ -63,7 +63,7 @@ extension Model {
   ///   many parameters), whose tensors do not match it, or whose class names do not match its
   ///   outputs.
   public static func load(from path: String) throws -> Model {
-    try model(from: Safetensors.read(from: path), path: path)
+    try model(from: Safetensors.readWeights(from: path), path: path)
   }
 
   /// A model from decoded safetensors contents.

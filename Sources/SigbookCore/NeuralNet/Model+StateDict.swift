@@ -17,7 +17,7 @@ extension Model {
   ///   layer that finds no tensor of its shape, a tensor other than a weight or bias (BatchNorm's
   ///   `running_mean`), or tensors left over, listing the file's tensors and shapes.
   public func loadingStateDict(from path: String) throws -> Model {
-    try loadingStateDict(Safetensors.read(from: path), path: path)
+    try loadingStateDict(Safetensors.readWeights(from: path), path: path)
   }
 
   /// This architecture with its parameters from decoded safetensors contents.

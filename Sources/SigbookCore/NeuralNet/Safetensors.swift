@@ -149,6 +149,32 @@ extension Safetensors {
     try decode(try FileBytes.contents(ofFile: path), path: path)
   }
 
+  /// Reads a safetensors file of model weights: `read(from:)`, then every value must be finite.
+  ///
+  /// The format itself stores NaN and infinities bit for bit (`read` and `decode` keep them); a
+  /// model's weights must not hold one, as every output would be NaN. The first such value is
+  /// reported with its tensor and position (an `F64` beyond ±3.4e38 is infinite as a `Float`).
+  ///
+  /// - Throws: as `read(from:)`, and `SafetensorsError.invalidEntry` naming the tensor for a
+  ///   value that is not finite.
+  public static func readWeights(from path: String) throws(SafetensorsError) -> Contents {
+    let contents = try read(from: path)
+    for (name, tensor) in contents.tensors {
+      let bad = tensor.withUnsafeBufferPointer { values in values.firstIndex { !$0.isFinite } }
+      guard let bad else { continue }
+      var position: [Int] = []
+      var rest = bad
+      for size in tensor.shape.reversed() {
+        position.insert(rest % size, at: 0)
+        rest /= size
+      }
+      let what = tensor.scalars[bad].isNaN ? "NaN" : "an infinite value (as a 32-bit float)"
+      throw .invalidEntry(
+        path: path, tensor: name, reason: "holds \(what) at \(position); weights must be finite")
+    }
+    return contents
+  }
+
   /// Encodes named tensors and metadata (see `encode`) and writes them to `path` atomically.
   ///
   /// The bytes go to a new temporary file in the same directory, which is flushed to disk and
