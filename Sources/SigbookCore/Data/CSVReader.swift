@@ -79,6 +79,14 @@ enum CSVReader {
   static let powersOfTen: [Double] = (0...18).map { Foundation.pow(10, Double($0)) }
 
   /// The data set's name for a file: its last path component without `.gz` and `.csv`.
+  /// Parses CSV text held in memory (the tests' and the fuzzer's entry), by the rules of
+  /// `Dataset.csv(path:label:)`, with no memory limit.
+  static func parse(_ bytes: [UInt8], path: String, label: String?, name: String) throws -> Dataset
+  {
+    var parser = Parser(path: path, label: label, name: name, memoryLimit: .unlimited)
+    return try parser.read(bytes: bytes)
+  }
+
   static func baseName(_ path: String) -> String {
     var name = Substring(path.split(separator: "/").last ?? Substring(path))
     for suffix in [".gz", ".csv"] where name.lowercased().hasSuffix(suffix) {
@@ -147,6 +155,20 @@ enum CSVReader {
         progress?(reader.fraction)
         if atEnd { break }
       }
+      return try finish()
+    }
+
+    /// Reads CSV text held in memory, as `read` reads a file.
+    mutating func read(bytes: [UInt8]) throws -> Dataset {
+      try bytes.withUnsafeBufferPointer { buffer in
+        try CSVReader.refuseNUL(buffer, path: path, linesBefore: 0)
+        try parse(buffer)
+      }
+      return try finish()
+    }
+
+    /// The data set of the rows parsed.
+    private mutating func finish() throws -> Dataset {
       guard let width, !labelTokens.isEmpty else {
         throw DataError.emptyCSV(path: path, hasHeader: hasHeader)
       }
