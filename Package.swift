@@ -4,7 +4,6 @@ import PackageDescription
 let package = Package(
   name: "sigbook",
   products: [
-    .library(name: "SigbookCore", targets: ["SigbookCore"]),
     .executable(name: "sigbook", targets: ["sigbook"]),
   ],
   dependencies: [
@@ -32,20 +31,35 @@ let package = Package(
     .systemLibrary(
       name: "CRsvg", pkgConfig: "librsvg-2.0",
       providers: [.apt(["librsvg2-dev", "libcairo2-dev", "libfontconfig-dev"])]),
+    // The engine, a target per layer; each imports only the layers below it (the README's
+    // layout section draws the graph).
     .target(
-      name: "SigbookCore",
-      dependencies: ["COpenBLAS", "CZlib", "CRsvg", "CCmark"],
+      name: "SigbookTensor", dependencies: ["COpenBLAS"],
       linkerSettings: [.linkedLibrary("m", .when(platforms: [.linux]))]),
-    // ONNX import and export, in a target of its own so that SigbookCore does not depend on
+    .target(name: "SigbookData", dependencies: ["SigbookTensor", "CZlib"]),
+    .target(name: "SigbookNN", dependencies: ["SigbookTensor", "SigbookData"]),
+    .target(
+      name: "SigbookAnalysis", dependencies: ["SigbookTensor", "SigbookData", "SigbookNN", "COpenBLAS"]),
+    .target(
+      name: "SigbookPlot",
+      dependencies: ["SigbookTensor", "SigbookData", "SigbookNN", "SigbookAnalysis", "CZlib", "CRsvg"]),
+    // The workbook language: front end (Language/), evaluation, the function catalogue and the
+    // documents it writes.
+    .target(
+      name: "SigbookWorkbook",
+      dependencies: [
+        "SigbookTensor", "SigbookData", "SigbookNN", "SigbookAnalysis", "SigbookPlot", "CCmark",
+      ]),
+    // ONNX import and export, in a target of its own so that the engine does not depend on
     // swift-protobuf: the executable registers its format in every session it creates.
     .target(
       name: "SigbookONNX",
-      dependencies: ["SigbookCore", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+      dependencies: ["SigbookWorkbook", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
       exclude: ["Proto"]),
     .target(
       name: "SigbookServe",
       dependencies: [
-        "SigbookCore",
+        "SigbookWorkbook", "SigbookPlot", "SigbookTensor",
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "NIOCore", package: "swift-nio"),
@@ -54,22 +68,22 @@ let package = Package(
     .executableTarget(
       name: "sigbook",
       dependencies: [
-        "SigbookCore", "SigbookONNX", "SigbookServe", "CReadline", "CPlatform",
+        "SigbookTensor", "SigbookData", "SigbookNN", "SigbookAnalysis", "SigbookPlot", "SigbookWorkbook", "SigbookONNX", "SigbookServe", "CReadline", "CPlatform",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     // The seeded mutator the reader fuzz tests of SigbookCoreTests and SigbookONNXTests share.
-    .target(name: "FuzzSupport", dependencies: ["SigbookCore"], path: "Tests/FuzzSupport"),
+    .target(name: "FuzzSupport", dependencies: ["SigbookTensor"], path: "Tests/FuzzSupport"),
     .testTarget(
-      name: "SigbookCoreTests", dependencies: ["SigbookCore", "FuzzSupport"],
+      name: "SigbookCoreTests", dependencies: ["SigbookTensor", "SigbookData", "SigbookNN", "SigbookAnalysis", "SigbookPlot", "SigbookWorkbook", "FuzzSupport"],
       resources: [.copy("Fixtures")]),
-    .testTarget(name: "sigbookTests", dependencies: ["sigbook", "SigbookCore"]),
+    .testTarget(name: "sigbookTests", dependencies: ["sigbook", "SigbookTensor", "SigbookData", "SigbookNN", "SigbookAnalysis", "SigbookPlot", "SigbookWorkbook"]),
     .testTarget(
-      name: "SigbookONNXTests", dependencies: ["SigbookONNX", "SigbookCore", "FuzzSupport"],
+      name: "SigbookONNXTests", dependencies: ["SigbookONNX", "SigbookTensor", "SigbookData", "SigbookNN", "SigbookAnalysis", "SigbookPlot", "SigbookWorkbook", "FuzzSupport"],
       resources: [.copy("Fixtures")]),
     .testTarget(
       name: "SigbookServeTests",
       dependencies: [
-        "SigbookServe", "SigbookCore",
+        "SigbookServe", "SigbookTensor", "SigbookData", "SigbookNN", "SigbookAnalysis", "SigbookPlot", "SigbookWorkbook",
         .product(name: "Hummingbird", package: "hummingbird"),
       ]),
   ],

@@ -1,0 +1,117 @@
+import SigbookTensor
+import SigbookData
+import SigbookNN
+
+/// The signatures of a set of inputs: for every input, the output of each hidden layer of a
+/// network, S = (H1, …, HN), with the inputs' labels and the network's predictions.
+public struct SignatureSet: Sendable {
+  /// One `[N, width]` tensor per hidden layer, H1 first.
+  public var layers: [Tensor]
+  /// A short description of each layer: `H1 · relu · 32`.
+  public var layerNames: [String]
+  /// Each input's class index into `classNames`.
+  public var labels: [Int]
+  public var classNames: [String]
+  /// Each input's predicted class index into `predictionNames` (nil for an autoencoder).
+  public var predictions: [Int]?
+  public var predictionNames: [String]
+  /// The summary of the network the signatures come from.
+  public var modelSummary: String
+  /// The name of the dataset they were computed on.
+  public var dataName: String
+
+  /// The number of inputs.
+  public var count: Int { labels.count }
+
+  /// The width of each layer.
+  public var widths: [Int] { layers.map(\.rowSize) }
+
+  /// The signatures of `data` through `model`, computed in batches (no per-input loop).
+  ///
+  /// - Parameter isCancelled: checked before every batch; when it returns true the signatures
+  ///   are incomplete (the caller checks `isCancelled` again and throws).
+  /// - Precondition: the data fits the model (see `Model.validate`).
+  public init(
+    model: Model, data: Dataset, batchSize: Int = 1024, isCancelled: () -> Bool = { false }
+  ) {
+    layers = model.hiddenOutputs(data.features, batchSize: batchSize, isCancelled: isCancelled)
+    layerNames = model.hiddenLayerIndices.enumerated().map { h, i in
+      let producer =
+        i > 0 && !model.layers[i].spec.isHiddenActivation
+        ? "linear" : model.layers[i].spec.displayName.replacingOccurrences(of: "()", with: "")
+      return "H\(h + 1) · \(producer) · \(model.layerShapes[i].reduce(1, *))"
+    }
+    labels = data.labels
+    classNames = data.classNames
+    if model.task == .classification && !isCancelled() {
+      predictions = model.predictedClasses(
+        data.features, batchSize: batchSize, isCancelled: isCancelled)
+      predictionNames = model.outputClassNames
+    } else {
+      predictions = nil
+      predictionNames = []
+    }
+    modelSummary = model.summary
+    dataName = data.name
+  }
+
+  /// One layer (1-based, as people number them) as a set of points with the same labels.
+  ///
+  /// - Precondition: `1 ≤ number ≤ layers.count`.
+  public func layer(_ number: Int) -> PointSet {
+    precondition(number >= 1 && number <= layers.count, "layer \(number) of \(layers.count)")
+    return PointSet(
+      points: layers[number - 1], name: "H\(number)", labels: labels, classNames: classNames,
+      predictions: predictions, predictionNames: predictionNames, layer: number)
+  }
+
+  /// Every layer as a point set.
+  public var pointSets: [PointSet] { (0..<layers.count).map { layer($0 + 1) } }
+
+  /// The signatures of the inputs at `indices`, in that order.
+  public func rows(at indices: [Int]) -> SignatureSet {
+    var copy = self
+    copy.layers = layers.map { $0.rows(at: indices) }
+    copy.labels = indices.map { labels[$0] }
+    copy.predictions = predictions.map { p in indices.map { p[$0] } }
+    return copy
+  }
+}
+
+/// Points to cluster or project — one signature layer, the features of a dataset, or codes —
+/// with the labels (and predictions) of the inputs they stand for.
+public struct PointSet: Sendable {
+  /// `[N, d]`.
+  public var points: Tensor
+  /// What the points are: `H2`, `mnist_sample`.
+  public var name: String
+  public var labels: [Int]
+  public var classNames: [String]
+  public var predictions: [Int]?
+  public var predictionNames: [String]
+  /// The signature layer (1-based) the points come from, if they do.
+  public var layer: Int?
+
+  public init(
+    points: Tensor, name: String, labels: [Int], classNames: [String], predictions: [Int]? = nil,
+    predictionNames: [String] = [], layer: Int? = nil
+  ) {
+    self.points = points.rank == 2 ? points : points.flattenedRows
+    self.name = name
+    self.labels = labels
+    self.classNames = classNames
+    self.predictions = predictions
+    self.predictionNames = predictionNames
+    self.layer = layer
+  }
+
+  /// A dataset's features as points.
+  public init(dataset: Dataset) {
+    self.init(
+      points: dataset.features.flattenedRows, name: dataset.name, labels: dataset.labels,
+      classNames: dataset.classNames)
+  }
+
+  public var count: Int { labels.count }
+  public var dimensions: Int { points.rowSize }
+}

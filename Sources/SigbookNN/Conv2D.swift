@@ -1,0 +1,344 @@
+import SigbookTensor
+
+/// A 2-D convolution over `[batch, channels, height, width]` batches, by im2col and one GEMM.
+///
+/// The weight is `[outChannels, inChannels, kernel, kernel]` and the bias `[outChannels]`
+/// (PyTorch's `nn.Conv2d` layout). The whole batch is unfolded into one matrix
+/// `[inChannels · kernel², batch · outH · outW]`, so each pass is a single large matrix product
+/// instead of one small product per image, and the unfolding copies contiguous runs.
+///
+/// outH = ⌊(H + 2·padding − kernel) / stride⌋ + 1, likewise outW.
+public struct Conv2D: Layer {
+  /// The unfolded input and the input's shape.
+  public struct Cache: Sendable {
+    var columns: Tensor
+    var inputShape: [Int]
+  }
+
+  /// `[weight [out, in, k, k], bias [out]]`.
+  public var parameters: [Tensor]
+  public var parameterNames: [String] { ["weight", "bias"] }
+  public let inChannels: Int
+  public let outChannels: Int
+  public let kernel: Int
+  public let stride: Int
+  public let padding: Int
+
+  /// A convolution with weights drawn by `initialization` (fan-in = in·k², fan-out = out·k²) and
+  /// a zero bias.
+  ///
+  /// - Precondition: all sizes positive, padding not negative.
+  public init(
+    inChannels: Int, outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
+    initialization: Initialization, generator: inout SeededGenerator
+  ) {
+    precondition(inChannels > 0 && outChannels > 0 && kernel > 0 && stride > 0 && padding >= 0)
+    self.inChannels = inChannels
+    self.outChannels = outChannels
+    self.kernel = kernel
+    self.stride = stride
+    self.padding = padding
+    let k2 = kernel * kernel
+    let weight = initialization.weights(
+      shape: [outChannels, inChannels, kernel, kernel], fanIn: inChannels * k2,
+      fanOut: outChannels * k2, generator: &generator)
+    parameters = [weight, Tensor(zeros: [outChannels])]
+  }
+
+  public var spec: LayerSpec {
+    .conv(
+      inChannels: inChannels, outChannels: outChannels, kernel: kernel, stride: stride,
+      padding: padding)
+  }
+
+  public func outputShape(for inputShape: [Int]) -> Result<[Int], ShapeMismatch> {
+    guard inputShape.count == 3, inputShape[0] == inChannels else {
+      return .failure(
+        ShapeMismatch(
+          "\(spec.displayName) expects images of \(inChannels) channel\(inChannels == 1 ? "" : "s") "
+            + "[\(inChannels), height, width] but gets \(inputShape)"))
+    }
+    let (h, w) = outputSize(height: inputShape[1], width: inputShape[2])
+    guard h > 0, w > 0 else {
+      return .failure(
+        ShapeMismatch("\(spec.displayName) cannot take \(inputShape[1])×\(inputShape[2]) images"))
+    }
+    return .success([outChannels, h, w])
+  }
+
+  func outputSize(height: Int, width: Int) -> (Int, Int) {
+    ((height + 2 * padding - kernel) / stride + 1, (width + 2 * padding - kernel) / stride + 1)
+  }
+
+  public func forward(_ input: consuming Tensor) -> (output: Tensor, cache: Cache) {
+    precondition(input.rank == 4 && input.shape[1] == inChannels, "conv input \(input.shape)")
+    let batch = input.shape[0], height = input.shape[2], width = input.shape[3]
+    let (oh, ow) = outputSize(height: height, width: width)
+    let pixels = oh * ow, oc = outChannels
+    let columns = unfold(input)
+    // [out, batch·pixels] = W [out, patch] · columns [patch, batch·pixels]
+    var product = Tensor(unsetShape: [oc, batch * pixels])
+    product.gemm(parameters[0].reshaped([oc, inChannels * kernel * kernel]), columns)
+    let output = Tensor.overwriting(shape: [batch, oc, oh, ow]) { out in
+      product.withUnsafeBufferPointer { p in
+        parameters[1].withUnsafeBufferPointer { bias in
+          guard let o = out.baseAddress, let pp = p.baseAddress else { return }
+          for b in 0..<batch {
+            for c in 0..<oc {
+              let source = (c * batch + b) * pixels, target = (b * oc + c) * pixels
+              Kernels.add(bias[c], to: pp + source, into: o + target, count: pixels)
+            }
+          }
+        }
+      }
+    }
+    return (output, Cache(columns: columns, inputShape: input.shape))
+  }
+
+  public func backward(
+    _ outputGradient: consuming Tensor, cache: Cache, gradients: inout [Tensor],
+    needsInputGradient: Bool
+  ) -> Tensor {
+    let batch = cache.inputShape[0], height = cache.inputShape[2], width = cache.inputShape[3]
+    let (oh, ow) = outputSize(height: height, width: width)
+    let pixels = oh * ow, oc = outChannels
+    // The gradient in the product's layout [out, batch·pixels], and the bias gradient.
+    var biasGradient = Tensor(zeros: [oc])
+    let gradientRows = Tensor.overwriting(shape: [oc, batch * pixels]) { out in
+      outputGradient.withUnsafeBufferPointer { g in
+        biasGradient.withUnsafeMutableBufferPointer { db in
+          guard let o = out.baseAddress, let gg = g.baseAddress else { return }
+          for b in 0..<batch {
+            for c in 0..<oc {
+              let source = (b * oc + c) * pixels, target = (c * batch + b) * pixels
+              db[c] += Kernels.copySum(gg + source, into: o + target, count: pixels)
+            }
+          }
+        }
+      }
+    }
+    let patch = inChannels * kernel * kernel
+    var weightGradient = Tensor(zeros: [oc, patch])
+    weightGradient.gemm(gradientRows, cache.columns, transposeB: true)
+    gradients.append(weightGradient.reshaped([oc, inChannels, kernel, kernel]))
+    gradients.append(biasGradient)
+    guard needsInputGradient else { return Tensor(zeros: [0]) }
+    var columnGradient = Tensor(unsetShape: [patch, batch * pixels])
+    columnGradient.gemm(parameters[0].reshaped([oc, patch]), gradientRows, transposeA: true)
+    return fold(columnGradient, inputShape: cache.inputShape)
+  }
+
+  /// The output positions `ox` (in 0 ..< ow) whose tap `kx` reads inside the input row, and
+  /// the input column `ox·stride − padding + kx` the first of them reads.
+  private func validRange(kx: Int, width: Int, ow: Int) -> Range<Int> {
+    // ox·s − p + kx ≥ 0  and  ox·s − p + kx < width
+    let low = max(0, (padding - kx + stride - 1) / stride)
+    let high = min(ow, (width + padding - kx + stride - 1) / stride)
+    return low..<max(low, high)
+  }
+
+  /// im2col: row (c, ky, kx) of the result, column (b, oy, ox), holds the input value that tap
+  /// (ky, kx) of channel c reads for output pixel (oy, ox) of image b; padding reads 0.
+  ///
+  /// Each (row, b, oy) is one run over ox: contiguous for stride 1, so the copies vectorise.
+  func unfold(_ input: Tensor) -> Tensor {
+    let batch = input.shape[0], channels = inChannels, height = input.shape[2]
+    let width = input.shape[3]
+    let (oh, ow) = outputSize(height: height, width: width)
+    let k = kernel, s = stride, p = padding
+    let pixels = oh * ow, columnsPerRow = batch * pixels
+    // Every entry is written once: the input value, or 0 where the tap reads the padding (so
+    // the megabytes of columns are not zeroed first).
+    return Tensor.overwriting(shape: [channels * k * k, columnsPerRow]) { out in
+      input.withUnsafeBufferPointer { x in
+        for c in 0..<channels {
+          for ky in 0..<k {
+            for kx in 0..<k {
+              let row = (c * k + ky) * k + kx
+              let valid = validRange(kx: kx, width: width, ow: ow)
+              for b in 0..<batch {
+                let plane = (b * channels + c) * height * width
+                for oy in 0..<oh {
+                  let iy = oy * s - p + ky
+                  let target = row * columnsPerRow + b * pixels + oy * ow
+                  guard iy >= 0 && iy < height else {
+                    for ox in 0..<ow { out[target + ox] = 0 }
+                    continue
+                  }
+                  for ox in 0..<min(valid.lowerBound, ow) { out[target + ox] = 0 }
+                  for ox in min(valid.upperBound, ow)..<ow { out[target + ox] = 0 }
+                  let source = plane + iy * width - p + kx
+                  if s == 1, !valid.isEmpty, let o = out.baseAddress, let i = x.baseAddress {
+                    (o + target + valid.lowerBound).update(
+                      from: i + source + valid.lowerBound, count: valid.count)
+                  } else {
+                    for ox in valid { out[target + ox] = x[source + ox * s] }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /// col2im: adds every entry of `columns` back onto the input position it was read from.
+  func fold(_ columns: Tensor, inputShape: [Int]) -> Tensor {
+    let batch = inputShape[0], channels = inChannels, height = inputShape[2]
+    let width = inputShape[3]
+    let (oh, ow) = outputSize(height: height, width: width)
+    let k = kernel, s = stride, p = padding
+    let pixels = oh * ow, columnsPerRow = batch * pixels
+    return Tensor(shape: inputShape) { out in
+      columns.withUnsafeBufferPointer { cols in
+        for c in 0..<channels {
+          for ky in 0..<k {
+            for kx in 0..<k {
+              let row = (c * k + ky) * k + kx
+              let valid = validRange(kx: kx, width: width, ow: ow)
+              for b in 0..<batch {
+                let plane = (b * channels + c) * height * width
+                for oy in 0..<oh {
+                  let iy = oy * s - p + ky
+                  guard iy >= 0 && iy < height else { continue }
+                  let source = row * columnsPerRow + b * pixels + oy * ow
+                  let target = plane + iy * width - p + kx
+                  if s == 1, !valid.isEmpty, let o = out.baseAddress, let c = cols.baseAddress {
+                    Kernels.add(
+                      o + target + valid.lowerBound, c + source + valid.lowerBound,
+                      count: valid.count)
+                  } else {
+                    for ox in valid { out[target + ox * s] += cols[source + ox] }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/// Max pooling over non-overlapping `size × size` windows (stride = size); a trailing row or
+/// column that does not fill a window is dropped, as in PyTorch's default.
+public struct MaxPool2D: Layer {
+  /// The flat input offset of each output's maximum, and the input's shape.
+  public struct Cache: Sendable {
+    var argmax: [Int32]
+    var inputShape: [Int]
+  }
+
+  public let size: Int
+
+  /// - Precondition: `size > 0`.
+  public init(size: Int) {
+    precondition(size > 0, "a pooling window needs a positive size")
+    self.size = size
+  }
+
+  public var spec: LayerSpec { .maxPool(size: size) }
+
+  public func outputShape(for inputShape: [Int]) -> Result<[Int], ShapeMismatch> {
+    guard inputShape.count == 3 else {
+      return .failure(ShapeMismatch("maxpool(\(size)) expects images, not \(inputShape)"))
+    }
+    guard inputShape[1] >= size, inputShape[2] >= size else {
+      return .failure(
+        ShapeMismatch("maxpool(\(size)) cannot pool \(inputShape[1])×\(inputShape[2]) maps"))
+    }
+    return .success([inputShape[0], inputShape[1] / size, inputShape[2] / size])
+  }
+
+  public func forward(_ input: consuming Tensor) -> (output: Tensor, cache: Cache) {
+    precondition(input.rank == 4, "maxpool input \(input.shape)")
+    let planes = input.shape[0] * input.shape[1], height = input.shape[2], width = input.shape[3]
+    let oh = height / size, ow = width / size, s = size
+    var argmax = [Int32](repeating: 0, count: planes * oh * ow)
+    let output = Tensor.overwriting(shape: [input.shape[0], input.shape[1], oh, ow]) { out in
+      input.withUnsafeBufferPointer { x in
+        argmax.withUnsafeMutableBufferPointer { arg in
+          var o = 0
+          if s == 2 {
+            // The common window, unrolled: four comparisons per output.
+            for plane in 0..<planes {
+              let base = plane * height * width
+              for oy in 0..<oh {
+                let top = base + 2 * oy * width, bottom = top + width
+                for ox in 0..<ow {
+                  // Selects rather than branches: which of the four wins is unpredictable.
+                  let i0 = top + 2 * ox, i2 = bottom + 2 * ox
+                  let a = x[i0], b = x[i0 + 1], c = x[i2], d = x[i2 + 1]
+                  let top1 = b > a ? i0 + 1 : i0, topValue = b > a ? b : a
+                  let bottom1 = d > c ? i2 + 1 : i2, bottomValue = d > c ? d : c
+                  let best = bottomValue > topValue ? bottom1 : top1
+                  out[o] = bottomValue > topValue ? bottomValue : topValue
+                  arg[o] = Int32(best)
+                  o += 1
+                }
+              }
+            }
+            return
+          }
+          for plane in 0..<planes {
+            let base = plane * height * width
+            for oy in 0..<oh {
+              for ox in 0..<ow {
+                var best = base + oy * s * width + ox * s
+                var bestValue = x[best]
+                for dy in 0..<s {
+                  let line = base + (oy * s + dy) * width + ox * s
+                  for dx in 0..<s where x[line + dx] > bestValue {
+                    best = line + dx
+                    bestValue = x[best]
+                  }
+                }
+                out[o] = bestValue
+                arg[o] = Int32(best)
+                o += 1
+              }
+            }
+          }
+        }
+      }
+    }
+    return (output, Cache(argmax: argmax, inputShape: input.shape))
+  }
+
+  public func backward(
+    _ outputGradient: consuming Tensor, cache: Cache, gradients: inout [Tensor],
+    needsInputGradient: Bool
+  ) -> Tensor {
+    guard needsInputGradient else { return Tensor(zeros: [0]) }
+    return Tensor(shape: cache.inputShape) { dx in
+      outputGradient.withUnsafeBufferPointer { g in
+        for (o, i) in cache.argmax.enumerated() { dx[Int(i)] += g[o] }
+      }
+    }
+  }
+}
+
+/// Reshapes `[batch, c, h, w]` into `[batch, c·h·w]` (no copy).
+public struct Flatten: Layer {
+  public typealias Cache = [Int]
+
+  public init() {}
+
+  public var spec: LayerSpec { .flatten }
+
+  public func outputShape(for inputShape: [Int]) -> Result<[Int], ShapeMismatch> {
+    .success([inputShape.reduce(1, *)])
+  }
+
+  public func forward(_ input: consuming Tensor) -> (output: Tensor, cache: [Int]) {
+    (input.flattenedRows, input.shape)
+  }
+
+  public func backward(
+    _ outputGradient: consuming Tensor, cache shape: [Int], gradients: inout [Tensor],
+    needsInputGradient: Bool
+  ) -> Tensor {
+    needsInputGradient ? outputGradient.reshaped(shape) : Tensor(zeros: [0])
+  }
+}

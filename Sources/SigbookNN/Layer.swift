@@ -1,0 +1,181 @@
+import SigbookTensor
+
+/// One stage of a network: a value that maps a batch forward and gradients backward.
+///
+/// Layers hold no per-batch state: `forward` returns what `backward` needs as its `Cache`, so a
+/// model can be shared, copied and trained without side effects. Gradients are hand-written and
+/// checked against finite differences in `GradientCheckTests`.
+public protocol Layer: Sendable {
+  /// What `forward` keeps for `backward` (the input, the output, pooling indices…).
+  associatedtype Cache: Sendable
+
+  /// Applies the layer to a batch whose first dimension is the batch size.
+  func forward(_ input: consuming Tensor) -> (output: Tensor, cache: Cache)
+
+  /// Returns ∂loss/∂input and appends the parameter gradients, in `parameters` order.
+  ///
+  /// - Parameters:
+  ///   - outputGradient: ∂loss/∂output, the shape of `forward`'s output.
+  ///   - cache: what `forward` returned for this batch.
+  ///   - gradients: receives one gradient per parameter, in `parameters` order.
+  ///   - needsInputGradient: when false (the first layer), the input gradient is not computed
+  ///     and an empty tensor is returned, saving a matrix product.
+  func backward(
+    _ outputGradient: consuming Tensor, cache: Cache, gradients: inout [Tensor],
+    needsInputGradient: Bool
+  ) -> Tensor
+
+  /// The trainable tensors (weights then bias), empty for parameter-free layers.
+  var parameters: [Tensor] { get set }
+
+  /// The names of `parameters` in a saved file (`weight`, `bias`).
+  var parameterNames: [String] { get }
+
+  /// The architecture of this layer, enough to rebuild it without its weights.
+  var spec: LayerSpec { get }
+
+  /// The shape of one output item for one input item of shape `inputShape`, or a message saying
+  /// why the layer cannot take it.
+  func outputShape(for inputShape: [Int]) -> Result<[Int], ShapeMismatch>
+}
+
+extension Layer {
+  public var parameters: [Tensor] {
+    get { [] }
+    set {}
+  }
+  public var parameterNames: [String] { [] }
+
+  /// Applies the layer for inference (no gradient will be asked for).
+  public func apply(_ input: consuming Tensor) -> Tensor { forward(input).output }
+}
+
+/// Why a layer cannot take an input of some shape: a complete, lower-case message.
+public struct ShapeMismatch: Error, Sendable, Equatable, CustomStringConvertible {
+  public var message: String
+  /// What to do about it (`use fewer or narrower layers`), if there is something to say.
+  public var hint: String?
+  public init(_ message: String, hint: String? = nil) {
+    self.message = message
+    self.hint = hint
+  }
+  public var description: String { message }
+}
+
+/// A layer's architecture without its weights: what a saved model records in its metadata.
+public enum LayerSpec: Codable, Equatable, Sendable {
+  case dense(inputs: Int, outputs: Int)
+  case conv(inChannels: Int, outChannels: Int, kernel: Int, stride: Int, padding: Int)
+  case maxPool(size: Int)
+  case flatten
+  case relu
+  case tanh
+  case sigmoid
+  case softmax
+  /// Average pooling over size × size windows (imported models).
+  case averagePool(size: Int)
+  /// A new shape for each item, with the same number of values (imported models).
+  case reshape(shape: [Int])
+  /// A permutation of each item's axes (imported models).
+  case transpose(permutation: [Int])
+  /// A per-channel scale and shift: batch normalisation in inference (imported models).
+  case affine(channels: Int)
+
+  /// Whether this is an elementwise hidden activation (the points where a signature is taken).
+  public var isHiddenActivation: Bool {
+    switch self {
+    case .relu, .tanh, .sigmoid: true
+    default: false
+    }
+  }
+
+  /// The text people write for this layer (`dense(784, 32)`, `relu()`).
+  public var displayName: String {
+    switch self {
+    case .dense(let i, let o): "dense(\(i), \(o))"
+    case .conv(let i, let o, let k, let s, let p):
+      "conv(\(i), \(o), kernel: \(k)\(s != 1 ? ", stride: \(s)" : "")\(p != 0 ? ", padding: \(p)" : ""))"
+    case .maxPool(let s): "maxpool(\(s))"
+    case .flatten: "flatten()"
+    case .relu: "relu()"
+    case .tanh: "tanh()"
+    case .sigmoid: "sigmoid()"
+    case .softmax: "softmax()"
+    case .averagePool(let s): "avgpool(\(s))"
+    case .reshape(let shape): "reshape(\(shape))"
+    case .transpose(let permutation): "transpose(\(permutation))"
+    case .affine(let c): "affine(\(c))"
+    }
+  }
+
+  /// A freshly initialised layer of this architecture.
+  ///
+  /// - Parameters:
+  ///   - initialization: how weights are drawn (ignored by parameter-free layers).
+  ///   - generator: the seeded source of the initial weights.
+  public func makeLayer(
+    initialization: Initialization, generator: inout SeededGenerator
+  ) -> any Layer {
+    switch self {
+    case .dense(let i, let o):
+      Dense(inputs: i, outputs: o, initialization: initialization, generator: &generator)
+    case .conv(let i, let o, let k, let s, let p):
+      Conv2D(
+        inChannels: i, outChannels: o, kernel: k, stride: s, padding: p,
+        initialization: initialization, generator: &generator)
+    case .maxPool(let s): MaxPool2D(size: s)
+    case .flatten: Flatten()
+    case .relu: Activation(.relu)
+    case .tanh: Activation(.tanh)
+    case .sigmoid: Activation(.sigmoid)
+    case .softmax: Softmax()
+    case .averagePool(let s): AveragePool2D(size: s)
+    case .reshape(let shape): Reshape(shape: shape)
+    case .transpose(let permutation): Transpose(permutation: permutation)
+    case .affine(let c): ChannelAffine(channels: c)
+    }
+  }
+}
+
+/// How a layer's initial weights are drawn.
+public enum Initialization: Sendable {
+  /// Glorot (Xavier) uniform, U(−a, a) with a = √(6 / (fanIn + fanOut)): for tanh, sigmoid and
+  /// linear outputs (Glorot and Bengio, 2010).
+  case glorot
+  /// He (Kaiming) normal, N(0, 2 / fanIn): for ReLU layers (He et al., 2015).
+  case he
+
+  /// Draws a weight tensor of `shape` for a layer with the given fan-in and fan-out.
+  func weights(
+    shape: [Int], fanIn: Int, fanOut: Int, generator: inout SeededGenerator
+  ) -> Tensor {
+    switch self {
+    case .glorot:
+      let a = Float((6.0 / Double(fanIn + fanOut)).squareRoot())
+      return Tensor.uniform(shape: shape, low: -a, high: a, generator: &generator)
+    case .he:
+      let sd = Float((2.0 / Double(fanIn)).squareRoot())
+      return Tensor.normal(shape: shape, standardDeviation: sd, generator: &generator)
+    }
+  }
+}
+
+/// Calls `backward` on a type-erased layer with its type-erased cache.
+func backwardErased<L: Layer>(
+  _ layer: L, _ outputGradient: consuming Tensor, cache: any Sendable, gradients: inout [Tensor],
+  needsInputGradient: Bool
+) -> Tensor {
+  guard let cache = cache as? L.Cache else {
+    preconditionFailure("a cache of \(type(of: cache)) reached \(L.self).backward")
+  }
+  return layer.backward(
+    outputGradient, cache: cache, gradients: &gradients, needsInputGradient: needsInputGradient)
+}
+
+/// Calls `forward` on a type-erased layer, erasing its cache.
+func forwardErased<L: Layer>(_ layer: L, _ input: consuming Tensor) -> (
+  output: Tensor, cache: any Sendable
+) {
+  let (output, cache) = layer.forward(input)
+  return (output, cache)
+}

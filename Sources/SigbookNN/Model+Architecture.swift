@@ -1,0 +1,226 @@
+import SigbookTensor
+
+/// Checking an architecture before any of its layers is built, so that a size typed wrong
+/// (`mlp(784, 100000, 100000, 10)`) or a corrupt saved model (`dense(-5, 2)`, sizes of 2⁶²) is
+/// explained instead of crashing or exhausting memory.
+extension Model {
+  /// The most trainable values a model may hold: 100 million (400 MB as 32-bit floats, about
+  /// 1,000 times a `mlp(784, 128, 10)`).
+  public static let maxParameters = 100_000_000
+
+  /// The most values one layer may produce for one input: 10 million (a convolution of 64
+  /// channels over 224 × 224 images produces 3.2 million).
+  public static let maxLayerOutput = 10_000_000
+
+  /// The largest size of one dimension or layer argument: 2³¹ − 1, so that shape arithmetic
+  /// cannot overflow.
+  static let maxDimension = Int(Int32.max)
+
+  /// Checks the sizes, shapes and totals of an architecture without building it.
+  ///
+  /// Every size must be positive (padding not negative) and at most 2³¹ − 1; each layer must
+  /// take the previous one's output; each layer may output at most `maxLayerOutput` values per
+  /// input and the whole model hold at most `maxParameters` parameters. A softmax over a single
+  /// value (always 1, so nothing can be learnt) is refused.
+  ///
+  /// - Parameters:
+  ///   - specs: the layers, first to last.
+  ///   - inputShape: the shape of one input.
+  ///   - name: how to name the model in messages (`mlp(784, 100000, 10)`).
+  ///   - memoryLimit: the most its parameters may take as 32-bit floats (a session's
+  ///     `--max-memory`).
+  /// - Returns: the shape of one item after each layer.
+  /// - Throws: `ShapeMismatch` naming the layer (1-based) and what is wrong, with a hint.
+  @discardableResult
+  public static func checkArchitecture(
+    _ specs: [LayerSpec], inputShape: [Int], name: String, memoryLimit: MemoryLimit = .unlimited
+  ) throws(ShapeMismatch) -> [[Int]] {
+    guard !specs.isEmpty else { throw ShapeMismatch("a model needs at least one layer") }
+    guard !inputShape.isEmpty, inputShape.allSatisfy({ $0 > 0 && $0 <= maxDimension }) else {
+      throw ShapeMismatch(
+        "\(name) has an input shape \(inputShape) whose sizes are not all between 1 and \(maxDimension)"
+      )
+    }
+    guard let inputCount = DataLimits.product(inputShape), inputCount <= maxLayerOutput else {
+      throw ShapeMismatch(
+        "\(name) takes inputs of shape \(inputShape), more than \(grouped(maxLayerOutput)) values",
+        hint: "sigbook builds models of inputs of at most \(grouped(maxLayerOutput)) values")
+    }
+    var shape = inputShape
+    var shapes: [[Int]] = []
+    var parameters = 0
+    for (i, spec) in specs.enumerated() {
+      let layer = "layer \(i + 1) of \(name), \(spec.displayName),"
+      if let problem = spec.sizeProblem { throw ShapeMismatch("\(layer) \(problem)") }
+      if spec == .softmax, DataLimits.product(shape) == 1 {
+        throw ShapeMismatch(
+          "\(layer) is a softmax over 1 value, which is always 1: the model cannot learn",
+          hint:
+            "for two classes use 2 outputs, or 1 output with a sigmoid (mlp's output: .sigmoid) "
+            + "and loss: .bce")
+      }
+      switch spec.outputShape(for: shape) {
+      case .success(let next): shape = next
+      case .failure(let mismatch):
+        throw ShapeMismatch("layer \(i + 1) of \(name): \(mismatch.message)")
+      }
+      // Sizes are below 2³¹, so these products of at most two or three of them cannot overflow
+      // except the output's, which is checked.
+      guard let outputs = DataLimits.product(shape), outputs <= maxLayerOutput else {
+        throw ShapeMismatch(
+          "\(layer) outputs \(shape) per input, more than \(grouped(maxLayerOutput)) values",
+          hint: "use fewer channels or units, or pool earlier")
+      }
+      parameters += spec.parameterCount
+      guard parameters <= maxParameters else {
+        throw ShapeMismatch(
+          "\(name) would have more than \(grouped(maxParameters)) parameters "
+            + "(\(grouped(parameters)) up to layer \(i + 1), \(spec.displayName)); sigbook builds "
+            + "models of at most \(grouped(maxParameters))",
+          hint: "use fewer or narrower layers")
+      }
+      shapes.append(shape)
+    }
+    do {
+      try memoryLimit.check(
+        DataLimits.product([4, parameters]) ?? .max,
+        for: "\(name), with \(grouped(parameters)) parameters,",
+        advice: "use fewer or narrower layers")
+    } catch {
+      throw ShapeMismatch(error.message, hint: error.hint)
+    }
+    return shapes
+  }
+
+  /// `100,000,000`.
+  private static func grouped(_ n: Int) -> String { DataLimits.grouped(n) }
+}
+
+extension LayerSpec {
+  /// Why the sizes of this layer cannot make one (zero or negative, or absurdly large), or nil.
+  var sizeProblem: String? {
+    let limit = Model.maxDimension
+    switch self {
+    case .dense(let i, let o):
+      guard i > 0, o > 0 else { return "needs positive sizes" }
+      guard i <= limit, o <= limit else { return "has a size above \(limit)" }
+    case .conv(let i, let o, let k, let s, let p):
+      guard i > 0, o > 0 else { return "needs positive numbers of channels" }
+      guard k > 0 else { return "needs a kernel of at least 1" }
+      guard s > 0 else { return "needs a stride of at least 1" }
+      guard p >= 0 else { return "needs a padding of at least 0" }
+      guard [i, o, k, s, p].allSatisfy({ $0 <= limit }) else { return "has a size above \(limit)" }
+    case .maxPool(let size):
+      guard size > 0 else { return "needs a window of at least 1" }
+      guard size <= limit else { return "has a window above \(limit)" }
+    case .averagePool(let size):
+      guard size > 0 else { return "needs a window of at least 1" }
+      guard size <= limit else { return "has a window above \(limit)" }
+    case .reshape(let shape):
+      guard !shape.isEmpty, shape.allSatisfy({ $0 > 0 && $0 <= limit }) else {
+        return "needs sizes between 1 and \(limit)"
+      }
+    case .transpose(let permutation):
+      guard permutation.sorted() == Array(permutation.indices) else {
+        return "needs a permutation of 0..<\(permutation.count)"
+      }
+    case .affine(let c):
+      guard c > 0, c <= limit else { return "needs between 1 and \(limit) channels" }
+    case .flatten, .relu, .tanh, .sigmoid, .softmax: break
+    }
+    return nil
+  }
+
+  /// The shapes of the layer's parameters, in `parameters` order (weight, then bias).
+  ///
+  /// - Precondition: `sizeProblem == nil`.
+  var parameterShapes: [[Int]] {
+    switch self {
+    case .dense(let i, let o): [[o, i], [o]]
+    case .conv(let i, let o, let k, _, _): [[o, i, k, k], [o]]
+    case .affine(let c): [[c], [c]]
+    default: []
+    }
+  }
+
+  /// The number of trainable values, saturating at `Int.max` instead of overflowing.
+  var parameterCount: Int {
+    parameterShapes.reduce(0) { total, shape in
+      let (sum, overflow) = total.addingReportingOverflow(DataLimits.product(shape) ?? .max)
+      return overflow ? .max : sum
+    }
+  }
+
+  /// The shape of one output item for one input item, as the layer built from this spec
+  /// computes it, without building it.
+  ///
+  /// - Precondition: `sizeProblem == nil` and the input's sizes are at most 2³¹ − 1.
+  func outputShape(for input: [Int]) -> Result<[Int], ShapeMismatch> {
+    switch self {
+    case .dense(let i, let o):
+      let n = DataLimits.product(input) ?? .max
+      return n == i
+        ? .success([o])
+        : .failure(ShapeMismatch("\(displayName) expects \(i) inputs but gets \(n)"))
+    case .conv(let i, let o, let k, let s, let p):
+      guard input.count == 3, input[0] == i else {
+        return .failure(
+          ShapeMismatch(
+            "\(displayName) expects images of \(i) channel\(i == 1 ? "" : "s") [\(i), height, width] but gets \(input)"
+          ))
+      }
+      let h = (input[1] + 2 * p - k) / s + 1
+      let w = (input[2] + 2 * p - k) / s + 1
+      guard input[1] + 2 * p >= k, input[2] + 2 * p >= k, h > 0, w > 0 else {
+        return .failure(
+          ShapeMismatch(
+            "\(displayName) has a kernel larger than its \(input[1])×\(input[2]) input (padded by \(p))"
+          ))
+      }
+      return .success([o, h, w])
+    case .maxPool(let size):
+      guard input.count == 3 else {
+        return .failure(ShapeMismatch("\(displayName) expects images, not \(input)"))
+      }
+      guard input[1] >= size, input[2] >= size else {
+        return .failure(ShapeMismatch("\(displayName) cannot pool \(input[1])×\(input[2]) maps"))
+      }
+      return .success([input[0], input[1] / size, input[2] / size])
+    case .averagePool(let size):
+      guard input.count == 3 else {
+        return .failure(ShapeMismatch("\(displayName) expects images, not \(input)"))
+      }
+      guard input[1] >= size, input[2] >= size else {
+        return .failure(ShapeMismatch("\(displayName) cannot pool \(input[1])×\(input[2]) maps"))
+      }
+      return .success([input[0], input[1] / size, input[2] / size])
+    case .reshape(let shape):
+      let n = DataLimits.product(input) ?? .max
+      return n == (DataLimits.product(shape) ?? .max)
+        ? .success(shape)
+        : .failure(ShapeMismatch("\(displayName) cannot hold the \(n) values of \(input)"))
+    case .transpose(let permutation):
+      return permutation.count == input.count
+        ? .success(permutation.map { input[$0] })
+        : .failure(
+          ShapeMismatch("\(displayName) permutes \(permutation.count) axes, not those of \(input)"))
+    case .affine(let c):
+      return input.first == c
+        ? .success(input)
+        : .failure(ShapeMismatch("\(displayName) expects \(c) channels first, not \(input)"))
+    case .flatten:
+      return .success([DataLimits.product(input) ?? .max])
+    case .relu, .tanh, .sigmoid, .softmax:
+      return .success(input)
+    }
+  }
+
+  /// The spec of a hidden activation.
+  static func activation(_ function: Activation.Function) -> LayerSpec {
+    switch function {
+    case .relu: .relu
+    case .tanh: .tanh
+    case .sigmoid: .sigmoid
+    }
+  }
+}

@@ -1,0 +1,151 @@
+import Foundation
+import SigbookTensor
+
+/// The architecture of a model as saved in a safetensors file's metadata.
+struct ModelArchitecture: Codable, Equatable {
+  var format: Int = 1
+  var summary: String
+  var task: String
+  var inputShape: [Int]
+  var layers: [LayerSpec]
+  var classNames: [String]?
+  var encoderLayerCount: Int?
+}
+
+/// Why a saved model could not be read.
+public struct ModelFileError: Error, Sendable, Equatable, CustomStringConvertible {
+  public var path: String
+  public var message: String
+  public var description: String { "'\(path)': \(message)" }
+}
+
+extension Model {
+  /// The metadata key that holds the architecture (JSON) in a saved model.
+  public static let architectureKey = "sigbook.architecture"
+
+  /// The parameters under the names PyTorch's `nn.Sequential.state_dict()` gives them:
+  /// `"0.weight"`, `"0.bias"`, `"2.weight"`… (the index of the layer, then the parameter).
+  public var namedParameters: [(name: String, tensor: Tensor)] {
+    layers.enumerated().flatMap { i, layer in
+      zip(layer.parameterNames, layer.parameters).map { ("\(i).\($0)", $1) }
+    }
+  }
+
+  /// The metadata of a saved model: the architecture as JSON under `sigbook.architecture`, and
+  /// `format: pt` so that PyTorch tools accept the file.
+  var savedMetadata: [String: String] {
+    let architecture = ModelArchitecture(
+      summary: summary, task: task.rawValue, inputShape: inputShape, layers: specs,
+      classNames: classNames, encoderLayerCount: encoderLayerCount)
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    let json = (try? encoder.encode(architecture)).flatMap { String(data: $0, encoding: .utf8) }
+    return [Self.architectureKey: json ?? "{}", "format": "pt"]
+  }
+
+  /// The safetensors bytes of this model: F32 weights named as in `namedParameters` and the
+  /// architecture in the metadata.
+  public func safetensorsBytes() -> [UInt8] {
+    Safetensors.encode(namedParameters, metadata: savedMetadata)
+  }
+
+  /// Writes the model to a safetensors file, atomically (temporary file, then rename).
+  ///
+  /// - Throws: `SafetensorsError` when the file cannot be written.
+  public func save(to path: String) throws {
+    try Safetensors.write(namedParameters, metadata: savedMetadata, to: path)
+  }
+
+  /// Reads a model written by `save(to:)`.
+  ///
+  /// - Throws: `SafetensorsError` for a file that is not safetensors (or not a regular file, or
+  ///   larger than `Safetensors.maxFileBytes`), `ModelFileError` for one without sigbook's
+  ///   architecture, with an architecture that `checkArchitecture` refuses (sizes ≤ 0 or huge, too
+  ///   many parameters), whose tensors do not match it, or whose class names do not match its
+  ///   outputs.
+  public static func load(from path: String) throws -> Model {
+    try model(from: Safetensors.readWeights(from: path), path: path)
+  }
+
+  /// A model from decoded safetensors contents.
+  static func model(from contents: Safetensors.Contents, path: String) throws -> Model {
+    guard let json = contents.metadata[architectureKey] else {
+      throw ModelFileError(
+        path: path,
+        message: "no sigbook architecture in its metadata (was it saved by sigbook's save?)")
+    }
+    let architecture: ModelArchitecture
+    do {
+      architecture = try JSONDecoder().decode(ModelArchitecture.self, from: Data(json.utf8))
+    } catch {
+      throw ModelFileError(path: path, message: "the architecture in its metadata is not readable")
+    }
+    guard let task = Task(rawValue: architecture.task) else {
+      throw ModelFileError(path: path, message: "unknown task '\(architecture.task)'")
+    }
+    // The architecture is checked, and every tensor it needs found with its shape, before any
+    // layer is built: a corrupt file cannot make sigbook allocate more than the file holds.
+    let shapes: [[Int]]
+    do {
+      shapes = try checkArchitecture(
+        architecture.layers, inputShape: architecture.inputShape, name: "its architecture")
+    } catch {
+      throw ModelFileError(path: path, message: error.message)
+    }
+    var tensors: [[Tensor]] = []
+    for (i, spec) in architecture.layers.enumerated() {
+      let names = ["weight", "bias"]
+      tensors.append(
+        try zip(names, spec.parameterShapes).map { name, shape throws(ModelFileError) in
+          guard let tensor = contents["\(i).\(name)"] else {
+            throw ModelFileError(path: path, message: "tensor '\(i).\(name)' is missing")
+          }
+          guard tensor.shape == shape else {
+            throw ModelFileError(
+              path: path,
+              message:
+                "tensor '\(i).\(name)' has shape \(tensor.shape) but \(spec.displayName) needs \(shape)"
+            )
+          }
+          return tensor
+        })
+    }
+    let outputs = shapes.last.map { $0.reduce(1, *) } ?? 0
+    if task == .classification, let names = architecture.classNames {
+      let classes = outputs == 1 ? 2 : outputs
+      guard names.count == classes else {
+        throw ModelFileError(
+          path: path,
+          message: "its metadata names \(names.count) class\(names.count == 1 ? "" : "es") but the "
+            + "model has \(outputs) output\(outputs == 1 ? "" : "s") (\(classes) classes)")
+      }
+    }
+    if let count = architecture.encoderLayerCount {
+      guard task == .reconstruction, count >= 1, count < architecture.layers.count else {
+        throw ModelFileError(
+          path: path,
+          message: "its metadata puts the end of the encoder at layer \(count) of "
+            + "\(architecture.layers.count)")
+      }
+    }
+    var generator = SeededGenerator(seed: 0)
+    var layers: [any Layer] = []
+    for (spec, parameters) in zip(architecture.layers, tensors) {
+      var layer = spec.makeLayer(initialization: .glorot, generator: &generator)
+      layer.parameters = parameters
+      layers.append(layer)
+    }
+    var model: Model
+    do {
+      model = try Model(
+        layers: layers, inputShape: architecture.inputShape, task: task,
+        summary: architecture.summary)
+    } catch {
+      throw ModelFileError(path: path, message: "its layers do not fit together: \(error.message)")
+    }
+    model.classNames = architecture.classNames
+    model.encoderLayerCount = architecture.encoderLayerCount
+    model.source = path
+    return model
+  }
+}

@@ -1,0 +1,261 @@
+import SigbookTensor
+
+/// A sequential network: layers applied in order, with what a user needs to know about it.
+///
+/// A model is a value. Training (`fitted`) returns a new model and leaves this one untouched,
+/// so a workbook cell that trains can run twice with the same result.
+public struct Model: Sendable {
+  /// What the network is trained to produce.
+  public enum Task: String, Sendable {
+    /// Class scores, one output per class (or one sigmoid output for two classes).
+    case classification
+    /// Its own input (an autoencoder).
+    case reconstruction
+  }
+
+  /// The layers, first to last.
+  public var layers: [any Layer]
+  /// The shape of one input item: `[784]` for vectors, `[1, 28, 28]` for images.
+  public let inputShape: [Int]
+  /// The shape of one item after each layer.
+  public let layerShapes: [[Int]]
+  public var task: Task
+  /// How the model was built, as a user would write it (`mlp(784, 32, 64, 2)`).
+  public var summary: String
+  /// The names of the classes the outputs stand for, once trained on a dataset.
+  public var classNames: [String]?
+  /// Loss and accuracy per epoch, once trained.
+  public var history: History?
+  /// For an autoencoder, the number of layers of the encoder (its code is their output).
+  public var encoderLayerCount: Int?
+  /// The file the model was loaded from, if it was.
+  public var source: String?
+  /// Where each layer comes from in the file it was imported from (the ONNX nodes it stands
+  /// for, `/fc1/Gemm`), one entry per layer; nil for sigbook's own models.
+  public var layerOrigins: [String]?
+
+  /// Creates a model, checking that each layer takes the previous one's output.
+  ///
+  /// - Throws: `ShapeMismatch` naming the layer (1-based) that cannot take its input.
+  public init(
+    layers: [any Layer], inputShape: [Int], task: Task = .classification, summary: String? = nil
+  ) throws(ShapeMismatch) {
+    var shapes: [[Int]] = []
+    var shape = inputShape
+    for (i, layer) in layers.enumerated() {
+      switch layer.outputShape(for: shape) {
+      case .success(let next):
+        shape = next
+        shapes.append(next)
+      case .failure(let mismatch):
+        throw ShapeMismatch("layer \(i + 1): \(mismatch.message)")
+      }
+    }
+    guard !layers.isEmpty else { throw ShapeMismatch("a model needs at least one layer") }
+    self.layers = layers
+    self.inputShape = inputShape
+    self.layerShapes = shapes
+    self.task = task
+    self.summary =
+      summary ?? "sequential(\(layers.map(\.spec.displayName).joined(separator: ", ")))"
+  }
+
+  /// The number of values one input item holds.
+  public var inputCount: Int { inputShape.reduce(1, *) }
+
+  /// The number of values of one output.
+  public var outputCount: Int { layerShapes.last?.reduce(1, *) ?? 0 }
+
+  /// The number of classes a classifier tells apart (2 for a single sigmoid output).
+  public var classCount: Int { outputCount == 1 ? 2 : outputCount }
+
+  /// The total number of trainable values.
+  public var parameterCount: Int {
+    layers.reduce(0) { $0 + $1.parameters.reduce(0) { $0 + $1.count } }
+  }
+
+  /// Whether the model has been trained (here, or before it was saved and loaded).
+  public var isTrained: Bool { history != nil || source != nil }
+
+  /// The architecture, layer by layer.
+  public var specs: [LayerSpec] { layers.map(\.spec) }
+
+  /// The layer indices (0-based) whose outputs make up a signature: every elementwise hidden
+  /// activation (ReLU, tanh, sigmoid) that a layer with parameters follows (so not the output's
+  /// activation, even when an imported model reshapes after it), and an autoencoder's code (the
+  /// encoder's last layer, which is linear).
+  public var hiddenLayerIndices: [Int] {
+    let lastWeighted = layers.lastIndex { !$0.parameters.isEmpty } ?? -1
+    return layers.indices.filter { i in
+      i != layers.count - 1
+        && ((layers[i].spec.isHiddenActivation && i < lastWeighted)
+          || encoderLayerCount.map { i == $0 - 1 } == true)
+    }
+  }
+
+  /// The width (values per input) of each signature layer.
+  public var hiddenLayerWidths: [Int] { hiddenLayerIndices.map { layerShapes[$0].reduce(1, *) } }
+
+  /// The inputs with each item shaped as the model takes it: vectors of 784 values become
+  /// `[1, 28, 28]` images for a convolutional model (the number of values must agree).
+  func shaped(_ inputs: Tensor) -> Tensor {
+    guard inputShape.count > 1, Array(inputs.shape.dropFirst()) != inputShape,
+      inputs.rowSize == inputCount
+    else { return inputs }
+    return inputs.reshaped([inputs.rows] + inputShape)
+  }
+
+  /// Applies every layer to a batch.
+  public func forward(_ input: Tensor) -> Tensor {
+    var x = input
+    for layer in layers { x = layer.apply(consume x) }
+    return x
+  }
+
+  /// The outputs for many inputs, computed in batches of `batchSize` to bound memory.
+  ///
+  /// - Parameter isCancelled: checked before every batch; when it returns true the outputs stop
+  ///   there and are incomplete (the caller checks `isCancelled` again and throws).
+  /// - Returns: `[N, outputCount]`.
+  public func predict(
+    _ inputs: Tensor, batchSize: Int = 1024, isCancelled: () -> Bool = { false }
+  ) -> Tensor {
+    let inputs = shaped(inputs)
+    let n = inputs.rows
+    var outputs: [Tensor] = []
+    var start = 0
+    while start < n && !isCancelled() {
+      let end = min(n, start + batchSize)
+      outputs.append(forward(inputs.rows(start..<end)).flattenedRows)
+      start = end
+    }
+    return outputs.isEmpty ? Tensor(zeros: [0, outputCount]) : Tensor.concatenate(outputs)
+  }
+
+  /// The predicted class of each input: the largest output, or for one output a logit above 0
+  /// (a probability above 0.5).
+  public func predictedClasses(
+    _ inputs: Tensor, batchSize: Int = 1024, isCancelled: () -> Bool = { false }
+  ) -> [Int] {
+    classes(ofOutputs: predict(inputs, batchSize: batchSize, isCancelled: isCancelled))
+  }
+
+  /// The output of every signature layer for many inputs, computed in batches.
+  ///
+  /// - Parameter isCancelled: checked before every batch; when it returns true the outputs stop
+  ///   there and the rows after are unset (the caller checks `isCancelled` again and throws).
+  /// - Returns: one `[N, width]` tensor per entry of `hiddenLayerIndices`.
+  public func hiddenOutputs(
+    _ inputs: Tensor, batchSize: Int = 1024, isCancelled: () -> Bool = { false }
+  ) -> [Tensor] {
+    let inputs = shaped(inputs)
+    let n = inputs.rows
+    let indices = hiddenLayerIndices
+    let widths = hiddenLayerWidths
+    // Not zeroed: every row is overwritten by its batch. Zeroing first cost a second and more
+    // before the first cancellation check for a CNN on 60,000 images (gigabytes of
+    // activations, every page touched up front); unset, the pages are touched batch by batch.
+    var results = widths.map { Tensor(unsetShape: [n, $0]) }
+    guard let lastNeeded = indices.last else { return results }
+    if let steps = denseChain(through: lastNeeded, signatureLayers: indices) {
+      denseChainOutputs(
+        inputs, steps: steps, into: &results, batchSize: batchSize, isCancelled: isCancelled)
+      return results
+    }
+    var start = 0
+    while start < n && !isCancelled() {
+      let end = min(n, start + batchSize)
+      var x = inputs.rows(start..<end)
+      var h = 0
+      for (i, layer) in layers.enumerated() where i <= lastNeeded {
+        x = layer.apply(consume x)
+        if i == indices[h] {
+          let w = widths[h]
+          x.withUnsafeBufferPointer { source in
+            results[h].withUnsafeMutableBufferPointer { target in
+              _ = UnsafeMutableBufferPointer(rebasing: target[start * w..<end * w])
+                .update(fromContentsOf: source)
+            }
+          }
+          h += 1
+        }
+      }
+      start = end
+    }
+    return results
+  }
+
+  /// One dense layer of a dense chain, with the activation that follows it (if any) and the
+  /// signature its output is (if it is one).
+  private struct DenseStep {
+    var dense: Dense
+    var activation: Activation?
+    var signature: Int?
+  }
+
+  /// Layers `0...last` as dense steps, when they are dense layers each followed by at most one
+  /// activation and every signature is a step's output; nil otherwise.
+  private func denseChain(through last: Int, signatureLayers: [Int]) -> [DenseStep]? {
+    var steps: [DenseStep] = []
+    for i in 0...last {
+      if let dense = layers[i] as? Dense {
+        steps.append(DenseStep(dense: dense))
+      } else if let activation = layers[i] as? Activation, let step = steps.last,
+        step.activation == nil, step.signature == nil
+      {
+        steps[steps.count - 1].activation = activation
+      } else {
+        return nil
+      }
+      if let h = signatureLayers.firstIndex(of: i) { steps[steps.count - 1].signature = h }
+    }
+    return steps
+  }
+
+  /// `hiddenOutputs` for a dense chain: each batch's products are written straight into the
+  /// signature rows (`Dense.apply`, then the activation in place), and the next layer reads them
+  /// there, so no row is copied. The same products as layer by layer, batch by batch: the same
+  /// values.
+  private func denseChainOutputs(
+    _ inputs: Tensor, steps: [DenseStep], into results: inout [Tensor], batchSize: Int,
+    isCancelled: () -> Bool
+  ) {
+    let n = inputs.rows
+    // Step s writes its rows into its signature, or into a scratch matrix when it is none.
+    var outputs = steps.map {
+      Tensor(unsetShape: [$0.signature == nil ? batchSize : 0, $0.dense.outputs])
+    }
+    for (s, step) in steps.enumerated() {
+      if let h = step.signature { swap(&outputs[s], &results[h]) }
+    }
+    defer {
+      for (s, step) in steps.enumerated() {
+        if let h = step.signature { swap(&outputs[s], &results[h]) }
+      }
+    }
+    inputs.withUnsafeBufferPointer { x in
+      Tensor.withMutableBaseAddresses(&outputs) { bases in
+        var start = 0
+        while start < n && !isCancelled() {
+          let end = min(n, start + batchSize)
+          let rows = end - start
+          var source = x.baseAddress! + start * inputs.rowSize
+          for (s, step) in steps.enumerated() {
+            let width = step.dense.outputs
+            let out = bases[s] + (step.signature == nil ? 0 : start * width)
+            step.dense.apply(rows: rows, from: source, into: out)
+            step.activation?.applyInPlace(.init(start: out, count: rows * width))
+            source = UnsafePointer(out)
+          }
+          start = end
+        }
+      }
+    }
+  }
+
+  /// Whether two models have the same architecture and bit-identical parameters.
+  public func hasSameWeights(as other: Model) -> Bool {
+    specs == other.specs && inputShape == other.inputShape
+      && zip(layers, other.layers).allSatisfy { $0.parameters == $1.parameters }
+  }
+}

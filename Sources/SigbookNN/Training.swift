@@ -1,0 +1,560 @@
+import Foundation
+import SigbookTensor
+
+/// How `Model.fitted` trains.
+public struct TrainingOptions: Sendable {
+  public var epochs: Int = 10
+  public var batchSize: Int = 32
+  public var learningRate: Double = 0.01
+  public var optimizer: Optimizer = .sgd
+  /// The loss; `nil` picks the usual one: cross-entropy for a classifier, BCE for a sigmoid
+  /// output (one-output classifier or autoencoder), MSE otherwise.
+  public var loss: Loss?
+  /// Seeds the order of the inputs in every epoch.
+  public var seed: Int = 0
+
+  public init(
+    epochs: Int = 10, batchSize: Int = 32, learningRate: Double = 0.01,
+    optimizer: Optimizer = .sgd, loss: Loss? = nil, seed: Int = 0
+  ) {
+    self.epochs = epochs
+    self.batchSize = batchSize
+    self.learningRate = learningRate
+    self.optimizer = optimizer
+    self.loss = loss
+    self.seed = seed
+  }
+}
+
+/// One epoch of training, as recorded in a `History`.
+public struct EpochRecord: Sendable, Equatable {
+  public var epoch: Int
+  /// The mean training loss over the epoch's batches (weighted by batch size).
+  public var loss: Double
+  /// The fraction of training inputs classified right during the epoch (classifiers only).
+  public var accuracy: Double?
+  public var validationLoss: Double?
+  public var validationAccuracy: Double?
+  /// Wall-clock time of the epoch (not part of any reproducible output).
+  public var seconds: Double
+}
+
+/// Loss and accuracy per epoch (and loss per batch) of one training run, and how it was trained.
+public struct History: Sendable {
+  public var records: [EpochRecord]
+  public var options: TrainingOptions
+  public var loss: Loss
+  /// The number of training inputs.
+  public var sampleCount: Int
+  /// The mean loss of every batch, in training order (epoch 1's batches first): what the
+  /// optimiser saw at each step, before that step's update.
+  public var batchLosses: [Double] = []
+  /// Wall-clock time of the whole run in seconds (not part of any reproducible output).
+  public var seconds: Double = 0
+
+  /// The number of batches of each epoch (the last batch of an epoch may be smaller).
+  public var batchesPerEpoch: Int {
+    records.isEmpty ? 0 : batchLosses.count / records.count
+  }
+}
+
+/// Where training is, reported after every batch.
+public struct TrainingProgress: Sendable {
+  public var epoch: Int
+  public var epochs: Int
+  public var batch: Int
+  public var batches: Int
+  /// The mean loss of the current epoch so far.
+  public var loss: Double
+  /// Inputs processed per second since training started.
+  public var samplesPerSecond: Double
+  /// Fraction of the whole run done, in [0, 1].
+  public var fraction: Double {
+    (Double(epoch - 1) + Double(batch) / Double(max(1, batches))) / Double(max(1, epochs))
+  }
+}
+
+/// Why training stopped without a model.
+public enum TrainingError: Error, Sendable, Equatable, CustomStringConvertible {
+  /// The loss became NaN or infinite.
+  case nonFiniteLoss(value: Double, epoch: Int, batch: Int, learningRate: Double)
+  /// The loss grew to more than 1,000 times its first value (at least 1): the steps are too
+  /// large and training diverges.
+  case diverged(value: Double, first: Double, epoch: Int, batch: Int, learningRate: Double)
+  /// `isCancelled` returned true (Ctrl-C).
+  case cancelled(epoch: Int, batch: Int)
+  /// The data does not fit the model.
+  case mismatch(String)
+
+  public var description: String {
+    switch self {
+    case .nonFiniteLoss(let value, let epoch, let batch, let lr):
+      "the loss became \(value.isNaN ? "NaN" : "infinite") at epoch \(epoch), batch \(batch); "
+        + "training stopped (try a smaller lr than \(formatted(lr)))"
+    case .diverged(let value, let first, let epoch, let batch, let lr):
+      "the loss grew from \(NumberFormat.display(first)) to \(NumberFormat.display(value)) at "
+        + "epoch \(epoch), batch \(batch): training diverged and stopped (try a smaller lr than "
+        + "\(formatted(lr)))"
+    case .cancelled(let epoch, let batch):
+      "training cancelled at epoch \(epoch), batch \(batch)"
+    case .mismatch(let message): message
+    }
+  }
+
+  private func formatted(_ x: Double) -> String {
+    x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : String(x)
+  }
+}
+
+extension Model {
+  /// The loss `fit` uses when none is given.
+  public var defaultLoss: Loss {
+    switch (task, layers.last?.spec) {
+    case (.reconstruction, .sigmoid?): .bce
+    case (.reconstruction, _): .mse
+    case (.classification, .sigmoid?) where outputCount == 1: .bce
+    case (.classification, _) where outputCount == 1 && outputKind == .logits: .bce
+    case (.classification, _): .crossEntropy
+    }
+  }
+
+  /// Checks that inputs (and labels) fit this model; the message is ready for a user.
+  public func validate(inputs: Tensor, labels: [Int]?, dataName: String = "the data")
+    throws(TrainingError)
+  {
+    let features = inputs.rowSize
+    if features != inputCount {
+      throw .mismatch(
+        "\(summaryName) expects \(inputCount) inputs but \(dataName) has \(features) features")
+    }
+    if inputs.rank > 2 && Array(inputs.shape.dropFirst()) != inputShape && inputShape.count > 1 {
+      throw .mismatch(
+        "\(summaryName) expects inputs of shape \(inputShape) but \(dataName) has \(Array(inputs.shape.dropFirst()))"
+      )
+    }
+    if task == .classification, let labels {
+      if labels.count != inputs.rows {
+        throw .mismatch("\(dataName) has \(inputs.rows) inputs but \(labels.count) labels")
+      }
+      if let top = labels.max(), top >= classCount {
+        throw .mismatch(
+          "\(summaryName) has \(outputCount) output\(outputCount == 1 ? "" : "s") for \(classCount) classes "
+            + "but \(dataName) has \(top + 1) classes")
+      }
+    }
+  }
+
+  /// The model's name as used in messages: the function that built it.
+  var summaryName: String { summary.prefix { $0 != "(" }.description }
+
+  /// Trains a copy of this model by mini-batch gradient descent and returns it.
+  ///
+  /// Each epoch visits the inputs in an order drawn from `options.seed` (so two runs with the
+  /// same seed give bit-identical weights), in batches of `options.batchSize` (the last one may
+  /// be smaller). A classifier learns `labels`; an autoencoder learns to reproduce its input.
+  ///
+  /// - Parameters:
+  ///   - inputs: `[N, …]`, each item of `inputShape`.
+  ///   - labels: class indices in `0 ..< classCount` (ignored by an autoencoder).
+  ///   - classNames: the names of the classes, kept with the trained model.
+  ///   - validation: inputs and labels measured after every epoch.
+  ///   - progress: called after every batch.
+  ///   - isCancelled: checked before every batch; training stops when it returns true.
+  /// - Throws: `TrainingError` for a mismatch, a NaN or infinite loss, or a cancellation.
+  public func fitted(
+    inputs: Tensor, labels: [Int], classNames: [String]? = nil, options: TrainingOptions,
+    validation: (inputs: Tensor, labels: [Int])? = nil,
+    progress: ((TrainingProgress) -> Void)? = nil, isCancelled: () -> Bool = { false }
+  ) throws(TrainingError) -> Model {
+    try validate(inputs: inputs, labels: labels)
+    if let validation {
+      try validate(
+        inputs: validation.inputs, labels: validation.labels, dataName: "the validation data")
+    }
+    let inputs = shaped(inputs)
+    guard options.epochs > 0, options.batchSize > 0, options.learningRate > 0 else {
+      throw .mismatch("epochs, batch and lr must be positive")
+    }
+    let loss = options.loss ?? defaultLoss
+    let head = lossHead(for: loss)
+    let n = inputs.rows
+    let batchSize = Swift.min(options.batchSize, Swift.max(n, 1))
+    let batches = (n + batchSize - 1) / batchSize
+    let lr = Float(options.learningRate)
+
+    // Products run on one OpenBLAS thread; the batch's chunks use the cores (see `gradients`).
+    BLAS.beginSingleThreaded()
+    defer { BLAS.endSingleThreaded() }
+    var model = self
+    var states = layers.map { layer in
+      layer.parameters.map { ParameterState(count: $0.count, optimizer: options.optimizer) }
+    }
+    var generator = SeededGenerator(seed: options.seed)
+    var records: [EpochRecord] = []
+    var batchLosses: [Double] = []
+    batchLosses.reserveCapacity(options.epochs * batches)
+    var step = 0
+    let clock = ContinuousClock()
+    let start = clock.now
+    var seen = 0
+
+    for epoch in 1...options.epochs {
+      let epochStart = clock.now
+      let order = generator.permutation(n)
+      var lossSum = 0.0, correct = 0
+      for b in 0..<batches {
+        if isCancelled() { throw .cancelled(epoch: epoch, batch: b + 1) }
+        let indices = order[b * batchSize..<Swift.min(n, (b + 1) * batchSize)]
+        let count = indices.count
+        let batchLabels = indices.map { labels[$0] }
+        var chunks = model.chunkPasses(
+          rows: indices, of: inputs, labels: batchLabels, loss: loss, head: head,
+          fusesDenseSteps: options.optimizer == .sgd)
+        let batchLoss = chunks.reduce(0) { $0 + $1.loss }
+        guard batchLoss.isFinite else {
+          throw .nonFiniteLoss(
+            value: batchLoss, epoch: epoch, batch: b + 1, learningRate: options.learningRate)
+        }
+        // A loss 1,000 times its first value is a divergence that ends in NaN (or in a network
+        // that no longer learns): stop now and say so.
+        let first = batchLosses.first ?? batchLoss
+        if batchLoss > 1000 * Swift.max(first, 1) {
+          throw .diverged(
+            value: batchLoss, first: first, epoch: epoch, batch: b + 1,
+            learningRate: options.learningRate)
+        }
+        lossSum += batchLoss * Double(count)
+        batchLosses.append(batchLoss)
+        if task == .classification {
+          // Only a classifier's predictions are looked at (to count hits): an autoencoder's are
+          // not copied together.
+          let z = Tensor.concatenate(chunks.map(\.prediction))
+          let predicted = Self.classes(
+            ofOutputs: z, kind: head.readsLogits(outputKind: outputKind) ? .logits : .probabilities)
+          for (p, l) in zip(predicted, batchLabels) where p == l { correct += 1 }
+        }
+        step += 1
+        model.update(
+          with: &chunks, optimizer: options.optimizer, states: &states, learningRate: lr,
+          step: step)
+        seen += count
+        if let progress {
+          let elapsed = (clock.now - start).seconds
+          progress(
+            TrainingProgress(
+              epoch: epoch, epochs: options.epochs, batch: b + 1, batches: batches,
+              loss: lossSum / Double(b * batchSize + count),
+              samplesPerSecond: elapsed > 0 ? Double(seen) / elapsed : 0))
+        }
+      }
+      var record = EpochRecord(
+        epoch: epoch, loss: lossSum / Double(Swift.max(n, 1)),
+        accuracy: task == .classification ? Double(correct) / Double(Swift.max(n, 1)) : nil,
+        seconds: (clock.now - epochStart).seconds)
+      if let validation {
+        let (vLoss, vAccuracy) = model.measure(
+          inputs: validation.inputs, labels: validation.labels, loss: loss)
+        record.validationLoss = vLoss
+        record.validationAccuracy = vAccuracy
+      }
+      records.append(record)
+    }
+    model.history = History(
+      records: records, options: options, loss: loss, sampleCount: n, batchLosses: batchLosses,
+      seconds: (clock.now - start).seconds)
+    if let classNames { model.classNames = classNames }
+    return model
+  }
+
+  /// The rows of one chunk of a training batch: batches above this are split into chunks of
+  /// this many rows (the last may be smaller), run on all cores, their gradients added in chunk
+  /// order. Fixed, not derived from the core count, so results do not depend on it.
+  static let chunkRows = 32
+
+  /// One forward and backward pass over a batch.
+  ///
+  /// A batch of more than `chunkRows` rows is split into chunks that run concurrently, each a
+  /// whole forward and backward pass; the loss and the gradients (means over the whole batch)
+  /// are the sums of the chunks', added in chunk order.
+  ///
+  /// - Returns: the batch's mean loss, what the loss was computed on (`[B, D]`: logits when the
+  ///   last activation is fused into the loss), and the gradients of every layer's parameters
+  ///   (`gradients[i]` in `layers[i].parameters` order; empty for a skipped last layer).
+  func gradients(of batch: Tensor, target: Tensor, loss: Loss, head: LossHead) -> ChunkPass {
+    let rows = batch.rows
+    let chunks = (rows + Self.chunkRows - 1) / Self.chunkRows
+    guard chunks > 1 else {
+      return chunkGradients(of: batch, target: target, loss: loss, head: head, batchRows: rows)
+    }
+    let passes = Parallel.map(chunks) { c in
+      let range = c * Self.chunkRows..<Swift.min(rows, (c + 1) * Self.chunkRows)
+      return chunkGradients(
+        of: batch.rows(range), target: target.rows(range), loss: loss, head: head,
+        batchRows: rows)
+    }
+    var total = passes[0]
+    for pass in passes.dropFirst() {
+      total.loss += pass.loss
+      for i in total.gradients.indices {
+        for p in total.gradients[i].indices {
+          let count = total.gradients[i][p].count
+          pass.gradients[i][p].withUnsafeBufferPointer { g in
+            total.gradients[i][p].withUnsafeMutableBufferPointer { t in
+              guard let tp = t.baseAddress, let gp = g.baseAddress else { return }
+              Kernels.add(tp, gp, count: count)
+            }
+          }
+        }
+      }
+    }
+    total.prediction = Tensor.concatenate(passes.map(\.prediction))
+    return total
+  }
+
+  /// One forward and backward pass over (a chunk of) a batch, the loss and gradients being
+  /// means over `batchRows` rows.
+  ///
+  /// - Parameter fusesDenseSteps: whether dense layers leave their weight gradients to the
+  ///   step (`ChunkPass.factors`; see `stepDenseLayer`) instead of computing them.
+  func chunkGradients(
+    of batch: Tensor, target: Tensor, loss: Loss, head: LossHead, batchRows: Int,
+    fusesDenseSteps: Bool = false
+  ) -> ChunkPass {
+    let trainedCount = head.skipsLastLayer ? layers.count - 1 : layers.count
+    var x = batch
+    var caches: [any Sendable] = []
+    caches.reserveCapacity(trainedCount)
+    for i in 0..<trainedCount {
+      let (output, cache) = forwardErased(layers[i], consume x)
+      caches.append(cache)
+      x = output
+    }
+    let prediction = x.flattenedRows
+    let (value, lossGradient) = loss.evaluate(
+      prediction: prediction, target: target, head: head, batchRows: batchRows)
+    var gradients = [[Tensor]](repeating: [], count: layers.count)
+    var factors = [DenseFactors?](repeating: nil, count: layers.count)
+    var gradient = lossGradient.reshaped(x.shape)
+    for i in stride(from: trainedCount - 1, through: 0, by: -1) {
+      if fusesDenseSteps, let dense = layers[i] as? Dense, let input = caches[i] as? Tensor {
+        let (inputGradient, factor) = dense.deferredBackward(
+          consume gradient, cache: input, needsInputGradient: i > 0)
+        factors[i] = factor
+        gradient = inputGradient
+      } else {
+        gradient = backwardErased(
+          layers[i], consume gradient, cache: caches[i], gradients: &gradients[i],
+          needsInputGradient: i > 0)
+      }
+    }
+    return ChunkPass(loss: value, prediction: prediction, gradients: gradients, factors: factors)
+  }
+
+  /// One chunk's forward and backward pass: its share of the batch's mean loss, what the loss was
+  /// computed on, and its share of every parameter's gradient — or, for a dense layer whose step
+  /// is fused with its gradient, the two factors of that share.
+  struct ChunkPass {
+    var loss: Double
+    var prediction: Tensor
+    /// `gradients[i]` in `layers[i].parameters` order; empty for a skipped last layer and for a
+    /// layer with `factors[i]`.
+    var gradients: [[Tensor]]
+    var factors: [DenseFactors?]
+  }
+
+  /// A dense layer's weight gradient over a chunk, left unmultiplied: `outputGradientᵀ · input`.
+  struct DenseFactors {
+    /// `[rows, outputs]`, already divided by the batch's rows.
+    let outputGradient: Tensor
+    /// `[rows, inputs]`.
+    let input: Tensor
+  }
+
+  /// The passes of a batch's chunks, each gathering its own rows of `inputs` (no batch copy),
+  /// run concurrently; added in chunk order they give the batch's loss and gradients exactly as
+  /// `gradients(of:target:loss:head:)` does.
+  func chunkPasses(
+    rows indices: ArraySlice<Int>, of inputs: Tensor, labels: [Int], loss: Loss, head: LossHead,
+    fusesDenseSteps: Bool = false
+  ) -> [ChunkPass] {
+    let rows = indices.count
+    let chunks = Swift.max(1, (rows + Self.chunkRows - 1) / Self.chunkRows)
+    let first = indices.startIndex
+    let passes = Parallel.map(chunks) { c in
+      let range = c * Self.chunkRows..<Swift.min(rows, (c + 1) * Self.chunkRows)
+      let x = inputs.rows(
+        at: Array(indices[(first + range.lowerBound)..<(first + range.upperBound)]))
+      return chunkGradients(
+        of: x, target: target(for: x, labels: Array(labels[range])), loss: loss, head: head,
+        batchRows: rows, fusesDenseSteps: fusesDenseSteps)
+    }
+    return passes
+  }
+
+  /// Parameters above this many values are updated in segments of this size on all cores.
+  static let updateSegment = 16_384
+
+  /// Applies one optimizer step to every parameter from the chunks' gradients.
+  ///
+  /// For each parameter, segment by segment and concurrently, the chunks' gradients are added
+  /// into the first chunk's in chunk order and the step follows while the segment is in cache:
+  /// every value sees the same operations in the same order as a sum over the whole tensor then
+  /// a step, so the result does not depend on the segments or the cores. Dense layers whose
+  /// chunks carry factors instead of gradients are stepped by `stepDenseLayer`.
+  mutating func update(
+    with chunks: inout [ChunkPass], optimizer: Optimizer, states: inout [[ParameterState]],
+    learningRate lr: Float, step: Int
+  ) {
+    guard !chunks.isEmpty else { return }
+    for i in chunks[0].factors.indices where chunks[0].factors[i] != nil {
+      stepDenseLayer(i, factors: chunks.compactMap { $0.factors[i] }, learningRate: lr)
+    }
+    for i in chunks[0].gradients.indices {
+      for p in chunks[0].gradients[i].indices {
+        let others = chunks.dropFirst().map { $0.gradients[i][p] }
+        let count = chunks[0].gradients[i][p].count
+        precondition(
+          layers[i].parameters[p].count == count,
+          "gradient of \(count) values for \(layers[i].parameters[p].shape)")
+        chunks[0].gradients[i][p].withUnsafeMutableBufferPointer { g in
+          layers[i].parameters[p].withUnsafeMutableBufferPointer { parameter in
+            states[i][p].withMoments { m, v in
+              // Each segment touches only its own range of these buffers.
+              nonisolated(unsafe) let (g, parameter, m, v) = (g, parameter, m, v)
+              let segments = (count + Self.updateSegment - 1) / Self.updateSegment
+              Parallel.forEach(segments) { s in
+                let range =
+                  s * Self.updateSegment..<Swift.min(count, (s + 1) * Self.updateSegment)
+                guard let total = g.baseAddress else { return }
+                for other in others {
+                  other.withUnsafeBufferPointer { o in
+                    guard let source = o.baseAddress else { return }
+                    Kernels.add(
+                      total + range.lowerBound, source + range.lowerBound, count: range.count)
+                  }
+                }
+                optimizer.update(
+                  UnsafeMutableBufferPointer(rebasing: parameter[range]),
+                  gradient: UnsafeBufferPointer(rebasing: g[range]),
+                  first: m.isEmpty ? m : UnsafeMutableBufferPointer(rebasing: m[range]),
+                  second: v.isEmpty ? v : UnsafeMutableBufferPointer(rebasing: v[range]),
+                  learningRate: lr, step: step)
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /// The parts a fused dense step is cut into (by output rows), run concurrently. A constant, not
+  /// the core count, so that the weights do not depend on the machine.
+  static let denseStepParts = 2
+
+  /// Plain SGD on dense layer `i` without its gradient: `W ← W − lr · δᵀ X` accumulated into
+  /// the weights by the product itself (and `b ← b − lr · Σ δ`), chunk after chunk. The weight
+  /// gradient is then never written, summed across chunks nor read back for the step: for the
+  /// first layer of a 784-input net that was three passes over as many values as its weights at
+  /// every batch.
+  ///
+  /// The weights' rows are cut into `denseStepParts`, each stepped by one thread with
+  /// single-threaded products; the result does not depend on how many threads run the parts.
+  mutating func stepDenseLayer(_ i: Int, factors: [DenseFactors], learningRate lr: Float) {
+    guard let first = factors.first else { return }
+    let outputs = first.outputGradient.rowSize, inputs = first.input.rowSize
+    precondition(
+      layers[i].parameters[0].count == outputs * inputs
+        && factors.allSatisfy {
+          $0.outputGradient.rowSize == outputs && $0.input.rowSize == inputs
+            && $0.outputGradient.rows == $0.input.rows
+        },
+      "dense step of \(first.outputGradient.shape) and \(first.input.shape) for "
+        + "\(layers[i].parameters[0].shape)")
+    let parts = Self.denseStepParts
+    var biasGradient = [Float](repeating: 0, count: outputs)
+    layers[i].parameters[0].withUnsafeMutableBufferPointer { weights in
+      biasGradient.withUnsafeMutableBufferPointer { biasGradient in
+        // Each part writes its own rows of the weights and its own range of the bias gradient.
+        nonisolated(unsafe) let (weights, biasGradient) = (weights, biasGradient)
+        Parallel.forEach(parts) { part in
+          let low = part * outputs / parts, high = (part + 1) * outputs / parts
+          guard high > low, let w = weights.baseAddress, let g = biasGradient.baseAddress else {
+            return
+          }
+          for factor in factors {
+            factor.outputGradient.withUnsafeBufferPointer { d in
+              factor.input.withUnsafeBufferPointer { x in
+                guard let d = d.baseAddress else { return }
+                let rows = factor.input.rows
+                BLAS.gemm(
+                  transposeA: true, transposeB: false, m: high - low, n: inputs, k: rows,
+                  alpha: -lr, a: d + low, lda: outputs, b: x.baseAddress, beta: 1,
+                  c: w + low * inputs)
+                for r in 0..<rows { Kernels.add(g + low, d + r * outputs + low, count: high - low) }
+              }
+            }
+          }
+        }
+      }
+    }
+    layers[i].parameters[1].withUnsafeMutableBufferPointer { bias in
+      biasGradient.withUnsafeBufferPointer { g in Kernels.sgd(bias, g, learningRate: lr) }
+    }
+  }
+
+  /// The training target of a batch: one-hot rows (or the 0/1 label for one output) for a
+  /// classifier, the input itself for an autoencoder.
+  func target(for batch: Tensor, labels: [Int]) -> Tensor {
+    switch task {
+    case .reconstruction:
+      return batch.flattenedRows
+    case .classification:
+      let d = outputCount
+      return Tensor(shape: [labels.count, d]) { t in
+        for (r, label) in labels.enumerated() {
+          if d == 1 { t[r] = Float(label) } else { t[r * d + label] = 1 }
+        }
+      }
+    }
+  }
+
+  /// The mean loss and (for a classifier) the accuracy on a dataset, in batches.
+  public func measure(inputs: Tensor, labels: [Int], loss: Loss? = nil, batchSize: Int = 1024)
+    -> (loss: Double, accuracy: Double?)
+  {
+    let loss = loss ?? defaultLoss
+    let head = lossHead(for: loss)
+    let used = head.skipsLastLayer ? layers.count - 1 : layers.count
+    let inputs = shaped(inputs)
+    let n = inputs.rows
+    var total = 0.0, correct = 0
+    var start = 0
+    while start < n {
+      let end = Swift.min(n, start + batchSize)
+      let batch = inputs.rows(start..<end)
+      var x = batch
+      for i in 0..<used { x = layers[i].apply(x) }
+      let batchLabels = Array(labels[start..<end])
+      let (value, _) = loss.evaluate(
+        prediction: x.flattenedRows, target: target(for: batch, labels: batchLabels), head: head)
+      total += value * Double(end - start)
+      if task == .classification {
+        let output = head.skipsLastLayer ? layers[layers.count - 1].apply(x) : x
+        for (p, l) in zip(classes(ofOutputs: output.flattenedRows), batchLabels) where p == l {
+          correct += 1
+        }
+      }
+      start = end
+    }
+    let count = Double(Swift.max(n, 1))
+    return (total / count, task == .classification ? Double(correct) / count : nil)
+  }
+}
+
+extension Duration {
+  /// The duration in seconds, as a Double.
+  var seconds: Double {
+    let (s, attoseconds) = components
+    return Double(s) + Double(attoseconds) * 1e-18
+  }
+}

@@ -1,0 +1,478 @@
+import SigbookTensor
+import SigbookAnalysis
+
+extension Catalogue {
+  /// What clustering and projections accept: signatures, one layer of them, or a dataset.
+  static let pointsInput = Accepts.oneOf([.signatures, .signatureLayer, .dataset])
+
+  /// The point sets of a value: every layer of signatures, one layer, or a dataset's features.
+  static func pointSets(_ value: Value?) -> [PointSet] {
+    switch value {
+    case .signatures(let s)?: s.pointSets
+    case .points(let p)?: [p]
+    case .dataset(let d)?: [PointSet(dataset: d)]
+    case .clustering(let c)?: c.layers.map(\.points)
+    default: []
+    }
+  }
+
+  /// Calls an analysis function, turning its error into a failure of the call.
+  static func analysis<T>(_ key: String? = nil, _ body: () throws(AnalysisError) -> T)
+    throws(CallFailure) -> T
+  {
+    do { return try body() } catch {
+      if case .cancelled = error { throw CallFailure("interrupted", kind: .interrupted) }
+      throw CallFailure(error.description, parameter: key)
+    }
+  }
+
+  /// Signatures of a dataset through a model, checking that it fits.
+  static func signatures(
+    _ call: Call, model key: String, data: String, isCancelled: (() -> Bool)? = nil
+  ) throws(CallFailure) -> SignatureSet {
+    let net = call.model(key), d = call.dataset(data)
+    do {
+      try net.validate(
+        inputs: d.features, labels: nil, dataName: call.describe(data, fallback: "the data"))
+    } catch {
+      throw call.failure(error.description, blaming: data)
+    }
+    guard !net.hiddenLayerIndices.isEmpty else {
+      throw call.failure(
+        "\(call.describe(key, fallback: "the model")) has no hidden layer", blaming: key)
+    }
+    try call.requireMemory(
+      MemoryEstimate.signatures(n: d.count, widths: net.hiddenLayerWidths),
+      for:
+        "the signatures of \(grouped(d.count)) inputs (\(grouped(net.hiddenLayerWidths.reduce(0, +))) values each)",
+      advice: "sample the data first (subset(data, per_class: 500))", blaming: data)
+    let set = SignatureSet(
+      model: net, data: d, isCancelled: isCancelled ?? call.session.isCancelled)
+    if call.isCancelled { throw CallFailure("interrupted", kind: .interrupted) }
+    return set
+  }
+
+  /// A cancellation check that also reports progress: `fraction(polls)` after every poll, for
+  /// steps that poll a known number of times (a batch, a block, a step of the eigensolver)
+  /// but take no progress callback of their own.
+  static func countingPolls(
+    _ call: Call, fraction: @escaping (Int) -> Double, detail: String
+  ) -> () -> Bool {
+    let progress = call.session.progress, isCancelled = call.session.isCancelled
+    var polls = 0
+    return {
+      polls += 1
+      progress?.update(fraction: min(1, fraction(polls)), detail: detail)
+      return isCancelled()
+    }
+  }
+
+  static let analysis: [FunctionEntry] = [
+    FunctionEntry(
+      "signatures_from", category: "Signatures and clusterings",
+      parameters: [
+        .positional(
+          "files", .list(.text), doc: "one .npy array [N, …] per hidden layer, H1 first"),
+        .labelled(
+          "labels", .text, doc: "a .npy vector of N whole-number labels",
+          defaultText: "none (one class 'all')", optional: true),
+      ],
+      returns: .signatures,
+      summary:
+        "A signature set from activations computed anywhere (PyTorch forward hooks, a Keras model's layer outputs): one NumPy array per layer, one row per input (maps are flattened per input), and the inputs' labels. It clusters, paths and projects like `signatures(net, data)`, without predictions.",
+      example: "sig = signatures_from([\"h1.npy\", \"h2.npy\"], labels: \"y.npy\")"
+    ) { call in
+      let files: [String] =
+        if case .list(let items)? = call.value("files") {
+          items.compactMap { if case .text(let t) = $0 { t } else { nil } }
+        } else { [] }
+      return try engine("files") {
+        .signatures(
+          try SignatureSet.npy(
+            layers: files.map(call.session.readPath),
+            labels: call.optionalText("labels").map(call.session.readPath)))
+      }
+    },
+    FunctionEntry(
+      "signatures", category: "Signatures and clusterings",
+      parameters: [
+        .positional("model", .model, doc: "the network"),
+        .positional("data", .dataset, doc: "the inputs"),
+      ],
+      returns: .signatures,
+      summary:
+        "The signature of every input: the output of each hidden layer, with the inputs' labels and the network's predictions. A signature layer is the output of each ReLU, tanh or sigmoid that a layer with weights follows: after the activation, with a batch normalisation before it folded into the weights, before any pooling (a convolution's maps flattened per input, channel first, as PyTorch's `flatten`); the output layer is not one, and an autoencoder's code is. `sig.layers` is the number of layers, `sig[1]` the first; `export(sig, \"sig.npz\")` writes them all for NumPy.",
+      example: "sig = signatures(net, test)"
+    ) { call in
+      // Two passes (hidden layers, then predictions) of one poll per batch of 1,024.
+      let n = call.dataset("data").count
+      let batches = max(1, (n + 1023) / 1024)
+      call.session.progress?.begin("signatures")
+      defer { call.session.progress?.end() }
+      let polls = countingPolls(
+        call, fraction: { Double($0 - 1) / Double(2 * batches) }, detail: "\(grouped(n)) inputs")
+      return .signatures(try signatures(call, model: "model", data: "data", isCancelled: polls))
+    },
+    FunctionEntry(
+      "kmeans", category: "Signatures and clusterings",
+      parameters: [
+        .positional(
+          "x", pointsInput, doc: "signatures (one clustering per layer), one layer, or a dataset"),
+        .labelled(
+          "k", .oneOf([.integer, .list(.integer)]),
+          doc: "the number of clusters, or the range to choose from",
+          default: .range(lower: 2, upper: 10, isClosed: true), defaultText: "2...10",
+          maximum: CountLimit.width),
+        .labelled(
+          "select", .option(["silhouette"]), doc: "how k is chosen among several",
+          default: .option("silhouette")),
+        .labelled(
+          "restarts", .integer, doc: "k-means runs per k, the lowest inertia kept",
+          default: .number(10), maximum: CountLimit.restarts),
+        .labelled(
+          "sample", .integer, doc: "compute silhouettes on this many points when there are more",
+          defaultText: "exact up to 10,000", optional: true, maximum: CountLimit.inputs),
+        seedParameter,
+      ],
+      returns: .clustering,
+      summary:
+        "k-means (k-means++ seeding, Lloyd iterations, best of `restarts` by inertia) for each k; with a range, the k of best mean silhouette is kept and every k's score remembered. On signatures, each layer is clustered on its own. Silhouette often prefers k = 2 or 3 even on ten classes (a few well separated groups of classes score higher than ten touching ones); to follow the classes through `paths`, fix k: `kmeans(sig, k: 10)`.",
+      example: "clusters = kmeans(sig, k: 2...10, seed: 7)"
+    ) { call in
+      let sets = pointSets(call.value("x"))
+      let ks: [Int]
+      if case .number(let k)? = call.value("k") { ks = [Int(k)] } else { ks = call.intList("k") }
+      guard !ks.isEmpty, ks.allSatisfy({ $0 >= 1 }) else {
+        throw call.failure("'k:' needs numbers of clusters of at least 1", blaming: "k")
+      }
+      guard call.int("restarts") >= 1 else {
+        throw call.failure("'restarts:' must be at least 1", blaming: "restarts")
+      }
+      let n = sets.first?.count ?? 0
+      let sample = call.optionalInt("sample") ?? (n > 10_000 ? 10_000 : nil)
+      let widest = sets.map(\.dimensions).max() ?? 0
+      try call.requireMemory(
+        MemoryEstimate.kmeans(n: n, d: widest, ks: ks, sample: sample),
+        for:
+          "kmeans of \(grouped(n)) points for k = \(ks.count == 1 ? "\(ks[0])" : "\(ks.min() ?? 0)…\(ks.max() ?? 0)")",
+        advice:
+          "sample the data (subset(data, per_class: 500)), try fewer k, or pass a smaller sample:",
+        blaming: "x")
+      let progress = call.session.progress
+      progress?.begin("kmeans")
+      defer { progress?.end() }
+      return .clustering(
+        try analysis("x") { () throws(AnalysisError) in
+          try Clustering(
+            sets, ks: ks, restarts: call.int("restarts"), silhouetteSample: sample,
+            seed: call.int("seed"),
+            progress: {
+              progress?.update(fraction: $0, detail: "k = \(ks.first ?? 0)…\(ks.last ?? 0)")
+            },
+            isCancelled: call.session.isCancelled)
+        })
+    },
+    FunctionEntry(
+      "silhouette", category: "Signatures and clusterings",
+      parameters: [.positional("clustering", .clustering, doc: "a clustering from kmeans")],
+      returns: .table,
+      summary:
+        "The mean silhouette of every k tried, for every layer (rows: k, columns: layers); the chosen k of each layer is in the title.",
+      example: "silhouette(clusters)"
+    ) { call in
+      guard case .clustering(let c)? = call.value("clustering") else { return .nothing }
+      return .table(c.silhouetteTable)
+    },
+    FunctionEntry(
+      "layer_report", category: "Signatures and clusterings",
+      parameters: [.positional("clustering", .clustering, doc: "a clustering of signatures")],
+      returns: .table,
+      summary:
+        "One row per layer: its width, the chosen k, the mean silhouette, and how well the clusters follow the labels — purity, normalised mutual information (arithmetic mean) and adjusted Rand index. The layer from which NMI and ARI are high is where the network tells the classes apart.",
+      example: "layer_report(clusters)"
+    ) { call in
+      guard case .clustering(let c)? = call.value("clustering") else { return .nothing }
+      return .table(c.report)
+    },
+    FunctionEntry(
+      "paths", category: "Signatures and clusterings",
+      parameters: [
+        .positional("clustering", .clustering, doc: "a clustering of signatures"),
+        .labelled(
+          "top", .integer, doc: "keep only the N most frequent paths", defaultText: "all",
+          optional: true, maximum: CountLimit.inputs),
+      ],
+      returns: .table,
+      summary:
+        "The distinct paths inputs take through the layers' clusters (`L1:c0 → L2:c1`, layers numbered from 1), most frequent first, with their counts per class and the majority class. A path selects its inputs with `where(data, clusters: c, path: …)`. The paths follow the k each layer was clustered with: for one cluster per class, cluster with a fixed k (`kmeans(sig, k: 10)`) rather than the silhouette's choice.",
+      example: "paths(clusters, top: 5)"
+    ) { call in
+      guard case .clustering(let c)? = call.value("clustering") else { return .nothing }
+      if let top = call.optionalInt("top"), top < 1 {
+        throw call.failure("top: must be at least 1, not \(top)", blaming: "top")
+      }
+      return .table(c.pathTable(top: call.optionalInt("top")))
+    },
+    FunctionEntry(
+      "assign", category: "Signatures and clusterings",
+      parameters: [
+        .positional("clustering", .clustering, doc: "an existing clustering"),
+        .positional(
+          "x", pointsInput, doc: "new signatures (or a layer, or a dataset) of the same widths"),
+      ],
+      returns: .clustering,
+      summary:
+        "Puts new inputs — an unseen class, say — into the existing clusters: each point goes to the nearest centre of its layer. The clusters and k stay as they were.",
+      example: "threes_clusters = assign(clusters, signatures(net, threes))"
+    ) { call in
+      guard case .clustering(let c)? = call.value("clustering") else { return .nothing }
+      let sets = pointSets(call.value("x"))
+      guard sets.count == c.layers.count else {
+        throw call.failure(
+          "the clustering has \(c.layers.count) layer\(c.layers.count == 1 ? "" : "s") but these points have \(sets.count)",
+          blaming: "x")
+      }
+      for (layer, set) in zip(c.layers, sets) where layer.points.dimensions != set.dimensions {
+        throw call.failure(
+          "\(layer.points.name) is \(layer.points.dimensions) wide but the new points are \(set.dimensions) wide",
+          blaming: "x")
+      }
+      return .clustering(c.assigning(sets))
+    },
+    FunctionEntry(
+      "novelty", category: "Signatures and clusterings",
+      parameters: [
+        .positional("model", .model, doc: "the network"),
+        .labelled(
+          "reference", .dataset,
+          doc: "inputs of the known classes the scores are measured against (the training data)"),
+        .labelled("normal", .dataset, doc: "held-out inputs of the known classes"),
+        .labelled("novel", .dataset, doc: "inputs of classes the network never saw"),
+        .labelled(
+          "method", .option(NoveltyMethod.allCases.map(\.rawValue)),
+          doc: "how unusual a signature is", default: .option("knn")),
+        .labelled(
+          "k", .integer, doc: "the neighbour of .knn", default: .number(5),
+          maximum: CountLimit.neighbours),
+        seedParameter,
+      ],
+      returns: .novelty,
+      summary:
+        "Scores how unusual each signature is, per layer and for all layers together, and the AUROC of telling novel from normal inputs by that score. `.knn`: distance to the k-th nearest reference signature, L2-normalised (Sun et al. 2022); `.centroid`: to the nearest k-means centre; `.mahalanobis`: to the nearest class mean under a shared, shrunk covariance; `.softmax`: 1 − the top probability (the baseline).",
+      example: "novelty(net, reference: train, normal: test, novel: threes, method: .knn)"
+    ) { call in
+      let method = NoveltyMethod(rawValue: call.option("method")) ?? .knn
+      guard call.int("k") >= 1 else { throw call.failure("'k:' must be at least 1", blaming: "k") }
+      for key in ["reference", "normal", "novel"] where call.dataset(key).count == 0 {
+        throw call.failure("'\(key):' has no inputs", blaming: key)
+      }
+      let referenceCount = call.dataset("reference").count
+      try call.requireMemory(
+        MemoryEstimate.neighbours(
+          n: referenceCount, d: call.model("model").hiddenLayerWidths.max() ?? 0,
+          k: min(call.int("k"), referenceCount)),
+        for: "novelty against \(grouped(referenceCount)) reference inputs",
+        advice: "sample the reference data (subset(train, per_class: 500))", blaming: "reference")
+      // Progress by polls: one per batch of 1,024 in each of the signature passes, then per
+      // layer (and all together) one before, one after and one per 512 queries.
+      let counts = ["reference", "normal", "novel"].map { call.dataset($0).count }
+      let signaturePolls = counts.map { 2 * max(1, ($0 + 1023) / 1024) }.reduce(0, +)
+      let layers = call.model("model").hiddenLayerIndices.count
+      let scoringPolls =
+        (layers + (layers > 1 ? 1 : 0)) * (2 + (counts[1] + 511) / 512 + (counts[2] + 511) / 512)
+      call.session.progress?.begin("novelty")
+      defer { call.session.progress?.end() }
+      let polls = countingPolls(
+        call, fraction: { Double($0 - 1) / Double(signaturePolls + scoringPolls) },
+        detail: "\(grouped(counts[1] + counts[2])) inputs")
+      let reference = try signatures(
+        call, model: "model", data: "reference", isCancelled: polls)
+      let normal = try signatures(call, model: "model", data: "normal", isCancelled: polls)
+      let novel = try signatures(call, model: "model", data: "novel", isCancelled: polls)
+      var outputs: (Tensor, Tensor)?
+      if method == .softmax {
+        let net = try classifier(call)
+        let isCancelled = call.session.isCancelled
+        outputs = (
+          net.predictedProbabilities(call.dataset("normal").features, isCancelled: isCancelled),
+          net.predictedProbabilities(call.dataset("novel").features, isCancelled: isCancelled)
+        )
+        if call.isCancelled { throw CallFailure("interrupted", kind: .interrupted) }
+      }
+      let chosen = outputs
+      return .novelty(
+        try analysis { () throws(AnalysisError) in
+          try NoveltyResult(
+            method: method, reference: reference, normal: normal, novel: novel,
+            neighbours: call.int("k"), seed: call.int("seed"), probabilities: chosen,
+            isCancelled: polls)
+        })
+    },
+    FunctionEntry(
+      "pca", category: "Projections",
+      parameters: [
+        .positional(
+          "x", .oneOf([.signatureLayer, .dataset, .clustering]),
+          doc: "one signature layer, a dataset, or a one-layer clustering (its clusters are kept)"),
+        .labelled(
+          "dims", .integer, doc: "the number of components", default: .number(2),
+          maximum: CountLimit.width),
+      ],
+      returns: .projection,
+      summary:
+        "Principal component analysis through the covariance matrix and its eigen-decomposition (Householder tridiagonalisation and implicit QL, in Double); components ordered by variance, signs fixed so results are reproducible.",
+      example: "flat = pca(sig[2])"
+    ) { call in
+      let (set, clusters) = try projectionInput(call)
+      try call.requireMemory(
+        MemoryEstimate.pca(n: set.count, d: set.dimensions, dims: max(0, call.int("dims"))),
+        for: "pca of \(grouped(set.count)) points of \(grouped(set.dimensions)) features",
+        advice: "sample the data, or project a narrower layer", blaming: "x")
+      // Progress by polls: one per block of 1,024 rows of the covariance, about three per
+      // feature in the eigensolver, one per block of trustworthiness rows.
+      let d = set.points.rowSize, n = set.count, m = min(n, 5000)
+      let trustBlock = max(1, min(m, (1 << 20) / max(1, m)))
+      let total = (n + 1023) / 1024 + 3 * d + 2 + (m + trustBlock - 1) / trustBlock
+      call.session.progress?.begin("pca")
+      defer { call.session.progress?.end() }
+      let polls = countingPolls(
+        call, fraction: { Double($0 - 1) / Double(total) }, detail: "\(grouped(n)) points")
+      let result = try analysis("x") { () throws(AnalysisError) in
+        try PCA.fit(set.points, dims: call.int("dims"), isCancelled: polls)
+      }
+      let explained = result.explainedVarianceRatio.prefix(2).map {
+        NumberFormat.display($0 * 100) + "%"
+      }
+      // Trustworthiness costs O(n²·d): above 5,000 points it is measured on a seeded sample.
+      var original = set.points, embedding = result.projected, note = ""
+      if set.count > 5000 {
+        var g = SeededGenerator(seed: 0)
+        let rows = g.sample(5000, from: set.count).sorted()
+        original = original.rows(at: rows)
+        embedding = embedding.rows(at: rows)
+        note = " (trustworthiness on 5,000 of the points)"
+      }
+      // Trustworthiness at k = 10 as for t-SNE and UMAP; fewer neighbours on tiny sets.
+      let k = min(10, (original.rows - 1) / 2)
+      let trust =
+        k >= 1
+        ? Trustworthiness.score(
+          original: original, embedding: embedding, k: k, isCancelled: polls)
+        : nil
+      if call.isCancelled { throw CallFailure("interrupted", kind: .interrupted) }
+      return .projection(
+        Projection(
+          points: result.projected, method: "pca", of: set, clusters: clusters,
+          trustworthiness: trust,
+          details: "variance explained " + explained.joined(separator: ", ") + note))
+    },
+    FunctionEntry(
+      "tsne", category: "Projections",
+      parameters: [
+        .positional(
+          "x", .oneOf([.signatureLayer, .dataset, .clustering]),
+          doc: "one signature layer, a dataset, or a one-layer clustering"),
+        .labelled(
+          "perplexity", .number, doc: "the effective number of neighbours", default: .number(30)),
+        .labelled(
+          "iterations", .integer, doc: "gradient steps (the first 250 with early exaggeration)",
+          default: .number(1000), maximum: CountLimit.steps),
+        seedParameter,
+      ],
+      returns: .projection,
+      summary:
+        "t-SNE (van der Maaten and Hinton, 2008): affinities from the 3·perplexity nearest neighbours calibrated by binary search, Barnes–Hut gradients (θ = 0.5), early exaggeration 12, PCA initialisation (which makes the result independent of the seed, as in openTSNE).",
+      example: "scatter(tsne(sig[2]), color: .prediction)"
+    ) { call in
+      let (set, clusters) = try projectionInput(call)
+      var options = TSNEOptions()
+      options.perplexity = call.number("perplexity")
+      options.iterations = call.int("iterations")
+      options.seed = call.int("seed")
+      try call.requireMemory(
+        MemoryEstimate.tsne(n: set.count, d: set.dimensions, perplexity: options.perplexity),
+        for: "tsne of \(grouped(set.count)) points",
+        advice: "sample the data (subset(data, per_class: 500)) or use a smaller perplexity:",
+        blaming: "x")
+      let progress = call.session.progress
+      progress?.begin("tsne")
+      defer { progress?.end() }
+      let result = try projection { () throws(ProjectionError) in
+        try TSNE.embed(
+          set.points, options: options,
+          progress: { progress?.update(fraction: $0, detail: "\(grouped(set.count)) points") },
+          isCancelled: call.session.isCancelled)
+      }
+      return .projection(
+        Projection(
+          points: result.embedding, method: "tsne", of: set, clusters: clusters,
+          trustworthiness: result.trustworthiness,
+          details: "KL divergence \(NumberFormat.display(result.klDivergence))"))
+    },
+    FunctionEntry(
+      "umap", category: "Projections",
+      parameters: [
+        .positional(
+          "x", .oneOf([.signatureLayer, .dataset, .clustering]),
+          doc: "one signature layer, a dataset, or a one-layer clustering"),
+        .labelled(
+          "neighbors", .integer, doc: "the size of the neighbourhoods", default: .number(15),
+          maximum: CountLimit.neighbours),
+        .labelled("min_dist", .number, doc: "how tightly points may pack", default: .number(0.1)),
+        seedParameter,
+      ],
+      returns: .projection,
+      summary:
+        "UMAP (McInnes, Healy and Melville, 2018): a fuzzy simplicial set from the nearest neighbours (exact up to 8,192 points, NN-descent above), spectral initialisation, and a seeded single-threaded layout by stochastic gradient descent with negative sampling.",
+      example: "scatter(umap(sig[2]), color: .label)"
+    ) { call in
+      let (set, clusters) = try projectionInput(call)
+      var options = UMAPOptions()
+      options.neighbors = call.int("neighbors")
+      options.minDistance = call.number("min_dist")
+      options.seed = call.int("seed")
+      try call.requireMemory(
+        MemoryEstimate.umap(n: set.count, d: set.dimensions, neighbors: options.neighbors),
+        for: "umap of \(grouped(set.count)) points",
+        advice: "sample the data (subset(data, per_class: 500)) or use fewer neighbors:",
+        blaming: "x")
+      let progress = call.session.progress
+      progress?.begin("umap")
+      defer { progress?.end() }
+      let result = try projection { () throws(ProjectionError) in
+        try UMAP.embed(
+          set.points, options: options,
+          progress: { progress?.update(fraction: $0, detail: "\(grouped(set.count)) points") },
+          isCancelled: call.session.isCancelled)
+      }
+      return .projection(
+        Projection(
+          points: result.embedding, method: "umap", of: set, clusters: clusters,
+          trustworthiness: result.trustworthiness))
+    },
+  ]
+
+  /// Runs a projection, turning its errors into failures of the call.
+  static func projection<T>(_ body: () throws(ProjectionError) -> T) throws(CallFailure) -> T {
+    do { return try body() } catch {
+      if case .cancelled = error { throw CallFailure("interrupted", kind: .interrupted) }
+      throw CallFailure(error.description, parameter: "x")
+    }
+  }
+
+  /// The points to project and their clusters, if a clustering was given.
+  static func projectionInput(_ call: Call) throws(CallFailure) -> (PointSet, [Int]?) {
+    switch call.value("x") {
+    case .clustering(let c)?:
+      guard c.layers.count == 1, let layer = c.layers.first else {
+        throw call.failure(
+          "project one layer's clustering: clusters[2], not all \(c.layers.count) layers",
+          blaming: "x")
+      }
+      return (layer.points, layer.assignments)
+    case .points(let p)?: return (p, nil)
+    case .dataset(let d)?: return (PointSet(dataset: d), nil)
+    default: throw call.failure("nothing to project", blaming: "x")
+    }
+  }
+}

@@ -1,0 +1,563 @@
+import Foundation
+import SigbookTensor
+import SigbookData
+import SigbookNN
+import SigbookPlot
+
+extension Catalogue {
+  static let activations = Activation.Function.allCases.map(\.rawValue)
+
+  /// Builds a model, turning a shape mismatch into a failure of the call.
+  static func build(_ body: () throws(ShapeMismatch) -> Model) throws(CallFailure) -> Value {
+    do { return .model(try body()) } catch { throw CallFailure(error.message, hint: error.hint) }
+  }
+
+  /// Checks that a dataset fits a model, blaming the dataset argument.
+  static func check(
+    _ call: Call, model: String = "model", data: String = "data", labels: Bool = false
+  )
+    throws(CallFailure) -> (Model, Dataset)
+  {
+    let net = call.model(model), d = call.dataset(data)
+    do {
+      try net.validate(
+        inputs: d.features, labels: labels ? d.labels : nil,
+        dataName: call.describe(data, fallback: data == "data" ? "the data" : "the \(data) data"))
+    } catch {
+      throw call.failure(error.description, blaming: data)
+    }
+    return (net, d)
+  }
+
+  /// A classifier and a dataset that fits it.
+  static func checkClassifier(_ call: Call) throws(CallFailure) -> (Model, Dataset) {
+    _ = try classifier(call)
+    return try check(call)
+  }
+
+  static func classifier(_ call: Call, _ key: String = "model") throws(CallFailure) -> Model {
+    let net = call.model(key)
+    guard net.task == .classification else {
+      throw call.failure(
+        "\(call.entry.name) needs a classifier, but \(call.describe(key, fallback: "this model")) is an autoencoder",
+        blaming: key, kind: .type)
+    }
+    return net
+  }
+
+  static func autoencoder(_ call: Call, _ key: String = "model") throws(CallFailure) -> Model {
+    let net = call.model(key)
+    guard net.task == .reconstruction else {
+      throw call.failure(
+        "\(call.entry.name) needs an autoencoder, but \(call.describe(key, fallback: "this model")) is a classifier",
+        blaming: key, kind: .type)
+    }
+    return net
+  }
+
+  static func layerEntry(_ name: String, _ spec: LayerSpec, _ summary: String) -> FunctionEntry {
+    FunctionEntry(
+      name, category: "Layers", parameters: [], returns: .layer, summary: summary,
+      example: "net = sequential(dense(784, 32), \(name)(), dense(32, 2), softmax())"
+    ) { _ in .layer(spec) }
+  }
+
+  /// The model format registered for an extension, or a failure saying it is not linked.
+  static func modelFormat(_ fileExtension: String, _ call: Call) throws(CallFailure)
+    -> any ModelFormat
+  {
+    guard let format = call.session.modelFormats[fileExtension] else {
+      throw call.failure(
+        ".\(fileExtension) models need the \(fileExtension.uppercased()) support that the sigbook command links; this session has none",
+        kind: .runtime)
+    }
+    return format
+  }
+
+  static let onnxEntry = FunctionEntry(
+    "load_onnx", category: "Models",
+    parameters: [
+      .positional("file", .text, doc: "an .onnx file (external data files beside it)"),
+      .labelled(
+        "input", .list(.integer),
+        doc:
+          "the shape of one input, for a file whose input sizes (other than the batch) are dynamic",
+        defaultText: "the file's", optional: true, maximum: CountLimit.width),
+      .labelled(
+        "classes", classList, doc: "the names of the classes the outputs stand for",
+        defaultText: "0, 1, …", optional: true),
+    ],
+    returns: .model,
+    summary:
+      "A model exported from PyTorch (`torch.onnx.export`, opsets 11–17) or Keras (`tf2onnx`): a chain of Gemm, MatMul, Add, Conv, MaxPool, AveragePool, BatchNormalization, Relu, Tanh, Sigmoid, Softmax, Flatten, Reshape, Transpose, Pad (zero), Identity and Dropout, with constant shapes and Shape → Gather → Unsqueeze → Concat chains worked out once. Its hidden activations give signatures like sigbook's own models' (an autoencoder's narrowest layer is its code); `net` shows the ONNX node of each layer. A model whose output is as large as its input is an autoencoder. The graph may end at the logits (`torch.onnx.export`'s default: the last node a Gemm, MatMul + Add or Conv) or in Softmax or Sigmoid: the output kind is read from the last operation that is not a reshape, and every reader of probabilities (`predict`, `evaluate`, `accuracy`, `novelty(method: .softmax)`) applies the softmax — the sigmoid for one output, whose class is logit > 0 — to logits exactly once. A BatchNormalization right after a Gemm or Conv is folded into its weights; elsewhere it is a per-channel scale and shift. An unsupported operator or attribute is an error naming the node and what is supported.",
+    example: "net = load_onnx(\"fashion-cnn.onnx\", classes: [\"t-shirt\", \"trouser\"])"
+  ) { call in
+    let format = try modelFormat("onnx", call)
+    let path = call.session.readPath(call.text("file"))
+    do {
+      return .model(
+        try format.load(
+          from: path, inputShape: call.optionalIntList("input"),
+          classNames: classNames(call.value("classes"))))
+    } catch {
+      throw call.failure(String(describing: error), blaming: "file", kind: .io)
+    }
+  }
+
+  static let models: [FunctionEntry] = [
+    FunctionEntry(
+      "mlp", category: "Models",
+      parameters: [
+        .positional(
+          "sizes", .integer,
+          doc: "the input size, the hidden layer sizes and the number of outputs", variadic: true,
+          maximum: CountLimit.width),
+        .labelled(
+          "activation", .option(activations), doc: "the activation of the hidden layers",
+          default: .option("relu")),
+        .labelled(
+          "output", .option(OutputActivation.allCases.map(\.rawValue)),
+          doc: "the activation of the output layer", default: .option("softmax")),
+        seedParameter,
+      ],
+      returns: .model,
+      summary:
+        "A multilayer perceptron: a dense layer and the activation for each hidden size, then a dense output layer. Hidden layers start He-initialised for ReLU and Glorot-initialised otherwise. Each hidden activation is one layer of the signature.",
+      example: "net = mlp(784, 32, 64, 2)"
+    ) { call in
+      let sizes = call.variadicInts
+      let activation = Activation.Function(rawValue: call.option("activation")) ?? .relu
+      let output = OutputActivation(rawValue: call.option("output")) ?? .softmax
+      return try build { () throws(ShapeMismatch) in
+        try Model.mlp(
+          sizes, activation: activation, output: output, seed: call.int("seed"),
+          memoryLimit: call.session.memoryLimit)
+      }
+    },
+    FunctionEntry(
+      "cnn", category: "Models",
+      parameters: [
+        .labelled(
+          "input", .list(.integer), doc: "the shape of one image: [channels, height, width]",
+          default: .list([.number(1), .number(28), .number(28)]), maximum: CountLimit.width),
+        .labelled(
+          "conv", .list(.integer), doc: "the channels of each convolution",
+          default: .list([.number(8), .number(16)]), maximum: CountLimit.width),
+        .labelled(
+          "kernel", .integer,
+          doc: "the size of each convolution kernel (padding keeps the map size)",
+          default: .number(3)),
+        .labelled(
+          "pool", .integer, doc: "the max-pooling window after each convolution (1: none)",
+          default: .number(2), maximum: CountLimit.window),
+        .labelled(
+          "dense", .list(.integer), doc: "the sizes of the dense hidden layers",
+          default: .list([.number(64)]), maximum: CountLimit.width),
+        .labelled(
+          "classes", .integer, doc: "the number of classes", default: .number(10),
+          maximum: CountLimit.width),
+        .labelled(
+          "activation", .option(activations), doc: "the activation after each layer",
+          default: .option("relu")),
+        seedParameter,
+      ],
+      returns: .model,
+      summary:
+        "A convolutional classifier: convolution, activation and max-pooling for each entry of `conv`, then dense layers and a softmax output. The activations of the convolutions (flattened) and of the dense layers make up the signature.",
+      example: "net = cnn(input: [1, 28, 28], conv: [8, 16], dense: [64], classes: 10)"
+    ) { call in
+      let activation = Activation.Function(rawValue: call.option("activation")) ?? .relu
+      return try build { () throws(ShapeMismatch) in
+        try Model.cnn(
+          input: call.intList("input"), conv: call.intList("conv"), kernel: call.int("kernel"),
+          pool: call.int("pool"), dense: call.intList("dense"), classes: call.int("classes"),
+          activation: activation, seed: call.int("seed"), memoryLimit: call.session.memoryLimit)
+      }
+    },
+    FunctionEntry(
+      "autoencoder", category: "Models",
+      parameters: [
+        .positional(
+          "sizes", .integer, doc: "the input size, the encoder's hidden sizes and the code size",
+          variadic: true, maximum: CountLimit.width),
+        .labelled(
+          "activation", .option(activations), doc: "the activation of the hidden layers",
+          default: .option("tanh")),
+        .labelled(
+          "output", .option(OutputActivation.allCases.map(\.rawValue)),
+          doc: "the activation of the reconstruction", default: .option("sigmoid")),
+        seedParameter,
+      ],
+      returns: .model,
+      summary:
+        "An autoencoder: the encoder (784 → 100 → 10), a linear code, and the mirrored decoder back to the input size. `fit` trains it to reconstruct its input (binary cross-entropy for a sigmoid output); the hidden layers and the code make up the signature.",
+      example: "ae = autoencoder(784, 100, 10)"
+    ) { call in
+      let activation = Activation.Function(rawValue: call.option("activation")) ?? .tanh
+      let output = OutputActivation(rawValue: call.option("output")) ?? .sigmoid
+      return try build { () throws(ShapeMismatch) in
+        try Model.autoencoder(
+          call.variadicInts, activation: activation, output: output, seed: call.int("seed"),
+          memoryLimit: call.session.memoryLimit)
+      }
+    },
+    FunctionEntry(
+      "sequential", category: "Models",
+      parameters: [
+        .positional("layers", .layer, doc: "the layers, first to last", variadic: true),
+        .labelled(
+          "input", .list(.integer),
+          doc: "the shape of one input; needed when the first layer is a convolution",
+          defaultText: "from the first dense layer", optional: true, maximum: CountLimit.width),
+        .labelled(
+          "autoencoder", .bool, doc: "train it to reconstruct its input", default: .bool(false)),
+        seedParameter,
+      ],
+      returns: .model,
+      summary:
+        "A model from a list of layers: dense, conv, maxpool, flatten and the activations. Each layer must take the previous one's output; the error says which one does not.",
+      example: "net = sequential(dense(784, 32), relu(), dense(32, 2), softmax())"
+    ) { call in
+      let specs = call.variadic.compactMap { v -> LayerSpec? in
+        if case .layer(let s) = v { s } else { nil }
+      }
+      guard let first = specs.first else {
+        throw call.failure("sequential needs at least one layer")
+      }
+      var input = call.optionalIntList("input")
+      if input == nil, case .dense(let n, _) = first { input = [n] }
+      guard let inputShape = input else {
+        throw call.failure(
+          "sequential starting with \(first.displayName) needs input: [channels, height, width]")
+      }
+      let task: Model.Task = call.bool("autoencoder") ? .reconstruction : .classification
+      return try build { () throws(ShapeMismatch) in
+        try Model.sequential(
+          specs, inputShape: inputShape, task: task, seed: call.int("seed"),
+          memoryLimit: call.session.memoryLimit)
+      }
+    },
+    FunctionEntry(
+      "dense", category: "Layers",
+      parameters: [
+        .positional("inputs", .integer, doc: "the number of inputs"),
+        .positional("outputs", .integer, doc: "the number of outputs"),
+      ],
+      returns: .layer,
+      summary: "A fully connected layer, y = x·Wᵀ + b, for `sequential`.",
+      example: "dense(784, 32)"
+    ) { call in
+      let i = call.int("inputs"), o = call.int("outputs")
+      guard i > 0, o > 0 else { throw call.failure("dense sizes must be positive") }
+      return .layer(.dense(inputs: i, outputs: o))
+    },
+    FunctionEntry(
+      "conv", category: "Layers",
+      parameters: [
+        .positional("in", .integer, doc: "input channels", maximum: CountLimit.width),
+        .positional("out", .integer, doc: "output channels", maximum: CountLimit.width),
+        .labelled(
+          "kernel", .integer, doc: "the kernel size", default: .number(3),
+          maximum: CountLimit.window),
+        .labelled(
+          "stride", .integer, doc: "the step between positions", default: .number(1),
+          maximum: CountLimit.window),
+        .labelled(
+          "padding", .integer, doc: "zeros added around each map", default: .number(0),
+          maximum: CountLimit.window),
+      ],
+      returns: .layer,
+      summary:
+        "A 2-D convolution for `sequential` (weights [out, in, kernel, kernel], as PyTorch).",
+      example: "conv(1, 8, kernel: 3, padding: 1)"
+    ) { call in
+      let values = ["in", "out", "kernel", "stride"].map(call.int)
+      guard values.allSatisfy({ $0 > 0 }), call.int("padding") >= 0 else {
+        throw call.failure("conv sizes must be positive and padding not negative")
+      }
+      return .layer(
+        .conv(
+          inChannels: values[0], outChannels: values[1], kernel: values[2], stride: values[3],
+          padding: call.int("padding")))
+    },
+    FunctionEntry(
+      "maxpool", category: "Layers",
+      parameters: [
+        .positional(
+          "size", .integer, doc: "the window (and step) size", default: .number(2),
+          maximum: CountLimit.window)
+      ],
+      returns: .layer,
+      summary: "Max pooling over size × size windows, for `sequential`.",
+      example: "maxpool(2)"
+    ) { call in
+      guard call.int("size") > 0 else {
+        throw call.failure("a pooling size must be positive", blaming: "size")
+      }
+      return .layer(.maxPool(size: call.int("size")))
+    },
+    layerEntry("flatten", .flatten, "Flattens each input to a vector, for `sequential`."),
+    layerEntry("relu", .relu, "The rectified linear unit, max(x, 0), for `sequential`."),
+    layerEntry("tanh", .tanh, "The hyperbolic tangent, for `sequential`."),
+    layerEntry("sigmoid", .sigmoid, "The logistic sigmoid 1 / (1 + e^−x), for `sequential`."),
+    layerEntry(
+      "softmax", .softmax, "The softmax of each input's outputs, for `sequential`'s last layer."),
+    FunctionEntry(
+      "fit", category: "Models",
+      parameters: [
+        .positional("model", .model, doc: "the model to train (left untouched)"),
+        .positional("data", .dataset, doc: "the training data"),
+        .labelled(
+          "epochs", .integer, doc: "passes over the data", default: .number(10),
+          maximum: CountLimit.steps),
+        .labelled(
+          "batch", .integer, doc: "inputs per gradient step", default: .number(32),
+          maximum: CountLimit.inputs),
+        .labelled("lr", .number, doc: "the learning rate", default: .number(0.01)),
+        .labelled(
+          "optimizer", .option(Optimizer.allCases.map(\.rawValue)), doc: "the update rule",
+          default: .option("sgd")),
+        .labelled(
+          "loss", .option(Loss.allCases.map(\.rawValue)),
+          doc: "the loss (default: cross-entropy for a classifier, BCE for a sigmoid output)",
+          defaultText: "by model", optional: true),
+        .labelled(
+          "validation", .dataset, doc: "data measured after every epoch", defaultText: "none",
+          optional: true),
+        seedParameter,
+      ],
+      returns: .model,
+      summary:
+        "Trains a copy of a model by mini-batch gradient descent and returns it; `net.history` holds loss and accuracy per epoch. The order of inputs is drawn from `seed`, so the same call gives the same weights. A loss that becomes NaN or infinite stops training with a message; Ctrl-C stops it at the next batch.",
+      example: "net = fit(mlp(784, 32, 64, 2), train, epochs: 10, batch: 32, lr: 0.05, seed: 7)"
+    ) { call in
+      let net = call.model("model"), d = call.dataset("data")
+      let options = TrainingOptions(
+        epochs: call.int("epochs"), batchSize: call.int("batch"), learningRate: call.number("lr"),
+        optimizer: Optimizer(rawValue: call.option("optimizer")) ?? .sgd,
+        loss: call.value("loss").flatMap { v in
+          if case .option(let o) = v { Loss(rawValue: o) } else { nil }
+        },
+        seed: call.int("seed"))
+      for key in ["epochs", "batch"] where call.int(key) <= 0 {
+        throw call.failure("'\(key):' must be positive", blaming: key)
+      }
+      guard options.learningRate > 0 else {
+        throw call.failure("'lr:' must be positive", blaming: "lr")
+      }
+      // An empty dataset would "train" to loss 0 and accuracy 0 without a single step.
+      for key in ["data", "validation"] where call.optionalDataset(key)?.count == 0 {
+        throw call.failure(
+          "\(call.describe(key, fallback: key == "data" ? "the training data" : "the validation data")) has no inputs: there is nothing to \(key == "data" ? "train on" : "measure")",
+          blaming: key)
+      }
+      _ = try check(call, labels: true)
+      let slots: Int
+      switch options.optimizer {
+      case .sgd: slots = 0
+      case .momentum: slots = 1
+      case .adam: slots = 2
+      }
+      let batch = min(options.batchSize, d.count)
+      try call.requireMemory(
+        MemoryEstimate.training(model: net, batch: batch, optimizerSlots: slots),
+        for: "training \(net.summary) in batches of \(grouped(batch))",
+        advice: "use a smaller batch or a smaller model", blaming: "batch")
+      let validation = call.optionalDataset("validation")
+      if validation != nil { _ = try check(call, data: "validation", labels: true) }
+      let progress = call.session.progress
+      progress?.begin("fit")
+      defer { progress?.end() }
+      do {
+        let trained = try net.fitted(
+          on: d, options: options, validation: validation,
+          progress: { p in
+            progress?.update(
+              fraction: p.fraction,
+              detail:
+                "epoch \(p.epoch)/\(p.epochs) · loss \(NumberFormat.display(p.loss)) · \(grouped(Int(p.samplesPerSecond))) inputs/s"
+            )
+          }, isCancelled: call.session.isCancelled)
+        return .model(trained)
+      } catch let error as TrainingError {
+        switch error {
+        case .cancelled: throw call.failure(error.description, kind: .interrupted)
+        case .nonFiniteLoss, .diverged:
+          throw call.failure(error.description, blaming: "lr", kind: .runtime)
+        case .mismatch: throw call.failure(error.description, blaming: "data")
+        }
+      }
+    },
+    FunctionEntry(
+      "accuracy", category: "Models",
+      parameters: [
+        .positional("model", .model, doc: "a classifier"),
+        .positional("data", .dataset, doc: "the inputs to classify"),
+      ],
+      returns: .number,
+      summary:
+        "The fraction of inputs the classifier assigns to their own class (classes matched by name).",
+      example: "accuracy(net, test)"
+    ) { call in
+      let (net, d) = try checkClassifier(call)
+      return .number(net.accuracy(on: d))
+    },
+    FunctionEntry(
+      "evaluate", category: "Models",
+      parameters: [
+        .positional("model", .model, doc: "a trained model"),
+        .positional("data", .dataset, doc: "the inputs to measure"),
+      ],
+      returns: .table,
+      summary:
+        "Loss and accuracy on a dataset, overall and for each class (for an autoencoder: the reconstruction loss).",
+      example: "evaluate(net, test)"
+    ) { call in
+      let (net, d) = try check(call)
+      return .table(net.evaluation(on: d))
+    },
+    FunctionEntry(
+      "confusion", category: "Models",
+      parameters: [
+        .positional("model", .model, doc: "a classifier"),
+        .positional("data", .dataset, doc: "the inputs to classify"),
+      ],
+      returns: .table,
+      summary:
+        "The confusion matrix: one row per true class, one column per predicted class, counts of inputs.",
+      example: "confusion(net, test)"
+    ) { call in
+      let (net, d) = try checkClassifier(call)
+      return .table(net.confusion(on: d))
+    },
+    FunctionEntry(
+      "predict", category: "Models",
+      parameters: [
+        .positional("model", .model, doc: "a classifier"),
+        .positional("data", .dataset, doc: "the inputs to classify"),
+      ],
+      returns: .table,
+      summary:
+        "The predicted class of every input, with its label and the network's probability for its prediction.",
+      example: "predict(net, test[0..<10])"
+    ) { call in
+      let (net, d) = try checkClassifier(call)
+      return .table(net.predictions(on: d))
+    },
+    FunctionEntry(
+      "encode", category: "Models",
+      parameters: [
+        .positional("model", .model, doc: "an autoencoder"),
+        .positional("data", .dataset, doc: "the inputs to encode"),
+      ],
+      returns: .dataset,
+      summary:
+        "The code of every input (the output of the encoder), as a dataset with the same labels.",
+      example: "codes = encode(ae, test)"
+    ) { call in
+      _ = try autoencoder(call)
+      let (net, d) = try check(call)
+      return .dataset(net.encoded(d))
+    },
+    FunctionEntry(
+      "reconstruct", category: "Models",
+      parameters: [
+        .positional("model", .model, doc: "an autoencoder"),
+        .positional("data", .dataset, doc: "the inputs to reconstruct"),
+      ],
+      returns: .dataset,
+      summary:
+        "The autoencoder's reconstruction of every input, shaped as the inputs, with the same labels.",
+      example: "copies = reconstruct(ae, test)"
+    ) { call in
+      _ = try autoencoder(call)
+      let (net, d) = try check(call)
+      let output = net.predict(d.features).reshaped(d.features.shape)
+      return .dataset(
+        Dataset(
+          name: d.name + " (reconstructed)", features: output, labels: d.labels,
+          classNames: d.classNames))
+    },
+    FunctionEntry(
+      "save", category: "Models",
+      parameters: [
+        .positional("value", .oneOf([.model, .figure]), doc: "a model or a figure"),
+        .positional(
+          "file", .text,
+          doc:
+            "a .safetensors or .onnx file for a model; a .svg, .pdf or .png name for a figure"),
+        .labelled(
+          "dpi", .number,
+          doc:
+            "the resolution of a .png, in dots per inch (10…1200); left out: sigbook run --dpi, else 150",
+          defaultText: "150", optional: true),
+      ],
+      returns: .nothing,
+      summary:
+        "Saves a model as safetensors (weights as F32 tensors named like PyTorch's nn.Sequential, the architecture in the metadata), or as ONNX (opset 13, a dynamic batch; ONNX Runtime runs it, Netron opens it), or a figure in the figures folder: always as SVG, and as a vector PDF (fonts embedded, page the figure's size) or a PNG on white (size × dpi / 96 pixels) when the name ends in .pdf or .png, both rendered from that SVG with DejaVu Sans. A figure's name may not leave that folder.",
+      example: "save(flows, \"flows.png\", dpi: 300)"
+    ) { call in
+      let name = call.text("file")
+      switch call.value("value") {
+      case .figure(let figure)?:
+        let dpi = call.optionalNumber("dpi")
+        if let dpi, !SVGRenderer.dpiRange.contains(dpi) {
+          throw call.failure(
+            "dpi must be between \(Int(SVGRenderer.dpiRange.lowerBound)) and \(Int(SVGRenderer.dpiRange.upperBound)), not \(Plot.number(dpi))",
+            blaming: "dpi")
+        }
+        do { try call.session.writeFigure(figure, name: name, dpi: dpi, isSave: true) } catch let
+          error
+          as CallFailure
+        {
+          throw CallFailure(error.message, kind: error.kind, parameter: "file", hint: error.hint)
+        }
+      case .model(let net)?:
+        if name.hasSuffix(".onnx") {
+          let format = try modelFormat("onnx", call)
+          let bytes: [UInt8]
+          do { bytes = try format.encode(net) } catch {
+            throw call.failure(String(describing: error), blaming: "value")
+          }
+          let path = try call.session.writePath(name)
+          try call.session.writeFile(Data(bytes), to: path)
+          return .nothing
+        }
+        guard name.hasSuffix(".safetensors") else {
+          throw call.failure(
+            "a model is saved as a .safetensors or .onnx file, not '\(name)'", blaming: "file")
+        }
+        let path = try call.session.writePath(name)
+        try call.session.writeFile(Data(net.safetensorsBytes()), to: path)
+      default: break
+      }
+      return .nothing
+    },
+    FunctionEntry(
+      "load_model", category: "Models",
+      parameters: [
+        .positional(
+          "file", .text, doc: "a .safetensors file written by save, or a PyTorch state_dict"),
+        .labelled(
+          "architecture", .model,
+          doc: "the model whose layers take a PyTorch state_dict's weights (mlp(…), cnn(…)…)",
+          defaultText: "the one saved in the file", optional: true),
+      ],
+      returns: .model,
+      summary:
+        "A model saved by `save`, with its architecture, weights and class names; or, with `architecture:`, that model with the weights of a PyTorch `state_dict` saved by `safetensors.torch.save_file`. The file's weight and bias pairs are matched to the architecture's dense and conv layers by shape, in natural name order (`fc1`, `fc2`; `net.0`, `net.2`), and every tensor must find its layer; the error lists what does not fit.",
+      example: "net = load_model(\"state.safetensors\", architecture: mlp(784, 32, 64, 2))"
+    ) { call in
+      let path = call.session.readPath(call.text("file"))
+      if let architecture = call.optionalModel("architecture") {
+        do { return .model(try architecture.loadingStateDict(from: path)) } catch {
+          throw call.failure(String(describing: error), blaming: "file", kind: .io)
+        }
+      }
+      do { return .model(try Model.load(from: path)) } catch {
+        throw call.failure(String(describing: error), blaming: "file", kind: .io)
+      }
+    },
+    onnxEntry,
+  ]
+}
