@@ -40,7 +40,7 @@ public struct Projection: Sendable {
 
   /// The projection as a table row summary (shown when displayed).
   public var summary: String {
-    var text = "\(method) of \(source): \(grouped(count)) points in 2-D"
+    var text = "\(method) of \(source): \(NumberFormat.grouped(count)) points in 2-D"
     if let trustworthiness {
       text += " · trustworthiness \(NumberFormat.display(trustworthiness)) (k = 10)"
     }

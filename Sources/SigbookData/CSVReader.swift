@@ -196,7 +196,7 @@ enum CSVReader {
         MemoryEstimate.product(4, values.capacity),
         MemoryEstimate.product(16, labelTokens.capacity),
         MemoryEstimate.product(8, labelTokens.count), pendingText)
-      let rows = DataLimits.grouped(labelTokens.count)
+      let rows = NumberFormat.grouped(labelTokens.count)
       try memoryLimit.check(
         held, for: "reading '\(path)' (\(rows) rows so far)",
         advice: "read a smaller file (a sample of its rows)")
@@ -222,9 +222,9 @@ enum CSVReader {
         throw DataError.tooLarge(
           path: path,
           message:
-            "holds more than \(DataLimits.grouped(labelTokens.count + rows - 1)) rows of "
-            + "\(DataLimits.grouped(d)) features; a dataset holds at most "
-            + "\(DataLimits.grouped(DataLimits.values)) values")
+            "holds more than \(NumberFormat.grouped(labelTokens.count + rows - 1)) rows of "
+            + "\(NumberFormat.grouped(d)) features; a dataset holds at most "
+            + "\(NumberFormat.grouped(DataLimits.values)) values")
       }
       try reserve(rows: rows, features: d)
       var o = values.count

@@ -34,7 +34,7 @@ extension Dataset {
   }
 
   /// The labels of a `.npy` vector as class indices and sorted class names.
-  static func npyLabels(_ path: String, count: Int, featuresPath: String) throws -> (
+  public static func npyLabels(_ path: String, count: Int, featuresPath: String) throws -> (
     labels: [Int], classNames: [String]
   ) {
     let y = try NPY.read(path)
@@ -58,7 +58,7 @@ extension Dataset {
 
 extension NPY {
   /// The last path component without `.gz` and `.npy`: what names a data set.
-  static func baseName(_ path: String) -> String {
+  public static func baseName(_ path: String) -> String {
     var name = Substring(path.split(separator: "/").last ?? Substring(path))
     for suffix in [".gz", ".npy"] where name.lowercased().hasSuffix(suffix) {
       name = name.dropLast(suffix.count)

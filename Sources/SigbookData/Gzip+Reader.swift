@@ -79,8 +79,8 @@ extension Gzip {
         if !prefix && fileSize > limit {
           throw DataError.tooLarge(
             path: path,
-            message: "is \(DataLimits.bytes(fileSize)); sigbook reads files of at most "
-              + DataLimits.bytes(limit))
+            message: "is \(NumberFormat.bytes(fileSize)); sigbook reads files of at most "
+              + NumberFormat.bytes(limit))
         }
         return
       }
@@ -148,10 +148,10 @@ extension Gzip {
         throw DataError.tooLarge(
           path: path,
           message: isCompressed
-            ? "decompresses to more than \(DataLimits.bytes(limit)); sigbook reads "
-              + "files of at most \(DataLimits.bytes(limit)) once decompressed"
-            : "is more than \(DataLimits.bytes(limit)); sigbook reads files of at most "
-              + DataLimits.bytes(limit))
+            ? "decompresses to more than \(NumberFormat.bytes(limit)); sigbook reads "
+              + "files of at most \(NumberFormat.bytes(limit)) once decompressed"
+            : "is more than \(NumberFormat.bytes(limit)); sigbook reads files of at most "
+              + NumberFormat.bytes(limit))
       }
       return got
     }

@@ -80,8 +80,8 @@ public enum Gzip {
     guard prefix != nil || size <= limit else {
       throw DataError.tooLarge(
         path: path,
-        message: "is \(DataLimits.bytes(size)); sigbook reads files of at most "
-          + DataLimits.bytes(limit))
+        message: "is \(NumberFormat.bytes(size)); sigbook reads files of at most "
+          + NumberFormat.bytes(limit))
     }
     do {
       if let prefix {
@@ -138,8 +138,8 @@ public enum Gzip {
             if prefix { return }
             throw DataError.tooLarge(
               path: path,
-              message: "decompresses to more than \(DataLimits.bytes(limit)); sigbook reads "
-                + "files of at most \(DataLimits.bytes(limit)) once decompressed")
+              message: "decompresses to more than \(NumberFormat.bytes(limit)); sigbook reads "
+                + "files of at most \(NumberFormat.bytes(limit)) once decompressed")
           }
           let grow = Swift.min(Swift.max(output.count, 1 << 16), cap - output.count)
           output.append(contentsOf: repeatElement(0, count: grow))

@@ -50,13 +50,13 @@ public enum IDXReader {
       expected <= DataLimits.values
     else {
       let values =
-        DataLimits.product([count, rows, columns]).map { DataLimits.grouped($0) }
+        DataLimits.product([count, rows, columns]).map { NumberFormat.grouped($0) }
         ?? "more than 2⁶³"
       throw DataError.tooLarge(
         path: path,
-        message: "announces \(DataLimits.grouped(count)) images of \(rows) × \(columns) pixels "
+        message: "announces \(NumberFormat.grouped(count)) images of \(rows) × \(columns) pixels "
           + "(\(values) values); sigbook reads at most "
-          + "\(DataLimits.grouped(DataLimits.values)) values")
+          + "\(NumberFormat.grouped(DataLimits.values)) values")
     }
     let bytes = try body(path, rank: 3, expected: expected, what: "pixel data")
     return (count, rows, columns, bytes)
@@ -73,8 +73,8 @@ public enum IDXReader {
     guard count <= DataLimits.values else {
       throw DataError.tooLarge(
         path: path,
-        message: "announces \(DataLimits.grouped(count)) labels; sigbook reads at most "
-          + "\(DataLimits.grouped(DataLimits.values))")
+        message: "announces \(NumberFormat.grouped(count)) labels; sigbook reads at most "
+          + "\(NumberFormat.grouped(DataLimits.values))")
     }
     return try body(path, rank: 1, expected: count, what: "labels")
   }

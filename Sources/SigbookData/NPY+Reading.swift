@@ -84,7 +84,7 @@ extension NPY {
       throw DataError.tooLarge(
         path: path,
         message: "has shape \(shape); sigbook reads arrays of at most "
-          + "\(DataLimits.grouped(DataLimits.values)) values")
+          + "\(NumberFormat.grouped(DataLimits.values)) values")
     }
     let expected = count * type.size
     guard bytes.count - start >= expected else {

@@ -45,9 +45,9 @@ extension Dataset {
     }
     guard n <= DataLimits.values / 2 else {
       throw DataError.invalidArgument(
-        "synthetic data of \(DataLimits.grouped(n)) points would hold \(DataLimits.grouped(2 * n)) "
-          + "values; a dataset holds at most \(DataLimits.grouped(DataLimits.values)), so n ≤ "
-          + DataLimits.grouped(DataLimits.values / 2))
+        "synthetic data of \(NumberFormat.grouped(n)) points would hold \(NumberFormat.grouped(2 * n)) "
+          + "values; a dataset holds at most \(NumberFormat.grouped(DataLimits.values)), so n ≤ "
+          + NumberFormat.grouped(DataLimits.values / 2))
     }
     guard sigma >= 0, sigma.isFinite else {
       throw DataError.invalidArgument("sigma must be a finite number ≥ 0, not \(sigma)")

@@ -43,8 +43,8 @@ extension Model {
     }
     guard let inputCount = DataLimits.product(inputShape), inputCount <= maxLayerOutput else {
       throw ShapeMismatch(
-        "\(name) takes inputs of shape \(inputShape), more than \(grouped(maxLayerOutput)) values",
-        hint: "sigbook builds models of inputs of at most \(grouped(maxLayerOutput)) values")
+        "\(name) takes inputs of shape \(inputShape), more than \(NumberFormat.grouped(maxLayerOutput)) values",
+        hint: "sigbook builds models of inputs of at most \(NumberFormat.grouped(maxLayerOutput)) values")
     }
     var shape = inputShape
     var shapes: [[Int]] = []
@@ -68,15 +68,15 @@ extension Model {
       // except the output's, which is checked.
       guard let outputs = DataLimits.product(shape), outputs <= maxLayerOutput else {
         throw ShapeMismatch(
-          "\(layer) outputs \(shape) per input, more than \(grouped(maxLayerOutput)) values",
+          "\(layer) outputs \(shape) per input, more than \(NumberFormat.grouped(maxLayerOutput)) values",
           hint: "use fewer channels or units, or pool earlier")
       }
       parameters += spec.parameterCount
       guard parameters <= maxParameters else {
         throw ShapeMismatch(
-          "\(name) would have more than \(grouped(maxParameters)) parameters "
-            + "(\(grouped(parameters)) up to layer \(i + 1), \(spec.displayName)); sigbook builds "
-            + "models of at most \(grouped(maxParameters))",
+          "\(name) would have more than \(NumberFormat.grouped(maxParameters)) parameters "
+            + "(\(NumberFormat.grouped(parameters)) up to layer \(i + 1), \(spec.displayName)); sigbook builds "
+            + "models of at most \(NumberFormat.grouped(maxParameters))",
           hint: "use fewer or narrower layers")
       }
       shapes.append(shape)
@@ -84,7 +84,7 @@ extension Model {
     do {
       try memoryLimit.check(
         DataLimits.product([4, parameters]) ?? .max,
-        for: "\(name), with \(grouped(parameters)) parameters,",
+        for: "\(name), with \(NumberFormat.grouped(parameters)) parameters,",
         advice: "use fewer or narrower layers")
     } catch {
       throw ShapeMismatch(error.message, hint: error.hint)
@@ -93,7 +93,6 @@ extension Model {
   }
 
   /// `100,000,000`.
-  private static func grouped(_ n: Int) -> String { DataLimits.grouped(n) }
 }
 
 extension LayerSpec {

@@ -228,10 +228,10 @@ public enum SVGRenderer {
       return
     }
     throw SVGRenderError(
-      message: "a PNG of \(DataLimits.grouped(columns)) × \(DataLimits.grouped(rows)) pixels "
+      message: "a PNG of \(NumberFormat.grouped(columns)) × \(NumberFormat.grouped(rows)) pixels "
         + "at \(Plot.number(dpi)) dpi is too large: sigbook renders at most "
-        + "\(DataLimits.grouped(maximumPNGSide)) pixels a side and "
-        + "\(DataLimits.grouped(maximumPNGPixels)) pixels in all; write the figure as SVG or PDF, "
+        + "\(NumberFormat.grouped(maximumPNGSide)) pixels a side and "
+        + "\(NumberFormat.grouped(maximumPNGPixels)) pixels in all; write the figure as SVG or PDF, "
         + "or use a lower dpi")
   }
 

@@ -97,7 +97,7 @@ extension Kernels {
 
 extension Kernels {
   /// x ← √x.
-  static func squareRoot(_ x: UnsafeMutableBufferPointer<Float>) { apply(squareRoot, to: x) }
+  public static func squareRoot(_ x: UnsafeMutableBufferPointer<Float>) { apply(squareRoot, to: x) }
 
   /// x ← tanh x.
   public static func tanh(_ x: UnsafeMutableBufferPointer<Float>) { apply(tanh, to: x) }

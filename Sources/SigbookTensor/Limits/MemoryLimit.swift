@@ -119,7 +119,7 @@ public struct MemoryLimit: Sendable, Hashable, CustomStringConvertible {
 
   /// `4 GiB`.
   public var description: String {
-    bytes == .max ? "unlimited" : DataLimits.bytes(bytes)
+    bytes == .max ? "unlimited" : NumberFormat.bytes(bytes)
   }
 
   /// Refuses an operation whose estimate exceeds what is left of the limit.
@@ -135,14 +135,14 @@ public struct MemoryLimit: Sendable, Hashable, CustomStringConvertible {
     let available = bytes == .max ? Int.max : max(0, bytes - used)
     guard estimate > available || estimate == .max else { return }
     let amount =
-      estimate == .max ? "more memory than can be counted" : "about \(DataLimits.bytes(estimate))"
+      estimate == .max ? "more memory than can be counted" : "about \(NumberFormat.bytes(estimate))"
     let holders =
       used > held
-      ? "the program holds \(DataLimits.bytes(used)), its variables \(DataLimits.bytes(held))"
-      : "the session's variables hold \(DataLimits.bytes(held))"
+      ? "the program holds \(NumberFormat.bytes(used)), its variables \(NumberFormat.bytes(held))"
+      : "the session's variables hold \(NumberFormat.bytes(held))"
     let room =
       used > 0
-      ? "the \(DataLimits.bytes(available)) left of the memory limit of \(self) (\(holders))"
+      ? "the \(NumberFormat.bytes(available)) left of the memory limit of \(self) (\(holders))"
       : "the memory limit of \(self)"
     throw MemoryRefusal(
       message: "\(what) would need \(amount), more than \(room)",

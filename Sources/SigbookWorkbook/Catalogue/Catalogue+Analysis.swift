@@ -44,7 +44,7 @@ extension Catalogue {
     try call.requireMemory(
       MemoryEstimate.signatures(n: d.count, widths: net.hiddenLayerWidths),
       for:
-        "the signatures of \(grouped(d.count)) inputs (\(grouped(net.hiddenLayerWidths.reduce(0, +))) values each)",
+        "the signatures of \(NumberFormat.grouped(d.count)) inputs (\(NumberFormat.grouped(net.hiddenLayerWidths.reduce(0, +))) values each)",
       advice: "sample the data first (subset(data, per_class: 500))", blaming: data)
     let set = SignatureSet(
       model: net, data: d, isCancelled: isCancelled ?? call.session.isCancelled)
@@ -110,7 +110,7 @@ extension Catalogue {
       call.session.progress?.begin("signatures")
       defer { call.session.progress?.end() }
       let polls = countingPolls(
-        call, fraction: { Double($0 - 1) / Double(2 * batches) }, detail: "\(grouped(n)) inputs")
+        call, fraction: { Double($0 - 1) / Double(2 * batches) }, detail: "\(NumberFormat.grouped(n)) inputs")
       return .signatures(try signatures(call, model: "model", data: "data", isCancelled: polls))
     },
     FunctionEntry(
@@ -154,7 +154,7 @@ extension Catalogue {
       try call.requireMemory(
         MemoryEstimate.kmeans(n: n, d: widest, ks: ks, sample: sample),
         for:
-          "kmeans of \(grouped(n)) points for k = \(ks.count == 1 ? "\(ks[0])" : "\(ks.min() ?? 0)…\(ks.max() ?? 0)")",
+          "kmeans of \(NumberFormat.grouped(n)) points for k = \(ks.count == 1 ? "\(ks[0])" : "\(ks.min() ?? 0)…\(ks.max() ?? 0)")",
         advice:
           "sample the data (subset(data, per_class: 500)), try fewer k, or pass a smaller sample:",
         blaming: "x")
@@ -271,7 +271,7 @@ extension Catalogue {
         MemoryEstimate.neighbours(
           n: referenceCount, d: call.model("model").hiddenLayerWidths.max() ?? 0,
           k: min(call.int("k"), referenceCount)),
-        for: "novelty against \(grouped(referenceCount)) reference inputs",
+        for: "novelty against \(NumberFormat.grouped(referenceCount)) reference inputs",
         advice: "sample the reference data (subset(train, per_class: 500))", blaming: "reference")
       // Progress by polls: one per batch of 1,024 in each of the signature passes, then per
       // layer (and all together) one before, one after and one per 512 queries.
@@ -284,7 +284,7 @@ extension Catalogue {
       defer { call.session.progress?.end() }
       let polls = countingPolls(
         call, fraction: { Double($0 - 1) / Double(signaturePolls + scoringPolls) },
-        detail: "\(grouped(counts[1] + counts[2])) inputs")
+        detail: "\(NumberFormat.grouped(counts[1] + counts[2])) inputs")
       let reference = try signatures(
         call, model: "model", data: "reference", isCancelled: polls)
       let normal = try signatures(call, model: "model", data: "normal", isCancelled: polls)
@@ -326,7 +326,7 @@ extension Catalogue {
       let (set, clusters) = try projectionInput(call)
       try call.requireMemory(
         MemoryEstimate.pca(n: set.count, d: set.dimensions, dims: max(0, call.int("dims"))),
-        for: "pca of \(grouped(set.count)) points of \(grouped(set.dimensions)) features",
+        for: "pca of \(NumberFormat.grouped(set.count)) points of \(NumberFormat.grouped(set.dimensions)) features",
         advice: "sample the data, or project a narrower layer", blaming: "x")
       // Progress by polls: one per block of 1,024 rows of the covariance, about three per
       // feature in the eigensolver, one per block of trustworthiness rows.
@@ -336,7 +336,7 @@ extension Catalogue {
       call.session.progress?.begin("pca")
       defer { call.session.progress?.end() }
       let polls = countingPolls(
-        call, fraction: { Double($0 - 1) / Double(total) }, detail: "\(grouped(n)) points")
+        call, fraction: { Double($0 - 1) / Double(total) }, detail: "\(NumberFormat.grouped(n)) points")
       let result = try analysis("x") { () throws(AnalysisError) in
         try PCA.fit(set.points, dims: call.int("dims"), isCancelled: polls)
       }
@@ -391,7 +391,7 @@ extension Catalogue {
       options.seed = call.int("seed")
       try call.requireMemory(
         MemoryEstimate.tsne(n: set.count, d: set.dimensions, perplexity: options.perplexity),
-        for: "tsne of \(grouped(set.count)) points",
+        for: "tsne of \(NumberFormat.grouped(set.count)) points",
         advice: "sample the data (subset(data, per_class: 500)) or use a smaller perplexity:",
         blaming: "x")
       let progress = call.session.progress
@@ -400,7 +400,7 @@ extension Catalogue {
       let result = try projection { () throws(ProjectionError) in
         try TSNE.embed(
           set.points, options: options,
-          progress: { progress?.update(fraction: $0, detail: "\(grouped(set.count)) points") },
+          progress: { progress?.update(fraction: $0, detail: "\(NumberFormat.grouped(set.count)) points") },
           isCancelled: call.session.isCancelled)
       }
       return .projection(
@@ -433,7 +433,7 @@ extension Catalogue {
       options.seed = call.int("seed")
       try call.requireMemory(
         MemoryEstimate.umap(n: set.count, d: set.dimensions, neighbors: options.neighbors),
-        for: "umap of \(grouped(set.count)) points",
+        for: "umap of \(NumberFormat.grouped(set.count)) points",
         advice: "sample the data (subset(data, per_class: 500)) or use fewer neighbors:",
         blaming: "x")
       let progress = call.session.progress
@@ -442,7 +442,7 @@ extension Catalogue {
       let result = try projection { () throws(ProjectionError) in
         try UMAP.embed(
           set.points, options: options,
-          progress: { progress?.update(fraction: $0, detail: "\(grouped(set.count)) points") },
+          progress: { progress?.update(fraction: $0, detail: "\(NumberFormat.grouped(set.count)) points") },
           isCancelled: call.session.isCancelled)
       }
       return .projection(

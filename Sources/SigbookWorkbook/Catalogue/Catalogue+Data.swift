@@ -57,7 +57,7 @@ extension Catalogue {
     else { return }
     try call.requireMemory(
       MemoryEstimate.file(size: size, expansion: expansion),
-      for: "reading '\(path)' (\(DataLimits.bytes(size)))",
+      for: "reading '\(path)' (\(NumberFormat.bytes(size)))",
       advice: "read a smaller file (a sample of its rows)", blaming: key)
   }
 
@@ -253,7 +253,7 @@ extension Catalogue {
       if n <= DataLimits.values / 2 {
         try call.requireMemory(
           MemoryEstimate.dataset(n: n, features: 2),
-          for: "synthetic data of \(grouped(n)) points", advice: "use fewer points (n:)",
+          for: "synthetic data of \(NumberFormat.grouped(n)) points", advice: "use fewer points (n:)",
           blaming: "n")
       }
       return try engine {

@@ -28,7 +28,7 @@ extension Catalogue {
     let shown = min(count, d.count)
     try call.requireMemory(
       MemoryEstimate.images(count: shown, pixels: MemoryEstimate.product(h, w)),
-      for: "a grid of \(grouped(shown)) images of \(h) × \(w) pixels",
+      for: "a grid of \(NumberFormat.grouped(shown)) images of \(h) × \(w) pixels",
       advice: "show fewer images (count:)", blaming: "count")
     return Plot.GreyImage.slices(of: d.features.scalars, count: shown, width: w, height: h)
   }
@@ -140,7 +140,7 @@ extension Catalogue {
       let what = output ? "through the clusters to the predictions" : "through the clusters"
       return .figure(
         Plot.sankey(
-          input, title: call.optionalText("title") ?? "paths of \(grouped(c.count)) inputs \(what)")
+          input, title: call.optionalText("title") ?? "paths of \(NumberFormat.grouped(c.count)) inputs \(what)")
       )
     },
     FunctionEntry(
@@ -240,7 +240,7 @@ extension Catalogue {
       let pictures = try greyImages(call, d, count: max(0, call.int("count")))
       let shown = pictures.count
       let captions: [String]
-      var title = "\(d.name): \(shown) of \(grouped(d.count)) inputs"
+      var title = "\(d.name): \(shown) of \(NumberFormat.grouped(d.count)) inputs"
       switch call.option("caption") {
       case "prediction":
         guard call.value("net") != nil else {
@@ -275,7 +275,7 @@ extension Catalogue {
             pictures, labels: captions, columns: max(1, call.int("columns")),
             title: call.optionalText("title") ?? title
           ) { fraction in
-            progress?.update(fraction: fraction, detail: "\(grouped(shown)) images")
+            progress?.update(fraction: fraction, detail: "\(NumberFormat.grouped(shown)) images")
             return isCancelled()
           })
       } catch {
@@ -571,7 +571,7 @@ extension Catalogue {
       "cluster the signatures of this data: kmeans(signatures(net, \(call.describe("data", fallback: "data").replacingOccurrences(of: "'", with: ""))))"
     guard c.count == d.count, let points = c.layers.first?.points else {
       throw call.failure(
-        "\(clusters) was computed on \(grouped(c.count)) inputs but \(data) has \(grouped(d.count)): a path needs the clustering of these same inputs",
+        "\(clusters) was computed on \(NumberFormat.grouped(c.count)) inputs but \(data) has \(NumberFormat.grouped(d.count)): a path needs the clustering of these same inputs",
         blaming: "clusters", hint: fix)
     }
     for i in 0..<d.count where points.classNames[points.labels[i]] != d.classNames[d.labels[i]] {

@@ -361,7 +361,7 @@ extension Catalogue {
       let batch = min(options.batchSize, d.count)
       try call.requireMemory(
         MemoryEstimate.training(model: net, batch: batch, optimizerSlots: slots),
-        for: "training \(net.summary) in batches of \(grouped(batch))",
+        for: "training \(net.summary) in batches of \(NumberFormat.grouped(batch))",
         advice: "use a smaller batch or a smaller model", blaming: "batch")
       let validation = call.optionalDataset("validation")
       if validation != nil { _ = try check(call, data: "validation", labels: true) }
@@ -375,7 +375,7 @@ extension Catalogue {
             progress?.update(
               fraction: p.fraction,
               detail:
-                "epoch \(p.epoch)/\(p.epochs) · loss \(NumberFormat.display(p.loss)) · \(grouped(Int(p.samplesPerSecond))) inputs/s"
+                "epoch \(p.epoch)/\(p.epochs) · loss \(NumberFormat.display(p.loss)) · \(NumberFormat.grouped(Int(p.samplesPerSecond))) inputs/s"
             )
           }, isCancelled: call.session.isCancelled)
         return .model(trained)

@@ -131,9 +131,9 @@ extension FunctionEntry {
     }
     guard let found = numbers.first(where: { $0 > Double(maximum) }) else { return nil }
     let place = parameter.label.map { "'\($0):'" } ?? "its \(ordinal((position ?? 0) + 1)) argument"
-    let shown = abs(found) < 1e15 ? grouped(Int(found)) : NumberFormat.display(found)
+    let shown = abs(found) < 1e15 ? NumberFormat.grouped(Int(found)) : NumberFormat.display(found)
     return WorkbookError(
-      kind: .value, message: "\(name) takes at most \(grouped(maximum)) for \(place), not \(shown)",
+      kind: .value, message: "\(name) takes at most \(NumberFormat.grouped(maximum)) for \(place), not \(shown)",
       span: span, hint: "\(parameter.label ?? parameter.name): \(parameter.doc)")
   }
 

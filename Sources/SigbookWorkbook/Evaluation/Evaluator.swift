@@ -455,7 +455,7 @@ extension Session {
     guard total > 1 << 16 else { return }
     do {
       try memoryLimit.check(
-        total, for: "a text of \(grouped(total)) bytes", advice: "make a shorter text")
+        total, for: "a text of \(NumberFormat.grouped(total)) bytes", advice: "make a shorter text")
     } catch {
       throw WorkbookError(kind: .runtime, message: error.message, span: span, hint: error.hint)
     }
@@ -498,8 +498,8 @@ extension Session {
     }
     let what =
       ranges.isEmpty
-      ? "a list of \(grouped(count)) items"
-      : "a list of the \(grouped(count)) numbers of \(ranges.joined(separator: " and "))"
+      ? "a list of \(NumberFormat.grouped(count)) items"
+      : "a list of the \(NumberFormat.grouped(count)) numbers of \(ranges.joined(separator: " and "))"
     do {
       try memoryLimit.check(
         MemoryEstimate.list(count: count), for: what,

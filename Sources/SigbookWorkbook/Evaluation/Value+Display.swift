@@ -71,17 +71,17 @@ extension Value {
   /// What `:vars` says of the value's size: `1,000 inputs`, `52,962 parameters`, `3 items`.
   public var sizeDescription: String {
     switch self {
-    case .dataset(let d): "\(grouped(d.count)) inputs × \(d.featureShape)"
-    case .model(let m): "\(grouped(m.parameterCount)) parameters" + (m.isTrained ? ", trained" : "")
+    case .dataset(let d): "\(NumberFormat.grouped(d.count)) inputs × \(d.featureShape)"
+    case .model(let m): "\(NumberFormat.grouped(m.parameterCount)) parameters" + (m.isTrained ? ", trained" : "")
     case .list(let items): "\(items.count) items"
     case .history(let h): "\(h.records.count) epochs"
     case .table(let t): "\(t.count) rows"
     case .text(let t): "\(t.count) characters"
     case .figure(let f): f.kind
-    case .signatures(let s): "\(grouped(s.count)) inputs × \(s.widths)"
-    case .points(let p): "\(grouped(p.count)) × \(p.dimensions)"
+    case .signatures(let s): "\(NumberFormat.grouped(s.count)) inputs × \(s.widths)"
+    case .points(let p): "\(NumberFormat.grouped(p.count)) × \(p.dimensions)"
     case .clustering(let c): "k = \(c.layers.map(\.k))"
-    case .projection(let p): "\(grouped(p.count)) points"
+    case .projection(let p): "\(NumberFormat.grouped(p.count)) points"
     default: inlineDisplay
     }
   }
@@ -102,12 +102,6 @@ extension Value {
   }
 }
 
-/// `52962` → `52,962`.
-func grouped(_ n: Int) -> String {
-  let digits = String(abs(n))
-  var result = ""
-  for (i, c) in digits.enumerated() {
-    if i > 0 && (digits.count - i) % 3 == 0 { result.append(",") }
     result.append(c)
   }
   return (n < 0 ? "-" : "") + result
@@ -118,7 +112,7 @@ extension Dataset {
   /// feature shape.
   public var table: Table {
     Table(
-      title: "dataset '\(name)' · \(grouped(count)) inputs · features \(featureShape)",
+      title: "dataset '\(name)' · \(NumberFormat.grouped(count)) inputs · features \(featureShape)",
       columns: ["class", "count"],
       rows: zip(classNames, countsPerClass()).map { [.text($0), .number(Double($1))] })
   }
@@ -129,7 +123,7 @@ extension Model {
   /// signature layer (H1, H2…) it gives.
   public var table: Table {
     let hidden = hiddenLayerIndices
-    var title = "\(summary) · \(grouped(parameterCount)) parameters"
+    var title = "\(summary) · \(NumberFormat.grouped(parameterCount)) parameters"
     if let history, let last = history.records.last {
       title += " · trained \(history.records.count) epoch\(history.records.count == 1 ? "" : "s")"
       title += " (loss \(NumberFormat.display(last.loss))"
@@ -179,7 +173,7 @@ extension History {
     }
     return Table(
       title:
-        "\(loss.rawValue) loss, \(options.optimizer.rawValue), lr \(NumberFormat.display(options.learningRate)), batch \(options.batchSize), \(grouped(sampleCount)) inputs",
+        "\(loss.rawValue) loss, \(options.optimizer.rawValue), lr \(NumberFormat.display(options.learningRate)), batch \(options.batchSize), \(NumberFormat.grouped(sampleCount)) inputs",
       columns: columns, rows: rows)
   }
 }
@@ -188,7 +182,7 @@ extension SignatureSet {
   /// One row per layer: its width, mean activation and the fraction of active (non-zero) units.
   public var table: Table {
     Table(
-      title: "signatures of '\(dataName)' through \(modelSummary) · \(grouped(count)) inputs",
+      title: "signatures of '\(dataName)' through \(modelSummary) · \(NumberFormat.grouped(count)) inputs",
       columns: ["layer", "width", "mean", "active"],
       rows: zip(layerNames, layers).map { name, layer in
         let active = layer.scalars.reduce(0) { $0 + ($1 != 0 ? 1 : 0) }
@@ -204,7 +198,7 @@ extension Clustering {
   /// One row per layer: width, chosen k, silhouette, inertia and cluster sizes.
   public var summaryTable: Table {
     Table(
-      title: "k-means of \(grouped(count)) inputs",
+      title: "k-means of \(NumberFormat.grouped(count)) inputs",
       columns: ["layer", "width", "k", "silhouette", "inertia", "sizes"],
       rows: layers.map { layer in
         [
