@@ -54,7 +54,9 @@ let package = Package(
     // swift-protobuf: the executable registers its format in every session it creates.
     .target(
       name: "SigbookONNX",
-      dependencies: ["SigbookWorkbook", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+      dependencies: [
+        "SigbookTensor", "SigbookData", "SigbookNN", "SigbookWorkbook",
+        .product(name: "SwiftProtobuf", package: "swift-protobuf")],
       exclude: ["Proto"]),
     .target(
       name: "SigbookServe",

@@ -233,7 +233,7 @@ struct KMeansData: Sendable {
   }
 
   /// A run's result in the coordinates of the original data.
-  func result(of run: KMeans.LloydRun, k: Int) -> KMeansResult {
+  public func result(of run: KMeans.LloydRun, k: Int) -> KMeansResult {
     var centres = run.centres
     for c in 0..<k {
       for j in 0..<d { centres[c * d + j] = Float(Double(centres[c * d + j]) + mean[j]) }

@@ -121,7 +121,7 @@ public struct NoveltyResult: Sendable {
   /// 1 − the top class probability of each row (MSP), for one output 1 − max(p, 1 − p).
   ///
   /// - Parameter probabilities: `[N, D]` class probabilities, not logits.
-  static func softmaxScores(_ probabilities: Tensor) -> [Double] {
+  public static func softmaxScores(_ probabilities: Tensor) -> [Double] {
     let d = probabilities.rowSize
     return (0..<probabilities.rows).map { i in
       if d == 1 {

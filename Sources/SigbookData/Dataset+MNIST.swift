@@ -258,7 +258,7 @@ extension Dataset {
   }
 
   /// The digits asked for, as classes in ascending order, with an optional sample of each.
-  func selecting(digits: [Int]?, perClass: Int?, seed: Int) throws -> Dataset {
+  public func selecting(digits: [Int]?, perClass: Int?, seed: Int) throws -> Dataset {
     var classes: [Int]?
     if let digits {
       classes = try digits.map { digit in

@@ -127,7 +127,7 @@ extension Table.Cell {
 }
 
 extension String {
-  var trailingSpacesRemoved: String {
+  public var trailingSpacesRemoved: String {
     var s = self
     while s.last == " " { s.removeLast() }
     return s

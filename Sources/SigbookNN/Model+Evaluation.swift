@@ -9,7 +9,7 @@ extension Model {
 
   /// For each input of `data`, the model's class index standing for its label, or nil when
   /// the model has no class of that name.
-  func modelLabels(for data: Dataset) -> [Int?] {
+  public func modelLabels(for data: Dataset) -> [Int?] {
     let names = outputClassNames
     let lookup = Dictionary(names.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
     return data.labels.map {

@@ -61,7 +61,7 @@ extension Model {
 
   /// The class each row of this model's outputs stands for: the largest output, or for one
   /// output class 1 when it is above 0 (a logit) or above 0.5 (a probability).
-  func classes(ofOutputs outputs: Tensor) -> [Int] {
+  public func classes(ofOutputs outputs: Tensor) -> [Int] {
     Self.classes(ofOutputs: outputs, kind: outputKind)
   }
 

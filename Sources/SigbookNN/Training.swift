@@ -550,11 +550,3 @@ extension Model {
     return (total / count, task == .classification ? Double(correct) / count : nil)
   }
 }
-
-extension Duration {
-  /// The duration in seconds, as a Double.
-  var seconds: Double {
-    let (s, attoseconds) = components
-    return Double(s) + Double(attoseconds) * 1e-18
-  }
-}

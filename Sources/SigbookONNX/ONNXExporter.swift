@@ -1,6 +1,7 @@
 import Foundation
-import SigbookCore
 import SwiftProtobuf
+import SigbookTensor
+import SigbookNN
 
 /// Writes a sigbook model as an ONNX model (opset 13, IR version 7) that ONNX Runtime runs and
 /// Netron opens.

@@ -1,5 +1,6 @@
 import Foundation
-import SigbookCore
+import SigbookNN
+import SigbookWorkbook
 
 /// Why an ONNX file could not be read or a model written as ONNX: a complete, lower-case message
 /// naming the file and, where there is one, the node and its operator.

@@ -1,5 +1,7 @@
 import Foundation
-import SigbookCore
+import SigbookTensor
+import SigbookNN
+import SigbookWorkbook
 
 extension ONNXImporter {
   /// The largest padding of a window read (`pads`): far beyond any real model's, small enough

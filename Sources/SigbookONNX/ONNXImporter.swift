@@ -1,6 +1,7 @@
 import Foundation
-import SigbookCore
 import SwiftProtobuf
+import SigbookNN
+import SigbookWorkbook
 
 /// Reads an ONNX model as a sigbook model: the chain of layers its graph computes.
 ///

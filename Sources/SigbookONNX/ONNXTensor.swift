@@ -1,5 +1,6 @@
 import Foundation
-import SigbookCore
+import SigbookTensor
+import SigbookNN
 
 /// One size of a shape computed from the graph: a number, or the batch size (unknown until the
 /// model runs), as `Shape` → `Gather` → `Unsqueeze` → `Concat` chains produce.

@@ -1,6 +1,6 @@
 import Foundation
-import SigbookCore
 import Synchronization
+import SigbookWorkbook
 
 /// A workbook kept running for the page: its session, the state of every cell, and a worker
 /// thread that re-runs the stale cells.

@@ -1,5 +1,5 @@
 import Foundation
-import SigbookCore
+import SigbookWorkbook
 
 /// The HTML of the live page: prose rendered from Markdown, each cell's code, outputs and
 /// figures, and the parameters as controls. Styles and script are served by the page's own

@@ -1,5 +1,5 @@
 import Foundation
-import SigbookCore
+import SigbookWorkbook
 
 /// A parameter of the served workbook, shown as a control (see ``WorkbookParameter``).
 typealias Parameter = WorkbookParameter

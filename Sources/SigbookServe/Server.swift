@@ -3,7 +3,6 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
-import SigbookCore
 import Synchronization
 
 /// `sigbook serve`: a workbook as a live page, served over HTTP by Hummingbird.

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import SigbookCore
+import SigbookTensor
 
 /// `sigbook bench`: the workloads of DESIGN.md §7 on the real data, timed the way `make bench`
 /// times the peers (PyTorch, Keras, scikit-learn, openTSNE, umap-learn, numpy).

@@ -1,5 +1,6 @@
 import Foundation
-import SigbookCore
+import SigbookData
+import SigbookWorkbook
 
 /// Rows that have no peer: speeds that used to be asserted by unit tests (no timed tests; speed
 /// lives in `make bench`).

@@ -1,6 +1,10 @@
 import ArgumentParser
 import Foundation
-import SigbookCore
+import SigbookTensor
+import SigbookData
+import SigbookNN
+import SigbookAnalysis
+import SigbookWorkbook
 
 /// The data the workloads share, loaded once and only when a workload asks for it.
 ///

@@ -1,6 +1,6 @@
 import CReadline
 import Foundation
-import SigbookCore
+import SigbookWorkbook
 
 /// A NULL-terminated array of C strings, as readline takes matches.
 typealias CStringArray = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>

@@ -1,8 +1,9 @@
 import CPlatform
 import CReadline
 import Foundation
-import SigbookCore
 import Synchronization
+import SigbookTensor
+import SigbookWorkbook
 
 /// What the line editor's callbacks share with the REPL: what completion needs to know and
 /// whether Ctrl-C cleared the line. Readline calls back on the REPL's own thread, but the

@@ -1,5 +1,5 @@
 import ArgumentParser
-import SigbookCore
+import SigbookTensor
 
 /// `--max-memory SIZE`, shared by the commands that run workbooks (`run`, `repl`, `serve`).
 struct MemoryOption: ParsableArguments {

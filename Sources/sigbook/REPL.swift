@@ -1,7 +1,7 @@
 import ArgumentParser
 import CPlatform
 import Foundation
-import SigbookCore
+import SigbookWorkbook
 
 /// `sigbook repl [FILE]`: an interactive session over the workbook language (DESIGN.md §5).
 struct Repl: ParsableCommand {
@@ -274,11 +274,4 @@ struct LoadedWorkbook {
 
   /// The file's name.
   var name: String { URL(fileURLWithPath: path).lastPathComponent }
-}
-
-extension Duration {
-  /// The duration in seconds.
-  var seconds: Double {
-    Double(components.seconds) + Double(components.attoseconds) * 1e-18
-  }
 }

@@ -1,5 +1,5 @@
 import Foundation
-import SigbookCore
+import SigbookWorkbook
 
 /// The REPL's `:commands`.
 extension REPLSession {

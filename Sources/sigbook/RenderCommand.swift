@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import SigbookCore
+import SigbookPlot
 
 /// `sigbook render FILE|DIR…`: renders SVG files to PDF or PNG beside them, the way `save` and
 /// `run --figures` do (librsvg and cairo, DejaVu Sans).

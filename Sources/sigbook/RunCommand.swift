@@ -1,7 +1,8 @@
 import ArgumentParser
 import CPlatform
 import Foundation
-import SigbookCore
+import SigbookPlot
+import SigbookWorkbook
 
 /// `sigbook run FILE…`: runs workbooks headless, printing each cell's outputs as it finishes.
 struct Run: ParsableCommand {

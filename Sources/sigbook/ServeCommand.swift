@@ -1,9 +1,9 @@
 import ArgumentParser
 import CPlatform
 import Foundation
-import SigbookCore
 import SigbookServe
 import Synchronization
+import SigbookWorkbook
 
 /// `sigbook serve FILE`: the workbook as a live page (DESIGN.md §4).
 struct Serve: ParsableCommand {

@@ -1,8 +1,9 @@
 import ArgumentParser
 import CPlatform
 import Foundation
-import SigbookCore
 import SigbookONNX
+import SigbookTensor
+import SigbookWorkbook
 
 /// The `sigbook` command line: run, check, help and repl (see DESIGN.md §4).
 @main

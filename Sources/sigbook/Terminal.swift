@@ -1,5 +1,5 @@
 import Foundation
-import SigbookCore
+import SigbookWorkbook
 
 /// Facts about the terminal sigbook writes to.
 enum Terminal {

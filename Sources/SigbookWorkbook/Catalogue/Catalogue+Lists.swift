@@ -1,5 +1,6 @@
 import Foundation
 import SigbookData
+import SigbookTensor
 
 extension Catalogue {
   /// The numbers of the `values` argument: one list (or range), or several numbers.

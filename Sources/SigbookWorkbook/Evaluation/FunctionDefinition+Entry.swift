@@ -7,7 +7,7 @@ extension FunctionDefinition {
   ///     without one (in `check`, which runs nothing) may be left out.
   ///   - file: the workbook it is defined in, for its help text.
   func entry(defaults: [String: Value], file: String) -> FunctionEntry {
-    let parameters: [SigbookCore.Parameter] = self.parameters.map { p in
+    let parameters: [SigbookWorkbook.Parameter] = self.parameters.map { p in
       if let e = p.defaultValue {
         return .labelled(
           p.name.name, .any, doc: "default \(e.source)", default: defaults[p.name.name],

@@ -102,11 +102,6 @@ extension Value {
   }
 }
 
-    result.append(c)
-  }
-  return (n < 0 ? "-" : "") + result
-}
-
 extension Dataset {
   /// The dataset as a table: one row per class with its count, titled with the name, size and
   /// feature shape.

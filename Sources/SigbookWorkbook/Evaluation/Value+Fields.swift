@@ -1,4 +1,5 @@
 import SigbookData
+import SigbookTensor
 
 extension Session {
   /// The fields each kind of value answers, for messages and completion (a table also

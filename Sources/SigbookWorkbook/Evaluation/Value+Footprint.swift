@@ -29,7 +29,7 @@ struct MemoryFootprint {
     }
   }
 
-  mutating func add(_ tensor: Tensor) { add(tensor.storage) }
+  mutating func add(_ tensor: Tensor) { add(tensor.scalars) }
 
   mutating func add(_ points: PointSet) {
     add(points.points)
