@@ -77,7 +77,7 @@ extension Dataset {
   /// and `Workbooks/`).
   public static var repositoryRoot: String? {
     var root = URL(fileURLWithPath: #filePath)
-    for _ in 0..<4 { root.deleteLastPathComponent() }
+    for _ in 0..<3 { root.deleteLastPathComponent() }
     return FileManager.default.fileExists(atPath: root.appendingPathComponent("Package.swift").path)
       ? root.path : nil
   }
@@ -103,9 +103,9 @@ extension Dataset {
         }
       }
     }
-    // Sources/SigbookCore/Data/Dataset+MNIST.swift → the checkout's root.
+    // Sources/SigbookData/Dataset+MNIST.swift → the checkout's root.
     var root = URL(fileURLWithPath: sourceFile)
-    for _ in 0..<4 { root.deleteLastPathComponent() }
+    for _ in 0..<3 { root.deleteLastPathComponent() }
     candidates.append(root.appendingPathComponent("Data/" + sampleFileName).path)
     var seen: Set<String> = []
     return candidates.filter { seen.insert($0).inserted }

@@ -44,7 +44,9 @@ extension Model {
     guard let inputCount = DataLimits.product(inputShape), inputCount <= maxLayerOutput else {
       throw ShapeMismatch(
         "\(name) takes inputs of shape \(inputShape), more than \(NumberFormat.grouped(maxLayerOutput)) values",
-        hint: "sigbook builds models of inputs of at most \(NumberFormat.grouped(maxLayerOutput)) values")
+        hint:
+          "sigbook builds models of inputs of at most \(NumberFormat.grouped(maxLayerOutput)) values"
+      )
     }
     var shape = inputShape
     var shapes: [[Int]] = []

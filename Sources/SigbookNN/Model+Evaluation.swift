@@ -23,7 +23,8 @@ extension Model {
     if task == .reconstruction {
       let (loss, _) = measure(inputs: data.features, labels: data.labels)
       return Table(
-        title: "\(defaultLoss.rawValue) reconstruction loss on \(NumberFormat.grouped(data.count)) inputs",
+        title:
+          "\(defaultLoss.rawValue) reconstruction loss on \(NumberFormat.grouped(data.count)) inputs",
         columns: ["inputs", "loss"], rows: [[.number(Double(data.count)), .number(loss)]])
     }
     let labels = modelLabels(for: data)

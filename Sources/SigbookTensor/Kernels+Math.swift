@@ -124,7 +124,9 @@ extension Kernels {
   }
 
   /// g ← g · (1 − y²): tanh's backward pass from its output y.
-  public static func tanhMask(_ g: UnsafeMutableBufferPointer<Float>, _ y: UnsafeBufferPointer<Float>) {
+  public static func tanhMask(
+    _ g: UnsafeMutableBufferPointer<Float>, _ y: UnsafeBufferPointer<Float>
+  ) {
     guard let gBase = g.baseAddress, let yBase = y.baseAddress else { return }
     let gRaw = UnsafeMutableRawPointer(gBase), yRaw = UnsafeRawPointer(yBase)
     var i = 0

@@ -22,7 +22,9 @@ public enum Kernels {
   }
 
   /// g ← g where y > 0, else 0: ReLU's backward pass from its output y.
-  public static func reluMask(_ g: UnsafeMutableBufferPointer<Float>, _ y: UnsafeBufferPointer<Float>) {
+  public static func reluMask(
+    _ g: UnsafeMutableBufferPointer<Float>, _ y: UnsafeBufferPointer<Float>
+  ) {
     guard let gBase = g.baseAddress, let yBase = y.baseAddress else { return }
     let gRaw = UnsafeMutableRawPointer(gBase), yRaw = UnsafeRawPointer(yBase)
     let zero = Vector(repeating: 0)
@@ -43,8 +45,9 @@ public enum Kernels {
 
 extension Kernels {
   /// target[0 ..< count] += source[0 ..< count].
-  public static func add(_ target: UnsafeMutablePointer<Float>, _ source: UnsafePointer<Float>, count: Int)
-  {
+  public static func add(
+    _ target: UnsafeMutablePointer<Float>, _ source: UnsafePointer<Float>, count: Int
+  ) {
     let t = UnsafeMutableRawPointer(target), s = UnsafeRawPointer(source)
     var i = 0
     while i + Vector.scalarCount <= count {

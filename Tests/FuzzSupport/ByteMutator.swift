@@ -1,5 +1,5 @@
 import Foundation
-import SigbookCore
+import SigbookTensor
 
 /// A seeded, structure-aware mutator of file bytes, for fuzzing the readers.
 ///

@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 
-@testable import SigbookCore
+@testable import SigbookTensor
+@testable import SigbookWorkbook
 
 @Suite("Atomic writes and where files go") struct AtomicFileTests {
   static func names(in folder: String) throws -> [String] {

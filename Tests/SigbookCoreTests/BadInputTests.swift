@@ -1,7 +1,11 @@
 import Foundation
 import Testing
 
-@testable import SigbookCore
+@testable import SigbookTensor
+@testable import SigbookData
+@testable import SigbookNN
+@testable import SigbookAnalysis
+@testable import SigbookWorkbook
 
 #if canImport(Glibc)
   import Glibc

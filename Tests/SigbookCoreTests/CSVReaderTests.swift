@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import SigbookCore
+@testable import SigbookData
 
 @Suite("CSV reader") struct CSVReaderTests {
   @Test func headerNamesTheLabelColumnAndTextLabelsSortAsText() throws {

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import SigbookCore
+@testable import SigbookWorkbook
 
 /// `run` looks up the names a workbook function's body uses when the function is called, so
 /// `check` must accept exactly what `run` accepts: a function may call one defined after it, and

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import SigbookCore
+@testable import SigbookWorkbook
 
 @Suite("Completion") struct CompletionTests {
   static let completer = Completer(

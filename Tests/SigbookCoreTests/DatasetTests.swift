@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 
-@testable import SigbookCore
+@testable import SigbookTensor
+@testable import SigbookData
 
 /// Where the data beside the checkout lives (`../shared/data` from the package root).
 enum DataTestPaths {

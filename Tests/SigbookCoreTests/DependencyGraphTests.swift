@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import SigbookCore
+@testable import SigbookWorkbook
 
 @Suite("Serve: dependency graph and notebook")
 struct DependencyGraphTests {

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import SigbookCore
+@testable import SigbookTensor
 
 /// Tables taken from tables (filtered, sliced, indexed) say which rows they hold, and indexing
 /// an empty table or list says it is empty.

@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 
-@testable import SigbookCore
+@testable import SigbookTensor
+@testable import SigbookWorkbook
 
 /// Runs workbook source in a fresh session and returns what it showed.
 func runSource(_ source: String, session: Session? = nil) throws -> [String] {

@@ -4,7 +4,8 @@ import Foundation
 #endif
 import Testing
 
-@testable import SigbookCore
+@testable import SigbookPlot
+@testable import SigbookWorkbook
 
 /// Every figure function of the catalogue, from workbook code to SVG files.
 @Suite("Figure functions") struct FigureCatalogueTests {

@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 
-@testable import SigbookCore
+@testable import SigbookPlot
+@testable import SigbookWorkbook
 
 /// The catalogue's figures that compare or combine, from workbook code: names in legends and
 /// captions, the errors that say why, and what `fit` now records.

@@ -1,7 +1,10 @@
 import Foundation
 import Testing
 
-@testable import SigbookCore
+@testable import SigbookTensor
+@testable import SigbookData
+@testable import SigbookAnalysis
+@testable import SigbookPlot
 
 /// Small fixed inputs for every figure kind, shared by the snapshot, structure and escaping tests.
 ///

@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 
-@testable import SigbookCore
+@testable import SigbookTensor
+@testable import SigbookWorkbook
 
 /// Random and mutated workbooks fed to the document reader, the lexer and the parser, and random
 /// programs of cheap statements to the evaluator: nothing may crash or loop, the work done stays

@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 
-@testable import SigbookCore
+@testable import SigbookTensor
+@testable import SigbookData
 
 /// A fresh folder under the system's temporary directory, removed when the value goes away.
 final class DataTestFolder {

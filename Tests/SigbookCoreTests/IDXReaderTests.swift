@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import SigbookCore
+@testable import SigbookData
 
 /// Builders of small IDX files.
 enum IDXFixture {

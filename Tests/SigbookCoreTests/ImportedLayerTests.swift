@@ -1,6 +1,7 @@
 import Testing
 
-@testable import SigbookCore
+@testable import SigbookTensor
+@testable import SigbookNN
 
 /// The layers imported models need (average pooling, reshape, transpose, per-channel affine):
 /// gradients against finite differences, and hand-computed outputs.

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import SigbookCore
+@testable import SigbookTensor
 
 @Suite("Kernels") struct KernelsTests {
   /// Exponents UMAP's curve can give (b ∈ [0.79, 1.93]), with b − 1 and a few beyond.

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import SigbookCore
+@testable import SigbookWorkbook
 
 /// The first line of an error as `run` and `check` print it: `file:line:col: error: message`.
 func headline(_ error: WorkbookError) -> String {

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import SigbookCore
+@testable import SigbookWorkbook
 
 /// A short picture of a token: `id:net`, `n:0.05`, `opt:relu`, `s:text`, `⏎`, or its text.
 func summary(_ token: Token) -> String {

@@ -1,7 +1,9 @@
 import Foundation
 import Testing
 
-@testable import SigbookCore
+@testable import SigbookTensor
+@testable import SigbookNN
+@testable import SigbookWorkbook
 
 /// Runs `source` in a fresh session whose memory limit is `limit` and returns the error.
 func memoryErrorOf(_ source: String, limit: Int) throws -> WorkbookError {

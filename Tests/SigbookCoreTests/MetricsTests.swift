@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import SigbookCore
+@testable import SigbookAnalysis
 
 @Suite("Metrics") struct MetricsTests {
   static func close(_ a: Double, _ b: Double, _ tolerance: Double = 1e-9) -> Bool {

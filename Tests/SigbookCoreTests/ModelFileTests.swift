@@ -1,7 +1,9 @@
 import Foundation
 import Testing
 
-@testable import SigbookCore
+@testable import SigbookTensor
+@testable import SigbookData
+@testable import SigbookNN
 
 /// Saving and loading models as safetensors.
 @Suite("Model files") struct ModelFileTests {

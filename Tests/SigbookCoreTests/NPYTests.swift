@@ -1,7 +1,9 @@
 import Foundation
 import Testing
 
-@testable import SigbookCore
+@testable import SigbookData
+@testable import SigbookAnalysis
+@testable import SigbookWorkbook
 
 /// NumPy arrays as datasets (`npy`) and as signature sets (`signatures_from`).
 @Suite("NumPy arrays") struct NPYTests {

@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 
-@testable import SigbookCore
+@testable import SigbookData
+@testable import SigbookWorkbook
 
 /// `export(sig, "sig.npz")`: a whole signature set as one NumPy `.npz`, read back here entry by
 /// entry and, where python3 has NumPy, by `numpy.load`.

@@ -1,6 +1,7 @@
 import Testing
 
-@testable import SigbookCore
+@testable import SigbookTensor
+@testable import SigbookAnalysis
 
 /// Seeded data for the projection tests: Gaussian blobs around random centres.
 enum ProjectionTestData {

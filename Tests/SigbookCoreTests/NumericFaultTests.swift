@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import SigbookCore
+@testable import SigbookTensor
 
 /// Degenerate numbers and sizes through the workbook language: each gives a sensible result or
 /// a clear error (expected versus found, with a hint where there is one) — never a trap, never

@@ -1,7 +1,9 @@
 import Foundation
 import Testing
 
-@testable import SigbookCore
+@testable import SigbookTensor
+@testable import SigbookData
+@testable import SigbookNN
 
 /// A model's outputs are logits or probabilities; training, predictions and probabilities apply
 /// the softmax (or sigmoid) exactly once either way.

@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 
-@testable import SigbookCore
+@testable import SigbookPlot
+@testable import SigbookWorkbook
 
 /// A PNG too large to render is refused, by its size and the limit, before anything is drawn.
 @Suite("PNG size") struct PNGSizeTests {

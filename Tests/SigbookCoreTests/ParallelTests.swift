@@ -2,7 +2,7 @@ import Dispatch
 import Foundation
 import Testing
 
-@testable import SigbookCore
+@testable import SigbookTensor
 
 @Suite("Parallel chunks and the worker team", .timeLimit(.minutes(1)))
 struct ParallelTests {

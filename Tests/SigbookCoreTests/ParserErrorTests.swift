@@ -1,6 +1,6 @@
 import Testing
 
-@testable import SigbookCore
+@testable import SigbookWorkbook
 
 @Suite("Parser errors") struct ParserErrorTests {
   static let cases: [(source: String, message: String, line: Int, column: Int)] = [

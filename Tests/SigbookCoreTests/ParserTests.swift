@@ -1,6 +1,6 @@
 import Testing
 
-@testable import SigbookCore
+@testable import SigbookWorkbook
 
 /// A compact, location-free picture of a tree, to write expected parses in tables.
 extension Expression {
@@ -275,6 +275,6 @@ func trees(_ source: String) throws -> String {
 
   @Test(arguments: incomplete)
   func tellsWhetherTheREPLShouldReadMore(_ c: (input: String, isIncomplete: Bool)) {
-    #expect(SigbookCore.isIncomplete(c.input) == c.isIncomplete)
+    #expect(SigbookWorkbook.isIncomplete(c.input) == c.isIncomplete)
   }
 }

@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 
-@testable import SigbookCore
+@testable import SigbookTensor
+@testable import SigbookPlot
 
 /// Fixed inputs for the figures that compare or combine: several results on one plot, a grid of
 /// panels, captions by path, a Sankey diagram with an output column, ten long class names.

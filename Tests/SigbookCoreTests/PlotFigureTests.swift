@@ -2,7 +2,10 @@ import CZlib
 import Foundation
 import Testing
 
-@testable import SigbookCore
+@testable import SigbookTensor
+@testable import SigbookNN
+@testable import SigbookAnalysis
+@testable import SigbookPlot
 
 @Suite("Figures") struct PlotFigureTests {
   static let kindsWithCategories: Set<String> = [

@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 
-@testable import SigbookCore
+@testable import SigbookTensor
+@testable import SigbookPlot
 
 @Suite("Sankey layout") struct PlotSankeyTests {
   /// Random paths of `n` inputs with `labels` labels through `layers` layers of up to 10 clusters.

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import SigbookCore
+@testable import SigbookPlot
 
 @Suite("Scales and ticks") struct PlotScaleTests {
   static let niceCases: [(lower: Double, upper: Double, ticks: [Double], labels: [String])] = [

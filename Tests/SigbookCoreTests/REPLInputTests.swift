@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import SigbookCore
+@testable import SigbookWorkbook
 
 @Suite("REPL input, line by line") struct REPLInputTests {
   static let inputs: [String] = [

@@ -2,7 +2,9 @@ import Foundation
 import FuzzSupport
 import Testing
 
-@testable import SigbookCore
+@testable import SigbookTensor
+@testable import SigbookData
+@testable import SigbookNN
 
 /// Seeded, structure-aware fuzzing of the file readers (IDX, `.npy`, safetensors, CSV): mutated
 /// valid files must be read or refused with an error that names the file — never a crash, and

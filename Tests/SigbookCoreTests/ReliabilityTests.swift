@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import SigbookCore
+@testable import SigbookWorkbook
 
 /// The reliability checklist, one area after another: interrupts, the terminal, fuzzing,
 /// readers, memory, numbers and files. Each area has its new cases here and one representative

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import SigbookCore
+@testable import SigbookPlot
 
 #if canImport(FoundationXML)
   import FoundationXML

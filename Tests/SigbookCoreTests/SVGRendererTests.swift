@@ -2,7 +2,8 @@ import CZlib
 import Foundation
 import Testing
 
-@testable import SigbookCore
+@testable import SigbookPlot
+@testable import SigbookWorkbook
 
 /// poppler-utils (`pdfinfo`, `pdffonts`, `pdftoppm`), which read the PDFs the way a user's
 /// viewer does.

@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 
-@testable import SigbookCore
+@testable import SigbookTensor
+@testable import SigbookNN
 
 // MARK: - Helpers
 

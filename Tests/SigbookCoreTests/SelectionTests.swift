@@ -1,7 +1,11 @@
 import Foundation
 import Testing
 
-@testable import SigbookCore
+@testable import SigbookTensor
+@testable import SigbookData
+@testable import SigbookNN
+@testable import SigbookAnalysis
+@testable import SigbookWorkbook
 
 /// `where` by cluster path, cluster, prediction and novelty score; `subset(except:)`;
 /// `paths(top:)` — on hand-made data whose answers are known.

@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 
-@testable import SigbookCore
+@testable import SigbookTensor
+@testable import SigbookWorkbook
 
 /// The memory limit bounds what a session holds, not each operation's estimate alone; and every
 /// count a user passes is checked before it sizes anything.

@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 
-@testable import SigbookCore
+@testable import SigbookAnalysis
+@testable import SigbookWorkbook
 
 /// The science of sigbook on the embedded sample: a 1-vs-7 network's signatures, clustered,
 /// followed through the layers, and used to detect an unseen digit.

@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 
-@testable import SigbookCore
+@testable import SigbookTensor
+@testable import SigbookAnalysis
 
 @Suite("Silhouette") struct SilhouetteTests {
   static func close(_ a: Double?, _ b: Double, _ tolerance: Double = 1e-5) -> Bool {

@@ -1,7 +1,10 @@
 import Foundation
 import Testing
 
-@testable import SigbookCore
+@testable import SigbookTensor
+@testable import SigbookData
+@testable import SigbookNN
+@testable import SigbookWorkbook
 
 /// The largest `|a − b| / max(1, |b|)` over two arrays of the same length (∞ if they differ).
 func largestRelativeError(_ a: [Float], _ b: [Float]) -> Double {

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import SigbookCore
+@testable import SigbookData
 
 @Suite("Synthetic data") struct SyntheticTests {
   @Test(arguments: SyntheticKind.allCases)

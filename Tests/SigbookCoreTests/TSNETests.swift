@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 
-@testable import SigbookCore
+@testable import SigbookTensor
+@testable import SigbookAnalysis
 
 @Suite("t-SNE") struct TSNETests {
   /// Three well-separated blobs of 100 points in 20-D.

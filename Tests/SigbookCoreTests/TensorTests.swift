@@ -1,6 +1,6 @@
 import Testing
 
-@testable import SigbookCore
+@testable import SigbookTensor
 
 @Suite("Tensor") struct TensorTests {
   @Test func matmulMatchesHandComputedProduct() {

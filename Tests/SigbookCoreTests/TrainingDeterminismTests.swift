@@ -1,7 +1,9 @@
 import Foundation
 import Testing
 
-@testable import SigbookCore
+@testable import SigbookTensor
+@testable import SigbookData
+@testable import SigbookNN
 
 /// Training gives bit-identical weights whatever the number of threads: batches are split into
 /// fixed chunks (never by core count), products run on one OpenBLAS thread, and chunk gradients

@@ -1,7 +1,9 @@
 import Foundation
 import Testing
 
-@testable import SigbookCore
+@testable import SigbookTensor
+@testable import SigbookData
+@testable import SigbookNN
 
 /// Training on the embedded MNIST sample: the accuracy and loss figures users rely on.
 @Suite("Training") struct TrainingTests {

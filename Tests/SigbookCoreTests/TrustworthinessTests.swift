@@ -1,6 +1,7 @@
 import Testing
 
-@testable import SigbookCore
+@testable import SigbookTensor
+@testable import SigbookAnalysis
 
 @Suite("Trustworthiness") struct TrustworthinessTests {
   @Test func anEmbeddingEqualToTheDataScoresOne() {

@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 
-@testable import SigbookCore
+@testable import SigbookTensor
+@testable import SigbookAnalysis
 
 @Suite("UMAP") struct UMAPTests {
   static let blobs = TSNETests.blobs

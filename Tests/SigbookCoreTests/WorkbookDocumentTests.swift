@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import SigbookCore
+@testable import SigbookWorkbook
 
 /// The text of a fixture workbook.
 func fixture(_ name: String) throws -> String {

@@ -1,6 +1,7 @@
 import Testing
 
-@testable import SigbookCore
+@testable import SigbookAnalysis
+@testable import SigbookWorkbook
 
 @Suite("Workbook errors") struct WorkbookErrorTests {
   @Test func rendersTheLineWithACaretUnderTheColumn() {

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import SigbookCore
+@testable import SigbookTensor
 @testable import SigbookONNX
 
 /// Corrupt and unsupported ONNX files: each error names the file and says what is wrong.

@@ -1,7 +1,9 @@
 import Foundation
 import Testing
 
-@testable import SigbookCore
+@testable import SigbookTensor
+@testable import SigbookData
+@testable import SigbookNN
 @testable import SigbookONNX
 
 /// Whether `python3` can import onnxruntime (for the round trip through ONNX Runtime).

@@ -2,7 +2,8 @@ import Foundation
 import FuzzSupport
 import Testing
 
-@testable import SigbookCore
+@testable import SigbookTensor
+@testable import SigbookNN
 @testable import SigbookONNX
 
 /// Seeded, structure-aware fuzzing of the ONNX importer: valid models (the fixtures and small

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import SigbookCore
+@testable import SigbookWorkbook
 @testable import SigbookONNX
 
 /// Models exported by PyTorch and Keras give the same hidden outputs and outputs in sigbook.

@@ -1,7 +1,9 @@
 import Foundation
 import Testing
 
-@testable import SigbookCore
+@testable import SigbookData
+@testable import SigbookNN
+@testable import SigbookWorkbook
 @testable import SigbookONNX
 
 /// A PyTorch MLP exported with `torch.onnx.export`'s defaults ends at its logits (no Softmax

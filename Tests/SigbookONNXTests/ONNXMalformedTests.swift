@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import SigbookCore
+@testable import SigbookTensor
 @testable import SigbookONNX
 
 /// Malformed ONNX files that crashed the importer or hung it: each is now refused with an error

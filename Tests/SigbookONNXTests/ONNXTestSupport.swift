@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 
-@testable import SigbookCore
+@testable import SigbookTensor
+@testable import SigbookData
 @testable import SigbookONNX
 
 /// The path of a committed fixture (`scripts/make-pytorch-fixtures.py`,

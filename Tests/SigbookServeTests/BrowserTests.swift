@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 @testable import SigbookServe
-import SigbookCore
+import SigbookWorkbook
 
 /// A real headless Chromium, driven through Selenium and chromedriver (Debian's `chromium`,
 /// `chromium-driver` and `python3-selenium`, which `scripts/setup` installs when run as root).

@@ -1,5 +1,5 @@
 import Foundation
-@testable import SigbookCore
+@testable import SigbookData
 import Testing
 
 /// The ways around `--max-memory` of issue 20, through the binary: each is refused with a clear

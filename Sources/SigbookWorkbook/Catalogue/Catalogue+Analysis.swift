@@ -110,7 +110,8 @@ extension Catalogue {
       call.session.progress?.begin("signatures")
       defer { call.session.progress?.end() }
       let polls = countingPolls(
-        call, fraction: { Double($0 - 1) / Double(2 * batches) }, detail: "\(NumberFormat.grouped(n)) inputs")
+        call, fraction: { Double($0 - 1) / Double(2 * batches) },
+        detail: "\(NumberFormat.grouped(n)) inputs")
       return .signatures(try signatures(call, model: "model", data: "data", isCancelled: polls))
     },
     FunctionEntry(
@@ -326,7 +327,8 @@ extension Catalogue {
       let (set, clusters) = try projectionInput(call)
       try call.requireMemory(
         MemoryEstimate.pca(n: set.count, d: set.dimensions, dims: max(0, call.int("dims"))),
-        for: "pca of \(NumberFormat.grouped(set.count)) points of \(NumberFormat.grouped(set.dimensions)) features",
+        for:
+          "pca of \(NumberFormat.grouped(set.count)) points of \(NumberFormat.grouped(set.dimensions)) features",
         advice: "sample the data, or project a narrower layer", blaming: "x")
       // Progress by polls: one per block of 1,024 rows of the covariance, about three per
       // feature in the eigensolver, one per block of trustworthiness rows.
@@ -336,7 +338,8 @@ extension Catalogue {
       call.session.progress?.begin("pca")
       defer { call.session.progress?.end() }
       let polls = countingPolls(
-        call, fraction: { Double($0 - 1) / Double(total) }, detail: "\(NumberFormat.grouped(n)) points")
+        call, fraction: { Double($0 - 1) / Double(total) },
+        detail: "\(NumberFormat.grouped(n)) points")
       let result = try analysis("x") { () throws(AnalysisError) in
         try PCA.fit(set.points, dims: call.int("dims"), isCancelled: polls)
       }
@@ -400,7 +403,9 @@ extension Catalogue {
       let result = try projection { () throws(ProjectionError) in
         try TSNE.embed(
           set.points, options: options,
-          progress: { progress?.update(fraction: $0, detail: "\(NumberFormat.grouped(set.count)) points") },
+          progress: {
+            progress?.update(fraction: $0, detail: "\(NumberFormat.grouped(set.count)) points")
+          },
           isCancelled: call.session.isCancelled)
       }
       return .projection(
@@ -442,7 +447,9 @@ extension Catalogue {
       let result = try projection { () throws(ProjectionError) in
         try UMAP.embed(
           set.points, options: options,
-          progress: { progress?.update(fraction: $0, detail: "\(NumberFormat.grouped(set.count)) points") },
+          progress: {
+            progress?.update(fraction: $0, detail: "\(NumberFormat.grouped(set.count)) points")
+          },
           isCancelled: call.session.isCancelled)
       }
       return .projection(

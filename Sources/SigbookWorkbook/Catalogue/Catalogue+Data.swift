@@ -253,7 +253,8 @@ extension Catalogue {
       if n <= DataLimits.values / 2 {
         try call.requireMemory(
           MemoryEstimate.dataset(n: n, features: 2),
-          for: "synthetic data of \(NumberFormat.grouped(n)) points", advice: "use fewer points (n:)",
+          for: "synthetic data of \(NumberFormat.grouped(n)) points",
+          advice: "use fewer points (n:)",
           blaming: "n")
       }
       return try engine {

@@ -140,7 +140,9 @@ extension Catalogue {
       let what = output ? "through the clusters to the predictions" : "through the clusters"
       return .figure(
         Plot.sankey(
-          input, title: call.optionalText("title") ?? "paths of \(NumberFormat.grouped(c.count)) inputs \(what)")
+          input,
+          title: call.optionalText("title")
+            ?? "paths of \(NumberFormat.grouped(c.count)) inputs \(what)")
       )
     },
     FunctionEntry(

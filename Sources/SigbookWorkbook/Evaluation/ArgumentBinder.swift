@@ -133,7 +133,8 @@ extension FunctionEntry {
     let place = parameter.label.map { "'\($0):'" } ?? "its \(ordinal((position ?? 0) + 1)) argument"
     let shown = abs(found) < 1e15 ? NumberFormat.grouped(Int(found)) : NumberFormat.display(found)
     return WorkbookError(
-      kind: .value, message: "\(name) takes at most \(NumberFormat.grouped(maximum)) for \(place), not \(shown)",
+      kind: .value,
+      message: "\(name) takes at most \(NumberFormat.grouped(maximum)) for \(place), not \(shown)",
       span: span, hint: "\(parameter.label ?? parameter.name): \(parameter.doc)")
   }
 

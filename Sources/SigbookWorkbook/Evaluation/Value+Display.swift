@@ -72,7 +72,8 @@ extension Value {
   public var sizeDescription: String {
     switch self {
     case .dataset(let d): "\(NumberFormat.grouped(d.count)) inputs × \(d.featureShape)"
-    case .model(let m): "\(NumberFormat.grouped(m.parameterCount)) parameters" + (m.isTrained ? ", trained" : "")
+    case .model(let m):
+      "\(NumberFormat.grouped(m.parameterCount)) parameters" + (m.isTrained ? ", trained" : "")
     case .list(let items): "\(items.count) items"
     case .history(let h): "\(h.records.count) epochs"
     case .table(let t): "\(t.count) rows"
@@ -177,7 +178,8 @@ extension SignatureSet {
   /// One row per layer: its width, mean activation and the fraction of active (non-zero) units.
   public var table: Table {
     Table(
-      title: "signatures of '\(dataName)' through \(modelSummary) · \(NumberFormat.grouped(count)) inputs",
+      title:
+        "signatures of '\(dataName)' through \(modelSummary) · \(NumberFormat.grouped(count)) inputs",
       columns: ["layer", "width", "mean", "active"],
       rows: zip(layerNames, layers).map { name, layer in
         let active = layer.scalars.reduce(0) { $0 + ($1 != 0 ? 1 : 0) }
