@@ -1,6 +1,11 @@
 // swift-tools-version:6.2
 import PackageDescription
 
+/// The engine's targets, which the test targets may all use.
+let engine: [Target.Dependency] = [
+  "SigbookTensor", "SigbookData", "SigbookNN", "SigbookAnalysis", "SigbookPlot", "SigbookWorkbook",
+]
+
 let package = Package(
   name: "sigbook",
   products: [
@@ -39,10 +44,10 @@ let package = Package(
     .target(name: "SigbookData", dependencies: ["SigbookTensor", "CZlib"]),
     .target(name: "SigbookNN", dependencies: ["SigbookTensor", "SigbookData"]),
     .target(
-      name: "SigbookAnalysis", dependencies: ["SigbookTensor", "SigbookData", "SigbookNN", "COpenBLAS"]),
-    .target(
-      name: "SigbookPlot",
-      dependencies: ["SigbookTensor", "SigbookData", "SigbookNN", "SigbookAnalysis", "CZlib", "CRsvg"]),
+      name: "SigbookAnalysis",
+      dependencies: ["SigbookTensor", "SigbookData", "SigbookNN", "COpenBLAS"]),
+    // Figures are pure functions from values to SVG: the plots know tensors, nothing of models.
+    .target(name: "SigbookPlot", dependencies: ["SigbookTensor", "CZlib", "CRsvg"]),
     // The workbook language: front end (Language/), evaluation, the function catalogue and the
     // documents it writes.
     .target(
@@ -55,13 +60,13 @@ let package = Package(
     .target(
       name: "SigbookONNX",
       dependencies: [
-        "SigbookTensor", "SigbookData", "SigbookNN", "SigbookWorkbook",
+        "SigbookTensor", "SigbookNN", "SigbookWorkbook",
         .product(name: "SwiftProtobuf", package: "swift-protobuf")],
       exclude: ["Proto"]),
     .target(
       name: "SigbookServe",
       dependencies: [
-        "SigbookWorkbook", "SigbookPlot", "SigbookTensor",
+        "SigbookWorkbook",
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "NIOCore", package: "swift-nio"),
@@ -70,23 +75,23 @@ let package = Package(
     .executableTarget(
       name: "sigbook",
       dependencies: [
-        "SigbookTensor", "SigbookData", "SigbookNN", "SigbookAnalysis", "SigbookPlot", "SigbookWorkbook", "SigbookONNX", "SigbookServe", "CReadline", "CPlatform",
+        "SigbookTensor", "SigbookData", "SigbookNN", "SigbookAnalysis", "SigbookPlot",
+        "SigbookWorkbook", "SigbookONNX", "SigbookServe", "CReadline", "CPlatform",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     // The seeded mutator the reader fuzz tests of SigbookCoreTests and SigbookONNXTests share.
     .target(name: "FuzzSupport", dependencies: ["SigbookTensor"], path: "Tests/FuzzSupport"),
     .testTarget(
-      name: "SigbookCoreTests", dependencies: ["SigbookTensor", "SigbookData", "SigbookNN", "SigbookAnalysis", "SigbookPlot", "SigbookWorkbook", "FuzzSupport"],
+      name: "SigbookCoreTests", dependencies: engine + ["FuzzSupport"],
       resources: [.copy("Fixtures")]),
-    .testTarget(name: "sigbookTests", dependencies: ["sigbook", "SigbookTensor", "SigbookData", "SigbookNN", "SigbookAnalysis", "SigbookPlot", "SigbookWorkbook"]),
+    .testTarget(name: "sigbookTests", dependencies: ["sigbook"] + engine),
     .testTarget(
-      name: "SigbookONNXTests", dependencies: ["SigbookONNX", "SigbookTensor", "SigbookData", "SigbookNN", "SigbookAnalysis", "SigbookPlot", "SigbookWorkbook", "FuzzSupport"],
+      name: "SigbookONNXTests", dependencies: ["SigbookONNX", "FuzzSupport"] + engine,
       resources: [.copy("Fixtures")]),
     .testTarget(
       name: "SigbookServeTests",
-      dependencies: [
-        "SigbookServe", "SigbookTensor", "SigbookData", "SigbookNN", "SigbookAnalysis", "SigbookPlot", "SigbookWorkbook",
-        .product(name: "Hummingbird", package: "hummingbird"),
+      dependencies: engine + [
+        "SigbookServe", .product(name: "Hummingbird", package: "hummingbird"),
       ]),
   ],
   swiftLanguageModes: [.v6]

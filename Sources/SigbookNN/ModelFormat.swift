@@ -1,8 +1,8 @@
 /// A model file format implemented outside the engine (ONNX, in the SigbookONNX target).
 ///
-/// SigbookCore declares what it needs and the command line hands a session the formats it links
+/// The engine declares what it needs and the command line hands a session the formats it links
 /// (`Session.modelFormats`), so the engine depends on no protobuf library and arrows point down:
-/// SigbookONNX uses SigbookCore's layers, never the reverse.
+/// SigbookONNX uses the engine's layers, never the reverse.
 public protocol ModelFormat: Sendable {
   /// The file extension the format is known by, without the dot (`onnx`).
   var fileExtension: String { get }

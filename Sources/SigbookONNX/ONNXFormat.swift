@@ -19,7 +19,7 @@ public struct ONNXError: Error, Sendable, Equatable, CustomStringConvertible {
 
 /// ONNX import and export for sigbook's sessions: `load_onnx` and `save(net, "net.onnx")`.
 ///
-/// The command line registers one in every session (`session.modelFormats["onnx"]`); SigbookCore
+/// The command line registers one in every session (`session.modelFormats["onnx"]`); the engine
 /// knows only the `ModelFormat` protocol, so the engine does not depend on swift-protobuf.
 public struct ONNXFormat: ModelFormat {
   public init() {}

@@ -103,7 +103,7 @@ public final class Session {
   /// The resolution of PNGs written because ``figureFormats`` lists PNG, in dots per inch.
   public var figureDPI: Double = SVGRenderer.defaultDPI
   /// Model formats whose code lives outside the engine, by file extension (`onnx`): the command
-  /// line registers SigbookONNX's here, so that SigbookCore does not depend on swift-protobuf.
+  /// line registers SigbookONNX's here, so that the engine does not depend on swift-protobuf.
   public var modelFormats: [String: any ModelFormat] = [:]
   /// Every file written by this session, in order.
   public private(set) var writtenFiles: [String] = []
