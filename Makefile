@@ -1,5 +1,8 @@
 # The two commands of the README, plus a few helpers.
 SWIFT ?= swift
+# Each target may import only the targets it declares (the README draws the graph): a wrong-way
+# import fails the build.
+LAYERS = --explicit-target-dependency-import-check error
 DEMO  ?= Workbooks/one-vs-seven.sigbook
 
 .PHONY: setup build release demo test bench bench-sigbook bench-peers bench-readme clean
@@ -8,10 +11,10 @@ setup:
 	@scripts/setup
 
 build: setup
-	$(SWIFT) build
+	$(SWIFT) build $(LAYERS)
 
 release: setup
-	$(SWIFT) build -c release
+	$(SWIFT) build -c release $(LAYERS)
 
 demo: release
 	.build/release/sigbook run $(DEMO) --report
@@ -21,7 +24,7 @@ demo: release
 
 test:
 	@scripts/setup --tests
-	$(SWIFT) test
+	$(SWIFT) test $(LAYERS)
 
 # MNIST's test set from $(SIGBOOK_DATA)/mnist (default: ../shared/data beside the checkout).
 SIGBOOK_DATA ?= $(abspath $(CURDIR)/../shared/data)
