@@ -132,7 +132,7 @@ public struct Clustering: Sendable {
   }
 
   /// The path of every input through the layers' clusters.
-  public var inputPaths: [[Int]] {
+  var inputPaths: [[Int]] {
     (0..<count).map { i in layers.map { $0.assignments[i] } }
   }
 

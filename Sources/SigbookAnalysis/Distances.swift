@@ -6,7 +6,7 @@ import SigbookTensor
 /// the norms are added afterwards and rounding below zero is clamped to 0. The expansion loses
 /// accuracy when the points are far from the origin compared with their distances, so callers
 /// that can (k-means, silhouette) centre their data first; distances are translation-invariant.
-public enum Distances {
+enum Distances {
   /// The squared Euclidean distances between every row of `a` and every row of `b`.
   ///
   /// - Parameters:
@@ -16,7 +16,7 @@ public enum Distances {
   ///   itself comes out as a small rounding error rather than exactly 0.
   /// - Precondition: both have the same number of features.
   /// - Complexity: 2·m·n·d floating-point operations, one GEMM.
-  public static func squaredEuclidean(_ a: Tensor, _ b: Tensor) -> Tensor {
+  static func squaredEuclidean(_ a: Tensor, _ b: Tensor) -> Tensor {
     let m = a.rows, n = b.rows, d = a.rowSize
     precondition(b.rowSize == d, "distances between rows of \(a.shape) and \(b.shape)")
     let aNorms = rowSquaredNorms(a), bNorms = rowSquaredNorms(b)
@@ -41,7 +41,7 @@ public enum Distances {
   /// ``squaredEuclidean(_:_:)``.
   ///
   /// - Returns: `[m, n]`, entry `(i, j)` = `‖aᵢ − bⱼ‖`.
-  public static func euclidean(_ a: Tensor, _ b: Tensor) -> Tensor {
+  static func euclidean(_ a: Tensor, _ b: Tensor) -> Tensor {
     var result = squaredEuclidean(a, b)
     result.withUnsafeMutableBufferPointer { out in
       for i in out.indices { out[i] = out[i].squareRoot() }
@@ -50,7 +50,7 @@ public enum Distances {
   }
 
   /// The squared Euclidean norm `‖xᵢ‖² = Σⱼ xᵢⱼ²` of every row, accumulated in Double.
-  public static func rowSquaredNorms(_ x: Tensor) -> [Float] {
+  static func rowSquaredNorms(_ x: Tensor) -> [Float] {
     x.withUnsafeBufferPointer { rowSquaredNorms($0, rows: x.rows, columns: x.rowSize) }
   }
 

@@ -19,7 +19,7 @@ public struct KMeansResult: Sendable, Equatable {
   public let iterations: Int
   /// Whether the best restart stopped because its assignments stopped changing or its centres
   /// moved less than the tolerance, rather than at the iteration cap.
-  public let converged: Bool
+  let converged: Bool
 
   /// Creates a result from its parts.
   public init(

@@ -24,7 +24,7 @@ public struct KMeansSweep: Sendable {
   /// One entry per k, in the order asked for.
   public let entries: [Entry]
   /// The index in `entries` of the chosen k.
-  public let bestIndex: Int
+  let bestIndex: Int
 
   /// The chosen entry.
   public var best: Entry { entries[bestIndex] }

@@ -39,7 +39,7 @@ public enum Metrics {
   /// are a single cluster (or empty), 0 when the mutual information is 0.
   ///
   /// - Precondition: both have the same length.
-  public static func normalizedMutualInformation(_ u: [Int], _ v: [Int]) -> Double {
+  static func normalizedMutualInformation(_ u: [Int], _ v: [Int]) -> Double {
     let table = Contingency(u, v)
     if table.rows == table.columns && table.rows <= 1 { return 1 }
     let n = Double(table.total)
@@ -68,7 +68,7 @@ public enum Metrics {
   /// 1 when there are no disagreements (identical partitions, or no points).
   ///
   /// - Precondition: both have the same length.
-  public static func adjustedRandIndex(_ u: [Int], _ v: [Int]) -> Double {
+  static func adjustedRandIndex(_ u: [Int], _ v: [Int]) -> Double {
     let table = Contingency(u, v)
     let n = Double(table.total)
     var sumSquares = 0.0

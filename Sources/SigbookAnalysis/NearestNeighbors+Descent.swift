@@ -1,20 +1,20 @@
 import SigbookTensor
 
 /// Settings of NN-descent, the approximate k-NN construction of `NearestNeighbors.descent`.
-public struct NNDescentOptions: Sendable, Equatable {
+struct NNDescentOptions: Sendable, Equatable {
   /// The most rounds of local joins (default 20); the search usually stops earlier, see `delta`.
-  public var maxIterations: Int
+  var maxIterations: Int
   /// The search stops once a round improves fewer than `delta · n · k` neighbour lists entries
   /// (default 0.001, Dong et al.'s δ).
-  public var delta: Double
+  var delta: Double
   /// The largest number of new (and of old) candidates joined per point and round, as a multiple
   /// of `k` (default 1: Dong et al.'s sample rate ρ = 1).
-  public var sampleRate: Double
+  var sampleRate: Double
   /// The seed of the random initial graph and of candidate sampling.
-  public var seed: Int
+  var seed: Int
 
   /// Creates NN-descent settings; the defaults are those of Dong, Moses and Li (2011).
-  public init(maxIterations: Int = 20, delta: Double = 0.001, sampleRate: Double = 1, seed: Int = 0)
+  init(maxIterations: Int = 20, delta: Double = 0.001, sampleRate: Double = 1, seed: Int = 0)
   {
     self.maxIterations = maxIterations
     self.delta = delta
@@ -44,7 +44,7 @@ extension NearestNeighbors {
   ///     it returns true the search stops with the neighbours found so far (the caller checks `isCancelled` again and throws).
   /// - Precondition: `0 < k < n`.
   /// - Complexity: about O(n k² d) per round, a handful of rounds.
-  public static func descent(
+  static func descent(
     _ x: Tensor, k: Int, options: NNDescentOptions = NNDescentOptions(),
     isCancelled: () -> Bool = { false }
   ) -> NearestNeighbors {

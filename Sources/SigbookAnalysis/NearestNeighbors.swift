@@ -9,21 +9,21 @@ import SigbookTensor
 /// Two ways to build it: `exact(_:k:)` (blocked GEMM distances, any `n` that fits a row block of
 /// distances in memory; fast up to ~10,000 points) and `descent(_:k:options:)` (NN-descent,
 /// approximate, sub-quadratic, seeded).
-public struct NearestNeighbors: Sendable, Equatable {
+struct NearestNeighbors: Sendable, Equatable {
   /// The number of points.
-  public let count: Int
+  let count: Int
   /// The number of neighbours of each point.
-  public let k: Int
+  let k: Int
   /// Neighbour indices, `count × k` row-major, nearest first.
-  public internal(set) var indices: [Int]
+  internal(set) var indices: [Int]
   /// Euclidean (not squared) distances matching `indices`.
-  public internal(set) var distances: [Float]
+  internal(set) var distances: [Float]
 
   /// The neighbours of point `i`, nearest first.
-  public func neighbors(of i: Int) -> ArraySlice<Int> { indices[i * k..<(i + 1) * k] }
+  func neighbors(of i: Int) -> ArraySlice<Int> { indices[i * k..<(i + 1) * k] }
 
   /// The distances from point `i` to its neighbours, nearest first.
-  public func distances(of i: Int) -> ArraySlice<Float> { distances[i * k..<(i + 1) * k] }
+  func distances(of i: Int) -> ArraySlice<Float> { distances[i * k..<(i + 1) * k] }
 
   /// The exact `k` nearest neighbours of every row of `x`.
   ///
@@ -42,7 +42,7 @@ public struct NearestNeighbors: Sendable, Equatable {
   ///     and the result is incomplete (the caller checks `isCancelled` again and throws).
   /// - Precondition: `0 < k < n`.
   /// - Complexity: O(n² d) time through GEMM, O(n·b) memory for blocks of b ≈ 2²⁰ / n rows.
-  public static func exact(_ x: Tensor, k: Int, isCancelled: () -> Bool = { false })
+  static func exact(_ x: Tensor, k: Int, isCancelled: () -> Bool = { false })
     -> NearestNeighbors
   {
     let n = x.rows, d = x.rowSize
@@ -89,7 +89,7 @@ public struct NearestNeighbors: Sendable, Equatable {
   /// the usual recall of approximate k-NN.
   ///
   /// - Precondition: both describe the same number of points and the same `k`.
-  public static func recall(of approximate: NearestNeighbors, against exact: NearestNeighbors)
+  static func recall(of approximate: NearestNeighbors, against exact: NearestNeighbors)
     -> Double
   {
     precondition(

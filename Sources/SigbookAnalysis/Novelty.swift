@@ -34,9 +34,9 @@ public struct NoveltyResult: Sendable {
   public var rows: [Row]
   /// The class name of each normal input, in the order scored: what `where(data, novelty:)`
   /// checks its data against.
-  public var normalLabels: [String] = []
+  var normalLabels: [String] = []
   /// The class name of each novel input, in the order scored.
-  public var novelLabels: [String] = []
+  var novelLabels: [String] = []
 
   /// The row of highest AUROC.
   public var best: Row? { rows.max { ($0.auroc ?? 0) < ($1.auroc ?? 0) } }

@@ -10,7 +10,7 @@ public struct PCAResult: Sendable, Equatable {
   /// row's largest-magnitude entry is positive.
   public let components: Tensor
   /// The variance along each component (the covariance's eigenvalues, denominator n − 1).
-  public let explainedVariance: [Double]
+  let explainedVariance: [Double]
   /// Each component's share of the total variance (the trace of the covariance); 0 when all
   /// points coincide.
   public let explainedVarianceRatio: [Double]

@@ -25,7 +25,7 @@ public enum Silhouette {
   /// - Throws: `AnalysisError.nonFiniteValues` when `x` holds NaN or infinity.
   /// - Precondition: `labels.count == n`.
   /// - Complexity: 2·n²·(d + k) operations in GEMM, O(block · n) memory.
-  public static func samples(_ x: Tensor, labels: [Int]) throws(AnalysisError) -> [Double]? {
+  static func samples(_ x: Tensor, labels: [Int]) throws(AnalysisError) -> [Double]? {
     precondition(labels.count == x.rows, "\(labels.count) labels for \(x.rows) points")
     guard x.isFinite else { throw .nonFiniteValues(what: "the data") }
     let (values, _) = Distances.centred(x)

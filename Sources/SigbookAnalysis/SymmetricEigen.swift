@@ -11,15 +11,15 @@ import Foundation
 /// every O(n³) loop runs over contiguous memory.
 ///
 /// No random choices: the same matrix gives the same result on every run.
-public struct SymmetricEigen: Sendable {
+struct SymmetricEigen: Sendable {
   /// The eigenvalues, largest first.
-  public let values: [Double]
+  let values: [Double]
   /// The unit eigenvectors, row-major `[n, n]`: row `i` belongs to `values[i]`. Each vector's
   /// sign is the one that makes its largest-magnitude entry positive (the first such entry on
   /// ties), so results do not depend on rounding.
-  public let vectors: [Double]
+  let vectors: [Double]
   /// The order of the matrix.
-  public let size: Int
+  let size: Int
 
   /// Decomposes the symmetric matrix `matrix` (row-major `[size, size]`).
   ///
@@ -31,7 +31,7 @@ public struct SymmetricEigen: Sendable {
   /// - Throws: `AnalysisError.cancelled` when `isCancelled` returned true.
   /// - Precondition: `matrix.count == size · size`, all values finite.
   /// - Complexity: O(size³).
-  public init(
+  init(
     symmetric matrix: [Double], size n: Int, isCancelled: () -> Bool = { false }
   ) throws(AnalysisError) {
     precondition(matrix.count == n * n, "a \(n) × \(n) matrix needs \(n * n) values")
@@ -260,5 +260,5 @@ public struct SymmetricEigen: Sendable {
   }
 
   /// The eigenvector of `values[i]`.
-  public func vector(_ i: Int) -> ArraySlice<Double> { vectors[i * size..<(i + 1) * size] }
+  func vector(_ i: Int) -> ArraySlice<Double> { vectors[i * size..<(i + 1) * size] }
 }

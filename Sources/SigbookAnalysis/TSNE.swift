@@ -45,21 +45,21 @@ public struct TSNEOptions: Sendable, Equatable {
   /// without the factor 4).
   public var learningRate: Double?
   /// The factor on the attractive forces during the first iterations (default 12).
-  public var earlyExaggeration: Double
+  var earlyExaggeration: Double
   /// How many of the iterations are exaggerated (default 250), with momentum 0.5; the rest run
   /// with `finalMomentum`.
-  public var earlyExaggerationIterations: Int
+  var earlyExaggerationIterations: Int
   /// Momentum during early exaggeration (default 0.5).
-  public var initialMomentum: Double
+  var initialMomentum: Double
   /// Momentum afterwards (default 0.8).
-  public var finalMomentum: Double
+  var finalMomentum: Double
   /// The Barnes–Hut accuracy θ (default 0.5): a cell of width w is summarised by its centre of
   /// mass when w < θ r, r its distance to the nearest of the points it acts on (see
   /// `BarnesHutTree`). 0 computes every pair exactly (O(n²) per iteration).
-  public var theta: Double
+  var theta: Double
   /// The largest step one point may take in one iteration (default 5, openTSNE's
   /// `max_step_norm`), which keeps early iterations from throwing points far away.
-  public var maxStepNorm: Double
+  var maxStepNorm: Double
   /// The initial layout (default `.pca`).
   public var initialization: TSNEInitialization
   /// The seed of the generator (used by `.random` initialisation).

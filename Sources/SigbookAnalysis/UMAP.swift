@@ -26,16 +26,16 @@ public struct UMAPOptions: Sendable, Equatable {
   /// The initial SGD step, decaying linearly to 0 (default 1).
   public var learningRate: Double
   /// Negative samples per positive sample (default 5).
-  public var negativeSampleRate: Int
+  var negativeSampleRate: Int
   /// The weight of the repulsive (negative) samples, umap-learn's γ (default 1).
-  public var repulsionStrength: Double
+  var repulsionStrength: Double
   /// The initial layout (default `.spectral`).
   public var initialization: UMAPInitialization
   /// Above this many points the neighbours come from NN-descent instead of exact search
   /// (default 8,192). umap-learn switches at 4,096, but exact search here is one GEMM per block:
   /// on 5,000 × 784 it takes 0.44 s against NN-descent's 0.79 s, and its cost grows as n²
   /// against NN-descent's n log n, so they meet near 8,000 points.
-  public var exactNeighborsLimit: Int
+  var exactNeighborsLimit: Int
   /// The seed of every random choice: initial noise, negative samples, NN-descent.
   public var seed: Int
   /// The k of the trustworthiness reported with the result (default 10); `nil` skips it.
@@ -227,7 +227,7 @@ public enum UMAP {
   /// and exp(−(d − minDistance) / spread) beyond, on 300 evenly spaced d in [0, 3·spread]
   /// (umap-learn's `find_ab_params`), by Levenberg–Marquardt from a = b = 1. For minDistance
   /// 0.1 and spread 1: a ≈ 1.577, b ≈ 0.895.
-  public static func curveParameters(minDistance: Double, spread: Double) -> (a: Double, b: Double)
+  static func curveParameters(minDistance: Double, spread: Double) -> (a: Double, b: Double)
   {
     let count = 300
     let xs = (0..<count).map { 3 * spread * Double($0) / Double(count - 1) }

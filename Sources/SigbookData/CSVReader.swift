@@ -51,7 +51,7 @@ extension Dataset {
   ///
   /// - Throws: `DataError.invalidArgument` when an input does not hold
   ///   `channels × height × width` values, or `divisor` is zero or not finite.
-  public func reshapedAsImages(
+  func reshapedAsImages(
     channels: Int = 1, height: Int, width: Int, dividedBy divisor: Float = 1
   ) throws -> Dataset {
     guard channels > 0, height > 0, width > 0, channels * height * width == featureCount else {

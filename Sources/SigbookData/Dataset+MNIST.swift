@@ -13,7 +13,7 @@ public enum MNISTSplit: String, Sendable, CaseIterable {
 
 extension Dataset {
   /// The names of the ten Fashion-MNIST classes, by label value.
-  public static let fashionMNISTClassNames = [
+  static let fashionMNISTClassNames = [
     "t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag",
     "ankle boot",
   ]
@@ -38,7 +38,7 @@ extension Dataset {
   /// - Throws: `DataError.notFound` listing the places looked when the file is nowhere,
   ///   `DataError.invalidArgument` for a digit outside 0…9 or `perClass` above 500, and the
   ///   errors of `Dataset.csv(path:label:)`.
-  public static func mnistSample(digits: [Int]? = nil, perClass: Int? = nil, seed: Int = 0)
+  static func mnistSample(digits: [Int]? = nil, perClass: Int? = nil, seed: Int = 0)
     throws -> Dataset
   {
     try mnistSample(

@@ -46,7 +46,8 @@ extension Dataset {
       }
     }
     if let perClass, perClass < 0 {
-      throw DataError.invalidArgument("per_class must be at least 0, not \(perClass)")
+      throw DataError.invalidArgument(
+        "the number of inputs per class must be at least 0, not \(perClass)")
     }
     let members = indicesPerClass()
     var generator = SeededGenerator(seed: seed)

@@ -12,17 +12,17 @@ extension Gzip {
   /// 2³² and can lie, so the output grows only as data is inflated, and reading stops as soon as
   /// it passes `limit`. A caller that keeps only what it makes of the bytes (the CSV parser)
   /// holds one chunk at a time; `isCancelled` is polled before every chunk.
-  public final class Reader {
+  final class Reader {
     /// The file, as the user named it (messages quote it as given).
-    public let path: String
+    let path: String
     /// Whether the file starts with the gzip magic `1f 8b`.
-    public let isCompressed: Bool
+    let isCompressed: Bool
     /// The file's size in bytes.
-    public let fileSize: Int
+    let fileSize: Int
     /// Bytes produced so far (inflated ones when the file is compressed).
-    public private(set) var produced = 0
+    private(set) var produced = 0
     /// Bytes read from the file so far.
-    public private(set) var consumed = 0
+    private(set) var consumed = 0
 
     private let limit: Int
     private let prefix: Bool
@@ -52,7 +52,7 @@ extension Gzip {
     /// - Throws: `DataError.unreadable` when the file cannot be read or is not a regular file,
     ///   `.tooLarge` for a raw file larger than `limit` (unless `prefix`), `.notGzip` when a
     ///   `*.gz` file lacks the magic.
-    public init(
+    init(
       path: String, limit: Int = DataLimits.fileBytes, prefix: Bool = false,
       isCancelled: @escaping () -> Bool = { false }
     ) throws {
@@ -106,12 +106,12 @@ extension Gzip {
 
     /// The most bytes the next read can give: what is left of a raw file (and one byte to see
     /// its end), unbounded for gzip data.
-    public var nextReadLimit: Int {
+    var nextReadLimit: Int {
       isCompressed ? .max : max(0, fileSize - consumed) + pending + 1
     }
 
     /// How much of the file has been read, from 0 to 1.
-    public var fraction: Double {
+    var fraction: Double {
       fileSize > 0 ? min(1, Double(consumed) / Double(fileSize)) : 1
     }
 
@@ -122,7 +122,7 @@ extension Gzip {
     ///   data passes `limit` (unless `prefix`), `.truncatedGzip` or `.corruptGzip` for a damaged
     ///   stream, `.unreadable` when a read fails.
     @discardableResult
-    public func read(appendingTo buffer: inout [UInt8], upTo count: Int) throws -> Int {
+    func read(appendingTo buffer: inout [UInt8], upTo count: Int) throws -> Int {
       if isCancelled() { throw ReadInterrupted(path: path, fraction: fraction) }
       // One byte past the limit tells data that is exactly `limit` long from longer data.
       var want = min(count, (prefix ? limit : limit + 1) - produced)

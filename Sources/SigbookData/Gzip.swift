@@ -6,9 +6,9 @@ import SigbookTensor
 ///
 /// Whether a file is compressed is decided by its first two bytes (the gzip magic `1f 8b`), not
 /// by its name; a file named `*.gz` without the magic is refused rather than read as raw bytes.
-public enum Gzip {
+enum Gzip {
   /// Whether `bytes` start with the gzip magic number `1f 8b`.
-  public static func hasMagic<C: Collection<UInt8>>(_ bytes: C) -> Bool {
+  static func hasMagic<C: Collection<UInt8>>(_ bytes: C) -> Bool {
     var iterator = bytes.makeIterator()
     return iterator.next() == 0x1f && iterator.next() == 0x8b
   }
@@ -28,7 +28,7 @@ public enum Gzip {
   ///   `.tooLarge` when it holds more than `limit` bytes (raw or inflated, unless `prefix`),
   ///   `.notGzip` when a `*.gz` file lacks the magic, `.truncatedGzip` or `.corruptGzip` for a
   ///   damaged stream.
-  public static func readFile(
+  static func readFile(
     _ path: String, limit: Int = DataLimits.fileBytes, prefix: Bool = false
   ) throws -> [UInt8] {
     let reader = try Reader(path: path, limit: limit, prefix: prefix)
@@ -111,7 +111,7 @@ public enum Gzip {
   /// - Throws: `DataError.truncatedGzip` when the data ends before the end of the stream,
   ///   `.corruptGzip` with zlib's message when the data is damaged, `.tooLarge` when it inflates
   ///   to more than `limit` bytes (unless `prefix`).
-  public static func inflate(
+  static func inflate(
     _ input: [UInt8], path: String, limit: Int = DataLimits.fileBytes, prefix: Bool = false
   ) throws -> [UInt8] {
     // One byte past the limit tells a stream that is exactly `limit` long from a longer one.
@@ -198,7 +198,7 @@ public enum Gzip {
   ///   - level: zlib's compression level, 0 (store) to 9 (smallest); 6 by default.
   /// - Returns: gzip data that `inflate(_:path:)` and `gzip -d` read back.
   /// - Throws: `DataError.invalidArgument` if zlib cannot start (a bad level, no memory).
-  public static func compress(_ input: [UInt8], level: Int32 = 6) throws -> [UInt8] {
+  static func compress(_ input: [UInt8], level: Int32 = 6) throws -> [UInt8] {
     var stream = z_stream()
     // `deflateInit2` is a macro Swift does not import; 16 + 15 window bits writes gzip.
     let initStatus = deflateInit2_(

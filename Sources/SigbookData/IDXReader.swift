@@ -8,11 +8,11 @@ import SigbookTensor
 /// the values in row-major order. Images are rank 3 (`0x00000803`: count, rows, columns), labels
 /// rank 1 (`0x00000801`: count). See LeCun, Cortes and Burges, "The MNIST database of handwritten
 /// digits". Only unsigned bytes are read; other data types are refused with a clear message.
-public enum IDXReader {
+enum IDXReader {
   /// The magic number of an image file: unsigned bytes, three dimensions.
-  public static let imageMagic: UInt32 = 0x0000_0803
+  static let imageMagic: UInt32 = 0x0000_0803
   /// The magic number of a label file: unsigned bytes, one dimension.
-  public static let labelMagic: UInt32 = 0x0000_0801
+  static let labelMagic: UInt32 = 0x0000_0801
 
   /// The names of the IDX data type codes, for messages.
   static let typeNames: [UInt8: String] = [
@@ -34,7 +34,7 @@ public enum IDXReader {
   ///   announces more than `DataLimits.values` pixels, `.invalidArgument` for images of zero
   ///   height or width, `.truncated` when it holds fewer pixels than its header announces, and
   ///   the errors of `Gzip.readFile(_:limit:prefix:)`.
-  public static func readImages(_ path: String) throws -> (
+  static func readImages(_ path: String) throws -> (
     count: Int, rows: Int, columns: Int, pixels: [UInt8]
   ) {
     let dimensions = try readHeader(path, magic: imageMagic)
@@ -68,7 +68,7 @@ public enum IDXReader {
   /// - Returns: one label a byte, in file order.
   /// - Throws: `DataError.badMagic`, `.unsupportedType`, `.tooLarge` or `.truncated` as
   ///   `readImages(_:)`.
-  public static func readLabels(_ path: String) throws -> [UInt8] {
+  static func readLabels(_ path: String) throws -> [UInt8] {
     let count = try readHeader(path, magic: labelMagic)[0]
     guard count <= DataLimits.values else {
       throw DataError.tooLarge(

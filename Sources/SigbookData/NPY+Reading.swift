@@ -18,7 +18,7 @@ extension NPY {
     public var typeName: String
 
     /// Whether the values are integers (`uint8`, `int32`, `int64`).
-    public var isInteger: Bool { typeName.hasPrefix("int") || typeName == "uint8" }
+    var isInteger: Bool { typeName.hasPrefix("int") || typeName == "uint8" }
 
     /// The values as 32-bit floats.
     public var floats: [Float] { values.map { Float($0) } }

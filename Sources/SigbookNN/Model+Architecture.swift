@@ -6,11 +6,11 @@ import SigbookTensor
 extension Model {
   /// The most trainable values a model may hold: 100 million (400 MB as 32-bit floats, about
   /// 1,000 times a `mlp(784, 128, 10)`).
-  public static let maxParameters = 100_000_000
+  static let maxParameters = 100_000_000
 
   /// The most values one layer may produce for one input: 10 million (a convolution of 64
   /// channels over 224 × 224 images produces 3.2 million).
-  public static let maxLayerOutput = 10_000_000
+  static let maxLayerOutput = 10_000_000
 
   /// The largest size of one dimension or layer argument: 2³¹ − 1, so that shape arithmetic
   /// cannot overflow.

@@ -2,7 +2,7 @@ import SigbookTensor
 
 extension Model {
   /// What a model's outputs are: scores to be turned into probabilities, or probabilities.
-  public enum OutputKind: String, Sendable {
+  enum OutputKind: String, Sendable {
     /// Unnormalised scores: softmax logits for several outputs, the logit of class 1 for one
     /// output (PyTorch's default export, `mlp(…, output: .linear)`).
     case logits
@@ -17,7 +17,7 @@ extension Model {
   /// Read from the layers, it travels with them: a saved model's metadata lists its layers, an
   /// exported ONNX graph ends in `Softmax` or `Sigmoid` exactly when the model does, and an
   /// imported graph is read the same way.
-  public var outputKind: OutputKind {
+  var outputKind: OutputKind {
     let last = layers.last { layer in
       switch layer.spec {
       case .flatten, .reshape, .transpose: false

@@ -13,19 +13,19 @@ struct ModelArchitecture: Codable, Equatable {
 }
 
 /// Why a saved model could not be read.
-public struct ModelFileError: Error, Sendable, Equatable, CustomStringConvertible {
-  public var path: String
-  public var message: String
-  public var description: String { "'\(path)': \(message)" }
+struct ModelFileError: Error, Sendable, Equatable, CustomStringConvertible {
+  var path: String
+  var message: String
+  var description: String { "'\(path)': \(message)" }
 }
 
 extension Model {
   /// The metadata key that holds the architecture (JSON) in a saved model.
-  public static let architectureKey = "sigbook.architecture"
+  static let architectureKey = "sigbook.architecture"
 
   /// The parameters under the names PyTorch's `nn.Sequential.state_dict()` gives them:
   /// `"0.weight"`, `"0.bias"`, `"2.weight"`… (the index of the layer, then the parameter).
-  public var namedParameters: [(name: String, tensor: Tensor)] {
+  var namedParameters: [(name: String, tensor: Tensor)] {
     layers.enumerated().flatMap { i, layer in
       zip(layer.parameterNames, layer.parameters).map { ("\(i).\($0)", $1) }
     }

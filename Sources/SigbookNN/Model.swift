@@ -254,7 +254,7 @@ public struct Model: Sendable {
   }
 
   /// Whether two models have the same architecture and bit-identical parameters.
-  public func hasSameWeights(as other: Model) -> Bool {
+  func hasSameWeights(as other: Model) -> Bool {
     specs == other.specs && inputShape == other.inputShape
       && zip(layers, other.layers).allSatisfy { $0.parameters == $1.parameters }
   }

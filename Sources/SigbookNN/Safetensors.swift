@@ -19,37 +19,37 @@ import SigbookTensor
 /// `U64`, `U32`, `U16`, `U8` and `BOOL`, converting to `Float` (rounding to nearest where the
 /// type is wider). Files from Python's `safetensors` (any key order, header padding or none) are
 /// read, and files written here load in Python.
-public enum Safetensors {
+enum Safetensors {
   /// The header key under which string metadata is stored.
-  public static let metadataKey = "__metadata__"
+  static let metadataKey = "__metadata__"
 
   /// The largest file read: 1 GiB, room for a model of `Model.maxParameters` parameters even in
   /// 64-bit floats.
-  public static let maxFileBytes = 1 << 30
+  static let maxFileBytes = 1 << 30
 
   /// The largest header read: 100,000,000 bytes, the limit of Hugging Face's own reader.
-  public static let maxHeaderBytes = 100_000_000
+  static let maxHeaderBytes = 100_000_000
 
   /// The tensors and string metadata of one safetensors file.
-  public struct Contents: Sendable, Equatable {
+  struct Contents: Sendable, Equatable {
     /// The tensors in the order of their data in the file.
-    public var tensors: [(name: String, tensor: Tensor)]
+    var tensors: [(name: String, tensor: Tensor)]
     /// The `__metadata__` entries; empty if the file has none.
-    public var metadata: [String: String]
+    var metadata: [String: String]
 
     /// Creates contents from tensors and metadata.
-    public init(tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:]) {
+    init(tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:]) {
       self.tensors = tensors
       self.metadata = metadata
     }
 
     /// The tensor with the given name, or `nil` if there is none.
-    public subscript(name: String) -> Tensor? {
+    subscript(name: String) -> Tensor? {
       tensors.first { $0.name == name }?.tensor
     }
 
     /// Whether both hold the same metadata and the same named tensors in the same order.
-    public static func == (a: Contents, b: Contents) -> Bool {
+    static func == (a: Contents, b: Contents) -> Bool {
       a.metadata == b.metadata && a.tensors.count == b.tensors.count
         && zip(a.tensors, b.tensors).allSatisfy { $0.name == $1.name && $0.tensor == $1.tensor }
     }
@@ -69,7 +69,7 @@ public enum Safetensors {
   /// - Returns: the complete file.
   /// - Precondition: names are distinct and none is `__metadata__`.
   /// - Complexity: O(total size), one bulk copy per tensor.
-  public static func encode(
+  static func encode(
     _ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:]
   ) -> [UInt8] {
     var members: [(key: String, value: JSONValue)] = []
@@ -136,7 +136,7 @@ extension Safetensors {
   ///   or metadata, a tensor's dtype cannot be read, its offsets fall outside the data, disagree
   ///   with its shape and dtype, or the tensors overlap, leave gaps or leave bytes unused.
   /// - Complexity: O(file size) plus O(t log t) for t tensors.
-  public static func decode(_ bytes: [UInt8], path: String) throws(SafetensorsError) -> Contents {
+  static func decode(_ bytes: [UInt8], path: String) throws(SafetensorsError) -> Contents {
     let result = bytes.withUnsafeBytes { raw in
       Result { () throws(SafetensorsError) in try decode(raw, path: path) }
     }
@@ -146,7 +146,7 @@ extension Safetensors {
   /// Reads and decodes the safetensors file at `path`.
   ///
   /// - Throws: `SafetensorsError.fileSystem` if the file cannot be read, else as `decode`.
-  public static func read(from path: String) throws(SafetensorsError) -> Contents {
+  static func read(from path: String) throws(SafetensorsError) -> Contents {
     try decode(try FileBytes.contents(ofFile: path), path: path)
   }
 
@@ -158,7 +158,7 @@ extension Safetensors {
   ///
   /// - Throws: as `read(from:)`, and `SafetensorsError.invalidEntry` naming the tensor for a
   ///   value that is not finite.
-  public static func readWeights(from path: String) throws(SafetensorsError) -> Contents {
+  static func readWeights(from path: String) throws(SafetensorsError) -> Contents {
     let contents = try read(from: path)
     for (name, tensor) in contents.tensors {
       let bad = tensor.withUnsafeBufferPointer { values in values.firstIndex { !$0.isFinite } }
@@ -183,7 +183,7 @@ extension Safetensors {
   ///
   /// - Throws: `SafetensorsError.fileSystem` if the file cannot be created, written or renamed.
   /// - Precondition: as `encode`.
-  public static func write(
+  static func write(
     _ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:],
     to path: String
   ) throws(SafetensorsError) {
@@ -421,7 +421,7 @@ extension Safetensors {
 /// Why a safetensors file could not be read or written.
 ///
 /// Every case names the file; `description` is a complete lower-case message.
-public enum SafetensorsError: Error, Equatable, CustomStringConvertible {
+enum SafetensorsError: Error, Equatable, CustomStringConvertible {
   /// The file is shorter than the 8 bytes of its header length.
   case truncated(path: String, byteCount: Int)
   /// The header length exceeds the bytes that follow it, or `Safetensors.maxHeaderBytes`.
@@ -445,7 +445,7 @@ public enum SafetensorsError: Error, Equatable, CustomStringConvertible {
   case fileSystem(path: String, operation: String, reason: String)
 
   /// The file the error is about.
-  public var path: String {
+  var path: String {
     switch self {
     case .truncated(let path, _), .headerTooLong(let path, _, _), .invalidHeader(let path, _),
       .invalidEntry(let path, _, _), .unsupportedDType(let path, _, _),
@@ -455,7 +455,7 @@ public enum SafetensorsError: Error, Equatable, CustomStringConvertible {
     }
   }
 
-  public var description: String {
+  var description: String {
     switch self {
     case .truncated(let path, let count):
       "'\(path)' is too short for a safetensors file: \(count) bytes, expected at least 8"

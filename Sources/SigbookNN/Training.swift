@@ -88,27 +88,23 @@ public enum TrainingError: Error, Sendable, Equatable, CustomStringConvertible {
 
   public var description: String {
     switch self {
-    case .nonFiniteLoss(let value, let epoch, let batch, let lr):
+    case .nonFiniteLoss(let value, let epoch, let batch, _):
       "the loss became \(value.isNaN ? "NaN" : "infinite") at epoch \(epoch), batch \(batch); "
-        + "training stopped (try a smaller lr than \(formatted(lr)))"
-    case .diverged(let value, let first, let epoch, let batch, let lr):
+        + "training stopped"
+    case .diverged(let value, let first, let epoch, let batch, _):
       "the loss grew from \(NumberFormat.display(first)) to \(NumberFormat.display(value)) at "
-        + "epoch \(epoch), batch \(batch): training diverged and stopped (try a smaller lr than "
-        + "\(formatted(lr)))"
+        + "epoch \(epoch), batch \(batch): training diverged and stopped"
     case .cancelled(let epoch, let batch):
       "training cancelled at epoch \(epoch), batch \(batch)"
     case .mismatch(let message): message
     }
   }
 
-  private func formatted(_ x: Double) -> String {
-    x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : String(x)
-  }
 }
 
 extension Model {
   /// The loss `fit` uses when none is given.
-  public var defaultLoss: Loss {
+  var defaultLoss: Loss {
     switch (task, layers.last?.spec) {
     case (.reconstruction, .sigmoid?): .bce
     case (.reconstruction, _): .mse

@@ -2,7 +2,7 @@ extension Plot {
   /// Draws light grid lines across `area` at the ticks of the scales given (one `<path>` each).
   ///
   /// Draw it before the data so that marks cover the grid.
-  public static func drawGrid(
+  static func drawGrid(
     into document: inout SVGDocument, area: Rect, x: (any AxisScale)?, y: (any AxisScale)?
   ) {
     var d = ""
@@ -28,7 +28,7 @@ extension Plot {
   ///
   /// Tick labels that would overlap their neighbours are thinned (every second, third… tick keeps
   /// its label) so that they stay readable.
-  public static func drawXAxis(
+  static func drawXAxis(
     into document: inout SVGDocument, area: Rect, scale: any AxisScale, title: String
   ) {
     let y0 = area.maxY
@@ -60,7 +60,7 @@ extension Plot {
 
   /// Draws a y axis along the left of `area`: the line, ticks pointing left, right-aligned tick
   /// labels and the axis title turned a quarter left, `titleOffset` pixels left of the axis.
-  public static func drawYAxis(
+  static func drawYAxis(
     into document: inout SVGDocument, area: Rect, scale: any AxisScale, title: String,
     titleOffset: Double? = nil
   ) {
@@ -100,7 +100,7 @@ extension Plot {
   }
 
   /// Draws a y axis and an x axis for `area` (see ``drawXAxis(into:area:scale:title:)``).
-  public static func drawAxes(
+  static func drawAxes(
     into document: inout SVGDocument, area: Rect, x: any AxisScale, y: any AxisScale,
     xTitle: String, yTitle: String
   ) {

@@ -46,7 +46,7 @@ extension Plot {
   /// - Parameters:
   ///   - value: the tick value.
   ///   - step: the distance between neighbouring ticks (positive).
-  public static func tickLabel(_ value: Double, step: Double) -> String {
+  static func tickLabel(_ value: Double, step: Double) -> String {
     guard value.isFinite else { return "" }
     if abs(value) >= 1e9 || (step > 0 && step < 1e-6) {
       return scientific(value)

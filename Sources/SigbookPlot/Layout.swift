@@ -1,6 +1,6 @@
 extension Plot {
   /// A rectangle in pixels, y growing downwards as in SVG.
-  public struct Rect: Sendable, Equatable {
+  struct Rect: Sendable, Equatable {
     /// The left edge.
     public var x: Double
     /// The top edge.
@@ -19,13 +19,13 @@ extension Plot {
     }
 
     /// The right edge.
-    public var maxX: Double { x + width }
+    var maxX: Double { x + width }
     /// The bottom edge.
-    public var maxY: Double { y + height }
+    var maxY: Double { y + height }
     /// The horizontal centre.
-    public var midX: Double { x + width / 2 }
+    var midX: Double { x + width / 2 }
     /// The vertical centre.
-    public var midY: Double { y + height / 2 }
+    var midY: Double { y + height / 2 }
   }
 
   /// Font sizes of the figures, in pixels.

@@ -2,9 +2,9 @@ extension Plot {
   /// A legend: an optional title and one row per entry, a mark in the entry's colour and its name.
   ///
   /// Figures place it right of the plot area, so it never covers data.
-  public struct Legend: Sendable {
+  struct Legend: Sendable {
     /// How an entry is marked.
-    public enum Mark: Sendable {
+    enum Mark: Sendable {
       /// A filled circle (points).
       case dot
       /// A short line, dashed or solid (curves).
@@ -14,7 +14,7 @@ extension Plot {
     }
 
     /// One row of the legend.
-    public struct Entry: Sendable {
+    struct Entry: Sendable {
       /// The text shown.
       public var name: String
       /// The mark's colour.

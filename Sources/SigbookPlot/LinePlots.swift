@@ -11,7 +11,7 @@ extension Plot {
     /// value breaks the line.
     public var y: [Double]
     /// A dashed line, to tell curves apart without colour.
-    public var isDashed: Bool
+    var isDashed: Bool
 
     /// A series from its name and points.
     public init(name: String, x: [Double], y: [Double], isDashed: Bool = false) {
@@ -68,7 +68,7 @@ extension Plot {
     }
 
     /// Batches per epoch, from the per-batch and per-epoch losses (0 when unknown).
-    public var batchesPerEpoch: Int { loss.isEmpty ? 0 : batchLoss.count / loss.count }
+    var batchesPerEpoch: Int { loss.isEmpty ? 0 : batchLoss.count / loss.count }
   }
 
   /// The receiver operating characteristic of one scorer.
@@ -76,9 +76,9 @@ extension Plot {
     /// The scorer's name (`knn · L2`, `softmax`).
     public var name: String
     /// False positive rates, increasing from 0 to 1.
-    public var falsePositiveRate: [Double]
+    var falsePositiveRate: [Double]
     /// True positive rates, one per false positive rate.
-    public var truePositiveRate: [Double]
+    var truePositiveRate: [Double]
     /// The area under the curve, shown in the legend.
     public var auroc: Double
 

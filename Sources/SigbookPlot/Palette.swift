@@ -2,13 +2,13 @@ import Foundation
 
 extension Plot {
   /// An opaque sRGB colour with 8 bits per channel.
-  public struct Color: Sendable, Equatable, Hashable {
+  struct Color: Sendable, Equatable, Hashable {
     /// Red, 0…255.
     public var red: UInt8
     /// Green, 0…255.
-    public var green: UInt8
+    var green: UInt8
     /// Blue, 0…255.
-    public var blue: UInt8
+    var blue: UInt8
 
     /// A colour from its channels.
     public init(red: UInt8, green: UInt8, blue: UInt8) {
@@ -35,7 +35,7 @@ extension Plot {
     }
 
     /// Relative luminance (WCAG 2), 0 for black to 1 for white.
-    public var luminance: Double {
+    var luminance: Double {
       func linear(_ c: UInt8) -> Double {
         let s = Double(c) / 255
         return s <= 0.04045 ? s / 12.92 : pow((s + 0.055) / 1.055, 2.4)
@@ -44,14 +44,14 @@ extension Plot {
     }
 
     /// Black or white, whichever reads better on this colour (higher WCAG contrast).
-    public var readableText: Color {
+    var readableText: Color {
       // Contrast with black is (L + 0.05) / 0.05, with white 1.05 / (L + 0.05); equal at L ≈ 0.179.
       luminance > 0.179 ? Color(hex: 0x000000) : Color(hex: 0xFFFFFF)
     }
 
     /// The colour a fraction `t` of the way to `other` (0 gives self), channel by channel in sRGB,
     /// rounded to the nearest integer.
-    public func mixed(with other: Color, by t: Double) -> Color {
+    func mixed(with other: Color, by t: Double) -> Color {
       let u = min(max(t, 0), 1)
       func mix(_ a: UInt8, _ b: UInt8) -> UInt8 {
         UInt8((Double(a) + (Double(b) - Double(a)) * u).rounded())
@@ -73,9 +73,9 @@ extension Plot {
   /// **Sequential** (heatmaps, confusion matrices): viridis (van der Walt & Smith, matplotlib
   /// 2015), perceptually uniform and readable in grey, sampled at 11 points (R's `viridis(11)`) and
   /// linearly interpolated between them.
-  public enum Palette {
+  enum Palette {
     /// The ten categorical colours, in order.
-    public static let categorical: [Color] = [
+    static let categorical: [Color] = [
       Color(hex: 0x0072B2),  // blue
       Color(hex: 0xE69F00),  // orange
       Color(hex: 0x009E73),  // bluish green
@@ -102,7 +102,7 @@ extension Plot {
     ]
 
     /// viridis at `t` in [0, 1] (clamped; NaN gives the low end): dark purple to yellow.
-    public static func viridis(_ t: Double) -> Color {
+    static func viridis(_ t: Double) -> Color {
       let u = t.isNaN ? 0 : min(max(t, 0), 1)
       let position = u * Double(viridisStops.count - 1)
       let lower = min(Int(position), viridisStops.count - 2)

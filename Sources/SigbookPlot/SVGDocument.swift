@@ -37,7 +37,7 @@ extension String: SVGAttributeValue {
 /// ```
 public struct SVGDocument: Sendable {
   /// The font stack every text inherits: the system's UI font, then common sans-serif fonts.
-  public static let fontFamily =
+  static let fontFamily =
     "system-ui, -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif"
 
   /// Width of the drawing in user units (pixels).
@@ -69,7 +69,7 @@ public struct SVGDocument: Sendable {
   }
 
   /// Changes the size of the drawing (a figure may grow once its labels are measured).
-  public mutating func resize(width: Double, height: Double) {
+  mutating func resize(width: Double, height: Double) {
     self.width = width
     self.height = height
   }

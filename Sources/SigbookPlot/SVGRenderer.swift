@@ -41,14 +41,14 @@ public struct SVGRenderError: Error, Sendable, CustomStringConvertible {
 /// the zlib of the machine.
 public enum SVGRenderer {
   /// CSS pixels per inch: the unit of an SVG's `width` and `height`.
-  public static let cssDPI = 96.0
+  static let cssDPI = 96.0
   /// The resolution of PNGs when none is given.
   public static let defaultDPI = 150.0
   /// The resolutions a PNG may be rendered at, in dots per inch.
   public static let dpiRange = 10.0...1200.0
   /// The creation and modification date written into every PDF (ISO 8601), fixed so that the
   /// same figure gives the same bytes.
-  public static let pdfDate = "2000-01-01T00:00:00Z"
+  static let pdfDate = "2000-01-01T00:00:00Z"
   /// The folders searched for the DejaVu Sans files (Debian and Ubuntu, Fedora, Arch).
   static let fontFolders = [
     "/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu-sans-fonts",
@@ -215,10 +215,10 @@ public enum SVGRenderer {
   static let pngBandRows = 256
 
   /// The widest or tallest PNG rendered, in pixels: cairo's image surfaces stop at 32,767.
-  public static let maximumPNGSide = 32_767
+  static let maximumPNGSide = 32_767
   /// The most pixels a PNG holds: 2²⁶ (a 640 × 480 figure at 1,200 dpi is 48 million), about
   /// 470 MB while it is drawn and packed.
-  public static let maximumPNGPixels = 1 << 26
+  static let maximumPNGPixels = 1 << 26
 
   /// Refuses a PNG too large to render, before anything is drawn (a figure of five million
   /// rows of images would otherwise draw for seconds and then fail inside cairo).

@@ -3,7 +3,7 @@ extension Plot {
   /// numbers of inputs of each label going from a cluster of one layer to a cluster of the next.
   public struct SankeyInput: Sendable, Equatable {
     /// Per layer (first hidden layer first), the number of inputs in each cluster.
-    public var clusterCounts: [[Int]]
+    var clusterCounts: [[Int]]
     /// The flows between consecutive layers.
     public var flows: [SankeyFlow]
     /// The name of each label, by index (`"1"`, `"7"`).
@@ -103,9 +103,9 @@ extension Plot {
   }
 
   /// Where a Sankey diagram's nodes and bands are, in pixels: what ``sankey(_:title:)`` draws.
-  public struct SankeyLayout: Sendable {
+  struct SankeyLayout: Sendable {
     /// One cluster's box.
-    public struct Node: Sendable, Equatable {
+    struct Node: Sendable, Equatable {
       /// The layer's index (0 for L1).
       public var layer: Int
       /// The cluster's index.
@@ -113,37 +113,37 @@ extension Plot {
       /// The inputs the node stands for: the largest of its count, inflow and outflow.
       public var count: Int
       /// The label with most inputs through the node (−1 when no flow says).
-      public var dominantLabel: Int
+      var dominantLabel: Int
       /// The box.
-      public var rect: Rect
+      var rect: Rect
       /// The text beside the box: `L2:c1 (140)`.
       public var label: String
     }
 
     /// One ribbon: inputs of one label from one node to a node of the next layer.
-    public struct Band: Sendable, Equatable {
+    struct Band: Sendable, Equatable {
       /// The flow drawn.
-      public var flow: SankeyFlow
+      var flow: SankeyFlow
       /// Where the ribbon leaves the source: its right edge.
-      public var sourceX: Double
+      var sourceX: Double
       /// The ribbon's top at the source.
-      public var sourceY: Double
+      var sourceY: Double
       /// Where the ribbon reaches the target: its left edge.
-      public var targetX: Double
+      var targetX: Double
       /// The ribbon's top at the target.
-      public var targetY: Double
+      var targetY: Double
       /// The ribbon's thickness: `count · pixelsPerInput`.
-      public var thickness: Double
+      var thickness: Double
     }
 
     /// All nodes, layer by layer, top to bottom within a layer.
     public var nodes: [Node]
     /// All bands, by layer, source position, target position and label.
-    public var bands: [Band]
+    var bands: [Band]
     /// Pixels of height per input, the same for every node and band.
-    public var pixelsPerInput: Double
+    var pixelsPerInput: Double
     /// The area the nodes are laid out in.
-    public var area: Rect
+    var area: Rect
     /// The figure's size.
     public var width: Double
     /// The figure's height.
@@ -152,14 +152,14 @@ extension Plot {
     var legendOrigin: (x: Double, y: Double)
 
     /// The width of every node's box.
-    public static let nodeWidth = 14.0
+    static let nodeWidth = 14.0
     /// The smallest vertical gap between two nodes of a layer (a line of label text).
-    public static let nodeGap = 16.0
+    static let nodeGap = 16.0
     /// The room above the columns for their headings, when they have any.
-    public static let headingHeight = 18.0
+    static let headingHeight = 18.0
 
     /// The left edge of each column's nodes, first column first.
-    public var columnX: [Double]
+    var columnX: [Double]
   }
 
   /// Lays out a Sankey diagram: columns are layers, nodes clusters sized by count, bands flows.
@@ -175,7 +175,7 @@ extension Plot {
   ///   - input: cluster sizes, flows and label names.
   ///   - title: the figure's title (to make room for it).
   /// - Returns: the geometry; ``sankey(_:title:)`` draws exactly this.
-  public static func sankeyLayout(_ input: SankeyInput, title: String = "") -> SankeyLayout {
+  static func sankeyLayout(_ input: SankeyInput, title: String = "") -> SankeyLayout {
     let layerCount = input.clusterCounts.count
     let flows = input.flows.filter {
       $0.layer >= 0 && $0.layer + 1 < layerCount && $0.from >= 0 && $0.to >= 0 && $0.count > 0

@@ -2,7 +2,7 @@ import Foundation
 
 extension Plot {
   /// A map from data values to pixels along one axis, with the ticks to mark on it.
-  public protocol AxisScale: Sendable {
+  protocol AxisScale: Sendable {
     /// The pixel coordinate of a data value (values outside the domain extrapolate).
     func position(_ value: Double) -> Double
     /// The values to mark with ticks, increasing, all inside the domain.
@@ -18,7 +18,7 @@ extension Plot {
   /// rounded to a nice number, then divided by `tickCount − 1` and rounded again. Tick values are
   /// built as integer multiples of the step divided by an exact power of ten, so `0.1 · 3` is the
   /// double nearest 0.3 and labels read `0.3`.
-  public struct LinearScale: AxisScale {
+  struct LinearScale: AxisScale {
     /// The smallest value of the domain.
     public let lower: Double
     /// The largest value of the domain.
@@ -28,7 +28,7 @@ extension Plot {
     /// The pixel of `upper` (smaller than `start` on a y axis, where pixels grow downwards).
     public let end: Double
     /// The tick values, increasing.
-    public private(set) var ticks: [Double]
+    private(set) var ticks: [Double]
     /// The distance between neighbouring ticks.
     public private(set) var step: Double
 
@@ -87,7 +87,7 @@ extension Plot {
 
     /// The same scale with ticks at the integers of the domain: every one when there are at most
     /// `maximum`, else nice multiples of a whole step (for k, epochs, indices).
-    public func integerTicks(maximum: Int = 12) -> LinearScale {
+    func integerTicks(maximum: Int = 12) -> LinearScale {
       var copy = self
       let first = Int(ceil(lower - 1e-9))
       let last = Int(floor(upper + 1e-9))
@@ -109,7 +109,7 @@ extension Plot {
     }
 
     /// The tick label: just the decimals the step needs.
-    public func tickLabel(_ value: Double) -> String {
+    func tickLabel(_ value: Double) -> String {
       Plot.tickLabel(value, step: step)
     }
   }
@@ -118,7 +118,7 @@ extension Plot {
   ///
   /// Ticks at the powers of ten inside the domain; over at most 2.5 decades also at 2 and 5
   /// times them (1-2-5); over more than eight decades at every second (third…) power only.
-  public struct LogScale: AxisScale {
+  struct LogScale: AxisScale {
     /// The smallest value of the domain (positive).
     public let lower: Double
     /// The largest value of the domain.
@@ -128,7 +128,7 @@ extension Plot {
     /// The pixel of `upper`.
     public let end: Double
     /// The tick values, increasing.
-    public let ticks: [Double]
+    let ticks: [Double]
 
     /// A scale over `lower...upper` (both made positive: non-positive bounds become 1e-3 and 1).
     ///
@@ -167,7 +167,7 @@ extension Plot {
     }
 
     /// `0.001`, `0.02`, `100`, `1e-7`: the value's own decimals.
-    public func tickLabel(_ value: Double) -> String {
+    func tickLabel(_ value: Double) -> String {
       Plot.tickLabel(value, step: Plot.powerOfTen(Int(floor(log10(value) + 1e-9))))
     }
   }
@@ -180,7 +180,7 @@ extension Plot {
   /// ```
   ///
   /// - Returns: the values, increasing, and the step with its mantissa and exponent.
-  public static func niceTicks(lower: Double, upper: Double, count: Int = 5) -> NiceTicks {
+  static func niceTicks(lower: Double, upper: Double, count: Int = 5) -> NiceTicks {
     let (lo, hi) = usableDomain(lower, upper)
     let range = niceNumber(hi - lo, round: false)
     let rangeValue = Double(range.mantissa) * powerOfTen(range.exponent)
@@ -195,11 +195,11 @@ extension Plot {
   }
 
   /// The ticks of ``niceTicks(lower:upper:count:)``.
-  public struct NiceTicks: Sendable, Equatable {
+  struct NiceTicks: Sendable, Equatable {
     /// The tick values, increasing.
     public var values: [Double]
     /// The step's leading digit: 1, 2 or 5.
-    public var mantissa: Int
+    var mantissa: Int
     /// The step's power of ten.
     public var exponent: Int
     /// The distance between ticks, `mantissa · 10^exponent`.

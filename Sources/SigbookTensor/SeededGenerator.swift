@@ -87,7 +87,7 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
   }
 
   /// Shuffles `values` in place (Fisher–Yates, from the end).
-  public mutating func shuffle<T>(_ values: inout [T]) {
+  mutating func shuffle<T>(_ values: inout [T]) {
     var i = values.count - 1
     while i > 0 {
       let j = nextInt(below: i + 1)

@@ -12,7 +12,7 @@ extension Tensor {
   /// Combines two tensors of the same shape value by value.
   ///
   /// - Precondition: the shapes are equal.
-  public func zipWith(_ other: Tensor, _ combine: (Float, Float) -> Float) -> Tensor {
+  func zipWith(_ other: Tensor, _ combine: (Float, Float) -> Float) -> Tensor {
     precondition(shape == other.shape, "shapes \(shape) and \(other.shape) differ")
     var result = self
     other.withUnsafeBufferPointer { b in
@@ -125,7 +125,7 @@ extension Tensor {
 
   /// Copies rows `indices` of `source` into rows `0 ..< indices.count` of this tensor, in place
   /// (no allocation: the training loop fills one batch buffer this way).
-  public mutating func gatherRows(from source: Tensor, at indices: ArraySlice<Int>) {
+  mutating func gatherRows(from source: Tensor, at indices: ArraySlice<Int>) {
     let d = rowSize
     precondition(source.rowSize == d && indices.count <= rows, "gather of rows into \(shape)")
     source.withUnsafeBufferPointer { x in

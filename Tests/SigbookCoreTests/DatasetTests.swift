@@ -203,7 +203,7 @@ func originalIndices(_ data: Dataset) -> [Int] {
     let candidates = Dataset.sampleCandidates(
       environment: ["SIGBOOK_SAMPLE": "/somewhere/sample.csv.gz"],
       executables: ["/opt/sigbook/.build/x86_64-unknown-linux-gnu/release/sigbook"],
-      sourceFile: "/src/sigbook/Sources/SigbookCore/Data/Dataset+MNIST.swift")
+      sourceFile: "/src/sigbook/Sources/SigbookData/Dataset+MNIST.swift")
     #expect(candidates.first == "/somewhere/sample.csv.gz")
     #expect(candidates.contains("/opt/sigbook/.build/Data/mnist_5k.csv.gz"))
     #expect(candidates.contains("/opt/sigbook/Data/mnist_5k.csv.gz"))

@@ -32,7 +32,7 @@ public struct AtomicFileError: Error, Sendable, CustomStringConvertible {
 /// cannot recognise them.
 public enum AtomicFile {
   /// The marker in the names of temporary files, to recognise them.
-  public static let temporaryMarker = ".sigbook-tmp-"
+  static let temporaryMarker = ".sigbook-tmp-"
 
   /// Writes `contents` to `path` atomically.
   ///
@@ -68,7 +68,7 @@ public enum AtomicFile {
   }
 
   /// Whether a file name is one of ours in the middle of being written.
-  public static func isTemporary(_ name: String) -> Bool { name.contains(temporaryMarker) }
+  static func isTemporary(_ name: String) -> Bool { name.contains(temporaryMarker) }
 
   /// Removes the temporary files that killed processes left in `folder` (and its subfolders):
   /// names with ``temporaryMarker`` whose process (the number after the marker) is not

@@ -72,7 +72,7 @@ public struct MemoryLimit: Sendable, Hashable, CustomStringConvertible {
   }
 
   /// The physical memory in bytes: `MemTotal` of `/proc/meminfo`, else `sysconf`, else nil.
-  public static func physicalMemory() -> Int? {
+  static func physicalMemory() -> Int? {
     if let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8),
       let total = memTotal(inMeminfo: text)
     {

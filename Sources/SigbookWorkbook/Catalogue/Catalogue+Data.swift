@@ -83,7 +83,7 @@ extension Catalogue {
         let sample = try call.session.cachedRead(of: path) { try Dataset.sample(at: path) }
         return .dataset(
           try sample.selecting(
-            digits: call.optionalIntList("digits"), perClass: call.optionalInt("per_class"),
+            digits: call.optionalIntList("digits"), perClass: try Catalogue.perClass(call),
             seed: call.int("seed")))
       }
     },
@@ -112,7 +112,7 @@ extension Catalogue {
       return try engine("path") {
         .dataset(
           try Dataset.mnist(
-            digits: call.optionalIntList("digits"), perClass: call.optionalInt("per_class"),
+            digits: call.optionalIntList("digits"), perClass: try Catalogue.perClass(call),
             split: split, path: call.optionalText("path").map(call.session.readPath),
             seed: call.int("seed")))
       }
@@ -141,7 +141,7 @@ extension Catalogue {
     ) { call in
       let split: MNISTSplit = call.option("split") == "test" ? .test : .train
       let path = call.optionalText("path").map(call.session.readPath)
-      let perClass = call.optionalInt("per_class"), seed = call.int("seed")
+      let perClass = try Catalogue.perClass(call), seed = call.int("seed")
       return try engine("classes") {
         if case .list(let items)? = call.value("classes"), items.allSatisfy({ $0.kind == .number })
         {
@@ -312,7 +312,7 @@ extension Catalogue {
       return try engine {
         .dataset(
           try d.subset(
-            classes: chosen, perClass: call.optionalInt("per_class"), seed: call.int("seed")))
+            classes: chosen, perClass: try Catalogue.perClass(call), seed: call.int("seed")))
       }
     },
     FunctionEntry(
@@ -587,5 +587,16 @@ extension Catalogue {
         group, layer: call.optionalInt("layer"), above: above, below: below, top: top,
         among: candidates)
     }
+  }
+}
+
+extension Catalogue {
+  /// The `per_class:` count, refused by its label when negative.
+  static func perClass(_ call: Call) throws -> Int? {
+    guard let count = call.optionalInt("per_class") else { return nil }
+    guard count >= 0 else {
+      throw call.failure("per_class must be at least 0, not \(count)", blaming: "per_class")
+    }
+    return count
   }
 }

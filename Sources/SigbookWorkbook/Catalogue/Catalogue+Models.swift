@@ -382,8 +382,10 @@ extension Catalogue {
       } catch let error as TrainingError {
         switch error {
         case .cancelled: throw call.failure(error.description, kind: .interrupted)
-        case .nonFiniteLoss, .diverged:
-          throw call.failure(error.description, blaming: "lr", kind: .runtime)
+        case .nonFiniteLoss(_, _, _, let lr), .diverged(_, _, _, _, let lr):
+          throw call.failure(
+            error.description + " (try a smaller lr than \(NumberFormat.exact(lr)))",
+            blaming: "lr", kind: .runtime)
         case .mismatch: throw call.failure(error.description, blaming: "data")
         }
       }
