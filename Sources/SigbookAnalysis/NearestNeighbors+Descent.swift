@@ -14,8 +14,7 @@ struct NNDescentOptions: Sendable, Equatable {
   var seed: Int
 
   /// Creates NN-descent settings; the defaults are those of Dong, Moses and Li (2011).
-  init(maxIterations: Int = 20, delta: Double = 0.001, sampleRate: Double = 1, seed: Int = 0)
-  {
+  init(maxIterations: Int = 20, delta: Double = 0.001, sampleRate: Double = 1, seed: Int = 0) {
     self.maxIterations = maxIterations
     self.delta = delta
     self.sampleRate = sampleRate

@@ -227,8 +227,7 @@ public enum UMAP {
   /// and exp(−(d − minDistance) / spread) beyond, on 300 evenly spaced d in [0, 3·spread]
   /// (umap-learn's `find_ab_params`), by Levenberg–Marquardt from a = b = 1. For minDistance
   /// 0.1 and spread 1: a ≈ 1.577, b ≈ 0.895.
-  static func curveParameters(minDistance: Double, spread: Double) -> (a: Double, b: Double)
-  {
+  static func curveParameters(minDistance: Double, spread: Double) -> (a: Double, b: Double) {
     let count = 300
     let xs = (0..<count).map { 3 * spread * Double($0) / Double(count - 1) }
     let ys = xs.map { $0 < minDistance ? 1 : exp(-($0 - minDistance) / spread) }

@@ -19,7 +19,7 @@ import SigbookWorkbook
 /// and says what is supported.
 struct ONNXImporter {
   /// What a tensor name stands for while the graph is walked.
-  enum Value {
+  public enum Value {
     /// Known at import time.
     case constant(Constant)
     /// Computed when the model runs: the output of the chain after `version` steps.

@@ -140,9 +140,10 @@ struct Run: ParsableCommand {
         sigbook_flush_stdout()
         if let error = record.error, error.kind == .interrupted {
           let detail = error.message == "interrupted" ? progress.stoppedAt : error.message
+          let place = "\(error.location.file):\(error.location.line): "
+          let stopped = detail.map { " (\($0))" } ?? ""
           Terminal.error(
-            "\(error.location.file):\(error.location.line): " + Terminal.red("interrupted")
-              + " in cell \(record.index)" + (detail.map { " (\($0))" } ?? "") + "\n")
+            place + Terminal.red("interrupted") + " in cell \(record.index)" + stopped + "\n")
         } else if let error = record.error {
           Terminal.error(render(error, sourceLine: runner.line(error.location.line)) + "\n")
         }

@@ -1,6 +1,6 @@
 extension Catalogue {
   /// What each keyword of the language does, as `help(NAME)` and `sigbook help NAME` print it.
-  public static let keywordHelp: [String: String] = [
+  static let keywordHelp: [String: String] = [
     "for": """
     for NAME in SEQUENCE { … }
 

@@ -1,5 +1,5 @@
 /// What a parameter of a catalogue function accepts.
-public indirect enum Accepts: Sendable, Hashable {
+indirect enum Accepts: Sendable, Hashable {
   case number
   /// A whole number.
   case integer
@@ -29,7 +29,7 @@ public indirect enum Accepts: Sendable, Hashable {
   case oneOf([Accepts])
 
   /// The words used in messages and docs: "a whole number", "a list of whole numbers".
-  public var description: String {
+  var description: String {
     switch self {
     case .number: "a number"
     case .integer: "a whole number"
@@ -143,23 +143,23 @@ public struct Parameter: Sendable {
   public var label: String?
   /// The name shown in signatures for a positional parameter (`model`, `data`).
   public var name: String
-  public var accepts: Accepts
+  var accepts: Accepts
   /// The value used when the argument is left out; nil when it is required or optional.
-  public var defaultValue: Value?
+  var defaultValue: Value?
   /// Whether the argument may be left out with no value at all (`per_class:` = all).
-  public var isOptional: Bool
+  var isOptional: Bool
   /// How the default reads in help (`0`, `all`, `.relu`).
-  public var defaultText: String?
+  var defaultText: String?
   /// Whether this (last, positional) parameter collects every remaining positional argument.
-  public var isVariadic: Bool
+  var isVariadic: Bool
   /// One line on what the parameter means.
-  public var doc: String
+  var doc: String
   /// The largest number a count takes (`restarts:`, `n:`, a layer's width), each item of a
   /// list of them included: checked as the argument is bound, before the count sizes anything.
-  public var maximum: Int? = nil
+  var maximum: Int? = nil
 
   /// A positional parameter.
-  public static func positional(
+  static func positional(
     _ name: String, _ accepts: Accepts, doc: String, variadic: Bool = false,
     default value: Value? = nil, defaultText: String? = nil, optional: Bool = false,
     maximum: Int? = nil
@@ -171,7 +171,7 @@ public struct Parameter: Sendable {
   }
 
   /// A labelled parameter.
-  public static func labelled(
+  static func labelled(
     _ label: String, _ accepts: Accepts, doc: String, default value: Value? = nil,
     defaultText: String? = nil, optional: Bool = false, maximum: Int? = nil
   ) -> Parameter {
@@ -182,10 +182,10 @@ public struct Parameter: Sendable {
   }
 
   /// Whether the argument must be given.
-  public var isRequired: Bool { defaultValue == nil && !isOptional && !isVariadic }
+  var isRequired: Bool { defaultValue == nil && !isOptional && !isVariadic }
 
   /// How the parameter reads in a signature: `model`, `epochs: 10`, `784, 32, …`.
-  public var signature: String {
+  var signature: String {
     let head = label.map { "\($0): " } ?? ""
     if isVariadic { return "\(name), …" }
     if let defaultText { return label == nil ? "\(name) = \(defaultText)" : head + defaultText }
@@ -218,14 +218,14 @@ extension String {
 }
 
 /// A failure inside a catalogue function, blaming one of its arguments or the whole call.
-public struct CallFailure: Error, Sendable {
-  public var kind: WorkbookError.Kind
-  public var message: String
+struct CallFailure: Error, Sendable {
+  var kind: WorkbookError.Kind
+  var message: String
   /// The parameter (label or positional name) whose argument is to blame, or nil for the call.
-  public var parameter: String?
-  public var hint: String?
+  var parameter: String?
+  var hint: String?
 
-  public init(
+  init(
     _ message: String, kind: WorkbookError.Kind = .value, parameter: String? = nil,
     hint: String? = nil
   ) {
@@ -241,24 +241,24 @@ public struct CallFailure: Error, Sendable {
 /// The catalogue is the single source of truth that the evaluator, `help`, `sigbook check`,
 /// REPL completion and `docs/functions.md` all read: adding a function is adding one entry.
 public struct FunctionEntry: Sendable {
-  public var name: String
+  var name: String
   /// The section of the docs it belongs to: General, Data, Models…
-  public var category: String
-  public var parameters: [Parameter]
+  var category: String
+  var parameters: [Parameter]
   /// The kind of value it returns (`.dataset`, `.list(.dataset)`, `.nothing`): what `check`
   /// infers for a variable it is assigned to, and what help prints after the arrow.
-  public var returns: Accepts
+  var returns: Accepts
   /// One paragraph on what it does.
-  public var summary: String
+  var summary: String
   /// A line of workbook code that uses it.
-  public var example: String
+  var example: String
   /// What it does, given its checked arguments.
-  public var body: @Sendable (Call) throws -> Value
+  var body: @Sendable (Call) throws -> Value
   /// What labels no parameter names must hold, for a function that takes any label
   /// (`table(width: ws, accuracy: accs)`); nil when unknown labels are mistakes.
-  public var otherLabels: Accepts?
+  var otherLabels: Accepts?
 
-  public init(
+  init(
     _ name: String, category: String, parameters: [Parameter], returns: Accepts, summary: String,
     example: String, otherLabels: Accepts? = nil, body: @escaping @Sendable (Call) throws -> Value
   ) {
@@ -273,20 +273,20 @@ public struct FunctionEntry: Sendable {
   }
 
   /// `fit(model, data, epochs: 10, batch: 32, …) → a model`.
-  public var signature: String {
+  var signature: String {
     "\(name)(\(parameters.map(\.signature).joined(separator: ", "))) → \(returns.description)"
   }
 
   /// The labels this function takes.
-  public var labels: [String] { parameters.compactMap(\.label) }
+  var labels: [String] { parameters.compactMap(\.label) }
 
   /// The parameter with a label or positional name.
-  public func parameter(named name: String) -> Parameter? {
+  func parameter(named name: String) -> Parameter? {
     parameters.first { ($0.label ?? $0.name) == name }
   }
 
   /// The entry as `help` prints it: signature, summary, parameters, example.
-  public var help: String {
+  var help: String {
     var lines = [signature, "", summary.wrapped(width: 92)]
     if !parameters.isEmpty {
       lines.append("")
@@ -336,7 +336,7 @@ public enum Catalogue {
   public static var names: [String] { entries.map(\.name).sorted() }
 
   /// Every option name any function accepts, sorted.
-  public static var optionNames: [String] {
+  static var optionNames: [String] {
     Array(Set(entries.flatMap { $0.parameters.flatMap(\.accepts.optionNames) })).sorted()
   }
 }

@@ -75,7 +75,7 @@ public struct Completer: Sendable {
   /// The session's variable names.
   public var variables: [String]
   /// The fields each variable answers (`net` → `history`, `layers`…).
-  public var fields: [String: [String]]
+  var fields: [String: [String]]
 
   /// Creates a completer over these variables.
   public init(variables: [String] = [], fields: [String: [String]] = [:]) {

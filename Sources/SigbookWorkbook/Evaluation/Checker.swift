@@ -56,15 +56,15 @@ public struct Checker {
   }
 
   /// Declares a name as defined, its kind unknown.
-  public mutating func define(_ name: String) { assign(name, .unknown) }
+  mutating func define(_ name: String) { assign(name, .unknown) }
 
   /// Declares a name as holding a value (the REPL's existing variables).
-  public mutating func define(_ name: String, as value: Value) {
+  mutating func define(_ name: String, as value: Value) {
     assign(name, StaticType(of: value))
   }
 
   /// Declares a function already defined (the REPL's session).
-  public mutating func define(function entry: FunctionEntry) {
+  mutating func define(function entry: FunctionEntry) {
     functions[entry.name] = (entry, .unknown, [])
   }
 

@@ -20,7 +20,7 @@ public struct DependencyGraph: Sendable, Hashable {
     public var writes: Set<String>
     /// Names assigned by a top-level assignment (`x = …`, `a, b = …`), which always runs: the
     /// value such a statement gives replaces whatever came before.
-    public var assigns: Set<String>
+    var assigns: Set<String>
     /// The names of each top-level statement, in order (empty for a statement's own names).
     /// A statement's reads include names an earlier statement of the cell assigned.
     public var statements: [Names]

@@ -216,7 +216,7 @@ extension Session {
   }
 
   /// Evaluates an expression.
-  public func evaluate(_ expression: Expression) throws(WorkbookError) -> Value {
+  func evaluate(_ expression: Expression) throws(WorkbookError) -> Value {
     switch expression {
     case .number(let x, _): return .number(x)
     case .bool(let b, _): return .bool(b)

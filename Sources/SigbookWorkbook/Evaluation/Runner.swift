@@ -4,8 +4,8 @@ import SigbookTensor
 /// What one cell of a run produced.
 public struct CellRecord: Sendable {
   public var index: Int
-  public var firstLine: Int
-  public var outputs: [SessionOutput]
+  var firstLine: Int
+  var outputs: [SessionOutput]
   public var seconds: Double
   public var error: WorkbookError?
 }
@@ -17,7 +17,7 @@ public final class WorkbookRunner {
     /// Run cells 1…N only (and show only N).
     public var lastCell: Int?
     /// `name=value` replacements of top-level assignments, in order.
-    public var overrides: [(name: String, value: String)] = []
+    var overrides: [(name: String, value: String)] = []
     /// Carry on after a failing cell.
     public var keepGoing = false
 
@@ -39,7 +39,7 @@ public final class WorkbookRunner {
   /// Whether a cell stopped because `session.isCancelled` said so (Ctrl-C).
   public private(set) var wasInterrupted = false
   /// The overrides applied, as `name = value` source, for the report.
-  public private(set) var appliedOverrides: [(name: String, value: String)] = []
+  private(set) var appliedOverrides: [(name: String, value: String)] = []
 
   /// Reads and parses a workbook, and builds its session with `sessions`.
   ///
@@ -71,7 +71,7 @@ public final class WorkbookRunner {
   }
 
   /// The workbook's path without its extension: where `.figures/` and `.report.*` go.
-  public var stemPath: String { URL(fileURLWithPath: path).deletingPathExtension().path }
+  var stemPath: String { URL(fileURLWithPath: path).deletingPathExtension().path }
 
   /// Replaces the value of every top-level assignment `name = …` by `value` (parsed as an
   /// expression), through the same ``AssignmentOverride`` as the page's controls: a parameter
@@ -134,7 +134,7 @@ public final class WorkbookRunner {
   ///
   /// - Returns: the paths removed.
   @discardableResult
-  public func removeStaleTemporaries() -> [String] {
+  func removeStaleTemporaries() -> [String] {
     let url = URL(fileURLWithPath: path)
     let stem = url.deletingPathExtension().lastPathComponent
     return AtomicFile.removeStaleTemporaries(in: session.figuresDirectory)

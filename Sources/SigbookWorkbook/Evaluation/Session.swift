@@ -74,7 +74,7 @@ public final class Session {
 
   /// The bytes the session's variables (and the locals of the workbook functions running) hold,
   /// buffers shared between them counted once.
-  public var heldBytes: Int { heldFootprint.total }
+  var heldBytes: Int { heldFootprint.total }
 
   /// What the variables and running functions' locals hold, buffer by buffer.
   var heldFootprint: MemoryFootprint {
@@ -106,7 +106,7 @@ public final class Session {
   /// line registers SigbookONNX's here, so that the engine does not depend on swift-protobuf.
   public var modelFormats: [String: any ModelFormat] = [:]
   /// Every file written by this session, in order.
-  public private(set) var writtenFiles: [String] = []
+  private(set) var writtenFiles: [String] = []
   /// Files this session has read and parsed, by path, with the size and modification time they
   /// had (see `cachedRead`).
   private var readCache: [String: (stamp: FileStamp, value: Any)] = [:]
@@ -129,7 +129,7 @@ public final class Session {
   }
 
   /// Sets a variable.
-  public func assign(_ name: String, _ value: Value) {
+  func assign(_ name: String, _ value: Value) {
     if variables.updateValue(value, forKey: name) == nil { variableOrder.append(name) }
     let replaced = footprints.updateValue(value.footprint, forKey: name)
     // The value replaced is gone (unless shared): its memory goes back to the system.
@@ -154,7 +154,7 @@ public final class Session {
   /// The path a file to read is found at: absolute paths (and `~/…`) as they are, others
   /// relative to `baseDirectory` — or, when no such file is there, in `figuresDirectory`, so
   /// that a file the session wrote (`save(net, "m.safetensors")`) is read back by the same name.
-  public func readPath(_ path: String) -> String {
+  func readPath(_ path: String) -> String {
     let expanded = (path as NSString).expandingTildeInPath
     if expanded.hasPrefix("/") { return expanded }
     let beside = baseDirectory + "/" + expanded
@@ -242,7 +242,7 @@ public final class Session {
   /// wherever the link points, outside the workbook's folder.
   ///
   /// - Throws: a failure naming the folder and its target.
-  public static func checkFiguresFolder(_ folder: String) throws(CallFailure) {
+  static func checkFiguresFolder(_ folder: String) throws(CallFailure) {
     var status = stat()
     guard lstat(folder, &status) == 0, (status.st_mode & S_IFMT) == S_IFLNK else { return }
     let name = URL(fileURLWithPath: folder).lastPathComponent
@@ -418,7 +418,7 @@ extension Session {
   /// What `parse` makes of the file at `path`, parsed once per session while the file keeps its
   /// size and modification time: a workbook that takes the sample twice (its 1s and 7s, then
   /// unseen 3s and 4s) reads and inflates it once. Values are immutable, so sharing is safe.
-  public func cachedRead<T>(of path: String, _ parse: () throws -> T) throws -> T {
+  func cachedRead<T>(of path: String, _ parse: () throws -> T) throws -> T {
     let stamp = FileStamp(path: path)
     if let stamp, let entry = readCache[path], entry.stamp == stamp, let value = entry.value as? T {
       return value

@@ -83,7 +83,7 @@ public struct SessionFactory: Sendable {
   }
 
   /// Applies the factory's settings to a session.
-  public func configure(_ session: Session) {
+  func configure(_ session: Session) {
     for format in modelFormats { session.modelFormats[format.fileExtension] = format }
     session.memoryLimit = memoryLimit
     session.figureFormats = figureFormats

@@ -4,25 +4,25 @@
 /// The rules that give the kind of an operation (`+` of two lists, `sig[2]`, `net.history`) are
 /// written once, in `Typing`, and both the evaluator and the checker follow them, so a mistake
 /// gets the same message from `run` and from `check`.
-public struct StaticType: Sendable, Hashable {
+struct StaticType: Sendable, Hashable {
   /// The kind, or nil when it cannot be known before running.
-  public var kind: ValueKind?
+  var kind: ValueKind?
   /// For a list, the kind of its items when they all have one.
-  public var element: ValueKind?
+  var element: ValueKind?
 
   /// Nothing is known.
-  public static let unknown = StaticType(kind: nil, element: nil)
+  static let unknown = StaticType(kind: nil, element: nil)
 
   /// A value of a known kind.
-  public static func of(_ kind: ValueKind) -> StaticType { StaticType(kind: kind, element: nil) }
+  static func of(_ kind: ValueKind) -> StaticType { StaticType(kind: kind, element: nil) }
 
   /// A list whose items are of `element` (nil: not known).
-  public static func list(of element: ValueKind?) -> StaticType {
+  static func list(of element: ValueKind?) -> StaticType {
     StaticType(kind: .list, element: element)
   }
 
   /// The type of a value already computed (a REPL variable).
-  public init(of value: Value) {
+  init(of value: Value) {
     kind = value.kind
     element = nil
     if case .list(let items) = value, let first = items.first?.kind,
@@ -33,13 +33,13 @@ public struct StaticType: Sendable, Hashable {
   }
 
   /// Creates a type.
-  public init(kind: ValueKind?, element: ValueKind?) {
+  init(kind: ValueKind?, element: ValueKind?) {
     self.kind = kind
     self.element = element
   }
 
   /// The type of what a function declared to return `accepts` gives.
-  public init(declared accepts: Accepts) {
+  init(declared accepts: Accepts) {
     switch accepts {
     case .list(let element): self = .list(of: StaticType(declared: element).kind)
     default: self = StaticType(kind: accepts.singleKind, element: nil)

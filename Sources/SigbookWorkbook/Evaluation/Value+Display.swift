@@ -21,7 +21,7 @@ extension Value {
   }
 
   /// The value on one line (inside lists, interpolations and `print`).
-  public var inlineDisplay: String {
+  var inlineDisplay: String {
     switch self {
     case .number(let x): NumberFormat.display(x)
     case .text(let t): t
@@ -56,7 +56,7 @@ extension Value {
 
   /// The value written as workbook source, where it can be (numbers, texts, lists, options):
   /// used for defaults in help and for `--set` records.
-  public var sourceText: String {
+  var sourceText: String {
     switch self {
     case .number(let x): NumberFormat.exact(x)
     case .text(let t):
@@ -69,7 +69,7 @@ extension Value {
   }
 
   /// What `:vars` says of the value's size: `1,000 inputs`, `52,962 parameters`, `3 items`.
-  public var sizeDescription: String {
+  var sizeDescription: String {
     switch self {
     case .dataset(let d): "\(NumberFormat.grouped(d.count)) inputs × \(d.featureShape)"
     case .model(let m):
@@ -106,7 +106,7 @@ extension Value {
 extension Dataset {
   /// The dataset as a table: one row per class with its count, titled with the name, size and
   /// feature shape.
-  public var table: Table {
+  var table: Table {
     Table(
       title: "dataset '\(name)' · \(NumberFormat.grouped(count)) inputs · features \(featureShape)",
       columns: ["class", "count"],
@@ -117,7 +117,7 @@ extension Dataset {
 extension Model {
   /// The model as a table: one row per layer with its output shape, its parameters and which
   /// signature layer (H1, H2…) it gives.
-  public var table: Table {
+  var table: Table {
     let hidden = hiddenLayerIndices
     var title = "\(summary) · \(NumberFormat.grouped(parameterCount)) parameters"
     if let history, let last = history.records.last {
@@ -152,7 +152,7 @@ extension Model {
 
 extension History {
   /// Loss and accuracy per epoch (times are left out so that outputs are reproducible).
-  public var table: Table {
+  var table: Table {
     let hasAccuracy = records.contains { $0.accuracy != nil }
     let hasValidation = records.contains { $0.validationLoss != nil }
     var columns = ["epoch", "loss"]
@@ -176,7 +176,7 @@ extension History {
 
 extension SignatureSet {
   /// One row per layer: its width, mean activation and the fraction of active (non-zero) units.
-  public var table: Table {
+  var table: Table {
     Table(
       title:
         "signatures of '\(dataName)' through \(modelSummary) · \(NumberFormat.grouped(count)) inputs",
@@ -193,7 +193,7 @@ extension SignatureSet {
 
 extension Clustering {
   /// One row per layer: width, chosen k, silhouette, inertia and cluster sizes.
-  public var summaryTable: Table {
+  var summaryTable: Table {
     Table(
       title: "k-means of \(NumberFormat.grouped(count)) inputs",
       columns: ["layer", "width", "k", "silhouette", "inertia", "sizes"],

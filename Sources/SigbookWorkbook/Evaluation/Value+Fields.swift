@@ -4,7 +4,7 @@ import SigbookTensor
 extension Session {
   /// The fields each kind of value answers, for messages and completion (a table also
   /// answers its column names).
-  public static func fieldNames(of value: Value) -> [String] {
+  static func fieldNames(of value: Value) -> [String] {
     let names = Typing.fields(of: value.kind).map(\.name)
     if case .table(let t) = value { return names + t.columns }
     return names

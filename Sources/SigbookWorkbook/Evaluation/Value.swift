@@ -57,14 +57,14 @@ public indirect enum Value: Sendable {
   }
 
   /// How many integers a range holds, without making them.
-  public static func rangeCount(lower: Int, upper: Int, isClosed: Bool) -> Int {
+  static func rangeCount(lower: Int, upper: Int, isClosed: Bool) -> Int {
     // Bounds are below 10¹⁵ in magnitude, so this cannot overflow.
     let end = isClosed ? upper + 1 : upper
     return max(0, end - lower)
   }
 
   /// The integers of a range, in order.
-  public static func rangeValues(lower: Int, upper: Int, isClosed: Bool) -> [Int] {
+  static func rangeValues(lower: Int, upper: Int, isClosed: Bool) -> [Int] {
     let end = isClosed ? upper + 1 : upper
     return end > lower ? Array(lower..<end) : []
   }
@@ -80,7 +80,7 @@ public enum ValueKind: String, Sendable, CaseIterable, Hashable {
   case nothing
 
   /// The kind with an article, for messages: "a number", "an option".
-  public var withArticle: String {
+  var withArticle: String {
     switch self {
     case .option: "an option"
     case .nothing: "nothing"

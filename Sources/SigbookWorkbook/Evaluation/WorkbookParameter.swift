@@ -103,7 +103,7 @@ public struct WorkbookParameter: Sendable, Hashable {
 
   /// The largest magnitude of a range's bounds: beyond it doubles no longer hold every whole
   /// number, and a range that long could not be gone through anyway.
-  public static let rangeLimit = 9_007_199_254_740_992.0
+  static let rangeLimit = 9_007_199_254_740_992.0
 
   /// Checks a new value against the parameter's kind and declaration, and that it reads back
   /// from its source (what replaces the assignment) as the same value.

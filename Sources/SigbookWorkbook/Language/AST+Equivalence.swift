@@ -2,7 +2,7 @@
 /// printed and parsed again, is equivalent.
 extension Expression {
   /// Whether both trees are the same but for their spans.
-  public func isEquivalent(to other: Expression) -> Bool {
+  func isEquivalent(to other: Expression) -> Bool {
     withoutSpans == other.withoutSpans
   }
 
@@ -49,7 +49,7 @@ extension Expression {
 
 extension Statement {
   /// Whether both statements are the same but for their spans.
-  public func isEquivalent(to other: Statement) -> Bool {
+  func isEquivalent(to other: Statement) -> Bool {
     withoutSpans == other.withoutSpans
   }
 
@@ -90,7 +90,7 @@ extension Statement {
 extension Cell {
   /// Whether both cells hold the same statements but for their spans (their numbers and lines
   /// are not compared either).
-  public func isEquivalent(to other: Cell) -> Bool {
+  func isEquivalent(to other: Cell) -> Bool {
     statements.map(\.withoutSpans) == other.statements.map(\.withoutSpans)
   }
 }

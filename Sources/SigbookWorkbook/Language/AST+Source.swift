@@ -7,7 +7,7 @@
 /// part of the tree and are not written.
 extension Expression {
   /// The expression as source text.
-  public var source: String {
+  var source: String {
     switch self {
     case .number(let value, _):
       return formatNumber(value)

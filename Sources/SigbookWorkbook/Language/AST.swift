@@ -3,10 +3,10 @@ public struct Identifier: Sendable, Hashable {
   /// The name.
   public var name: String
   /// Where it is written.
-  public var span: SourceSpan
+  var span: SourceSpan
 
   /// Creates an identifier.
-  public init(_ name: String, span: SourceSpan) {
+  init(_ name: String, span: SourceSpan) {
     self.name = name
     self.span = span
   }
@@ -15,12 +15,12 @@ public struct Identifier: Sendable, Hashable {
 /// An argument passed with a label: `epochs: 10`.
 public struct LabelledArgument: Sendable, Hashable {
   /// The label, without its colon.
-  public var label: Identifier
+  var label: Identifier
   /// The value.
-  public var value: Expression
+  var value: Expression
 
   /// Creates a labelled argument.
-  public init(label: Identifier, value: Expression) {
+  init(label: Identifier, value: Expression) {
     self.label = label
     self.value = value
   }
@@ -58,13 +58,13 @@ public enum BinaryOperator: String, Sendable, Hashable, CaseIterable {
   case divide = "/"
 
   /// The operator as written.
-  public var symbol: String { rawValue }
+  var symbol: String { rawValue }
 
   /// Whether the operator compares (and so yields a bool).
-  public var isComparison: Bool { precedence == .comparison }
+  var isComparison: Bool { precedence == .comparison }
 
   /// How tightly the operator binds.
-  public var precedence: Precedence {
+  var precedence: Precedence {
     switch self {
     case .equal, .notEqual, .less, .lessEqual, .greater, .greaterEqual: .comparison
     case .add, .subtract: .additive
@@ -81,16 +81,16 @@ public enum LogicalOperator: String, Sendable, Hashable, CaseIterable {
   case or
 
   /// The operator as written.
-  public var symbol: String { rawValue }
+  var symbol: String { rawValue }
 
   /// How tightly the operator binds.
-  public var precedence: Precedence { self == .or ? .or : .and }
+  var precedence: Precedence { self == .or ? .or : .and }
 }
 
 /// How tightly an expression binds, from the loosest to the tightest: or < and < not <
 /// comparison < range < additive < multiplicative < unary minus < postfix (call, field, index) <
 /// primary.
-public enum Precedence: Int, Sendable, Hashable, Comparable, CaseIterable {
+enum Precedence: Int, Sendable, Hashable, Comparable, CaseIterable {
   /// `or`, left associative.
   case or
   /// `and`, left associative.
@@ -113,7 +113,7 @@ public enum Precedence: Int, Sendable, Hashable, Comparable, CaseIterable {
   case primary
 
   /// Orders precedences from the loosest binding to the tightest.
-  public static func < (a: Precedence, b: Precedence) -> Bool { a.rawValue < b.rawValue }
+  static func < (a: Precedence, b: Precedence) -> Bool { a.rawValue < b.rawValue }
 }
 
 /// An expression of the workbook language. Every node keeps the span of source it was read
@@ -166,7 +166,7 @@ public indirect enum Expression: Sendable, Hashable {
   }
 
   /// How tightly the expression binds, which decides where the printer needs parentheses.
-  public var precedence: Precedence {
+  var precedence: Precedence {
     switch self {
     case .binary(let op, _, _, _): op.precedence
     case .logical(let op, _, _, _): op.precedence
@@ -212,12 +212,12 @@ public indirect enum Statement: Sendable, Hashable {
 /// One `if` or `else if` of an `if` statement: a condition and the block it guards.
 public struct ConditionalBranch: Sendable, Hashable {
   /// The condition, which must be true or false.
-  public var condition: Expression
+  var condition: Expression
   /// The statements run when it is true.
-  public var body: [Statement]
+  var body: [Statement]
 
   /// Creates a branch.
-  public init(condition: Expression, body: [Statement]) {
+  init(condition: Expression, body: [Statement]) {
     self.condition = condition
     self.body = body
   }
@@ -230,33 +230,33 @@ public struct ConditionalBranch: Sendable, Hashable {
 /// other functions, and its assignments stay inside it.
 public struct FunctionDefinition: Sendable, Hashable {
   /// One parameter: a positional name (`net`), or a label with its default (`k: 2...10`).
-  public struct Parameter: Sendable, Hashable {
+  struct Parameter: Sendable, Hashable {
     /// The name (for a labelled parameter, also its label).
-    public var name: Identifier
+    var name: Identifier
     /// The default of a labelled parameter; nil for a positional one.
-    public var defaultValue: Expression?
+    var defaultValue: Expression?
 
     /// Creates a parameter.
-    public init(name: Identifier, defaultValue: Expression?) {
+    init(name: Identifier, defaultValue: Expression?) {
       self.name = name
       self.defaultValue = defaultValue
     }
 
     /// Whether it is passed with its label.
-    public var isLabelled: Bool { defaultValue != nil }
+    var isLabelled: Bool { defaultValue != nil }
   }
 
   /// The function's name.
-  public var name: Identifier
+  var name: Identifier
   /// The parameters: positional ones first, then labelled ones.
-  public var parameters: [Parameter]
+  var parameters: [Parameter]
   /// The statements of its body.
-  public var body: [Statement]
+  var body: [Statement]
   /// From `func` to the closing `}`.
-  public var span: SourceSpan
+  var span: SourceSpan
 
   /// Creates a function definition.
-  public init(name: Identifier, parameters: [Parameter], body: [Statement], span: SourceSpan) {
+  init(name: Identifier, parameters: [Parameter], body: [Statement], span: SourceSpan) {
     self.name = name
     self.parameters = parameters
     self.body = body

@@ -23,9 +23,9 @@
 /// lexing resumes after it, so the parser can report the problem where it meets it and go on.
 ///
 /// - Complexity: O(n) in the length of the source.
-public struct Lexer {
+struct Lexer {
   /// How deeply string interpolations may nest (the parser has the same limit for brackets).
-  public static let maximumNesting = 200
+  static let maximumNesting = 200
 
   private let scalars: [Unicode.Scalar]
   /// The column of the `Character` holding each scalar, plus one entry for the end.
@@ -45,16 +45,16 @@ public struct Lexer {
   private var tooDeep: WorkbookError?
 
   /// The opening brackets that are never closed, in source order (filled by `tokenize()`).
-  public private(set) var unclosedBrackets: [Token] = []
+  private(set) var unclosedBrackets: [Token] = []
   /// How many brackets are still open at the end of the source (`(`, `[` or `{`).
-  public private(set) var openBracketsAtEnd = 0
+  private(set) var openBracketsAtEnd = 0
   /// Whether `tokenize()` met a closing bracket that does not match the innermost open one.
-  public private(set) var hasMismatchedBrackets = false
+  private(set) var hasMismatchedBrackets = false
   /// Whether `tokenize()` produced an `invalid` token (at any depth of interpolation).
-  public private(set) var hasInvalidTokens = false
+  private(set) var hasInvalidTokens = false
 
   /// Creates a lexer for `source`, which starts at line `firstLine` of `file`.
-  public init(_ source: String, file: String, firstLine: Int = 1) {
+  init(_ source: String, file: String, firstLine: Int = 1) {
     var scalars: [Unicode.Scalar] = []
     var columns: [Int] = []
     var offsets: [Int] = []
@@ -93,7 +93,7 @@ public struct Lexer {
   }
 
   /// Reads the whole source. The result always ends with an `end` token.
-  public mutating func tokenize() -> [Token] {
+  mutating func tokenize() -> [Token] {
     position = 0
     line = firstLine
     tooDeep = nil

@@ -10,9 +10,9 @@
 /// bracket that is never closed instead (`unclosed '('`). Brackets, blocks, unary minus and
 /// operator chains together may nest at most `maximumNesting` deep (`nesting too deep`), which
 /// bounds the recursion of the parser and of everything that walks the tree later.
-public struct Parser {
+struct Parser {
   /// How deep expressions and blocks may nest.
-  public static let maximumNesting = 200
+  static let maximumNesting = 200
 
   var tokens: [Token]
   /// The kinds of `tokens`, which the parser looks at far more often than the tokens themselves.
@@ -25,10 +25,10 @@ public struct Parser {
   let unclosed: [Token]
 
   /// The errors met so far by `parseStatements()`, in source order.
-  public private(set) var errors: [WorkbookError] = []
+  private(set) var errors: [WorkbookError] = []
 
   /// Creates a parser for `source`, which starts at line `firstLine` of `file`.
-  public init(_ source: String, file: String, firstLine: Int = 1) {
+  init(_ source: String, file: String, firstLine: Int = 1) {
     var lexer = Lexer(source, file: file, firstLine: firstLine)
     self.tokens = lexer.tokenize()
     self.kinds = tokens.map { $0.kind }
@@ -48,7 +48,7 @@ public struct Parser {
 
   /// Parses every statement up to the end of the input. Statements that fail to parse are left
   /// out and their errors appended to `errors`.
-  public mutating func parseStatements() -> [Statement] {
+  mutating func parseStatements() -> [Statement] {
     let statements = parseStatementList(inBlock: false)
     return statements
   }

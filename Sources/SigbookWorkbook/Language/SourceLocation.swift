@@ -41,25 +41,25 @@ public struct SourceSpan: Sendable, Hashable {
   public var end: SourceLocation
 
   /// Creates a span.
-  public init(start: SourceLocation, end: SourceLocation) {
+  init(start: SourceLocation, end: SourceLocation) {
     self.start = start
     self.end = end
   }
 
   /// A span that starts at `start` and covers `length` characters of its line.
-  public init(start: SourceLocation, length: Int) {
+  init(start: SourceLocation, length: Int) {
     self.start = start
     self.end = SourceLocation(file: start.file, line: start.line, column: start.column + length)
   }
 
   /// The number of characters to underline in an error: the span's width when it lies on one
   /// line, else `Int.max`, meaning "to the end of the first line" (rendering clamps it).
-  public var length: Int {
+  var length: Int {
     end.line == start.line ? max(1, end.column - start.column) : Int.max
   }
 
   /// The smallest span covering both spans.
-  public func through(_ other: SourceSpan) -> SourceSpan {
+  func through(_ other: SourceSpan) -> SourceSpan {
     SourceSpan(start: min(start, other.start), end: max(end, other.end))
   }
 }

@@ -2,7 +2,7 @@
 ///
 /// The lexer turns a cell into tokens; the parser reads them. A token keeps its exact text and
 /// location, so every later error can point at it.
-public struct Token: Sendable, Hashable {
+struct Token: Sendable, Hashable {
   /// What a token is.
   public enum Kind: Sendable, Hashable, CaseIterable {
     /// A number literal; its value is in `value`.
@@ -103,7 +103,7 @@ public struct Token: Sendable, Hashable {
   }
 
   /// A piece of a string literal: literal text, or the tokens of an interpolation `\(…)`.
-  public enum StringSegment: Sendable, Hashable {
+  enum StringSegment: Sendable, Hashable {
     /// Text, with its escapes already resolved.
     case text(String)
     /// The tokens between `\(` and the matching `)`, followed by an `end` token that sits at
@@ -112,19 +112,19 @@ public struct Token: Sendable, Hashable {
   }
 
   /// What the token is.
-  public var kind: Kind
+  var kind: Kind
   /// The token's text exactly as written (for a newline, `"\n"`; for the end, `""`).
-  public var text: String
+  var text: String
   /// Where the token starts.
-  public var location: SourceLocation
+  var location: SourceLocation
   /// The token's length in characters of its line.
-  public var length: Int
+  var length: Int
   /// The value of a literal, the name of an identifier or option, or the error of an `invalid`
   /// token.
-  public var value: Value
+  var value: Value
 
   /// Creates a token.
-  public init(
+  init(
     kind: Kind, text: String, location: SourceLocation, length: Int, value: Value = .none
   ) {
     self.kind = kind
@@ -135,22 +135,22 @@ public struct Token: Sendable, Hashable {
   }
 
   /// The span the token covers.
-  public var span: SourceSpan { SourceSpan(start: location, length: length) }
+  var span: SourceSpan { SourceSpan(start: location, length: length) }
 
   /// The error carried by an `invalid` token.
-  public var error: WorkbookError? {
+  var error: WorkbookError? {
     if case .error(let error) = value { return error }
     return nil
   }
 
   /// The name carried by an identifier or option.
-  public var name: String {
+  var name: String {
     if case .name(let name) = value { return name }
     return text
   }
 
   /// How the token is named in messages: `')'`, `'train'`, `a newline`, `the end of the cell`.
-  public var quoted: String {
+  var quoted: String {
     switch kind {
     case .newline: "a newline"
     case .end: "the end of the cell"

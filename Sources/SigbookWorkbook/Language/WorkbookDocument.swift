@@ -34,12 +34,12 @@ public struct WorkbookDocument: Sendable, Hashable {
     /// The line of the file holding the first line of code (the line after the opening fence).
     public var firstLine: Int
     /// The opening fence line, with its line break: ```` ```sigbook\n ````.
-    public var openingFence: String
+    var openingFence: String
     /// The closing fence line, with its line break if it has one; empty when the cell is not
     /// closed.
-    public var closingFence: String
+    var closingFence: String
     /// Whether the closing fence was found.
-    public var isClosed: Bool { !closingFence.isEmpty }
+    var isClosed: Bool { !closingFence.isEmpty }
 
     /// Creates a cell source.
     ///
