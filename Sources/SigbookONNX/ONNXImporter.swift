@@ -99,11 +99,16 @@ struct ONNXImporter {
     guard size <= maxFileBytes else {
       throw ONNXError(path: path, "is \(size) bytes; sigbook reads ONNX files of at most 1 GiB")
     }
-    guard size > 0 else { throw ONNXError(path: path, "is empty, not an ONNX model") }
     let bytes: Data
     do { bytes = try Data(contentsOf: url) } catch {
       throw ONNXError(path: path, "cannot read the file: \(error.localizedDescription)")
     }
+    return try decode(bytes, path: path)
+  }
+
+  /// Decodes the bytes of an ONNX file; `path` names it in errors.
+  static func decode(_ bytes: Data, path: String) throws(ONNXError) -> Onnx_ModelProto {
+    guard !bytes.isEmpty else { throw ONNXError(path: path, "is empty, not an ONNX model") }
     var options = BinaryDecodingOptions()
     options.discardUnknownFields = true
     let model: Onnx_ModelProto
@@ -135,7 +140,14 @@ struct ONNXImporter {
   static func load(path: String, inputShape: [Int]?, classNames: [String]?) throws(ONNXError)
     -> Model
   {
-    let proto = try read(path: path)
+    try load(read(path: path), path: path, inputShape: inputShape, classNames: classNames)
+  }
+
+  /// `load(path:inputShape:classNames:)` of a model decoded already (external data files are
+  /// found beside `path`).
+  static func load(
+    _ proto: Onnx_ModelProto, path: String, inputShape: [Int]?, classNames: [String]?
+  ) throws(ONNXError) -> Model {
     let graph = proto.graph
     var importer = ONNXImporter(path: path, itemShape: [])
     for entry in proto.opsetImport where entry.domain.isEmpty || entry.domain == "ai.onnx" {
