@@ -11,11 +11,16 @@ extension Dataset {
   /// - Parameters:
   ///   - features: the `.npy` file of inputs; its name without `.npy` names the data set.
   ///   - labels: the `.npy` file of labels, or nil.
+  ///   - memoryLimit: what each array may take, checked as its header announces it.
+  ///   - isCancelled: polled while the files are read and inflated (Ctrl-C).
   /// - Throws: the errors of `NPY.read`, `DataError.countMismatch` when the two files hold
   ///   different numbers of inputs, `.invalidArgument` for a label file that is not a vector of
   ///   whole numbers or a feature file that is a scalar.
-  public static func npy(features path: String, labels labelPath: String? = nil) throws -> Dataset {
-    let x = try NPY.read(path)
+  public static func npy(
+    features path: String, labels labelPath: String? = nil,
+    memoryLimit: MemoryLimit = .unlimited, isCancelled: @escaping () -> Bool = { false }
+  ) throws -> Dataset {
+    let x = try NPY.read(path, memoryLimit: memoryLimit, isCancelled: isCancelled)
     guard let n = x.shape.first else {
       throw DataError.invalidArgument("'\(path)' holds a single value, not one input per row")
     }
@@ -27,17 +32,20 @@ extension Dataset {
     var labels = [Int](repeating: 0, count: n)
     var classNames = ["all"]
     if let labelPath {
-      (labels, classNames) = try npyLabels(labelPath, count: n, featuresPath: path)
+      (labels, classNames) = try npyLabels(
+        labelPath, count: n, featuresPath: path, memoryLimit: memoryLimit,
+        isCancelled: isCancelled)
     }
     return Dataset(
       name: NPY.baseName(path), features: features, labels: labels, classNames: classNames)
   }
 
   /// The labels of a `.npy` vector as class indices and sorted class names.
-  public static func npyLabels(_ path: String, count: Int, featuresPath: String) throws -> (
-    labels: [Int], classNames: [String]
-  ) {
-    let y = try NPY.read(path)
+  public static func npyLabels(
+    _ path: String, count: Int, featuresPath: String, memoryLimit: MemoryLimit = .unlimited,
+    isCancelled: @escaping () -> Bool = { false }
+  ) throws -> (labels: [Int], classNames: [String]) {
+    let y = try NPY.read(path, memoryLimit: memoryLimit, isCancelled: isCancelled)
     guard y.shape.count == 1 || (y.shape.count == 2 && y.shape[1] == 1) else {
       throw DataError.invalidArgument(
         "'\(path)' has shape \(y.shape); labels are a vector of one whole number per input")

@@ -23,15 +23,17 @@ enum Gzip {
   ///   - limit: the most bytes read, raw or once inflated (`DataLimits.fileBytes` by default).
   ///   - prefix: when true, only the first `limit` bytes are wanted: inflation stops there and a
   ///     longer file is not an error.
+  ///   - isCancelled: polled before every chunk of 4 MiB (Ctrl-C).
   /// - Returns: the file's bytes, inflated if they start with the gzip magic.
   /// - Throws: `DataError.unreadable` when the file cannot be read or is not a regular file,
   ///   `.tooLarge` when it holds more than `limit` bytes (raw or inflated, unless `prefix`),
   ///   `.notGzip` when a `*.gz` file lacks the magic, `.truncatedGzip` or `.corruptGzip` for a
-  ///   damaged stream.
+  ///   damaged stream, ``ReadInterrupted`` when `isCancelled` says so.
   static func readFile(
-    _ path: String, limit: Int = DataLimits.fileBytes, prefix: Bool = false
+    _ path: String, limit: Int = DataLimits.fileBytes, prefix: Bool = false,
+    isCancelled: @escaping () -> Bool = { false }
   ) throws -> [UInt8] {
-    let reader = try Reader(path: path, limit: limit, prefix: prefix)
+    let reader = try Reader(path: path, limit: limit, prefix: prefix, isCancelled: isCancelled)
     var bytes: [UInt8] = []
     // A raw file's size is known; inflated data grows as it comes (never from the trailer).
     if !reader.isCompressed { bytes.reserveCapacity(min(reader.fileSize, limit)) }

@@ -26,17 +26,26 @@ enum IDXReader {
   /// `DataLimits.values`; only then is the rest inflated, and no further than the pixels
   /// announced, so a small file claiming billions of pixels (or a gzip bomb) costs nothing.
   ///
-  /// - Parameter path: the file, raw or gzip (recognised by its magic bytes).
+  /// The memory the images take — the bytes read, the pixels and the data set's 32-bit floats —
+  /// is checked against `memoryLimit` as the header announces it, before the body is read: a
+  /// small gzip file is no smaller once inflated.
+  ///
+  /// - Parameters:
+  ///   - path: the file, raw or gzip (recognised by its magic bytes).
+  ///   - memoryLimit: what the images may take.
+  ///   - isCancelled: polled while the body is read and inflated (Ctrl-C).
   /// - Returns: the number of images, their height (`rows`) and width (`columns`), and the
   ///   pixels, `count × rows × columns` bytes in row-major order, 0 (background) to 255.
   /// - Throws: `DataError.badMagic` when the file is not an IDX image file,
   ///   `.unsupportedType` when its values are not unsigned bytes, `.tooLarge` when the header
   ///   announces more than `DataLimits.values` pixels, `.invalidArgument` for images of zero
-  ///   height or width, `.truncated` when it holds fewer pixels than its header announces, and
-  ///   the errors of `Gzip.readFile(_:limit:prefix:)`.
-  static func readImages(_ path: String) throws -> (
-    count: Int, rows: Int, columns: Int, pixels: [UInt8]
-  ) {
+  ///   height or width, `.truncated` when it holds fewer pixels than its header announces,
+  ///   `MemoryRefusal` when they would not fit `memoryLimit`, ``ReadInterrupted``, and the
+  ///   errors of `Gzip.readFile(_:limit:prefix:isCancelled:)`.
+  static func readImages(
+    _ path: String, memoryLimit: MemoryLimit = .unlimited,
+    isCancelled: @escaping () -> Bool = { false }
+  ) throws -> (count: Int, rows: Int, columns: Int, pixels: [UInt8]) {
     let dimensions = try readHeader(path, magic: imageMagic)
     let count = dimensions[0]
     let rows = dimensions[1]
@@ -58,17 +67,31 @@ enum IDXReader {
           + "(\(values) values); sigbook reads at most "
           + "\(NumberFormat.grouped(DataLimits.values)) values")
     }
-    let bytes = try body(path, rank: 3, expected: expected, what: "pixel data")
+    // The file's bytes and a copy of the pixels, then 4-byte floats in the data set.
+    try memoryLimit.check(
+      MemoryEstimate.product(6, expected),
+      for:
+        "reading '\(path)' (\(NumberFormat.grouped(count)) images of \(rows) × \(columns) pixels)",
+      advice: "read a smaller file")
+    let bytes = try body(
+      path, rank: 3, expected: expected, what: "pixel data", isCancelled: isCancelled)
     return (count, rows, columns, bytes)
   }
 
   /// Reads an IDX label file (`*-labels-idx1-ubyte`, optionally gzip-compressed).
   ///
-  /// - Parameter path: the file, raw or gzip (recognised by its magic bytes).
+  /// - Parameters:
+  ///   - path: the file, raw or gzip (recognised by its magic bytes).
+  ///   - memoryLimit: what the labels may take (a byte each read, 8 bytes each as class indices),
+  ///     checked as the header announces them.
+  ///   - isCancelled: polled while the body is read and inflated (Ctrl-C).
   /// - Returns: one label a byte, in file order.
-  /// - Throws: `DataError.badMagic`, `.unsupportedType`, `.tooLarge` or `.truncated` as
-  ///   `readImages(_:)`.
-  static func readLabels(_ path: String) throws -> [UInt8] {
+  /// - Throws: `DataError.badMagic`, `.unsupportedType`, `.tooLarge` or `.truncated`,
+  ///   `MemoryRefusal` and ``ReadInterrupted`` as `readImages(_:memoryLimit:isCancelled:)`.
+  static func readLabels(
+    _ path: String, memoryLimit: MemoryLimit = .unlimited,
+    isCancelled: @escaping () -> Bool = { false }
+  ) throws -> [UInt8] {
     let count = try readHeader(path, magic: labelMagic)[0]
     guard count <= DataLimits.values else {
       throw DataError.tooLarge(
@@ -76,14 +99,18 @@ enum IDXReader {
         message: "announces \(NumberFormat.grouped(count)) labels; sigbook reads at most "
           + "\(NumberFormat.grouped(DataLimits.values))")
     }
-    return try body(path, rank: 1, expected: count, what: "labels")
+    try memoryLimit.check(
+      MemoryEstimate.product(10, count),
+      for: "reading '\(path)' (\(NumberFormat.grouped(count)) labels)",
+      advice: "read a smaller file")
+    return try body(path, rank: 1, expected: count, what: "labels", isCancelled: isCancelled)
   }
 
   /// The `expected` bytes after the header of a file of `rank` dimensions, reading (and
   /// inflating) no further.
-  private static func body(_ path: String, rank: Int, expected: Int, what: String) throws
-    -> [UInt8]
-  {
+  private static func body(
+    _ path: String, rank: Int, expected: Int, what: String, isCancelled: @escaping () -> Bool
+  ) throws -> [UInt8] {
     let start = 4 + 4 * rank
     // A raw file shorter than its header announces is refused before its body is read; a
     // gzip file's inflated size is known only by inflating it, which stops at the limit.
@@ -93,7 +120,8 @@ enum IDXReader {
         throw DataError.truncated(path: path, what: what, expected: expected, found: size - start)
       }
     }
-    let bytes = try Gzip.readFile(path, limit: start + expected, prefix: true)
+    let bytes = try Gzip.readFile(
+      path, limit: start + expected, prefix: true, isCancelled: isCancelled)
     let found = bytes.count - start
     guard found >= expected else {
       throw DataError.truncated(path: path, what: what, expected: expected, found: found)
@@ -153,11 +181,19 @@ extension Dataset {
   ///   - images: the `*-images-idx3-ubyte[.gz]` file.
   ///   - labels: the `*-labels-idx1-ubyte[.gz]` file.
   ///   - name: the name shown in displays.
-  /// - Throws: the errors of `IDXReader.readImages(_:)` and `readLabels(_:)`, and
-  ///   `DataError.countMismatch` when the two files hold different numbers of items.
-  public static func idx(images: String, labels: String, name: String = "idx") throws -> Dataset {
-    let image = try IDXReader.readImages(images)
-    let values = try IDXReader.readLabels(labels)
+  ///   - memoryLimit: what the data set may take, checked as each file's header announces it.
+  ///   - isCancelled: polled while the files are read and inflated (Ctrl-C).
+  /// - Throws: the errors of `IDXReader.readImages(_:memoryLimit:isCancelled:)` and
+  ///   `readLabels(_:memoryLimit:isCancelled:)`, and `DataError.countMismatch` when the two files
+  ///   hold different numbers of items.
+  public static func idx(
+    images: String, labels: String, name: String = "idx", memoryLimit: MemoryLimit = .unlimited,
+    isCancelled: @escaping () -> Bool = { false }
+  ) throws -> Dataset {
+    let image = try IDXReader.readImages(
+      images, memoryLimit: memoryLimit, isCancelled: isCancelled)
+    let values = try IDXReader.readLabels(
+      labels, memoryLimit: memoryLimit, isCancelled: isCancelled)
     guard values.count == image.count else {
       throw DataError.countMismatch(
         images: images, imageCount: image.count, labels: labels, labelCount: values.count)

@@ -34,13 +34,60 @@ extension NPY {
   ///   `.invalidArgument` for an element type or order sigbook does not read, `.truncated` when
   ///   the data is shorter than the shape says, `.tooLarge` for more than `DataLimits.values`
   ///   values.
-  public static func read(_ path: String) throws -> Contents {
-    let bytes = try Gzip.readFile(path)
+  ///
+  /// The header is read (and inflated) first; what it announces — the bytes of the data, the
+  /// values widened to `Double`, then 32-bit floats — is checked against `memoryLimit` before
+  /// the data is read, and the data is inflated no further than the shape says: a small gzip
+  /// file is no smaller once inflated. Bytes after the data are ignored.
+  ///
+  /// - Parameters:
+  ///   - memoryLimit: what the array may take.
+  ///   - isCancelled: polled while the data is read and inflated (Ctrl-C).
+  /// - Throws: also `MemoryRefusal` when the array would not fit `memoryLimit`, and
+  ///   ``ReadInterrupted`` when `isCancelled` says so.
+  public static func read(
+    _ path: String, memoryLimit: MemoryLimit = .unlimited,
+    isCancelled: @escaping () -> Bool = { false }
+  ) throws -> Contents {
+    // The fixed part first (magic, version, header length), then the header it announces.
+    let fixed = try Gzip.readFile(path, limit: 12, prefix: true)
+    let headerEnd = try headerEnd(fixed, path: path, needsHeader: false)
+    let header = try decodeHeader(
+      try Gzip.readFile(path, limit: headerEnd, prefix: true), path: path)
+    let dataBytes = header.count * header.type.size
+    try memoryLimit.check(
+      // The bytes read, the values as `Double`, then as `Float` and in the data set's tensor.
+      MemoryEstimate.sum(header.start, dataBytes, MemoryEstimate.product(16, header.count)),
+      for: "reading '\(path)' (shape \(header.shape), \(header.type.name))",
+      advice: "read a smaller file")
+    guard header.start + dataBytes <= DataLimits.fileBytes else {
+      throw DataError.tooLarge(
+        path: path,
+        message:
+          "holds \(NumberFormat.bytes(header.start + dataBytes)) of .npy data; sigbook reads "
+          + "files of at most \(NumberFormat.bytes(DataLimits.fileBytes))")
+    }
+    let bytes = try Gzip.readFile(
+      path, limit: header.start + dataBytes, prefix: true, isCancelled: isCancelled)
     return try decode(bytes, path: path)
   }
 
-  /// Decodes the bytes of a `.npy` file; `path` names it in errors.
-  static func decode(_ bytes: [UInt8], path: String) throws -> Contents {
+  /// What a `.npy` header announces: where the data starts, its shape, the number of values and
+  /// their type.
+  struct AnnouncedData {
+    var start: Int
+    var shape: [Int]
+    var count: Int
+    var type: (name: String, size: Int)
+  }
+
+  /// The most header bytes read: NumPy writes headers of under 10,000 bytes and reads no
+  /// larger ones unless told to (`max_header_size`).
+  static let maxHeaderBytes = 1 << 20
+
+  /// Where the header of the `.npy` file starting with `bytes` ends (where the data starts),
+  /// from its magic, version and header length; `needsHeader` also requires the header itself.
+  private static func headerEnd(_ bytes: [UInt8], path: String, needsHeader: Bool) throws -> Int {
     let magic: [UInt8] = [0x93] + Array("NUMPY".utf8)
     guard bytes.count >= 10, Array(bytes[0..<6]) == magic else {
       throw DataError.unreadable(
@@ -54,8 +101,26 @@ extension NPY {
     }
     var headerLength = 0
     for i in (0..<lengthSize).reversed() { headerLength = headerLength << 8 | Int(bytes[8 + i]) }
+    guard headerLength <= maxHeaderBytes else {
+      throw DataError.unreadable(
+        path: path,
+        reason: "its .npy header says it is \(NumberFormat.grouped(headerLength)) bytes long; "
+          + "NumPy writes headers of under 10,000 bytes")
+    }
     let start = 8 + lengthSize + headerLength
-    guard start <= bytes.count,
+    guard !needsHeader || start <= bytes.count else {
+      throw DataError.truncated(
+        path: path, what: "header", expected: headerLength, found: bytes.count - 8 - lengthSize)
+    }
+    return start
+  }
+
+  /// Decodes the header of the `.npy` file starting with `bytes`: what it announces, checked.
+  private static func decodeHeader(_ bytes: [UInt8], path: String) throws -> AnnouncedData {
+    let start = try headerEnd(bytes, path: path, needsHeader: true)
+    let lengthSize = bytes[6] == 1 ? 2 : 4
+    let headerLength = start - 8 - lengthSize
+    guard
       let header = String(bytes: bytes[(8 + lengthSize)..<start], encoding: .utf8)
     else {
       throw DataError.truncated(
@@ -86,6 +151,13 @@ extension NPY {
         message: "has shape \(shape); sigbook reads arrays of at most "
           + "\(NumberFormat.grouped(DataLimits.values)) values")
     }
+    return AnnouncedData(start: start, shape: shape, count: count, type: type)
+  }
+
+  /// Decodes the bytes of a `.npy` file; `path` names it in errors.
+  static func decode(_ bytes: [UInt8], path: String) throws -> Contents {
+    let header = try decodeHeader(bytes, path: path)
+    let (start, shape, count, type) = (header.start, header.shape, header.count, header.type)
     let expected = count * type.size
     guard bytes.count - start >= expected else {
       throw DataError.truncated(

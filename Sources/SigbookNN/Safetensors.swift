@@ -159,7 +159,14 @@ extension Safetensors {
   /// - Throws: as `read(from:)`, and `SafetensorsError.invalidEntry` naming the tensor for a
   ///   value that is not finite.
   static func readWeights(from path: String) throws(SafetensorsError) -> Contents {
-    let contents = try read(from: path)
+    try decodeWeights(try FileBytes.contents(ofFile: path), path: path)
+  }
+
+  /// `readWeights(from:)` of a file held in memory: `decode`, then every value must be finite.
+  static func decodeWeights(
+    _ bytes: [UInt8], path: String
+  ) throws(SafetensorsError) -> Contents {
+    let contents = try decode(bytes, path: path)
     for (name, tensor) in contents.tensors {
       let bad = tensor.withUnsafeBufferPointer { values in values.firstIndex { !$0.isFinite } }
       guard let bad else { continue }

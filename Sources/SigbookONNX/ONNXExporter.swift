@@ -10,8 +10,8 @@ import SigbookNN
 /// (`layer1/Gemm`); the weights are initializers named like PyTorch's `nn.Sequential`
 /// (`0.weight`). The input `input` is `[batch, …inputShape]` with a dynamic batch, the output
 /// `output` the last layer's. A dense layer that follows images gets a `Flatten` in front, as
-/// ONNX's `Gemm` takes matrices. The summary and class names go into the metadata
-/// (`sigbook.summary`, `sigbook.classes`), which `load_onnx` reads back.
+/// ONNX's `Gemm` takes matrices. The summary, task and class names go into the metadata
+/// (`sigbook.summary`, `sigbook.task`, `sigbook.classes`), which `load_onnx` reads back.
 enum ONNXExporter {
   /// The opset the files import.
   static let opset: Int64 = 13
@@ -113,7 +113,10 @@ enum ONNXExporter {
     var summary = Onnx_StringStringEntryProto()
     summary.key = "sigbook.summary"
     summary.value = model.summary
-    proto.metadataProps = [summary]
+    var task = Onnx_StringStringEntryProto()
+    task.key = "sigbook.task"
+    task.value = model.task.rawValue
+    proto.metadataProps = [summary, task]
     if let classNames = model.classNames,
       let json = try? JSONEncoder().encode(classNames),
       let text = String(data: json, encoding: .utf8)

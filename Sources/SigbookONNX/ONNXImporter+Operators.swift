@@ -781,7 +781,16 @@ extension ONNXImporter {
     }
     let gamma = parts[0] ?? [], beta = parts[1] ?? [], mean = parts[2] ?? [],
       variance = parts[3] ?? []
-    let epsilon = Double(float(node, "epsilon", default: 1e-5))
+    let epsilonAttribute = float(node, "epsilon", default: 1e-5)
+    let epsilon = Double(epsilonAttribute)
+    // A variance below zero (or a denominator of zero) has no square root: folded, it would
+    // make NaN or infinite weights that spoil every output without a word.
+    for c in 0..<channels where !(Double(variance[c]) >= 0 && Double(variance[c]) + epsilon > 0) {
+      throw error(
+        node,
+        "channel \(c) has variance \(variance[c]) (epsilon \(epsilonAttribute)); a variance must be at least 0, and variance + epsilon above 0"
+      )
+    }
     var scale = [Float](repeating: 0, count: channels), shift = scale
     for c in 0..<channels {
       let s = Double(gamma[c]) / (Double(variance[c]) + epsilon).squareRoot()

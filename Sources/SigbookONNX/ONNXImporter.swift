@@ -100,11 +100,16 @@ struct ONNXImporter {
     guard size <= maxFileBytes else {
       throw ONNXError(path: path, "is \(size) bytes; sigbook reads ONNX files of at most 1 GiB")
     }
-    guard size > 0 else { throw ONNXError(path: path, "is empty, not an ONNX model") }
     let bytes: Data
     do { bytes = try Data(contentsOf: url) } catch {
       throw ONNXError(path: path, "cannot read the file: \(error.localizedDescription)")
     }
+    return try decode(bytes, path: path)
+  }
+
+  /// Decodes the bytes of an ONNX file; `path` names it in errors.
+  static func decode(_ bytes: Data, path: String) throws(ONNXError) -> Onnx_ModelProto {
+    guard !bytes.isEmpty else { throw ONNXError(path: path, "is empty, not an ONNX model") }
     var options = BinaryDecodingOptions()
     options.discardUnknownFields = true
     let model: Onnx_ModelProto
@@ -136,7 +141,14 @@ struct ONNXImporter {
   static func load(path: String, inputShape: [Int]?, classNames: [String]?) throws(ONNXError)
     -> Model
   {
-    let proto = try read(path: path)
+    try load(read(path: path), path: path, inputShape: inputShape, classNames: classNames)
+  }
+
+  /// `load(path:inputShape:classNames:)` of a model decoded already (external data files are
+  /// found beside `path`).
+  static func load(
+    _ proto: Onnx_ModelProto, path: String, inputShape: [Int]?, classNames: [String]?
+  ) throws(ONNXError) -> Model {
     let graph = proto.graph
     var importer = ONNXImporter(path: path, itemShape: [])
     for entry in proto.opsetImport where entry.domain.isEmpty || entry.domain == "ai.onnx" {
@@ -164,11 +176,16 @@ struct ONNXImporter {
         "its output '\(output.name)' is not the end of the chain of layers that starts at its input"
       )
     }
-    // A model sigbook saved names its classes in the metadata.
+    // A model sigbook saved names its classes and its task in the metadata.
     let saved = proto.metadataProps.first { $0.key == "sigbook.classes" }.flatMap {
       try? JSONDecoder().decode([String].self, from: Data($0.value.utf8))
     }
-    return try importer.model(inputShape: importer.firstInputShape, classNames: classNames ?? saved)
+    // Classes given to load_onnx make it a classifier, whatever the file says.
+    let savedTask = proto.metadataProps.first { $0.key == "sigbook.task" }.flatMap {
+      classNames == nil ? Model.Task(rawValue: $0.value) : nil
+    }
+    return try importer.model(
+      inputShape: importer.firstInputShape, classNames: classNames ?? saved, task: savedTask)
   }
 
   /// The shape of one input item, as read from the file or given.
@@ -238,7 +255,16 @@ struct ONNXImporter {
   }
 
   /// The model the walk built.
-  func model(inputShape: [Int], classNames: [String]?) throws(ONNXError) -> Model {
+  ///
+  /// Its task is `task` when the file says it (sigbook writes `sigbook.task`); else it is
+  /// classification when class names are given, and reconstruction (an autoencoder) only when
+  /// the output is as large as the input, does not end in Softmax, and a layer in between is
+  /// narrower than the input — a code. Equal widths alone say nothing: a classifier of 10
+  /// features into 10 classes, or of one feature into one logit, has them too, and a network
+  /// that never narrows can copy its input without learning a code.
+  func model(
+    inputShape: [Int], classNames: [String]?, task: Model.Task? = nil
+  ) throws(ONNXError) -> Model {
     guard !layers.isEmpty else {
       throw error("has no layers: its output is its input")
     }
@@ -250,17 +276,21 @@ struct ONNXImporter {
     let inputCount = inputShape.reduce(1, *)
     let outputCount = itemShape.reduce(1, *)
     let endsInSoftmax = layers.last?.spec == .softmax
-    let isAutoencoder = classNames == nil && outputCount == inputCount && !endsInSoftmax
     var model: Model
     do {
       model = try Model(
-        layers: layers, inputShape: inputShape,
-        task: isAutoencoder ? .reconstruction : .classification,
+        layers: layers, inputShape: inputShape, task: .classification,
         summary: "load_onnx(\"\((path as NSString).lastPathComponent)\")")
     } catch {
       throw self.error("its layers do not fit together: \(error.message)")
     }
+    let narrows = model.layerShapes.dropLast().contains { $0.reduce(1, *) < inputCount }
+    // Whatever the metadata says, an autoencoder's output is as large as its input.
+    let isAutoencoder =
+      outputCount == inputCount
+      && (task.map { $0 == .reconstruction } ?? (classNames == nil && !endsInSoftmax && narrows))
     if isAutoencoder {
+      model.task = .reconstruction
       // The code is the narrowest layer (the last of equally narrow ones, so that a code
       // followed by its activation is taken after the activation).
       var narrowest = 0
@@ -271,7 +301,8 @@ struct ONNXImporter {
       model.encoderLayerCount = narrowest + 1
     }
     if let classNames {
-      guard classNames.count == model.classCount else {
+      // An autoencoder sigbook trained keeps the classes of its data, whatever its width.
+      guard model.task == .reconstruction || classNames.count == model.classCount else {
         throw error(
           "classes: names \(classNames.count) classes but the model has \(model.outputCount) output\(model.outputCount == 1 ? "" : "s") (\(model.classCount) classes)"
         )

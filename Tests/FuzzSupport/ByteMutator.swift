@@ -114,22 +114,63 @@ public func readerFuzzCount(default count: Int) -> Int {
 /// When `SIGBOOK_FUZZ_SAVE` names a folder, each input is written there (as `current-NAME`)
 /// before it is tried, so that the one a crash stopped at is kept; the file is removed when the
 /// run ends normally.
-public struct CrashRecorder {
+///
+/// The file is opened once and each input written over the last one (`ftruncate`, `pwrite`):
+/// two system calls an input instead of creating and closing a file. What is written is in the
+/// kernel's cache when the reader runs, so a crash of the process does not lose it.
+public final class CrashRecorder {
   let url: URL?
+  private let descriptor: Int32
 
   public init(_ name: String) {
     url = ProcessInfo.processInfo.environment["SIGBOOK_FUZZ_SAVE"].map {
       URL(fileURLWithPath: $0).appendingPathComponent("current-\(name)")
     }
+    descriptor = url.map { open($0.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644) } ?? -1
+  }
+
+  deinit {
+    if descriptor >= 0 { close(descriptor) }
   }
 
   public func record(_ bytes: [UInt8]) {
-    guard let url else { return }
-    try? Data(bytes).write(to: url)
+    guard descriptor >= 0 else { return }
+    _ = ftruncate(descriptor, 0)
+    _ = bytes.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
   }
 
   public func finish() {
     guard let url else { return }
     try? FileManager.default.removeItem(at: url)
+  }
+}
+
+/// Where the time of a fuzz run goes: making inputs, recording them, reading them.
+public struct FuzzTimes {
+  public var mutate = Duration.zero
+  public var record = Duration.zero
+  public var read = Duration.zero
+  private let clock = ContinuousClock()
+
+  public init() {}
+
+  /// Runs `body`, adding its time to `phase`.
+  public mutating func measure<T>(
+    _ phase: WritableKeyPath<FuzzTimes, Duration>, _ body: () throws -> T
+  ) rethrows -> T {
+    let start = clock.now
+    defer { self[keyPath: phase] += clock.now - start }
+    return try body()
+  }
+
+  /// `12.3 s (mutate 1.2 s, record 0.4 s, read 10.7 s)`.
+  public var description: String {
+    func seconds(_ d: Duration) -> String {
+      let s = Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+      return String(format: "%.1f s", s)
+    }
+    return
+      "\(seconds(mutate + record + read)) (mutate \(seconds(mutate)), record \(seconds(record)), "
+      + "read \(seconds(read)))"
   }
 }

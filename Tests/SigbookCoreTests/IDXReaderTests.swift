@@ -144,4 +144,24 @@ extension IDXReaderTests {
         == "'\(images)' announces 4,294,967,295 images of 65535 × 65535 pixels (more than 2⁶³ "
         + "values); sigbook reads at most 268,435,456 values")
   }
+
+  /// Ctrl-C while a gzip file is inflated: reading stops between chunks of 4 MiB, here after the
+  /// first of the 5 MiB of pixels, and nothing is kept. It used to run to the end.
+  @Test func inflatingStopsWhenInterrupted() throws {
+    let folder = try DataTestFolder()
+    let pixels = [UInt8](repeating: 7, count: 5 << 20)
+    let images = try folder.write(
+      "i.gz", Gzip.compress(IDXFixture.images(count: 5120, rows: 32, columns: 32, pixels: pixels)))
+    var polls = 0
+    let interrupted = try #require(throws: ReadInterrupted.self) {
+      try IDXReader.readImages(
+        images,
+        isCancelled: {
+          polls += 1
+          return polls > 1
+        })
+    }
+    #expect(interrupted.path == images && polls == 2)
+    #expect(try IDXReader.readImages(images).pixels.count == 5 << 20)
+  }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+@testable import SigbookData
 @testable import SigbookTensor
 @testable import SigbookNN
 @testable import SigbookWorkbook
@@ -172,6 +173,35 @@ func memoryErrorOf(_ source: String, limit: Int) throws -> WorkbookError {
     #expect(
       error.message
         == "reading '\(path)' (2,000 rows so far) would need about 1.6 MiB, more than the memory limit of 1 MiB"
+    )
+  }
+
+  /// Gzipped IDX and `.npy` files are measured by what their headers announce, not by their
+  /// size: 1 MiB of zero pixels (or of float32 zeros) in a few KiB of gzip is refused under a
+  /// 2 MiB limit before it is inflated. They were estimated from the compressed size and read
+  /// whole.
+  @Test func gzippedIDXAndNPYFilesAreMeasuredByTheirHeaders() throws {
+    let folder = try DataTestFolder()
+    let images = try folder.write(
+      "i.idx.gz",
+      Gzip.compress(
+        IDXFixture.images(
+          count: 1024, rows: 32, columns: 32, pixels: [UInt8](repeating: 0, count: 1 << 20))))
+    let labels = try folder.write(
+      "l.idx.gz", Gzip.compress(IDXFixture.labels([UInt8](repeating: 1, count: 1024))))
+    #expect(try FileManager.default.attributesOfItem(atPath: images)[.size] as? Int ?? 0 < 8192)
+    let idx = try memoryErrorOf(
+      "idx(images: \"\(images)\", labels: \"\(labels)\")", limit: 2 << 20)
+    #expect(
+      idx.message
+        == "reading '\(images)' (1,024 images of 32 × 32 pixels) would need about 6 MiB, more than the memory limit of 2 MiB"
+    )
+    let zeros = NPY.encode([Float](repeating: 0, count: 1 << 18), shape: [1024, 256])
+    let array = try folder.write("x.npy.gz", Gzip.compress([UInt8](zeros)))
+    let npy = try memoryErrorOf("npy(\"\(array)\")", limit: 2 << 20)
+    #expect(
+      npy.message
+        == "reading '\(array)' (shape [1024, 256], float32) would need about 5.0 MiB, more than the memory limit of 2 MiB"
     )
   }
 

@@ -185,6 +185,33 @@ extension NPYTests {
         + "computes in (scale or clip the values first)")
   }
 
+  /// A gzipped array is inflated in chunks, Ctrl-C polled between them, and no further than its
+  /// shape says: 5 MiB of float32 stop after the first 4 MiB when interrupted, and 1 GiB of
+  /// zeros after a 4-value array is not inflated (it used to be, up to the 1 GiB file limit).
+  @Test func gzippedArraysAreInflatedAsFarAsTheirShapeAndStopOnCtrlC() throws {
+    let folder = try DataTestFolder()
+    let path = try folder.write(
+      "x.npy.gz",
+      Gzip.compress([UInt8](NPY.encode([Float](repeating: 1, count: 5 << 18), shape: [5 << 18]))))
+    var polls = 0
+    let interrupted = try #require(throws: ReadInterrupted.self) {
+      try NPY.read(
+        path,
+        isCancelled: {
+          polls += 1
+          return polls > 1
+        })
+    }
+    #expect(interrupted.path == path && polls == 2)
+    // The 16-byte array, then 17 gzip members of 64 MiB of zeros: more than the file limit
+    // allows once inflated.
+    let small = try Gzip.compress([UInt8](NPY.encode([Float]([1, 2, 3, 4]), shape: [4])))
+    let zeros = try Gzip.compress([UInt8](repeating: 0, count: 64 << 20))
+    let padded = try folder.write(
+      "p.npy.gz", small + Array([[UInt8]](repeating: zeros, count: 17).joined()))
+    #expect(try NPY.read(padded).values == [1, 2, 3, 4])
+  }
+
   /// A version-1 `.npy` file with the header text given as is (padded as NumPy pads it).
   static func npyBytes(header text: String, data: [UInt8]) -> [UInt8] {
     let header =

@@ -113,4 +113,37 @@ import Testing
       try Self.error(fixture("mlp.onnx"), classes: ["a", "b"]).contains(
         "classes: names 2 classes but the model has 10 outputs"))
   }
+
+  /// A batch normalisation whose variance is below zero used to fold to NaN weights without a
+  /// word; it is refused naming the file, the node and the channel, whether it follows a dense
+  /// layer (folded into it) or stands alone (a per-channel affine layer).
+  @Test func batchNormalizationWithANegativeVarianceIsRefused() throws {
+    typealias B = ONNXModelBuilder
+    let folder = try TemporaryFolder()
+    func model(variance: [Float], afterDense: Bool) -> Onnx_ModelProto {
+      let norm = ["scale", "bias", "mean", "variance"]
+      return B.model(
+        input: [1, 2],
+        initializers: [
+          B.floats("w", [2, 2], [1, 2, 3, 4]), B.floats("scale", [2], [1, 1]),
+          B.floats("bias", [2], [0, 0]), B.floats("mean", [2], [0, 0]),
+          B.floats("variance", [2], variance),
+        ],
+        nodes: afterDense
+          ? [B.node("Gemm", ["x", "w"], "h"), B.node("BatchNormalization", ["h"] + norm, "y")]
+          : [B.node("BatchNormalization", ["x"] + norm, "y")],
+        output: "y")
+    }
+    for afterDense in [true, false] {
+      let path = try folder.write("bn.onnx", model(variance: [1, -0.5], afterDense: afterDense))
+      #expect(
+        try Self.error(path).contains(
+          "node 'y' (BatchNormalization): channel 1 has variance -0.5 (epsilon 1e-05); a "
+            + "variance must be at least 0"))
+      // A variance of zero is fine: epsilon keeps the square root above zero.
+      let valid = try folder.write("ok.onnx", model(variance: [1, 0], afterDense: afterDense))
+      let net = try ONNXImporter.load(path: valid, inputShape: nil, classNames: nil)
+      #expect(net.predict(Tensor(shape: [1, 2], scalars: [1, 1])).isFinite)
+    }
+  }
 }

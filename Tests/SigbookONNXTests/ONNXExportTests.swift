@@ -48,6 +48,23 @@ let onnxRuntimeIsAvailable: Bool = {
     ]
   }
 
+  /// A saved model says what it is (`sigbook.task`): an autoencoder that never narrows or ends
+  /// in Softmax loads as an autoencoder, a classifier with as many classes as inputs as a
+  /// classifier. The task used to be guessed from the widths and the last layer.
+  @Test func savedModelsKeepTheirTask() throws {
+    let folder = try TemporaryFolder()
+    let models = [
+      try Model.autoencoder([4, 8], seed: 1), try Model.autoencoder([6, 3], output: .softmax),
+      try Model.mlp([4, 8, 4], output: .linear, seed: 1),
+      try Model.mlp([4, 2, 4], output: .linear),
+    ]
+    for (i, model) in models.enumerated() {
+      let path = try folder.write("m\(i).onnx", ONNXFormat().encode(model))
+      let loaded = try ONNXFormat().load(from: path, inputShape: nil, classNames: nil)
+      #expect(loaded.task == model.task, "\(model.summary)")
+    }
+  }
+
   @Test func savedModelsLoadBackWithTheSameOutputsAndSignatures() throws {
     let folder = try TemporaryFolder()
     for (name, model, x) in try Self.models() {

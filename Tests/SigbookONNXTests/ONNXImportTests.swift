@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+@testable import SigbookNN
 @testable import SigbookWorkbook
 @testable import SigbookONNX
 
@@ -100,5 +101,47 @@ import Testing
       try unregistered.run(try parseCell("load_onnx(\"cnn.onnx\")", file: "t.sigbook"))
     }
     #expect(error.message.contains("need the ONNX support that the sigbook command links"))
+  }
+
+  /// Equal input and output widths alone do not make an autoencoder: a classifier of 6 features
+  /// into 6 logits, or of one feature into one logit, used to load as one. A network that
+  /// narrows to a code and widens back is one, with or without a final Sigmoid.
+  @Test(arguments: [
+    ([6, 16, 6], false, Model.Task.classification), ([1, 4, 1], false, .classification),
+    ([6, 2, 6], true, .reconstruction), ([6, 2, 6], false, .reconstruction),
+    ([6, 2, 6, 6], false, .reconstruction),
+  ])
+  func anAutoencoderNarrowsToACode(_ widths: [Int], _ sigmoid: Bool, _ task: Model.Task) throws {
+    typealias B = ONNXModelBuilder
+    let folder = try TemporaryFolder()
+    var initializers: [Onnx_TensorProto] = []
+    var nodes: [Onnx_NodeProto] = []
+    var current = "x"
+    for (i, (inputs, outputs)) in zip(widths, widths.dropFirst()).enumerated() {
+      initializers.append(
+        B.floats(
+          "w\(i)", [Int64(inputs), Int64(outputs)],
+          (0..<inputs * outputs).map { Float($0 % 5) / 10 }))
+      nodes.append(B.node("Gemm", [current, "w\(i)"], "g\(i)"))
+      current = "g\(i)"
+      if i < widths.count - 2 {
+        nodes.append(B.node("Relu", [current], "r\(i)"))
+        current = "r\(i)"
+      }
+    }
+    if sigmoid {
+      nodes.append(B.node("Sigmoid", [current], "s"))
+      current = "s"
+    }
+    let path = try folder.write(
+      "m.onnx",
+      B.model(
+        input: [1, Int64(widths[0])], initializers: initializers, nodes: nodes, output: current))
+    let net = try ONNXImporter.load(path: path, inputShape: nil, classNames: nil)
+    #expect(net.task == task, "\(widths)")
+    if task == .reconstruction {
+      // The code: the narrowest layer's activation.
+      #expect(net.encoderLayerCount == 2)
+    }
   }
 }

@@ -40,27 +40,6 @@ extension Catalogue {
 
   static let classList = Accepts.list(.oneOf([.integer, .text]))
 
-  /// Refuses to read a file whose size, times what its values expand to once parsed, is beyond
-  /// the session's memory limit. Files that cannot be found are left to the reader to explain.
-  ///
-  /// - Parameters:
-  ///   - path: the file, as resolved by `readPath`.
-  ///   - expansion: bytes of parsed values per byte of file: 2 for CSV text (a value takes at
-  ///     least two characters and becomes a 4-byte float), 4 for IDX and NumPy files (a byte
-  ///     pixel becomes a 4-byte float).
-  static func requireMemory(
-    _ call: Call, reading path: String, expansion: Int, blaming key: String
-  ) throws(CallFailure) {
-    guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-      attributes[.type] as? FileAttributeType == .typeRegular,
-      let size = (attributes[.size] as? NSNumber)?.intValue
-    else { return }
-    try call.requireMemory(
-      MemoryEstimate.file(size: size, expansion: expansion),
-      for: "reading '\(path)' (\(NumberFormat.bytes(size)))",
-      advice: "read a smaller file (a sample of its rows)", blaming: key)
-  }
-
   static let data: [FunctionEntry] = [
     FunctionEntry(
       "mnist_sample", category: "Data",
@@ -171,13 +150,14 @@ extension Catalogue {
       example:
         "digits = idx(images: \"t10k-images-idx3-ubyte.gz\", labels: \"t10k-labels-idx1-ubyte.gz\")"
     ) { call in
-      try requireMemory(
-        call, reading: call.session.readPath(call.text("images")), expansion: 4, blaming: "images")
-      return try engine("images") {
+      // Each file's header says what it holds: that is checked against the memory left before
+      // its body is read (a gzip file's own size says little of it).
+      try engine("images") {
         .dataset(
           try Dataset.idx(
             images: call.session.readPath(call.text("images")),
-            labels: call.session.readPath(call.text("labels")), name: "idx"))
+            labels: call.session.readPath(call.text("labels")), name: "idx",
+            memoryLimit: call.session.memoryLimit, isCancelled: call.session.isCancelled))
       }
     },
     FunctionEntry(
@@ -221,13 +201,13 @@ extension Catalogue {
         "A dataset from NumPy arrays saved with np.save: float32, float64, int32, int64 or uint8, little-endian, C order, any shape (the first dimension counts the inputs). uint8 values are pixels and are scaled to [0, 1]; others are kept as they are. The distinct labels, sorted, are the class names.",
       example: "shirts = npy(\"x.npy\", labels: \"y.npy\")"
     ) { call in
-      try requireMemory(
-        call, reading: call.session.readPath(call.text("file")), expansion: 4, blaming: "file")
-      return try engine("file") {
+      // As for idx: the header's shape is checked against the memory left, not the file's size.
+      try engine("file") {
         .dataset(
           try Dataset.npy(
             features: call.session.readPath(call.text("file")),
-            labels: call.optionalText("labels").map(call.session.readPath)))
+            labels: call.optionalText("labels").map(call.session.readPath),
+            memoryLimit: call.session.memoryLimit, isCancelled: call.session.isCancelled))
       }
     },
     FunctionEntry(
