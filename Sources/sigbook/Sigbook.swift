@@ -5,7 +5,7 @@ import SigbookONNX
 import SigbookTensor
 import SigbookWorkbook
 
-/// The `sigbook` command line: run, check, help and repl (see DESIGN.md §4).
+/// The `sigbook` command line: run, check, help, repl, serve, bench and render (see DESIGN.md §4).
 @main
 struct Sigbook: ParsableCommand {
   static let configuration = CommandConfiguration(
