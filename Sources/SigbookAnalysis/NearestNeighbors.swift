@@ -15,9 +15,9 @@ struct NearestNeighbors: Sendable, Equatable {
   /// The number of neighbours of each point.
   let k: Int
   /// Neighbour indices, `count × k` row-major, nearest first.
-  internal(set) var indices: [Int]
+  var indices: [Int]
   /// Euclidean (not squared) distances matching `indices`.
-  internal(set) var distances: [Float]
+  var distances: [Float]
 
   /// The neighbours of point `i`, nearest first.
   func neighbors(of i: Int) -> ArraySlice<Int> { indices[i * k..<(i + 1) * k] }
