@@ -66,7 +66,7 @@ let package = Package(
     .target(
       name: "SigbookServe",
       dependencies: [
-        "SigbookWorkbook",
+        "SigbookWorkbook", "CPlatform",
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "NIOCore", package: "swift-nio"),

@@ -506,8 +506,15 @@ public final class LiveWorkbook: @unchecked Sendable {
 
   /// A new event stream for the page, starting with the whole state: read and subscribed in one
   /// step, so that no event falls between the two.
-  func subscribe() -> AsyncStream<String> {
-    publishing.withLock { hub.subscribe(first: PageResponder.line(syncEvent())) }
+  ///
+  /// A stream whose client fell too far behind gets the whole state again when it reads.
+  func subscribe() -> EventHub.Stream {
+    publishing.withLock {
+      hub.subscribe(first: PageResponder.line(syncEvent())) { [weak self] in
+        guard let self else { return "{}" }
+        return self.publishing.withLock { PageResponder.line(self.syncEvent()) }
+      }
+    }
   }
 }
 

@@ -83,7 +83,14 @@ public struct WorkbookServer: Sendable {
           live.reload()
         }
       } : nil
+    let keepAlive = Task.detached {
+      while !Task.isCancelled {
+        try? await Task.sleep(for: EventHub.keepAliveInterval)
+        live.hub.keepAlive()
+      }
+    }
     defer {
+      keepAlive.cancel()
       watcher?.cancel()
       live.shutDown()
     }
@@ -212,9 +219,7 @@ struct PageResponder: HTTPResponder {
     headers[.contentType] = "text/event-stream"
     let body = ResponseBody { writer in
       try await writer.write(ByteBuffer(string: "retry: 1000\n\n"))
-      for await line in stream {
-        try await writer.write(ByteBuffer(string: "data: " + line + "\n\n"))
-      }
+      for await event in stream { try await writer.write(event) }
       try await writer.finish(nil)
     }
     return Response(status: .ok, headers: headers, body: body)
