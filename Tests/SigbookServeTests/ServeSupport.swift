@@ -2,6 +2,7 @@
   import Glibc
 #endif
 import Foundation
+import SigbookTestSupport
 import Testing
 
 @testable import SigbookServe
@@ -70,24 +71,23 @@ final class Served: @unchecked Sendable {
   func waitUntilIdle(sourceLocation: SourceLocation = #_sourceLocation) async throws -> [String:
     Any]
   {
-    for _ in 0..<1200 {
-      if live.isIdle {
-        let reply = try await request("GET", "/api/state")
-        return try #require(reply.json)
-      }
-      try await Task.sleep(for: .milliseconds(100))
+    // The worker's state lives in this process and nothing prints it: polled.
+    if try await pollAsync(every: .milliseconds(20), upTo: .seconds(120), until: { live.isIdle }) {
+      let reply = try await request("GET", "/api/state")
+      return try #require(reply.json)
     }
     Issue.record("the workbook never became idle", sourceLocation: sourceLocation)
     return [:]
   }
 
   /// Waits until cell `number` runs.
-  func waitUntilRunning(_ number: Int) async throws {
-    for _ in 0..<1200 {
-      if live.cellStates[number - 1].status == .running { return }
-      try await Task.sleep(for: .milliseconds(50))
+  func waitUntilRunning(_ number: Int, sourceLocation: SourceLocation = #_sourceLocation)
+    async throws
+  {
+    let running = try await pollAsync(upTo: .seconds(120)) {
+      live.cellStates[number - 1].status == .running
     }
-    Issue.record("cell \(number) never started")
+    if !running { Issue.record("cell \(number) never started", sourceLocation: sourceLocation) }
   }
 
   /// How many times each cell ran, in order.

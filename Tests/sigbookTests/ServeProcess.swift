@@ -2,114 +2,58 @@
   import Glibc
 #endif
 import Foundation
+import SigbookTestSupport
 import Testing
 
 /// The built binary running `sigbook serve --port 0 FILE`, with what it prints collected as it
 /// comes, and raw loopback connections to it.
-///
-/// `SIGBOOK_TEST_BINARY` names another binary to test (an older build, to see a test fail).
 final class ServeProcess: @unchecked Sendable {
-  static let binaryPath: String? =
-    ProcessInfo.processInfo.environment["SIGBOOK_TEST_BINARY"] ?? Binary.path
-
-  let process = Process()
+  let running: RunningProcess
   private(set) var port = 0
   private(set) var token = ""
-  private let condition = NSCondition()
-  private var out = Data()
-  private var err = Data()
-  private var exited = false
 
   /// Starts `sigbook serve --port 0 FILE ARGUMENTS` in `folder` and waits for the address.
   init(_ file: String, in folder: URL, arguments: [String] = []) throws {
-    process.executableURL = URL(fileURLWithPath: Self.binaryPath ?? "/nonexistent")
-    process.arguments = ["serve", "--port", "0", file] + arguments
-    process.currentDirectoryURL = folder
-    let outPipe = Pipe(), errPipe = Pipe()
-    process.standardOutput = outPipe
-    process.standardError = errPipe
-    process.standardInput = FileHandle.nullDevice
-    let condition = self.condition
-    outPipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
-      let data = handle.availableData
-      condition.withLock {
-        self?.out.append(data)
-        condition.broadcast()
-      }
-      if data.isEmpty { handle.readabilityHandler = nil }
-    }
-    errPipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
-      let data = handle.availableData
-      condition.withLock {
-        self?.err.append(data)
-        condition.broadcast()
-      }
-      if data.isEmpty { handle.readabilityHandler = nil }
-    }
-    process.terminationHandler = { [weak self] _ in
-      condition.withLock {
-        self?.exited = true
-        condition.broadcast()
-      }
-    }
-    try process.run()
-    let printed = waitFor(in: .standardOutput) { $0.contains("?token=") && $0.contains("\n    ") }
+    running = try Binary.start(["serve", "--port", "0", file] + arguments, in: folder)
+    let printed = waitFor(in: .stdout) { $0.contains("?token=") && $0.contains("\n    ") }
     guard let line = printed.split(separator: "\n").first(where: { $0.contains("?token=") }),
       let address = URL(string: line.trimmingCharacters(in: .whitespaces)),
       let port = address.port,
       let token = URLComponents(url: address, resolvingAgainstBaseURL: false)?.queryItems?
         .first(where: { $0.name == "token" })?.value
     else {
-      process.terminate()
+      running.send(SIGKILL)
       throw Spawn.Failure(description: "serve printed no address: \(printed) \(errors)")
     }
     self.port = port
     self.token = token
   }
 
-  deinit {
-    if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-  }
-
-  enum Stream { case standardOutput, standardError }
-
   /// What the process printed to standard output so far.
-  var output: String { condition.withLock { String(decoding: out, as: UTF8.self) } }
+  var output: String { running.stdout }
   /// What the process printed to standard error so far.
-  var errors: String { condition.withLock { String(decoding: err, as: UTF8.self) } }
+  var errors: String { running.stderr }
 
   /// Waits until what `stream` holds satisfies `test` (or the process ends, or a generous
   /// failure bound of two minutes passes), and returns it.
   @discardableResult
-  func waitFor(in stream: Stream, _ test: (String) -> Bool) -> String {
-    let deadline = Date().addingTimeInterval(120)
-    condition.lock()
-    defer { condition.unlock() }
-    while true {
-      let text = String(decoding: stream == .standardOutput ? out : err, as: UTF8.self)
-      if test(text) || exited || Date() > deadline { return text }
-      _ = condition.wait(until: deadline)
-    }
+  func waitFor(in stream: RunningProcess.Stream, _ test: (String) -> Bool) -> String {
+    running.waitFor(stream, upTo: 120, test)
+    return stream == .stdout ? output : errors
   }
 
   /// Waits for the process to end, at most `bound` seconds (a failure bound, not a timing):
   /// whether it ended.
-  func waitForExit(bound: Double = 10) -> Bool {
-    let deadline = Date().addingTimeInterval(bound)
-    condition.lock()
-    defer { condition.unlock() }
-    while !exited && Date() < deadline { _ = condition.wait(until: deadline) }
-    return exited
-  }
+  func waitForExit(bound: Double = 10) -> Bool { running.waitForExit(upTo: bound) }
 
   /// Sends a signal to the server.
-  func send(_ signal: Int32) { kill(process.processIdentifier, signal) }
+  func send(_ signal: Int32) { running.send(signal) }
 
   /// The value of `VmRSS` in `/proc/PID/status`, in bytes.
   var residentBytes: Int? {
     guard
       let status = try? String(
-        contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
+        contentsOfFile: "/proc/\(running.pid)/status", encoding: .utf8),
       let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
     else { return nil }
     let kilobytes = line.split(separator: " ").compactMap { Int($0) }.first
@@ -286,4 +230,12 @@ final class Connection {
       if n < 0 { return false }
     }
   }
+}
+
+/// The names ServeMemoryTests.swift (a disabled suite that other work keeps as it is) uses
+/// without importing SigbookTestSupport.
+typealias TemporaryFolder = SigbookTestSupport.TemporaryFolder
+
+extension ServeProcess {
+  static var binaryPath: String? { Binary.path }
 }
