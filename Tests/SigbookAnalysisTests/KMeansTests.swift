@@ -103,7 +103,9 @@ import Testing
   @Test func oneClusterIsTheMean() throws {
     // 1, 2, 6: mean 3, inertia 4 + 1 + 9 = 14.
     let r = try KMeans.fit(Tensor(shape: [3, 1], scalars: [1, 2, 6]), k: 1)
-    #expect(r.centres.scalars == [3] && r.assignments == [0, 0, 0] && isClose(r.inertia, 14, tolerance: 1e-5))
+    #expect(
+      r.centres.scalars == [3] && r.assignments == [0, 0, 0]
+        && isClose(r.inertia, 14, tolerance: 1e-5))
   }
 
   @Test func sameSeedSameResult() throws {

@@ -11,7 +11,9 @@ import Testing
     #expect(isClose(purity, 4.0 / 6, tolerance: 1e-9))
     #expect(Metrics.purity(clusters: [5, 5, 9, 9], labels: [1, 1, 0, 0]) == 1)
     // One cluster: the share of the largest class, 3/5.
-    #expect(isClose(Metrics.purity(clusters: [0, 0, 0, 0, 0], labels: [1, 1, 1, 2, 2]), 0.6, tolerance: 1e-9))
+    #expect(
+      isClose(
+        Metrics.purity(clusters: [0, 0, 0, 0, 0], labels: [1, 1, 1, 2, 2]), 0.6, tolerance: 1e-9))
   }
 
   @Test func adjustedRandIndexOnScikitLearnsExamples() {
@@ -20,8 +22,10 @@ import Testing
     // Contingency rows {2,0}, {0,1}, {0,1}: Σn²ᵢⱼ = 6, Σa² = 6, Σb² = 8, n = 4 (ordered pairs):
     // tp = 6 − 4 = 2, fp = 8 − 6 = 2, fn = 6 − 6 = 0, tn = 16 − 2 − 0 − 6 = 8;
     // ARI = 2·(2·8 − 0)/((2 + 0)(0 + 8) + (2 + 2)(2 + 8)) = 32/56 = 4/7.
-    #expect(isClose(Metrics.adjustedRandIndex([0, 0, 1, 2], [0, 0, 1, 1]), 4.0 / 7, tolerance: 1e-9))
-    #expect(isClose(Metrics.adjustedRandIndex([0, 0, 1, 1], [0, 0, 1, 2]), 4.0 / 7, tolerance: 1e-9))
+    #expect(
+      isClose(Metrics.adjustedRandIndex([0, 0, 1, 2], [0, 0, 1, 1]), 4.0 / 7, tolerance: 1e-9))
+    #expect(
+      isClose(Metrics.adjustedRandIndex([0, 0, 1, 1], [0, 0, 1, 2]), 4.0 / 7, tolerance: 1e-9))
     // Every point alone against all together: Σn²ᵢⱼ = 4, Σa² = 4, Σb² = 16: tp = 0, fp = 12,
     // fn = 0, tn = 0 → ARI = 0.
     #expect(Metrics.adjustedRandIndex([0, 1, 2, 3], [0, 0, 0, 0]) == 0)
@@ -32,7 +36,8 @@ import Testing
   }
 
   @Test func normalizedMutualInformationSpecialCasesAndAHandValue() {
-    #expect(isClose(Metrics.normalizedMutualInformation([0, 0, 1, 1], [1, 1, 0, 0]), 1, tolerance: 1e-9))
+    #expect(
+      isClose(Metrics.normalizedMutualInformation([0, 0, 1, 1], [1, 1, 0, 0]), 1, tolerance: 1e-9))
     #expect(Metrics.normalizedMutualInformation([3, 3, 3], [7, 7, 7]) == 1)
     // Independent labelings: every cell holds n/4, I = Σ ¼·ln(4·1/(2·2)) = 0.
     #expect(Metrics.normalizedMutualInformation([0, 0, 1, 1], [0, 1, 0, 1]) == 0)
@@ -42,8 +47,12 @@ import Testing
     // H(v | u) = ½·0 + ½·ln 2, so I = H(v) − H(v | u) = 3/2·ln 2 − ¾·ln 3 and
     // NMI = 2I/(H(u) + H(v)) = (3·ln 2 − 3/2·ln 3)/(3·ln 2 − ¾·ln 3) ≈ 0.343711.
     let expected = (3 * log(2.0) - 1.5 * log(3.0)) / (3 * log(2.0) - 0.75 * log(3.0))
-    #expect(isClose(Metrics.normalizedMutualInformation([0, 0, 1, 1], [0, 0, 0, 1]), expected, tolerance: 1e-9))
-    #expect(isClose(Metrics.normalizedMutualInformation([0, 0, 0, 1], [0, 0, 1, 1]), expected, tolerance: 1e-9))
+    #expect(
+      isClose(
+        Metrics.normalizedMutualInformation([0, 0, 1, 1], [0, 0, 0, 1]), expected, tolerance: 1e-9))
+    #expect(
+      isClose(
+        Metrics.normalizedMutualInformation([0, 0, 0, 1], [0, 0, 1, 1]), expected, tolerance: 1e-9))
     #expect(abs(expected - 0.343711) < 1e-6)
   }
 

@@ -15,7 +15,9 @@ import Testing
     let s = try #require(try Silhouette.samples(x, labels: [0, 0, 1, 1]))
     let expected = [19.0 / 21, 17.0 / 19, 17.0 / 19, 19.0 / 21]
     for (value, e) in zip(s, expected) { #expect(isClose(value, e, tolerance: 1e-5)) }
-    #expect(isClose(try Silhouette.mean(x, labels: [0, 0, 1, 1]), (19.0 / 21 + 17.0 / 19) / 2, tolerance: 1e-5))
+    #expect(
+      isClose(
+        try Silhouette.mean(x, labels: [0, 0, 1, 1]), (19.0 / 21 + 17.0 / 19) / 2, tolerance: 1e-5))
     // Labels are any integers: only equality matters.
     #expect(try Silhouette.samples(x, labels: [7, 7, -3, -3]) == s)
   }
@@ -24,8 +26,10 @@ import Testing
     // Points 0, 1 | 10: s(0) = (10 − 1)/10 = 0.9, s(1) = (9 − 1)/9 = 8/9, s(10) = 0 (alone).
     let x = Tensor(shape: [3, 1], scalars: [0, 1, 10])
     let s = try #require(try Silhouette.samples(x, labels: [0, 0, 1]))
-    #expect(isClose(s[0], 0.9, tolerance: 1e-5) && isClose(s[1], 8.0 / 9, tolerance: 1e-5) && s[2] == 0)
-    #expect(isClose(try Silhouette.mean(x, labels: [0, 0, 1]), (0.9 + 8.0 / 9) / 3, tolerance: 1e-5))
+    #expect(
+      isClose(s[0], 0.9, tolerance: 1e-5) && isClose(s[1], 8.0 / 9, tolerance: 1e-5) && s[2] == 0)
+    #expect(
+      isClose(try Silhouette.mean(x, labels: [0, 0, 1]), (0.9 + 8.0 / 9) / 3, tolerance: 1e-5))
   }
 
   @Test func rectangleInTwoDimensionsByHand() throws {

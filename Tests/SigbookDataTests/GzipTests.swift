@@ -5,7 +5,6 @@ import Testing
 @testable import SigbookTensor
 @testable import SigbookData
 
-
 @Suite("Gzip") struct GzipTests {
   /// Deterministic, somewhat compressible bytes.
   static func bytes(_ n: Int, seed: Int = 1) -> [UInt8] {

@@ -4,7 +4,6 @@ import Testing
 
 @testable import SigbookData
 
-
 @Suite("IDX reader") struct IDXReaderTests {
   @Test(arguments: [false, true])
   func roundTripsRawAndGzipFiles(gzip: Bool) throws {

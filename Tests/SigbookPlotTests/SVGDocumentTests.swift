@@ -8,7 +8,6 @@ import Testing
   import FoundationXML
 #endif
 
-
 @Suite("Number formatting") struct SVGNumberFormatTests {
   static let cases: [(value: Double, text: String)] = [
     (12.3456, "12.35"), (3.10, "3.1"), (100, "100"), (0, "0"), (-0.0, "0"), (-0.001, "0"),

@@ -10,7 +10,9 @@ public enum IDXFixture {
     ]
   }
 
-  public static func images(count: Int, rows: Int, columns: Int, pixels: [UInt8], type: UInt8 = 0x08)
+  public static func images(
+    count: Int, rows: Int, columns: Int, pixels: [UInt8], type: UInt8 = 0x08
+  )
     -> [UInt8]
   {
     [0, 0, type, 3] + bigEndian(count) + bigEndian(rows) + bigEndian(columns) + pixels

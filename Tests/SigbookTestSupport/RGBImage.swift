@@ -21,11 +21,15 @@ public struct RGBImage {
       }
       fields.append(value)
     }
-    guard data.starts(with: Array("P6".utf8)) && fields[2] == 255 else { throw ToolFailure("not a PPM or PNG that sigbook writes") }
+    guard data.starts(with: Array("P6".utf8)) && fields[2] == 255 else {
+      throw ToolFailure("not a PPM or PNG that sigbook writes")
+    }
     width = fields[0]
     height = fields[1]
     pixels = Array(data[(i + 1)...])
-    guard pixels.count == width * height * 3 else { throw ToolFailure("not a PPM or PNG that sigbook writes") }
+    guard pixels.count == width * height * 3 else {
+      throw ToolFailure("not a PPM or PNG that sigbook writes")
+    }
   }
 
   /// Reads the PNGs `SVGRenderer` writes: 8-bit RGB, filter 0 on every row.
@@ -41,13 +45,17 @@ public struct RGBImage {
       if type == "IDAT" { compressed += body }
       i += 12 + length
     }
-    guard header.count == 13 && header[8] == 8 && header[9] == 2 else { throw ToolFailure("not a PPM or PNG that sigbook writes") }
+    guard header.count == 13 && header[8] == 8 && header[9] == 2 else {
+      throw ToolFailure("not a PPM or PNG that sigbook writes")
+    }
     width = header[0..<4].reduce(0) { $0 << 8 | Int($1) }
     height = header[4..<8].reduce(0) { $0 << 8 | Int($1) }
     var raw = [UInt8](repeating: 0, count: (width * 3 + 1) * height)
     var rawCount = uLongf(raw.count)
     let status = uncompress(&raw, &rawCount, compressed, uLong(compressed.count))
-    guard status == Z_OK && Int(rawCount) == raw.count else { throw ToolFailure("not a PPM or PNG that sigbook writes") }
+    guard status == Z_OK && Int(rawCount) == raw.count else {
+      throw ToolFailure("not a PPM or PNG that sigbook writes")
+    }
     pixels = []
     pixels.reserveCapacity(width * height * 3)
     for row in 0..<height {
@@ -89,4 +97,3 @@ public struct RGBImage {
     return Double(unmatched) / Double(max(w * h, 1))
   }
 }
-

@@ -203,7 +203,9 @@ public final class RunningProcess: @unchecked Sendable {
 ///
 /// Only for states a program does not print (a file it has open, a count inside a server
 /// running in the test process); the bound stops a broken build from hanging the suite.
-public func poll(every interval: Double = 0.02, upTo bound: Double = 120, until condition: () throws -> Bool)
+public func poll(
+  every interval: Double = 0.02, upTo bound: Double = 120, until condition: () throws -> Bool
+)
   rethrows -> Bool
 {
   let deadline = Date().addingTimeInterval(bound)

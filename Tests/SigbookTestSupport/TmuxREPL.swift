@@ -45,7 +45,9 @@ public final class TmuxREPL {
   }
 
   /// Types `text` without pressing Enter.
-  public func typeWithoutEnter(_ text: String) throws { try run(["send-keys", "-t", name, "-l", text]) }
+  public func typeWithoutEnter(_ text: String) throws {
+    try run(["send-keys", "-t", name, "-l", text])
+  }
 
   /// The last line of the screen.
   public func lastLine() throws -> String {
@@ -109,7 +111,6 @@ public final class TmuxREPL {
     }
   }
 }
-
 
 extension TmuxREPL {
   /// Whether tmux and the built binary are both there, as the terminal tests need.

@@ -96,13 +96,13 @@ struct DependencyGraphTests {
     let written = try NotebookWriter(runner: runner).write()
     let text = try Python.run(
       """
-        import nbformat, sys
-        nb = nbformat.read(sys.argv[1], as_version=4)
-        nbformat.validate(nb)
-        kinds = [o.output_type for c in nb.cells if c.cell_type == 'code' for o in c.outputs]
-        svg = [o for c in nb.cells if c.cell_type == 'code' for o in c.outputs if 'image/svg+xml' in o.get('data', {})]
-        print(nb.nbformat, len(nb.cells), ','.join(kinds), len(svg))
-        """,
+      import nbformat, sys
+      nb = nbformat.read(sys.argv[1], as_version=4)
+      nbformat.validate(nb)
+      kinds = [o.output_type for c in nb.cells if c.cell_type == 'code' for o in c.outputs]
+      svg = [o for c in nb.cells if c.cell_type == 'code' for o in c.outputs if 'image/svg+xml' in o.get('data', {})]
+      print(nb.nbformat, len(nb.cells), ','.join(kinds), len(svg))
+      """,
       [written])
     #expect(text == "4 3 stream,execute_result,display_data,error 1\n")
   }

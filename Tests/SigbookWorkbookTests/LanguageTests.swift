@@ -25,7 +25,6 @@ func recordingSession(_ outputs: Box<[String]>, file: String = "t.sigbook") -> S
   return session
 }
 
-
 @Suite("Language forms") struct LanguageTests {
   static let cases: [(source: String, output: [String])] = [
     // if, else if, else

@@ -22,7 +22,8 @@ import Testing
     let folder = try TemporaryFolder()
     let pixels = try folder.write(
       "p.npy",
-      NPYFixture.bytes(descr: "|u1", shape: "(2, 1, 2, 2)", data: [0, 255, 51, 102] + [0, 0, 0, 255]))
+      NPYFixture.bytes(
+        descr: "|u1", shape: "(2, 1, 2, 2)", data: [0, 255, 51, 102] + [0, 0, 0, 255]))
     let data = try Dataset.npy(features: pixels)
     #expect(data.features.shape == [2, 1, 2, 2] && data.features.scalars[1] == 1)
     #expect(data.features.scalars[2] == Float(51) / 255 && data.classNames == ["all"])
@@ -42,7 +43,10 @@ import Testing
       "short.npy", NPYFixture.bytes(descr: "<f4", shape: "(4,)", data: [0, 0, 0, 0]),
       "is truncated: expected 16 bytes of float32 data but found 4"
     ),
-    ("c.npy", NPYFixture.bytes(descr: "<c16", shape: "(1,)", data: []), "values of NumPy type '<c16'"),
+    (
+      "c.npy", NPYFixture.bytes(descr: "<c16", shape: "(1,)", data: []),
+      "values of NumPy type '<c16'"
+    ),
     (
       "f.npy", NPYFixture.bytes(descr: "<f4", shape: "(1, 1)", data: [0, 0, 0, 0], fortran: true),
       "Fortran order"

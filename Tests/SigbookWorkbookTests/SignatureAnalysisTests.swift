@@ -115,4 +115,3 @@ import Testing
       output == "float32 (200, 64)\nint64 (200,)\nfloat32 (200, 2)\nfloat32 (200, 1, 28, 28)\n")
   }
 }
-
