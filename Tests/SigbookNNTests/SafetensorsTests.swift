@@ -467,7 +467,7 @@ struct SafetensorsInteropTests {
       #expect(values.map { Float($0).bitPattern } == bits(tensor), "\(name)")
       let sum = tensor.scalars.reduce(0.0) { $0 + Double($1) }
       let pythonSum = try #require(entry["sum"]?.doubleValue)
-      #expect(abs(pythonSum - sum) <= 1e-9 * max(1, abs(sum)), "\(name)")
+      #expect(isClose(pythonSum, sum, tolerance: 1e-9), "\(name)")
     }
     let pythonMetadata = try #require(json["metadata"]?.objectMembers)
     #expect(

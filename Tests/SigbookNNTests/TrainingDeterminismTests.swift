@@ -53,10 +53,10 @@ import Testing
     let chunked = net.gradients(of: x, target: target, loss: .crossEntropy, head: head)
     let whole = net.chunkGradients(
       of: x, target: target, loss: .crossEntropy, head: head, batchRows: 70)
-    #expect(abs(chunked.loss - whole.loss) <= 1e-6 * max(1, abs(whole.loss)))
+    #expect(isClose(chunked.loss, whole.loss, tolerance: 1e-6))
     for (a, b) in zip(chunked.gradients.joined(), whole.gradients.joined()) {
       for (u, v) in zip(a.scalars, b.scalars) {
-        #expect(abs(u - v) <= 1e-5 * max(1, abs(v)))
+        #expect(isClose(u, v, tolerance: 1e-5))
       }
     }
   }
@@ -91,7 +91,7 @@ import Testing
     for (a, b) in zip(fused.layers, separate.layers) {
       for (p, q) in zip(a.parameters, b.parameters) {
         for (u, v) in zip(p.scalars, q.scalars) {
-          #expect(abs(u - v) <= 1e-6 * max(1, abs(v)))
+          #expect(isClose(u, v, tolerance: 1e-6))
         }
       }
     }

@@ -90,8 +90,7 @@ import Testing
 
       ```sigbook
       for i in 0..<1000000 {
-        if i == 1 { print("written once") }
-        export(d, "again.npy")
+        written = [export(d, "again.npy"), print("written", i)]
       }
       ```
 
@@ -99,9 +98,10 @@ import Testing
     try Data(workbook.utf8).write(to: directory.appendingPathComponent("loop.sigbook"))
     let figures = directory.appendingPathComponent("loop.figures")
     let run = try Binary.start(["run", "--report", "loop.sigbook"], in: directory)
-    // The loop says when its first write is done; the interrupt then lands in the second (and
-    // is seen where the loop checks before each item, line 9).
-    #expect(run.waitFor("written once\n", in: .stdout), "the loop did not start: \(run.stderr)")
+    // The loop says when each write is done, in the same statement (statements are where an
+    // interrupt is seen): once the first is, the interrupt is seen where the loop checks before
+    // each item, line 9.
+    #expect(run.waitFor("written 0\n", in: .stdout), "the loop did not start: \(run.stderr)")
     #expect(run.isRunning, "the loop ended before it could be interrupted")
     run.send(SIGINT)
     let result = run.finish()

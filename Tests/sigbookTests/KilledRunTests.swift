@@ -56,8 +56,8 @@ import Testing
     try Data(workbook.utf8).write(to: directory.appendingPathComponent("train.sigbook"))
     let figures = directory.appendingPathComponent("train.figures")
     let run = try Binary.start(["run", "--progress", "train.sigbook"], in: directory)
-    // `signatures` prints its first progress line as it polls before its first batch: the
-    // first SIGINT then lands in that batch, which it waits for.
+    // `signatures` prints its first progress line once it has polled before its first batch:
+    // the first SIGINT then lands in that batch, which it waits for.
     #expect(
       run.waitFor("progress: signatures ", in: .stderr), "the loop did not start: \(run.stderr)")
     #expect(run.isRunning, "the loop ended before it could be interrupted")
