@@ -23,6 +23,8 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
     .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
+    // The tests' one closeness check, `isApproximatelyEqual(to:relativeTolerance:)`.
+    .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
   ],
   targets: [
     .systemLibrary(
@@ -79,19 +81,48 @@ let package = Package(
         "SigbookWorkbook", "SigbookONNX", "SigbookServe", "CReadline", "CPlatform",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
-    // The seeded mutator the reader fuzz tests of SigbookCoreTests and SigbookONNXTests share.
-    .target(name: "FuzzSupport", dependencies: ["SigbookTensor"], path: "Tests/FuzzSupport"),
+    // What the test targets share: the built binary's locator, a process runner that drains
+    // standard output and error at once, the one closeness check, temporary folders, the tmux
+    // driver for the REPL, and the seeded mutator of the reader fuzz tests.
+    .target(
+      name: "SigbookTestSupport",
+      dependencies: [
+        "SigbookTensor", "CZlib", .product(name: "RealModule", package: "swift-numerics"),
+      ],
+      path: "Tests/SigbookTestSupport"),
+    // A test target per engine target: a test goes where the code it tests lives.
     .testTarget(
-      name: "SigbookCoreTests", dependencies: engine + ["FuzzSupport"],
+      name: "SigbookTensorTests", dependencies: ["SigbookTensor", "SigbookTestSupport"]),
+    .testTarget(
+      name: "SigbookDataTests",
+      dependencies: ["SigbookTensor", "SigbookData", "SigbookTestSupport"]),
+    .testTarget(
+      name: "SigbookNNTests",
+      dependencies: ["SigbookTensor", "SigbookData", "SigbookNN", "SigbookTestSupport"],
       resources: [.copy("Fixtures")]),
-    .testTarget(name: "sigbookTests", dependencies: ["sigbook"] + engine),
     .testTarget(
-      name: "SigbookONNXTests", dependencies: ["SigbookONNX", "FuzzSupport"] + engine,
+      name: "SigbookAnalysisTests",
+      dependencies: [
+        "SigbookTensor", "SigbookData", "SigbookNN", "SigbookAnalysis", "SigbookTestSupport",
+      ]),
+    .testTarget(
+      name: "SigbookPlotTests",
+      dependencies: [
+        "SigbookTensor", "SigbookData", "SigbookNN", "SigbookAnalysis", "SigbookPlot",
+        "SigbookTestSupport",
+      ],
+      exclude: ["Fixtures"]),
+    .testTarget(
+      name: "SigbookWorkbookTests", dependencies: engine + ["SigbookTestSupport"],
+      resources: [.copy("Fixtures")]),
+    .testTarget(name: "sigbookTests", dependencies: ["sigbook", "SigbookTestSupport"] + engine),
+    .testTarget(
+      name: "SigbookONNXTests", dependencies: ["SigbookONNX", "SigbookTestSupport"] + engine,
       resources: [.copy("Fixtures")]),
     .testTarget(
       name: "SigbookServeTests",
       dependencies: engine + [
-        "SigbookServe", .product(name: "Hummingbird", package: "hummingbird"),
+        "SigbookServe", "SigbookTestSupport", .product(name: "Hummingbird", package: "hummingbird"),
       ]),
   ],
   swiftLanguageModes: [.v6]

@@ -11,7 +11,7 @@ Writes
                                      exporter, opsets 11 to 17), x.npy (the inputs) and for each
                                      model NAME_h1.npy … (the output of each hidden activation, and
                                      the autoencoder's linear code) and NAME_out.npy
-  Tests/SigbookCoreTests/Fixtures/pytorch/
+  Tests/SigbookWorkbookTests/Fixtures/pytorch/
                                      {mlp,ae}_state.safetensors (state_dict through
                                      safetensors.torch.save_file), x.npy and the same outputs
 Every model is seeded, so running it again gives the same arrays (the .onnx bytes may differ
@@ -25,7 +25,7 @@ from torch import nn
 torch.manual_seed(0)
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 ONNX_DIR = os.path.join(ROOT, "Tests/SigbookONNXTests/Fixtures")
-STATE_DIR = os.path.join(ROOT, "Tests/SigbookCoreTests/Fixtures/pytorch")
+STATE_DIR = os.path.join(ROOT, "Tests/SigbookWorkbookTests/Fixtures/pytorch")
 N = 8
 
 # Inputs that look like images: smooth blobs in [0, 1], seeded.

@@ -97,7 +97,15 @@ final class WorkerTeam: @unchecked Sendable {
   private let published = Atomic<Int>(0)
   private let busy = Atomic<Bool>(false)
 
+  /// How many worker threads the team has (besides the caller).
+  private let workers: Int
+
+  /// Whether every worker is asleep, waiting to be woken: what a test polls before checking
+  /// that a job wakes them.
+  var isAsleep: Bool { condition.withLock { sleepers == workers } }
+
   private init(workers: Int) {
+    self.workers = workers
     for _ in 0..<workers {
       let thread = Thread { [self] in work() }
       thread.name = "sigbook worker"

@@ -30,6 +30,13 @@ struct Run: ParsableCommand {
   @Flag(help: "Run the remaining cells after a failing one.")
   var keepGoing = false
 
+  @Flag(
+    help: """
+      Print the progress of long operations as lines on standard error when it is not a \
+      terminal (for logs, and for scripts that wait until an operation runs).
+      """)
+  var progress = false
+
   @Option(
     help: ArgumentHelp(
       "The formats every figure is written in, among svg, pdf and png (SVG always).",
@@ -114,7 +121,7 @@ struct Run: ParsableCommand {
         "\(file): error: --cell \(cell) but the workbook has \(runner.cells.count) cells\n")
       return .failed
     }
-    let progress = ProgressBar()
+    let progress = ProgressBar(printsLines: self.progress)
     runner.session.progress = progress
     let shown = cell
     runner.session.emit = { output in

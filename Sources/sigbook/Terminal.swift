@@ -26,15 +26,22 @@ enum Terminal {
 
 /// A one-line progress bar on standard error, redrawn at most 10 times a second, showing the
 /// fraction done, a status, and the time left. It draws nothing when standard error is not a
-/// terminal, so logs stay clean.
+/// terminal, so logs stay clean, unless asked to print lines there (`run --progress`): then
+/// `progress: TITLE N% · STATUS`, at most once a second per operation.
 final class ProgressBar: ProgressSink {
   private var title = ""
   private var started = Date()
   private var lastDraw = Date.distantPast
   private var drawn = false
   private let enabled = Terminal.stderrIsTerminal
+  /// Whether progress is printed as lines where no bar is drawn.
+  private let printsLines: Bool
   /// The last operation begun and how far it got, kept after it ends (for "interrupted").
   private var last: (title: String, fraction: Double)?
+
+  init(printsLines: Bool = false) {
+    self.printsLines = printsLines && !enabled
+  }
 
   func begin(_ title: String) {
     self.title = title
@@ -45,6 +52,13 @@ final class ProgressBar: ProgressSink {
 
   func update(fraction: Double, detail: String) {
     last = (title, fraction)
+    if printsLines {
+      let now = Date()
+      guard now.timeIntervalSince(lastDraw) >= 1 || fraction >= 1 else { return }
+      lastDraw = now
+      Terminal.error("progress: \(title) \(Int(fraction * 100))% · \(detail)\n")
+      return
+    }
     guard enabled else { return }
     let now = Date()
     guard now.timeIntervalSince(lastDraw) >= 0.1 || fraction >= 1 else { return }

@@ -1,4 +1,5 @@
 import Foundation
+import SigbookTestSupport
 import Testing
 
 @testable import SigbookTensor
@@ -7,16 +8,7 @@ import Testing
 @testable import SigbookONNX
 
 /// Whether `python3` can import onnxruntime (for the round trip through ONNX Runtime).
-let onnxRuntimeIsAvailable: Bool = {
-  let process = Process()
-  process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-  process.arguments = ["python3", "-c", "import onnxruntime, numpy"]
-  process.standardOutput = FileHandle.nullDevice
-  process.standardError = FileHandle.nullDevice
-  do { try process.run() } catch { return false }
-  process.waitUntilExit()
-  return process.terminationStatus == 0
-}()
+let onnxRuntimeIsAvailable = Python.imports("onnxruntime", "numpy")
 
 /// sigbook's models saved as ONNX: read back by sigbook and run by ONNX Runtime.
 @Suite("ONNX export") struct ONNXExportTests {
@@ -102,20 +94,10 @@ let onnxRuntimeIsAvailable: Bool = {
           error = np.max(np.abs(out.reshape(ref.shape) - ref) / np.maximum(1, np.abs(ref)))
           print(name, error)
       """
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", "-c", script, folder.url.path] + names
-    // stderr goes to a file, so only stdout is read here and neither pipe can fill and block.
-    let errorPath = folder.path("stderr.txt")
-    try #require(FileManager.default.createFile(atPath: errorPath, contents: nil))
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = FileHandle(forWritingAtPath: errorPath)
-    try process.run()
-    let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    let errorText = (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? ""
-    #expect(process.terminationStatus == 0, "onnxruntime failed: \(errorText)")
+    let result = try RunningProcess.run(
+      "/usr/bin/env", ["python3", "-c", script, folder.url.path] + names)
+    let output = result.stdout
+    #expect(result.status == 0, "onnxruntime failed: \(result.stderr)")
     let lines = output.split(separator: "\n")
     #expect(lines.count == names.count, "\(output)")
     for line in lines {

@@ -1,5 +1,5 @@
 import Foundation
-import FuzzSupport
+import SigbookTestSupport
 import Testing
 
 @testable import SigbookTensor

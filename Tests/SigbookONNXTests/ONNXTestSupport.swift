@@ -1,4 +1,5 @@
 import Foundation
+import SigbookTestSupport
 import Testing
 
 @testable import SigbookTensor
@@ -17,29 +18,7 @@ func fixtureTensor(_ name: String) throws -> Tensor {
   return Tensor(shape: array.shape, scalars: array.floats)
 }
 
-/// The largest `|a − b| / max(1, |b|)` (∞ when the counts differ).
-func largestRelativeError(_ a: [Float], _ b: [Float]) -> Double {
-  guard a.count == b.count else { return .infinity }
-  return zip(a, b).reduce(0) { max($0, Double(abs($1.0 - $1.1)) / max(1, Double(abs($1.1)))) }
-}
-
-/// A fresh folder under the temporary directory, removed with the value.
-final class TemporaryFolder {
-  let url: URL
-  init() throws {
-    url = FileManager.default.temporaryDirectory.appendingPathComponent(
-      "sigbook-onnx-tests-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-  }
-  deinit { try? FileManager.default.removeItem(at: url) }
-  func path(_ name: String) -> String { url.appendingPathComponent(name).path }
-
-  @discardableResult
-  func write(_ name: String, _ bytes: [UInt8]) throws -> String {
-    try Data(bytes).write(to: url.appendingPathComponent(name))
-    return path(name)
-  }
-
+extension TemporaryFolder {
   /// Writes a model proto and returns its path.
   func write(_ name: String, _ model: Onnx_ModelProto) throws -> String {
     let data: Data = try model.serializedBytes()

@@ -1,4 +1,5 @@
 import Foundation
+import SigbookTestSupport
 import Testing
 
 @testable import SigbookServe

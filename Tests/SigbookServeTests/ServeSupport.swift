@@ -2,6 +2,7 @@
   import Glibc
 #endif
 import Foundation
+import SigbookTestSupport
 import Testing
 
 @testable import SigbookServe
@@ -70,24 +71,23 @@ final class Served: @unchecked Sendable {
   func waitUntilIdle(sourceLocation: SourceLocation = #_sourceLocation) async throws -> [String:
     Any]
   {
-    for _ in 0..<1200 {
-      if live.isIdle {
-        let reply = try await request("GET", "/api/state")
-        return try #require(reply.json)
-      }
-      try await Task.sleep(for: .milliseconds(100))
+    // The worker's state lives in this process and nothing prints it: polled.
+    if try await pollAsync(every: .milliseconds(20), upTo: .seconds(120), until: { live.isIdle }) {
+      let reply = try await request("GET", "/api/state")
+      return try #require(reply.json)
     }
     Issue.record("the workbook never became idle", sourceLocation: sourceLocation)
     return [:]
   }
 
   /// Waits until cell `number` runs.
-  func waitUntilRunning(_ number: Int) async throws {
-    for _ in 0..<1200 {
-      if live.cellStates[number - 1].status == .running { return }
-      try await Task.sleep(for: .milliseconds(50))
+  func waitUntilRunning(_ number: Int, sourceLocation: SourceLocation = #_sourceLocation)
+    async throws
+  {
+    let running = try await pollAsync(upTo: .seconds(120)) {
+      live.cellStates[number - 1].status == .running
     }
-    Issue.record("cell \(number) never started")
+    if !running { Issue.record("cell \(number) never started", sourceLocation: sourceLocation) }
   }
 
   /// How many times each cell ran, in order.
@@ -118,39 +118,10 @@ struct HTTPReply {
   /// Sends a raw request to 127.0.0.1:port and reads the response until the server closes the
   /// connection, or, for an event stream, until `until` appears in what was read.
   static func exchange(_ raw: String, port: Int, until marker: String? = nil) throws -> HTTPReply {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw SocketError.failed("socket") }
-    defer { close(fd) }
-    // A generous limit on each read, so that a broken server fails the test instead of hanging.
-    var timeout = timeval(tv_sec: 30, tv_usec: 0)
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = in_port_t(UInt16(port).bigEndian)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    let connected = withUnsafePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-        connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-      }
-    }
-    guard connected == 0 else { throw SocketError.failed("connect") }
-    let bytes = Array(raw.utf8)
-    var sent = 0
-    while sent < bytes.count {
-      let n = bytes[sent...].withUnsafeBufferPointer { send(fd, $0.baseAddress, $0.count, 0) }
-      guard n > 0 else { throw SocketError.failed("send") }
-      sent += n
-    }
-    var received: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 65536)
-    while true {
-      let n = buffer.withUnsafeMutableBufferPointer { recv(fd, $0.baseAddress, $0.count, 0) }
-      if n <= 0 { break }
-      received += buffer[0..<n]
-      if let marker, String(decoding: received, as: UTF8.self).contains(marker) { break }
-    }
-    let text = String(decoding: received, as: UTF8.self)
-    guard let split = text.range(of: "\r\n\r\n") else { throw SocketError.failed("no response") }
+    let connection = try Connection(port: port)
+    try connection.send(raw)
+    let text = connection.read(until: marker)
+    guard let split = text.range(of: "\r\n\r\n") else { throw ToolFailure("no response") }
     let head = text[..<split.lowerBound].split(separator: "\r\n")
     let status = head.first.flatMap { Int($0.split(separator: " ")[1]) } ?? 0
     var headers: [String: String] = [:]
@@ -163,5 +134,3 @@ struct HTTPReply {
     return HTTPReply(status: status, headers: headers, body: String(text[split.upperBound...]))
   }
 }
-
-enum SocketError: Error { case failed(String) }

@@ -1,4 +1,5 @@
 import Foundation
+import SigbookTestSupport
 import Testing
 
 @testable import SigbookServe
@@ -171,7 +172,8 @@ struct ServeReactiveTests {
     let port = served.port
     let reader = Task { try await HTTPReply.fetch(raw, port: port, until: "{\"cell\":4,\"html\"") }
     // Let the stream open, then change the parameter: its re-runs arrive as events.
-    while served.live.hub.count == 0 { try await Task.sleep(for: .milliseconds(20)) }
+    #expect(
+      try await poll { served.live.hub.count > 0 }, "the event stream never opened")
     #expect(try await served.set("lr", "0.2").status == 200)
     let stream = try await reader.value
     #expect(stream.body.contains("\"type\":\"sync\""))
@@ -254,13 +256,13 @@ struct ServeReactiveTests {
     let edited = reactiveWorkbook.replacingOccurrences(
       of: "print(\"inputs:\", data.count)", with: "print(\"inputs now:\", data.count)")
     try edited.write(to: served.workbook, atomically: true, encoding: .utf8)
-    for _ in 0..<600 where served.runs()[2] == 1 { try await Task.sleep(for: .milliseconds(50)) }
+    #expect(try await poll { served.runs()[2] > 1 }, "the edit was never seen")
     _ = try await served.waitUntilIdle()
     #expect(served.runs() == [1, 1, 2, 1])
     // Changing the data re-runs everything that reads it.
     let data = edited.replacingOccurrences(of: "n: 60", with: "n: 80")
     try data.write(to: served.workbook, atomically: true, encoding: .utf8)
-    for _ in 0..<600 where served.runs()[0] == 1 { try await Task.sleep(for: .milliseconds(50)) }
+    #expect(try await poll { served.runs()[0] > 1 }, "the edit was never seen")
     _ = try await served.waitUntilIdle()
     #expect(served.runs() == [2, 2, 3, 2])
   }

@@ -1,69 +1,9 @@
 import Foundation
+import SigbookTestSupport
 import Testing
 
-/// The built `sigbook` binary, run as a user would.
-enum Binary {
-  static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-    .deletingLastPathComponent().deletingLastPathComponent()
-
-  /// `.build/debug/sigbook` (or the release one), if built.
-  static let path: String? = {
-    for configuration in ["debug", "release"] {
-      let candidate = packageRoot.appendingPathComponent(".build/\(configuration)/sigbook").path
-      if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-    }
-    return nil
-  }()
-
-  struct Result {
-    var status: Int32
-    var stdout: String
-    var stderr: String
-  }
-
-  /// Runs the binary with arguments (and optional standard input) in a folder.
-  static func run(_ arguments: [String], in folder: URL, input: String? = nil) throws -> Result {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: path ?? "/nonexistent")
-    process.arguments = arguments
-    process.currentDirectoryURL = folder
-    let out = Pipe(), err = Pipe(), inPipe = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = inPipe
-    try process.run()
-    if let input { inPipe.fileHandleForWriting.write(Data(input.utf8)) }
-    try inPipe.fileHandleForWriting.close()
-    let stdout = out.fileHandleForReading.readDataToEndOfFile()
-    let stderr = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return Result(
-      status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-      stderr: String(decoding: stderr, as: UTF8.self))
-  }
-}
-
-final class TemporaryFolder {
-  let url: URL
-  init() throws {
-    url = FileManager.default.temporaryDirectory.appendingPathComponent(
-      "sigbook-cli-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-  }
-  deinit { try? FileManager.default.removeItem(at: url) }
-  func write(_ name: String, _ text: String) throws {
-    try text.write(to: url.appendingPathComponent(name), atomically: true, encoding: .utf8)
-  }
-  func read(_ name: String) throws -> String {
-    try String(contentsOf: url.appendingPathComponent(name), encoding: .utf8)
-  }
-  func exists(_ name: String) -> Bool {
-    FileManager.default.fileExists(atPath: url.appendingPathComponent(name).path)
-  }
-}
-
 @Suite(
-  "Command line", .enabled(if: Binary.path != nil, "needs the built sigbook binary (swift build)"))
+  "Command line", .enabled(if: Binary.isBuilt, "needs the built sigbook binary (swift build)"))
 struct CommandLineTests {
   static let oneVersusSeven = """
     # One versus seven

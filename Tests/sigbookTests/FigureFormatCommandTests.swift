@@ -1,10 +1,11 @@
 import Foundation
+import SigbookTestSupport
 import Testing
 
 /// `sigbook run --figures`, `sigbook render` and the REPL's `save` writing PDF and PNG.
 @Suite(
   "Figures as PDF and PNG from the command line",
-  .enabled(if: Binary.path != nil, "needs the built sigbook binary (swift build)"))
+  .enabled(if: Binary.isBuilt, "needs the built sigbook binary (swift build)"))
 struct FigureFormatCommandTests {
   static let workbook = """
     # Formats

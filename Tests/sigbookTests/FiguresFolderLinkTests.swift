@@ -1,11 +1,12 @@
 import Foundation
+import SigbookTestSupport
 import Testing
 
 /// A `NAME.figures` folder that is a symbolic link would let a workbook write wherever it
 /// points: `run`, `repl` and `serve` refuse it, naming it, and write nothing through it.
 @Suite(
   "Figures folder links",
-  .enabled(if: ServeProcess.binaryPath != nil, "needs the built sigbook binary (swift build)"))
+  .enabled(if: Binary.isBuilt, "needs the built sigbook binary (swift build)"))
 struct FiguresFolderLinkTests {
   static let exporting = """
     ```sigbook
@@ -45,18 +46,18 @@ struct FiguresFolderLinkTests {
 
   @Test func theREPLRefusesALinkedFiguresFolder() throws {
     let (folder, victim) = try Self.setUp(link: "sigbook.figures")
-    let repl = try REPLTests.sigbook(
+    let repl = try Binary.run(
       ["repl"], input: "export(synthetic(.two_gaussians, n: 10), \"target.csv\")\n", in: folder.url)
     #expect(repl.status != 0)
-    #expect(repl.errors.contains("the figures folder 'sigbook.figures' is a symbolic link"))
+    #expect(repl.stderr.contains("the figures folder 'sigbook.figures' is a symbolic link"))
     #expect(try victim.read("target.csv") == "precious\n")
   }
 
   @Test func aLinkMadeAfterTheStartIsRefusedWhenWriting() throws {
     // The REPL starts with no figures folder; `:load` moves it to w.figures, a link.
     let (folder, victim) = try Self.setUp(link: "w.figures")
-    let repl = try REPLTests.sigbook(["repl"], input: ":load w.sigbook\n:run all\n", in: folder.url)
-    #expect(repl.errors.contains("the figures folder 'w.figures' is a symbolic link"))
+    let repl = try Binary.run(["repl"], input: ":load w.sigbook\n:run all\n", in: folder.url)
+    #expect(repl.stderr.contains("the figures folder 'w.figures' is a symbolic link"))
     #expect(try victim.read("target.csv") == "precious\n")
   }
 
@@ -81,7 +82,7 @@ struct FiguresFolderLinkTests {
 
 /// `run --set` goes through the same check as the page's controls.
 @Suite(
-  "Run --set checks", .enabled(if: Binary.path != nil, "needs the built sigbook binary"))
+  "Run --set checks", .enabled(if: Binary.isBuilt, "needs the built sigbook binary"))
 struct RunSetCheckTests {
   static let workbook = """
     ```sigbook

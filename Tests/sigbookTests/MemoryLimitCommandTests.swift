@@ -1,41 +1,31 @@
 import Foundation
 @testable import SigbookData
+import SigbookTestSupport
 import Testing
 
 /// The ways around `--max-memory` of issue 20, through the binary: each is refused with a clear
 /// error, and the process's peak resident memory (as `/usr/bin/time` reports it) stays bounded.
 @Suite(
   "--max-memory bounds the session",
-  .enabled(if: Binary.path != nil, "needs the built sigbook binary (swift build)"),
+  .enabled(if: Binary.isBuilt, "needs the built sigbook binary (swift build)"),
   .enabled(
     if: FileManager.default.isExecutableFile(atPath: "/usr/bin/time"), "needs /usr/bin/time"))
 struct MemoryLimitCommandTests {
   /// Runs `sigbook run --max-memory LIMIT w.sigbook` on one cell; returns the result and the
   /// peak resident memory in bytes.
   static func run(_ code: String, limit: String, in folder: TemporaryFolder) throws -> (
-    result: Binary.Result, peak: Int
+    result: ProcessResult, peak: Int
   ) {
     try folder.write("w.sigbook", "```sigbook\n\(code)\n```\n")
     let report = folder.url.appendingPathComponent("time.txt").path
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/time")
-    process.arguments = [
-      "-f", "%M", "-o", report, Binary.path ?? "", "run", "--max-memory", limit, "w.sigbook",
-    ]
-    process.currentDirectoryURL = folder.url
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let stdout = out.fileHandleForReading.readDataToEndOfFile()
-    let stderr = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
+    let result = try RunningProcess.run(
+      "/usr/bin/time",
+      ["-f", "%M", "-o", report, Binary.url.path, "run", "--max-memory", limit, "w.sigbook"],
+      in: folder.url)
     let text = try String(contentsOfFile: report, encoding: .utf8)
     let kilobytes = text.split(separator: "\n").last.flatMap { Int($0) } ?? .max
     return (
-      Binary.Result(
-        status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-        stderr: String(decoding: stderr, as: UTF8.self)),
+      result,
       kilobytes * 1024
     )
   }

@@ -1,4 +1,5 @@
 import Foundation
+import SigbookTestSupport
 import Testing
 
 /// Ctrl-C while a file is read and inflated, or images are drawn: the prompt comes back saying
@@ -30,22 +31,19 @@ import Testing
     let block = String(repeating: "12,34,56,78,1\n", count: 1 << 16)
     let text = Data(String(repeating: block, count: 100).utf8)
     try text.write(to: directory.appendingPathComponent("big.csv"))
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/bin/sh")
-    process.arguments = ["-c", "gzip -1 -c big.csv > big.csv.gz"]
-    process.currentDirectoryURL = directory
-    try process.run()
-    process.waitUntilExit()
+    let gzip = try RunningProcess.run(
+      "/bin/sh", ["-c", "gzip -1 -c big.csv > big.csv.gz"], in: directory)
+    guard gzip.status == 0 else { throw ToolFailure("gzip failed: \(gzip.stderr)") }
   }
 
   @Test(
-    .enabled(if: InterruptTests.hasTmux, "needs tmux (scripts/setup installs it) and the binary"),
+    .enabled(if: TmuxREPL.isUsable, "needs tmux (scripts/setup installs it) and the binary"),
     arguments: cases)
   func ctrlCReturnsToThePrompt(_ c: Case) throws {
-    let directory = try REPLTests.temporaryDirectory()
+    let directory = try makeTemporaryDirectory()
     defer { try? FileManager.default.removeItem(at: directory) }
     try Self.writeData(in: directory)
-    let repl = try TmuxREPL(binary: try #require(REPLTests.binary), directory: directory)
+    let repl = try TmuxREPL(in: directory)
     defer { repl.end() }
     var prompts = 1
     #expect(try repl.waitForPrompt(count: prompts), "the REPL did not start")

@@ -1,4 +1,5 @@
 import Foundation
+import SigbookTestSupport
 import Testing
 
 /// The reader defects that showed through `sigbook run`: a trap on an IDX header, an ONNX
@@ -6,10 +7,10 @@ import Testing
 /// Each workbook now stops with an error naming the file (or the argument) and the cause.
 @Suite(
   "Readers (command line)",
-  .enabled(if: Binary.path != nil, "needs the built sigbook binary (swift build)"))
+  .enabled(if: Binary.isBuilt, "needs the built sigbook binary (swift build)"))
 struct ReaderCommandTests {
   /// Runs `code` as the one cell of `t.sigbook` in `folder`.
-  static func run(_ code: String, in folder: TemporaryFolder) throws -> Binary.Result {
+  static func run(_ code: String, in folder: TemporaryFolder) throws -> ProcessResult {
     try folder.write("t.sigbook", "```sigbook\n\(code)\n```\n")
     return try Binary.run(["run", "t.sigbook"], in: folder.url)
   }

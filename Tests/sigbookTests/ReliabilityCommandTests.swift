@@ -1,11 +1,12 @@
 import Foundation
+import SigbookTestSupport
 import Testing
 
 /// The reliability checklist's cases that need the binary: `--max-memory` reaches the session
 /// of `run` and of `repl`, and a bad size is refused before anything runs.
 @Suite(
   "Reliability (command line)",
-  .enabled(if: Binary.path != nil, "needs the built sigbook binary (swift build)"))
+  .enabled(if: Binary.isBuilt, "needs the built sigbook binary (swift build)"))
 struct ReliabilityCommandTests {
   /// The whole program counts against the limit (about 40 MiB of it before any statement).
   @Test func runRefusesAModerateRequestUnderASmallLimit() throws {

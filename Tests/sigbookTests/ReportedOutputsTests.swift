@@ -1,11 +1,12 @@
 import Foundation
+import SigbookTestSupport
 import Testing
 
 /// What `sigbook run` shows and writes for models that end at their logits, figures saved more
 /// than once, and the notebook it writes.
 @Suite(
   "Logits, saved figures and notebooks through the command line",
-  .enabled(if: Binary.path != nil, "needs the built sigbook binary (swift build)"))
+  .enabled(if: Binary.isBuilt, "needs the built sigbook binary (swift build)"))
 struct ReportedOutputsTests {
   /// The width in pixels of a PNG, from its IHDR chunk.
   static func pngWidth(_ data: Data) -> Int? {

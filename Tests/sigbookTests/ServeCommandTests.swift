@@ -2,13 +2,14 @@
   import Glibc
 #endif
 import Foundation
+import SigbookTestSupport
 import Testing
 
 /// `sigbook serve` as a user starts it: the real binary, its sessions built like `run`'s and
 /// the REPL's, and its ending on SIGTERM and Ctrl-C.
 @Suite(
   "Serve command", .serialized,
-  .enabled(if: ServeProcess.binaryPath != nil, "needs the built sigbook binary (swift build)"))
+  .enabled(if: Binary.isBuilt, "needs the built sigbook binary (swift build)"))
 struct ServeCommandTests {
   /// The ONNX fixture of SigbookONNXTests: an MLP exported by PyTorch.
   static let onnxFixture = Binary.packageRoot.appendingPathComponent(
@@ -60,9 +61,9 @@ struct ServeCommandTests {
       .joined(separator: "\n")
     #expect(printedByRun.contains("Gemm /fc1/Gemm"))
 
-    let repl = try REPLTests.sigbook(
+    let repl = try Binary.run(
       ["repl"], input: ":load w.sigbook\n:run all\n", in: folder.url)
-    #expect(repl.status == 0, "\(repl.errors)")
+    #expect(repl.status == 0, "\(repl.stderr)")
 
     let served = try ServeProcess("w.sigbook", in: folder.url)
     let state = try Self.settledState(served)
@@ -71,7 +72,7 @@ struct ServeCommandTests {
     let outputs = try #require(state["outputs"] as? [[String]])
     let shownByServe = outputs.flatMap { $0 }.joined(separator: "\n")
     #expect(shownByServe == printedByRun)
-    let printedByREPL = repl.output.split(separator: "\n")
+    let printedByREPL = repl.stdout.split(separator: "\n")
       .filter { !$0.hasPrefix("── cell") && !$0.hasPrefix("loaded w.sigbook") }
       .joined(separator: "\n")
     #expect(printedByREPL == shownByServe)
@@ -84,7 +85,7 @@ struct ServeCommandTests {
     try folder.write(
       "w.sigbook", "```sigbook\nx = 1\n```\n\n```sigbook\nnet = load_onnx(\"missing.onnx\")\n```\n")
     let served = try ServeProcess("w.sigbook", in: folder.url)
-    let printed = served.waitFor(in: .standardError) { $0.contains("missing.onnx") }
+    let printed = served.waitFor(in: .stderr) { $0.contains("missing.onnx") }
     #expect(printed.contains("w.sigbook:6:"), "\(printed)")
     #expect(printed.contains("load_onnx(\"missing.onnx\")"))
     served.send(SIGTERM)

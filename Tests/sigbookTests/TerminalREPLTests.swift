@@ -1,11 +1,12 @@
 import Foundation
+import SigbookTestSupport
 import Testing
 
 /// The REPL as a person sees it at a terminal (tmux): Ctrl-D, Tab completion, history.
 @Suite("The REPL at a terminal", .serialized) struct TerminalREPLTests {
   /// Starts a REPL in `directory` and waits for its first prompt.
   static func start(in directory: URL) throws -> TmuxREPL {
-    let repl = try TmuxREPL(binary: try #require(REPLTests.binary), directory: directory)
+    let repl = try TmuxREPL(in: directory)
     #expect(try repl.waitForPrompt(count: 1), "the REPL did not start")
     return repl
   }
@@ -13,12 +14,11 @@ import Testing
   /// Ctrl-D at an empty prompt ends the REPL with status 0, and the statements typed are in the
   /// history file.
   @Test(
-    .enabled(if: InterruptTests.hasTmux, "needs tmux (scripts/setup installs it) and the binary"))
+    .enabled(if: TmuxREPL.isUsable, "needs tmux (scripts/setup installs it) and the binary"))
   func ctrlDAtAnEmptyPromptQuitsAndSavesTheHistory() throws {
-    let directory = try REPLTests.temporaryDirectory()
+    let directory = try makeTemporaryDirectory()
     defer { try? FileManager.default.removeItem(at: directory) }
-    let repl = try TmuxREPL(
-      binary: try #require(REPLTests.binary), directory: directory, recordingExitStatus: true)
+    let repl = try TmuxREPL(in: directory, recordingExitStatus: true)
     defer { repl.end() }
     #expect(try repl.waitForPrompt(count: 1), "the REPL did not start")
     try repl.type("answer = 41 + 1")
@@ -41,9 +41,9 @@ import Testing
 
   /// Ctrl-C at the prompt drops the half-typed line and shows a new, empty prompt.
   @Test(
-    .enabled(if: InterruptTests.hasTmux, "needs tmux (scripts/setup installs it) and the binary"))
+    .enabled(if: TmuxREPL.isUsable, "needs tmux (scripts/setup installs it) and the binary"))
   func ctrlCAtThePromptClearsTheLine() throws {
-    let directory = try REPLTests.temporaryDirectory()
+    let directory = try makeTemporaryDirectory()
     defer { try? FileManager.default.removeItem(at: directory) }
     let repl = try Self.start(in: directory)
     defer { repl.end() }
@@ -68,9 +68,9 @@ import Testing
 
   /// Tab completes functions, variables, labels, options, commands and file names in strings.
   @Test(
-    .enabled(if: InterruptTests.hasTmux, "needs tmux (scripts/setup installs it) and the binary"))
+    .enabled(if: TmuxREPL.isUsable, "needs tmux (scripts/setup installs it) and the binary"))
   func tabCompletesWhatAPersonTypes() throws {
-    let directory = try REPLTests.temporaryDirectory()
+    let directory = try makeTemporaryDirectory()
     defer { try? FileManager.default.removeItem(at: directory) }
     try Data("a,b\n".utf8).write(to: directory.appendingPathComponent("notes-for-completion.csv"))
     let repl = try Self.start(in: directory)
@@ -96,9 +96,9 @@ import Testing
   /// Up recalls the previous statement, in the same session and in a new one that reads the
   /// same history file.
   @Test(
-    .enabled(if: InterruptTests.hasTmux, "needs tmux (scripts/setup installs it) and the binary"))
+    .enabled(if: TmuxREPL.isUsable, "needs tmux (scripts/setup installs it) and the binary"))
   func upRecallsStatementsAcrossSessions() throws {
-    let directory = try REPLTests.temporaryDirectory()
+    let directory = try makeTemporaryDirectory()
     defer { try? FileManager.default.removeItem(at: directory) }
     do {
       let repl = try Self.start(in: directory)

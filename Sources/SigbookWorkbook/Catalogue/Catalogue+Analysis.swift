@@ -54,7 +54,8 @@ extension Catalogue {
 
   /// A cancellation check that also reports progress: `fraction(polls)` after every poll, for
   /// steps that poll a known number of times (a batch, a block, a step of the eigensolver)
-  /// but take no progress callback of their own.
+  /// but take no progress callback of their own. The check comes first, so that progress
+  /// shown means the step after it runs (`run --progress` prints it as a line).
   static func countingPolls(
     _ call: Call, fraction: @escaping (Int) -> Double, detail: String
   ) -> () -> Bool {
@@ -62,8 +63,9 @@ extension Catalogue {
     var polls = 0
     return {
       polls += 1
+      let cancelled = isCancelled()
       progress?.update(fraction: min(1, fraction(polls)), detail: detail)
-      return isCancelled()
+      return cancelled
     }
   }
 

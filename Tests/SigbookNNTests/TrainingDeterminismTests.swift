@@ -1,0 +1,99 @@
+import Foundation
+import SigbookTestSupport
+import Testing
+
+@testable import SigbookTensor
+@testable import SigbookData
+@testable import SigbookNN
+
+/// Training gives bit-identical weights whatever the number of threads: batches are split into
+/// fixed chunks (never by core count), products run on one OpenBLAS thread, and chunk gradients
+/// are added in chunk order.
+@Suite("Training determinism", .serialized) struct TrainingDeterminismTests {
+  /// Fits `model` with OpenBLAS set to `threads` threads, then restores the count.
+  func fitted(_ model: Model, _ data: Dataset, _ options: TrainingOptions, threads: Int) throws
+    -> Model
+  {
+    let previous = BLAS.threadCount
+    BLAS.setThreadCount(threads)
+    defer { BLAS.setThreadCount(previous) }
+    return try model.fitted(on: data, options: options)
+  }
+
+  @Test(arguments: [Optimizer.sgd, .adam])
+  func mlpWeightsDoNotDependOnThreads(_ optimizer: Optimizer) throws {
+    let data = try Dataset.mnistSample(perClass: 30, seed: 4)
+    let net = try Model.mlp([784, 64, 32, 10], seed: 4)
+    // Batches of 100 make 4 chunks, the last one short.
+    let options = TrainingOptions(
+      epochs: 2, batchSize: 100, learningRate: 0.01, optimizer: optimizer, seed: 4)
+    let one = try fitted(net, data, options, threads: 1)
+    let two = try fitted(net, data, options, threads: 2)
+    #expect(one.hasSameWeights(as: two))
+    #expect(one.history?.batchLosses == two.history?.batchLosses)
+  }
+
+  @Test func cnnWeightsDoNotDependOnThreads() throws {
+    let data = try Dataset.mnistSample(perClass: 12, seed: 5)
+    let net = try Model.cnn(conv: [4, 8], dense: [], classes: 10, seed: 5)
+    let options = TrainingOptions(epochs: 1, batchSize: 64, learningRate: 0.05, seed: 5)
+    let one = try fitted(net, data, options, threads: 1)
+    let four = try fitted(net, data, options, threads: 4)
+    #expect(one.hasSameWeights(as: four))
+  }
+
+  /// A batch split into chunks trains as the whole batch does, up to rounding.
+  @Test func chunkedGradientsMatchTheWholeBatch() throws {
+    let data = try Dataset.mnistSample(perClass: 7, seed: 6)
+    let net = try Model.mlp([784, 16, 10], seed: 6)
+    let x = data.features.rows(0..<70)
+    let labels = Array(data.labels.prefix(70))
+    let target = net.target(for: x, labels: labels)
+    let head = net.lossHead(for: .crossEntropy)
+    let chunked = net.gradients(of: x, target: target, loss: .crossEntropy, head: head)
+    let whole = net.chunkGradients(
+      of: x, target: target, loss: .crossEntropy, head: head, batchRows: 70)
+    #expect(isClose(chunked.loss, whole.loss, tolerance: 1e-6))
+    for (a, b) in zip(chunked.gradients.joined(), whole.gradients.joined()) {
+      for (u, v) in zip(a.scalars, b.scalars) {
+        #expect(isClose(u, v, tolerance: 1e-5))
+      }
+    }
+  }
+  /// Plain SGD steps dense layers straight from δ and X (`stepDenseLayer`): the weights after a
+  /// step are those of the gradient-then-step path, up to rounding, conv layers and all.
+  @Test(arguments: [false, true])
+  func fusedDenseStepsMatchGradientThenStep(_ convolutional: Bool) throws {
+    let data = try Dataset.mnistSample(perClass: 10, seed: 7)
+    let net =
+      convolutional
+      ? try Model.cnn(conv: [4], dense: [12], classes: 10, seed: 7)
+      : try Model.mlp([784, 24, 16, 10], seed: 7)
+    let inputs = net.shaped(data.features)
+    let labels = data.labels
+    let head = net.lossHead(for: .crossEntropy)
+    func step(fused: Bool) -> Model {
+      var model = net
+      var states = net.layers.map { layer in
+        layer.parameters.map { ParameterState(count: $0.count, optimizer: .sgd) }
+      }
+      // 70 rows: three chunks, the last one short.
+      var chunks = model.chunkPasses(
+        rows: Array(0..<70)[...], of: inputs, labels: Array(labels.prefix(70)),
+        loss: .crossEntropy, head: head, fusesDenseSteps: fused)
+      #expect(chunks.count == 3)
+      #expect(chunks[0].factors.contains { $0 != nil } == fused)
+      model.update(with: &chunks, optimizer: .sgd, states: &states, learningRate: 0.5, step: 1)
+      return model
+    }
+    let fused = step(fused: true), separate = step(fused: false)
+    #expect(!fused.hasSameWeights(as: net))
+    for (a, b) in zip(fused.layers, separate.layers) {
+      for (p, q) in zip(a.parameters, b.parameters) {
+        for (u, v) in zip(p.scalars, q.scalars) {
+          #expect(isClose(u, v, tolerance: 1e-6))
+        }
+      }
+    }
+  }
+}
