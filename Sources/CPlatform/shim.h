@@ -26,3 +26,7 @@ static inline int sigbook_cpu_vector_level(void) {
 /// Returns the free pages at the top of malloc's heaps to the system (glibc's malloc_trim):
 /// memory a crowd of event streams held does not stay in the server once they are gone.
 static inline void sigbook_release_free_memory(void) { malloc_trim(0); }
+
+/// Caps the number of malloc's arenas: a server whose threads wait on sockets gains nothing
+/// from one arena per thread, and each arena keeps its own fragments when connections leave.
+static inline void sigbook_limit_malloc_arenas(int count) { mallopt(M_ARENA_MAX, count); }

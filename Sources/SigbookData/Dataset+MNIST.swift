@@ -1,4 +1,5 @@
 import Foundation
+import SigbookTensor
 
 /// Which half of MNIST or Fashion-MNIST to read: 60,000 training or 10,000 test images.
 public enum MNISTSplit: String, Sendable, CaseIterable {
@@ -147,28 +148,35 @@ extension Dataset {
   ///   - split: `.train` (60,000 images) or `.test` (10,000).
   ///   - path: the folder of the files.
   ///   - seed: the seed of the sample.
+  ///   - memoryLimit: what the data set may take, checked as each file's header announces it.
+  ///   - isCancelled: polled while the files are read and inflated (Ctrl-C).
   /// - Throws: `DataError.notFound` saying where it looked and how to get the files, the errors
   ///   of `Dataset.idx(images:labels:name:)`, and `DataError.invalidArgument` for a digit or
   ///   `perClass` the data does not have.
   public static func mnist(
     digits: [Int]? = nil, perClass: Int? = nil, split: MNISTSplit = .train, path: String? = nil,
-    seed: Int = 0
+    seed: Int = 0, memoryLimit: MemoryLimit = .unlimited,
+    isCancelled: @escaping () -> Bool = { false }
   ) throws -> Dataset {
     try mnist(
       digits: digits, perClass: perClass, split: split, path: path, seed: seed,
-      environment: ProcessInfo.processInfo.environment)
+      environment: ProcessInfo.processInfo.environment, memoryLimit: memoryLimit,
+      isCancelled: isCancelled)
   }
 
   static func mnist(
     digits: [Int]?, perClass: Int?, split: MNISTSplit, path: String?, seed: Int,
-    environment: [String: String]
+    environment: [String: String], memoryLimit: MemoryLimit = .unlimited,
+    isCancelled: @escaping () -> Bool = { false }
   ) throws -> Dataset {
     let files = try locateIDX(
       split: split, title: "MNIST", folderName: "mnist", path: path, environment: environment,
       defaults: [],
       hint: "download the four IDX files from the MNIST distribution and pass path: "
         + "or set SIGBOOK_DATA")
-    let data = try idx(images: files.images, labels: files.labels, name: "mnist_\(split.rawValue)")
+    let data = try idx(
+      images: files.images, labels: files.labels, name: "mnist_\(split.rawValue)",
+      memoryLimit: memoryLimit, isCancelled: isCancelled)
     return try data.selecting(digits: digits, perClass: perClass, seed: seed)
   }
 
@@ -187,11 +195,14 @@ extension Dataset {
   ///   - split: `.train` (60,000 images) or `.test` (10,000).
   ///   - path: the folder of the files.
   ///   - seed: the seed of the sample.
+  ///   - memoryLimit: what the data set may take, checked as each file's header announces it.
+  ///   - isCancelled: polled while the files are read and inflated (Ctrl-C).
   /// - Throws: `DataError.unknownClass` listing the valid names, `DataError.notFound` saying
   ///   where it looked and how to install the files, and the errors of `Dataset.idx`.
   public static func fashionMNIST(
     classes: [String]? = nil, perClass: Int? = nil, split: MNISTSplit = .train,
-    path: String? = nil, seed: Int = 0
+    path: String? = nil, seed: Int = 0, memoryLimit: MemoryLimit = .unlimited,
+    isCancelled: @escaping () -> Bool = { false }
   ) throws -> Dataset {
     var indices: [Int]?
     if let classes {
@@ -208,7 +219,8 @@ extension Dataset {
     }
     return try fashionMNIST(
       indices: indices, perClass: perClass, split: split, path: path, seed: seed,
-      environment: ProcessInfo.processInfo.environment)
+      environment: ProcessInfo.processInfo.environment, memoryLimit: memoryLimit,
+      isCancelled: isCancelled)
   }
 
   /// Fashion-MNIST with classes chosen by index (0 `t-shirt` … 9 `ankle boot`).
@@ -220,16 +232,19 @@ extension Dataset {
   ///   version with names.
   public static func fashionMNIST(
     classes: [Int], perClass: Int? = nil, split: MNISTSplit = .train, path: String? = nil,
-    seed: Int = 0
+    seed: Int = 0, memoryLimit: MemoryLimit = .unlimited,
+    isCancelled: @escaping () -> Bool = { false }
   ) throws -> Dataset {
     try fashionMNIST(
       indices: classes, perClass: perClass, split: split, path: path, seed: seed,
-      environment: ProcessInfo.processInfo.environment)
+      environment: ProcessInfo.processInfo.environment, memoryLimit: memoryLimit,
+      isCancelled: isCancelled)
   }
 
   static func fashionMNIST(
     indices: [Int]?, perClass: Int?, split: MNISTSplit, path: String?, seed: Int,
-    environment: [String: String]
+    environment: [String: String], memoryLimit: MemoryLimit = .unlimited,
+    isCancelled: @escaping () -> Bool = { false }
   ) throws -> Dataset {
     if let bad = indices?.first(where: { $0 < 0 || $0 >= fashionMNISTClassNames.count }) {
       throw DataError.invalidArgument(
@@ -241,7 +256,8 @@ extension Dataset {
       hint: "install them with 'apt-get install dataset-fashion-mnist', "
         + "or pass path: or set SIGBOOK_DATA")
     var data = try idx(
-      images: files.images, labels: files.labels, name: "fashion_mnist_\(split.rawValue)")
+      images: files.images, labels: files.labels, name: "fashion_mnist_\(split.rawValue)",
+      memoryLimit: memoryLimit, isCancelled: isCancelled)
     let labelValues = data.classNames.compactMap(Int.init)
     data.classNames = data.classNames.map { name in
       guard let value = Int(name), value < fashionMNISTClassNames.count else { return name }

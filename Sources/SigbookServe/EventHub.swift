@@ -51,6 +51,8 @@ final class EventHub: Sendable {
     var isFinished = false
     /// The most streams open since free memory was last given back.
     var peakSinceTrim = 0
+    /// An event was sent or a stream ended since free memory was last given back.
+    var changedSinceTrim = false
   }
 
   private let state = Mutex(State())
@@ -94,18 +96,26 @@ final class EventHub: Sendable {
 
   /// Sends a comment line to every stream whose queue is empty: browsers ignore it, and writing
   /// it tells whether the connection is still there.
+  ///
+  /// Also gives malloc's free pages back to the system when events were sent or streams ended
+  /// since the last time: what a change or a crowd of clients used is freed after they are done,
+  /// but stays in malloc's heaps (and counts in the server's memory) until trimmed.
   func keepAlive() {
     let comment = ByteBuffer(string: ": keep-alive\n\n")
-    let woken = state.withLock { state -> [AsyncStream<Void>.Continuation] in
+    let (woken, trim) = state.withLock { state -> ([AsyncStream<Void>.Continuation], Bool) in
       var woken: [AsyncStream<Void>.Continuation] = []
       for (id, subscriber) in state.subscribers
       where subscriber.queue.isEmpty && !subscriber.needsResync {
         state.subscribers[id]?.append(comment, size: comment.readableBytes)
         woken.append(subscriber.wake)
       }
-      return woken
+      let trim = state.changedSinceTrim
+      state.changedSinceTrim = false
+      if trim { state.peakSinceTrim = state.subscribers.count }
+      return (woken, trim)
     }
     for wake in woken { wake.yield() }
+    if trim { sigbook_release_free_memory() }
   }
 
   private func enqueue(_ buffer: ByteBuffer) {
@@ -113,6 +123,7 @@ final class EventHub: Sendable {
     let woken = state.withLock { state -> [AsyncStream<Void>.Continuation] in
       var woken: [AsyncStream<Void>.Continuation] = []
       woken.reserveCapacity(state.subscribers.count)
+      state.changedSinceTrim = true
       for id in state.subscribers.keys {
         state.subscribers[id]?.append(buffer, size: size)
         if let wake = state.subscribers[id]?.wake { woken.append(wake) }
@@ -148,13 +159,16 @@ final class EventHub: Sendable {
   private func remove(_ id: UInt64) {
     let trim = state.withLock { state in
       guard state.subscribers.removeValue(forKey: id) != nil else { return false }
+      // Set even when trimming now: the connection's own memory is freed after this.
+      state.changedSinceTrim = true
       guard state.subscribers.count <= state.peakSinceTrim / 2 else { return false }
       state.peakSinceTrim = state.subscribers.count
       return true
     }
     // What the streams held went back to malloc; when half of them have gone since the last
     // time, give malloc's free pages back to the system, so that a crowd of clients that left
-    // does not keep the server large (a few calls for a thousand clients leaving).
+    // does not keep the server large (a few calls for a thousand clients leaving; what their
+    // tasks free after this goes back at the next keep-alive).
     if trim { sigbook_release_free_memory() }
   }
 

@@ -37,6 +37,11 @@ struct Serve: ParsableCommand {
   }
 
   func run() throws {
+    // One malloc arena: the server's threads mostly wait on sockets, and memory freed in the
+    // other arenas' tops is never given back (malloc_trim returns only the main arena's top).
+    // Measured with 1,000 idle streams and 100 changes of 200 KB, after they left: 22 MB of
+    // anonymous memory kept with an arena per thread, 12 MB with one.
+    sigbook_limit_malloc_arenas(1)
     let live: LiveWorkbook
     do {
       live = try LiveWorkbook(

@@ -289,6 +289,33 @@ func originalIndices(_ data: Dataset) -> [Int] {
         + "'apt-get install dataset-fashion-mnist', or pass path: or set SIGBOOK_DATA")
   }
 
+  /// `mnist()` and `fashion_mnist()` read through the same checks as `idx()`: the memory limit
+  /// before the body is read, Ctrl-C while it is inflated. They used to read without either.
+  @Test func mnistAndFashionMNISTHonourTheMemoryLimitAndCancellation() throws {
+    let folder = try TemporaryFolder()
+    let pixels = [UInt8](repeating: 7, count: 5 << 20)
+    try folder.write(
+      "t10k-images-idx3-ubyte.gz",
+      try Gzip.compress(IDXFixture.images(count: 5120, rows: 32, columns: 32, pixels: pixels)))
+    try folder.write(
+      "t10k-labels-idx1-ubyte", IDXFixture.labels([UInt8](repeating: 1, count: 5120)))
+    let small = MemoryLimit(bytes: 1 << 20)
+    let refusal = try #require(throws: MemoryRefusal.self) {
+      try Dataset.mnist(split: .test, path: folder.url.path, memoryLimit: small)
+    }
+    #expect(refusal.description.contains("t10k-images-idx3-ubyte.gz"))
+    #expect(throws: MemoryRefusal.self) {
+      try Dataset.fashionMNIST(split: .test, path: folder.url.path, memoryLimit: small)
+    }
+    #expect(throws: ReadInterrupted.self) {
+      try Dataset.mnist(split: .test, path: folder.url.path, isCancelled: { true })
+    }
+    #expect(throws: ReadInterrupted.self) {
+      try Dataset.fashionMNIST(classes: [1], split: .test, path: folder.url.path) { true }
+    }
+    #expect(try Dataset.mnist(split: .test, path: folder.url.path).count == 5120)
+  }
+
   @Test func dottedAndRawFileNamesAreAccepted() throws {
     let folder = try TemporaryFolder()
     try folder.write(

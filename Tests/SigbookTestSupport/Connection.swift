@@ -70,42 +70,27 @@ public final class Connection {
     return String(decoding: received, as: UTF8.self)
   }
 
+  // What `readEvents` received but has not yet given out: kept from one call to the next, since
+  // the head comes once and a read may bring more than the event a call was waiting for.
+  private var eventRaw: [UInt8] = []
+  private var eventBody: [UInt8] = []
+  private var eventHeadRead = false
+
   /// Reads server-sent events until one satisfies `test` (true) or the stream ends (false).
   ///
   /// The response is chunked (an event may come in several chunks): the head is skipped, the
-  /// chunks joined, then the events split at their blank lines.
+  /// chunks joined, then the events split at their blank lines. Events received after the one
+  /// that satisfied `test` are kept for the next call.
   public func readEvents(until test: ([String: Any]) -> Bool) -> Bool {
-    var raw: [UInt8] = []
-    var body: [UInt8] = []
-    var headDone = false
-    var scanned = 0
-    func find(_ a: UInt8, _ b: UInt8, in bytes: [UInt8], from: Int) -> Int? {
+    func find(_ a: UInt8, _ b: UInt8, in bytes: [UInt8]) -> Int? {
       bytes.withUnsafeBufferPointer { p in
-        (min(from, p.count)..<max(p.count - 1, 0)).first { p[$0] == a && p[$0 + 1] == b }
+        (0..<max(p.count - 1, 0)).first { p[$0] == a && p[$0 + 1] == b }
       }
     }
     while true {
-      guard case .success(let bytes) = receive() else { return false }
-      raw += bytes
-      if !headDone {
-        guard let end = String(decoding: raw, as: UTF8.self).range(of: "\r\n\r\n") else {
-          continue
-        }
-        raw.removeFirst(String(decoding: raw, as: UTF8.self)[..<end.upperBound].utf8.count)
-        headDone = true
-      }
-      // Chunks: a hexadecimal size, CRLF, the data, CRLF.
-      while let lineEnd = find(13, 10, in: raw, from: 0),
-        let size = Int(String(decoding: raw[..<lineEnd], as: UTF8.self), radix: 16),
-        raw.count >= lineEnd + 2 + size + 2
-      {
-        body += raw[(lineEnd + 2)..<(lineEnd + 2 + size)]
-        raw.removeFirst(lineEnd + 2 + size + 2)
-      }
-      while let end = find(10, 10, in: body, from: scanned) {
-        let text = String(decoding: body[..<end], as: UTF8.self)
-        body.removeFirst(end + 2)
-        scanned = 0
+      while let end = find(10, 10, in: eventBody) {
+        let text = String(decoding: eventBody[..<end], as: UTF8.self)
+        eventBody.removeFirst(end + 2)
         if let start = text.range(of: "data: "),
           let event = try? JSONSerialization.jsonObject(
             with: Data(text[start.upperBound...].utf8)) as? [String: Any], test(event)
@@ -113,7 +98,24 @@ public final class Connection {
           return true
         }
       }
-      scanned = max(body.count - 1, 0)
+      guard case .success(let bytes) = receive() else { return false }
+      eventRaw += bytes
+      if !eventHeadRead {
+        guard let end = String(decoding: eventRaw, as: UTF8.self).range(of: "\r\n\r\n") else {
+          continue
+        }
+        eventRaw.removeFirst(
+          String(decoding: eventRaw, as: UTF8.self)[..<end.upperBound].utf8.count)
+        eventHeadRead = true
+      }
+      // Chunks: a hexadecimal size, CRLF, the data, CRLF.
+      while let lineEnd = find(13, 10, in: eventRaw),
+        let size = Int(String(decoding: eventRaw[..<lineEnd], as: UTF8.self), radix: 16),
+        eventRaw.count >= lineEnd + 2 + size + 2
+      {
+        eventBody += eventRaw[(lineEnd + 2)..<(lineEnd + 2 + size)]
+        eventRaw.removeFirst(lineEnd + 2 + size + 2)
+      }
     }
   }
 

@@ -93,7 +93,8 @@ extension Catalogue {
           try Dataset.mnist(
             digits: call.optionalIntList("digits"), perClass: try Catalogue.perClass(call),
             split: split, path: call.optionalText("path").map(call.session.readPath),
-            seed: call.int("seed")))
+            seed: call.int("seed"), memoryLimit: call.session.memoryLimit,
+            isCancelled: call.session.isCancelled))
       }
     },
     FunctionEntry(
@@ -129,13 +130,14 @@ extension Catalogue {
           }
           return .dataset(
             try Dataset.fashionMNIST(
-              classes: indices, perClass: perClass, split: split, path: path, seed: seed))
+              classes: indices, perClass: perClass, split: split, path: path, seed: seed,
+              memoryLimit: call.session.memoryLimit, isCancelled: call.session.isCancelled))
         }
         return .dataset(
           try Dataset.fashionMNIST(
             classes: classNames(call.value("classes")), perClass: perClass, split: split,
-            path: path,
-            seed: seed))
+            path: path, seed: seed, memoryLimit: call.session.memoryLimit,
+            isCancelled: call.session.isCancelled))
       }
     },
     FunctionEntry(
