@@ -21,6 +21,29 @@ struct SymmetricEigen: Sendable {
   /// The order of the matrix.
   let size: Int
 
+  /// Decomposes the symmetric matrix `matrix` (row-major `[size, size]`), for small matrices
+  /// (a projection's Rayleigh–Ritz step) where there is nothing to cancel.
+  ///
+  /// Only the lower triangle is read.
+  ///
+  /// - Precondition: `matrix.count == size · size`, all values finite.
+  /// - Complexity: O(size³).
+  init(symmetric matrix: [Double], size n: Int) {
+    var decomposed: SymmetricEigen?
+    do {
+      decomposed = try SymmetricEigen(symmetric: matrix, size: n, isCancelled: { false })
+    } catch {
+      // Unreachable: only cancellation throws.
+    }
+    self = decomposed ?? SymmetricEigen(values: [], vectors: [], size: 0)
+  }
+
+  private init(values: [Double], vectors: [Double], size: Int) {
+    self.values = values
+    self.vectors = vectors
+    self.size = size
+  }
+
   /// Decomposes the symmetric matrix `matrix` (row-major `[size, size]`).
   ///
   /// Only the lower triangle is read.
@@ -32,7 +55,7 @@ struct SymmetricEigen: Sendable {
   /// - Precondition: `matrix.count == size · size`, all values finite.
   /// - Complexity: O(size³).
   init(
-    symmetric matrix: [Double], size n: Int, isCancelled: () -> Bool = { false }
+    symmetric matrix: [Double], size n: Int, isCancelled: () -> Bool
   ) throws(AnalysisError) {
     precondition(matrix.count == n * n, "a \(n) × \(n) matrix needs \(n * n) values")
     precondition(matrix.allSatisfy(\.isFinite), "eigen-decomposition of non-finite values")

@@ -81,7 +81,7 @@ enum ProjectionSupport {
   /// Lanczos method of Wu and Simon, SIAM J. Matrix Anal. Appl. 2000): the basis is grown by
   /// applying the operator to its newest vector and orthogonalising twice against all others
   /// (classical Gram–Schmidt), the operator is projected on the basis and diagonalised by
-  /// `jacobiEigen`, and the best Ritz vectors are kept when the basis is full. It stops when
+  /// `SymmetricEigen`, and the best Ritz vectors are kept when the basis is full. It stops when
   /// every wanted pair has ‖Au − θu‖ ≤ tolerance · max(1, |θ₁|). The start vector comes from a
   /// fixed seed, so the result is deterministic.
   ///
@@ -162,7 +162,8 @@ enum ProjectionSupport {
           h[b * rows + a] = v
         }
       }
-      let (theta, s) = jacobiEigen(h, size: rows)
+      let eigen = SymmetricEigen(symmetric: h, size: rows)
+      let theta = eigen.values
       // Every wanted pair is needed below, even when the basis spans the whole space (d ≤ 2,
       // where `keep` is smaller than the number wanted).
       let retained = min(max(keep, p), rows)
@@ -170,7 +171,7 @@ enum ProjectionSupport {
       var ritzImage = [Double](repeating: 0, count: retained * m)
       for t in 0..<retained {
         for r in 0..<rows {
-          let coefficient = s[r * rows + t]
+          let coefficient = eigen.vectors[t * rows + r]
           for c in 0..<m {
             ritz[t * m + c] += coefficient * basis[r * m + c]
             ritzImage[t * m + c] += coefficient * image[r * m + c]
@@ -238,58 +239,5 @@ enum ProjectionSupport {
       w[i] -= c * u[j]
       j += 1
     }
-  }
-
-  /// Eigenvalues (descending) and eigenvectors of a symmetric `size × size` matrix by cyclic
-  /// Jacobi rotations (Golub and Van Loan, §8.5). Column `t` of the returned row-major matrix is
-  /// the eigenvector of the `t`-th value.
-  static func jacobiEigen(_ matrix: [Double], size m: Int) -> ([Double], [Double]) {
-    var a = matrix
-    var v = [Double](repeating: 0, count: m * m)
-    for i in 0..<m { v[i * m + i] = 1 }
-    var total = 0.0
-    for x in a { total += x * x }
-    for _ in 0..<60 {
-      var off = 0.0
-      for p in 0..<m {
-        for q in 0..<m where q != p { off += a[p * m + q] * a[p * m + q] }
-      }
-      if off <= 1e-28 * max(total, 1e-300) { break }
-      for p in 0..<(m - 1) {
-        for q in (p + 1)..<m {
-          let apq = a[p * m + q]
-          if apq == 0 { continue }
-          let tau = (a[q * m + q] - a[p * m + p]) / (2 * apq)
-          let t = (tau >= 0 ? 1.0 : -1.0) / (abs(tau) + (tau * tau + 1).squareRoot())
-          let c = 1 / (t * t + 1).squareRoot()
-          let s = t * c
-          for k in 0..<m {
-            let akp = a[k * m + p], akq = a[k * m + q]
-            a[k * m + p] = c * akp - s * akq
-            a[k * m + q] = s * akp + c * akq
-          }
-          for k in 0..<m {
-            let apk = a[p * m + k], aqk = a[q * m + k]
-            a[p * m + k] = c * apk - s * aqk
-            a[q * m + k] = s * apk + c * aqk
-          }
-          for k in 0..<m {
-            let vkp = v[k * m + p], vkq = v[k * m + q]
-            v[k * m + p] = c * vkp - s * vkq
-            v[k * m + q] = s * vkp + c * vkq
-          }
-        }
-      }
-    }
-    let order = (0..<m).sorted {
-      a[$0 * m + $0] > a[$1 * m + $1] || (a[$0 * m + $0] == a[$1 * m + $1] && $0 < $1)
-    }
-    var values = [Double](repeating: 0, count: m)
-    var vectors = [Double](repeating: 0, count: m * m)
-    for (t, src) in order.enumerated() {
-      values[t] = a[src * m + src]
-      for k in 0..<m { vectors[k * m + t] = v[k * m + src] }
-    }
-    return (values, vectors)
   }
 }

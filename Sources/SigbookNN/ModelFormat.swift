@@ -7,6 +7,10 @@ public protocol ModelFormat: Sendable {
   /// The file extension the format is known by, without the dot (`onnx`).
   var fileExtension: String { get }
 
+  /// The operations a file may use, sorted (ONNX's operators): what `help(load_onnx)` and
+  /// `docs/functions.md` list, so that the list is the reader's own, not a copy.
+  var operations: [String] { get }
+
   /// Reads a model.
   ///
   /// - Parameters:

@@ -5,6 +5,7 @@
 #elseif canImport(Darwin)
   import Darwin
 #endif
+import Foundation
 import SigbookTensor
 
 /// Reading and writing named tensors in the safetensors format (Hugging Face).
@@ -185,8 +186,7 @@ extension Safetensors {
 
   /// Encodes named tensors and metadata (see `encode`) and writes them to `path` atomically.
   ///
-  /// The bytes go to a new temporary file in the same directory, which is flushed to disk and
-  /// then renamed over `path`: readers see the old file or the new one, never a partial one.
+  /// Written by `AtomicFile`: readers see the old file or the new one, never a partial one.
   ///
   /// - Throws: `SafetensorsError.fileSystem` if the file cannot be created, written or renamed.
   /// - Precondition: as `encode`.
@@ -194,7 +194,13 @@ extension Safetensors {
     _ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:],
     to path: String
   ) throws(SafetensorsError) {
-    try FileBytes.replaceContents(ofFile: path, with: encode(tensors, metadata: metadata))
+    do {
+      try AtomicFile.write(Data(encode(tensors, metadata: metadata)), to: path)
+    } catch {
+      // In lower case, as the reading errors say theirs.
+      let reason = error.reason.prefix(1).lowercased() + error.reason.dropFirst()
+      throw .fileSystem(path: path, operation: "write", reason: reason)
+    }
   }
 
   /// An element type of the format that sigbook reads.
@@ -535,41 +541,6 @@ private enum FileBytes {
         throw .fileSystem(path: path, operation: "read", reason: "it grew while it was read")
       }
       bytes.append(contentsOf: chunk[0..<n])
-    }
-  }
-
-  static func replaceContents(ofFile path: String, with bytes: [UInt8]) throws(SafetensorsError) {
-    // The temporary file must be in the same directory (and file system) for rename to be atomic.
-    let slash = path.lastIndex(of: "/")
-    let directory = slash.map { String(path[...$0]) } ?? ""
-    let base = slash.map { String(path[path.index(after: $0)...]) } ?? path
-    var temporary = ""
-    var fd: Int32 = -1
-    for attempt in 0..<100 {
-      temporary = "\(directory).\(base).\(getpid()).\(attempt).tmp"
-      fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
-      if fd >= 0 || errno != EEXIST { break }
-    }
-    guard fd >= 0 else { throw failure(path, "write") }
-    var error: SafetensorsError?
-    bytes.withUnsafeBytes { raw in
-      var written = 0
-      while written < raw.count, let start = raw.baseAddress {
-        let n = write(fd, start + written, raw.count - written)
-        if n < 0 {
-          if errno == EINTR { continue }
-          error = failure(path, "write")
-          return
-        }
-        written += n
-      }
-    }
-    if error == nil && fsync(fd) != 0 { error = failure(path, "write") }
-    if close(fd) != 0 && error == nil { error = failure(path, "write") }
-    if error == nil && rename(temporary, path) != 0 { error = failure(path, "write") }
-    if let error {
-      unlink(temporary)
-      throw error
     }
   }
 

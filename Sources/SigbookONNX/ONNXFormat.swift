@@ -26,6 +26,9 @@ public struct ONNXFormat: ModelFormat {
 
   public var fileExtension: String { "onnx" }
 
+  /// The operators `ONNXImporter` reads.
+  public var operations: [String] { ONNXImporter.operators.keys.sorted() }
+
   /// Reads an ONNX model as a sigbook model; see `ONNXImporter`.
   public func load(from path: String, inputShape: [Int]?, classNames: [String]?) throws -> Model {
     try ONNXImporter.load(path: path, inputShape: inputShape, classNames: classNames)

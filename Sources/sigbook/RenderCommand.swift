@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SigbookPlot
+import SigbookTensor
 
 /// `sigbook render FILE|DIR…`: renders SVG files to PDF or PNG beside them, the way `save` and
 /// `run --figures` do (librsvg and cairo, DejaVu Sans).
@@ -46,7 +47,7 @@ struct Render: ParsableCommand {
         let svg = try String(contentsOfFile: file, encoding: .utf8)
         let bytes =
           format == "pdf" ? try SVGRenderer.pdf(svg) : try SVGRenderer.png(svg, dpi: dpi)
-        try Data(bytes).write(to: URL(fileURLWithPath: output), options: .atomic)
+        try AtomicFile.write(Data(bytes), to: output)
         print(relative(output))
       } catch {
         Terminal.error("\(relative(file)): error: \(error)\n")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CPlatform
 import Foundation
+import SigbookONNX
 import SigbookPlot
 import SigbookWorkbook
 
@@ -225,7 +226,7 @@ struct Help: ParsableCommand {
 
   func run() throws {
     if markdown {
-      print(Catalogue.markdown, terminator: "")
+      print(Catalogue.markdown(formats: [ONNXFormat()]), terminator: "")
       return
     }
     guard let name else {
@@ -240,7 +241,7 @@ struct Help: ParsableCommand {
       print(Sigbook.helpMessage(for: command))
       return
     }
-    guard let help = Catalogue.help(for: name) else {
+    guard let help = Catalogue.help(for: name, formats: [ONNXFormat()]) else {
       let hint =
         nearestName(to: name, among: Catalogue.helpNames()).map { " (did you mean '\($0)'?)" } ?? ""
       Terminal.error("error: unknown function '\(name)'\(hint)\n")

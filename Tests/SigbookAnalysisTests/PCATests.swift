@@ -101,7 +101,7 @@ import Testing
   @Test func symmetricEigenOfATwoByTwoByHand() throws {
     // [[2, 1], [1, 2]]: eigenvalues 3 and 1, vectors (1, 1)/√2 and (1, −1)/√2 (the first
     // largest-magnitude entry positive).
-    let e = try SymmetricEigen(symmetric: [2, 1, 1, 2], size: 2)
+    let e = SymmetricEigen(symmetric: [2, 1, 1, 2], size: 2)
     let r = 0.5.squareRoot()
     #expect(isClose(e.values[0], 3, tolerance: 1e-12) && isClose(e.values[1], 1, tolerance: 1e-12))
     for (a, b) in zip(e.vectors, [r, r, r, -r]) { #expect(abs(a - b) < 1e-12) }
@@ -118,7 +118,7 @@ import Testing
         a[j * n + i] = value
       }
     }
-    let e = try SymmetricEigen(symmetric: a, size: n)
+    let e = SymmetricEigen(symmetric: a, size: n)
     #expect(e.values == e.values.sorted(by: >))
     for k in 0..<n {
       let v = Array(e.vector(k))

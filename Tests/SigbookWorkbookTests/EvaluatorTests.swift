@@ -324,14 +324,4 @@ func errorOf(_ source: String) throws -> WorkbookError {
     }
     #expect((try? Session.figureFileName("paths")) == "paths.svg")
   }
-
-  @Test func functionsDocumentationIsCurrent() throws {
-    let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-      .deletingLastPathComponent()
-      .deletingLastPathComponent().appendingPathComponent("docs/functions.md")
-    let committed = try String(contentsOf: url, encoding: .utf8)
-    #expect(
-      committed == Catalogue.markdown,
-      "docs/functions.md is out of date: run `sigbook help --markdown > docs/functions.md`")
-  }
 }

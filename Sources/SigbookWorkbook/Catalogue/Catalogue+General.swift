@@ -1,6 +1,7 @@
 import Foundation
-import SigbookData
 import SigbookAnalysis
+import SigbookData
+import SigbookNN
 
 extension Catalogue {
   /// A failure that carries an engine error's message (lower layers write complete messages).
@@ -183,7 +184,9 @@ extension Dataset {
 
 extension Catalogue {
   /// The whole catalogue as Markdown: what `docs/functions.md` holds (a test keeps it current).
-  public static var markdown: String {
+  ///
+  /// - Parameter formats: the model formats linked, whose readers' operations are listed.
+  public static func markdown(formats: [any ModelFormat]) -> String {
     var out = """
       # sigbook functions
 
@@ -197,7 +200,8 @@ extension Catalogue {
         out += "\n## \(entry.category)\n"
         category = entry.category
       }
-      out += "\n### `\(entry.name)`\n\n```\n\(entry.signature)\n```\n\n\(entry.summary)\n"
+      let text = entry.documentation(formats: formats)
+      out += "\n### `\(entry.name)`\n\n```\n\(entry.signature)\n```\n\n\(text)\n"
       if !entry.parameters.isEmpty {
         out += "\n| parameter | accepts | default | meaning |\n|---|---|---|---|\n"
         for p in entry.parameters {

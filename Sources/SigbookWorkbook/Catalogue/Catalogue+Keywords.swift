@@ -1,3 +1,5 @@
+import SigbookNN
+
 extension Catalogue {
   /// What each keyword of the language does, as `help(NAME)` and `sigbook help NAME` print it.
   static let keywordHelp: [String: String] = [
@@ -47,8 +49,16 @@ extension Catalogue {
 
   /// The help text of a name: a catalogue function, a function the session defined, or a
   /// keyword; nil when it is none of these.
-  public static func help(for name: String, session: Session? = nil) -> String? {
-    if let entry = entry(name) ?? session?.functions[name] { return entry.help }
+  ///
+  /// - Parameter formats: the model formats whose operations a reader's help lists; the
+  ///   session's when not given.
+  public static func help(
+    for name: String, session: Session? = nil, formats: [any ModelFormat]? = nil
+  ) -> String? {
+    if let entry = entry(name) ?? session?.functions[name] {
+      return entry.help(
+        formats: formats ?? session.map { Array($0.modelFormats.values) } ?? [])
+    }
     return keywordHelp[name]
   }
 

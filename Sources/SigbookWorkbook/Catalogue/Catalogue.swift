@@ -1,3 +1,5 @@
+import SigbookNN
+
 /// What a parameter of a catalogue function accepts.
 indirect enum Accepts: Sendable, Hashable {
   case number
@@ -257,12 +259,17 @@ public struct FunctionEntry: Sendable {
   /// What labels no parameter names must hold, for a function that takes any label
   /// (`table(width: ws, accuracy: accs)`); nil when unknown labels are mistakes.
   var otherLabels: Accepts?
+  /// The extension of the model format it reads (`onnx`): its help lists the operations that
+  /// format's reader supports, learnt from the format linked, not written here.
+  var readsFormat: String?
 
   init(
     _ name: String, category: String, parameters: [Parameter], returns: Accepts, summary: String,
-    example: String, otherLabels: Accepts? = nil, body: @escaping @Sendable (Call) throws -> Value
+    example: String, otherLabels: Accepts? = nil, readsFormat: String? = nil,
+    body: @escaping @Sendable (Call) throws -> Value
   ) {
     self.otherLabels = otherLabels
+    self.readsFormat = readsFormat
     self.name = name
     self.category = category
     self.parameters = parameters
@@ -286,8 +293,21 @@ public struct FunctionEntry: Sendable {
   }
 
   /// The entry as `help` prints it: signature, summary, parameters, example.
-  var help: String {
-    var lines = [signature, "", summary.wrapped(width: 92)]
+  var help: String { help(formats: []) }
+
+  /// The summary and, for a function that reads a model format, the operations the linked
+  /// reader supports (or that none is linked).
+  func documentation(formats: [any ModelFormat]) -> String {
+    guard let readsFormat else { return summary }
+    guard let format = formats.first(where: { $0.fileExtension == readsFormat }) else {
+      return summary + " (This build links no .\(readsFormat) reader.)"
+    }
+    return summary + " Operators read: " + format.operations.joined(separator: ", ") + "."
+  }
+
+  /// The entry as `help` prints it, with the operations of the formats given.
+  func help(formats: [any ModelFormat]) -> String {
+    var lines = [signature, "", documentation(formats: formats).wrapped(width: 92)]
     if !parameters.isEmpty {
       lines.append("")
       let width = parameters.map { ($0.label.map { "\($0):" } ?? $0.name).count }.max() ?? 0
