@@ -49,36 +49,24 @@ struct NearestNeighbors: Sendable, Equatable {
     precondition(k > 0 && k < n, "k-NN needs 0 < k < n, not k = \(k) for n = \(n)")
     var indices = [Int](repeating: 0, count: n * k)
     var distances = [Float](repeating: 0, count: n * k)
-    let pairwise = PairwiseSquaredDistances(x)
-    let blockRows = pairwise.blockRows
-    var block = [Float](repeating: 0, count: blockRows * n)
     var heapDistances = [Float](repeating: 0, count: k)
     var heapIndices = [Int](repeating: 0, count: k)
     x.withUnsafeBufferPointer { xs in
-      block.withUnsafeMutableBufferPointer { dist in
-        var start = 0
-        while start < n && !isCancelled() {
-          let rows = min(blockRows, n - start)
-          pairwise.fill(start..<start + rows, into: dist)
-          for r in 0..<rows {
-            let i = start + r
-            let row = UnsafeBufferPointer(rebasing: dist[r * n..<(r + 1) * n])
-            smallest(
-              k, of: row, excluding: i, distances: &heapDistances, indices: &heapIndices)
-            // Exact distances of the kept pairs, then their final order.
-            let xi = UnsafeBufferPointer(rebasing: xs[i * d..<(i + 1) * d])
-            for t in 0..<k {
-              let j = heapIndices[t]
-              let xj = UnsafeBufferPointer(rebasing: xs[j * d..<(j + 1) * d])
-              heapDistances[t] = squaredDistance(xi, xj)
-            }
-            sortPairs(&heapDistances, &heapIndices)
-            for t in 0..<k {
-              indices[i * k + t] = heapIndices[t]
-              distances[i * k + t] = heapDistances[t].squareRoot()
-            }
-          }
-          start += rows
+      PairwiseSquaredDistances(x).forEachRow(isCancelled: isCancelled) { i, row in
+        smallest(
+          k, of: UnsafeBufferPointer(row), excluding: i, distances: &heapDistances,
+          indices: &heapIndices)
+        // Exact distances of the kept pairs, then their final order.
+        let xi = UnsafeBufferPointer(rebasing: xs[i * d..<(i + 1) * d])
+        for t in 0..<k {
+          let j = heapIndices[t]
+          let xj = UnsafeBufferPointer(rebasing: xs[j * d..<(j + 1) * d])
+          heapDistances[t] = squaredDistance(xi, xj)
+        }
+        sortPairs(&heapDistances, &heapIndices)
+        for t in 0..<k {
+          indices[i * k + t] = heapIndices[t]
+          distances[i * k + t] = heapDistances[t].squareRoot()
         }
       }
     }
@@ -285,6 +273,28 @@ struct PairwiseSquaredDistances {
       j += 1
     }
     return (s0 + s1) + (s2 + s3)
+  }
+
+  /// Calls `body` with each row's squared distances to all `n` rows, in row order, computed a
+  /// block of ``blockRows`` rows at a time into one reused buffer (`body` may change the row it
+  /// is given). Stops early when `isCancelled` returns true before a block.
+  func forEachRow(
+    isCancelled: () -> Bool,
+    _ body: (_ index: Int, _ row: UnsafeMutableBufferPointer<Float>) -> Void
+  ) {
+    let n = self.n, blockRows = self.blockRows
+    var block = [Float](repeating: 0, count: blockRows * n)
+    block.withUnsafeMutableBufferPointer { dist in
+      var start = 0
+      while start < n && !isCancelled() {
+        let rows = min(blockRows, n - start)
+        fill(start..<start + rows, into: dist)
+        for r in 0..<rows {
+          body(start + r, UnsafeMutableBufferPointer(rebasing: dist[r * n..<(r + 1) * n]))
+        }
+        start += rows
+      }
+    }
   }
 
   /// Writes the squared distances of rows `rows` to all `n` rows into `out[0 ..< rows.count · n]`.

@@ -37,34 +37,21 @@ public enum Trustworthiness {
     precondition(embedding.rows == n, "the embedding has \(embedding.rows) rows, the data \(n)")
     precondition(k >= 1 && 2 * k < n, "trustworthiness needs 1 ≤ k < n/2, not k = \(k), n = \(n)")
     let embedded = NearestNeighbors.exact(embedding, k: k)
-    let pairwise = PairwiseSquaredDistances(original)
-    let blockRows = pairwise.blockRows
-    var block = [Float](repeating: 0, count: blockRows * n)
     var penalty = 0
     var kthDistances = [Float](repeating: 0, count: k)
     var kthIndices = [Int](repeating: 0, count: k)
-    block.withUnsafeMutableBufferPointer { dist in
-      var start = 0
-      while start < n && !isCancelled() {
-        let rows = min(blockRows, n - start)
-        pairwise.fill(start..<start + rows, into: dist)
-        for r in 0..<rows {
-          let i = start + r
-          let row = UnsafeMutableBufferPointer(rebasing: dist[r * n..<(r + 1) * n])
-          row[i] = .infinity
-          // The k-th original neighbour: embedded neighbours up to it have rank ≤ k and cost
-          // nothing, so only the others are ranked.
-          NearestNeighbors.smallest(
-            k, of: UnsafeBufferPointer(row), excluding: i, distances: &kthDistances,
-            indices: &kthIndices)
-          let kthDistance = kthDistances[k - 1], kthIndex = kthIndices[k - 1]
-          for j in embedded.neighbors(of: i)
-          where NearestNeighbors.precedes(kthDistance, kthIndex, row[j], j) {
-            let rank = 1 + rankBelow(row, threshold: row[j], index: j)
-            if rank > k { penalty += rank - k }
-          }
-        }
-        start += rows
+    PairwiseSquaredDistances(original).forEachRow(isCancelled: isCancelled) { i, row in
+      row[i] = .infinity
+      // The k-th original neighbour: embedded neighbours up to it have rank ≤ k and cost
+      // nothing, so only the others are ranked.
+      NearestNeighbors.smallest(
+        k, of: UnsafeBufferPointer(row), excluding: i, distances: &kthDistances,
+        indices: &kthIndices)
+      let kthDistance = kthDistances[k - 1], kthIndex = kthIndices[k - 1]
+      for j in embedded.neighbors(of: i)
+      where NearestNeighbors.precedes(kthDistance, kthIndex, row[j], j) {
+        let rank = 1 + rankBelow(row, threshold: row[j], index: j)
+        if rank > k { penalty += rank - k }
       }
     }
     let nd = Double(n), kd = Double(k)

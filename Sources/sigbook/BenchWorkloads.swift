@@ -75,7 +75,7 @@ final class BenchContext {
     let test = try fashion(.test).rows(0..<2000)
     let x = try fashionNetwork().hiddenOutputs(test.features)[1]
     if let signaturesOut {
-      try NPY.encode(x.scalars, shape: x.shape).write(to: URL(fileURLWithPath: signaturesOut))
+      try AtomicFile.write(NPY.encode(x.scalars, shape: x.shape), to: signaturesOut)
     }
     cache["signatures"] = x
     return x

@@ -13,8 +13,9 @@ public struct AtomicFileError: Error, Sendable, CustomStringConvertible {
   public var description: String { "cannot write '\(path)': \(reason)" }
 }
 
-/// Writes files whole or not at all: the one way sigbook writes a file (figures, exports, saved
-/// models, reports, exported sessions).
+/// Writes files whole or not at all: the one way sigbook writes a file (figures and their PNG
+/// and PDF renderings, exports, saved models in safetensors and ONNX, reports and notebooks,
+/// exported sessions, the REPL's history, the signatures `bench` writes for the peers).
 ///
 /// Each file is written to a temporary file in its own folder, flushed to disk with `fsync`, then
 /// renamed over the target, which is atomic on POSIX file systems: a reader sees the old file or

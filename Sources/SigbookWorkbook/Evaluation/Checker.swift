@@ -223,25 +223,15 @@ public struct Checker {
 
   /// The error for a name that is neither a variable nor a function.
   private func unknownName(_ id: Identifier) -> WorkbookError {
-    if Catalogue.entry(id.name) != nil || functions[id.name] != nil {
-      return WorkbookError(
-        kind: .name, message: "'\(id.name)' is a function", span: id.span,
-        hint: "call it: \(id.name)(…)")
-    }
-    let candidates =
-      (locals.last.map { $0.keys.sorted() } ?? []) + order + functions.keys.sorted()
-      + Catalogue.names
-    return WorkbookError(
-      kind: .name, message: "unknown name '\(id.name)'", span: id.span,
-      hint: nearestName(to: id.name, among: candidates).map { "did you mean '\($0)'?" })
+    .unknownName(
+      id, isFunction: Catalogue.entry(id.name) != nil || functions[id.name] != nil,
+      variables: (locals.last.map { $0.keys.sorted() } ?? []) + order,
+      functions: functions.keys.sorted())
   }
 
   /// The error for a call of a function that is neither in the catalogue nor the workbook's.
   private func unknownFunction(_ function: Identifier) -> WorkbookError {
-    WorkbookError(
-      kind: .name, message: "unknown function '\(function.name)'", span: function.span,
-      hint: nearestName(to: function.name, among: functions.keys.sorted() + Catalogue.names)
-        .map { "did you mean '\($0)'?" })
+    .unknownFunction(function, functions: functions.keys.sorted())
   }
 
   // MARK: - Expressions

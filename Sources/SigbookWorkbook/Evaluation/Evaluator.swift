@@ -245,17 +245,11 @@ extension Session {
       return .range(lower: lower, upper: upper, isClosed: isClosed)
     case .variable(let identifier):
       if let value = lookup(identifier.name) { return value }
-      if Catalogue.entry(identifier.name) != nil || functions[identifier.name] != nil {
-        throw WorkbookError(
-          kind: .name, message: "'\(identifier.name)' is a function", span: identifier.span,
-          hint: "call it: \(identifier.name)(…)")
-      }
-      let candidates =
-        (frames.last.map { $0.keys.sorted() } ?? []) + variableOrder + functions.keys.sorted()
-        + Catalogue.names
-      throw WorkbookError(
-        kind: .name, message: "unknown name '\(identifier.name)'", span: identifier.span,
-        hint: nearestName(to: identifier.name, among: candidates).map { "did you mean '\($0)'?" })
+      throw .unknownName(
+        identifier,
+        isFunction: Catalogue.entry(identifier.name) != nil || functions[identifier.name] != nil,
+        variables: (frames.last.map { $0.keys.sorted() } ?? []) + variableOrder,
+        functions: functions.keys.sorted())
     case .call(let function, let arguments, let labelled, let span):
       return try call(function, arguments, labelled, span: span)
     case .field(let base, let name, _):
@@ -344,10 +338,7 @@ extension Session {
     span: SourceSpan
   ) throws(WorkbookError) -> Value {
     guard let entry = Catalogue.entry(function.name) ?? functions[function.name] else {
-      throw WorkbookError(
-        kind: .name, message: "unknown function '\(function.name)'", span: function.span,
-        hint: nearestName(to: function.name, among: functions.keys.sorted() + Catalogue.names)
-          .map { "did you mean '\($0)'?" })
+      throw .unknownFunction(function, functions: functions.keys.sorted())
     }
     let start = ContinuousClock.now
     let (bound, spans) = try bindArguments(entry, arguments, labelled, callSpan: span)

@@ -130,3 +130,34 @@ func sourceLine(_ number: Int, of text: String) -> String? {
   }
   return line == number ? String(text[start...]) : nil
 }
+
+extension WorkbookError {
+  /// A name that is neither a variable nor a function, or a function used as a value: the same
+  /// error from `sigbook check` and from a run.
+  ///
+  /// - Parameters:
+  ///   - isFunction: whether the name is a function (of the catalogue or the workbook's).
+  ///   - variables: the variables in scope, innermost first, for the suggestion.
+  ///   - functions: the workbook's functions, sorted.
+  static func unknownName(
+    _ id: Identifier, isFunction: Bool, variables: [String], functions: [String]
+  ) -> WorkbookError {
+    if isFunction {
+      return WorkbookError(
+        kind: .name, message: "'\(id.name)' is a function", span: id.span,
+        hint: "call it: \(id.name)(…)")
+    }
+    return WorkbookError(
+      kind: .name, message: "unknown name '\(id.name)'", span: id.span,
+      hint: nearestName(to: id.name, among: variables + functions + Catalogue.names)
+        .map { "did you mean '\($0)'?" })
+  }
+
+  /// A call of a function that is neither in the catalogue nor the workbook's.
+  static func unknownFunction(_ function: Identifier, functions: [String]) -> WorkbookError {
+    WorkbookError(
+      kind: .name, message: "unknown function '\(function.name)'", span: function.span,
+      hint: nearestName(to: function.name, among: functions + Catalogue.names)
+        .map { "did you mean '\($0)'?" })
+  }
+}
