@@ -97,19 +97,8 @@ public final class LiveWorkbook: @unchecked Sendable {
     let url = URL(fileURLWithPath: path).standardizedFileURL
     self.path = url.path
     name = url.lastPathComponent
-    let text: String
-    do {
-      text = try String(contentsOf: url, encoding: .utf8)
-    } catch {
-      throw WorkbookErrors(
-        [
-          WorkbookError(
-            kind: .io, message: "cannot read '\(path)'",
-            location: SourceLocation(file: url.lastPathComponent, line: 1, column: 1))
-        ], text: "")
-    }
-    let parsed = parseWorkbook(text: text, file: url.lastPathComponent)
-    guard parsed.errors.isEmpty else { throw WorkbookErrors(parsed.errors, text: text) }
+    let parsed = try WorkbookFile.parsed(path: path)
+    let text = parsed.text
     self.text = text
     document = parsed.document
     writtenCells = parsed.cells

@@ -101,12 +101,11 @@ extension REPLSession {
   /// can still run.
   func load(_ path: String) {
     let url = URL(fileURLWithPath: (path as NSString).expandingTildeInPath)
-    guard let text = try? String(contentsOf: url, encoding: .utf8) else {
+    guard let parsed = try? WorkbookFile(path: url.path) else {
       fail("cannot read '\(path)'")
       return
     }
-    let name = url.lastPathComponent
-    let parsed = parseWorkbook(text: text, file: name)
+    let text = parsed.text
     for error in parsed.errors {
       Terminal.error(
         render(error, sourceLine: WorkbookRunner.line(error.location.line, of: text)) + "\n")

@@ -31,7 +31,9 @@ final class Served: @unchecked Sendable {
       live: live, options: WorkbookServer.Options(host: "127.0.0.1", port: 0, watch: watch))
     self.server = server
     let (ports, continuation) = AsyncStream<Int>.makeStream()
-    task = Task { try await server.run { port in continuation.yield(port) } }
+    task = Task(executorPreference: ServerThreads.shared) {
+      try await server.run { port in continuation.yield(port) }
+    }
     var iterator = ports.makeAsyncIterator()
     port = await iterator.next() ?? 0
   }
@@ -137,5 +139,44 @@ struct HTTPReply {
       }
     }
     return HTTPReply(status: status, headers: headers, body: String(text[split.upperBound...]))
+  }
+}
+
+/// Two threads of their own for the servers the tests start in this process.
+///
+/// Tests that block (waiting on a process, a terminal or a socket) occupy the cooperative
+/// threads, which are as many as the cores; a server whose tasks ran there could not answer
+/// until they were done, and a request of another test would time out. The server's task and
+/// its child tasks (one per connection, their handlers) prefer this executor instead (SE-0417).
+final class ServerThreads: TaskExecutor, @unchecked Sendable {
+  static let shared = ServerThreads(count: 2)
+
+  private let condition = NSCondition()
+  private var jobs: [UnownedJob] = []
+
+  private init(count: Int) {
+    for index in 0..<count {
+      let thread = Thread { [unowned self] in self.work() }
+      thread.name = "served-\(index)"
+      thread.start()
+    }
+  }
+
+  func enqueue(_ job: consuming ExecutorJob) {
+    let job = UnownedJob(job)
+    condition.lock()
+    jobs.append(job)
+    condition.signal()
+    condition.unlock()
+  }
+
+  private func work() {
+    while true {
+      condition.lock()
+      while jobs.isEmpty { condition.wait() }
+      let job = jobs.removeFirst()
+      condition.unlock()
+      job.runSynchronously(on: asUnownedTaskExecutor())
+    }
   }
 }

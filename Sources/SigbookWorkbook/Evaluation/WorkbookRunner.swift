@@ -47,22 +47,10 @@ public final class WorkbookRunner {
   ///   or the factory's refusal (a figures folder that is a symbolic link).
   public init(path: String, sessions: SessionFactory = SessionFactory()) throws(WorkbookErrors) {
     self.path = path
-    let url = URL(fileURLWithPath: path)
-    let name = url.lastPathComponent
-    do {
-      text = try String(contentsOf: url, encoding: .utf8)
-    } catch {
-      throw WorkbookErrors(
-        [
-          WorkbookError(
-            kind: .io, message: "cannot read '\(path)'",
-            location: SourceLocation(file: name, line: 1, column: 1))
-        ], text: "")
-    }
-    let parsed = parseWorkbook(text: text, file: name)
-    guard parsed.errors.isEmpty else { throw WorkbookErrors(parsed.errors, text: text) }
-    document = parsed.document
-    cells = parsed.cells
+    let file = try WorkbookFile.parsed(path: path)
+    text = file.text
+    document = file.document
+    cells = file.cells
     do {
       session = try sessions.session(forWorkbook: path)
     } catch {
