@@ -13,9 +13,10 @@ public struct AtomicFileError: Error, Sendable, CustomStringConvertible {
   public var description: String { "cannot write '\(path)': \(reason)" }
 }
 
-/// Writes files whole or not at all: the one way sigbook writes a file (figures and their PNG
-/// and PDF renderings, exports, saved models in safetensors and ONNX, reports and notebooks,
-/// exported sessions, the REPL's history, the signatures `bench` writes for the peers).
+/// Writes files whole or not at all: the one way sigbook writes a whole file (figures and their
+/// PNG and PDF renderings, exports, saved models in safetensors and ONNX, reports and notebooks,
+/// exported sessions, the signatures `bench` writes for the peers). The REPL's history is the
+/// exception: readline appends to it a line at a time.
 ///
 /// Each file is written to a temporary file in its own folder, flushed to disk with `fsync`, then
 /// renamed over the target, which is atomic on POSIX file systems: a reader sees the old file or
