@@ -3,7 +3,7 @@ import SigbookAnalysis
 
 extension Catalogue {
   /// What clustering and projections accept: signatures, one layer of them, or a dataset.
-  static let pointsInput = Accepts.oneOf([.signatures, .signatureLayer, .dataset])
+  static let pointsInput = Accepts.oneOf([.kind(.signatures), .kind(.signatureLayer), .kind(.dataset)])
 
   /// The point sets of a value: every layer of signatures, one layer, or a dataset's features.
   static func pointSets(_ value: Value?) -> [PointSet] {
@@ -74,12 +74,12 @@ extension Catalogue {
       "signatures_from", category: "Signatures and clusterings",
       parameters: [
         .positional(
-          "files", .list(.text), doc: "one .npy array [N, …] per hidden layer, H1 first"),
+          "files", .list(.kind(.text)), doc: "one .npy array [N, …] per hidden layer, H1 first"),
         .labelled(
-          "labels", .text, doc: "a .npy vector of N whole-number labels",
+          "labels", .kind(.text), doc: "a .npy vector of N whole-number labels",
           defaultText: "none (one class 'all')", optional: true),
       ],
-      returns: .signatures,
+      returns: .kind(.signatures),
       summary:
         "A signature set from activations computed anywhere (PyTorch forward hooks, a Keras model's layer outputs): one NumPy array per layer, one row per input (maps are flattened per input), and the inputs' labels. It clusters, paths and projects like `signatures(net, data)`, without predictions.",
       example: "sig = signatures_from([\"h1.npy\", \"h2.npy\"], labels: \"y.npy\")"
@@ -98,10 +98,10 @@ extension Catalogue {
     FunctionEntry(
       "signatures", category: "Signatures and clusterings",
       parameters: [
-        .positional("model", .model, doc: "the network"),
-        .positional("data", .dataset, doc: "the inputs"),
+        .positional("model", .kind(.model), doc: "the network"),
+        .positional("data", .kind(.dataset), doc: "the inputs"),
       ],
-      returns: .signatures,
+      returns: .kind(.signatures),
       summary:
         "The signature of every input: the output of each hidden layer, with the inputs' labels and the network's predictions. A signature layer is the output of each ReLU, tanh or sigmoid that a layer with weights follows: after the activation, with a batch normalisation before it folded into the weights, before any pooling (a convolution's maps flattened per input, channel first, as PyTorch's `flatten`); the output layer is not one, and an autoencoder's code is. `sig.layers` is the number of layers, `sig[1]` the first; `export(sig, \"sig.npz\")` writes them all for NumPy.",
       example: "sig = signatures(net, test)"
@@ -137,7 +137,7 @@ extension Catalogue {
           defaultText: "exact up to 10,000", optional: true, maximum: CountLimit.inputs),
         seedParameter,
       ],
-      returns: .clustering,
+      returns: .kind(.clustering),
       summary:
         "k-means (k-means++ seeding, Lloyd iterations, best of `restarts` by inertia) for each k; with a range, the k of best mean silhouette is kept and every k's score remembered. On signatures, each layer is clustered on its own. Silhouette often prefers k = 2 or 3 even on ten classes (a few well separated groups of classes score higher than ten touching ones); to follow the classes through `paths`, fix k: `kmeans(sig, k: 10)`.",
       example: "clusters = kmeans(sig, k: 2...10, seed: 7)"
@@ -177,8 +177,8 @@ extension Catalogue {
     },
     FunctionEntry(
       "silhouette", category: "Signatures and clusterings",
-      parameters: [.positional("clustering", .clustering, doc: "a clustering from kmeans")],
-      returns: .table,
+      parameters: [.positional("clustering", .kind(.clustering), doc: "a clustering from kmeans")],
+      returns: .kind(.table),
       summary:
         "The mean silhouette of every k tried, for every layer (rows: k, columns: layers); the chosen k of each layer is in the title.",
       example: "silhouette(clusters)"
@@ -188,8 +188,8 @@ extension Catalogue {
     },
     FunctionEntry(
       "layer_report", category: "Signatures and clusterings",
-      parameters: [.positional("clustering", .clustering, doc: "a clustering of signatures")],
-      returns: .table,
+      parameters: [.positional("clustering", .kind(.clustering), doc: "a clustering of signatures")],
+      returns: .kind(.table),
       summary:
         "One row per layer: its width, the chosen k, the mean silhouette, and how well the clusters follow the labels — purity, normalised mutual information (arithmetic mean) and adjusted Rand index. The layer from which NMI and ARI are high is where the network tells the classes apart.",
       example: "layer_report(clusters)"
@@ -200,12 +200,12 @@ extension Catalogue {
     FunctionEntry(
       "paths", category: "Signatures and clusterings",
       parameters: [
-        .positional("clustering", .clustering, doc: "a clustering of signatures"),
+        .positional("clustering", .kind(.clustering), doc: "a clustering of signatures"),
         .labelled(
           "top", .integer, doc: "keep only the N most frequent paths", defaultText: "all",
           optional: true, maximum: CountLimit.inputs),
       ],
-      returns: .table,
+      returns: .kind(.table),
       summary:
         "The distinct paths inputs take through the layers' clusters (`L1:c0 → L2:c1`, layers numbered from 1), most frequent first, with their counts per class and the majority class. A path selects its inputs with `where(data, clusters: c, path: …)`. The paths follow the k each layer was clustered with: for one cluster per class, cluster with a fixed k (`kmeans(sig, k: 10)`) rather than the silhouette's choice.",
       example: "paths(clusters, top: 5)"
@@ -219,11 +219,11 @@ extension Catalogue {
     FunctionEntry(
       "assign", category: "Signatures and clusterings",
       parameters: [
-        .positional("clustering", .clustering, doc: "an existing clustering"),
+        .positional("clustering", .kind(.clustering), doc: "an existing clustering"),
         .positional(
           "x", pointsInput, doc: "new signatures (or a layer, or a dataset) of the same widths"),
       ],
-      returns: .clustering,
+      returns: .kind(.clustering),
       summary:
         "Puts new inputs — an unseen class, say — into the existing clusters: each point goes to the nearest centre of its layer. The clusters and k stay as they were.",
       example: "threes_clusters = assign(clusters, signatures(net, threes))"
@@ -245,12 +245,12 @@ extension Catalogue {
     FunctionEntry(
       "novelty", category: "Signatures and clusterings",
       parameters: [
-        .positional("model", .model, doc: "the network"),
+        .positional("model", .kind(.model), doc: "the network"),
         .labelled(
-          "reference", .dataset,
+          "reference", .kind(.dataset),
           doc: "inputs of the known classes the scores are measured against (the training data)"),
-        .labelled("normal", .dataset, doc: "held-out inputs of the known classes"),
-        .labelled("novel", .dataset, doc: "inputs of classes the network never saw"),
+        .labelled("normal", .kind(.dataset), doc: "held-out inputs of the known classes"),
+        .labelled("novel", .kind(.dataset), doc: "inputs of classes the network never saw"),
         .labelled(
           "method", .option(NoveltyMethod.allCases.map(\.rawValue)),
           doc: "how unusual a signature is", default: .option("knn")),
@@ -259,7 +259,7 @@ extension Catalogue {
           maximum: CountLimit.neighbours),
         seedParameter,
       ],
-      returns: .novelty,
+      returns: .kind(.novelty),
       summary:
         "Scores how unusual each signature is, per layer and for all layers together, and the AUROC of telling novel from normal inputs by that score. `.knn`: distance to the k-th nearest reference signature, L2-normalised (Sun et al. 2022); `.centroid`: to the nearest k-means centre; `.mahalanobis`: to the nearest class mean under a shared, shrunk covariance; `.softmax`: 1 − the top probability (the baseline).",
       example: "novelty(net, reference: train, normal: test, novel: threes, method: .knn)"
@@ -315,13 +315,13 @@ extension Catalogue {
       "pca", category: "Projections",
       parameters: [
         .positional(
-          "x", .oneOf([.signatureLayer, .dataset, .clustering]),
+          "x", .oneOf([.kind(.signatureLayer), .kind(.dataset), .kind(.clustering)]),
           doc: "one signature layer, a dataset, or a one-layer clustering (its clusters are kept)"),
         .labelled(
           "dims", .integer, doc: "the number of components", default: .number(2),
           maximum: CountLimit.width),
       ],
-      returns: .projection,
+      returns: .kind(.projection),
       summary:
         "Principal component analysis through the covariance matrix and its eigen-decomposition (Householder tridiagonalisation and implicit QL, in Double); components ordered by variance, signs fixed so results are reproducible.",
       example: "flat = pca(sig[2])"
@@ -375,7 +375,7 @@ extension Catalogue {
       "tsne", category: "Projections",
       parameters: [
         .positional(
-          "x", .oneOf([.signatureLayer, .dataset, .clustering]),
+          "x", .oneOf([.kind(.signatureLayer), .kind(.dataset), .kind(.clustering)]),
           doc: "one signature layer, a dataset, or a one-layer clustering"),
         .labelled(
           "perplexity", .number, doc: "the effective number of neighbours", default: .number(30)),
@@ -384,7 +384,7 @@ extension Catalogue {
           default: .number(1000), maximum: CountLimit.steps),
         seedParameter,
       ],
-      returns: .projection,
+      returns: .kind(.projection),
       summary:
         "t-SNE (van der Maaten and Hinton, 2008): affinities from the 3·perplexity nearest neighbours calibrated by binary search, Barnes–Hut gradients (θ = 0.5), early exaggeration 12, PCA initialisation (which makes the result independent of the seed, as in openTSNE).",
       example: "scatter(tsne(sig[2]), color: .prediction)"
@@ -420,7 +420,7 @@ extension Catalogue {
       "umap", category: "Projections",
       parameters: [
         .positional(
-          "x", .oneOf([.signatureLayer, .dataset, .clustering]),
+          "x", .oneOf([.kind(.signatureLayer), .kind(.dataset), .kind(.clustering)]),
           doc: "one signature layer, a dataset, or a one-layer clustering"),
         .labelled(
           "neighbors", .integer, doc: "the size of the neighbourhoods", default: .number(15),
@@ -428,7 +428,7 @@ extension Catalogue {
         .labelled("min_dist", .number, doc: "how tightly points may pack", default: .number(0.1)),
         seedParameter,
       ],
-      returns: .projection,
+      returns: .kind(.projection),
       summary:
         "UMAP (McInnes, Healy and Melville, 2018): a fuzzy simplicial set from the nearest neighbours (exact up to 8,192 points, NN-descent above), spectral initialisation, and a seeded single-threaded layout by stochastic gradient descent with negative sampling.",
       example: "scatter(umap(sig[2]), color: .label)"

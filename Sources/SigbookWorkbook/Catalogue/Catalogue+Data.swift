@@ -38,7 +38,7 @@ extension Catalogue {
     }
   }
 
-  static let classList = Accepts.list(.oneOf([.integer, .text]))
+  static let classList = Accepts.list(.oneOf([.integer, .kind(.text)]))
 
   static let data: [FunctionEntry] = [
     FunctionEntry(
@@ -52,7 +52,7 @@ extension Catalogue {
           defaultText: "all (500)", optional: true, maximum: CountLimit.inputs),
         seedParameter,
       ],
-      returns: .dataset,
+      returns: .kind(.dataset),
       summary:
         "The 5,000-image MNIST sample embedded with sigbook (500 images of each digit, 28 × 28 pixels scaled to [0, 1], shaped [1, 28, 28]). Class names are the digits, in ascending order.",
       example: "digits = mnist_sample(digits: [1, 7])"
@@ -78,11 +78,11 @@ extension Catalogue {
           "split", .option(["train", "test"]), doc: "the 60,000 training or 10,000 test images",
           default: .option("train")),
         .labelled(
-          "path", .text, doc: "the folder of the IDX files", defaultText: "$SIGBOOK_DATA/mnist",
+          "path", .kind(.text), doc: "the folder of the IDX files", defaultText: "$SIGBOOK_DATA/mnist",
           optional: true),
         seedParameter,
       ],
-      returns: .dataset,
+      returns: .kind(.dataset),
       summary:
         "The standard MNIST IDX files (train-images-idx3-ubyte[.gz] and the rest) from `path`, else $SIGBOOK_DATA/mnist. Each split reads only its own two files. When they cannot be found the error says where it looked and how to get them.",
       example: "test = mnist(split: .test, digits: [1, 7])"
@@ -110,11 +110,11 @@ extension Catalogue {
           "split", .option(["train", "test"]), doc: "the 60,000 training or 10,000 test images",
           default: .option("train")),
         .labelled(
-          "path", .text, doc: "the folder of the IDX files",
+          "path", .kind(.text), doc: "the folder of the IDX files",
           defaultText: "$SIGBOOK_DATA/fashion-mnist", optional: true),
         seedParameter,
       ],
-      returns: .dataset,
+      returns: .kind(.dataset),
       summary:
         "Fashion-MNIST (Zalando): 28 × 28 images of ten kinds of clothing, in MNIST's IDX format, from `path`, $SIGBOOK_DATA/fashion-mnist or /usr/share/datasets/fashion-mnist (Debian's dataset-fashion-mnist).",
       example: "clothes = fashion_mnist(classes: [\"trouser\", \"dress\"], split: .test)"
@@ -143,10 +143,10 @@ extension Catalogue {
     FunctionEntry(
       "idx", category: "Data",
       parameters: [
-        .labelled("images", .text, doc: "an IDX image file (ubyte, rank 3), gzip or raw"),
-        .labelled("labels", .text, doc: "the matching IDX label file"),
+        .labelled("images", .kind(.text), doc: "an IDX image file (ubyte, rank 3), gzip or raw"),
+        .labelled("labels", .kind(.text), doc: "the matching IDX label file"),
       ],
-      returns: .dataset,
+      returns: .kind(.dataset),
       summary:
         "Images and labels from any pair of IDX files, as MNIST distributes them. Pixels are scaled to [0, 1]; class names are the distinct labels.",
       example:
@@ -165,12 +165,12 @@ extension Catalogue {
     FunctionEntry(
       "csv", category: "Data",
       parameters: [
-        .positional("file", .text, doc: "a CSV file, optionally gzip-compressed"),
+        .positional("file", .kind(.text), doc: "a CSV file, optionally gzip-compressed"),
         .labelled(
-          "label", .text, doc: "the name of the label column", defaultText: "the last column",
+          "label", .kind(.text), doc: "the name of the label column", defaultText: "the last column",
           optional: true),
       ],
-      returns: .dataset,
+      returns: .kind(.dataset),
       summary:
         "A dataset from a CSV file (optionally .gz): one input per row, every column but the label a feature. A header row is detected; without one the label is the last column.",
       example: "points = csv(\"points.csv\", label: \"class\")"
@@ -193,12 +193,12 @@ extension Catalogue {
     FunctionEntry(
       "npy", category: "Data",
       parameters: [
-        .positional("file", .text, doc: "a .npy array of inputs [N, …], any shape, C order"),
+        .positional("file", .kind(.text), doc: "a .npy array of inputs [N, …], any shape, C order"),
         .labelled(
-          "labels", .text, doc: "a .npy vector of N whole-number labels",
+          "labels", .kind(.text), doc: "a .npy vector of N whole-number labels",
           defaultText: "none (one class 'all')", optional: true),
       ],
-      returns: .dataset,
+      returns: .kind(.dataset),
       summary:
         "A dataset from NumPy arrays saved with np.save: float32, float64, int32, int64 or uint8, little-endian, C order, any shape (the first dimension counts the inputs). uint8 values are pixels and are scaled to [0, 1]; others are kept as they are. The distinct labels, sorted, are the class names.",
       example: "shirts = npy(\"x.npy\", labels: \"y.npy\")"
@@ -224,7 +224,7 @@ extension Catalogue {
           "epsilon", .number, doc: "the fraction of labels flipped at random", default: .number(0)),
         seedParameter,
       ],
-      returns: .dataset,
+      returns: .kind(.dataset),
       summary:
         "A 2-D toy dataset of two classes: two Gaussian blobs, four blobs in an XOR pattern, or a checkerboard; `epsilon` flips that fraction of the labels.",
       example: "xor = synthetic(.four_gaussians, n: 400, sigma: 0.2)"
@@ -249,7 +249,7 @@ extension Catalogue {
     FunctionEntry(
       "subset", category: "Data",
       parameters: [
-        .positional("data", .dataset, doc: "the dataset"),
+        .positional("data", .kind(.dataset), doc: "the dataset"),
         .labelled(
           "classes", classList, doc: "the classes to keep, by name (or number)", defaultText: "all",
           optional: true),
@@ -261,7 +261,7 @@ extension Catalogue {
           defaultText: "all", optional: true, maximum: CountLimit.inputs),
         seedParameter,
       ],
-      returns: .dataset,
+      returns: .kind(.dataset),
       summary:
         "Some classes of a dataset — those in `classes`, or all but those in `except` — and a random sample of each; classes are renumbered but keep their names.",
       example: "known = subset(digits, except: [3, 4])"
@@ -300,11 +300,11 @@ extension Catalogue {
     FunctionEntry(
       "split", category: "Data",
       parameters: [
-        .positional("data", .dataset, doc: "the dataset"),
+        .positional("data", .kind(.dataset), doc: "the dataset"),
         .labelled("test", .number, doc: "the fraction held out for testing", default: .number(0.2)),
         seedParameter,
       ],
-      returns: .list(.dataset),
+      returns: .list(.kind(.dataset)),
       summary:
         "Splits a dataset into training and test parts, stratified: each class is split in the same proportion. Assign both at once.",
       example: "train, test = split(digits, test: 0.2, seed: 7)"
@@ -319,9 +319,9 @@ extension Catalogue {
       "concat", category: "Data",
       parameters: [
         .positional(
-          "data", .dataset, doc: "two or more datasets of the same feature shape", variadic: true)
+          "data", .kind(.dataset), doc: "two or more datasets of the same feature shape", variadic: true)
       ],
-      returns: .dataset,
+      returns: .kind(.dataset),
       summary: "Joins datasets input after input; classes with the same name are merged.",
       example: "both = concat(ones, sevens)"
     ) { call in
@@ -334,13 +334,13 @@ extension Catalogue {
     FunctionEntry(
       "noise", category: "Data",
       parameters: [
-        .positional("data", .dataset, doc: "the dataset"),
+        .positional("data", .kind(.dataset), doc: "the dataset"),
         .labelled(
           "sigma", .number,
           doc: "the standard deviation of the Gaussian noise added to every feature"),
         seedParameter,
       ],
-      returns: .dataset,
+      returns: .kind(.dataset),
       summary: "The dataset with Gaussian noise added to every feature (not clipped).",
       example: "noisy = noise(test, sigma: 0.3)"
     ) { call in
@@ -357,24 +357,24 @@ extension Catalogue {
     FunctionEntry(
       "where", category: "Data",
       parameters: [
-        .positional("data", .dataset, doc: "the dataset"),
+        .positional("data", .kind(.dataset), doc: "the dataset"),
         .labelled(
-          "label", .oneOf([.integer, .text]), doc: "keep inputs of this class (by name)",
+          "label", .oneOf([.integer, .kind(.text)]), doc: "keep inputs of this class (by name)",
           defaultText: "any", optional: true),
         .labelled(
-          "predicted", .model, doc: "a classifier whose predictions select inputs",
+          "predicted", .kind(.model), doc: "a classifier whose predictions select inputs",
           defaultText: "none", optional: true),
         .labelled(
-          "as", .oneOf([.integer, .text]),
+          "as", .oneOf([.integer, .kind(.text)]),
           doc:
             "with predicted:, keep inputs classified as this class; without it, keep the misclassified ones",
           defaultText: "misclassified", optional: true),
         .labelled(
-          "clusters", .clustering,
+          "clusters", .kind(.clustering),
           doc: "a clustering of the signatures of these very inputs (same inputs, same order)",
           defaultText: "none", optional: true),
         .labelled(
-          "path", .text,
+          "path", .kind(.text),
           doc:
             "with clusters:, keep inputs on this path (\"L1:c0 → L2:c1\", `->` too; naming some layers only is allowed)",
           defaultText: "none", optional: true),
@@ -387,7 +387,7 @@ extension Catalogue {
           "cluster", .integer, doc: "with clusters:, keep inputs in this cluster of layer:",
           defaultText: "none", optional: true),
         .labelled(
-          "novelty", .novelty,
+          "novelty", .kind(.novelty),
           doc: "a novelty result whose scores select inputs (with above:, below: or top:)",
           defaultText: "none", optional: true),
         .labelled(
@@ -405,7 +405,7 @@ extension Catalogue {
           doc: "with novelty:, keep the N inputs scored most unusual, most unusual first",
           defaultText: "all", optional: true, maximum: CountLimit.inputs),
       ],
-      returns: .dataset,
+      returns: .kind(.dataset),
       summary:
         "The inputs of a dataset that meet every condition given: of class `label`; with `predicted: net`, those the network classifies as class `as` (the 7s it called 1: `label: 7, predicted: net, as: 1`), or, without `as`, those it gets wrong; with `clusters: c`, those on a cluster path (`path: \"L1:c0 → L2:c0\"`) or in one cluster (`layer: 1, cluster: 0`) — c must cluster the signatures of these same inputs; with `novelty: result`, those whose novelty score (all layers together, or layer `layer`; higher is more unusual) is `above` or `below` a threshold, or the `top` N most unusual, most unusual first. With novelty:, data must be the result's novel: dataset (or its normal: one, with `among: .normal`). `top` is applied last, to the inputs meeting the other conditions.",
       example: "odd_sevens = where(test, label: 7, predicted: net, as: 1)"

@@ -6,7 +6,7 @@ import SigbookPlot
 
 extension Catalogue {
   static let titleParameter = Parameter.labelled(
-    "title", .text, doc: "the figure's title", defaultText: "from the data", optional: true)
+    "title", .kind(.text), doc: "the figure's title", defaultText: "from the data", optional: true)
 
   /// The images of a dataset as greyscale images, or a failure if its inputs are not images.
   static func greyImages(_ call: Call, _ d: Dataset, count: Int, key: String = "data")
@@ -37,13 +37,13 @@ extension Catalogue {
     FunctionEntry(
       "scatter", category: "Figures",
       parameters: [
-        .positional("projection", .projection, doc: "points from pca, tsne or umap"),
+        .positional("projection", .kind(.projection), doc: "points from pca, tsne or umap"),
         .labelled(
           "color", .option(["label", "cluster", "prediction"]), doc: "what colours the points",
           default: .option("label")),
         titleParameter,
       ],
-      returns: .figure,
+      returns: .kind(.figure),
       summary:
         "The projected points, one dot per input, coloured by label, cluster or the network's prediction, with a legend.",
       example: "scatter(pca(sig[2]), color: .cluster)"
@@ -87,16 +87,16 @@ extension Catalogue {
       "sankey", category: "Figures",
       parameters: [
         .positional(
-          "clustering", .clustering, doc: "a clustering of signatures (one column per layer)"),
+          "clustering", .kind(.clustering), doc: "a clustering of signatures (one column per layer)"),
         .labelled(
           "color", .option(["label", "prediction"]), doc: "what colours the flows",
           default: .option("label")),
         .labelled(
-          "output", .bool, doc: "adds the network's prediction of each input as a last column",
+          "output", .kind(.bool), doc: "adds the network's prediction of each input as a last column",
           default: .bool(false)),
         titleParameter,
       ],
-      returns: .figure,
+      returns: .kind(.figure),
       summary:
         "The paths, seen: one column per layer (headed H1, H2…), one node per cluster (`L2:c1`, named as in paths) sized by its inputs, and ribbons between consecutive columns as wide as the number of inputs that go that way, coloured by label. With `output: true` a last column holds the network's predictions. A Sankey needs two or more columns: a single layer (`clusters[2]`) only with `output: true`.",
       example: "flows = sankey(clusters, output: true)"
@@ -148,9 +148,9 @@ extension Catalogue {
     FunctionEntry(
       "silhouette_plot", category: "Figures",
       parameters: [
-        .positional("clustering", .clustering, doc: "a clustering from a k sweep"), titleParameter,
+        .positional("clustering", .kind(.clustering), doc: "a clustering from a k sweep"), titleParameter,
       ],
-      returns: .figure,
+      returns: .kind(.figure),
       summary: "Mean silhouette against k, one line per layer, the chosen k of each marked.",
       example: "silhouette_plot(clusters)"
     ) { call in
@@ -167,13 +167,13 @@ extension Catalogue {
     FunctionEntry(
       "loss_plot", category: "Figures",
       parameters: [
-        .positional("model", .model, doc: "one or more trained models", variadic: true),
+        .positional("model", .kind(.model), doc: "one or more trained models", variadic: true),
         .labelled(
           "per", .option(["epoch", "batch"]), doc: "a point per epoch, or the loss of every batch",
           default: .option("epoch")),
         titleParameter,
       ],
-      returns: .figure,
+      returns: .kind(.figure),
       summary:
         "Training (and validation) loss and accuracy per epoch, in two panels; with `per: .batch` the training loss of every batch (validation loss at the end of each epoch). Several models are drawn in a colour each, named in the legend by their variable.",
       example: "loss_plot(sgd_net, adam_net, per: .batch)"
@@ -210,7 +210,7 @@ extension Catalogue {
     FunctionEntry(
       "images", category: "Figures",
       parameters: [
-        .positional("data", .dataset, doc: "a dataset of greyscale images"),
+        .positional("data", .kind(.dataset), doc: "a dataset of greyscale images"),
         .labelled(
           "count", .integer, doc: "how many inputs, from the first", default: .number(16),
           maximum: CountLimit.panels),
@@ -223,16 +223,16 @@ extension Catalogue {
             "the text under each image: its label, the network's prediction, or its path through the clusters",
           default: .option("label")),
         .labelled(
-          "net", .model,
+          "net", .kind(.model),
           doc: "the classifier whose predictions are the captions (caption: .prediction)",
           defaultText: "none", optional: true),
         .labelled(
-          "clusters", .clustering,
+          "clusters", .kind(.clustering),
           doc: "a clustering of the signatures of these same inputs (caption: .path)",
           defaultText: "none", optional: true),
         titleParameter,
       ],
-      returns: .figure,
+      returns: .kind(.figure),
       summary:
         "A grid of the first inputs of a dataset, each captioned with its label, the network's prediction (`caption: .prediction, net: net`) or its path through the clusters (`caption: .path, clusters: c`, where c clusters the signatures of this same data), named as in paths: `L1:c0 → L2:c1`.",
       example:
@@ -287,14 +287,14 @@ extension Catalogue {
     FunctionEntry(
       "reconstructions", category: "Figures",
       parameters: [
-        .positional("model", .model, doc: "an autoencoder"),
-        .positional("data", .dataset, doc: "images to reconstruct"),
+        .positional("model", .kind(.model), doc: "an autoencoder"),
+        .positional("data", .kind(.dataset), doc: "images to reconstruct"),
         .labelled(
           "count", .integer, doc: "how many inputs, from the first", default: .number(10),
           maximum: CountLimit.panels),
         titleParameter,
       ],
-      returns: .figure,
+      returns: .kind(.figure),
       summary: "Originals above, the autoencoder's reconstructions below.",
       example: "reconstructions(ae, test, count: 10)"
     ) { call in
@@ -316,14 +316,14 @@ extension Catalogue {
     FunctionEntry(
       "heatmap", category: "Figures",
       parameters: [
-        .positional("signatures", .signatures, doc: "signatures"),
+        .positional("signatures", .kind(.signatures), doc: "signatures"),
         .labelled("layer", .integer, doc: "the layer, from 1", default: .number(1)),
         .labelled(
           "by", .option(["label", "prediction"]), doc: "how inputs are grouped",
           default: .option("label")),
         titleParameter,
       ],
-      returns: .figure,
+      returns: .kind(.figure),
       summary:
         "The mean activation of each neuron of a layer (columns) for each class (rows), with a colour bar.",
       example: "heatmap(sig, layer: 2, by: .label)"
@@ -367,12 +367,12 @@ extension Catalogue {
     FunctionEntry(
       "boundary", category: "Figures",
       parameters: [
-        .positional("model", .model, doc: "a classifier of 2-D inputs"),
-        .positional("data", .dataset, doc: "2-D points to draw"),
+        .positional("model", .kind(.model), doc: "a classifier of 2-D inputs"),
+        .positional("data", .kind(.dataset), doc: "2-D points to draw"),
         .labelled("resolution", .integer, doc: "grid cells along each axis", default: .number(100)),
         titleParameter,
       ],
-      returns: .figure,
+      returns: .kind(.figure),
       summary:
         "The decision regions of a classifier of 2-D inputs on a grid over the data, paler where it is less sure, and the points.",
       example: "boundary(net, synthetic(.checkerboard))"
@@ -412,11 +412,11 @@ extension Catalogue {
     FunctionEntry(
       "confusion_plot", category: "Figures",
       parameters: [
-        .positional("model", .model, doc: "a classifier"),
-        .positional("data", .dataset, doc: "the inputs to classify"),
+        .positional("model", .kind(.model), doc: "a classifier"),
+        .positional("data", .kind(.dataset), doc: "the inputs to classify"),
         titleParameter,
       ],
-      returns: .figure,
+      returns: .kind(.figure),
       summary:
         "The confusion matrix as a grid: true classes in rows, predicted classes in columns, counts in the cells.",
       example: "confusion_plot(net, test)"
@@ -437,10 +437,10 @@ extension Catalogue {
     FunctionEntry(
       "roc", category: "Figures",
       parameters: [
-        .positional("novelty", .novelty, doc: "one or more results of novelty", variadic: true),
+        .positional("novelty", .kind(.novelty), doc: "one or more results of novelty", variadic: true),
         titleParameter,
       ],
-      returns: .figure,
+      returns: .kind(.figure),
       summary:
         "ROC curves of telling novel from normal inputs, one per layer of each result, with their AUROC in the legend and the chance diagonal. Several results share one plot, each named in the legend by its variable (else by its method).",
       example: "roc(knn, softmax)"
@@ -476,13 +476,13 @@ extension Catalogue {
           "y", .oneOf([.list(.number), .list(.list(.number))]),
           doc: "the y values, as many as x: a list, or a list of lists for several series"),
         .labelled(
-          "labels", .list(.text), doc: "the name of each series, for the legend",
+          "labels", .list(.kind(.text)), doc: "the name of each series, for the legend",
           defaultText: "series 1, series 2…", optional: true),
         titleParameter,
-        .labelled("x_label", .text, doc: "the x axis title", default: .text("")),
-        .labelled("y_label", .text, doc: "the y axis title", default: .text("")),
+        .labelled("x_label", .kind(.text), doc: "the x axis title", default: .text("")),
+        .labelled("y_label", .kind(.text), doc: "the y axis title", default: .text("")),
       ],
-      returns: .figure,
+      returns: .kind(.figure),
       summary:
         "Lines of y against x: one series, or several (a list of lists) in a colour each with a legend.",
       example:
@@ -526,14 +526,14 @@ extension Catalogue {
       "grid", category: "Figures",
       parameters: [
         .positional(
-          "figure", .figure, doc: "the panels, left to right and top to bottom", variadic: true),
+          "figure", .kind(.figure), doc: "the panels, left to right and top to bottom", variadic: true),
         .labelled(
           "columns", .integer, doc: "panels per row", default: .number(2),
           maximum: CountLimit.panels),
         .labelled(
-          "title", .text, doc: "a title above the panels", defaultText: "none", optional: true),
+          "title", .kind(.text), doc: "a title above the panels", defaultText: "none", optional: true),
       ],
-      returns: .figure,
+      returns: .kind(.figure),
       summary:
         "Several figures as the panels of one: each keeps its own size and drawing, in rows of `columns`.",
       example: "grid(sankey(clusters), scatter(pca(sig[2])), columns: 2)"

@@ -19,7 +19,7 @@ extension Catalogue {
       parameters: [
         .positional("value", .any, doc: "the values to write, separated by spaces", variadic: true)
       ],
-      returns: .nothing,
+      returns: .kind(.nothing),
       summary:
         "Writes the values on one line of the output: texts as they are, numbers whole when they are whole and with four significant digits otherwise, tables as aligned text.",
       example: "print(\"accuracy\", accuracy(net, test))"
@@ -35,7 +35,7 @@ extension Catalogue {
           doc: "a function (written as a name or a text); leave out for the list of functions",
           optional: true)
       ],
-      returns: .text,
+      returns: .kind(.text),
       summary:
         "The catalogue entry of a function: its signature, what it does, its parameters and an example. Without a name, the list of every function by category.",
       example: "help(kmeans)"
@@ -57,17 +57,17 @@ extension Catalogue {
       parameters: [
         .positional(
           "value",
-          .oneOf([.dataset, .signatures, .signatureLayer, .projection, .clustering, .table]),
+          .oneOf([.kind(.dataset), .kind(.signatures), .kind(.signatureLayer), .kind(.projection), .kind(.clustering), .kind(.table)]),
           doc:
             "a dataset, a whole signature set (as .npz), one signature layer, a projection, a one-layer clustering (its assignments) or a table"
         ),
         .positional(
-          "file", .text,
+          "file", .kind(.text),
           doc:
             "a file name ending in .npy, .npz or .csv, written in the figures folder (a name that leaves it is refused)"
         ),
       ],
-      returns: .nothing,
+      returns: .kind(.nothing),
       summary:
         "Writes a value for other tools: NumPy .npy (float32 in C order; a clustering's assignments as int64), a whole signature set as one NumPy .npz (numpy.load gives H1, H2, … as [inputs, width] float32 arrays, maps flattened per input, then labels and class_names, and for a classifier's signatures predictions and prediction_names), or CSV with a header row (features then the label, a projection's x, y, label and cluster, a clustering's assignments, a table's columns). Files are written atomically.",
       example: "export(sig, \"sig.npz\")"

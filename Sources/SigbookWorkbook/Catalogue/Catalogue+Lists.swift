@@ -51,10 +51,10 @@ extension Catalogue {
       "sort", category: "Lists and tables",
       parameters: [
         .positional(
-          "value", .oneOf([.list(.number), .list(.text), .table]),
+          "value", .oneOf([.list(.number), .list(.kind(.text)), .kind(.table)]),
           doc: "a list of numbers or texts, or a table"),
-        .labelled("by", .text, doc: "the column to sort a table by", optional: true),
-        .labelled("descending", .bool, doc: "largest first", default: .bool(false)),
+        .labelled("by", .kind(.text), doc: "the column to sort a table by", optional: true),
+        .labelled("descending", .kind(.bool), doc: "largest first", default: .bool(false)),
       ],
       returns: .any,
       summary:
@@ -100,10 +100,10 @@ extension Catalogue {
       "table", category: "Lists and tables",
       parameters: [
         .positional(
-          "rows", .list(.table), doc: "rows picked from tables (t[2]), all with the same columns",
+          "rows", .list(.kind(.table)), doc: "rows picked from tables (t[2]), all with the same columns",
           optional: true)
       ],
-      returns: .table,
+      returns: .kind(.table),
       summary:
         "A table from columns, each passed with its name as a label (lists of the same length: numbers, or anything else written as text), or from a list of rows taken from other tables. Like every table it can be printed, indexed, sorted, filtered and exported.",
       example: "table(hidden: [10, 100, 500], accuracy: accs)",
@@ -144,15 +144,15 @@ extension Catalogue {
     FunctionEntry(
       "filter", category: "Lists and tables",
       parameters: [
-        .positional("table", .table, doc: "the table whose rows to keep"),
-        .positional("column", .text, doc: "the column the condition looks at"),
+        .positional("table", .kind(.table), doc: "the table whose rows to keep"),
+        .positional("column", .kind(.text), doc: "the column the condition looks at"),
         .labelled(
           "above", .number, doc: "keep rows whose value is greater than this", optional: true),
         .labelled("below", .number, doc: "keep rows whose value is less than this", optional: true),
         .labelled(
-          "equals", .oneOf([.number, .text]), doc: "keep rows whose value is this", optional: true),
+          "equals", .oneOf([.number, .kind(.text)]), doc: "keep rows whose value is this", optional: true),
       ],
-      returns: .table,
+      returns: .kind(.table),
       summary:
         "The rows of a table that meet a condition on one column: above or below a number, or equal to a number or a text. Conditions given together must all hold.",
       example: "filter(paths(clusters), \"count\", above: 10)"

@@ -57,7 +57,7 @@ extension Catalogue {
 
   static func layerEntry(_ name: String, _ spec: LayerSpec, _ summary: String) -> FunctionEntry {
     FunctionEntry(
-      name, category: "Layers", parameters: [], returns: .layer, summary: summary,
+      name, category: "Layers", parameters: [], returns: .kind(.layer), summary: summary,
       example: "net = sequential(dense(784, 32), \(name)(), dense(32, 2), softmax())"
     ) { _ in .layer(spec) }
   }
@@ -77,7 +77,7 @@ extension Catalogue {
   static let onnxEntry = FunctionEntry(
     "load_onnx", category: "Models",
     parameters: [
-      .positional("file", .text, doc: "an .onnx file (external data files beside it)"),
+      .positional("file", .kind(.text), doc: "an .onnx file (external data files beside it)"),
       .labelled(
         "input", .list(.integer),
         doc:
@@ -87,7 +87,7 @@ extension Catalogue {
         "classes", classList, doc: "the names of the classes the outputs stand for",
         defaultText: "0, 1, …", optional: true),
     ],
-    returns: .model,
+    returns: .kind(.model),
     summary:
       "A model exported from PyTorch (`torch.onnx.export`, opsets 11–17) or Keras (`tf2onnx`): a chain of layers made of the operators listed at the end (Pad with zeros only), with constant shapes and Shape → Gather → Unsqueeze → Concat chains worked out once. Its hidden activations give signatures like sigbook's own models' (an autoencoder's narrowest layer is its code); `net` shows the ONNX node of each layer. A model whose output is as large as its input, that narrows in between (a code) and does not end in Softmax, is an autoencoder (a model sigbook saved says which it is; `classes:` makes a classifier). The graph may end at the logits (`torch.onnx.export`'s default: the last node a Gemm, MatMul + Add or Conv) or in Softmax or Sigmoid: the output kind is read from the last operation that is not a reshape, and every reader of probabilities (`predict`, `evaluate`, `accuracy`, `novelty(method: .softmax)`) applies the softmax — the sigmoid for one output, whose class is logit > 0 — to logits exactly once. A BatchNormalization right after a Gemm or Conv is folded into its weights; elsewhere it is a per-channel scale and shift. An unsupported operator or attribute is an error naming the node and what is supported.",
     example: "net = load_onnx(\"fashion-cnn.onnx\", classes: [\"t-shirt\", \"trouser\"])",
@@ -121,7 +121,7 @@ extension Catalogue {
           doc: "the activation of the output layer", default: .option("softmax")),
         seedParameter,
       ],
-      returns: .model,
+      returns: .kind(.model),
       summary:
         "A multilayer perceptron: a dense layer and the activation for each hidden size, then a dense output layer. Hidden layers start He-initialised for ReLU and Glorot-initialised otherwise. Each hidden activation is one layer of the signature.",
       example: "net = mlp(784, 32, 64, 2)"
@@ -162,7 +162,7 @@ extension Catalogue {
           default: .option("relu")),
         seedParameter,
       ],
-      returns: .model,
+      returns: .kind(.model),
       summary:
         "A convolutional classifier: convolution, activation and max-pooling for each entry of `conv`, then dense layers and a softmax output. The activations of the convolutions (flattened) and of the dense layers make up the signature.",
       example: "net = cnn(input: [1, 28, 28], conv: [8, 16], dense: [64], classes: 10)"
@@ -189,7 +189,7 @@ extension Catalogue {
           doc: "the activation of the reconstruction", default: .option("sigmoid")),
         seedParameter,
       ],
-      returns: .model,
+      returns: .kind(.model),
       summary:
         "An autoencoder: the encoder (784 → 100 → 10), a linear code, and the mirrored decoder back to the input size. `fit` trains it to reconstruct its input (binary cross-entropy for a sigmoid output); the hidden layers and the code make up the signature.",
       example: "ae = autoencoder(784, 100, 10)"
@@ -205,16 +205,16 @@ extension Catalogue {
     FunctionEntry(
       "sequential", category: "Models",
       parameters: [
-        .positional("layers", .layer, doc: "the layers, first to last", variadic: true),
+        .positional("layers", .kind(.layer), doc: "the layers, first to last", variadic: true),
         .labelled(
           "input", .list(.integer),
           doc: "the shape of one input; needed when the first layer is a convolution",
           defaultText: "from the first dense layer", optional: true, maximum: CountLimit.width),
         .labelled(
-          "autoencoder", .bool, doc: "train it to reconstruct its input", default: .bool(false)),
+          "autoencoder", .kind(.bool), doc: "train it to reconstruct its input", default: .bool(false)),
         seedParameter,
       ],
-      returns: .model,
+      returns: .kind(.model),
       summary:
         "A model from a list of layers: dense, conv, maxpool, flatten and the activations. Each layer must take the previous one's output; the error says which one does not.",
       example: "net = sequential(dense(784, 32), relu(), dense(32, 2), softmax())"
@@ -244,7 +244,7 @@ extension Catalogue {
         .positional("inputs", .integer, doc: "the number of inputs"),
         .positional("outputs", .integer, doc: "the number of outputs"),
       ],
-      returns: .layer,
+      returns: .kind(.layer),
       summary: "A fully connected layer, y = x·Wᵀ + b, for `sequential`.",
       example: "dense(784, 32)"
     ) { call in
@@ -267,7 +267,7 @@ extension Catalogue {
           "padding", .integer, doc: "zeros added around each map", default: .number(0),
           maximum: CountLimit.window),
       ],
-      returns: .layer,
+      returns: .kind(.layer),
       summary:
         "A 2-D convolution for `sequential` (weights [out, in, kernel, kernel], as PyTorch).",
       example: "conv(1, 8, kernel: 3, padding: 1)"
@@ -288,7 +288,7 @@ extension Catalogue {
           "size", .integer, doc: "the window (and step) size", default: .number(2),
           maximum: CountLimit.window)
       ],
-      returns: .layer,
+      returns: .kind(.layer),
       summary: "Max pooling over size × size windows, for `sequential`.",
       example: "maxpool(2)"
     ) { call in
@@ -306,8 +306,8 @@ extension Catalogue {
     FunctionEntry(
       "fit", category: "Models",
       parameters: [
-        .positional("model", .model, doc: "the model to train (left untouched)"),
-        .positional("data", .dataset, doc: "the training data"),
+        .positional("model", .kind(.model), doc: "the model to train (left untouched)"),
+        .positional("data", .kind(.dataset), doc: "the training data"),
         .labelled(
           "epochs", .integer, doc: "passes over the data", default: .number(10),
           maximum: CountLimit.steps),
@@ -323,11 +323,11 @@ extension Catalogue {
           doc: "the loss (default: cross-entropy for a classifier, BCE for a sigmoid output)",
           defaultText: "by model", optional: true),
         .labelled(
-          "validation", .dataset, doc: "data measured after every epoch", defaultText: "none",
+          "validation", .kind(.dataset), doc: "data measured after every epoch", defaultText: "none",
           optional: true),
         seedParameter,
       ],
-      returns: .model,
+      returns: .kind(.model),
       summary:
         "Trains a copy of a model by mini-batch gradient descent and returns it; `net.history` holds loss and accuracy per epoch. The order of inputs is drawn from `seed`, so the same call gives the same weights. A loss that becomes NaN or infinite stops training with a message; Ctrl-C stops it at the next batch.",
       example: "net = fit(mlp(784, 32, 64, 2), train, epochs: 10, batch: 32, lr: 0.05, seed: 7)"
@@ -394,8 +394,8 @@ extension Catalogue {
     FunctionEntry(
       "accuracy", category: "Models",
       parameters: [
-        .positional("model", .model, doc: "a classifier"),
-        .positional("data", .dataset, doc: "the inputs to classify"),
+        .positional("model", .kind(.model), doc: "a classifier"),
+        .positional("data", .kind(.dataset), doc: "the inputs to classify"),
       ],
       returns: .number,
       summary:
@@ -408,10 +408,10 @@ extension Catalogue {
     FunctionEntry(
       "evaluate", category: "Models",
       parameters: [
-        .positional("model", .model, doc: "a trained model"),
-        .positional("data", .dataset, doc: "the inputs to measure"),
+        .positional("model", .kind(.model), doc: "a trained model"),
+        .positional("data", .kind(.dataset), doc: "the inputs to measure"),
       ],
-      returns: .table,
+      returns: .kind(.table),
       summary:
         "Loss and accuracy on a dataset, overall and for each class (for an autoencoder: the reconstruction loss).",
       example: "evaluate(net, test)"
@@ -422,10 +422,10 @@ extension Catalogue {
     FunctionEntry(
       "confusion", category: "Models",
       parameters: [
-        .positional("model", .model, doc: "a classifier"),
-        .positional("data", .dataset, doc: "the inputs to classify"),
+        .positional("model", .kind(.model), doc: "a classifier"),
+        .positional("data", .kind(.dataset), doc: "the inputs to classify"),
       ],
-      returns: .table,
+      returns: .kind(.table),
       summary:
         "The confusion matrix: one row per true class, one column per predicted class, counts of inputs.",
       example: "confusion(net, test)"
@@ -436,10 +436,10 @@ extension Catalogue {
     FunctionEntry(
       "predict", category: "Models",
       parameters: [
-        .positional("model", .model, doc: "a classifier"),
-        .positional("data", .dataset, doc: "the inputs to classify"),
+        .positional("model", .kind(.model), doc: "a classifier"),
+        .positional("data", .kind(.dataset), doc: "the inputs to classify"),
       ],
-      returns: .table,
+      returns: .kind(.table),
       summary:
         "The predicted class of every input, with its label and the network's probability for its prediction.",
       example: "predict(net, test[0..<10])"
@@ -450,10 +450,10 @@ extension Catalogue {
     FunctionEntry(
       "encode", category: "Models",
       parameters: [
-        .positional("model", .model, doc: "an autoencoder"),
-        .positional("data", .dataset, doc: "the inputs to encode"),
+        .positional("model", .kind(.model), doc: "an autoencoder"),
+        .positional("data", .kind(.dataset), doc: "the inputs to encode"),
       ],
-      returns: .dataset,
+      returns: .kind(.dataset),
       summary:
         "The code of every input (the output of the encoder), as a dataset with the same labels.",
       example: "codes = encode(ae, test)"
@@ -465,10 +465,10 @@ extension Catalogue {
     FunctionEntry(
       "reconstruct", category: "Models",
       parameters: [
-        .positional("model", .model, doc: "an autoencoder"),
-        .positional("data", .dataset, doc: "the inputs to reconstruct"),
+        .positional("model", .kind(.model), doc: "an autoencoder"),
+        .positional("data", .kind(.dataset), doc: "the inputs to reconstruct"),
       ],
-      returns: .dataset,
+      returns: .kind(.dataset),
       summary:
         "The autoencoder's reconstruction of every input, shaped as the inputs, with the same labels.",
       example: "copies = reconstruct(ae, test)"
@@ -484,9 +484,9 @@ extension Catalogue {
     FunctionEntry(
       "save", category: "Models",
       parameters: [
-        .positional("value", .oneOf([.model, .figure]), doc: "a model or a figure"),
+        .positional("value", .oneOf([.kind(.model), .kind(.figure)]), doc: "a model or a figure"),
         .positional(
-          "file", .text,
+          "file", .kind(.text),
           doc:
             "a .safetensors or .onnx file for a model; a .svg, .pdf or .png name for a figure"),
         .labelled(
@@ -495,7 +495,7 @@ extension Catalogue {
             "the resolution of a .png, in dots per inch (10…1200); left out: sigbook run --dpi, else 150",
           defaultText: "150", optional: true),
       ],
-      returns: .nothing,
+      returns: .kind(.nothing),
       summary:
         "Saves a model as safetensors (weights as F32 tensors named like PyTorch's nn.Sequential, the architecture in the metadata), or as ONNX (opset 13, a dynamic batch; ONNX Runtime runs it, Netron opens it), or a figure in the figures folder: always as SVG, and as a vector PDF (fonts embedded, page the figure's size) or a PNG on white (size × dpi / 96 pixels) when the name ends in .pdf or .png, both rendered from that SVG with DejaVu Sans. A figure's name may not leave that folder.",
       example: "save(flows, \"flows.png\", dpi: 300)"
@@ -540,13 +540,13 @@ extension Catalogue {
       "load_model", category: "Models",
       parameters: [
         .positional(
-          "file", .text, doc: "a .safetensors file written by save, or a PyTorch state_dict"),
+          "file", .kind(.text), doc: "a .safetensors file written by save, or a PyTorch state_dict"),
         .labelled(
-          "architecture", .model,
+          "architecture", .kind(.model),
           doc: "the model whose layers take a PyTorch state_dict's weights (mlp(…), cnn(…)…)",
           defaultText: "the one saved in the file", optional: true),
       ],
-      returns: .model,
+      returns: .kind(.model),
       summary:
         "A model saved by `save`, with its architecture, weights and class names; or, with `architecture:`, that model with the weights of a PyTorch `state_dict` saved by `safetensors.torch.save_file`. The file's weight and bias pairs are matched to the architecture's dense and conv layers by shape, in natural name order (`fc1`, `fc2`; `net.0`, `net.2`), and every tensor must find its layer; the error lists what does not fit.",
       example: "net = load_model(\"state.safetensors\", architecture: mlp(784, 32, 64, 2))"

@@ -1,30 +1,19 @@
 import SigbookNN
 
 /// What a parameter of a catalogue function accepts.
+///
+/// The kinds of value are declared once, by ``ValueKind``; a parameter that takes one kind as it
+/// is says `.kind(.dataset)`, so adding a kind adds nothing here.
 indirect enum Accepts: Sendable, Hashable {
   case number
   /// A whole number.
   case integer
-  case text
-  case bool
   /// One of the named options (`.relu`, `.tanh`…).
   case option([String])
-  case dataset
-  case model
-  case layer
-  case history
-  case table
-  case figure
-  case signatures
-  /// One signature layer (`sig[2]`).
-  case signatureLayer
-  case clustering
-  case projection
-  case novelty
+  /// A value of one kind, taken as it is: `.kind(.text)`, `.kind(.dataset)`.
+  case kind(ValueKind)
   /// Any value at all.
   case any
-  /// No value: what `print` and `save` return.
-  case nothing
   /// A list of such values; a range is accepted where whole numbers are expected.
   case list(Accepts)
   /// Any one of these.
@@ -35,22 +24,9 @@ indirect enum Accepts: Sendable, Hashable {
     switch self {
     case .number: "a number"
     case .integer: "a whole number"
-    case .text: "a text"
-    case .bool: "true or false"
     case .option(let names): "one of " + Accepts.optionList(names)
-    case .dataset: "a dataset"
-    case .model: "a model"
-    case .layer: "a layer"
-    case .history: "a history"
-    case .table: "a table"
-    case .figure: "a figure"
-    case .signatures: "signatures"
-    case .signatureLayer: "a signature layer"
-    case .clustering: "a clustering"
-    case .projection: "a projection"
-    case .novelty: "a novelty result"
+    case .kind(let kind): kind.expected
     case .any: "any value"
-    case .nothing: "nothing"
     case .list(let element): "a list of " + element.plural
     case .oneOf(let choices): choices.map(\.description).joined(separator: " or ")
     }
@@ -61,15 +37,11 @@ indirect enum Accepts: Sendable, Hashable {
     switch self {
     case .number: "numbers"
     case .integer: "whole numbers"
-    case .text: "texts"
-    case .bool: "bools"
     case .option: "options"
+    case .kind(let kind): kind.plural
     case .list(let element): "lists of " + element.plural
     case .oneOf(let choices): choices.map(\.plural).joined(separator: " or ")
     case .any: "values"
-    case .nothing: "nothing"
-    case .signatures: "signature sets"
-    default: String(description.dropFirst(2)) + "s"
     }
   }
 
@@ -113,11 +85,7 @@ indirect enum Accepts: Sendable, Hashable {
     case (.any, _): return value
     case (.number, .number): return value
     case (.integer, .number(let x)): return x == x.rounded() && abs(x) < 1e15 ? value : nil
-    case (.text, .text), (.bool, .bool), (.dataset, .dataset), (.model, .model), (.layer, .layer),
-      (.history, .history), (.table, .table), (.figure, .figure), (.signatures, .signatures),
-      (.signatureLayer, .points), (.clustering, .clustering), (.projection, .projection),
-      (.novelty, .novelty), (.nothing, .nothing):
-      return value
+    case (.kind(let kind), _): return value.kind == kind ? value : nil
     case (.option(let names), .option(let name)): return names.contains(name) ? value : nil
     case (.list(let element), .list(let items)):
       var accepted: [Value] = []
@@ -201,14 +169,11 @@ extension Accepts {
     switch self {
     case .number: "Number"
     case .integer: "Int"
-    case .text: "String"
-    case .bool: "Bool"
     case .option(let names): names.map { "." + $0 }.joined(separator: " | ")
+    case .kind(let kind): kind.shortName
     case .list(let element): "[\(element.shortName)]"
     case .oneOf(let choices): choices.map(\.shortName).joined(separator: " | ")
     case .any: "value"
-    case .signatureLayer: "layer"
-    default: description.replacingFirst("a ", with: "")
     }
   }
 }
@@ -247,7 +212,8 @@ public struct FunctionEntry: Sendable {
   /// The section of the docs it belongs to: General, Data, Models…
   var category: String
   var parameters: [Parameter]
-  /// The kind of value it returns (`.dataset`, `.list(.dataset)`, `.nothing`): what `check`
+  /// The kind of value it returns (`.kind(.dataset)`, `.list(.kind(.dataset))`, `.kind(.nothing)`):
+  /// what `check`
   /// infers for a variable it is assigned to, and what help prints after the arrow.
   var returns: Accepts
   /// One paragraph on what it does.

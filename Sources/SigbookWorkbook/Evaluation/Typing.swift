@@ -59,21 +59,8 @@ extension Accepts {
   var singleKind: ValueKind? {
     switch self {
     case .number, .integer: .number
-    case .text: .text
-    case .bool: .bool
     case .option: .option
-    case .dataset: .dataset
-    case .model: .model
-    case .layer: .layer
-    case .history: .history
-    case .table: .table
-    case .figure: .figure
-    case .signatures: .signatures
-    case .signatureLayer: .signatureLayer
-    case .clustering: .clustering
-    case .projection: .projection
-    case .novelty: .novelty
-    case .nothing: .nothing
+    case .kind(let kind): kind
     case .list: .list
     case .any, .oneOf: nil
     }

@@ -70,7 +70,8 @@ public indirect enum Value: Sendable {
   }
 }
 
-/// The kinds of value, with the words messages use for them.
+/// The kinds of value, with the words messages use for them: the one list of kinds, which
+/// ``Value/kind`` maps values to and the catalogue's `Accepts.kind` names.
 public enum ValueKind: String, Sendable, CaseIterable, Hashable {
   case number, text, bool, list, range, option, dataset, model, layer, history, table, figure
   case signatures
@@ -86,6 +87,31 @@ public enum ValueKind: String, Sendable, CaseIterable, Hashable {
     case .nothing: "nothing"
     case .signatures: "signatures"
     default: "a \(rawValue)"
+    }
+  }
+
+  /// What a parameter that takes this kind expects, for messages and docs: `a dataset`, `true
+  /// or false`.
+  var expected: String { self == .bool ? "true or false" : withArticle }
+
+  /// The plural noun: "datasets", "signature sets".
+  var plural: String {
+    switch self {
+    case .bool: "bools"
+    case .signatures: "signature sets"
+    case .nothing: "nothing"
+    default: rawValue + "s"
+    }
+  }
+
+  /// A short placeholder for signatures: `String`, `dataset`, `layer` (a signature layer).
+  var shortName: String {
+    switch self {
+    case .number: "Number"
+    case .text: "String"
+    case .bool: "Bool"
+    case .signatureLayer: "layer"
+    default: expected.replacingFirst("a ", with: "").replacingFirst("an ", with: "")
     }
   }
 }
