@@ -27,7 +27,8 @@ extension Gzip {
     private let limit: Int
     private let prefix: Bool
     private let isCancelled: () -> Bool
-    private let descriptor: Int32
+    /// The open file (closed when the reader is released).
+    private let file: GuardedFile
     /// zlib's state, at a fixed address (zlib keeps a pointer back to it).
     private let stream: UnsafeMutablePointer<z_stream>
     private var hasStream = false
@@ -60,17 +61,12 @@ extension Gzip {
       self.limit = limit
       self.prefix = prefix
       self.isCancelled = isCancelled
-      fileSize = try Gzip.regularFileSize(path)
-      let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-      guard descriptor >= 0 else {
-        throw DataError.unreadable(
-          path: path, reason: errno == EACCES ? "permission denied" : Gzip.errorText(errno))
-      }
-      self.descriptor = descriptor
+      file = try Gzip.open(path)
+      fileSize = file.size
       stream = .allocate(capacity: 1)
       stream.initialize(to: z_stream())
       input = .allocate(capacity: Self.inputCapacity)
-      let magic = Self.readFully(descriptor, into: input, count: 2)
+      let magic = (try? file.read(into: input, count: 2)) ?? -1
       pending = max(0, magic)
       consumed = pending
       isCompressed = magic == 2 && input[0] == 0x1f && input[1] == 0x8b
@@ -101,7 +97,6 @@ extension Gzip {
       stream.deinitialize(count: 1)
       stream.deallocate()
       input.deallocate()
-      close(descriptor)
     }
 
     /// The most bytes the next read can give: what is left of a raw file (and one byte to see
@@ -165,10 +160,7 @@ extension Gzip {
         if got < pending { input.update(from: input + got, count: pending - got) }
         pending -= got
       }
-      let n = Self.readFully(descriptor, into: target + got, count: count - got)
-      guard n >= 0 else {
-        throw DataError.unreadable(path: path, reason: "the read failed (\(Gzip.errorText(errno)))")
-      }
+      let n = try readFully(into: target + got, count: count - got)
       consumed += n
       if got + n == 0 { isFinished = true }
       return got + n
@@ -182,12 +174,7 @@ extension Gzip {
         if (betweenMembers && available < 2) || available == 0 {
           // Keep what is left (at most one byte) at the start and read more after it.
           if available > 0, let next = stream.pointee.next_in { input.update(from: next, count: 1) }
-          let n = Self.readFully(
-            descriptor, into: input + available, count: Self.inputCapacity - available)
-          guard n >= 0 else {
-            throw DataError.unreadable(
-              path: path, reason: "the read failed (\(Gzip.errorText(errno)))")
-          }
+          let n = try readFully(into: input + available, count: Self.inputCapacity - available)
           consumed += n
           stream.pointee.next_in = input
           stream.pointee.avail_in = uInt(available + n)
@@ -229,19 +216,11 @@ extension Gzip {
       return filled
     }
 
-    /// Reads until `count` bytes or the end of the file; -1 when a read fails.
-    private static func readFully(
-      _ descriptor: Int32, into target: UnsafeMutablePointer<UInt8>, count: Int
-    ) -> Int {
-      var got = 0
-      while got < count {
-        let n = Glibc.read(descriptor, target + got, count - got)
-        if n < 0 && errno == EINTR { continue }
-        if n < 0 { return -1 }
-        if n == 0 { break }
-        got += n
+    /// Reads until `count` bytes or the end of the file.
+    private func readFully(into target: UnsafeMutablePointer<UInt8>, count: Int) throws -> Int {
+      do { return try file.read(into: target, count: count) } catch {
+        throw Gzip.failure(error, path: path, limit: limit)
       }
-      return got
     }
   }
 }

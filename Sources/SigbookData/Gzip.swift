@@ -41,59 +41,55 @@ enum Gzip {
     return bytes
   }
 
-  /// The size of a regular file, checked with `stat` before it is opened: a folder, a pipe
-  /// (whose `open` would block until a writer comes) or a device (`/dev/zero` never ends) is
-  /// refused with a message that says why.
-  static func regularFileSize(_ path: String) throws -> Int {
-    var info = stat()
-    guard stat(path, &info) == 0 else {
-      let reason =
-        switch errno {
-        case ENOENT, ENOTDIR: "no such file"
-        case EACCES: "permission denied"
-        default: errorText(errno)
-        }
-      throw DataError.unreadable(path: path, reason: reason)
+  /// Opens a file for reading if it is a regular file (see `GuardedFile`), with a message that
+  /// says why not: a folder, a pipe (whose `open` would block until a writer comes) or a device
+  /// (`/dev/zero` never ends) is refused.
+  static func open(_ path: String) throws -> GuardedFile {
+    do { return try GuardedFile(path: path) } catch { throw failure(error, path: path) }
+  }
+
+  /// The `DataError` for a guarded read of `path` that failed, with a read limit of `limit`.
+  static func failure(
+    _ error: FileReadError, path: String, limit: Int = DataLimits.fileBytes
+  ) -> DataError {
+    switch error {
+    case .cannotOpen(ENOENT), .cannotOpen(ENOTDIR): .unreadable(path: path, reason: "no such file")
+    case .cannotOpen(EACCES): .unreadable(path: path, reason: "permission denied")
+    case .cannotOpen(let code): .unreadable(path: path, reason: errorText(code))
+    case .isFolder: .unreadable(path: path, reason: "it is a folder")
+    case .notRegularFile:
+      .unreadable(path: path, reason: "it is not a regular file (a device, a pipe or a socket)")
+    case .readFailed(let code):
+      .unreadable(path: path, reason: "the read failed (\(errorText(code)))")
+    case .tooLarge(let size):
+      .tooLarge(
+        path: path,
+        message: "is \(NumberFormat.bytes(size)); sigbook reads files of at most "
+          + NumberFormat.bytes(limit))
+    case .grew:
+      .tooLarge(
+        path: path,
+        message: "is more than \(NumberFormat.bytes(limit)); sigbook reads files of at most "
+          + NumberFormat.bytes(limit))
     }
-    switch info.st_mode & S_IFMT {
-    case S_IFREG: break
-    case S_IFDIR: throw DataError.unreadable(path: path, reason: "it is a folder")
-    default:
-      throw DataError.unreadable(
-        path: path, reason: "it is not a regular file (a device, a pipe or a socket)")
-    }
-    guard FileManager.default.isReadableFile(atPath: path) else {
-      throw DataError.unreadable(path: path, reason: "permission denied")
-    }
-    return Int(info.st_size)
   }
 
   /// The system's explanation of an `errno`, lower case.
   static func errorText(_ code: Int32) -> String {
-    String(cString: strerror(code)).lowercased()
+    FileReadError.systemText(code).lowercased()
   }
 
   /// The raw bytes of a regular file of at most `limit` bytes (or its first `upTo` bytes), with
-  /// a message that says why it cannot be read (see ``regularFileSize(_:)``).
+  /// a message that says why it cannot be read (see ``open(_:)``).
   static func readBytes(
     _ path: String, limit: Int = DataLimits.fileBytes, upTo prefix: Int? = nil
   ) throws -> [UInt8] {
-    let size = try regularFileSize(path)
-    guard prefix != nil || size <= limit else {
-      throw DataError.tooLarge(
-        path: path,
-        message: "is \(NumberFormat.bytes(size)); sigbook reads files of at most "
-          + NumberFormat.bytes(limit))
-    }
+    let file = try open(path)
     do {
-      if let prefix {
-        let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
-        defer { try? handle.close() }
-        return [UInt8](try handle.read(upToCount: prefix) ?? Data())
-      }
-      return [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+      if let prefix { return try file.prefix(prefix) }
+      return try file.contents(limit: limit)
     } catch {
-      throw DataError.unreadable(path: path, reason: "the read failed (\(error))")
+      throw failure(error, path: path, limit: limit)
     }
   }
 

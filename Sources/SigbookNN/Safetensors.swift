@@ -1,10 +1,3 @@
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Musl)
-  import Musl
-#elseif canImport(Darwin)
-  import Darwin
-#endif
 import Foundation
 import SigbookTensor
 
@@ -184,9 +177,8 @@ extension Safetensors {
     return contents
   }
 
-  /// Encodes named tensors and metadata (see `encode`) and writes them to `path` atomically.
-  ///
-  /// Written by `AtomicFile`: readers see the old file or the new one, never a partial one.
+  /// Encodes named tensors and metadata (see `encode`) and writes them to `path` atomically,
+  /// through `AtomicFile`: readers see the old file or the new one, never a partial one.
   ///
   /// - Throws: `SafetensorsError.fileSystem` if the file cannot be created, written or renamed.
   /// - Precondition: as `encode`.
@@ -194,13 +186,7 @@ extension Safetensors {
     _ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:],
     to path: String
   ) throws(SafetensorsError) {
-    do {
-      try AtomicFile.write(Data(encode(tensors, metadata: metadata)), to: path)
-    } catch {
-      // In lower case, as the reading errors say theirs.
-      let reason = error.reason.prefix(1).lowercased() + error.reason.dropFirst()
-      throw .fileSystem(path: path, operation: "write", reason: reason)
-    }
+    try FileBytes.replaceContents(ofFile: path, with: encode(tensors, metadata: metadata))
   }
 
   /// An element type of the format that sigbook reads.
@@ -498,56 +484,43 @@ enum SafetensorsError: Error, Equatable, CustomStringConvertible {
   }
 }
 
-/// Whole-file reads and atomic whole-file writes through POSIX calls, with `errno` explained.
+/// Whole-file reads and atomic whole-file writes through the one guarded reader and the one
+/// atomic writer (`GuardedFile`, `AtomicFile`), their failures in the format's words.
 private enum FileBytes {
-  /// The bytes of a regular file of at most `Safetensors.maxFileBytes`.
-  ///
-  /// The file is opened without blocking (a pipe's `open` would wait for a writer) and checked
-  /// with `fstat` before anything is read: a folder, a pipe or a device (`/dev/zero` never ends)
-  /// is refused, and so is a file larger than the limit.
+  /// The bytes of a regular file of at most `Safetensors.maxFileBytes` (see `GuardedFile`: a
+  /// folder, a pipe or a device is refused before anything is read, and so is a larger file).
   static func contents(ofFile path: String) throws(SafetensorsError) -> [UInt8] {
-    let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
-    guard fd >= 0 else { throw failure(path, "read") }
-    defer { close(fd) }
-    var info = stat()
-    guard fstat(fd, &info) == 0 else { throw failure(path, "read") }
-    switch info.st_mode & S_IFMT {
-    case S_IFREG: break
-    case S_IFDIR: throw .fileSystem(path: path, operation: "read", reason: "it is a folder")
-    default:
-      throw .fileSystem(
-        path: path, operation: "read",
-        reason: "it is not a regular file (a device, a pipe or a socket)")
-    }
-    let size = Int(info.st_size)
-    guard size <= Safetensors.maxFileBytes else {
-      throw .fileSystem(
-        path: path, operation: "read",
-        reason: "it is \(size) bytes; sigbook reads model files of at most "
-          + "\(Safetensors.maxFileBytes) bytes (1 GiB)")
-    }
-    var bytes: [UInt8] = []
-    bytes.reserveCapacity(size)
-    var chunk = [UInt8](repeating: 0, count: 1 << 20)
-    while true {
-      let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-      if n < 0 {
-        if errno == EINTR { continue }
-        throw failure(path, "read")
-      }
-      if n == 0 { return bytes }
-      // A file that grows while it is read stops at the limit rather than exhausting memory.
-      guard bytes.count + n <= Safetensors.maxFileBytes else {
-        throw .fileSystem(path: path, operation: "read", reason: "it grew while it was read")
-      }
-      bytes.append(contentsOf: chunk[0..<n])
+    do {
+      return try GuardedFile(path: path).contents(limit: Safetensors.maxFileBytes)
+    } catch {
+      let reason =
+        switch error {
+        case .cannotOpen(let code), .readFailed(let code): lowercasedFirst(code)
+        case .isFolder: "it is a folder"
+        case .notRegularFile: "it is not a regular file (a device, a pipe or a socket)"
+        case .tooLarge(let size):
+          "it is \(size) bytes; sigbook reads model files of at most "
+            + "\(Safetensors.maxFileBytes) bytes (1 GiB)"
+        case .grew: "it grew while it was read"
+        }
+      throw .fileSystem(path: path, operation: "read", reason: reason)
     }
   }
 
-  /// The error for the current `errno`, its text in lower case.
-  private static func failure(_ path: String, _ operation: String) -> SafetensorsError {
-    let text = String(cString: strerror(errno))
-    return .fileSystem(
-      path: path, operation: operation, reason: text.prefix(1).lowercased() + text.dropFirst())
+  /// Replaces the file at `path` with `bytes` whole or not at all (see `AtomicFile`).
+  static func replaceContents(ofFile path: String, with bytes: [UInt8]) throws(SafetensorsError) {
+    do {
+      try AtomicFile.write(Data(bytes), to: path)
+    } catch {
+      let text = error.reason
+      throw .fileSystem(
+        path: path, operation: "write", reason: text.prefix(1).lowercased() + text.dropFirst())
+    }
+  }
+
+  /// The system's text for `errno` `code`, its first letter in lower case.
+  private static func lowercasedFirst(_ code: Int32) -> String {
+    let text = FileReadError.systemText(code)
+    return text.prefix(1).lowercased() + text.dropFirst()
   }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import SwiftProtobuf
+import SigbookTensor
 import SigbookNN
 import SigbookWorkbook
 
@@ -88,23 +89,23 @@ struct ONNXImporter {
 
   /// Reads and decodes an ONNX file.
   static func read(path: String) throws(ONNXError) -> Onnx_ModelProto {
-    let url = URL(fileURLWithPath: path)
-    let attributes = try? FileManager.default.attributesOfItem(atPath: path)
-    guard let attributes else {
-      throw ONNXError(path: path, "cannot read the file: it does not exist or is not readable")
+    let bytes: [UInt8]
+    do {
+      bytes = try GuardedFile(path: path).contents(limit: maxFileBytes)
+    } catch {
+      switch error {
+      case .cannotOpen:
+        throw ONNXError(path: path, "cannot read the file: it does not exist or is not readable")
+      case .isFolder, .notRegularFile: throw ONNXError(path: path, "is not a regular file")
+      case .tooLarge(let size):
+        throw ONNXError(path: path, "is \(size) bytes; sigbook reads ONNX files of at most 1 GiB")
+      case .grew:
+        throw ONNXError(path: path, "grew while it was read; sigbook reads ONNX files of at most 1 GiB")
+      case .readFailed(let code):
+        throw ONNXError(path: path, "cannot read the file: \(FileReadError.systemText(code))")
+      }
     }
-    guard attributes[.type] as? FileAttributeType == .typeRegular else {
-      throw ONNXError(path: path, "is not a regular file")
-    }
-    let size = (attributes[.size] as? NSNumber)?.intValue ?? 0
-    guard size <= maxFileBytes else {
-      throw ONNXError(path: path, "is \(size) bytes; sigbook reads ONNX files of at most 1 GiB")
-    }
-    let bytes: Data
-    do { bytes = try Data(contentsOf: url) } catch {
-      throw ONNXError(path: path, "cannot read the file: \(error.localizedDescription)")
-    }
-    return try decode(bytes, path: path)
+    return try decode(Data(bytes), path: path)
   }
 
   /// Decodes the bytes of an ONNX file; `path` names it in errors.

@@ -176,10 +176,10 @@ extension ONNXImporter {
   /// The `byteCount` bytes of a tensor stored in an external data file (`location`, `offset`,
   /// `length`), found relative to the model's folder.
   ///
-  /// Only a regular file is read, and only the bytes the tensor needs: the file is opened
-  /// without blocking (a FIFO's `open` would wait for a writer for ever) and checked with
-  /// `fstat` — a device (`/dev/zero` through a symbolic link), a FIFO or a folder is refused, and
-  /// so is a file too short to hold `offset + byteCount` bytes — before anything is read.
+  /// Only a regular file is read, and only the bytes the tensor needs: the file is opened by
+  /// `GuardedFile` — a device (`/dev/zero` through a symbolic link), a FIFO or a folder is
+  /// refused, and so is a file too short to hold `offset + byteCount` bytes — before anything is
+  /// read.
   func externalData(_ proto: Onnx_TensorProto, byteCount: Int, what: String) throws(ONNXError)
     -> Data
   {
@@ -209,23 +209,20 @@ extension ONNXImporter {
     }
     let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
     let file = folder.appendingPathComponent(location).path
-    let fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
-    guard fd >= 0 else {
-      throw error(
-        "\(what) is stored in '\(location)', which cannot be read (looked in \(folder.path)): \(String(cString: strerror(errno)).lowercased())"
+    let source: GuardedFile
+    do {
+      source = try GuardedFile(path: file)
+    } catch {
+      guard case .cannotOpen(let code) = error else {
+        throw self.error(
+          "\(what) is stored in '\(location)', which is not a regular file (a device, a pipe, a socket or a folder)"
+        )
+      }
+      throw self.error(
+        "\(what) is stored in '\(location)', which cannot be read (looked in \(folder.path)): \(FileReadError.systemText(code).lowercased())"
       )
     }
-    defer { close(fd) }
-    var info = stat()
-    guard fstat(fd, &info) == 0 else {
-      throw error("\(what): cannot read '\(location)': \(String(cString: strerror(errno)))")
-    }
-    guard info.st_mode & S_IFMT == S_IFREG else {
-      throw error(
-        "\(what) is stored in '\(location)', which is not a regular file (a device, a pipe, a socket or a folder)"
-      )
-    }
-    let fileSize = Int(info.st_size)
+    let fileSize = source.size
     let (end, overflow) = offset.addingReportingOverflow(byteCount)
     guard !overflow, end <= fileSize else {
       throw error(
@@ -233,23 +230,19 @@ extension ONNXImporter {
       )
     }
     var data = Data(count: byteCount)
-    var done = 0
-    let failure: Int32? = data.withUnsafeMutableBytes { buffer -> Int32? in
-      guard let base = buffer.baseAddress else { return nil }
-      while done < byteCount {
-        let n = pread(fd, base + done, byteCount - done, off_t(offset + done))
-        if n < 0 {
-          if errno == EINTR || errno == EAGAIN { continue }
-          return errno
-        }
-        if n == 0 { break }
-        done += n
+    var failure: Int32?
+    let done = data.withUnsafeMutableBytes { buffer -> Int in
+      guard let base = buffer.baseAddress else { return 0 }
+      do throws(FileReadError) {
+        return try source.read(into: base, count: byteCount, at: offset)
+      } catch {
+        if case .readFailed(let code) = error { failure = code }
+        return 0
       }
-      return nil
     }
     if let failure {
       throw error(
-        "\(what): cannot read '\(location)' at offset \(offset): \(String(cString: strerror(failure)))"
+        "\(what): cannot read '\(location)' at offset \(offset): \(FileReadError.systemText(failure))"
       )
     }
     guard done == byteCount else {
