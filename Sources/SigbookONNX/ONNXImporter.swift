@@ -100,7 +100,8 @@ struct ONNXImporter {
       case .tooLarge(let size):
         throw ONNXError(path: path, "is \(size) bytes; sigbook reads ONNX files of at most 1 GiB")
       case .grew:
-        throw ONNXError(path: path, "grew while it was read; sigbook reads ONNX files of at most 1 GiB")
+        throw ONNXError(
+          path: path, "grew while it was read; sigbook reads ONNX files of at most 1 GiB")
       case .readFailed(let code):
         throw ONNXError(path: path, "cannot read the file: \(FileReadError.systemText(code))")
       }

@@ -110,8 +110,7 @@ public final class GuardedFile {
   ///
   /// - Returns: the number of bytes read, fewer than `count` only at the end of the file.
   /// - Throws: `FileReadError.readFailed` when a read fails.
-  public func read(into target: UnsafeMutableRawPointer, count: Int) throws(FileReadError) -> Int
-  {
+  public func read(into target: UnsafeMutableRawPointer, count: Int) throws(FileReadError) -> Int {
     var got = 0
     while got < count {
       let n = Glibc.read(descriptor, target + got, count - got)

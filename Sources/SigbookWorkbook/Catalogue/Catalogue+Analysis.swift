@@ -3,7 +3,9 @@ import SigbookAnalysis
 
 extension Catalogue {
   /// What clustering and projections accept: signatures, one layer of them, or a dataset.
-  static let pointsInput = Accepts.oneOf([.kind(.signatures), .kind(.signatureLayer), .kind(.dataset)])
+  static let pointsInput = Accepts.oneOf([
+    .kind(.signatures), .kind(.signatureLayer), .kind(.dataset),
+  ])
 
   /// The point sets of a value: every layer of signatures, one layer, or a dataset's features.
   static func pointSets(_ value: Value?) -> [PointSet] {
@@ -188,7 +190,9 @@ extension Catalogue {
     },
     FunctionEntry(
       "layer_report", category: "Signatures and clusterings",
-      parameters: [.positional("clustering", .kind(.clustering), doc: "a clustering of signatures")],
+      parameters: [
+        .positional("clustering", .kind(.clustering), doc: "a clustering of signatures")
+      ],
       returns: .kind(.table),
       summary:
         "One row per layer: its width, the chosen k, the mean silhouette, and how well the clusters follow the labels — purity, normalised mutual information (arithmetic mean) and adjusted Rand index. The layer from which NMI and ARI are high is where the network tells the classes apart.",

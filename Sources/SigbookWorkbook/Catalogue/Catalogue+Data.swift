@@ -78,7 +78,8 @@ extension Catalogue {
           "split", .option(["train", "test"]), doc: "the 60,000 training or 10,000 test images",
           default: .option("train")),
         .labelled(
-          "path", .kind(.text), doc: "the folder of the IDX files", defaultText: "$SIGBOOK_DATA/mnist",
+          "path", .kind(.text), doc: "the folder of the IDX files",
+          defaultText: "$SIGBOOK_DATA/mnist",
           optional: true),
         seedParameter,
       ],
@@ -167,7 +168,8 @@ extension Catalogue {
       parameters: [
         .positional("file", .kind(.text), doc: "a CSV file, optionally gzip-compressed"),
         .labelled(
-          "label", .kind(.text), doc: "the name of the label column", defaultText: "the last column",
+          "label", .kind(.text), doc: "the name of the label column",
+          defaultText: "the last column",
           optional: true),
       ],
       returns: .kind(.dataset),
@@ -319,7 +321,8 @@ extension Catalogue {
       "concat", category: "Data",
       parameters: [
         .positional(
-          "data", .kind(.dataset), doc: "two or more datasets of the same feature shape", variadic: true)
+          "data", .kind(.dataset), doc: "two or more datasets of the same feature shape",
+          variadic: true)
       ],
       returns: .kind(.dataset),
       summary: "Joins datasets input after input; classes with the same name are merged.",

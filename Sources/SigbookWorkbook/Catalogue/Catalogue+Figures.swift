@@ -87,12 +87,14 @@ extension Catalogue {
       "sankey", category: "Figures",
       parameters: [
         .positional(
-          "clustering", .kind(.clustering), doc: "a clustering of signatures (one column per layer)"),
+          "clustering", .kind(.clustering), doc: "a clustering of signatures (one column per layer)"
+        ),
         .labelled(
           "color", .option(["label", "prediction"]), doc: "what colours the flows",
           default: .option("label")),
         .labelled(
-          "output", .kind(.bool), doc: "adds the network's prediction of each input as a last column",
+          "output", .kind(.bool),
+          doc: "adds the network's prediction of each input as a last column",
           default: .bool(false)),
         titleParameter,
       ],
@@ -148,7 +150,8 @@ extension Catalogue {
     FunctionEntry(
       "silhouette_plot", category: "Figures",
       parameters: [
-        .positional("clustering", .kind(.clustering), doc: "a clustering from a k sweep"), titleParameter,
+        .positional("clustering", .kind(.clustering), doc: "a clustering from a k sweep"),
+        titleParameter,
       ],
       returns: .kind(.figure),
       summary: "Mean silhouette against k, one line per layer, the chosen k of each marked.",
@@ -437,7 +440,8 @@ extension Catalogue {
     FunctionEntry(
       "roc", category: "Figures",
       parameters: [
-        .positional("novelty", .kind(.novelty), doc: "one or more results of novelty", variadic: true),
+        .positional(
+          "novelty", .kind(.novelty), doc: "one or more results of novelty", variadic: true),
         titleParameter,
       ],
       returns: .kind(.figure),
@@ -526,12 +530,14 @@ extension Catalogue {
       "grid", category: "Figures",
       parameters: [
         .positional(
-          "figure", .kind(.figure), doc: "the panels, left to right and top to bottom", variadic: true),
+          "figure", .kind(.figure), doc: "the panels, left to right and top to bottom",
+          variadic: true),
         .labelled(
           "columns", .integer, doc: "panels per row", default: .number(2),
           maximum: CountLimit.panels),
         .labelled(
-          "title", .kind(.text), doc: "a title above the panels", defaultText: "none", optional: true),
+          "title", .kind(.text), doc: "a title above the panels", defaultText: "none",
+          optional: true),
       ],
       returns: .kind(.figure),
       summary:

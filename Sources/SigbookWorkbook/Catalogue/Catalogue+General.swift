@@ -57,7 +57,10 @@ extension Catalogue {
       parameters: [
         .positional(
           "value",
-          .oneOf([.kind(.dataset), .kind(.signatures), .kind(.signatureLayer), .kind(.projection), .kind(.clustering), .kind(.table)]),
+          .oneOf([
+            .kind(.dataset), .kind(.signatures), .kind(.signatureLayer), .kind(.projection),
+            .kind(.clustering), .kind(.table),
+          ]),
           doc:
             "a dataset, a whole signature set (as .npz), one signature layer, a projection, a one-layer clustering (its assignments) or a table"
         ),

@@ -100,7 +100,8 @@ extension Catalogue {
       "table", category: "Lists and tables",
       parameters: [
         .positional(
-          "rows", .list(.kind(.table)), doc: "rows picked from tables (t[2]), all with the same columns",
+          "rows", .list(.kind(.table)),
+          doc: "rows picked from tables (t[2]), all with the same columns",
           optional: true)
       ],
       returns: .kind(.table),
@@ -150,7 +151,8 @@ extension Catalogue {
           "above", .number, doc: "keep rows whose value is greater than this", optional: true),
         .labelled("below", .number, doc: "keep rows whose value is less than this", optional: true),
         .labelled(
-          "equals", .oneOf([.number, .kind(.text)]), doc: "keep rows whose value is this", optional: true),
+          "equals", .oneOf([.number, .kind(.text)]), doc: "keep rows whose value is this",
+          optional: true),
       ],
       returns: .kind(.table),
       summary:

@@ -211,7 +211,8 @@ extension Catalogue {
           doc: "the shape of one input; needed when the first layer is a convolution",
           defaultText: "from the first dense layer", optional: true, maximum: CountLimit.width),
         .labelled(
-          "autoencoder", .kind(.bool), doc: "train it to reconstruct its input", default: .bool(false)),
+          "autoencoder", .kind(.bool), doc: "train it to reconstruct its input",
+          default: .bool(false)),
         seedParameter,
       ],
       returns: .kind(.model),
@@ -323,7 +324,8 @@ extension Catalogue {
           doc: "the loss (default: cross-entropy for a classifier, BCE for a sigmoid output)",
           defaultText: "by model", optional: true),
         .labelled(
-          "validation", .kind(.dataset), doc: "data measured after every epoch", defaultText: "none",
+          "validation", .kind(.dataset), doc: "data measured after every epoch",
+          defaultText: "none",
           optional: true),
         seedParameter,
       ],
