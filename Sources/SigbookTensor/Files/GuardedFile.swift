@@ -111,17 +111,7 @@ public final class GuardedFile {
   /// - Returns: the number of bytes read, fewer than `count` only at the end of the file.
   /// - Throws: `FileReadError.readFailed` when a read fails.
   public func read(into target: UnsafeMutableRawPointer, count: Int) throws(FileReadError) -> Int {
-    var got = 0
-    while got < count {
-      let n = Glibc.read(descriptor, target + got, count - got)
-      if n < 0 {
-        if errno == EINTR || errno == EAGAIN { continue }
-        throw .readFailed(code: errno)
-      }
-      if n == 0 { break }
-      got += n
-    }
-    return got
+    try readFully(count) { got in Glibc.read(descriptor, target + got, count - got) }
   }
 
   /// Reads `count` bytes from byte `offset` on (`pread`: the position is left alone).
@@ -131,9 +121,19 @@ public final class GuardedFile {
   public func read(into target: UnsafeMutableRawPointer, count: Int, at offset: Int)
     throws(FileReadError) -> Int
   {
+    try readFully(count) { got in
+      pread(descriptor, target + got, count - got, off_t(offset + got))
+    }
+  }
+
+  /// Calls `readSome` (given the bytes read so far) until `count` bytes are read or it reads
+  /// none (the end of the file), retrying an interrupted call.
+  private func readFully(_ count: Int, _ readSome: (_ got: Int) -> Int) throws(FileReadError)
+    -> Int
+  {
     var got = 0
     while got < count {
-      let n = pread(descriptor, target + got, count - got, off_t(offset + got))
+      let n = readSome(got)
       if n < 0 {
         if errno == EINTR || errno == EAGAIN { continue }
         throw .readFailed(code: errno)
