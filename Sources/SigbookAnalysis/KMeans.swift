@@ -90,7 +90,7 @@ public struct KMeansResult: Sendable, Equatable {
 ///   (among clusters of two or more points; ties to the lower index), as in scikit-learn.
 /// - **Restarts**: the run of least inertia is kept (ties to the earlier run). Restart `r` is
 ///   seeded by the `r`-th number of `SeededGenerator(seed: seed)`: results depend on the seed only.
-public enum KMeans {
+enum KMeans {
   /// Clusters the rows of `x` into `k` clusters.
   ///
   /// - Parameters:

@@ -25,7 +25,7 @@ public enum ProjectionError: Error, Equatable, Sendable, CustomStringConvertible
 }
 
 /// How t-SNE places the points before optimising.
-public enum TSNEInitialization: Sendable, Equatable {
+enum TSNEInitialization: Sendable, Equatable {
   /// The first two principal components, scaled so that the first has standard deviation 10⁻⁴
   /// (openTSNE's default). Deterministic and independent of the seed.
   case pca
@@ -61,7 +61,7 @@ public struct TSNEOptions: Sendable, Equatable {
   /// `max_step_norm`), which keeps early iterations from throwing points far away.
   var maxStepNorm: Double
   /// The initial layout (default `.pca`).
-  public var initialization: TSNEInitialization
+  var initialization: TSNEInitialization = .pca
   /// The seed of the generator (used by `.random` initialisation).
   public var seed: Int
   /// The k of the trustworthiness reported with the result (default 10); `nil` skips it.
@@ -72,7 +72,7 @@ public struct TSNEOptions: Sendable, Equatable {
     perplexity: Double = 30, iterations: Int = 1000, learningRate: Double? = nil,
     earlyExaggeration: Double = 12, earlyExaggerationIterations: Int = 250,
     initialMomentum: Double = 0.5, finalMomentum: Double = 0.8, theta: Double = 0.5,
-    maxStepNorm: Double = 5, initialization: TSNEInitialization = .pca, seed: Int = 0,
+    maxStepNorm: Double = 5, seed: Int = 0,
     trustworthinessNeighbors: Int? = 10
   ) {
     self.perplexity = perplexity
@@ -84,7 +84,6 @@ public struct TSNEOptions: Sendable, Equatable {
     self.finalMomentum = finalMomentum
     self.theta = theta
     self.maxStepNorm = maxStepNorm
-    self.initialization = initialization
     self.seed = seed
     self.trustworthinessNeighbors = trustworthinessNeighbors
   }

@@ -2,7 +2,7 @@ import Foundation
 import SigbookTensor
 
 /// How UMAP places the points before optimising.
-public enum UMAPInitialization: Sendable, Equatable {
+enum UMAPInitialization: Sendable, Equatable {
   /// The eigenvectors of the 2nd and 3rd smallest eigenvalues of the graph's normalised
   /// Laplacian, per connected component (umap-learn's default); PCA for a component where the
   /// eigensolver does not converge.
@@ -30,7 +30,7 @@ public struct UMAPOptions: Sendable, Equatable {
   /// The weight of the repulsive (negative) samples, umap-learn's γ (default 1).
   var repulsionStrength: Double
   /// The initial layout (default `.spectral`).
-  public var initialization: UMAPInitialization
+  var initialization: UMAPInitialization = .spectral
   /// Above this many points the neighbours come from NN-descent instead of exact search
   /// (default 8,192). umap-learn switches at 4,096, but exact search here is one GEMM per block:
   /// on 5,000 × 784 it takes 0.44 s against NN-descent's 0.79 s, and its cost grows as n²
@@ -45,7 +45,7 @@ public struct UMAPOptions: Sendable, Equatable {
   public init(
     neighbors: Int = 15, minDistance: Double = 0.1, spread: Double = 1, epochs: Int? = nil,
     learningRate: Double = 1, negativeSampleRate: Int = 5, repulsionStrength: Double = 1,
-    initialization: UMAPInitialization = .spectral, exactNeighborsLimit: Int = 8192,
+    exactNeighborsLimit: Int = 8192,
     seed: Int = 0, trustworthinessNeighbors: Int? = 10
   ) {
     self.neighbors = neighbors
@@ -55,7 +55,6 @@ public struct UMAPOptions: Sendable, Equatable {
     self.learningRate = learningRate
     self.negativeSampleRate = negativeSampleRate
     self.repulsionStrength = repulsionStrength
-    self.initialization = initialization
     self.exactNeighborsLimit = exactNeighborsLimit
     self.seed = seed
     self.trustworthinessNeighbors = trustworthinessNeighbors

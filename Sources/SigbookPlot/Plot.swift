@@ -22,7 +22,7 @@ extension Figure {
   /// - Parameters:
   ///   - kind: the catalogue name of the plot (`scatter`, `sankey`…).
   ///   - document: the drawing; its title becomes the figure's title.
-  public init(kind: String, document: SVGDocument) {
+  init(kind: String, document: SVGDocument) {
     self.init(kind: kind, title: document.title, svg: document.render())
   }
 }

@@ -1,6 +1,6 @@
 /// A value that can be written as an SVG attribute: numbers through ``Plot/number(_:decimals:)``,
 /// text as it is (the document escapes it).
-public protocol SVGAttributeValue: Sendable {
+protocol SVGAttributeValue: Sendable {
   /// The attribute's text before escaping.
   var svgAttributeText: String { get }
 }
@@ -35,7 +35,7 @@ extension String: SVGAttributeValue {
 /// doc.text("a<b & c", x: 100, y: 50, ["text-anchor": "middle"])
 /// let svg = doc.render()
 /// ```
-public struct SVGDocument: Sendable {
+struct SVGDocument: Sendable {
   /// The font stack every text inherits: the system's UI font, then common sans-serif fonts.
   static let fontFamily =
     "system-ui, -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif"

@@ -5,7 +5,7 @@ extension Plot {
     /// Per layer (first hidden layer first), the number of inputs in each cluster.
     var clusterCounts: [[Int]]
     /// The flows between consecutive layers.
-    public var flows: [SankeyFlow]
+    var flows: [SankeyFlow]
     /// The name of each label, by index (`"1"`, `"7"`).
     public var labelNames: [String]
     /// Per column, the name of each node (`L2:c1`, or a predicted class); a column or node left
@@ -22,7 +22,7 @@ extension Plot {
     ///   - labelNames: the names of the labels, by index.
     ///   - nodeNames: per column, the name of each node (default `L1:c0`…).
     ///   - columnTitles: the heading above each column (default none).
-    public init(
+    init(
       clusterCounts: [[Int]], flows: [SankeyFlow], labelNames: [String],
       nodeNames: [[String]] = [], columnTitles: [String] = []
     ) {
@@ -80,7 +80,7 @@ extension Plot {
 
   /// Inputs of one label going from cluster `from` of layer `layer` to cluster `to` of layer
   /// `layer + 1` (layers indexed from 0 in ``SankeyInput/clusterCounts``, clusters from 0).
-  public struct SankeyFlow: Sendable, Hashable {
+  struct SankeyFlow: Sendable, Hashable {
     /// The source layer's index; the target is the next layer.
     public var layer: Int
     /// The cluster in the source layer.
