@@ -123,7 +123,9 @@ let package = Package(
       name: "SigbookServeTests",
       dependencies: engine + [
         "SigbookServe", "SigbookTestSupport", .product(name: "Hummingbird", package: "hummingbird"),
-      ]),
+      ],
+      // The browser script is run from the source tree by `BrowserTests`.
+      exclude: ["browser.py"]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -69,13 +69,7 @@ final class REPLSession {
     self.isInteractive = isInteractive
     session = try sessions.session(inFolder: FileManager.default.currentDirectoryPath)
     session.emit = { output in
-      switch output {
-      case .value(let text), .printed(let text): print(text)
-      case .figure(_, let path): print("figure: \(relative(path))")
-      case .timing(let label, let seconds):
-        Terminal.error(Terminal.dim("time " + label + String(format: ": %.3f s", seconds)) + "\n")
-      }
-      sigbook_flush_stdout()
+      Terminal.show(output)
     }
     session.progress = progressBar
   }

@@ -127,13 +127,7 @@ struct Run: ParsableCommand {
     let shown = cell
     runner.session.emit = { output in
       guard shown == nil || runner.session.currentCell == shown else { return }
-      switch output {
-      case .value(let text), .printed(let text): print(text)
-      case .figure(_, let path): print("figure: \(relative(path))")
-      case .timing(let label, let seconds):
-        Terminal.error(Terminal.dim("time " + label + String(format: ": %.3f s", seconds)) + "\n")
-      }
-      sigbook_flush_stdout()
+      Terminal.show(output)
     }
     if files.count > 1 { print("# \(file)") }
     let ok = runner.run(

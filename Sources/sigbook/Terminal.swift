@@ -1,3 +1,4 @@
+import CPlatform
 import Foundation
 import SigbookWorkbook
 
@@ -21,6 +22,18 @@ enum Terminal {
   /// Writes to standard error, unbuffered.
   static func error(_ text: String) {
     FileHandle.standardError.write(Data(text.utf8))
+  }
+
+  /// Shows what a session emits, the same way in `run` and the REPL: values and printed text on
+  /// standard output, a figure as the path it was written to, a timing dimmed on standard error.
+  static func show(_ output: SessionOutput) {
+    switch output {
+    case .value(let text), .printed(let text): print(text)
+    case .figure(_, let path): print("figure: \(relative(path))")
+    case .timing(let label, let seconds):
+      error(dim("time " + label + String(format: ": %.3f s", seconds)) + "\n")
+    }
+    sigbook_flush_stdout()
   }
 }
 

@@ -412,17 +412,8 @@ public struct Checker {
 
   /// The value of an expression made of literals only, or nil.
   static func constant(_ expression: Expression) -> Value? {
+    if let value = Value(literal: expression) { return value }
     switch expression {
-    case .number(let x, _): return .number(x)
-    case .bool(let b, _): return .bool(b)
-    case .option(let name, _): return .option(name)
-    case .string(let parts, _):
-      var text = ""
-      for part in parts {
-        guard case .text(let t) = part else { return nil }
-        text += t
-      }
-      return .text(text)
     case .negate(let operand, _):
       guard case .number(let x)? = constant(operand) else { return nil }
       return .number(-x)

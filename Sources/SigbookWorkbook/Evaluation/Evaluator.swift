@@ -217,10 +217,9 @@ extension Session {
 
   /// Evaluates an expression.
   func evaluate(_ expression: Expression) throws(WorkbookError) -> Value {
+    if let value = Value(literal: expression) { return value }
     switch expression {
-    case .number(let x, _): return .number(x)
-    case .bool(let b, _): return .bool(b)
-    case .option(let name, _): return .option(name)
+    case .number, .bool, .option: preconditionFailure("a literal is read by Value(literal:)")
     case .string(let parts, _):
       var text = ""
       for part in parts {
