@@ -37,6 +37,24 @@ public protocol Layer: Sendable {
   /// The shape of one output item for one input item of shape `inputShape`, or a message saying
   /// why the layer cannot take it.
   func outputShape(for inputShape: [Int]) -> Result<[Int], ShapeMismatch>
+
+  /// How many values the layer takes in a graph: 1, or more for a join (a residual sum, a
+  /// concatenation). A join given one value passes it on unchanged.
+  var arity: Int { get }
+
+  /// Applies the layer to `arity` batches of the same number of rows (a join's operands).
+  func forward(joining inputs: [Tensor]) -> (output: Tensor, cache: Cache)
+
+  /// Returns ∂loss/∂input for each of the `arity` inputs (an empty tensor where
+  /// `needsInputGradients` is false) and appends the parameter gradients.
+  func backward(
+    _ outputGradient: consuming Tensor, cache: Cache, gradients: inout [Tensor],
+    needsInputGradients: [Bool]
+  ) -> [Tensor]
+
+  /// The shape of one output item for `arity` input items of these shapes, or why the layer
+  /// cannot take them.
+  func outputShape(joining inputShapes: [[Int]]) -> Result<[Int], ShapeMismatch>
 }
 
 extension Layer {
@@ -45,6 +63,32 @@ extension Layer {
     set {}
   }
   public var parameterNames: [String] { [] }
+
+  public var arity: Int { 1 }
+
+  public func forward(joining inputs: [Tensor]) -> (output: Tensor, cache: Cache) {
+    precondition(inputs.count == 1, "\(Self.self) takes one value, not \(inputs.count)")
+    return forward(inputs[0])
+  }
+
+  public func backward(
+    _ outputGradient: consuming Tensor, cache: Cache, gradients: inout [Tensor],
+    needsInputGradients: [Bool]
+  ) -> [Tensor] {
+    [
+      backward(
+        outputGradient, cache: cache, gradients: &gradients,
+        needsInputGradient: needsInputGradients[0])
+    ]
+  }
+
+  public func outputShape(joining inputShapes: [[Int]]) -> Result<[Int], ShapeMismatch> {
+    guard inputShapes.count == 1 else {
+      return .failure(
+        ShapeMismatch("\(spec.displayName) takes one value, not \(inputShapes.count)"))
+    }
+    return outputShape(for: inputShapes[0])
+  }
 
   /// Applies the layer for inference (no gradient will be asked for).
   public func apply(_ input: consuming Tensor) -> Tensor { forward(input).output }
@@ -80,6 +124,10 @@ public enum LayerSpec: Codable, Equatable, Sendable {
   case transpose(permutation: [Int])
   /// A per-channel scale and shift: batch normalisation in inference (imported models).
   case affine(channels: Int)
+  /// The elementwise sum of `inputs` values of one shape (a residual connection's join).
+  case sum(inputs: Int)
+  /// `inputs` values joined along item axis `axis` (0: the channels of images).
+  case concatenate(axis: Int, inputs: Int)
 
   /// Whether this is an elementwise hidden activation (the points where a signature is taken).
   public var isHiddenActivation: Bool {
@@ -105,6 +153,8 @@ public enum LayerSpec: Codable, Equatable, Sendable {
     case .reshape(let shape): "reshape(\(shape))"
     case .transpose(let permutation): "transpose(\(permutation))"
     case .affine(let c): "affine(\(c))"
+    case .sum: "sum()"
+    case .concatenate(let axis, _): "concat(axis: \(axis))"
     }
   }
 
@@ -133,6 +183,8 @@ public enum LayerSpec: Codable, Equatable, Sendable {
     case .reshape(let shape): Reshape(shape: shape)
     case .transpose(let permutation): Transpose(permutation: permutation)
     case .affine(let c): ChannelAffine(channels: c)
+    case .sum(let n): Sum(inputs: n)
+    case .concatenate(let axis, let n): Concatenate(axis: axis, inputs: n)
     }
   }
 }
@@ -170,6 +222,26 @@ func backwardErased<L: Layer>(
   }
   return layer.backward(
     outputGradient, cache: cache, gradients: &gradients, needsInputGradient: needsInputGradient)
+}
+
+/// Calls the joining `backward` on a type-erased layer with its type-erased cache.
+func backwardErased<L: Layer>(
+  _ layer: L, _ outputGradient: consuming Tensor, cache: any Sendable, gradients: inout [Tensor],
+  needsInputGradients: [Bool]
+) -> [Tensor] {
+  guard let cache = cache as? L.Cache else {
+    preconditionFailure("a cache of \(type(of: cache)) reached \(L.self).backward")
+  }
+  return layer.backward(
+    outputGradient, cache: cache, gradients: &gradients, needsInputGradients: needsInputGradients)
+}
+
+/// Calls the joining `forward` on a type-erased layer, erasing its cache.
+func forwardErased<L: Layer>(_ layer: L, joining inputs: [Tensor]) -> (
+  output: Tensor, cache: any Sendable
+) {
+  let (output, cache) = layer.forward(joining: inputs)
+  return (output, cache)
 }
 
 /// Calls `forward` on a type-erased layer, erasing its cache.

@@ -16,6 +16,9 @@ extension Model {
   /// cannot overflow.
   static let maxDimension = Int(Int32.max)
 
+  /// The most values one join (`sum`, `concat`) may take.
+  static let maxJoinInputs = 1024
+
   /// Checks the sizes, shapes and totals of an architecture without building it.
   ///
   /// Every size must be positive (padding not negative) and at most 2³¹ − 1; each layer must
@@ -29,11 +32,13 @@ extension Model {
   ///   - name: how to name the model in messages (`mlp(784, 100000, 10)`).
   ///   - memoryLimit: the most its parameters may take as 32-bit floats (a session's
   ///     `--max-memory`).
+  ///   - wiring: for a graph, what each layer takes (see `Model.wiring`); nil for a chain.
   /// - Returns: the shape of one item after each layer.
   /// - Throws: `ShapeMismatch` naming the layer (1-based) and what is wrong, with a hint.
   @discardableResult
   public static func checkArchitecture(
-    _ specs: [LayerSpec], inputShape: [Int], name: String, memoryLimit: MemoryLimit = .unlimited
+    _ specs: [LayerSpec], inputShape: [Int], name: String, memoryLimit: MemoryLimit = .unlimited,
+    wiring: [[Int]]? = nil
   ) throws(ShapeMismatch) -> [[Int]] {
     guard !specs.isEmpty else { throw ShapeMismatch("a model needs at least one layer") }
     guard !inputShape.isEmpty, inputShape.allSatisfy({ $0 > 0 && $0 <= maxDimension }) else {
@@ -48,12 +53,15 @@ extension Model {
           "sigbook builds models of inputs of at most \(NumberFormat.grouped(maxLayerOutput)) values"
       )
     }
+    if let wiring { try checkWiring(wiring, layers: specs.count, name: name) }
     var shape = inputShape
     var shapes: [[Int]] = []
     var parameters = 0
     for (i, spec) in specs.enumerated() {
       let layer = "layer \(i + 1) of \(name), \(spec.displayName),"
       if let problem = spec.sizeProblem { throw ShapeMismatch("\(layer) \(problem)") }
+      let inputShapes = wiring?[i].map { $0 == 0 ? inputShape : shapes[$0 - 1] } ?? [shape]
+      shape = inputShapes[0]
       if spec == .softmax, DataLimits.product(shape) == 1 {
         throw ShapeMismatch(
           "\(layer) is a softmax over 1 value, which is always 1: the model cannot learn",
@@ -61,7 +69,7 @@ extension Model {
             "for two classes use 2 outputs, or 1 output with a sigmoid (mlp's output: .sigmoid) "
             + "and loss: .bce")
       }
-      switch spec.outputShape(for: shape) {
+      switch spec.outputShape(joining: inputShapes) {
       case .success(let next): shape = next
       case .failure(let mismatch):
         throw ShapeMismatch("layer \(i + 1) of \(name): \(mismatch.message)")
@@ -92,6 +100,32 @@ extension Model {
       throw ShapeMismatch(error.message, hint: error.hint)
     }
     return shapes
+  }
+
+  /// Checks a graph's wiring: one entry per layer, each naming earlier values only (0 the
+  /// model's input, j the output of layer j), and every layer's output used by a later one but
+  /// the last's, which is the model's output.
+  static func checkWiring(_ wiring: [[Int]], layers: Int, name: String) throws(ShapeMismatch) {
+    guard wiring.count == layers else {
+      throw ShapeMismatch("\(name) wires \(wiring.count) layers but has \(layers)")
+    }
+    var used = [Bool](repeating: false, count: layers + 1)
+    for (i, inputs) in wiring.enumerated() {
+      guard !inputs.isEmpty, inputs.count <= maxJoinInputs else {
+        throw ShapeMismatch("layer \(i + 1) of \(name) takes \(inputs.count) values")
+      }
+      for v in inputs {
+        guard v >= 0, v <= i else {
+          throw ShapeMismatch(
+            "layer \(i + 1) of \(name) takes value \(v), which is not computed before it "
+              + "(0 is the input, j the output of layer j)")
+        }
+        used[v] = true
+      }
+    }
+    if let unused = (1..<layers).first(where: { !used[$0] }) {
+      throw ShapeMismatch("the output of layer \(unused) of \(name) is not used by any layer")
+    }
   }
 
   /// `100,000,000`.
@@ -127,6 +161,15 @@ extension LayerSpec {
       }
     case .affine(let c):
       guard c > 0, c <= limit else { return "needs between 1 and \(limit) channels" }
+    case .sum(let n):
+      guard n > 0, n <= Model.maxJoinInputs else {
+        return "needs between 1 and \(Model.maxJoinInputs) values"
+      }
+    case .concatenate(let axis, let n):
+      guard n > 0, n <= Model.maxJoinInputs else {
+        return "needs between 1 and \(Model.maxJoinInputs) values"
+      }
+      guard axis >= 0, axis < 8 else { return "needs an item axis between 0 and 7" }
     case .flatten, .relu, .tanh, .sigmoid, .softmax: break
     }
     return nil
@@ -211,8 +254,56 @@ extension LayerSpec {
         : .failure(ShapeMismatch("\(displayName) expects \(c) channels first, not \(input)"))
     case .flatten:
       return .success([DataLimits.product(input) ?? .max])
-    case .relu, .tanh, .sigmoid, .softmax:
+    case .relu, .tanh, .sigmoid, .softmax, .sum:
       return .success(input)
+    case .concatenate(let axis, _):
+      return axis < input.count
+        ? .success(input)
+        : .failure(ShapeMismatch("\(displayName) joins along an axis that \(input) lacks"))
+    }
+  }
+
+  /// The shape of one output item for one item of each input, as the layer built from this spec
+  /// computes it: a join's (`sum`, `concat`) from all its inputs, any other layer's from its one.
+  ///
+  /// - Precondition: `sizeProblem == nil` and the inputs' sizes are at most 2³¹ − 1.
+  func outputShape(joining inputs: [[Int]]) -> Result<[Int], ShapeMismatch> {
+    let expected: Int =
+      switch self {
+      case .sum(let n), .concatenate(_, let n): n
+      default: 1
+      }
+    guard inputs.count == expected else {
+      return .failure(
+        ShapeMismatch(
+          "\(displayName) takes \(expected) value\(expected == 1 ? "" : "s"), not \(inputs.count)"))
+    }
+    guard let first = inputs.first, inputs.count > 1 else { return outputShape(for: inputs[0]) }
+    switch self {
+    case .sum:
+      guard inputs.allSatisfy({ $0 == first }) else {
+        return .failure(
+          ShapeMismatch(
+            "\(displayName) adds values of one shape, not \(inputs.map { "\($0)" }.joined(separator: " and "))"
+          ))
+      }
+      return .success(first)
+    case .concatenate(let axis, _):
+      let sameElsewhere = inputs.allSatisfy { shape in
+        shape.count == first.count && axis < shape.count
+          && shape.indices.allSatisfy { $0 == axis || shape[$0] == first[$0] }
+      }
+      guard sameElsewhere else {
+        return .failure(
+          ShapeMismatch(
+            "\(displayName) joins values whose other axes agree, not \(inputs.map { "\($0)" }.joined(separator: " and "))"
+          ))
+      }
+      var shape = first
+      shape[axis] = inputs.reduce(0) { $0 + $1[axis] }
+      return .success(shape)
+    default:
+      return outputShape(for: first)
     }
   }
 

@@ -10,6 +10,8 @@ struct ModelArchitecture: Codable, Equatable {
   var layers: [LayerSpec]
   var classNames: [String]?
   var encoderLayerCount: Int?
+  /// A graph's wiring (`Model.wiring`); absent for a chain.
+  var wiring: [[Int]]?
 }
 
 /// Why a saved model could not be read.
@@ -36,7 +38,7 @@ extension Model {
   var savedMetadata: [String: String] {
     let architecture = ModelArchitecture(
       summary: summary, task: task.rawValue, inputShape: inputShape, layers: specs,
-      classNames: classNames, encoderLayerCount: encoderLayerCount)
+      classNames: classNames, encoderLayerCount: encoderLayerCount, wiring: wiring)
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
     let json = (try? encoder.encode(architecture)).flatMap { String(data: $0, encoding: .utf8) }
@@ -88,7 +90,8 @@ extension Model {
     let shapes: [[Int]]
     do {
       shapes = try checkArchitecture(
-        architecture.layers, inputShape: architecture.inputShape, name: "its architecture")
+        architecture.layers, inputShape: architecture.inputShape, name: "its architecture",
+        wiring: architecture.wiring)
     } catch {
       throw ModelFileError(path: path, message: error.message)
     }
@@ -139,7 +142,7 @@ extension Model {
     do {
       model = try Model(
         layers: layers, inputShape: architecture.inputShape, task: task,
-        summary: architecture.summary)
+        summary: architecture.summary, wiring: architecture.wiring)
     } catch {
       throw ModelFileError(path: path, message: "its layers do not fit together: \(error.message)")
     }

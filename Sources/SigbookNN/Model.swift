@@ -1,6 +1,8 @@
 import SigbookTensor
 
-/// A sequential network: layers applied in order, with what a user needs to know about it.
+/// A network: layers applied in order — a chain — or, when `wiring` says what each layer takes,
+/// a directed acyclic graph of them (residual connections, concatenations), with what a user
+/// needs to know about it.
 ///
 /// A model is a value. Training (`fitted`) returns a new model and leaves this one untouched,
 /// so a workbook cell that trains can run twice with the same result.
@@ -13,8 +15,13 @@ public struct Model: Sendable {
     case reconstruction
   }
 
-  /// The layers, first to last.
+  /// The layers, first to last (for a graph, in an order where every layer comes after what
+  /// it takes).
   public var layers: [any Layer]
+  /// For a graph, the values each layer takes: 0 is the model's input, j the output of layer j
+  /// (1-based), always computed before the layer. The last layer's output is the model's. Nil
+  /// for a chain, where layer i takes the output of layer i − 1.
+  public let wiring: [[Int]]?
   /// The shape of one input item: `[784]` for vectors, `[1, 28, 28]` for images.
   public let inputShape: [Int]
   /// The shape of one item after each layer.
@@ -34,25 +41,28 @@ public struct Model: Sendable {
   /// for, `/fc1/Gemm`), one entry per layer; nil for sigbook's own models.
   public var layerOrigins: [String]?
 
-  /// Creates a model, checking that each layer takes the previous one's output.
+  /// Creates a model, checking that each layer takes what it is given: the previous layer's
+  /// output in a chain, the values `wiring` names in a graph.
   ///
   /// - Throws: `ShapeMismatch` naming the layer (1-based) that cannot take its input.
   public init(
-    layers: [any Layer], inputShape: [Int], task: Task = .classification, summary: String? = nil
+    layers: [any Layer], inputShape: [Int], task: Task = .classification, summary: String? = nil,
+    wiring: [[Int]]? = nil
   ) throws(ShapeMismatch) {
+    guard !layers.isEmpty else { throw ShapeMismatch("a model needs at least one layer") }
+    if let wiring { try Self.checkWiring(wiring, layers: layers.count, name: "the model") }
     var shapes: [[Int]] = []
-    var shape = inputShape
     for (i, layer) in layers.enumerated() {
-      switch layer.outputShape(for: shape) {
+      let inputs = wiring?[i].map { $0 == 0 ? inputShape : shapes[$0 - 1] }
+      switch layer.outputShape(joining: inputs ?? [shapes.last ?? inputShape]) {
       case .success(let next):
-        shape = next
         shapes.append(next)
       case .failure(let mismatch):
         throw ShapeMismatch("layer \(i + 1): \(mismatch.message)")
       }
     }
-    guard !layers.isEmpty else { throw ShapeMismatch("a model needs at least one layer") }
     self.layers = layers
+    self.wiring = wiring
     self.inputShape = inputShape
     self.layerShapes = shapes
     self.task = task
@@ -107,6 +117,7 @@ public struct Model: Sendable {
 
   /// Applies every layer to a batch.
   public func forward(_ input: Tensor) -> Tensor {
+    if wiring != nil { return graphForward(input, through: layers.count - 1) { _, _ in } }
     var x = input
     for layer in layers { x = layer.apply(consume x) }
     return x
@@ -157,6 +168,24 @@ public struct Model: Sendable {
     // activations, every page touched up front); unset, the pages are touched batch by batch.
     var results = widths.map { Tensor(unsetShape: [n, $0]) }
     guard let lastNeeded = indices.last else { return results }
+    if wiring != nil {
+      var start = 0
+      while start < n && !isCancelled() {
+        let end = min(n, start + batchSize)
+        _ = graphForward(inputs.rows(start..<end), through: lastNeeded) { i, x in
+          guard let h = indices.firstIndex(of: i) else { return }
+          let w = widths[h]
+          x.withUnsafeBufferPointer { source in
+            results[h].withUnsafeMutableBufferPointer { target in
+              _ = UnsafeMutableBufferPointer(rebasing: target[start * w..<end * w])
+                .update(fromContentsOf: source)
+            }
+          }
+        }
+        start = end
+      }
+      return results
+    }
     if let steps = denseChain(through: lastNeeded, signatureLayers: indices) {
       denseChainOutputs(
         inputs, steps: steps, into: &results, batchSize: batchSize, isCancelled: isCancelled)
@@ -255,7 +284,7 @@ public struct Model: Sendable {
 
   /// Whether two models have the same architecture and bit-identical parameters.
   func hasSameWeights(as other: Model) -> Bool {
-    specs == other.specs && inputShape == other.inputShape
+    specs == other.specs && inputShape == other.inputShape && wiring == other.wiring
       && zip(layers, other.layers).allSatisfy { $0.parameters == $1.parameters }
   }
 }

@@ -316,6 +316,10 @@ extension Model {
     of batch: Tensor, target: Tensor, loss: Loss, head: LossHead, batchRows: Int,
     fusesDenseSteps: Bool = false
   ) -> ChunkPass {
+    if wiring != nil {
+      return graphChunkGradients(
+        of: batch, target: target, loss: loss, head: head, batchRows: batchRows)
+    }
     let trainedCount = head.skipsLastLayer ? layers.count - 1 : layers.count
     var x = batch
     var caches: [any Sendable] = []
@@ -520,7 +524,6 @@ extension Model {
   {
     let loss = loss ?? defaultLoss
     let head = lossHead(for: loss)
-    let used = head.skipsLastLayer ? layers.count - 1 : layers.count
     let inputs = shaped(inputs)
     let n = inputs.rows
     var total = 0.0, correct = 0
@@ -528,8 +531,7 @@ extension Model {
     while start < n {
       let end = Swift.min(n, start + batchSize)
       let batch = inputs.rows(start..<end)
-      var x = batch
-      for i in 0..<used { x = layers[i].apply(x) }
+      let x = lossInput(batch, skipsLastLayer: head.skipsLastLayer)
       let batchLabels = Array(labels[start..<end])
       let (value, _) = loss.evaluate(
         prediction: x.flattenedRows, target: target(for: batch, labels: batchLabels), head: head)

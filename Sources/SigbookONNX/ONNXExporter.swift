@@ -7,7 +7,7 @@ import SigbookNN
 /// Netron opens.
 ///
 /// One node per layer (a per-channel affine layer becomes Mul then Add), named after its layer
-/// (`layer1/Gemm`); the weights are initializers named like PyTorch's `nn.Sequential`
+/// (`layer1/Gemm`), taking what the layer takes (a graph's joins become `Sum` and `Concat`); the weights are initializers named like PyTorch's `nn.Sequential`
 /// (`0.weight`). The input `input` is `[batch, …inputShape]` with a dynamic batch, the output
 /// `output` the last layer's. A dense layer that follows images gets a `Flatten` in front, as
 /// ONNX's `Gemm` takes matrices. The summary, task and class names go into the metadata
@@ -40,9 +40,14 @@ enum ONNXExporter {
       graph.initializer.append(Self.tensor(name, shape: tensor.shape, values: tensor.scalars))
       return name
     }
+    // The name of each value: the input, then each layer's output.
+    var values = ["input"]
     for (i, layer) in model.layers.enumerated() {
       let number = i + 1
       let names = layer.parameterNames.map { "\(i).\($0)" }
+      let inputs = model.inputs(ofLayer: i)
+      current = values[inputs[0]]
+      shape = inputs[0] == 0 ? model.inputShape : model.layerShapes[inputs[0] - 1]
       switch layer.spec {
       case .dense:
         if shape.count > 1 {
@@ -94,8 +99,13 @@ enum ONNXExporter {
           Self.tensor(names[1], shape: constantShape, values: layer.parameters[1].scalars))
         current = node("Mul", [current, names[0]], layer: number)
         current = node("Add", [current, names[1]], layer: number)
+      case .sum:
+        current = node("Sum", inputs.map { values[$0] }, layer: number)
+      case .concatenate(let axis, _):
+        current = node(
+          "Concat", inputs.map { values[$0] }, layer: number, attributes: [int("axis", axis + 1)])
       }
-      shape = model.layerShapes[i]
+      values.append(current)
     }
     // The last node's output is the model's.
     graph.node[graph.node.count - 1].output = ["output"]

@@ -135,6 +135,62 @@ import Testing
       epsilon: 1e-2)
   }
 
+  /// Checks every input's gradient of a join (`sum`, `concat`) at `inputs`.
+  static func checkJoin<L: Layer>(_ layer: L, inputs: [Tensor], epsilon: Float, seed: Int = 1) {
+    var generator = SeededGenerator(seed: seed)
+    let (output, cache) = layer.forward(joining: inputs)
+    let weights = Tensor.uniform(shape: output.shape, low: -1, high: 1, generator: &generator)
+    var parameterGradients: [Tensor] = []
+    let gradients = layer.backward(
+      weights, cache: cache, gradients: &parameterGradients,
+      needsInputGradients: inputs.map { _ in true })
+    #expect(gradients.map(\.shape) == inputs.map(\.shape))
+    for k in inputs.indices {
+      var numeric: [Double] = []
+      for i in 0..<inputs[k].count {
+        var plus = inputs, minus = inputs
+        plus[k][flat: i] += epsilon
+        minus[k][flat: i] -= epsilon
+        let up = weightedSum(layer.forward(joining: plus).output, weights)
+        let down = weightedSum(layer.forward(joining: minus).output, weights)
+        numeric.append((up - down) / Double(2 * epsilon))
+      }
+      let error = relativeError(gradients[k].scalars.map(Double.init), numeric)
+      #expect(error < tolerance, "input \(k) of \(L.self): relative error \(error)")
+    }
+  }
+
+  @Test func sum() {
+    var g = SeededGenerator(seed: 11)
+    let inputs = (0..<3).map { _ in
+      Tensor.uniform(shape: [2, 3, 2, 2], low: -1, high: 1, generator: &g)
+    }
+    Self.checkJoin(Sum(inputs: 3), inputs: inputs, epsilon: 1e-2)
+  }
+
+  @Test(arguments: [0, 1, 2])
+  func concatenate(axis: Int) {
+    var g = SeededGenerator(seed: 12)
+    // Sizes 2 and 3 along the joined axis, [2, 3, 2] elsewhere.
+    let inputs = [2, 3].map { size in
+      var shape = [2, 3, 2]
+      shape[axis] = size
+      return Tensor.uniform(shape: [2] + shape, low: -1, high: 1, generator: &g)
+    }
+    let layer = Concatenate(axis: axis, inputs: 2)
+    Self.checkJoin(layer, inputs: inputs, epsilon: 1e-2)
+    // The values themselves: each input's slab in order along the axis.
+    let joined = layer.forward(joining: inputs).output
+    var expectedShape = [2, 3, 2]
+    expectedShape[axis] = 5
+    #expect(joined.shape == [2] + expectedShape)
+    #expect(joined.sum() == inputs[0].sum() + inputs[1].sum())
+    if axis == 0 {
+      #expect(Array(joined.scalars[0..<12]) == Array(inputs[0].scalars[0..<12]))
+      #expect(Array(joined.scalars[12..<30]) == Array(inputs[1].scalars[0..<18]))
+    }
+  }
+
   /// Every loss with every head, against central differences of its value.
   @Test(arguments: [
     (Loss.crossEntropy, LossHead.softmaxLogits), (.crossEntropy, .output), (.bce, .sigmoidLogits),
@@ -195,12 +251,21 @@ import Testing
 
   /// A whole network end to end: the gradients `fit` uses, against central differences of the
   /// network's loss.
-  @Test(arguments: ["mlp", "mlp-logits", "mlp-one-logit", "cnn", "autoencoder"])
+  @Test(arguments: [
+    "mlp", "mlp-logits", "mlp-one-logit", "cnn", "autoencoder", "residual", "residual-logits",
+    "concat",
+  ])
   func wholeNetwork(_ kind: String) throws {
     let model: Model
     let inputs: Tensor
     var g = SeededGenerator(seed: 10)
-    if kind.hasPrefix("mlp") {
+    if kind.hasPrefix("residual") {
+      model = try GraphModels.residual(output: kind == "residual" ? .softmax : nil)
+      inputs = Tensor.uniform(shape: [4, 6], low: -1, high: 1, generator: &g)
+    } else if kind == "concat" {
+      model = try GraphModels.concatenated()
+      inputs = Tensor.uniform(shape: [4, 1, 5, 5], low: -1, high: 1, generator: &g)
+    } else if kind.hasPrefix("mlp") {
       // Logits: the loss fuses the softmax (sigmoid for one output) and every layer trains.
       let outputs = kind == "mlp-one-logit" ? 1 : 3
       model = try Model.mlp(

@@ -1,0 +1,137 @@
+import Foundation
+import SigbookTestSupport
+import Testing
+
+@testable import SigbookData
+@testable import SigbookNN
+@testable import SigbookTensor
+
+/// Small graph models for the tests: built from specs with a fixed seed.
+enum GraphModels {
+  /// Builds layers from specs (seeded) and wires them.
+  static func build(
+    _ specs: [LayerSpec], wiring: [[Int]], inputShape: [Int], seed: Int = 3
+  ) throws -> Model {
+    var generator = SeededGenerator(seed: seed)
+    let layers = specs.map { $0.makeLayer(initialization: .glorot, generator: &generator) }
+    return try Model(layers: layers, inputShape: inputShape, wiring: wiring)
+  }
+
+  /// x → dense → tanh → [dense → tanh] + skip → dense (→ softmax): one residual block.
+  static func residual(output: LayerSpec? = .softmax) throws -> Model {
+    var specs: [LayerSpec] = [
+      .dense(inputs: 6, outputs: 5), .tanh, .dense(inputs: 5, outputs: 5), .tanh,
+      .sum(inputs: 2), .dense(inputs: 5, outputs: 3),
+    ]
+    var wiring = [[0], [1], [2], [3], [2, 4], [5]]
+    if let output {
+      specs.append(output)
+      wiring.append([6])
+    }
+    return try build(specs, wiring: wiring, inputShape: [6])
+  }
+
+  /// Two convolutions whose maps are joined along the channels (DenseNet's join), then a
+  /// classifier.
+  static func concatenated() throws -> Model {
+    try build(
+      [
+        .conv(inChannels: 1, outChannels: 2, kernel: 3, stride: 1, padding: 1), .tanh,
+        .conv(inChannels: 2, outChannels: 3, kernel: 3, stride: 1, padding: 1), .tanh,
+        .concatenate(axis: 0, inputs: 2), .flatten, .dense(inputs: 125, outputs: 3), .softmax,
+      ],
+      wiring: [[0], [1], [2], [3], [2, 4], [5], [6], [7]], inputShape: [1, 5, 5])
+  }
+}
+
+@Suite("Graph models") struct GraphModelTests {
+  /// A chain written as a graph gives bit-identical outputs, signatures and gradients.
+  @Test func chainAsGraphMatchesChain() throws {
+    let chain = try Model.mlp([6, 5, 4, 3], activation: .tanh, seed: 4)
+    let graph = try Model(
+      layers: chain.layers, inputShape: chain.inputShape,
+      wiring: chain.layers.indices.map { [$0] })
+    var g = SeededGenerator(seed: 5)
+    let x = Tensor.uniform(shape: [70, 6], low: -1, high: 1, generator: &g)
+    #expect(graph.predict(x, batchSize: 32) == chain.predict(x, batchSize: 32))
+    #expect(graph.hiddenOutputs(x, batchSize: 32) == chain.hiddenOutputs(x, batchSize: 32))
+    let labels = (0..<70).map { $0 % 3 }
+    let target = chain.target(for: x, labels: labels)
+    let loss = chain.defaultLoss
+    let head = chain.lossHead(for: loss)
+    let a = chain.gradients(of: x, target: target, loss: loss, head: head)
+    let b = graph.gradients(of: x, target: target, loss: loss, head: head)
+    #expect(a.loss == b.loss)
+    #expect(a.gradients == b.gradients)
+  }
+
+  /// The residual block computes x + f(x), by hand.
+  @Test func residualForwardIsTheSumOfItsBranches() throws {
+    let model = try GraphModels.residual(output: nil)
+    var g = SeededGenerator(seed: 6)
+    let x = Tensor.uniform(shape: [3, 6], low: -1, high: 1, generator: &g)
+    let h = model.layers[1].apply(model.layers[0].apply(x))
+    let f = model.layers[3].apply(model.layers[2].apply(h))
+    let expected = model.layers[5].apply(h + f)
+    #expect(model.forward(x) == expected)
+    #expect(model.layerShapes == [[5], [5], [5], [5], [5], [3]])
+  }
+
+  /// Wiring that names a later value, leaves an output unused, or joins mismatched shapes is
+  /// refused with the layer's number.
+  @Test func badWiringIsExplained() throws {
+    func message(_ specs: [LayerSpec], _ wiring: [[Int]]) -> String? {
+      do {
+        _ = try GraphModels.build(specs, wiring: wiring, inputShape: [4])
+        return nil
+      } catch {
+        return "\(error)"
+      }
+    }
+    let dense: LayerSpec = .dense(inputs: 4, outputs: 4)
+    #expect(message([dense, dense], [[0], [2]])?.contains("layer 2") == true)
+    #expect(message([dense, dense], [[0], [0]])?.contains("output of layer 1") == true)
+    #expect(
+      message([.dense(inputs: 4, outputs: 3), .sum(inputs: 2)], [[0], [0, 1]])?
+        .contains("adds values of one shape") == true)
+    #expect(message([dense, .sum(inputs: 2)], [[0], [1]])?.contains("takes 2 values") == true)
+  }
+
+  /// A graph saved as safetensors reads back with its wiring and the same outputs.
+  @Test func savedGraphReadsBack() throws {
+    let model = try GraphModels.concatenated()
+    let folder = try makeTemporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let path = folder.appendingPathComponent("graph.safetensors").path
+    try model.save(to: path)
+    let loaded = try Model.load(from: path)
+    #expect(loaded.wiring == model.wiring)
+    var g = SeededGenerator(seed: 7)
+    let x = Tensor.uniform(shape: [2, 1, 5, 5], low: -1, high: 1, generator: &g)
+    #expect(loaded.forward(x) == model.forward(x))
+  }
+
+  /// A residual network learns: training lowers its loss and the result is the same for the same
+  /// seed.
+  @Test func residualNetworkTrains() throws {
+    let model = try GraphModels.residual()
+    var g = SeededGenerator(seed: 8)
+    let x = Tensor.uniform(shape: [90, 6], low: -1, high: 1, generator: &g)
+    // Three classes by the sign pattern of two inputs: learnable, not linear in one unit.
+    let labels = (0..<90).map { i in
+      let a = x[i, 0] > 0, b = x[i, 1] > 0
+      return a && b ? 0 : (a || b ? 1 : 2)
+    }
+    var options = TrainingOptions()
+    options.epochs = 30
+    options.batchSize = 16
+    options.learningRate = 0.1
+    let before = model.measure(inputs: x, labels: labels).loss
+    let trained = try model.fitted(inputs: x, labels: labels, options: options)
+    let again = try model.fitted(inputs: x, labels: labels, options: options)
+    let after = trained.measure(inputs: x, labels: labels).loss
+    #expect(after < 0.7 * before, "loss \(before) → \(after)")
+    #expect(trained.hasSameWeights(as: again))
+    #expect(trained.wiring == model.wiring)
+  }
+}
