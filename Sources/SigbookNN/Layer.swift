@@ -55,6 +55,10 @@ public protocol Layer: Sendable {
   /// The shape of one output item for `arity` input items of these shapes, or why the layer
   /// cannot take them.
   func outputShape(joining inputShapes: [[Int]]) -> Result<[Int], ShapeMismatch>
+
+  /// Applies the layer for inference (no gradient will be asked for): `forward`'s output, or a
+  /// cheaper path that keeps no cache.
+  func apply(_ input: consuming Tensor) -> Tensor
 }
 
 extension Layer {
@@ -128,11 +132,35 @@ public enum LayerSpec: Codable, Equatable, Sendable {
   case sum(inputs: Int)
   /// `inputs` values joined along item axis `axis` (0: the channels of images).
   case concatenate(axis: Int, inputs: Int)
+  /// A function of each value on its own (GELU, leaky ReLU, ReLU6, hard-swish, `erf`, …).
+  case pointwise(PointwiseFunction)
+  /// Dropout, the identity once trained.
+  case dropout(rate: Float)
+  /// An arithmetic operation between two values, their item shapes broadcast.
+  case binary(BinaryOperation)
+  /// An arithmetic operation between a value and a learned tensor of `shape` (broadcast against
+  /// each item), the tensor first when `constantFirst`.
+  case binaryConstant(BinaryOperation, shape: [Int], constantFirst: Bool)
+  /// Layer normalisation over the item's last axes, of `shape`.
+  case layerNorm(shape: [Int], epsilon: Float)
+  /// The softmax along item axis `axis`.
+  case softmaxAlong(axis: Int)
+  /// The mean over item axes `axes`, kept as size 1 or dropped.
+  case reduceMean(axes: [Int], keepsAxes: Bool)
+  /// The mean of each channel of `[C, …]`, kept as `[C, 1, …]`.
+  case globalAveragePool
+  /// The values `start..<end` along item axis `axis`.
+  case slice(axis: Int, start: Int, end: Int)
+  /// The matrix product of two values, `[…, m, k] · […, k, n]`.
+  case matmul
+  /// A dense layer applied to the last axis of each item.
+  case linear(inputs: Int, outputs: Int)
 
   /// Whether this is an elementwise hidden activation (the points where a signature is taken).
   public var isHiddenActivation: Bool {
     switch self {
     case .relu, .tanh, .sigmoid: true
+    case .pointwise(let f): f.isActivation
     default: false
     }
   }
@@ -155,6 +183,17 @@ public enum LayerSpec: Codable, Equatable, Sendable {
     case .affine(let c): "affine(\(c))"
     case .sum: "sum()"
     case .concatenate(let axis, _): "concat(axis: \(axis))"
+    case .pointwise(let f): f.displayName
+    case .dropout(let rate): "dropout(\(rate))"
+    case .binary(let op): "\(op.rawValue)()"
+    case .binaryConstant(let op, let shape, _): "\(op.rawValue)(constant \(shape))"
+    case .layerNorm(let shape, _): "layer_norm(\(shape))"
+    case .softmaxAlong(let axis): "softmax(axis: \(axis))"
+    case .reduceMean(let axes, _): "mean(axes: \(axes))"
+    case .globalAveragePool: "global_avgpool()"
+    case .slice(let axis, let start, let end): "slice(axis: \(axis), \(start)..<\(end))"
+    case .matmul: "matmul()"
+    case .linear(let i, let o): "linear(\(i), \(o))"
     }
   }
 
@@ -185,6 +224,28 @@ public enum LayerSpec: Codable, Equatable, Sendable {
     case .affine(let c): ChannelAffine(channels: c)
     case .sum(let n): Sum(inputs: n)
     case .concatenate(let axis, let n): Concatenate(axis: axis, inputs: n)
+    case .pointwise(let f): Pointwise(f)
+    case .dropout(let rate): Dropout(rate: rate)
+    case .binary(let op): Binary(operation: op)
+    case .binaryConstant(let op, let shape, let first):
+      // A learned offset starts small and random (ViT's position embedding: N(0, 0.02²)), a
+      // learned factor at 1.
+      ConstantBinary(
+        op,
+        constant: op == .add || op == .subtract
+          ? Tensor.normal(shape: shape, standardDeviation: 0.02, generator: &generator)
+          : Tensor(repeating: 1, shape: shape),
+        constantFirst: first)
+    case .layerNorm(let shape, let epsilon): LayerNorm(shape: shape, epsilon: epsilon)
+    case .softmaxAlong(let axis): AxisSoftmax(axis: axis)
+    case .reduceMean(let axes, let keeps): ReduceMean(axes: axes, keepsAxes: keeps)
+    case .globalAveragePool: ReduceMean(axes: nil, keepsAxes: true)
+    case .slice(let axis, let start, let end): Slice(axis: axis, start: start, end: end)
+    case .matmul: MatMul()
+    case .linear(let i, let o):
+      Linear(
+        dense: Dense(
+          inputs: i, outputs: o, initialization: initialization, generator: &generator))
     }
   }
 }

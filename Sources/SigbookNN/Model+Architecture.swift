@@ -170,7 +170,35 @@ extension LayerSpec {
         return "needs between 1 and \(Model.maxJoinInputs) values"
       }
       guard axis >= 0, axis < 8 else { return "needs an item axis between 0 and 7" }
-    case .flatten, .relu, .tanh, .sigmoid, .softmax: break
+    case .pointwise(let f):
+      if case .leakyRelu(let slope) = f, !slope.isFinite { return "needs a finite slope" }
+      if case .clip(let low, let high) = f, !(low <= high) { return "needs min ≤ max" }
+      if case .hardSigmoid(let a, let b) = f, !(a.isFinite && b.isFinite) {
+        return "needs finite alpha and beta"
+      }
+      if case .power(let p) = f, !p.isFinite { return "needs a finite exponent" }
+    case .dropout(let rate):
+      guard rate >= 0, rate < 1 else { return "needs a rate in [0, 1)" }
+    case .binaryConstant(_, let shape, _), .layerNorm(let shape, _):
+      guard shape.count <= 8, shape.allSatisfy({ $0 > 0 && $0 <= limit }),
+        DataLimits.product(shape).map({ $0 <= limit }) == true
+      else { return "needs a shape of at most 8 axes of sizes between 1 and \(limit)" }
+      if case .layerNorm(let shape, let epsilon) = self {
+        guard !shape.isEmpty else { return "needs at least one axis" }
+        guard epsilon > 0, epsilon.isFinite else { return "needs a positive epsilon" }
+      }
+    case .softmaxAlong(let axis):
+      guard axis >= 0, axis < 8 else { return "needs an item axis between 0 and 7" }
+    case .reduceMean(let axes, _):
+      guard !axes.isEmpty, Set(axes).count == axes.count, axes.allSatisfy({ $0 >= 0 && $0 < 8 })
+      else { return "needs distinct item axes between 0 and 7" }
+    case .slice(let axis, let start, let end):
+      guard axis >= 0, axis < 8 else { return "needs an item axis between 0 and 7" }
+      guard start >= 0, end > start, end <= limit else { return "needs 0 ≤ start < end" }
+    case .linear(let i, let o):
+      guard i > 0, o > 0 else { return "needs positive sizes" }
+      guard i <= limit, o <= limit else { return "has a size above \(limit)" }
+    case .flatten, .relu, .tanh, .sigmoid, .softmax, .binary, .globalAveragePool, .matmul: break
     }
     return nil
   }
@@ -183,7 +211,18 @@ extension LayerSpec {
     case .dense(let i, let o): [[o, i], [o]]
     case .conv(let i, let o, let k, _, _): [[o, i, k, k], [o]]
     case .affine(let c): [[c], [c]]
+    case .binaryConstant(_, let shape, _): [shape]
+    case .layerNorm(let shape, _): [shape, shape]
+    case .linear(let i, let o): [[o, i], [o]]
     default: []
+    }
+  }
+
+  /// The names of the layer's parameters in a saved file, in `parameterShapes` order.
+  var parameterNames: [String] {
+    switch self {
+    case .binaryConstant: ["constant"]
+    default: Array(["weight", "bias"].prefix(parameterShapes.count))
     }
   }
 
@@ -254,8 +293,45 @@ extension LayerSpec {
         : .failure(ShapeMismatch("\(displayName) expects \(c) channels first, not \(input)"))
     case .flatten:
       return .success([DataLimits.product(input) ?? .max])
-    case .relu, .tanh, .sigmoid, .softmax, .sum:
+    case .relu, .tanh, .sigmoid, .softmax, .sum, .pointwise, .dropout:
       return .success(input)
+    case .binary, .matmul:
+      return outputShape(joining: [input, input])
+    case .binaryConstant(_, let shape, _):
+      guard let result = Broadcasting.shape(input, shape), result == input else {
+        return .failure(
+          ShapeMismatch("\(displayName) does not broadcast to items of \(input)"))
+      }
+      return .success(result)
+    case .layerNorm(let shape, _):
+      return input.count >= shape.count && Array(input.suffix(shape.count)) == shape
+        ? .success(input)
+        : .failure(
+          ShapeMismatch("\(displayName) normalises items ending in \(shape), not \(input)"))
+    case .softmaxAlong(let axis):
+      return axis < input.count
+        ? .success(input)
+        : .failure(ShapeMismatch("\(displayName) needs an axis that \(input) lacks"))
+    case .reduceMean(let axes, let keeps):
+      guard axes.allSatisfy({ $0 < input.count }) else {
+        return .failure(ShapeMismatch("\(displayName) needs axes that \(input) lacks"))
+      }
+      return .success(
+        keeps
+          ? input.enumerated().map { axes.contains($0.offset) ? 1 : $0.element }
+          : input.enumerated().filter { !axes.contains($0.offset) }.map(\.element))
+    case .globalAveragePool:
+      return input.count >= 2
+        ? .success([input[0]] + [Int](repeating: 1, count: input.count - 1))
+        : .failure(ShapeMismatch("\(displayName) expects maps [channels, …], not \(input)"))
+    case .slice(let axis, let start, let end):
+      return axis < input.count && end <= input[axis]
+        ? .success(input.enumerated().map { $0.offset == axis ? end - start : $0.element })
+        : .failure(ShapeMismatch("\(displayName) reaches past the axes of \(input)"))
+    case .linear(let i, let o):
+      return input.last == i
+        ? .success(input.dropLast() + [o])
+        : .failure(ShapeMismatch("\(displayName) expects items ending in \(i), not \(input)"))
     case .concatenate(let axis, _):
       return axis < input.count
         ? .success(input)
@@ -271,6 +347,7 @@ extension LayerSpec {
     let expected: Int =
       switch self {
       case .sum(let n), .concatenate(_, let n): n
+      case .binary, .matmul: 2
       default: 1
       }
     guard inputs.count == expected else {
@@ -302,6 +379,22 @@ extension LayerSpec {
       var shape = first
       shape[axis] = inputs.reduce(0) { $0 + $1[axis] }
       return .success(shape)
+    case .binary:
+      // Items of fewer axes gain leading axes of size 1 (the batch axes meet each other).
+      guard let shape = Broadcasting.shape(inputs[0], inputs[1]) else {
+        return .failure(
+          ShapeMismatch("\(displayName) cannot broadcast \(inputs[0]) with \(inputs[1])"))
+      }
+      return .success(shape)
+    case .matmul:
+      let a = inputs[0], b = inputs[1]
+      guard a.count >= 2, b.count >= 2, a[a.count - 1] == b[b.count - 2],
+        let leading = Broadcasting.shape(Array(a.dropLast(2)), Array(b.dropLast(2)))
+      else {
+        return .failure(
+          ShapeMismatch("\(displayName) cannot multiply \(a) by \(b)"))
+      }
+      return .success(leading + [a[a.count - 2], b[b.count - 1]])
     default:
       return outputShape(for: first)
     }

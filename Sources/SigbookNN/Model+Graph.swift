@@ -5,7 +5,7 @@ import SigbookTensor
 /// layers receives the sum of their gradients.
 extension Model {
   /// Whether every layer takes the previous one's output (no `wiring`).
-  public var isChain: Bool { wiring == nil }
+  var isChain: Bool { wiring == nil }
 
   /// The values layer `i` takes: 0 is the model's input, j the output of layer j (1-based).
   public func inputs(ofLayer i: Int) -> [Int] { wiring?[i] ?? [i] }

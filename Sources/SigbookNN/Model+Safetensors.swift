@@ -97,9 +97,9 @@ extension Model {
     }
     var tensors: [[Tensor]] = []
     for (i, spec) in architecture.layers.enumerated() {
-      let names = ["weight", "bias"]
       tensors.append(
-        try zip(names, spec.parameterShapes).map { name, shape throws(ModelFileError) in
+        try zip(spec.parameterNames, spec.parameterShapes).map {
+          name, shape throws(ModelFileError) in
           guard let tensor = contents["\(i).\(name)"] else {
             throw ModelFileError(path: path, message: "tensor '\(i).\(name)' is missing")
           }

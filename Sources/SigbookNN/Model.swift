@@ -21,7 +21,7 @@ public struct Model: Sendable {
   /// For a graph, the values each layer takes: 0 is the model's input, j the output of layer j
   /// (1-based), always computed before the layer. The last layer's output is the model's. Nil
   /// for a chain, where layer i takes the output of layer i − 1.
-  public let wiring: [[Int]]?
+  let wiring: [[Int]]?
   /// The shape of one input item: `[784]` for vectors, `[1, 28, 28]` for images.
   public let inputShape: [Int]
   /// The shape of one item after each layer.

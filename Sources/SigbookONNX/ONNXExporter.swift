@@ -22,13 +22,22 @@ enum ONNXExporter {
     var current = "input"
     var shape = model.inputShape
     var nodeCount = 0
+    var usedNames: Set<String> = []
     func node(
       _ op: String, _ inputs: [String], layer: Int, attributes: [Onnx_AttributeProto] = []
     ) -> String {
       nodeCount += 1
       var n = Onnx_NodeProto()
       n.opType = op
-      n.name = "layer\(layer)/\(op)"
+      // A layer written as several nodes of one operator numbers them: `layer2/Mul_1`.
+      var name = "layer\(layer)/\(op)"
+      var k = 0
+      while usedNames.contains(name) {
+        k += 1
+        name = "layer\(layer)/\(op)_\(k)"
+      }
+      usedNames.insert(name)
+      n.name = name
       n.input = inputs
       let output = "layer\(layer)/\(op)_\(nodeCount)"
       n.output = [output]
@@ -104,6 +113,26 @@ enum ONNXExporter {
       case .concatenate(let axis, _):
         current = node(
           "Concat", inputs.map { values[$0] }, layer: number, attributes: [int("axis", axis + 1)])
+      default:
+        var constants = 0
+        current = Self.operation(
+          layer.spec, inputs.map { values[$0] }, parameters: layer.parameters,
+          itemShapes: inputs.map { $0 == 0 ? model.inputShape : model.layerShapes[$0 - 1] },
+          node: { op, operands, attributes in
+            node(op, operands, layer: number, attributes: attributes)
+          },
+          constant: { shape, values in
+            constants += 1
+            let name = "\(i).c\(constants)"
+            graph.initializer.append(Self.tensor(name, shape: shape, values: values))
+            return name
+          },
+          indices: { values in
+            constants += 1
+            let name = "\(i).c\(constants)"
+            graph.initializer.append(Self.int64Tensor(name, values))
+            return name
+          })
       }
       values.append(current)
     }

@@ -282,12 +282,21 @@ import Testing
       inputs = Tensor.uniform(shape: [4, 1, 6, 6], low: -1, high: 1, generator: &g)
     }
     let labels = kind == "mlp-one-logit" ? [0, 1, 1, 0] : [0, 2, 1, 2]
+    // Small enough that no max-pool window of the CNN changes its winner.
+    try Self.checkWholeNetwork(
+      model, inputs: inputs, labels: labels, epsilon: kind == "cnn" ? 1e-3 : 1e-2, name: kind)
+  }
+
+  /// Checks every parameter gradient `fit` uses for `model` on one batch against central
+  /// differences of the model's loss.
+  static func checkWholeNetwork(
+    _ model: Model, inputs: Tensor, labels: [Int], epsilon: Float = 1e-2, name: String = "model"
+  ) throws {
+    let kind = name
     let target = model.target(for: inputs, labels: labels)
     let loss = model.defaultLoss
     let head = model.lossHead(for: loss)
     let pass = model.gradients(of: inputs, target: target, loss: loss, head: head)
-    // Small enough that no max-pool window of the CNN changes its winner.
-    let epsilon: Float = kind == "cnn" ? 1e-3 : 1e-2
     for l in model.layers.indices {
       for p in model.layers[l].parameters.indices {
         var numeric: [Double] = []

@@ -31,6 +31,38 @@ enum GraphModels {
     return try build(specs, wiring: wiring, inputShape: [6])
   }
 
+  /// A pre-norm transformer block on `[tokens, width]` items — self-attention with `heads`
+  /// heads and a residual, then a GELU MLP with a residual — followed by the mean over tokens
+  /// and a softmax classifier.
+  static func attention(tokens t: Int, width d: Int, heads h: Int, classes: Int) throws -> Model {
+    let e = d / h
+    var specs: [LayerSpec] = [
+      .layerNorm(shape: [d], epsilon: 1e-5), .linear(inputs: d, outputs: 3 * d),
+      .slice(axis: 1, start: 0, end: d), .slice(axis: 1, start: d, end: 2 * d),
+      .slice(axis: 1, start: 2 * d, end: 3 * d),
+      .reshape(shape: [t, h, e]), .transpose(permutation: [1, 0, 2]),
+      .reshape(shape: [t, h, e]), .transpose(permutation: [1, 2, 0]),
+      .reshape(shape: [t, h, e]), .transpose(permutation: [1, 0, 2]),
+      .matmul, .binaryConstant(.divide, shape: [1], constantFirst: false),
+      .softmaxAlong(axis: 2), .matmul, .transpose(permutation: [1, 0, 2]),
+      .reshape(shape: [t, d]), .linear(inputs: d, outputs: d), .binary(.add),
+    ]
+    var wiring = [
+      [0], [1], [2], [2], [2], [3], [6], [4], [8], [5], [10], [7, 9], [12], [13], [14, 11], [15],
+      [16], [17], [0, 18],
+    ]
+    specs += [
+      .layerNorm(shape: [d], epsilon: 1e-5), .linear(inputs: d, outputs: 2 * d),
+      .pointwise(.gelu), .linear(inputs: 2 * d, outputs: d), .binary(.add),
+      .reduceMean(axes: [0], keepsAxes: false), .dense(inputs: d, outputs: classes), .softmax,
+    ]
+    wiring += [[19], [20], [21], [22], [19, 23], [24], [25], [26]]
+    var model = try build(specs, wiring: wiring, inputShape: [t, d])
+    // Scores divided by √(width of a head), as in Vaswani et al. (2017).
+    model.layers[12].parameters = [Tensor(repeating: Float(e).squareRoot(), shape: [1])]
+    return model
+  }
+
   /// Two convolutions whose maps are joined along the channels (DenseNet's join), then a
   /// classifier.
   static func concatenated() throws -> Model {
@@ -99,16 +131,27 @@ enum GraphModels {
 
   /// A graph saved as safetensors reads back with its wiring and the same outputs.
   @Test func savedGraphReadsBack() throws {
-    let model = try GraphModels.concatenated()
+    var g = SeededGenerator(seed: 7)
+    let cases = [
+      (
+        try GraphModels.concatenated(),
+        Tensor.uniform(shape: [2, 1, 5, 5], low: -1, high: 1, generator: &g)
+      ),
+      (
+        try GraphModels.attention(tokens: 3, width: 4, heads: 2, classes: 3),
+        Tensor.uniform(shape: [2, 3, 4], low: -1, high: 1, generator: &g)
+      ),
+    ]
     let folder = try makeTemporaryDirectory()
     defer { try? FileManager.default.removeItem(at: folder) }
-    let path = folder.appendingPathComponent("graph.safetensors").path
-    try model.save(to: path)
-    let loaded = try Model.load(from: path)
-    #expect(loaded.wiring == model.wiring)
-    var g = SeededGenerator(seed: 7)
-    let x = Tensor.uniform(shape: [2, 1, 5, 5], low: -1, high: 1, generator: &g)
-    #expect(loaded.forward(x) == model.forward(x))
+    for (k, (model, x)) in cases.enumerated() {
+      let path = folder.appendingPathComponent("graph\(k).safetensors").path
+      try model.save(to: path)
+      let loaded = try Model.load(from: path)
+      #expect(loaded.wiring == model.wiring)
+      #expect(loaded.specs == model.specs)
+      #expect(loaded.forward(x) == model.forward(x))
+    }
   }
 
   /// A residual network learns: training lowers its loss and the result is the same for the same
