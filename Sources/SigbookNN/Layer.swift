@@ -59,6 +59,20 @@ public protocol Layer: Sendable {
   /// Applies the layer for inference (no gradient will be asked for): `forward`'s output, or a
   /// cheaper path that keeps no cache.
   func apply(_ input: consuming Tensor) -> Tensor
+
+  /// Tensors the layer keeps that are not trained by gradients but estimated from the batches
+  /// it is trained on (batch normalisation's running mean and variance); saved with the
+  /// parameters. Empty for most layers.
+  var buffers: [Tensor] { get set }
+
+  /// The names of `buffers` in a saved file (`running_mean`, `running_var`).
+  var bufferNames: [String] { get }
+
+  /// What a training batch contributes to `buffers`, read from `forward`'s cache, or nil.
+  func statistics(of cache: Cache) -> [Tensor]?
+
+  /// Folds one training batch's `statistics(of:)` into `buffers`.
+  mutating func absorb(statistics: [Tensor])
 }
 
 extension Layer {
@@ -69,6 +83,14 @@ extension Layer {
   public var parameterNames: [String] { [] }
 
   public var arity: Int { 1 }
+
+  public var buffers: [Tensor] {
+    get { [] }
+    set {}
+  }
+  public var bufferNames: [String] { [] }
+  public func statistics(of cache: Cache) -> [Tensor]? { nil }
+  public mutating func absorb(statistics: [Tensor]) {}
 
   public func forward(joining inputs: [Tensor]) -> (output: Tensor, cache: Cache) {
     precondition(inputs.count == 1, "\(Self.self) takes one value, not \(inputs.count)")
@@ -155,6 +177,9 @@ public enum LayerSpec: Codable, Equatable, Sendable {
   case matmul
   /// A dense layer applied to the last axis of each item.
   case linear(inputs: Int, outputs: Int)
+  /// Batch normalisation of `[channels, …]` items (batch statistics in training, running ones
+  /// after).
+  case batchNorm(channels: Int, epsilon: Float, momentum: Float)
 
   /// Whether this is an elementwise hidden activation (the points where a signature is taken).
   public var isHiddenActivation: Bool {
@@ -194,6 +219,7 @@ public enum LayerSpec: Codable, Equatable, Sendable {
     case .slice(let axis, let start, let end): "slice(axis: \(axis), \(start)..<\(end))"
     case .matmul: "matmul()"
     case .linear(let i, let o): "linear(\(i), \(o))"
+    case .batchNorm(let c, _, _): "batchnorm(\(c))"
     }
   }
 
@@ -246,6 +272,8 @@ public enum LayerSpec: Codable, Equatable, Sendable {
       Linear(
         dense: Dense(
           inputs: i, outputs: o, initialization: initialization, generator: &generator))
+    case .batchNorm(let c, let epsilon, let momentum):
+      BatchNorm(channels: c, epsilon: epsilon, momentum: momentum)
     }
   }
 }
@@ -311,4 +339,10 @@ func forwardErased<L: Layer>(_ layer: L, _ input: consuming Tensor) -> (
 ) {
   let (output, cache) = layer.forward(input)
   return (output, cache)
+}
+
+/// The training statistics a type-erased layer reads from its type-erased cache.
+func statisticsErased<L: Layer>(_ layer: L, cache: any Sendable) -> [Tensor]? {
+  guard let cache = cache as? L.Cache else { return nil }
+  return layer.statistics(of: cache)
 }

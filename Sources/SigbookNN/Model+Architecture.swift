@@ -195,6 +195,10 @@ extension LayerSpec {
     case .slice(let axis, let start, let end):
       guard axis >= 0, axis < 8 else { return "needs an item axis between 0 and 7" }
       guard start >= 0, end > start, end <= limit else { return "needs 0 ≤ start < end" }
+    case .batchNorm(let c, let epsilon, let momentum):
+      guard c > 0, c <= limit else { return "needs between 1 and \(limit) channels" }
+      guard epsilon > 0, epsilon.isFinite else { return "needs a positive epsilon" }
+      guard momentum >= 0, momentum <= 1 else { return "needs a momentum in [0, 1]" }
     case .linear(let i, let o):
       guard i > 0, o > 0 else { return "needs positive sizes" }
       guard i <= limit, o <= limit else { return "has a size above \(limit)" }
@@ -214,6 +218,7 @@ extension LayerSpec {
     case .binaryConstant(_, let shape, _): [shape]
     case .layerNorm(let shape, _): [shape, shape]
     case .linear(let i, let o): [[o, i], [o]]
+    case .batchNorm(let c, _, _): [[c], [c]]
     default: []
     }
   }
@@ -223,6 +228,22 @@ extension LayerSpec {
     switch self {
     case .binaryConstant: ["constant"]
     default: Array(["weight", "bias"].prefix(parameterShapes.count))
+    }
+  }
+
+  /// The shapes of the layer's buffers (`Layer.buffers`), in order.
+  var bufferShapes: [[Int]] {
+    switch self {
+    case .batchNorm(let c, _, _): [[c], [c]]
+    default: []
+    }
+  }
+
+  /// The names of the layer's buffers in a saved file, in `bufferShapes` order.
+  var bufferNames: [String] {
+    switch self {
+    case .batchNorm: ["running_mean", "running_var"]
+    default: []
     }
   }
 
@@ -287,7 +308,7 @@ extension LayerSpec {
         ? .success(permutation.map { input[$0] })
         : .failure(
           ShapeMismatch("\(displayName) permutes \(permutation.count) axes, not those of \(input)"))
-    case .affine(let c):
+    case .affine(let c), .batchNorm(let c, _, _):
       return input.first == c
         ? .success(input)
         : .failure(ShapeMismatch("\(displayName) expects \(c) channels first, not \(input)"))

@@ -83,6 +83,7 @@ extension Model {
       values[i + 1] = output
     }
     guard let output = values[outputValue] else { preconditionFailure("the output was released") }
+    let statistics = collectStatistics(caches)
     let prediction = output.flattenedRows
     let (value, lossGradient) = loss.evaluate(
       prediction: prediction, target: target, head: head, batchRows: batchRows)
@@ -121,6 +122,6 @@ extension Model {
     }
     return ChunkPass(
       loss: value, prediction: prediction, gradients: gradients,
-      factors: [DenseFactors?](repeating: nil, count: layers.count))
+      factors: [DenseFactors?](repeating: nil, count: layers.count), statistics: statistics)
   }
 }

@@ -25,11 +25,14 @@ extension Model {
   /// The metadata key that holds the architecture (JSON) in a saved model.
   static let architectureKey = "sigbook.architecture"
 
-  /// The parameters under the names PyTorch's `nn.Sequential.state_dict()` gives them:
-  /// `"0.weight"`, `"0.bias"`, `"2.weight"`… (the index of the layer, then the parameter).
+  /// The parameters and buffers under the names PyTorch's `nn.Sequential.state_dict()` gives
+  /// them: `"0.weight"`, `"0.bias"`, `"1.running_mean"`… (the index of the layer, then the
+  /// tensor).
   var namedParameters: [(name: String, tensor: Tensor)] {
     layers.enumerated().flatMap { i, layer in
-      zip(layer.parameterNames, layer.parameters).map { ("\(i).\($0)", $1) }
+      zip(layer.parameterNames + layer.bufferNames, layer.parameters + layer.buffers).map {
+        ("\(i).\($0)", $1)
+      }
     }
   }
 
@@ -98,20 +101,21 @@ extension Model {
     var tensors: [[Tensor]] = []
     for (i, spec) in architecture.layers.enumerated() {
       tensors.append(
-        try zip(spec.parameterNames, spec.parameterShapes).map {
-          name, shape throws(ModelFileError) in
-          guard let tensor = contents["\(i).\(name)"] else {
-            throw ModelFileError(path: path, message: "tensor '\(i).\(name)' is missing")
-          }
-          guard tensor.shape == shape else {
-            throw ModelFileError(
-              path: path,
-              message:
-                "tensor '\(i).\(name)' has shape \(tensor.shape) but \(spec.displayName) needs \(shape)"
-            )
-          }
-          return tensor
-        })
+        try zip(spec.parameterNames + spec.bufferNames, spec.parameterShapes + spec.bufferShapes)
+          .map {
+            name, shape throws(ModelFileError) in
+            guard let tensor = contents["\(i).\(name)"] else {
+              throw ModelFileError(path: path, message: "tensor '\(i).\(name)' is missing")
+            }
+            guard tensor.shape == shape else {
+              throw ModelFileError(
+                path: path,
+                message:
+                  "tensor '\(i).\(name)' has shape \(tensor.shape) but \(spec.displayName) needs \(shape)"
+              )
+            }
+            return tensor
+          })
     }
     let outputs = shapes.last.map { $0.reduce(1, *) } ?? 0
     if task == .classification, let names = architecture.classNames {
@@ -135,7 +139,9 @@ extension Model {
     var layers: [any Layer] = []
     for (spec, parameters) in zip(architecture.layers, tensors) {
       var layer = spec.makeLayer(initialization: .glorot, generator: &generator)
-      layer.parameters = parameters
+      let trained = spec.parameterShapes.count
+      layer.parameters = Array(parameters.prefix(trained))
+      layer.buffers = Array(parameters.dropFirst(trained))
       layers.append(layer)
     }
     var model: Model

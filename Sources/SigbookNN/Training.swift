@@ -334,6 +334,7 @@ extension Model {
       prediction: prediction, target: target, head: head, batchRows: batchRows)
     var gradients = [[Tensor]](repeating: [], count: layers.count)
     var factors = [DenseFactors?](repeating: nil, count: layers.count)
+    let statistics = collectStatistics(caches)
     var gradient = lossGradient.reshaped(x.shape)
     for i in stride(from: trainedCount - 1, through: 0, by: -1) {
       if fusesDenseSteps, let dense = layers[i] as? Dense, let input = caches[i] as? Tensor {
@@ -347,7 +348,20 @@ extension Model {
           needsInputGradient: i > 0)
       }
     }
-    return ChunkPass(loss: value, prediction: prediction, gradients: gradients, factors: factors)
+    return ChunkPass(
+      loss: value, prediction: prediction, gradients: gradients, factors: factors,
+      statistics: statistics)
+  }
+
+  /// What each layer's `forward` in training measured for its buffers (`Layer.statistics(of:)`),
+  /// nil for most layers; `caches[i]` is layer i's cache (nil where it did not run).
+  func collectStatistics(_ caches: [(any Sendable)?]) -> [[Tensor]?] {
+    var statistics = [[Tensor]?](repeating: nil, count: layers.count)
+    for (i, cache) in caches.enumerated() {
+      guard let cache, !layers[i].bufferNames.isEmpty else { continue }
+      statistics[i] = statisticsErased(layers[i], cache: cache)
+    }
+    return statistics
   }
 
   /// One chunk's forward and backward pass: its share of the batch's mean loss, what the loss was
@@ -360,6 +374,8 @@ extension Model {
     /// layer with `factors[i]`.
     var gradients: [[Tensor]]
     var factors: [DenseFactors?]
+    /// `statistics[i]`: what layer i measured for its buffers over this chunk, or nil.
+    var statistics: [[Tensor]?]
   }
 
   /// A dense layer's weight gradient over a chunk, left unmultiplied: `outputGradientᵀ · input`.
@@ -406,6 +422,12 @@ extension Model {
     learningRate lr: Float, step: Int
   ) {
     guard !chunks.isEmpty else { return }
+    // Buffers (running statistics) take each chunk's measurement in chunk order.
+    for i in chunks[0].statistics.indices where chunks[0].statistics[i] != nil {
+      for chunk in chunks {
+        if let statistics = chunk.statistics[i] { layers[i].absorb(statistics: statistics) }
+      }
+    }
     for i in chunks[0].factors.indices where chunks[0].factors[i] != nil {
       stepDenseLayer(i, factors: chunks.compactMap { $0.factors[i] }, learningRate: lr)
     }

@@ -15,7 +15,8 @@ extension ONNXExporter {
   ///   - constant: adds a float initializer (shape, values) and returns its name.
   ///   - indices: adds a 1-D int64 initializer and returns its name.
   static func operation(
-    _ spec: LayerSpec, _ operands: [String], parameters: [Tensor], itemShapes: [[Int]],
+    _ spec: LayerSpec, _ operands: [String], parameters: [Tensor], buffers: [Tensor],
+    itemShapes: [[Int]],
     node: (String, [String], [Onnx_AttributeProto]) -> String,
     constant: ([Int], [Float]) -> String, indices: ([Int]) -> String
   ) -> String {
@@ -97,6 +98,10 @@ extension ONNXExporter {
       }
       let product = node("MatMul", [x, constant([i, o], transposed)], [])
       return node("Add", [product, constant([o], parameters[1].scalars)], [])
+    case .batchNorm(let c, let epsilon, _):
+      // Inference: the running statistics normalise.
+      let tensors = (parameters + buffers).map { constant([c], $0.scalars) }
+      return node("BatchNormalization", [x] + tensors, [float("epsilon", epsilon)])
     default:
       preconditionFailure("\(spec) is written by encode")
     }

@@ -117,6 +117,7 @@ enum ONNXExporter {
         var constants = 0
         current = Self.operation(
           layer.spec, inputs.map { values[$0] }, parameters: layer.parameters,
+          buffers: layer.buffers,
           itemShapes: inputs.map { $0 == 0 ? model.inputShape : model.layerShapes[$0 - 1] },
           node: { op, operands, attributes in
             node(op, operands, layer: number, attributes: attributes)

@@ -31,6 +31,33 @@ enum GraphModels {
     return try build(specs, wiring: wiring, inputShape: [6])
   }
 
+  /// conv → batch norm → tanh → conv → batch norm, plus the input, → tanh, then global
+  /// average pooling and a softmax classifier: ResNet's basic block (He et al., 2016), with
+  /// tanh for ReLU so that finite differences cross no kink.
+  static func residualBlock() throws -> Model {
+    let conv = LayerSpec.conv(inChannels: 2, outChannels: 2, kernel: 3, stride: 1, padding: 1)
+    let norm = LayerSpec.batchNorm(channels: 2, epsilon: 1e-5, momentum: 0.1)
+    var model = try build(
+      [
+        conv, norm, .tanh, conv, norm, .sum(inputs: 2), .tanh, .globalAveragePool,
+        .dense(inputs: 2, outputs: 3), .softmax,
+      ],
+      wiring: [[0], [1], [2], [3], [4], [5, 0], [6], [7], [8], [9]], inputShape: [2, 4, 4])
+    // Weights and biases away from 1 and 0, running statistics away from 0 and 1.
+    var g = SeededGenerator(seed: 30)
+    for i in [1, 4] {
+      model.layers[i].parameters = [
+        Tensor.uniform(shape: [2], low: 0.5, high: 1.5, generator: &g),
+        Tensor.uniform(shape: [2], low: -0.5, high: 0.5, generator: &g),
+      ]
+      model.layers[i].buffers = [
+        Tensor.uniform(shape: [2], low: -0.5, high: 0.5, generator: &g),
+        Tensor.uniform(shape: [2], low: 0.5, high: 2, generator: &g),
+      ]
+    }
+    return model
+  }
+
   /// A pre-norm transformer block on `[tokens, width]` items — self-attention with `heads`
   /// heads and a residual, then a GELU MLP with a residual — followed by the mean over tokens
   /// and a softmax classifier.
@@ -141,6 +168,10 @@ enum GraphModels {
         try GraphModels.attention(tokens: 3, width: 4, heads: 2, classes: 3),
         Tensor.uniform(shape: [2, 3, 4], low: -1, high: 1, generator: &g)
       ),
+      (
+        try GraphModels.residualBlock(),
+        Tensor.uniform(shape: [2, 2, 4, 4], low: -1, high: 1, generator: &g)
+      ),
     ]
     let folder = try makeTemporaryDirectory()
     defer { try? FileManager.default.removeItem(at: folder) }
@@ -150,6 +181,7 @@ enum GraphModels {
       let loaded = try Model.load(from: path)
       #expect(loaded.wiring == model.wiring)
       #expect(loaded.specs == model.specs)
+      #expect(loaded.layers.map(\.buffers) == model.layers.map(\.buffers))
       #expect(loaded.forward(x) == model.forward(x))
     }
   }
@@ -176,5 +208,41 @@ enum GraphModels {
     #expect(after < 0.7 * before, "loss \(before) → \(after)")
     #expect(trained.hasSameWeights(as: again))
     #expect(trained.wiring == model.wiring)
+  }
+
+  /// Training moves batch normalisation's running estimates to the data's statistics, the same
+  /// way on every run.
+  @Test func batchNormLearnsTheDataStatistics() throws {
+    var generator = SeededGenerator(seed: 31)
+    let layers = [
+      LayerSpec.batchNorm(channels: 3, epsilon: 1e-5, momentum: 0.1),
+      .dense(inputs: 3, outputs: 2), .softmax,
+    ].map { $0.makeLayer(initialization: .glorot, generator: &generator) }
+    let model = try Model(layers: layers, inputShape: [3])
+    let means: [Float] = [5, -2, 0], deviations: [Float] = [2, 1, 0.5]
+    let n = 640
+    var g = SeededGenerator(seed: 32)
+    let x = Tensor.normal(shape: [n, 3], standardDeviation: 1, generator: &g)
+    let shifted = Tensor(
+      shape: [n, 3],
+      scalars: x.scalars.enumerated().map {
+        $0.element * deviations[$0.offset % 3] + means[$0.offset % 3]
+      })
+    let labels = (0..<n).map { shifted[$0, 1] > -2 ? 1 : 0 }
+    var options = TrainingOptions()
+    options.epochs = 10
+    options.batchSize = 64
+    let trained = try model.fitted(inputs: shifted, labels: labels, options: options)
+    let again = try model.fitted(inputs: shifted, labels: labels, options: options)
+    #expect(trained.layers[0].buffers == again.layers[0].buffers)
+    let runningMean = trained.layers[0].buffers[0].scalars
+    let runningVariance = trained.layers[0].buffers[1].scalars
+    for c in 0..<3 {
+      #expect(abs(runningMean[c] - means[c]) < 0.3 * deviations[c], "channel \(c) mean")
+      let variance = deviations[c] * deviations[c]
+      #expect(abs(runningVariance[c] - variance) < 0.3 * variance, "channel \(c) variance")
+    }
+    // Trained, it separates the classes by the normalised second input.
+    #expect((trained.measure(inputs: shifted, labels: labels).accuracy ?? 0) > 0.9)
   }
 }

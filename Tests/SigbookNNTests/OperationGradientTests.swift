@@ -167,6 +167,51 @@ import Testing
     GradientCheckTests.check(layer, input: Self.values([2, 5, 4], seed: 26), epsilon: 1e-2)
   }
 
+  /// Training's batch normalisation: batch statistics, over maps and over vectors.
+  @Test(arguments: [[4, 3, 2, 2], [5, 3]])
+  func batchNorm(_ shape: [Int]) {
+    var g = SeededGenerator(seed: 28)
+    var layer = BatchNorm(channels: 3, epsilon: 1e-5, momentum: 0.1)
+    layer.parameters = [
+      Tensor.uniform(shape: [3], low: 0.5, high: 1.5, generator: &g),
+      Tensor.uniform(shape: [3], low: -1, high: 1, generator: &g),
+    ]
+    let x = Tensor.uniform(shape: shape, low: -2, high: 3, generator: &g)
+    GradientCheckTests.check(layer, input: x, epsilon: 1e-2)
+  }
+
+  /// Inference normalises by the running estimates, which each training batch moves by the
+  /// momentum towards its own mean and unbiased variance.
+  @Test func batchNormRunningStatistics() {
+    var layer = BatchNorm(channels: 2, epsilon: 1e-5, momentum: 0.25)
+    // Channel 0 holds 1, 2, 3, 4 over two items; channel 1 holds 10, 10, 10, 10.
+    let x = Tensor(shape: [2, 2, 2], scalars: [1, 2, 10, 10, 3, 4, 10, 10])
+    let (_, cache) = layer.forward(x)
+    guard let statistics = layer.statistics(of: cache) else {
+      Issue.record("batch normalisation measured nothing")
+      return
+    }
+    #expect(statistics[0].scalars == [2.5, 10])
+    let sampleVariance: Float = 5.0 / 3
+    #expect(abs(statistics[1].scalars[0] - sampleVariance) < 1e-6)
+    #expect(statistics[1].scalars[1] == 0)
+    layer.absorb(statistics: statistics)
+    #expect(layer.buffers[0].scalars == [0.625, 2.5])
+    let variance: Float = 0.75 + 0.25 * 5 / 3
+    #expect(abs(layer.buffers[1].scalars[0] - variance) < 1e-6)
+    let y = layer.apply(x).scalars
+    let expected = (1 - 0.625) / (layer.buffers[1].scalars[0] + 1e-5).squareRoot()
+    #expect(abs(y[0] - expected) < 1e-5)
+  }
+
+  /// A convolutional residual block with batch normalisation (ResNet's), as a whole.
+  @Test func residualBlockWithBatchNormAsAWhole() throws {
+    let model = try GraphModels.residualBlock()
+    var g = SeededGenerator(seed: 29)
+    let inputs = Tensor.uniform(shape: [4, 2, 4, 4], low: -1, high: 1, generator: &g)
+    try GradientCheckTests.checkWholeNetwork(model, inputs: inputs, labels: [0, 2, 1, 2])
+  }
+
   /// A pre-norm self-attention block with its residual, as a whole: the gradients `fit` uses,
   /// against central differences of the loss.
   @Test func attentionBlockAsAWhole() throws {

@@ -92,9 +92,24 @@ let onnxRuntimeIsAvailable = Python.imports("onnxruntime", "numpy")
       ], [1, 8, 8])
     operations.layers[14].parameters = [Tensor(repeating: 3, shape: [1])]
     operations.layers[23].parameters = [Tensor(repeating: 1.5, shape: [1])]
+    // Batch normalisation in inference, with running statistics away from 0 and 1.
+    var normalized = try build(
+      [
+        conv(1, 4), .batchNorm(channels: 4, epsilon: 1e-3, momentum: 0.1), .relu,
+        .globalAveragePool, .dense(inputs: 4, outputs: 3),
+      ], [[0], [1], [2], [3], [4]], [1, 8, 8])
+    var g = SeededGenerator(seed: 8)
+    normalized.layers[1].parameters = [
+      Tensor.uniform(shape: [4], low: 0.5, high: 1.5, generator: &g),
+      Tensor.uniform(shape: [4], low: -0.5, high: 0.5, generator: &g),
+    ]
+    normalized.layers[1].buffers = [
+      Tensor.uniform(shape: [4], low: -0.5, high: 0.5, generator: &g),
+      Tensor.uniform(shape: [4], low: 0.5, high: 2, generator: &g),
+    ]
     return [
       ("residual", residual, images), ("concatenated", concatenated, images),
-      ("operations", operations, images),
+      ("operations", operations, images), ("batchnorm", normalized, images),
     ]
   }
 
