@@ -180,6 +180,8 @@ public enum LayerSpec: Codable, Equatable, Sendable {
   /// Batch normalisation of `[channels, …]` items (batch statistics in training, running ones
   /// after).
   case batchNorm(channels: Int, epsilon: Float, momentum: Float)
+  /// A learned token put before the tokens `[count, width]` of each item (ViT's class token).
+  case classToken(width: Int)
 
   /// Whether this is an elementwise hidden activation (the points where a signature is taken).
   public var isHiddenActivation: Bool {
@@ -220,6 +222,7 @@ public enum LayerSpec: Codable, Equatable, Sendable {
     case .matmul: "matmul()"
     case .linear(let i, let o): "linear(\(i), \(o))"
     case .batchNorm(let c, _, _): "batchnorm(\(c))"
+    case .classToken(let width): "class_token(\(width))"
     }
   }
 
@@ -274,6 +277,10 @@ public enum LayerSpec: Codable, Equatable, Sendable {
           inputs: i, outputs: o, initialization: initialization, generator: &generator))
     case .batchNorm(let c, let epsilon, let momentum):
       BatchNorm(channels: c, epsilon: epsilon, momentum: momentum)
+    case .classToken(let width):
+      // As ViT's: small and random, N(0, 0.02²).
+      ClassToken(
+        token: Tensor.normal(shape: [width], standardDeviation: 0.02, generator: &generator))
     }
   }
 }

@@ -156,3 +156,58 @@ struct Linear: Layer {
       ? inputGradient.reshaped(shape.dropLast() + [dense.inputs]) : inputGradient
   }
 }
+
+/// Puts a learned token before each item's tokens, `[count, width]` → `[count + 1, width]`:
+/// the class token of a vision transformer (Dosovitskiy et al., 2021), whose output the
+/// classifier reads.
+struct ClassToken: Layer {
+  typealias Cache = Int
+
+  /// `[token [width]]`.
+  var parameters: [Tensor]
+  var parameterNames: [String] { ["token"] }
+
+  init(token: Tensor) { parameters = [token] }
+
+  var spec: LayerSpec { .classToken(width: parameters[0].count) }
+
+  func outputShape(for inputShape: [Int]) -> Result<[Int], ShapeMismatch> {
+    spec.outputShape(for: inputShape)
+  }
+
+  func forward(_ input: consuming Tensor) -> (output: Tensor, cache: Int) {
+    let batch = input.rows, itemSize = input.rowSize, width = parameters[0].count
+    let output = Tensor.overwriting(shape: [batch, input.shape[1] + 1, width]) { out in
+      input.withUnsafeBufferPointer { x in
+        parameters[0].withUnsafeBufferPointer { token in
+          for b in 0..<batch {
+            let start = b * (itemSize + width)
+            for j in 0..<width { out[start + j] = token[j] }
+            for j in 0..<itemSize { out[start + width + j] = x[b * itemSize + j] }
+          }
+        }
+      }
+    }
+    return (output, 0)
+  }
+
+  func backward(
+    _ outputGradient: consuming Tensor, cache: Int, gradients: inout [Tensor],
+    needsInputGradient: Bool
+  ) -> Tensor {
+    let batch = outputGradient.rows, width = parameters[0].count
+    let count = outputGradient.shape[1] - 1, itemSize = count * width
+    var tokenGradient = [Float](repeating: 0, count: width)
+    let inputGradient = Tensor.overwriting(shape: [batch, count, width]) { out in
+      outputGradient.withUnsafeBufferPointer { g in
+        for b in 0..<batch {
+          let start = b * (itemSize + width)
+          for j in 0..<width { tokenGradient[j] += g[start + j] }
+          for j in 0..<itemSize { out[b * itemSize + j] = g[start + width + j] }
+        }
+      }
+    }
+    gradients.append(Tensor(shape: [width], scalars: tokenGradient))
+    return needsInputGradient ? inputGradient : Tensor(zeros: [0])
+  }
+}

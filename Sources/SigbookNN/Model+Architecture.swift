@@ -177,6 +177,7 @@ extension LayerSpec {
         return "needs finite alpha and beta"
       }
       if case .power(let p) = f, !p.isFinite { return "needs a finite exponent" }
+      if case .scale(let c) = f, !c.isFinite { return "needs a finite factor" }
     case .dropout(let rate):
       guard rate >= 0, rate < 1 else { return "needs a rate in [0, 1)" }
     case .binaryConstant(_, let shape, _), .layerNorm(let shape, _):
@@ -195,6 +196,8 @@ extension LayerSpec {
     case .slice(let axis, let start, let end):
       guard axis >= 0, axis < 8 else { return "needs an item axis between 0 and 7" }
       guard start >= 0, end > start, end <= limit else { return "needs 0 ≤ start < end" }
+    case .classToken(let width):
+      guard width > 0, width <= limit else { return "needs a width between 1 and \(limit)" }
     case .batchNorm(let c, let epsilon, let momentum):
       guard c > 0, c <= limit else { return "needs between 1 and \(limit) channels" }
       guard epsilon > 0, epsilon.isFinite else { return "needs a positive epsilon" }
@@ -219,6 +222,7 @@ extension LayerSpec {
     case .layerNorm(let shape, _): [shape, shape]
     case .linear(let i, let o): [[o, i], [o]]
     case .batchNorm(let c, _, _): [[c], [c]]
+    case .classToken(let width): [[width]]
     default: []
     }
   }
@@ -227,6 +231,7 @@ extension LayerSpec {
   var parameterNames: [String] {
     switch self {
     case .binaryConstant: ["constant"]
+    case .classToken: ["token"]
     default: Array(["weight", "bias"].prefix(parameterShapes.count))
     }
   }
@@ -308,6 +313,10 @@ extension LayerSpec {
         ? .success(permutation.map { input[$0] })
         : .failure(
           ShapeMismatch("\(displayName) permutes \(permutation.count) axes, not those of \(input)"))
+    case .classToken(let width):
+      return input.count == 2 && input[1] == width
+        ? .success([input[0] + 1, width])
+        : .failure(ShapeMismatch("\(displayName) expects tokens [count, \(width)], not \(input)"))
     case .affine(let c), .batchNorm(let c, _, _):
       return input.first == c
         ? .success(input)

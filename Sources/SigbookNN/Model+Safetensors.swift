@@ -12,6 +12,10 @@ struct ModelArchitecture: Codable, Equatable {
   var encoderLayerCount: Int?
   /// A graph's wiring (`Model.wiring`); absent for a chain.
   var wiring: [[Int]]?
+  /// The builder's names of the layers (`Model.names`), if it gave them.
+  var names: [String]?
+  /// The layers whose outputs make up a signature (`Model.signatureLayers`), if chosen.
+  var signatureLayers: [Int]?
 }
 
 /// Why a saved model could not be read.
@@ -41,7 +45,8 @@ extension Model {
   var savedMetadata: [String: String] {
     let architecture = ModelArchitecture(
       summary: summary, task: task.rawValue, inputShape: inputShape, layers: specs,
-      classNames: classNames, encoderLayerCount: encoderLayerCount, wiring: wiring)
+      classNames: classNames, encoderLayerCount: encoderLayerCount, wiring: wiring, names: names,
+      signatureLayers: signatureLayers)
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
     let json = (try? encoder.encode(architecture)).flatMap { String(data: $0, encoding: .utf8) }
@@ -151,6 +156,21 @@ extension Model {
         summary: architecture.summary, wiring: architecture.wiring)
     } catch {
       throw ModelFileError(path: path, message: "its layers do not fit together: \(error.message)")
+    }
+    if let names = architecture.names {
+      guard names.count == layers.count, Set(names).count == names.count else {
+        throw ModelFileError(
+          path: path,
+          message: "its metadata names \(names.count) layers, not \(layers.count) distinct ones")
+      }
+      model.names = names
+    }
+    if let signatureLayers = architecture.signatureLayers {
+      guard signatureLayers.allSatisfy({ layers.indices.contains($0) }) else {
+        throw ModelFileError(
+          path: path, message: "its metadata takes signatures at layers it does not have")
+      }
+      model.signatureLayers = signatureLayers
     }
     model.classNames = architecture.classNames
     model.encoderLayerCount = architecture.encoderLayerCount

@@ -40,6 +40,12 @@ public struct Model: Sendable {
   /// Where each layer comes from in the file it was imported from (the ONNX nodes it stands
   /// for, `/fc1/Gemm`), one entry per layer; nil for sigbook's own models.
   public var layerOrigins: [String]?
+  /// Readable names of the layers, one per layer (`stage2.block1.add`), given by the builder of
+  /// a graph; nil for a chain, whose layers are named by kind (`dense1`, `relu1`).
+  var names: [String]?
+  /// The layers (0-based) whose outputs make up a signature when the builder chose them (each
+  /// block's output in a ResNet or a ViT); nil to take every hidden activation.
+  var signatureLayers: [Int]?
 
   /// Creates a model, checking that each layer takes what it is given: the previous layer's
   /// output in a chain, the values `wiring` names in a graph.
@@ -95,6 +101,7 @@ public struct Model: Sendable {
   /// activation, even when an imported model reshapes after it), and an autoencoder's code (the
   /// encoder's last layer, which is linear).
   public var hiddenLayerIndices: [Int] {
+    if let signatureLayers { return signatureLayers }
     let lastWeighted = layers.lastIndex { !$0.parameters.isEmpty } ?? -1
     return layers.indices.filter { i in
       i != layers.count - 1

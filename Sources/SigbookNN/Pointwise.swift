@@ -29,6 +29,8 @@ public enum PointwiseFunction: Codable, Equatable, Sendable {
   case abs
   /// x raised to a fixed exponent.
   case power(Float)
+  /// x times a fixed factor (attention's 1/√d), not trained.
+  case scale(Float)
 
   /// Whether the function is a network's activation (where a signature can be taken), not an
   /// arithmetic step.
@@ -55,6 +57,7 @@ public enum PointwiseFunction: Codable, Equatable, Sendable {
     case .reciprocal: "reciprocal()"
     case .abs: "abs()"
     case .power(let p): "pow(\(p))"
+    case .scale(let c): "scale(\(c))"
     }
   }
 
@@ -75,6 +78,7 @@ public enum PointwiseFunction: Codable, Equatable, Sendable {
     case .reciprocal: 1 / x
     case .abs: Swift.abs(x)
     case .power(let p): Foundation.pow(x, p)
+    case .scale(let c): x * c
     }
   }
 
@@ -101,6 +105,7 @@ public enum PointwiseFunction: Codable, Equatable, Sendable {
     case .reciprocal: return -1 / (x * x)
     case .abs: return x >= 0 ? 1 : -1
     case .power(let p): return p == 0 ? 0 : p * Foundation.pow(x, p - 1)
+    case .scale(let c): return c
     }
   }
 }

@@ -60,6 +60,7 @@ extension ONNXExporter {
       case .reciprocal: return node("Reciprocal", [x], [])
       case .abs: return node("Abs", [x], [])
       case .power(let p): return node("Pow", [x, scalar(p)], [])
+      case .scale(let c): return node("Mul", [x, scalar(c)], [])
       }
     case .dropout:
       return node("Identity", [x], [])
@@ -102,6 +103,13 @@ extension ONNXExporter {
       // Inference: the running statistics normalise.
       let tensors = (parameters + buffers).map { constant([c], $0.scalars) }
       return node("BatchNormalization", [x] + tensors, [float("epsilon", epsilon)])
+    case .classToken(let width):
+      // The token expanded to [batch, 1, width], then put before the tokens.
+      let batch = node(
+        "Slice", [node("Shape", [x], []), indices([0]), indices([1]), indices([0])], [])
+      let shape = node("Concat", [batch, indices([1, width])], [int("axis", 0)])
+      let token = node("Expand", [constant([1, 1, width], parameters[0].scalars), shape], [])
+      return node("Concat", [token, x], [int("axis", 1)])
     default:
       preconditionFailure("\(spec) is written by encode")
     }

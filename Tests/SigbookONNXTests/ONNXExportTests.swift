@@ -110,6 +110,13 @@ let onnxRuntimeIsAvailable = Python.imports("onnxruntime", "numpy")
     return [
       ("residual", residual, images), ("concatenated", concatenated, images),
       ("operations", operations, images), ("batchnorm", normalized, images),
+      ("resnet", try Model.resnet(input: [1, 8, 8], widths: [4, 8], classes: 3, seed: 2), images),
+      (
+        "vit",
+        try Model.vit(
+          input: [1, 8, 8], patch: 4, width: 8, depth: 2, heads: 2, mlp: 16, classes: 3, seed: 2),
+        images
+      ),
     ]
   }
 
