@@ -31,15 +31,36 @@ public struct SignatureSet: Sendable {
   /// - Parameter isCancelled: checked before every batch; when it returns true the signatures
   ///   are incomplete (the caller checks `isCancelled` again and throws).
   /// - Precondition: the data fits the model (see `Model.validate`).
+  /// - Parameters:
+  ///   - nodes: the layers (0-based, in the order the model runs them) whose outputs make up the
+  ///     signature, named in `layerNames` by their node names; nil for the model's own
+  ///     (`Model.hiddenLayerIndices`).
+  ///   - pooling: how each output becomes one layer (maps to one value per channel, tokens to
+  ///     one vector).
+  /// - Precondition: `pooling` can take every chosen output (`Model.pooledWidth`).
   public init(
-    model: Model, data: Dataset, batchSize: Int = 1024, isCancelled: () -> Bool = { false }
+    model: Model, data: Dataset, nodes: [Int]? = nil, pooling: SignaturePooling = .none,
+    batchSize: Int = 1024, isCancelled: () -> Bool = { false }
   ) {
-    layers = model.hiddenOutputs(data.features, batchSize: batchSize, isCancelled: isCancelled)
-    layerNames = model.hiddenLayerIndices.enumerated().map { h, i in
+    let indices = nodes ?? model.hiddenLayerIndices
+    layers = model.hiddenOutputs(
+      data.features, at: indices, pooling: pooling, batchSize: batchSize,
+      isCancelled: isCancelled)
+    let names = model.layerNames
+    let isNamed = nodes != nil || model.isGraph
+    layerNames = indices.enumerated().map { h, i in
+      let width = model.pooledWidth(ofLayer: i, pooling: pooling) ?? 0
+      if isNamed {
+        let pooled =
+          pooling == .none
+          ? ""
+          : " (\(pooling.rawValue) of \(model.layerShapes[i].map(String.init).joined(separator: "×")))"
+        return "H\(h + 1) · \(names[i]) · \(width)\(pooled)"
+      }
       let producer =
         i > 0 && !model.layers[i].spec.isHiddenActivation
         ? "linear" : model.layers[i].spec.displayName.replacingOccurrences(of: "()", with: "")
-      return "H\(h + 1) · \(producer) · \(model.layerShapes[i].reduce(1, *))"
+      return "H\(h + 1) · \(producer) · \(width)"
     }
     labels = data.labels
     classNames = data.classNames

@@ -7,6 +7,9 @@ extension Model {
   /// Whether every layer takes the previous one's output (no `wiring`).
   var isChain: Bool { wiring == nil }
 
+  /// Whether the layers form a graph (a residual sum, a concatenation) rather than a chain.
+  public var isGraph: Bool { wiring != nil }
+
   /// The values layer `i` takes: 0 is the model's input, j the output of layer j (1-based).
   public func inputs(ofLayer i: Int) -> [Int] { wiring?[i] ?? [i] }
 

@@ -9,7 +9,8 @@ extension Model {
   /// classifier.
   ///
   /// `resnet(input: [1, 28, 28], widths: [16, 32, 64], blocks: 1)` has maps of 28, 14 and 7.
-  /// Nodes are named `stem.conv`, `stage2.block1.conv1`, `stage2.block1.shortcut.bn`,
+  /// Nodes are named `stem.conv`, `stage2.block1.conv1`, `stage2.block1.bn1`,
+  /// `stage2.block1.shortcut.bn`,
   /// `stage2.block1.add`; a block's output (after its last ReLU) is named after the block,
   /// `stage2.block1`, and those outputs make up the signature. Convolutions are initialised
   /// He-normal, batch norms at weight 1 and bias 0.
@@ -30,17 +31,18 @@ extension Model {
       "resnet(input: \(input), widths: \(widths), blocks: \(blocks), classes: \(classes))"
     var graph = GraphBuilder(inputShape: input)
     func convolution(
-      _ x: GraphBuilder.Value, _ width: Int, kernel: Int, stride: Int, name: String
+      _ x: GraphBuilder.Value, _ width: Int, kernel: Int, stride: Int, conv: String, norm: String
     ) throws(ShapeMismatch) -> GraphBuilder.Value {
       let channels = graph.shape(of: x)[0]
-      let conv = try graph.add(
+      let convolved = try graph.add(
         .conv(
           inChannels: channels, outChannels: width, kernel: kernel, stride: stride,
-          padding: kernel / 2), [x], name: "\(name).conv", initialization: .he)
+          padding: kernel / 2), [x], name: conv, initialization: .he)
       return try graph.add(
-        .batchNorm(channels: width, epsilon: 1e-5, momentum: 0.1), [conv], name: "\(name).bn")
+        .batchNorm(channels: width, epsilon: 1e-5, momentum: 0.1), [convolved], name: norm)
     }
-    var x = try convolution(0, widths[0], kernel: 3, stride: 1, name: "stem")
+    var x = try convolution(
+      0, widths[0], kernel: 3, stride: 1, conv: "stem.conv", norm: "stem.bn")
     x = try graph.add(.relu, [x], name: "stem.relu")
     var outputs: [GraphBuilder.Value] = []
     for (s, width) in widths.enumerated() {
@@ -52,12 +54,16 @@ extension Model {
             "resnet's maps shrink to nothing at \(name)",
             hint: "use fewer stages (widths) or larger inputs")
         }
-        let first = try convolution(x, width, kernel: 3, stride: stride, name: "\(name).1")
+        let first = try convolution(
+          x, width, kernel: 3, stride: stride, conv: "\(name).conv1", norm: "\(name).bn1")
         var branch = try graph.add(.relu, [first], name: "\(name).relu1")
-        branch = try convolution(branch, width, kernel: 3, stride: 1, name: "\(name).2")
+        branch = try convolution(
+          branch, width, kernel: 3, stride: 1, conv: "\(name).conv2", norm: "\(name).bn2")
         let shortcut =
           stride != 1 || graph.shape(of: x)[0] != width
-          ? try convolution(x, width, kernel: 1, stride: stride, name: "\(name).shortcut") : x
+          ? try convolution(
+            x, width, kernel: 1, stride: stride, conv: "\(name).shortcut.conv",
+            norm: "\(name).shortcut.bn") : x
         let sum = try graph.add(.sum(inputs: 2), [branch, shortcut], name: "\(name).add")
         x = try graph.add(.relu, [sum], name: name)
         outputs.append(x)

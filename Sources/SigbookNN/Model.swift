@@ -166,10 +166,24 @@ public struct Model: Sendable {
   public func hiddenOutputs(
     _ inputs: Tensor, batchSize: Int = 1024, isCancelled: () -> Bool = { false }
   ) -> [Tensor] {
+    hiddenOutputs(
+      inputs, at: hiddenLayerIndices, pooling: .none, batchSize: batchSize,
+      isCancelled: isCancelled)
+  }
+
+  /// The outputs of the layers at `indices` (0-based, in the order the model runs them) for
+  /// many inputs, computed in batches, each pooled by `pooling`.
+  ///
+  /// - Precondition: `indices` are increasing layer indices whose outputs `pooling` can take
+  ///   (`pooledWidth(ofLayer:pooling:)` is not nil).
+  /// - Returns: one `[N, width]` tensor per entry of `indices`.
+  public func hiddenOutputs(
+    _ inputs: Tensor, at indices: [Int], pooling: SignaturePooling, batchSize: Int = 1024,
+    isCancelled: () -> Bool = { false }
+  ) -> [Tensor] {
     let inputs = shaped(inputs)
     let n = inputs.rows
-    let indices = hiddenLayerIndices
-    let widths = hiddenLayerWidths
+    let widths = indices.map { pooledWidth(ofLayer: $0, pooling: pooling) ?? 0 }
     // Not zeroed: every row is overwritten by its batch. Zeroing first cost a second and more
     // before the first cancellation check for a CNN on 60,000 images (gigabytes of
     // activations, every page touched up front); unset, the pages are touched batch by batch.
@@ -179,9 +193,10 @@ public struct Model: Sendable {
       var start = 0
       while start < n && !isCancelled() {
         let end = min(n, start + batchSize)
-        _ = graphForward(inputs.rows(start..<end), through: lastNeeded) { i, x in
+        _ = graphForward(inputs.rows(start..<end), through: lastNeeded) { i, output in
           guard let h = indices.firstIndex(of: i) else { return }
           let w = widths[h]
+          let x = pooling.apply(output)
           x.withUnsafeBufferPointer { source in
             results[h].withUnsafeMutableBufferPointer { target in
               _ = UnsafeMutableBufferPointer(rebasing: target[start * w..<end * w])
@@ -193,7 +208,7 @@ public struct Model: Sendable {
       }
       return results
     }
-    if let steps = denseChain(through: lastNeeded, signatureLayers: indices) {
+    if pooling == .none, let steps = denseChain(through: lastNeeded, signatureLayers: indices) {
       denseChainOutputs(
         inputs, steps: steps, into: &results, batchSize: batchSize, isCancelled: isCancelled)
       return results
@@ -205,9 +220,10 @@ public struct Model: Sendable {
       var h = 0
       for (i, layer) in layers.enumerated() where i <= lastNeeded {
         x = layer.apply(consume x)
-        if i == indices[h] {
+        if h < indices.count, i == indices[h] {
           let w = widths[h]
-          x.withUnsafeBufferPointer { source in
+          let pooled = pooling == .none ? x : pooling.apply(x)
+          pooled.withUnsafeBufferPointer { source in
             results[h].withUnsafeMutableBufferPointer { target in
               _ = UnsafeMutableBufferPointer(rebasing: target[start * w..<end * w])
                 .update(fromContentsOf: source)

@@ -17,7 +17,7 @@ import Testing
     ("x = fi", "fi", ["filter", "fit"]),
     ("ne", "ne", ["net", "network2"]),
     ("tr", "tr", ["train"]),
-    ("accuracy(n", "n", ["net", "network2", "noise", "novelty", "npy"]),
+    ("accuracy(n", "n", ["net", "network2", "nodes", "noise", "novelty", "npy"]),
     ("kme", "kme", ["kmeans"]),
     ("fit(net, train, ep", "ep", ["epochs:"]),
     ("fit(net, train, epochs: 5, b", "b", ["batch:", "boundary"]),

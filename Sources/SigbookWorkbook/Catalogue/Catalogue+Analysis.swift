@@ -1,4 +1,5 @@
 import SigbookTensor
+import SigbookNN
 import SigbookAnalysis
 
 extension Catalogue {
@@ -39,19 +40,59 @@ extension Catalogue {
     } catch {
       throw call.failure(error.description, blaming: data)
     }
-    guard !net.hiddenLayerIndices.isEmpty else {
+    let (nodes, pooling) = try signatureNodes(call, model: net)
+    let indices = nodes ?? net.hiddenLayerIndices
+    guard !indices.isEmpty else {
       throw call.failure(
-        "\(call.describe(key, fallback: "the model")) has no hidden layer", blaming: key)
+        "\(call.describe(key, fallback: "the model")) has no hidden layer", blaming: key,
+        hint:
+          "take the outputs of named nodes: signatures(net, data, at: [\"…\"]); nodes(net) lists them"
+      )
     }
+    let widths = indices.map { net.pooledWidth(ofLayer: $0, pooling: pooling) ?? 0 }
     try call.requireMemory(
-      MemoryEstimate.signatures(n: d.count, widths: net.hiddenLayerWidths),
+      MemoryEstimate.signatures(n: d.count, widths: widths),
       for:
-        "the signatures of \(NumberFormat.grouped(d.count)) inputs (\(NumberFormat.grouped(net.hiddenLayerWidths.reduce(0, +))) values each)",
-      advice: "sample the data first (subset(data, per_class: 500))", blaming: data)
+        "the signatures of \(NumberFormat.grouped(d.count)) inputs (\(NumberFormat.grouped(widths.reduce(0, +))) values each)",
+      advice: "sample the data first (subset(data, per_class: 500)) or pool the maps (pool: .mean)",
+      blaming: data)
     let set = SignatureSet(
-      model: net, data: d, isCancelled: isCancelled ?? call.session.isCancelled)
+      model: net, data: d, nodes: nodes, pooling: pooling,
+      isCancelled: isCancelled ?? call.session.isCancelled)
     if call.isCancelled { throw CallFailure("interrupted", kind: .interrupted) }
     return set
+  }
+
+  /// The nodes `at:` names (nil when it is absent: the model's own signature layers), in the
+  /// order the model runs them, and the `pool:` option; each name checked, with the nearest
+  /// one suggested, and each output checked against the pooling.
+  static func signatureNodes(
+    _ call: Call, model net: Model
+  ) throws(CallFailure) -> ([Int]?, SignaturePooling) {
+    let pooling = SignaturePooling(rawValue: call.option("pool")) ?? .none
+    let names = net.layerNames
+    var nodes: [Int]?
+    if call.value("at") != nil {
+      var chosen: [Int] = []
+      for name in call.textList("at") {
+        guard let i = net.layerIndex(named: name) else {
+          let hint = nearestName(to: name, among: names).map { "did you mean '\($0)'?" }
+          throw call.failure(
+            "the model has no node named '\(name)'", blaming: "at",
+            hint: hint ?? "nodes(net) lists the names")
+        }
+        chosen.append(i)
+      }
+      guard !chosen.isEmpty else { throw call.failure("'at:' names no node", blaming: "at") }
+      nodes = Array(Set(chosen)).sorted()
+    }
+    for i in nodes ?? net.hiddenLayerIndices
+    where net.pooledWidth(ofLayer: i, pooling: pooling) == nil {
+      throw call.failure(
+        "'\(names[i])' gives \(net.layerShapes[i]), not tokens [count, width] whose first is a class token",
+        blaming: "pool", hint: "pool: .mean averages over the tokens or positions")
+    }
+    return (nodes, pooling)
   }
 
   /// A cancellation check that also reports progress: `fraction(polls)` after every poll, for
@@ -102,6 +143,16 @@ extension Catalogue {
       parameters: [
         .positional("model", .kind(.model), doc: "the network"),
         .positional("data", .kind(.dataset), doc: "the inputs"),
+        .labelled(
+          "at", .oneOf([.kind(.text), .list(.kind(.text))]),
+          doc: "the names of the nodes whose outputs make up the signature (nodes(net) lists them)",
+          defaultText: "each hidden activation; each block's output for resnet and vit",
+          optional: true, maximum: CountLimit.width),
+        .labelled(
+          "pool", .option(SignaturePooling.allCases.map(\.rawValue)),
+          doc:
+            "maps to one value per channel (mean or max over positions), tokens to one vector (mean or max over tokens, or the class token); none keeps every value",
+          default: .option("none")),
       ],
       returns: .kind(.signatures),
       summary:

@@ -12,6 +12,25 @@ extension Catalogue {
     do { return .model(try body()) } catch { throw CallFailure(error.message, hint: error.hint) }
   }
 
+  /// `nodes(net)`: one row per layer of the model.
+  static func nodeTable(_ net: Model) -> Table {
+    let names = net.layerNames
+    let signatures = Set(net.hiddenLayerIndices)
+    let rows: [[Table.Cell]] = net.layers.indices.map { i in
+      let inputs = net.inputs(ofLayer: i).map { $0 == 0 ? "input" : names[$0 - 1] }
+      let shape = net.layerShapes[i].map(String.init).joined(separator: "×")
+      return [
+        .text(names[i]), .text(net.layers[i].spec.displayName),
+        .text(inputs.joined(separator: ", ")), .text(shape),
+        .number(Double(net.layers[i].parameters.reduce(0) { $0 + $1.count })),
+        .text(signatures.contains(i) ? "yes" : ""),
+      ]
+    }
+    return Table(
+      title: "\(net.layers.count) nodes of \(net.summary)",
+      columns: ["name", "operation", "takes", "output", "parameters", "signature"], rows: rows)
+  }
+
   /// Checks that a dataset fits a model, blaming the dataset argument.
   static func check(
     _ call: Call, model: String = "model", data: String = "data", labels: Bool = false
@@ -174,6 +193,85 @@ extension Catalogue {
           pool: call.int("pool"), dense: call.intList("dense"), classes: call.int("classes"),
           activation: activation, seed: call.int("seed"), memoryLimit: call.session.memoryLimit)
       }
+    },
+    FunctionEntry(
+      "resnet", category: "Models",
+      parameters: [
+        .labelled(
+          "input", .list(.integer), doc: "the shape of one image: [channels, height, width]",
+          default: .list([.number(1), .number(28), .number(28)]), maximum: CountLimit.width),
+        .labelled(
+          "widths", .list(.integer),
+          doc: "the channels of each stage; every stage after the first halves the maps",
+          default: .list([.number(16), .number(32), .number(64)]), maximum: CountLimit.width),
+        .labelled(
+          "blocks", .integer, doc: "the residual blocks of each stage", default: .number(1),
+          maximum: CountLimit.width),
+        .labelled(
+          "classes", .integer, doc: "the number of classes", default: .number(10),
+          maximum: CountLimit.width),
+        seedParameter,
+      ],
+      returns: .kind(.model),
+      summary:
+        "A residual network (He et al., 2016): a 3×3 convolution with batch normalisation and ReLU, then for each stage `blocks` basic blocks (conv, batch norm, ReLU, conv, batch norm, plus the block's input — through a 1×1 convolution where the width or size changes — and ReLU), global average pooling and a softmax classifier. Batch normalisation uses each training chunk's statistics and, once trained, running ones. Nodes have names (`stage2.block1.add`, `nodes(net)` lists them); each block's output (`stage2.block1`) is one layer of the signature.",
+      example: "net = resnet(input: [1, 28, 28], widths: [16, 32, 64], blocks: 1)"
+    ) { call in
+      try build { () throws(ShapeMismatch) in
+        try Model.resnet(
+          input: call.intList("input"), widths: call.intList("widths"),
+          blocks: call.int("blocks"), classes: call.int("classes"), seed: call.int("seed"),
+          memoryLimit: call.session.memoryLimit)
+      }
+    },
+    FunctionEntry(
+      "vit", category: "Models",
+      parameters: [
+        .labelled(
+          "input", .list(.integer), doc: "the shape of one image: [channels, height, width]",
+          default: .list([.number(1), .number(28), .number(28)]), maximum: CountLimit.width),
+        .labelled(
+          "patch", .integer, doc: "the side of the square patches (it divides the image)",
+          default: .number(7), maximum: CountLimit.width),
+        .labelled(
+          "width", .integer, doc: "the width of each token", default: .number(64),
+          maximum: CountLimit.width),
+        .labelled(
+          "depth", .integer, doc: "the number of transformer blocks", default: .number(4),
+          maximum: CountLimit.width),
+        .labelled(
+          "heads", .integer, doc: "the attention heads (they divide the width)",
+          default: .number(4), maximum: CountLimit.width),
+        .labelled(
+          "mlp", .integer, doc: "the hidden units of each block's MLP", default: .number(128),
+          maximum: CountLimit.width),
+        .labelled(
+          "classes", .integer, doc: "the number of classes", default: .number(10),
+          maximum: CountLimit.width),
+        seedParameter,
+      ],
+      returns: .kind(.model),
+      summary:
+        "A vision transformer (Dosovitskiy et al., 2021): patches embedded by one linear map, a learned class token and position embedding, `depth` pre-norm blocks (layer norm, multi-head self-attention and a residual; layer norm, a GELU MLP and a residual), a final layer norm and a softmax classifier on the class token. Nodes have names (`block2.attn.softmax`, `nodes(net)` lists them); each block's output (`block2`, one row per token) is one layer of the signature.",
+      example: "net = vit(input: [1, 28, 28], patch: 7, width: 64, depth: 4, heads: 4)"
+    ) { call in
+      try build { () throws(ShapeMismatch) in
+        try Model.vit(
+          input: call.intList("input"), patch: call.int("patch"), width: call.int("width"),
+          depth: call.int("depth"), heads: call.int("heads"), mlp: call.int("mlp"),
+          classes: call.int("classes"), seed: call.int("seed"),
+          memoryLimit: call.session.memoryLimit)
+      }
+    },
+    FunctionEntry(
+      "nodes", category: "Models",
+      parameters: [.positional("model", .kind(.model), doc: "a network")],
+      returns: .kind(.table),
+      summary:
+        "Every node of a network in the order it runs: its name (a builder's `stage2.block1.add`, an imported model's ONNX node name, `dense1`/`relu1` for a chain), its operation, the nodes it takes, the shape of its output for one input, its trained values, and whether its output is a layer of the signature.",
+      example: "nodes(net)"
+    ) { call in
+      .table(nodeTable(call.model("model")))
     },
     FunctionEntry(
       "autoencoder", category: "Models",

@@ -83,6 +83,19 @@ struct Call {
     }
   }
 
+  /// One text, or a list of texts.
+  func textList(_ key: String) -> [String] {
+    switch arguments[key] {
+    case .text(let t)?: return [t]
+    case .list(let items)?:
+      return items.map { item in
+        guard case .text(let t) = item else { return mismatch(key, "a list of texts") }
+        return t
+      }
+    default: return mismatch(key, "a text or a list of texts")
+    }
+  }
+
   func optionalIntList(_ key: String) -> [Int]? {
     arguments[key] == nil ? nil : intList(key)
   }

@@ -1,0 +1,84 @@
+import Foundation
+import SigbookTestSupport
+import Testing
+
+@testable import SigbookAnalysis
+@testable import SigbookWorkbook
+
+/// `resnet`, `vit`, `nodes` and `signatures(…, at:, pool:)` in the language, on the embedded
+/// sample.
+@Suite("Graph models in the language") struct GraphModelCatalogueTests {
+  static func session() throws -> Session {
+    let session = Session(
+      file: "t", baseDirectory: "/tmp", figuresDirectory: "/tmp/sigbook-graph-catalogue.figures")
+    _ = try runSource(
+      """
+      data = mnist_sample(digits: [1, 7], per_class: 20)
+      res = resnet(input: [1, 28, 28], widths: [4, 8], classes: 2, seed: 1)
+      tiny = vit(input: [1, 28, 28], patch: 7, width: 8, depth: 2, heads: 2, mlp: 16, classes: 2)
+      """, session: session)
+    return session
+  }
+
+  func signatures(_ source: String, _ session: Session) throws -> SignatureSet {
+    _ = try runSource("s = \(source)", session: session)
+    guard case .signatures(let set)? = session.variables["s"] else {
+      Issue.record("no signatures for \(source)")
+      throw CancellationError()
+    }
+    return set
+  }
+
+  @Test func nodesListsEveryNodeWithItsInputsAndShape() throws {
+    let session = try Self.session()
+    _ = try runSource("t = nodes(res)", session: session)
+    guard case .table(let table)? = session.variables["t"] else {
+      Issue.record("nodes gave no table")
+      return
+    }
+    #expect(table.columns == ["name", "operation", "takes", "output", "parameters", "signature"])
+    let add = try #require(table.rows.first { $0[0] == .text("stage2.block1.add") })
+    #expect(add[2] == .text("stage2.block1.bn2, stage2.block1.shortcut.bn"))
+    #expect(add[3] == .text("8×14×14"))
+    let signatureRows = table.rows.filter { $0[5] == .text("yes") }.map { $0[0] }
+    #expect(signatureRows == [.text("stage1.block1"), .text("stage2.block1")])
+  }
+
+  @Test func signaturesAtNamedNodesPooled() throws {
+    let session = try Self.session()
+    let whole = try signatures("signatures(res, data)", session)
+    #expect(whole.widths == [4 * 28 * 28, 8 * 14 * 14])
+    #expect(whole.layerNames[1].hasPrefix("H2 · stage2.block1"))
+    let pooled = try signatures(
+      "signatures(res, data, at: [\"stage2.block1\", \"stem.relu\"], pool: .max)", session)
+    // In the order the network runs them.
+    #expect(pooled.widths == [4, 8])
+    #expect(pooled.layerNames[0].hasPrefix("H1 · stem.relu"))
+    // The max over positions is at least the mean.
+    let mean = try signatures("signatures(res, data, at: \"stage2.block1\", pool: .mean)", session)
+    #expect(zip(mean.layers[0].scalars, pooled.layers[1].scalars).allSatisfy { $0 <= $1 + 1e-6 })
+    let tokens = try signatures("signatures(tiny, data, pool: .class_token)", session)
+    #expect(tokens.widths == [8, 8])
+    let averaged = try signatures("signatures(tiny, data, pool: .mean)", session)
+    #expect(averaged.widths == [8, 8] && averaged.layers[0] != tokens.layers[0])
+    // Everything downstream takes them.
+    _ = try runSource("kmeans(s, k: 2, restarts: 1, seed: 1)", session: session)
+  }
+
+  @Test func unknownNodesAndImpossiblePoolingAreExplained() throws {
+    let session = try Self.session()
+    let typo = try #require(throws: WorkbookError.self) {
+      _ = try runSource("signatures(tiny, data, at: [\"block1.atn.softmax\"])", session: session)
+    }
+    #expect(typo.message == "the model has no node named 'block1.atn.softmax'")
+    #expect(typo.hint == "did you mean 'block1.attn.softmax'?")
+    let pooling = try #require(throws: WorkbookError.self) {
+      _ = try runSource("signatures(res, data, pool: .class_token)", session: session)
+    }
+    #expect(pooling.message.contains("not tokens"))
+    let patch = try #require(throws: WorkbookError.self) {
+      _ = try runSource("vit(patch: 5)", session: session)
+    }
+    #expect(patch.message.contains("does not divide"))
+  }
+}
