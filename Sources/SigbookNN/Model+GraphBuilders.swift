@@ -15,11 +15,14 @@ extension Model {
   /// `stage2.block1`, and those outputs make up the signature. Convolutions are initialised
   /// He-normal, batch norms at weight 1 and bias 0.
   ///
+  /// With `skips: false`, the same network without its shortcuts: the "plain" network He et
+  /// al. compare it with, each block's output `relu(bn2(…))`.
+  ///
   /// - Throws: `ShapeMismatch` for a size that is not positive, maps that shrink to nothing, or a
   ///   model beyond `checkArchitecture`'s limits.
   public static func resnet(
     input: [Int] = [1, 28, 28], widths: [Int] = [16, 32, 64], blocks: Int = 1,
-    classes: Int = 10, seed: Int = 0, memoryLimit: MemoryLimit = .unlimited
+    classes: Int = 10, skips: Bool = true, seed: Int = 0, memoryLimit: MemoryLimit = .unlimited
   ) throws(ShapeMismatch) -> Model {
     guard input.count == 3, input.allSatisfy({ $0 > 0 }) else {
       throw ShapeMismatch("resnet expects input: [channels, height, width], not \(input)")
@@ -28,7 +31,7 @@ extension Model {
       throw ShapeMismatch("resnet needs positive widths and blocks and at least two classes")
     }
     let summary =
-      "resnet(input: \(input), widths: \(widths), blocks: \(blocks), classes: \(classes))"
+      "resnet(input: \(input), widths: \(widths), blocks: \(blocks), classes: \(classes)\(skips ? "" : ", skips: false"))"
     var graph = GraphBuilder(inputShape: input)
     func convolution(
       _ x: GraphBuilder.Value, _ width: Int, kernel: Int, stride: Int, conv: String, norm: String
@@ -59,6 +62,11 @@ extension Model {
         var branch = try graph.add(.relu, [first], name: "\(name).relu1")
         branch = try convolution(
           branch, width, kernel: 3, stride: 1, conv: "\(name).conv2", norm: "\(name).bn2")
+        guard skips else {
+          x = try graph.add(.relu, [branch], name: name)
+          outputs.append(x)
+          continue
+        }
         let shortcut =
           stride != 1 || graph.shape(of: x)[0] != width
           ? try convolution(

@@ -39,6 +39,18 @@ import Testing
     }
   }
 
+  /// Without skips: the same blocks and signatures, no additions, no projections.
+  @Test func plainNetworkHasNoSkips() throws {
+    let plain = try Model.resnet(input: [1, 28, 28], widths: [8, 16], skips: false, seed: 1)
+    let names = plain.layerNames
+    #expect(!names.contains { $0.hasSuffix(".add") || $0.contains("shortcut") })
+    #expect(plain.hiddenLayerIndices.map { names[$0] } == ["stage1.block1", "stage2.block1"])
+    #expect(plain.summary.hasSuffix("skips: false)"))
+    if let block = plain.layerIndex(named: "stage2.block1") {
+      #expect(plain.inputs(ofLayer: block) == [block])
+    }
+  }
+
   @Test func vitHasTokensHeadsAndBlockSignatures() throws {
     let net = try Model.vit(
       input: [1, 28, 28], patch: 7, width: 32, depth: 2, heads: 4, mlp: 64, seed: 1)

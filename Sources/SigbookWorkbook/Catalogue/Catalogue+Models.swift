@@ -210,6 +210,10 @@ extension Catalogue {
         .labelled(
           "classes", .integer, doc: "the number of classes", default: .number(10),
           maximum: CountLimit.width),
+        .labelled(
+          "skips", .kind(.bool),
+          doc: "whether blocks add their input (false: the plain network of the same depth)",
+          default: .bool(true)),
         seedParameter,
       ],
       returns: .kind(.model),
@@ -220,7 +224,8 @@ extension Catalogue {
       try build { () throws(ShapeMismatch) in
         try Model.resnet(
           input: call.intList("input"), widths: call.intList("widths"),
-          blocks: call.int("blocks"), classes: call.int("classes"), seed: call.int("seed"),
+          blocks: call.int("blocks"), classes: call.int("classes"), skips: call.bool("skips"),
+          seed: call.int("seed"),
           memoryLimit: call.session.memoryLimit)
       }
     },
