@@ -12,6 +12,8 @@ public struct TrainingOptions: Sendable {
   public var loss: Loss?
   /// Seeds the order of the inputs in every epoch.
   public var seed: Int = 0
+  /// How the learning rate changes over the steps of training.
+  public var schedule: LearningRateSchedule = .constant
 
   public init(
     epochs: Int = 10, batchSize: Int = 32, learningRate: Double = 0.01,
@@ -23,6 +25,24 @@ public struct TrainingOptions: Sendable {
     self.optimizer = optimizer
     self.loss = loss
     self.seed = seed
+  }
+}
+
+/// How the learning rate changes over training.
+public enum LearningRateSchedule: String, Sendable, CaseIterable {
+  /// The same rate for every step.
+  case constant
+  /// Cosine annealing without restarts (Loshchilov and Hutter, 2017): step t of T takes
+  /// lr · ½ (1 + cos(π t / T)), from lr at the first step down towards 0 at the last (PyTorch's
+  /// `CosineAnnealingLR` with `T_max` the number of steps, stepped after every batch).
+  case cosine
+
+  /// The rate of step `step` (0-based) of `steps`, for a base rate `rate`.
+  public func rate(_ rate: Double, step: Int, of steps: Int) -> Double {
+    switch self {
+    case .constant: rate
+    case .cosine: rate * 0.5 * (1 + cos(Double.pi * Double(step) / Double(max(steps, 1))))
+    }
   }
 }
 
@@ -176,7 +196,7 @@ extension Model {
     let n = inputs.rows
     let batchSize = Swift.min(options.batchSize, Swift.max(n, 1))
     let batches = (n + batchSize - 1) / batchSize
-    let lr = Float(options.learningRate)
+    let totalSteps = options.epochs * batches
 
     // Products run on one OpenBLAS thread; the batch's chunks use the cores (see `gradients`).
     BLAS.beginSingleThreaded()
@@ -229,6 +249,7 @@ extension Model {
             ofOutputs: z, kind: head.readsLogits(outputKind: outputKind) ? .logits : .probabilities)
           for (p, l) in zip(predicted, batchLabels) where p == l { correct += 1 }
         }
+        let lr = Float(options.schedule.rate(options.learningRate, step: step, of: totalSteps))
         step += 1
         model.update(
           with: &chunks, optimizer: options.optimizer, states: &states, learningRate: lr,

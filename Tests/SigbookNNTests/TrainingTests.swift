@@ -185,4 +185,25 @@ import Testing
     #expect(fromVectors.predict(flat.features) == fromImages.predict(images.features))
     #expect(fromVectors.hiddenOutputs(flat.features).map(\.shape) == [[40, 1568], [40, 4]])
   }
+
+  /// Cosine annealing: lr at the first step, half of it halfway, near 0 at the last; training
+  /// with it is deterministic and differs from a constant rate.
+  @Test func cosineScheduleAnnealsTheRate() throws {
+    let schedule = LearningRateSchedule.cosine
+    #expect(schedule.rate(0.1, step: 0, of: 100) == 0.1)
+    #expect(abs(schedule.rate(0.1, step: 50, of: 100) - 0.05) < 1e-12)
+    #expect(schedule.rate(0.1, step: 99, of: 100) < 0.0001)
+    #expect(LearningRateSchedule.constant.rate(0.1, step: 99, of: 100) == 0.1)
+    let net = try Model.mlp([4, 6, 2], seed: 1)
+    var g = SeededGenerator(seed: 2)
+    let x = Tensor.uniform(shape: [64, 4], low: -1, high: 1, generator: &g)
+    let labels = (0..<64).map { x[$0, 0] > 0 ? 1 : 0 }
+    var options = TrainingOptions(epochs: 3, batchSize: 16, learningRate: 0.1)
+    let constant = try net.fitted(inputs: x, labels: labels, options: options)
+    options.schedule = .cosine
+    let annealed = try net.fitted(inputs: x, labels: labels, options: options)
+    let again = try net.fitted(inputs: x, labels: labels, options: options)
+    #expect(annealed.hasSameWeights(as: again))
+    #expect(!annealed.hasSameWeights(as: constant))
+  }
 }

@@ -423,6 +423,10 @@ extension Catalogue {
           "optimizer", .option(Optimizer.allCases.map(\.rawValue)), doc: "the update rule",
           default: .option("sgd")),
         .labelled(
+          "schedule", .option(LearningRateSchedule.allCases.map(\.rawValue)),
+          doc: "the learning rate over the steps: constant, or cosine annealing from lr to 0",
+          default: .option("constant")),
+        .labelled(
           "loss", .option(Loss.allCases.map(\.rawValue)),
           doc: "the loss (default: cross-entropy for a classifier, BCE for a sigmoid output)",
           defaultText: "by model", optional: true),
@@ -438,13 +442,14 @@ extension Catalogue {
       example: "net = fit(mlp(784, 32, 64, 2), train, epochs: 10, batch: 32, lr: 0.05, seed: 7)"
     ) { call in
       let net = call.model("model"), d = call.dataset("data")
-      let options = TrainingOptions(
+      var options = TrainingOptions(
         epochs: call.int("epochs"), batchSize: call.int("batch"), learningRate: call.number("lr"),
         optimizer: Optimizer(rawValue: call.option("optimizer")) ?? .sgd,
         loss: call.value("loss").flatMap { v in
           if case .option(let o) = v { Loss(rawValue: o) } else { nil }
         },
         seed: call.int("seed"))
+      options.schedule = LearningRateSchedule(rawValue: call.option("schedule")) ?? .constant
       for key in ["epochs", "batch"] where call.int(key) <= 0 {
         throw call.failure("'\(key):' must be positive", blaming: key)
       }

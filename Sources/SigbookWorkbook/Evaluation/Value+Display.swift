@@ -169,7 +169,7 @@ extension History {
     }
     return Table(
       title:
-        "\(loss.rawValue) loss, \(options.optimizer.rawValue), lr \(NumberFormat.display(options.learningRate)), batch \(options.batchSize), \(NumberFormat.grouped(sampleCount)) inputs",
+        "\(loss.rawValue) loss, \(options.optimizer.rawValue), lr \(NumberFormat.display(options.learningRate))\(options.schedule == .constant ? "" : " (\(options.schedule.rawValue))"), batch \(options.batchSize), \(NumberFormat.grouped(sampleCount)) inputs",
       columns: columns, rows: rows)
   }
 }
