@@ -85,32 +85,13 @@ struct BatchNorm: Layer {
         }
       }
     }
-    let output = Self.affine(normalized, weight: parameters[0], bias: parameters[1])
+    let output = ChannelAffine(weight: parameters[0], bias: parameters[1]).apply(normalized)
     return (
       output,
       Cache(
         normalized: normalized, inverseDeviations: inverse,
         statistics: [Tensor(shape: [c], scalars: means), Tensor(shape: [c], scalars: variances)])
     )
-  }
-
-  /// y = x · weight[c] + bias[c] for every value of channel c.
-  private static func affine(_ x: Tensor, weight: Tensor, bias: Tensor) -> Tensor {
-    let c = weight.count, batch = x.rows, inner = x.rowSize / c
-    return Tensor.overwriting(shape: x.shape) { out in
-      x.withUnsafeBufferPointer { xs in
-        weight.withUnsafeBufferPointer { w in
-          bias.withUnsafeBufferPointer { b in
-            for n in 0..<batch {
-              for k in 0..<c {
-                let start = (n * c + k) * inner
-                for i in start..<start + inner { out[i] = xs[i] * w[k] + b[k] }
-              }
-            }
-          }
-        }
-      }
-    }
   }
 
   /// The per-channel scale and shift the running estimates give:
@@ -130,7 +111,7 @@ struct BatchNorm: Layer {
 
   func apply(_ input: consuming Tensor) -> Tensor {
     let (scale, shift) = inferenceAffine
-    return Self.affine(input, weight: scale, bias: shift)
+    return ChannelAffine(weight: scale, bias: shift).apply(input)
   }
 
   func statistics(of cache: Cache) -> [Tensor]? { cache.statistics }
@@ -150,46 +131,38 @@ struct BatchNorm: Layer {
     _ outputGradient: consuming Tensor, cache: Cache, gradients: inout [Tensor],
     needsInputGradient: Bool
   ) -> Tensor {
-    let c = channels, batch = outputGradient.rows, inner = outputGradient.rowSize / c
+    // Through the scale and shift: their gradients, and ĝ = ∂loss/∂x̂.
+    var g = ChannelAffine(weight: parameters[0], bias: parameters[1]).backward(
+      outputGradient, cache: cache.normalized, gradients: &gradients,
+      needsInputGradient: needsInputGradient)
+    guard needsInputGradient else { return g }
+    // dx = s / M · (M · ĝ − Σ ĝ − x̂ · Σ ĝ x̂), the sums over the channel's M values.
+    let c = channels, batch = g.rows, inner = g.rowSize / c
     let count = Float(batch * inner)
-    var weightGradient = [Float](repeating: 0, count: c)
-    var biasGradient = [Float](repeating: 0, count: c)
-    outputGradient.withUnsafeBufferPointer { g in
-      cache.normalized.withUnsafeBufferPointer { n in
+    var sums = [Float](repeating: 0, count: c)
+    var dots = [Float](repeating: 0, count: c)
+    cache.normalized.withUnsafeBufferPointer { n in
+      g.withUnsafeMutableBufferPointer { g in
         for b in 0..<batch {
           for k in 0..<c {
             let start = (b * c + k) * inner
-            var dw: Float = 0, db: Float = 0
             for i in start..<start + inner {
-              dw += g[i] * n[i]
-              db += g[i]
+              sums[k] += g[i]
+              dots[k] += g[i] * n[i]
             }
-            weightGradient[k] += dw
-            biasGradient[k] += db
           }
         }
-      }
-    }
-    gradients.append(Tensor(shape: [c], scalars: weightGradient))
-    gradients.append(Tensor(shape: [c], scalars: biasGradient))
-    guard needsInputGradient else { return Tensor(zeros: [0]) }
-    // dx = weight · s / M · (M · g − Σ g − x̂ · Σ g x̂), the sums over the channel's M values:
-    // Σ g is the bias gradient, Σ g x̂ the weight gradient.
-    parameters[0].withUnsafeBufferPointer { w in
-      cache.normalized.withUnsafeBufferPointer { n in
-        outputGradient.withUnsafeMutableBufferPointer { g in
-          for b in 0..<batch {
-            for k in 0..<c {
-              let factor = w[k] * cache.inverseDeviations[k] / count
-              let start = (b * c + k) * inner
-              for i in start..<start + inner {
-                g[i] = factor * (count * g[i] - biasGradient[k] - n[i] * weightGradient[k])
-              }
+        for b in 0..<batch {
+          for k in 0..<c {
+            let factor = cache.inverseDeviations[k] / count
+            let start = (b * c + k) * inner
+            for i in start..<start + inner {
+              g[i] = factor * (count * g[i] - sums[k] - n[i] * dots[k])
             }
           }
         }
       }
     }
-    return outputGradient
+    return g
   }
 }
