@@ -202,6 +202,18 @@ import Testing
       model, inputs: inputs, labels: [0, 2, 1, 2], epsilon: 1e-3)
   }
 
+  /// A PyTorch `state_dict` fills a convolution without a bias with its weight alone, and one
+  /// with a bias from both.
+  @Test func stateDictFillsAConvolutionWithoutBias() throws {
+    let model = try GraphModels.imageOperations()
+    let halved = model.namedParameters.map { name, tensor in
+      ("features.\(name)", Tensor(shape: tensor.shape, scalars: tensor.scalars.map { $0 / 2 }))
+    }
+    let loaded = try model.loadingStateDict(Safetensors.Contents(tensors: halved), path: "t")
+    #expect(loaded.namedParameters.map(\.tensor) == halved.map(\.1))
+    #expect(loaded.layers[3].parameters.count == 1)
+  }
+
   /// The text people write, with only what differs from the defaults.
   @Test func displayNames() {
     let cases: [(LayerSpec, String)] = [
