@@ -5,7 +5,8 @@ import SigbookTensor
 /// The weight is `[outChannels, inChannels, kernel, kernel]` and the bias `[outChannels]`
 /// (PyTorch's `nn.Conv2d` layout). The whole batch is unfolded into one matrix
 /// `[inChannels · kernel², batch · outH · outW]`, so each pass is a single large matrix product
-/// instead of one small product per image, and the unfolding copies contiguous runs.
+/// instead of one small product per image, and the unfolding copies contiguous runs
+/// (`Im2Col`, which takes any geometry and groups).
 ///
 /// outH = ⌊(H + 2·padding − kernel) / stride⌋ + 1, likewise outW.
 public struct Conv2D: Layer {
@@ -72,26 +73,8 @@ public struct Conv2D: Layer {
 
   public func forward(_ input: consuming Tensor) -> (output: Tensor, cache: Cache) {
     precondition(input.rank == 4 && input.shape[1] == inChannels, "conv input \(input.shape)")
-    let batch = input.shape[0], height = input.shape[2], width = input.shape[3]
-    let (oh, ow) = outputSize(height: height, width: width)
-    let pixels = oh * ow, oc = outChannels
-    let columns = unfold(input)
-    // [out, batch·pixels] = W [out, patch] · columns [patch, batch·pixels]
-    var product = Tensor(unsetShape: [oc, batch * pixels])
-    product.gemm(parameters[0].reshaped([oc, inChannels * kernel * kernel]), columns)
-    let output = Tensor.overwriting(shape: [batch, oc, oh, ow]) { out in
-      product.withUnsafeBufferPointer { p in
-        parameters[1].withUnsafeBufferPointer { bias in
-          guard let o = out.baseAddress, let pp = p.baseAddress else { return }
-          for b in 0..<batch {
-            for c in 0..<oc {
-              let source = (c * batch + b) * pixels, target = (b * oc + c) * pixels
-              Kernels.add(bias[c], to: pp + source, into: o + target, count: pixels)
-            }
-          }
-        }
-      }
-    }
+    let (output, columns) = window.convolve(
+      input, weight: parameters[0], bias: parameters[1], groups: 1)
     return (output, Cache(columns: columns, inputShape: input.shape))
   }
 
@@ -99,125 +82,20 @@ public struct Conv2D: Layer {
     _ outputGradient: consuming Tensor, cache: Cache, gradients: inout [Tensor],
     needsInputGradient: Bool
   ) -> Tensor {
-    let batch = cache.inputShape[0], height = cache.inputShape[2], width = cache.inputShape[3]
-    let (oh, ow) = outputSize(height: height, width: width)
-    let pixels = oh * ow, oc = outChannels
-    // The gradient in the product's layout [out, batch·pixels], and the bias gradient.
-    var biasGradient = Tensor(zeros: [oc])
-    let gradientRows = Tensor.overwriting(shape: [oc, batch * pixels]) { out in
-      outputGradient.withUnsafeBufferPointer { g in
-        biasGradient.withUnsafeMutableBufferPointer { db in
-          guard let o = out.baseAddress, let gg = g.baseAddress else { return }
-          for b in 0..<batch {
-            for c in 0..<oc {
-              let source = (b * oc + c) * pixels, target = (c * batch + b) * pixels
-              db[c] += Kernels.copySum(gg + source, into: o + target, count: pixels)
-            }
-          }
-        }
-      }
-    }
-    let patch = inChannels * kernel * kernel
-    var weightGradient = Tensor(zeros: [oc, patch])
-    weightGradient.gemm(gradientRows, cache.columns, transposeB: true)
-    gradients.append(weightGradient.reshaped([oc, inChannels, kernel, kernel]))
-    gradients.append(biasGradient)
-    guard needsInputGradient else { return Tensor(zeros: [0]) }
-    var columnGradient = Tensor(unsetShape: [patch, batch * pixels])
-    columnGradient.gemm(parameters[0].reshaped([oc, patch]), gradientRows, transposeA: true)
-    return fold(columnGradient, inputShape: cache.inputShape)
+    let (weight, bias, input) = window.convolutionGradients(
+      outputGradient, columns: cache.columns, weight: parameters[0], groups: 1,
+      inputShape: cache.inputShape, needsInputGradient: needsInputGradient)
+    gradients.append(weight)
+    gradients.append(bias)
+    return input
   }
 
-  /// The output positions `ox` (in 0 ..< ow) whose tap `kx` reads inside the input row, and
-  /// the input column `ox·stride − padding + kx` the first of them reads.
-  private func validRange(kx: Int, width: Int, ow: Int) -> Range<Int> {
-    // ox·s − p + kx ≥ 0  and  ox·s − p + kx < width
-    let low = max(0, (padding - kx + stride - 1) / stride)
-    let high = min(ow, (width + padding - kx + stride - 1) / stride)
-    return low..<max(low, high)
-  }
-
-  /// im2col: row (c, ky, kx) of the result, column (b, oy, ox), holds the input value that tap
-  /// (ky, kx) of channel c reads for output pixel (oy, ox) of image b; padding reads 0.
-  ///
-  /// Each (row, b, oy) is one run over ox: contiguous for stride 1, so the copies vectorise.
-  func unfold(_ input: Tensor) -> Tensor {
-    let batch = input.shape[0], channels = inChannels, height = input.shape[2]
-    let width = input.shape[3]
-    let (oh, ow) = outputSize(height: height, width: width)
-    let k = kernel, s = stride, p = padding
-    let pixels = oh * ow, columnsPerRow = batch * pixels
-    // Every entry is written once: the input value, or 0 where the tap reads the padding (so
-    // the megabytes of columns are not zeroed first).
-    return Tensor.overwriting(shape: [channels * k * k, columnsPerRow]) { out in
-      input.withUnsafeBufferPointer { x in
-        for c in 0..<channels {
-          for ky in 0..<k {
-            for kx in 0..<k {
-              let row = (c * k + ky) * k + kx
-              let valid = validRange(kx: kx, width: width, ow: ow)
-              for b in 0..<batch {
-                let plane = (b * channels + c) * height * width
-                for oy in 0..<oh {
-                  let iy = oy * s - p + ky
-                  let target = row * columnsPerRow + b * pixels + oy * ow
-                  guard iy >= 0 && iy < height else {
-                    for ox in 0..<ow { out[target + ox] = 0 }
-                    continue
-                  }
-                  for ox in 0..<min(valid.lowerBound, ow) { out[target + ox] = 0 }
-                  for ox in min(valid.upperBound, ow)..<ow { out[target + ox] = 0 }
-                  let source = plane + iy * width - p + kx
-                  if s == 1, !valid.isEmpty, let o = out.baseAddress, let i = x.baseAddress {
-                    (o + target + valid.lowerBound).update(
-                      from: i + source + valid.lowerBound, count: valid.count)
-                  } else {
-                    for ox in valid { out[target + ox] = x[source + ox * s] }
-                  }
-                }
-              }
-            }
-          }
-        }
-      }
-    }
-  }
-
-  /// col2im: adds every entry of `columns` back onto the input position it was read from.
-  func fold(_ columns: Tensor, inputShape: [Int]) -> Tensor {
-    let batch = inputShape[0], channels = inChannels, height = inputShape[2]
-    let width = inputShape[3]
-    let (oh, ow) = outputSize(height: height, width: width)
-    let k = kernel, s = stride, p = padding
-    let pixels = oh * ow, columnsPerRow = batch * pixels
-    return Tensor(shape: inputShape) { out in
-      columns.withUnsafeBufferPointer { cols in
-        for c in 0..<channels {
-          for ky in 0..<k {
-            for kx in 0..<k {
-              let row = (c * k + ky) * k + kx
-              let valid = validRange(kx: kx, width: width, ow: ow)
-              for b in 0..<batch {
-                let plane = (b * channels + c) * height * width
-                for oy in 0..<oh {
-                  let iy = oy * s - p + ky
-                  guard iy >= 0 && iy < height else { continue }
-                  let source = row * columnsPerRow + b * pixels + oy * ow
-                  let target = plane + iy * width - p + kx
-                  if s == 1, !valid.isEmpty, let o = out.baseAddress, let c = cols.baseAddress {
-                    Kernels.add(
-                      o + target + valid.lowerBound, c + source + valid.lowerBound,
-                      count: valid.count)
-                  } else {
-                    for ox in valid { out[target + ox * s] += cols[source + ox] }
-                  }
-                }
-              }
-            }
-          }
-        }
-      }
-    }
+  /// The geometry of this convolution's unfolding.
+  var window: Im2Col {
+    Im2Col(
+      channels: inChannels, kernelHeight: kernel, kernelWidth: kernel, strideY: stride,
+      strideX: stride, padTop: padding, padLeft: padding, padBottom: padding,
+      padRight: padding)
   }
 }
 

@@ -182,6 +182,16 @@ public enum LayerSpec: Codable, Equatable, Sendable {
   case batchNorm(channels: Int, epsilon: Float, momentum: Float)
   /// A learned token put before the tokens `[count, width]` of each item (ViT's class token).
   case classToken(width: Int)
+  /// A 2-D convolution of any geometry: grouped or depthwise, dilated, rectangular, padded
+  /// unevenly (ONNX's `Conv`). `conv` is the square, ungrouped case.
+  case convolution(Convolution)
+  /// Local response normalisation across channels over windows of `size` channels (ONNX's
+  /// `LRN`).
+  case localResponseNorm(size: Int, alpha: Float, beta: Float, bias: Float)
+  /// Max or average pooling of any geometry: rectangular windows, strides, uneven pads, ceil
+  /// mode (ONNX's `MaxPool` and `AveragePool`). `maxPool` and `averagePool` are the
+  /// non-overlapping, unpadded cases.
+  case pool(Pooling)
 
   /// Whether this is an elementwise hidden activation (the points where a signature is taken).
   public var isHiddenActivation: Bool {
@@ -223,6 +233,12 @@ public enum LayerSpec: Codable, Equatable, Sendable {
     case .linear(let i, let o): "linear(\(i), \(o))"
     case .batchNorm(let c, _, _): "batchnorm(\(c))"
     case .classToken(let width): "class_token(\(width))"
+    case .convolution(let c): c.displayName
+    case .localResponseNorm(let size, let alpha, let beta, let bias):
+      // ONNX's defaults (alpha 10⁻⁴, beta 0.75, bias 1) go unsaid.
+      "lrn(\(size)" + (alpha != 1e-4 ? ", alpha: \(alpha)" : "")
+        + (beta != 0.75 ? ", beta: \(beta)" : "") + (bias != 1 ? ", bias: \(bias)" : "") + ")"
+    case .pool(let p): p.displayName
     }
   }
 
@@ -281,6 +297,11 @@ public enum LayerSpec: Codable, Equatable, Sendable {
       // As ViT's: small and random, N(0, 0.02²).
       ClassToken(
         token: Tensor.normal(shape: [width], standardDeviation: 0.02, generator: &generator))
+    case .convolution(let c):
+      GroupedConv2D(c, initialization: initialization, generator: &generator)
+    case .localResponseNorm(let size, let alpha, let beta, let bias):
+      LocalResponseNorm(size: size, alpha: alpha, beta: beta, bias: bias)
+    case .pool(let p): Pool2D(pooling: p)
     }
   }
 }

@@ -205,6 +205,16 @@ extension LayerSpec {
     case .linear(let i, let o):
       guard i > 0, o > 0 else { return "needs positive sizes" }
       guard i <= limit, o <= limit else { return "has a size above \(limit)" }
+    case .convolution(let c): return c.sizeProblem
+    case .localResponseNorm(let size, let alpha, let beta, let bias):
+      guard size > 0 else { return "needs a window of at least 1 channel" }
+      guard size <= limit else { return "has a window above \(limit)" }
+      guard alpha.isFinite, beta.isFinite, bias.isFinite else {
+        return "needs finite alpha, beta and bias"
+      }
+      // The base bias + alpha/size · Σx² must stay positive for any input.
+      guard alpha >= 0, bias > 0 else { return "needs alpha ≥ 0 and a positive bias" }
+    case .pool(let p): return p.sizeProblem
     case .flatten, .relu, .tanh, .sigmoid, .softmax, .binary, .globalAveragePool, .matmul: break
     }
     return nil
@@ -223,6 +233,7 @@ extension LayerSpec {
     case .linear(let i, let o): [[o, i], [o]]
     case .batchNorm(let c, _, _): [[c], [c]]
     case .classToken(let width): [[width]]
+    case .convolution(let c): c.parameterShapes
     default: []
     }
   }
@@ -366,6 +377,16 @@ extension LayerSpec {
       return axis < input.count
         ? .success(input)
         : .failure(ShapeMismatch("\(displayName) joins along an axis that \(input) lacks"))
+    case .convolution(let c):
+      return c.outputShape(for: input)
+    case .localResponseNorm:
+      // ONNX's LRN takes images only (ONNX Runtime checks it).
+      return input.count == 3
+        ? .success(input)
+        : .failure(
+          ShapeMismatch("\(displayName) expects images [channels, height, width], not \(input)"))
+    case .pool(let p):
+      return p.outputShape(for: input)
     }
   }
 

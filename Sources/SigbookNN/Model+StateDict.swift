@@ -60,18 +60,23 @@ extension Model {
     var model = self
     for (i, layer) in layers.enumerated() where !layer.parameters.isEmpty {
       let shapes = layer.spec.parameterShapes
+      // A layer without a bias (a convolution with `hasBias` false) takes a weight alone.
+      let biasShape = shapes.count > 1 ? shapes[1] : nil
       guard
         let found = unused.firstIndex(where: { g in
-          g.weight?.shape == shapes[0] && (g.bias == nil || g.bias?.shape == shapes[1])
+          g.weight?.shape == shapes[0]
+            && (g.bias == nil || (biasShape != nil && g.bias?.shape == biasShape))
         }), let weight = unused[found].weight
       else {
         throw ModelFileError(
           path: path,
           message: "layer \(i + 1) of \(summary), \(layer.spec.displayName), needs a weight "
-            + "\(shapes[0]) and a bias \(shapes[1]), but no tensor left in the file has that "
-            + "shape" + (unused.isEmpty ? " (all are used)" : "; left: " + describe(unused)))
+            + "\(shapes[0])\(biasShape.map { " and a bias \($0)" } ?? " and no bias"), but no "
+            + "tensor left in the file has that shape"
+            + (unused.isEmpty ? " (all are used)" : "; left: " + describe(unused)))
       }
-      model.layers[i].parameters = [weight, unused[found].bias ?? Tensor(zeros: shapes[1])]
+      model.layers[i].parameters =
+        [weight] + (biasShape.map { [unused[found].bias ?? Tensor(zeros: $0)] } ?? [])
       unused.remove(at: found)
     }
     guard unused.isEmpty else {

@@ -3,7 +3,8 @@ import SigbookNN
 
 extension ONNXExporter {
   /// The nodes of one graph operation (pointwise functions, broadcast arithmetic, normalisation,
-  /// reductions, slices, matrix products) in opset 13, returning the name of its output.
+  /// reductions, slices, matrix products, pooling of any geometry) in opset 13, returning the
+  /// name of its output.
   ///
   /// Functions opset 13 lacks are written as what they compute: GELU as `x · ½ (1 + erf(x/√2))`,
   /// hard-swish as `x · HardSigmoid(x)`, layer normalisation as its means and square root.
@@ -110,6 +111,29 @@ extension ONNXExporter {
       let shape = node("Concat", [batch, indices([1, width])], [int("axis", 0)])
       let token = node("Expand", [constant([1, 1, width], parameters[0].scalars), shape], [])
       return node("Concat", [token, x], [int("axis", 1)])
+    case .localResponseNorm(let size, let alpha, let beta, let bias):
+      return node(
+        "LRN", [x],
+        [int("size", size), float("alpha", alpha), float("beta", beta), float("bias", bias)])
+    case .pool(let p):
+      // Opset 13's shape inference keeps a last window of ceil mode that would start in the
+      // trailing padding, which ONNX Runtime (and opset 22) drops. Where ceil mode adds no
+      // window, floor mode computes the same windows and is written instead; one that adds a
+      // window along one axis and drops one along the other still meets the disagreement.
+      var floor = p
+      floor.ceilMode = false
+      let addsWindows =
+        p.ceilMode
+        && floor.outputSize(height: itemShape[1], width: itemShape[2])
+          != p.outputSize(height: itemShape[1], width: itemShape[2])
+      var attributes = [
+        ints("kernel_shape", p.kernel), ints("strides", p.strides), ints("pads", p.pads),
+        int("ceil_mode", addsWindows ? 1 : 0),
+      ]
+      if p.kind == .average {
+        attributes.append(int("count_include_pad", p.countIncludePad ? 1 : 0))
+      }
+      return node(p.kind == .max ? "MaxPool" : "AveragePool", [x], attributes)
     default:
       preconditionFailure("\(spec) is written by encode")
     }

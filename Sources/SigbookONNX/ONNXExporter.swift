@@ -80,6 +80,15 @@ enum ONNXExporter {
           attributes: [
             ints("kernel_shape", [k, k]), ints("strides", [s, s]), ints("pads", [p, p, p, p]),
           ])
+      case .convolution(let c):
+        current = node(
+          "Conv",
+          [current] + zip(names, layer.parameters).map { initializer($0, $1) },
+          layer: number,
+          attributes: [
+            ints("kernel_shape", c.kernel), ints("strides", c.strides), ints("pads", c.pads),
+            ints("dilations", c.dilations), int("group", c.groups),
+          ])
       case .maxPool(let s), .averagePool(let s):
         current = node(
           layer.spec == .maxPool(size: s) ? "MaxPool" : "AveragePool", [current], layer: number,

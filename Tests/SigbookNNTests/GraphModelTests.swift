@@ -101,6 +101,30 @@ enum GraphModels {
       ],
       wiring: [[0], [1], [2], [3], [2, 4], [5], [6], [7]], inputShape: [1, 5, 5])
   }
+
+  /// The image operations of imported networks: a grouped convolution, local response
+  /// normalisation, a strided depthwise convolution without bias, a padded max pool in ceil
+  /// mode, an average pool counting its padding, their sum, then a classifier.
+  static func imageOperations() throws -> Model {
+    try build(
+      [
+        .convolution(
+          Convolution(
+            inChannels: 2, outChannels: 4, kernel: [3, 3], pads: [1, 1, 1, 1], groups: 2)),
+        .tanh, .localResponseNorm(size: 3, alpha: 0.8, beta: 0.75, bias: 1.5),
+        .convolution(
+          Convolution(
+            inChannels: 4, outChannels: 4, kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1],
+            groups: 4, hasBias: false)),
+        .pool(
+          Pooling(.max, kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], ceilMode: true)),
+        .pool(
+          Pooling(
+            .average, kernel: [2, 2], strides: [1, 1], pads: [0, 0, 1, 1], countIncludePad: true)),
+        .sum(inputs: 2), .flatten, .dense(inputs: 36, outputs: 3), .softmax,
+      ],
+      wiring: [[0], [1], [2], [3], [4], [5], [5, 6], [7], [8], [9]], inputShape: [2, 7, 7])
+  }
 }
 
 @Suite("Graph models") struct GraphModelTests {
@@ -171,6 +195,10 @@ enum GraphModels {
       (
         try GraphModels.residualBlock(),
         Tensor.uniform(shape: [2, 2, 4, 4], low: -1, high: 1, generator: &g)
+      ),
+      (
+        try GraphModels.imageOperations(),
+        Tensor.uniform(shape: [2, 2, 7, 7], low: -1, high: 1, generator: &g)
       ),
     ]
     let folder = try makeTemporaryDirectory()

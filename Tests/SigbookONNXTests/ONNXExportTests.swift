@@ -107,9 +107,37 @@ let onnxRuntimeIsAvailable = Python.imports("onnxruntime", "numpy")
       Tensor.uniform(shape: [4], low: -0.5, high: 0.5, generator: &g),
       Tensor.uniform(shape: [4], low: 0.5, high: 2, generator: &g),
     ]
+    // The image operations of imported networks: a depthwise convolution, a grouped one with a
+    // 3×2 kernel, strides, dilation and uneven pads and no bias, local response normalisation
+    // (alpha large enough to matter), a padded max pool in ceil mode, average pools counting
+    // their padding (ceil mode dropping a window that would start in the padding) or not.
+    var imageOperations = try build(
+      [
+        conv(1, 4), .relu,
+        .convolution(
+          Convolution(
+            inChannels: 4, outChannels: 4, kernel: [3, 3], pads: [1, 1, 1, 1], groups: 4)),
+        .convolution(
+          Convolution(
+            inChannels: 4, outChannels: 6, kernel: [3, 2], strides: [2, 1], pads: [1, 0, 2, 1],
+            dilations: [2, 1], groups: 2, hasBias: false)),
+        .localResponseNorm(size: 3, alpha: 0.9, beta: 0.75, bias: 1.5),
+        .pool(
+          Pooling(.max, kernel: [3, 2], strides: [2, 2], pads: [1, 1, 1, 0], ceilMode: true)),
+        .pool(
+          Pooling(
+            .average, kernel: [2, 2], strides: [1, 2], pads: [1, 1, 0, 1], ceilMode: true,
+            countIncludePad: true)),
+        .pool(Pooling(.average, kernel: [2, 2], strides: [1, 1], pads: [0, 0, 1, 1])),
+        .flatten, .dense(inputs: 54, outputs: 3),
+      ],
+      (0..<10).map { [$0] }, [1, 8, 8])
+    imageOperations.layers[2].parameters[1] = Tensor.uniform(
+      shape: [4], low: -0.5, high: 0.5, generator: &generator)
     return [
       ("residual", residual, images), ("concatenated", concatenated, images),
       ("operations", operations, images), ("batchnorm", normalized, images),
+      ("image_operations", imageOperations, images),
       ("resnet", try Model.resnet(input: [1, 8, 8], widths: [4, 8], classes: 3, seed: 2), images),
       (
         "vit",
