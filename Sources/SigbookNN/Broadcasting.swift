@@ -122,7 +122,7 @@ public enum BinaryOperation: String, Codable, Sendable, CaseIterable {
 
   /// a ∘ b.
   @inline(__always)
-  func value(_ a: Float, _ b: Float) -> Float {
+  public func value(_ a: Float, _ b: Float) -> Float {
     switch self {
     case .add: a + b
     case .subtract: a - b

@@ -42,10 +42,10 @@ public struct Model: Sendable {
   public var layerOrigins: [String]?
   /// Readable names of the layers, one per layer (`stage2.block1.add`), given by the builder of
   /// a graph; nil for a chain, whose layers are named by kind (`dense1`, `relu1`).
-  var names: [String]?
+  public var names: [String]?
   /// The layers (0-based) whose outputs make up a signature when the builder chose them (each
   /// block's output in a ResNet or a ViT); nil to take every hidden activation.
-  var signatureLayers: [Int]?
+  public var signatureLayers: [Int]?
 
   /// Creates a model, checking that each layer takes what it is given: the previous layer's
   /// output in a chain, the values `wiring` names in a graph.

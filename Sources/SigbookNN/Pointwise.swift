@@ -63,7 +63,7 @@ public enum PointwiseFunction: Codable, Equatable, Sendable {
 
   /// f(x).
   @inline(__always)
-  func value(_ x: Float) -> Float {
+  public func value(_ x: Float) -> Float {
     switch self {
     case .gelu: Float(0.5 * Double(x) * (1 + Foundation.erf(Double(x) * 0.5.squareRoot())))
     case .leakyRelu(let slope): x >= 0 ? x : slope * x

@@ -7,6 +7,8 @@ extension ONNXImporter {
   /// The largest padding of a window read (`pads`): far beyond any real model's, small enough
   /// that output sizes cannot overflow.
   static let maxPadding = 1 << 16
+  /// The most layers a model imported has: far beyond any network's nodes.
+  static let maxLayers = 100_000
 
   // MARK: Inputs and attributes
 
@@ -26,7 +28,7 @@ extension ONNXImporter {
   {
     switch try input(node, index) {
     case .constant(let c)?: return c
-    case .activation?:
+    case .activation?, .perItem?, .permuted?:
       throw error(
         node,
         "its \(what) '\(node.input[index])' is computed from the model's input; sigbook imports \(node.opType) with a constant \(what)"
@@ -35,16 +37,32 @@ extension ONNXImporter {
     }
   }
 
-  /// Checks that input `index` is the end of the chain (the output of the last layer).
-  func chainInput(_ node: Onnx_NodeProto, _ index: Int = 0) throws(ONNXError) {
-    guard case .activation(let v)? = try input(node, index) else {
-      throw error(node, "its input \(index + 1) is missing")
-    }
-    guard v == version else {
+  /// The activation input `index` names: sets `current` and `itemShape` to it and returns it.
+  @discardableResult
+  mutating func activationInput(_ node: Onnx_NodeProto, _ index: Int = 0) throws(ONNXError)
+    -> Int
+  {
+    switch try input(node, index) {
+    case .activation(let v)?:
+      current = v
+      itemShape = shapes[v]
+      return v
+    case .permuted(_, let permutation)?:
       throw error(
         node,
-        "takes '\(node.input[index])', which an earlier layer already passed on: sigbook imports a chain of layers, not branches (residual or skip connections)"
+        "takes '\(node.input[index])', a transpose \(permutation) that moves the batch axis; sigbook reads such a value only through a Gather that brings the batch axis back to the front"
       )
+    case .perItem?:
+      throw error(
+        node,
+        "takes '\(node.input[index])', a constant expanded over the batch; sigbook imports it only joined to the tokens (Concat) or in arithmetic with an activation"
+      )
+    case .constant?:
+      throw error(
+        node,
+        "takes the constant '\(node.input[index])' where a value computed from the input was expected"
+      )
+    case nil: throw error(node, "its input \(index + 1) is missing")
     }
   }
 
@@ -91,11 +109,44 @@ extension ONNXImporter {
     node.name.isEmpty ? node.opType : "\(node.opType) \(node.name)"
   }
 
-  // MARK: The chain
+  // MARK: The graph
 
-  /// Adds a layer at the end of the chain, fed by the node's first input.
-  mutating func append(_ layer: any Layer, for node: Onnx_NodeProto) throws(ONNXError) {
-    switch layer.outputShape(for: itemShape) {
+  /// A layer of `spec` with `parameters` (its own initial ones when nil).
+  static func make(_ spec: LayerSpec, parameters: [Tensor]? = nil) -> any Layer {
+    var generator = SeededGenerator(seed: 0)
+    var layer = spec.makeLayer(initialization: .glorot, generator: &generator)
+    if let parameters { layer.parameters = parameters }
+    return layer
+  }
+
+  /// The name of the layer a node becomes: the node's name (else its first output's), made
+  /// unique.
+  func layerName(_ node: Onnx_NodeProto, step: String? = nil) -> String {
+    let base =
+      (node.name.isEmpty ? (node.output.first ?? node.opType) : node.name)
+      + (step.map { "/" + $0 } ?? "")
+    var name = base, n = 1
+    while layerNames.contains(name) {
+      n += 1
+      name = "\(base)#\(n)"
+    }
+    return name
+  }
+
+  /// Adds a layer that takes `inputs` (by default `current`, the value the node reads) and
+  /// binds the node's first output to its output.
+  ///
+  /// - Parameter step: for a node that becomes several layers, the name of this one's part
+  ///   (`/Gather/slice`); the last layer takes the node's own name.
+  mutating func append(
+    _ layer: any Layer, inputs: [Int]? = nil, for node: Onnx_NodeProto, step: String? = nil
+  ) throws(ONNXError) {
+    let taken = inputs ?? [current]
+    let result =
+      taken.count == 1
+      ? layer.outputShape(for: shapes[taken[0]])
+      : layer.outputShape(joining: taken.map { shapes[$0] })
+    switch result {
     case .success(let shape):
       guard let count = DimArithmetic.boundedCount(shape), count > 0 else {
         throw error(
@@ -106,20 +157,42 @@ extension ONNXImporter {
       itemShape = shape
     case .failure(let mismatch): throw error(node, mismatch.message)
     }
+    if layers.count >= Self.maxLayers {
+      throw error(
+        node,
+        "makes the model's \(layers.count + 1)th layer; sigbook holds at most \(Self.maxLayers)")
+    }
     layers.append(layer)
+    wiring.append(taken)
+    shapes.append(itemShape)
     origins.append(Self.origin(node))
-    version += 1
-    foldableVersion = layer is Dense || layer is Conv2D || layer is ChannelAffine ? version : nil
-    bind(node, .activation(version: version))
+    layerNames.append(layerName(node, step: step))
+    current = layers.count
+    switch layer.spec {
+    case .dense, .conv, .affine, .linear, .convolution: foldable.insert(current)
+    default: break
+    }
+    bind(node, .activation(current))
   }
 
-  /// Whether a bias or a normalisation can be folded into the last layer now.
-  var canFold: Bool { foldableVersion == version && !layers.isEmpty }
+  /// Whether a bias or a normalisation can be folded into the layer that makes `current`: it is
+  /// dense, linear, convolutional or affine, and this node (input `index`) is its output's
+  /// only use.
+  func canFold(_ node: Onnx_NodeProto, input index: Int = 0) -> Bool {
+    foldable.contains(current) && uses[node.input[index]] == 1
+      && layers[current - 1].parameters.count == 2
+  }
 
-  /// Changes the last (dense or convolutional) layer's parameters: each output channel `o`
-  /// becomes `x · scale[o] + shift[o]` of what it was.
+  /// Whether `current` is made by a linear layer, whose outputs lie along the last axis, not
+  /// the first.
+  var currentIsLinear: Bool {
+    if case .linear = layers[current - 1].spec { true } else { false }
+  }
+
+  /// Changes the parameters of the layer that makes `current`: each output channel `o` becomes
+  /// `x · scale[o] + shift[o]` of what it was.
   mutating func fold(scale: [Float]?, shift: [Float], for node: Onnx_NodeProto) {
-    var layer = layers[layers.count - 1]
+    var layer = layers[current - 1]
     var weight = layer.parameters[0].scalars, bias = layer.parameters[1].scalars
     // Layers are made with at least one output (`importLinear`, `importConv`).
     let outputs = bias.count, perOutput = weight.count / Swift.max(outputs, 1)
@@ -134,11 +207,12 @@ extension ONNXImporter {
       Tensor(shape: layer.parameters[0].shape, scalars: weight),
       Tensor(shape: [outputs], scalars: bias),
     ]
-    layers[layers.count - 1] = layer
-    origins[origins.count - 1] += " + " + Self.origin(node)
-    version += 1
-    foldableVersion = version
-    bind(node, .activation(version: version))
+    layers[current - 1] = layer
+    origins[current - 1] += " + " + Self.origin(node)
+    // The layer's output is now this node's.
+    layerNames[current - 1] = ""
+    layerNames[current - 1] = layerName(node)
+    bind(node, .activation(current))
   }
 
   /// Makes the node's output the same value as its input (Identity, Dropout, a no-op).
@@ -158,6 +232,12 @@ extension ONNXImporter {
       )
     }
     guard let allowed = Self.operators[node.opType] else {
+      if ["If", "Loop", "Scan"].contains(node.opType) {
+        throw error(
+          node,
+          "is control flow; sigbook imports graphs without control flow, made of \(Self.operators.keys.sorted().joined(separator: ", "))"
+        )
+      }
       throw error(
         node,
         "sigbook does not import the operator \(node.opType); it imports \(Self.operators.keys.sorted().joined(separator: ", "))"
@@ -184,25 +264,44 @@ extension ONNXImporter {
     case "Unsqueeze", "Squeeze": try importSqueeze(node)
     case "Concat": try importConcat(node)
     case "Slice": try importSlice(node)
-    case "Gemm", "MatMul": try importLinear(node)
-    case "Add", "Mul": try importAdd(node)
+    case "Split": try importSplit(node)
+    case "Gemm": try importLinear(node)
+    case "MatMul": try importMatMul(node)
+    case "Add": try importArithmetic(node, .add)
+    case "Sub": try importArithmetic(node, .subtract)
+    case "Mul": try importArithmetic(node, .multiply)
+    case "Div": try importArithmetic(node, .divide)
+    case "Sum": try importSum(node)
     case "Relu": try importActivation(node, .relu)
     case "Tanh": try importActivation(node, .tanh)
     case "Sigmoid": try importActivation(node, .sigmoid)
+    case "Erf", "Sqrt", "Exp", "Neg", "Reciprocal", "Gelu", "LeakyRelu", "HardSigmoid",
+      "HardSwish", "Clip", "Pow":
+      try importPointwise(node)
     case "Softmax": try importSoftmax(node)
     case "Conv": try importConv(node)
     case "MaxPool", "AveragePool": try importPool(node)
     case "GlobalAveragePool":
-      try chainInput(node)
-      guard itemShape.count == 3, itemShape[1] == itemShape[2] else {
-        throw error(node, "sigbook pools square maps [channels, n, n], not \(itemShape)")
+      try activationInput(node)
+      guard itemShape.count == 3 else {
+        throw error(node, "sigbook pools maps [channels, height, width], not \(itemShape)")
       }
-      try append(AveragePool2D(size: itemShape[1]), for: node)
+      try append(
+        itemShape[1] == itemShape[2]
+          ? Self.make(.averagePool(size: itemShape[1])) : Self.make(.globalAveragePool),
+        for: node)
+    case "ReduceMean": try importReduceMean(node)
+    case "LayerNormalization": try importLayerNormalization(node)
+    case "LRN": try importLRN(node)
     case "Flatten": try importFlatten(node)
     case "Reshape": try importReshape(node)
     case "Transpose": try importTranspose(node)
     case "BatchNormalization": try importBatchNormalization(node)
     case "Pad": try importPad(node)
+    case "ConstantOfShape": try importConstantOfShape(node)
+    case "Equal": try importEqual(node)
+    case "Where": try importWhere(node)
+    case "Expand": try importExpand(node)
     default: throw error(node, "is not imported")
     }
   }
@@ -248,7 +347,7 @@ extension ONNXImporter {
       } else {
         try bind(node, constant: c)
       }
-    case .activation?:
+    case .activation?, .perItem?, .permuted?:
       guard isFloat else {
         throw error(node, "casts the layers' values to data type \(to); sigbook computes in float")
       }
@@ -261,7 +360,11 @@ extension ONNXImporter {
     var dims: [Dim]
     switch try input(node, 0) {
     case .constant(let c)?: dims = c.shape.map { .known($0) }
-    case .activation?: dims = [.batch] + itemShape.map { .known($0) }
+    case .activation(let v)?: dims = [.batch] + shapes[v].map { .known($0) }
+    case .perItem(let c)?: dims = [.batch] + c.shape.map { .known($0) }
+    case .permuted(let v, let permutation)?:
+      let all: [Dim] = [.batch] + shapes[v].map { .known($0) }
+      dims = permutation.map { all[$0] }
     case nil: throw error(node, "has no input")
     }
     let rank = dims.count
@@ -272,6 +375,10 @@ extension ONNXImporter {
   }
 
   mutating func importGather(_ node: Onnx_NodeProto) throws(ONNXError) {
+    switch try input(node, 0) {
+    case .activation?, .permuted?: return try importGatherOfActivation(node)
+    default: break
+    }
     let data = try constantInput(node, 0, "data")
     let indices = try constantInput(node, 1, "indices")
     var axis = int(node, "axis", default: 0)
@@ -293,10 +400,7 @@ extension ONNXImporter {
 
   mutating func importSqueeze(_ node: Onnx_NodeProto) throws(ONNXError) {
     guard case .constant(let data)? = try input(node, 0) else {
-      throw error(
-        node,
-        "changes the rank of the layers' values; sigbook imports \(node.opType) only in shape computations (use Reshape or Flatten)"
-      )
+      return try importSqueezeOfActivation(node)
     }
     var axes = ints(node, "axes")
     if axes == nil, node.input.count > 1, !node.input[1].isEmpty {
@@ -337,10 +441,7 @@ extension ONNXImporter {
     var parts: [Constant] = []
     for i in node.input.indices {
       guard case .constant(let c)? = try input(node, i) else {
-        throw error(
-          node,
-          "joins values computed from the model's input; sigbook imports a chain of layers, not branches (Concat only in shape computations)"
-        )
+        return try importConcatOfActivations(node)
       }
       parts.append(c)
     }
@@ -365,10 +466,7 @@ extension ONNXImporter {
   /// (opset 10 and later) or attributes (before).
   mutating func importSlice(_ node: Onnx_NodeProto) throws(ONNXError) {
     guard case .constant(let data)? = try input(node, 0) else {
-      throw error(
-        node,
-        "slices values computed from the model's input; sigbook imports Slice only in shape computations"
-      )
+      return try importSliceOfActivation(node)
     }
     func part(_ name: String, _ index: Int) throws(ONNXError) -> [Int]? {
       if let v = ints(node, name) { return v }
@@ -397,7 +495,7 @@ extension ONNXImporter {
 
   /// `Gemm` (x · Bᵀ or x · B, times alpha, plus beta · C) and `MatMul` with a constant matrix.
   mutating func importLinear(_ node: Onnx_NodeProto) throws(ONNXError) {
-    try chainInput(node)
+    try activationInput(node)
     let b = try constantInput(node, 1, "weight")
     let isGemm = node.opType == "Gemm"
     guard int(node, "transA", default: 0) == 0 else {
@@ -457,148 +555,257 @@ extension ONNXImporter {
     return shape == expected ? values : nil
   }
 
-  mutating func importAdd(_ node: Onnx_NodeProto) throws(ONNXError) {
+  /// `Add`, `Sub`, `Mul` and `Div`: computed between constants (integers exactly), folded into
+  /// the layer before as a bias or a scale where it can be, else a layer between the
+  /// activation and a constant (`x + pos_embed`), or a join of two activations.
+  mutating func importArithmetic(_ node: Onnx_NodeProto, _ operation: BinaryOperation)
+    throws(ONNXError)
+  {
     let a = try input(node, 0), b = try input(node, 1)
     switch (a, b) {
     case (.constant(let x)?, .constant(let y)?):
-      guard let xv = x.asFloats, let yv = y.asFloats, x.shape == y.shape || yv.count == 1 else {
-        throw error(
-          node, "adds constants of shapes \(x.shape) and \(y.shape); sigbook adds equal shapes")
-      }
-      if x.ints != nil, y.ints != nil, let xi = x.asInts, let yi = y.asInts {
-        // Integers (shapes, indices) are computed exactly, and an overflow is an error.
-        var result: [Dim] = []
-        for i in xi.indices {
-          let b = yi[yi.count == 1 ? 0 : i]
-          let (r, overflow) =
-            node.opType == "Mul"
-            ? xi[i].multipliedReportingOverflow(by: b) : xi[i].addingReportingOverflow(b)
-          guard !overflow else {
-            throw error(
-              node,
-              "\(node.opType == "Mul" ? "multiplies" : "adds") the integers \(xi[i]) and \(b), which overflows 64 bits"
-            )
-          }
-          result.append(.known(r))
-        }
-        return try bind(node, constant: Constant(shape: x.shape, ints: result))
-      }
-      let sum = xv.indices.map { i in
-        let y = yv[yv.count == 1 ? 0 : i]
-        return node.opType == "Mul" ? xv[i] * y : xv[i] + y
-      }
-      try bind(node, constant: Constant(shape: x.shape, floats: sum))
+      try bind(node, constant: try computed(node, operation, x, y))
     case (.activation?, .constant(let c)?), (.constant(let c)?, .activation?):
-      try chainInput(node, a.map { if case .activation = $0 { 0 } else { 1 } } ?? 0)
-      guard let shift = perChannel(c) else {
+      let constantFirst: Bool
+      if case .constant? = a { constantFirst = true } else { constantFirst = false }
+      try activationInput(node, constantFirst ? 1 : 0)
+      let inputIndex = constantFirst ? 1 : 0
+      let commutes = operation == .add || operation == .multiply
+      if commutes, canFold(node, input: inputIndex), let vector = foldedVector(c) {
+        let zeros = [Float](repeating: 0, count: vector.count)
+        return operation == .multiply
+          ? fold(scale: vector, shift: zeros, for: node)
+          : fold(scale: nil, shift: vector, for: node)
+      }
+      if commutes, wiring.isEmpty || isChainSoFar, let shift = perChannel(c) {
+        // A chain keeps its per-channel affine layer, as sigbook's own models have.
+        let isMul = operation == .multiply
+        let zeros = [Float](repeating: 0, count: shift.count)
+        return try append(
+          Self.make(
+            .affine(channels: shift.count),
+            parameters: [
+              isMul
+                ? Tensor(shape: [shift.count], scalars: shift)
+                : Tensor(repeating: 1, shape: [shift.count]),
+              Tensor(shape: [shift.count], scalars: isMul ? zeros : shift),
+            ]), for: node)
+      }
+      try appendConstantOperation(node, operation, c, constantFirst: constantFirst)
+    case (.perItem(let c)?, .activation?), (.activation?, .perItem(let c)?):
+      let constantFirst: Bool
+      if case .perItem? = a { constantFirst = true } else { constantFirst = false }
+      try activationInput(node, constantFirst ? 1 : 0)
+      try appendConstantOperation(node, operation, c, constantFirst: constantFirst)
+    case (.activation?, .activation?), (.permuted?, _), (_, .permuted?):
+      let x = try activationInput(node, 0), y = try activationInput(node, 1)
+      guard shapes[x].count == shapes[y].count else {
         throw error(
           node,
-          "\(node.opType == "Mul" ? "multiplies" : "adds") a constant of shape \(c.shape) and items of shape \(itemShape); sigbook imports a bias or a scale with one value per unit or per channel"
+          "\(operation.verb) values of \(shapes[x].count + 1) and \(shapes[y].count + 1) axes; sigbook broadcasts two activations of as many axes, their batch axes together"
         )
       }
-      let isMul = node.opType == "Mul"
-      let zeros = [Float](repeating: 0, count: shift.count)
-      if canFold, layers.last?.parameters.last?.count == shift.count {
-        fold(scale: isMul ? shift : nil, shift: isMul ? zeros : shift, for: node)
-      } else {
-        try append(
-          ChannelAffine(
-            weight: isMul
-              ? Tensor(shape: [shift.count], scalars: shift)
-              : Tensor(repeating: 1, shape: [shift.count]),
-            bias: Tensor(shape: [shift.count], scalars: isMul ? zeros : shift)), for: node)
-      }
+      try append(
+        operation == .add && shapes[x] == shapes[y]
+          ? Self.make(.sum(inputs: 2)) : Self.make(.binary(operation)), inputs: [x, y], for: node)
     default:
+      throw error(node, "\(operation.verb) values sigbook cannot combine (a missing input?)")
+    }
+  }
+
+  /// Whether every layer so far takes the one before: a chain.
+  var isChainSoFar: Bool { wiring.indices.allSatisfy { wiring[$0] == [$0] } }
+
+  /// A layer computing `x ∘ c` (or `c ∘ x`), the constant's shape made one item's: a leading
+  /// axis of size 1 (the batch's) dropped when it has as many axes as the batch.
+  mutating func appendConstantOperation(
+    _ node: Onnx_NodeProto, _ operation: BinaryOperation, _ c: Constant, constantFirst: Bool
+  ) throws(ONNXError) {
+    guard let values = c.asFloats else {
+      throw error(node, "\(operation.verb) the batch size to a value; sigbook cannot")
+    }
+    var shape = c.shape
+    if shape.count == itemShape.count + 1 {
+      guard shape.first == 1 else {
+        throw error(
+          node,
+          "\(operation.verb) a constant of shape \(c.shape), which differs from one input to the next, and items of \(itemShape)"
+        )
+      }
+      shape.removeFirst()
+    }
+    if shape.isEmpty { shape = [1] }
+    guard shape.count <= itemShape.count else {
       throw error(
         node,
-        "adds two values computed from the model's input; sigbook imports a chain of layers, not branches (residual connections)"
+        "\(operation.verb) a constant of shape \(c.shape) and items of shape \(itemShape); the constant has more axes than an item"
       )
     }
+    try append(
+      Self.make(
+        .binaryConstant(operation, shape: shape, constantFirst: constantFirst),
+        parameters: [Tensor(shape: shape, scalars: values)]), for: node)
+  }
+
+  /// A constant as one value per output of the layer that makes `current` (a bias or a scale
+  /// it can take): per channel (the first item axis) for dense, convolutional and affine
+  /// layers, per value of the last axis for a linear one.
+  func foldedVector(_ c: Constant) -> [Float]? {
+    guard case .linear = layers[current - 1].spec else { return perChannel(c) }
+    guard let values = c.asFloats, let width = itemShape.last else { return nil }
+    if values.count == 1 { return [Float](repeating: values[0], count: width) }
+    guard values.count == width, c.shape.dropLast().allSatisfy({ $0 == 1 }),
+      c.shape.count <= itemShape.count
+    else { return nil }
+    return values
+  }
+
+  /// `x ∘ y` between constants of equal shapes or with one a single value: floats, or
+  /// integers computed exactly (an overflow, a division by zero or by the batch size is an
+  /// error).
+  func computed(_ node: Onnx_NodeProto, _ operation: BinaryOperation, _ x: Constant, _ y: Constant)
+    throws(ONNXError) -> Constant
+  {
+    let shape = x.count >= y.count ? x.shape : y.shape
+    guard x.shape == y.shape || x.count == 1 || y.count == 1 else {
+      throw error(
+        node,
+        "\(operation.verb) constants of shapes \(x.shape) and \(y.shape); sigbook computes on equal shapes or with a single value"
+      )
+    }
+    let n = max(x.count, y.count)
+    if x.ints != nil, y.ints != nil {
+      guard let xi = x.asInts, let yi = y.asInts else {
+        throw error(
+          node,
+          "\(operation.verb) the batch size, which sigbook does not know when it imports a model")
+      }
+      var result: [Dim] = []
+      for i in 0..<n {
+        let p = xi[xi.count == 1 ? 0 : i], q = yi[yi.count == 1 ? 0 : i]
+        let (r, overflow): (Int, Bool)
+        switch operation {
+        case .add: (r, overflow) = p.addingReportingOverflow(q)
+        case .subtract: (r, overflow) = p.subtractingReportingOverflow(q)
+        case .multiply: (r, overflow) = p.multipliedReportingOverflow(by: q)
+        case .divide:
+          guard q != 0 else { throw error(node, "divides the integer \(p) by zero") }
+          (r, overflow) = p.dividedReportingOverflow(by: q)
+        }
+        guard !overflow else {
+          throw error(
+            node, "\(operation.verb) the integers \(p) and \(q), which overflows 64 bits")
+        }
+        result.append(.known(r))
+      }
+      return Constant(shape: shape, ints: result)
+    }
+    guard let xv = x.asFloats, let yv = y.asFloats else {
+      throw error(
+        node,
+        "\(operation.verb) the batch size, which sigbook does not know when it imports a model")
+    }
+    let values = (0..<n).map { i in
+      operation.value(xv[xv.count == 1 ? 0 : i], yv[yv.count == 1 ? 0 : i])
+    }
+    return Constant(shape: shape, floats: values)
   }
 
   mutating func importActivation(_ node: Onnx_NodeProto, _ function: Activation.Function)
     throws(ONNXError)
   {
-    try chainInput(node)
+    try activationInput(node)
     try append(Activation(function), for: node)
   }
 
   mutating func importSoftmax(_ node: Onnx_NodeProto) throws(ONNXError) {
-    try chainInput(node)
+    try activationInput(node)
     let axis = int(node, "axis", default: opset < 13 ? 1 : -1)
-    guard itemShape.count == 1, axis == 1 || axis == -1 else {
+    let rank = itemShape.count + 1
+    if itemShape.count == 1, axis == 1 || axis == -1 {
+      return try append(Self.make(.softmax), for: node)
+    }
+    let along = try itemAxis(axis, rank: rank, node)
+    // Before opset 13 the softmax is over every axis from `axis` on, one only when it is the last.
+    guard opset >= 13 || along == itemShape.count - 1 else {
       throw error(
         node,
-        "takes the softmax over axis \(axis) of items of shape \(itemShape); sigbook takes it over vectors [batch, classes]"
+        "takes the softmax over axes \(axis) and after of items of shape \(itemShape) (opset \(opset)); sigbook takes it along one axis"
       )
     }
-    try append(Softmax(), for: node)
+    try append(Self.make(.softmaxAlong(axis: along)), for: node)
   }
 
-  /// The symmetric padding and the stride of a 2-D window (`Conv`, `MaxPool`, `AveragePool`),
-  /// or an error naming what is not supported.
-  func window(_ node: Onnx_NodeProto, kernel: Int) throws(ONNXError) -> (padding: Int, stride: Int)
+  /// The strides, pads ([top, left, bottom, right]) and dilations of a 2-D window (`Conv`,
+  /// `MaxPool`, `AveragePool`) of `kernel` over maps of `itemShape`, `auto_pad` worked out.
+  func window(_ node: Onnx_NodeProto, kernel: [Int]) throws(ONNXError)
+    -> (strides: [Int], pads: [Int], dilations: [Int])
   {
     let strides = ints(node, "strides") ?? [1, 1]
-    guard strides.count == 2, strides[0] == strides[1], strides[0] > 0 else {
-      throw error(node, "strides \(strides) are not supported; sigbook uses equal strides [s, s]")
+    guard strides.count == 2, strides.allSatisfy({ $0 > 0 && $0 <= Self.maxPadding }) else {
+      throw error(node, "strides \(strides) are not supported; sigbook uses two positive strides")
     }
-    if let dilations = ints(node, "dilations"), dilations.contains(where: { $0 != 1 }) {
-      throw error(node, "dilations \(dilations) are not supported; sigbook uses [1, 1]")
+    let dilations = ints(node, "dilations") ?? [1, 1]
+    guard dilations.count == 2, dilations.allSatisfy({ $0 > 0 && $0 <= Self.maxPadding }) else {
+      throw error(node, "dilations \(dilations) are not supported; sigbook uses two positive ones")
     }
     let autoPad = string(node, "auto_pad") ?? "NOTSET"
-    var padding = 0
     switch autoPad {
     case "NOTSET", "":
       let pads = ints(node, "pads") ?? [0, 0, 0, 0]
-      guard pads.count == 4, Set(pads).count == 1, pads[0] >= 0, pads[0] <= Self.maxPadding else {
+      guard pads.count == 4, pads.allSatisfy({ $0 >= 0 && $0 <= Self.maxPadding }) else {
         throw error(
-          node,
-          "pads \(pads) are not supported; sigbook pads every side alike, [p, p, p, p]")
+          node, "pads \(pads) are not supported; sigbook pads 2-D maps [top, left, bottom, right]")
       }
-      padding = pads[0]
-    case "VALID": padding = 0
+      return (strides, pads, dilations)
+    case "VALID": return (strides, [0, 0, 0, 0], dilations)
     case "SAME_UPPER", "SAME_LOWER":
-      guard strides[0] == 1, kernel % 2 == 1 else {
-        throw error(
-          node,
-          "auto_pad \(autoPad) with stride \(strides[0]) and kernel \(kernel) pads unevenly; sigbook pads every side alike"
-        )
+      guard itemShape.count == 3 else {
+        throw error(node, "pads maps [channels, height, width], not \(itemShape)")
       }
-      padding = kernel / 2
+      var begin = [0, 0], end = [0, 0]
+      for axis in 0..<2 {
+        let size = itemShape[axis + 1], stride = strides[axis]
+        let extent = dilations[axis] * (kernel[axis] - 1) + 1
+        let total = max(((size + stride - 1) / stride - 1) * stride + extent - size, 0)
+        begin[axis] = autoPad == "SAME_UPPER" ? total / 2 : total - total / 2
+        end[axis] = total - begin[axis]
+      }
+      return (strides, [begin[0], begin[1], end[0], end[1]], dilations)
     default: throw error(node, "auto_pad '\(autoPad)' is not supported")
     }
-    return (padding, strides[0])
   }
 
+  /// `Conv`: sigbook's square convolution where it is one, else a convolution of any geometry
+  /// (grouped, depthwise, rectangular kernels, two strides, uneven pads, dilations).
   mutating func importConv(_ node: Onnx_NodeProto) throws(ONNXError) {
-    try chainInput(node)
+    try activationInput(node)
     let w = try constantInput(node, 1, "weight")
-    guard int(node, "group", default: 1) == 1 else {
+    let groups = int(node, "group", default: 1)
+    guard w.shape.count == 4, let weights = w.asFloats else {
       throw error(
         node,
-        "group = \(int(node, "group", default: 1)) (grouped or depthwise convolution) is not supported; sigbook imports group = 1"
-      )
+        "its weight has shape \(w.shape); sigbook imports 2-D kernels [out, in / group, kh, kw]")
     }
-    guard w.shape.count == 4, w.shape[2] == w.shape[3], let weights = w.asFloats else {
-      throw error(
-        node, "its weight has shape \(w.shape); sigbook imports square 2-D kernels [out, in, k, k]")
-    }
-    let kernel = w.shape[2], outputs = w.shape[0]
-    guard outputs > 0, kernel > 0 else {
+    let kernel = [w.shape[2], w.shape[3]], outputs = w.shape[0]
+    guard outputs > 0, kernel.allSatisfy({ $0 > 0 }) else {
       throw error(
         node,
         "its weight has shape \(w.shape): \(outputs == 0 ? "no output channels" : "an empty kernel")"
       )
     }
-    if let k = ints(node, "kernel_shape"), k != [kernel, kernel] {
+    if let k = ints(node, "kernel_shape"), k != kernel {
       throw error(node, "kernel_shape \(k) does not match its weight \(w.shape)")
     }
-    guard itemShape.count == 3, itemShape[0] == w.shape[1] else {
+    guard groups > 0, outputs % groups == 0, itemShape.count == 3,
+      itemShape[0] == w.shape[1] * groups
+    else {
       throw error(
-        node, "its weight \(w.shape) takes \(w.shape[1]) channels but its input is \(itemShape)")
+        node,
+        "its weight \(w.shape) in \(groups) group\(groups == 1 ? "" : "s") takes \(w.shape[1] * groups) channels but its input is \(itemShape)"
+      )
     }
-    let (padding, stride) = try window(node, kernel: kernel)
+    let (strides, pads, dilations) = try window(node, kernel: kernel)
     var bias = [Float](repeating: 0, count: outputs)
     if case .constant(let b)? = try input(node, 2) {
       guard let bv = b.asFloats, bv.count == outputs else {
@@ -606,56 +813,74 @@ extension ONNXImporter {
       }
       bias = bv
     }
-    var generator = SeededGenerator(seed: 0)
-    var layer = LayerSpec.conv(
-      inChannels: w.shape[1], outChannels: outputs, kernel: kernel, stride: stride, padding: padding
-    ).makeLayer(initialization: .glorot, generator: &generator)
-    layer.parameters = [
+    let parameters = [
       Tensor(shape: w.shape, scalars: weights), Tensor(shape: [outputs], scalars: bias),
     ]
-    try append(layer, for: node)
+    let isSquare =
+      groups == 1 && kernel[0] == kernel[1] && strides[0] == strides[1]
+      && dilations == [1, 1] && Set(pads).count == 1
+    let spec: LayerSpec =
+      isSquare
+      ? .conv(
+        inChannels: itemShape[0], outChannels: outputs, kernel: kernel[0], stride: strides[0],
+        padding: pads[0])
+      : .convolution(
+        Convolution(
+          inChannels: itemShape[0], outChannels: outputs, kernel: kernel, strides: strides,
+          pads: pads, dilations: dilations, groups: groups, hasBias: true))
+    try append(Self.make(spec, parameters: parameters), for: node)
   }
 
+  /// `MaxPool` and `AveragePool`: sigbook's non-overlapping square pooling where it is one,
+  /// else a pooling of any geometry.
   mutating func importPool(_ node: Onnx_NodeProto) throws(ONNXError) {
-    try chainInput(node)
-    guard let k = ints(node, "kernel_shape"), k.count == 2, k[0] == k[1], k[0] > 0 else {
+    try activationInput(node)
+    guard let kernel = ints(node, "kernel_shape"), kernel.count == 2,
+      kernel.allSatisfy({ $0 > 0 && $0 <= Self.maxPadding })
+    else {
       throw error(
         node,
-        "kernel_shape \(ints(node, "kernel_shape") ?? []) is not supported; sigbook pools square windows [k, k]"
+        "kernel_shape \(ints(node, "kernel_shape") ?? []) is not supported; sigbook pools 2-D windows [kh, kw]"
       )
     }
-    let size = k[0]
-    let (padding, stride) = try window(node, kernel: size)
-    guard padding == 0, stride == size else {
-      throw error(
-        node,
-        "pools \(size) × \(size) windows with stride \(stride) and padding \(padding); sigbook pools non-overlapping windows (stride = kernel) without padding"
-      )
+    guard itemShape.count == 3 else {
+      throw error(node, "pools maps [channels, height, width], not \(itemShape)")
+    }
+    let (strides, pads, dilations) = try window(node, kernel: kernel)
+    guard dilations == [1, 1] else {
+      throw error(node, "dilations \(dilations) are not supported in pooling; sigbook uses [1, 1]")
     }
     guard int(node, "storage_order", default: 0) == 0 else {
       throw error(node, "storage_order 1 is not supported")
     }
-    if int(node, "ceil_mode", default: 0) != 0, itemShape.count == 3,
-      itemShape[1] % size != 0 || itemShape[2] % size != 0
-    {
-      throw error(
-        node,
-        "ceil_mode 1 on \(itemShape[1]) × \(itemShape[2]) maps keeps partial windows; sigbook drops them (ceil_mode 0)"
-      )
+    let isMax = node.opType == "MaxPool"
+    let ceilMode = int(node, "ceil_mode", default: 0) != 0
+    let size = kernel[0]
+    let dropsNothing = itemShape[1] % size == 0 && itemShape[2] % size == 0
+    if kernel[0] == kernel[1], strides == kernel, pads == [0, 0, 0, 0], !ceilMode || dropsNothing {
+      return try append(
+        Self.make(isMax ? .maxPool(size: size) : .averagePool(size: size)), for: node)
+    }
+    guard zip(pads, kernel + kernel).allSatisfy({ $0 < $1 }) else {
+      throw error(node, "pads \(pads) are not smaller than the window \(kernel)")
     }
     try append(
-      node.opType == "MaxPool" ? MaxPool2D(size: size) as any Layer : AveragePool2D(size: size),
-      for: node)
+      Self.make(
+        .pool(
+          Pooling(
+            isMax ? .max : .average, kernel: kernel, strides: strides, pads: pads,
+            ceilMode: ceilMode,
+            countIncludePad: int(node, "count_include_pad", default: 0) != 0))), for: node)
   }
 
   mutating func importFlatten(_ node: Onnx_NodeProto) throws(ONNXError) {
-    try chainInput(node)
+    try activationInput(node)
     let axis = int(node, "axis", default: 1)
     guard axis == 1 || (axis == -1 && itemShape.count == 1) else {
       throw error(node, "flattens from axis \(axis); sigbook flattens each item (axis 1)")
     }
     if itemShape.count == 1 { return try alias(node) }
-    try append(Flatten(), for: node)
+    try append(Self.make(.flatten), for: node)
   }
 
   mutating func importReshape(_ node: Onnx_NodeProto) throws(ONNXError) {
@@ -676,7 +901,7 @@ extension ONNXImporter {
       c.shape = shape
       try bind(node, constant: c)
       return
-    case .activation?: try chainInput(node)
+    case .activation?, .perItem?, .permuted?: try activationInput(node)
     case nil: throw error(node, "has no input")
     }
     let count = DimArithmetic.product(itemShape) ?? 0
@@ -748,25 +973,24 @@ extension ONNXImporter {
         throw error(node, "perm \(perm) is not a permutation of the axes of \(c.shape)")
       }
       try bind(node, constant: c.transposed(perm))
-    case .activation?:
-      try chainInput(node)
-      let rank = itemShape.count + 1
+    case .activation?, .permuted?:
+      // A transpose that moves the batch axis waits for the Gather that brings it back.
+      let (source, pending) = try permutedInput(node)
+      let rank = pending.count
       let perm = ints(node, "perm") ?? Array((0..<rank).reversed())
-      guard perm.sorted() == Array(0..<rank), perm.first == 0 else {
-        throw error(
-          node,
-          "perm \(perm) moves the batch axis; sigbook permutes the axes of each item (perm starting with 0)"
-        )
+      guard perm.sorted() == Array(0..<rank) else {
+        throw error(node, "perm \(perm) is not a permutation of the \(rank) axes of its input")
       }
-      let itemPermutation = perm.dropFirst().map { $0 - 1 }
-      if itemPermutation == Array(0..<(rank - 1)) { return try alias(node) }
-      try append(Transpose(permutation: itemPermutation), for: node)
+      current = source
+      itemShape = shapes[source]
+      try bindPermuted(node, perm.map { pending[$0] })
+    case .perItem?: throw error(node, "transposes a constant expanded over the batch")
     case nil: throw error(node, "has no input")
     }
   }
 
   mutating func importBatchNormalization(_ node: Onnx_NodeProto) throws(ONNXError) {
-    try chainInput(node)
+    try activationInput(node)
     guard int(node, "training_mode", default: 0) == 0 else {
       throw error(node, "runs in training mode; sigbook imports models for inference")
     }
@@ -797,7 +1021,9 @@ extension ONNXImporter {
       scale[c] = Float(s)
       shift[c] = Float(Double(beta[c]) - Double(mean[c]) * s)
     }
-    if canFold, layers.last?.parameters.last?.count == channels {
+    if canFold(node), layers[current - 1].parameters.last?.count == channels,
+      itemShape.count == 1 || !currentIsLinear
+    {
       fold(scale: scale, shift: shift, for: node)
     } else {
       try append(
@@ -808,7 +1034,7 @@ extension ONNXImporter {
   }
 
   mutating func importPad(_ node: Onnx_NodeProto) throws(ONNXError) {
-    try chainInput(node)
+    try activationInput(node)
     var pads = ints(node, "pads")
     if pads == nil { pads = try constantInput(node, 1, "pads").asInts }
     let mode = string(node, "mode") ?? "constant"

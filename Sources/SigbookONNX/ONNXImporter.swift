@@ -4,27 +4,38 @@ import SigbookTensor
 import SigbookNN
 import SigbookWorkbook
 
-/// Reads an ONNX model as a sigbook model: the chain of layers its graph computes.
+/// Reads an ONNX model as a sigbook model: the graph of layers it computes.
 ///
-/// The graph is walked once, in node order. Nodes whose inputs are all known when the model is
-/// imported (weights, `Constant`, and the `Shape` → `Gather` → `Unsqueeze` → `Concat` chains
-/// exporters write for `x.view(x.size(0), -1)`) are computed then, the batch size standing as a
-/// symbol; every other node must take the output of the one before it, and becomes one of
-/// sigbook's layers (`Gemm` → dense, `Conv` → conv, `Relu` → relu…). `BatchNormalization` right
-/// after a dense or convolutional layer, and a constant `Add` after one (a bias), are folded into
-/// it. The result is an ordinary `Model`: its hidden activations give signatures like sigbook's
-/// own models', and `layerOrigins` names the nodes each layer stands for.
+/// The graph is walked once, in node order (ONNX requires a topological order). Nodes whose
+/// inputs are all known when the model is imported (weights, `Constant`, and the shape
+/// computations exporters write, `Shape` → `Gather` → `Unsqueeze` → `Concat` → `Reshape`, with
+/// the batch size standing as a symbol) are computed then; every other node becomes one of
+/// sigbook's layers (`Gemm` → dense, `Conv` → conv, `Add` of two activations → a join…) taking
+/// the values its inputs name. A bias (`Add` of a constant) or a `BatchNormalization` that is
+/// the only use of a dense, linear or convolutional layer's output is folded into it. Nodes
+/// whose outputs reach nothing are left out. The result is an ordinary `Model`: a chain when
+/// every layer takes the one before, else a graph whose layers are named by their nodes
+/// (`/stage1/Add`), so that signatures can be taken at any of them; `layerOrigins` names the
+/// nodes each layer stands for.
 ///
-/// What is not a chain of these operators (branches, recurrent layers, dynamic shapes that
-/// depend on values) is refused with an error that names the file, the node and its operator,
-/// and says what is supported.
+/// What cannot be imported (control flow, operators sigbook lacks, shapes that depend on
+/// values, a transpose of the batch axis that nothing brings back) is refused with an error
+/// that names the file, the node and its operator, and says what is supported.
 struct ONNXImporter {
   /// What a tensor name stands for while the graph is walked.
-  public enum Value {
+  enum Value {
     /// Known at import time.
     case constant(Constant)
-    /// Computed when the model runs: the output of the chain after `version` steps.
-    case activation(version: Int)
+    /// Computed when the model runs: value 0 is the model's input, j the output of layer j.
+    case activation(Int)
+    /// The same constant for every input: an `Expand` of a constant to a shape led by the batch
+    /// size (a class token before it joins the tokens). Its shape is one item's.
+    case perItem(Constant)
+    /// An activation whose axes (the batch's, 0, among them) `permutation` reorders, moving
+    /// the batch axis: attention's `[batch, tokens, 3, heads, d]` → `[3, batch, heads, tokens, d]`
+    /// before q, k and v are picked along the first axis. Only a `Gather` that brings the
+    /// batch axis back to the front can read it.
+    case permuted(Int, permutation: [Int])
   }
 
   /// The largest file read: 1 GiB, as for safetensors.
@@ -39,19 +50,26 @@ struct ONNXImporter {
     "BatchNormalization": [
       "epsilon", "momentum", "spatial", "training_mode", "is_test", "consumed_inputs",
     ],
-    "Cast": ["to", "saturate", "round_mode"], "Concat": ["axis"],
+    "Cast": ["to", "saturate", "round_mode"], "Clip": ["min", "max"], "Concat": ["axis"],
     "Constant": ["value", "value_float", "value_floats", "value_int", "value_ints"],
+    "ConstantOfShape": ["value"],
     "Conv": ["auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"],
-    "Dropout": ["ratio", "seed", "is_test"], "Flatten": ["axis"], "Gather": ["axis"],
+    "Div": [], "Dropout": ["ratio", "seed", "is_test"], "Equal": [], "Erf": [], "Exp": [],
+    "Expand": [], "Flatten": ["axis"], "Gather": ["axis"], "Gelu": ["approximate"],
     "Gemm": ["alpha", "beta", "transA", "transB"],
-    "GlobalAveragePool": [], "Identity": [], "MatMul": [], "Mul": [],
+    "GlobalAveragePool": [], "HardSigmoid": ["alpha", "beta"], "HardSwish": [],
+    "Identity": [], "LayerNormalization": ["axis", "epsilon", "stash_type"],
+    "LeakyRelu": ["alpha"], "LRN": ["alpha", "beta", "bias", "size"], "MatMul": [], "Mul": [],
     "MaxPool": [
       "auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "storage_order", "strides",
     ],
-    "Pad": ["mode", "pads", "value"], "Relu": [], "Reshape": ["allowzero"],
-    "Shape": ["start", "end"], "Sigmoid": [], "Slice": ["starts", "ends", "axes"],
-    "Softmax": ["axis"], "Squeeze": ["axes"], "Tanh": [], "Transpose": ["perm"],
-    "Unsqueeze": ["axes"],
+    "Neg": [], "Pad": ["mode", "pads", "value"], "Pow": [], "Reciprocal": [],
+    "ReduceMean": ["axes", "keepdims", "noop_with_empty_axes"], "Relu": [],
+    "Reshape": ["allowzero"], "Shape": ["start", "end"], "Sigmoid": [],
+    "Slice": ["starts", "ends", "axes"], "Softmax": ["axis"],
+    "Split": ["axis", "split", "num_outputs"],
+    "Sqrt": [], "Squeeze": ["axes"], "Sub": [], "Sum": [], "Tanh": [], "Transpose": ["perm"],
+    "Unsqueeze": ["axes"], "Where": [],
   ]
 
   let path: String
@@ -59,20 +77,29 @@ struct ONNXImporter {
   var opset = 13
   var values: [String: Value] = [:]
   var layers: [any Layer] = []
+  /// The values each layer takes (0 the model's input, j layer j's output).
+  var wiring: [[Int]] = []
+  /// The shape of one item of each value, the input's first.
+  var shapes: [[Int]]
+  /// The ONNX nodes each layer stands for.
   var origins: [String] = []
-  /// The shape of one item at the end of the chain.
+  /// The name of each layer: its node's (or its node's output's).
+  var layerNames: [String] = []
+  /// How many nodes (and graph outputs) read each tensor name.
+  var uses: [String: Int] = [:]
+  /// The value the node being imported reads (`activationInput`), and its item shape.
+  var current = 0
   var itemShape: [Int]
-  /// How many steps the chain has taken (a layer added or folded into the last one).
-  var version = 0
-  /// The version at which the last layer, a dense or convolutional one, was last changed: while
-  /// it is the current version, a bias or a batch normalisation can be folded into it.
-  var foldableVersion: Int?
+  /// The values whose layer (dense, linear, convolutional or an affine one) can still take a
+  /// bias or a normalisation folded in.
+  var foldable: Set<Int> = []
   /// The batch size the file fixes for its input (`[1, 1, 28, 28]`), if it fixes one.
   var fixedBatch: Int?
 
   init(path: String, itemShape: [Int]) {
     self.path = path
     self.itemShape = itemShape
+    shapes = [itemShape]
   }
 
   func error(_ message: String) -> ONNXError { ONNXError(path: path, message) }
@@ -167,17 +194,22 @@ struct ONNXImporter {
       )
     }
     importer.itemShape = try importer.inputItemShape(input, given: inputShape)
-    importer.values[input.name] = .activation(version: 0)
+    importer.shapes = [importer.itemShape]
+    importer.values[input.name] = .activation(0)
+    for node in graph.node {
+      for name in node.input where !name.isEmpty { importer.uses[name, default: 0] += 1 }
+    }
+    for output in graph.output { importer.uses[output.name, default: 0] += 1 }
     for node in graph.node { try importer.importNode(node) }
     guard graph.output.count == 1, let output = graph.output.first else {
       throw importer.error(
         "has \(graph.output.count) outputs; sigbook imports models with one output")
     }
-    guard case .activation(let v)? = importer.values[output.name], v == importer.version else {
+    guard case .activation(let last)? = importer.values[output.name], last > 0 else {
       throw importer.error(
-        "its output '\(output.name)' is not the end of the chain of layers that starts at its input"
-      )
+        "its output '\(output.name)' is not computed by layers from its input '\(input.name)'")
     }
+    importer.prune(keeping: last)
     // A model sigbook saved names its classes and its task in the metadata.
     let saved = proto.metadataProps.first { $0.key == "sigbook.classes" }.flatMap {
       try? JSONDecoder().decode([String].self, from: Data($0.value.utf8))
@@ -270,8 +302,12 @@ struct ONNXImporter {
     guard !layers.isEmpty else {
       throw error("has no layers: its output is its input")
     }
+    // A chain keeps the chain's faster path; anything else is a graph.
+    let isChain = wiring.indices.allSatisfy { wiring[$0] == [$0] }
     do {
-      try Model.checkArchitecture(layers.map(\.spec), inputShape: inputShape, name: "the model")
+      try Model.checkArchitecture(
+        layers.map(\.spec), inputShape: inputShape, name: "the model",
+        wiring: isChain ? nil : wiring)
     } catch {
       throw self.error(error.message)
     }
@@ -282,9 +318,14 @@ struct ONNXImporter {
     do {
       model = try Model(
         layers: layers, inputShape: inputShape, task: .classification,
-        summary: "load_onnx(\"\((path as NSString).lastPathComponent)\")")
+        summary: "load_onnx(\"\((path as NSString).lastPathComponent)\")",
+        wiring: isChain ? nil : wiring)
     } catch {
       throw self.error("its layers do not fit together: \(error.message)")
+    }
+    if !isChain {
+      model.names = layerNames
+      model.signatureLayers = blockOutputs()
     }
     let narrows = model.layerShapes.dropLast().contains { $0.reduce(1, *) < inputCount }
     // Whatever the metadata says, an autoencoder's output is as large as its input.
@@ -314,5 +355,54 @@ struct ONNXImporter {
     model.source = path
     model.layerOrigins = origins
     return model
+  }
+
+  /// Leaves out the layers whose outputs do not reach value `output` (an exporter's unused
+  /// branch, a shape computation's source), numbering the others anew.
+  mutating func prune(keeping output: Int) {
+    var needed = [Bool](repeating: false, count: layers.count + 1)
+    needed[output] = true
+    for j in stride(from: output, through: 1, by: -1) where needed[j] {
+      for v in wiring[j - 1] { needed[v] = true }
+    }
+    var renumbered = [Int](repeating: -1, count: layers.count + 1)
+    renumbered[0] = 0
+    var kept = 0
+    for j in 1...max(output, 1) where needed[j] {
+      kept += 1
+      renumbered[j] = kept
+    }
+    let keep = (1...max(output, 1)).filter { needed[$0] }
+    layers = keep.map { layers[$0 - 1] }
+    wiring = keep.map { j in wiring[j - 1].map { renumbered[$0] } }
+    origins = keep.map { origins[$0 - 1] }
+    layerNames = keep.map { layerNames[$0 - 1] }
+    shapes = [shapes[0]] + keep.map { shapes[$0] }
+    itemShape = shapes[shapes.count - 1]
+  }
+
+  /// The layers whose outputs make a graph's signature: the end of every residual block — a
+  /// join of two activations (`Add`, `Sum`), or the activation that alone follows one —, or,
+  /// in a graph without joins, nil (every hidden activation).
+  func blockOutputs() -> [Int]? {
+    var consumers = [[Int]](repeating: [], count: layers.count + 1)
+    for (i, taken) in wiring.enumerated() { for v in Set(taken) { consumers[v].append(i) } }
+    var outputs: [Int] = []
+    for (i, layer) in layers.enumerated() where i < layers.count - 1 {
+      let isJoin: Bool
+      switch layer.spec {
+      case .sum: isJoin = true
+      case .binary(let op): isJoin = op == .add && wiring[i].allSatisfy { $0 > 0 }
+      default: isJoin = false
+      }
+      guard isJoin else { continue }
+      let next = consumers[i + 1]
+      if next.count == 1, layers[next[0]].spec.isHiddenActivation, next[0] < layers.count - 1 {
+        outputs.append(next[0])
+      } else {
+        outputs.append(i)
+      }
+    }
+    return outputs.isEmpty ? nil : outputs
   }
 }

@@ -54,7 +54,9 @@ extension Catalogue {
       MemoryEstimate.signatures(n: d.count, widths: widths),
       for:
         "the signatures of \(NumberFormat.grouped(d.count)) inputs (\(NumberFormat.grouped(widths.reduce(0, +))) values each)",
-      advice: "sample the data first (subset(data, per_class: 500)) or pool the maps (pool: .mean)",
+      advice: pooling == .none && indices.contains { net.layerShapes[$0].count > 1 }
+        ? "sample the data first (subset(data, per_class: 500)) or pool the maps (pool: .mean)"
+        : "sample the data first (subset(data, per_class: 500))",
       blaming: data)
     let set = SignatureSet(
       model: net, data: d, nodes: nodes, pooling: pooling,
@@ -69,7 +71,9 @@ extension Catalogue {
   static func signatureNodes(
     _ call: Call, model net: Model
   ) throws(CallFailure) -> ([Int]?, SignaturePooling) {
-    let pooling = SignaturePooling(rawValue: call.option("pool")) ?? .none
+    // Not every caller's entry takes `pool:` (novelty reads its model's own layers).
+    let pooling =
+      call.value("pool") == nil ? .none : SignaturePooling(rawValue: call.option("pool")) ?? .none
     let names = net.layerNames
     var nodes: [Int]?
     if call.value("at") != nil {
