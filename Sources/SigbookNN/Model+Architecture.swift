@@ -4,9 +4,10 @@ import SigbookTensor
 /// (`mlp(784, 100000, 100000, 10)`) or a corrupt saved model (`dense(-5, 2)`, sizes of 2⁶²) is
 /// explained instead of crashing or exhausting memory.
 extension Model {
-  /// The most trainable values a model may hold: 100 million (400 MB as 32-bit floats, about
-  /// 1,000 times a `mlp(784, 128, 10)`).
-  static let maxParameters = 100_000_000
+  /// The most trainable values a model may hold: 150 million (600 MB as 32-bit floats, about
+  /// 1,500 times a `mlp(784, 128, 10)`; VGG-19, the largest of the classic image networks, has
+  /// 144 million).
+  static let maxParameters = 150_000_000
 
   /// The most values one layer may produce for one input: 10 million (a convolution of 64
   /// channels over 224 × 224 images produces 3.2 million).
@@ -127,8 +128,6 @@ extension Model {
       throw ShapeMismatch("the output of layer \(unused) of \(name) is not used by any layer")
     }
   }
-
-  /// `100,000,000`.
 }
 
 extension LayerSpec {

@@ -17,8 +17,8 @@ enum Safetensors {
   /// The header key under which string metadata is stored.
   static let metadataKey = "__metadata__"
 
-  /// The largest file read: 1 GiB, room for a model of `Model.maxParameters` parameters even in
-  /// 64-bit floats.
+  /// The largest file read: 1 GiB, room for a model of `Model.maxParameters` parameters in
+  /// 32-bit floats.
   static let maxFileBytes = 1 << 30
 
   /// The largest header read: 100,000,000 bytes, the limit of Hugging Face's own reader.

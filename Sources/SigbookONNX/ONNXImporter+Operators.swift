@@ -726,14 +726,21 @@ extension ONNXImporter {
       return try append(Self.make(.softmax), for: node)
     }
     let along = try itemAxis(axis, rank: rank, node)
-    // Before opset 13 the softmax is over every axis from `axis` on, one only when it is the last.
-    guard opset >= 13 || along == itemShape.count - 1 else {
-      throw error(
-        node,
-        "takes the softmax over axes \(axis) and after of items of shape \(itemShape) (opset \(opset)); sigbook takes it along one axis"
-      )
+    if opset >= 13 { return try append(Self.make(.softmaxAlong(axis: along)), for: node) }
+    // Before opset 13 the softmax is over every axis from `axis` on, as one: along the only
+    // one of them longer than 1, or over their values flattened and shaped back.
+    let trailing = Array(itemShape[along...])
+    let long = trailing.indices.filter { trailing[$0] > 1 }
+    if long.count <= 1 {
+      return try append(
+        Self.make(.softmaxAlong(axis: along + (long.first ?? 0))), for: node)
     }
+    let shape = itemShape, first = layers.count
+    defer { nameParts(of: node, from: first) }
+    try append(
+      Self.make(.reshape(shape: Array(shape[..<along]) + [trailing.reduce(1, *)])), for: node)
     try append(Self.make(.softmaxAlong(axis: along)), for: node)
+    try append(Self.make(.reshape(shape: shape)), for: node)
   }
 
   /// The strides, pads ([top, left, bottom, right]) and dilations of a 2-D window (`Conv`,

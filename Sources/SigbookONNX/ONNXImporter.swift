@@ -205,6 +205,11 @@ struct ONNXImporter {
       throw importer.error(
         "has \(graph.output.count) outputs; sigbook imports models with one output")
     }
+    if case .permuted(_, let permutation)? = importer.values[output.name] {
+      throw importer.error(
+        "its output '\(output.name)' is a transpose \(permutation) that moves the batch axis; sigbook keeps the batch as the first axis of its outputs"
+      )
+    }
     guard case .activation(let last)? = importer.values[output.name], last > 0 else {
       throw importer.error(
         "its output '\(output.name)' is not computed by layers from its input '\(input.name)'")
@@ -265,6 +270,11 @@ struct ONNXImporter {
       firstInputShape = given
       return given
     }
+    if type.hasShape, dims.count == 1 {
+      throw error(
+        "input '\(input.name)' has shape [\(names[0])], a batch of single numbers; sigbook reads inputs [batch, …] of at least one value each, the first axis the batch"
+      )
+    }
     guard type.hasShape, dims.count >= 2, dims.dropFirst().allSatisfy({ $0 != nil }) else {
       let shown = type.hasShape ? "[\(names.joined(separator: ", "))]" : "no shape"
       throw error(
@@ -323,10 +333,9 @@ struct ONNXImporter {
     } catch {
       throw self.error("its layers do not fit together: \(error.message)")
     }
-    if !isChain {
-      model.names = layerNames
-      model.signatureLayers = blockOutputs()
-    }
+    // Every layer answers to its node's name, as in the file.
+    model.names = layerNames
+    if !isChain { model.signatureLayers = blockOutputs() }
     let narrows = model.layerShapes.dropLast().contains { $0.reduce(1, *) < inputCount }
     // Whatever the metadata says, an autoencoder's output is as large as its input.
     let isAutoencoder =

@@ -184,7 +184,14 @@ let onnxRuntimeIsAvailable = Python.imports("onnxruntime", "numpy")
   func onnxRuntimeComputesTheSameOutputs() throws {
     let folder = try TemporaryFolder()
     var names: [String] = []
-    for (name, model, x) in try Self.models() + Self.graphModels() {
+    // Graphs imported from PyTorch's exports, saved again by sigbook.
+    let imported = try ["resnet_op13", "mobilenet_op17", "vit_op13"].map { name in
+      (
+        "imported_\(name)", try ONNXGraphImportTests.load(name),
+        try ONNXGraphImportTests.input(for: name)
+      )
+    }
+    for (name, model, x) in try Self.models() + Self.graphModels() + imported {
       try folder.write("\(name).onnx", ONNXFormat().encode(model))
       try folder.write("\(name)_x.npy", [UInt8](NPY.encode(x.scalars, shape: x.shape)))
       try folder.write(

@@ -85,7 +85,7 @@ import Testing
     // 900 million parameters announced by a file of a few hundred bytes
     (
       "[{\"dense\":{\"inputs\":30000,\"outputs\":30000}}]", "[30000]",
-      "its architecture would have more than 100,000,000 parameters (900,030,000 up to layer 1, dense(30000, 30000)); sigbook builds models of at most 100,000,000"
+      "its architecture would have more than 150,000,000 parameters (900,030,000 up to layer 1, dense(30000, 30000)); sigbook builds models of at most 150,000,000"
     ),
     (
       "[{\"conv\":{\"inChannels\":1,\"outChannels\":2,\"kernel\":3,\"stride\":1,\"padding\":0}},{\"maxPool\":{\"size\":0}}]",
@@ -225,7 +225,7 @@ import Testing
   static let absurdSizes: [(source: String, message: String, hint: String?)] = [
     (
       "mlp(784, 100000, 100000, 10)",
-      "mlp(784, 100000, 100000, 10) would have more than 100,000,000 parameters (10,078,600,000 up to layer 3, dense(100000, 100000)); sigbook builds models of at most 100,000,000",
+      "mlp(784, 100000, 100000, 10) would have more than 150,000,000 parameters (10,078,600,000 up to layer 3, dense(100000, 100000)); sigbook builds models of at most 150,000,000",
       "use fewer or narrower layers"
     ),
     (
@@ -245,7 +245,7 @@ import Testing
     // the encoder fits, the mirrored decoder does not
     (
       "autoencoder(784, 100000, 10)",
-      "autoencoder(784, 100000, 10) would have more than 100,000,000 parameters (159,000,794 up to layer 6, dense(100000, 784)); sigbook builds models of at most 100,000,000",
+      "autoencoder(784, 100000, 10) would have more than 150,000,000 parameters (159,000,794 up to layer 6, dense(100000, 784)); sigbook builds models of at most 150,000,000",
       "use fewer or narrower layers"
     ),
     (
