@@ -31,6 +31,8 @@ WORKLOADS = [
     ("W7", "UMAP 2,000×128 (peer warm)", 8.0),
     ("W8", "autoencoder 784-100-10-100-784, BCE, Adam, 1 epoch (10,000)", 2.0),
     ("W9", "float32 matmul 1024³", 0.95),
+    ("W10", "resnet 16-32-64 signatures at every block, 10,000 images (peak MiB beside)", 1.0),
+    ("W11", "resnet 16-32-64, momentum b64, 1 epoch Fashion-MNIST (60,000)", 1.5),
     ("S", "the one-vs-seven study, one headless process each (start-up and imports included)",
      50.0),
     ("S~", "the same study in process, after a warm-up (imports not counted)", None),
@@ -40,7 +42,8 @@ WORKLOADS = [
 # already-started process (`sigbook bench`'s S, the peer script's S): shown, no target.
 STUDY_RUNS = 3
 # Each peer script and the workloads it has.
-PEERS = {"torch_bench.py": ["W1", "W2", "W3", "W4", "W8", "W9"],
+PEERS = {"torch_bench.py": ["W1", "W2", "W3", "W4", "W8", "W9", "W11"],
+         "onnxruntime_bench.py": ["W10"],
          "keras_bench.py": ["W1", "W2", "W3", "W4", "W8"],
          "sklearn_bench.py": ["W2", "W5"],
          "numpy_bench.py": ["W4", "W9"],

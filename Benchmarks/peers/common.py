@@ -26,9 +26,19 @@ W2 = dict(sizes=(784, 256, 128, 10), batch=64, epochs=1, lr=0.05)
 W3 = dict(conv=(8, 16), kernel=3, batch=64, epochs=1, lr=0.05)
 W8 = dict(sizes=(784, 100, 10), batch=64, epochs=1, lr=1e-3)
 W5 = dict(ks=range(2, 11), restarts=10)
+# W10/W11: `resnet(input: [1, 28, 28], widths: [16, 32, 64], blocks: 1)`; W10 reads sigbook's
+# ONNX export of it (Benchmarks/results/w10-resnet.onnx, written by `sigbook bench` W10).
+W10 = dict(batch=1024)
+W11 = dict(widths=(16, 32, 64), batch=64, epochs=1, lr=0.05, momentum=0.9)
 # Threads each peer is given: both cores unless BENCH_THREADS says otherwise.
 THREADS = int(os.environ.get("BENCH_THREADS") or os.cpu_count() or 1)
-REPEATS = dict(W1=9, W2=3, W3=3, W4=31, W5=3, W6=3, W7=3, W8=5, W9=51, S=3)
+REPEATS = dict(W1=9, W2=3, W3=3, W4=31, W5=3, W6=3, W7=3, W8=5, W9=51, W10=5, W11=3, S=3)
+
+
+def peak_mib():
+    """The process's peak resident memory so far, in MiB."""
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def data_root():

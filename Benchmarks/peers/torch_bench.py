@@ -136,6 +136,63 @@ def w9(repeats):
     return c.record("W9", times, "GFLOP/s", 2 * 1024 ** 3 / statistics.median(times) / 1e9)
 
 
-for wid, body in [("W1", w1), ("W2", w2), ("W3", w3), ("W4", w4), ("W8", w8), ("W9", w9)]:
+class Block(nn.Module):
+    """sigbook's residual block: conv-BN-ReLU-conv-BN plus the skip (a 1x1 conv + BN where the
+    shape changes), ReLU after the join; convolutions with a bias, as sigbook's."""
+
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.shortcut = (nn.Sequential(nn.Conv2d(cin, cout, 1, stride), nn.BatchNorm2d(cout))
+                         if stride != 1 or cin != cout else nn.Identity())
+
+    def forward(self, x):
+        y = torch.relu(self.bn1(self.conv1(x)))
+        return torch.relu(self.bn2(self.conv2(y)) + self.shortcut(x))
+
+
+def resnet(widths=c.W11["widths"], classes=10):
+    """`resnet(input: [1, 28, 28], widths: [16, 32, 64], blocks: 1)`: stem conv-BN-ReLU, one
+    block per stage (stride 2 from the second), global average pool, Linear."""
+    layers, cin = [nn.Conv2d(1, widths[0], 3, 1, 1), nn.BatchNorm2d(widths[0]), nn.ReLU()], widths[0]
+    for s, w in enumerate(widths):
+        layers.append(Block(cin, w, 2 if s > 0 else 1))
+        cin = w
+    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(cin, classes)]
+    return nn.Sequential(*layers)
+
+
+def w11(repeats):
+    xt, yt = tensors(*c.fashion("train"))
+    xv, yv = tensors(*c.fashion("test"))
+    xt, xv = xt.reshape(-1, 1, 28, 28), xv.reshape(-1, 1, 28, 28)
+    p = c.W11
+
+    def run():
+        torch.manual_seed(0)
+        model = resnet()
+        model.train()
+        opt = torch.optim.SGD(model.parameters(), lr=p["lr"], momentum=p["momentum"])
+        loss_fn = nn.CrossEntropyLoss()
+        order = torch.randperm(len(xt))
+        for start in range(0, len(xt), p["batch"]):
+            idx = order[start:start + p["batch"]]
+            opt.zero_grad(set_to_none=True)
+            loss_fn(model(xt[idx]), yt[idx]).backward()
+            opt.step()
+        return model
+
+    times, model = c.timed(repeats, run)
+    model.eval()
+    result = c.record("W11", times, "accuracy", accuracy(model, xv, yv))
+    result["extra"] = {"peak MiB": c.peak_mib()}
+    return result
+
+
+for wid, body in [("W1", w1), ("W2", w2), ("W3", w3), ("W4", w4), ("W8", w8), ("W9", w9),
+                  ("W11", w11)]:
     peer.run(wid, body)
 peer.finish()

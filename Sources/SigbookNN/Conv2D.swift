@@ -78,6 +78,12 @@ public struct Conv2D: Layer {
     return (output, Cache(columns: columns, inputShape: input.shape))
   }
 
+  /// Inference: the output alone, unfolded a few images at a time.
+  public func apply(_ input: consuming Tensor) -> Tensor {
+    precondition(input.rank == 4 && input.shape[1] == inChannels, "conv input \(input.shape)")
+    return window.convolved(input, weight: parameters[0], bias: parameters[1], groups: 1)
+  }
+
   public func backward(
     _ outputGradient: consuming Tensor, cache: Cache, gradients: inout [Tensor],
     needsInputGradient: Bool

@@ -182,6 +182,15 @@ struct GroupedConv2D: Layer {
     return (output, Cache(columns: columns, inputShape: input.shape))
   }
 
+  /// Inference: the output alone, unfolded a few images at a time.
+  func apply(_ input: consuming Tensor) -> Tensor {
+    precondition(
+      input.rank == 4 && input.shape[1] == convolution.inChannels, "conv input \(input.shape)")
+    return convolution.window.convolved(
+      input, weight: parameters[0], bias: convolution.hasBias ? parameters[1] : nil,
+      groups: convolution.groups)
+  }
+
   func backward(
     _ outputGradient: consuming Tensor, cache: Cache, gradients: inout [Tensor],
     needsInputGradient: Bool

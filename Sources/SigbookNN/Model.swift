@@ -130,6 +130,19 @@ public struct Model: Sendable {
     return x
   }
 
+  /// The most values one layer's output holds for an inference batch: 2 M floats (8 MB). A
+  /// larger block is mapped from the system and its pages faulted in anew for every batch (for
+  /// a ResNet's 16 × 28 × 28 maps, a 1,024-image batch is 51 MB a layer), which cost more than
+  /// the arithmetic; blocks this size are reused from the heap.
+  static let forwardBatchBudget = 1 << 21
+
+  /// Rows per inference batch: `batchSize`, or fewer where a layer's output for that many
+  /// rows would exceed `forwardBatchBudget` values (a dense network keeps its 1,024).
+  func forwardBatchRows(_ batchSize: Int) -> Int {
+    let widest = layerShapes.map { $0.reduce(1, *) }.max() ?? 1
+    return max(1, min(batchSize, Self.forwardBatchBudget / max(widest, 1)))
+  }
+
   /// The outputs for many inputs, computed in batches of `batchSize` to bound memory.
   ///
   /// - Parameter isCancelled: checked before every batch; when it returns true the outputs stop
@@ -140,6 +153,7 @@ public struct Model: Sendable {
   ) -> Tensor {
     let inputs = shaped(inputs)
     let n = inputs.rows
+    let batchSize = forwardBatchRows(batchSize)
     var outputs: [Tensor] = []
     var start = 0
     while start < n && !isCancelled() {
@@ -183,6 +197,7 @@ public struct Model: Sendable {
   ) -> [Tensor] {
     let inputs = shaped(inputs)
     let n = inputs.rows
+    let batchSize = forwardBatchRows(batchSize)
     let widths = indices.map { pooledWidth(ofLayer: $0, pooling: pooling) ?? 0 }
     // Not zeroed: every row is overwritten by its batch. Zeroing first cost a second and more
     // before the first cancellation check for a CNN on 60,000 images (gigabytes of
@@ -190,22 +205,9 @@ public struct Model: Sendable {
     var results = widths.map { Tensor(unsetShape: [n, $0]) }
     guard let lastNeeded = indices.last else { return results }
     if wiring != nil {
-      var start = 0
-      while start < n && !isCancelled() {
-        let end = min(n, start + batchSize)
-        _ = graphForward(inputs.rows(start..<end), through: lastNeeded) { i, output in
-          guard let h = indices.firstIndex(of: i) else { return }
-          let w = widths[h]
-          let x = pooling.apply(output)
-          x.withUnsafeBufferPointer { source in
-            results[h].withUnsafeMutableBufferPointer { target in
-              _ = UnsafeMutableBufferPointer(rebasing: target[start * w..<end * w])
-                .update(fromContentsOf: source)
-            }
-          }
-        }
-        start = end
-      }
+      graphOutputs(
+        inputs, at: indices, widths: widths, pooling: pooling, into: &results,
+        batchSize: batchSize, isCancelled: isCancelled)
       return results
     }
     if pooling == .none, let steps = denseChain(through: lastNeeded, signatureLayers: indices) {
@@ -235,6 +237,61 @@ public struct Model: Sendable {
       start = end
     }
     return results
+  }
+
+  /// Batches run together by `graphOutputs`, one wave at a time (a fixed number, so that the
+  /// split never depends on the cores).
+  static let batchesPerWave = 4
+
+  /// `hiddenOutputs` of a graph: its batches run in waves of `batchesPerWave`, the batches of a
+  /// wave on every core at once, each product on one OpenBLAS thread, each batch writing its
+  /// own rows; cancellation is checked before every wave.
+  private func graphOutputs(
+    _ inputs: Tensor, at indices: [Int], widths: [Int], pooling: SignaturePooling,
+    into results: inout [Tensor], batchSize: Int, isCancelled: () -> Bool
+  ) {
+    guard let lastNeeded = indices.last else { return }
+    let n = inputs.rows, batches = (n + batchSize - 1) / batchSize
+    BLAS.beginSingleThreaded()
+    defer { BLAS.endSingleThreaded() }
+    Self.withMutablePointers(&results) { targets in
+      // Each batch writes rows of its own.
+      nonisolated(unsafe) let rows = targets
+      var wave = 0
+      while wave < batches && !isCancelled() {
+        let first = wave
+        Parallel.forEach(min(Self.batchesPerWave, batches - first)) { k in
+          let start = (first + k) * batchSize, end = min(n, start + batchSize)
+          _ = graphForward(inputs.rows(start..<end), through: lastNeeded) { i, output in
+            guard let h = indices.firstIndex(of: i), let target = rows[h] else { return }
+            let w = widths[h]
+            pooling.apply(output).withUnsafeBufferPointer { source in
+              guard let source = source.baseAddress else { return }
+              (target + start * w).update(from: source, count: (end - start) * w)
+            }
+          }
+        }
+        wave += Self.batchesPerWave
+      }
+    }
+  }
+
+  /// Calls `body` with the base address of every tensor's storage, each held by its own
+  /// `withUnsafeMutableBufferPointer` for the whole call (a tensor is taken out of the array
+  /// meanwhile, so that its storage is not shared and the address stays its own).
+  private static func withMutablePointers(
+    _ tensors: inout [Tensor], from index: Int = 0,
+    collected: [UnsafeMutablePointer<Float>?] = [],
+    _ body: ([UnsafeMutablePointer<Float>?]) -> Void
+  ) {
+    guard index < tensors.count else { return body(collected) }
+    var tensor = tensors[index]
+    tensors[index] = Tensor(zeros: [0])
+    tensor.withUnsafeMutableBufferPointer { buffer in
+      withMutablePointers(
+        &tensors, from: index + 1, collected: collected + [buffer.baseAddress], body)
+    }
+    tensors[index] = tensor
   }
 
   /// One dense layer of a dense chain, with the activation that follows it (if any) and the

@@ -175,6 +175,21 @@ enum ONNXExporter {
       classes.value = text
       proto.metadataProps.append(classes)
     }
+    // The tensors that make up a signature, by layer name, so that a runtime can give them
+    // as extra outputs, in the model's order (`sigbook.signatures`:
+    // [["stage1.block1.relu", "layer9/Relu_12"], …]).
+    let last = model.layers.count - 1
+    let signatureTensors = model.hiddenLayerIndices.map { i in
+      [model.layerNames[i], i == last ? "output" : values[i + 1]]
+    }
+    if let json = try? JSONEncoder().encode(signatureTensors),
+      let text = String(data: json, encoding: .utf8)
+    {
+      var signatures = Onnx_StringStringEntryProto()
+      signatures.key = "sigbook.signatures"
+      signatures.value = text
+      proto.metadataProps.append(signatures)
+    }
     let data: Data = try proto.serializedBytes()
     return [UInt8](data)
   }
