@@ -83,20 +83,20 @@ func logistic(_ x: Float) -> Float {
 /// As the last layer of a classifier trained with cross-entropy, training fuses it with the loss
 /// (`Loss`) and this layer's `backward` is not used; it is still exact for other uses:
 /// ∂L/∂x = y ⊙ (∂L/∂y − ⟨∂L/∂y, y⟩).
-public struct Softmax: Layer {
-  public typealias Cache = Tensor
+struct Softmax: Layer {
+  typealias Cache = Tensor
 
-  public init() {}
+  init() {}
 
-  public var spec: LayerSpec { .softmax }
+  var spec: LayerSpec { .softmax }
 
-  public func outputShape(for inputShape: [Int]) -> Result<[Int], ShapeMismatch> {
+  func outputShape(for inputShape: [Int]) -> Result<[Int], ShapeMismatch> {
     inputShape.count == 1
       ? .success(inputShape)
       : .failure(ShapeMismatch("softmax expects a vector per input, not \(inputShape)"))
   }
 
-  public func forward(_ input: consuming Tensor) -> (output: Tensor, cache: Tensor) {
+  func forward(_ input: consuming Tensor) -> (output: Tensor, cache: Tensor) {
     let n = input.rows, d = input.rowSize
     input.withUnsafeMutableBufferPointer { v in
       for r in 0..<n {
@@ -106,7 +106,7 @@ public struct Softmax: Layer {
     return (input, input)
   }
 
-  public func backward(
+  func backward(
     _ outputGradient: consuming Tensor, cache y: Tensor, gradients: inout [Tensor],
     needsInputGradient: Bool
   ) -> Tensor {

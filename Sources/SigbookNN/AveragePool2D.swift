@@ -4,24 +4,24 @@ import SigbookTensor
 /// `nn.AvgPool2d(size)`; a trailing row or column that does not fill a window is dropped.
 ///
 /// Models imported from ONNX use it; sigbook's own builders pool by maximum.
-public struct AveragePool2D: Layer {
-  public typealias Cache = [Int]
+struct AveragePool2D: Layer {
+  typealias Cache = [Int]
 
-  public let size: Int
+  let size: Int
 
   /// - Precondition: `size > 0`.
-  public init(size: Int) {
+  init(size: Int) {
     precondition(size > 0, "a pooling window needs a positive size")
     self.size = size
   }
 
-  public var spec: LayerSpec { .averagePool(size: size) }
+  var spec: LayerSpec { .averagePool(size: size) }
 
-  public func outputShape(for inputShape: [Int]) -> Result<[Int], ShapeMismatch> {
+  func outputShape(for inputShape: [Int]) -> Result<[Int], ShapeMismatch> {
     spec.outputShape(for: inputShape)
   }
 
-  public func forward(_ input: consuming Tensor) -> (output: Tensor, cache: [Int]) {
+  func forward(_ input: consuming Tensor) -> (output: Tensor, cache: [Int]) {
     precondition(input.rank == 4, "avgpool input \(input.shape)")
     let planes = input.shape[0] * input.shape[1], height = input.shape[2], width = input.shape[3]
     let oh = height / size, ow = width / size, s = size
@@ -48,7 +48,7 @@ public struct AveragePool2D: Layer {
     return (output, input.shape)
   }
 
-  public func backward(
+  func backward(
     _ outputGradient: consuming Tensor, cache shape: [Int], gradients: inout [Tensor],
     needsInputGradient: Bool
   ) -> Tensor {

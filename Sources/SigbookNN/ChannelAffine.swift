@@ -6,34 +6,34 @@ import SigbookTensor
 /// Batch normalisation in inference is this layer, with weight = γ / √(var + ε) and
 /// bias = β − mean · weight; an imported model's `BatchNormalization` that does not follow a
 /// dense or convolutional layer (into which it is folded) becomes one.
-public struct ChannelAffine: Layer {
-  public typealias Cache = Tensor
+struct ChannelAffine: Layer {
+  typealias Cache = Tensor
 
   /// `[weight [C], bias [C]]`.
-  public var parameters: [Tensor]
-  public var parameterNames: [String] { ["weight", "bias"] }
-  public let channels: Int
+  var parameters: [Tensor]
+  var parameterNames: [String] { ["weight", "bias"] }
+  let channels: Int
 
   /// The identity on `channels` channels (weight 1, bias 0).
-  public init(channels: Int) {
+  init(channels: Int) {
     self.channels = channels
     parameters = [Tensor(repeating: 1, shape: [channels]), Tensor(zeros: [channels])]
   }
 
   /// A layer with the given weight and bias, both `[C]`.
-  public init(weight: Tensor, bias: Tensor) {
+  init(weight: Tensor, bias: Tensor) {
     precondition(weight.rank == 1 && bias.shape == weight.shape, "affine weight and bias")
     channels = weight.count
     parameters = [weight, bias]
   }
 
-  public var spec: LayerSpec { .affine(channels: channels) }
+  var spec: LayerSpec { .affine(channels: channels) }
 
-  public func outputShape(for inputShape: [Int]) -> Result<[Int], ShapeMismatch> {
+  func outputShape(for inputShape: [Int]) -> Result<[Int], ShapeMismatch> {
     spec.outputShape(for: inputShape)
   }
 
-  public func forward(_ input: consuming Tensor) -> (output: Tensor, cache: Tensor) {
+  func forward(_ input: consuming Tensor) -> (output: Tensor, cache: Tensor) {
     let x = input
     let batch = x.rows, inner = x.rowSize / channels, c = channels
     let output = Tensor.overwriting(shape: x.shape) { out in
@@ -53,7 +53,7 @@ public struct ChannelAffine: Layer {
     return (output, x)
   }
 
-  public func backward(
+  func backward(
     _ outputGradient: consuming Tensor, cache x: Tensor, gradients: inout [Tensor],
     needsInputGradient: Bool
   ) -> Tensor {

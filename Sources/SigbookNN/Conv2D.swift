@@ -9,27 +9,27 @@ import SigbookTensor
 /// (`Im2Col`, which takes any geometry and groups).
 ///
 /// outH = ⌊(H + 2·padding − kernel) / stride⌋ + 1, likewise outW.
-public struct Conv2D: Layer {
+struct Conv2D: Layer {
   /// The unfolded input and the input's shape.
-  public struct Cache: Sendable {
+  struct Cache: Sendable {
     var columns: Tensor
     var inputShape: [Int]
   }
 
   /// `[weight [out, in, k, k], bias [out]]`.
-  public var parameters: [Tensor]
-  public var parameterNames: [String] { ["weight", "bias"] }
-  public let inChannels: Int
-  public let outChannels: Int
-  public let kernel: Int
-  public let stride: Int
-  public let padding: Int
+  var parameters: [Tensor]
+  var parameterNames: [String] { ["weight", "bias"] }
+  let inChannels: Int
+  let outChannels: Int
+  let kernel: Int
+  let stride: Int
+  let padding: Int
 
   /// A convolution with weights drawn by `initialization` (fan-in = in·k², fan-out = out·k²) and
   /// a zero bias.
   ///
   /// - Precondition: all sizes positive, padding not negative.
-  public init(
+  init(
     inChannels: Int, outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
     initialization: Initialization, generator: inout SeededGenerator
   ) {
@@ -46,13 +46,13 @@ public struct Conv2D: Layer {
     parameters = [weight, Tensor(zeros: [outChannels])]
   }
 
-  public var spec: LayerSpec {
+  var spec: LayerSpec {
     .conv(
       inChannels: inChannels, outChannels: outChannels, kernel: kernel, stride: stride,
       padding: padding)
   }
 
-  public func outputShape(for inputShape: [Int]) -> Result<[Int], ShapeMismatch> {
+  func outputShape(for inputShape: [Int]) -> Result<[Int], ShapeMismatch> {
     guard inputShape.count == 3, inputShape[0] == inChannels else {
       return .failure(
         ShapeMismatch(
@@ -71,7 +71,7 @@ public struct Conv2D: Layer {
     ((height + 2 * padding - kernel) / stride + 1, (width + 2 * padding - kernel) / stride + 1)
   }
 
-  public func forward(_ input: consuming Tensor) -> (output: Tensor, cache: Cache) {
+  func forward(_ input: consuming Tensor) -> (output: Tensor, cache: Cache) {
     precondition(input.rank == 4 && input.shape[1] == inChannels, "conv input \(input.shape)")
     let (output, columns) = window.convolve(
       input, weight: parameters[0], bias: parameters[1], groups: 1)
@@ -79,12 +79,12 @@ public struct Conv2D: Layer {
   }
 
   /// Inference: the output alone, unfolded a few images at a time.
-  public func apply(_ input: consuming Tensor) -> Tensor {
+  func apply(_ input: consuming Tensor) -> Tensor {
     precondition(input.rank == 4 && input.shape[1] == inChannels, "conv input \(input.shape)")
     return window.convolved(input, weight: parameters[0], bias: parameters[1], groups: 1)
   }
 
-  public func backward(
+  func backward(
     _ outputGradient: consuming Tensor, cache: Cache, gradients: inout [Tensor],
     needsInputGradient: Bool
   ) -> Tensor {
@@ -107,24 +107,24 @@ public struct Conv2D: Layer {
 
 /// Max pooling over non-overlapping `size × size` windows (stride = size); a trailing row or
 /// column that does not fill a window is dropped, as in PyTorch's default.
-public struct MaxPool2D: Layer {
+struct MaxPool2D: Layer {
   /// The flat input offset of each output's maximum, and the input's shape.
-  public struct Cache: Sendable {
+  struct Cache: Sendable {
     var argmax: [Int32]
     var inputShape: [Int]
   }
 
-  public let size: Int
+  let size: Int
 
   /// - Precondition: `size > 0`.
-  public init(size: Int) {
+  init(size: Int) {
     precondition(size > 0, "a pooling window needs a positive size")
     self.size = size
   }
 
-  public var spec: LayerSpec { .maxPool(size: size) }
+  var spec: LayerSpec { .maxPool(size: size) }
 
-  public func outputShape(for inputShape: [Int]) -> Result<[Int], ShapeMismatch> {
+  func outputShape(for inputShape: [Int]) -> Result<[Int], ShapeMismatch> {
     guard inputShape.count == 3 else {
       return .failure(ShapeMismatch("maxpool(\(size)) expects images, not \(inputShape)"))
     }
@@ -135,7 +135,7 @@ public struct MaxPool2D: Layer {
     return .success([inputShape[0], inputShape[1] / size, inputShape[2] / size])
   }
 
-  public func forward(_ input: consuming Tensor) -> (output: Tensor, cache: Cache) {
+  func forward(_ input: consuming Tensor) -> (output: Tensor, cache: Cache) {
     precondition(input.rank == 4, "maxpool input \(input.shape)")
     let planes = input.shape[0] * input.shape[1], height = input.shape[2], width = input.shape[3]
     let oh = height / size, ow = width / size, s = size
@@ -190,7 +190,7 @@ public struct MaxPool2D: Layer {
     return (output, Cache(argmax: argmax, inputShape: input.shape))
   }
 
-  public func backward(
+  func backward(
     _ outputGradient: consuming Tensor, cache: Cache, gradients: inout [Tensor],
     needsInputGradient: Bool
   ) -> Tensor {
@@ -204,22 +204,22 @@ public struct MaxPool2D: Layer {
 }
 
 /// Reshapes `[batch, c, h, w]` into `[batch, c·h·w]` (no copy).
-public struct Flatten: Layer {
-  public typealias Cache = [Int]
+struct Flatten: Layer {
+  typealias Cache = [Int]
 
-  public init() {}
+  init() {}
 
-  public var spec: LayerSpec { .flatten }
+  var spec: LayerSpec { .flatten }
 
-  public func outputShape(for inputShape: [Int]) -> Result<[Int], ShapeMismatch> {
+  func outputShape(for inputShape: [Int]) -> Result<[Int], ShapeMismatch> {
     .success([inputShape.reduce(1, *)])
   }
 
-  public func forward(_ input: consuming Tensor) -> (output: Tensor, cache: [Int]) {
+  func forward(_ input: consuming Tensor) -> (output: Tensor, cache: [Int]) {
     (input.flattenedRows, input.shape)
   }
 
-  public func backward(
+  func backward(
     _ outputGradient: consuming Tensor, cache shape: [Int], gradients: inout [Tensor],
     needsInputGradient: Bool
   ) -> Tensor {

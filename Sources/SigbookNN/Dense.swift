@@ -5,17 +5,17 @@ import SigbookTensor
 /// The weight is `[outputs, inputs]` (PyTorch's `nn.Linear` layout, so saved weights load there
 /// unchanged). Any input `[batch, …]` whose items hold `inputs` values is read as
 /// `[batch, inputs]`, so an image batch needs no explicit flatten.
-public struct Dense: Layer {
-  public typealias Cache = Tensor
+struct Dense: Layer {
+  typealias Cache = Tensor
 
   /// `[weight [outputs, inputs], bias [outputs]]`.
-  public var parameters: [Tensor]
-  public var parameterNames: [String] { ["weight", "bias"] }
-  public let inputs: Int
-  public let outputs: Int
+  var parameters: [Tensor]
+  var parameterNames: [String] { ["weight", "bias"] }
+  let inputs: Int
+  let outputs: Int
 
   /// A layer with weights drawn by `initialization` and a zero bias.
-  public init(
+  init(
     inputs: Int, outputs: Int, initialization: Initialization, generator: inout SeededGenerator
   ) {
     self.inputs = inputs
@@ -26,16 +26,16 @@ public struct Dense: Layer {
   }
 
   /// A layer with the given weight `[outputs, inputs]` and bias `[outputs]`.
-  public init(weight: Tensor, bias: Tensor) {
+  init(weight: Tensor, bias: Tensor) {
     precondition(weight.rank == 2 && bias.shape == [weight.shape[0]], "dense weight and bias")
     inputs = weight.shape[1]
     outputs = weight.shape[0]
     parameters = [weight, bias]
   }
 
-  public var spec: LayerSpec { .dense(inputs: inputs, outputs: outputs) }
+  var spec: LayerSpec { .dense(inputs: inputs, outputs: outputs) }
 
-  public func outputShape(for inputShape: [Int]) -> Result<[Int], ShapeMismatch> {
+  func outputShape(for inputShape: [Int]) -> Result<[Int], ShapeMismatch> {
     let n = inputShape.reduce(1, *)
     return n == inputs
       ? .success([outputs])
@@ -43,7 +43,7 @@ public struct Dense: Layer {
         ShapeMismatch("dense(\(inputs), \(outputs)) expects \(inputs) inputs but gets \(n)"))
   }
 
-  public func forward(_ input: consuming Tensor) -> (output: Tensor, cache: Tensor) {
+  func forward(_ input: consuming Tensor) -> (output: Tensor, cache: Tensor) {
     let batch = input.rows
     precondition(input.rowSize == inputs, "dense(\(inputs), …) given items of \(input.rowSize)")
     var y = Tensor(unsetShape: [batch, outputs])
@@ -88,7 +88,7 @@ public struct Dense: Layer {
     return (inputGradient.reshaped(input.shape), factors)
   }
 
-  public func backward(
+  func backward(
     _ outputGradient: consuming Tensor, cache input: Tensor, gradients: inout [Tensor],
     needsInputGradient: Bool
   ) -> Tensor {

@@ -2,26 +2,26 @@ import SigbookTensor
 
 /// Gives each item a new shape with the same number of values (no copy): what an imported
 /// model's `Reshape` to images does (`[784]` → `[1, 28, 28]`).
-public struct Reshape: Layer {
-  public typealias Cache = [Int]
+struct Reshape: Layer {
+  typealias Cache = [Int]
 
   /// The shape of one output item.
-  public let shape: [Int]
+  let shape: [Int]
 
-  public init(shape: [Int]) { self.shape = shape }
+  init(shape: [Int]) { self.shape = shape }
 
-  public var spec: LayerSpec { .reshape(shape: shape) }
+  var spec: LayerSpec { .reshape(shape: shape) }
 
-  public func outputShape(for inputShape: [Int]) -> Result<[Int], ShapeMismatch> {
+  func outputShape(for inputShape: [Int]) -> Result<[Int], ShapeMismatch> {
     spec.outputShape(for: inputShape)
   }
 
-  public func forward(_ input: consuming Tensor) -> (output: Tensor, cache: [Int]) {
+  func forward(_ input: consuming Tensor) -> (output: Tensor, cache: [Int]) {
     let inputShape = input.shape
     return (input.reshaped([input.rows] + shape), inputShape)
   }
 
-  public func backward(
+  func backward(
     _ outputGradient: consuming Tensor, cache shape: [Int], gradients: inout [Tensor],
     needsInputGradient: Bool
   ) -> Tensor {
@@ -34,20 +34,20 @@ public struct Reshape: Layer {
 ///
 /// Output axis `i` is input axis `permutation[i]` (as `numpy.transpose`, counting the item's
 /// axes from 0).
-public struct Transpose: Layer {
-  public typealias Cache = [Int]
+struct Transpose: Layer {
+  typealias Cache = [Int]
 
-  public let permutation: [Int]
+  let permutation: [Int]
 
   /// - Precondition: `permutation` is a permutation of `0..<permutation.count`.
-  public init(permutation: [Int]) {
+  init(permutation: [Int]) {
     precondition(permutation.sorted() == Array(permutation.indices), "a permutation of the axes")
     self.permutation = permutation
   }
 
-  public var spec: LayerSpec { .transpose(permutation: permutation) }
+  var spec: LayerSpec { .transpose(permutation: permutation) }
 
-  public func outputShape(for inputShape: [Int]) -> Result<[Int], ShapeMismatch> {
+  func outputShape(for inputShape: [Int]) -> Result<[Int], ShapeMismatch> {
     spec.outputShape(for: inputShape)
   }
 
@@ -94,12 +94,12 @@ public struct Transpose: Layer {
     return inverse
   }
 
-  public func forward(_ input: consuming Tensor) -> (output: Tensor, cache: [Int]) {
+  func forward(_ input: consuming Tensor) -> (output: Tensor, cache: [Int]) {
     let shape = input.shape
     return (Self.permuted(input, permutation), shape)
   }
 
-  public func backward(
+  func backward(
     _ outputGradient: consuming Tensor, cache shape: [Int], gradients: inout [Tensor],
     needsInputGradient: Bool
   ) -> Tensor {

@@ -537,9 +537,12 @@ extension ONNXImporter {
       for o in 0..<outputs { bias[o] = beta * cv[cv.count == 1 ? 0 : o] }
     }
     try append(
-      Dense(
-        weight: Tensor(shape: [outputs, inputs], scalars: weight),
-        bias: Tensor(shape: [outputs], scalars: bias)), for: node)
+      Self.make(
+        .dense(inputs: inputs, outputs: outputs),
+        parameters: [
+          Tensor(shape: [outputs, inputs], scalars: weight),
+          Tensor(shape: [outputs], scalars: bias),
+        ]), for: node)
   }
 
   /// A per-channel vector from a constant that broadcasts over items of `itemShape` channel by
@@ -711,11 +714,11 @@ extension ONNXImporter {
     return Constant(shape: shape, floats: values)
   }
 
-  mutating func importActivation(_ node: Onnx_NodeProto, _ function: Activation.Function)
+  mutating func importActivation(_ node: Onnx_NodeProto, _ function: LayerSpec)
     throws(ONNXError)
   {
     try activationInput(node)
-    try append(Activation(function), for: node)
+    try append(Self.make(function), for: node)
   }
 
   mutating func importSoftmax(_ node: Onnx_NodeProto) throws(ONNXError) {
@@ -951,7 +954,7 @@ extension ONNXImporter {
       )
     }
     if rest == itemShape { return try alias(node) }
-    try append(rest.count == 1 ? Flatten() as any Layer : Reshape(shape: rest), for: node)
+    try append(Self.make(rest.count == 1 ? .flatten : .reshape(shape: rest)), for: node)
   }
 
   /// Replaces the one `-1` of a Reshape's target by the size that makes `count` values, with
@@ -1034,9 +1037,11 @@ extension ONNXImporter {
       fold(scale: scale, shift: shift, for: node)
     } else {
       try append(
-        ChannelAffine(
-          weight: Tensor(shape: [channels], scalars: scale),
-          bias: Tensor(shape: [channels], scalars: shift)), for: node)
+        Self.make(
+          .affine(channels: channels),
+          parameters: [
+            Tensor(shape: [channels], scalars: scale), Tensor(shape: [channels], scalars: shift),
+          ]), for: node)
     }
   }
 

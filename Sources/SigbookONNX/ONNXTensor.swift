@@ -84,7 +84,9 @@ struct Constant {
   /// The tensor with its axes permuted (ONNX `Transpose`).
   func transposed(_ permutation: [Int]) -> Constant {
     let t = Tensor(shape: [1] + shape, scalars: Array(0..<count).map(Float.init))
-    let order = Transpose(permutation: permutation).apply(t).scalars.map { Int($0) }
+    let order = ONNXImporter.make(.transpose(permutation: permutation)).apply(t).scalars.map {
+      Int($0)
+    }
     let newShape = permutation.map { shape[$0] }
     if let floats { return Constant(shape: newShape, floats: order.map { floats[$0] }) }
     return Constant(shape: newShape, ints: order.map { (ints ?? [])[$0] })

@@ -11,7 +11,7 @@ import SigbookTensor
 /// missing says so and is skipped. `--json` prints the same as JSON, one object per workload.
 struct Bench: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Time the benchmark workloads W1–W9 and S on the real data (use a release build).",
+    abstract: "Time the benchmark workloads W1–W11 and S on the real data (use a release build).",
     discussion: """
       MNIST's test set is read from $SIGBOOK_DATA/mnist (default: ../shared/data beside the \
       checkout), Fashion-MNIST from $SIGBOOK_DATA/fashion-mnist or \
