@@ -46,6 +46,30 @@ import Testing
     #expect([2] + expected == layer.apply(x).shape)
   }
 
+  /// Inference unfolds a large batch a few images at a time (`Im2Col.convolved`): the same
+  /// outputs as the training forward, which unfolds the whole batch, for a square and a grouped
+  /// convolution whose unfolding exceeds the chunk budget many times.
+  @Test func chunkedInferenceEqualsTheWholeBatch() {
+    var g = SeededGenerator(seed: 9)
+    let x = Tensor.uniform(shape: [23, 16, 28, 28], low: -1, high: 1, generator: &g)
+    let window = Im2Col(
+      channels: 16, kernelHeight: 3, kernelWidth: 3, strideY: 1, strideX: 1, padTop: 1,
+      padLeft: 1, padBottom: 1, padRight: 1)
+    // 144 × 784 unfolded values an image: a chunk of 9 images, three chunks (the last short).
+    #expect(Im2Col.inferenceColumnBudget / (window.patch * 784) == 9)
+    let square = LayerSpec.conv(inChannels: 16, outChannels: 8, kernel: 3, stride: 1, padding: 1)
+      .makeLayer(initialization: .he, generator: &g)
+    let grouped = Self.convolution(
+      Convolution(
+        inChannels: 16, outChannels: 8, kernel: [3, 3], pads: [1, 1, 1, 1], groups: 4), seed: 5)
+    for layer in [square, grouped] as [any Layer] {
+      let whole = layer.forward(x).output
+      let chunked = layer.apply(x)
+      #expect(chunked.shape == whole.shape)
+      #expect(largestRelativeError(chunked.scalars, whole.scalars) < 1e-5)
+    }
+  }
+
   /// Depthwise (one group per channel), and with a channel multiplier of 2.
   @Test(arguments: [3, 6])
   func depthwiseConvolution(outChannels: Int) {
