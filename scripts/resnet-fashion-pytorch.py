@@ -17,12 +17,17 @@ batch normalisation's statistics (PyTorch normalises by the whole batch of 64, s
 chunks of 32). Reads /usr/share/datasets/fashion-mnist (Debian's dataset-fashion-mnist).
 """
 import argparse
+import os
+import sys
 import gzip
 import time
 
 import numpy as np
 import torch
 from torch import nn
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Benchmarks", "peers"))
+from torch_resnet import resnet  # noqa: E402  (the architecture, shared with the benchmark)
 
 FOLDER = "/usr/share/datasets/fashion-mnist"
 
@@ -39,37 +44,6 @@ def images(name):
     return torch.from_numpy(idx(name).astype(np.float32)[:, None] / 255)
 
 
-class Block(nn.Module):
-    def __init__(self, cin, cout, stride):
-        super().__init__()
-        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1)
-        self.bn1 = nn.BatchNorm2d(cout)
-        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1)
-        self.bn2 = nn.BatchNorm2d(cout)
-        self.shortcut = (nn.Sequential(nn.Conv2d(cin, cout, 1, stride), nn.BatchNorm2d(cout))
-                         if stride != 1 or cin != cout else nn.Identity())
-
-    def forward(self, x):
-        y = torch.relu(self.bn1(self.conv1(x)))
-        return torch.relu(self.bn2(self.conv2(y)) + self.shortcut(x))
-
-
-class ResNet(nn.Module):
-    def __init__(self, widths=(16, 32, 64), classes=10):
-        super().__init__()
-        self.stem = nn.Sequential(nn.Conv2d(1, widths[0], 3, 1, 1), nn.BatchNorm2d(widths[0]),
-                                  nn.ReLU())
-        blocks, cin = [], widths[0]
-        for s, w in enumerate(widths):
-            blocks.append(Block(cin, w, 2 if s > 0 else 1))
-            cin = w
-        self.blocks = nn.Sequential(*blocks)
-        self.fc = nn.Linear(cin, classes)
-
-    def forward(self, x):
-        return self.fc(self.blocks(self.stem(x)).mean((2, 3)))
-
-
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--epochs", type=int, default=2)
@@ -83,7 +57,7 @@ def main():
         idx("train-labels-idx1-ubyte.gz").astype(np.int64))
     xt, yt = images("t10k-images-idx3-ubyte.gz"), torch.from_numpy(
         idx("t10k-labels-idx1-ubyte.gz").astype(np.int64))
-    model = ResNet()
+    model = resnet()
     opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
     steps = args.epochs * ((len(x) + 63) // 64)
     scheduler = (torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)

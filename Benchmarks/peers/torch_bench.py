@@ -4,6 +4,7 @@ import torch
 from torch import nn
 
 import common as c
+from torch_resnet import resnet
 
 # Debian's build starts with one intra-op thread: give it the cores sigbook uses.
 torch.set_num_threads(c.THREADS)
@@ -136,35 +137,6 @@ def w9(repeats):
     return c.record("W9", times, "GFLOP/s", 2 * 1024 ** 3 / statistics.median(times) / 1e9)
 
 
-class Block(nn.Module):
-    """sigbook's residual block: conv-BN-ReLU-conv-BN plus the skip (a 1x1 conv + BN where the
-    shape changes), ReLU after the join; convolutions with a bias, as sigbook's."""
-
-    def __init__(self, cin, cout, stride):
-        super().__init__()
-        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1)
-        self.bn1 = nn.BatchNorm2d(cout)
-        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1)
-        self.bn2 = nn.BatchNorm2d(cout)
-        self.shortcut = (nn.Sequential(nn.Conv2d(cin, cout, 1, stride), nn.BatchNorm2d(cout))
-                         if stride != 1 or cin != cout else nn.Identity())
-
-    def forward(self, x):
-        y = torch.relu(self.bn1(self.conv1(x)))
-        return torch.relu(self.bn2(self.conv2(y)) + self.shortcut(x))
-
-
-def resnet(widths=c.W11["widths"], classes=10):
-    """`resnet(input: [1, 28, 28], widths: [16, 32, 64], blocks: 1)`: stem conv-BN-ReLU, one
-    block per stage (stride 2 from the second), global average pool, Linear."""
-    layers, cin = [nn.Conv2d(1, widths[0], 3, 1, 1), nn.BatchNorm2d(widths[0]), nn.ReLU()], widths[0]
-    for s, w in enumerate(widths):
-        layers.append(Block(cin, w, 2 if s > 0 else 1))
-        cin = w
-    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(cin, classes)]
-    return nn.Sequential(*layers)
-
-
 def w11(repeats):
     xt, yt = tensors(*c.fashion("train"))
     xv, yv = tensors(*c.fashion("test"))
@@ -173,7 +145,7 @@ def w11(repeats):
 
     def run():
         torch.manual_seed(0)
-        model = resnet()
+        model = resnet(c.W11["widths"])
         model.train()
         opt = torch.optim.SGD(model.parameters(), lr=p["lr"], momentum=p["momentum"])
         loss_fn = nn.CrossEntropyLoss()

@@ -57,30 +57,32 @@ struct BatchNorm: Layer {
     var normalized = Tensor(unsetShape: x.shape)
     x.withUnsafeBufferPointer { xs in
       normalized.withUnsafeMutableBufferPointer { n in
+        guard let xs = xs.baseAddress, let n = n.baseAddress else { return }
         for k in 0..<c {
-          // In Double: a channel's values over a batch of maps are many.
+          // Each map's sum in Float lanes, the maps' sums in Double: a channel's values over a
+          // batch of maps are many.
           var mean = 0.0
           for b in 0..<batch {
-            let start = (b * c + k) * inner
-            for i in start..<start + inner { mean += Double(xs[i]) }
+            mean += Double(Kernels.sum(xs + (b * c + k) * inner, count: inner))
           }
           mean /= Double(count)
           var squares = 0.0
           for b in 0..<batch {
-            let start = (b * c + k) * inner
-            for i in start..<start + inner {
-              let d = Double(xs[i]) - mean
-              squares += d * d
-            }
+            squares += Double(
+              Kernels.squaredDeviations(
+                xs + (b * c + k) * inner, from: Float(mean), count: inner))
           }
           let variance = squares / Double(count)
           let s = 1 / (variance + Double(epsilon)).squareRoot()
           means[k] = Float(mean)
           variances[k] = Float(count > 1 ? squares / Double(count - 1) : variance)
           inverse[k] = Float(s)
+          // x̂ = x · s − mean · s.
           for b in 0..<batch {
             let start = (b * c + k) * inner
-            for i in start..<start + inner { n[i] = Float((Double(xs[i]) - mean) * s) }
+            Kernels.combine(
+              Float(s), xs + start, 0, xs + start, plus: Float(-mean * s), into: n + start,
+              count: inner)
           }
         }
       }
@@ -143,22 +145,23 @@ struct BatchNorm: Layer {
     var dots = [Float](repeating: 0, count: c)
     cache.normalized.withUnsafeBufferPointer { n in
       g.withUnsafeMutableBufferPointer { g in
+        guard let n = n.baseAddress, let g = g.baseAddress else { return }
         for b in 0..<batch {
           for k in 0..<c {
             let start = (b * c + k) * inner
-            for i in start..<start + inner {
-              sums[k] += g[i]
-              dots[k] += g[i] * n[i]
-            }
+            let (sum, dot) = Kernels.sumAndDot(g + start, n + start, count: inner)
+            sums[k] += sum
+            dots[k] += dot
           }
         }
+        // g ← factor · count · g − factor · dot · x̂ − factor · sum.
         for b in 0..<batch {
           for k in 0..<c {
             let factor = cache.inverseDeviations[k] / count
             let start = (b * c + k) * inner
-            for i in start..<start + inner {
-              g[i] = factor * (count * g[i] - sums[k] - n[i] * dots[k])
-            }
+            Kernels.combine(
+              factor * count, g + start, -factor * dots[k], n + start, plus: -factor * sums[k],
+              into: g + start, count: inner)
           }
         }
       }
