@@ -580,7 +580,7 @@ extension ONNXImporter {
           ? fold(scale: vector, shift: zeros, for: node)
           : fold(scale: nil, shift: vector, for: node)
       }
-      if commutes, wiring.isEmpty || isChainSoFar, let shift = perChannel(c) {
+      if commutes, isChainSoFar, let shift = perChannel(c) {
         // A chain keeps its per-channel affine layer, as sigbook's own models have.
         let isMul = operation == .multiply
         let zeros = [Float](repeating: 0, count: shift.count)

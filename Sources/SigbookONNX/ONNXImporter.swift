@@ -313,7 +313,7 @@ struct ONNXImporter {
       throw error("has no layers: its output is its input")
     }
     // A chain keeps the chain's faster path; anything else is a graph.
-    let isChain = wiring.indices.allSatisfy { wiring[$0] == [$0] }
+    let isChain = isChainSoFar
     do {
       try Model.checkArchitecture(
         layers.map(\.spec), inputShape: inputShape, name: "the model",

@@ -25,9 +25,7 @@ struct ONNXConformanceTests {
   /// Writes one part of the material (`node` or `light`) to a new folder.
   static func material(_ part: String) throws -> TemporaryFolder {
     let folder = try TemporaryFolder()
-    let script =
-      URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-      .deletingLastPathComponent().appendingPathComponent("scripts/onnx-conformance.py").path
+    let script = Binary.packageRoot.appendingPathComponent("scripts/onnx-conformance.py").path
     let result = try RunningProcess.run(
       "/usr/bin/env",
       ["python3", script, part, folder.url.path] + ONNXImporter.operators.keys.sorted())

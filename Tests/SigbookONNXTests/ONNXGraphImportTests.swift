@@ -109,26 +109,21 @@ struct ONNXGraphImportTests {
   /// blocks by default and at any node by name, pooled over the maps.
   @Test func workbooksOpenAGraphAtItsNodes() throws {
     let folder = try #require(Bundle.module.url(forResource: "Fixtures/graphs", withExtension: nil))
-    let session = Session(
-      file: "t.sigbook", baseDirectory: folder.path,
-      figuresDirectory: FileManager.default.temporaryDirectory.path + "/sigbook-graphs.figures")
-    var outputs: [String] = []
-    session.emit = { if case .value(let t) = $0 { outputs.append(t) } }
-    ONNXFormat.register(in: session)
-    try session.run(
-      try parseCell(
-        """
-        net = load_onnx("resnet_op17.onnx")
-        x = npy("x28.npy")
-        sig = signatures(net, x)
-        sig.layers
-        at = signatures(net, x, at: ["/stage2/Add", "/stem/stem.2/Relu"], pool: .mean)
-        at.layers
-        """, file: "t.sigbook"))
-    #expect(outputs == ["3", "2"])
+    let workbook = ONNXWorkbook(
+      folder: folder.path,
+      figures: FileManager.default.temporaryDirectory.path + "/sigbook-graphs.figures")
+    try workbook.run(
+      """
+      net = load_onnx("resnet_op17.onnx")
+      x = npy("x28.npy")
+      sig = signatures(net, x)
+      sig.layers
+      at = signatures(net, x, at: ["/stage2/Add", "/stem/stem.2/Relu"], pool: .mean)
+      at.layers
+      """)
+    #expect(workbook.values == ["3", "2"])
     let error = try #require(throws: WorkbookError.self) {
-      try session.run(
-        try parseCell("signatures(net, x, at: [\"/stage2/add\"])", file: "t.sigbook"))
+      try workbook.run("signatures(net, x, at: [\"/stage2/add\"])")
     }
     #expect(error.hint == "did you mean '/stage2/Add'?", "\(error)")
   }

@@ -84,18 +84,14 @@ import Testing
 
   @Test func workbooksLoadONNXAndNameTheClasses() throws {
     let folder = try #require(Bundle.module.url(forResource: "Fixtures", withExtension: nil))
-    let session = Session(
-      file: "t.sigbook", baseDirectory: folder.path,
-      figuresDirectory: FileManager.default.temporaryDirectory.path + "/sigbook-onnx.figures")
-    var outputs: [String] = []
-    session.emit = { if case .value(let t) = $0 { outputs.append(t) } }
-    ONNXFormat.register(in: session)
+    let workbook = ONNXWorkbook(
+      folder: folder.path,
+      figures: FileManager.default.temporaryDirectory.path + "/sigbook-onnx.figures")
     let names = (0..<10).map { "\"c\($0)\"" }.joined(separator: ", ")
-    try session.run(
-      try parseCell(
-        "net = load_onnx(\"cnn.onnx\", classes: [\(names)])\nsig = signatures(net, npy(\"x.npy\"))\n"
-          + "sig.layers\nsig.count", file: "t.sigbook"))
-    #expect(outputs == ["3", "8"])
+    try workbook.run(
+      "net = load_onnx(\"cnn.onnx\", classes: [\(names)])\nsig = signatures(net, npy(\"x.npy\"))\n"
+        + "sig.layers\nsig.count")
+    #expect(workbook.values == ["3", "8"])
     let unregistered = Session(
       file: "t.sigbook", baseDirectory: folder.path, figuresDirectory: "/tmp")
     let error = try #require(throws: WorkbookError.self) {

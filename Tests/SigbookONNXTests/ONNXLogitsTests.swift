@@ -47,19 +47,15 @@ import Testing
   @Test func softmaxNoveltyEqualsONNXRuntimeAndNumPy() throws {
     let folder = try #require(Bundle.module.url(forResource: "Fixtures", withExtension: nil))
     let figures = try TemporaryFolder()
-    let session = Session(
-      file: "t.sigbook", baseDirectory: folder.path, figuresDirectory: figures.path("f.figures"))
-    var outputs: [String] = []
-    session.emit = { if case .value(let t) = $0 { outputs.append(t) } }
-    ONNXFormat.register(in: session)
-    try session.run(
-      try parseCell(
-        """
-        net = load_onnx("logits_mlp.onnx")
-        normal = npy("logits_normal.npy")
-        novel = npy("logits_novel.npy")
-        n = novelty(net, reference: normal, normal: normal, novel: novel, method: .softmax)
-        """, file: "t.sigbook"))
+    let workbook = ONNXWorkbook(folder: folder.path, figures: figures.path("f.figures"))
+    let session = workbook.session
+    try workbook.run(
+      """
+      net = load_onnx("logits_mlp.onnx")
+      normal = npy("logits_normal.npy")
+      novel = npy("logits_novel.npy")
+      n = novelty(net, reference: normal, normal: normal, novel: novel, method: .softmax)
+      """)
     guard case .novelty(let result)? = session.variables["n"] else {
       Issue.record("novelty gave \(String(describing: session.variables["n"]))")
       return
