@@ -47,30 +47,6 @@ extension ONNXImporter {
     return v
   }
 
-  /// The value a node reads as an activation and the permutation of its axes (batch first,
-  /// 0) still to be applied to it.
-  func permutedInput(_ node: Onnx_NodeProto) throws(ONNXError) -> (value: Int, permutation: [Int]) {
-    switch try input(node, 0) {
-    case .activation(let v)?: return (v, Array(0...shapes[v].count))
-    case .permuted(let v, let permutation)?: return (v, permutation)
-    default: throw error(node, "its input is not computed from the model's input")
-    }
-  }
-
-  /// Binds the node's output to `current` with its axes reordered by `permutation` (batch
-  /// first): nothing to do for the identity, a transpose of the items when the batch stays
-  /// first, else a value only a `Gather` can read.
-  mutating func bindPermuted(_ node: Onnx_NodeProto, _ permutation: [Int]) throws(ONNXError) {
-    if permutation == Array(permutation.indices) {
-      return bind(node, .activation(current))
-    }
-    guard permutation.first == 0 else {
-      return bind(node, .permuted(current, permutation: permutation))
-    }
-    try append(
-      Self.make(.transpose(permutation: permutation.dropFirst().map { $0 - 1 })), for: node)
-  }
-
   /// Names the layers a node became after `first`: the last by the node (its output is the
   /// node's), the others as its parts (`/attn/Gather_3/part1`).
   mutating func nameParts(of node: Onnx_NodeProto, from first: Int) {
@@ -92,41 +68,33 @@ extension ONNXImporter {
         "gathers \(indices.count) positions of shape \(indices.shape) from the layers' values; sigbook gathers one position along an axis (x[:, k])"
       )
     }
-    let (source, permutation) = try permutedInput(node)
-    let rank = permutation.count
-    var axis = int(node, "axis", default: 0)
-    if axis < 0 { axis += rank }
-    guard axis >= 0, axis < rank else {
-      throw error(node, "its axis \(int(node, "axis", default: 0)) is outside the \(rank) axes")
-    }
-    let sourceAxis = permutation[axis]
-    guard sourceAxis > 0 else {
-      throw error(
-        node, "gathers along the batch axis; sigbook computes each input on its own")
-    }
+    guard let (source, layout) = try laidOutInput(node, 0) else { throw error(node, "has no data") }
+    let axis = int(node, "axis", default: 0)
+    let itemAxis = try singleItemAxis(axis, of: source, layout, node, "gathers")
     current = source
     itemShape = shapes[source]
-    let size = itemShape[sourceAxis - 1]
+    let size = itemShape[itemAxis]
     let k = positions[0] < 0 ? positions[0] + size : positions[0]
     guard k >= 0, k < size else {
       throw error(node, "gathers position \(positions[0]) of an axis of size \(size)")
     }
-    let keepsAxis = indices.shape.count == 1
-    var remaining = permutation
     let first = layers.count
     defer { nameParts(of: node, from: first) }
     if size > 1 {
-      try append(Self.make(.slice(axis: sourceAxis - 1, start: k, end: k + 1)), for: node)
+      try append(Self.make(.slice(axis: itemAxis, start: k, end: k + 1)), for: node)
     }
-    if !keepsAxis {
-      var shape = itemShape
-      shape.remove(at: sourceAxis - 1)
-      if shape.isEmpty { shape = [1] }
-      try append(Self.make(.reshape(shape: shape)), for: node)
-      remaining.remove(at: axis)
-      remaining = remaining.map { $0 > sourceAxis ? $0 - 1 : $0 }
+    var groups = layout.groups
+    if indices.shape.isEmpty {
+      // A scalar index drops the axis: from the items too, unless it is their only one.
+      groups.removeAll { $0 == [itemAxis + 1] }
+      if itemShape.count > 1 {
+        var shape = itemShape
+        shape.remove(at: itemAxis)
+        try append(Self.make(.reshape(shape: shape)), for: node)
+        groups = groups.map { $0.map { $0 > itemAxis + 1 ? $0 - 1 : $0 } }
+      }
     }
-    try bindPermuted(node, remaining)
+    try bind(node, current, laidOut: Layout(groups: groups))
   }
 
   /// `Squeeze` and `Unsqueeze` of an activation: a reshape of its items.
@@ -206,8 +174,10 @@ extension ONNXImporter {
   /// `Slice` of an activation with step 1: one slice per item axis it narrows (the batch axis
   /// kept whole).
   mutating func importSliceOfActivation(_ node: Onnx_NodeProto) throws(ONNXError) {
-    try activationInput(node)
-    let rank = itemShape.count + 1
+    guard let (source, layout) = try laidOutInput(node, 0) else { throw error(node, "has no data") }
+    current = source
+    itemShape = shapes[source]
+    let rank = layout.groups.count
     guard let starts = try intList(node, "starts", input: 1),
       let ends = try intList(node, "ends", input: 2)
     else { throw error(node, "has no starts or ends") }
@@ -224,14 +194,14 @@ extension ONNXImporter {
     }
     for i in axes.indices {
       let full = axes[i] < 0 ? axes[i] + rank : axes[i]
-      if full == 0 {
+      if (0..<rank) ~= full, layout.groups[full].contains(0) {
         // The whole batch (`x[:, …]` writes 0 to a huge end) changes nothing.
         guard starts[i] == 0, ends[i] >= Int(Int32.max) else {
           throw error(node, "slices the batch axis; sigbook computes each input on its own")
         }
         continue
       }
-      let axis = try itemAxis(axes[i], rank: rank, node)
+      let axis = try singleItemAxis(axes[i], of: source, layout, node, "slices")
       let size = itemShape[axis]
       func clamp(_ x: Int) -> Int { min(max(x < 0 ? x + size : x, 0), size) }
       let start = clamp(starts[i]), end = clamp(ends[i])
@@ -241,13 +211,16 @@ extension ONNXImporter {
       if start == 0, end == size { continue }
       try append(Self.make(.slice(axis: axis, start: start, end: end)), for: node)
     }
-    bind(node, .activation(current))
+    try bind(node, current, laidOut: layout)
   }
 
   /// `Split` of an activation along an item axis: one slice per output.
   mutating func importSplit(_ node: Onnx_NodeProto) throws(ONNXError) {
-    let v = try activationInput(node)
-    let axis = try itemAxis(int(node, "axis", default: 0), rank: itemShape.count + 1, node)
+    guard let (v, layout) = try laidOutInput(node, 0) else {
+      throw error(node, "splits a value that is not computed from the model's input")
+    }
+    let axis = try singleItemAxis(int(node, "axis", default: 0), of: v, layout, node, "splits")
+    itemShape = shapes[v]
     let size = itemShape[axis]
     let outputs = node.output.count
     var sizes = try intList(node, "split", input: 1)
@@ -276,46 +249,41 @@ extension ONNXImporter {
       start += part
     }
     for (name, value) in zip(node.output, made) where !name.isEmpty {
-      values[name] = .activation(value)
+      values[name] = layout.isPlain ? .activation(value) : .laidOut(value, layout)
     }
   }
 
   /// `MatMul`: by a constant matrix, a dense layer (vectors) or a linear one over the last
-  /// axis (tokens); between two activations, their batched matrix product.
+  /// axis (tokens); between two activations, their batched matrix product — also of values
+  /// whose batch axis merged with the heads (`[batch · heads, tokens, d]`), each arranged so
+  /// that its item axes follow its ONNX axes.
   mutating func importMatMul(_ node: Onnx_NodeProto) throws(ONNXError) {
-    switch (try input(node, 0), try input(node, 1)) {
-    case (.activation?, .constant(let b)?):
-      let v = try activationInput(node)
-      guard shapes[v].count > 1 else { return try importLinear(node) }
-      guard b.shape.count == 2, let values = b.asFloats, b.shape[0] == itemShape.last,
-        b.shape[1] > 0
-      else {
-        throw error(
-          node,
-          "multiplies items of \(itemShape) by a constant of shape \(b.shape); sigbook multiplies tokens by a matrix [\(itemShape.last ?? 0), outputs]"
-        )
-      }
-      let (inputs, outputs) = (b.shape[0], b.shape[1])
-      var weight = [Float](repeating: 0, count: inputs * outputs)
-      for i in 0..<inputs {
-        for o in 0..<outputs { weight[o * inputs + i] = values[i * outputs + o] }
-      }
-      try append(
-        Self.make(
-          .linear(inputs: inputs, outputs: outputs),
-          parameters: [
-            Tensor(shape: [outputs, inputs], scalars: weight), Tensor(zeros: [outputs]),
-          ]), for: node)
-    default:
-      let a = try activationInput(node, 0), b = try activationInput(node, 1)
+    if case .constant? = try input(node, 1) { return try importLinear(node) }
+    guard let (a, la) = try laidOutInput(node, 0), let (b, lb) = try laidOutInput(node, 1) else {
+      throw error(
+        node, "multiplies a constant by the layers' values; sigbook multiplies them by a constant")
+    }
+    if la.isPlain, lb.isPlain {
       guard shapes[a].count >= 2, shapes[a].count == shapes[b].count else {
         throw error(
           node,
           "multiplies items of \(shapes[a]) and \(shapes[b]); sigbook multiplies activations of as many axes, matrices [m, k] · [k, n] after the batch"
         )
       }
-      try append(Self.make(.matmul), inputs: [a, b], for: node)
+      return try append(Self.make(.matmul), inputs: [a, b], for: node)
     }
+    let (x, lx) = try arranged(a, la, for: node, step: "arranged")
+    let (y, ly) = try arranged(b, lb, for: node, step: "arranged")
+    guard lx == ly, lx.groups.count >= 2, !lx.groups.suffix(2).joined().contains(0),
+      shapes[x].count >= 2
+    else {
+      throw error(
+        node,
+        "multiplies \(describe(a, la)) and \(describe(b, lb)), whose batch axes lie differently; sigbook multiplies values whose batch lies on the same leading axis"
+      )
+    }
+    try append(Self.make(.matmul), inputs: [x, y], for: node)
+    try bind(node, current, laidOut: lx)
   }
 
   /// `Sum` of activations of one shape (a residual join of several branches).
@@ -375,7 +343,8 @@ extension ONNXImporter {
         high = try scalarInput(node, 2, "max") ?? .greatestFiniteMagnitude
       }
       guard low <= high else { throw error(node, "clips to [\(low), \(high)], which is empty") }
-      if case .activation? = try input(node, 0), low == 0, high == .greatestFiniteMagnitude {
+      if case .constant? = try input(node, 0) {
+      } else if low == 0, high == .greatestFiniteMagnitude {
         return try importActivation(node, .relu)
       }
       function = .clip(min: low, max: high)
@@ -387,8 +356,9 @@ extension ONNXImporter {
       }
       return try bind(node, constant: Constant(shape: c.shape, floats: values.map(function.value)))
     }
-    try activationInput(node)
+    let layout = try valueInput(node)
     try append(Self.make(.pointwise(function)), for: node)
+    try rebind(node, layout)
   }
 
   /// `ReduceMean` over item axes, kept or dropped.
@@ -415,8 +385,24 @@ extension ONNXImporter {
 
   /// `LayerNormalization` (opset 17) over the item axes from `axis` on.
   mutating func importLayerNormalization(_ node: Onnx_NodeProto) throws(ONNXError) {
-    try activationInput(node)
-    let axis = try itemAxis(int(node, "axis", default: -1), rank: itemShape.count + 1, node)
+    let layout: Layout?
+    if case .laidOut(let v, let given)? = try input(node, 0) {
+      let axis = int(node, "axis", default: -1)
+      guard axis == -1 || axis == given.groups.count - 1 else {
+        throw error(
+          node,
+          "normalises from axis \(axis) of \(describe(v, given)), whose batch axis an earlier node moved; sigbook normalises such a value along its last axis"
+        )
+      }
+      layout = try rowInput(node)
+    } else {
+      layout = nil
+      try activationInput(node)
+    }
+    let axis =
+      layout == nil
+      ? try itemAxis(int(node, "axis", default: -1), rank: itemShape.count + 1, node)
+      : itemShape.count - 1
     let shape = Array(itemShape[axis...])
     let count = shape.reduce(1, *)
     let scale = try constantInput(node, 1, "scale")
@@ -445,6 +431,7 @@ extension ONNXImporter {
             shape: shape,
             scalars: shift.count == 1 ? .init(repeating: shift[0], count: count) : shift),
         ]), for: node)
+    try rebind(node, layout)
   }
 
   /// `LRN`: local response normalisation across channels.
@@ -499,7 +486,11 @@ extension ONNXImporter {
       for i in 0..<n {
         let p = xd[xd.count == 1 ? 0 : i], q = yd[yd.count == 1 ? 0 : i]
         switch (p, q) {
-        case (.batch, .batch): result.append(.known(1))
+        case (.batch(let a), .batch(let b)):
+          guard a == b else {
+            throw error(node, "compares batch · \(a) with batch · \(b), which sigbook cannot know")
+          }
+          result.append(.known(1))
         case (.known(let a), .known(let b)): result.append(.known(a == b ? 1 : 0))
         case (.batch, .known(let k)), (.known(let k), .batch):
           guard k <= 0 else {
@@ -557,7 +548,7 @@ extension ONNXImporter {
     }
     switch try input(node, 0) {
     case .constant(let c)?:
-      let leadsWithBatch = dims.first == .batch
+      let leadsWithBatch = dims.first == .batchSize
       let known = leadsWithBatch ? Array(dims.dropFirst()) : dims
       var sizes: [Int] = []
       for d in known {
@@ -581,7 +572,7 @@ extension ONNXImporter {
       let result = try broadcast(c, shape: shape, to: sizes, node)
       if leadsWithBatch { bind(node, .perItem(result)) } else { try bind(node, constant: result) }
     case .activation(let v)?:
-      let full: [Dim] = [.batch] + shapes[v].map { .known($0) }
+      let full: [Dim] = [.batchSize] + shapes[v].map { .known($0) }
       guard dims.count <= full.count,
         zip(dims.reversed(), full.reversed()).allSatisfy({ $0 == $1 || $0 == .known(1) })
       else {

@@ -28,7 +28,7 @@ extension ONNXImporter {
   {
     switch try input(node, index) {
     case .constant(let c)?: return c
-    case .activation?, .perItem?, .permuted?:
+    case .activation?, .perItem?, .laidOut?:
       throw error(
         node,
         "its \(what) '\(node.input[index])' is computed from the model's input; sigbook imports \(node.opType) with a constant \(what)"
@@ -47,10 +47,10 @@ extension ONNXImporter {
       current = v
       itemShape = shapes[v]
       return v
-    case .permuted(_, let permutation)?:
+    case .laidOut(let v, let layout)?:
       throw error(
         node,
-        "takes '\(node.input[index])', a transpose \(permutation) that moves the batch axis; sigbook reads such a value only through a Gather that brings the batch axis back to the front"
+        "takes '\(node.input[index])' \(describe(v, layout)), whose batch axis an earlier node moved from the front; sigbook follows such a value through Transpose, Reshape, Slice, Gather, Squeeze and MatMul, operations along its last axis and on each value, and reads it elsewhere once the batch is first again"
       )
     case .perItem?:
       throw error(
@@ -121,10 +121,11 @@ extension ONNXImporter {
 
   /// The name of the layer a node becomes: the node's name (else its first output's), made
   /// unique.
-  func layerName(_ node: Onnx_NodeProto, step: String? = nil) -> String {
+  func layerName(_ node: Onnx_NodeProto, step: String? = nil, unique: Bool = true) -> String {
     let base =
       (node.name.isEmpty ? (node.output.first ?? node.opType) : node.name)
       + (step.map { "/" + $0 } ?? "")
+    guard unique else { return base }
     var name = base, n = 1
     while layerNames.contains(name) {
       n += 1
@@ -347,7 +348,7 @@ extension ONNXImporter {
       } else {
         try bind(node, constant: c)
       }
-    case .activation?, .perItem?, .permuted?:
+    case .activation?, .perItem?, .laidOut?:
       guard isFloat else {
         throw error(node, "casts the layers' values to data type \(to); sigbook computes in float")
       }
@@ -360,11 +361,9 @@ extension ONNXImporter {
     var dims: [Dim]
     switch try input(node, 0) {
     case .constant(let c)?: dims = c.shape.map { .known($0) }
-    case .activation(let v)?: dims = [.batch] + shapes[v].map { .known($0) }
-    case .perItem(let c)?: dims = [.batch] + c.shape.map { .known($0) }
-    case .permuted(let v, let permutation)?:
-      let all: [Dim] = [.batch] + shapes[v].map { .known($0) }
-      dims = permutation.map { all[$0] }
+    case .activation(let v)?: dims = [.batchSize] + shapes[v].map { .known($0) }
+    case .perItem(let c)?: dims = [.batchSize] + c.shape.map { .known($0) }
+    case .laidOut(let v, let layout)?: dims = self.dims(v, layout)
     case nil: throw error(node, "has no input")
     }
     let rank = dims.count
@@ -376,7 +375,7 @@ extension ONNXImporter {
 
   mutating func importGather(_ node: Onnx_NodeProto) throws(ONNXError) {
     switch try input(node, 0) {
-    case .activation?, .permuted?: return try importGatherOfActivation(node)
+    case .activation?, .laidOut?: return try importGatherOfActivation(node)
     default: break
     }
     let data = try constantInput(node, 0, "data")
@@ -399,9 +398,12 @@ extension ONNXImporter {
   }
 
   mutating func importSqueeze(_ node: Onnx_NodeProto) throws(ONNXError) {
-    guard case .constant(let data)? = try input(node, 0) else {
-      return try importSqueezeOfActivation(node)
+    switch try input(node, 0) {
+    case .constant?: break
+    case .laidOut(let v, let layout)?: return try importSqueezeOfLayout(node, v, layout)
+    default: return try importSqueezeOfActivation(node)
     }
+    guard case .constant(let data)? = try input(node, 0) else { return }
     var axes = ints(node, "axes")
     if axes == nil, node.input.count > 1, !node.input[1].isEmpty {
       axes = try constantInput(node, 1, "axes").asInts
@@ -493,16 +495,18 @@ extension ONNXImporter {
     try bind(node, constant: result)
   }
 
-  /// `Gemm` (x · Bᵀ or x · B, times alpha, plus beta · C) and `MatMul` with a constant matrix.
+  /// `Gemm` (x · Bᵀ or x · B, times alpha, plus beta · C) and `MatMul` with a constant matrix:
+  /// a dense layer on vectors, a linear one along the last axis of tokens (or of rows whose
+  /// batch axis was moved).
   mutating func importLinear(_ node: Onnx_NodeProto) throws(ONNXError) {
-    try activationInput(node)
+    let layout = try rowInput(node)
     let b = try constantInput(node, 1, "weight")
     let isGemm = node.opType == "Gemm"
     guard int(node, "transA", default: 0) == 0 else {
       throw error(node, "transA = 1 is not supported; the input must be [batch, features]")
     }
     let transB = isGemm && int(node, "transB", default: 0) != 0
-    guard itemShape.count == 1 else {
+    guard itemShape.count == 1 || !isGemm || layout != nil else {
       throw error(
         node,
         "multiplies items of shape \(itemShape); sigbook imports \(node.opType) on vectors [batch, features] (flatten first)"
@@ -515,10 +519,10 @@ extension ONNXImporter {
     guard outputs > 0 else {
       throw error(node, "its weight has shape \(b.shape): a layer of no outputs")
     }
-    guard inputs == itemShape[0] else {
+    guard inputs == itemShape.last else {
       throw error(
         node,
-        "its weight \(b.shape)\(transB ? " (transposed)" : "") takes \(inputs) features but its input has \(itemShape[0])"
+        "its weight \(b.shape)\(transB ? " (transposed)" : "") takes \(inputs) features but its input has \(itemShape.last ?? 0)"
       )
     }
     let alpha = isGemm ? float(node, "alpha", default: 1) : 1
@@ -538,11 +542,13 @@ extension ONNXImporter {
     }
     try append(
       Self.make(
-        .dense(inputs: inputs, outputs: outputs),
+        itemShape.count == 1
+          ? .dense(inputs: inputs, outputs: outputs) : .linear(inputs: inputs, outputs: outputs),
         parameters: [
           Tensor(shape: [outputs, inputs], scalars: weight),
           Tensor(shape: [outputs], scalars: bias),
         ]), for: node)
+    try rebind(node, layout)
   }
 
   /// A per-channel vector from a constant that broadcasts over items of `itemShape` channel by
@@ -572,35 +578,43 @@ extension ONNXImporter {
       let constantFirst: Bool
       if case .constant? = a { constantFirst = true } else { constantFirst = false }
       try activationInput(node, constantFirst ? 1 : 0)
-      let inputIndex = constantFirst ? 1 : 0
-      let commutes = operation == .add || operation == .multiply
-      if commutes, canFold(node, input: inputIndex), let vector = foldedVector(c) {
-        let zeros = [Float](repeating: 0, count: vector.count)
-        return operation == .multiply
-          ? fold(scale: vector, shift: zeros, for: node)
-          : fold(scale: nil, shift: vector, for: node)
+      try appendArithmetic(node, operation, c, constantFirst: constantFirst)
+    case (.laidOut(let v, let layout)?, .constant(let c)?),
+      (.constant(let c)?, .laidOut(let v, let layout)?):
+      // A single value acts on each value as it lies; a vector along the last axis, row by row.
+      let constantFirst: Bool
+      if case .constant? = a { constantFirst = true } else { constantFirst = false }
+      let index = constantFirst ? 1 : 0
+      let last = dims(v, layout).last
+      var constant = c
+      let kept: Layout?
+      if c.count == 1 {
+        kept = try valueInput(node, index)
+        constant.shape = [1]
+      } else if let n = c.shape.last, c.count == n, last == .known(n) {
+        kept = try rowInput(node, index)
+        constant.shape = [n]
+      } else {
+        throw error(
+          node,
+          "\(operation.verb) a constant of shape \(c.shape) and '\(node.input[index])' \(describe(v, layout)), whose batch axis an earlier node moved; sigbook combines such a value with a single value or a vector along its last axis"
+        )
       }
-      if commutes, isChainSoFar, let shift = perChannel(c) {
-        // A chain keeps its per-channel affine layer, as sigbook's own models have.
-        let isMul = operation == .multiply
-        let zeros = [Float](repeating: 0, count: shift.count)
-        return try append(
-          Self.make(
-            .affine(channels: shift.count),
-            parameters: [
-              isMul
-                ? Tensor(shape: [shift.count], scalars: shift)
-                : Tensor(repeating: 1, shape: [shift.count]),
-              Tensor(shape: [shift.count], scalars: isMul ? zeros : shift),
-            ]), for: node)
-      }
-      try appendConstantOperation(node, operation, c, constantFirst: constantFirst)
+      try appendArithmetic(node, operation, constant, constantFirst: constantFirst)
+      try rebind(node, kept)
     case (.perItem(let c)?, .activation?), (.activation?, .perItem(let c)?):
       let constantFirst: Bool
       if case .perItem? = a { constantFirst = true } else { constantFirst = false }
       try activationInput(node, constantFirst ? 1 : 0)
       try appendConstantOperation(node, operation, c, constantFirst: constantFirst)
-    case (.activation?, .activation?), (.permuted?, _), (_, .permuted?):
+    case (.laidOut(let x, let lx)?, .laidOut(let y, let ly)?)
+    where lx == ly && shapes[x] == shapes[y]:
+      // Two values laid out alike: combined as they lie.
+      try append(
+        operation == .add
+          ? Self.make(.sum(inputs: 2)) : Self.make(.binary(operation)), inputs: [x, y], for: node)
+      try bind(node, current, laidOut: lx)
+    case (.activation?, .activation?), (.laidOut?, _), (_, .laidOut?):
       let x = try activationInput(node, 0), y = try activationInput(node, 1)
       guard shapes[x].count == shapes[y].count else {
         throw error(
@@ -614,6 +628,37 @@ extension ONNXImporter {
     default:
       throw error(node, "\(operation.verb) values sigbook cannot combine (a missing input?)")
     }
+  }
+
+  /// `x ∘ c` (or `c ∘ x`) for the activation `current`: folded into the layer before as a
+  /// bias or a scale where it can be, a per-channel affine layer in a chain, else a layer
+  /// between the activation and the constant.
+  mutating func appendArithmetic(
+    _ node: Onnx_NodeProto, _ operation: BinaryOperation, _ c: Constant, constantFirst: Bool
+  ) throws(ONNXError) {
+    let inputIndex = constantFirst ? 1 : 0
+    let commutes = operation == .add || operation == .multiply
+    if commutes, canFold(node, input: inputIndex), let vector = foldedVector(c) {
+      let zeros = [Float](repeating: 0, count: vector.count)
+      return operation == .multiply
+        ? fold(scale: vector, shift: zeros, for: node)
+        : fold(scale: nil, shift: vector, for: node)
+    }
+    if commutes, isChainSoFar, let shift = perChannel(c) {
+      // A chain keeps its per-channel affine layer, as sigbook's own models have.
+      let isMul = operation == .multiply
+      let zeros = [Float](repeating: 0, count: shift.count)
+      return try append(
+        Self.make(
+          .affine(channels: shift.count),
+          parameters: [
+            isMul
+              ? Tensor(shape: [shift.count], scalars: shift)
+              : Tensor(repeating: 1, shape: [shift.count]),
+            Tensor(shape: [shift.count], scalars: isMul ? zeros : shift),
+          ]), for: node)
+    }
+    try appendConstantOperation(node, operation, c, constantFirst: constantFirst)
   }
 
   /// Whether every layer so far takes the one before: a chain.
@@ -677,29 +722,43 @@ extension ONNXImporter {
       )
     }
     let n = max(x.count, y.count)
-    if x.ints != nil, y.ints != nil {
-      guard let xi = x.asInts, let yi = y.asInts else {
-        throw error(
-          node,
-          "\(operation.verb) the batch size, which sigbook does not know when it imports a model")
-      }
+    if x.ints != nil, y.ints != nil, let xd = x.asDims, let yd = y.asDims {
       var result: [Dim] = []
       for i in 0..<n {
-        let p = xi[xi.count == 1 ? 0 : i], q = yi[yi.count == 1 ? 0 : i]
-        let (r, overflow): (Int, Bool)
-        switch operation {
-        case .add: (r, overflow) = p.addingReportingOverflow(q)
-        case .subtract: (r, overflow) = p.subtractingReportingOverflow(q)
-        case .multiply: (r, overflow) = p.multipliedReportingOverflow(by: q)
-        case .divide:
-          guard q != 0 else { throw error(node, "divides the integer \(p) by zero") }
-          (r, overflow) = p.dividedReportingOverflow(by: q)
-        }
-        guard !overflow else {
+        let dp = xd[xd.count == 1 ? 0 : i], dq = yd[yd.count == 1 ? 0 : i]
+        // The batch size times a number, times or divided by a number (`batch · heads`).
+        switch (operation, dp, dq) {
+        case (.multiply, .batch(let k), .known(let m)), (.multiply, .known(let m), .batch(let k)):
+          let (r, overflow) = k.multipliedReportingOverflow(by: m)
+          guard !overflow, r > 0 else {
+            throw error(node, "multiplies the batch size by \(m); sigbook cannot follow it")
+          }
+          result.append(.batch(r))
+          continue
+        case (.divide, .batch(let k), .known(let m)) where m > 0 && k % m == 0:
+          result.append(k == m ? .batchSize : .batch(k / m))
+          continue
+        case (_, .known(let p), .known(let q)):
+          let (r, overflow): (Int, Bool)
+          switch operation {
+          case .add: (r, overflow) = p.addingReportingOverflow(q)
+          case .subtract: (r, overflow) = p.subtractingReportingOverflow(q)
+          case .multiply: (r, overflow) = p.multipliedReportingOverflow(by: q)
+          case .divide:
+            guard q != 0 else { throw error(node, "divides the integer \(p) by zero") }
+            (r, overflow) = p.dividedReportingOverflow(by: q)
+          }
+          guard !overflow else {
+            throw error(
+              node, "\(operation.verb) the integers \(p) and \(q), which overflows 64 bits")
+          }
+          result.append(.known(r))
+        default:
           throw error(
-            node, "\(operation.verb) the integers \(p) and \(q), which overflows 64 bits")
+            node,
+            "\(operation.verb) the batch size and \(dp == .batchSize ? dq.text : dp.text), which sigbook does not know when it imports a model"
+          )
         }
-        result.append(.known(r))
       }
       return Constant(shape: shape, ints: result)
     }
@@ -717,11 +776,28 @@ extension ONNXImporter {
   mutating func importActivation(_ node: Onnx_NodeProto, _ function: LayerSpec)
     throws(ONNXError)
   {
-    try activationInput(node)
+    let layout = try valueInput(node)
     try append(Self.make(function), for: node)
+    try rebind(node, layout)
   }
 
   mutating func importSoftmax(_ node: Onnx_NodeProto) throws(ONNXError) {
+    if case .laidOut(let v, let layout)? = try input(node, 0) {
+      // Along the last axis (attention's weights over the keys), row by row.
+      let rank = layout.groups.count
+      let axis = int(node, "axis", default: opset < 13 ? 1 : -1)
+      guard axis == -1 || axis == rank - 1 else {
+        throw error(
+          node,
+          "takes a softmax along axis \(axis) of \(describe(v, layout)), whose batch axis an earlier node moved; sigbook takes such a softmax along the last axis"
+        )
+      }
+      let kept = try rowInput(node)
+      try append(
+        Self.make(itemShape.count == 1 ? .softmax : .softmaxAlong(axis: itemShape.count - 1)),
+        for: node)
+      return try rebind(node, kept)
+    }
     try activationInput(node)
     let axis = int(node, "axis", default: opset < 13 ? 1 : -1)
     let rank = itemShape.count + 1
@@ -897,6 +973,9 @@ extension ONNXImporter {
     let target = try constantInput(node, 1, "shape")
     guard let dims = target.asDims else { throw error(node, "its shape is not whole numbers") }
     let allowZero = int(node, "allowzero", default: 0) != 0
+    let movesBatch = dims.indices.contains { i in
+      dims[i].value == nil && (i > 0 || dims[i] != .batchSize)
+    }
     switch try input(node, 0) {
     case .constant(var c)?:
       var shape: [Int] = []
@@ -911,7 +990,13 @@ extension ONNXImporter {
       c.shape = shape
       try bind(node, constant: c)
       return
-    case .activation?, .perItem?, .permuted?: try activationInput(node)
+    case .laidOut(let v, let layout)?:
+      return try importReshapeOfLayout(node, v, layout, to: dims, allowZero: allowZero)
+    case .activation(let v)? where movesBatch:
+      // The batch moved or merged with another axis (`[tokens · batch, width]`).
+      return try importReshapeOfLayout(
+        node, v, .plain(rank: shapes[v].count + 1), to: dims, allowZero: allowZero)
+    case .activation?, .perItem?: try activationInput(node)
     case nil: throw error(node, "has no input")
     }
     let count = DimArithmetic.product(itemShape) ?? 0
@@ -928,7 +1013,7 @@ extension ONNXImporter {
     }
     let keepsBatch: Bool
     switch first {
-    case .batch: keepsBatch = true
+    case .batch: keepsBatch = true  // Only the batch size itself comes here.
     case .known(let v):
       keepsBatch = (v == 0 && !allowZero) || v == -1 || (fixedBatch != nil && v == fixedBatch)
     }
@@ -940,6 +1025,11 @@ extension ONNXImporter {
         )
       }
       try resolveFreeSize(&rest, count: count, node, from: itemShape)
+    }
+    if first == .known(-1), rest.allSatisfy({ $0 > 0 }), DimArithmetic.boundedCount(rest) != count {
+      // `[-1, width]` of tokens: the batch merged with the tokens.
+      return try importReshapeOfLayout(
+        node, current, .plain(rank: itemShape.count + 1), to: dims, allowZero: allowZero)
     }
     if keepsBatch, DimArithmetic.boundedCount(rest) != count {
       throw error(
@@ -983,17 +1073,7 @@ extension ONNXImporter {
         throw error(node, "perm \(perm) is not a permutation of the axes of \(c.shape)")
       }
       try bind(node, constant: c.transposed(perm))
-    case .activation?, .permuted?:
-      // A transpose that moves the batch axis waits for the Gather that brings it back.
-      let (source, pending) = try permutedInput(node)
-      let rank = pending.count
-      let perm = ints(node, "perm") ?? Array((0..<rank).reversed())
-      guard perm.sorted() == Array(0..<rank) else {
-        throw error(node, "perm \(perm) is not a permutation of the \(rank) axes of its input")
-      }
-      current = source
-      itemShape = shapes[source]
-      try bindPermuted(node, perm.map { pending[$0] })
+    case .activation?, .laidOut?: try importTransposeOfActivation(node)
     case .perItem?: throw error(node, "transposes a constant expanded over the batch")
     case nil: throw error(node, "has no input")
     }

@@ -31,11 +31,9 @@ struct ONNXImporter {
     /// The same constant for every input: an `Expand` of a constant to a shape led by the batch
     /// size (a class token before it joins the tokens). Its shape is one item's.
     case perItem(Constant)
-    /// An activation whose axes (the batch's, 0, among them) `permutation` reorders, moving
-    /// the batch axis: attention's `[batch, tokens, 3, heads, d]` → `[3, batch, heads, tokens, d]`
-    /// before q, k and v are picked along the first axis. Only a `Gather` that brings the
-    /// batch axis back to the front can read it.
-    case permuted(Int, permutation: [Int])
+    /// An activation whose batch axis the ONNX value has moved from the front, alone or merged
+    /// with another (`[tokens, batch · heads, d]`): `Layout` says where each ONNX axis lies.
+    case laidOut(Int, Layout)
   }
 
   /// The largest file read: 1 GiB, as for safetensors.
@@ -95,6 +93,9 @@ struct ONNXImporter {
   var foldable: Set<Int> = []
   /// The batch size the file fixes for its input (`[1, 1, 28, 28]`), if it fixes one.
   var fixedBatch: Int?
+  /// The layers whose node's output is laid out otherwise than they hold it, by name: how
+  /// the node's ONNX value is read from the layer's output.
+  var layouts: [String: Layout] = [:]
 
   init(path: String, itemShape: [Int]) {
     self.path = path
@@ -178,6 +179,24 @@ struct ONNXImporter {
   static func load(
     _ proto: Onnx_ModelProto, path: String, inputShape: [Int]?, classNames: [String]?
   ) throws(ONNXError) -> Model {
+    let importer = try imported(proto, path: path, inputShape: inputShape)
+    // A model sigbook saved names its classes and its task in the metadata.
+    let saved = proto.metadataProps.first { $0.key == "sigbook.classes" }.flatMap {
+      try? JSONDecoder().decode([String].self, from: Data($0.value.utf8))
+    }
+    // Classes given to load_onnx make it a classifier, whatever the file says.
+    let savedTask = proto.metadataProps.first { $0.key == "sigbook.task" }.flatMap {
+      classNames == nil ? Model.Task(rawValue: $0.value) : nil
+    }
+    return try importer.model(
+      inputShape: importer.firstInputShape, classNames: classNames ?? saved, task: savedTask)
+  }
+
+  /// The graph of `proto` walked: its layers, their wiring and names, pruned to what its
+  /// output needs.
+  static func imported(_ proto: Onnx_ModelProto, path: String, inputShape: [Int]?)
+    throws(ONNXError) -> ONNXImporter
+  {
     let graph = proto.graph
     var importer = ONNXImporter(path: path, itemShape: [])
     for entry in proto.opsetImport where entry.domain.isEmpty || entry.domain == "ai.onnx" {
@@ -205,9 +224,9 @@ struct ONNXImporter {
       throw importer.error(
         "has \(graph.output.count) outputs; sigbook imports models with one output")
     }
-    if case .permuted(_, let permutation)? = importer.values[output.name] {
+    if case .laidOut(let v, let layout)? = importer.values[output.name] {
       throw importer.error(
-        "its output '\(output.name)' is a transpose \(permutation) that moves the batch axis; sigbook keeps the batch as the first axis of its outputs"
+        "its output '\(output.name)' \(importer.describe(v, layout)) does not have the batch as its first axis; sigbook keeps the batch first in a model's output"
       )
     }
     guard case .activation(let last)? = importer.values[output.name], last > 0 else {
@@ -215,16 +234,7 @@ struct ONNXImporter {
         "its output '\(output.name)' is not computed by layers from its input '\(input.name)'")
     }
     importer.prune(keeping: last)
-    // A model sigbook saved names its classes and its task in the metadata.
-    let saved = proto.metadataProps.first { $0.key == "sigbook.classes" }.flatMap {
-      try? JSONDecoder().decode([String].self, from: Data($0.value.utf8))
-    }
-    // Classes given to load_onnx make it a classifier, whatever the file says.
-    let savedTask = proto.metadataProps.first { $0.key == "sigbook.task" }.flatMap {
-      classNames == nil ? Model.Task(rawValue: $0.value) : nil
-    }
-    return try importer.model(
-      inputShape: importer.firstInputShape, classNames: classNames ?? saved, task: savedTask)
+    return importer
   }
 
   /// The shape of one input item, as read from the file or given.

@@ -3,10 +3,14 @@ import SigbookTensor
 import SigbookNN
 
 /// One size of a shape computed from the graph: a number, or the batch size (unknown until the
-/// model runs), as `Shape` → `Gather` → `Unsqueeze` → `Concat` chains produce.
+/// model runs) times a number, as `Shape` → `Gather` → `Unsqueeze` → `Concat` chains produce
+/// (`batch · heads` where attention merges the two).
 enum Dim: Equatable {
   case known(Int)
-  case batch
+  case batch(Int)
+
+  /// The batch size itself.
+  static let batchSize = Dim.batch(1)
 
   var value: Int? {
     if case .known(let n) = self { n } else { nil }
