@@ -104,7 +104,8 @@ let package = Package(
       name: "SigbookAnalysisTests",
       dependencies: [
         "SigbookTensor", "SigbookData", "SigbookNN", "SigbookAnalysis", "SigbookTestSupport",
-      ]),
+      ],
+      resources: [.copy("Fixtures")]),
     .testTarget(
       name: "SigbookPlotTests",
       dependencies: [

@@ -14,11 +14,16 @@ extension Plot {
     public var columnTitle: String
     /// The colour bar's title (`mean activation`).
     public var valueTitle: String
+    /// The values the colours run between; nil: the smallest and largest finite value.
+    public var domain: ClosedRange<Double>?
+    /// Whether each cell shows its value (two decimals), where the cells are large enough.
+    public var showsValues: Bool
 
     /// A heatmap input from its matrix, names and titles.
     public init(
       values: [[Double]], rowNames: [String], columnNames: [String], rowTitle: String = "",
-      columnTitle: String = "", valueTitle: String = ""
+      columnTitle: String = "", valueTitle: String = "", domain: ClosedRange<Double>? = nil,
+      showsValues: Bool = false
     ) {
       self.values = values
       self.rowNames = rowNames
@@ -26,6 +31,8 @@ extension Plot {
       self.rowTitle = rowTitle
       self.columnTitle = columnTitle
       self.valueTitle = valueTitle
+      self.domain = domain
+      self.showsValues = showsValues
     }
   }
 
@@ -43,9 +50,11 @@ extension Plot {
     let rows = input.values.count
     let columns = max(input.values.map(\.count).max() ?? 0, input.columnNames.count)
     let finite = input.values.flatMap { $0 }.filter(\.isFinite)
-    let (lo, hi) = usableDomain(finite.min() ?? 0, finite.max() ?? 1)
-    let cellWidth = min(40, max(4, 520 / Double(max(columns, 1))))
-    let cellHeight = min(36, max(14, 320 / Double(max(rows, 1))))
+    let (lo, hi) = usableDomain(
+      input.domain?.lowerBound ?? finite.min() ?? 0, input.domain?.upperBound ?? finite.max() ?? 1)
+    // Cells that show their values are wide enough for "0.00".
+    let cellWidth = min(input.showsValues ? 56 : 40, max(4, 520 / Double(max(columns, 1))))
+    let cellHeight = min(input.showsValues ? 40 : 36, max(14, 320 / Double(max(rows, 1))))
     let grid = MatrixLayout(
       rows: rows, columns: columns, cellWidth: cellWidth, cellHeight: cellHeight,
       rowNames: input.rowNames, columnNames: input.columnNames, thinsColumnNames: true,
@@ -60,7 +69,8 @@ extension Plot {
     document.open("g", ["class": "sb-cells", "shape-rendering": "crispEdges"])
     for (r, row) in input.values.enumerated() {
       for (c, v) in row.enumerated() {
-        let fill = v.isFinite ? Palette.viridis((v - lo) / (hi - lo)).css : "#cccccc"
+        let fill =
+          v.isFinite ? Palette.viridis(min(max((v - lo) / (hi - lo), 0), 1)).css : "#cccccc"
         document.add(
           "rect",
           [
@@ -70,6 +80,20 @@ extension Plot {
       }
     }
     document.close()
+    if input.showsValues, cellWidth >= 30, cellHeight >= 16 {
+      document.open("g", ["class": "sb-values", "text-anchor": "middle"])
+      for (r, row) in input.values.enumerated() {
+        for (c, v) in row.enumerated() where v.isFinite {
+          // Dark text on the light end of viridis, white on the dark end.
+          let share = min(max((v - lo) / (hi - lo), 0), 1)
+          document.text(
+            Plot.number(v, decimals: 2), x: grid.area.x + (Double(c) + 0.5) * cellWidth,
+            y: grid.area.y + (Double(r) + 0.5) * cellHeight + FontSize.tick * 0.35,
+            ["font-size": FontSize.tick, "fill": share > 0.6 ? "#000000" : "#ffffff"])
+        }
+      }
+      document.close()
+    }
     grid.drawLabels(rowNames: input.rowNames, columnNames: input.columnNames, into: &document)
     return Figure(kind: "heatmap", document: document)
   }

@@ -149,10 +149,12 @@ extension Plot {
   ///   - xLabel: the x axis title.
   ///   - yLabel: the y axis title.
   ///   - logY: a base-10 logarithmic y axis (non-positive values are left out).
-  /// - Returns: a figure of kind `line`.
+  ///   - yRange: a fixed y axis (accuracies from 0 to 1); nil fits the values.
+  /// - Returns: a figure of kind `line`. When every x is a whole number (layers, epochs), the x
+  ///   ticks are whole numbers.
   public static func line(
     _ series: [LineSeries], title: String, xLabel: String = "", yLabel: String = "",
-    logY: Bool = false
+    logY: Bool = false, yRange: ClosedRange<Double>? = nil
   ) -> Figure {
     var xs: [Double] = []
     var ys: [Double] = []
@@ -174,6 +176,10 @@ extension Plot {
         return LogScale(
           lower: ys.min() ?? 1, upper: ys.max() ?? 10, start: start, end: end, nice: true)
       }
+      if let yRange {
+        return LinearScale(
+          lower: yRange.lowerBound, upper: yRange.upperBound, start: start, end: end)
+      }
       return LinearScale(fitting: ys, start: start, end: end)
     }
     let probe = yScale(1, 0)
@@ -181,7 +187,8 @@ extension Plot {
       plotWidth: 480, plotHeight: 320, title: title, yTickLabels: probe.ticks.map(probe.tickLabel),
       hasXLabel: !xLabel.isEmpty, hasYLabel: !yLabel.isEmpty, legendSize: legend?.size)
     let area = layout.area
-    let x = LinearScale(fitting: xs, start: area.x, end: area.maxX, padding: 0.02)
+    var x = LinearScale(fitting: xs, start: area.x, end: area.maxX, padding: 0.02)
+    if !xs.isEmpty, xs.allSatisfy({ $0 == $0.rounded() }) { x = x.integerTicks() }
     let y = yScale(area.maxY, area.y)
     var document = SVGDocument(
       width: layout.width, height: layout.height, title: title,

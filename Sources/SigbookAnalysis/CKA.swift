@@ -1,0 +1,275 @@
+import COpenBLAS
+import Foundation
+import SigbookTensor
+
+/// Centred kernel alignment (Kornblith et al., 2019): how alike two representations of the same
+/// inputs are, 1 for representations equal up to a rotation and a scale, near 0 for unrelated
+/// ones. CKA(X, Y) = HSIC(K, L) / √(HSIC(K, K) · HSIC(L, L)) for the inputs' kernel matrices K of
+/// X and L of Y.
+///
+/// HSIC is the biased estimator tr(KHLH) / (n − 1)² (H centres), or with `unbiased` the
+/// estimator of Song et al. (2012) that Nguyen et al. (2021) use, whose kernels have their
+/// diagonal set to zero:
+/// [tr(K̃L̃) + 1ᵀK̃1 · 1ᵀL̃1 / ((n − 1)(n − 2)) − 2 · 1ᵀK̃L̃1 / (n − 2)] / (n(n − 3)).
+///
+/// The linear kernel (K = XXᵀ of the centred X) is computed exactly on every input without an
+/// n × n matrix: tr(KL) = ‖XᵀY‖², kᵢᵢ = ‖xᵢ‖², and the sums of centred rows are zero, so each
+/// term is a sum over features or over inputs, accumulated in Double over blocks of rows. The
+/// RBF kernel, exp(−‖xᵢ − xⱼ‖² / (2σ²)) with σ² = bandwidth² × the median squared distance
+/// (over all pairs, as Kornblith et al.'s code), needs the matrix: it is computed on batches of
+/// inputs (the inputs in a seeded random order, cut into equal batches of at most `batch`)
+/// whose HSICs are summed before the ratio (minibatch CKA, Nguyen et al., 2021); a set no
+/// larger than one batch is computed whole.
+public enum CKA {
+  public enum Kernel: Sendable, Equatable {
+    case linear
+    case rbf(bandwidth: Double)
+  }
+
+  /// The rows of a block as Double, each feature less its mean.
+  static let blockRows = 1024
+
+  /// CKA between every layer of `a` (rows) and every layer of `b` (columns), each layer
+  /// `[n, width]` over the same n inputs.
+  ///
+  /// - Throws: `AnalysisError` for fewer than 4 inputs (2 for the biased estimator), sets of
+  ///   different sizes, values that are not finite, a bandwidth that is not positive, or
+  ///   `.cancelled`.
+  public static func matrix(
+    _ a: [Tensor], _ b: [Tensor], kernel: Kernel, unbiased: Bool, batch: Int = 1000,
+    seed: Int = 0, isCancelled: () -> Bool = { false }
+  ) throws(AnalysisError) -> [[Double]] {
+    let n = a.first?.rows ?? 0
+    guard (a + b).allSatisfy({ $0.rows == n }) else {
+      throw .invalidArgument(
+        "cka compares representations of the same inputs, but these have \(Set((a + b).map(\.rows)).sorted().map(NumberFormat.grouped).joined(separator: " and ")) inputs"
+      )
+    }
+    let least = unbiased ? 4 : 2
+    guard n >= least else {
+      throw .invalidArgument(
+        "cka\(unbiased ? " with the unbiased estimator" : "") needs at least \(least) inputs, not \(n)"
+      )
+    }
+    for t in a + b where !t.scalars.allSatisfy(\.isFinite) {
+      throw .nonFiniteValues(what: "the signatures")
+    }
+    switch kernel {
+    case .linear:
+      return try linear(a, b, n: n, unbiased: unbiased, isCancelled: isCancelled)
+    case .rbf(let bandwidth):
+      guard bandwidth > 0, bandwidth.isFinite else {
+        throw .invalidArgument("the bandwidth must be a positive number, not \(bandwidth)")
+      }
+      guard batch >= least else {
+        throw .invalidArgument("batches must hold at least \(least) inputs, not \(batch)")
+      }
+      return try rbf(
+        a, b, n: n, bandwidth: bandwidth, unbiased: unbiased, batch: batch, seed: seed,
+        isCancelled: isCancelled)
+    }
+  }
+
+  /// What the linear estimators need of one layer, or of two.
+  struct Moments {
+    /// ‖XᵀY‖²: the Frobenius norm of the features' cross-products, squared.
+    var cross = 0.0
+    /// Σᵢ ‖xᵢ‖² ‖yᵢ‖² over the centred rows.
+    var normProducts = 0.0
+    /// Σᵢ ‖xᵢ‖² and Σᵢ ‖yᵢ‖².
+    var normsX = 0.0
+    var normsY = 0.0
+  }
+
+  static func linear(
+    _ a: [Tensor], _ b: [Tensor], n: Int, unbiased: Bool, isCancelled: () -> Bool
+  ) throws(AnalysisError) -> [[Double]] {
+    let means = (a + b).map(columnMeans)
+    let norms = (a + b).indices.map { rowNorms((a + b)[$0], mean: means[$0]) }
+    func moments(_ i: Int, _ j: Int) throws(AnalysisError) -> Moments {
+      let all = a + b
+      var m = Moments()
+      m.cross = crossNorm(all[i], means[i], all[j], means[j])
+      if isCancelled() { throw .cancelled }
+      for r in 0..<n { m.normProducts += norms[i][r] * norms[j][r] }
+      m.normsX = norms[i].reduce(0, +)
+      m.normsY = norms[j].reduce(0, +)
+      return m
+    }
+    func hsic(_ m: Moments) -> Double {
+      let n = Double(n)
+      guard unbiased else { return m.cross / ((n - 1) * (n - 1)) }
+      // With centred rows: tr(K̃L̃) = ‖XᵀY‖² − Σ kᵢᵢlᵢᵢ, 1ᵀK̃1 = −Σ kᵢᵢ, (K̃1)ᵢ = −kᵢᵢ.
+      let trace = m.cross - m.normProducts
+      let sums = m.normsX * m.normsY / ((n - 1) * (n - 2))
+      return (trace + sums - 2 * m.normProducts / (n - 2)) / (n * (n - 3))
+    }
+    var selfA: [Double] = [], selfB: [Double] = []
+    for i in a.indices { selfA.append(hsic(try moments(i, i))) }
+    for j in b.indices { selfB.append(hsic(try moments(a.count + j, a.count + j))) }
+    var result: [[Double]] = []
+    for i in a.indices {
+      var row: [Double] = []
+      for j in b.indices {
+        row.append(ratio(hsic(try moments(i, a.count + j)), selfA[i], selfB[j]))
+      }
+      result.append(row)
+    }
+    return result
+  }
+
+  /// HSIC(K, L) / √(HSIC(K, K) · HSIC(L, L)); NaN when a representation is constant.
+  static func ratio(_ cross: Double, _ x: Double, _ y: Double) -> Double {
+    let scale = (x * y).squareRoot()
+    return scale > 0 ? cross / scale : .nan
+  }
+
+  static func columnMeans(_ x: Tensor) -> [Double] {
+    let n = x.rows, d = x.rowSize
+    var mean = [Double](repeating: 0, count: d)
+    x.scalars.withUnsafeBufferPointer { xs in
+      for i in 0..<n { for j in 0..<d { mean[j] += Double(xs[i * d + j]) } }
+    }
+    return mean.map { $0 / Double(max(n, 1)) }
+  }
+
+  /// ‖xᵢ − mean‖² for each row.
+  static func rowNorms(_ x: Tensor, mean: [Double]) -> [Double] {
+    let d = x.rowSize
+    return x.scalars.withUnsafeBufferPointer { xs in
+      (0..<x.rows).map { i in
+        var sum = 0.0
+        for j in 0..<d {
+          let v = Double(xs[i * d + j]) - mean[j]
+          sum += v * v
+        }
+        return sum
+      }
+    }
+  }
+
+  /// ‖(X − x̄)ᵀ(Y − ȳ)‖², the cross-products accumulated by `dgemm` over blocks of rows.
+  static func crossNorm(_ x: Tensor, _ mx: [Double], _ y: Tensor, _ my: [Double]) -> Double {
+    let n = x.rows, p = x.rowSize, q = y.rowSize
+    var c = [Double](repeating: 0, count: p * q)
+    var bx = [Double](repeating: 0, count: min(blockRows, n) * p)
+    var by = [Double](repeating: 0, count: min(blockRows, n) * q)
+    var start = 0
+    while start < n {
+      let m = min(blockRows, n - start)
+      centred(x, mx, rows: start..<(start + m), into: &bx)
+      centred(y, my, rows: start..<(start + m), into: &by)
+      cblas_dgemm(
+        CblasRowMajor, CblasTrans, CblasNoTrans, Int32(p), Int32(q), Int32(m), 1, bx, Int32(p),
+        by, Int32(q), 1, &c, Int32(q))
+      start += m
+    }
+    return c.reduce(0) { $0 + $1 * $1 }
+  }
+
+  static func centred(_ x: Tensor, _ mean: [Double], rows: Range<Int>, into out: inout [Double]) {
+    let d = x.rowSize
+    x.scalars.withUnsafeBufferPointer { xs in
+      for (r, i) in rows.enumerated() {
+        for j in 0..<d { out[r * d + j] = Double(xs[i * d + j]) - mean[j] }
+      }
+    }
+  }
+
+  static func rbf(
+    _ a: [Tensor], _ b: [Tensor], n: Int, bandwidth: Double, unbiased: Bool, batch: Int,
+    seed: Int, isCancelled: () -> Bool
+  ) throws(AnalysisError) -> [[Double]] {
+    let all = a + b
+    // The inputs in a seeded order, cut into equal batches (a set within one batch: whole).
+    let batches = (n + batch - 1) / batch
+    var generator = SeededGenerator(seed: UInt64(truncatingIfNeeded: seed))
+    let order = batches == 1 ? Array(0..<n) : generator.permutation(n)
+    var cross = [[Double]](
+      repeating: [Double](repeating: 0, count: b.count), count: a.count)
+    var own = [Double](repeating: 0, count: all.count)
+    for k in 0..<batches {
+      let rows = Array(order[(k * n / batches)..<((k + 1) * n / batches)])
+      var kernels: [[Double]] = []
+      for t in all {
+        if isCancelled() { throw .cancelled }
+        kernels.append(prepared(gram(t.rows(at: rows), bandwidth: bandwidth), unbiased: unbiased))
+      }
+      let m = rows.count
+      func hsic(_ k: [Double], _ l: [Double]) -> Double {
+        var trace = 0.0
+        for i in 0..<(m * m) { trace += k[i] * l[i] }
+        let d = Double(m)
+        guard unbiased else { return trace / ((d - 1) * (d - 1)) }
+        var sumK = 0.0, sumL = 0.0, rowProducts = 0.0
+        for i in 0..<m {
+          var rk = 0.0, rl = 0.0
+          for j in 0..<m {
+            rk += k[i * m + j]
+            rl += l[i * m + j]
+          }
+          sumK += rk
+          sumL += rl
+          rowProducts += rk * rl
+        }
+        return (trace + sumK * sumL / ((d - 1) * (d - 2)) - 2 * rowProducts / (d - 2))
+          / (d * (d - 3))
+      }
+      for i in all.indices { own[i] += hsic(kernels[i], kernels[i]) }
+      for i in a.indices {
+        for j in b.indices { cross[i][j] += hsic(kernels[i], kernels[a.count + j]) }
+      }
+    }
+    return a.indices.map { i in
+      b.indices.map { j in ratio(cross[i][j], own[i], own[a.count + j]) }
+    }
+  }
+
+  /// The RBF kernel matrix of the rows of `x`, σ² = bandwidth² × the median of the squared
+  /// distances (every pair, the zeros of the diagonal among them).
+  static func gram(_ x: Tensor, bandwidth: Double) -> [Double] {
+    let m = x.rows, d = x.rowSize
+    let rows = x.scalars.map(Double.init)
+    var squares = [Double](repeating: 0, count: m * m)
+    for i in 0..<m {
+      for j in (i + 1)..<max(m, i + 1) {
+        var sum = 0.0
+        for f in 0..<d {
+          let v = rows[i * d + f] - rows[j * d + f]
+          sum += v * v
+        }
+        squares[i * m + j] = sum
+        squares[j * m + i] = sum
+      }
+    }
+    var sorted = squares
+    sorted.sort()
+    let c = sorted.count
+    let median = c % 2 == 1 ? sorted[c / 2] : (sorted[c / 2 - 1] + sorted[c / 2]) / 2
+    let denominator = 2 * bandwidth * bandwidth * median
+    return squares.map { denominator > 0 ? exp(-$0 / denominator) : ($0 == 0 ? 1 : 0) }
+  }
+
+  /// The kernel centred (HKH, biased) or with a zero diagonal (unbiased).
+  static func prepared(_ k: [Double], unbiased: Bool) -> [Double] {
+    let m = Int(Double(k.count).squareRoot().rounded())
+    var out = k
+    if unbiased {
+      for i in 0..<m { out[i * m + i] = 0 }
+      return out
+    }
+    var rowMeans = [Double](repeating: 0, count: m)
+    var total = 0.0
+    for i in 0..<m {
+      for j in 0..<m { rowMeans[i] += k[i * m + j] }
+      total += rowMeans[i]
+      rowMeans[i] /= Double(m)
+    }
+    total /= Double(m * m)
+    // K symmetric: column means equal row means.
+    for i in 0..<m {
+      for j in 0..<m { out[i * m + j] = k[i * m + j] - rowMeans[i] - rowMeans[j] + total }
+    }
+    return out
+  }
+}

@@ -1,0 +1,253 @@
+import COpenBLAS
+import Foundation
+import SigbookTensor
+import SigbookData
+
+/// A multinomial logistic regression with an L2 penalty, fitted by L-BFGS in Double: the
+/// model of scikit-learn's `LogisticRegression(C:, solver: "lbfgs")` — the intercepts not
+/// penalised —, minimising `Σᵢ −log pᵢ[yᵢ] + ‖W‖² / (2C)` (divided by n, which moves no
+/// minimum) to a gradient of at most 1e-9.
+public struct LogisticRegression: Sendable {
+  public let classes: Int
+  public let features: Int
+  /// `[classes, features]`, row-major, acting on standardised features.
+  var weights: [Double]
+  var intercepts: [Double]
+  /// What is subtracted from each feature and what it is then divided by (0 and 1 when the
+  /// features are used as they are).
+  var mean: [Double]
+  var scale: [Double]
+  /// L-BFGS iterations, and whether the gradient reached the tolerance.
+  public var iterations: Int
+  public var converged: Bool
+
+  /// Fits the regression to the rows of `x` (`[n, d]`) and their classes.
+  ///
+  /// - Parameters:
+  ///   - c: the inverse of the penalty's strength, as scikit-learn's `C`.
+  ///   - standardize: each feature centred and scaled to unit variance (over these rows) first.
+  /// - Throws: `AnalysisError` for non-finite values, fewer than two rows, a non-positive `c`,
+  ///   or `.cancelled`.
+  public init(
+    fitting x: Tensor, labels: [Int], classes: Int, c: Double, standardize: Bool,
+    isCancelled: () -> Bool = { false }
+  ) throws(AnalysisError) {
+    let n = x.rows, d = x.rowSize
+    guard n >= 2 else {
+      throw .invalidArgument("a probe needs at least 2 training inputs, not \(n)")
+    }
+    guard c > 0, c.isFinite else {
+      throw .invalidArgument("c must be a positive number, not \(c)")
+    }
+    guard x.scalars.allSatisfy(\.isFinite) else { throw .nonFiniteValues(what: "the signatures") }
+    self.classes = classes
+    features = d
+    (mean, scale) = Self.standardization(x, standardize: standardize)
+    let data = Self.standardized(x, mean: mean, scale: scale)
+    let k = classes
+    let penalty = 1 / (c * Double(n))
+    var logits = [Double](repeating: 0, count: n * k)
+    let outcome = LBFGS(gradientTolerance: 1e-9).minimize(
+      from: [Double](repeating: 0, count: k * d + k), isCancelled: isCancelled
+    ) { theta, gradient in
+      Self.logits(data, n: n, d: d, k: k, theta: theta, into: &logits)
+      // Row by row: the loss, and pᵢ − yᵢ in place of the logits.
+      var loss = 0.0
+      for i in 0..<n {
+        let row = i * k
+        var top = -Double.infinity
+        for j in 0..<k { top = max(top, logits[row + j]) }
+        var sum = 0.0
+        for j in 0..<k { sum += exp(logits[row + j] - top) }
+        let logSum = top + log(sum)
+        loss += logSum - logits[row + labels[i]]
+        for j in 0..<k { logits[row + j] = exp(logits[row + j] - logSum) }
+        logits[row + labels[i]] -= 1
+      }
+      // ∂/∂W = (P − Y)ᵀ·X / n + W / (C·n); ∂/∂b = Σ (P − Y) / n.
+      theta.withUnsafeBufferPointer { w in
+        gradient.withUnsafeMutableBufferPointer { g in
+          for i in 0..<(k * d) { g[i] = penalty * w[i] }
+          data.withUnsafeBufferPointer { xs in
+            cblas_dgemm(
+              CblasRowMajor, CblasTrans, CblasNoTrans, Int32(k), Int32(d), Int32(n), 1 / Double(n),
+              logits, Int32(k), xs.baseAddress, Int32(d), 1, g.baseAddress, Int32(d))
+          }
+        }
+      }
+      for j in 0..<k {
+        var sum = 0.0
+        for i in 0..<n { sum += logits[i * k + j] }
+        gradient[k * d + j] = sum / Double(n)
+      }
+      var squares = 0.0
+      for i in 0..<(k * d) { squares += theta[i] * theta[i] }
+      return loss / Double(n) + penalty * squares / 2
+    }
+    if isCancelled() { throw .cancelled }
+    weights = Array(outcome.x[0..<(k * d)])
+    intercepts = Array(outcome.x[(k * d)...])
+    iterations = outcome.iterations
+    converged = outcome.converged
+  }
+
+  /// The probability of each class for each row of `x`, `[n, classes]` row-major.
+  public func probabilities(_ x: Tensor) -> [Double] {
+    let n = x.rows, k = classes
+    let data = Self.standardized(x, mean: mean, scale: scale)
+    var p = [Double](repeating: 0, count: n * k)
+    Self.logits(data, n: n, d: features, k: k, theta: weights + intercepts, into: &p)
+    for i in 0..<n {
+      let row = i * k
+      var top = -Double.infinity
+      for j in 0..<k { top = max(top, p[row + j]) }
+      var sum = 0.0
+      for j in 0..<k {
+        p[row + j] = exp(p[row + j] - top)
+        sum += p[row + j]
+      }
+      for j in 0..<k { p[row + j] /= sum }
+    }
+    return p
+  }
+
+  /// The fraction of rows whose most probable class is their label, and the mean log-loss
+  /// (−log p of the label, p at least 1e-15 as scikit-learn's `log_loss` clips it).
+  public func score(_ x: Tensor, labels: [Int]) -> (accuracy: Double, logLoss: Double) {
+    let p = probabilities(x), k = classes
+    var correct = 0, loss = 0.0
+    for (i, label) in labels.enumerated() {
+      let row = Array(p[(i * k)..<((i + 1) * k)])
+      // The first of equal maxima, as NumPy's argmax.
+      var best = 0
+      for j in 1..<k where row[j] > row[best] { best = j }
+      if best == label { correct += 1 }
+      loss -= log(max(row[label], 1e-15))
+    }
+    let n = Double(max(labels.count, 1))
+    return (Double(correct) / n, loss / n)
+  }
+
+  /// Z = X·Wᵀ + b for `theta` = W (`[k, d]`) then b (`[k]`).
+  static func logits(
+    _ data: [Double], n: Int, d: Int, k: Int, theta: [Double], into z: inout [Double]
+  ) {
+    theta.withUnsafeBufferPointer { w in
+      z.withUnsafeMutableBufferPointer { z in
+        for i in 0..<n { for j in 0..<k { z[i * k + j] = w[k * d + j] } }
+        data.withUnsafeBufferPointer { xs in
+          cblas_dgemm(
+            CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(k), Int32(d), 1,
+            xs.baseAddress, Int32(d), w.baseAddress, Int32(d), 1, z.baseAddress, Int32(k))
+        }
+      }
+    }
+  }
+
+  /// Each feature's mean and standard deviation (population, as scikit-learn's
+  /// `StandardScaler`; a constant feature is divided by 1), or 0 and 1.
+  static func standardization(_ x: Tensor, standardize: Bool) -> (mean: [Double], scale: [Double]) {
+    let n = x.rows, d = x.rowSize
+    var mean = [Double](repeating: 0, count: d), scale = [Double](repeating: 1, count: d)
+    guard standardize else { return (mean, scale) }
+    var squares = [Double](repeating: 0, count: d)
+    x.scalars.withUnsafeBufferPointer { xs in
+      for i in 0..<n { for j in 0..<d { mean[j] += Double(xs[i * d + j]) } }
+      for j in 0..<d { mean[j] /= Double(n) }
+      for i in 0..<n {
+        for j in 0..<d {
+          let v = Double(xs[i * d + j]) - mean[j]
+          squares[j] += v * v
+        }
+      }
+    }
+    for j in 0..<d {
+      let sd = (squares[j] / Double(n)).squareRoot()
+      scale[j] = sd > 1e-12 * max(1, abs(mean[j])) ? sd : 1
+    }
+    return (mean, scale)
+  }
+
+  static func standardized(_ x: Tensor, mean: [Double], scale: [Double]) -> [Double] {
+    let d = mean.count
+    var out = [Double](repeating: 0, count: x.count)
+    x.scalars.withUnsafeBufferPointer { xs in
+      for i in 0..<x.count {
+        let j = i % d
+        out[i] = (Double(xs[i]) - mean[j]) / scale[j]
+      }
+    }
+    return out
+  }
+}
+
+/// Linear probes (Alain & Bengio, 2016): for each signature layer, a logistic regression trained
+/// on one set of inputs to tell their classes from that layer alone, scored on another. The
+/// layer from which the test accuracy is high is one whose code makes the classes linearly
+/// separable.
+///
+/// With a control task (after Hewitt & Liang, 2019) every input also gets a random class — the
+/// labels shuffled, so each class keeps its count — and a second probe learns those: what a
+/// probe of this capacity learns from nothing. Its training accuracy shows how much it can
+/// memorise; its test accuracy is near chance for inputs that never repeat (images), and the
+/// selectivity is the test accuracy less the control's.
+public enum LinearProbes {
+  /// One row per layer: width, train and test accuracy, test log-loss, L-BFGS iterations
+  /// (and the control's accuracies and the selectivity).
+  ///
+  /// - Throws: `AnalysisError` when the two sets differ in layers or widths, the test set has
+  ///   a class the training set lacks, or a fit fails.
+  public static func table(
+    train: SignatureSet, test: SignatureSet, c: Double, standardize: Bool, control: Bool,
+    seed: Int, isCancelled: () -> Bool = { false }
+  ) throws(AnalysisError) -> Table {
+    guard train.widths == test.widths else {
+      throw .invalidArgument(
+        "the training signatures have layers of widths \(train.widths) but the test ones \(test.widths); probe signatures of one network"
+      )
+    }
+    var testLabels: [Int] = []
+    for label in test.labels {
+      let name = test.classNames[label]
+      guard let index = train.classNames.firstIndex(of: name) else {
+        throw .invalidArgument(
+          "the test inputs have class '\(name)', which the training inputs lack; a probe can only learn the classes it is trained on"
+        )
+      }
+      testLabels.append(index)
+    }
+    let classes = train.classNames.count
+    var generator = SeededGenerator(seed: UInt64(truncatingIfNeeded: seed))
+    let controlTrain = generator.permutation(train.count).map { train.labels[$0] }
+    let controlTest = generator.permutation(test.count).map { testLabels[$0] }
+    var rows: [[Table.Cell]] = []
+    for (h, (x, y)) in zip(train.layers, test.layers).enumerated() {
+      let fit = try LogisticRegression(
+        fitting: x, labels: train.labels, classes: classes, c: c, standardize: standardize,
+        isCancelled: isCancelled)
+      let trained = fit.score(x, labels: train.labels), tested = fit.score(y, labels: testLabels)
+      var row: [Table.Cell] = [
+        .text(train.layerNames[h]), .number(Double(x.rowSize)), .number(trained.accuracy),
+        .number(tested.accuracy), .number(tested.logLoss), .number(Double(fit.iterations)),
+      ]
+      if control {
+        let shuffled = try LogisticRegression(
+          fitting: x, labels: controlTrain, classes: classes, c: c, standardize: standardize,
+          isCancelled: isCancelled)
+        let controlTested = shuffled.score(y, labels: controlTest).accuracy
+        row += [
+          .number(shuffled.score(x, labels: controlTrain).accuracy), .number(controlTested),
+          .number(tested.accuracy - controlTested),
+        ]
+      }
+      rows.append(row)
+    }
+    var columns = [
+      "layer", "width", "train_accuracy", "test_accuracy", "test_log_loss", "iterations",
+    ]
+    if control { columns += ["control_train_accuracy", "control_test_accuracy", "selectivity"] }
+    let title =
+      "linear probes of \(train.modelSummary): \(NumberFormat.grouped(train.count)) training and \(NumberFormat.grouped(test.count)) test inputs, L2 with C = \(NumberFormat.display(c))\(standardize ? ", features standardised" : "")"
+    return Table(title: title, columns: columns, rows: rows)
+  }
+}

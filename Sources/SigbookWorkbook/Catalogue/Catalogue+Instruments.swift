@@ -1,0 +1,260 @@
+import SigbookTensor
+import SigbookData
+import SigbookAnalysis
+import SigbookPlot
+
+/// The field's standard instruments on signatures: linear probes and representation
+/// similarity (CKA).
+extension Catalogue {
+  static let instruments: [FunctionEntry] = [
+    FunctionEntry(
+      "probe", category: "Instruments",
+      parameters: [
+        .positional("train", .kind(.signatures), doc: "the signatures the probes learn from"),
+        .positional(
+          "test", .kind(.signatures), doc: "the signatures they are scored on",
+          defaultText: "a stratified part of train (split:)", optional: true),
+        .labelled(
+          "split", .number, doc: "without test: the fraction of train held out to score on",
+          default: .number(0.25)),
+        .labelled(
+          "c", .number,
+          doc: "the inverse strength of the L2 penalty (scikit-learn's C): smaller is stronger",
+          default: .number(1)),
+        .labelled(
+          "standardize", .kind(.bool),
+          doc: "scale each unit to zero mean and unit variance on the training inputs first",
+          default: .bool(true)),
+        .labelled(
+          "control", .kind(.bool),
+          doc: "also probe a control task (shuffled labels) and report the selectivity",
+          default: .bool(false)),
+        seedParameter,
+      ],
+      returns: .kind(.table),
+      summary:
+        "Linear probes (Alain & Bengio, 2016): for each signature layer, a multinomial logistic regression learns the classes from that layer alone and is scored on other inputs. The model and penalty are scikit-learn's `LogisticRegression(C: c)` — Σ −log p(label) + ‖W‖²/(2c), intercepts not penalised —, solved by L-BFGS in double precision to a gradient of 1e-9. One row per layer: width, train and test accuracy, test log-loss, iterations. The layer from which test accuracy is high is where the classes become linearly separable. `control: true` (after Hewitt & Liang, 2019) gives every input a random class (the labels shuffled, counts kept) and probes that too: its train accuracy is what a probe of this capacity memorises, its test accuracy is near chance for inputs that never repeat, and selectivity is test accuracy less the control's. Without `test`, a stratified `split` of `train` is held out (the same inputs as `split(data, test: split, seed: seed)`). `probe_plot` draws the test accuracy by layer.",
+      example: "probe(signatures(net, train), signatures(net, test), control: true)"
+    ) { call in
+      guard case .signatures(var train)? = call.value("train") else { return .nothing }
+      let c = call.number("c")
+      guard c > 0, c.isFinite else {
+        throw call.failure(
+          "c: must be a positive number, not \(NumberFormat.display(c))", blaming: "c")
+      }
+      var test: SignatureSet
+      if case .signatures(let given)? = call.value("test") {
+        test = given
+      } else {
+        let fraction = call.number("split")
+        guard fraction > 0, fraction < 1 else {
+          throw call.failure(
+            "split: must be between 0 and 1 (the fraction held out), not \(NumberFormat.display(fraction))",
+            blaming: "split")
+        }
+        (train, test) = train.split(testFraction: fraction, seed: call.int("seed"))
+      }
+      for (key, set) in [("train", train), ("test", test)] where set.count < 2 {
+        throw call.failure(
+          "\(key) has \(set.count) input\(set.count == 1 ? "" : "s"); a probe needs at least 2",
+          blaming: call.value("test") == nil ? "split" : key)
+      }
+      call.session.progress?.begin("probe")
+      defer { call.session.progress?.end() }
+      let training = train, scored = test
+      return .table(
+        try analysis { () throws(AnalysisError) in
+          try LinearProbes.table(
+            train: training, test: scored, c: c, standardize: call.bool("standardize"),
+            control: call.bool("control"), seed: call.int("seed"),
+            isCancelled: call.session.isCancelled)
+        })
+    },
+    FunctionEntry(
+      "probe_plot", category: "Instruments",
+      parameters: [
+        .positional(
+          "probe", .kind(.table), doc: "the tables of probe(…), one line each", variadic: true),
+        .labelled(
+          "labels", .list(.kind(.text)), doc: "the name of each probe, for the legend",
+          defaultText: "probe 1, probe 2…", optional: true),
+        titleParameter,
+      ],
+      returns: .kind(.figure),
+      summary:
+        "The test accuracy of linear probes by layer, one line per `probe` table (several runs, seeds or models on one plot); a probe with a control task adds its control accuracy, dashed.",
+      example:
+        "probe_plot(probe(sig_a, test_a), probe(sig_b, test_b), labels: [\"seed 1\", \"seed 2\"])"
+    ) { call in
+      let tables = call.variadic.compactMap { v -> Table? in
+        if case .table(let t) = v { t } else { nil }
+      }
+      guard !tables.isEmpty else {
+        throw call.failure("probe_plot needs one or more tables of probe(…)")
+      }
+      var names = (1...tables.count).map { tables.count == 1 ? "test accuracy" : "probe \($0)" }
+      if case .list(let given)? = call.value("labels") {
+        guard given.count == tables.count else {
+          throw call.failure(
+            "labels has \(given.count) name\(given.count == 1 ? "" : "s") for \(tables.count) probe table\(tables.count == 1 ? "" : "s")",
+            blaming: "labels")
+        }
+        names = given.map { if case .text(let t) = $0 { t } else { "" } }
+      }
+      var series: [Plot.LineSeries] = []
+      for (i, table) in tables.enumerated() {
+        guard let accuracy = table.column("test_accuracy")?.map(\.number) else {
+          throw call.failure(
+            "table \(i + 1) has no test_accuracy column: probe_plot draws tables of probe(…)")
+        }
+        let x = (1...max(accuracy.count, 1)).map(Double.init).prefix(accuracy.count)
+        series.append(Plot.LineSeries(name: names[i], x: Array(x), y: accuracy))
+        if let control = table.column("control_test_accuracy")?.map(\.number) {
+          series.append(
+            Plot.LineSeries(
+              name: names[i] + " (control)", x: Array(x), y: control, isDashed: true))
+        }
+      }
+      return .figure(
+        Plot.line(
+          series, title: call.optionalText("title") ?? "linear probes: test accuracy by layer",
+          xLabel: "layer", yLabel: "test accuracy", yRange: 0...1))
+    },
+    FunctionEntry(
+      "cka", category: "Instruments",
+      parameters: [
+        .positional("a", .kind(.signatures), doc: "signatures"),
+        .positional(
+          "b", .kind(.signatures),
+          doc:
+            "signatures of the same inputs to compare with (another seed, architecture, or the network before training)",
+          defaultText: "a itself", optional: true),
+        .labelled(
+          "kernel", .option(["linear", "rbf"]), doc: "the inputs' kernel",
+          default: .option("linear")),
+        .labelled(
+          "bandwidth", .number,
+          doc: "for .rbf: σ as a fraction of the median distance between inputs",
+          default: .number(0.8)),
+        .labelled(
+          "unbiased", .kind(.bool),
+          doc: "the unbiased HSIC estimator (Song et al. 2012) instead of the biased one",
+          default: .bool(false)),
+        .labelled(
+          "batch", .integer,
+          doc: "for .rbf: inputs per batch of the minibatch estimate (the whole set when smaller)",
+          default: .number(1000), maximum: 10_000),
+        seedParameter,
+      ],
+      returns: .kind(.table),
+      summary:
+        "Centred kernel alignment (Kornblith et al., 2019) between every layer of `a` (rows) and every layer of `b` (columns; `a` itself when absent): HSIC(K, L) / √(HSIC(K, K) · HSIC(L, L)) for the inputs' kernel matrices, 1 for representations equal up to a rotation and a scale. `.linear` is computed exactly on every input without an n × n matrix (‖XᵀY‖² and the rows' norms, in double precision); `.rbf` (exp(−d²/2σ²), σ = bandwidth × the median distance, as Kornblith et al.'s code) on seeded batches of `batch` inputs whose HSICs are summed (minibatch CKA, Nguyen et al., 2021). `unbiased: true` uses the unbiased HSIC estimator, which does not drift upward with few inputs and wide layers. `cka_plot` draws the table.",
+      example: "cka(signatures(net, test), signatures(other, test))"
+    ) { call in
+      guard case .signatures(let a)? = call.value("a") else { return .nothing }
+      var b = a
+      if case .signatures(let given)? = call.value("b") { b = given }
+      guard a.count == b.count else {
+        throw call.failure(
+          "a has \(NumberFormat.grouped(a.count)) inputs but b has \(NumberFormat.grouped(b.count)); cka compares representations of the same inputs",
+          blaming: "b")
+      }
+      if a.labels != b.labels {
+        throw call.failure(
+          "a and b are signatures of different inputs (their labels differ); cka compares representations of the same inputs, in the same order",
+          blaming: "b")
+      }
+      let kernel: CKA.Kernel =
+        call.option("kernel") == "rbf" ? .rbf(bandwidth: call.number("bandwidth")) : .linear
+      call.session.progress?.begin("cka")
+      defer { call.session.progress?.end() }
+      let matrix = try analysis { () throws(AnalysisError) in
+        try CKA.matrix(
+          a.layers, b.layers, kernel: kernel, unbiased: call.bool("unbiased"),
+          batch: call.int("batch"), seed: call.int("seed"), isCancelled: call.session.isCancelled)
+      }
+      let short = { (s: SignatureSet) in
+        s.layerNames.map { String($0.split(separator: " ").first ?? Substring($0)) }
+      }
+      let columns = ["layer"] + short(b).map { call.value("b") == nil ? $0 : "b.\($0)" }
+      let rows = zip(a.layerNames, matrix).map { name, values in
+        [Table.Cell.text(name)] + values.map { Table.Cell.number($0) }
+      }
+      let kernelText =
+        call.option("kernel") == "rbf"
+        ? "RBF kernel, σ = \(NumberFormat.display(call.number("bandwidth"))) × median distance"
+        : "linear kernel"
+      let estimator = call.bool("unbiased") ? "unbiased HSIC" : "biased HSIC"
+      let title =
+        call.value("b") == nil
+        ? "CKA between the layers of \(a.modelSummary) on \(NumberFormat.grouped(a.count)) inputs (\(kernelText), \(estimator))"
+        : "CKA between the layers of \(a.modelSummary) (rows) and \(b.modelSummary) (columns) on \(NumberFormat.grouped(a.count)) inputs (\(kernelText), \(estimator))"
+      return .table(Table(title: title, columns: columns, rows: rows))
+    },
+    FunctionEntry(
+      "cka_plot", category: "Instruments",
+      parameters: [
+        .positional("cka", .kind(.table), doc: "a table of cka(…)"),
+        titleParameter,
+      ],
+      returns: .kind(.figure),
+      summary:
+        "A table of `cka` as a heatmap: a cell per pair of layers, coloured on a fixed scale from 0 to 1 with its value written in it.",
+      example: "cka_plot(cka(sig))"
+    ) { call in
+      guard case .table(let table)? = call.value("cka") else { return .nothing }
+      guard table.title?.contains("CKA between") == true, table.columns.first == "layer",
+        table.columns.count > 1,
+        table.rows.allSatisfy({
+          $0.dropFirst().allSatisfy { if case .number = $0 { true } else { false } }
+        })
+      else {
+        throw call.failure(
+          "this table is not one of cka(…): it needs a layer column and numbers", blaming: "cka")
+      }
+      let rowNames = table.rows.map { row in
+        if case .text(let t) = row[0] {
+          String(t.split(separator: " ").first ?? Substring(t))
+        } else {
+          ""
+        }
+      }
+      let input = Plot.HeatmapInput(
+        values: table.rows.map { $0.dropFirst().map(\.number) }, rowNames: rowNames,
+        columnNames: Array(table.columns.dropFirst()), rowTitle: "layer", columnTitle: "layer",
+        valueTitle: "CKA", domain: 0...1, showsValues: true)
+      // The table's title says everything; the figure's keeps the kernel and the estimator.
+      let detail = table.title.flatMap { t in
+        t.range(of: " (", options: .backwards).map { String(t[$0.lowerBound...]) }
+      }
+      return .figure(
+        Plot.heatmap(input, title: call.optionalText("title") ?? "CKA" + (detail ?? "")))
+    },
+  ]
+}
+
+extension Table.Cell {
+  /// The number in the cell, NaN for text or an empty cell.
+  fileprivate var number: Double {
+    if case .number(let x) = self { x } else { .nan }
+  }
+}
+
+extension SignatureSet {
+  /// A stratified split: in each class, `testFraction` of the inputs (rounded) drawn at random
+  /// for the test part — the same inputs as `Dataset.split` draws with this seed.
+  func split(testFraction: Double, seed: Int) -> (train: SignatureSet, test: SignatureSet) {
+    var generator = SeededGenerator(seed: seed)
+    var isTest = [Bool](repeating: false, count: count)
+    var perClass = [[Int]](repeating: [], count: classNames.count)
+    for (i, label) in labels.enumerated() { perClass[label].append(i) }
+    for all in perClass {
+      let order = generator.permutation(all.count)
+      let k = Int((testFraction * Double(all.count)).rounded())
+      for i in order.prefix(k) { isTest[all[i]] = true }
+    }
+    return (
+      rows(at: (0..<count).filter { !isTest[$0] }), rows(at: (0..<count).filter { isTest[$0] })
+    )
+  }
+}

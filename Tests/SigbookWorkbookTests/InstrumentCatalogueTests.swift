@@ -1,0 +1,100 @@
+import Foundation
+import SigbookTestSupport
+import Testing
+
+@testable import SigbookData
+@testable import SigbookAnalysis
+@testable import SigbookWorkbook
+
+/// `probe`, `probe_plot`, `cka` and `cka_plot` in the language, on the embedded sample.
+@Suite("Instruments in the language") struct InstrumentCatalogueTests {
+  static func session() throws -> Session {
+    let session = Session(
+      file: "t", baseDirectory: "/tmp", figuresDirectory: "/tmp/sigbook-instruments.figures")
+    _ = try runSource(
+      """
+      data = mnist_sample(digits: [1, 7, 3], per_class: 40)
+      net = fit(mlp(784, 16, 8, 3), data, epochs: 2, batch: 16, lr: 0.05, seed: 1)
+      sig = signatures(net, data)
+      """, session: session)
+    return session
+  }
+
+  func table(_ source: String, _ session: Session) throws -> Table {
+    _ = try runSource("t = \(source)", session: session)
+    guard case .table(let table)? = session.variables["t"] else {
+      Issue.record("no table for \(source)")
+      throw CancellationError()
+    }
+    return table
+  }
+
+  @Test func probesSplitTheSetTheWayDataSplits() throws {
+    let session = try Self.session()
+    _ = try runSource("held = probe(sig, split: 0.25, seed: 3)", session: session)
+    let held = try table("held", session)
+    #expect(held.title?.contains("90 training and 30 test inputs") == true)
+    // The same inputs as split(data, test: 0.25, seed: 3) gives, probed explicitly.
+    _ = try runSource("train, test = split(data, test: 0.25, seed: 3)", session: session)
+    let given = try table(
+      "probe(signatures(net, train), signatures(net, test), seed: 3)", session)
+    // Equal but for rounding: the signatures of 90 inputs and of 120 differ in the last bits.
+    for (g, h) in zip(given.rows, held.rows) {
+      for (a, b) in zip(g, h) {
+        if case .number(let x) = a, case .number(let y) = b {
+          #expect(abs(x - y) < 1e-6)
+        } else {
+          #expect(a == b)
+        }
+      }
+    }
+    _ = try runSource("control = probe(sig, control: true)", session: session)
+    let control = try table("control", session)
+    #expect(control.columns.last == "selectivity")
+    _ = try runSource("f = probe_plot(held, control, labels: [\"a\", \"b\"])", session: session)
+    guard case .figure(let figure)? = session.variables["f"] else {
+      Issue.record("probe_plot gave no figure")
+      return
+    }
+    #expect(figure.svg.contains("b (control)"))
+  }
+
+  @Test func ckaOfALayerWithItselfIsOne() throws {
+    let session = try Self.session()
+    let linear = try table("cka(sig)", session)
+    #expect(linear.columns == ["layer", "H1", "H2"])
+    for (i, row) in linear.rows.enumerated() {
+      guard case .number(let x) = row[i + 1] else { continue }
+      #expect(abs(x - 1) < 1e-9)
+    }
+    let rbf = try table("cka(sig, sig, kernel: .rbf, unbiased: true)", session)
+    #expect(rbf.columns == ["layer", "b.H1", "b.H2"])
+    _ = try runSource("f = cka_plot(cka(sig, kernel: .rbf))", session: session)
+    guard case .figure(let figure)? = session.variables["f"] else {
+      Issue.record("cka_plot gave no figure")
+      return
+    }
+    #expect(figure.kind == "heatmap")
+  }
+
+  @Test func badArgumentsAreExplained() throws {
+    let session = try Self.session()
+    let c = try #require(throws: WorkbookError.self) {
+      _ = try runSource("probe(sig, c: 0)", session: session)
+    }
+    #expect(c.message == "c: must be a positive number, not 0")
+    let split = try #require(throws: WorkbookError.self) {
+      _ = try runSource("probe(sig, split: 1.5)", session: session)
+    }
+    #expect(split.message.contains("split: must be between 0 and 1"))
+    let other = try #require(throws: WorkbookError.self) {
+      _ = try runSource(
+        "cka(sig, signatures(net, mnist_sample(digits: [1], per_class: 5)))", session: session)
+    }
+    #expect(other.message.contains("cka compares representations of the same inputs"))
+    let plot = try #require(throws: WorkbookError.self) {
+      _ = try runSource("cka_plot(layer_report(kmeans(sig, k: 2)))", session: session)
+    }
+    #expect(plot.message.contains("not one of cka"))
+  }
+}
