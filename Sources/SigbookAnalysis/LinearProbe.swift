@@ -6,7 +6,8 @@ import SigbookData
 /// A multinomial logistic regression with an L2 penalty, fitted by L-BFGS in Double: the
 /// model of scikit-learn's `LogisticRegression(C:, solver: "lbfgs")` — the intercepts not
 /// penalised —, minimising `Σᵢ −log pᵢ[yᵢ] + ‖W‖² / (2C)` (divided by n, which moves no
-/// minimum) to a gradient of at most 1e-9.
+/// minimum) until no component of the gradient (of the mean) exceeds `tolerance` — 1e-4 by
+/// default, scikit-learn's `tol` —, in at most 1,000 iterations.
 public struct LogisticRegression: Sendable {
   public let classes: Int
   public let features: Int
@@ -26,11 +27,12 @@ public struct LogisticRegression: Sendable {
   /// - Parameters:
   ///   - c: the inverse of the penalty's strength, as scikit-learn's `C`.
   ///   - standardize: each feature centred and scaled to unit variance (over these rows) first.
+  ///   - tolerance: the largest gradient component at which the fit has converged.
   /// - Throws: `AnalysisError` for non-finite values, fewer than two rows, a non-positive `c`,
   ///   or `.cancelled`.
   public init(
     fitting x: Tensor, labels: [Int], classes: Int, c: Double, standardize: Bool,
-    isCancelled: () -> Bool = { false }
+    tolerance: Double = 1e-4, isCancelled: () -> Bool = { false }
   ) throws(AnalysisError) {
     let n = x.rows, d = x.rowSize
     guard n >= 2 else {
@@ -47,7 +49,7 @@ public struct LogisticRegression: Sendable {
     let k = classes
     let penalty = 1 / (c * Double(n))
     var logits = [Double](repeating: 0, count: n * k)
-    let outcome = LBFGS(gradientTolerance: 1e-9).minimize(
+    let outcome = LBFGS(gradientTolerance: tolerance).minimize(
       from: [Double](repeating: 0, count: k * d + k), isCancelled: isCancelled
     ) { theta, gradient in
       Self.logits(data, n: n, d: d, k: k, theta: theta, into: &logits)
@@ -57,11 +59,15 @@ public struct LogisticRegression: Sendable {
         let row = i * k
         var top = -Double.infinity
         for j in 0..<k { top = max(top, logits[row + j]) }
+        let labelled = logits[row + labels[i]]
         var sum = 0.0
-        for j in 0..<k { sum += exp(logits[row + j] - top) }
-        let logSum = top + log(sum)
-        loss += logSum - logits[row + labels[i]]
-        for j in 0..<k { logits[row + j] = exp(logits[row + j] - logSum) }
+        for j in 0..<k {
+          let e = exp(logits[row + j] - top)
+          logits[row + j] = e
+          sum += e
+        }
+        loss += top + log(sum) - labelled
+        for j in 0..<k { logits[row + j] /= sum }
         logits[row + labels[i]] -= 1
       }
       // ∂/∂W = (P − Y)ᵀ·X / n + W / (C·n); ∂/∂b = Σ (P − Y) / n.
@@ -199,7 +205,7 @@ public enum LinearProbes {
   ///   a class the training set lacks, or a fit fails.
   public static func table(
     train: SignatureSet, test: SignatureSet, c: Double, standardize: Bool, control: Bool,
-    seed: Int, isCancelled: () -> Bool = { false }
+    seed: Int, tolerance: Double = 1e-4, isCancelled: () -> Bool = { false }
   ) throws(AnalysisError) -> Table {
     guard train.widths == test.widths else {
       throw .invalidArgument(
@@ -224,7 +230,7 @@ public enum LinearProbes {
     for (h, (x, y)) in zip(train.layers, test.layers).enumerated() {
       let fit = try LogisticRegression(
         fitting: x, labels: train.labels, classes: classes, c: c, standardize: standardize,
-        isCancelled: isCancelled)
+        tolerance: tolerance, isCancelled: isCancelled)
       let trained = fit.score(x, labels: train.labels), tested = fit.score(y, labels: testLabels)
       var row: [Table.Cell] = [
         .text(train.layerNames[h]), .number(Double(x.rowSize)), .number(trained.accuracy),
@@ -233,7 +239,7 @@ public enum LinearProbes {
       if control {
         let shuffled = try LogisticRegression(
           fitting: x, labels: controlTrain, classes: classes, c: c, standardize: standardize,
-          isCancelled: isCancelled)
+          tolerance: tolerance, isCancelled: isCancelled)
         let controlTested = shuffled.score(y, labels: controlTest).accuracy
         row += [
           .number(shuffled.score(x, labels: controlTrain).accuracy), .number(controlTested),

@@ -47,7 +47,8 @@ struct LinearProbeTests {
     let train = try Self.signatures("train"), test = try Self.signatures("test")
     for (h, reference) in references.enumerated() {
       let fit = try LogisticRegression(
-        fitting: train.layers[h], labels: train.labels, classes: 4, c: 1, standardize: true)
+        fitting: train.layers[h], labels: train.labels, classes: 4, c: 1, standardize: true,
+        tolerance: 1e-9)
       #expect(fit.converged)
       let d = fit.features
       for k in 0..<4 {
@@ -63,7 +64,7 @@ struct LinearProbeTests {
         fit.score(train.layers[h], labels: train.labels).accuracy == reference.train_accuracy)
     }
     let table = try LinearProbes.table(
-      train: train, test: test, c: 1, standardize: true, control: true, seed: 0)
+      train: train, test: test, c: 1, standardize: true, control: true, seed: 0, tolerance: 1e-9)
     #expect(
       table.columns.suffix(3) == ["control_train_accuracy", "control_test_accuracy", "selectivity"])
     #expect(table.column("test_accuracy") == references.map { .number($0.test_accuracy) })
@@ -75,7 +76,7 @@ struct LinearProbeTests {
   @Test func symmetricPairSolvedByHand() throws {
     let x = Tensor(shape: [2, 1], scalars: [-1, 1])
     let fit = try LogisticRegression(
-      fitting: x, labels: [0, 1], classes: 2, c: 1, standardize: false)
+      fitting: x, labels: [0, 1], classes: 2, c: 1, standardize: false, tolerance: 1e-10)
     var w = 0.5
     for _ in 0..<200 { w = (w + 2 / (1 + exp(2 * w))) / 2 }
     #expect(abs(fit.weights[1] - w) < 1e-6 && abs(fit.weights[0] + w) < 1e-6)
