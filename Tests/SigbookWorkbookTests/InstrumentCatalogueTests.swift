@@ -6,7 +6,8 @@ import Testing
 @testable import SigbookAnalysis
 @testable import SigbookWorkbook
 
-/// `probe`, `probe_plot`, `cka` and `cka_plot` in the language, on the embedded sample.
+/// `probe`, `probe_plot`, `cka`, `cka_plot`, `attribution` and `attribution_plot` in the
+/// language, on the embedded sample.
 @Suite("Instruments in the language") struct InstrumentCatalogueTests {
   static func session() throws -> Session {
     let session = Session(
@@ -75,6 +76,41 @@ import Testing
       return
     }
     #expect(figure.kind == "heatmap")
+  }
+
+  @Test func attributionsAreDatasetsOfMaps() throws {
+    let session = try Self.session()
+    _ = try runSource(
+      """
+      few = subset(data, per_class: 2, seed: 1)
+      ig = attribution(net, few, steps: 8)
+      by_label = attribution(net, few, method: .gradient, target: .label)
+      sevens = attribution(net, few, method: .gradient, target: "7")
+      f = attribution_plot(ig, few, count: 4)
+      """, session: session)
+    guard case .dataset(let ig)? = session.variables["ig"],
+      case .dataset(let sevens)? = session.variables["sevens"],
+      case .figure(let figure)? = session.variables["f"]
+    else {
+      Issue.record("attribution gave no maps or no figure")
+      return
+    }
+    #expect(ig.featureShape == [1, 28, 28] && ig.count == 6)
+    #expect(ig.name.hasPrefix("integrated gradients of the predicted class"))
+    #expect(sevens.name.hasPrefix("gradient of class 7"))
+    #expect(figure.kind == "attribution_plot")
+    let target = try #require(throws: WorkbookError.self) {
+      _ = try runSource("attribution(net, few, target: 5)", session: session)
+    }
+    #expect(target.message == "target: the network's classes are numbered 0 to 2, not 5")
+    let name = try #require(throws: WorkbookError.self) {
+      _ = try runSource("attribution(net, few, target: \"4\")", session: session)
+    }
+    #expect(name.message == "target: the network has no class '4'")
+    let mismatch = try #require(throws: WorkbookError.self) {
+      _ = try runSource("attribution_plot(ig, data)", session: session)
+    }
+    #expect(mismatch.message.contains("pass the inputs attribution explained"))
   }
 
   @Test func badArgumentsAreExplained() throws {

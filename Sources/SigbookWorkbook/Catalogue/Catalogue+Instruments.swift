@@ -1,10 +1,11 @@
 import SigbookTensor
 import SigbookData
+import SigbookNN
 import SigbookAnalysis
 import SigbookPlot
 
-/// The field's standard instruments on signatures: linear probes and representation
-/// similarity (CKA).
+/// The field's standard instruments: linear probes and representation similarity (CKA) on
+/// signatures, attributions on a network and its inputs.
 extension Catalogue {
   static let instruments: [FunctionEntry] = [
     FunctionEntry(
@@ -229,6 +230,140 @@ extension Catalogue {
       }
       return .figure(
         Plot.heatmap(input, title: call.optionalText("title") ?? "CKA" + (detail ?? "")))
+    },
+    FunctionEntry(
+      "attribution", category: "Instruments",
+      parameters: [
+        .positional("model", .kind(.model), doc: "a classifier: built, trained or loaded"),
+        .positional("data", .kind(.dataset), doc: "the inputs to explain"),
+        .labelled(
+          "method", .option(Attribution.Method.allCases.map(\.rawValue)),
+          doc: "how each input value's share is measured",
+          default: .option("integrated_gradients")),
+        .labelled(
+          "target", .oneOf([.option(["predicted", "label"]), .integer, .kind(.text)]),
+          doc:
+            "the class explained: each input's predicted class, its label, or one class by number or name",
+          default: .option("predicted")),
+        .labelled(
+          "steps", .integer, doc: "integrated gradients: quadrature points", default: .number(50),
+          maximum: 1000),
+        .labelled(
+          "samples", .integer, doc: "smoothgrad: noisy copies of each input",
+          default: .number(25), maximum: 1000),
+        .labelled(
+          "noise", .number, doc: "smoothgrad: σ as a fraction of each input's range",
+          default: .number(0.15)),
+        .labelled(
+          "window", .integer, doc: "occlusion: the side of the square occluded",
+          default: .number(4), maximum: CountLimit.width),
+        .labelled(
+          "stride", .integer, doc: "occlusion: the step between windows", default: .number(2),
+          maximum: CountLimit.width),
+        .labelled(
+          "baseline", .number,
+          doc: "the reference value: integrated gradients' start, what occlusion puts",
+          default: .number(0)),
+        seedParameter,
+      ],
+      returns: .kind(.dataset),
+      summary:
+        "An attribution map per input: how much each of its values drove the network's score of the target class — the logit when the network ends in a softmax or sigmoid —, computed at inference. `.gradient`: ∂score/∂x (Captum's `Saliency` with `abs=False`); `.smoothgrad`: the mean gradient over `samples` copies with Gaussian noise of σ = noise × the input's range (Smilkov et al. 2017); `.integrated_gradients`: (x − baseline) × the integral of the gradient along the straight path from the baseline, by Gauss–Legendre quadrature of `steps` points (Sundararajan et al. 2017; Captum's default method), whose maps add up to the score's rise from the baseline; `.occlusion`: the fall of the score when a `window` × `window` square (every channel) is set to the baseline, averaged over the windows covering each value (Zeiler & Fergus 2014; Captum's `Occlusion`). The maps are a dataset with the inputs' shape and labels: `attribution_plot` shows them, `kmeans` clusters them, `export` writes them.",
+      example: "maps = attribution(net, subset(test, per_class: 2), method: .integrated_gradients)"
+    ) { call in
+      let net = try classifier(call)
+      let (_, d) = try check(call)
+      let targets: [Int]
+      var targetText: String
+      switch call.value("target") {
+      case .option("label")?:
+        targets = try d.labels.map { (label: Int) throws(CallFailure) -> Int in
+          let name = d.classNames[label]
+          guard let k = net.outputClassNames.firstIndex(of: name) else {
+            throw call.failure(
+              "the network has no output for class '\(name)'", blaming: "target",
+              hint: "explain the predicted class: target: .predicted")
+          }
+          return k
+        }
+        targetText = "the label"
+      case .number(let k)?:
+        guard k >= 0, Int(k) < net.outputCount else {
+          throw call.failure(
+            "target: the network's classes are numbered 0 to \(net.outputCount - 1), not \(NumberFormat.display(k))",
+            blaming: "target")
+        }
+        targets = [Int](repeating: Int(k), count: d.count)
+        targetText = "class \(net.outputClassNames[Int(k)])"
+      case .text(let name)?:
+        guard let k = net.outputClassNames.firstIndex(of: name) else {
+          throw call.failure(
+            "target: the network has no class '\(name)'", blaming: "target",
+            hint: "its classes are \(net.outputClassNames.joined(separator: ", "))")
+        }
+        targets = [Int](repeating: k, count: d.count)
+        targetText = "class \(name)"
+      default:
+        targets = net.predictedClasses(d.features, isCancelled: call.session.isCancelled)
+        targetText = "the predicted class"
+      }
+      var options = Attribution.Options()
+      options.steps = call.int("steps")
+      options.samples = call.int("samples")
+      options.noise = call.number("noise")
+      options.window = call.int("window")
+      options.stride = call.int("stride")
+      options.baseline = Float(call.number("baseline"))
+      options.seed = call.int("seed")
+      let method = Attribution.Method(rawValue: call.option("method")) ?? .integrated_gradients
+      call.session.progress?.begin("attribution")
+      defer { call.session.progress?.end() }
+      let maps = try analysis("data") { () throws(AnalysisError) in
+        try Attribution.maps(
+          model: net, inputs: d.features, targets: targets, method: method, options: options,
+          isCancelled: call.session.isCancelled)
+      }
+      let methodName = method.rawValue.replacingOccurrences(of: "_", with: " ")
+      return .dataset(
+        Dataset(
+          name: "\(methodName) of \(targetText), \(d.name)", features: maps, labels: d.labels,
+          classNames: d.classNames))
+    },
+    FunctionEntry(
+      "attribution_plot", category: "Instruments",
+      parameters: [
+        .positional("maps", .kind(.dataset), doc: "the maps of attribution(…)"),
+        .positional("data", .kind(.dataset), doc: "the inputs they explain, in the same order"),
+        .labelled(
+          "count", .integer, doc: "how many inputs, from the first", default: .number(8),
+          maximum: CountLimit.panels),
+        .labelled(
+          "columns", .integer, doc: "pairs per row", default: .number(4),
+          maximum: CountLimit.panels),
+        titleParameter,
+      ],
+      returns: .kind(.figure),
+      summary:
+        "Each input beside its attribution map: the map in a diverging palette (red raises the class's score, blue lowers it) over the input drawn faint, each map scaled to its own largest value, the label under each pair.",
+      example: "attribution_plot(maps, subset(test, per_class: 2))"
+    ) { call in
+      let maps = call.dataset("maps"), d = call.dataset("data")
+      guard maps.count == d.count, maps.featureShape == d.featureShape else {
+        throw call.failure(
+          "maps has \(NumberFormat.grouped(maps.count)) maps of \(maps.featureShape) but data has \(NumberFormat.grouped(d.count)) inputs of \(d.featureShape); pass the inputs attribution explained",
+          blaming: "data")
+      }
+      let count = max(0, call.int("count"))
+      let pictures = try greyImages(call, d, count: count)
+      let side = pictures.first.map { $0.width * $0.height } ?? 0
+      let values = maps.features.scalars
+      let shown = pictures.indices.map { i in Array(values[(i * side)..<((i + 1) * side)]) }
+      return .figure(
+        Plot.attributions(
+          inputs: pictures, maps: shown,
+          labels: pictures.indices.map { d.classNames[d.labels[$0]] },
+          columns: max(1, call.int("columns")),
+          title: call.optionalText("title") ?? "\(maps.name): \(pictures.count) inputs"))
     },
   ]
 }
