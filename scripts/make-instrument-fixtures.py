@@ -11,7 +11,11 @@ Writes Tests/SigbookAnalysisTests/Fixtures/instruments/:
   cka_x.npy, cka_y.npy, cka.json
       two representations of 120 inputs and their CKA (Kornblith et al. 2019) computed in
       float64 with n x n kernel matrices: linear and RBF (bandwidth 0.8 and 0.4 of the median
-      distance), biased HSIC and the unbiased estimator of Song et al. (2012).
+      distance), biased HSIC and the unbiased estimator of Song et al. (2012);
+  novelty_metrics.json
+      novelty scores of normal and novel inputs (with ties), and scikit-learn's roc_auc_score
+      and average_precision_score (novel inputs positive) and FPR at 95% TPR as OpenOOD computes
+      it (known inputs positive, confidence = -score, roc_curve, first TPR >= 0.95).
 
 Run once, offline, where scikit-learn and NumPy are installed (any recent release):
     python3 scripts/make-instrument-fixtures.py
@@ -22,7 +26,7 @@ import os
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import log_loss
+from sklearn.metrics import average_precision_score, log_loss, roc_auc_score, roc_curve
 from sklearn.preprocessing import StandardScaler
 
 OUT = os.path.join(os.path.dirname(__file__), "..", "Tests", "SigbookAnalysisTests", "Fixtures",
@@ -122,7 +126,27 @@ def cka_fixtures():
         json.dump(reference, f, indent=1)
 
 
+def novelty_fixtures():
+    rng = np.random.default_rng(5)
+    cases = []
+    for n_normal, n_novel, shift, rounding in [(200, 80, 0.8, 1), (57, 143, 0.3, 10), (40, 40, 2.0, 100)]:
+        normal = np.round(rng.normal(0, 1, n_normal) * rounding) / rounding
+        novel = np.round(rng.normal(shift, 1, n_novel) * rounding) / rounding
+        scores = np.concatenate([normal, novel])
+        is_novel = np.concatenate([np.zeros(n_normal), np.ones(n_novel)])
+        fpr, tpr, _ = roc_curve(1 - is_novel, -scores)
+        cases.append({
+            "normal": normal.tolist(), "novel": novel.tolist(),
+            "auroc": roc_auc_score(is_novel, scores),
+            "aupr": average_precision_score(is_novel, scores),
+            "fpr95": float(fpr[np.argmax(tpr >= 0.95)]),
+        })
+    with open(os.path.join(OUT, "novelty_metrics.json"), "w") as f:
+        json.dump(cases, f, indent=1)
+
+
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     probe_fixtures()
     cka_fixtures()
+    novelty_fixtures()

@@ -124,6 +124,64 @@ public enum Metrics {
     return (rankSum - p * (p + 1) / 2) / (p * Double(negatives))
   }
 
+  /// Average precision (scikit-learn's `average_precision_score`): Σₙ (Rₙ − Rₙ₋₁) Pₙ over the
+  /// distinct scores from the highest down, Pₙ and Rₙ the precision and recall of calling
+  /// positive every item scored at least the n-th threshold (tied scores enter together).
+  ///
+  /// - Returns: a value in [0, 1], or nil when there are no positives.
+  /// - Precondition: same lengths; no score is NaN.
+  public static func averagePrecision(scores: [Double], isPositive: [Bool]) -> Double? {
+    precondition(
+      scores.count == isPositive.count, "\(scores.count) scores, \(isPositive.count) labels")
+    precondition(!scores.contains { $0.isNaN }, "average precision of NaN scores")
+    let positives = isPositive.reduce(0) { $0 + ($1 ? 1 : 0) }
+    guard positives > 0 else { return nil }
+    let order = scores.indices.sorted { scores[$0] > scores[$1] }
+    var truePositives = 0, called = 0, recall = 0.0, sum = 0.0
+    var start = 0
+    while start < order.count {
+      var end = start
+      while end < order.count && scores[order[end]] == scores[order[start]] {
+        if isPositive[order[end]] { truePositives += 1 }
+        end += 1
+      }
+      called = end
+      let newRecall = Double(truePositives) / Double(positives)
+      sum += (newRecall - recall) * Double(truePositives) / Double(called)
+      recall = newRecall
+      start = end
+    }
+    return sum
+  }
+
+  /// The false positive rate of novelty detection at a 95% true positive rate, as OpenOOD
+  /// reports it: with the known inputs as positives and −score as their confidence, the
+  /// fraction of novel inputs accepted as known at the first threshold (from the most
+  /// confident down, ties together) that accepts at least 95% of the known ones.
+  ///
+  /// - Returns: a value in [0, 1], or nil when either group is empty.
+  /// - Precondition: no score is NaN.
+  public static func falsePositiveRateAt95(normal: [Double], novel: [Double]) -> Double? {
+    precondition(!(normal + novel).contains { $0.isNaN }, "FPR of NaN scores")
+    guard !normal.isEmpty, !novel.isEmpty else { return nil }
+    let scores = normal + novel
+    // Most confident first: the lowest novelty scores.
+    let order = scores.indices.sorted { scores[$0] < scores[$1] }
+    var accepted = 0, wrongly = 0, start = 0
+    while start < order.count {
+      var end = start
+      while end < order.count && scores[order[end]] == scores[order[start]] {
+        if order[end] < normal.count { accepted += 1 } else { wrongly += 1 }
+        end += 1
+      }
+      if Double(accepted) / Double(normal.count) >= 0.95 {
+        return Double(wrongly) / Double(novel.count)
+      }
+      start = end
+    }
+    return 1
+  }
+
   /// The confusion matrix: `matrix[t][p]` counts the items of true class `t` predicted as `p`.
   ///
   /// - Parameters:

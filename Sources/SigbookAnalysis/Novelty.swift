@@ -13,8 +13,19 @@ public enum NoveltyMethod: String, Sendable, CaseIterable {
   /// Smallest Mahalanobis distance to a class mean, with one covariance shared by the classes,
   /// shrunk towards a multiple of the identity (Lee et al. 2018).
   case mahalanobis
-  /// 1 − the network's top softmax probability: the usual baseline (Hendrycks and Gimpel, 2017).
+  /// The smallest squared Mahalanobis distance to a class mean less the squared distance to
+  /// the mean of all reference signatures under their own covariance (Ren et al. 2021).
+  case relative_mahalanobis
+  /// 1 − the network's top softmax probability (MSP): the usual baseline (Hendrycks and
+  /// Gimpel, 2017).
   case softmax
+  /// − the largest logit (Hendrycks et al. 2022).
+  case max_logit
+  /// The energy −log Σ exp(logits) (Liu et al. 2020).
+  case energy
+
+  /// Whether the method reads the network's outputs rather than its signatures.
+  public var readsOutputs: Bool { [.softmax, .max_logit, .energy].contains(self) }
 }
 
 /// Novelty scores of normal and novel inputs, per signature layer and for all layers together,
@@ -28,30 +39,78 @@ public struct NoveltyResult: Sendable {
     public var novelScores: [Double]
     /// AUROC with novel inputs as positives (0.5 is chance, 1 perfect).
     public var auroc: Double?
+    /// Average precision with novel inputs as positives (AUPR-Out).
+    public var aupr: Double?
+    /// The fraction of novel inputs taken for known ones when 95% of the known are (FPR95).
+    public var fpr95: Double?
+
+    /// A row of scores and their measures.
+    public init(name: String, dimensions: Int, normalScores: [Double], novelScores: [Double]) {
+      self.name = name
+      self.dimensions = dimensions
+      self.normalScores = normalScores
+      self.novelScores = novelScores
+      let labels =
+        [Bool](repeating: false, count: normalScores.count)
+        + [Bool](repeating: true, count: novelScores.count)
+      let all = normalScores + novelScores
+      if all.allSatisfy({ !$0.isNaN }) {
+        auroc = Metrics.auroc(scores: all, isPositive: labels)
+        aupr = Metrics.averagePrecision(scores: all, isPositive: labels)
+        fpr95 = Metrics.falsePositiveRateAt95(normal: normalScores, novel: novelScores)
+      }
+    }
   }
 
   public var method: NoveltyMethod
   public var rows: [Row]
+  /// The row declared before the scores were seen, whose figures are the result's: a layer
+  /// (`H2`), or nil for the last row (all layers together, or the network's output).
+  public var declared: String?
   /// The class name of each normal input, in the order scored: what `where(data, novelty:)`
   /// checks its data against.
   var normalLabels: [String] = []
   /// The class name of each novel input, in the order scored.
   var novelLabels: [String] = []
 
-  /// The row of highest AUROC.
+  /// The row of highest AUROC: chosen on the very inputs it is scored on, so not a result.
   public var best: Row? { rows.max { ($0.auroc ?? 0) < ($1.auroc ?? 0) } }
 
-  /// One row per layer: its width, the AUROC and the mean score of normal and novel inputs.
+  /// The row declared before scoring (`declared`), else the last: the result's headline.
+  public var headline: Row? { rows.first { $0.name == declared } ?? rows.last }
+
+  /// One row per layer: its width, AUROC, AUPR, FPR95 and the mean score of normal and novel
+  /// inputs; the title names the declared row.
   public var table: Table {
-    Table(
-      title: "novelty by \(method.rawValue): AUROC of telling novel from normal inputs"
-        + (best.map { " (best: \($0.name))" } ?? ""),
-      columns: ["layer", "width", "auroc", "normal mean", "novel mean"],
+    func cell(_ x: Double?) -> Table.Cell { x.map { .number($0) } ?? .empty }
+    return Table(
+      title: "novelty by \(method.rawValue): telling novel from normal inputs"
+        + (headline.map { "; declared: \($0.name == "all" ? "all layers together" : $0.name)" }
+          ?? ""),
+      columns: ["layer", "width", "auroc", "aupr", "fpr95", "normal_mean", "novel_mean"],
       rows: rows.map { row in
         [
-          .text(row.name), .number(Double(row.dimensions)), row.auroc.map { .number($0) } ?? .empty,
-          .number(mean(row.normalScores)), .number(mean(row.novelScores)),
+          .text(row.name), .number(Double(row.dimensions)), cell(row.auroc), cell(row.aupr),
+          cell(row.fpr95), .number(mean(row.normalScores)), .number(mean(row.novelScores)),
         ]
+      })
+  }
+
+  /// Every input's score in each row: the normal inputs then the novel ones, their group and
+  /// class, a column per row.
+  public var scoreTable: Table {
+    let groups =
+      normalLabels.map { ("normal", $0) } + novelLabels.map { ("novel", $0) }
+    return Table(
+      title:
+        "novelty scores by \(method.rawValue) of \(normalLabels.count) normal and \(novelLabels.count) novel inputs (higher is more unusual)",
+      columns: ["input", "group", "label"] + rows.map(\.name),
+      rows: groups.enumerated().map { i, group in
+        let index = i < normalLabels.count ? i : i - normalLabels.count
+        return [.number(Double(index)), .text(group.0), .text(group.1)]
+          + rows.map { row in
+            .number(i < normalLabels.count ? row.normalScores[i] : row.novelScores[index])
+          }
       })
   }
 
@@ -70,23 +129,36 @@ public struct NoveltyResult: Sendable {
   public init(
     method: NoveltyMethod, reference: SignatureSet, normal: SignatureSet, novel: SignatureSet,
     neighbours: Int = 5, seed: Int = 0,
-    probabilities: (normal: Tensor, novel: Tensor)? = nil, isCancelled: () -> Bool = { false }
+    probabilities: (normal: Tensor, novel: Tensor)? = nil,
+    logits: (normal: Tensor, novel: Tensor)? = nil, declared: Int? = nil,
+    isCancelled: () -> Bool = { false }
   ) throws(AnalysisError) {
     self.method = method
+    self.declared = declared.map { "H\($0)" }
     normalLabels = normal.labels.map { normal.classNames[$0] }
     novelLabels = novel.labels.map { novel.classNames[$0] }
-    if method == .softmax {
-      guard let probabilities else {
-        throw .invalidArgument("the softmax score needs a classifier's outputs")
+    if method.readsOutputs {
+      let outputs = method == .softmax ? probabilities : logits
+      guard let outputs else {
+        throw .invalidArgument("the \(method.rawValue) score needs a classifier's outputs")
       }
-      let normalScores = Self.softmaxScores(probabilities.normal)
-      let novelScores = Self.softmaxScores(probabilities.novel)
+      let score: (Tensor) -> [Double] =
+        switch method {
+        case .softmax: Self.softmaxScores
+        case .max_logit: Self.maxLogitScores
+        default: Self.energyScores
+        }
       rows = [
         Row(
-          name: "output", dimensions: probabilities.normal.rowSize, normalScores: normalScores,
-          novelScores: novelScores, auroc: Self.auroc(normal: normalScores, novel: novelScores))
+          name: "output", dimensions: outputs.normal.rowSize, normalScores: score(outputs.normal),
+          novelScores: score(outputs.novel))
       ]
+      self.declared = nil
       return
+    }
+    if let declared, !(1...reference.layers.count).contains(declared) {
+      throw .invalidArgument(
+        "layer: the signatures have layers 1 to \(reference.layers.count), not \(declared)")
     }
     var rows: [Row] = []
     let count = reference.layers.count
@@ -106,16 +178,30 @@ public struct NoveltyResult: Sendable {
       rows.append(
         Row(
           name: all ? "all" : "H\(i + 1)", dimensions: r.rowSize, normalScores: normalScores,
-          novelScores: novelScores, auroc: Self.auroc(normal: normalScores, novel: novelScores)))
+          novelScores: novelScores))
     }
     self.rows = rows
   }
 
-  static func auroc(normal: [Double], novel: [Double]) -> Double? {
-    Metrics.auroc(
-      scores: normal + novel,
-      isPositive: [Bool](repeating: false, count: normal.count)
-        + [Bool](repeating: true, count: novel.count))
+  /// − the largest logit of each row; for one output (the logit of class 1 against 0),
+  /// − max(z, 0).
+  public static func maxLogitScores(_ logits: Tensor) -> [Double] {
+    let d = logits.rowSize
+    return (0..<logits.rows).map { i in
+      let row = (0..<d).map { Double(logits[flat: i * d + $0]) } + (d == 1 ? [0] : [])
+      return -(row.max() ?? 0)
+    }
+  }
+
+  /// The energy −log Σⱼ exp(zⱼ) of each row of logits (temperature 1); for one output, of
+  /// [0, z].
+  public static func energyScores(_ logits: Tensor) -> [Double] {
+    let d = logits.rowSize
+    return (0..<logits.rows).map { i in
+      let row = (0..<d).map { Double(logits[flat: i * d + $0]) } + (d == 1 ? [0] : [])
+      let top = row.max() ?? 0
+      return -(top + log(row.reduce(0) { $0 + exp($1 - top) }))
+    }
   }
 
   /// 1 − the top class probability of each row (MSP), for one output 1 − max(p, 1 − p).
@@ -201,8 +287,27 @@ public struct NoveltyResult: Sendable {
       let whitening = try Whitening(
         reference: project(reference), labels: referenceLabels, classes: classes)
       results = queries.map { whitening.scores(project($0)) }
-    case .softmax:
-      throw .invalidArgument("softmax scores come from the network's outputs")
+    case .relative_mahalanobis:
+      var projection: Tensor?
+      if reference.rowSize > 512 {
+        var g = SeededGenerator(seed: seed)
+        projection = Tensor.normal(
+          shape: [reference.rowSize, 512], standardDeviation: Float(1 / (512.0).squareRoot()),
+          generator: &g)
+      }
+      func project(_ x: Tensor) -> Tensor {
+        projection.map { Tensor.matmul(x.flattenedRows, $0) } ?? x.flattenedRows
+      }
+      let projected = project(reference)
+      let classWise = try Whitening(reference: projected, labels: referenceLabels, classes: classes)
+      let global = try Whitening(
+        reference: projected, labels: [Int](repeating: 0, count: projected.rows), classes: 1)
+      results = queries.map { q in
+        let x = project(q)
+        return zip(classWise.squaredScores(x), global.squaredScores(x)).map { $0 - $1 }
+      }
+    case .softmax, .max_logit, .energy:
+      throw .invalidArgument("\(method.rawValue) scores come from the network's outputs")
     }
     return (results[0], results[1])
   }
@@ -334,7 +439,10 @@ struct Whitening {
   }
 
   /// The smallest Mahalanobis distance of each row to a class mean.
-  func scores(_ x: Tensor) -> [Double] {
+  func scores(_ x: Tensor) -> [Double] { squaredScores(x).map { $0.squareRoot() } }
+
+  /// The smallest squared Mahalanobis distance of each row to a class mean.
+  func squaredScores(_ x: Tensor) -> [Double] {
     let inverse = Tensor(shape: [d, d], scalars: inverseFactor.map(Float.init))
     let whitened = Tensor.matmul(x.flattenedRows, inverse, transposeB: true)
     let values = whitened.scalars
@@ -348,7 +456,7 @@ struct Whitening {
         }
         best = min(best, s)
       }
-      return best.squareRoot()
+      return best
     }
   }
 }

@@ -167,3 +167,39 @@ struct CKATests {
     #expect(abs(batched[0][0] - whole[0][0]) < 0.02, "\(batched) against \(whole)")
   }
 }
+
+/// Novelty measures against scikit-learn on the same scores, ties among them.
+@Suite("Novelty measures")
+struct NoveltyMeasureTests {
+  struct Case: Decodable {
+    let normal: [Double]
+    let novel: [Double]
+    let auroc: Double
+    let aupr: Double
+    let fpr95: Double
+  }
+
+  @Test func aurocAuprAndFpr95EqualScikitLearn() throws {
+    let cases = try JSONDecoder().decode(
+      [Case].self, from: instrumentReference("novelty_metrics.json"))
+    for c in cases {
+      let row = NoveltyResult.Row(
+        name: "H1", dimensions: 1, normalScores: c.normal, novelScores: c.novel)
+      #expect(abs(try #require(row.auroc) - c.auroc) < 1e-6)
+      #expect(abs(try #require(row.aupr) - c.aupr) < 1e-6)
+      #expect(abs(try #require(row.fpr95) - c.fpr95) < 1e-6)
+    }
+  }
+
+  /// Output scores: −max logit and the energy, for several outputs and for one.
+  @Test func logitScores() {
+    let logits = Tensor(shape: [2, 3], scalars: [1, 2, 3, 0, 0, 0])
+    #expect(NoveltyResult.maxLogitScores(logits) == [-3, 0])
+    let energy = NoveltyResult.energyScores(logits)
+    #expect(abs(energy[0] + log(exp(1.0) + exp(2) + exp(3))) < 1e-12)
+    #expect(abs(energy[1] + log(3.0)) < 1e-12)
+    let one = Tensor(shape: [2, 1], scalars: [2, -1])
+    #expect(NoveltyResult.maxLogitScores(one) == [-2, 0])
+    #expect(abs(NoveltyResult.energyScores(one)[0] + log(1 + exp(2.0))) < 1e-12)
+  }
+}

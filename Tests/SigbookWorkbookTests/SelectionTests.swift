@@ -57,11 +57,9 @@ import Testing
     method: .knn,
     rows: [
       .init(
-        name: "H1", dimensions: 2, normalScores: [0.1, 0.2], novelScores: [0.9, 0.3, 0.6, 0.7],
-        auroc: 1),
+        name: "H1", dimensions: 2, normalScores: [0.1, 0.2], novelScores: [0.9, 0.3, 0.6, 0.7]),
       .init(
-        name: "all", dimensions: 4, normalScores: [0.2, 0.6], novelScores: [0.8, 0.1, 0.95, 0.4],
-        auroc: 0.75),
+        name: "all", dimensions: 4, normalScores: [0.2, 0.6], novelScores: [0.8, 0.1, 0.95, 0.4]),
     ],
     normalLabels: ["1", "7"], novelLabels: ["3", "3", "3", "3"])
 

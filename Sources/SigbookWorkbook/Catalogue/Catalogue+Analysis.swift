@@ -19,6 +19,15 @@ extension Catalogue {
     }
   }
 
+  /// A classifier's class scores (its logits) for many inputs, 1,024 at a time.
+  static func scores(_ net: Model, _ inputs: Tensor) -> Tensor {
+    let n = inputs.rows
+    let parts = stride(from: 0, to: n, by: 1024).map { start in
+      net.scores(inputs.rows(start..<min(n, start + 1024)))
+    }
+    return parts.isEmpty ? Tensor(zeros: [0, net.outputCount]) : Tensor.concatenate(parts)
+  }
+
   /// Calls an analysis function, turning its error into a failure of the call.
   static func analysis<T>(_ key: String? = nil, _ body: () throws(AnalysisError) -> T)
     throws(CallFailure) -> T
@@ -316,11 +325,16 @@ extension Catalogue {
         .labelled(
           "k", .integer, doc: "the neighbour of .knn", default: .number(5),
           maximum: CountLimit.neighbours),
+        .labelled(
+          "layer", .integer,
+          doc:
+            "the layer whose figures are the result's, declared before the scores are seen (every layer stays in the table)",
+          defaultText: "all layers together", optional: true, maximum: CountLimit.width),
         seedParameter,
       ],
       returns: .kind(.novelty),
       summary:
-        "Scores how unusual each signature is, per layer and for all layers together, and the AUROC of telling novel from normal inputs by that score. `.knn`: distance to the k-th nearest reference signature, L2-normalised (Sun et al. 2022); `.centroid`: to the nearest k-means centre; `.mahalanobis`: to the nearest class mean under a shared, shrunk covariance; `.softmax`: 1 − the top probability (the baseline).",
+        "Scores how unusual each input is, per signature layer and for all layers together (their signatures side by side), and measures how well the score tells novel from normal inputs: AUROC, AUPR (average precision, novel inputs positive) and FPR95 (the fraction of novel inputs taken for known ones when 95% of the known are, as OpenOOD reports it). Signature scores: `.knn`: distance to the k-th nearest reference signature, L2-normalised (Sun et al. 2022); `.centroid`: to the nearest k-means centre; `.mahalanobis`: to the nearest class mean under a shared covariance shrunk by 10% towards its mean variance (Lee et al. 2018); `.relative_mahalanobis`: that squared, less the squared distance to the mean of all reference signatures under their own covariance (Ren et al. 2021). Output scores (one row): `.softmax`: 1 − the top probability (MSP, the baseline; Hendrycks & Gimpel 2017); `.max_logit`: − the largest logit (Hendrycks et al. 2022); `.energy`: −log Σ exp(logits) (Liu et al. 2020). The result's `auroc`, `aupr` and `fpr95` are those of the row declared by `layer:` before the scores are seen (all layers together by default), never the best of the rows on the inputs scored; `n.best` names the row of highest AUROC, a choice made on the test inputs. `n.scores` is every input's score by row (normal inputs, then novel), and `export(n, \"scores.csv\")` writes it.",
       example: "novelty(net, reference: train, normal: test, novel: threes, method: .knn)"
     ) { call in
       let method = NoveltyMethod(rawValue: call.option("method")) ?? .knn
@@ -351,23 +365,31 @@ extension Catalogue {
         call, model: "model", data: "reference", isCancelled: polls)
       let normal = try signatures(call, model: "model", data: "normal", isCancelled: polls)
       let novel = try signatures(call, model: "model", data: "novel", isCancelled: polls)
-      var outputs: (Tensor, Tensor)?
-      if method == .softmax {
+      var probabilities: (Tensor, Tensor)?
+      var logits: (Tensor, Tensor)?
+      if method.readsOutputs {
         let net = try classifier(call)
         let isCancelled = call.session.isCancelled
-        outputs = (
-          net.predictedProbabilities(call.dataset("normal").features, isCancelled: isCancelled),
-          net.predictedProbabilities(call.dataset("novel").features, isCancelled: isCancelled)
-        )
+        if method == .softmax {
+          probabilities = (
+            net.predictedProbabilities(call.dataset("normal").features, isCancelled: isCancelled),
+            net.predictedProbabilities(call.dataset("novel").features, isCancelled: isCancelled)
+          )
+        } else {
+          logits = (
+            Self.scores(net, call.dataset("normal").features),
+            Self.scores(net, call.dataset("novel").features)
+          )
+        }
         if call.isCancelled { throw CallFailure("interrupted", kind: .interrupted) }
       }
-      let chosen = outputs
+      let chosen = probabilities, chosenLogits = logits
       return .novelty(
-        try analysis { () throws(AnalysisError) in
+        try analysis("layer") { () throws(AnalysisError) in
           try NoveltyResult(
             method: method, reference: reference, normal: normal, novel: novel,
             neighbours: call.int("k"), seed: call.int("seed"), probabilities: chosen,
-            isCancelled: polls)
+            logits: chosenLogits, declared: call.optionalInt("layer"), isCancelled: polls)
         })
     },
     FunctionEntry(

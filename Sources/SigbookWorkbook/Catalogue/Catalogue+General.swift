@@ -59,10 +59,10 @@ extension Catalogue {
           "value",
           .oneOf([
             .kind(.dataset), .kind(.signatures), .kind(.signatureLayer), .kind(.projection),
-            .kind(.clustering), .kind(.table),
+            .kind(.clustering), .kind(.table), .kind(.novelty),
           ]),
           doc:
-            "a dataset, a whole signature set (as .npz), one signature layer, a projection, a one-layer clustering (its assignments) or a table"
+            "a dataset, a whole signature set (as .npz), one signature layer, a projection, a one-layer clustering (its assignments), a table or a novelty result (every input's scores)"
         ),
         .positional(
           "file", .kind(.text),
@@ -72,7 +72,7 @@ extension Catalogue {
       ],
       returns: .kind(.nothing),
       summary:
-        "Writes a value for other tools: NumPy .npy (float32 in C order; a clustering's assignments as int64), a whole signature set as one NumPy .npz (numpy.load gives H1, H2, … as [inputs, width] float32 arrays, maps flattened per input, then labels and class_names, and for a classifier's signatures predictions and prediction_names), or CSV with a header row (features then the label, a projection's x, y, label and cluster, a clustering's assignments, a table's columns). Files are written atomically.",
+        "Writes a value for other tools: NumPy .npy (float32 in C order; a clustering's assignments as int64), a whole signature set as one NumPy .npz (numpy.load gives H1, H2, … as [inputs, width] float32 arrays, maps flattened per input, then labels and class_names, and for a classifier's signatures predictions and prediction_names), or CSV with a header row (features then the label, a projection's x, y, label and cluster, a clustering's assignments, a table's columns, a novelty result's scores of every input by layer). Files are written atomically.",
       example: "export(sig, \"sig.npz\")"
     ) { call in
       let name = call.text("file")
@@ -133,6 +133,11 @@ extension Catalogue {
           throw call.failure("a table exports as .csv", blaming: "file")
         }
         data = Data(t.csv.utf8)
+      case .novelty(let n)?:
+        guard name.hasSuffix(".csv") else {
+          throw call.failure("a novelty result exports as .csv", blaming: "file")
+        }
+        data = Data(n.scoreTable.csv.utf8)
       default: return .nothing
       }
       try call.session.writeFile(data, to: path)

@@ -192,7 +192,11 @@ enum Typing {
       ]
     case .projection:
       return [("count", number), ("trustworthiness", number), ("method", .of(.text))]
-    case .novelty: return [("auroc", number), ("best", .of(.text)), ("method", .of(.option))]
+    case .novelty:
+      return [
+        ("auroc", number), ("aupr", number), ("fpr95", number), ("layer", .of(.text)),
+        ("best", .of(.text)), ("method", .of(.option)), ("scores", .of(.table)),
+      ]
     default: return []
     }
   }

@@ -44,7 +44,9 @@ extension Value {
     case .projection(let p): p.summary
     case .novelty(let n):
       "novelty by \(n.method.rawValue)"
-        + (n.best?.auroc.map { ", best AUROC \(NumberFormat.display($0))" } ?? "")
+        + (n.headline.flatMap { row in
+          row.auroc.map { ", AUROC \(NumberFormat.display($0)) (\(row.name))" }
+        } ?? "")
     case .nothing: ""
     }
   }

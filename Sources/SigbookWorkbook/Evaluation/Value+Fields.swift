@@ -83,7 +83,11 @@ extension Session {
     case (.projection(let p), "trustworthiness"):
       return p.trustworthiness.map { .number($0) } ?? .nothing
     case (.projection(let p), "method"): return .text(p.method)
-    case (.novelty(let n), "auroc"): return n.best?.auroc.map { .number($0) } ?? .nothing
+    case (.novelty(let n), "auroc"): return n.headline?.auroc.map { .number($0) } ?? .nothing
+    case (.novelty(let n), "aupr"): return n.headline?.aupr.map { .number($0) } ?? .nothing
+    case (.novelty(let n), "fpr95"): return n.headline?.fpr95.map { .number($0) } ?? .nothing
+    case (.novelty(let n), "layer"): return n.headline.map { .text($0.name) } ?? .nothing
+    case (.novelty(let n), "scores"): return .table(n.scoreTable)
     case (.novelty(let n), "best"): return n.best.map { .text($0.name) } ?? .nothing
     case (.novelty(let n), "method"): return .option(n.method.rawValue)
     // Training time and per-batch losses (issue 8, figures): seconds vary between runs, so they
