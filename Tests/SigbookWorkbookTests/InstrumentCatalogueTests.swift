@@ -2,6 +2,7 @@ import Foundation
 import SigbookTestSupport
 import Testing
 
+@testable import SigbookTensor
 @testable import SigbookData
 @testable import SigbookAnalysis
 @testable import SigbookWorkbook
@@ -111,6 +112,38 @@ import Testing
       _ = try runSource("attribution_plot(ig, data)", session: session)
     }
     #expect(mismatch.message.contains("pass the inputs attribution explained"))
+  }
+
+  @Test func topInputsOfAUnitAndOfACluster() throws {
+    let session = try Self.session()
+    _ = try runSource(
+      """
+      unit = top_inputs(sig, data, layer: 1, unit: 2, n: 5)
+      c = kmeans(sig, k: 3)
+      near = top_inputs(c, data, layer: 2, cluster: 0, n: 4)
+      """, session: session)
+    guard case .figure(let unit)? = session.variables["unit"],
+      case .figure(let near)? = session.variables["near"],
+      case .signatures(let sig)? = session.variables["sig"]
+    else {
+      Issue.record("top_inputs gave no figure")
+      return
+    }
+    #expect(unit.svg.contains("unit 2 of H1: the 5 inputs exciting it most"))
+    #expect(near.svg.contains("cluster 0 of H2: the 4 inputs nearest its centre"))
+    // The first caption is the largest activation of the unit.
+    let largest = (0..<sig.count).map { sig.layers[0].scalars[$0 * 16 + 2] }.max() ?? 0
+    #expect(unit.svg.contains("· \(NumberFormat.display(Double(largest)))<"))
+    let wrong = try #require(throws: WorkbookError.self) {
+      _ = try runSource("top_inputs(sig, data, layer: 1, unit: 16)", session: session)
+    }
+    #expect(wrong.message == "unit: layer 1 has units 0 to 15, not 16")
+    let other = try #require(throws: WorkbookError.self) {
+      _ = try runSource(
+        "top_inputs(sig, mnist_sample(digits: [1], per_class: 5), layer: 1, unit: 0)",
+        session: session)
+    }
+    #expect(other.message.contains("data are not the inputs of these signatures"))
   }
 
   @Test func badArgumentsAreExplained() throws {

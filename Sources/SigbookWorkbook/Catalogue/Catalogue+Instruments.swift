@@ -365,6 +365,116 @@ extension Catalogue {
           columns: max(1, call.int("columns")),
           title: call.optionalText("title") ?? "\(maps.name): \(pictures.count) inputs"))
     },
+    FunctionEntry(
+      "top_inputs", category: "Instruments",
+      parameters: [
+        .positional(
+          "x", .oneOf([.kind(.signatures), .kind(.clustering)]),
+          doc: "signatures (for a unit) or a clustering of them (for a cluster)"),
+        .positional("data", .kind(.dataset), doc: "the inputs they are the signatures of"),
+        .labelled("layer", .integer, doc: "the layer, from 1", maximum: CountLimit.width),
+        .labelled(
+          "unit", .integer, doc: "the unit (neuron or channel value) of the layer, from 0",
+          defaultText: "none", optional: true, maximum: CountLimit.width),
+        .labelled(
+          "cluster", .integer, doc: "the cluster of the layer, from 0", defaultText: "none",
+          optional: true, maximum: CountLimit.width),
+        .labelled(
+          "n", .integer, doc: "how many inputs", default: .number(16),
+          maximum: CountLimit.panels),
+        .labelled(
+          "columns", .integer, doc: "images per row", default: .number(8),
+          maximum: CountLimit.panels),
+        titleParameter,
+      ],
+      returns: .kind(.figure),
+      summary:
+        "What a unit or a cluster responds to: the `n` inputs whose signature at `layer` excites `unit` most (its largest values first), or that sit nearest the centre of `cluster` (of a clustering of these same inputs' signatures), as a grid of images captioned with their label and the activation or distance.",
+      example: "top_inputs(kmeans(sig, k: 5), test, layer: 2, cluster: 3)"
+    ) { call in
+      let d = call.dataset("data")
+      let layer = call.int("layer")
+      let points: PointSet
+      var centre: [Float]?
+      switch call.value("x") {
+      case .clustering(let c)?:
+        guard (1...c.layers.count).contains(layer) else {
+          throw call.failure(
+            "layer: the clustering has layers 1 to \(c.layers.count), not \(layer)",
+            blaming: "layer")
+        }
+        let l = c.layers[layer - 1]
+        points = l.points
+        guard let k = call.optionalInt("cluster"), call.value("unit") == nil else {
+          throw call.failure(
+            "with a clustering, pass cluster: (0 to \(l.k - 1)) and no unit:", blaming: "cluster")
+        }
+        guard (0..<l.k).contains(k) else {
+          throw call.failure(
+            "cluster: layer \(layer) has clusters 0 to \(l.k - 1), not \(k)", blaming: "cluster")
+        }
+        let w = l.result.centres.rowSize
+        centre = Array(l.result.centres.scalars[(k * w)..<((k + 1) * w)])
+      case .signatures(let s)?:
+        guard (1...s.layers.count).contains(layer) else {
+          throw call.failure(
+            "layer: the signatures have layers 1 to \(s.layers.count), not \(layer)",
+            blaming: "layer")
+        }
+        points = s.layer(layer)
+        guard let unit = call.optionalInt("unit"), call.value("cluster") == nil else {
+          throw call.failure(
+            "with signatures, pass unit: (0 to \(s.widths[layer - 1] - 1)); for a cluster, pass a clustering",
+            blaming: "unit")
+        }
+        guard (0..<s.widths[layer - 1]).contains(unit) else {
+          throw call.failure(
+            "unit: layer \(layer) has units 0 to \(s.widths[layer - 1] - 1), not \(unit)",
+            blaming: "unit")
+        }
+      default: return .nothing
+      }
+      guard points.count == d.count,
+        points.labels.map({ points.classNames[$0] })
+          == d.labels.map({ d.classNames[$0] })
+      else {
+        throw call.failure(
+          "data are not the inputs of these signatures (\(NumberFormat.grouped(points.count)) inputs, labels in another order)",
+          blaming: "data")
+      }
+      let w = points.points.rowSize, values = points.points.scalars
+      let keys: [Float]
+      if let centre {
+        keys = (0..<points.count).map { i in
+          var sum: Float = 0
+          for j in 0..<w {
+            let e = values[i * w + j] - centre[j]
+            sum += e * e
+          }
+          return sum.squareRoot()
+        }
+      } else {
+        let unit = call.int("unit")
+        keys = (0..<points.count).map { -values[$0 * w + unit] }
+      }
+      // Ascending keys (most excited or nearest first), ties in input order.
+      let order = keys.indices.sorted { keys[$0] != keys[$1] ? keys[$0] < keys[$1] : $0 < $1 }
+      let chosen = Array(order.prefix(max(0, call.int("n"))))
+      let shown = d.rows(at: chosen)
+      let pictures = try greyImages(call, shown, count: chosen.count)
+      let captions = chosen.map { i in
+        "\(d.classNames[d.labels[i]]) · "
+          + NumberFormat.display(Double(centre == nil ? -keys[i] : keys[i]))
+      }
+      let what =
+        centre == nil
+        ? "unit \(call.int("unit")) of H\(layer): the \(chosen.count) inputs exciting it most"
+        : "cluster \(call.int("cluster")) of H\(layer): the \(chosen.count) inputs nearest its centre"
+      return .figure(
+        Plot.images(
+          pictures, labels: captions, columns: max(1, call.int("columns")),
+          title: call.optionalText("title") ?? what))
+    },
   ]
 }
 
