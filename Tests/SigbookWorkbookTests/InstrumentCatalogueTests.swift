@@ -70,7 +70,7 @@ import Testing
       #expect(abs(x - 1) < 1e-9)
     }
     let rbf = try table("cka(sig, sig, kernel: .rbf, unbiased: true)", session)
-    #expect(rbf.columns == ["layer", "b.H1", "b.H2"])
+    #expect(rbf.columns == ["layer", "H1", "H2"])
     _ = try runSource("f = cka_plot(cka(sig, kernel: .rbf))", session: session)
     guard case .figure(let figure)? = session.variables["f"] else {
       Issue.record("cka_plot gave no figure")

@@ -177,7 +177,7 @@ extension Catalogue {
       let short = { (s: SignatureSet) in
         s.layerNames.map { String($0.split(separator: " ").first ?? Substring($0)) }
       }
-      let columns = ["layer"] + short(b).map { call.value("b") == nil ? $0 : "b.\($0)" }
+      let columns = ["layer"] + short(b)
       let rows = zip(a.layerNames, matrix).map { name, values in
         [Table.Cell.text(name)] + values.map { Table.Cell.number($0) }
       }
@@ -213,6 +213,8 @@ extension Catalogue {
         throw call.failure(
           "this table is not one of cka(…): it needs a layer column and numbers", blaming: "cka")
       }
+      // cka(a, b) compares two sets: rows are a's layers, columns b's.
+      let twoSets = table.title?.contains("(rows)") == true
       let rowNames = table.rows.map { row in
         if case .text(let t) = row[0] {
           String(t.split(separator: " ").first ?? Substring(t))
@@ -222,7 +224,8 @@ extension Catalogue {
       }
       let input = Plot.HeatmapInput(
         values: table.rows.map { $0.dropFirst().map(\.number) }, rowNames: rowNames,
-        columnNames: Array(table.columns.dropFirst()), rowTitle: "layer", columnTitle: "layer",
+        columnNames: Array(table.columns.dropFirst()),
+        rowTitle: twoSets ? "layer of a" : "layer", columnTitle: twoSets ? "layer of b" : "layer",
         valueTitle: "CKA", domain: 0...1, showsValues: true)
       // The table's title says everything; the figure's keeps the kernel and the estimator.
       let detail = table.title.flatMap { t in
