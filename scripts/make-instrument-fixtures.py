@@ -15,7 +15,13 @@ Writes Tests/SigbookAnalysisTests/Fixtures/instruments/:
   novelty_metrics.json
       novelty scores of normal and novel inputs (with ties), and scikit-learn's roc_auc_score
       and average_precision_score (novel inputs positive) and FPR at 95% TPR as OpenOOD computes
-      it (known inputs positive, confidence = -score, roc_curve, first TPR >= 0.95).
+      it (known inputs positive, confidence = -score, roc_curve, first TPR >= 0.95);
+  vim_*.npy, vim.json
+      features and a classifier head (weight, bias) of reference, normal and novel inputs, and
+      the ViM novelty score of every normal and novel input as OpenOOD's ViM postprocessor
+      computes it (origin -pinv(W) b, EmpiricalCovariance(assume_centered=True), the
+      eigenvectors beyond the top `dim`, alpha = mean max logit / mean residual norm), negated
+      so that higher is more unusual.
 
 Run once, offline, where scikit-learn and NumPy are installed (any recent release):
     python3 scripts/make-instrument-fixtures.py
@@ -27,6 +33,7 @@ import os
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score, log_loss, roc_auc_score, roc_curve
+from sklearn.covariance import EmpiricalCovariance
 from sklearn.preprocessing import StandardScaler
 
 OUT = os.path.join(os.path.dirname(__file__), "..", "Tests", "SigbookAnalysisTests", "Fixtures",
@@ -145,8 +152,49 @@ def novelty_fixtures():
         json.dump(cases, f, indent=1)
 
 
+def vim_fixtures():
+    rng = np.random.default_rng(13)
+    d, k, dim = 12, 4, 6
+    basis = rng.normal(0, 1, (d, d))
+    scales = np.array([3, 2.5, 2, 1.7, 1.4, 1.2, 0.5, 0.4, 0.3, 0.25, 0.2, 0.15])
+
+    def features(n, shift):
+        return (rng.normal(0, 1, (n, d)) * scales) @ basis.T + shift
+
+    reference = features(300, 0.5).astype(np.float32)
+    normal = features(100, 0.5).astype(np.float32)
+    novel = (features(80, 0.5) + rng.normal(0, 1.5, (80, d)) * (scales < 1)).astype(np.float32)
+    weight = rng.normal(0, 0.5, (k, d)).astype(np.float32)
+    bias = rng.normal(0, 0.5, k).astype(np.float32)
+    for name, value in [("reference", reference), ("normal", normal), ("novel", novel),
+                        ("weight", weight), ("bias", bias)]:
+        save(f"vim_{name}.npy", value)
+    w, b = weight.astype(np.float64), bias.astype(np.float64)
+
+    def logits(x):
+        return x.astype(np.float64) @ w.T + b
+
+    u = -np.matmul(np.linalg.pinv(w), b)
+    ec = EmpiricalCovariance(assume_centered=True)
+    ec.fit(reference.astype(np.float64) - u)
+    eig_vals, eigen_vectors = np.linalg.eig(ec.covariance_)
+    ns = np.ascontiguousarray((eigen_vectors.T[np.argsort(eig_vals * -1)[dim:]]).T)
+    alpha = logits(reference).max(axis=-1).mean() / np.linalg.norm(
+        (reference.astype(np.float64) - u) @ ns, axis=-1).mean()
+
+    def score(x):
+        vlogit = np.linalg.norm((x.astype(np.float64) - u) @ ns, axis=-1) * alpha
+        lse = np.log(np.sum(np.exp(logits(x)), axis=-1))
+        return (vlogit - lse).tolist()
+
+    with open(os.path.join(OUT, "vim.json"), "w") as f:
+        json.dump({"dim": dim, "alpha": alpha, "normal": score(normal), "novel": score(novel)}, f,
+                  indent=1)
+
+
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     probe_fixtures()
     cka_fixtures()
     novelty_fixtures()
+    vim_fixtures()

@@ -23,9 +23,12 @@ public enum NoveltyMethod: String, Sendable, CaseIterable {
   case max_logit
   /// The energy −log Σ exp(logits) (Liu et al. 2020).
   case energy
+  /// Virtual-logit matching (Wang et al. 2022): the norm of the features the classifier head
+  /// reads outside their principal subspace, scaled to the logits, less log Σ exp(logits).
+  case vim
 
   /// Whether the method reads the network's outputs rather than its signatures.
-  public var readsOutputs: Bool { [.softmax, .max_logit, .energy].contains(self) }
+  public var readsOutputs: Bool { [.softmax, .max_logit, .energy, .vim].contains(self) }
 }
 
 /// Novelty scores of normal and novel inputs, per signature layer and for all layers together,
@@ -130,13 +133,31 @@ public struct NoveltyResult: Sendable {
     method: NoveltyMethod, reference: SignatureSet, normal: SignatureSet, novel: SignatureSet,
     neighbours: Int = 5, seed: Int = 0,
     probabilities: (normal: Tensor, novel: Tensor)? = nil,
-    logits: (normal: Tensor, novel: Tensor)? = nil, declared: Int? = nil,
+    logits: (normal: Tensor, novel: Tensor)? = nil,
+    vim: (
+      fit: VirtualLogit, normal: (features: Tensor, logits: Tensor),
+      novel: (features: Tensor, logits: Tensor)
+    )? = nil,
+    declared: Int? = nil,
     isCancelled: () -> Bool = { false }
   ) throws(AnalysisError) {
     self.method = method
     self.declared = declared.map { "H\($0)" }
     normalLabels = normal.labels.map { normal.classNames[$0] }
     novelLabels = novel.labels.map { novel.classNames[$0] }
+    if method == .vim {
+      guard let vim else {
+        throw .invalidArgument("the vim score needs the features and logits of a classifier")
+      }
+      rows = [
+        Row(
+          name: "output", dimensions: vim.normal.features.rowSize,
+          normalScores: vim.fit.scores(vim.normal.features, logits: vim.normal.logits),
+          novelScores: vim.fit.scores(vim.novel.features, logits: vim.novel.logits))
+      ]
+      self.declared = nil
+      return
+    }
     if method.readsOutputs {
       let outputs = method == .softmax ? probabilities : logits
       guard let outputs else {
@@ -306,7 +327,7 @@ public struct NoveltyResult: Sendable {
         let x = project(q)
         return zip(classWise.squaredScores(x), global.squaredScores(x)).map { $0 - $1 }
       }
-    case .softmax, .max_logit, .energy:
+    case .softmax, .max_logit, .energy, .vim:
       throw .invalidArgument("\(method.rawValue) scores come from the network's outputs")
     }
     return (results[0], results[1])
@@ -462,3 +483,113 @@ struct Whitening {
 }
 
 private func mean(_ xs: [Double]) -> Double { xs.isEmpty ? 0 : xs.reduce(0, +) / Double(xs.count) }
+
+/// ViM's fit on the reference inputs (Wang et al. 2022, as OpenOOD computes it): the origin
+/// u = −W⁺b at which the logits lose their bias, the directions of the features (less u) outside
+/// their `dimensions` principal ones, and α = the mean largest logit over the mean norm of the
+/// features in those directions. The novelty score of an input is α‖P⊥(x − u)‖ − log Σ exp(logits).
+public struct VirtualLogit: Sendable {
+  let origin: [Double]
+  /// Row-major `[rest, features]`: the eigenvectors of the smallest eigenvalues.
+  let residual: [Double]
+  var alpha: Double
+  let features: Int
+
+  /// - Parameters:
+  ///   - features: `[n, d]`, the reference inputs' features as the classifier head reads them.
+  ///   - logits: `[n, classes]`, their logits.
+  ///   - weight: the head's `[classes, d]`; bias its `[classes]`.
+  ///   - dimensions: the principal subspace kept; by default half the features (at least 1,
+  ///     at most d − 1).
+  public init(
+    features x: Tensor, logits: Tensor, weight: Tensor, bias: Tensor, dimensions: Int? = nil
+  ) throws(AnalysisError) {
+    let n = x.rows, d = x.rowSize, k = weight.rows
+    guard n >= 2, d >= 2 else {
+      throw .invalidArgument(
+        "vim needs at least 2 reference inputs and 2 features, not \(n) and \(d)")
+    }
+    guard x.scalars.allSatisfy(\.isFinite), logits.scalars.allSatisfy(\.isFinite) else {
+      throw .nonFiniteValues(what: "the features")
+    }
+    features = d
+    // u = −Wᵀ(WWᵀ)⁻¹b: the least-norm solution of W·u = −b (Gauss–Jordan on WWᵀ, pivoting).
+    let w = weight.scalars.map(Double.init), b = bias.scalars.map(Double.init)
+    var gram = [Double](repeating: 0, count: k * (k + 1))
+    for i in 0..<k {
+      for j in 0..<k {
+        var s = 0.0
+        for f in 0..<d { s += w[i * d + f] * w[j * d + f] }
+        gram[i * (k + 1) + j] = s
+      }
+      gram[i * (k + 1) + k] = -b[i]
+    }
+    for c in 0..<k {
+      var pivot = c
+      for r in c..<k where abs(gram[r * (k + 1) + c]) > abs(gram[pivot * (k + 1) + c]) { pivot = r }
+      guard abs(gram[pivot * (k + 1) + c]) > 1e-12 else {
+        throw .invalidArgument(
+          "the classifier's weights are not of full rank; vim cannot place its origin")
+      }
+      if pivot != c {
+        for j in 0...k { gram.swapAt(c * (k + 1) + j, pivot * (k + 1) + j) }
+      }
+      let p = gram[c * (k + 1) + c]
+      for j in 0...k { gram[c * (k + 1) + j] /= p }
+      for r in 0..<k where r != c {
+        let f = gram[r * (k + 1) + c]
+        if f != 0 { for j in 0...k { gram[r * (k + 1) + j] -= f * gram[c * (k + 1) + j] } }
+      }
+    }
+    let y = (0..<k).map { gram[$0 * (k + 1) + k] }
+    origin = (0..<d).map { f in (0..<k).reduce(0.0) { $0 + w[$1 * d + f] * y[$1] } }
+    // The covariance of x − u (not centred further, as OpenOOD's assume_centered).
+    var covariance = [Double](repeating: 0, count: d * d)
+    let values = x.scalars
+    var row = [Double](repeating: 0, count: d)
+    for i in 0..<n {
+      for f in 0..<d { row[f] = Double(values[i * d + f]) - origin[f] }
+      for a in 0..<d { for c in 0...a { covariance[a * d + c] += row[a] * row[c] } }
+    }
+    for a in 0..<d {
+      for c in 0...a {
+        covariance[a * d + c] /= Double(n)
+        covariance[c * d + a] = covariance[a * d + c]
+      }
+    }
+    let eigen = SymmetricEigen(symmetric: covariance, size: d)
+    let kept = min(max(dimensions ?? d / 2, 1), d - 1)
+    residual = Array(eigen.vectors[(kept * d)...])
+    alpha = 1
+    let norms = residualNorms(x)
+    let l = logits.rowSize
+    var top = 0.0
+    for i in 0..<n {
+      var m = -Double.infinity
+      for j in 0..<l { m = max(m, Double(logits.scalars[i * l + j])) }
+      top += m
+    }
+    let meanNorm = norms.reduce(0, +) / Double(n)
+    self.alpha = meanNorm > 0 ? (top / Double(n)) / meanNorm : 1
+  }
+
+  /// ‖P⊥(x − u)‖ for each row, unscaled.
+  func residualNorms(_ x: Tensor) -> [Double] {
+    let d = features, rest = residual.count / max(d, 1)
+    return (0..<x.rows).map { i in
+      var sum = 0.0
+      for r in 0..<rest {
+        var dot = 0.0
+        for f in 0..<d { dot += residual[r * d + f] * (Double(x.scalars[i * d + f]) - origin[f]) }
+        sum += dot * dot
+      }
+      return sum.squareRoot()
+    }
+  }
+
+  /// α‖P⊥(x − u)‖ − log Σ exp(logits) for each row: higher is more unusual.
+  public func scores(_ x: Tensor, logits: Tensor) -> [Double] {
+    let energy = NoveltyResult.energyScores(logits)
+    return zip(residualNorms(x), energy).map { alpha * $0 + $1 }
+  }
+}

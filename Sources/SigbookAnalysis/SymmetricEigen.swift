@@ -24,7 +24,7 @@ struct SymmetricEigen: Sendable {
   /// Decomposes the symmetric matrix `matrix` (row-major `[size, size]`), for small matrices
   /// (a projection's Rayleigh–Ritz step) where there is nothing to cancel.
   ///
-  /// Only the lower triangle is read.
+  /// Only the upper triangle (row-major entries i·n + j with j ≥ i) is read.
   ///
   /// - Precondition: `matrix.count == size · size`, all values finite.
   /// - Complexity: O(size³).
@@ -46,7 +46,7 @@ struct SymmetricEigen: Sendable {
 
   /// Decomposes the symmetric matrix `matrix` (row-major `[size, size]`).
   ///
-  /// Only the lower triangle is read.
+  /// Only the upper triangle (row-major entries i·n + j with j ≥ i) is read.
   ///
   /// - Parameter isCancelled: checked before every Householder step and every eigenvalue of the
   ///   QL iteration (each O(size²), so a poll every few milliseconds even for size 784 in a

@@ -94,3 +94,23 @@ extension Model {
     return (scores, gradients[0] ?? Tensor(zeros: batch.shape))
   }
 }
+
+extension Model {
+  /// The classifier head: the dense (or linear) layer that makes the scores, when it reads a
+  /// vector of features computed by an earlier layer — `(layer, weight [classes, features],
+  /// bias [classes])`, `layer` being the 0-based index of the layer whose output the head
+  /// reads. Nil when the scores come from anything else (a convolution, a join) or straight
+  /// from the input.
+  public var classifierHead: (features: Int, weight: Tensor, bias: Tensor)? {
+    let scoring = scoreValue - 1
+    guard scoring >= 0, layers[scoring].parameters.count == 2 else { return nil }
+    switch layers[scoring].spec {
+    case .dense, .linear: break
+    default: return nil
+    }
+    let input = inputs(ofLayer: scoring)[0]
+    guard input > 0 else { return nil }
+    let p = layers[scoring].parameters
+    return (input - 1, p[0], p[1])
+  }
+}

@@ -203,3 +203,99 @@ struct NoveltyMeasureTests {
     #expect(abs(NoveltyResult.energyScores(one)[0] + log(1 + exp(2.0))) < 1e-12)
   }
 }
+
+/// ViM on features that live in a plane of four dimensions: the origin solves W·u = −b, inputs
+/// in the plane have no residual, inputs off it score higher by α times their distance to it.
+@Suite("Virtual-logit matching")
+struct VirtualLogitTests {
+  @Test func residualsOffThePrincipalPlaneScoreHigher() throws {
+    var g = SeededGenerator(seed: 9)
+    let weight = Tensor(shape: [2, 4], scalars: [1, 0, 0.5, 0, 0, 1, 0, 0.5])
+    let bias = Tensor(shape: [2], scalars: [0.3, -0.2])
+    // Reference features: u plus a spread in the plane of axes 0 and 1.
+    let n = 200
+    let plane = Tensor.normal(shape: [n, 2], standardDeviation: 2, generator: &g)
+    func logits(_ x: Tensor) -> Tensor {
+      var z = Tensor.matmul(x, weight, transposeB: true)
+      for i in 0..<x.rows { for j in 0..<2 { z[flat: i * 2 + j] += bias[flat: j] } }
+      return z
+    }
+    let fit0 = try VirtualLogit(
+      features: Tensor(shape: [n, 4], scalars: [Float](repeating: 0, count: n * 4)),
+      logits: Tensor(shape: [n, 2], scalars: [Float](repeating: 0, count: n * 2)), weight: weight,
+      bias: bias)
+    let u = fit0.origin
+    // W·u = −b.
+    for k in 0..<2 {
+      let wu = (0..<4).reduce(0.0) { $0 + Double(weight[flat: k * 4 + $1]) * u[$1] }
+      #expect(abs(wu + Double(bias[flat: k])) < 1e-9)
+    }
+    // A little spread off the plane (σ = 0.05), so that the residuals have a scale.
+    let off = Tensor.normal(shape: [n, 2], standardDeviation: 0.05, generator: &g)
+    var values = [Float](repeating: 0, count: n * 4)
+    for i in 0..<n {
+      for f in 0..<4 { values[i * 4 + f] = Float(u[f]) }
+      values[i * 4] += plane[flat: i * 2]
+      values[i * 4 + 1] += plane[flat: i * 2 + 1]
+      values[i * 4 + 2] += off[flat: i * 2]
+      values[i * 4 + 3] += off[flat: i * 2 + 1]
+    }
+    let x = Tensor(shape: [n, 4], scalars: values)
+    let fit = try VirtualLogit(
+      features: x, logits: logits(x), weight: weight, bias: bias, dimensions: 2)
+    // α is the mean top logit over the mean residual norm of the reference inputs.
+    let z = logits(x)
+    let top = (0..<n).reduce(0.0) { $0 + Double(max(z[flat: $1 * 2], z[flat: $1 * 2 + 1])) }
+    let norms = fit.residualNorms(x)
+    #expect(abs(fit.alpha - (top / Double(n)) / (norms.reduce(0, +) / Double(n))) < 1e-6)
+    // At u plus a step in the plane: almost no residual; 1.5 off it along axis 3: about 1.5.
+    var inPlane = Tensor(shape: [1, 4], scalars: u.map { Float($0) })
+    inPlane[flat: 0] += 1
+    var away = inPlane
+    away[flat: 3] += 1.5
+    let residual = fit.residualNorms(away)[0], none = fit.residualNorms(inPlane)[0]
+    #expect(none < 0.05 && abs(residual - 1.5) < 0.05, "\(none) \(residual)")
+    let both = Tensor.concatenate([inPlane, away])
+    let scores = fit.scores(both, logits: logits(both))
+    let energyGap =
+      NoveltyResult.energyScores(logits(away))[0] - NoveltyResult.energyScores(logits(inPlane))[0]
+    #expect(
+      abs(scores[1] - scores[0] - (fit.alpha * (residual - none) + energyGap)) < 1e-4,
+      "\(scores) alpha \(fit.alpha) gap \(energyGap)")
+  }
+}
+
+/// ViM against OpenOOD's computation on committed features (`scripts/make-instrument-fixtures.py`).
+@Suite("ViM against OpenOOD")
+struct VirtualLogitReferenceTests {
+  struct Reference: Decodable {
+    let dim: Int
+    let alpha: Double
+    let normal: [Double]
+    let novel: [Double]
+  }
+
+  @Test func scoresEqualOpenOOD() throws {
+    let reference = try JSONDecoder().decode(Reference.self, from: instrumentReference("vim.json"))
+    let weight = try instrumentFixture("vim_weight.npy"),
+      bias = try instrumentFixture("vim_bias.npy")
+    func logits(_ x: Tensor) -> Tensor {
+      var z = Tensor.matmul(x, weight, transposeB: true)
+      for i in 0..<x.rows {
+        for j in 0..<bias.count { z[flat: i * bias.count + j] += bias[flat: j] }
+      }
+      return z
+    }
+    let x = try instrumentFixture("vim_reference.npy")
+    let fit = try VirtualLogit(
+      features: x, logits: logits(x), weight: weight, bias: bias, dimensions: reference.dim)
+    #expect(abs(fit.alpha - reference.alpha) < 1e-4 * reference.alpha)
+    for (name, expected) in [("normal", reference.normal), ("novel", reference.novel)] {
+      let features = try instrumentFixture("vim_\(name).npy")
+      let scores = fit.scores(features, logits: logits(features))
+      for (a, b) in zip(scores, expected) {
+        #expect(abs(a - b) < 1e-4 * max(1, abs(b)), "\(name): \(a) against \(b)")
+      }
+    }
+  }
+}

@@ -334,7 +334,7 @@ extension Catalogue {
       ],
       returns: .kind(.novelty),
       summary:
-        "Scores how unusual each input is, per signature layer and for all layers together (their signatures side by side), and measures how well the score tells novel from normal inputs: AUROC, AUPR (average precision, novel inputs positive) and FPR95 (the fraction of novel inputs taken for known ones when 95% of the known are, as OpenOOD reports it). Signature scores: `.knn`: distance to the k-th nearest reference signature, L2-normalised (Sun et al. 2022); `.centroid`: to the nearest k-means centre; `.mahalanobis`: to the nearest class mean under a shared covariance shrunk by 10% towards its mean variance (Lee et al. 2018); `.relative_mahalanobis`: that squared, less the squared distance to the mean of all reference signatures under their own covariance (Ren et al. 2021). Output scores (one row): `.softmax`: 1 − the top probability (MSP, the baseline; Hendrycks & Gimpel 2017); `.max_logit`: − the largest logit (Hendrycks et al. 2022); `.energy`: −log Σ exp(logits) (Liu et al. 2020). The result's `auroc`, `aupr` and `fpr95` are those of the row declared by `layer:` before the scores are seen (all layers together by default), never the best of the rows on the inputs scored; `n.best` names the row of highest AUROC, a choice made on the test inputs. `n.scores` is every input's score by row (normal inputs, then novel), and `export(n, \"scores.csv\")` writes it.",
+        "Scores how unusual each input is, per signature layer and for all layers together (their signatures side by side), and measures how well the score tells novel from normal inputs: AUROC, AUPR (average precision, novel inputs positive) and FPR95 (the fraction of novel inputs taken for known ones when 95% of the known are, as OpenOOD reports it). Signature scores: `.knn`: distance to the k-th nearest reference signature, L2-normalised (Sun et al. 2022); `.centroid`: to the nearest k-means centre; `.mahalanobis`: to the nearest class mean under a shared covariance shrunk by 10% towards its mean variance (Lee et al. 2018); `.relative_mahalanobis`: that squared, less the squared distance to the mean of all reference signatures under their own covariance (Ren et al. 2021). Output scores (one row): `.softmax`: 1 − the top probability (MSP, the baseline; Hendrycks & Gimpel 2017); `.max_logit`: − the largest logit (Hendrycks et al. 2022); `.energy`: −log Σ exp(logits) (Liu et al. 2020); `.vim`: virtual-logit matching (Wang et al. 2022, as OpenOOD computes it) — the norm of the features the dense output layer reads, less the origin u = −W⁺b, outside their principal subspace (half the features, fitted on the reference inputs), times α = mean top logit / mean norm on the reference, less log Σ exp(logits). The result's `auroc`, `aupr` and `fpr95` are those of the row declared by `layer:` before the scores are seen (all layers together by default), never the best of the rows on the inputs scored; `n.best` names the row of highest AUROC, a choice made on the test inputs. `n.scores` is every input's score by row (normal inputs, then novel), and `export(n, \"scores.csv\")` writes it.",
       example: "novelty(net, reference: train, normal: test, novel: threes, method: .knn)"
     ) { call in
       let method = NoveltyMethod(rawValue: call.option("method")) ?? .knn
@@ -367,7 +367,30 @@ extension Catalogue {
       let novel = try signatures(call, model: "model", data: "novel", isCancelled: polls)
       var probabilities: (Tensor, Tensor)?
       var logits: (Tensor, Tensor)?
-      if method.readsOutputs {
+      typealias Part = (features: Tensor, logits: Tensor)
+      var vim: (fit: VirtualLogit, normal: Part, novel: Part)?
+      if method == .vim {
+        let net = try classifier(call)
+        guard let head = net.classifierHead else {
+          throw call.failure(
+            "vim reads the features a dense output layer takes; \(call.describe("model", fallback: "this network"))'s scores come from another kind of layer",
+            blaming: "method", hint: "try method: .energy or .knn")
+        }
+        func part(_ key: String) -> Part {
+          let x = call.dataset(key).features
+          return (
+            net.hiddenOutputs(x, at: [head.features], pooling: .none)[0], Self.scores(net, x)
+          )
+        }
+        let reference = part("reference")
+        let fit = try analysis("reference") { () throws(AnalysisError) in
+          try VirtualLogit(
+            features: reference.features, logits: reference.logits, weight: head.weight,
+            bias: head.bias)
+        }
+        vim = (fit, part("normal"), part("novel"))
+        if call.isCancelled { throw CallFailure("interrupted", kind: .interrupted) }
+      } else if method.readsOutputs {
         let net = try classifier(call)
         let isCancelled = call.session.isCancelled
         if method == .softmax {
@@ -383,13 +406,14 @@ extension Catalogue {
         }
         if call.isCancelled { throw CallFailure("interrupted", kind: .interrupted) }
       }
-      let chosen = probabilities, chosenLogits = logits
+      let chosen = probabilities, chosenLogits = logits, chosenVim = vim
       return .novelty(
         try analysis("layer") { () throws(AnalysisError) in
           try NoveltyResult(
             method: method, reference: reference, normal: normal, novel: novel,
             neighbours: call.int("k"), seed: call.int("seed"), probabilities: chosen,
-            logits: chosenLogits, declared: call.optionalInt("layer"), isCancelled: polls)
+            logits: chosenLogits, vim: chosenVim, declared: call.optionalInt("layer"),
+            isCancelled: polls)
         })
     },
     FunctionEntry(
