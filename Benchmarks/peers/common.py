@@ -30,9 +30,17 @@ W5 = dict(ks=range(2, 11), restarts=10)
 # ONNX export of it (Benchmarks/results/w10-resnet.onnx, written by `sigbook bench` W10).
 W10 = dict(batch=1024)
 W11 = dict(widths=(16, 32, 64), batch=64, epochs=1, lr=0.05, momentum=0.9)
+# W12/W13: W2's network's signatures of the first 10,000 Fashion-MNIST training images and the
+# 10,000 test images, written by `sigbook bench` W12 (Benchmarks/results/w12-*.npy); probes are
+# LogisticRegression(C=1) on standardised features, tol 1e-4 as sigbook's. W14: W3's CNN
+# (seeded, untrained), integrated gradients of the first 1,000 MNIST test images, 50 steps,
+# baseline 0, target the label.
+W12 = dict(c=1.0, tol=1e-4, max_iter=1000)
+W14 = dict(count=1000, steps=50)
 # Threads each peer is given: both cores unless BENCH_THREADS says otherwise.
 THREADS = int(os.environ.get("BENCH_THREADS") or os.cpu_count() or 1)
-REPEATS = dict(W1=9, W2=3, W3=3, W4=31, W5=3, W6=3, W7=3, W8=5, W9=51, W10=5, W11=3, S=3)
+REPEATS = dict(W1=9, W2=3, W3=3, W4=31, W5=3, W6=3, W7=3, W8=5, W9=51, W10=5, W11=3, W12=3,
+               W13=9, W14=3, S=3)
 
 
 def peak_mib():
@@ -99,6 +107,18 @@ def signatures():
     path = os.environ.get(
         "SIGBOOK_SIGNATURES", os.path.join(ROOT, "Benchmarks", "results", "signatures.npy"))
     return np.load(path).astype(np.float32)
+
+
+def probe_sets():
+    """W12/W13's signatures, as `sigbook bench` wrote them: {part: ([H1, H2], labels)}."""
+    folder = os.path.join(ROOT, "Benchmarks", "results")
+    sets = {}
+    for part in ("train", "test"):
+        layers = [np.load(os.path.join(folder, f"w12-{part}-h{h}.npy")).astype(np.float32)
+                  for h in (1, 2)]
+        labels = np.load(os.path.join(folder, f"w12-{part}-labels.npy")).astype(np.int64)
+        sets[part] = (layers, labels)
+    return sets
 
 
 def timed(repeats, body):

@@ -1,4 +1,5 @@
-"""numpy: W4 (both hidden layers as two products) and W9 (float32 matmul 1024³)."""
+"""numpy: W4 (both hidden layers as two products), W9 (float32 matmul 1024³) and W13 (linear CKA
+between every pair of W2's layers, Kornblith et al.'s feature-space formula in float64)."""
 
 import statistics
 
@@ -40,6 +41,20 @@ def w9(repeats):
     return c.record("W9", times, "GFLOP/s", 2 * 1024 ** 3 / statistics.median(times) / 1e9)
 
 
+def w13(repeats):
+    layers, _ = c.probe_sets()["test"]
+
+    def cka():
+        centred = [x.astype(np.float64) - x.astype(np.float64).mean(axis=0) for x in layers]
+        own = [np.linalg.norm(x.T @ x) for x in centred]
+        return [[np.linalg.norm(y.T @ x) ** 2 / (own[i] * own[j])
+                 for j, y in enumerate(centred)] for i, x in enumerate(centred)]
+
+    times, matrix = c.timed(repeats, cka)
+    return c.record("W13", times, "CKA H1-H2", matrix[0][1])
+
+
 peer.run("W4", w4)
 peer.run("W9", w9)
+peer.run("W13", w13)
 peer.finish()

@@ -1,10 +1,13 @@
-"""scikit-learn: W2 (MLPClassifier, plain SGD) and W5 (k-means sweep + exact silhouette)."""
+"""scikit-learn: W2 (MLPClassifier, plain SGD), W5 (k-means sweep + exact silhouette) and W12
+(linear probes: LogisticRegression on standardised signatures, every layer)."""
 
 import warnings
 
 import numpy as np
 import sklearn
 from sklearn.cluster import KMeans
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import StandardScaler
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import silhouette_score
 from sklearn.neural_network import MLPClassifier
@@ -47,6 +50,26 @@ def w5(repeats):
     return c.record("W5", times, "k", k, silhouette=s)
 
 
+def w12(repeats):
+    sets = c.probe_sets()
+    (train, ytrain), (test, ytest) = sets["train"], sets["test"]
+    p = c.W12
+
+    def probes():
+        accuracies = []
+        for xt, xv in zip(train, test):
+            scaler = StandardScaler().fit(xt)
+            fit = LogisticRegression(C=p["c"], tol=p["tol"], max_iter=p["max_iter"]).fit(
+                scaler.transform(xt), ytrain)
+            accuracies.append(fit.score(scaler.transform(xv), ytest))
+        return accuracies
+
+    times, accuracies = c.timed(repeats, probes)
+    return c.record("W12", times, "test accuracy H2", accuracies[-1],
+                    **{"test accuracy H1": accuracies[0]})
+
+
 peer.run("W2", w2)
 peer.run("W5", w5)
+peer.run("W12", w12)
 peer.finish()

@@ -81,22 +81,42 @@ public enum CKA {
     var normsY = 0.0
   }
 
+  /// The widest side-by-side representations whose cross-products are accumulated as one
+  /// symmetric matrix (`dsyrk` on the centred blocks of all of them): at most 4,096 features,
+  /// 128 MiB of Double. Wider ones go pair by pair.
+  static let jointWidth = 4096
+
   static func linear(
     _ a: [Tensor], _ b: [Tensor], n: Int, unbiased: Bool, isCancelled: () -> Bool
   ) throws(AnalysisError) -> [[Double]] {
-    let means = (a + b).map(columnMeans)
-    let norms = (a + b).indices.map { rowNorms((a + b)[$0], mean: means[$0]) }
-    func moments(_ i: Int, _ j: Int) throws(AnalysisError) -> Moments {
-      let all = a + b
-      var m = Moments()
-      m.cross = crossNorm(all[i], means[i], all[j], means[j])
-      if isCancelled() { throw .cancelled }
-      for r in 0..<n { m.normProducts += norms[i][r] * norms[j][r] }
-      m.normsX = norms[i].reduce(0, +)
-      m.normsY = norms[j].reduce(0, +)
-      return m
+    // The distinct representations: b's are a's when a set is compared with itself.
+    let same =
+      a.count == b.count
+      && zip(a, b).allSatisfy { $0.shape == $1.shape && $0.scalars == $1.scalars }
+    let all = same ? a : a + b
+    let columnOf = same ? Array(a.indices) : b.indices.map { a.count + $0 }
+    let means = all.map(columnMeans)
+    let norms = all.indices.map { rowNorms(all[$0], mean: means[$0]) }
+    // ‖XᵢᵀXⱼ‖² for the pairs the matrix needs, i ≤ j.
+    var cross = [[Double]](
+      repeating: [Double](repeating: 0, count: all.count), count: all.count)
+    let widths = all.map(\.rowSize)
+    if widths.reduce(0, +) <= jointWidth {
+      cross = try jointCrossNorms(all, means: means, isCancelled: isCancelled)
+    } else {
+      var pairs = Set(all.indices.map { [$0, $0] })
+      for i in a.indices { for j in columnOf { pairs.insert([min(i, j), max(i, j)]) } }
+      for pair in pairs.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+        if isCancelled() { throw .cancelled }
+        cross[pair[0]][pair[1]] = crossNorm(
+          all[pair[0]], means[pair[0]], all[pair[1]], means[pair[1]])
+      }
     }
-    func hsic(_ m: Moments) -> Double {
+    func hsic(_ i: Int, _ j: Int) -> Double {
+      let m = Moments(
+        cross: cross[min(i, j)][max(i, j)],
+        normProducts: zip(norms[i], norms[j]).reduce(0) { $0 + $1.0 * $1.1 },
+        normsX: norms[i].reduce(0, +), normsY: norms[j].reduce(0, +))
       let n = Double(n)
       guard unbiased else { return m.cross / ((n - 1) * (n - 1)) }
       // With centred rows: tr(K̃L̃) = ‖XᵀY‖² − Σ kᵢᵢlᵢᵢ, 1ᵀK̃1 = −Σ kᵢᵢ, (K̃1)ᵢ = −kᵢᵢ.
@@ -104,18 +124,56 @@ public enum CKA {
       let sums = m.normsX * m.normsY / ((n - 1) * (n - 2))
       return (trace + sums - 2 * m.normProducts / (n - 2)) / (n * (n - 3))
     }
-    var selfA: [Double] = [], selfB: [Double] = []
-    for i in a.indices { selfA.append(hsic(try moments(i, i))) }
-    for j in b.indices { selfB.append(hsic(try moments(a.count + j, a.count + j))) }
-    var result: [[Double]] = []
-    for i in a.indices {
-      var row: [Double] = []
-      for j in b.indices {
-        row.append(ratio(hsic(try moments(i, a.count + j)), selfA[i], selfB[j]))
-      }
-      result.append(row)
+    let own = all.indices.map { hsic($0, $0) }
+    return a.indices.map { i in
+      columnOf.map { j in ratio(hsic(i, j), own[i], own[j]) }
     }
-    return result
+  }
+
+  /// ‖XᵢᵀXⱼ‖² for every pair i ≤ j of representations, from one pass over blocks of rows: each
+  /// block of every representation centred side by side, and their cross-products accumulated
+  /// into one symmetric matrix by `dsyrk` (its upper triangle), whose blocks are the pairs'.
+  static func jointCrossNorms(
+    _ all: [Tensor], means: [[Double]], isCancelled: () -> Bool
+  ) throws(AnalysisError) -> [[Double]] {
+    let n = all.first?.rows ?? 0
+    let widths = all.map(\.rowSize), total = widths.reduce(0, +)
+    let offsets = widths.indices.map { widths[..<$0].reduce(0, +) }
+    var gram = [Double](repeating: 0, count: total * total)
+    var block = [Double](repeating: 0, count: min(blockRows, n) * total)
+    var start = 0
+    while start < n {
+      if isCancelled() { throw .cancelled }
+      let m = min(blockRows, n - start)
+      for (t, x) in all.enumerated() {
+        let d = widths[t], offset = offsets[t], mean = means[t]
+        x.scalars.withUnsafeBufferPointer { xs in
+          for r in 0..<m {
+            let source = (start + r) * d, target = r * total + offset
+            for j in 0..<d { block[target + j] = Double(xs[source + j]) - mean[j] }
+          }
+        }
+      }
+      cblas_dsyrk(
+        CblasRowMajor, CblasUpper, CblasTrans, Int32(total), Int32(m), 1, block, Int32(total), 1,
+        &gram, Int32(total))
+      start += m
+    }
+    var cross = [[Double]](repeating: [Double](repeating: 0, count: all.count), count: all.count)
+    for i in all.indices {
+      for j in i..<all.count {
+        var sum = 0.0
+        for r in offsets[i]..<(offsets[i] + widths[i]) {
+          for c in offsets[j]..<(offsets[j] + widths[j]) {
+            // Only the upper triangle is written; a diagonal block's lower half mirrors it.
+            let v = c >= r ? gram[r * total + c] : gram[c * total + r]
+            sum += v * v
+          }
+        }
+        cross[i][j] = sum
+      }
+    }
+    return cross
   }
 
   /// HSIC(K, L) / √(HSIC(K, K) · HSIC(L, L)); NaN when a representation is constant.

@@ -207,7 +207,7 @@ enum BenchWorkloads {
         _, repeats in
         try study(repeats)
       },
-    ] + BenchGraphs.all + BenchExtras.all
+    ] + BenchGraphs.all + BenchInstruments.all + BenchExtras.all
 
   /// S~: `Workbooks/one-vs-seven.sigbook` run in this process, its figures written to a temp
   /// folder. (`make bench`'s S times whole processes: `sigbook run` against the peer script.)

@@ -150,6 +150,24 @@ struct CKATests {
     }
   }
 
+  /// The joint pass (one symmetric product of all representations side by side) and the pair
+  /// by pair one (for wide layers) give the same cross-products.
+  @Test func jointAndPairwiseCrossProductsAgree() throws {
+    var g = SeededGenerator(seed: 4)
+    let layers = [
+      Tensor.normal(shape: [1500, 7], standardDeviation: 1, generator: &g),
+      Tensor.uniform(shape: [1500, 3], low: 0, high: 2, generator: &g),
+    ]
+    let means = layers.map(CKA.columnMeans)
+    let joint = try CKA.jointCrossNorms(layers, means: means, isCancelled: { false })
+    for i in 0..<2 {
+      for j in i..<2 {
+        let pair = CKA.crossNorm(layers[i], means[i], layers[j], means[j])
+        #expect(abs(joint[i][j] - pair) < 1e-9 * pair, "\(i) \(j): \(joint[i][j]) against \(pair)")
+      }
+    }
+  }
+
   /// Batches: 1,000 inputs in batches of 250 give nearly what the whole set gives, and the same
   /// every time.
   @Test func batchesAreDeterministic() throws {
