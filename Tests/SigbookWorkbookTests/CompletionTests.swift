@@ -35,7 +35,7 @@ import Testing
     ("net.hi", "hi", ["history"]),
     ("train.c", "c", ["classes", "count"]),
     ("nothing.c", "c", []),
-    ("0...t", "t", ["table", "tanh", "test", "time", "train", "tsne"]),
+    ("0...t", "t", ["table", "tanh", "test", "time", "top_inputs", "train", "tsne"]),
     (":ex", ":ex", [":export"]),
     (":", ":", REPLCommand.allCases.map(\.name).sorted()),
     ("  :ti", ":ti", [":time"]),
