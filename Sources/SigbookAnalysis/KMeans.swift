@@ -1,4 +1,3 @@
-import Synchronization
 import SigbookTensor
 
 /// One k-means clustering of a set of points: its centres, the cluster of every point and the
@@ -133,33 +132,18 @@ enum KMeans {
     var master = SeededGenerator(seed: seed)
     let seeds = (0..<restarts).map { _ in master.next() }
     if isCancelled() { throw .cancelled }
-    // The restarts are independent: they run on all cores, each with its products on one
-    // OpenBLAS thread (whose sums then do not depend on the thread count), and the best is
-    // picked in restart order, so the result is the same on any number of cores. The caller's
-    // cancellation check is called by one thread at a time (it need not be thread-safe); once it
+    // The restarts are independent fits on all cores (ParallelFits); the best is picked in
+    // restart order, so the result is the same on any number of cores. Once the caller's check
     // says stop, every restart stops at its next check.
     let shiftTolerance = tolerance * data.meanVariance
-    let stop = Atomic<Bool>(false)
-    let gate = Mutex(())
-    let runs = withoutActuallyEscaping(isCancelled) { isCancelled in
-      nonisolated(unsafe) let poll = isCancelled
-      let check: @Sendable () -> Bool = {
-        if stop.load(ordering: .relaxed) { return true }
-        let cancelled = gate.withLock { _ in poll() }
-        if cancelled { stop.store(true, ordering: .relaxed) }
-        return cancelled
-      }
-      BLAS.beginSingleThreaded()
-      defer { BLAS.endSingleThreaded() }
-      return Parallel.map(restarts) { r -> LloydRun? in
-        var generator = SeededGenerator(seed: seeds[r])
-        guard
-          let initial = try? seedCentres(data, k: k, generator: &generator, isCancelled: check)
-        else { return nil }
-        return try? lloyd(
-          data, centres: initial, k: k, maxIterations: maxIterations,
-          shiftTolerance: shiftTolerance, isCancelled: check)
-      }
+    let runs = ParallelFits.map(restarts, isCancelled: isCancelled) { r, check -> LloydRun? in
+      var generator = SeededGenerator(seed: seeds[r])
+      guard
+        let initial = try? seedCentres(data, k: k, generator: &generator, isCancelled: check)
+      else { return nil }
+      return try? lloyd(
+        data, centres: initial, k: k, maxIterations: maxIterations,
+        shiftTolerance: shiftTolerance, isCancelled: check)
     }
     var best: LloydRun?
     for run in runs {

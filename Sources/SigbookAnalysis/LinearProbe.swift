@@ -1,6 +1,5 @@
 import COpenBLAS
 import Foundation
-import Synchronization
 import SigbookTensor
 import SigbookData
 
@@ -261,38 +260,25 @@ public enum LinearProbes {
     var generator = SeededGenerator(seed: UInt64(truncatingIfNeeded: seed))
     let controlTrain = generator.permutation(train.count).map { train.labels[$0] }
     let controlTest = generator.permutation(test.count).map { testLabels[$0] }
-    // The fits (each layer's, and its control's) are independent: they run on all cores, each
-    // with its products on one OpenBLAS thread, so results do not depend on the core count.
-    // The caller's check is called by one thread at a time; once it says stop, every fit stops.
+    // The fits (each layer's, and its control's) are independent: on all cores (ParallelFits),
+    // so results do not depend on the core count; once the caller's check says stop, all stop.
     typealias Fit = (
       train: (accuracy: Double, logLoss: Double), test: (accuracy: Double, logLoss: Double),
       iterations: Int
     )
     let tasks = control ? 2 : 1
     let trainLabels = train.labels, scoredLabels = testLabels
-    let stop = Atomic<Bool>(false)
-    let gate = Mutex(())
-    let fits = withoutActuallyEscaping(isCancelled) { isCancelled in
-      nonisolated(unsafe) let poll = isCancelled
-      let check: @Sendable () -> Bool = {
-        if stop.load(ordering: .relaxed) { return true }
-        let cancelled = gate.withLock { _ in poll() }
-        if cancelled { stop.store(true, ordering: .relaxed) }
-        return cancelled
-      }
-      BLAS.beginSingleThreaded()
-      defer { BLAS.endSingleThreaded() }
-      return Parallel.map(train.layers.count * tasks) { job -> Result<Fit, AnalysisError> in
-        let h = job / tasks, isControl = job % tasks == 1
-        let x = train.layers[h], y = test.layers[h]
-        let labels = isControl ? controlTrain : trainLabels
-        let scored = isControl ? controlTest : scoredLabels
-        return Result { () throws(AnalysisError) -> Fit in
-          let fit = try LogisticRegression(
-            fitting: x, labels: labels, classes: classes, c: c, standardize: standardize,
-            tolerance: tolerance, isCancelled: check)
-          return (fit.score(x, labels: labels), fit.score(y, labels: scored), fit.iterations)
-        }
+    let fits = ParallelFits.map(train.layers.count * tasks, isCancelled: isCancelled) {
+      job, check -> Result<Fit, AnalysisError> in
+      let h = job / tasks, isControl = job % tasks == 1
+      let x = train.layers[h], y = test.layers[h]
+      let labels = isControl ? controlTrain : trainLabels
+      let scored = isControl ? controlTest : scoredLabels
+      return Result { () throws(AnalysisError) -> Fit in
+        let fit = try LogisticRegression(
+          fitting: x, labels: labels, classes: classes, c: c, standardize: standardize,
+          tolerance: tolerance, isCancelled: check)
+        return (fit.score(x, labels: labels), fit.score(y, labels: scored), fit.iterations)
       }
     }
     if isCancelled() { throw .cancelled }

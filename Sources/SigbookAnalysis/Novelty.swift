@@ -295,30 +295,12 @@ public struct NoveltyResult: Sendable {
         isCancelled: isCancelled)
       results = queries.map { kthNearestDistances($0.flattenedRows, fit.centres, k: 1) }
     case .mahalanobis:
-      var projection: Tensor?
-      if reference.rowSize > 512 {
-        var g = SeededGenerator(seed: seed)
-        projection = Tensor.normal(
-          shape: [reference.rowSize, 512], standardDeviation: Float(1 / (512.0).squareRoot()),
-          generator: &g)
-      }
-      func project(_ x: Tensor) -> Tensor {
-        projection.map { Tensor.matmul(x.flattenedRows, $0) } ?? x.flattenedRows
-      }
+      let project = randomProjection(width: reference.rowSize, seed: seed)
       let whitening = try Whitening(
         reference: project(reference), labels: referenceLabels, classes: classes)
       results = queries.map { whitening.scores(project($0)) }
     case .relative_mahalanobis:
-      var projection: Tensor?
-      if reference.rowSize > 512 {
-        var g = SeededGenerator(seed: seed)
-        projection = Tensor.normal(
-          shape: [reference.rowSize, 512], standardDeviation: Float(1 / (512.0).squareRoot()),
-          generator: &g)
-      }
-      func project(_ x: Tensor) -> Tensor {
-        projection.map { Tensor.matmul(x.flattenedRows, $0) } ?? x.flattenedRows
-      }
+      let project = randomProjection(width: reference.rowSize, seed: seed)
       let projected = project(reference)
       let classWise = try Whitening(reference: projected, labels: referenceLabels, classes: classes)
       let global = try Whitening(
@@ -331,6 +313,16 @@ public struct NoveltyResult: Sendable {
       throw .invalidArgument("\(method.rawValue) scores come from the network's outputs")
     }
     return (results[0], results[1])
+  }
+
+  /// The Mahalanobis scores' reduction of wide layers: above 512 features, a seeded Gaussian
+  /// projection to 512 (distances kept in expectation); else the rows as they are.
+  static func randomProjection(width: Int, seed: Int) -> (Tensor) -> Tensor {
+    guard width > 512 else { return { $0.flattenedRows } }
+    var g = SeededGenerator(seed: seed)
+    let projection = Tensor.normal(
+      shape: [width, 512], standardDeviation: Float(1 / (512.0).squareRoot()), generator: &g)
+    return { Tensor.matmul($0.flattenedRows, projection) }
   }
 
   /// For each row of `queries`, the Euclidean distance to its k-th nearest row of `reference`
