@@ -251,7 +251,10 @@ public enum CKA {
       var kernels: [[Double]] = []
       for t in all {
         if isCancelled() { throw .cancelled }
-        kernels.append(prepared(gram(t.rows(at: rows), bandwidth: bandwidth), unbiased: unbiased))
+        kernels.append(
+          prepared(
+            try gram(t.rows(at: rows), bandwidth: bandwidth, isCancelled: isCancelled),
+            unbiased: unbiased))
       }
       let m = rows.count
       func hsic(_ k: [Double], _ l: [Double]) -> Double {
@@ -285,27 +288,53 @@ public enum CKA {
 
   /// The RBF kernel matrix of the rows of `x`, σ² = bandwidth² × the median of the squared
   /// distances (every pair, the zeros of the diagonal among them).
-  static func gram(_ x: Tensor, bandwidth: Double) -> [Double] {
+  static func gram(_ x: Tensor, bandwidth: Double, isCancelled: () -> Bool = { false })
+    throws(AnalysisError) -> [Double]
+  {
     let m = x.rows, d = x.rowSize
     let rows = x.scalars.map(Double.init)
+    // ‖xᵢ − xⱼ‖² = ‖xᵢ‖² + ‖xⱼ‖² − 2 xᵢ·xⱼ, the products by one dgemm.
     var squares = [Double](repeating: 0, count: m * m)
+    cblas_dgemm(
+      CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(m), Int32(d), -2, rows, Int32(d),
+      rows, Int32(d), 0, &squares, Int32(m))
+    if isCancelled() { throw .cancelled }
+    let norms = (0..<m).map { i in -squares[i * m + i] / 2 }
     for i in 0..<m {
-      for j in (i + 1)..<max(m, i + 1) {
-        var sum = 0.0
-        for f in 0..<d {
-          let v = rows[i * d + f] - rows[j * d + f]
-          sum += v * v
-        }
-        squares[i * m + j] = sum
-        squares[j * m + i] = sum
-      }
+      for j in 0..<m { squares[i * m + j] = max(0, squares[i * m + j] + norms[i] + norms[j]) }
+      squares[i * m + i] = 0
     }
-    var sorted = squares
-    sorted.sort()
-    let c = sorted.count
-    let median = c % 2 == 1 ? sorted[c / 2] : (sorted[c / 2 - 1] + sorted[c / 2]) / 2
+    // The median of every pair (the diagonal's zeros among them), by selection.
+    var values = squares
+    let c = values.count
+    let upper = Self.select(&values, c / 2)
+    let median = c % 2 == 1 ? upper : (Self.select(&values, c / 2 - 1) + upper) / 2
+    if isCancelled() { throw .cancelled }
     let denominator = 2 * bandwidth * bandwidth * median
     return squares.map { denominator > 0 ? exp(-$0 / denominator) : ($0 == 0 ? 1 : 0) }
+  }
+
+  /// The k-th smallest value (0-based) of `values`, which it partly reorders (quickselect with
+  /// median-of-three pivots; no random choice).
+  static func select(_ values: inout [Double], _ k: Int) -> Double {
+    var low = 0, high = values.count - 1
+    while low < high {
+      let mid = (low + high) / 2
+      let a = values[low], b = values[mid], c = values[high]
+      let pivot = max(min(a, b), min(max(a, b), c))
+      var i = low, j = high
+      while i <= j {
+        while values[i] < pivot { i += 1 }
+        while values[j] > pivot { j -= 1 }
+        if i <= j {
+          values.swapAt(i, j)
+          i += 1
+          j -= 1
+        }
+      }
+      if k <= j { high = j } else if k >= i { low = i } else { break }
+    }
+    return values[k]
   }
 
   /// The kernel centred (HKH, biased) or with a zero diagonal (unbiased).
