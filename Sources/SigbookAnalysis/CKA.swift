@@ -307,34 +307,16 @@ public enum CKA {
     // The median of every pair (the diagonal's zeros among them), by selection.
     var values = squares
     let c = values.count
-    let upper = Self.select(&values, c / 2)
-    let median = c % 2 == 1 ? upper : (Self.select(&values, c / 2 - 1) + upper) / 2
+    let median = values.withUnsafeMutableBufferPointer { v in
+      select(v, c / 2)
+      let upper = v[c / 2]
+      guard c % 2 == 0 else { return upper }
+      select(v, c / 2 - 1)
+      return (v[c / 2 - 1] + upper) / 2
+    }
     if isCancelled() { throw .cancelled }
     let denominator = 2 * bandwidth * bandwidth * median
     return squares.map { denominator > 0 ? exp(-$0 / denominator) : ($0 == 0 ? 1 : 0) }
-  }
-
-  /// The k-th smallest value (0-based) of `values`, which it partly reorders (quickselect with
-  /// median-of-three pivots; no random choice).
-  static func select(_ values: inout [Double], _ k: Int) -> Double {
-    var low = 0, high = values.count - 1
-    while low < high {
-      let mid = (low + high) / 2
-      let a = values[low], b = values[mid], c = values[high]
-      let pivot = max(min(a, b), min(max(a, b), c))
-      var i = low, j = high
-      while i <= j {
-        while values[i] < pivot { i += 1 }
-        while values[j] > pivot { j -= 1 }
-        if i <= j {
-          values.swapAt(i, j)
-          i += 1
-          j -= 1
-        }
-      }
-      if k <= j { high = j } else if k >= i { low = i } else { break }
-    }
-    return values[k]
   }
 
   /// The kernel centred (HKH, biased) or with a zero diagonal (unbiased).

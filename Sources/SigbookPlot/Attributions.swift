@@ -47,23 +47,12 @@ extension Plot {
       let y = top + Double(i / columns) * cellHeight
       drawImage(inputs[i], x: x, y: y, into: &document)
       let overlay = attributionColors(input: inputs[i], map: maps[i])
-      let image = inputs[i]
-      let side = Double(max(image.width, image.height, 1))
-      document.add(
-        "image",
-        [
-          "class": "sb-px", "x": x + imageBox + gap,
-          "y": y + (imageBox - imageBox * Double(image.height) / side) / 2,
-          "width": imageBox * Double(image.width) / side,
-          "height": imageBox * Double(image.height) / side, "image-rendering": "optimizeSpeed",
-          "preserveAspectRatio": "none",
-          "xlink:href": "data:image/png;base64,"
-            + Data(
-              colourPNG(
-                width: image.width, height: image.height, pixels: overlay,
-                scale: pixelScale(image))
-            ).base64EncodedString(),
-        ])
+      let png = colourPNG(
+        width: inputs[i].width, height: inputs[i].height, pixels: overlay,
+        scale: pixelScale(inputs[i]))
+      drawPixels(
+        of: inputs[i], pngURI: "data:image/png;base64," + Data(png).base64EncodedString(),
+        x: x + imageBox + gap, y: y, into: &document)
       if i < labels.count {
         document.text(
           labels[i], x: x + pairWidth / 2, y: y + imageBox + FontSize.small + 4,

@@ -139,6 +139,15 @@ extension Plot {
   /// One image in an `imageBox` square at (x, y), aspect ratio kept.
   static func drawImage(_ image: GreyImage, x: Double, y: Double, into document: inout SVGDocument)
   {
+    drawPixels(
+      of: image, pngURI: pngDataURI(image, scale: pixelScale(image)), x: x, y: y, into: &document)
+  }
+
+  /// A PNG of `image`'s size (its own pixels or colours drawn from them) in an `imageBox`
+  /// square at (x, y), aspect ratio kept.
+  static func drawPixels(
+    of image: GreyImage, pngURI: String, x: Double, y: Double, into document: inout SVGDocument
+  ) {
     let side = Double(max(image.width, image.height, 1))
     let w = imageBox * Double(image.width) / side
     let h = imageBox * Double(image.height) / side
@@ -147,7 +156,7 @@ extension Plot {
       [
         "class": "sb-px", "x": x + (imageBox - w) / 2, "y": y + (imageBox - h) / 2, "width": w,
         "height": h, "image-rendering": "optimizeSpeed", "preserveAspectRatio": "none",
-        "xlink:href": pngDataURI(image, scale: pixelScale(image)),
+        "xlink:href": pngURI,
       ])
   }
 }
