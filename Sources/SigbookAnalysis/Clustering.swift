@@ -58,8 +58,13 @@ public struct Clustering: Sendable {
 
   init(layers: [Layer]) { self.layers = layers }
 
-  /// The clustering of one layer (1-based), as a clustering of its own.
-  public func layer(_ number: Int) -> Clustering { Clustering(layers: [layers[number - 1]]) }
+  /// The clustering of the layer numbered `number` (see `layerNumbers`: from 1, or from 0 when
+  /// the signatures' first layer is the raw inputs), as a clustering of its own.
+  ///
+  /// - Precondition: `layerNumbers.contains(number)`.
+  public func layer(_ number: Int) -> Clustering {
+    Clustering(layers: [layers[layerNumbers.firstIndex(of: number) ?? number - 1]])
+  }
 
   /// Puts new point sets (the signatures of other inputs) into these clusters: each point goes
   /// to the nearest centre of its layer; k and centres stay as they are.
@@ -160,5 +165,29 @@ public struct Clustering: Sendable {
         return [.text(label), .number(Double(total))] + perClass.map { .number(Double($0)) }
           + [.text(classNames.isEmpty ? "" : classNames[top])]
       })
+  }
+}
+
+/// From which layer the clusters follow the classes: one criterion for every study.
+extension Clustering {
+  /// How close to the best layer's NMI the separating layer must come.
+  public static let separationMargin = 0.05
+  /// The NMI below which no layer's clusters are said to follow the classes.
+  public static let separationFloor = 0.5
+
+  /// The first hidden layer whose clusters follow the classes: its NMI within
+  /// `separationMargin` of the best hidden layer's, at least `separationFloor`, and, when the
+  /// inputs are layer 0, more than `separationMargin` above theirs (what the pixels alone give).
+  /// Nil when no layer qualifies.
+  public var separatingLayer: String? {
+    let nmi = layers.map {
+      Metrics.normalizedMutualInformation($0.result.assignments, $0.points.labels)
+    }
+    let hidden = layers.indices.filter { (layers[$0].points.layer ?? $0 + 1) >= 1 }
+    guard let best = hidden.map({ nmi[$0] }).max() else { return nil }
+    let input = layers.indices.first { layers[$0].points.layer == 0 }.map { nmi[$0] }
+    let floor = max(Self.separationFloor, (input ?? -.infinity) + Self.separationMargin)
+    return hidden.first { nmi[$0] >= best - Self.separationMargin && nmi[$0] >= floor }
+      .map { layers[$0].points.name }
   }
 }

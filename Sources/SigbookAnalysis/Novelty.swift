@@ -177,18 +177,22 @@ public struct NoveltyResult: Sendable {
       self.declared = nil
       return
     }
-    if let declared, !(1...reference.layers.count).contains(declared) {
+    let numbers = reference.layerNumbers
+    if let declared, !numbers.contains(declared) {
       throw .invalidArgument(
-        "layer: the signatures have layers 1 to \(reference.layers.count), not \(declared)")
+        "layer: the signatures have layers \(numbers.lowerBound) to \(numbers.upperBound), not \(declared)"
+      )
     }
     var rows: [Row] = []
     let count = reference.layers.count
+    // "all" joins the network's layers: the inputs (H0), when included, are a baseline row only.
+    let hidden = reference.includesInput ? 1 : 0
     for i in 0...count where count > 0 {
       let all = i == count
-      if all && count == 1 { break }
+      if all && count - hidden <= 1 { break }
       if isCancelled() { throw .cancelled }
       func pick(_ s: SignatureSet) -> Tensor {
-        all ? Self.joined(s.layers, normalise: method == .knn) : s.layers[i]
+        all ? Self.joined(Array(s.layers[hidden...]), normalise: method == .knn) : s.layers[i]
       }
       let (r, n, v) = (pick(reference), pick(normal), pick(novel))
       let (normalScores, novelScores) = try Self.scores(
@@ -198,7 +202,8 @@ public struct NoveltyResult: Sendable {
       if isCancelled() { throw .cancelled }
       rows.append(
         Row(
-          name: all ? "all" : "H\(i + 1)", dimensions: r.rowSize, normalScores: normalScores,
+          name: all ? "all" : "H\(i + reference.firstLayerNumber)", dimensions: r.rowSize,
+          normalScores: normalScores,
           novelScores: novelScores))
     }
     self.rows = rows

@@ -74,12 +74,15 @@ extension SignatureSet {
 
 extension SignatureSet {
   /// The signature set as NumPy arrays, for `NPZ.encode`: `H1`, `H2`, … (`[N, width]` float32,
-  /// maps flattened per input, H1 the first hidden layer), `labels` (`[N]` int64, each input's
+  /// maps flattened per input, H1 the first hidden layer, H0 the inputs when included), `labels` (`[N]` int64, each input's
   /// index into `class_names`), `class_names` (text), and for a classifier's signatures
   /// `predictions` (`[N]` int64, into `prediction_names`) and `prediction_names`.
   public var namedArrays: [(name: String, npy: Data)] {
     var arrays = layers.enumerated().map { i, layer in
-      (name: "H\(i + 1)", npy: NPY.encode(layer.scalars, shape: [layer.rows, layer.rowSize]))
+      (
+        name: "H\(i + firstLayerNumber)",
+        npy: NPY.encode(layer.scalars, shape: [layer.rows, layer.rowSize])
+      )
     }
     arrays.append(("labels", NPY.encode(labels, shape: [labels.count])))
     arrays.append(("class_names", NPY.encode(texts: classNames, shape: [classNames.count])))

@@ -19,6 +19,17 @@ public struct SignatureSet: Sendable {
   public var modelSummary: String
   /// The name of the dataset they were computed on.
   public var dataName: String
+  /// The number of the first layer: 1, or 0 when the raw inputs are the first layer (`H0`, the
+  /// baseline every hidden layer is compared with).
+  public var firstLayerNumber = 1
+
+  /// The numbers of the layers, as people write them (`sig[2]`): H1 first, or H0 the inputs.
+  public var layerNumbers: ClosedRange<Int> {
+    firstLayerNumber...(firstLayerNumber + layers.count - 1)
+  }
+
+  /// Whether the first layer is the raw inputs (H0).
+  public var includesInput: Bool { firstLayerNumber == 0 }
 
   /// The number of inputs.
   public var count: Int { labels.count }
@@ -37,10 +48,12 @@ public struct SignatureSet: Sendable {
   ///     (`Model.hiddenLayerIndices`).
   ///   - pooling: how each output becomes one layer (maps to one value per channel, tokens to
   ///     one vector).
+  ///   - includingInput: adds the raw inputs, flattened per input, as a first layer `H0 · input`:
+  ///     the baseline that tells what the network adds to what the pixels already say.
   /// - Precondition: `pooling` can take every chosen output (`Model.pooledWidth`).
   public init(
     model: Model, data: Dataset, nodes: [Int]? = nil, pooling: SignaturePooling = .none,
-    batchSize: Int = 1024, isCancelled: () -> Bool = { false }
+    includingInput: Bool = false, batchSize: Int = 1024, isCancelled: () -> Bool = { false }
   ) {
     let indices = nodes ?? model.hiddenLayerIndices
     layers = model.hiddenOutputs(
@@ -62,6 +75,12 @@ public struct SignatureSet: Sendable {
         ? "linear" : model.layers[i].spec.displayName.replacingOccurrences(of: "()", with: "")
       return "H\(h + 1) · \(producer) · \(width)"
     }
+    if includingInput {
+      let x = data.features
+      layers.insert(Tensor(shape: [x.rows, x.rowSize], scalars: x.scalars), at: 0)
+      layerNames.insert("H0 · input · \(x.rowSize)", at: 0)
+      firstLayerNumber = 0
+    }
     labels = data.labels
     classNames = data.classNames
     if model.task == .classification && !isCancelled() {
@@ -76,18 +95,23 @@ public struct SignatureSet: Sendable {
     dataName = data.name
   }
 
-  /// One layer (1-based, as people number them) as a set of points with the same labels.
+  /// One layer (numbered as people number them: H1 = 1, the inputs H0 = 0 when included) as a
+  /// set of points with the same labels.
   ///
-  /// - Precondition: `1 ≤ number ≤ layers.count`.
+  /// - Precondition: `layerNumbers.contains(number)`.
   public func layer(_ number: Int) -> PointSet {
-    precondition(number >= 1 && number <= layers.count, "layer \(number) of \(layers.count)")
+    precondition(layerNumbers.contains(number), "layer \(number) of \(layerNumbers)")
     return PointSet(
-      points: layers[number - 1], name: "H\(number)", labels: labels, classNames: classNames,
-      predictions: predictions, predictionNames: predictionNames, layer: number)
+      points: layers[number - firstLayerNumber], name: "H\(number)", labels: labels,
+      classNames: classNames, predictions: predictions, predictionNames: predictionNames,
+      layer: number)
   }
 
+  /// The layer numbered `number` (see `layer(_:)`).
+  public func layerTensor(_ number: Int) -> Tensor { layers[number - firstLayerNumber] }
+
   /// Every layer as a point set.
-  public var pointSets: [PointSet] { (0..<layers.count).map { layer($0 + 1) } }
+  public var pointSets: [PointSet] { layerNumbers.map { layer($0) } }
 
   /// The signatures of the inputs at `indices`, in that order.
   public func rows(at indices: [Int]) -> SignatureSet {

@@ -38,6 +38,12 @@ extension Catalogue {
     }
   }
 
+  /// The `input:` option of the entries that compute signatures: the raw inputs as layer 0.
+  static let inputParameter = Parameter.labelled(
+    "input", .kind(.bool),
+    doc: "adds the raw inputs as a first layer, H0: the baseline of what the pixels already say",
+    default: .bool(false))
+
   /// Signatures of a dataset through a model, checking that it fits.
   static func signatures(
     _ call: Call, model key: String, data: String, isCancelled: (() -> Bool)? = nil
@@ -68,7 +74,7 @@ extension Catalogue {
         : "sample the data first (subset(data, per_class: 500))",
       blaming: data)
     let set = SignatureSet(
-      model: net, data: d, nodes: nodes, pooling: pooling,
+      model: net, data: d, nodes: nodes, pooling: pooling, includingInput: call.bool("input"),
       isCancelled: isCancelled ?? call.session.isCancelled)
     if call.isCancelled { throw CallFailure("interrupted", kind: .interrupted) }
     return set
@@ -166,10 +172,11 @@ extension Catalogue {
           doc:
             "maps to one value per channel (mean or max over positions), tokens to one vector (mean or max over tokens, or the class token); none keeps every value",
           default: .option("none")),
+        inputParameter,
       ],
       returns: .kind(.signatures),
       summary:
-        "The signature of every input: the output of each hidden layer, with the inputs' labels and the network's predictions. A signature layer is the output of each ReLU, tanh or sigmoid that a layer with weights follows: after the activation, with a batch normalisation before it folded into the weights, before any pooling (a convolution's maps flattened per input, channel first, as PyTorch's `flatten`); the output layer is not one, and an autoencoder's code is. `sig.layers` is the number of layers, `sig[1]` the first; `export(sig, \"sig.npz\")` writes them all for NumPy.",
+        "The signature of every input: the output of each hidden layer, with the inputs' labels and the network's predictions. A signature layer is the output of each ReLU, tanh or sigmoid that a layer with weights follows: after the activation, with a batch normalisation before it folded into the weights, before any pooling (a convolution's maps flattened per input, channel first, as PyTorch's `flatten`); the output layer is not one, and an autoencoder's code is. `sig.layers` is the number of layers, `sig[1]` the first; with `input: true` the raw inputs come first as layer 0 (`H0`), the baseline that layer_report, separating_layer, probe and novelty compare the network's layers with. `export(sig, \"sig.npz\")` writes them all for NumPy.",
       example: "sig = signatures(net, test)"
     ) { call in
       // Two passes (hidden layers, then predictions) of one poll per batch of 1,024.
@@ -259,11 +266,24 @@ extension Catalogue {
       ],
       returns: .kind(.table),
       summary:
-        "One row per layer: its width, the chosen k, the mean silhouette, and how well the clusters follow the labels — purity, normalised mutual information (arithmetic mean) and adjusted Rand index. The layer from which NMI and ARI are high is where the network tells the classes apart.",
+        "One row per layer: its width, the chosen k, the mean silhouette, and how well the clusters follow the labels — purity, normalised mutual information (arithmetic mean) and adjusted Rand index. The layer from which NMI and ARI are high is where the network tells the classes apart (`separating_layer` names it by one criterion); with the inputs as layer 0 (`signatures(net, data, input: true)`) the first row is the baseline.",
       example: "layer_report(clusters)"
     ) { call in
       guard case .clustering(let c)? = call.value("clustering") else { return .nothing }
       return .table(c.report)
+    },
+    FunctionEntry(
+      "separating_layer", category: "Signatures and clusterings",
+      parameters: [
+        .positional("clustering", .kind(.clustering), doc: "a clustering of signatures")
+      ],
+      returns: .kind(.text),
+      summary:
+        "From which layer the network tells the classes apart, by one criterion for every study: the first hidden layer whose clusters' NMI with the labels is within \(NumberFormat.display(Clustering.separationMargin)) of the best hidden layer's and at least \(NumberFormat.display(Clustering.separationFloor)), and — when the signatures include the inputs (`signatures(net, data, input: true)`) — more than \(NumberFormat.display(Clustering.separationMargin)) above what clustering the raw inputs gives. \"none\" when no layer qualifies (the classes never part, or the pixels already part them as well).",
+      example: "print(\"the classes part at\", separating_layer(clusters))"
+    ) { call in
+      guard case .clustering(let c)? = call.value("clustering") else { return .nothing }
+      return .text(c.separatingLayer ?? "none")
     },
     FunctionEntry(
       "paths", category: "Signatures and clusterings",
@@ -330,11 +350,12 @@ extension Catalogue {
           doc:
             "the layer whose figures are the result's, declared before the scores are seen (every layer stays in the table)",
           defaultText: "all layers together", optional: true, maximum: CountLimit.width),
+        inputParameter,
         seedParameter,
       ],
       returns: .kind(.novelty),
       summary:
-        "Scores how unusual each input is, per signature layer and for all layers together (their signatures side by side), and measures how well the score tells novel from normal inputs: AUROC, AUPR (average precision, novel inputs positive) and FPR95 (the fraction of novel inputs taken for known ones when 95% of the known are, as OpenOOD reports it). Signature scores: `.knn`: distance to the k-th nearest reference signature, L2-normalised (Sun et al. 2022); `.centroid`: to the nearest k-means centre; `.mahalanobis`: to the nearest class mean under a shared covariance shrunk by 10% towards its mean variance (Lee et al. 2018); `.relative_mahalanobis`: that squared, less the squared distance to the mean of all reference signatures under their own covariance (Ren et al. 2021). Output scores (one row): `.softmax`: 1 − the top probability (MSP, the baseline; Hendrycks & Gimpel 2017); `.max_logit`: − the largest logit (Hendrycks et al. 2022); `.energy`: −log Σ exp(logits) (Liu et al. 2020); `.vim`: virtual-logit matching (Wang et al. 2022, as OpenOOD computes it) — the norm of the features the dense output layer reads, less the origin u = −W⁺b, outside their principal subspace (half the features, fitted on the reference inputs), times α = mean top logit / mean norm on the reference, less log Σ exp(logits). The result's `auroc`, `aupr` and `fpr95` are those of the row declared by `layer:` before the scores are seen (all layers together by default), never the best of the rows on the inputs scored; `n.best` names the row of highest AUROC, a choice made on the test inputs. `n.scores` is every input's score by row (normal inputs, then novel), and `export(n, \"scores.csv\")` writes it.",
+        "Scores how unusual each input is, per signature layer and for all layers together (their signatures side by side; with `input: true` the raw inputs too, as a baseline row H0 that `all` leaves out), and measures how well the score tells novel from normal inputs: AUROC, AUPR (average precision, novel inputs positive) and FPR95 (the fraction of novel inputs taken for known ones when 95% of the known are, as OpenOOD reports it). Signature scores: `.knn`: distance to the k-th nearest reference signature, L2-normalised (Sun et al. 2022); `.centroid`: to the nearest k-means centre; `.mahalanobis`: to the nearest class mean under a shared covariance shrunk by 10% towards its mean variance (Lee et al. 2018); `.relative_mahalanobis`: that squared, less the squared distance to the mean of all reference signatures under their own covariance (Ren et al. 2021). Output scores (one row): `.softmax`: 1 − the top probability (MSP, the baseline; Hendrycks & Gimpel 2017); `.max_logit`: − the largest logit (Hendrycks et al. 2022); `.energy`: −log Σ exp(logits) (Liu et al. 2020); `.vim`: virtual-logit matching (Wang et al. 2022, as OpenOOD computes it) — the norm of the features the dense output layer reads, less the origin u = −W⁺b, outside their principal subspace (half the features, fitted on the reference inputs), times α = mean top logit / mean norm on the reference, less log Σ exp(logits). The result's `auroc`, `aupr` and `fpr95` are those of the row declared by `layer:` before the scores are seen (all layers together by default), never the best of the rows on the inputs scored; `n.best` names the row of highest AUROC, a choice made on the test inputs. `n.scores` is every input's score by row (normal inputs, then novel), and `export(n, \"scores.csv\")` writes it.",
       example: "novelty(net, reference: train, normal: test, novel: threes, method: .knn)"
     ) { call in
       let method = NoveltyMethod(rawValue: call.option("method")) ?? .knn

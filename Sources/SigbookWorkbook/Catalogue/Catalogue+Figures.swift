@@ -333,9 +333,9 @@ extension Catalogue {
     ) { call in
       guard case .signatures(let sig)? = call.value("signatures") else { return .nothing }
       let layer = call.int("layer")
-      guard layer >= 1, layer <= sig.layers.count else {
+      guard sig.layerNumbers.contains(layer) else {
         throw call.failure(
-          "layer \(layer) is out of range: the signatures have layers 1 to \(sig.layers.count)",
+          "layer \(layer) is out of range: the signatures have layers \(sig.layerNumbers.lowerBound) to \(sig.layerNumbers.upperBound)",
           blaming: "layer")
       }
       var groups = sig.labels, names = sig.classNames
@@ -346,7 +346,7 @@ extension Catalogue {
         groups = predictions
         names = sig.predictionNames
       }
-      let x = sig.layers[layer - 1], d = x.rowSize
+      let x = sig.layerTensor(layer), d = x.rowSize
       var sums = [[Double]](repeating: [Double](repeating: 0, count: d), count: names.count)
       var counts = [Int](repeating: 0, count: names.count)
       x.withUnsafeBufferPointer { v in

@@ -401,12 +401,12 @@ extension Catalogue {
       var centre: [Float]?
       switch call.value("x") {
       case .clustering(let c)?:
-        guard (1...c.layers.count).contains(layer) else {
+        guard c.layerNumbers.contains(layer) else {
           throw call.failure(
-            "layer: the clustering has layers 1 to \(c.layers.count), not \(layer)",
+            "layer: the clustering has layers \(c.layerNumbers.first ?? 1) to \(c.layerNumbers.last ?? 0), not \(layer)",
             blaming: "layer")
         }
-        let l = c.layers[layer - 1]
+        let l = c.layers[c.layerNumbers.firstIndex(of: layer) ?? layer - 1]
         points = l.points
         guard let k = call.optionalInt("cluster"), call.value("unit") == nil else {
           throw call.failure(
@@ -419,20 +419,21 @@ extension Catalogue {
         let w = l.result.centres.rowSize
         centre = Array(l.result.centres.scalars[(k * w)..<((k + 1) * w)])
       case .signatures(let s)?:
-        guard (1...s.layers.count).contains(layer) else {
+        guard s.layerNumbers.contains(layer) else {
           throw call.failure(
-            "layer: the signatures have layers 1 to \(s.layers.count), not \(layer)",
+            "layer: the signatures have layers \(s.layerNumbers.lowerBound) to \(s.layerNumbers.upperBound), not \(layer)",
             blaming: "layer")
         }
         points = s.layer(layer)
+        let width = points.dimensions
         guard let unit = call.optionalInt("unit"), call.value("cluster") == nil else {
           throw call.failure(
-            "with signatures, pass unit: (0 to \(s.widths[layer - 1] - 1)); for a cluster, pass a clustering",
+            "with signatures, pass unit: (0 to \(width - 1)); for a cluster, pass a clustering",
             blaming: "unit")
         }
-        guard (0..<s.widths[layer - 1]).contains(unit) else {
+        guard (0..<width).contains(unit) else {
           throw call.failure(
-            "unit: layer \(layer) has units 0 to \(s.widths[layer - 1] - 1), not \(unit)",
+            "unit: layer \(layer) has units 0 to \(width - 1), not \(unit)",
             blaming: "unit")
         }
       default: return .nothing

@@ -147,21 +147,21 @@ extension Session {
       return .dataset(d.rows(try bounds(l, u, c, d.count, "the dataset")))
     case (.signatures(let sig), .number(let x)) where x == x.rounded():
       let i = Int(x)
-      guard i >= 1 && i <= sig.layers.count else {
+      guard sig.layerNumbers.contains(i) else {
         throw WorkbookError(
           kind: .value,
           message:
-            "layer \(i) is out of range: the signatures have layers 1 to \(sig.layers.count) (layers are numbered from 1)",
+            "layer \(i) is out of range: the signatures have layers \(sig.layerNumbers.lowerBound) to \(sig.layerNumbers.upperBound) (\(sig.includesInput ? "the inputs are layer 0" : "layers are numbered from 1"))",
           span: indexSpan)
       }
       return .points(sig.layer(i))
     case (.clustering(let c), .number(let x)) where x == x.rounded():
       let i = Int(x)
-      guard i >= 1 && i <= c.layers.count else {
+      guard c.layerNumbers.contains(i) else {
         throw WorkbookError(
           kind: .value,
           message:
-            "layer \(i) is out of range: the clustering has layers 1 to \(c.layers.count) (layers are numbered from 1)",
+            "layer \(i) is out of range: the clustering has layers \(c.layerNumbers.first ?? 1) to \(c.layerNumbers.last ?? 0) (\(c.layerNumbers.first == 0 ? "the inputs are layer 0" : "layers are numbered from 1"))",
           span: indexSpan)
       }
       return .clustering(c.layer(i))
