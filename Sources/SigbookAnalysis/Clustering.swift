@@ -66,6 +66,14 @@ public struct Clustering: Sendable {
     Clustering(layers: [layers[layerNumbers.firstIndex(of: number) ?? number - 1]])
   }
 
+  /// The clustering of the layers numbered `numbers` (`clusters[1...2]`: the hidden layers of
+  /// signatures that include the inputs as layer 0), or nil when one of them is not here.
+  public func layers(_ numbers: ClosedRange<Int>) -> Clustering? {
+    let positions = numbers.map { layerNumbers.firstIndex(of: $0) }
+    guard !positions.isEmpty, positions.allSatisfy({ $0 != nil }) else { return nil }
+    return Clustering(layers: positions.map { layers[$0!] })
+  }
+
   /// Puts new point sets (the signatures of other inputs) into these clusters: each point goes
   /// to the nearest centre of its layer; k and centres stay as they are.
   ///

@@ -352,7 +352,9 @@ extension Plot {
       document.style(
         "." + name, "fill: \(Palette.category(label).css); fill-opacity: \(number(bandOpacity))")
     }
-    document.style(".sb-node", "fill: #555555")
+    // Nodes light grey with a dark outline: no class colour (black among them) is theirs, so no
+    // class's ribbons merge into the boxes they leave and enter.
+    document.style(".sb-node", "fill: #d9d9d9; stroke: #555555; stroke-width: 1")
     document.style(".sb-backing", "fill: #ffffff; fill-opacity: 0.8")
     drawTitle(title, into: &document)
     if input.columnTitles.contains(where: { !$0.isEmpty }) {

@@ -57,6 +57,14 @@ struct SeparationTests {
         Metrics.normalizedMutualInformation(Self.oneOff, Self.labels), 0.5616, tolerance: 1e-4))
   }
 
+  @Test func aRangeOfLayersKeepsTheirNumbers() throws {
+    let c = Clustering(
+      layers: [Self.layer(0, Self.oneOff), Self.layer(1, Self.none), Self.layer(2, Self.perfect)])
+    let hidden = try #require(c.layers(1...2))
+    #expect(hidden.layerNumbers == [1, 2] && hidden.layer(2).layers[0].assignments == Self.perfect)
+    #expect(c.layers(2...3) == nil && c.layer(0).layerNumbers == [0])
+  }
+
   @Test func theInputsAreLayerZero() throws {
     let data = Dataset(
       name: "four", features: Tensor(shape: [4, 2], scalars: [0, 1, 2, 3, 4, 5, 6, 7]),

@@ -165,6 +165,16 @@ extension Session {
           span: indexSpan)
       }
       return .clustering(c.layer(i))
+    case (.clustering(let c), .range(let l, let u, let closed)):
+      let numbers = c.layerNumbers
+      guard (closed ? l <= u : l < u), let part = c.layers(l...(closed ? u : u - 1)) else {
+        throw WorkbookError(
+          kind: .value,
+          message:
+            "range \(l)\(closed ? "..." : "..<")\(u) is out of range: the clustering has layers \(numbers.first ?? 1) to \(numbers.last ?? 0)",
+          span: indexSpan)
+      }
+      return .clustering(part)
     case (.table(let t), .number(let x)) where x == x.rounded():
       let i = Int(x)
       guard i >= 0 && i < t.count else { throw outOfRange(i, t.count, "the table") }
