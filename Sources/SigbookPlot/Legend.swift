@@ -11,6 +11,8 @@ extension Plot {
       case line(dashed: Bool)
       /// A filled square (regions, ribbons).
       case box
+      /// A diagonal cross (points of classes marked apart: unseen ones).
+      case cross
     }
 
     /// One row of the legend.
@@ -70,6 +72,10 @@ extension Plot {
         switch entry.mark {
         case .dot:
           document.add("circle", ["cx": x + 9, "cy": cy, "r": 4.5, "fill": color])
+        case .cross:
+          document.add(
+            "path",
+            ["d": Plot.crossPath(x: x + 9, y: cy, r: 4.5), "stroke": color, "stroke-width": 2])
         case .box:
           if entry.opacity < 1 {
             document.add(

@@ -20,17 +20,23 @@ extension Plot {
   ///   - xLabel: the x axis title (`PC 1`, `t-SNE 1`).
   ///   - yLabel: the y axis title.
   ///   - legendTitle: the legend's heading (`label`, `cluster`, `prediction`).
+  ///   - crossed: the categories drawn as crosses instead of dots (classes the network never saw,
+  ///     among the known ones), named "… (crossed)" in the legend by `crossedNote`.
+  ///   - crossedNote: what the legend adds to a crossed category's name (`unseen`).
   /// - Returns: a figure of kind `scatter`. Only the first `min(x.count, y.count, categories.count)`
   ///   points are drawn.
   /// - Complexity: O(n log n) for the drawing order.
   public static func scatter(
     x: [Double], y: [Double], categories: [Int], names: [String], title: String,
-    xLabel: String = "", yLabel: String = "", legendTitle: String = ""
+    xLabel: String = "", yLabel: String = "", legendTitle: String = "", crossed: Set<Int> = [],
+    crossedNote: String = "unseen"
   ) -> Figure {
     let n = min(x.count, y.count, categories.count)
     let kept = (0..<n).filter { x[$0].isFinite && y[$0].isFinite }
     let present = Set(kept.map { categories[$0] })
-    let legend = categoryLegend(names: names, present: present, title: legendTitle, mark: .dot)
+    let legend = categoryLegend(
+      names: names, present: present, title: legendTitle, mark: .dot, crossed: crossed,
+      crossedNote: crossedNote)
 
     let xs = kept.map { x[$0] }
     let ys = kept.map { y[$0] }
@@ -57,7 +63,10 @@ extension Plot {
     let opacity = kept.count > 2000 ? 0.6 : 0.8
     document.reserveCapacity(kept.count * 56)
     document.open("g", ["class": "sb-points", "fill-opacity": opacity])
-    for i in drawingOrder(kept) {
+    // Crosses after the dots, opaque and a little larger, so that the few marked inputs show
+    // among many known ones.
+    let order = drawingOrder(kept)
+    for i in order where !crossed.contains(categories[i]) {
       let category = categories[i]
       document.add(
         "circle",
@@ -67,14 +76,38 @@ extension Plot {
         ])
     }
     document.close()
+    if !crossed.isEmpty {
+      document.open("g", ["class": "sb-crosses", "stroke-width": 1.5])
+      for i in order where crossed.contains(categories[i]) {
+        document.add(
+          "path",
+          [
+            "d": crossPath(x: xScale.position(x[i]), y: yScale.position(y[i]), r: radius * 1.3),
+            "stroke": Palette.category(categories[i]).css,
+          ])
+      }
+      document.close()
+    }
     drawAxes(into: &document, area: area, x: xScale, y: yScale, xTitle: xLabel, yTitle: yLabel)
     legend?.draw(into: &document, x: layout.legendOrigin.x, y: layout.legendOrigin.y)
     return Figure(kind: "scatter", document: document)
   }
 
+  /// An SVG path of a diagonal cross centred at (x, y), `r` from the centre to each end along
+  /// each axis.
+  static func crossPath(x: Double, y: Double, r: Double) -> String {
+    func n(_ v: Double) -> String { number(v) }
+    return
+      "M\(n(x - r)) \(n(y - r))L\(n(x + r)) \(n(y + r))M\(n(x - r)) \(n(y + r))L\(n(x + r)) \(n(y - r))"
+  }
+
   /// The legend of categorical colours: every named category, then any unnamed one present.
+  ///
+  /// - Parameters:
+  ///   - crossed: categories drawn as crosses, their names followed by `(crossedNote)`.
   static func categoryLegend(
-    names: [String], present: Set<Int>, title: String, mark: Legend.Mark
+    names: [String], present: Set<Int>, title: String, mark: Legend.Mark,
+    crossed: Set<Int> = [], crossedNote: String = ""
   ) -> Legend? {
     var indices = Array(names.indices)
     indices += present.filter { $0 >= names.count }.sorted()
@@ -82,8 +115,9 @@ extension Plot {
     guard !indices.isEmpty else { return nil }
     let entries = indices.map { i in
       Legend.Entry(
-        name: i < 0 ? "none" : i < names.count ? names[i] : String(i),
-        color: Palette.category(i), mark: mark)
+        name: (i < 0 ? "none" : i < names.count ? names[i] : String(i))
+          + (crossed.contains(i) ? " (\(crossedNote))" : ""),
+        color: Palette.category(i), mark: crossed.contains(i) ? .cross : mark)
     }
     return Legend(title: title, entries: entries)
   }

@@ -91,6 +91,21 @@ import Testing
     #expect(order == Plot.drawingOrder(Array(0..<1000)))
   }
 
+  @Test func unseenClassesAreCrossesOverTheDots() {
+    let figure = Plot.scatter(
+      x: [0, 1, 2, 3], y: [0, 1, 2, 3], categories: [0, 1, 2, 2], names: ["a", "b", "c"],
+      title: "t", legendTitle: "label", crossed: [2])
+    let parsed = ParsedSVG(figure.svg)
+    #expect(parsed.error == nil)
+    #expect(parsed.all("circle").filter { $0.attributes["class"] != nil }.count == 2)
+    let crosses = parsed.all("path").filter {
+      $0.attributes["stroke"] == Plot.Palette.category(2).css
+    }
+    // Two points and the legend's mark; the legend names the class as unseen.
+    #expect(crosses.count == 3)
+    #expect(figure.svg.contains("c (unseen)") && !figure.svg.contains("a (unseen)"))
+  }
+
   @Test func emptyInputsStillGiveValidFigures() {
     let figures = [
       Plot.scatter(x: [], y: [], categories: [], names: [], title: "empty"),

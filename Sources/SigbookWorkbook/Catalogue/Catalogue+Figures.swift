@@ -41,11 +41,16 @@ extension Catalogue {
         .labelled(
           "color", .option(["label", "cluster", "prediction"]), doc: "what colours the points",
           default: .option("label")),
+        .labelled(
+          "unseen", classList,
+          doc:
+            "classes (by name or number) drawn as crosses instead of dots and marked (unseen) in the legend: inputs of classes the network never saw, among the known ones",
+          defaultText: "none", optional: true),
         titleParameter,
       ],
       returns: .kind(.figure),
       summary:
-        "The projected points, one dot per input, coloured by label, cluster or the network's prediction, with a legend.",
+        "The projected points, one dot per input, coloured by label, cluster or the network's prediction, with a legend. With `unseen:` the inputs of those classes are crosses, drawn over the dots, so that unseen inputs stand out among known ones.",
       example: "scatter(pca(sig[2]), color: .cluster)"
     ) { call in
       guard case .projection(let p)? = call.value("projection") else { return .nothing }
@@ -72,6 +77,21 @@ extension Catalogue {
         categories = p.labels
         names = p.classNames
       }
+      var crossed = Set<Int>()
+      if let unseen = classNames(call.value("unseen")) {
+        guard color == "label" || color == "prediction" else {
+          throw call.failure(
+            "unseen: marks classes, so it needs color: .label or .prediction", blaming: "unseen")
+        }
+        for name in unseen {
+          guard let i = names.firstIndex(of: name) else {
+            throw call.failure(
+              "unseen: '\(name)' is not a class of these points; they have "
+                + names.joined(separator: ", "), blaming: "unseen")
+          }
+          crossed.insert(i)
+        }
+      }
       let axis = ["pca": "PC", "tsne": "t-SNE", "umap": "UMAP"][p.method] ?? p.method
       let xs = (0..<p.count).map { Double(p.points[flat: $0 * p.points.rowSize]) }
       let ys = (0..<p.count).map {
@@ -81,7 +101,7 @@ extension Catalogue {
         Plot.scatter(
           x: xs, y: ys, categories: categories, names: names,
           title: call.optionalText("title") ?? "\(p.method) of \(p.source)", xLabel: "\(axis) 1",
-          yLabel: "\(axis) 2", legendTitle: color))
+          yLabel: "\(axis) 2", legendTitle: color, crossed: crossed))
     },
     FunctionEntry(
       "sankey", category: "Figures",
