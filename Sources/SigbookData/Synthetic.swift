@@ -32,13 +32,16 @@ extension Dataset {
   ///   - n: the number of points, at least 2 and at most `DataLimits.values / 2`.
   ///   - sigma: the standard deviation of each blob, in the units of the coordinates (≥ 0).
   ///   - epsilon: the fraction of labels flipped, in [0, 1].
+  ///   - spread: how many times wider class 1's blobs are than class 0's (≥ 0; 1 by default):
+  ///     a widely spread class beside a tight one.
   ///   - seed: the seed of the generator.
   /// - Returns: features `[n, 2]`, classes `["0", "1"]`, named after the kind
   ///   (`"two_gaussians"`).
   /// - Throws: `DataError.invalidArgument` when `n`, `sigma` or `epsilon` is out of range, or
   ///   when `sigma` is so large that a coordinate is beyond the range of a 32-bit float.
   public static func synthetic(
-    _ kind: SyntheticKind, n: Int = 1000, sigma: Double = 0.1, epsilon: Double = 0, seed: Int = 0
+    _ kind: SyntheticKind, n: Int = 1000, sigma: Double = 0.1, epsilon: Double = 0,
+    spread: Double = 1, seed: Int = 0
   ) throws -> Dataset {
     guard n >= 2 else {
       throw DataError.invalidArgument("synthetic data needs n ≥ 2 points, not \(n)")
@@ -52,6 +55,9 @@ extension Dataset {
     guard sigma >= 0, sigma.isFinite else {
       throw DataError.invalidArgument("sigma must be a finite number ≥ 0, not \(sigma)")
     }
+    guard spread >= 0, spread.isFinite else {
+      throw DataError.invalidArgument("spread must be a finite number ≥ 0, not \(spread)")
+    }
     guard epsilon >= 0, epsilon <= 1 else {
       throw DataError.invalidArgument("epsilon must be between 0 and 1, not \(epsilon)")
     }
@@ -64,14 +70,16 @@ extension Dataset {
         switch kind {
         case .twoGaussians:
           labels[i] = i % 2
-          x = (labels[i] == 0 ? -1 : 1) + sigma * generator.nextNormal()
-          y = sigma * generator.nextNormal()
+          let s = labels[i] == 0 ? sigma : sigma * spread
+          x = (labels[i] == 0 ? -1 : 1) + s * generator.nextNormal()
+          y = s * generator.nextNormal()
         case .fourGaussians:
           // Corners in turn: (−1, −1), (−1, 1), (1, 1), (1, −1); opposite corners share a class.
           let blob = i % 4
           labels[i] = blob % 2
-          x = (blob < 2 ? -1 : 1) + sigma * generator.nextNormal()
-          y = (blob == 0 || blob == 3 ? -1 : 1) + sigma * generator.nextNormal()
+          let s = labels[i] == 0 ? sigma : sigma * spread
+          x = (blob < 2 ? -1 : 1) + s * generator.nextNormal()
+          y = (blob == 0 || blob == 3 ? -1 : 1) + s * generator.nextNormal()
         case .checkerboard:
           labels[i] = i % 2
           // Float coordinates (exact in Double) so that storing them cannot change their cell.
@@ -85,7 +93,8 @@ extension Dataset {
       }
     }
     try features.requireFinite(
-      "synthetic(.\(kind.rawValue), sigma: \(sigma))", argument: "sigma", value: sigma)
+      "synthetic(.\(kind.rawValue), sigma: \(sigma)\(spread == 1 ? "" : ", spread: \(spread)"))",
+      argument: "sigma", value: sigma * max(spread, 1))
     let flips = Int((epsilon * Double(n)).rounded())
     for i in generator.sample(flips, from: n) { labels[i] = 1 - labels[i] }
     return Dataset(name: kind.rawValue, features: features, labels: labels, classNames: ["0", "1"])

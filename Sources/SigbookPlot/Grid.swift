@@ -18,8 +18,21 @@ extension Plot {
   ///   - figures: the panels, in order.
   ///   - columns: panels per row (at least 1).
   ///   - title: a title above the panels; none when empty.
+  ///   - shareY: when every panel is a plot of the same kind whose y axis can be shared (line
+  ///     plots, loss plots), draw them all on one y scale that fits every panel's values, so that
+  ///     heights compare across panels; false keeps each panel's own scale.
   /// - Returns: a figure of kind `grid`.
-  public static func grid(_ figures: [Figure], columns: Int = 2, title: String = "") -> Figure {
+  public static func grid(
+    _ figures: [Figure], columns: Int = 2, title: String = "", shareY: Bool = false
+  ) -> Figure {
+    var figures = figures
+    if shareY, figures.count > 1, Set(figures.map(\.kind)).count == 1,
+      case let shared = figures.compactMap(\.sharedY), shared.count == figures.count,
+      let lower = shared.map(\.values.lowerBound).min(),
+      let upper = shared.map(\.values.upperBound).max()
+    {
+      figures = shared.map { $0.redraw(lower...upper) }
+    }
     let panels = figures.enumerated().map { i, f in NestedPanel(f.svg, number: i + 1) }
     let columns = max(1, min(columns, max(panels.count, 1)))
     let rows = (panels.count + columns - 1) / columns

@@ -154,7 +154,7 @@ extension Plot {
   ///   ticks are whole numbers.
   public static func line(
     _ series: [LineSeries], title: String, xLabel: String = "", yLabel: String = "",
-    logY: Bool = false, yRange: ClosedRange<Double>? = nil
+    logY: Bool = false, yRange: ClosedRange<Double>? = nil, yFit: ClosedRange<Double>? = nil
   ) -> Figure {
     var xs: [Double] = []
     var ys: [Double] = []
@@ -165,6 +165,8 @@ extension Plot {
         ys.append(s.y[i])
       }
     }
+    let ownValues = ys
+    if let yFit, !logY { ys += [yFit.lowerBound, yFit.upperBound] }
     let legend: Legend? =
       series.count > 1
       ? Legend(
@@ -189,6 +191,8 @@ extension Plot {
     let area = layout.area
     var x = LinearScale(fitting: xs, start: area.x, end: area.maxX, padding: 0.02)
     if !xs.isEmpty, xs.allSatisfy({ $0 == $0.rounded() }) { x = x.integerTicks() }
+    // A few points (widths 10, 100, 200, 500): a tick at each, so every point is labelled.
+    if Set(xs).count <= 12 { x = x.ticks(at: xs) }
     let y = yScale(area.maxY, area.y)
     var document = SVGDocument(
       width: layout.width, height: layout.height, title: title,
@@ -205,7 +209,13 @@ extension Plot {
     }
     drawAxes(into: &document, area: area, x: x, y: y, xTitle: xLabel, yTitle: yLabel)
     legend?.draw(into: &document, x: layout.legendOrigin.x, y: layout.legendOrigin.y)
-    return Figure(kind: "line", document: document)
+    var figure = Figure(kind: "line", document: document)
+    if !logY, yRange == nil, let lower = ownValues.min(), let upper = ownValues.max() {
+      figure.sharedY = Figure.SharedY(values: lower...upper) { fit in
+        line(series, title: title, xLabel: xLabel, yLabel: yLabel, yFit: fit)
+      }
+    }
+    return figure
   }
 
   /// `line` for one series: y against x.
@@ -302,8 +312,10 @@ extension Plot {
   ///   - perBatch: draws the loss of every batch instead of every epoch.
   ///   - title: the figure's title.
   /// - Returns: a figure of kind `loss_plot`.
+  ///   - lossFit: values the loss axis fits besides the runs' own (a grid's shared scale).
   public static func lossPlot(
-    _ runs: [TrainingCurves], names: [String], perBatch: Bool = false, title: String
+    _ runs: [TrainingCurves], names: [String], perBatch: Bool = false, title: String,
+    lossFit: ClosedRange<Double>? = nil
   ) -> Figure {
     let epochs = max(
       runs.map {
@@ -334,8 +346,10 @@ extension Plot {
         entries.append(
           Legend.Entry(name: name, color: trainingColor(i), mark: .line(dashed: false)))
       }
-      entries.append(Legend.Entry(name: "training", color: grey, mark: .line(dashed: false)))
+      // Which line is training and which validation, only when both are drawn: the legend lists
+      // only what the plot shows.
       if hasValidation {
+        entries.append(Legend.Entry(name: "training", color: grey, mark: .line(dashed: false)))
         entries.append(Legend.Entry(name: "validation", color: grey, mark: .line(dashed: true)))
       }
     }
@@ -343,8 +357,9 @@ extension Plot {
 
     let panelWidth = perBatch ? 480.0 : 300.0
     let panelHeight = 260.0
-    let lossValues = runs.flatMap { (perBatch ? $0.batchLoss : $0.loss) + $0.validationLoss }
+    let ownLosses = runs.flatMap { (perBatch ? $0.batchLoss : $0.loss) + $0.validationLoss }
       .filter(\.isFinite)
+    let lossValues = ownLosses + (lossFit.map { [$0.lowerBound, $0.upperBound] } ?? [])
     let accuracyValues = runs.flatMap { $0.accuracy + $0.validationAccuracy }.filter(\.isFinite)
     func lossScale(_ start: Double, _ end: Double) -> LinearScale {
       // Losses are non-negative: start the axis at 0 and pad only the top.
@@ -427,7 +442,13 @@ extension Plot {
         runs.map { (byEpoch($0.accuracy), byEpoch($0.validationAccuracy)) })
     }
     legend.draw(into: &document, x: legendX, y: top)
-    return Figure(kind: "loss_plot", document: document)
+    var figure = Figure(kind: "loss_plot", document: document)
+    if let lower = ownLosses.min(), let upper = ownLosses.max() {
+      figure.sharedY = Figure.SharedY(values: min(0, lower)...upper) { fit in
+        lossPlot(runs, names: names, perBatch: perBatch, title: title, lossFit: fit)
+      }
+    }
+    return figure
   }
 
   /// An accuracy axis: from a nice value below the lowest accuracy up to 1.

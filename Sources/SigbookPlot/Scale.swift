@@ -112,6 +112,26 @@ extension Plot {
     func tickLabel(_ value: Double) -> String {
       Plot.tickLabel(value, step: step)
     }
+
+    /// The scale with a tick at each of `values` (the few x values a line plot was drawn at, so
+    /// that every plotted point is labelled), when there are at most `maximum` of them inside the
+    /// domain and their labels do not overlap; otherwise the scale as it is.
+    func ticks(at values: [Double], maximum: Int = 12) -> LinearScale {
+      let kept = Array(Set(values.filter { $0 >= lower && $0 <= upper })).sorted()
+      guard kept.count >= 2, kept.count <= maximum else { return self }
+      var copy = self
+      copy.step = zip(kept, kept.dropFirst()).map { $1 - $0 }.min() ?? step
+      // Each label must fit between its neighbours' positions.
+      for (a, b) in zip(kept, kept.dropFirst()) {
+        let room = abs(position(b) - position(a))
+        let widest = max(
+          Plot.textWidth(copy.tickLabel(a), size: Plot.FontSize.tick),
+          Plot.textWidth(copy.tickLabel(b), size: Plot.FontSize.tick))
+        if room < widest + 4 { return self }
+      }
+      copy.ticks = kept
+      return copy
+    }
   }
 
   /// A base-10 logarithmic scale for positive values.

@@ -86,4 +86,20 @@ extension SyntheticTests {
         == "noise(two_gaussians, sigma: 1e+308) makes the value at [0, 0] infinite in 32-bit "
         + "floats (at most ±3.4e38); sigma 1e+308 is too large")
   }
+
+  @Test func spreadWidensClassOneOnly() throws {
+    let even = try Dataset.synthetic(.twoGaussians, n: 400, sigma: 0.2, seed: 3)
+    let wide = try Dataset.synthetic(.twoGaussians, n: 400, sigma: 0.2, spread: 3, seed: 3)
+    // The same draws: class 0's points are unchanged, class 1's are 3 times as far from (1, 0).
+    for i in 0..<400 {
+      let (x0, y0) = (even.features[flat: 2 * i], even.features[flat: 2 * i + 1])
+      let (x1, y1) = (wide.features[flat: 2 * i], wide.features[flat: 2 * i + 1])
+      if even.labels[i] == 0 {
+        #expect(x0 == x1 && y0 == y1)
+      } else {
+        #expect(abs((x1 - 1) - 3 * (x0 - 1)) < 1e-5 && abs(y1 - 3 * y0) < 1e-5)
+      }
+    }
+    #expect(throws: DataError.self) { try Dataset.synthetic(.twoGaussians, spread: -1) }
+  }
 }

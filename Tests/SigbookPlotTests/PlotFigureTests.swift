@@ -106,6 +106,44 @@ import Testing
     #expect(figure.svg.contains("c (unseen)") && !figure.svg.contains("a (unseen)"))
   }
 
+  /// The tick labels of a figure, in document order.
+  static func tickLabels(_ svg: String) -> [String] {
+    ParsedSVG(svg).all("text").filter { $0.attributes["class"] == "sb-tick" }.map(\.text)
+  }
+
+  @Test func aFewPointsAreEachLabelled() {
+    let figure = Plot.line(
+      x: [10, 100, 200, 500], y: [0.85, 0.89, 0.88, 0.89], title: "t", xLabel: "hidden units",
+      yLabel: "accuracy")
+    let labels = Self.tickLabels(figure.svg)
+    #expect(["10", "100", "200", "500"].allSatisfy(labels.contains))
+    #expect(figure.svg.contains(">hidden units<") && figure.svg.contains(">accuracy<"))
+  }
+
+  @Test func panelsShareTheirYScaleUnlessFreed() {
+    let low = Plot.line(x: [10, 20, 30], y: [0, 0.5, 1], title: "low")
+    let high = Plot.line(x: [10, 20, 30], y: [0, 1.5, 3], title: "high")
+    let shared = Plot.grid([low, high], shareY: true)
+    let free = Plot.grid([low, high], shareY: false)
+    // Shared: the low panel's axis reaches 3 like the high one's; freed: it stops near 1.
+    #expect(
+      shared.svg.contains(">3<") && Self.tickLabels(shared.svg).filter { $0 == "3" }.count == 2)
+    #expect(Self.tickLabels(free.svg).filter { $0 == "3" }.count == 1)
+    // Different kinds are never rescaled.
+    let mixed = Plot.grid(
+      [low, Plot.lossPlot(Plot.TrainingCurves(loss: [3, 2]), title: "l")], shareY: true)
+    #expect(mixed.svg.contains("low"))
+  }
+
+  @Test func aLegendListsOnlyWhatIsDrawn() {
+    let runs = [Plot.TrainingCurves(loss: [1, 0.5]), Plot.TrainingCurves(loss: [1, 0.8])]
+    let plain = Plot.lossPlot(runs, names: ["a", "b"], title: "t")
+    #expect(!plain.svg.contains(">training<") && !plain.svg.contains(">validation<"))
+    let validated = [Plot.TrainingCurves(loss: [1, 0.5], validationLoss: [1.1, 0.6]), runs[1]]
+    let both = Plot.lossPlot(validated, names: ["a", "b"], title: "t")
+    #expect(both.svg.contains(">training<") && both.svg.contains(">validation<"))
+  }
+
   @Test func emptyInputsStillGiveValidFigures() {
     let figures = [
       Plot.scatter(x: [], y: [], categories: [], names: [], title: "empty"),

@@ -224,11 +224,15 @@ extension Catalogue {
         .labelled("sigma", .number, doc: "the spread of each blob", default: .number(0.1)),
         .labelled(
           "epsilon", .number, doc: "the fraction of labels flipped at random", default: .number(0)),
+        .labelled(
+          "spread", .number,
+          doc: "how many times wider class 1's blobs are than class 0's: a widely spread class",
+          default: .number(1)),
         seedParameter,
       ],
       returns: .kind(.dataset),
       summary:
-        "A 2-D toy dataset of two classes: two Gaussian blobs, four blobs in an XOR pattern, or a checkerboard; `epsilon` flips that fraction of the labels.",
+        "A 2-D toy dataset of two classes: two Gaussian blobs, four blobs in an XOR pattern, or a checkerboard; `epsilon` flips that fraction of the labels; `spread` widens class 1's blobs.",
       example: "xor = synthetic(.four_gaussians, n: 400, sigma: 0.2)"
     ) { call in
       let kind = SyntheticKind(rawValue: call.option("kind")) ?? .twoGaussians
@@ -245,6 +249,7 @@ extension Catalogue {
         .dataset(
           try Dataset.synthetic(
             kind, n: call.int("n"), sigma: call.number("sigma"), epsilon: call.number("epsilon"),
+            spread: call.number("spread"),
             seed: call.int("seed")))
       }
     },

@@ -558,10 +558,15 @@ extension Catalogue {
         .labelled(
           "title", .kind(.text), doc: "a title above the panels", defaultText: "none",
           optional: true),
+        .labelled(
+          "share_y", .kind(.bool),
+          doc:
+            "one y scale for panels of the same kind that can share it (line plots; loss plots' loss axis), so heights compare; false keeps each panel's own",
+          default: .bool(true)),
       ],
       returns: .kind(.figure),
       summary:
-        "Several figures as the panels of one: each keeps its own size and drawing, in rows of `columns`.",
+        "Several figures as the panels of one: each keeps its own size and drawing, in rows of `columns`. Panels meant to be compared share their y scale: when every panel is a line plot, or every one a loss plot, they are drawn on one scale that fits them all (`share_y: false` frees them).",
       example: "grid(sankey(clusters), scatter(pca(sig[2])), columns: 2)"
     ) { call in
       let figures = call.variadic.compactMap { v -> Figure? in
@@ -575,7 +580,10 @@ extension Catalogue {
       guard columns >= 1 else {
         throw call.failure("columns must be 1 or more, not \(columns)", blaming: "columns")
       }
-      return .figure(Plot.grid(figures, columns: columns, title: call.optionalText("title") ?? ""))
+      return .figure(
+        Plot.grid(
+          figures, columns: columns, title: call.optionalText("title") ?? "",
+          shareY: call.bool("share_y")))
     },
   ]
 
