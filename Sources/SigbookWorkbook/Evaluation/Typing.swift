@@ -133,7 +133,7 @@ enum Typing {
     case (.list, .range): return .success(base)
     case (.dataset, .number), (.dataset, .range): return .success(.of(.dataset))
     case (.signatures, .number): return .success(.of(.signatureLayer))
-    case (.clustering, .number): return .success(.of(.clustering))
+    case (.clustering, .number), (.clustering, .range): return .success(.of(.clustering))
     case (.table, .number), (.table, .range): return .success(.of(.table))
     default:
       return .failure(
