@@ -94,6 +94,8 @@ import Testing
     let second = try Self.figure("feature_maps(net, data, layer: 2, channels: 3)", session)
     #expect(second.svg.contains("conv2 → relu2 · channels 0–2 of 8, 14×14"))
     #expect(!second.svg.contains("conv1"))
+    let range = try Self.figure("feature_maps(net, data, layer: 1...2, count: 1)", session)
+    #expect(range.svg.contains("conv1 → relu1") && range.svg.contains("conv2 → relu2"))
     let filters = try Self.figure("filters(net, layer: \"conv2\")", session)
     #expect(filters.title == "filters of conv2: 8 filters of 3×3 over 4 input channels")
     #expect(filters.svg.components(separatedBy: "<image").count - 1 == 32)

@@ -164,8 +164,8 @@ extension Catalogue {
         .positional("model", .kind(.model), doc: "a network with convolutions"),
         .positional("data", .kind(.dataset), doc: "the inputs, the first `count` shown"),
         .labelled(
-          "layer", .oneOf([convolutionChoice, .list(convolutionChoice)]),
-          doc: "the convolutions shown: node names or numbers (from 1), one or a list",
+          "layer", .oneOf([convolutionChoice, .list(.integer), .list(convolutionChoice)]),
+          doc: "the convolutions shown: node names or numbers (from 1), one, a list or a range",
           defaultText: "every convolution", optional: true, maximum: CountLimit.width),
         .labelled(
           "count", .integer, doc: "how many inputs, from the first", default: .number(3),
