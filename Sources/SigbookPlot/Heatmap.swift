@@ -297,43 +297,56 @@ extension Plot {
       drawColorBar(into: &document)
     }
 
-    /// A vertical bar of 64 viridis strips, low at the bottom, ticks on its right, title above.
-    ///
-    /// Strips of fractional height that only abut leave hairlines of background between them in
-    /// some viewers (anti-aliased edges, or edges snapped apart by `crispEdges`): each strip but
-    /// the top one reaches half a pixel into the next, which is drawn over it, so the bar has no
-    /// seam at any zoom. No gradient: a figure has no ids, so that several can share one HTML page.
+    /// The colour bar at `colorBar`: viridis from `lower` to `upper`
+    /// (``Plot/drawColorBar(_:lower:upper:title:color:into:)``).
     func drawColorBar(into document: inout SVGDocument) {
-      let strips = 64
-      let h = colorBar.height / Double(strips)
-      document.open("g", ["class": "sb-colorbar"])
-      for i in 0..<strips {
-        let t = (Double(i) + 0.5) / Double(strips)
-        let overlap = i < strips - 1 ? 0.5 : 0
-        document.add(
-          "rect",
-          [
-            "x": colorBar.x, "y": colorBar.maxY - Double(i + 1) * h - overlap,
-            "width": colorBar.width, "height": h + overlap, "fill": Palette.viridis(t).css,
-          ])
-      }
-      document.close()
-      let scale = LinearScale(
-        lower: lower, upper: upper, start: colorBar.maxY, end: colorBar.y)
-      var d = ""
-      for t in scale.ticks {
-        d +=
-          "M\(number(colorBar.maxX)) \(number(scale.position(t)))h\(number(ChartLayout.tickLength))"
-      }
-      document.add("path", ["class": "sb-axis", "d": d])
-      for t in scale.ticks {
-        document.text(
-          scale.tickLabel(t), x: colorBar.maxX + ChartLayout.tickLength + 3,
-          y: scale.position(t) + FontSize.tick * 0.35, ["class": "sb-tick"])
-      }
-      if !valueTitle.isEmpty {
-        document.text(valueTitle, x: colorBar.x, y: colorBar.y - 11, ["class": "sb-tick"])
-      }
+      Plot.drawColorBar(
+        colorBar, lower: lower, upper: upper, title: valueTitle, color: Palette.viridis,
+        into: &document)
+    }
+  }
+}
+
+extension Plot {
+  /// A vertical bar of 64 strips coloured by `color` (of a fraction 0…1 from `lower` to
+  /// `upper`), low at the bottom, ticks on its right, `title` above.
+  ///
+  /// Strips of fractional height that only abut leave hairlines of background between them in
+  /// some viewers (anti-aliased edges, or edges snapped apart by `crispEdges`): each strip but
+  /// the top one reaches half a pixel into the next, which is drawn over it, so the bar has no
+  /// seam at any zoom. No gradient: a figure has no ids, so that several can share one HTML page.
+  static func drawColorBar(
+    _ colorBar: Rect, lower: Double, upper: Double, title: String, color: (Double) -> Color,
+    into document: inout SVGDocument
+  ) {
+    let strips = 64
+    let h = colorBar.height / Double(strips)
+    document.open("g", ["class": "sb-colorbar"])
+    for i in 0..<strips {
+      let t = (Double(i) + 0.5) / Double(strips)
+      let overlap = i < strips - 1 ? 0.5 : 0
+      document.add(
+        "rect",
+        [
+          "x": colorBar.x, "y": colorBar.maxY - Double(i + 1) * h - overlap,
+          "width": colorBar.width, "height": h + overlap, "fill": color(t).css,
+        ])
+    }
+    document.close()
+    let scale = LinearScale(lower: lower, upper: upper, start: colorBar.maxY, end: colorBar.y)
+    var d = ""
+    for t in scale.ticks {
+      d +=
+        "M\(number(colorBar.maxX)) \(number(scale.position(t)))h\(number(ChartLayout.tickLength))"
+    }
+    document.add("path", ["class": "sb-axis", "d": d])
+    for t in scale.ticks {
+      document.text(
+        scale.tickLabel(t), x: colorBar.maxX + ChartLayout.tickLength + 3,
+        y: scale.position(t) + FontSize.tick * 0.35, ["class": "sb-tick"])
+    }
+    if !title.isEmpty {
+      document.text(title, x: colorBar.x, y: colorBar.y - 11, ["class": "sb-tick"])
     }
   }
 }

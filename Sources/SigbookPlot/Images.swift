@@ -143,18 +143,19 @@ extension Plot {
       of: image, pngURI: pngDataURI(image, scale: pixelScale(image)), x: x, y: y, into: &document)
   }
 
-  /// A PNG of `image`'s size (its own pixels or colours drawn from them) in an `imageBox`
-  /// square at (x, y), aspect ratio kept.
+  /// A PNG of `image`'s size (its own pixels or colours drawn from them) in a `box` square
+  /// (`imageBox` unless given) at (x, y), aspect ratio kept.
   static func drawPixels(
-    of image: GreyImage, pngURI: String, x: Double, y: Double, into document: inout SVGDocument
+    of image: GreyImage, pngURI: String, x: Double, y: Double, box: Double = imageBox,
+    into document: inout SVGDocument
   ) {
     let side = Double(max(image.width, image.height, 1))
-    let w = imageBox * Double(image.width) / side
-    let h = imageBox * Double(image.height) / side
+    let w = box * Double(image.width) / side
+    let h = box * Double(image.height) / side
     document.add(
       "image",
       [
-        "class": "sb-px", "x": x + (imageBox - w) / 2, "y": y + (imageBox - h) / 2, "width": w,
+        "class": "sb-px", "x": x + (box - w) / 2, "y": y + (box - h) / 2, "width": w,
         "height": h, "image-rendering": "optimizeSpeed", "preserveAspectRatio": "none",
         "xlink:href": pngURI,
       ])

@@ -108,5 +108,23 @@ extension Plot {
       let lower = min(Int(position), viridisStops.count - 2)
       return viridisStops[lower].mixed(with: viridisStops[lower + 1], by: position - Double(lower))
     }
+
+    /// ColorBrewer's RdBu (11 classes), blue for −1 through near-white at 0 to red for +1: the
+    /// diverging palette of signed values (weights, attributions), readable with the common
+    /// colour-vision deficiencies.
+    static let divergingStops: [Color] = [
+      Color(hex: 0x053061), Color(hex: 0x2166AC), Color(hex: 0x4393C3), Color(hex: 0x92C5DE),
+      Color(hex: 0xD1E5F0), Color(hex: 0xF7F7F7), Color(hex: 0xFDDBC7), Color(hex: 0xF4A582),
+      Color(hex: 0xD6604D), Color(hex: 0xB2182B), Color(hex: 0x67001F),
+    ]
+
+    /// RdBu at `t` in [−1, 1] (clamped; NaN gives the centre): dark blue, white at 0, dark red.
+    static func diverging(_ t: Double) -> Color {
+      let u = t.isNaN ? 0.5 : (min(max(t, -1), 1) + 1) / 2
+      let position = u * Double(divergingStops.count - 1)
+      let lower = min(Int(position), divergingStops.count - 2)
+      return divergingStops[lower].mixed(
+        with: divergingStops[lower + 1], by: position - Double(lower))
+    }
   }
 }

@@ -14,7 +14,7 @@ import Testing
   static let cases: [(input: String, fragment: String, candidates: [String])] = [
     ("mnist_s", "mnist_s", ["mnist_sample"]),
     ("digits = mnist_s", "mnist_s", ["mnist_sample"]),
-    ("x = fi", "fi", ["filter", "fit"]),
+    ("x = fi", "fi", ["filter", "filters", "fit"]),
     ("ne", "ne", ["net", "network2"]),
     ("tr", "tr", ["train"]),
     ("accuracy(n", "n", ["net", "network2", "nodes", "noise", "novelty", "npy"]),

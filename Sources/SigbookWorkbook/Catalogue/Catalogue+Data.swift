@@ -363,6 +363,37 @@ extension Catalogue {
       }
     },
     FunctionEntry(
+      "resize", category: "Data",
+      parameters: [
+        .positional("data", .kind(.dataset), doc: "a dataset of images"),
+        .labelled(
+          "height", .integer, doc: "the new height, in pixels",
+          maximum: Dataset.maxResizedSide),
+        .labelled(
+          "width", .integer, doc: "the new width, in pixels", defaultText: "height (a square)",
+          optional: true, maximum: Dataset.maxResizedSide),
+      ],
+      returns: .kind(.dataset),
+      summary:
+        "The dataset with every image resampled to `height` × `width` pixels, labels and classes kept: MNIST's 28 × 28 digits at USPS's 16 × 16, say. An axis that shrinks is area-averaged — each new pixel the mean of the input area it covers, partly covered pixels weighted by the part covered (OpenCV's `INTER_AREA`; for a whole factor, 28 → 14, the mean of each block, as Pillow's `BOX`) —; an axis that grows is interpolated linearly between the two nearest pixels, centres aligned (PyTorch's `interpolate(mode: \"bilinear\", align_corners: False)`, edges clamped). Every channel is resampled alike; vectors of a square number of values (784) are taken as square images and stay vectors.",
+      example: "usps_sized = resize(mnist_sample(), height: 16, width: 16)"
+    ) { call in
+      let d = call.dataset("data")
+      let height = call.int("height")
+      let width = call.optionalInt("width") ?? height
+      for (key, side) in [("height", height), ("width", width)] where side < 1 {
+        throw call.failure("\(key): must be at least 1 pixel, not \(side)", blaming: key)
+      }
+      let perImage = MemoryEstimate.product(height, width, max(1, d.featureShape.first ?? 1))
+      try call.requireMemory(
+        MemoryEstimate.product(4, d.count, perImage),
+        for:
+          "\(NumberFormat.grouped(d.count)) images of \(height) × \(width) pixels",
+        advice: "resize fewer inputs (subset(data, per_class: …)) or to a smaller size",
+        blaming: "height")
+      return try engine("data") { .dataset(try d.resized(height: height, width: width)) }
+    },
+    FunctionEntry(
       "where", category: "Data",
       parameters: [
         .positional("data", .kind(.dataset), doc: "the dataset"),

@@ -310,7 +310,7 @@ extension String {
 public enum Catalogue {
   /// Every entry, in documentation order.
   public static let entries: [FunctionEntry] =
-    general + lists + data + models + analysis + instruments + figures
+    general + lists + data + models + analysis + instruments + figures + convolutionFigures
 
   private static let byName: [String: FunctionEntry] = Dictionary(
     entries.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
