@@ -70,11 +70,31 @@ public struct NoveltyResult: Sendable {
   /// The row declared before the scores were seen, whose figures are the result's: a layer
   /// (`H2`), or nil for the last row (all layers together, or the network's output).
   public var declared: String?
+  /// When the declared row was chosen on a validation split (known and novel inputs apart from
+  /// those scored here): its AUROC there.
+  public var validationAUROC: Double?
   /// The class name of each normal input, in the order scored: what `where(data, novelty:)`
   /// checks its data against.
   var normalLabels: [String] = []
   /// The class name of each novel input, in the order scored.
   var novelLabels: [String] = []
+
+  /// The result with its headline row chosen on `validation`, the same method's scores of other
+  /// known and novel inputs: the row of highest AUROC there (the first of equals), never a
+  /// choice made on the inputs scored here.
+  ///
+  /// - Precondition: `validation` scored the same rows (the same network and method).
+  public func choosingRow(on validation: NoveltyResult) -> NoveltyResult {
+    var chosen = self
+    guard
+      let pick = validation.rows.enumerated().max(by: { a, b in
+        (a.element.auroc ?? -1, b.offset) < (b.element.auroc ?? -1, a.offset)
+      })?.element, rows.contains(where: { $0.name == pick.name })
+    else { return chosen }
+    chosen.declared = pick.name
+    chosen.validationAUROC = pick.auroc
+    return chosen
+  }
 
   /// The row of highest AUROC: chosen on the very inputs it is scored on, so not a result.
   public var best: Row? { rows.max { ($0.auroc ?? 0) < ($1.auroc ?? 0) } }
@@ -88,8 +108,12 @@ public struct NoveltyResult: Sendable {
     func cell(_ x: Double?) -> Table.Cell { x.map { .number($0) } ?? .empty }
     return Table(
       title: "novelty by \(method.rawValue): telling novel from normal inputs"
-        + (headline.map { "; declared: \($0.name == "all" ? "all layers together" : $0.name)" }
-          ?? ""),
+        + (headline.map { row in
+          let name = row.name == "all" ? "all layers together" : row.name
+          return validationAUROC.map {
+            "; chosen on the validation split: \(name) (validation AUROC \(NumberFormat.display($0)))"
+          } ?? "; declared: \(name)"
+        } ?? ""),
       columns: ["layer", "width", "auroc", "aupr", "fpr95", "normal_mean", "novel_mean"],
       rows: rows.map { row in
         [

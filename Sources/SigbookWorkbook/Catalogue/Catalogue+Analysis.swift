@@ -350,16 +350,49 @@ extension Catalogue {
           doc:
             "the layer whose figures are the result's, declared before the scores are seen (every layer stays in the table)",
           defaultText: "all layers together", optional: true, maximum: CountLimit.width),
+        .labelled(
+          "validation_normal", .kind(.dataset),
+          doc:
+            "held-out known inputs apart from normal:, on which (with validation_novel:) the headline row is chosen instead of declared",
+          defaultText: "none", optional: true),
+        .labelled(
+          "validation_novel", .kind(.dataset),
+          doc:
+            "novel inputs apart from novel:, for choosing the headline row with validation_normal:",
+          defaultText: "none", optional: true),
         inputParameter,
         seedParameter,
       ],
       returns: .kind(.novelty),
       summary:
-        "Scores how unusual each input is, per signature layer and for all layers together (their signatures side by side; with `input: true` the raw inputs too, as a baseline row H0 that `all` leaves out), and measures how well the score tells novel from normal inputs: AUROC, AUPR (average precision, novel inputs positive) and FPR95 (the fraction of novel inputs taken for known ones when 95% of the known are, as OpenOOD reports it). Signature scores: `.knn`: distance to the k-th nearest reference signature, L2-normalised (Sun et al. 2022); `.centroid`: to the nearest k-means centre; `.mahalanobis`: to the nearest class mean under a shared covariance shrunk by 10% towards its mean variance (Lee et al. 2018); `.relative_mahalanobis`: that squared, less the squared distance to the mean of all reference signatures under their own covariance (Ren et al. 2021). Output scores (one row): `.softmax`: 1 − the top probability (MSP, the baseline; Hendrycks & Gimpel 2017); `.max_logit`: − the largest logit (Hendrycks et al. 2022); `.energy`: −log Σ exp(logits) (Liu et al. 2020); `.vim`: virtual-logit matching (Wang et al. 2022, as OpenOOD computes it) — the norm of the features the dense output layer reads, less the origin u = −W⁺b, outside their principal subspace (half the features, fitted on the reference inputs), times α = mean top logit / mean norm on the reference, less log Σ exp(logits). The result's `auroc`, `aupr` and `fpr95` are those of the row declared by `layer:` before the scores are seen (all layers together by default), never the best of the rows on the inputs scored; `n.best` names the row of highest AUROC, a choice made on the test inputs. `n.scores` is every input's score by row (normal inputs, then novel), and `export(n, \"scores.csv\")` writes it.",
+        "Scores how unusual each input is, per signature layer and for all layers together (their signatures side by side; with `input: true` the raw inputs too, as a baseline row H0 that `all` leaves out), and measures how well the score tells novel from normal inputs: AUROC, AUPR (average precision, novel inputs positive) and FPR95 (the fraction of novel inputs taken for known ones when 95% of the known are, as OpenOOD reports it). Signature scores: `.knn`: distance to the k-th nearest reference signature, L2-normalised (Sun et al. 2022); `.centroid`: to the nearest k-means centre; `.mahalanobis`: to the nearest class mean under a shared covariance shrunk by 10% towards its mean variance (Lee et al. 2018); `.relative_mahalanobis`: that squared, less the squared distance to the mean of all reference signatures under their own covariance (Ren et al. 2021). Output scores (one row): `.softmax`: 1 − the top probability (MSP, the baseline; Hendrycks & Gimpel 2017); `.max_logit`: − the largest logit (Hendrycks et al. 2022); `.energy`: −log Σ exp(logits) (Liu et al. 2020); `.vim`: virtual-logit matching (Wang et al. 2022, as OpenOOD computes it) — the norm of the features the dense output layer reads, less the origin u = −W⁺b, outside their principal subspace (half the features, fitted on the reference inputs), times α = mean top logit / mean norm on the reference, less log Σ exp(logits). The result's `auroc`, `aupr` and `fpr95` are those of the row declared by `layer:` before the scores are seen (all layers together by default), or of the row of highest AUROC on a validation split — `validation_normal:` and `validation_novel:`, known and novel inputs apart from those scored — never the best of the rows on the inputs scored; the table's title says which; `n.best` names the row of highest AUROC, a choice made on the test inputs. `n.scores` is every input's score by row (normal inputs, then novel), and `export(n, \"scores.csv\")` writes it.",
       example: "novelty(net, reference: train, normal: test, novel: threes, method: .knn)"
     ) { call in
       let method = NoveltyMethod(rawValue: call.option("method")) ?? .knn
       guard call.int("k") >= 1 else { throw call.failure("'k:' must be at least 1", blaming: "k") }
+      let validates =
+        call.value("validation_normal") != nil || call.value("validation_novel") != nil
+      if validates {
+        guard call.value("validation_normal") != nil, call.value("validation_novel") != nil else {
+          throw call.failure(
+            "a validation split needs both validation_normal: and validation_novel:",
+            blaming: call.value("validation_normal") == nil
+              ? "validation_novel" : "validation_normal")
+        }
+        guard call.optionalInt("layer") == nil else {
+          throw call.failure(
+            "layer: declares the headline row, validation_normal: and validation_novel: choose it; give one or the other",
+            blaming: "layer")
+        }
+        guard !method.readsOutputs else {
+          throw call.failure(
+            "the \(method.rawValue) score has one row, the network's output: there is no layer to choose",
+            blaming: "validation_normal", hint: "drop validation_normal: and validation_novel:")
+        }
+        for key in ["validation_normal", "validation_novel"] where call.dataset(key).count == 0 {
+          throw call.failure("'\(key):' has no inputs", blaming: key)
+        }
+      }
       for key in ["reference", "normal", "novel"] where call.dataset(key).count == 0 {
         throw call.failure("'\(key):' has no inputs", blaming: key)
       }
@@ -428,14 +461,24 @@ extension Catalogue {
         if call.isCancelled { throw CallFailure("interrupted", kind: .interrupted) }
       }
       let chosen = probabilities, chosenLogits = logits, chosenVim = vim
-      return .novelty(
-        try analysis("layer") { () throws(AnalysisError) in
-          try NoveltyResult(
-            method: method, reference: reference, normal: normal, novel: novel,
-            neighbours: call.int("k"), seed: call.int("seed"), probabilities: chosen,
-            logits: chosenLogits, vim: chosenVim, declared: call.optionalInt("layer"),
-            isCancelled: polls)
-        })
+      let result = try analysis("layer") { () throws(AnalysisError) in
+        try NoveltyResult(
+          method: method, reference: reference, normal: normal, novel: novel,
+          neighbours: call.int("k"), seed: call.int("seed"), probabilities: chosen,
+          logits: chosenLogits, vim: chosenVim, declared: call.optionalInt("layer"),
+          isCancelled: polls)
+      }
+      guard validates else { return .novelty(result) }
+      let validationNormal = try signatures(
+        call, model: "model", data: "validation_normal", isCancelled: polls)
+      let validationNovel = try signatures(
+        call, model: "model", data: "validation_novel", isCancelled: polls)
+      let validation = try analysis("validation_normal") { () throws(AnalysisError) in
+        try NoveltyResult(
+          method: method, reference: reference, normal: validationNormal, novel: validationNovel,
+          neighbours: call.int("k"), seed: call.int("seed"), isCancelled: polls)
+      }
+      return .novelty(result.choosingRow(on: validation))
     },
     FunctionEntry(
       "pca", category: "Projections",
