@@ -66,6 +66,26 @@ public struct SessionFactory: Sendable {
       file: "<repl>", baseDirectory: folder, figuresDirectory: folder + "/sigbook.figures")
   }
 
+  /// The Jupyter kernel's session: files read from `folder` (where the front-end starts the
+  /// kernel: the notebook's folder), written in the notebook's `NAME.figures` folder beside it
+  /// when `notebook` names it (a path relative to `folder`, or absolute), else in
+  /// `folder/sigbook.figures`, as the REPL.
+  ///
+  /// - Throws: when that figures folder is a symbolic link.
+  public func session(forNotebook notebook: String?, inFolder folder: String)
+    throws(WorkbookError) -> Session
+  {
+    guard let notebook, !notebook.isEmpty else {
+      return try session(
+        file: "<kernel>", baseDirectory: folder, figuresDirectory: folder + "/sigbook.figures")
+    }
+    let url = URL(fileURLWithPath: URL(fileURLWithPath: notebook).lastPathComponent)
+    let beside = notebook.hasPrefix("/") ? (notebook as NSString).deletingLastPathComponent : folder
+    return try session(
+      file: url.lastPathComponent, baseDirectory: folder,
+      figuresDirectory: beside + "/" + url.deletingPathExtension().lastPathComponent + ".figures")
+  }
+
   private func session(file: String, baseDirectory: String, figuresDirectory: String)
     throws(WorkbookError) -> Session
   {
