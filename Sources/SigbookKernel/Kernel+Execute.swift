@@ -133,27 +133,39 @@ final class StreamProgress: ProgressSink {
     self.title = title
     lastPercent = -1
     lastSent = .distantPast
+    unsent = nil
     last = (title, 0)
   }
 
   func update(fraction: Double, detail: String) {
     last = (title, fraction)
     let percent = Int((fraction * 100).rounded(.down))
+    guard !isSilent, percent != lastPercent else { return }
+    let status = detail.isEmpty ? "" : " · " + detail
+    unsent = "\r\(title) \(percent)%\(status)"
     let now = Date()
-    guard !isSilent, percent != lastPercent, now.timeIntervalSince(lastSent) >= 0.25 else {
-      return
-    }
+    guard now.timeIntervalSince(lastSent) >= 0.25 else { return }
     lastPercent = percent
     lastSent = now
-    let status = detail.isEmpty ? "" : " · " + detail
-    publisher.stream("stderr", "\r\(title) \(percent)%\(status)", parent: parent)
-    isLineOpen = true
+    sendUnsent()
   }
 
   func end() { finishLine() }
 
-  /// Ends the progress line, so that what follows starts on a line of its own.
+  /// The latest state not yet sent (kept back by the rate limit), shown when the line ends.
+  private var unsent: String?
+
+  private func sendUnsent() {
+    guard let unsent else { return }
+    publisher.stream("stderr", unsent, parent: parent)
+    isLineOpen = true
+    self.unsent = nil
+  }
+
+  /// Ends the progress line with its last state, so that what follows starts on a line of its
+  /// own.
   func finishLine() {
+    sendUnsent()
     guard isLineOpen else { return }
     isLineOpen = false
     publisher.stream("stderr", "\n", parent: parent)

@@ -27,7 +27,9 @@ public enum KernelSpec {
         } else if let xdg = environment["XDG_DATA_HOME"], !xdg.isEmpty {
           data = xdg + "/jupyter"
         } else {
-          data = NSHomeDirectory() + "/.local/share/jupyter"
+          // `$HOME` first, as Python's `expanduser` reads it.
+          let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
+          data = home + "/.local/share/jupyter"
         }
       case .prefix(let dir):
         data = URL(fileURLWithPath: dir).standardizedFileURL.path + "/share/jupyter"
