@@ -5,18 +5,18 @@ import SigbookTensor
 /// (the connection file, `kernel-*.json`).
 public struct ConnectionFile: Codable, Sendable, Equatable {
   /// `tcp` or `ipc`.
-  public var transport: String
+  var transport: String
   /// The address to bind (`127.0.0.1`); for `ipc`, the path prefix of the sockets.
-  public var ip: String
-  public var shellPort: Int
-  public var controlPort: Int
-  public var iopubPort: Int
-  public var stdinPort: Int
-  public var hbPort: Int
+  var ip: String
+  var shellPort: Int
+  var controlPort: Int
+  var iopubPort: Int
+  var stdinPort: Int
+  var hbPort: Int
   /// The HMAC key; empty means messages are not signed.
-  public var key: String
+  var key: String
   /// `hmac-sha256` (the only scheme this kernel knows), or empty with an empty key.
-  public var signatureScheme: String
+  var signatureScheme: String
 
   enum CodingKeys: String, CodingKey {
     case transport, ip, key
@@ -24,7 +24,7 @@ public struct ConnectionFile: Codable, Sendable, Equatable {
     case stdinPort = "stdin_port", hbPort = "hb_port", signatureScheme = "signature_scheme"
   }
 
-  public init(
+  init(
     transport: String = "tcp", ip: String = "127.0.0.1", shellPort: Int, controlPort: Int,
     iopubPort: Int, stdinPort: Int, hbPort: Int, key: String,
     signatureScheme: String = "hmac-sha256"
@@ -93,7 +93,7 @@ public struct ConnectionFile: Codable, Sendable, Equatable {
 /// A failure of the kernel that stops it from starting (a bad connection file, a port in use).
 public struct KernelError: Error, CustomStringConvertible, Sendable {
   public let description: String
-  public init(_ description: String) { self.description = description }
+  init(_ description: String) { self.description = description }
 }
 
 /// A reading failure in words: `No such file or directory`.

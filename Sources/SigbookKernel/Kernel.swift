@@ -27,19 +27,16 @@ public final class Kernel {
     public var folder: String
     /// Forgets a SIGINT received before the cell that starts (the command line's Ctrl-C count).
     public var clearSignals: @Sendable () -> Void
-    /// Whether to end the kernel when the process that started it ends.
-    public var watchesParent: Bool
 
     public init(
       version: String, sessions: SessionFactory, notebook: String?, folder: String,
-      clearSignals: @escaping @Sendable () -> Void = {}, watchesParent: Bool = true
+      clearSignals: @escaping @Sendable () -> Void = {}
     ) {
       self.version = version
       self.sessions = sessions
       self.notebook = notebook
       self.folder = folder
       self.clearSignals = clearSignals
-      self.watchesParent = watchesParent
     }
   }
 
@@ -53,6 +50,8 @@ public final class Kernel {
   let heartbeat: Socket
   let publisher: Publisher
   let state = KernelState()
+  /// The signatures received on shell and control, against replays.
+  let seen = SeenSignatures()
   let session: Session
   /// The number of the last execution stored in history (`In [N]`).
   var executionCount = 0
@@ -99,7 +98,7 @@ public final class Kernel {
   public func run() {
     startHeartbeat()
     startControl()
-    if options.watchesParent { watchParent() }
+    watchParent()
     publisher.status("starting", parent: nil)
     while !state.isStopping {
       let ready = Socket.poll([shell, stdin], milliseconds: 100)
@@ -137,13 +136,13 @@ public final class Kernel {
   /// Serves the control channel: answered even while a cell runs on the shell thread.
   private func startControl() {
     let (socket, state, done) = (control, state, threadsDone)
-    let (publisher, signer, version) = (publisher, signer, options.version)
+    let (publisher, signer, seen, version) = (publisher, signer, seen, options.version)
     let thread = Thread {
       while !state.isStopping {
         guard socket.hasMessage(within: 100), let frames = try? socket.receive() else { continue }
         let request: Message
         do {
-          request = try Message.parse(frames, signer: signer)
+          request = try Message.parse(frames, signer: signer, seen: seen)
         } catch {
           log("rejected a message on the control channel: \(error)")
           continue
@@ -204,7 +203,7 @@ public final class Kernel {
   func handleShell(_ frames: [Data]) {
     let request: Message
     do {
-      request = try Message.parse(frames, signer: signer)
+      request = try Message.parse(frames, signer: signer, seen: seen)
     } catch {
       log("rejected a message on the shell channel: \(error)")
       return

@@ -40,7 +40,7 @@ public enum KernelSpec {
   }
 
   /// `kernel.json` for the executable at `binary` (an absolute path).
-  public static func kernelJSON(binary: String) -> Data {
+  static func kernelJSON(binary: String) -> Data {
     let spec: [String: Any] = [
       "argv": [binary, "kernel", "--connection-file", "{connection_file}"],
       "display_name": JupyterLanguage.name, "language": JupyterLanguage.name,

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Synchronization
 
 /// A JSON object as `JSONSerialization` reads and writes it.
 typealias JSONObject = [String: Any]
@@ -72,6 +73,7 @@ struct Message {
     case noDelimiter
     case tooFewFrames
     case badSignature
+    case replayed
     case notJSON(String)
 
     var description: String {
@@ -79,21 +81,26 @@ struct Message {
       case .noDelimiter: "no <IDS|MSG> delimiter"
       case .tooFewFrames: "fewer frames than a message has"
       case .badSignature: "its signature does not verify"
+      case .replayed: "it repeats a message already received (same signature)"
       case .notJSON(let part): "its \(part) is not a JSON object"
       }
     }
   }
 
   /// Reads the frames of a message, checking its signature first: nothing of a message whose
-  /// signature does not verify is parsed.
+  /// signature does not verify is parsed. With `seen`, a message signed as one received before
+  /// (a replay of a captured request) is refused too, as ipykernel does.
   ///
   /// - Throws: a ``Refusal`` saying what is wrong.
-  static func parse(_ frames: [Data], signer: Signer) throws(Refusal) -> Message {
+  static func parse(_ frames: [Data], signer: Signer, seen: SeenSignatures? = nil)
+    throws(Refusal) -> Message
+  {
     guard let split = frames.firstIndex(of: delimiter) else { throw .noDelimiter }
     guard frames.count >= split + 6 else { throw .tooFewFrames }
     let signature = frames[split + 1]
     let body = Array(frames[(split + 2)..<(split + 6)])
     guard signer.verifies(signature, of: body) else { throw .badSignature }
+    if let seen, signer.isSigning, !seen.insert(signature) { throw .replayed }
     func object(_ data: Data, _ part: String) throws(Refusal) -> JSONObject {
       guard let object = (try? JSONSerialization.jsonObject(with: data)) as? JSONObject else {
         throw .notJSON(part)
@@ -117,6 +124,9 @@ struct Signer: Sendable {
   init(key: String) {
     self.key = key.isEmpty ? nil : SymmetricKey(data: Data(key.utf8))
   }
+
+  /// Whether messages are signed (the key is not empty).
+  var isSigning: Bool { key != nil }
 
   /// The lowercase hexadecimal signature of the four frames ("" without a key).
   func signature(of body: [Data]) -> String {
@@ -154,6 +164,28 @@ struct Signer: Sendable {
       index += 2
     }
     return bytes
+  }
+}
+
+/// The signatures of the messages received lately, so that a repeated one is refused: the last
+/// 65,536 are kept (ipykernel keeps as many).
+final class SeenSignatures: Sendable {
+  private let state = Mutex<(set: Set<Data>, order: [Data], next: Int)>(([], [], 0))
+  static let capacity = 1 << 16
+
+  /// Remembers `signature`; returns false when it was already there.
+  func insert(_ signature: Data) -> Bool {
+    state.withLock { state in
+      guard state.set.insert(signature).inserted else { return false }
+      if state.order.count < Self.capacity {
+        state.order.append(signature)
+      } else {
+        state.set.remove(state.order[state.next])
+        state.order[state.next] = signature
+        state.next = (state.next + 1) % Self.capacity
+      }
+      return true
+    }
   }
 }
 

@@ -27,6 +27,26 @@ struct KernelTests {
       "\(process.stderr)")
   }
 
+  /// A signed request captured and sent again runs once; the copy is logged.
+  @Test func refusesAReplayedRequest() throws {
+    let client = try KernelClient()
+    try client.start()
+    defer { client.shutDown() }
+    #expect(client.run("n = 0").reply?.content.string("status") == "ok")
+    let request = Message.make(
+      "execute_request", session: client.session, parent: nil,
+      content: ["code": "n = n + 1", "silent": false])
+    let frames = request.frames(signedBy: client.signer)
+    try client.shell.send(frames)
+    try client.shell.send(frames)
+    let (_, outputs) = client.run("print(n)")
+    #expect(outputs.stream("stdout") == "1\n")
+    let process = try #require(client.process)
+    #expect(
+      process.waitFor("repeats a message already received", in: .stderr, upTo: 10),
+      "\(process.stderr)")
+  }
+
   /// A long `fit`, stopped by `interrupt` (an `interrupt_request` on control, or SIGINT): the
   /// kernel is idle again within a second, with an `error` saying it was interrupted, and the
   /// next cell sees the variables made before.
@@ -88,8 +108,9 @@ struct KernelTests {
     let pid = try #require(Int32(frontEnd.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
     // Started, and watching its parent, once it answers.
     #expect(client.waitUntilReady())
+    // (Not waited for: `Process` sees its child end only when the kernel, which inherited its
+    // pipes, closes them too.)
     frontEnd.send(SIGKILL)
-    #expect(frontEnd.waitForExit(upTo: 30))
     let ended = poll(upTo: 30) {
       // Gone, or a zombie waiting for init to reap it.
       guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else {

@@ -6,16 +6,16 @@ import SigbookTensor
 /// workbook holds none.
 public struct NotebookReader {
   /// The notebook's cells in order: prose or code, as text.
-  public enum Block: Equatable, Sendable {
+  enum Block: Equatable, Sendable {
     case prose(String)
     case code(String)
   }
 
   /// The language the notebook names (its kernelspec's, else its `language_info`'s), if any.
-  public let language: String?
+  let language: String?
   /// The notebook's kernel, if it names one.
-  public let kernel: String?
-  public let blocks: [Block]
+  let kernel: String?
+  let blocks: [Block]
 
   /// Why a notebook cannot be converted.
   public struct Failure: Error, CustomStringConvertible, Sendable {

@@ -146,17 +146,17 @@ public enum JupyterLanguage {
   /// The language's name, and the kernelspec's.
   public static let name = "sigbook"
   /// The MIME type of a code cell's text.
-  public static let mimetype = "text/x-sigbook"
+  static let mimetype = "text/x-sigbook"
   /// The extension of a file of code: a workbook.
-  public static let fileExtension = ".sigbook"
+  static let fileExtension = ".sigbook"
   /// The highlighting mode for Pygments and CodeMirror. No highlighter knows the language; it
   /// is Python's that fits it best: `#` comments, `and`/`or`/`not`, `for … in`, `if`/`else`,
   /// double-quoted strings and numbers are highlighted as the language reads them (Swift's
   /// would take `#` for a directive).
-  public static let highlighting = "python"
+  static let highlighting = "python"
 
   /// A notebook's `metadata.kernelspec`.
-  public static var kernelspec: [String: Any] {
+  static var kernelspec: [String: Any] {
     ["name": name, "display_name": name, "language": name]
   }
 
