@@ -60,6 +60,56 @@ struct JupyterClientTests {
     }
   }
 
+  /// A Python with JupyterLab and Selenium, and Debian's Chromium with its driver, for the
+  /// browser test.
+  static let hasJupyterLab: Bool = {
+    guard let python, FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium"),
+      FileManager.default.isExecutableFile(atPath: "/usr/bin/chromedriver")
+    else { return false }
+    return
+      (try? RunningProcess.run(python, ["-c", "import jupyterlab, selenium"], upTo: 60).status)
+      == 0
+  }()
+
+  static let labSkipReason: Comment =
+    "needs jupyterlab and selenium (scripts/setup-kernel-tests) and chromium, chromium-driver"
+
+  /// A real front-end: JupyterLab in headless Chromium opens a sigbook notebook, runs its cell
+  /// with the kernel, and shows the figure's SVG; the kernel also wrote it beside the notebook
+  /// (JupyterLab names the notebook in `JPY_SESSION_NAME`). Screenshots and the server's log
+  /// are kept in `$SIGBOOK_SCREENSHOTS` when set.
+  @Test(.enabled(if: hasJupyterLab, labSkipReason))
+  func jupyterLabShowsTheFigure() throws {
+    let folder = try TemporaryFolder()
+    let environment = try installKernel(in: folder)
+    try FileManager.default.createDirectory(
+      atPath: folder.path("lab"), withIntermediateDirectories: true)
+    try folder.write(
+      "lab/fig.ipynb",
+      #"""
+      {"nbformat": 4, "nbformat_minor": 5,
+       "metadata": {"kernelspec": {"name": "sigbook", "display_name": "sigbook",
+                                   "language": "sigbook"}},
+       "cells": [{"cell_type": "code", "id": "cell-1", "metadata": {}, "outputs": [],
+                  "execution_count": null,
+                  "source": "print(\"drawing\")\ncurve = line(x: [1, 2, 3], y: [1, 4, 9])"}]}
+      """#)
+    let shots =
+      ProcessInfo.processInfo.environment["SIGBOOK_SCREENSHOTS"] ?? folder.path("screenshots")
+    let script = Binary.packageRoot.appendingPathComponent("Tests/kernel/browser_jupyterlab.py")
+    let result = try RunningProcess.run(
+      try #require(Self.python), [script.path, folder.path("lab"), shots], in: folder.url,
+      environment: environment, upTo: 600)
+    #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+    let seen = try #require(
+      try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any],
+      "\(result.stdout)\n\(result.stderr)")
+    #expect(seen["kernel"] as? String == "sigbook")
+    #expect((seen["svg"] as? String)?.contains("<svg") == true, "\(seen)")
+    #expect((seen["stdout"] as? String)?.contains("drawing") == true, "\(seen)")
+    #expect(seen["figure_file"] as? Bool == true, "fig.figures/curve.svg beside the notebook")
+  }
+
   /// The notebook `run --report` writes, executed again by nbclient with the kernel: each code
   /// cell prints the same text and shows as many figures as in the run.
   @Test(.enabled(if: python != nil, skipReason))
@@ -88,34 +138,10 @@ struct JupyterClientTests {
       """)
     let run = try Binary.run(["run", "small.sigbook", "--report"], in: folder.url)
     try #require(run.status == 0, "\(run.stderr)")
-    let script = """
-      import copy, json, sys
-      import nbformat
-      from nbclient import NotebookClient
-      nb = nbformat.read(sys.argv[1], as_version=4)
-      before = copy.deepcopy(nb)
-      NotebookClient(nb, kernel_name="sigbook", timeout=300,
-                     resources={"metadata": {"path": sys.argv[2]}}).execute()
-      def outputs(nb):
-          cells = []
-          for cell in nb.cells:
-              if cell.cell_type != "code":
-                  continue
-              text, figures = "", 0
-              for o in cell.outputs:
-                  if o.output_type == "stream" and o.name == "stdout":
-                      text += o.text
-                  elif o.output_type == "execute_result":
-                      text += o.data["text/plain"] + "\\n"
-                  elif o.output_type == "display_data":
-                      figures += 1
-              cells.append([text, figures])
-          return cells
-      print(json.dumps({"run": outputs(before), "kernel": outputs(nb)}))
-      """
+    let script = Binary.packageRoot.appendingPathComponent("Tests/kernel/rerun_notebook.py")
     let result = try RunningProcess.run(
-      try #require(Self.python), ["-c", script, folder.path("small.ipynb"), folder.path("")],
-      in: folder.url, environment: environment, upTo: 600)
+      try #require(Self.python), [script.path, folder.path("small.ipynb")], in: folder.url,
+      environment: environment, upTo: 600)
     try #require(result.status == 0, "\(result.stderr)")
     let compared = try #require(
       try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: [[Any]]])
