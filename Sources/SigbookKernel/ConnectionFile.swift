@@ -67,8 +67,16 @@ public struct ConnectionFile: Codable, Sendable, Equatable {
     let file: ConnectionFile
     do {
       file = try JSONDecoder().decode(ConnectionFile.self, from: data)
+    } catch DecodingError.keyNotFound(let key, _) {
+      throw KernelError(
+        "'\(path)' is not a Jupyter connection file: it has no '\(key.stringValue)'")
+    } catch DecodingError.typeMismatch(_, let context) {
+      let field = context.codingPath.map(\.stringValue).joined(separator: ".")
+      throw KernelError(
+        "'\(path)' is not a Jupyter connection file: "
+          + (field.isEmpty ? "it is not a JSON object" : "'\(field)' has the wrong type"))
     } catch {
-      throw KernelError("'\(path)' is not a Jupyter connection file: \(error)")
+      throw KernelError("'\(path)' is not a Jupyter connection file: it is not a JSON object")
     }
     guard file.transport == "tcp" || file.transport == "ipc" else {
       throw KernelError(
