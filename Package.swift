@@ -143,7 +143,7 @@ let package = Package(
       exclude: ["browser.py"]),
     .testTarget(
       name: "SigbookKernelTests",
-      dependencies: engine + ["SigbookKernel", "SigbookTestSupport", "CZmq"]),
+      dependencies: engine + ["SigbookKernel", "SigbookTestSupport"]),
   ],
   swiftLanguageModes: [.v6]
 )
