@@ -40,6 +40,8 @@ public struct ConnectionFile: Codable, Sendable, Equatable {
     self.signatureScheme = signatureScheme
   }
 
+  /// Reads a connection file's fields; `transport`, `ip`, `key` and `signature_scheme` may be
+  /// left out (tcp, 127.0.0.1, no signing), the five ports may not.
   public init(from decoder: any Decoder) throws {
     let c = try decoder.container(keyedBy: CodingKeys.self)
     transport = try c.decodeIfPresent(String.self, forKey: .transport) ?? "tcp"
@@ -100,6 +102,7 @@ public struct ConnectionFile: Codable, Sendable, Equatable {
 
 /// A failure of the kernel that stops it from starting (a bad connection file, a port in use).
 public struct KernelError: Error, CustomStringConvertible, Sendable {
+  /// What went wrong, as one line for standard error.
   public let description: String
   init(_ description: String) { self.description = description }
 }

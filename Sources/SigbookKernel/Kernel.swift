@@ -28,6 +28,7 @@ public final class Kernel {
     /// Forgets a SIGINT received before the cell that starts (the command line's Ctrl-C count).
     public var clearSignals: @Sendable () -> Void
 
+    /// The options; `clearSignals` does nothing by default.
     public init(
       version: String, sessions: SessionFactory, notebook: String?, folder: String,
       clearSignals: @escaping @Sendable () -> Void = {}

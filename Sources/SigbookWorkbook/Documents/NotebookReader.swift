@@ -19,6 +19,7 @@ public struct NotebookReader {
 
   /// Why a notebook cannot be converted.
   public struct Failure: Error, CustomStringConvertible, Sendable {
+    /// Why, naming the notebook.
     public let description: String
   }
 
