@@ -29,11 +29,18 @@ extension Kernel {
     }
     session.progress = progress
     var failure: WorkbookError?
-    do {
-      let cell = try parseCell(code, file: "In[\(count)]", index: count)
-      try session.run(cell)
-    } catch {
-      failure = error
+    let trimmed = code.trimmingCharacters(in: .whitespacesAndNewlines)
+    if trimmed.hasPrefix(":") && !trimmed.contains("\n") {
+      let result = runCommand(trimmed, count: count, parent: parent, isSilent: isSilent)
+      text += result.shown
+      failure = result.failure
+    } else {
+      do {
+        let cell = try parseCell(code, file: "In[\(count)]", index: count)
+        try session.run(cell)
+      } catch {
+        failure = error
+      }
     }
     session.emit = { _ in }
     session.progress = nil

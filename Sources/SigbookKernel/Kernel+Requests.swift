@@ -101,9 +101,12 @@ extension Kernel {
   }
 
   /// `is_complete_request`: incomplete while a bracket or block is open (as the REPL reads
-  /// another line), invalid when the code cannot parse, else complete.
+  /// another line), invalid when the code cannot parse, else complete (a `:command` too).
   func isComplete(_ content: JSONObject) -> JSONObject {
     let code = content.string("code") ?? ""
+    if code.trimmingCharacters(in: .whitespaces).hasPrefix(":") && !code.contains("\n") {
+      return ["status": "complete"]
+    }
     var input = REPLInput()
     for line in code.split(separator: "\n", omittingEmptySubsequences: false) {
       input.append(String(line))

@@ -152,6 +152,29 @@ struct KernelTests {
     #expect(traceback.contains { $0.contains("^") }, "\(traceback)")
   }
 
+  /// The REPL's :vars, :help and :reset work in a cell; its file commands are refused.
+  @Test func runsTheREPLCommandsThatFitANotebook() throws {
+    let client = try KernelClient()
+    try client.start()
+    defer { client.shutDown() }
+    _ = client.run("kept = 42")
+    let (_, vars) = client.run(":vars")
+    let table = try #require(vars.first { $0.type == "execute_result" })
+    let data = table.content["data"] as? JSONObject
+    #expect(data?.string("text/plain")?.contains("kept") == true, "\(vars)")
+    #expect(data?.string("text/html")?.contains(">kept</td>") == true, "\(vars)")
+    let (_, help) = client.run(":help kmeans")
+    #expect(help.stream("stdout").contains("kmeans("), "\(help)")
+    let (refused, errors) = client.run(":run all")
+    #expect(refused?.content.string("status") == "error")
+    #expect(
+      errors.first { $0.type == "error" }?.content.string("evalue")
+        == ":run is a command of the REPL, not of the kernel")
+    _ = client.run(":reset")
+    let (_, after) = client.run("print(kept)")
+    #expect(after.contains { $0.type == "error" }, "kept is forgotten")
+  }
+
   @Test func completesInspectsAndSaysWhatIsComplete() throws {
     let client = try KernelClient()
     try client.start()
@@ -171,5 +194,6 @@ struct KernelTests {
     #expect(ask("is_complete_request", ["code": "x = [1,"]).string("status") == "incomplete")
     #expect(ask("is_complete_request", ["code": "x = [1]"]).string("status") == "complete")
     #expect(ask("is_complete_request", ["code": "x = )"]).string("status") == "invalid")
+    #expect(ask("is_complete_request", ["code": ":vars"]).string("status") == "complete")
   }
 }
