@@ -23,6 +23,11 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
     .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
+    // HMAC-SHA256 of the Jupyter kernel's messages (SigbookKernel only): a maintained, constant-
+    // time implementation rather than our own. Already in the tree through Hummingbird's TLS
+    // and certificate packages, whose range ("3.12.3"..<"6.0.0") this repeats: `from: "3.12.3"`
+    // would stop below 4.0 and force the resolved 4.x back to 3.x.
+    .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"6.0.0"),
     // The tests' one closeness check, `isApproximatelyEqual(to:relativeTolerance:)`.
     .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
   ],
@@ -32,6 +37,8 @@ let package = Package(
     .systemLibrary(name: "CReadline", providers: [.apt(["libreadline-dev"])]),
     .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
     .systemLibrary(name: "CPlatform"),
+    // ZeroMQ, the transport of the Jupyter messaging protocol (`sigbook kernel`).
+    .systemLibrary(name: "CZmq", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
     // cmark, the reference implementation of CommonMark, for the prose of reports and of the
     // served page (the README says why not Ink).
     .systemLibrary(name: "CCmark", pkgConfig: "libcmark", providers: [.apt(["libcmark-dev"])]),
@@ -74,12 +81,19 @@ let package = Package(
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "HTTPTypes", package: "swift-http-types"),
       ]),
+    // `sigbook kernel`: the Jupyter messaging protocol over ZeroMQ, one session per kernel.
+    .target(
+      name: "SigbookKernel",
+      dependencies: [
+        "SigbookWorkbook", "SigbookPlot", "SigbookData", "SigbookTensor", "CZmq",
+        .product(name: "Crypto", package: "swift-crypto"),
+      ]),
     .executableTarget(
       name: "sigbook",
       dependencies: [
         "SigbookTensor", "SigbookData", "SigbookNN", "SigbookAnalysis", "SigbookPlot",
-        "SigbookWorkbook", "SigbookONNX", "SigbookServe", "CReadline", "CPlatform",
-        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "SigbookWorkbook", "SigbookONNX", "SigbookServe", "SigbookKernel", "CReadline",
+        "CPlatform", .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     // What the test targets share: the built binary's locator, a process runner that drains
     // standard output and error at once, the one closeness check, temporary folders, the tmux
@@ -127,6 +141,9 @@ let package = Package(
       ],
       // The browser script is run from the source tree by `BrowserTests`.
       exclude: ["browser.py"]),
+    .testTarget(
+      name: "SigbookKernelTests",
+      dependencies: engine + ["SigbookKernel", "SigbookTestSupport"]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -5,14 +5,18 @@ import SigbookONNX
 import SigbookTensor
 import SigbookWorkbook
 
-/// The `sigbook` command line: run, check, help, repl, serve, bench and render (see DESIGN.md §4).
+/// The `sigbook` command line: run, check, help, repl, serve, kernel, convert, bench and render
+/// (see DESIGN.md §4).
 @main
 struct Sigbook: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "sigbook",
     abstract: "Open the black box of neural networks: signatures, clusters, paths.",
     version: "0.1.0",
-    subcommands: [Run.self, Check.self, Help.self, Repl.self, Serve.self, Bench.self, Render.self])
+    subcommands: [
+      Run.self, Check.self, Help.self, Repl.self, Serve.self, KernelCommand.self, Convert.self,
+      Bench.self, Render.self,
+    ])
 
   static func main() {
     Platform.prepare()

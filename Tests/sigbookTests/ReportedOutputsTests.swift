@@ -130,7 +130,7 @@ struct ReportedOutputsTests {
     #expect(widths.count == 2 && widths[0] == widths[1], "\(widths)")
   }
 
-  @Test func theNotebookNamesNoKernelThatDoesNotExist() throws {
+  @Test func theNotebookNamesTheSigbookKernel() throws {
     let folder = try TemporaryFolder()
     try folder.write("n.sigbook", "```sigbook\nprint(1)\n```\n")
     let result = try Binary.run(["run", "n.sigbook", "--report"], in: folder.url)
@@ -138,7 +138,8 @@ struct ReportedOutputsTests {
     let notebook = try #require(
       try JSONSerialization.jsonObject(with: Data(folder.read("n.ipynb").utf8)) as? [String: Any])
     let metadata = try #require(notebook["metadata"] as? [String: Any])
-    #expect(metadata["kernelspec"] == nil)
+    let kernelspec = try #require(metadata["kernelspec"] as? [String: String])
+    #expect(kernelspec == ["name": "sigbook", "display_name": "sigbook", "language": "sigbook"])
     #expect((metadata["language_info"] as? [String: Any])?["name"] as? String == "sigbook")
   }
 

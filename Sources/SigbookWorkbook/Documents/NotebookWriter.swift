@@ -62,14 +62,13 @@ public struct NotebookWriter {
         ])
       }
     }
-    // No `kernelspec`: there is no sigbook Jupyter kernel to install yet, and a notebook naming
-    // one makes Jupyter offer (and fail to start) a kernel that does not exist. Without it
-    // Jupyter shows the saved outputs and asks for a kernel only when asked to run a cell.
-    // `language_info` still says what the code cells are written in.
+    // The kernelspec that `sigbook kernel install` writes, so that Jupyter re-runs the notebook
+    // with the sigbook kernel (and offers to pick one when it is not installed).
     return [
       "nbformat": 4, "nbformat_minor": 5, "cells": cells,
       "metadata": [
-        "language_info": ["name": "sigbook", "file_extension": ".sigbook"]
+        "kernelspec": JupyterLanguage.kernelspec,
+        "language_info": JupyterLanguage.info(version: nil),
       ],
     ]
   }
@@ -138,5 +137,37 @@ public struct NotebookWriter {
     }
     if !current.isEmpty { lines.append(current) }
     return lines
+  }
+}
+
+/// How Jupyter names the workbook language: the kernelspec `sigbook kernel install` writes, the
+/// `language_info` of notebooks and of the kernel's `kernel_info_reply`.
+public enum JupyterLanguage {
+  /// The language's name, and the kernelspec's.
+  public static let name = "sigbook"
+  /// The MIME type of a code cell's text.
+  static let mimetype = "text/x-sigbook"
+  /// The extension of a file of code: a workbook.
+  static let fileExtension = ".sigbook"
+  /// The highlighting mode for Pygments and CodeMirror. No highlighter knows the language; it
+  /// is Python's that fits it best: `#` comments, `and`/`or`/`not`, `for … in`, `if`/`else`,
+  /// double-quoted strings and numbers are highlighted as the language reads them (Swift's
+  /// would take `#` for a directive).
+  static let highlighting = "python"
+
+  /// A notebook's `metadata.kernelspec`.
+  static var kernelspec: [String: Any] {
+    ["name": name, "display_name": name, "language": name]
+  }
+
+  /// `language_info`, with the kernel's version when it is known.
+  public static func info(version: String?) -> [String: Any] {
+    var info: [String: Any] = [
+      "name": name, "mimetype": mimetype, "file_extension": fileExtension,
+      "pygments_lexer": highlighting, "codemirror_mode": highlighting,
+      "nbconvert_exporter": "script",
+    ]
+    if let version { info["version"] = version }
+    return info
   }
 }

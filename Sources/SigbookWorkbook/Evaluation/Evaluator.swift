@@ -178,7 +178,10 @@ extension Session {
       } else {
         pendingFigures.append((unnamedFigureName(kind: figure.kind), figure))
       }
-    default: emit(.value(value.display))
+    default:
+      shownValue = value
+      emit(.value(value.display))
+      shownValue = nil
     }
   }
 

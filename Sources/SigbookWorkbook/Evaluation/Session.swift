@@ -47,6 +47,9 @@ public final class Session {
   public var figuresDirectory: String
   /// Receives every output as it happens.
   public var emit: (SessionOutput) -> Void
+  /// While ``emit`` receives a shown value's display (`.value`), the value itself (a surface
+  /// that shows tables as HTML reads it there); nil otherwise.
+  public internal(set) var shownValue: Value?
   /// Receives progress of long operations; nil shows nothing.
   public var progress: (any ProgressSink)?
   /// Checked by long operations between steps; when it returns true they stop with an

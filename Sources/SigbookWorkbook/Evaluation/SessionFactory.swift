@@ -66,6 +66,27 @@ public struct SessionFactory: Sendable {
       file: "<repl>", baseDirectory: folder, figuresDirectory: folder + "/sigbook.figures")
   }
 
+  /// The Jupyter kernel's session: files read from `folder` (where the front-end starts the
+  /// kernel: the notebook's folder), written in the notebook's `NAME.figures` folder beside it
+  /// when `notebook` names a `.ipynb` file (a path relative to `folder`, or absolute), else in
+  /// `folder/sigbook.figures`, as the REPL. (Some JupyterLab versions first name a session
+  /// with a UUID, not the notebook's path: that is no notebook, so no folder is named after it.)
+  ///
+  /// - Throws: when that figures folder is a symbolic link.
+  public func session(forNotebook notebook: String?, inFolder folder: String)
+    throws(WorkbookError) -> Session
+  {
+    guard let notebook, notebook.hasSuffix(".ipynb"), notebook.count > ".ipynb".count else {
+      return try session(
+        file: "<kernel>", baseDirectory: folder, figuresDirectory: folder + "/sigbook.figures")
+    }
+    let url = URL(fileURLWithPath: URL(fileURLWithPath: notebook).lastPathComponent)
+    let beside = notebook.hasPrefix("/") ? (notebook as NSString).deletingLastPathComponent : folder
+    return try session(
+      file: url.lastPathComponent, baseDirectory: folder,
+      figuresDirectory: beside + "/" + url.deletingPathExtension().lastPathComponent + ".figures")
+  }
+
   private func session(file: String, baseDirectory: String, figuresDirectory: String)
     throws(WorkbookError) -> Session
   {

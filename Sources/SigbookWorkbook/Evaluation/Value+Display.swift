@@ -7,16 +7,20 @@ import SigbookAnalysis
 extension Value {
   /// The value as an expression statement shows it: tables for datasets, models and histories,
   /// numbers as `NumberFormat.display` writes them.
-  public var display: String {
+  public var display: String { displayTable?.rendered ?? inlineDisplay }
+
+  /// The table a value shows as — a dataset, model, history, table, signature set, clustering or
+  /// novelty result — or nil for values shown on one line (the kernel also sends it as HTML).
+  public var displayTable: Table? {
     switch self {
-    case .dataset(let d): d.table.rendered
-    case .model(let m): m.table.rendered
-    case .history(let h): h.table.rendered
-    case .table(let t): t.rendered
-    case .signatures(let s): s.table.rendered
-    case .clustering(let c): c.summaryTable.rendered
-    case .novelty(let n): n.table.rendered
-    default: inlineDisplay
+    case .dataset(let d): d.table
+    case .model(let m): m.table
+    case .history(let h): h.table
+    case .table(let t): t
+    case .signatures(let s): s.table
+    case .clustering(let c): c.summaryTable
+    case .novelty(let n): n.table
+    default: nil
     }
   }
 
