@@ -91,16 +91,7 @@ extension Plot {
         pixels: bank.colors(output: o, input: j, scale: scale), scale: pixelScale)
       drawPixels(
         of: image, pngURI: "data:image/png;base64," + Data(png).base64EncodedString(), x: x,
-        y: y, box: box, into: &document)
-      // A frame, so that a kernel of pale (near-zero) weights still shows where it ends.
-      let side = Double(max(bank.kernelWidth, bank.kernelHeight, 1))
-      let w = box * Double(bank.kernelWidth) / side, h = box * Double(bank.kernelHeight) / side
-      document.add(
-        "rect",
-        [
-          "class": "sb-frame", "x": x + (box - w) / 2, "y": y + (box - h) / 2, "width": w,
-          "height": h,
-        ])
+        y: y, box: box, framed: true, into: &document)
     }
     func text(
       _ text: String, _ x: Double, _ y: Double,

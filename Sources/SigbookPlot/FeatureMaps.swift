@@ -213,16 +213,7 @@ extension Plot {
             width: row.width, height: row.height, pixels: row.colors(c), scale: scale)
           drawPixels(
             of: image, pngURI: "data:image/png;base64," + Data(png).base64EncodedString(),
-            x: x, y: cy, box: box, into: &document)
-          // A frame: a pale map of a signed row (values near 0) still shows where it ends.
-          let side = Double(max(row.width, row.height, 1))
-          let w = box * Double(row.width) / side, h = box * Double(row.height) / side
-          document.add(
-            "rect",
-            [
-              "class": "sb-frame", "x": x + (box - w) / 2, "y": cy + (box - h) / 2, "width": w,
-              "height": h,
-            ])
+            x: x, y: cy, box: box, framed: true, into: &document)
           document.text(
             "\(c)", x: x + box / 2, y: cy + box + FontSize.small + 2,
             ["class": "sb-small", "text-anchor": "middle"])

@@ -145,9 +145,12 @@ extension Plot {
 
   /// A PNG of `image`'s size (its own pixels or colours drawn from them) in a `box` square
   /// (`imageBox` unless given) at (x, y), aspect ratio kept.
+  ///
+  /// - Parameter framed: adds a rectangle of class `sb-frame` around it, so that an image of pale
+  ///   colours (weights or activations near 0) still shows where it ends.
   static func drawPixels(
     of image: GreyImage, pngURI: String, x: Double, y: Double, box: Double = imageBox,
-    into document: inout SVGDocument
+    framed: Bool = false, into document: inout SVGDocument
   ) {
     let side = Double(max(image.width, image.height, 1))
     let w = box * Double(image.width) / side
@@ -159,5 +162,13 @@ extension Plot {
         "height": h, "image-rendering": "optimizeSpeed", "preserveAspectRatio": "none",
         "xlink:href": pngURI,
       ])
+    if framed {
+      document.add(
+        "rect",
+        [
+          "class": "sb-frame", "x": x + (box - w) / 2, "y": y + (box - h) / 2, "width": w,
+          "height": h,
+        ])
+    }
   }
 }
