@@ -14,9 +14,14 @@ extension KMeans {
   /// Lloyd iterations from `centres` (`[k · d]`, centred coordinates) until the assignments stop
   /// changing, the squared centre shift is at most `shiftTolerance` (absolute), or the cap.
   /// Throws `.cancelled` when `isCancelled` returns true before an iteration.
+  ///
+  /// With `handOff`, the run also stops once at most that many assignments changed in an
+  /// iteration, and skips the final assignment: its caller goes on with ``transfer``, whose
+  /// passes do what Lloyd's would and more, for the same cost each (the last few points of a
+  /// Lloyd run often take as many iterations as the first thousands).
   static func lloyd(
     _ data: KMeansData, centres initial: [Float], k: Int, maxIterations: Int,
-    shiftTolerance: Double, isCancelled: () -> Bool = { false }
+    shiftTolerance: Double, handOff: Int? = nil, isCancelled: () -> Bool = { false }
   ) throws(AnalysisError) -> LloydRun {
     let n = data.n, d = data.d
     var centres = initial
@@ -26,7 +31,7 @@ extension KMeans {
     var sums = [Double](repeating: 0, count: k * d)
     var counts = [Int](repeating: 0, count: k)
     var iterations = 0
-    var strict = false, converged = false, cancelled = false
+    var strict = false, converged = false, cancelled = false, handedOff = false
     data.values.withUnsafeBufferPointer { x in
       data.norms.withUnsafeBufferPointer { norms in
         while iterations < maxIterations {
@@ -52,7 +57,9 @@ extension KMeans {
             }
           }
           let shift = moveCentres(&centres, sums: sums, counts: counts, features: d)
-          if newLabels == labels {
+          var changes = 0
+          for i in 0..<n where newLabels[i] != labels[i] { changes += 1 }
+          if changes == 0 {
             strict = true
             converged = true
             break
@@ -62,8 +69,14 @@ extension KMeans {
             converged = true
             break
           }
+          if let handOff, changes <= handOff {
+            handedOff = true
+            break
+          }
         }
-        if strict {
+        if handedOff || (handOff != nil && !strict) {
+          // The transfers that follow start from these labels and the means of their points.
+        } else if strict {
           swap(&labels, &newLabels)
         } else {
           // Assign once more so that the labels are those of the final centres.
@@ -79,7 +92,10 @@ extension KMeans {
       }
     }
     if cancelled { throw .cancelled }
-    let inertia = exactInertia(data.values, centres: centres, labels: labels, features: d)
+    // Before transfers, which measure the inertia they end with, it would be measured twice.
+    let inertia =
+      handOff == nil
+      ? exactInertia(data.values, centres: centres, labels: labels, features: d) : .nan
     return LloydRun(
       centres: centres, labels: labels, inertia: inertia, iterations: iterations,
       converged: converged)

@@ -29,9 +29,10 @@ extension KMeans {
             // The first centre: a uniformly drawn point.
             let first = g.nextInt(below: n)
             copyRow(first, of: x, features: d, to: c, row: 0)
-            Distances.squaredDistances(
-              a: xBase + first * d, aNorms: UnsafeBufferPointer(rebasing: norms[first..<first + 1]),
-              b: xBase, bNorms: norms, features: d, into: closestBase)
+            distancesToRows(
+              rows: xBase + first * d,
+              rowNorms: UnsafeBufferPointer(rebasing: norms[first..<first + 1]),
+              x: xBase, norms: norms, features: d, into: closestBase)
             guard k > 1 else { return }
             cumulative.withUnsafeMutableBufferPointer { cum in
               candidateRows.withUnsafeMutableBufferPointer { rows in
@@ -62,8 +63,8 @@ extension KMeans {
                         copyRow(candidates[t], of: x, features: d, to: rows, row: t)
                         cn[t] = norms[candidates[t]]
                       }
-                      Distances.squaredDistances(
-                        a: rowsBase, aNorms: UnsafeBufferPointer(cn), b: xBase, bNorms: norms,
+                      distancesToRows(
+                        rows: rowsBase, rowNorms: UnsafeBufferPointer(cn), x: xBase, norms: norms,
                         features: d, into: distBase)
                       // Keep the candidate that leaves the smallest potential.
                       var bestTrial = 0
@@ -91,6 +92,42 @@ extension KMeans {
     }
     if wasCancelled { throw .cancelled }
     return centres
+  }
+
+  /// Squared distances of a few rows (`rowNorms.count`, the candidates) to every point,
+  /// `[rows, n]`, clamped at 0.
+  ///
+  /// The cross terms are `x · rowsᵀ` in pieces of at most 10⁶ multiply-adds, as in
+  /// `assignNearest`: OpenBLAS then takes its small-matrix path, which does not copy (pack) all
+  /// the points for every product as `rows · xᵀ` did, a copy that cost as much as the product.
+  static func distancesToRows(
+    rows: UnsafePointer<Float>, rowNorms: UnsafeBufferPointer<Float>, x: UnsafePointer<Float>,
+    norms: UnsafeBufferPointer<Float>, features d: Int, into out: UnsafeMutablePointer<Float>
+  ) {
+    let m = rowNorms.count, n = norms.count
+    guard m > 0, n > 0 else { return }
+    var transposed = [Float](repeating: 0, count: d * m)
+    for t in 0..<m { for f in 0..<d { transposed[f * m + t] = rows[t * d + f] } }
+    let piece = max(8, min(n, 1_000_000 / max(1, m * d)))
+    var cross = [Float](repeating: 0, count: piece * m)
+    transposed.withUnsafeBufferPointer { rt in
+      cross.withUnsafeMutableBufferPointer { cross in
+        guard let crossBase = cross.baseAddress else { return }
+        var start = 0
+        while start < n {
+          let count = min(piece, n - start)
+          BLAS.gemm(
+            transposeA: false, transposeB: false, m: count, n: m, k: d, alpha: -2,
+            a: x + start * d, b: rt.baseAddress, beta: 0, c: crossBase)
+          for t in 0..<m {
+            let target = out + t * n + start
+            let rowNorm = rowNorms[t]
+            for i in 0..<count { target[i] = max(0, cross[i * m + t] + rowNorm + norms[start + i]) }
+          }
+          start += count
+        }
+      }
+    }
   }
 
   /// The first index `i` with `cumulative[i] > value`, or the last index if none is.

@@ -16,8 +16,8 @@ public struct KMeansResult: Sendable, Equatable {
   public let inertia: Double
   /// The Lloyd iterations run by the best restart.
   public let iterations: Int
-  /// Whether the best restart stopped because its assignments stopped changing or its centres
-  /// moved less than the tolerance, rather than at the iteration cap.
+  /// Whether the best restart's transfers ended with a pass that moved no point, rather than at
+  /// the cap on passes.
   let converged: Bool
 
   /// Creates a result from its parts.
@@ -70,9 +70,13 @@ public struct KMeansResult: Sendable, Equatable {
   }
 }
 
-/// k-means clustering: k-means++ seeding, Lloyd iterations, best of several seeded restarts.
+/// k-means clustering: k-means++ seeding, Lloyd iterations, single-point transfers, best of
+/// several seeded restarts.
 ///
-/// The algorithm follows scikit-learn's `KMeans(init="k-means++", algorithm="lloyd")`:
+/// The algorithm follows scikit-learn's `KMeans(init="k-means++", algorithm="lloyd")`, then
+/// improves each run's end point with Hartigan's transfers, so that the best of the restarts
+/// lands in minima as low as scikit-learn's or lower (within 0.5% of `KMeans(n_init=10)`'s
+/// inertia on real signatures, k = 2…10; `KMeansReferenceTests`):
 /// - **Seeding**: greedy k-means++ (Arthur and Vassilvitskii, "k-means++: the advantages of careful
 ///   seeding", SODA 2007). The first centre is a uniformly drawn point; each further centre is the
 ///   best, by resulting potential `Σᵢ min_c ‖xᵢ − c‖²`, of `2 + ⌊ln k⌋` candidates drawn with
@@ -81,10 +85,15 @@ public struct KMeansResult: Sendable, Equatable {
 ///   of its points. Distances are `‖x‖² − 2·x·c + ‖c‖²` with the cross terms one GEMM per block of
 ///   rows (about 1 MB, summed into the centres while in cache; memory stays O(block · k) whatever
 ///   n), on data centred at their mean for accuracy.
-/// - **Stopping**: when the assignments no longer change, or when the squared centre shift
-///   `Σ_c ‖c_new − c_old‖²` is at most `tolerance × (mean variance of the features)`, or after
-///   `maxIterations`. If stopped by the tolerance or the cap, the points are assigned once more
-///   to the final centres, so assignments and centres agree.
+/// - **Stopping Lloyd**: when the assignments no longer change, when at most 2% of the points
+///   changed cluster, when the squared centre shift `Σ_c ‖c_new − c_old‖²` is at most
+///   `tolerance × (mean variance of the features)`, or after `maxIterations`.
+/// - **Transfers** (Hartigan and Wong 1979; ``transfer(_:run:k:maxPasses:isCancelled:)``): a
+///   point moves to another cluster whenever that lowers the inertia, both centres updated at
+///   once, until a pass over the points moves none (at most `maxIterations` passes). This
+///   finishes what Lloyd's last iterations would do, and also leaves the minima of Lloyd's where
+///   moving a point lowers the inertia though its own centre is the nearest. Centres are the
+///   means of their points at the end.
 /// - **Empty clusters**: a cluster left without points takes the point farthest from its centre
 ///   (among clusters of two or more points; ties to the lower index), as in scikit-learn.
 /// - **Restarts**: the run of least inertia is kept (ties to the earlier run). Restart `r` is
@@ -97,7 +106,8 @@ enum KMeans {
   ///   - k: the number of clusters, `1 ... n`.
   ///   - restarts: runs from different seedings, the best by inertia kept (default 10); they
   ///     run concurrently, with the same result on any number of cores.
-  ///   - maxIterations: the cap on Lloyd iterations per run (default 300).
+  ///   - maxIterations: the cap on Lloyd iterations per run, and on passes of transfers
+  ///     (default 300).
   ///   - tolerance: the centre-shift tolerance, relative to the mean variance of the features
   ///     (default 1e-4, as scikit-learn).
   ///   - seed: determines every random choice.
@@ -105,7 +115,8 @@ enum KMeans {
   /// - Throws: `AnalysisError` when `k < 1`, `n < k`, the data hold fewer than k distinct
   ///   points, the data are not finite, or `restarts`, `maxIterations` or `tolerance` are out of
   ///   range.
-  /// - Complexity: per Lloyd iteration 2·n·k·d operations in GEMM plus O(n·(k + d)).
+  /// - Complexity: per Lloyd iteration 2·n·k·d operations in GEMM plus O(n·(k + d)); per pass of
+  ///   transfers the same GEMM plus O(n·k), and O(k·d) for every point that moves.
   public static func fit(
     _ x: Tensor, k: Int, restarts: Int = 10, maxIterations: Int = 300, tolerance: Double = 1e-4,
     seed: Int = 0, isCancelled: () -> Bool = { false }
@@ -136,14 +147,19 @@ enum KMeans {
     // restart order, so the result is the same on any number of cores. Once the caller's check
     // says stop, every restart stops at its next check.
     let shiftTolerance = tolerance * data.meanVariance
+    // Lloyd's iterations until at most 2% of the points change cluster, then transfers.
+    let handOff = data.n / 50
     let runs = ParallelFits.map(restarts, isCancelled: isCancelled) { r, check -> LloydRun? in
       var generator = SeededGenerator(seed: seeds[r])
       guard
         let initial = try? seedCentres(data, k: k, generator: &generator, isCancelled: check)
       else { return nil }
-      return try? lloyd(
-        data, centres: initial, k: k, maxIterations: maxIterations,
-        shiftTolerance: shiftTolerance, isCancelled: check)
+      guard
+        let run = try? lloyd(
+          data, centres: initial, k: k, maxIterations: maxIterations,
+          shiftTolerance: shiftTolerance, handOff: handOff, isCancelled: check)
+      else { return nil }
+      return try? transfer(data, run: run, k: k, maxPasses: maxIterations, isCancelled: check)
     }
     var best: LloydRun?
     for run in runs {

@@ -212,7 +212,7 @@ extension Catalogue {
       ],
       returns: .kind(.clustering),
       summary:
-        "k-means (k-means++ seeding, Lloyd iterations, best of `restarts` by inertia) for each k; with a range, the k of best mean silhouette is kept and every k's score remembered. On signatures, each layer is clustered on its own. Silhouette often prefers k = 2 or 3 even on ten classes (a few well separated groups of classes score higher than ten touching ones); to follow the classes through `paths`, fix k: `kmeans(sig, k: 10)`.",
+        "k-means (greedy k-means++ seeding, Lloyd iterations, then single-point moves while they lower the inertia, as Hartigan and Wong; best of `restarts` by inertia) for each k; with a range, the k of best mean silhouette is kept and every k's score remembered. On signatures, each layer is clustered on its own. Silhouette often prefers k = 2 or 3 even on ten classes (a few well separated groups of classes score higher than ten touching ones); to follow the classes through `paths`, fix k: `kmeans(sig, k: 10)`.",
       example: "clusters = kmeans(sig, k: 2...10, seed: 7)"
     ) { call in
       let sets = pointSets(call.value("x"))
