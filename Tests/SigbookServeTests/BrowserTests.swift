@@ -15,7 +15,9 @@ enum Browser {
       FileManager.default.isExecutableFile(atPath: "/usr/bin/chromedriver"),
       FileManager.default.isExecutableFile(atPath: python)
     else { return false }
-    return (try? Python.run("import selenium", [])) != nil
+    // Debian's python3, which has python3-selenium: `python3` on the PATH may be another one.
+    let probe = try? RunningProcess.run(python, ["-c", "import selenium"])
+    return probe?.status == 0
   }()
 
   static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
