@@ -59,6 +59,17 @@ import Testing
       return
     }
     #expect(figure.svg.contains("b (control)"))
+    // With the inputs as layer 0, the probes' rows sit at their layer numbers 0, 1, 2.
+    _ = try runSource(
+      "pixels = probe(signatures(net, train, input: true), signatures(net, test, input: true))\n"
+        + "g = probe_plot(pixels, held)", session: session)
+    let pixels = try table("pixels", session)
+    #expect(pixels.rows.count == 3 && pixels.rows[0][0] == .text("H0 · input · 784"))
+    guard case .figure(let withPixels)? = session.variables["g"] else {
+      Issue.record("probe_plot gave no figure")
+      return
+    }
+    #expect(withPixels.svg.contains(">layer (0: the inputs)<") && withPixels.svg.contains(">0<"))
   }
 
   @Test func ckaOfALayerWithItselfIsOne() throws {

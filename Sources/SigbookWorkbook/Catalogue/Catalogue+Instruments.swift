@@ -108,18 +108,28 @@ extension Catalogue {
           throw call.failure(
             "table \(i + 1) has no test_accuracy column: probe_plot draws tables of probe(…)")
         }
-        let x = (1...max(accuracy.count, 1)).map(Double.init).prefix(accuracy.count)
-        series.append(Plot.LineSeries(name: names[i], x: Array(x), y: accuracy))
+        // Each row at its layer's number (`H0 · input · 784` at 0), else at its position from 1.
+        let numbers = table.column("layer")?.map { cell -> Double? in
+          guard case .text(let name) = cell, name.hasPrefix("H"),
+            let n = Int(name.dropFirst().prefix { $0.isNumber })
+          else { return nil }
+          return Double(n)
+        }
+        let x =
+          numbers.flatMap { $0.count == accuracy.count ? $0 as? [Double] : nil }
+          ?? (0..<accuracy.count).map { Double($0 + 1) }
+        series.append(Plot.LineSeries(name: names[i], x: x, y: accuracy))
         if let control = table.column("control_test_accuracy")?.map(\.number) {
           series.append(
             Plot.LineSeries(
-              name: names[i] + " (control)", x: Array(x), y: control, isDashed: true))
+              name: names[i] + " (control)", x: x, y: control, isDashed: true))
         }
       }
       return .figure(
         Plot.line(
           series, title: call.optionalText("title") ?? "linear probes: test accuracy by layer",
-          xLabel: "layer", yLabel: "test accuracy", yRange: 0...1))
+          xLabel: series.contains { $0.x.contains(0) } ? "layer (0: the inputs)" : "layer",
+          yLabel: "test accuracy", yRange: 0...1))
     },
     FunctionEntry(
       "cka", category: "Instruments",
