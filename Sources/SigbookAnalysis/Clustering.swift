@@ -69,9 +69,9 @@ public struct Clustering: Sendable {
   /// The clustering of the layers numbered `numbers` (`clusters[1...2]`: the hidden layers of
   /// signatures that include the inputs as layer 0), or nil when one of them is not here.
   public func layers(_ numbers: ClosedRange<Int>) -> Clustering? {
-    let positions = numbers.map { layerNumbers.firstIndex(of: $0) }
-    guard !positions.isEmpty, positions.allSatisfy({ $0 != nil }) else { return nil }
-    return Clustering(layers: positions.map { layers[$0!] })
+    let positions = numbers.compactMap { layerNumbers.firstIndex(of: $0) }
+    guard !positions.isEmpty, positions.count == numbers.count else { return nil }
+    return Clustering(layers: positions.map { layers[$0] })
   }
 
   /// Puts new point sets (the signatures of other inputs) into these clusters: each point goes

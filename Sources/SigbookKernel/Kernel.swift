@@ -140,14 +140,9 @@ public final class Kernel {
     let (publisher, signer, seen, version) = (publisher, signer, seen, options.version)
     let thread = Thread {
       while !state.isStopping {
-        guard socket.hasMessage(within: 100), let frames = try? socket.receive() else { continue }
-        let request: Message
-        do {
-          request = try Message.parse(frames, signer: signer, seen: seen)
-        } catch {
-          log("rejected a message on the control channel: \(error)")
-          continue
-        }
+        guard socket.hasMessage(within: 100), let frames = try? socket.receive(),
+          let request = Message.accepted(frames, on: "control", signer: signer, seen: seen)
+        else { continue }
         publisher.status("busy", parent: request.header)
         let reply: (String, JSONObject)?
         switch request.type {
@@ -202,13 +197,8 @@ public final class Kernel {
 
   /// Handles one message of the shell channel, between a busy and an idle status.
   func handleShell(_ frames: [Data]) {
-    let request: Message
-    do {
-      request = try Message.parse(frames, signer: signer, seen: seen)
-    } catch {
-      log("rejected a message on the shell channel: \(error)")
-      return
-    }
+    guard let request = Message.accepted(frames, on: "shell", signer: signer, seen: seen)
+    else { return }
     publisher.status("busy", parent: request.header)
     defer { publisher.status("idle", parent: request.header) }
     switch request.type {

@@ -87,6 +87,19 @@ struct Message {
     }
   }
 
+  /// The message of `frames` received on `channel`, or nil when it is refused (badly formed,
+  /// wrongly signed, replayed): a refusal is logged and the kernel goes on.
+  static func accepted(
+    _ frames: [Data], on channel: String, signer: Signer, seen: SeenSignatures
+  ) -> Message? {
+    do {
+      return try parse(frames, signer: signer, seen: seen)
+    } catch {
+      log("rejected a message on the \(channel) channel: \(error)")
+      return nil
+    }
+  }
+
   /// Reads the frames of a message, checking its signature first: nothing of a message whose
   /// signature does not verify is parsed. With `seen`, a message signed as one received before
   /// (a replay of a captured request) is refused too, as ipykernel does.

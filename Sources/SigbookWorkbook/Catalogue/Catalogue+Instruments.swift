@@ -109,15 +109,14 @@ extension Catalogue {
             "table \(i + 1) has no test_accuracy column: probe_plot draws tables of probe(…)")
         }
         // Each row at its layer's number (`H0 · input · 784` at 0), else at its position from 1.
-        let numbers = table.column("layer")?.map { cell -> Double? in
+        let numbers = (table.column("layer") ?? []).compactMap { cell -> Double? in
           guard case .text(let name) = cell, name.hasPrefix("H"),
             let n = Int(name.dropFirst().prefix { $0.isNumber })
           else { return nil }
           return Double(n)
         }
         let x =
-          numbers.flatMap { $0.count == accuracy.count ? $0 as? [Double] : nil }
-          ?? (0..<accuracy.count).map { Double($0 + 1) }
+          numbers.count == accuracy.count ? numbers : (0..<accuracy.count).map { Double($0 + 1) }
         series.append(Plot.LineSeries(name: names[i], x: x, y: accuracy))
         if let control = table.column("control_test_accuracy")?.map(\.number) {
           series.append(
