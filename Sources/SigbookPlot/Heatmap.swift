@@ -1,3 +1,5 @@
+import SigbookTensor
+
 extension Plot {
   /// A matrix of values to show as coloured cells.
   public struct HeatmapInput: Sendable, Equatable {
@@ -171,7 +173,8 @@ extension Plot {
     grid.drawLabels(rowNames: names, columnNames: names, into: &document)
     let accuracy = total > 0 ? Double(correct) / Double(total) : 0
     document.text(
-      "accuracy \(fixed(accuracy, decimals: 2)) on \(total) inputs", x: grid.area.x,
+      "accuracy \(fixed(accuracy, decimals: 2)) on \(NumberFormat.grouped(total)) inputs",
+      x: grid.area.x,
       y: grid.captionY, ["class": "sb-small"])
     return Figure(kind: "confusion_plot", document: document)
   }

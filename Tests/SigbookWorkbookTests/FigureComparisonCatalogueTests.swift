@@ -144,6 +144,26 @@ import Testing
     #expect(none.message == "roc needs one or more novelty results")
   }
 
+  @Test func labelsNameEachArgumentInsteadOfItsVariable() throws {
+    let folder = try TemporaryFolder()
+    let session = try FigureCatalogueTests.session(folder)
+    _ = try runSource(
+      "knn = novelty(net, reference: train, normal: test, novel: threes)\n"
+        + "soft = novelty(net, reference: train, normal: test, novel: threes, method: .softmax)",
+      session: session)
+    let (_, curves) = try Self.texts("roc(knn, soft, labels: [\"k-NN\", \"softmax\"])", session)
+    #expect(curves.contains { $0.hasPrefix("k-NN · H1 (AUROC ") })
+    #expect(curves.contains { $0.hasPrefix("softmax · output (AUROC ") })
+    #expect(!curves.contains { $0.hasPrefix("knn · ") })
+    let (_, losses) = try Self.texts(
+      "loss_plot(net, flat, labels: [\"trained\", \"flat\"])", session)
+    #expect(losses.contains("trained") && !losses.contains("net"))
+    let error = try #require(throws: WorkbookError.self) {
+      _ = try runSource("loss_plot(net, flat, labels: [\"one\"])", session: session)
+    }
+    #expect(error.message == "labels has 1 name for 2 models")
+  }
+
   @Test func imagesCaptionedByPathNeedTheClusteringOfTheSameInputs() throws {
     let folder = try TemporaryFolder()
     let session = try FigureCatalogueTests.session(folder)

@@ -194,12 +194,13 @@ extension Catalogue {
         .labelled(
           "per", .option(["epoch", "batch"]), doc: "a point per epoch, or the loss of every batch",
           default: .option("epoch")),
+        legendLabels("model"),
         titleParameter,
       ],
       returns: .kind(.figure),
       summary:
-        "Training (and validation) loss and accuracy per epoch, in two panels; with `per: .batch` the training loss of every batch (validation loss at the end of each epoch). Several models are drawn in a colour each, named in the legend by their variable.",
-      example: "loss_plot(sgd_net, adam_net, per: .batch)"
+        "Training (and validation) loss and accuracy per epoch, in two panels; with `per: .batch` the training loss of every batch (validation loss at the end of each epoch). Several models are drawn in a colour each, named in the legend by their variable or by `labels:`.",
+      example: "loss_plot(sgd_net, adam_net, per: .batch, labels: [\"SGD\", \"Adam\"])"
     ) { call in
       let models = call.variadic.compactMap { v -> Model? in
         if case .model(let m) = v { m } else { nil }
@@ -221,7 +222,8 @@ extension Catalogue {
             validationLoss: r.compactMap(\.validationLoss),
             validationAccuracy: r.compactMap(\.validationAccuracy), batchLoss: history.batchLosses))
       }
-      let names = legendNames(call, models.indices.map { models[$0].summary })
+      let names = try legendNames(
+        call, models.indices.map { models[$0].summary }, of: models.count == 1 ? "model" : "models")
       let perBatch = call.option("per") == "batch"
       let what = models.count == 1 ? models[0].summary : names.joined(separator: ", ")
       return .figure(
@@ -462,12 +464,13 @@ extension Catalogue {
       parameters: [
         .positional(
           "novelty", .kind(.novelty), doc: "one or more results of novelty", variadic: true),
+        legendLabels("result"),
         titleParameter,
       ],
       returns: .kind(.figure),
       summary:
-        "ROC curves of telling novel from normal inputs, one per layer of each result, with their AUROC in the legend and the chance diagonal. Several results share one plot, each named in the legend by its variable (else by its method).",
-      example: "roc(knn, softmax)"
+        "ROC curves of telling novel from normal inputs, one per layer of each result, with their AUROC in the legend and the chance diagonal. Several results share one plot, each named in the legend by its variable (else by its method) or by `labels:`.",
+      example: "roc(knn, softmax, labels: [\"k-NN\", \"softmax\"])"
     ) { call in
       let results = call.variadic.compactMap { v -> NoveltyResult? in
         if case .novelty(let n) = v { n } else { nil }
@@ -477,7 +480,8 @@ extension Catalogue {
           "roc needs one or more novelty results",
           hint: "roc(novelty(net, reference: train, normal: test, novel: threes))")
       }
-      let names = legendNames(call, results.map(\.method.rawValue))
+      let names = try legendNames(
+        call, results.map(\.method.rawValue), of: results.count == 1 ? "result" : "results")
       let curves = results.enumerated().flatMap { i, n in
         n.rows.map { row in
           Plot.ROCCurve(
@@ -587,15 +591,33 @@ extension Catalogue {
     },
   ]
 
-  /// The legend name of each variadic argument: its variable's name when it was one, else
-  /// `fallbacks[i]`; repeated names get ` (2)`, ` (3)`… so that no two entries read the same.
-  static func legendNames(_ call: Call, _ fallbacks: [String]) -> [String] {
+  /// The legend name of each variadic argument: `labels:` when the call gives them (one per
+  /// argument), else its variable's name when it was one, else `fallbacks[i]`; repeated names get
+  /// ` (2)`, ` (3)`… so that no two entries read the same.
+  static func legendNames(_ call: Call, _ fallbacks: [String], of what: String) throws(CallFailure)
+    -> [String]
+  {
+    if case .list(let given)? = call.value("labels") {
+      guard given.count == fallbacks.count else {
+        throw call.failure(
+          "labels has \(given.count) name\(given.count == 1 ? "" : "s") for \(fallbacks.count) \(what)",
+          blaming: "labels")
+      }
+      return given.map { if case .text(let t) = $0 { t } else { "" } }
+    }
     var seen: [String: Int] = [:]
     return fallbacks.indices.map { i in
       let name = call.variadicVariableName(i) ?? fallbacks[i]
       seen[name, default: 0] += 1
       return seen[name, default: 1] == 1 ? name : "\(name) (\(seen[name, default: 1]))"
     }
+  }
+
+  /// `labels:` of a function drawing several values, one legend name each.
+  static func legendLabels(_ what: String) -> Parameter {
+    .labelled(
+      "labels", .list(.kind(.text)), doc: "the name of each \(what), for the legend",
+      defaultText: "their variables' names", optional: true)
   }
 
   /// Checks that a clustering was computed on the signatures of exactly these inputs (the same
