@@ -2,6 +2,7 @@
   import Glibc
 #endif
 import Foundation
+import SigbookTestSupport
 import Testing
 
 /// Event streams whose clients never read must not hold the server's memory: each client's
@@ -14,13 +15,9 @@ struct ServeMemoryTests {
   static let changes = 100
   static let size = 200_000
 
-  /// Polls `/api/state` (the server's own report) until `test` holds; false after 600 tries.
+  /// Polls `/api/state` (the server's own report) until `test` holds; false after a minute.
   static func waitForState(_ served: ServeProcess, _ test: ([String: Any]) -> Bool) throws -> Bool {
-    for _ in 0..<600 {
-      if test(try served.state()) { return true }
-      usleep(100_000)
-    }
-    return false
+    try SigbookTestSupport.poll(every: 0.1, upTo: 60) { test(try served.state()) }
   }
 
   @Test func idleStreamsAndLargeChangesStayBoundedAndAreReleased() throws {
@@ -73,9 +70,9 @@ struct ServeMemoryTests {
     // keep-alive (every 15 s): wait for two.
     var end = try #require(served.residentBytes)
     let waited = ContinuousClock.now
-    while Double(end) > Double(start) * 1.2 && ContinuousClock.now - waited < .seconds(35) {
-      usleep(250_000)
+    _ = SigbookTestSupport.poll(every: 0.25, upTo: 35) {
       end = served.residentBytes ?? end
+      return Double(end) <= Double(start) * 1.2
     }
     let megabytes = { (bytes: Int) in String(format: "%.1f MB", Double(bytes) / 1_048_576) }
     print(
