@@ -9,6 +9,9 @@ public struct SignatureSet: Sendable {
   public var layers: [Tensor]
   /// A short description of each layer: `H1 · relu · 32`.
   public var layerNames: [String]
+  /// The node each layer was taken at, for signatures taken at named nodes (`at:`, or any
+  /// graph model's); nil for a chain's own hidden layers and for the inputs.
+  public var layerNodes: [String?] = []
   /// Each input's class index into `classNames`.
   public var labels: [Int]
   public var classNames: [String]
@@ -61,6 +64,7 @@ public struct SignatureSet: Sendable {
       isCancelled: isCancelled)
     let names = model.layerNames
     let isNamed = nodes != nil || model.isGraph
+    layerNodes = indices.map { isNamed ? names[$0] : nil }
     layerNames = indices.enumerated().map { h, i in
       let width = model.pooledWidth(ofLayer: i, pooling: pooling) ?? 0
       if isNamed {
@@ -79,6 +83,7 @@ public struct SignatureSet: Sendable {
       let x = data.features
       layers.insert(Tensor(shape: [x.rows, x.rowSize], scalars: x.scalars), at: 0)
       layerNames.insert("H0 · input · \(x.rowSize)", at: 0)
+      layerNodes.insert(nil, at: 0)
       firstLayerNumber = 0
     }
     labels = data.labels
@@ -101,10 +106,14 @@ public struct SignatureSet: Sendable {
   /// - Precondition: `layerNumbers.contains(number)`.
   public func layer(_ number: Int) -> PointSet {
     precondition(layerNumbers.contains(number), "layer \(number) of \(layerNumbers)")
-    return PointSet(
+    var points = PointSet(
       points: layers[number - firstLayerNumber], name: "H\(number)", labels: labels,
       classNames: classNames, predictions: predictions, predictionNames: predictionNames,
       layer: number)
+    points.node =
+      layerNodes.indices.contains(number - firstLayerNumber)
+      ? layerNodes[number - firstLayerNumber] : nil
+    return points
   }
 
   /// The layer numbered `number` (see `layer(_:)`).
@@ -136,6 +145,11 @@ public struct PointSet: Sendable {
   public var predictionNames: [String]
   /// The signature layer (1-based) the points come from, if they do.
   public var layer: Int?
+  /// The node of the network the layer was taken at, when signatures name their nodes.
+  public var node: String?
+
+  /// The layer's name with its node when it has one: `H2 · stage3.block1`.
+  public var nodeTitle: String { node.map { "\(name) · \($0)" } ?? name }
 
   public init(
     points: Tensor, name: String, labels: [Int], classNames: [String], predictions: [Int]? = nil,

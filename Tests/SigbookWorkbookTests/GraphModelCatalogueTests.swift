@@ -65,6 +65,31 @@ import Testing
     _ = try runSource("kmeans(s, k: 2, restarts: 1, seed: 1)", session: session)
   }
 
+  /// A Sankey of signatures taken at named nodes heads each column with its node, so that H1
+  /// and H2 of `at:` are not read as the network's first layers; a chain's own stay H1, H2.
+  @Test func sankeyColumnsNameTheirNodes() throws {
+    let session = try Self.session()
+    _ = try runSource(
+      """
+      c = kmeans(signatures(res, data, at: ["stem.relu", "stage2.block1"], pool: .mean), k: 2, restarts: 1, seed: 1)
+      f = sankey(c, output: true)
+      chain = kmeans(signatures(mlp(784, 6, 4, 2, seed: 1), data), k: 2, restarts: 1, seed: 1)
+      g = sankey(chain)
+      """, session: session)
+    guard case .figure(let f)? = session.variables["f"],
+      case .figure(let g)? = session.variables["g"]
+    else {
+      Issue.record("no figures")
+      return
+    }
+    let texts = ParsedSVG(f.svg).texts
+    #expect(texts.contains("H1 · stem.relu") && texts.contains("H2 · stage2.block1"))
+    #expect(texts.contains("prediction"))
+    let chainTexts = ParsedSVG(g.svg).texts
+    #expect(chainTexts.contains("H1") && chainTexts.contains("H2"))
+    #expect(!chainTexts.contains { $0.hasPrefix("H1 · ") })
+  }
+
   @Test func unknownNodesAndImpossiblePoolingAreExplained() throws {
     let session = try Self.session()
     let typo = try #require(throws: WorkbookError.self) {

@@ -120,7 +120,7 @@ extension Catalogue {
       ],
       returns: .kind(.figure),
       summary:
-        "The paths, seen: one column per layer (headed H1, H2…), one node per cluster (`L2:c1`, named as in paths) sized by its inputs, and ribbons between consecutive columns as wide as the number of inputs that go that way, coloured by label. With `output: true` a last column holds the network's predictions. A Sankey needs two or more columns: a single layer (`clusters[2]`) only with `output: true`.",
+        "The paths, seen: one column per layer (headed H1, H2…, with the node's name for signatures taken at named nodes), one node per cluster (`L2:c1`, named as in paths) sized by its inputs, and ribbons between consecutive columns as wide as the number of inputs that go that way, coloured by label. With `output: true` a last column holds the network's predictions. A Sankey needs two or more columns: a single layer (`clusters[2]`) only with `output: true`.",
       example: "flows = sankey(clusters, output: true)"
     ) { call in
       guard case .clustering(let c)? = call.value("clustering"), let first = c.layers.first else {
@@ -145,7 +145,7 @@ extension Catalogue {
       var nodeNames = c.layers.indices.map { l in
         (0..<c.layers[l].k).map { c.nodeName(layer: l, cluster: $0) }
       }
-      var titles = c.layers.map(\.points.name)
+      var titles = c.layers.map(\.points.nodeTitle)
       if output {
         guard let predictions = first.points.predictions else {
           throw call.failure(
