@@ -48,11 +48,15 @@ public enum Attribution {
   /// Inputs are taken in fixed chunks, concurrently, each input's noise drawn from the seed and
   /// its index: the maps do not depend on the number of cores.
   ///
+  /// - Parameters:
+  ///   - progress: called with the fraction of inputs done (0…1) before every wave of chunks
+  ///     and once at the end, for a progress bar.
+  ///   - isCancelled: checked before every wave of chunks; when it returns true the maps stop.
   /// - Throws: `AnalysisError` for values that are not finite, a target outside the classes,
   ///   options out of range, or `.cancelled`.
   public static func maps(
     model: Model, inputs: Tensor, targets: [Int], method: Method, options: Options = Options(),
-    isCancelled: () -> Bool = { false }
+    progress: ((Double) -> Void)? = nil, isCancelled: () -> Bool = { false }
   ) throws(AnalysisError) -> Tensor {
     let n = inputs.rows
     guard targets.count == n else {
@@ -100,6 +104,7 @@ public enum Attribution {
     var wave = 0
     while wave < chunks {
       if isCancelled() { throw .cancelled }
+      progress?(Double(wave) / Double(chunks))
       let count = min(wavesOf, chunks - wave), first = wave
       parts += Parallel.map(count) { k -> Tensor in
         let c = first + k
@@ -115,6 +120,7 @@ public enum Attribution {
       }
       wave += count
     }
+    progress?(1)
     return Tensor.concatenate(parts).reshaped(inputs.shape)
   }
 

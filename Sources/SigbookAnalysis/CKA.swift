@@ -32,12 +32,16 @@ public enum CKA {
   /// CKA between every layer of `a` (rows) and every layer of `b` (columns), each layer
   /// `[n, width]` over the same n inputs.
   ///
+  /// - Parameters:
+  ///   - progress: called with the fraction done (0…1) before every block of rows (linear) or
+  ///     every layer of every batch (RBF), for a progress bar.
+  ///   - isCancelled: checked as often; when it returns true the matrix stops.
   /// - Throws: `AnalysisError` for fewer than 4 inputs (2 for the biased estimator), sets of
   ///   different sizes, values that are not finite, a bandwidth that is not positive, or
   ///   `.cancelled`.
   public static func matrix(
     _ a: [Tensor], _ b: [Tensor], kernel: Kernel, unbiased: Bool, batch: Int = 1000,
-    seed: Int = 0, isCancelled: () -> Bool = { false }
+    seed: Int = 0, progress: ((Double) -> Void)? = nil, isCancelled: () -> Bool = { false }
   ) throws(AnalysisError) -> [[Double]] {
     let n = a.first?.rows ?? 0
     guard (a + b).allSatisfy({ $0.rows == n }) else {
@@ -56,7 +60,8 @@ public enum CKA {
     }
     switch kernel {
     case .linear:
-      return try linear(a, b, n: n, unbiased: unbiased, isCancelled: isCancelled)
+      return try linear(
+        a, b, n: n, unbiased: unbiased, progress: progress, isCancelled: isCancelled)
     case .rbf(let bandwidth):
       guard bandwidth > 0, bandwidth.isFinite else {
         throw .invalidArgument("the bandwidth must be a positive number, not \(bandwidth)")
@@ -66,7 +71,7 @@ public enum CKA {
       }
       return try rbf(
         a, b, n: n, bandwidth: bandwidth, unbiased: unbiased, batch: batch, seed: seed,
-        isCancelled: isCancelled)
+        progress: progress, isCancelled: isCancelled)
     }
   }
 
@@ -87,7 +92,8 @@ public enum CKA {
   static let jointWidth = 4096
 
   static func linear(
-    _ a: [Tensor], _ b: [Tensor], n: Int, unbiased: Bool, isCancelled: () -> Bool
+    _ a: [Tensor], _ b: [Tensor], n: Int, unbiased: Bool, progress: ((Double) -> Void)? = nil,
+    isCancelled: () -> Bool
   ) throws(AnalysisError) -> [[Double]] {
     // The distinct representations: b's are a's when a set is compared with itself.
     let same =
@@ -102,12 +108,14 @@ public enum CKA {
       repeating: [Double](repeating: 0, count: all.count), count: all.count)
     let widths = all.map(\.rowSize)
     if widths.reduce(0, +) <= jointWidth {
-      cross = try jointCrossNorms(all, means: means, isCancelled: isCancelled)
+      cross = try jointCrossNorms(
+        all, means: means, progress: progress, isCancelled: isCancelled)
     } else {
       var pairs = Set(all.indices.map { [$0, $0] })
       for i in a.indices { for j in columnOf { pairs.insert([min(i, j), max(i, j)]) } }
-      for pair in pairs.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+      for (done, pair) in pairs.sorted(by: { $0.lexicographicallyPrecedes($1) }).enumerated() {
         if isCancelled() { throw .cancelled }
+        progress?(Double(done) / Double(pairs.count))
         cross[pair[0]][pair[1]] = crossNorm(
           all[pair[0]], means[pair[0]], all[pair[1]], means[pair[1]])
       }
@@ -134,7 +142,8 @@ public enum CKA {
   /// block of every representation centred side by side, and their cross-products accumulated
   /// into one symmetric matrix by `dsyrk` (its upper triangle), whose blocks are the pairs'.
   static func jointCrossNorms(
-    _ all: [Tensor], means: [[Double]], isCancelled: () -> Bool
+    _ all: [Tensor], means: [[Double]], progress: ((Double) -> Void)? = nil,
+    isCancelled: () -> Bool
   ) throws(AnalysisError) -> [[Double]] {
     let n = all.first?.rows ?? 0
     let widths = all.map(\.rowSize), total = widths.reduce(0, +)
@@ -144,6 +153,7 @@ public enum CKA {
     var start = 0
     while start < n {
       if isCancelled() { throw .cancelled }
+      progress?(Double(start) / Double(n))
       let m = min(blockRows, n - start)
       for (t, x) in all.enumerated() {
         let d = widths[t], offset = offsets[t], mean = means[t]
@@ -236,7 +246,7 @@ public enum CKA {
 
   static func rbf(
     _ a: [Tensor], _ b: [Tensor], n: Int, bandwidth: Double, unbiased: Bool, batch: Int,
-    seed: Int, isCancelled: () -> Bool
+    seed: Int, progress: ((Double) -> Void)? = nil, isCancelled: () -> Bool
   ) throws(AnalysisError) -> [[Double]] {
     let all = a + b
     // The inputs in a seeded order, cut into equal batches (a set within one batch: whole).
@@ -249,8 +259,9 @@ public enum CKA {
     for k in 0..<batches {
       let rows = Array(order[(k * n / batches)..<((k + 1) * n / batches)])
       var kernels: [[Double]] = []
-      for t in all {
+      for (l, t) in all.enumerated() {
         if isCancelled() { throw .cancelled }
+        progress?(Double(k * all.count + l) / Double(batches * all.count))
         kernels.append(
           prepared(
             try gram(t.rows(at: rows), bandwidth: bandwidth, isCancelled: isCancelled),

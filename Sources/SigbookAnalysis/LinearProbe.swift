@@ -2,6 +2,7 @@ import COpenBLAS
 import Foundation
 import SigbookTensor
 import SigbookData
+import Synchronization
 
 /// A multinomial logistic regression with an L2 penalty, fitted by L-BFGS in Double: the
 /// model of scikit-learn's `LogisticRegression(C:, solver: "lbfgs")` — the intercepts not
@@ -235,11 +236,18 @@ public enum LinearProbes {
   /// One row per layer: width, train and test accuracy, test log-loss, L-BFGS iterations
   /// (and the control's accuracies and the selectivity).
   ///
+  /// - Parameters:
+  ///   - progress: called with the fraction done (0…1) at every check for Ctrl-C, one call at a
+  ///     time: each fit counts for its L-BFGS iterations out of the most it may take (1,000),
+  ///     and wholly once it ends — fits that converge early jump ahead.
+  ///   - isCancelled: checked before every L-BFGS iteration of every fit; when it returns true
+  ///     all fits stop.
   /// - Throws: `AnalysisError` when the two sets differ in layers or widths, the test set has
   ///   a class the training set lacks, or a fit fails.
   public static func table(
     train: SignatureSet, test: SignatureSet, c: Double, standardize: Bool, control: Bool,
-    seed: Int, tolerance: Double = 1e-4, isCancelled: () -> Bool = { false }
+    seed: Int, tolerance: Double = 1e-4, progress: ((Double) -> Void)? = nil,
+    isCancelled: () -> Bool = { false }
   ) throws(AnalysisError) -> Table {
     guard train.widths == test.widths else {
       throw .invalidArgument(
@@ -268,8 +276,24 @@ public enum LinearProbes {
     )
     let tasks = control ? 2 : 1
     let trainLabels = train.labels, scoredLabels = testLabels
-    let fits = ParallelFits.map(train.layers.count * tasks, isCancelled: isCancelled) {
+    let jobs = train.layers.count * tasks, budget = LBFGS().maxIterations
+    // Each fit's iterations so far (`budget` once it ends), read for the progress bar.
+    let steps = Mutex([Int](repeating: 0, count: jobs))
+    let checked = { () -> Bool in
+      let cancelled = isCancelled()
+      if let progress {
+        let done = steps.withLock { $0.reduce(0, +) }
+        progress(Double(done) / Double(jobs * budget))
+      }
+      return cancelled
+    }
+    let fits = ParallelFits.map(jobs, isCancelled: checked) {
       job, check -> Result<Fit, AnalysisError> in
+      defer { steps.withLock { $0[job] = budget } }
+      func counted() -> Bool {
+        steps.withLock { $0[job] = min(budget - 1, $0[job] + 1) }
+        return check()
+      }
       let h = job / tasks, isControl = job % tasks == 1
       let x = train.layers[h], y = test.layers[h]
       let labels = isControl ? controlTrain : trainLabels
@@ -277,7 +301,7 @@ public enum LinearProbes {
       return Result { () throws(AnalysisError) -> Fit in
         let fit = try LogisticRegression(
           fitting: x, labels: labels, classes: classes, c: c, standardize: standardize,
-          tolerance: tolerance, isCancelled: check)
+          tolerance: tolerance, isCancelled: counted)
         return (fit.score(x, labels: labels), fit.score(y, labels: scored), fit.iterations)
       }
     }

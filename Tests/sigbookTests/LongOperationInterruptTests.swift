@@ -40,6 +40,17 @@ struct LongOperation: CustomTestStringConvertible, Sendable {
       detail: "novelty stopped at "),
     LongOperation(name: "pca", statement: "p = pca(data)", detail: "pca stopped at "),
     LongOperation(
+      name: "probe",
+      statement: "p = probe(signatures(mlp(784, 64, 64, 10), data, input: true), control: true)",
+      detail: "probe stopped at "),
+    LongOperation(
+      name: "cka",
+      statement: "k = cka(signatures(mlp(784, 64, 64, 10), data, input: true), kernel: .rbf)",
+      detail: "cka stopped at "),
+    LongOperation(
+      name: "attribution", statement: "m = attribution(mlp(784, 64, 64, 10), data)",
+      detail: "attribution stopped at "),
+    LongOperation(
       name: "for",
       statement: "for i in 0..<100000000 { if i == 1 { print(\"looping\") } else { x = i } }",
       detail: "for loop stopped at i = "),

@@ -60,14 +60,17 @@ extension Catalogue {
           "\(key) has \(set.count) input\(set.count == 1 ? "" : "s"); a probe needs at least 2",
           blaming: call.value("test") == nil ? "split" : key)
       }
-      call.session.progress?.begin("probe")
-      defer { call.session.progress?.end() }
+      let progress = call.session.progress
+      progress?.begin("probe")
+      defer { progress?.end() }
       let training = train, scored = test
+      let detail = "\(train.layers.count) layer\(train.layers.count == 1 ? "" : "s")"
       return .table(
         try analysis { () throws(AnalysisError) in
           try LinearProbes.table(
             train: training, test: scored, c: c, standardize: call.bool("standardize"),
             control: call.bool("control"), seed: call.int("seed"),
+            progress: { progress?.update(fraction: $0, detail: detail) },
             isCancelled: call.session.isCancelled)
         })
     },
@@ -176,12 +179,16 @@ extension Catalogue {
       }
       let kernel: CKA.Kernel =
         call.option("kernel") == "rbf" ? .rbf(bandwidth: call.number("bandwidth")) : .linear
-      call.session.progress?.begin("cka")
-      defer { call.session.progress?.end() }
+      let progress = call.session.progress
+      progress?.begin("cka")
+      defer { progress?.end() }
+      let detail = "\(NumberFormat.grouped(a.count)) inputs"
       let matrix = try analysis { () throws(AnalysisError) in
         try CKA.matrix(
           a.layers, b.layers, kernel: kernel, unbiased: call.bool("unbiased"),
-          batch: call.int("batch"), seed: call.int("seed"), isCancelled: call.session.isCancelled)
+          batch: call.int("batch"), seed: call.int("seed"),
+          progress: { progress?.update(fraction: $0, detail: detail) },
+          isCancelled: call.session.isCancelled)
       }
       let short = { (s: SignatureSet) in
         s.layerNames.map { String($0.split(separator: " ").first ?? Substring($0)) }
@@ -328,11 +335,14 @@ extension Catalogue {
       options.baseline = Float(call.number("baseline"))
       options.seed = call.int("seed")
       let method = Attribution.Method(rawValue: call.option("method")) ?? .integrated_gradients
-      call.session.progress?.begin("attribution")
-      defer { call.session.progress?.end() }
+      let progress = call.session.progress
+      progress?.begin("attribution")
+      defer { progress?.end() }
+      let detail = "\(NumberFormat.grouped(d.count)) inputs"
       let maps = try analysis("data") { () throws(AnalysisError) in
         try Attribution.maps(
           model: net, inputs: d.features, targets: targets, method: method, options: options,
+          progress: { progress?.update(fraction: $0, detail: detail) },
           isCancelled: call.session.isCancelled)
       }
       let methodName = method.rawValue.replacingOccurrences(of: "_", with: " ")
