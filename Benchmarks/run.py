@@ -4,8 +4,9 @@ Runs each workload in turn, first `sigbook bench --json --only W…` (which also
 signatures for the peers), then every peer script that has it, each in its own process, once
 with 1 thread and once with 2 (in alternating order, round after round); prints one table (per
 workload: each peer's time at its faster thread count and at the other, its quality, sigbook's,
-the ratio fastest peer / sigbook and the target) and writes Benchmarks/results/latest.json with
-the machine, the peers' versions, thread counts and BLAS libraries.
+the ratio fastest peer / sigbook, the target, and where the work is counted the GFLOP/s achieved
+and their share of W9's sgemm rate) and writes Benchmarks/results/latest.json with the machine,
+the peers' versions, thread counts and BLAS libraries.
 
     python3 Benchmarks/run.py [--sigbook PATH] [--only W1,W3] [--skip-peers]
 """
@@ -17,6 +18,8 @@ import os
 import platform
 import subprocess
 import sys
+
+import flops
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -256,6 +259,11 @@ def run_interleaved(binary, only, skip_peers):
             runs[key]["workloads"] += merged_rounds(results)
         if wid == "S" and not skip_peers:
             processes = study_processes(binary)
+    if not any(w["id"] == "W9" for w in mine["workloads"]) and any(
+            w["id"] in flops.WORK for w in mine["workloads"]):
+        # The GFLOP/s column compares with W9's sgemm rate in the same run: sigbook's side
+        # of W9 (a second) when the run was asked for rows without it.
+        mine["sgemm"] = run_sigbook(binary, "W9")["workloads"][0]
     return mine, peers_at_best(runs), processes
 
 
@@ -338,8 +346,46 @@ def peer_cell(peer, w):
     return text
 
 
+def sgemm_rate(report):
+    """W9's GFLOP/s in this run (sigbook's float32 1024³ matmul), the GFLOP/s column's 100 %."""
+    w9 = next((w for w in report["sigbook"]["workloads"] if w.get("id") == "W9"),
+              report["sigbook"].get("sgemm"))
+    return (w9 or {}).get("value")
+
+
+def limits(report, mine, peers):
+    """Per workload with counted work (flops.WORK): GFLOP/s and share of sgemm of sigbook's time
+    and of the fastest peer's, as {id: {"sigbook": rate, "peer": rate, "peer name": …}}."""
+    sgemm = sgemm_rate(report)
+    out = {}
+    for wid in flops.WORK:
+        entry = {}
+        if wid in mine:
+            entry["sigbook"] = flops.rate(wid, mine[wid].get("seconds"), sgemm)
+        if peers.get(wid):
+            name, w = min(peers[wid], key=lambda pw: pw[1]["seconds"])
+            entry["peer"] = flops.rate(wid, w["seconds"], sgemm)
+            entry["peer name"] = name
+        if entry:
+            out[wid] = entry
+    return out
+
+
+def fmt_rate(rate):
+    """`187 · 95%` (GFLOP/s · share of sgemm); `≥ …` where the work counted is a lower bound."""
+    if not rate:
+        return "—"
+    at_least = "≥ " if rate["bound"] == "lower bound" else ""
+    text = f"{at_least}{rate['gflops']:.3g}"
+    share = rate["sgemm_share"]
+    if share:
+        text += f" · {at_least}{share:.0%}" if share >= 0.1 else f" · {at_least}{share:.1%}"
+    return text
+
+
 def table(report):
-    """The Markdown table: one row per workload. Also returns the ratios against the targets."""
+    """The Markdown table: one row per workload. Also returns the ratios against the targets
+    and the GFLOP/s column's figures (see limits)."""
     mine_workloads, peer_reports = with_study_processes(report)
     sig = {w["id"]: w for w in mine_workloads}
     by_id = {}
@@ -347,9 +393,10 @@ def table(report):
         for w in p.get("workloads", []):
             if "seconds" in w:
                 by_id.setdefault(w["id"], []).append((p["peer"], w))
+    rates = limits(report, sig, by_id)
     rows = ["| workload | peers (time @threads, quality; fastest first) | sigbook "
-            "| fastest peer / sigbook | target |",
-            "|---|---|---|---|---|"]
+            "| fastest peer / sigbook | target | GFLOP/s · % of sgemm: sigbook (fastest peer) |",
+            "|---|---|---|---|---|---|"]
     summary = []
     for wid, name, target in WORKLOADS:
         peers = by_id.get(wid, [])
@@ -359,10 +406,13 @@ def table(report):
             continue
         target_text = "–" if target is None else (
             f"{target:.0%}" if wid == "W9" else f"≥ {target:g}×")
+        rate = rates.get(wid, {})
+        rate_text = fmt_rate(rate.get("sigbook")) + (
+            f" ({fmt_rate(rate['peer'])})" if rate.get("peer") else "")
         if mine is None or "seconds" not in mine or mine.get("seconds") is None:
             reason = (mine or {}).get("skipped", "not run")
             rows.append(f"| {wid} {name} | {'; '.join(cells) or '–'} | skipped: {reason} | – | "
-                        f"{target_text} |")
+                        f"{target_text} | {rate_text} |")
             continue
         sb = f"{fmt_time(mine['seconds'])} ({mine['quality']} {fmt_value(mine['value'])})"
         if peers:
@@ -378,24 +428,30 @@ def table(report):
         else:
             ratio_text, met = "–", ""
         rows.append(f"| {wid} {name} | {'; '.join(cells) or '–'} | {sb} | {ratio_text} {met} | "
-                    f"{target_text} |")
-    return "\n".join(rows), summary
+                    f"{target_text} | {rate_text} |")
+    return "\n".join(rows), summary, rates
+
+
+BLAS_NAMES = {"openblas": "OpenBLAS", "mkl": "MKL", "blis": "BLIS"}
 
 
 def versions_text(peers):
-    """One line: every peer's versions, and the BLAS and OpenMP libraries threadpoolctl found
-    in its process (`pytorch: torch 1.13.1, numpy 1.26.4, OpenBLAS 0.3.21 (Haswell) …`)."""
-    parts = []
+    """One line: Python's version, then every peer's libraries and the BLAS libraries that
+    threadpoolctl found in its process (`pytorch: torch 1.13.0a0, numpy 1.26.4, OpenBLAS 0.3.21
+    (Cooperlake) · …`); a process can load two (NumPy's wheel brings its own)."""
+    parts, python = [], None
     for p in peers:
-        versions = ", ".join(f"{k} {v}" for k, v in p.get("versions", {}).items())
+        versions = dict(p.get("versions", {}))
+        python = versions.pop("python", python)
         configuration = next((c for c in p.get("configurations", {}).values() if c.get("blas")),
                              {})
-        pools = dict.fromkeys(
-            f"{b.get('library')} {b.get('version') or ''}".strip()
+        blas = dict.fromkeys(
+            f"{BLAS_NAMES[b['api']]} {b.get('version')}"
             + (f" ({b['kernel']})" if b.get("kernel") else "")
-            for b in configuration.get("blas", []) if "api" in b)
-        parts.append(f"{p['peer']}: {versions}" + (f"; {', '.join(pools)}" if pools else ""))
-    return " · ".join(parts)
+            for b in configuration.get("blas", []) if b.get("api") in BLAS_NAMES)
+        parts.append(f"{p['peer']}: " + ", ".join([f"{k} {v}" for k, v in versions.items()]
+                                                  + list(blas)))
+    return " · ".join(([f"Python {python}"] if python else []) + parts)
 
 
 def configurations_text(peers):
@@ -441,8 +497,9 @@ def main():
                      load_average_start=load_at_start, load_average_end=os.getloadavg(),
                      peer_thread_counts=list(THREAD_COUNTS)),
         sigbook=mine, peers=peers)
-    text, summary = table(report)
+    text, summary, rates = table(report)
     report["table"] = text
+    report["limits"] = dict(sgemm_gflops=sgemm_rate(report), workloads=rates)
     report["versions"] = versions_text(peers)
     report["ratios"] = [dict(id=w, ratio=r, target=t, met=m == "✓") for w, r, t, m in summary]
     with open(os.path.join(RESULTS, "latest.json"), "w") as f:
