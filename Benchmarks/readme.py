@@ -26,6 +26,7 @@ def section(report):
     m = report["machine"]
     env = report["sigbook"]["environment"]
     counts = " and ".join(str(t) for t in m["peer_thread_counts"])
+    sgemm = report["limits"]["sgemm_gflops"]
     lines = [
         "## Performance",
         "",
@@ -53,7 +54,13 @@ def section(report):
         f"`OMP_WAIT_POLICY={m['omp_wait_policy'] or 'unset'}` (set for both sides; on a "
         "shared machine "
         "OpenMP's spinning default made PyTorch's W1 at 2 threads 10–30× slower; at 1 thread and "
-        "for large products it made no difference).",
+        "for large products it made no difference). "
+        "The last column is the work each row does, counted analytically (Benchmarks/flops.py: "
+        "dense products and convolutions; training as 3× the forward pass), over its time, and "
+        "its share of W9's sgemm rate in the same run"
+        + (f" ({sgemm:.0f} GFLOP/s)" if sgemm else "") + ", the roofline of a "
+        "BLAS-bound step; for k-means (W5) the count is a lower bound (≥), and rows with no "
+        "known bound show —.",
         "",
         f"Versions: {report['versions']}.",
         "",
