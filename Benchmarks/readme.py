@@ -6,6 +6,7 @@ The section runs from the line `## Performance` to the next `## ` heading; it is
 import json
 import os
 import re
+import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -81,6 +82,10 @@ def section(report):
 def main():
     with open(os.path.join(HERE, "results", "latest.json")) as f:
         report = json.load(f)
+    if "limits" not in report:
+        # Written before the peers ran at both thread counts: its table lacks the new columns.
+        sys.exit("readme.py: Benchmarks/results/latest.json is from an older `make bench`; "
+                 "run `make bench` first")
     path = os.path.join(ROOT, "README.md")
     with open(path) as f:
         text = f.read()
