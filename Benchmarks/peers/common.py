@@ -126,9 +126,9 @@ def probe_sets():
 class Times(list):
     """The wall seconds of the timed runs, and how many of the process's threads did work
     during them (`busy_threads`): it is how `make bench` checks that a script honours the thread
-    count it was given, on a shared machine too, where CPU time per wall second says little."""
-
-    busy_threads = None
+    count it was given, on a shared machine too, where CPU time per wall second says little.
+    It counts threads that worked, not at once: Keras at 1 thread shows 2 (the Python thread
+    that feeds TensorFlow's one worker), at 2 threads 3."""
 
 
 def thread_ticks():
@@ -166,10 +166,9 @@ def timed(repeats, body):
 
 
 def record(wid, times, quality, value, **extra):
+    """The JSON of one workload from its Times (see timed), its quality figure and extras."""
     r = dict(id=wid, seconds=statistics.median(times), min=min(times), max=max(times),
-             runs=len(times), quality=quality, value=float(value))
-    if getattr(times, "busy_threads", None) is not None:
-        r["busy_threads"] = times.busy_threads
+             runs=len(times), quality=quality, value=float(value), busy_threads=times.busy_threads)
     if extra:
         r["extra"] = {k: float(v) for k, v in extra.items()}
     return r
