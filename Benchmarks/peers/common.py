@@ -188,13 +188,13 @@ class Peer:
     """Collects one peer's results; skips a workload whose data or library is missing.
 
     Made after the peer's imports: it limits the BLAS and OpenMP pools those loaded to THREADS
-    (threadpoolctl), which the environment variables alone do not do for a library that sizes
-    its pool otherwise (scikit-learn's OpenMP, a BLAS bundled in a wheel).
+    with threadpoolctl, whatever environment variable each library reads (run.py sets the usual
+    ones too), and the limits hold for the rest of the process.
     """
 
     def __init__(self, name):
         from threadpoolctl import threadpool_limits
-        self.limits = threadpool_limits(THREADS)
+        threadpool_limits(THREADS)
         self.name = name
         self.results = []
         self.versions = {"python": sys.version.split()[0], "numpy": np.__version__}
