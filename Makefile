@@ -30,10 +30,12 @@ test:
 SIGBOOK_DATA ?= $(abspath $(CURDIR)/../shared/data)
 export SIGBOOK_DATA
 
-# sigbook and every peer (PyTorch, Keras, scikit-learn, openTSNE, umap-learn, numpy) in one go:
-# one table, Benchmarks/results/latest.json.
+# sigbook and every peer (PyTorch, Keras, scikit-learn, openTSNE, umap-learn, numpy, ONNX Runtime,
+# Captum), each peer at 1 and 2 threads, in one go: one table, Benchmarks/results/latest.json.
+# `make bench ONLY=W6` (or ONLY=W1,W9) runs those rows only. run.py needs no package: each peer
+# script runs in its own environment (scripts/bench-peers).
 bench: release bench-peers
-	Benchmarks/peers/.venv/bin/python Benchmarks/run.py $(if $(ONLY),--only $(ONLY))
+	/usr/bin/python3 Benchmarks/run.py $(if $(ONLY),--only $(ONLY))
 
 # sigbook's side only.
 bench-sigbook: release

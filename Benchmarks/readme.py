@@ -6,6 +6,7 @@ The section runs from the line `## Performance` to the next `## ` heading; it is
 import json
 import os
 import re
+import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -25,14 +26,15 @@ def rounds_text(report):
 def section(report):
     m = report["machine"]
     env = report["sigbook"]["environment"]
+    counts = " and ".join(str(t) for t in m["peer_thread_counts"])
+    sgemm = report["limits"]["sgemm_gflops"]
     lines = [
         "## Performance",
         "",
         f"`make bench` on {report['date'][:10]}: {m['cpu']}, {m['cores']} cores, "
         f"OPENBLAS_CORETYPE {m['openblas_coretype'] or 'unset'}; sigbook with OpenBLAS "
-        f"{env['blasCore']} kernels and {env['blasThreads']} threads, every peer given "
-        f"{m.get('bench_threads') or m['cores']} threads, all on the same data in one run "
-        "(median of several runs after a warm-up"
+        f"{env['blasCore']} kernels and {env['blasThreads']} threads, all on the same data in one "
+        "run (median of several runs after a warm-up"
         + (f"; {rounds_text(report)}" if rounds_text(report) else "")
         + "; Benchmarks/results/latest.json has min, max, versions and thread counts). The ratio is the fastest peer's time over sigbook's "
         "(for W9, sigbook's GFLOP/s over the fastest peer's). S is the study as a user runs it, "
@@ -44,9 +46,29 @@ def section(report):
            "machine: figures are noisy)." if (load := m.get("load_average_start")
                                              or m.get("load_average")) else ""),
         "",
+        f"Every peer at its best: each runs at {counts} threads in the same round (the order "
+        "alternating), `@1t`/`@2t` say which, the faster first and in the ratio. Threads are set "
+        "through each library's own control (PyTorch's intra- and inter-op threads, TensorFlow's "
+        "intra- and inter-op parallelism, `n_jobs`, ONNX Runtime's intra-op threads) and, for "
+        "BLAS and OpenMP, threadpoolctl's limits and `OMP_NUM_THREADS`, "
+        "`OPENBLAS_NUM_THREADS`, `MKL_NUM_THREADS` and `NUMBA_NUM_THREADS`; OpenMP waits with "
+        f"`OMP_WAIT_POLICY={m['omp_wait_policy'] or 'unset'}` (set for both sides; on a "
+        "shared machine "
+        "OpenMP's spinning default made PyTorch's W1 at 2 threads 10–30× slower; at 1 thread and "
+        "for large products it made no difference). "
+        "The last column is the work each row does, counted analytically (Benchmarks/flops.py: "
+        "dense products and convolutions; training as 3× the forward pass), over its time, and "
+        "its share of W9's sgemm rate in the same run"
+        + (f" ({sgemm:.0f} GFLOP/s)" if sgemm else "") + ", the roofline of a "
+        "BLAS-bound step; for k-means (W5) the count is a lower bound (≥), and rows with no "
+        "known bound show —.",
+        "",
+        f"Versions: {report['versions']}.",
+        "",
         report["table"],
         "",
-        "Regenerate with `make bench && make bench-readme`.",
+        "Regenerate with `make bench && make bench-readme`; rerun one row with "
+        "`make bench ONLY=W6` (or several: `ONLY=W1,W9`; the table then has those rows only).",
         "",
         "OpenBLAS 0.3.21 (Debian 12) does not recognise recent Intel processors and falls back to",
         "generic kernels about 7× slower; `sigbook` then restarts itself once with",
@@ -60,6 +82,10 @@ def section(report):
 def main():
     with open(os.path.join(HERE, "results", "latest.json")) as f:
         report = json.load(f)
+    if "limits" not in report:
+        # Written before the peers ran at both thread counts: its table lacks the new columns.
+        sys.exit("readme.py: Benchmarks/results/latest.json is from an older `make bench`; "
+                 "run `make bench` first")
     path = os.path.join(ROOT, "README.md")
     with open(path) as f:
         text = f.read()

@@ -7,11 +7,14 @@ from torch import nn
 
 import common as c
 
+# Captum runs on torch's pools: set both, as torch_bench.py does.
 torch.set_num_threads(c.THREADS)
+torch.set_num_interop_threads(c.THREADS)
 peer = c.Peer("captum")
 peer.versions["captum"] = captum.__version__
 peer.versions["torch"] = torch.__version__
 peer.threads["intra_op"] = torch.get_num_threads()
+peer.threads["inter_op"] = torch.get_num_interop_threads()
 
 
 def cnn():

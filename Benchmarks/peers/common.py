@@ -37,7 +37,9 @@ W11 = dict(widths=(16, 32, 64), batch=64, epochs=1, lr=0.05, momentum=0.9)
 # baseline 0, target the label.
 W12 = dict(c=1.0, tol=1e-4, max_iter=1000)
 W14 = dict(count=1000, steps=50)
-# Threads each peer is given: both cores unless BENCH_THREADS says otherwise.
+# Threads each peer is given: `make bench` runs every script once with 1 and once with 2
+# (BENCH_THREADS, and the thread variables of OpenMP, OpenBLAS, MKL and numba set to the same
+# before the libraries load); the faster counts. All cores when run by hand.
 THREADS = int(os.environ.get("BENCH_THREADS") or os.cpu_count() or 1)
 REPEATS = dict(W1=9, W2=3, W3=3, W4=31, W5=3, W6=3, W7=3, W8=5, W9=51, W10=5, W11=3, W12=3,
                W13=9, W14=3, S=3)
@@ -121,45 +123,82 @@ def probe_sets():
     return sets
 
 
+class Times(list):
+    """The wall seconds of the timed runs, and how many of the process's threads did work
+    during them (`busy_threads`): it is how `make bench` checks that a script honours the thread
+    count it was given, on a shared machine too, where CPU time per wall second says little.
+    It counts threads that worked, not at once: Keras at 1 thread shows 2 (the Python thread
+    that feeds TensorFlow's one worker), at 2 threads 3."""
+
+
+def thread_ticks():
+    """CPU time (user + system, in clock ticks) of each thread of this process, from /proc."""
+    ticks = {}
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{tid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:  # the thread ended meanwhile
+            continue
+        ticks[tid] = int(fields[11]) + int(fields[12])
+    return ticks
+
+
+def busy_threads(before, after):
+    """Threads that used at least a tenth of the busiest thread's CPU time between two
+    thread_ticks() (a pool's idle or barely woken threads do not count)."""
+    used = [after[t] - before.get(t, 0) for t in after]
+    most = max(used, default=0)
+    return sum(1 for u in used if most and u >= most / 10)
+
+
 def timed(repeats, body):
-    """Runs `body` once to warm up, then `repeats` times; returns (times, last value)."""
+    """Runs `body` once to warm up, then `repeats` times; returns (Times, last value)."""
     last = body()
-    times = []
+    times = Times()
+    before = thread_ticks()
     for _ in range(max(1, repeats)):
         start = time.perf_counter()
         last = body()
         times.append(time.perf_counter() - start)
+    times.busy_threads = busy_threads(before, thread_ticks())
     return times, last
 
 
 def record(wid, times, quality, value, **extra):
+    """The JSON of one workload from its Times (see timed), its quality figure and extras."""
     r = dict(id=wid, seconds=statistics.median(times), min=min(times), max=max(times),
-             runs=len(times), quality=quality, value=float(value))
+             runs=len(times), quality=quality, value=float(value), busy_threads=times.busy_threads)
     if extra:
         r["extra"] = {k: float(v) for k, v in extra.items()}
     return r
 
 
 def blas_info():
-    """The BLAS/OpenMP pools this process loaded: library, kernel and threads (threadpoolctl)."""
-    try:
-        from threadpoolctl import threadpool_info
-        return [dict(api=p.get("internal_api"), kernel=p.get("architecture"),
-                     threads=p.get("num_threads"), version=p.get("version"),
-                     library=os.path.basename(p.get("filepath", "")))
-                for p in threadpool_info()]
-    except Exception as error:  # threadpoolctl missing: say so, do not fail the run
-        return [dict(error=str(error))]
+    """The BLAS/OpenMP pools this process loaded: library, version, kernel and threads, as
+    threadpoolctl sees them at the end of the run."""
+    from threadpoolctl import threadpool_info
+    return [dict(api=p.get("internal_api"), kernel=p.get("architecture"),
+                 threads=p.get("num_threads"), version=p.get("version"),
+                 library=os.path.basename(p.get("filepath", "")))
+            for p in threadpool_info()]
 
 
 class Peer:
-    """Collects one peer's results; skips a workload whose data or library is missing."""
+    """Collects one peer's results; skips a workload whose data or library is missing.
+
+    Made after the peer's imports: it limits the BLAS and OpenMP pools those loaded to THREADS
+    with threadpoolctl, whatever environment variable each library reads (run.py sets the usual
+    ones too), and the limits hold for the rest of the process.
+    """
 
     def __init__(self, name):
+        from threadpoolctl import threadpool_limits
+        threadpool_limits(THREADS)
         self.name = name
         self.results = []
-        self.versions = {}
-        self.threads = {}
+        self.versions = {"python": sys.version.split()[0], "numpy": np.__version__}
+        self.threads = {"requested": THREADS}
         self.only = set(filter(None, os.environ.get("BENCH_ONLY", "").upper().split(",")))
 
     def wants(self, wid):

@@ -3,7 +3,7 @@
 Reads Benchmarks/results/w10-resnet.onnx, which `sigbook bench` W10 writes (its export of the
 network it times), gives the block outputs its metadata names (`sigbook.signatures`) as extra
 graph outputs, and runs the 10,000 Fashion-MNIST test images through it in batches of 1,024 (as
-sigbook does), once with one intra-op thread and once with two: the faster counts, both are kept.
+sigbook does), with c.THREADS intra-op threads (`make bench` runs it at 1 and at 2).
 """
 
 import json
@@ -18,6 +18,7 @@ import common as c
 peer = c.Peer("onnxruntime")
 peer.versions["onnxruntime"] = ort.__version__
 peer.versions["onnx"] = onnx.__version__
+peer.threads["intra_op"] = c.THREADS
 
 
 def session(model_bytes, threads):
@@ -42,27 +43,16 @@ def w10(repeats):
     x, _ = c.fashion("test")
     x = np.ascontiguousarray(x.reshape(-1, 1, 28, 28))
     batch = c.W10["batch"]
-    results = {}
-    for threads in (1, 2):
-        s = session(model.SerializeToString(), threads)
+    s = session(model.SerializeToString(), c.THREADS)
 
-        def run():
-            parts = [s.run(outputs, {"input": x[b:b + batch]}) for b in range(0, len(x), batch)]
-            return [np.concatenate([p[i] for p in parts]) for i in range(len(outputs))]
+    def run():
+        parts = [s.run(outputs, {"input": x[b:b + batch]}) for b in range(0, len(x), batch)]
+        return [np.concatenate([p[i] for p in parts]) for i in range(len(outputs))]
 
-        times, signature = c.timed(repeats, run)
-        results[threads] = (times, signature)
-    best = min(results, key=lambda t: np.median(results[t][0]))
-    times, signature = results[best]
-    peer.threads["intra_op"] = best
+    times, signature = c.timed(repeats, run)
     result = c.record("W10", times, "signature values", sum(s.size for s in signature))
-    result["extra"] = {
-        "peak MiB": c.peak_mib(),
-        "seconds at 1 thread": float(np.median(results[1][0])),
-        "seconds at 2 threads": float(np.median(results[2][0])),
-    }
+    result["extra"] = {"peak MiB": c.peak_mib()}
     return result
-
 
 peer.run("W10", w10)
 peer.finish()

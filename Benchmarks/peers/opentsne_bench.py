@@ -1,4 +1,5 @@
-"""openTSNE: W6 (defaults: perplexity 30, PCA initialisation, 250 + 500 iterations), both cores."""
+"""openTSNE: W6 (defaults: perplexity 30, PCA initialisation, 250 + 500 iterations), n_jobs
+threads."""
 
 import openTSNE
 from sklearn.manifold import trustworthiness

@@ -17,6 +17,9 @@ import common as c
 warnings.filterwarnings("ignore", category=ConvergenceWarning)
 peer = c.Peer("scikit-learn")
 peer.versions["scikit-learn"] = sklearn.__version__
+# KMeans, LogisticRegression and MLPClassifier take their threads from OpenMP and BLAS, which
+# c.Peer limits; only the silhouette's pairwise distances take n_jobs.
+peer.threads["n_jobs"] = c.THREADS
 
 
 def w2(repeats):
@@ -41,7 +44,7 @@ def w5(repeats):
         best = None
         for k in c.W5["ks"]:
             labels = KMeans(n_clusters=k, n_init=c.W5["restarts"], random_state=0).fit_predict(x)
-            s = silhouette_score(x, labels)
+            s = silhouette_score(x, labels, n_jobs=c.THREADS)
             if best is None or s > best[1]:
                 best = (k, s)
         return best

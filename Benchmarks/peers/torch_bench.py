@@ -6,8 +6,10 @@ from torch import nn
 import common as c
 from torch_resnet import resnet
 
-# Debian's build starts with one intra-op thread: give it the cores sigbook uses.
+# Debian's build starts with one thread unless OMP_NUM_THREADS says otherwise: set both pools
+# (inter-op before any parallel work, or it refuses).
 torch.set_num_threads(c.THREADS)
+torch.set_num_interop_threads(c.THREADS)
 peer = c.Peer("pytorch")
 peer.versions["torch"] = torch.__version__
 peer.threads["intra_op"] = torch.get_num_threads()

@@ -1,4 +1,5 @@
-"""umap-learn: W7 (defaults, 15 neighbours, min_dist 0.1, spectral initialisation), both cores.
+"""umap-learn: W7 (defaults, 15 neighbours, min_dist 0.1, spectral initialisation), n_jobs
+threads (numba's pool, which NUMBA_NUM_THREADS caps, is sized by umap-learn from it).
 
 The first fit in the process compiles umap-learn's numba code ("cold"); the timed runs after it
 are "warm", the figure compared.
