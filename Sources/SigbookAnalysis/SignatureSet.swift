@@ -21,7 +21,7 @@ public struct SignatureSet: Sendable {
   public var dataName: String
   /// The number of the first layer: 1, or 0 when the raw inputs are the first layer (`H0`, the
   /// baseline every hidden layer is compared with).
-  public var firstLayerNumber = 1
+  var firstLayerNumber = 1
 
   /// The numbers of the layers, as people write them (`sig[2]`): H1 first, or H0 the inputs.
   public var layerNumbers: ClosedRange<Int> {
@@ -135,9 +135,9 @@ public struct PointSet: Sendable {
   public var predictions: [Int]?
   public var predictionNames: [String]
   /// The signature layer (1-based) the points come from, if they do.
-  public var layer: Int?
+  var layer: Int?
 
-  public init(
+  init(
     points: Tensor, name: String, labels: [Int], classNames: [String], predictions: [Int]? = nil,
     predictionNames: [String] = [], layer: Int? = nil
   ) {
