@@ -6,9 +6,9 @@ extension Clustering {
   /// One step of a cluster path: a layer (by its position in `layers`) and a cluster of it.
   public struct PathStep: Sendable, Equatable {
     /// The position of the layer in `layers` (0-based).
-    public var layerIndex: Int
+    var layerIndex: Int
     /// The cluster, in `0 ..< k` of that layer.
-    public var cluster: Int
+    var cluster: Int
 
     public init(layerIndex: Int, cluster: Int) {
       self.layerIndex = layerIndex
@@ -88,7 +88,7 @@ extension Clustering {
   /// The indices of the inputs in `cluster` of the layer numbered `layer`.
   ///
   /// - Throws: `AnalysisError.invalidArgument` for a layer or cluster that does not exist.
-  public func inputs(layer: Int, cluster: Int) throws(AnalysisError) -> [Int] {
+  func inputs(layer: Int, cluster: Int) throws(AnalysisError) -> [Int] {
     let index = try layerIndex(number: layer)
     let k = layers[index].k
     guard cluster >= 0, cluster < k else {

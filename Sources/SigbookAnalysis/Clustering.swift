@@ -151,7 +151,7 @@ public struct Clustering: Sendable {
 
   /// The distinct paths (`L1:c0 → L2:c1`, layers by their real number, so that the paths of
   /// `clusters[2]` read `L2:c0`), most frequent first, with their counts per class.
-  public var pathTable: Table {
+  var pathTable: Table {
     guard let first = layers.first else { return Table(columns: ["path", "count"], rows: []) }
     let classNames = first.points.classNames
     let labels = first.points.labels

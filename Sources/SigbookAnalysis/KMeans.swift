@@ -6,7 +6,7 @@ public struct KMeansResult: Sendable, Equatable {
   /// The number of clusters asked for. After the last assignment step a cluster may be left
   /// without points (when the data hold fewer distinct points than k, say, as in scikit-learn);
   /// `clusterSizes` tells.
-  public let k: Int
+  let k: Int
   /// The centres, `[k, d]`, in the coordinates of the data.
   public let centres: Tensor
   /// The cluster of each point, in `0 ..< k`.
@@ -15,13 +15,13 @@ public struct KMeansResult: Sendable, Equatable {
   /// their clusters, computed directly (not through the GEMM expansion) in Double.
   public let inertia: Double
   /// The Lloyd iterations run by the best restart.
-  public let iterations: Int
+  let iterations: Int
   /// Whether the best restart's transfers ended with a pass that moved no point, rather than at
   /// the cap on passes.
   let converged: Bool
 
   /// Creates a result from its parts.
-  public init(
+  init(
     k: Int, centres: Tensor, assignments: [Int], inertia: Double, iterations: Int,
     converged: Bool
   ) {
@@ -47,7 +47,7 @@ public struct KMeansResult: Sendable, Equatable {
   /// - Returns: `m` cluster indices in `0 ..< k`.
   /// - Precondition: `x` has `d` features.
   /// - Complexity: one GEMM per block of rows, 2·m·k·d operations.
-  public func assign(_ x: Tensor) -> [Int] {
+  func assign(_ x: Tensor) -> [Int] {
     let d = centres.rowSize
     precondition(x.rowSize == d, "assigning \(x.shape) to centres \(centres.shape)")
     let m = x.rows
@@ -117,7 +117,7 @@ enum KMeans {
   ///   range.
   /// - Complexity: per Lloyd iteration 2·n·k·d operations in GEMM plus O(n·(k + d)); per pass of
   ///   transfers the same GEMM plus O(n·k), and O(k·d) for every point that moves.
-  public static func fit(
+  static func fit(
     _ x: Tensor, k: Int, restarts: Int = 10, maxIterations: Int = 300, tolerance: Double = 1e-4,
     seed: Int = 0, isCancelled: () -> Bool = { false }
   ) throws(AnalysisError) -> KMeansResult {
@@ -233,7 +233,7 @@ struct KMeansData: Sendable {
   }
 
   /// A run's result in the coordinates of the original data.
-  public func result(of run: KMeans.LloydRun, k: Int) -> KMeansResult {
+  func result(of run: KMeans.LloydRun, k: Int) -> KMeansResult {
     var centres = run.centres
     for c in 0..<k {
       for j in 0..<d { centres[c * d + j] = Float(Double(centres[c * d + j]) + mean[j]) }

@@ -14,15 +14,15 @@ public struct KMeansSweep: Sendable {
     /// The number of clusters.
     public let k: Int
     /// Its best clustering over the restarts.
-    public let result: KMeansResult
+    let result: KMeansResult
     /// Its mean silhouette, `nil` where undefined (k = 1 or k = n).
     public let silhouette: Double?
     /// Its inertia, `Σᵢ ‖xᵢ − c(xᵢ)‖²`.
-    public var inertia: Double { result.inertia }
+    var inertia: Double { result.inertia }
   }
 
   /// One entry per k, in the order asked for.
-  public let entries: [Entry]
+  let entries: [Entry]
   /// The index in `entries` of the chosen k.
   let bestIndex: Int
 
@@ -96,7 +96,7 @@ public struct KMeansSweep: Sendable {
 
   /// Fits every k of a range, as
   /// ``init(_:ks:restarts:maxIterations:tolerance:silhouetteSample:seed:progress:)``.
-  public init(
+  init(
     _ x: Tensor, k: ClosedRange<Int>, restarts: Int = 10, maxIterations: Int = 300,
     tolerance: Double = 1e-4, silhouetteSample: Int? = nil, seed: Int = 0,
     progress: ((_ done: Int, _ total: Int) -> Void)? = nil

@@ -9,9 +9,9 @@ import Synchronization
 /// penalised —, minimising `Σᵢ −log pᵢ[yᵢ] + ‖W‖² / (2C)` (divided by n, which moves no
 /// minimum) until no component of the gradient (of the mean) exceeds `tolerance` — 1e-4 by
 /// default, scikit-learn's `tol` —, in at most 1,000 iterations.
-public struct LogisticRegression: Sendable {
-  public let classes: Int
-  public let features: Int
+struct LogisticRegression: Sendable {
+  let classes: Int
+  let features: Int
   /// `[classes, features]`, row-major, acting on standardised features.
   var weights: [Double]
   var intercepts: [Double]
@@ -20,8 +20,8 @@ public struct LogisticRegression: Sendable {
   var mean: [Double]
   var scale: [Double]
   /// L-BFGS iterations, and whether the gradient reached the tolerance.
-  public var iterations: Int
-  public var converged: Bool
+  var iterations: Int
+  var converged: Bool
 
   /// Fits the regression to the rows of `x` (`[n, d]`) and their classes.
   ///
@@ -31,7 +31,7 @@ public struct LogisticRegression: Sendable {
   ///   - tolerance: the largest gradient component at which the fit has converged.
   /// - Throws: `AnalysisError` for non-finite values, fewer than two rows, a non-positive `c`,
   ///   or `.cancelled`.
-  public init(
+  init(
     fitting x: Tensor, labels: [Int], classes: Int, c: Double, standardize: Bool,
     tolerance: Double = 1e-4, isCancelled: () -> Bool = { false }
   ) throws(AnalysisError) {
@@ -133,7 +133,7 @@ public struct LogisticRegression: Sendable {
   }
 
   /// The probability of each class for each row of `x`, `[n, classes]` row-major.
-  public func probabilities(_ x: Tensor) -> [Double] {
+  func probabilities(_ x: Tensor) -> [Double] {
     let n = x.rows, k = classes
     let data = Self.standardized(x, mean: mean, scale: scale)
     var p = [Double](repeating: 0, count: n * k)
@@ -154,7 +154,7 @@ public struct LogisticRegression: Sendable {
 
   /// The fraction of rows whose most probable class is their label, and the mean log-loss
   /// (−log p of the label, p at least 1e-15 as scikit-learn's `log_loss` clips it).
-  public func score(_ x: Tensor, labels: [Int]) -> (accuracy: Double, logLoss: Double) {
+  func score(_ x: Tensor, labels: [Int]) -> (accuracy: Double, logLoss: Double) {
     let p = probabilities(x), k = classes
     var correct = 0, loss = 0.0
     for (i, label) in labels.enumerated() {

@@ -17,7 +17,7 @@ public enum Metrics {
   ///   - clusters: the cluster of each point.
   ///   - labels: the true label of each point.
   /// - Precondition: both have the same, non-zero length.
-  public static func purity(clusters: [Int], labels: [Int]) -> Double {
+  static func purity(clusters: [Int], labels: [Int]) -> Double {
     precondition(!labels.isEmpty, "purity of no points")
     let table = Contingency(labels, clusters)
     var total = 0
@@ -102,7 +102,7 @@ public enum Metrics {
   /// - Returns: a value in [0, 1], or `nil` when there are no positives or no negatives.
   /// - Precondition: same lengths; no score is NaN.
   /// - Complexity: O(n log n).
-  public static func auroc(scores: [Double], isPositive: [Bool]) -> Double? {
+  static func auroc(scores: [Double], isPositive: [Bool]) -> Double? {
     precondition(
       scores.count == isPositive.count, "\(scores.count) scores, \(isPositive.count) labels")
     precondition(!scores.contains { $0.isNaN }, "AUROC of NaN scores")
@@ -130,7 +130,7 @@ public enum Metrics {
   ///
   /// - Returns: a value in [0, 1], or nil when there are no positives.
   /// - Precondition: same lengths; no score is NaN.
-  public static func averagePrecision(scores: [Double], isPositive: [Bool]) -> Double? {
+  static func averagePrecision(scores: [Double], isPositive: [Bool]) -> Double? {
     precondition(
       scores.count == isPositive.count, "\(scores.count) scores, \(isPositive.count) labels")
     precondition(!scores.contains { $0.isNaN }, "average precision of NaN scores")
@@ -161,7 +161,7 @@ public enum Metrics {
   ///
   /// - Returns: a value in [0, 1], or nil when either group is empty.
   /// - Precondition: no score is NaN.
-  public static func falsePositiveRateAt95(normal: [Double], novel: [Double]) -> Double? {
+  static func falsePositiveRateAt95(normal: [Double], novel: [Double]) -> Double? {
     precondition(!(normal + novel).contains { $0.isNaN }, "FPR of NaN scores")
     guard !normal.isEmpty, !novel.isEmpty else { return nil }
     let scores = normal + novel

@@ -18,7 +18,7 @@ extension NoveltyResult {
   /// network's output for `.softmax`, the only layer for a one-layer network).
   ///
   /// - Throws: `AnalysisError.invalidArgument` naming the layers scored when `layer` is not one.
-  public func row(layer: Int?) throws(AnalysisError) -> Row {
+  func row(layer: Int?) throws(AnalysisError) -> Row {
     guard let layer else {
       guard let last = rows.last else {
         throw .invalidArgument("the novelty result scored nothing")

@@ -37,7 +37,7 @@ public struct NoveltyResult: Sendable {
   /// The scores of one layer (or of all layers, or of the network's output).
   public struct Row: Sendable {
     public var name: String
-    public var dimensions: Int
+    var dimensions: Int
     public var normalScores: [Double]
     public var novelScores: [Double]
     /// AUROC with novel inputs as positives (0.5 is chance, 1 perfect).
@@ -48,7 +48,7 @@ public struct NoveltyResult: Sendable {
     public var fpr95: Double?
 
     /// A row of scores and their measures.
-    public init(name: String, dimensions: Int, normalScores: [Double], novelScores: [Double]) {
+    init(name: String, dimensions: Int, normalScores: [Double], novelScores: [Double]) {
       self.name = name
       self.dimensions = dimensions
       self.normalScores = normalScores
@@ -69,10 +69,10 @@ public struct NoveltyResult: Sendable {
   public var rows: [Row]
   /// The row declared before the scores were seen, whose figures are the result's: a layer
   /// (`H2`), or nil for the last row (all layers together, or the network's output).
-  public var declared: String?
+  var declared: String?
   /// When the declared row was chosen on a validation split (known and novel inputs apart from
   /// those scored here): its AUROC there.
-  public var validationAUROC: Double?
+  var validationAUROC: Double?
   /// The class name of each normal input, in the order scored: what `where(data, novelty:)`
   /// checks its data against.
   var normalLabels: [String] = []
@@ -235,7 +235,7 @@ public struct NoveltyResult: Sendable {
 
   /// − the largest logit of each row; for one output (the logit of class 1 against 0),
   /// − max(z, 0).
-  public static func maxLogitScores(_ logits: Tensor) -> [Double] {
+  static func maxLogitScores(_ logits: Tensor) -> [Double] {
     let d = logits.rowSize
     return (0..<logits.rows).map { i in
       let row = (0..<d).map { Double(logits[flat: i * d + $0]) } + (d == 1 ? [0] : [])
@@ -245,7 +245,7 @@ public struct NoveltyResult: Sendable {
 
   /// The energy −log Σⱼ exp(zⱼ) of each row of logits (temperature 1); for one output, of
   /// [0, z].
-  public static func energyScores(_ logits: Tensor) -> [Double] {
+  static func energyScores(_ logits: Tensor) -> [Double] {
     let d = logits.rowSize
     return (0..<logits.rows).map { i in
       let row = (0..<d).map { Double(logits[flat: i * d + $0]) } + (d == 1 ? [0] : [])
@@ -588,7 +588,7 @@ public struct VirtualLogit: Sendable {
   }
 
   /// α‖P⊥(x − u)‖ − log Σ exp(logits) for each row: higher is more unusual.
-  public func scores(_ x: Tensor, logits: Tensor) -> [Double] {
+  func scores(_ x: Tensor, logits: Tensor) -> [Double] {
     let energy = NoveltyResult.energyScores(logits)
     return zip(residualNorms(x), energy).map { alpha * $0 + $1 }
   }

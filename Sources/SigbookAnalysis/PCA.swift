@@ -8,14 +8,14 @@ public struct PCAResult: Sendable, Equatable {
   public let projected: Tensor
   /// The principal axes, `[dims, d]`, orthonormal rows in order of decreasing variance; each
   /// row's largest-magnitude entry is positive.
-  public let components: Tensor
+  let components: Tensor
   /// The variance along each component (the covariance's eigenvalues, denominator n − 1).
   let explainedVariance: [Double]
   /// Each component's share of the total variance (the trace of the covariance); 0 when all
   /// points coincide.
   public let explainedVarianceRatio: [Double]
   /// The mean of the points, `[d]`, subtracted before projecting.
-  public let mean: Tensor
+  let mean: Tensor
 
   /// Projects new points on the components: `(x − mean) · componentsᵀ`.
   ///
@@ -23,7 +23,7 @@ public struct PCAResult: Sendable, Equatable {
   /// - Returns: `[m, dims]`.
   /// - Precondition: `x` has the `d` features of the fitted data.
   /// - Complexity: one GEMM, 2·m·d·dims operations.
-  public func transform(_ x: Tensor) -> Tensor {
+  func transform(_ x: Tensor) -> Tensor {
     let d = mean.count
     precondition(x.rowSize == d, "PCA of \(d) features cannot project \(x.shape)")
     var centred = x.flattenedRows
@@ -44,7 +44,7 @@ public struct PCAResult: Sendable, Equatable {
   /// - Parameter y: `[m, dims]`.
   /// - Returns: `[m, d]`.
   /// - Precondition: `y` has `dims` columns.
-  public func reconstruct(_ y: Tensor) -> Tensor {
+  func reconstruct(_ y: Tensor) -> Tensor {
     precondition(
       y.rowSize == components.rows,
       "\(y.shape) is not a projection on \(components.rows) components")

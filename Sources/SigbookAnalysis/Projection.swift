@@ -18,7 +18,7 @@ public struct Projection: Sendable {
   /// How well the projection keeps neighbourhoods (k = 10), in [0, 1].
   public var trustworthiness: Double?
   /// A line on the method's own measures (variance explained, KL divergence…).
-  public var details: String
+  var details: String
 
   public init(
     points: Tensor, method: String, of set: PointSet, clusters: [Int]? = nil,

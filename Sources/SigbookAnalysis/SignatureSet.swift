@@ -11,7 +11,7 @@ public struct SignatureSet: Sendable {
   public var layerNames: [String]
   /// The node each layer was taken at, for signatures taken at named nodes (`at:`, or any
   /// graph model's); nil for a chain's own hidden layers and for the inputs.
-  public var layerNodes: [String?] = []
+  var layerNodes: [String?] = []
   /// Each input's class index into `classNames`.
   public var labels: [Int]
   public var classNames: [String]
@@ -24,7 +24,7 @@ public struct SignatureSet: Sendable {
   public var dataName: String
   /// The number of the first layer: 1, or 0 when the raw inputs are the first layer (`H0`, the
   /// baseline every hidden layer is compared with).
-  public var firstLayerNumber = 1
+  var firstLayerNumber = 1
 
   /// The numbers of the layers, as people write them (`sig[2]`): H1 first, or H0 the inputs.
   public var layerNumbers: ClosedRange<Int> {
@@ -144,14 +144,14 @@ public struct PointSet: Sendable {
   public var predictions: [Int]?
   public var predictionNames: [String]
   /// The signature layer (1-based) the points come from, if they do.
-  public var layer: Int?
+  var layer: Int?
   /// The node of the network the layer was taken at, when signatures name their nodes.
-  public var node: String?
+  var node: String?
 
   /// The layer's name with its node when it has one: `H2 · stage3.block1`.
   public var nodeTitle: String { node.map { "\(name) · \($0)" } ?? name }
 
-  public init(
+  init(
     points: Tensor, name: String, labels: [Int], classNames: [String], predictions: [Int]? = nil,
     predictionNames: [String] = [], layer: Int? = nil
   ) {

@@ -14,7 +14,7 @@ import SigbookTensor
 /// and the per-cluster sums of those distances are a second GEMM with the one-hot matrix of the
 /// clusters. Several clusterings of the same points share the distance work: their one-hot
 /// matrices are stacked side by side, so a sweep over k costs one distance pass, not one per k.
-public enum Silhouette {
+enum Silhouette {
   /// The silhouette `s(i)` of every point of one clustering.
   ///
   /// - Parameters:
@@ -44,7 +44,7 @@ public enum Silhouette {
   /// - Returns: the mean of `s(i)`, or `nil` when it is undefined (fewer than 2 or more than
   ///   n − 1 clusters among the points used).
   /// - Throws: `AnalysisError` when `sample < 2` or `x` is not finite.
-  public static func mean(_ x: Tensor, labels: [Int], sample: Int? = nil, seed: Int = 0)
+  static func mean(_ x: Tensor, labels: [Int], sample: Int? = nil, seed: Int = 0)
     throws(AnalysisError) -> Double?
   {
     try means(x, labelings: [labels], sample: sample, seed: seed)[0]
@@ -62,7 +62,7 @@ public enum Silhouette {
   /// - Throws: `AnalysisError` when `sample < 2` or `x` is not finite.
   /// - Precondition: every labeling has `n` labels.
   /// - Complexity: 2·m²·(d + Σk) operations in GEMM for m = min(n, sample).
-  public static func means(
+  static func means(
     _ x: Tensor, labelings: [[Int]], sample: Int? = nil, seed: Int = 0
   ) throws(AnalysisError) -> [Double?] {
     guard x.isFinite else { throw .nonFiniteValues(what: "the data") }

@@ -43,7 +43,7 @@ public struct TSNEOptions: Sendable, Equatable {
   /// The step size; `nil` means "auto": max(n / earlyExaggeration / 4, 50) (Belkina et al.
   /// 2019, scikit-learn's `learning_rate="auto"`; equivalent to openTSNE's for its gradient
   /// without the factor 4).
-  public var learningRate: Double?
+  var learningRate: Double?
   /// The factor on the attractive forces during the first iterations (default 12).
   var earlyExaggeration: Double
   /// How many of the iterations are exaggerated (default 250), with momentum 0.5; the rest run
@@ -65,7 +65,7 @@ public struct TSNEOptions: Sendable, Equatable {
   /// The seed of the generator (used by `.random` initialisation).
   public var seed: Int
   /// The k of the trustworthiness reported with the result (default 10); `nil` skips it.
-  public var trustworthinessNeighbors: Int?
+  var trustworthinessNeighbors: Int?
 
   /// Creates t-SNE settings; every argument has the default documented on its property.
   public init(
@@ -99,7 +99,7 @@ public struct TSNEResult: Sendable, Equatable {
   /// T(k) of the embedding for `options.trustworthinessNeighbors` (nil when skipped).
   public var trustworthiness: Double?
   /// The perplexity actually used (lower than asked for small data sets).
-  public var perplexity: Double
+  var perplexity: Double
 }
 
 /// t-distributed stochastic neighbour embedding (van der Maaten and Hinton, "Visualizing data

@@ -20,11 +20,11 @@ public struct UMAPOptions: Sendable, Equatable {
   /// How tightly points may be packed in the embedding (default 0.1).
   public var minDistance: Double
   /// The scale of the embedded distances (default 1).
-  public var spread: Double
+  var spread: Double
   /// Optimisation epochs; `nil` means 500 for n ≤ 10,000 and 200 above.
-  public var epochs: Int?
+  var epochs: Int?
   /// The initial SGD step, decaying linearly to 0 (default 1).
-  public var learningRate: Double
+  var learningRate: Double
   /// Negative samples per positive sample (default 5).
   var negativeSampleRate: Int
   /// The weight of the repulsive (negative) samples, umap-learn's γ (default 1).
@@ -39,7 +39,7 @@ public struct UMAPOptions: Sendable, Equatable {
   /// The seed of every random choice: initial noise, negative samples, NN-descent.
   public var seed: Int
   /// The k of the trustworthiness reported with the result (default 10); `nil` skips it.
-  public var trustworthinessNeighbors: Int?
+  var trustworthinessNeighbors: Int?
 
   /// Creates UMAP settings; every argument has the default documented on its property.
   public init(
@@ -68,9 +68,9 @@ public struct UMAPResult: Sendable, Equatable {
   /// T(k) of the embedding for `options.trustworthinessNeighbors` (nil when skipped).
   public var trustworthiness: Double?
   /// The a of the fitted curve 1 / (1 + a d^{2b}) of the embedded similarities.
-  public var a: Double
+  var a: Double
   /// The b of the same curve.
-  public var b: Double
+  var b: Double
 }
 
 /// Uniform manifold approximation and projection (McInnes, Healy and Melville, "UMAP: uniform

@@ -169,7 +169,7 @@ extension Dataset {
   /// The inputs of one class, in order, with all the classes kept (indices unchanged).
   ///
   /// - Precondition: `label` is a class index, in `0 ..< classNames.count`.
-  public func filter(label: Int) -> Dataset {
+  func filter(label: Int) -> Dataset {
     precondition(label >= 0 && label < classCount, "class index \(label) of \(classCount)")
     return rows(at: labels.indices.filter { labels[$0] == label })
   }
@@ -180,7 +180,7 @@ extension Dataset {
   ///   - predictions: the predicted class index of every input, in order.
   ///   - predicted: the class index to keep.
   /// - Precondition: `predictions.count == count`.
-  public func filter(predictions: [Int], predicted: Int) -> Dataset {
+  func filter(predictions: [Int], predicted: Int) -> Dataset {
     precondition(
       predictions.count == count, "\(predictions.count) predictions for \(count) inputs")
     return rows(at: predictions.indices.filter { predictions[$0] == predicted })

@@ -228,9 +228,9 @@ extension Gzip {
 /// Reading a file stopped because the user interrupted it (Ctrl-C): nothing it read is kept.
 public struct ReadInterrupted: Error, Sendable, CustomStringConvertible {
   /// The file being read.
-  public var path: String
+  var path: String
   /// How much of it had been read, from 0 to 1.
-  public var fraction: Double
+  var fraction: Double
   public var description: String {
     "interrupted (reading '\(path)' stopped at \(Int(fraction * 100))%)"
   }

@@ -9,19 +9,19 @@ extension NPY {
   ]
 
   /// A NumPy array read from a `.npy` file, its values widened to `Double`.
-  public struct Contents: Sendable, Equatable {
+  package struct Contents: Sendable, Equatable {
     /// The array's shape (empty for a scalar).
-    public var shape: [Int]
+    package var shape: [Int]
     /// The values in C order.
-    public var values: [Double]
+    package var values: [Double]
     /// The NumPy type name: `float32`, `float64`, `uint8`, `int32` or `int64`.
-    public var typeName: String
+    var typeName: String
 
     /// Whether the values are integers (`uint8`, `int32`, `int64`).
     var isInteger: Bool { typeName.hasPrefix("int") || typeName == "uint8" }
 
     /// The values as 32-bit floats.
-    public var floats: [Float] { values.map { Float($0) } }
+    package var floats: [Float] { values.map { Float($0) } }
   }
 
   /// Reads a `.npy` file (format versions 1, 2 and 3), raw or gzip-compressed.
@@ -45,7 +45,7 @@ extension NPY {
   ///   - isCancelled: polled while the data is read and inflated (Ctrl-C).
   /// - Throws: also `MemoryRefusal` when the array would not fit `memoryLimit`, and
   ///   ``ReadInterrupted`` when `isCancelled` says so.
-  public static func read(
+  package static func read(
     _ path: String, memoryLimit: MemoryLimit = .unlimited,
     isCancelled: @escaping () -> Bool = { false }
   ) throws -> Contents {

@@ -10,7 +10,7 @@ import Foundation
 public enum NPZ {
   /// Why arrays could not be packed.
   public struct TooLarge: Error, Sendable, Equatable, CustomStringConvertible {
-    public var bytes: Int
+    var bytes: Int
     public var description: String {
       "the arrays take \(bytes) bytes, more than a .npz without ZIP64 holds (4 GiB)"
     }

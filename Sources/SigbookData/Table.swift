@@ -35,7 +35,7 @@ public struct Table: Sendable, Equatable {
   /// Row `i` as a one-row table that answers its cells by column name.
   ///
   /// - Precondition: `i` is a row index.
-  public func row(_ i: Int) -> Table {
+  func row(_ i: Int) -> Table {
     var row = Table(title: title, columns: columns, rows: [rows[i]])
     row.isRow = true
     return row
@@ -45,7 +45,7 @@ public struct Table: Sendable, Equatable {
   public var rowTables: [Table] { rows.indices.map(row) }
 
   /// The rows in `range`, as a table.
-  public func rows(_ range: Range<Int>) -> Table {
+  func rows(_ range: Range<Int>) -> Table {
     Table(title: title, columns: columns, rows: Array(rows[range]))
   }
 

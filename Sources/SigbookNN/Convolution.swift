@@ -12,9 +12,9 @@ import SigbookTensor
 /// likewise outW with `pads[1]`, `pads[3]`, `dilations[1]`, `kernel[1]`, `strides[1]`.
 public struct Convolution: Codable, Equatable, Sendable {
   /// The channels of the input images.
-  public var inChannels: Int
+  var inChannels: Int
   /// The channels of the output maps.
-  public var outChannels: Int
+  var outChannels: Int
   /// [height, width].
   public var kernel: [Int]
   /// [vertical, horizontal].
@@ -26,7 +26,7 @@ public struct Convolution: Codable, Equatable, Sendable {
   /// The number of blocks the channels are split into (1: every output reads every input).
   public var groups: Int
   /// Whether the layer adds a learned bias (ONNX's `Conv` may have none).
-  public var hasBias: Bool
+  var hasBias: Bool
 
   /// A convolution; the defaults are ONNX's (stride 1, no padding, no dilation, one group) and
   /// a bias.

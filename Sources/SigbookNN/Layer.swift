@@ -125,7 +125,7 @@ public struct ShapeMismatch: Error, Sendable, Equatable, CustomStringConvertible
   public var message: String
   /// What to do about it (`use fewer or narrower layers`), if there is something to say.
   public var hint: String?
-  public init(_ message: String, hint: String? = nil) {
+  init(_ message: String, hint: String? = nil) {
     self.message = message
     self.hint = hint
   }

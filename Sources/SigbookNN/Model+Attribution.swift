@@ -13,7 +13,7 @@ extension Model {
   }
 
   /// Whether the scores are the logits of a final softmax or sigmoid rather than the outputs.
-  public var scoresAreLogits: Bool { scoreValue < layers.count }
+  var scoresAreLogits: Bool { scoreValue < layers.count }
 
   /// The model as it computes at inference, its batch normalisations replaced by the
   /// per-channel affine maps their running statistics make, so that a forward pass that keeps

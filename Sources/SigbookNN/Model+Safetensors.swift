@@ -62,7 +62,7 @@ extension Model {
   /// Writes the model to a safetensors file, atomically (temporary file, then rename).
   ///
   /// - Throws: `SafetensorsError` when the file cannot be written.
-  public func save(to path: String) throws {
+  func save(to path: String) throws {
     try Safetensors.write(namedParameters, metadata: savedMetadata, to: path)
   }
 

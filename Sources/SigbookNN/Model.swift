@@ -77,7 +77,7 @@ public struct Model: Sendable {
   }
 
   /// The number of values one input item holds.
-  public var inputCount: Int { inputShape.reduce(1, *) }
+  var inputCount: Int { inputShape.reduce(1, *) }
 
   /// The number of values of one output.
   public var outputCount: Int { layerShapes.last?.reduce(1, *) ?? 0 }
@@ -123,7 +123,7 @@ public struct Model: Sendable {
   }
 
   /// Applies every layer to a batch.
-  public func forward(_ input: Tensor) -> Tensor {
+  func forward(_ input: Tensor) -> Tensor {
     if wiring != nil { return graphForward(input, through: layers.count - 1) { _, _ in } }
     var x = input
     for layer in layers { x = layer.apply(consume x) }

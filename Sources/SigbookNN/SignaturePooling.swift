@@ -16,7 +16,7 @@ public enum SignaturePooling: String, Sendable, CaseIterable {
 
   /// The width of an item of `shape` after pooling, or nil when this pooling cannot take it
   /// (the class token of something that is not tokens).
-  public func width(of shape: [Int]) -> Int? {
+  func width(of shape: [Int]) -> Int? {
     switch (self, shape.count) {
     case (.none, _), (_, 0), (_, 1): shape.reduce(1, *)
     case (.classToken, 2): shape[1]

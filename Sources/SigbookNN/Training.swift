@@ -3,15 +3,15 @@ import SigbookTensor
 
 /// How `Model.fitted` trains.
 public struct TrainingOptions: Sendable {
-  public var epochs: Int = 10
+  var epochs: Int = 10
   public var batchSize: Int = 32
   public var learningRate: Double = 0.01
   public var optimizer: Optimizer = .sgd
   /// The loss; `nil` picks the usual one: cross-entropy for a classifier, BCE for a sigmoid
   /// output (one-output classifier or autoencoder), MSE otherwise.
-  public var loss: Loss?
+  var loss: Loss?
   /// Seeds the order of the inputs in every epoch.
-  public var seed: Int = 0
+  var seed: Int = 0
   /// How the learning rate changes over the steps of training.
   public var schedule: LearningRateSchedule = .constant
 
@@ -38,7 +38,7 @@ public enum LearningRateSchedule: String, Sendable, CaseIterable {
   case cosine
 
   /// The rate of step `step` (0-based) of `steps`, for a base rate `rate`.
-  public func rate(_ rate: Double, step: Int, of steps: Int) -> Double {
+  func rate(_ rate: Double, step: Int, of steps: Int) -> Double {
     switch self {
     case .constant: rate
     case .cosine: rate * 0.5 * (1 + cos(Double.pi * Double(step) / Double(max(steps, 1))))
@@ -56,7 +56,7 @@ public struct EpochRecord: Sendable, Equatable {
   public var validationLoss: Double?
   public var validationAccuracy: Double?
   /// Wall-clock time of the epoch (not part of any reproducible output).
-  public var seconds: Double
+  var seconds: Double
 }
 
 /// Loss and accuracy per epoch (and loss per batch) of one training run, and how it was trained.
@@ -73,7 +73,7 @@ public struct History: Sendable {
   public var seconds: Double = 0
 
   /// The number of batches of each epoch (the last batch of an epoch may be smaller).
-  public var batchesPerEpoch: Int {
+  var batchesPerEpoch: Int {
     records.isEmpty ? 0 : batchLosses.count / records.count
   }
 }
@@ -82,8 +82,8 @@ public struct History: Sendable {
 public struct TrainingProgress: Sendable {
   public var epoch: Int
   public var epochs: Int
-  public var batch: Int
-  public var batches: Int
+  var batch: Int
+  var batches: Int
   /// The mean loss of the current epoch so far.
   public var loss: Double
   /// Inputs processed per second since training started.

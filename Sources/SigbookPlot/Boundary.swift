@@ -4,17 +4,17 @@ extension Plot {
   /// A model's predictions on a regular grid over a 2-D input space.
   public struct DecisionGrid: Sendable, Equatable {
     /// The left edge of the grid.
-    public var xMin: Double
+    var xMin: Double
     /// The right edge.
-    public var xMax: Double
+    var xMax: Double
     /// The bottom edge.
-    public var yMin: Double
+    var yMin: Double
     /// The top edge.
-    public var yMax: Double
+    var yMax: Double
     /// Cells per row.
-    public var columns: Int
+    var columns: Int
     /// Rows of cells.
-    public var rows: Int
+    var rows: Int
     /// The predicted class of every cell, row-major, row 0 at `yMin` (bottom), column 0 at `xMin`;
     /// cell (r, c) is centred at `xMin + (c + ½)·(xMax − xMin)/columns`, likewise for y.
     public var classes: [Int]

@@ -5,15 +5,15 @@ extension Plot {
   /// The weights of one convolutional layer, for ``filters(_:outputs:inputs:columns:title:)``.
   public struct FilterBank: Sendable, Equatable {
     /// The weights `[outChannels, inChannels, kernelHeight, kernelWidth]`, row-major.
-    public var weights: [Float]
+    var weights: [Float]
     /// The filters (output channels).
-    public var outChannels: Int
+    var outChannels: Int
     /// The input channels each filter reads (the layer's inputs divided by its groups).
-    public var inChannels: Int
-    public var kernelHeight: Int
-    public var kernelWidth: Int
+    var inChannels: Int
+    var kernelHeight: Int
+    var kernelWidth: Int
     /// The groups of a grouped convolution (1: every filter reads every input channel).
-    public var groups: Int
+    var groups: Int
 
     /// A filter bank from its weights and shape.
     public init(
@@ -29,7 +29,7 @@ extension Plot {
     }
 
     /// The largest finite |weight|: the end of the shared symmetric scale.
-    public var largestMagnitude: Float {
+    var largestMagnitude: Float {
       weights.reduce(0) { $1.isFinite ? max($0, abs($1)) : $0 }
     }
 

@@ -5,13 +5,13 @@ extension Plot {
   /// The maps one layer makes of one input, for ``featureMaps(_:columns:title:)``.
   public struct FeatureMapRow: Sendable, Equatable {
     /// What the row is headed with: the layer's name and what it shows (`conv1 → relu1`).
-    public var name: String
+    var name: String
     /// The channels the layer has (the row may show fewer).
-    public var channels: Int
+    var channels: Int
     /// The maps shown, channel 0 first, `height · width` values each, row-major.
-    public var maps: [[Float]]
-    public var height: Int
-    public var width: Int
+    var maps: [[Float]]
+    var height: Int
+    var width: Int
 
     /// A row from its name, its layer's channel count and the maps shown.
     public init(name: String, channels: Int, maps: [[Float]], height: Int, width: Int) {
@@ -64,11 +64,11 @@ extension Plot {
   public struct FeatureMapInput: Sendable, Equatable {
     /// The input's channels as images: one is drawn in grey, three in colour (red, green,
     /// blue), any other number as their mean in grey.
-    public var channels: [GreyImage]
+    var channels: [GreyImage]
     /// The lines under the input (`input 0`, `label 7 · predicted 7`).
-    public var caption: [String]
+    var caption: [String]
     /// One row per layer, in the order the network computes them.
-    public var rows: [FeatureMapRow]
+    var rows: [FeatureMapRow]
 
     /// An input from its channels, caption and rows.
     public init(channels: [GreyImage], caption: [String], rows: [FeatureMapRow]) {

@@ -19,7 +19,7 @@ public struct Figure: Sendable, Equatable {
   }
 
   /// Creates a figure from its kind, title and SVG text.
-  public init(kind: String, title: String, svg: String) {
+  init(kind: String, title: String, svg: String) {
     self.kind = kind
     self.title = title
     self.svg = svg

@@ -82,7 +82,7 @@ extension Plot {
 
   /// Writes a number with exactly `decimals` places (0…6), trailing zeros kept, never `-0`:
   /// `fixed(0.9, decimals: 2)` is `0.90`, as a score in a legend reads.
-  public static func fixed(_ x: Double, decimals: Int) -> String {
+  static func fixed(_ x: Double, decimals: Int) -> String {
     let places = min(max(decimals, 0), 6)
     var text = number(x, decimals: places)
     guard places > 0 else { return text }

@@ -5,21 +5,21 @@ extension Plot {
   public struct HeatmapInput: Sendable, Equatable {
     /// The values, `values[row][column]`; rows may be ragged (missing cells are blank) and
     /// non-finite values are drawn grey.
-    public var values: [[Double]]
+    var values: [[Double]]
     /// The name of each row (left of it).
-    public var rowNames: [String]
+    var rowNames: [String]
     /// The name of each column (below it; thinned when they would overlap).
-    public var columnNames: [String]
+    var columnNames: [String]
     /// The title of the rows' axis (`class`).
-    public var rowTitle: String
+    var rowTitle: String
     /// The title of the columns' axis (`neuron`).
-    public var columnTitle: String
+    var columnTitle: String
     /// The colour bar's title (`mean activation`).
-    public var valueTitle: String
+    var valueTitle: String
     /// The values the colours run between; nil: the smallest and largest finite value.
-    public var domain: ClosedRange<Double>?
+    var domain: ClosedRange<Double>?
     /// Whether each cell shows its value (two decimals), where the cells are large enough.
-    public var showsValues: Bool
+    var showsValues: Bool
 
     /// A heatmap input from its matrix, names and titles.
     public init(

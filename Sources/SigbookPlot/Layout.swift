@@ -2,16 +2,16 @@ extension Plot {
   /// A rectangle in pixels, y growing downwards as in SVG.
   struct Rect: Sendable, Equatable {
     /// The left edge.
-    public var x: Double
+    var x: Double
     /// The top edge.
-    public var y: Double
+    var y: Double
     /// The width (non-negative).
-    public var width: Double
+    var width: Double
     /// The height (non-negative).
-    public var height: Double
+    var height: Double
 
     /// A rectangle from its top-left corner and size.
-    public init(x: Double, y: Double, width: Double, height: Double) {
+    init(x: Double, y: Double, width: Double, height: Double) {
       self.x = x
       self.y = y
       self.width = width

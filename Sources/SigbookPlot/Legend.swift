@@ -18,16 +18,16 @@ extension Plot {
     /// One row of the legend.
     struct Entry: Sendable {
       /// The text shown.
-      public var name: String
+      var name: String
       /// The mark's colour.
-      public var color: Color
+      var color: Color
       /// The mark.
-      public var mark: Mark
+      var mark: Mark
       /// The mark's opacity, as the marks it stands for (translucent ribbons).
-      public var opacity: Double
+      var opacity: Double
 
       /// An entry from its text, colour, mark and opacity.
-      public init(name: String, color: Color, mark: Mark, opacity: Double = 1) {
+      init(name: String, color: Color, mark: Mark, opacity: Double = 1) {
         self.name = name
         self.color = color
         self.mark = mark
@@ -36,21 +36,21 @@ extension Plot {
     }
 
     /// A heading above the entries (`label`, `cluster`…), left out when empty.
-    public var title: String
+    var title: String
     /// The rows, in order.
-    public var entries: [Entry]
+    var entries: [Entry]
 
     static let rowHeight = 18.0
     static let markWidth = 18.0
 
     /// A legend from its heading and rows.
-    public init(title: String = "", entries: [Entry]) {
+    init(title: String = "", entries: [Entry]) {
       self.title = title
       self.entries = entries
     }
 
     /// The legend's estimated size in pixels.
-    public var size: (width: Double, height: Double) {
+    var size: (width: Double, height: Double) {
       let names = entries.map { textWidth($0.name, size: FontSize.legend) }.max() ?? 0
       let heading = title.isEmpty ? 0 : textWidth(title, size: FontSize.legend, bold: true)
       let width = max(Legend.markWidth + 6 + names, heading)
@@ -59,7 +59,7 @@ extension Plot {
     }
 
     /// Draws the legend with its top-left corner at (x, y).
-    public func draw(into document: inout SVGDocument, x: Double, y: Double) {
+    func draw(into document: inout SVGDocument, x: Double, y: Double) {
       document.open("g", ["class": "sb-legend"])
       var rowY = y
       if !title.isEmpty {

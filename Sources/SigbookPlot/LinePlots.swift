@@ -4,12 +4,12 @@ extension Plot {
   /// One curve of a line chart: points in order, a name for the legend.
   public struct LineSeries: Sendable, Equatable {
     /// The legend text (unused when a chart has a single series).
-    public var name: String
+    var name: String
     /// The horizontal values.
     public var x: [Double]
     /// The vertical values; the first `min(x.count, y.count)` points are drawn and a non-finite
     /// value breaks the line.
-    public var y: [Double]
+    var y: [Double]
     /// A dashed line, to tell curves apart without colour.
     var isDashed: Bool
 
@@ -25,13 +25,13 @@ extension Plot {
   /// One layer's curve of mean silhouette against the number of clusters.
   public struct SilhouetteCurve: Sendable, Equatable {
     /// The layer's name (`L1`).
-    public var name: String
+    var name: String
     /// The numbers of clusters tried.
-    public var ks: [Int]
+    var ks: [Int]
     /// The mean silhouette for each k, in −1…1.
-    public var scores: [Double]
+    var scores: [Double]
     /// The k that was kept, marked with a ring; `nil` for none.
-    public var chosenK: Int?
+    var chosenK: Int?
 
     /// A curve from its layer name, ks, scores and chosen k.
     public init(name: String, ks: [Int], scores: [Double], chosenK: Int?) {
@@ -45,15 +45,15 @@ extension Plot {
   /// Loss and accuracy per epoch of a training run (epochs numbered from 1).
   public struct TrainingCurves: Sendable, Equatable {
     /// Training loss of each epoch.
-    public var loss: [Double]
+    var loss: [Double]
     /// Training accuracy of each epoch, 0…1 (empty when not measured, as for an autoencoder).
-    public var accuracy: [Double]
+    var accuracy: [Double]
     /// Validation loss of each epoch (empty without validation data).
-    public var validationLoss: [Double]
+    var validationLoss: [Double]
     /// Validation accuracy of each epoch (empty without validation data).
-    public var validationAccuracy: [Double]
+    var validationAccuracy: [Double]
     /// Training loss of every batch, in order (empty when not recorded).
-    public var batchLoss: [Double]
+    var batchLoss: [Double]
 
     /// Curves from per-epoch values; leave the validation arrays empty when there are none.
     public init(
@@ -74,16 +74,16 @@ extension Plot {
   /// The receiver operating characteristic of one scorer.
   public struct ROCCurve: Sendable, Equatable {
     /// The scorer's name (`knn · L2`, `softmax`).
-    public var name: String
+    var name: String
     /// False positive rates, increasing from 0 to 1.
     var falsePositiveRate: [Double]
     /// True positive rates, one per false positive rate.
     var truePositiveRate: [Double]
     /// The area under the curve, shown in the legend.
-    public var auroc: Double
+    var auroc: Double
 
     /// A curve from its points and area (as computed elsewhere).
-    public init(
+    init(
       name: String, falsePositiveRate: [Double], truePositiveRate: [Double], auroc: Double
     ) {
       self.name = name
@@ -219,7 +219,7 @@ extension Plot {
   }
 
   /// `line` for one series: y against x.
-  public static func line(
+  static func line(
     x: [Double], y: [Double], title: String, xLabel: String = "", yLabel: String = ""
   ) -> Figure {
     line([LineSeries(name: yLabel, x: x, y: y)], title: title, xLabel: xLabel, yLabel: yLabel)
@@ -288,7 +288,7 @@ extension Plot {
 
   /// `loss_plot` of one run: loss and accuracy per epoch in two panels side by side, training
   /// solid and validation dashed (see ``lossPlot(_:names:perBatch:title:)``).
-  public static func lossPlot(_ curves: TrainingCurves, title: String) -> Figure {
+  static func lossPlot(_ curves: TrainingCurves, title: String) -> Figure {
     lossPlot([curves], names: [], title: title)
   }
 

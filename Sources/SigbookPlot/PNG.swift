@@ -9,7 +9,7 @@ extension Plot {
     /// Rows.
     public var height: Int
     /// `width · height` intensities in [0, 1], row-major (missing ones read as 0).
-    public var pixels: [Float]
+    var pixels: [Float]
 
     /// An image from its size and row-major pixels.
     public init(width: Int, height: Int, pixels: [Float]) {
@@ -32,7 +32,7 @@ extension Plot {
     }
 
     /// The image as 8-bit grey levels: `round(255 · clamp(v, 0, 1))`, NaN as 0.
-    public var bytes: [UInt8] {
+    var bytes: [UInt8] {
       (0..<(width * height)).map { i in
         let v = i < pixels.count ? pixels[i] : 0
         guard v.isFinite else { return v == .infinity ? 255 : 0 }
@@ -55,7 +55,7 @@ extension Plot {
   ///   - image: the pixels.
   ///   - scale: the side of the block each pixel becomes (1…16).
   /// - Returns: the file's bytes.
-  public static func png(_ image: GreyImage, scale: Int = 1) -> [UInt8] {
+  static func png(_ image: GreyImage, scale: Int = 1) -> [UInt8] {
     let scale = min(max(scale, 1), 16)
     let width = image.width * scale
     let height = image.height * scale

@@ -4,27 +4,27 @@ extension Plot {
   /// An opaque sRGB colour with 8 bits per channel.
   struct Color: Sendable, Equatable, Hashable {
     /// Red, 0…255.
-    public var red: UInt8
+    var red: UInt8
     /// Green, 0…255.
     var green: UInt8
     /// Blue, 0…255.
     var blue: UInt8
 
     /// A colour from its channels.
-    public init(red: UInt8, green: UInt8, blue: UInt8) {
+    init(red: UInt8, green: UInt8, blue: UInt8) {
       self.red = red
       self.green = green
       self.blue = blue
     }
 
     /// A colour from a `0xRRGGBB` literal: `Color(hex: 0x0072B2)`.
-    public init(hex: UInt32) {
+    init(hex: UInt32) {
       self.init(
         red: UInt8((hex >> 16) & 0xFF), green: UInt8((hex >> 8) & 0xFF), blue: UInt8(hex & 0xFF))
     }
 
     /// `#rrggbb`, lower case, as CSS and SVG attributes take it.
-    public var css: String {
+    var css: String {
       let digits = Array("0123456789abcdef")
       var text = "#"
       for channel in [red, green, blue] {
@@ -89,7 +89,7 @@ extension Plot {
     ]
 
     /// The colour of category `index` (cycling after ten; negative indices give grey).
-    public static func category(_ index: Int) -> Color {
+    static func category(_ index: Int) -> Color {
       guard index >= 0 else { return Color(hex: 0x999999) }
       return categorical[index % categorical.count]
     }

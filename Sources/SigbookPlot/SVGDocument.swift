@@ -7,17 +7,17 @@ protocol SVGAttributeValue: Sendable {
 
 extension Double: SVGAttributeValue {
   /// The number with at most two decimals and never `-0`.
-  public var svgAttributeText: String { Plot.number(self) }
+  var svgAttributeText: String { Plot.number(self) }
 }
 
 extension Int: SVGAttributeValue {
   /// The integer in decimal.
-  public var svgAttributeText: String { String(self) }
+  var svgAttributeText: String { String(self) }
 }
 
 extension String: SVGAttributeValue {
   /// The text itself; the document escapes it when it writes it.
-  public var svgAttributeText: String { self }
+  var svgAttributeText: String { self }
 }
 
 /// An SVG 1.1 document being built: elements with escaped attributes, text, a `<title>`, a
@@ -41,11 +41,11 @@ struct SVGDocument: Sendable {
     "system-ui, -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif"
 
   /// Width of the drawing in user units (pixels).
-  public private(set) var width: Double
+  private(set) var width: Double
   /// Height of the drawing in user units (pixels).
-  public private(set) var height: Double
+  private(set) var height: Double
   /// The document's `<title>`: its accessible name, shown by viewers as a tooltip.
-  public var title: String
+  var title: String
   /// An optional `<desc>` saying what the figure shows.
   public var description: String
 
@@ -61,7 +61,7 @@ struct SVGDocument: Sendable {
   ///   - height: height in pixels; also the `viewBox` height.
   ///   - title: the `<title>` of the document.
   ///   - description: the `<desc>`, left out when empty.
-  public init(width: Double, height: Double, title: String, description: String = "") {
+  init(width: Double, height: Double, title: String, description: String = "") {
     self.width = width
     self.height = height
     self.title = title
@@ -75,7 +75,7 @@ struct SVGDocument: Sendable {
   }
 
   /// Reserves room for `bytes` more characters of body, before adding many elements.
-  public mutating func reserveCapacity(_ bytes: Int) {
+  mutating func reserveCapacity(_ bytes: Int) {
     body.reserveCapacity(body.utf8.count + bytes)
   }
 
@@ -84,7 +84,7 @@ struct SVGDocument: Sendable {
   /// - Parameters:
   ///   - selector: a selector without `<`, `>` or `&` (class and element names).
   ///   - declarations: the declarations, without braces.
-  public mutating func style(_ selector: String, _ declarations: String) {
+  mutating func style(_ selector: String, _ declarations: String) {
     rules.append((selector, declarations))
   }
 
@@ -93,7 +93,7 @@ struct SVGDocument: Sendable {
   /// - Parameters:
   ///   - name: the element name.
   ///   - attributes: attribute names and values, written in this order and escaped.
-  public mutating func add(
+  mutating func add(
     _ name: String, _ attributes: KeyValuePairs<String, any SVGAttributeValue> = [:]
   ) {
     startTag(name, attributes)
@@ -101,7 +101,7 @@ struct SVGDocument: Sendable {
   }
 
   /// Opens an element (a group `<g>` usually); what is added next goes inside it until ``close()``.
-  public mutating func open(
+  mutating func open(
     _ name: String, _ attributes: KeyValuePairs<String, any SVGAttributeValue> = [:]
   ) {
     startTag(name, attributes)
@@ -110,7 +110,7 @@ struct SVGDocument: Sendable {
   }
 
   /// Closes the element opened last; does nothing when none is open.
-  public mutating func close() {
+  mutating func close() {
     guard let name = openElements.popLast() else { return }
     indent()
     body += "</\(name)>\n"
@@ -124,7 +124,7 @@ struct SVGDocument: Sendable {
   ///   - x: the anchor's x.
   ///   - y: the baseline's y.
   ///   - attributes: further attributes (`class`, `text-anchor`, `transform`…).
-  public mutating func text(
+  mutating func text(
     _ content: String, x: Double, y: Double,
     _ attributes: KeyValuePairs<String, any SVGAttributeValue> = [:]
   ) {
@@ -135,7 +135,7 @@ struct SVGDocument: Sendable {
   }
 
   /// Adds an element with text content and no children: `<title>…</title>` inside a mark, say.
-  public mutating func element(
+  mutating func element(
     _ name: String, content: String,
     _ attributes: KeyValuePairs<String, any SVGAttributeValue> = [:]
   ) {
@@ -155,7 +155,7 @@ struct SVGDocument: Sendable {
 
   /// The complete file: XML declaration, `<svg>` with `xmlns`, `viewBox` and the font stack,
   /// `<title>`, `<desc>`, `<style>`, the elements, and closing tags for any left open.
-  public func render() -> String {
+  func render() -> String {
     let w = Plot.number(width)
     let h = Plot.number(height)
     var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
@@ -188,7 +188,7 @@ struct SVGDocument: Sendable {
   /// - Parameters:
   ///   - text: any string.
   ///   - inAttribute: whether the text goes between double quotes.
-  public static func escape(_ text: String, inAttribute: Bool) -> String {
+  static func escape(_ text: String, inAttribute: Bool) -> String {
     // Most labels need nothing: keep them as they are.
     let needsWork = text.utf8.contains { byte in
       byte == UInt8(ascii: "&") || byte == UInt8(ascii: "<") || byte == UInt8(ascii: ">")

@@ -60,8 +60,7 @@ public enum SVGRenderer {
   /// The size of an SVG document in CSS pixels (its `width` and `height`).
   ///
   /// - Throws: when librsvg cannot read the SVG or it has no size.
-  public static func size(of svg: String) throws(SVGRenderError) -> (width: Double, height: Double)
-  {
+  static func size(of svg: String) throws(SVGRenderError) -> (width: Double, height: Double) {
     let handle = try Handle(svg)
     return handle.size
   }

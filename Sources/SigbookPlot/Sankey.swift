@@ -7,12 +7,12 @@ extension Plot {
     /// The flows between consecutive layers.
     var flows: [SankeyFlow]
     /// The name of each label, by index (`"1"`, `"7"`).
-    public var labelNames: [String]
+    var labelNames: [String]
     /// Per column, the name of each node (`L2:c1`, or a predicted class); a column or node left
     /// out is named `L<column + 1>:c<cluster>`.
-    public var nodeNames: [[String]]
+    var nodeNames: [[String]]
     /// The heading above each column (`H1`, `H2`, `prediction`); none when empty.
-    public var columnTitles: [String]
+    var columnTitles: [String]
 
     /// An input from cluster sizes and flows.
     ///
@@ -34,7 +34,7 @@ extension Plot {
     }
 
     /// The name of node `cluster` of column `layer`: from ``nodeNames``, else `L2:c1`.
-    public func nodeName(layer: Int, cluster: Int) -> String {
+    func nodeName(layer: Int, cluster: Int) -> String {
       layer < nodeNames.count && cluster < nodeNames[layer].count
         ? nodeNames[layer][cluster] : "L\(layer + 1):c\(cluster)"
     }
@@ -82,18 +82,18 @@ extension Plot {
   /// `layer + 1` (layers indexed from 0 in ``SankeyInput/clusterCounts``, clusters from 0).
   struct SankeyFlow: Sendable, Hashable {
     /// The source layer's index; the target is the next layer.
-    public var layer: Int
+    var layer: Int
     /// The cluster in the source layer.
-    public var from: Int
+    var from: Int
     /// The cluster in the target layer.
-    public var to: Int
+    var to: Int
     /// The label of the inputs (index into ``SankeyInput/labelNames``).
-    public var label: Int
+    var label: Int
     /// How many inputs.
-    public var count: Int
+    var count: Int
 
     /// A flow from its layer, clusters, label and count.
-    public init(layer: Int, from: Int, to: Int, label: Int, count: Int) {
+    init(layer: Int, from: Int, to: Int, label: Int, count: Int) {
       self.layer = layer
       self.from = from
       self.to = to
@@ -107,17 +107,17 @@ extension Plot {
     /// One cluster's box.
     struct Node: Sendable, Equatable {
       /// The layer's index (0 for L1).
-      public var layer: Int
+      var layer: Int
       /// The cluster's index.
-      public var cluster: Int
+      var cluster: Int
       /// The inputs the node stands for: the largest of its count, inflow and outflow.
-      public var count: Int
+      var count: Int
       /// The label with most inputs through the node (−1 when no flow says).
       var dominantLabel: Int
       /// The box.
       var rect: Rect
       /// The text beside the box: `L2:c1 (140)`.
-      public var label: String
+      var label: String
     }
 
     /// One ribbon: inputs of one label from one node to a node of the next layer.
@@ -137,7 +137,7 @@ extension Plot {
     }
 
     /// All nodes, layer by layer, top to bottom within a layer.
-    public var nodes: [Node]
+    var nodes: [Node]
     /// All bands, by layer, source position, target position and label.
     var bands: [Band]
     /// Pixels of height per input, the same for every node and band.
@@ -145,9 +145,9 @@ extension Plot {
     /// The area the nodes are laid out in.
     var area: Rect
     /// The figure's size.
-    public var width: Double
+    var width: Double
     /// The figure's height.
-    public var height: Double
+    var height: Double
     /// The left edge of the legend.
     var legendOrigin: (x: Double, y: Double)
 

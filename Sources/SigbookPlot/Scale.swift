@@ -20,17 +20,17 @@ extension Plot {
   /// double nearest 0.3 and labels read `0.3`.
   struct LinearScale: AxisScale {
     /// The smallest value of the domain.
-    public let lower: Double
+    let lower: Double
     /// The largest value of the domain.
-    public let upper: Double
+    let upper: Double
     /// The pixel of `lower`.
-    public let start: Double
+    let start: Double
     /// The pixel of `upper` (smaller than `start` on a y axis, where pixels grow downwards).
-    public let end: Double
+    let end: Double
     /// The tick values, increasing.
     private(set) var ticks: [Double]
     /// The distance between neighbouring ticks.
-    public private(set) var step: Double
+    private(set) var step: Double
 
     /// A scale over `lower...upper` drawn from pixel `start` to pixel `end`.
     ///
@@ -44,7 +44,7 @@ extension Plot {
     ///   - end: the pixel of `upper`.
     ///   - tickCount: about how many ticks to show (5 by default).
     ///   - nice: extend the domain outwards to whole steps, so the axis starts and ends on a tick.
-    public init(
+    init(
       lower: Double, upper: Double, start: Double, end: Double, tickCount: Int = 5,
       nice: Bool = false
     ) {
@@ -67,7 +67,7 @@ extension Plot {
 
     /// A scale over the finite values given, widened by `padding` (a fraction of the extent, 4% by
     /// default) on each side so that points at the extremes are not cut by the frame.
-    public init(
+    init(
       fitting values: [Double], start: Double, end: Double, padding: Double = 0.04,
       tickCount: Int = 5, nice: Bool = false
     ) {
@@ -81,7 +81,7 @@ extension Plot {
     }
 
     /// The pixel coordinate of `value`.
-    public func position(_ value: Double) -> Double {
+    func position(_ value: Double) -> Double {
       start + (value - lower) / (upper - lower) * (end - start)
     }
 
@@ -140,20 +140,20 @@ extension Plot {
   /// times them (1-2-5); over more than eight decades at every second (third…) power only.
   struct LogScale: AxisScale {
     /// The smallest value of the domain (positive).
-    public let lower: Double
+    let lower: Double
     /// The largest value of the domain.
-    public let upper: Double
+    let upper: Double
     /// The pixel of `lower`.
-    public let start: Double
+    let start: Double
     /// The pixel of `upper`.
-    public let end: Double
+    let end: Double
     /// The tick values, increasing.
     let ticks: [Double]
 
     /// A scale over `lower...upper` (both made positive: non-positive bounds become 1e-3 and 1).
     ///
     /// - Parameter nice: extend the domain outwards to whole powers of ten.
-    public init(lower: Double, upper: Double, start: Double, end: Double, nice: Bool = false) {
+    init(lower: Double, upper: Double, start: Double, end: Double, nice: Bool = false) {
       var lo = lower.isFinite && lower > 0 ? lower : 1e-3
       var hi = upper.isFinite && upper > lo ? upper : max(lo * 10, 1)
       if nice {
@@ -181,7 +181,7 @@ extension Plot {
     }
 
     /// The pixel coordinate of `value` (non-positive values go to the lower end).
-    public func position(_ value: Double) -> Double {
+    func position(_ value: Double) -> Double {
       let v = value > 0 ? value : lower
       return start + (log10(v) - log10(lower)) / (log10(upper) - log10(lower)) * (end - start)
     }
@@ -217,13 +217,13 @@ extension Plot {
   /// The ticks of ``niceTicks(lower:upper:count:)``.
   struct NiceTicks: Sendable, Equatable {
     /// The tick values, increasing.
-    public var values: [Double]
+    var values: [Double]
     /// The step's leading digit: 1, 2 or 5.
     var mantissa: Int
     /// The step's power of ten.
-    public var exponent: Int
+    var exponent: Int
     /// The distance between ticks, `mantissa · 10^exponent`.
-    public var step: Double { Plot.decimal(mantissa, exponent: exponent) }
+    var step: Double { Plot.decimal(mantissa, exponent: exponent) }
   }
 
   /// Heckbert's nice number: 1, 2, 5 or 10 times a power of ten, near `x` (`round`) or at least `x`.

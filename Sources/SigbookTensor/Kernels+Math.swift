@@ -97,10 +97,12 @@ extension Kernels {
 
 extension Kernels {
   /// x ← √x.
-  public static func squareRoot(_ x: UnsafeMutableBufferPointer<Float>) { apply(squareRoot, to: x) }
+  package static func squareRoot(_ x: UnsafeMutableBufferPointer<Float>) {
+    apply(squareRoot, to: x)
+  }
 
   /// x ← tanh x.
-  public static func tanh(_ x: UnsafeMutableBufferPointer<Float>) { apply(tanh, to: x) }
+  package static func tanh(_ x: UnsafeMutableBufferPointer<Float>) { apply(tanh, to: x) }
 
   /// x ← f(x), a vector at a time; the tail goes through `f` too (padded with zeros), so every
   /// value is computed alike.
@@ -124,7 +126,7 @@ extension Kernels {
   }
 
   /// g ← g · (1 − y²): tanh's backward pass from its output y.
-  public static func tanhMask(
+  package static func tanhMask(
     _ g: UnsafeMutableBufferPointer<Float>, _ y: UnsafeBufferPointer<Float>
   ) {
     guard let gBase = g.baseAddress, let yBase = y.baseAddress else { return }
@@ -148,7 +150,7 @@ extension Kernels {
   /// One exp per value serves the loss and the sigmoid: e = e^−|z|, σ(z) = 1/(1 + e) for z ≥ 0
   /// and e/(1 + e) below. The sum is kept in eight Float lanes over runs of 1,024 values and
   /// added to a Double after each run, in a fixed order.
-  public static func binaryCrossEntropyWithLogits(
+  package static func binaryCrossEntropyWithLogits(
     _ z: UnsafeBufferPointer<Float>, _ t: UnsafeBufferPointer<Float>,
     gradient g: UnsafeMutableBufferPointer<Float>, scale: Float
   ) -> Double {

@@ -17,7 +17,7 @@ extension Kernels {
   /// bits, and 2ᶠ to four terms of its series (error below 10⁻⁹). The integer parts are read from
   /// the bits of a sum with 1.5·2ᵐ, so no conversion can trap.
   @inline(__always)
-  public static func power(_ x: Float, _ b: Double) -> Float {
+  package static func power(_ x: Float, _ b: Double) -> Float {
     let bits = Double(x).bitPattern
     // The bits of 0.69921875: subtracting them leaves k in the exponent field and the table index
     // in the top four bits of the fraction.

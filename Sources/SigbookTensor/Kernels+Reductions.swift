@@ -3,7 +3,7 @@
 /// in `Vector.scalarCount` partial sums in a fixed order.
 extension Kernels {
   /// Σ x[i] over `count` values.
-  public static func sum(_ x: UnsafePointer<Float>, count: Int) -> Float {
+  package static func sum(_ x: UnsafePointer<Float>, count: Int) -> Float {
     let s = UnsafeRawPointer(x)
     var sums = Vector(repeating: 0)
     var i = 0
@@ -20,7 +20,7 @@ extension Kernels {
   }
 
   /// Σ (x[i] − center)² over `count` values.
-  public static func squaredDeviations(
+  package static func squaredDeviations(
     _ x: UnsafePointer<Float>, from center: Float, count: Int
   ) -> Float {
     let s = UnsafeRawPointer(x)
@@ -42,7 +42,7 @@ extension Kernels {
   }
 
   /// (Σ x[i], Σ x[i]·y[i]) over `count` values.
-  public static func sumAndDot(
+  package static func sumAndDot(
     _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, count: Int
   ) -> (sum: Float, dot: Float) {
     let sx = UnsafeRawPointer(x), sy = UnsafeRawPointer(y)
@@ -64,7 +64,7 @@ extension Kernels {
   }
 
   /// target[i] = a · x[i] + b · y[i] + c for i in 0 ..< count (`target` may be `x`).
-  public static func combine(
+  package static func combine(
     _ a: Float, _ x: UnsafePointer<Float>, _ b: Float, _ y: UnsafePointer<Float>, plus c: Float,
     into target: UnsafeMutablePointer<Float>, count: Int
   ) {

@@ -1,10 +1,10 @@
 /// Elementwise kernels written with SIMD vectors: the compiler does not vectorise these loops by
 /// itself, because it cannot prove that the buffers do not overlap.
-public enum Kernels {
+package enum Kernels {
   typealias Vector = SIMD8<Float>
 
   /// x ← max(x, 0).
-  public static func relu(_ x: UnsafeMutableBufferPointer<Float>) {
+  package static func relu(_ x: UnsafeMutableBufferPointer<Float>) {
     guard let base = x.baseAddress else { return }
     let raw = UnsafeMutableRawPointer(base)
     var i = 0
@@ -22,7 +22,7 @@ public enum Kernels {
   }
 
   /// g ← g where y > 0, else 0: ReLU's backward pass from its output y.
-  public static func reluMask(
+  package static func reluMask(
     _ g: UnsafeMutableBufferPointer<Float>, _ y: UnsafeBufferPointer<Float>
   ) {
     guard let gBase = g.baseAddress, let yBase = y.baseAddress else { return }
@@ -45,7 +45,7 @@ public enum Kernels {
 
 extension Kernels {
   /// target[0 ..< count] += source[0 ..< count].
-  public static func add(
+  package static func add(
     _ target: UnsafeMutablePointer<Float>, _ source: UnsafePointer<Float>, count: Int
   ) {
     let t = UnsafeMutableRawPointer(target), s = UnsafeRawPointer(source)
@@ -66,7 +66,7 @@ extension Kernels {
 
 extension Kernels {
   /// target[i] = source[i] + value for i in 0 ..< count.
-  public static func add(
+  package static func add(
     _ value: Float, to source: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>,
     count: Int
   ) {
@@ -86,7 +86,7 @@ extension Kernels {
   }
 
   /// Copies `count` values and returns their sum (eight partial sums in a fixed order).
-  public static func copySum(
+  package static func copySum(
     _ source: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, count: Int
   ) -> Float {
     let t = UnsafeMutableRawPointer(target), s = UnsafeRawPointer(source)
@@ -110,7 +110,7 @@ extension Kernels {
 
 extension Kernels {
   /// p ← p − lr·g: plain SGD's step.
-  public static func sgd(
+  package static func sgd(
     _ p: UnsafeMutableBufferPointer<Float>, _ g: UnsafeBufferPointer<Float>, learningRate lr: Float
   ) {
     guard let pBase = p.baseAddress, let gBase = g.baseAddress else { return }
@@ -134,7 +134,7 @@ extension Kernels {
   /// Adam's step on one parameter (see `Optimizer`), eight values at a time. Each value is
   /// computed by the same operations in the same order as the scalar loop, so the results are
   /// identical to it.
-  public static func adam(
+  package static func adam(
     _ p: UnsafeMutableBufferPointer<Float>, _ g: UnsafeBufferPointer<Float>,
     _ m: UnsafeMutableBufferPointer<Float>, _ v: UnsafeMutableBufferPointer<Float>,
     beta1 b1: Float, beta2 b2: Float, stepSize: Float, c2Root: Float, epsilon eps: Float

@@ -8,12 +8,12 @@ import Synchronization
 /// The split is decided by the data alone (never by the core count), each chunk writes only its
 /// own results, and whatever is combined afterwards is combined in chunk order: so a run on one
 /// core and a run on sixteen give bit-identical numbers.
-public enum Parallel {
+package enum Parallel {
   /// Calls `body(chunk)` for every chunk in `0 ..< count`, concurrently when `count > 1`.
   ///
   /// The calls run in any order and at the same time: `body` must only read shared state and
   /// write what belongs to its chunk.
-  public static func forEach(_ count: Int, _ body: @Sendable (Int) -> Void) {
+  package static func forEach(_ count: Int, _ body: @Sendable (Int) -> Void) {
     if count <= 1 {
       for i in 0..<count { body(i) }
       return
@@ -23,7 +23,7 @@ public enum Parallel {
   }
 
   /// The results of `body(chunk)` for `0 ..< count`, in chunk order, computed concurrently.
-  public static func map<T: Sendable>(_ count: Int, _ body: @Sendable (Int) -> T) -> [T] {
+  package static func map<T: Sendable>(_ count: Int, _ body: @Sendable (Int) -> T) -> [T] {
     var results = [T?](repeating: nil, count: count)
     results.withUnsafeMutableBufferPointer { slots in
       // Each chunk writes its own slot only.

@@ -52,7 +52,7 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
   public mutating func nextFloat() -> Float { Float(next() >> 40) * 0x1p-24 }
 
   /// A uniform `Float` in [low, high).
-  public mutating func nextFloat(in low: Float, _ high: Float) -> Float {
+  mutating func nextFloat(in low: Float, _ high: Float) -> Float {
     low + (high - low) * nextFloat()
   }
 

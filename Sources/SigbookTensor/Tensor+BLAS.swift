@@ -16,7 +16,7 @@ public enum BLAS {
   /// defaults to that of a whole matrix; a larger one reads a block of columns of a wider one.
   ///
   /// - Complexity: 2·m·n·k floating-point operations.
-  public static func gemm(
+  package static func gemm(
     transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
     alpha: Float = 1, a: UnsafePointer<Float>?, lda: Int? = nil, b: UnsafePointer<Float>?,
     beta: Float = 0, c: UnsafeMutablePointer<Float>?
@@ -41,7 +41,7 @@ public enum BLAS {
   }
 
   /// Holds OpenBLAS at one thread until the matching `endSingleThreaded()`; holds nest.
-  public static func beginSingleThreaded() {
+  package static func beginSingleThreaded() {
     threadSetting.withLock { state in
       if state.holds == 0 {
         state.outside = Int(openblas_get_num_threads())
@@ -52,7 +52,7 @@ public enum BLAS {
   }
 
   /// Ends a hold of `beginSingleThreaded()`; the last one restores the count asked for.
-  public static func endSingleThreaded() {
+  package static func endSingleThreaded() {
     threadSetting.withLock { state in
       state.holds -= 1
       if state.holds == 0 { openblas_set_num_threads(Int32(state.outside)) }
@@ -77,7 +77,7 @@ extension Tensor {
   /// The matrix product `op(a) · op(b)` of two rank-2 tensors.
   ///
   /// - Precondition: the inner dimensions agree.
-  public static func matmul(
+  package static func matmul(
     _ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false
   ) -> Tensor {
     precondition(a.rank == 2 && b.rank == 2, "matmul takes matrices, not \(a.shape) and \(b.shape)")

@@ -1,7 +1,7 @@
 /// Elementwise operations, reductions, row selection and concatenation.
 extension Tensor {
   /// Applies `transform` to every value.
-  public func map(_ transform: (Float) -> Float) -> Tensor {
+  func map(_ transform: (Float) -> Float) -> Tensor {
     var result = self
     result.withUnsafeMutableBufferPointer { out in
       for i in out.indices { out[i] = transform(out[i]) }
@@ -23,14 +23,14 @@ extension Tensor {
     return result
   }
 
-  public static func + (a: Tensor, b: Tensor) -> Tensor { a.zipWith(b, +) }
-  public static func - (a: Tensor, b: Tensor) -> Tensor { a.zipWith(b, -) }
-  public static func * (a: Tensor, b: Tensor) -> Tensor { a.zipWith(b, *) }
-  public static func * (a: Tensor, s: Float) -> Tensor { a.map { $0 * s } }
-  public static func * (s: Float, a: Tensor) -> Tensor { a.map { $0 * s } }
+  static func + (a: Tensor, b: Tensor) -> Tensor { a.zipWith(b, +) }
+  static func - (a: Tensor, b: Tensor) -> Tensor { a.zipWith(b, -) }
+  static func * (a: Tensor, b: Tensor) -> Tensor { a.zipWith(b, *) }
+  static func * (a: Tensor, s: Float) -> Tensor { a.map { $0 * s } }
+  static func * (s: Float, a: Tensor) -> Tensor { a.map { $0 * s } }
 
   /// `self ← self + alpha · other`, in place.
-  public mutating func add(_ other: Tensor, scaledBy alpha: Float = 1) {
+  mutating func add(_ other: Tensor, scaledBy alpha: Float = 1) {
     precondition(shape == other.shape, "shapes \(shape) and \(other.shape) differ")
     other.withUnsafeBufferPointer { b in
       withUnsafeMutableBufferPointer { out in
@@ -40,7 +40,7 @@ extension Tensor {
   }
 
   /// The sum of all values, in Double with four partial sums in a fixed order.
-  public func sum() -> Double {
+  func sum() -> Double {
     withUnsafeBufferPointer { x in
       var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
       var i = 0
@@ -57,10 +57,10 @@ extension Tensor {
   public func mean() -> Double { count == 0 ? 0 : sum() / Double(count) }
 
   /// The largest value (−∞ for an empty tensor).
-  public func max() -> Float { storage.max() ?? -.infinity }
+  func max() -> Float { storage.max() ?? -.infinity }
 
   /// The smallest value (+∞ for an empty tensor).
-  public func min() -> Float { storage.min() ?? .infinity }
+  func min() -> Float { storage.min() ?? .infinity }
 
   /// Whether every value is finite (no NaN, no infinity).
   public var isFinite: Bool { withUnsafeBufferPointer { $0.allSatisfy { $0.isFinite } } }
@@ -155,7 +155,7 @@ extension Tensor {
   }
 
   /// The matrix transpose of a rank-2 tensor.
-  public func transposed() -> Tensor {
+  func transposed() -> Tensor {
     precondition(rank == 2, "transpose of a \(shape) tensor")
     let n = shape[0], m = shape[1]
     return Tensor(shape: [m, n]) { out in

@@ -88,7 +88,7 @@ public struct Tensor: Sendable, Equatable {
   }
 
   /// The value at a multi-dimensional index.
-  public subscript(_ indices: Int...) -> Float {
+  subscript(_ indices: Int...) -> Float {
     get { storage[offset(of: indices)] }
     set { storage[offset(of: indices)] = newValue }
   }

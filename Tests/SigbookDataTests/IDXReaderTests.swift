@@ -3,6 +3,7 @@ import SigbookTestSupport
 import Testing
 
 @testable import SigbookData
+@testable import SigbookTensor
 
 @Suite("IDX reader") struct IDXReaderTests {
   @Test(arguments: [false, true])

@@ -2,6 +2,7 @@ import SigbookTestSupport
 import Testing
 
 @testable import SigbookData
+@testable import SigbookTensor
 
 @Suite("Synthetic data") struct SyntheticTests {
   @Test(arguments: SyntheticKind.allCases)

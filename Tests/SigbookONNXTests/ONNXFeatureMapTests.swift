@@ -5,6 +5,7 @@ import Testing
 @testable import SigbookTensor
 @testable import SigbookData
 @testable import SigbookNN
+@testable import SigbookPlot
 @testable import SigbookWorkbook
 @testable import SigbookONNX
 

@@ -2,6 +2,7 @@ import Foundation
 import SigbookTestSupport
 import Testing
 
+@testable import SigbookNN
 @testable import SigbookPlot
 @testable import SigbookWorkbook
 

@@ -6,7 +6,7 @@ import Foundation
 /// A file that could not be written; nothing was left in its place.
 public struct AtomicFileError: Error, Sendable, CustomStringConvertible {
   /// The file that was to be written.
-  public var path: String
+  var path: String
   /// What failed, as the system says it: `Permission denied`.
   public var reason: String
 

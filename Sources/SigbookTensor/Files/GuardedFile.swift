@@ -31,7 +31,7 @@ public enum FileReadError: Error, Sendable, Equatable {
 /// the descriptor is closed when the file is released.
 public final class GuardedFile {
   /// The open descriptor.
-  public let descriptor: Int32
+  let descriptor: Int32
   /// The file's size in bytes when it was opened.
   public let size: Int
 

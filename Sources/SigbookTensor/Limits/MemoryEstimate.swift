@@ -33,7 +33,7 @@ public enum MemoryEstimate {
   }
 
   /// A model's parameters as 32-bit floats: `4·p`.
-  public static func model(parameters: Int) -> Int { product(4, parameters) }
+  static func model(parameters: Int) -> Int { product(4, parameters) }
 
   /// A list of `count` numbers made from a range: `48·count`.
   public static func list(count: Int) -> Int { product(listItemBytes, count) }
@@ -77,7 +77,7 @@ public enum MemoryEstimate {
 
   /// Silhouettes of clusterings with `ks` clusters of `n` points (or of a sample of `n`): the
   /// one-hot matrix (`4·n·Σk`), blocks of up to 1,024 rows of distances, and a centred copy.
-  public static func silhouette(n: Int, d: Int, ks: [Int]) -> Int {
+  static func silhouette(n: Int, d: Int, ks: [Int]) -> Int {
     let block = min(n, 1024)
     return sum(product(4, n, sum(ks)), product(4, block, n), product(4, n, d), product(16, n))
   }
@@ -99,7 +99,7 @@ public enum MemoryEstimate {
 
   /// Reading a file of `size` bytes that expands `expansion` times once parsed (the bytes read
   /// plus the values made from them).
-  public static func file(size: Int, expansion: Int) -> Int {
+  static func file(size: Int, expansion: Int) -> Int {
     product(size, 1 + expansion)
   }
 }

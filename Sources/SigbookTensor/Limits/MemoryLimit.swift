@@ -13,13 +13,13 @@ import Foundation
 /// default is 75% of the physical memory.
 public struct MemoryLimit: Sendable, Hashable, CustomStringConvertible {
   /// The most bytes the session may hold.
-  public var bytes: Int
+  var bytes: Int
   /// The bytes the session holds already (its variables), which an operation's estimate is
   /// added to.
   public var held = 0
 
   /// A limit of `bytes` bytes (at least 1), none of them held yet.
-  public init(bytes: Int) { self.bytes = max(1, bytes) }
+  init(bytes: Int) { self.bytes = max(1, bytes) }
 
   /// Whether the whole process counts against the limit: what is left is the limit less the
   /// larger of ``held`` and the process's resident memory (its code and libraries, caches, memory
@@ -29,7 +29,7 @@ public struct MemoryLimit: Sendable, Hashable, CustomStringConvertible {
 
   /// What counts against the limit now: ``held``, or the resident memory when larger and
   /// ``countsProcess``.
-  public var used: Int {
+  var used: Int {
     if let usedBefore { return max(held, usedBefore) }
     guard countsProcess, let resident = Self.residentBytes() else { return held }
     return max(held, resident)
@@ -49,7 +49,7 @@ public struct MemoryLimit: Sendable, Hashable, CustomStringConvertible {
   }
 
   /// The bytes an operation may still allocate: the limit less what is used.
-  public var available: Int { bytes == .max ? .max : max(0, bytes - used) }
+  var available: Int { bytes == .max ? .max : max(0, bytes - used) }
 
   /// The process's resident memory: the second field of `/proc/self/statm`, in pages.
   static func residentBytes() -> Int? {
