@@ -112,13 +112,21 @@ import Testing
     }
   }
 
-  @Test func rocAndLossPlotNameEachArgumentByItsVariable() throws {
+  /// The figure catalogue's session (in a folder kept while the caller holds it) with two novelty
+  /// results bound: `knn` and `soft`.
+  static func noveltySession() throws -> (TemporaryFolder, Session) {
     let folder = try TemporaryFolder()
     let session = try FigureCatalogueTests.session(folder)
     _ = try runSource(
       "knn = novelty(net, reference: train, normal: test, novel: threes)\n"
         + "soft = novelty(net, reference: train, normal: test, novel: threes, method: .softmax)",
       session: session)
+    return (folder, session)
+  }
+
+  @Test func rocAndLossPlotNameEachArgumentByItsVariable() throws {
+    let (folder, session) = try Self.noveltySession()
+    defer { withExtendedLifetime(folder) {} }
     let (kind, texts) = try Self.texts("roc(knn, soft)", session)
     #expect(kind == "roc")
     #expect(texts.contains { $0.hasPrefix("knn · H1 (AUROC ") })
@@ -146,12 +154,8 @@ import Testing
   }
 
   @Test func labelsNameEachArgumentInsteadOfItsVariable() throws {
-    let folder = try TemporaryFolder()
-    let session = try FigureCatalogueTests.session(folder)
-    _ = try runSource(
-      "knn = novelty(net, reference: train, normal: test, novel: threes)\n"
-        + "soft = novelty(net, reference: train, normal: test, novel: threes, method: .softmax)",
-      session: session)
+    let (folder, session) = try Self.noveltySession()
+    defer { withExtendedLifetime(folder) {} }
     let (_, curves) = try Self.texts("roc(knn, soft, labels: [\"k-NN\", \"softmax\"])", session)
     #expect(curves.contains { $0.hasPrefix("k-NN · H1 (AUROC ") })
     #expect(curves.contains { $0.hasPrefix("softmax · output (AUROC ") })
