@@ -33,7 +33,7 @@ struct LogisticRegression: Sendable {
   ///   or `.cancelled`.
   init(
     fitting x: Tensor, labels: [Int], classes: Int, c: Double, standardize: Bool,
-    tolerance: Double = 1e-4, isCancelled: () -> Bool = { false }
+    tolerance: Double = 1e-4, parallelRows: Bool = false, isCancelled: () -> Bool = { false }
   ) throws(AnalysisError) {
     let n = x.rows, d = x.rowSize
     guard n >= 2 else {
@@ -49,70 +49,197 @@ struct LogisticRegression: Sendable {
     let data = Self.standardized(x, mean: mean, scale: scale)
     let k = classes
     let penalty = 1 / (c * Double(n))
-    var logits = [Double](repeating: 0, count: n * k)
-    // The two products of each evaluation read all the features: at a tolerance of 1e-6 or
-    // more they read them in single precision (half the memory traffic, whose rounding, about
-    // 1e-7 of each sum, is far below what that tolerance tells apart); tighter, in Double.
-    let single = tolerance >= 1e-6 ? data.map { Float($0) } : nil
-    var weights32 = [Float](repeating: 0, count: single == nil ? 0 : k * d)
-    var products32 = [Float](repeating: 0, count: single == nil ? 0 : max(n * k, k * d))
-    let outcome = LBFGS(gradientTolerance: tolerance).minimize(
-      from: [Double](repeating: 0, count: k * d + k), isCancelled: isCancelled
-    ) { theta, gradient in
-      if let single {
-        for i in 0..<(k * d) { weights32[i] = Float(theta[i]) }
-        cblas_sgemm(
-          CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(k), Int32(d), 1, single,
-          Int32(d), weights32, Int32(d), 0, &products32, Int32(k))
-        for i in 0..<n {
-          for j in 0..<k { logits[i * k + j] = Double(products32[i * k + j]) + theta[k * d + j] }
-        }
-      } else {
+    let start = [Double](repeating: 0, count: k * d + k)
+    let outcome: LBFGS.Outcome
+    if tolerance >= 1e-6 {
+      // The two products of each evaluation read all the features: at a tolerance of 1e-6 or
+      // more they read them in single precision (half the memory traffic, whose rounding, about
+      // 1e-7 of each sum, is far below what that tolerance tells apart); tighter, in Double.
+      let evaluation = SingleEvaluation(
+        data: data.map { Float($0) }, labels: labels, n: n, d: d, k: k, parallel: parallelRows)
+      outcome = LBFGS(gradientTolerance: tolerance).minimize(from: start, isCancelled: isCancelled)
+      { theta, gradient in
+        evaluation.loss(theta, penalty: penalty, gradient: &gradient)
+      }
+    } else {
+      var logits = [Double](repeating: 0, count: n * k)
+      outcome = LBFGS(gradientTolerance: tolerance).minimize(from: start, isCancelled: isCancelled)
+      { theta, gradient in
         Self.logits(data, n: n, d: d, k: k, theta: theta, into: &logits)
-      }
-      // Row by row: the loss, and pᵢ − yᵢ in place of the logits.
-      var loss = 0.0
-      for i in 0..<n {
-        let row = i * k
-        var top = -Double.infinity
-        for j in 0..<k { top = max(top, logits[row + j]) }
-        let labelled = logits[row + labels[i]]
-        var sum = 0.0
-        for j in 0..<k {
-          let e = exp(logits[row + j] - top)
-          logits[row + j] = e
-          sum += e
-        }
-        loss += top + log(sum) - labelled
-        for j in 0..<k { logits[row + j] /= sum }
-        logits[row + labels[i]] -= 1
-      }
-      // ∂/∂W = (P − Y)ᵀ·X / n + W / (C·n); ∂/∂b = Σ (P − Y) / n.
-      if let single {
-        let residual = logits.map { Float($0) }
-        cblas_sgemm(
-          CblasRowMajor, CblasTrans, CblasNoTrans, Int32(k), Int32(d), Int32(n), 1 / Float(n),
-          residual, Int32(k), single, Int32(d), 0, &products32, Int32(d))
-        for i in 0..<(k * d) { gradient[i] = penalty * theta[i] + Double(products32[i]) }
-      } else {
+        let loss = Self.softmaxResiduals(&logits, labels: labels, k: k)
         Self.doubleGradient(
           data, residual: logits, theta: theta, n: n, d: d, k: k, penalty: penalty,
           into: &gradient)
+        for j in 0..<k {
+          var sum = 0.0
+          for i in 0..<n { sum += logits[i * k + j] }
+          gradient[k * d + j] = sum / Double(n)
+        }
+        return loss / Double(n) + penalty * Self.squares(theta, count: k * d) / 2
       }
-      for j in 0..<k {
-        var sum = 0.0
-        for i in 0..<n { sum += logits[i * k + j] }
-        gradient[k * d + j] = sum / Double(n)
-      }
-      var squares = 0.0
-      for i in 0..<(k * d) { squares += theta[i] * theta[i] }
-      return loss / Double(n) + penalty * squares / 2
     }
     if isCancelled() { throw .cancelled }
     weights = Array(outcome.x[0..<(k * d)])
     intercepts = Array(outcome.x[(k * d)...])
     iterations = outcome.iterations
     converged = outcome.converged
+  }
+
+  /// Σ θᵢ² over the first `count` entries (the weights, not the intercepts).
+  static func squares(_ theta: [Double], count: Int) -> Double {
+    var squares = 0.0
+    for i in 0..<count { squares += theta[i] * theta[i] }
+    return squares
+  }
+
+  /// Row by row, `logits` (`[rows, k]`) becomes pᵢ − yᵢ (the softmax less the one-hot label);
+  /// returns Σᵢ −log pᵢ[yᵢ].
+  static func softmaxResiduals(_ logits: inout [Double], labels: [Int], k: Int) -> Double {
+    var loss = 0.0
+    for i in labels.indices {
+      let row = i * k
+      var top = -Double.infinity
+      for j in 0..<k { top = max(top, logits[row + j]) }
+      let labelled = logits[row + labels[i]]
+      var sum = 0.0
+      for j in 0..<k {
+        let e = exp(logits[row + j] - top)
+        logits[row + j] = e
+        sum += e
+      }
+      loss += top + log(sum) - labelled
+      for j in 0..<k { logits[row + j] /= sum }
+      logits[row + labels[i]] -= 1
+    }
+    return loss
+  }
+
+  /// The loss and its gradient with the features in single precision, the rows taken in
+  /// chunks of `chunkRows`: each chunk's two products (its logits, then its share of the
+  /// gradient) read its rows while they are still in the cache, and its partial sums are added
+  /// in chunk order — so the numbers are the same whether the chunks run on one core (inside
+  /// `ParallelFits`) or on all of them (`parallel`), and on any number of cores.
+  final class SingleEvaluation: @unchecked Sendable {
+    /// 512 rows of 256 features are 512 KB: within a core's L2 cache.
+    static let chunkRows = 512
+
+    let data: [Float]
+    let labels: [Int]
+    let n: Int, d: Int, k: Int
+    let parallel: Bool
+    var chunks: Int { (n + Self.chunkRows - 1) / Self.chunkRows }
+    // Scratch, written by the chunks (each its own part) and read after them.
+    var weights: [Float]
+    var residuals: [Float]
+    var partialGradients: [Float]
+    var partialIntercepts: [Double]
+    var partialLosses: [Double]
+
+    init(data: [Float], labels: [Int], n: Int, d: Int, k: Int, parallel: Bool) {
+      self.data = data
+      self.labels = labels
+      (self.n, self.d, self.k, self.parallel) = (n, d, k, parallel)
+      let chunks = (n + Self.chunkRows - 1) / Self.chunkRows
+      weights = [Float](repeating: 0, count: k * d)
+      residuals = [Float](repeating: 0, count: n * k)
+      partialGradients = [Float](repeating: 0, count: chunks * k * d)
+      partialIntercepts = [Double](repeating: 0, count: chunks * k)
+      partialLosses = [Double](repeating: 0, count: chunks)
+    }
+
+    /// The mean loss plus the penalty at `theta` (W `[k, d]` then b `[k]`), its gradient
+    /// written into `gradient`.
+    func loss(_ theta: [Double], penalty: Double, gradient: inout [Double]) -> Double {
+      let (n, d, k) = (self.n, self.d, self.k)
+      for i in 0..<(k * d) { weights[i] = Float(theta[i]) }
+      let intercepts = Array(theta[(k * d)...])
+      data.withUnsafeBufferPointer { xs in
+        weights.withUnsafeBufferPointer { w in
+          residuals.withUnsafeMutableBufferPointer { z in
+            partialGradients.withUnsafeMutableBufferPointer { g in
+              partialIntercepts.withUnsafeMutableBufferPointer { b in
+                partialLosses.withUnsafeMutableBufferPointer { losses in
+                  // Each chunk writes its own rows of `z` and its own partial sums only.
+                  nonisolated(unsafe) let parts = (xs, w, z, g, b, losses)
+                  let chunk: @Sendable (Int) -> Void = { c in
+                    let (xs, w, z, g, b, losses) = parts
+                    losses[c] = self.chunk(
+                      c, x: xs, weights: w, intercepts: intercepts, residuals: z, gradient: g,
+                      interceptGradient: b)
+                  }
+                  if parallel {
+                    Parallel.forEach(chunks, chunk)
+                  } else {
+                    for c in 0..<chunks { chunk(c) }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+      let weightCount = k * d
+      for i in 0..<weightCount {
+        var sum = 0.0
+        for c in 0..<chunks { sum += Double(partialGradients[c * weightCount + i]) }
+        gradient[i] = penalty * theta[i] + sum
+      }
+      for j in 0..<k {
+        var sum = 0.0
+        for c in 0..<chunks { sum += partialIntercepts[c * k + j] }
+        gradient[weightCount + j] = sum / Double(n)
+      }
+      let loss = partialLosses.reduce(0, +)
+      return loss / Double(n) + penalty * LogisticRegression.squares(theta, count: weightCount) / 2
+    }
+
+    /// Chunk `c`'s rows: logits, pᵢ − yᵢ, and the chunk's share of the weights' gradient
+    /// ((P − Y)ᵀ·X / n) and of the intercepts' (Σ (P − Y), not yet divided); returns the
+    /// chunk's Σ −log pᵢ[yᵢ].
+    private func chunk(
+      _ c: Int, x: UnsafeBufferPointer<Float>, weights: UnsafeBufferPointer<Float>,
+      intercepts: [Double], residuals: UnsafeMutableBufferPointer<Float>,
+      gradient: UnsafeMutableBufferPointer<Float>,
+      interceptGradient: UnsafeMutableBufferPointer<Double>
+    ) -> Double {
+      let (n, d, k) = (self.n, self.d, self.k)
+      let first = c * Self.chunkRows, m = min(n, first + Self.chunkRows) - first
+      guard let xs = x.baseAddress, let z = residuals.baseAddress, let g = gradient.baseAddress,
+        let intercept = interceptGradient.baseAddress
+      else { return 0 }
+      let rows = xs + first * d, logits = z + first * k
+      cblas_sgemm(
+        CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(k), Int32(d), 1, rows, Int32(d),
+        weights.baseAddress, Int32(d), 0, logits, Int32(k))
+      var loss = 0.0
+      let b = intercept + c * k
+      for j in 0..<k { b[j] = 0 }
+      var row = [Double](repeating: 0, count: k)
+      for i in 0..<m {
+        let label = labels[first + i]
+        var top = -Double.infinity
+        for j in 0..<k {
+          row[j] = Double(logits[i * k + j]) + intercepts[j]
+          top = max(top, row[j])
+        }
+        let labelled = row[label]
+        var sum = 0.0
+        for j in 0..<k {
+          row[j] = exp(row[j] - top)
+          sum += row[j]
+        }
+        loss += top + log(sum) - labelled
+        for j in 0..<k {
+          let residual = row[j] / sum - (j == label ? 1 : 0)
+          logits[i * k + j] = Float(residual)
+          b[j] += residual
+        }
+      }
+      cblas_sgemm(
+        CblasRowMajor, CblasTrans, CblasNoTrans, Int32(k), Int32(d), Int32(m), 1 / Float(n),
+        logits, Int32(k), rows, Int32(d), 0, g + c * k * d, Int32(d))
+      return loss
+    }
   }
 
   /// ∂/∂W in Double: (P − Y)ᵀ·X / n + W / (C·n) into the first k·d entries of `gradient`.
@@ -287,8 +414,11 @@ public enum LinearProbes {
       }
       return cancelled
     }
-    let fits = ParallelFits.map(jobs, isCancelled: checked) {
-      job, check -> Result<Fit, AnalysisError> in
+    // Large sets: one fit at a time, each evaluation's rows on every core (the layers' fits
+    // differ in cost, so fits side by side leave a core idle once the cheaper ones end);
+    // small ones: the fits side by side. Either way the same numbers (`SingleEvaluation`).
+    let rowsInParallel = train.count >= 2 * LogisticRegression.SingleEvaluation.chunkRows
+    let fit = { @Sendable (job: Int, check: @Sendable () -> Bool) -> Result<Fit, AnalysisError> in
       defer { steps.withLock { $0[job] = budget } }
       func counted() -> Bool {
         steps.withLock { $0[job] = min(budget - 1, $0[job] + 1) }
@@ -301,9 +431,20 @@ public enum LinearProbes {
       return Result { () throws(AnalysisError) -> Fit in
         let fit = try LogisticRegression(
           fitting: x, labels: labels, classes: classes, c: c, standardize: standardize,
-          tolerance: tolerance, isCancelled: counted)
+          tolerance: tolerance, parallelRows: rowsInParallel, isCancelled: counted)
         return (fit.score(x, labels: labels), fit.score(y, labels: scored), fit.iterations)
       }
+    }
+    let fits: [Result<Fit, AnalysisError>]
+    if rowsInParallel {
+      BLAS.beginSingleThreaded()
+      defer { BLAS.endSingleThreaded() }
+      fits = withoutActuallyEscaping(checked) { checked in
+        nonisolated(unsafe) let poll = checked
+        return (0..<jobs).map { fit($0, { poll() }) }
+      }
+    } else {
+      fits = ParallelFits.map(jobs, isCancelled: checked, fit)
     }
     if isCancelled() { throw .cancelled }
     var rows: [[Table.Cell]] = []

@@ -70,6 +70,42 @@ struct LinearProbeTests {
     #expect(table.column("test_accuracy") == references.map { .number($0.test_accuracy) })
   }
 
+  /// At scikit-learn's tolerance (1e-4) the fit reads the features in single precision, in
+  /// chunks of rows: it stops earlier than the reference fit (1e-9), so its test accuracy may
+  /// differ from scikit-learn's converged one, by one of the 160 test inputs at most.
+  @Test("single precision at tolerance 1e-4 scores as scikit-learn")
+  func singlePrecisionScoresAsScikitLearn() throws {
+    let references = try JSONDecoder().decode(
+      [Reference].self, from: instrumentReference("probe.json"))
+    let train = try Self.signatures("train"), test = try Self.signatures("test")
+    for (h, reference) in references.enumerated() {
+      let fit = try LogisticRegression(
+        fitting: train.layers[h], labels: train.labels, classes: 4, c: 1, standardize: true)
+      #expect(fit.converged)
+      let tested = fit.score(test.layers[h], labels: test.labels)
+      let inputs = Double(test.count)
+      #expect(abs(tested.accuracy - reference.test_accuracy) * inputs <= 1.001, "H\(h + 1)")
+    }
+  }
+
+  /// Three chunks of rows (1,500 ≥ 2 × 512): the chunks on every core or one after another
+  /// give the same bits, and the table (which puts large sets' rows on every core) equals
+  /// fits made one chunk after another.
+  @Test func rowChunksOnEveryCoreChangeNoBit() throws {
+    var g = SeededGenerator(seed: 11)
+    let x = Tensor.normal(shape: [1500, 12], standardDeviation: 1, generator: &g)
+    // The class is the largest of the first three features: learnable, not separable.
+    let labels = (0..<1500).map { i in
+      (0..<3).max { x.scalars[i * 12 + $0] < x.scalars[i * 12 + $1] } ?? 0
+    }
+    let serial = try LogisticRegression(
+      fitting: x, labels: labels, classes: 3, c: 1, standardize: true, parallelRows: false)
+    let parallel = try LogisticRegression(
+      fitting: x, labels: labels, classes: 3, c: 1, standardize: true, parallelRows: true)
+    #expect(serial.weights == parallel.weights && serial.intercepts == parallel.intercepts)
+    #expect(serial.iterations == parallel.iterations && serial.iterations > 1)
+  }
+
   /// x = −1 of class 0 and x = +1 of class 1, C = 1, features as they are: by symmetry the
   /// weights are ±w and the intercepts equal, and the optimum of
   /// 2·log(1 + e^(−2w)) + w²/C solves w = 2C / (1 + e^(2w)).
