@@ -73,7 +73,12 @@ OUT_DIR = os.path.join(ROOT, "Tests/SigbookONNXTests/Fixtures/graphs")
 N = 2
 OPSETS = (13, 17)
 # Each model and the input file it reads.
-INPUTS = {"resnet": "x28.npy", "mobilenet": "x32.npy", "vit": "x28.npy", "vit_mha": "x28.npy"}
+INPUTS = {"resnet": "x28.npy", "mobilenet": "x32.npy", "vit": "x28.npy", "vit_mha": "x28.npy",
+          # tf2onnx's exports of Keras models (make-tf2onnx-graph-fixtures.py) take NHWC images.
+          "keras_resnet": "x28_nhwc.npy", "keras_mobilenet": "x32_nhwc.npy",
+          "keras_vit": "x28_nhwc.npy"}
+# The exporter's own output for the input, which ONNX Runtime's must equal.
+EXPORTER_OUTPUTS = ("torch_output.npy", "keras_output.npy")
 TOLERANCE = 1e-4
 
 USAGE = """Writes sigbook's ONNX graph-model fixtures in two stages, from the repository root:
@@ -373,7 +378,7 @@ def reference_stage():
 
         # Every float output of a non-Constant node becomes a graph output (type only: the batch
         # axis is dynamic).
-        entries, shape_ops, taken = [], {}, {"output.npy", "torch_output.npy"}
+        entries, shape_ops, taken = [], {}, {"output.npy", *EXPORTER_OUTPUTS}
         for node in model.graph.node:
             if node.op_type == "Constant":
                 continue
@@ -400,7 +405,7 @@ def reference_stage():
         # Start from an empty folder but for PyTorch's output, then write the arrays.
         os.makedirs(folder, exist_ok=True)
         for f in os.listdir(folder):
-            if f != "torch_output.npy" and (f.endswith(".npy") or f == "manifest.json"):
+            if f not in EXPORTER_OUTPUTS and (f.endswith(".npy") or f == "manifest.json"):
                 os.remove(os.path.join(folder, f))
         np.save(os.path.join(folder, "output.npy"), output.astype(np.float32))
         for e, value in zip(entries, values):
@@ -422,11 +427,11 @@ def reference_stage():
         constants = sum(node.op_type == "Constant" for node in model.graph.node)
         print(f"  Constant nodes: {constants}, initializers: {len(model.graph.initializer)}")
         checks = [("augmented run", values[names.index("output")], output)]
-        torch_path = os.path.join(folder, "torch_output.npy")
-        if os.path.exists(torch_path):
-            checks.append(("torch", np.load(torch_path), output))
-        else:
-            failures.append(f"{stem}: no torch_output.npy")
+        exported = [f for f in EXPORTER_OUTPUTS if os.path.exists(os.path.join(folder, f))]
+        for f in exported:
+            checks.append((f[:-len("_output.npy")], np.load(os.path.join(folder, f)), output))
+        if not exported:
+            failures.append(f"{stem}: no {' or '.join(EXPORTER_OUTPUTS)}")
         checks.append(("batch of 1", single, output[:1]))
         for what, got, want in checks:
             diff = float(np.max(np.abs(got - want)))

@@ -304,8 +304,10 @@ struct Binary: Layer {
 
 /// An arithmetic operation between a value and a tensor of the model's own (a learned position
 /// embedding added to tokens, a scale, an exporter's constant): `x ∘ c`, or `c ∘ x` when
-/// `constantFirst`. The constant's shape broadcasts against one item's (the batch axis is
-/// never stretched); it is a parameter, so it trains.
+/// `constantFirst`. The constant's shape broadcasts against one item's, both ways as in NumPy
+/// (a `[tokens, 1]` value times a `[1, width]` weight is `[tokens, width]`, as Keras's layer
+/// normalisation exported by tf2onnx scales); the batch axis is never stretched. It is a
+/// parameter, so it trains.
 struct ConstantBinary: Layer {
   /// The input when the derivatives read it, and its shape.
   typealias Cache = (input: Tensor, shape: [Int])

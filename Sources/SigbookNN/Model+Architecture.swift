@@ -338,9 +338,9 @@ extension LayerSpec {
     case .binary, .matmul:
       return outputShape(joining: [input, input])
     case .binaryConstant(_, let shape, _):
-      guard let result = Broadcasting.shape(input, shape), result == input else {
+      guard let result = Broadcasting.shape(input, shape), result.count == input.count else {
         return .failure(
-          ShapeMismatch("\(displayName) does not broadcast to items of \(input)"))
+          ShapeMismatch("\(displayName) does not broadcast against items of \(input)"))
       }
       return .success(result)
     case .layerNorm(let shape, _):

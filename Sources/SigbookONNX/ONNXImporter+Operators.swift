@@ -284,6 +284,10 @@ extension ONNXImporter {
     case "MaxPool", "AveragePool": try importPool(node)
     case "GlobalAveragePool":
       try activationInput(node)
+      if itemShape.count == 2 {
+        // [channels, length] (tf2onnx's mean over a last axis): the mean along the length.
+        return try append(Self.make(.reduceMean(axes: [1], keepsAxes: true)), for: node)
+      }
       guard itemShape.count == 3 else {
         throw error(node, "sigbook pools maps [channels, height, width], not \(itemShape)")
       }
@@ -303,6 +307,9 @@ extension ONNXImporter {
     case "Equal": try importEqual(node)
     case "Where": try importWhere(node)
     case "Expand": try importExpand(node)
+    case "Tile": try importTile(node)
+    case "ReduceProd": try importReduceProd(node)
+    case "Max": try importMax(node)
     default: throw error(node, "is not imported")
     }
   }

@@ -58,15 +58,18 @@ struct ONNXImporter {
     "GlobalAveragePool": [], "HardSigmoid": ["alpha", "beta"], "HardSwish": [],
     "Identity": [], "LayerNormalization": ["axis", "epsilon", "stash_type"],
     "LeakyRelu": ["alpha"], "LRN": ["alpha", "beta", "bias", "size"], "MatMul": [], "Mul": [],
+    "Max": [],
     "MaxPool": [
       "auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "storage_order", "strides",
     ],
     "Neg": [], "Pad": ["mode", "pads", "value"], "Pow": [], "Reciprocal": [],
-    "ReduceMean": ["axes", "keepdims", "noop_with_empty_axes"], "Relu": [],
+    "ReduceMean": ["axes", "keepdims", "noop_with_empty_axes"],
+    "ReduceProd": ["axes", "keepdims", "noop_with_empty_axes"], "Relu": [],
     "Reshape": ["allowzero"], "Shape": ["start", "end"], "Sigmoid": [],
     "Slice": ["starts", "ends", "axes"], "Softmax": ["axis"],
     "Split": ["axis", "split", "num_outputs"],
-    "Sqrt": [], "Squeeze": ["axes"], "Sub": [], "Sum": [], "Tanh": [], "Transpose": ["perm"],
+    "Sqrt": [], "Squeeze": ["axes"], "Sub": [], "Sum": [], "Tanh": [], "Tile": [],
+    "Transpose": ["perm"],
     "Unsqueeze": ["axes"], "Where": [],
   ]
 

@@ -73,6 +73,19 @@ import Testing
     }
   }
 
+  /// A constant that widens the value, as Keras's layer normalisation scales its
+  /// `[tokens, 1]` reciprocal deviations by a `[1, width]` weight (tf2onnx's export).
+  @Test(arguments: BinaryOperation.allCases, [false, true])
+  func constantWideningTheValue(_ operation: BinaryOperation, constantFirst: Bool) {
+    let shift: Float = operation == .divide ? 1.2 : 0
+    let constant = Self.values([1, 4], seed: 21, scale: 0.5, shift: constantFirst ? 0 : shift)
+    let layer = ConstantBinary(operation, constant: constant, constantFirst: constantFirst)
+    #expect((try? layer.outputShape(for: [3, 1]).get()) == [3, 4])
+    let x = Self.values([2, 3, 1], seed: 23, scale: 0.5, shift: constantFirst ? shift : 0)
+    #expect(layer.apply(x).shape == [2, 3, 4])
+    GradientCheckTests.check(layer, input: x, epsilon: 1e-2)
+  }
+
   @Test(arguments: [[4], [3, 4]])
   func layerNorm(_ shape: [Int]) {
     var g = SeededGenerator(seed: 17)

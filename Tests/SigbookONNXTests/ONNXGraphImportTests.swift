@@ -11,13 +11,17 @@ import Testing
 /// Graph models exported by `torch.onnx.export` (`scripts/make-graph-fixtures.py`): a ResNet, a
 /// MobileNet block stack (depthwise convolutions, ReLU6, hard-swish), a ViT written by hand and
 /// one with `nn.MultiheadAttention` (whose export moves the batch axis into the middle of its
-/// values and merges it with the heads), at opsets 13 and 17. Imported, each computes what
+/// values and merges it with the heads), at opsets 13 and 17; and the same kinds of network
+/// written in Keras and converted by tf2onnx (`scripts/make-tf2onnx-graph-fixtures.py`: NHWC
+/// inputs, layer normalisation as moments, attention's einsums as batched products whose sizes
+/// are computed from the batch size, a class token tiled to the batch). Imported, each computes what
 /// ONNX Runtime computed for the same input, at its output and at every node sigbook keeps.
 @Suite("ONNX graph import")
 struct ONNXGraphImportTests {
   static let models = [
     "resnet_op13", "resnet_op17", "mobilenet_op13", "mobilenet_op17", "vit_op13", "vit_op17",
-    "vit_mha_op13", "vit_mha_op17",
+    "vit_mha_op13", "vit_mha_op17", "keras_resnet_op13", "keras_mobilenet_op13",
+    "keras_vit_op13", "keras_vit_op17",
   ]
 
   struct ManifestEntry: Decodable {
@@ -29,7 +33,9 @@ struct ONNXGraphImportTests {
   }
 
   static func input(for name: String) throws -> Tensor {
-    try fixtureTensor(name.hasPrefix("mobilenet") ? "graphs/x32.npy" : "graphs/x28.npy")
+    let size = name.contains("mobilenet") ? 32 : 28
+    // tf2onnx's exports of Keras models take NHWC images.
+    return try fixtureTensor("graphs/x\(size)\(name.hasPrefix("keras_") ? "_nhwc" : "").npy")
   }
 
   static func load(_ name: String) throws -> Model {
@@ -81,8 +87,10 @@ struct ONNXGraphImportTests {
     // Most nodes become layers of their own name; the rest were folded or computed at import.
     #expect(compared * 2 >= manifest.count, "\(compared) of \(manifest.count) nodes compared")
     // nn.MultiheadAttention's values from its projections to its output: q, k, v, their
-    // heads, the scores, the weights, the context.
-    #expect(laidOut == (name.hasPrefix("vit_mha") ? 12 : 0), "\(laidOut) laid-out nodes")
+    // heads, the scores, the weights, the context; in tf2onnx's Keras attention, the batched
+    // products' operands and results, `batch · heads` their first axis.
+    let expected = name.hasPrefix("vit_mha") ? 12 : name.hasPrefix("keras_vit") ? 8 : 0
+    #expect(laidOut == expected, "\(laidOut) laid-out nodes")
   }
 
   @Test("a graph's signatures are the ends of its residual blocks")
@@ -210,5 +218,83 @@ struct ONNXLayoutTests {
       merged.description.contains(
         "node 'y' (Reshape): reshapes [3, batch, 4] to [5, -1]; sigbook reshapes such values only by merging or splitting their axes"
       ), "\(merged)")
+  }
+}
+
+/// The operators tf2onnx uses on shapes and constants when it converts Keras models: `Tile` of
+/// a class token to the batch size, `ReduceProd` and `Max` of sizes that hold the batch size.
+@Suite("ONNX shape operators of tf2onnx")
+struct ONNXShapeOperatorTests {
+  typealias B = ONNXModelBuilder
+
+  /// The batch size as a one-value vector: `Gather(Shape(x), [0])`.
+  static let batchSize = [
+    B.node("Shape", ["x"], "shape"), B.node("Gather", ["shape", "first"], "batch"),
+  ]
+  static let first = B.int64s("first", [1], [0])
+
+  /// A token [1, 1, 4] tiled by [batch, 1, 1] and put before each input's 3 rows.
+  @Test func classTokenTiledToTheBatch() throws {
+    let model = try ONNXLayoutTests.load(
+      Self.batchSize + [
+        B.node("Concat", ["batch", "ones"], "repeats", [B.int("axis", 0)]),
+        B.node("Tile", ["token", "repeats"], "tokens"),
+        B.node("Concat", ["tokens", "x"], "y", [B.int("axis", 1)]),
+      ],
+      [
+        Self.first, B.int64s("ones", [2], [1, 1]),
+        B.floats("token", [1, 1, 4], [0.5, -1, 2, 3]),
+      ])
+    let x = Tensor(shape: [2, 3, 4], scalars: (0..<24).map(Float.init))
+    let y = model.forward(x)
+    #expect(y.shape == [2, 4, 4])
+    #expect(Array(y.scalars[0..<4]) == [0.5, -1, 2, 3])
+    #expect(Array(y.scalars[16..<20]) == [0.5, -1, 2, 3])
+    #expect(Array(y.scalars[20..<32]) == Array(x.scalars[12..<24]))
+  }
+
+  /// [batch, 3, 4] → [ReduceProd([batch, 2]), 3, 2] → [Max(batch, 1), 3, 4]: the input back.
+  @Test func sizesComputedFromTheBatch() throws {
+    let model = try ONNXLayoutTests.load(
+      Self.batchSize + [
+        B.node("Concat", ["batch", "two"], "factors", [B.int("axis", 0)]),
+        B.node("ReduceProd", ["factors"], "merged", [B.int("keepdims", 1)]),
+        B.node("Concat", ["merged", "rest"], "split", [B.int("axis", 0)]),
+        B.node("Transpose", ["x"], "t", [B.ints("perm", [0, 2, 1])]),
+        B.node("Reshape", ["t", "split"], "h"),
+        B.node("Max", ["batch", "one"], "larger"),
+        B.node("Concat", ["larger", "back"], "whole", [B.int("axis", 0)]),
+        B.node("Reshape", ["h", "whole"], "u"),
+        B.node("Transpose", ["u"], "y", [B.ints("perm", [0, 2, 1])]),
+      ],
+      [
+        Self.first, B.int64s("two", [1], [2]), B.int64s("rest", [2], [2, 3]),
+        B.int64s("one", [1], [1]), B.int64s("back", [2], [4, 3]),
+      ])
+    let x = Tensor(shape: [3, 3, 4], scalars: (0..<36).map(Float.init))
+    #expect(model.forward(x).scalars == x.scalars)
+  }
+
+  @Test func whatTheyCannotComputeIsRefusedByName() throws {
+    let tiled = try #require(throws: ONNXError.self) {
+      try ONNXLayoutTests.load(
+        [B.node("Tile", ["x", "repeats"], "y")], [B.int64s("repeats", [3], [1, 2, 1])])
+    }
+    #expect(
+      tiled.description.contains(
+        "node 'y' (Tile): repeats the values of a layer's output [\"1\", \"2\", \"1\"]; sigbook tiles constants only"
+      ), "\(tiled)")
+    let larger = try #require(throws: ONNXError.self) {
+      try ONNXLayoutTests.load(
+        Self.batchSize + [
+          B.node("Max", ["batch", "five"], "m"),
+          B.node("Concat", ["m", "rest"], "shape2", [B.int("axis", 0)]),
+          B.node("Reshape", ["x", "shape2"], "y"),
+        ], [Self.first, B.int64s("five", [1], [5]), B.int64s("rest", [2], [3, 4])])
+    }
+    #expect(
+      larger.description.contains(
+        "(Max): takes the largest of batch and 5, which sigbook does not know when it imports a model"
+      ), "\(larger)")
   }
 }
