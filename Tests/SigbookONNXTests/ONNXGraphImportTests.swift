@@ -102,7 +102,10 @@ struct ONNXGraphImportTests {
 
   @Test(
     "an imported graph saves as ONNX and reads back the same",
-    arguments: ["resnet_op13", "vit_op17", "vit_mha_op17"])
+    arguments: [
+      "resnet_op13", "vit_op17", "vit_mha_op17", "keras_resnet_op13", "keras_mobilenet_op13",
+      "keras_vit_op13",
+    ])
   func importedGraphRoundTrips(name: String) throws {
     let model = try Self.load(name)
     let bytes = try ONNXExporter.encode(model)
