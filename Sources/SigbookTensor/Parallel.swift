@@ -104,7 +104,9 @@ final class WorkerTeam: @unchecked Sendable {
   /// that a job wakes them.
   var isAsleep: Bool { condition.withLock { sleepers == workers } }
 
-  private init(workers: Int) {
+  /// A team of `workers` threads that live as long as the process (`shared` is the one
+  /// `Parallel` uses; tests make their own, so that no other test's jobs keep it busy).
+  init(workers: Int) {
     self.workers = workers
     for _ in 0..<workers {
       let thread = Thread { [self] in work() }
