@@ -40,11 +40,16 @@ struct LinearProbeTests {
       predictions: nil, predictionNames: [], modelSummary: "a fixture", dataName: part)
   }
 
-  @Test("each layer's probe is scikit-learn's LogisticRegression")
-  func equalsScikitLearn() throws {
+  /// scikit-learn's fits (probe.json) and the training and test signatures they were made on.
+  static func fixtures() throws -> ([Reference], SignatureSet, SignatureSet) {
     let references = try JSONDecoder().decode(
       [Reference].self, from: instrumentReference("probe.json"))
-    let train = try Self.signatures("train"), test = try Self.signatures("test")
+    return (references, try signatures("train"), try signatures("test"))
+  }
+
+  @Test("each layer's probe is scikit-learn's LogisticRegression")
+  func equalsScikitLearn() throws {
+    let (references, train, test) = try Self.fixtures()
     for (h, reference) in references.enumerated() {
       let fit = try LogisticRegression(
         fitting: train.layers[h], labels: train.labels, classes: 4, c: 1, standardize: true,
@@ -75,9 +80,7 @@ struct LinearProbeTests {
   /// differ from scikit-learn's converged one, by one of the 160 test inputs at most.
   @Test("single precision at tolerance 1e-4 scores as scikit-learn")
   func singlePrecisionScoresAsScikitLearn() throws {
-    let references = try JSONDecoder().decode(
-      [Reference].self, from: instrumentReference("probe.json"))
-    let train = try Self.signatures("train"), test = try Self.signatures("test")
+    let (references, train, test) = try Self.fixtures()
     for (h, reference) in references.enumerated() {
       let fit = try LogisticRegression(
         fitting: train.layers[h], labels: train.labels, classes: 4, c: 1, standardize: true)
