@@ -1,5 +1,6 @@
 /// An error a user can cause when clustering or projecting data: too few points for the number
-/// of clusters or dimensions asked for, or values that are not finite numbers.
+/// of clusters or dimensions asked for, or for the method, values that are not finite numbers, or
+/// an argument out of its range.
 ///
 /// Every message is complete on its own, so the evaluator only adds the workbook location:
 /// `cannot make 10 clusters of 6 points`.
@@ -12,8 +13,12 @@ public enum AnalysisError: Error, Equatable, Sendable, CustomStringConvertible {
   case invalidClusterCount(Int)
   /// A PCA with fewer than two points, or a number of dimensions outside `1 ... features`.
   case invalidDimensions(dims: Int, points: Int, features: Int)
+  /// A projection (`tsne`, `umap`) needs more points than it was given.
+  case tooFewInputs(method: String, needed: Int, found: Int)
   /// The data hold NaN or infinite values (a network whose training diverged, say).
   case nonFiniteValues(what: String)
+  /// The points given to a projection (`tsne`, `umap`) hold NaN or infinite values.
+  case nonFiniteInput(method: String)
   /// An argument outside its valid range; the message says which and why.
   case invalidArgument(String)
   /// The user stopped the computation (Ctrl-C).
@@ -32,8 +37,12 @@ public enum AnalysisError: Error, Equatable, Sendable, CustomStringConvertible {
     case .invalidDimensions(let dims, let points, let features):
       if points < 2 { return "pca needs at least 2 points, not \(points)" }
       return "pca of \(features) features can keep 1 to \(features) dimensions, not \(dims)"
+    case .tooFewInputs(let method, let needed, let found):
+      return "\(method) needs at least \(needed) inputs but got \(found)"
     case .nonFiniteValues(let what):
       return "\(what) holds values that are not finite numbers (NaN or infinity)"
+    case .nonFiniteInput(let method):
+      return "\(method) input contains NaN or infinite values"
     case .cancelled:
       return "interrupted"
     case .invalidArgument(let message):

@@ -4,13 +4,13 @@ import SigbookData
 /// Which inputs took which clusters: the selections behind `where(data, clusters:, path:)`.
 extension Clustering {
   /// One step of a cluster path: a layer (by its position in `layers`) and a cluster of it.
-  public struct PathStep: Sendable, Equatable {
+  struct PathStep: Sendable, Equatable {
     /// The position of the layer in `layers` (0-based).
     var layerIndex: Int
     /// The cluster, in `0 ..< k` of that layer.
     var cluster: Int
 
-    public init(layerIndex: Int, cluster: Int) {
+    init(layerIndex: Int, cluster: Int) {
       self.layerIndex = layerIndex
       self.cluster = cluster
     }
@@ -42,7 +42,7 @@ extension Clustering {
   ///
   /// - Throws: `AnalysisError.invalidArgument` for text that is not a path, a layer or cluster
   ///   that does not exist (the message lists those that do), or a layer named twice.
-  public func parsePath(_ text: String) throws(AnalysisError) -> [PathStep] {
+  func parsePath(_ text: String) throws(AnalysisError) -> [PathStep] {
     let example = "steps like 'L1:c0 → L2:c1'"
     let parts = text.replacingOccurrences(of: "->", with: "→").split(
       separator: "→", omittingEmptySubsequences: false)
@@ -76,10 +76,22 @@ extension Clustering {
     return steps
   }
 
+  /// The indices of the inputs, in order, that took the path `text`: whose cluster at every
+  /// layer the path names is the one it names there.
+  ///
+  /// The path is read as `paths` writes it, leniently (see `parsePath(_:)`): steps `L1:c0`
+  /// joined by `→` or `->`, naming some or all of the layers by the clustering's own numbers.
+  ///
+  /// - Throws: `AnalysisError.invalidArgument` for text that is not a path, a layer or cluster
+  ///   that does not exist (the message lists those that do), or a layer named twice.
+  public func inputs(onPath text: String) throws(AnalysisError) -> [Int] {
+    inputs(on: try parsePath(text))
+  }
+
   /// The indices of the inputs, in order, whose cluster at every step's layer is that step's.
   ///
   /// - Precondition: every step names a layer and a cluster of this clustering.
-  public func inputs(on steps: [PathStep]) -> [Int] {
+  func inputs(on steps: [PathStep]) -> [Int] {
     (0..<count).filter { i in
       steps.allSatisfy { layers[$0.layerIndex].assignments[i] == $0.cluster }
     }
@@ -88,7 +100,7 @@ extension Clustering {
   /// The indices of the inputs in `cluster` of the layer numbered `layer`.
   ///
   /// - Throws: `AnalysisError.invalidArgument` for a layer or cluster that does not exist.
-  func inputs(layer: Int, cluster: Int) throws(AnalysisError) -> [Int] {
+  public func inputs(layer: Int, cluster: Int) throws(AnalysisError) -> [Int] {
     let index = try layerIndex(number: layer)
     let k = layers[index].k
     guard cluster >= 0, cluster < k else {

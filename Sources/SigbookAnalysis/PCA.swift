@@ -3,9 +3,9 @@ import SigbookTensor
 
 /// A principal component analysis: the directions of largest variance of a set of points and the
 /// points projected onto them.
-public struct PCAResult: Sendable, Equatable {
+struct PCAResult: Sendable, Equatable {
   /// The points projected on the components, `[n, dims]`: `(xᵢ − mean) · componentsᵀ`.
-  public let projected: Tensor
+  let projected: Tensor
   /// The principal axes, `[dims, d]`, orthonormal rows in order of decreasing variance; each
   /// row's largest-magnitude entry is positive.
   let components: Tensor
@@ -13,7 +13,7 @@ public struct PCAResult: Sendable, Equatable {
   let explainedVariance: [Double]
   /// Each component's share of the total variance (the trace of the covariance); 0 when all
   /// points coincide.
-  public let explainedVarianceRatio: [Double]
+  let explainedVarianceRatio: [Double]
   /// The mean of the points, `[d]`, subtracted before projecting.
   let mean: Tensor
 
@@ -72,7 +72,7 @@ public struct PCAResult: Sendable, Equatable {
 /// the result is deterministic. Matches scikit-learn's `PCA(n_components=dims,
 /// svd_solver="full")` up to rounding: Pearson, "On lines and planes of closest fit", Phil. Mag.
 /// 2, 1901; Jolliffe, "Principal Component Analysis", 2002.
-public enum PCA {
+enum PCA {
   /// Rows per block when accumulating the covariance.
   static let blockRows = 1024
 
@@ -86,7 +86,7 @@ public enum PCA {
   /// - Throws: `AnalysisError` when `n < 2`, `dims` is outside `1 ... d`, or the data are not
   ///   finite; `.cancelled` when interrupted.
   /// - Complexity: n·d² operations for the covariance, about 9·d³ for its eigenvectors.
-  public static func fit(
+  static func fit(
     _ x: Tensor, dims: Int = 2, isCancelled: () -> Bool = { false }
   ) throws(AnalysisError) -> PCAResult {
     let n = x.rows, d = x.rowSize

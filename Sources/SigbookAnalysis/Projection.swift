@@ -20,7 +20,7 @@ public struct Projection: Sendable {
   /// A line on the method's own measures (variance explained, KL divergence…).
   var details: String
 
-  public init(
+  init(
     points: Tensor, method: String, of set: PointSet, clusters: [Int]? = nil,
     trustworthiness: Double? = nil, details: String = ""
   ) {

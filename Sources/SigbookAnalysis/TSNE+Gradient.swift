@@ -5,7 +5,7 @@ extension TSNE {
   static func optimize(
     _ positions: inout [Double], p: SparseGraph, options: TSNEOptions,
     progress: ((Double) -> Void)?, isCancelled: () -> Bool
-  ) throws(ProjectionError) {
+  ) throws(AnalysisError) {
     let n = p.count
     let learningRate =
       options.learningRate ?? max(Double(n) / options.earlyExaggeration / 4, 50)

@@ -1,29 +1,6 @@
 import Foundation
 import SigbookTensor
 
-/// Why a projection (t-SNE, UMAP) did not produce an embedding.
-public enum ProjectionError: Error, Equatable, Sendable, CustomStringConvertible {
-  /// `isCancelled` returned true; nothing was produced.
-  case cancelled
-  /// The method needs more points than it was given.
-  case tooFewPoints(method: String, needed: Int, found: Int)
-  /// The input holds NaN or infinite values.
-  case nonFiniteInput(method: String)
-  /// An option is out of its range; the message says which and what is allowed.
-  case invalidOption(String)
-
-  /// The message, lower case, without a final period (the evaluator adds the location).
-  public var description: String {
-    switch self {
-    case .cancelled: "cancelled"
-    case .tooFewPoints(let method, let needed, let found):
-      "\(method) needs at least \(needed) inputs but got \(found)"
-    case .nonFiniteInput(let method): "\(method) input contains NaN or infinite values"
-    case .invalidOption(let message): message
-    }
-  }
-}
-
 /// How t-SNE places the points before optimising.
 enum TSNEInitialization: Sendable, Equatable {
   /// The first two principal components, scaled so that the first has standard deviation 10⁻⁴
@@ -34,12 +11,12 @@ enum TSNEInitialization: Sendable, Equatable {
 }
 
 /// Settings of `TSNE.embed`. The defaults are openTSNE's and scikit-learn's.
-public struct TSNEOptions: Sendable, Equatable {
+struct TSNEOptions: Sendable, Equatable {
   /// The effective number of neighbours each point's Gaussian covers (default 30). Lowered to
   /// (n − 1)/3 for small data sets, as openTSNE does.
-  public var perplexity: Double
+  var perplexity: Double
   /// All gradient-descent iterations, the early-exaggeration phase included (default 1,000).
-  public var iterations: Int
+  var iterations: Int
   /// The step size; `nil` means "auto": max(n / earlyExaggeration / 4, 50) (Belkina et al.
   /// 2019, scikit-learn's `learning_rate="auto"`; equivalent to openTSNE's for its gradient
   /// without the factor 4).
@@ -63,17 +40,14 @@ public struct TSNEOptions: Sendable, Equatable {
   /// The initial layout (default `.pca`).
   var initialization: TSNEInitialization = .pca
   /// The seed of the generator (used by `.random` initialisation).
-  public var seed: Int
-  /// The k of the trustworthiness reported with the result (default 10); `nil` skips it.
-  var trustworthinessNeighbors: Int?
+  var seed: Int
 
   /// Creates t-SNE settings; every argument has the default documented on its property.
-  public init(
+  init(
     perplexity: Double = 30, iterations: Int = 1000, learningRate: Double? = nil,
     earlyExaggeration: Double = 12, earlyExaggerationIterations: Int = 250,
     initialMomentum: Double = 0.5, finalMomentum: Double = 0.8, theta: Double = 0.5,
-    maxStepNorm: Double = 5, seed: Int = 0,
-    trustworthinessNeighbors: Int? = 10
+    maxStepNorm: Double = 5, seed: Int = 0
   ) {
     self.perplexity = perplexity
     self.iterations = iterations
@@ -85,19 +59,16 @@ public struct TSNEOptions: Sendable, Equatable {
     self.theta = theta
     self.maxStepNorm = maxStepNorm
     self.seed = seed
-    self.trustworthinessNeighbors = trustworthinessNeighbors
   }
 }
 
 /// What `TSNE.embed` returns.
-public struct TSNEResult: Sendable, Equatable {
+struct TSNEResult: Sendable, Equatable {
   /// The embedding, `[n, 2]`, centred on the origin.
-  public var embedding: Tensor
+  var embedding: Tensor
   /// KL(P ‖ Q) of the final embedding (without exaggeration), Q's normaliser summed exactly for
   /// n ≤ 10,000 and by Barnes–Hut above.
-  public var klDivergence: Double
-  /// T(k) of the embedding for `options.trustworthinessNeighbors` (nil when skipped).
-  public var trustworthiness: Double?
+  var klDivergence: Double
   /// The perplexity actually used (lower than asked for small data sets).
   var perplexity: Double
 }
@@ -105,7 +76,7 @@ public struct TSNEResult: Sendable, Equatable {
 /// t-distributed stochastic neighbour embedding (van der Maaten and Hinton, "Visualizing data
 /// using t-SNE", JMLR 2008) with Barnes–Hut gradients (van der Maaten, "Accelerating t-SNE using
 /// tree-based algorithms", JMLR 2014).
-public enum TSNE {
+enum TSNE {
   /// Embeds the rows of `x` in the plane by t-SNE.
   ///
   /// 1. Affinities: the exact k = min(n − 1, ⌊3·perplexity⌋) nearest neighbours of each point;
@@ -128,27 +99,27 @@ public enum TSNE {
   ///   - options: perplexity, iterations, learning rate, exaggeration, initialisation, seed.
   ///   - progress: called with the fraction done (0…1) after every iteration.
   ///   - isCancelled: checked before every iteration; when it returns true the embedding stops.
-  /// - Returns: the embedding `[n, 2]`, its KL divergence and trustworthiness.
-  /// - Throws: `ProjectionError.cancelled` when cancelled; `.tooFewPoints` for fewer than 4
-  ///   inputs; `.nonFiniteInput`; `.invalidOption` for a non-positive perplexity or iteration
+  /// - Returns: the embedding `[n, 2]` and its KL divergence.
+  /// - Throws: `AnalysisError.cancelled` when cancelled; `.tooFewInputs` for fewer than 4
+  ///   inputs; `.nonFiniteInput`; `.invalidArgument` for a non-positive perplexity or iteration
   ///   count, or a negative θ.
   /// - Complexity: O(n² d) for the neighbours, then O(n log n) per iteration.
-  public static func embed(
+  static func embed(
     _ x: Tensor, options: TSNEOptions = TSNEOptions(), progress: ((Double) -> Void)? = nil,
     isCancelled: () -> Bool = { false }
-  ) throws(ProjectionError) -> TSNEResult {
+  ) throws(AnalysisError) -> TSNEResult {
     let data = x.rank == 2 ? x : x.flattenedRows
     let n = data.rows
-    guard n >= 4 else { throw .tooFewPoints(method: "tsne", needed: 4, found: n) }
+    guard n >= 4 else { throw .tooFewInputs(method: "tsne", needed: 4, found: n) }
     guard data.isFinite else { throw .nonFiniteInput(method: "tsne") }
     guard options.perplexity > 0, options.perplexity.isFinite else {
-      throw .invalidOption("perplexity must be positive, not \(options.perplexity)")
+      throw .invalidArgument("perplexity must be positive, not \(options.perplexity)")
     }
     guard options.iterations > 0 else {
-      throw .invalidOption("iterations must be positive, not \(options.iterations)")
+      throw .invalidArgument("iterations must be positive, not \(options.iterations)")
     }
     guard options.theta >= 0 else {
-      throw .invalidOption("theta must be ≥ 0, not \(options.theta)")
+      throw .invalidArgument("theta must be ≥ 0, not \(options.theta)")
     }
     if isCancelled() { throw .cancelled }
     let perplexity = min(options.perplexity, Double(n - 1) / 3)
@@ -164,17 +135,7 @@ public enum TSNE {
 
     let kl = klDivergence(positions, p: p, theta: options.theta)
     let embedding = Tensor(shape: [n, 2], scalars: positions.map { Float($0) })
-    var trust: Double? = nil
-    if let tk = options.trustworthinessNeighbors {
-      let kk = min(tk, (n - 1) / 2)
-      if kk >= 1 {
-        trust = Trustworthiness.score(
-          original: data, embedding: embedding, k: kk, isCancelled: isCancelled)
-      }
-      if isCancelled() { throw .cancelled }
-    }
-    return TSNEResult(
-      embedding: embedding, klDivergence: kl, trustworthiness: trust, perplexity: perplexity)
+    return TSNEResult(embedding: embedding, klDivergence: kl, perplexity: perplexity)
   }
 
   /// The symmetric joint probabilities P = (P + Pᵀ) / 2n of the Gaussian conditionals calibrated

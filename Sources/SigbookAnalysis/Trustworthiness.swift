@@ -14,7 +14,7 @@ import SigbookTensor
 /// neighbourhood is an original one; random embeddings score about 0.5. This is scikit-learn's
 /// `sklearn.manifold.trustworthiness` with the Euclidean metric; equal distances are ranked by
 /// index.
-public enum Trustworthiness {
+enum Trustworthiness {
   /// The trustworthiness T(k) of `embedding` as a projection of `original`.
   ///
   /// Memory stays bounded: the original distances are computed a block of rows at a time (GEMM,
@@ -30,7 +30,7 @@ public enum Trustworthiness {
   /// - Returns: T(k), at most 1.
   /// - Precondition: same number of rows, and `1 ≤ k < n / 2`.
   /// - Complexity: O(n² (d + k)) time, O(n · b) memory for blocks of b rows.
-  public static func score(
+  static func score(
     original: Tensor, embedding: Tensor, k: Int = 10, isCancelled: () -> Bool = { false }
   ) -> Double {
     let n = original.rows

@@ -47,7 +47,7 @@ extension UMAP {
     _ positions: inout [Float], graph: SparseGraph, epochs: Int, a: Float, b: Float,
     options: UMAPOptions, generator: inout SeededGenerator, concurrently: Bool? = nil,
     progress: ((Double) -> Void)?, isCancelled: () -> Bool
-  ) throws(ProjectionError) {
+  ) throws(AnalysisError) {
     let n = graph.count
     let edgeCount = graph.entryCount
     var heads = [Int](repeating: 0, count: edgeCount)

@@ -14,11 +14,11 @@ enum UMAPInitialization: Sendable, Equatable {
 }
 
 /// Settings of `UMAP.embed`. The defaults are umap-learn's.
-public struct UMAPOptions: Sendable, Equatable {
+struct UMAPOptions: Sendable, Equatable {
   /// The size of the local neighbourhood, the point itself included (default 15).
-  public var neighbors: Int
+  var neighbors: Int
   /// How tightly points may be packed in the embedding (default 0.1).
-  public var minDistance: Double
+  var minDistance: Double
   /// The scale of the embedded distances (default 1).
   var spread: Double
   /// Optimisation epochs; `nil` means 500 for n ≤ 10,000 and 200 above.
@@ -37,16 +37,14 @@ public struct UMAPOptions: Sendable, Equatable {
   /// against NN-descent's n log n, so they meet near 8,000 points.
   var exactNeighborsLimit: Int
   /// The seed of every random choice: initial noise, negative samples, NN-descent.
-  public var seed: Int
-  /// The k of the trustworthiness reported with the result (default 10); `nil` skips it.
-  var trustworthinessNeighbors: Int?
+  var seed: Int
 
   /// Creates UMAP settings; every argument has the default documented on its property.
-  public init(
+  init(
     neighbors: Int = 15, minDistance: Double = 0.1, spread: Double = 1, epochs: Int? = nil,
     learningRate: Double = 1, negativeSampleRate: Int = 5, repulsionStrength: Double = 1,
     exactNeighborsLimit: Int = 8192,
-    seed: Int = 0, trustworthinessNeighbors: Int? = 10
+    seed: Int = 0
   ) {
     self.neighbors = neighbors
     self.minDistance = minDistance
@@ -57,16 +55,13 @@ public struct UMAPOptions: Sendable, Equatable {
     self.repulsionStrength = repulsionStrength
     self.exactNeighborsLimit = exactNeighborsLimit
     self.seed = seed
-    self.trustworthinessNeighbors = trustworthinessNeighbors
   }
 }
 
 /// What `UMAP.embed` returns.
-public struct UMAPResult: Sendable, Equatable {
+struct UMAPResult: Sendable, Equatable {
   /// The embedding, `[n, 2]`.
-  public var embedding: Tensor
-  /// T(k) of the embedding for `options.trustworthinessNeighbors` (nil when skipped).
-  public var trustworthiness: Double?
+  var embedding: Tensor
   /// The a of the fitted curve 1 / (1 + a d^{2b}) of the embedded similarities.
   var a: Double
   /// The b of the same curve.
@@ -76,7 +71,7 @@ public struct UMAPResult: Sendable, Equatable {
 /// Uniform manifold approximation and projection (McInnes, Healy and Melville, "UMAP: uniform
 /// manifold approximation and projection for dimension reduction", arXiv:1802.03426, 2018),
 /// following umap-learn 0.5.
-public enum UMAP {
+enum UMAP {
   /// Embeds the rows of `x` in the plane by UMAP.
   ///
   /// 1. The `neighbors − 1` nearest other points of each point: exact (`NearestNeighbors.exact`)
@@ -103,18 +98,18 @@ public enum UMAP {
   ///   - options: neighbours, curve, epochs, initialisation, seed.
   ///   - progress: called with the fraction done (0…1) after every epoch.
   ///   - isCancelled: checked before every epoch; when it returns true the embedding stops.
-  /// - Returns: the embedding `[n, 2]`, its trustworthiness and the curve parameters.
-  /// - Throws: `ProjectionError.cancelled` when cancelled; `.tooFewPoints` for fewer than 4
-  ///   inputs; `.nonFiniteInput`; `.invalidOption` for an option out of range.
+  /// - Returns: the embedding `[n, 2]` and the curve parameters.
+  /// - Throws: `AnalysisError.cancelled` when cancelled; `.tooFewInputs` for fewer than 4
+  ///   inputs; `.nonFiniteInput`; `.invalidArgument` for an option out of range.
   /// - Complexity: O(n² d) for exact neighbours (O(n k² d) per NN-descent round), then
   ///   O(epochs · edges · negativeSampleRate) for the layout.
-  public static func embed(
+  static func embed(
     _ x: Tensor, options: UMAPOptions = UMAPOptions(), progress: ((Double) -> Void)? = nil,
     isCancelled: () -> Bool = { false }
-  ) throws(ProjectionError) -> UMAPResult {
+  ) throws(AnalysisError) -> UMAPResult {
     let data = x.rank == 2 ? x : x.flattenedRows
     let n = data.rows
-    guard n >= 4 else { throw .tooFewPoints(method: "umap", needed: 4, found: n) }
+    guard n >= 4 else { throw .tooFewInputs(method: "umap", needed: 4, found: n) }
     guard data.isFinite else { throw .nonFiniteInput(method: "umap") }
     try validate(options)
     if isCancelled() { throw .cancelled }
@@ -139,39 +134,29 @@ public enum UMAP {
       &positions, graph: graph, epochs: epochs, a: Float(a), b: Float(b), options: options,
       generator: &generator, progress: progress, isCancelled: isCancelled)
 
-    let embedding = Tensor(shape: [n, 2], scalars: positions)
-    var trust: Double? = nil
-    if let tk = options.trustworthinessNeighbors {
-      let kk = min(tk, (n - 1) / 2)
-      if kk >= 1 {
-        trust = Trustworthiness.score(
-          original: data, embedding: embedding, k: kk, isCancelled: isCancelled)
-      }
-      if isCancelled() { throw .cancelled }
-    }
-    return UMAPResult(embedding: embedding, trustworthiness: trust, a: a, b: b)
+    return UMAPResult(embedding: Tensor(shape: [n, 2], scalars: positions), a: a, b: b)
   }
 
-  private static func validate(_ options: UMAPOptions) throws(ProjectionError) {
+  private static func validate(_ options: UMAPOptions) throws(AnalysisError) {
     guard options.neighbors >= 2 else {
-      throw .invalidOption("neighbors must be at least 2, not \(options.neighbors)")
+      throw .invalidArgument("neighbors must be at least 2, not \(options.neighbors)")
     }
     guard options.minDistance >= 0, options.minDistance.isFinite else {
-      throw .invalidOption("min_dist must be ≥ 0, not \(options.minDistance)")
+      throw .invalidArgument("min_dist must be ≥ 0, not \(options.minDistance)")
     }
     guard options.spread > 0, options.spread.isFinite, options.minDistance <= options.spread
     else {
-      throw .invalidOption(
+      throw .invalidArgument(
         "spread must be positive and at least min_dist, not \(options.spread)")
     }
     if let epochs = options.epochs, epochs <= 0 {
-      throw .invalidOption("epochs must be positive, not \(epochs)")
+      throw .invalidArgument("epochs must be positive, not \(epochs)")
     }
     guard options.learningRate > 0, options.learningRate.isFinite else {
-      throw .invalidOption("the learning rate must be positive, not \(options.learningRate)")
+      throw .invalidArgument("the learning rate must be positive, not \(options.learningRate)")
     }
     guard options.negativeSampleRate >= 0, options.repulsionStrength >= 0 else {
-      throw .invalidOption("negative samples and repulsion must be ≥ 0")
+      throw .invalidArgument("negative samples and repulsion must be ≥ 0")
     }
   }
 

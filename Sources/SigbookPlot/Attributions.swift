@@ -1,4 +1,5 @@
 import Foundation
+import SigbookTensor
 
 extension Plot {
   /// The colours of attribution maps: values that raise the score red, that lower it blue
@@ -11,13 +12,28 @@ extension Plot {
   /// pair.
   ///
   /// - Parameters:
-  ///   - inputs: the images, intensities in [0, 1].
-  ///   - maps: one per input, as many values as its pixels.
+  ///   - inputs: the images, `[count, height, width]`, intensities in [0, 1].
+  ///   - maps: row `i` the map of input `i`, as many values as its pixels (extra rows are
+  ///     ignored).
   ///   - labels: the text under each pair.
   ///   - columns: pairs per row.
   ///   - title: the figure's title.
   /// - Returns: a figure of kind `attribution_plot`.
+  /// - Precondition: `inputs` has rank 3.
   public static func attributions(
+    inputs: Tensor, maps: Tensor, labels: [String], columns: Int = 4, title: String
+  ) -> Figure {
+    let images = GreyImage.slices(of: inputs)
+    let side = maps.rowSize, values = maps.scalars
+    let rows = (0..<min(images.count, maps.rows)).map { i in
+      Array(values[(i * side)..<((i + 1) * side)])
+    }
+    return attributions(
+      inputs: images, maps: rows, labels: labels, columns: columns, title: title)
+  }
+
+  /// `attribution_plot` of images and maps already cut apart.
+  static func attributions(
     inputs: [GreyImage], maps: [[Float]], labels: [String], columns: Int = 4, title: String
   ) -> Figure {
     let count = min(inputs.count, maps.count)

@@ -1,8 +1,9 @@
 import Foundation
+import SigbookTensor
 
 extension Plot {
   /// A model's predictions on a regular grid over a 2-D input space.
-  public struct DecisionGrid: Sendable, Equatable {
+  struct DecisionGrid: Sendable, Equatable {
     /// The left edge of the grid.
     var xMin: Double
     /// The right edge.
@@ -17,13 +18,13 @@ extension Plot {
     var rows: Int
     /// The predicted class of every cell, row-major, row 0 at `yMin` (bottom), column 0 at `xMin`;
     /// cell (r, c) is centred at `xMin + (c + ½)·(xMax − xMin)/columns`, likewise for y.
-    public var classes: [Int]
+    var classes: [Int]
     /// The probability of the predicted class in every cell (same order), or empty: regions
     /// where the model is sure are drawn stronger.
-    public var confidence: [Double]
+    var confidence: [Double]
 
     /// A grid from its extent, size, predictions and (optionally) their probabilities.
-    public init(
+    init(
       xMin: Double, xMax: Double, yMin: Double, yMax: Double, columns: Int, rows: Int,
       classes: [Int], confidence: [Double] = []
     ) {
@@ -38,7 +39,7 @@ extension Plot {
     }
 
     /// The centres of the cells, row-major from the bottom-left: the inputs to predict.
-    public var cellCentres: [(x: Double, y: Double)] {
+    var cellCentres: [(x: Double, y: Double)] {
       let dx = (xMax - xMin) / Double(max(columns, 1))
       let dy = (yMax - yMin) / Double(max(rows, 1))
       return (0..<(rows * columns)).map { i -> (x: Double, y: Double) in
@@ -57,17 +58,46 @@ extension Plot {
   /// as in ``scatter(x:y:categories:names:title:xLabel:yLabel:legendTitle:)``, coloured by their
   /// label with a white outline; a point whose region has another colour is a mistake.
   ///
+  /// The grid covers the points' range along each axis widened by 8% of it (at least 10⁻³) at
+  /// both ends, in `resolution × resolution` cells; `classify` is asked once, for the centres of
+  /// all the cells.
+  ///
   /// - Parameters:
-  ///   - grid: the predictions.
   ///   - x: the points' first coordinates.
   ///   - y: the points' second coordinates.
   ///   - labels: the points' labels (class indices).
   ///   - classNames: the name of each class.
+  ///   - resolution: cells along each axis.
   ///   - title: the figure's title.
   ///   - xLabel: the x axis title.
   ///   - yLabel: the y axis title.
+  ///   - classify: given the cell centres `[cells, 2]`, row-major from the bottom-left (row 0 at
+  ///     the lowest y, column 0 at the lowest x), the class predicted at each and the
+  ///     probability of that class (or no probabilities: every region is drawn alike).
   /// - Returns: a figure of kind `boundary`.
   public static func boundary(
+    x: [Double], y: [Double], labels: [Int], classNames: [String], resolution: Int,
+    title: String, xLabel: String = "x₁", yLabel: String = "x₂",
+    classify: (Tensor) -> (classes: [Int], confidence: [Double])
+  ) -> Figure {
+    func padded(_ v: [Double]) -> (Double, Double) {
+      let lo = v.min() ?? -1, hi = v.max() ?? 1
+      let pad = max((hi - lo) * 0.08, 1e-3)
+      return (lo - pad, hi + pad)
+    }
+    let (x0, x1) = padded(x), (y0, y1) = padded(y)
+    var grid = DecisionGrid(
+      xMin: x0, xMax: x1, yMin: y0, yMax: y1, columns: resolution, rows: resolution, classes: [])
+    let centres = grid.cellCentres
+    (grid.classes, grid.confidence) = classify(
+      Tensor(shape: [centres.count, 2], scalars: centres.flatMap { [Float($0.x), Float($0.y)] }))
+    return boundary(
+      grid, x: x, y: y, labels: labels, classNames: classNames, title: title, xLabel: xLabel,
+      yLabel: yLabel)
+  }
+
+  /// `boundary` of predictions already made on a grid.
+  static func boundary(
     _ grid: DecisionGrid, x: [Double], y: [Double], labels: [Int], classNames: [String],
     title: String, xLabel: String = "x₁", yLabel: String = "x₂"
   ) -> Figure {

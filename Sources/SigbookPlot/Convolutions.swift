@@ -3,7 +3,7 @@ import SigbookTensor
 
 extension Plot {
   /// The weights of one convolutional layer, for ``filters(_:outputs:inputs:columns:title:)``.
-  public struct FilterBank: Sendable, Equatable {
+  struct FilterBank: Sendable, Equatable {
     /// The weights `[outChannels, inChannels, kernelHeight, kernelWidth]`, row-major.
     var weights: [Float]
     /// The filters (output channels).
@@ -16,7 +16,7 @@ extension Plot {
     var groups: Int
 
     /// A filter bank from its weights and shape.
-    public init(
+    init(
       weights: [Float], outChannels: Int, inChannels: Int, kernelHeight: Int, kernelWidth: Int,
       groups: Int = 1
     ) {
@@ -62,13 +62,31 @@ extension Plot {
   /// averaged away (a mean over input channels cancels weights of opposite signs).
   ///
   /// - Parameters:
-  ///   - bank: the layer's weights.
+  ///   - weights: the layer's weights, `[outChannels, inChannels, kernelHeight, kernelWidth]`,
+  ///     `inChannels` being the input channels each filter reads (the layer's inputs divided by
+  ///     its groups).
+  ///   - groups: the groups of a grouped convolution (1: every filter reads every input
+  ///     channel).
   ///   - outputs: at most this many output channels are shown (the first ones).
   ///   - inputs: at most this many input channels per filter are shown (the first ones).
   ///   - columns: filters per row of the grid (one input channel).
   ///   - title: the figure's title.
   /// - Returns: a figure of kind `filters`.
+  /// - Precondition: `weights` has rank 4.
   public static func filters(
+    _ weights: Tensor, groups: Int = 1, outputs: Int, inputs: Int, columns: Int = 8,
+    title: String
+  ) -> Figure {
+    let s = weights.shape
+    precondition(s.count == 4, "filters are [out, in, height, width], not \(s)")
+    let bank = FilterBank(
+      weights: weights.scalars, outChannels: s[0], inChannels: s[1], kernelHeight: s[2],
+      kernelWidth: s[3], groups: groups)
+    return filters(bank, outputs: outputs, inputs: inputs, columns: columns, title: title)
+  }
+
+  /// `filters` of a layer's weights already laid out as a bank.
+  static func filters(
     _ bank: FilterBank, outputs: Int, inputs: Int, columns: Int = 8, title: String
   ) -> Figure {
     let shownOut = min(max(outputs, 1), bank.outChannels)

@@ -3,7 +3,7 @@ import SigbookTensor
 
 extension Plot {
   /// The maps one layer makes of one input, for ``featureMaps(_:columns:title:)``.
-  public struct FeatureMapRow: Sendable, Equatable {
+  struct FeatureMapRow: Sendable, Equatable {
     /// What the row is headed with: the layer's name and what it shows (`conv1 → relu1`).
     var name: String
     /// The channels the layer has (the row may show fewer).
@@ -14,7 +14,7 @@ extension Plot {
     var width: Int
 
     /// A row from its name, its layer's channel count and the maps shown.
-    public init(name: String, channels: Int, maps: [[Float]], height: Int, width: Int) {
+    init(name: String, channels: Int, maps: [[Float]], height: Int, width: Int) {
       self.name = name
       self.channels = channels
       self.maps = maps
@@ -61,7 +61,7 @@ extension Plot {
   }
 
   /// One input and its maps at each layer shown, for ``featureMaps(_:columns:title:)``.
-  public struct FeatureMapInput: Sendable, Equatable {
+  struct FeatureMapInput: Sendable, Equatable {
     /// The input's channels as images: one is drawn in grey, three in colour (red, green,
     /// blue), any other number as their mean in grey.
     var channels: [GreyImage]
@@ -71,7 +71,7 @@ extension Plot {
     var rows: [FeatureMapRow]
 
     /// An input from its channels, caption and rows.
-    public init(channels: [GreyImage], caption: [String], rows: [FeatureMapRow]) {
+    init(channels: [GreyImage], caption: [String], rows: [FeatureMapRow]) {
       self.channels = channels
       self.caption = caption
       self.rows = rows
@@ -111,11 +111,51 @@ extension Plot {
   /// layers of different ranges stay readable.
   ///
   /// - Parameters:
-  ///   - inputs: the inputs and their rows.
+  ///   - inputs: the inputs as pictures, `[count, channels, height, width]`: one channel is drawn
+  ///     in grey, three in colour (red, green, blue), any other number as their mean in grey;
+  ///     nil draws no pictures.
+  ///   - captions: the lines under each input (`input 0`, `label 7 · predicted 7`): one entry
+  ///     per input shown.
+  ///   - layerNames: what each layer's row is headed with: its name and what it shows
+  ///     (`conv1 → relu1`).
+  ///   - maps: per layer, the maps it makes of each input, `[count, channels, height, width]`.
+  ///   - channels: at most this many maps of each layer, the first.
   ///   - columns: maps per line of a row (at least 1).
   ///   - title: the figure's title.
   /// - Returns: a figure of kind `feature_maps`.
+  /// - Precondition: `inputs` and every one of `maps` have rank 4 and a row for every caption.
   public static func featureMaps(
+    inputs: Tensor?, captions: [[String]], layerNames: [String], maps: [Tensor], channels: Int,
+    columns: Int = 16, title: String
+  ) -> Figure {
+    for t in maps + (inputs.map { [$0] } ?? []) {
+      precondition(
+        t.rank == 4 && t.rows >= captions.count,
+        "maps of \(captions.count) inputs are [inputs, channels, height, width], not \(t.shape)")
+    }
+    /// The channels `0..<count` of input `n` of a `[inputs, channels, height, width]` tensor.
+    func planes(_ t: Tensor, _ n: Int, count: Int) -> [[Float]] {
+      let plane = t.shape[2] * t.shape[3], values = t.scalars, start = n * t.shape[1] * plane
+      return (0..<count).map { c in Array(values[(start + c * plane)..<(start + (c + 1) * plane)]) }
+    }
+    let shown = captions.indices.map { n in
+      let pictures = inputs.map { t in
+        planes(t, n, count: t.shape[1]).map {
+          GreyImage(width: t.shape[3], height: t.shape[2], pixels: $0)
+        }
+      }
+      let rows = zip(layerNames, maps).map { name, t in
+        FeatureMapRow(
+          name: name, channels: t.shape[1], maps: planes(t, n, count: min(t.shape[1], channels)),
+          height: t.shape[2], width: t.shape[3])
+      }
+      return FeatureMapInput(channels: pictures ?? [], caption: captions[n], rows: rows)
+    }
+    return featureMaps(shown, columns: columns, title: title)
+  }
+
+  /// `feature_maps` of inputs already cut into pictures and rows.
+  static func featureMaps(
     _ inputs: [FeatureMapInput], columns: Int = 16, title: String
   ) -> Figure {
     let box = featureMapBox

@@ -2,7 +2,7 @@ import SigbookTensor
 
 extension Plot {
   /// A matrix of values to show as coloured cells.
-  public struct HeatmapInput: Sendable, Equatable {
+  struct HeatmapInput: Sendable, Equatable {
     /// The values, `values[row][column]`; rows may be ragged (missing cells are blank) and
     /// non-finite values are drawn grey.
     var values: [[Double]]
@@ -22,7 +22,7 @@ extension Plot {
     var showsValues: Bool
 
     /// A heatmap input from its matrix, names and titles.
-    public init(
+    init(
       values: [[Double]], rowNames: [String], columnNames: [String], rowTitle: String = "",
       columnTitle: String = "", valueTitle: String = "", domain: ClosedRange<Double>? = nil,
       showsValues: Bool = false
@@ -45,10 +45,33 @@ extension Plot {
   /// spread across the page. The colour scale runs from the smallest to the largest finite value.
   ///
   /// - Parameters:
-  ///   - input: the matrix, names and titles.
+  ///   - values: the matrix, `values[row][column]`; rows may be ragged (missing cells are blank)
+  ///     and non-finite values are drawn grey.
+  ///   - rowNames: the name of each row (left of it).
+  ///   - columnNames: the name of each column (below it; thinned when they would overlap).
+  ///   - rowTitle: the title of the rows' axis (`class`).
+  ///   - columnTitle: the title of the columns' axis (`neuron`).
+  ///   - valueTitle: the colour bar's title (`mean activation`).
+  ///   - domain: the values the colours run between; nil: the smallest and largest finite value.
+  ///   - showsValues: whether each cell shows its value (two decimals), where the cells are large
+  ///     enough.
   ///   - title: the figure's title.
   /// - Returns: a figure of kind `heatmap`.
-  public static func heatmap(_ input: HeatmapInput, title: String) -> Figure {
+  public static func heatmap(
+    values: [[Double]], rowNames: [String], columnNames: [String], rowTitle: String = "",
+    columnTitle: String = "", valueTitle: String = "", domain: ClosedRange<Double>? = nil,
+    showsValues: Bool = false, title: String
+  ) -> Figure {
+    heatmap(
+      HeatmapInput(
+        values: values, rowNames: rowNames, columnNames: columnNames, rowTitle: rowTitle,
+        columnTitle: columnTitle, valueTitle: valueTitle, domain: domain,
+        showsValues: showsValues),
+      title: title)
+  }
+
+  /// `heatmap` of a matrix with its names and titles in one value.
+  static func heatmap(_ input: HeatmapInput, title: String) -> Figure {
     let rows = input.values.count
     let columns = max(input.values.map(\.count).max() ?? 0, input.columnNames.count)
     let finite = input.values.flatMap { $0 }.filter(\.isFinite)

@@ -1,3 +1,5 @@
+import SigbookTensor
+
 extension Plot {
   /// The side of the box an image is drawn in, in pixels (a 28 × 28 digit at 2×).
   static let imageBox = 56.0
@@ -14,12 +16,34 @@ extension Plot {
   /// bytes depend only on the pixels.
   ///
   /// - Parameters:
-  ///   - images: the images, in order (left to right, then top to bottom).
+  ///   - images: the images, `[count, height, width]`, intensities 0 (black) … 1 (white), in
+  ///     order (left to right, then top to bottom).
   ///   - labels: the text under each image (missing labels leave the space empty).
   ///   - columns: images per row (at least 1).
   ///   - title: the figure's title.
   /// - Returns: a figure of kind `images`.
+  /// - Precondition: `images` has rank 3.
   public static func images(
+    _ images: Tensor, labels: [String], columns: Int = 8, title: String
+  ) -> Figure {
+    self.images(GreyImage.slices(of: images), labels: labels, columns: columns, title: title)
+  }
+
+  /// `images`, polling `isCancelled` with the fraction drawn every 64 images.
+  ///
+  /// - Throws: `CancellationError` when `isCancelled` returns true (Ctrl-C).
+  /// - Precondition: `images` has rank 3, `[count, height, width]`.
+  public static func images(
+    _ images: Tensor, labels: [String], columns: Int = 8, title: String,
+    isCancelled: (Double) -> Bool
+  ) throws(CancellationError) -> Figure {
+    try self.images(
+      GreyImage.slices(of: images), labels: labels, columns: columns, title: title,
+      isCancelled: isCancelled)
+  }
+
+  /// `images` of images already cut apart (see ``images(_:labels:columns:title:)``).
+  static func images(
     _ images: [GreyImage], labels: [String], columns: Int = 8, title: String
   ) -> Figure {
     // Never cancelled, so never throws.
@@ -27,10 +51,8 @@ extension Plot {
       ?? Figure(kind: "images", document: SVGDocument(width: 1, height: 1, title: title))
   }
 
-  /// `images`, polling `isCancelled` with the fraction drawn every 64 images.
-  ///
-  /// - Throws: `CancellationError` when `isCancelled` returns true (Ctrl-C).
-  public static func images(
+  /// `images` of images already cut apart, polling `isCancelled` every 64 images.
+  static func images(
     _ images: [GreyImage], labels: [String], columns: Int = 8, title: String,
     isCancelled: (Double) -> Bool
   ) throws(CancellationError) -> Figure {
@@ -71,13 +93,26 @@ extension Plot {
   /// Images are drawn as in ``images(_:labels:columns:title:)``.
   ///
   /// - Parameters:
-  ///   - originals: the inputs.
-  ///   - reconstructions: the autoencoder's outputs, one per original (extra ones are ignored).
+  ///   - originals: the inputs, `[count, height, width]`.
+  ///   - reconstructions: the autoencoder's outputs, one per original (extra ones are ignored),
+  ///     `[count, height, width]`.
   ///   - labels: the text under each pair.
   ///   - columns: pairs per band (at least 1).
   ///   - title: the figure's title.
   /// - Returns: a figure of kind `reconstructions`.
+  /// - Precondition: both tensors have rank 3.
   public static func reconstructions(
+    originals: Tensor, reconstructions: Tensor, labels: [String], columns: Int = 10,
+    title: String
+  ) -> Figure {
+    self.reconstructions(
+      originals: GreyImage.slices(of: originals),
+      reconstructions: GreyImage.slices(of: reconstructions), labels: labels, columns: columns,
+      title: title)
+  }
+
+  /// `reconstructions` of images already cut apart.
+  static func reconstructions(
     originals: [GreyImage], reconstructions: [GreyImage], labels: [String], columns: Int = 10,
     title: String
   ) -> Figure {

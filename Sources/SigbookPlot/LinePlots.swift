@@ -2,11 +2,11 @@ import Foundation
 
 extension Plot {
   /// One curve of a line chart: points in order, a name for the legend.
-  public struct LineSeries: Sendable, Equatable {
+  struct LineSeries: Sendable, Equatable {
     /// The legend text (unused when a chart has a single series).
     var name: String
     /// The horizontal values.
-    public var x: [Double]
+    var x: [Double]
     /// The vertical values; the first `min(x.count, y.count)` points are drawn and a non-finite
     /// value breaks the line.
     var y: [Double]
@@ -14,7 +14,7 @@ extension Plot {
     var isDashed: Bool
 
     /// A series from its name and points.
-    public init(name: String, x: [Double], y: [Double], isDashed: Bool = false) {
+    init(name: String, x: [Double], y: [Double], isDashed: Bool = false) {
       self.name = name
       self.x = x
       self.y = y
@@ -23,7 +23,7 @@ extension Plot {
   }
 
   /// One layer's curve of mean silhouette against the number of clusters.
-  public struct SilhouetteCurve: Sendable, Equatable {
+  struct SilhouetteCurve: Sendable, Equatable {
     /// The layer's name (`L1`).
     var name: String
     /// The numbers of clusters tried.
@@ -34,7 +34,7 @@ extension Plot {
     var chosenK: Int?
 
     /// A curve from its layer name, ks, scores and chosen k.
-    public init(name: String, ks: [Int], scores: [Double], chosenK: Int?) {
+    init(name: String, ks: [Int], scores: [Double], chosenK: Int?) {
       self.name = name
       self.ks = ks
       self.scores = scores
@@ -43,7 +43,7 @@ extension Plot {
   }
 
   /// Loss and accuracy per epoch of a training run (epochs numbered from 1).
-  public struct TrainingCurves: Sendable, Equatable {
+  struct TrainingCurves: Sendable, Equatable {
     /// Training loss of each epoch.
     var loss: [Double]
     /// Training accuracy of each epoch, 0…1 (empty when not measured, as for an autoencoder).
@@ -56,7 +56,7 @@ extension Plot {
     var batchLoss: [Double]
 
     /// Curves from per-epoch values; leave the validation arrays empty when there are none.
-    public init(
+    init(
       loss: [Double], accuracy: [Double] = [], validationLoss: [Double] = [],
       validationAccuracy: [Double] = [], batchLoss: [Double] = []
     ) {
@@ -72,7 +72,7 @@ extension Plot {
   }
 
   /// The receiver operating characteristic of one scorer.
-  public struct ROCCurve: Sendable, Equatable {
+  struct ROCCurve: Sendable, Equatable {
     /// The scorer's name (`knn · L2`, `softmax`).
     var name: String
     /// False positive rates, increasing from 0 to 1.
@@ -104,7 +104,7 @@ extension Plot {
     ///   - scores: one score per input (non-finite scores count as the lowest).
     ///   - isPositive: whether each input is a positive (novel) one.
     /// - Complexity: O(n log n).
-    public init(name: String, scores: [Double], isPositive: [Bool]) {
+    init(name: String, scores: [Double], isPositive: [Bool]) {
       let n = min(scores.count, isPositive.count)
       let positives = (0..<n).filter { isPositive[$0] }.count
       let negatives = n - positives
@@ -144,15 +144,35 @@ extension Plot {
   /// `line`: y against x, with a title and axis titles; several series get a legend.
   ///
   /// - Parameters:
-  ///   - series: the curves; each gets the next categorical colour (dashed ones keep theirs).
+  ///   - x: the horizontal values of each series.
+  ///   - y: the vertical values of each series; the first `min(x[i].count, y[i].count)` points
+  ///     of series `i` are drawn and a non-finite value breaks its line.
+  ///   - names: the legend text of each series (no legend for a single series).
+  ///   - dashed: the series (by index) drawn dashed, to tell curves apart without colour; each
+  ///     series gets the next categorical colour, dashed or not.
   ///   - title: the figure's title.
   ///   - xLabel: the x axis title.
   ///   - yLabel: the y axis title.
-  ///   - logY: a base-10 logarithmic y axis (non-positive values are left out).
   ///   - yRange: a fixed y axis (accuracies from 0 to 1); nil fits the values.
-  /// - Returns: a figure of kind `line`. When every x is a whole number (layers, epochs), the x
-  ///   ticks are whole numbers.
+  /// - Returns: a figure of kind `line`, with `min(x.count, y.count)` series. When every x is a
+  ///   whole number (layers, epochs), the x ticks are whole numbers.
   public static func line(
+    x: [[Double]], y: [[Double]], names: [String], dashed: Set<Int> = [], title: String,
+    xLabel: String = "", yLabel: String = "", yRange: ClosedRange<Double>? = nil
+  ) -> Figure {
+    let series = (0..<min(x.count, y.count)).map { i in
+      LineSeries(
+        name: i < names.count ? names[i] : "", x: x[i], y: y[i], isDashed: dashed.contains(i))
+    }
+    return line(series, title: title, xLabel: xLabel, yLabel: yLabel, yRange: yRange)
+  }
+
+  /// `line` of series already paired with their names.
+  ///
+  /// - Parameters:
+  ///   - logY: a base-10 logarithmic y axis (non-positive values are left out).
+  ///   - yFit: values the y axis fits besides the series' own (a grid's shared scale).
+  static func line(
     _ series: [LineSeries], title: String, xLabel: String = "", yLabel: String = "",
     logY: Bool = false, yRange: ClosedRange<Double>? = nil, yFit: ClosedRange<Double>? = nil
   ) -> Figure {
@@ -230,10 +250,26 @@ extension Plot {
   /// `silhouette_plot`: mean silhouette against k, one line per layer, the chosen k ringed.
   ///
   /// - Parameters:
-  ///   - curves: one per layer, in layer order.
+  ///   - names: the name of each layer (`L1`), in layer order: one curve each.
+  ///   - ks: per layer, the numbers of clusters tried.
+  ///   - scores: per layer, the mean silhouette for each k, in −1…1.
+  ///   - chosenK: per layer, the k that was kept, marked with a ring (none for a layer past the
+  ///     end of the list).
   ///   - title: the figure's title.
   /// - Returns: a figure of kind `silhouette_plot`.
-  public static func silhouettePlot(_ curves: [SilhouetteCurve], title: String) -> Figure {
+  public static func silhouettePlot(
+    names: [String], ks: [[Int]], scores: [[Double]], chosenK: [Int], title: String
+  ) -> Figure {
+    let curves = names.indices.map { i in
+      SilhouetteCurve(
+        name: names[i], ks: i < ks.count ? ks[i] : [], scores: i < scores.count ? scores[i] : [],
+        chosenK: i < chosenK.count ? chosenK[i] : nil)
+    }
+    return silhouettePlot(curves, title: title)
+  }
+
+  /// `silhouette_plot` of curves already paired with their layers.
+  static func silhouettePlot(_ curves: [SilhouetteCurve], title: String) -> Figure {
     let ks = curves.flatMap { $0.ks.map(Double.init) }
     let scores = curves.flatMap(\.scores).filter(\.isFinite)
     let legend = Legend(
@@ -307,13 +343,38 @@ extension Plot {
   /// epoch's last batch; accuracy is left out (it is measured per epoch).
   ///
   /// - Parameters:
-  ///   - runs: the runs' values, in legend order.
+  ///   - loss: per run, in legend order, the training loss of each epoch (epochs from 1): one
+  ///     run each.
+  ///   - accuracy: per run, the training accuracy of each epoch, 0…1 (empty when not measured,
+  ///     as for an autoencoder).
+  ///   - validationLoss: per run, the validation loss of each epoch (empty without validation
+  ///     data).
+  ///   - validationAccuracy: per run, the validation accuracy of each epoch (likewise).
+  ///   - batchLoss: per run, the training loss of every batch, in order (empty when not
+  ///     recorded).
   ///   - names: the legend name of each run (used when there are two or more runs).
   ///   - perBatch: draws the loss of every batch instead of every epoch.
   ///   - title: the figure's title.
   /// - Returns: a figure of kind `loss_plot`.
-  ///   - lossFit: values the loss axis fits besides the runs' own (a grid's shared scale).
   public static func lossPlot(
+    loss: [[Double]], accuracy: [[Double]] = [], validationLoss: [[Double]] = [],
+    validationAccuracy: [[Double]] = [], batchLoss: [[Double]] = [], names: [String],
+    perBatch: Bool = false, title: String
+  ) -> Figure {
+    func run(_ values: [[Double]], _ i: Int) -> [Double] { i < values.count ? values[i] : [] }
+    let runs = loss.indices.map { i in
+      TrainingCurves(
+        loss: loss[i], accuracy: run(accuracy, i), validationLoss: run(validationLoss, i),
+        validationAccuracy: run(validationAccuracy, i), batchLoss: run(batchLoss, i))
+    }
+    return lossPlot(runs, names: names, perBatch: perBatch, title: title)
+  }
+
+  /// `loss_plot` of runs already gathered.
+  ///
+  /// - Parameter lossFit: values the loss axis fits besides the runs' own (a grid's shared
+  ///   scale).
+  static func lossPlot(
     _ runs: [TrainingCurves], names: [String], perBatch: Bool = false, title: String,
     lossFit: ClosedRange<Double>? = nil
   ) -> Figure {
@@ -464,11 +525,32 @@ extension Plot {
   /// `roc`: ROC curves (false positive rate against true positive rate) of several scorers, the
   /// AUROC of each in the legend, and the diagonal of a scorer that guesses.
   ///
+  /// Thresholds run from the highest score down; tied scores move a curve diagonally, once. The
+  /// AUROC is the trapezoidal area, equal to the Mann–Whitney probability that a positive scores
+  /// above a negative, ties counting one half; a scorer without positives or without negatives
+  /// gets the diagonal and 0.5.
+  ///
   /// - Parameters:
-  ///   - curves: one per scorer.
+  ///   - names: the name of each scorer (`knn · L2`, `softmax`): one curve each.
+  ///   - scores: per scorer, one score per input, higher meaning "positive" (novel); non-finite
+  ///     scores count as the lowest.
+  ///   - isPositive: per scorer, whether each input is a positive (novel) one.
   ///   - title: the figure's title.
   /// - Returns: a figure of kind `roc`.
-  public static func roc(_ curves: [ROCCurve], title: String) -> Figure {
+  /// - Complexity: O(n log n) per scorer.
+  public static func roc(
+    names: [String], scores: [[Double]], isPositive: [[Bool]], title: String
+  ) -> Figure {
+    let curves = names.indices.map { i in
+      ROCCurve(
+        name: names[i], scores: i < scores.count ? scores[i] : [],
+        isPositive: i < isPositive.count ? isPositive[i] : [])
+    }
+    return roc(curves, title: title)
+  }
+
+  /// `roc` of curves already computed.
+  static func roc(_ curves: [ROCCurve], title: String) -> Figure {
     let legend = Legend(
       entries: curves.enumerated().map { i, c in
         Legend.Entry(

@@ -1,18 +1,19 @@
 import CZlib
 import Foundation
+import SigbookTensor
 
 extension Plot {
   /// A greyscale image: `height` rows of `width` pixels, row-major, 0 black … 1 white.
-  public struct GreyImage: Sendable, Equatable {
+  struct GreyImage: Sendable, Equatable {
     /// Pixels per row.
-    public var width: Int
+    var width: Int
     /// Rows.
-    public var height: Int
+    var height: Int
     /// `width · height` intensities in [0, 1], row-major (missing ones read as 0).
     var pixels: [Float]
 
     /// An image from its size and row-major pixels.
-    public init(width: Int, height: Int, pixels: [Float]) {
+    init(width: Int, height: Int, pixels: [Float]) {
       self.width = max(width, 0)
       self.height = max(height, 0)
       self.pixels = pixels
@@ -20,7 +21,7 @@ extension Plot {
 
     /// The first `count` images of a row-major block of features, `width · height` values each
     /// (the layout of a `[N, 1, 28, 28]` or `[N, 784]` tensor).
-    public static func slices(
+    static func slices(
       of features: [Float], count: Int, width: Int = 28, height: Int = 28
     ) -> [GreyImage] {
       let size = max(width * height, 1)
@@ -29,6 +30,15 @@ extension Plot {
         GreyImage(
           width: width, height: height, pixels: Array(features[i * size..<(i + 1) * size]))
       }
+    }
+
+    /// The images of a `[count, height, width]` tensor, in order.
+    ///
+    /// - Precondition: `images` has rank 3.
+    static func slices(of images: Tensor) -> [GreyImage] {
+      let shape = images.shape
+      precondition(shape.count == 3, "images are [count, height, width], not \(shape)")
+      return slices(of: images.scalars, count: shape[0], width: shape[2], height: shape[1])
     }
 
     /// The image as 8-bit grey levels: `round(255 · clamp(v, 0, 1))`, NaN as 0.

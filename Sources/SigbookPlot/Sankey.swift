@@ -1,7 +1,7 @@
 extension Plot {
   /// What a Sankey diagram of cluster paths shows: per layer the size of every cluster, and the
   /// numbers of inputs of each label going from a cluster of one layer to a cluster of the next.
-  public struct SankeyInput: Sendable, Equatable {
+  struct SankeyInput: Sendable, Equatable {
     /// Per layer (first hidden layer first), the number of inputs in each cluster.
     var clusterCounts: [[Int]]
     /// The flows between consecutive layers.
@@ -48,7 +48,7 @@ extension Plot {
     ///   - labelNames: the names of the labels, by index.
     ///   - nodeNames: per column, the name of each node (default `L1:c0`…).
     ///   - columnTitles: the heading above each column (default none).
-    public init(
+    init(
       assignments: [[Int]], labels: [Int], labelNames: [String], nodeNames: [[String]] = [],
       columnTitles: [String] = []
     ) {
@@ -328,17 +328,34 @@ extension Plot {
   /// `sankey`: the paths of inputs through the clusters of successive layers.
   ///
   /// One column per layer, one grey box per cluster with height proportional to its inputs and a
-  /// label `L2:c1 (140)` (layers from 1, clusters from 0; see ``SankeyInput/nodeNames``), an
+  /// label `L2:c1 (140)` (layers from 1, clusters from 0, unless `nodeNames` names them), an
   /// optional heading above each column, and between consecutive layers one
   /// cubic Bézier ribbon per (source cluster, target cluster, label), as wide as its number of
-  /// inputs and coloured by label (legend at the right). See ``sankeyLayout(_:title:)`` for the
+  /// inputs and coloured by label (legend at the right). See `sankeyLayout(_:title:)` for the
   /// ordering.
   ///
   /// - Parameters:
-  ///   - input: cluster sizes, flows and label names.
+  ///   - assignments: per layer (column), the cluster of every input; all layers list the same
+  ///     inputs in the same order (extra inputs in a longer layer are ignored).
+  ///   - labels: the label of every input, which colours its ribbons.
+  ///   - labelNames: the names of the labels, by index.
+  ///   - nodeNames: per column, the name of each node (default `L1:c0`…).
+  ///   - columnTitles: the heading above each column (default none).
   ///   - title: the figure's title.
   /// - Returns: a figure of kind `sankey`.
-  public static func sankey(_ input: SankeyInput, title: String) -> Figure {
+  public static func sankey(
+    assignments: [[Int]], labels: [Int], labelNames: [String], nodeNames: [[String]] = [],
+    columnTitles: [String] = [], title: String
+  ) -> Figure {
+    sankey(
+      SankeyInput(
+        assignments: assignments, labels: labels, labelNames: labelNames, nodeNames: nodeNames,
+        columnTitles: columnTitles),
+      title: title)
+  }
+
+  /// `sankey` of cluster sizes and flows already counted.
+  static func sankey(_ input: SankeyInput, title: String) -> Figure {
     let layout = sankeyLayout(input, title: title)
     var document = SVGDocument(
       width: layout.width, height: layout.height, title: title,

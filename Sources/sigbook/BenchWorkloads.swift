@@ -80,6 +80,15 @@ final class BenchContext {
     cache["signatures"] = x
     return x
   }
+
+  /// The signatures as points to project (their labels do not enter a projection).
+  func signaturePoints() throws -> PointSet {
+    let x = try signatures()
+    return PointSet(
+      dataset: Dataset(
+        name: "H2", features: x, labels: [Int](repeating: 0, count: x.rows),
+        classNames: ["all"]))
+  }
 }
 
 /// One workload: an id (W1…W9, S, X…), what it does, its default number of timed runs.
@@ -161,22 +170,22 @@ enum BenchWorkloads {
           extra: ["silhouette": sweep.best.silhouette ?? .nan])
       },
       BenchWorkload(id: "W6", name: "t-SNE 2,000×128", repeats: 3) { context, repeats in
-        let x = try context.signatures()
+        let x = try context.signaturePoints()
         let (times, result) = try timed(repeats) {
-          try TSNE.embed(x, options: TSNEOptions(trustworthinessNeighbors: nil))
+          try Projection.tsne(x, measuresTrustworthiness: false)
         }
         return BenchResult(
           id: "W6", name: "t-SNE 2,000×128", times: times, quality: "trustworthiness",
-          value: Trustworthiness.score(original: x, embedding: result.embedding, k: 10))
+          value: result.trustworthiness(of: x, k: 10))
       },
       BenchWorkload(id: "W7", name: "UMAP 2,000×128", repeats: 3) { context, repeats in
-        let x = try context.signatures()
+        let x = try context.signaturePoints()
         let (times, result) = try timed(repeats) {
-          try UMAP.embed(x, options: UMAPOptions(trustworthinessNeighbors: nil))
+          try Projection.umap(x, measuresTrustworthiness: false)
         }
         return BenchResult(
           id: "W7", name: "UMAP 2,000×128", times: times, quality: "trustworthiness",
-          value: Trustworthiness.score(original: x, embedding: result.embedding, k: 10))
+          value: result.trustworthiness(of: x, k: 10))
       },
       BenchWorkload(id: "W8", name: "autoencoder 784-100-10-100-784, adam, 1 epoch", repeats: 5) {
         context, repeats in

@@ -78,7 +78,7 @@ import Testing
     #expect(result.embedding.isFinite)
     let accuracy = ProjectionTestData.knnAccuracy(result.embedding, labels: Self.blobs.labels)
     #expect(accuracy >= 0.98)
-    #expect((result.trustworthiness ?? 0) >= 0.9)
+    #expect(Trustworthiness.score(original: Self.blobs.x, embedding: result.embedding) >= 0.9)
     #expect(result.klDivergence > 0 && result.klDivergence < 3)
   }
 
@@ -87,7 +87,6 @@ import Testing
     var options = Self.quick
     options.iterations = 60
     options.earlyExaggerationIterations = 30
-    options.trustworthinessNeighbors = nil
     let pca = try TSNE.embed(x, options: options)
     #expect(pca == (try TSNE.embed(x, options: options)))
     options.initialization = .random
@@ -100,7 +99,7 @@ import Testing
 
   @Test func cancellingStopsWithAnError() {
     var calls = 0
-    #expect(throws: ProjectionError.cancelled) {
+    #expect(throws: AnalysisError.cancelled) {
       _ = try TSNE.embed(
         Self.blobs.x, options: Self.quick,
         isCancelled: {
@@ -122,13 +121,13 @@ import Testing
   }
 
   @Test func rejectsWhatItCannotEmbed() {
-    #expect(throws: ProjectionError.tooFewPoints(method: "tsne", needed: 4, found: 3)) {
+    #expect(throws: AnalysisError.tooFewInputs(method: "tsne", needed: 4, found: 3)) {
       _ = try TSNE.embed(Tensor(zeros: [3, 5]))
     }
-    #expect(throws: ProjectionError.nonFiniteInput(method: "tsne")) {
+    #expect(throws: AnalysisError.nonFiniteInput(method: "tsne")) {
       _ = try TSNE.embed(Tensor(shape: [5, 1], scalars: [0, 1, .nan, 2, 3]))
     }
-    #expect(throws: ProjectionError.self) {
+    #expect(throws: AnalysisError.self) {
       _ = try TSNE.embed(Self.blobs.x, options: TSNEOptions(perplexity: 0))
     }
   }

@@ -68,7 +68,7 @@ import Testing
     #expect(result.embedding.isFinite)
     let accuracy = ProjectionTestData.knnAccuracy(result.embedding, labels: Self.blobs.labels)
     #expect(accuracy >= 0.98)
-    #expect((result.trustworthiness ?? 0) >= 0.9)
+    #expect(Trustworthiness.score(original: Self.blobs.x, embedding: result.embedding) >= 0.9)
   }
 
   @Test func approximateNeighboursAndOtherInitialisationsWorkToo() throws {
@@ -84,7 +84,6 @@ import Testing
   @Test func sameSeedSameBitsDifferentSeedDifferentLayout() throws {
     var options = Self.quick
     options.epochs = 50
-    options.trustworthinessNeighbors = nil
     let a = try UMAP.embed(Self.blobs.x, options: options)
     #expect(a == (try UMAP.embed(Self.blobs.x, options: options)))
     options.seed = 1
@@ -93,7 +92,7 @@ import Testing
 
   @Test func cancellingStopsWithAnErrorAndProgressReachesOne() throws {
     var calls = 0
-    #expect(throws: ProjectionError.cancelled) {
+    #expect(throws: AnalysisError.cancelled) {
       _ = try UMAP.embed(
         Self.blobs.x, options: Self.quick,
         isCancelled: {
@@ -109,13 +108,13 @@ import Testing
   }
 
   @Test func rejectsWhatItCannotEmbed() {
-    #expect(throws: ProjectionError.tooFewPoints(method: "umap", needed: 4, found: 2)) {
+    #expect(throws: AnalysisError.tooFewInputs(method: "umap", needed: 4, found: 2)) {
       _ = try UMAP.embed(Tensor(zeros: [2, 5]))
     }
-    #expect(throws: ProjectionError.self) {
+    #expect(throws: AnalysisError.self) {
       _ = try UMAP.embed(Self.blobs.x, options: UMAPOptions(neighbors: 1))
     }
-    #expect(throws: ProjectionError.self) {
+    #expect(throws: AnalysisError.self) {
       _ = try UMAP.embed(Self.blobs.x, options: UMAPOptions(minDistance: 2, spread: 1))
     }
   }

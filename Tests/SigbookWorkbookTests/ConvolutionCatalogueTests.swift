@@ -50,18 +50,21 @@ import Testing
   @Test func featureMapsOfAKnownKernelAreTheHandComputedOnes() throws {
     let net = try Self.handMade()
     // x ⋆ k − 0.3: (.1 + .4 − .5, .2 + .6 − .6, .4 + 1 − .8, .5 + 1.2 − .9) − .3.
-    let raw = Catalogue.featureMapInputs(
-      net, Self.image, convolutions: [0], channels: 16, activated: false)
-    let conv = try #require(raw.first?.rows.first)
-    #expect(conv.name == "conv1" && conv.height == 2 && conv.width == 2)
-    for (a, b) in zip(conv.maps[0], [Float(-0.3), -0.1, 0.3, 0.5]) { #expect(abs(a - b) < 1e-6) }
-    let activated = Catalogue.featureMapInputs(
-      net, Self.image, convolutions: [0], channels: 16, activated: true)
-    let relu = try #require(activated.first?.rows.first)
-    #expect(relu.name == "conv1 → relu1")
-    for (a, b) in zip(relu.maps[0], [Float(0), 0, 0.3, 0.5]) { #expect(abs(a - b) < 1e-6) }
-    #expect(activated.first?.caption.first == "input 0")
-    #expect(activated.first?.channels.first?.pixels == Self.image.features.scalars)
+    let raw = Catalogue.featureMapLayers(
+      net, Self.image, convolutions: [0], activated: false)
+    #expect(raw.names == ["conv1"] && raw.maps.map(\.shape) == [[1, 1, 2, 2]])
+    for (a, b) in zip(raw.maps[0].scalars, [Float(-0.3), -0.1, 0.3, 0.5]) {
+      #expect(abs(a - b) < 1e-6)
+    }
+    let activated = Catalogue.featureMapLayers(
+      net, Self.image, convolutions: [0], activated: true)
+    #expect(activated.names == ["conv1 → relu1"])
+    for (a, b) in zip(activated.maps[0].scalars, [Float(0), 0, 0.3, 0.5]) {
+      #expect(abs(a - b) < 1e-6)
+    }
+    #expect(Catalogue.featureMapCaptions(net, Self.image).first?.first == "input 0")
+    #expect(
+      Catalogue.featureMapPictures(net, Self.image)?.scalars == Self.image.features.scalars)
   }
 
   @Test func filtersOfAKnownKernelAreItsWeightsColoured() throws {
@@ -118,10 +121,10 @@ import Testing
       """, session: session)
     guard case .model(let res)? = session.variables["res"] else { return }
     let convolutions = res.convolutionLayerIndices
-    let inputs = Catalogue.featureMapInputs(
+    let names = Catalogue.featureMapLayers(
       res, try #require(session.variables["data"]).datasetValue, convolutions: convolutions,
-      channels: 16, activated: true)
-    let names = try #require(inputs.first).rows.map(\.name)
+      activated: true
+    ).names
     // A block's first convolution shows after its batch normalisation and ReLU; its second,
     // whose ReLU follows the residual sum, and the shortcut's show their own outputs.
     #expect(

@@ -232,8 +232,7 @@ import Testing
     let table = Self.clustering.pathTable
     for row in table.rows {
       guard case .text(let path) = row[0], case .number(let count) = row[1] else { continue }
-      let steps = try Self.clustering.parsePath(path)
-      #expect(Self.clustering.inputs(on: steps).count == Int(count), "\(path)")
+      #expect(try Self.clustering.inputs(onPath: path).count == Int(count), "\(path)")
     }
   }
 }

@@ -511,34 +511,10 @@ extension Catalogue {
       let polls = countingPolls(
         call, fraction: { Double($0 - 1) / Double(total) },
         detail: "\(NumberFormat.grouped(n)) points")
-      let result = try analysis("x") { () throws(AnalysisError) in
-        try PCA.fit(set.points, dims: call.int("dims"), isCancelled: polls)
-      }
-      let explained = result.explainedVarianceRatio.prefix(2).map {
-        NumberFormat.display($0 * 100) + "%"
-      }
-      // Trustworthiness costs O(n²·d): above 5,000 points it is measured on a seeded sample.
-      var original = set.points, embedding = result.projected, note = ""
-      if set.count > 5000 {
-        var g = SeededGenerator(seed: 0)
-        let rows = g.sample(5000, from: set.count).sorted()
-        original = original.rows(at: rows)
-        embedding = embedding.rows(at: rows)
-        note = " (trustworthiness on 5,000 of the points)"
-      }
-      // Trustworthiness at k = 10 as for t-SNE and UMAP; fewer neighbours on tiny sets.
-      let k = min(10, (original.rows - 1) / 2)
-      let trust =
-        k >= 1
-        ? Trustworthiness.score(
-          original: original, embedding: embedding, k: k, isCancelled: polls)
-        : nil
-      if call.isCancelled { throw CallFailure("interrupted", kind: .interrupted) }
       return .projection(
-        Projection(
-          points: result.projected, method: "pca", of: set, clusters: clusters,
-          trustworthiness: trust,
-          details: "variance explained " + explained.joined(separator: ", ") + note))
+        try analysis("x") { () throws(AnalysisError) in
+          try Projection.pca(set, clusters: clusters, dims: call.int("dims"), isCancelled: polls)
+        })
     },
     FunctionEntry(
       "tsne", category: "Projections",
@@ -559,31 +535,17 @@ extension Catalogue {
       example: "scatter(tsne(sig[2]), color: .prediction)"
     ) { call in
       let (set, clusters) = try projectionInput(call)
-      var options = TSNEOptions()
-      options.perplexity = call.number("perplexity")
-      options.iterations = call.int("iterations")
-      options.seed = call.int("seed")
+      let perplexity = call.number("perplexity")
       try call.requireMemory(
-        MemoryEstimate.tsne(n: set.count, d: set.dimensions, perplexity: options.perplexity),
+        MemoryEstimate.tsne(n: set.count, d: set.dimensions, perplexity: perplexity),
         for: "tsne of \(NumberFormat.grouped(set.count)) points",
         advice: "sample the data (subset(data, per_class: 500)) or use a smaller perplexity:",
         blaming: "x")
-      let progress = call.session.progress
-      progress?.begin("tsne")
-      defer { progress?.end() }
-      let result = try projection { () throws(ProjectionError) in
-        try TSNE.embed(
-          set.points, options: options,
-          progress: {
-            progress?.update(fraction: $0, detail: "\(NumberFormat.grouped(set.count)) points")
-          },
-          isCancelled: call.session.isCancelled)
+      return try embedding(call, "tsne", of: set) { progress throws(AnalysisError) in
+        try Projection.tsne(
+          set, clusters: clusters, perplexity: perplexity, iterations: call.int("iterations"),
+          seed: call.int("seed"), progress: progress, isCancelled: call.session.isCancelled)
       }
-      return .projection(
-        Projection(
-          points: result.embedding, method: "tsne", of: set, clusters: clusters,
-          trustworthiness: result.trustworthiness,
-          details: "KL divergence \(NumberFormat.display(result.klDivergence))"))
     },
     FunctionEntry(
       "umap", category: "Projections",
@@ -603,39 +565,34 @@ extension Catalogue {
       example: "scatter(umap(sig[2]), color: .label)"
     ) { call in
       let (set, clusters) = try projectionInput(call)
-      var options = UMAPOptions()
-      options.neighbors = call.int("neighbors")
-      options.minDistance = call.number("min_dist")
-      options.seed = call.int("seed")
+      let neighbors = call.int("neighbors")
       try call.requireMemory(
-        MemoryEstimate.umap(n: set.count, d: set.dimensions, neighbors: options.neighbors),
+        MemoryEstimate.umap(n: set.count, d: set.dimensions, neighbors: neighbors),
         for: "umap of \(NumberFormat.grouped(set.count)) points",
         advice: "sample the data (subset(data, per_class: 500)) or use fewer neighbors:",
         blaming: "x")
-      let progress = call.session.progress
-      progress?.begin("umap")
-      defer { progress?.end() }
-      let result = try projection { () throws(ProjectionError) in
-        try UMAP.embed(
-          set.points, options: options,
-          progress: {
-            progress?.update(fraction: $0, detail: "\(NumberFormat.grouped(set.count)) points")
-          },
-          isCancelled: call.session.isCancelled)
+      return try embedding(call, "umap", of: set) { progress throws(AnalysisError) in
+        try Projection.umap(
+          set, clusters: clusters, neighbors: neighbors, minDistance: call.number("min_dist"),
+          seed: call.int("seed"), progress: progress, isCancelled: call.session.isCancelled)
       }
-      return .projection(
-        Projection(
-          points: result.embedding, method: "umap", of: set, clusters: clusters,
-          trustworthiness: result.trustworthiness))
     },
   ]
 
-  /// Runs a projection, turning its errors into failures of the call.
-  static func projection<T>(_ body: () throws(ProjectionError) -> T) throws(CallFailure) -> T {
-    do { return try body() } catch {
-      if case .cancelled = error { throw CallFailure("interrupted", kind: .interrupted) }
-      throw CallFailure(error.description, parameter: "x")
-    }
+  /// Runs a t-SNE or UMAP of `set` under the session's progress line, turning its errors into
+  /// failures of `x`.
+  static func embedding(
+    _ call: Call, _ method: String, of set: PointSet,
+    _ body: (_ progress: @escaping (Double) -> Void) throws(AnalysisError) -> Projection
+  ) throws(CallFailure) -> Value {
+    let progress = call.session.progress
+    progress?.begin(method)
+    defer { progress?.end() }
+    let points = "\(NumberFormat.grouped(set.count)) points"
+    return .projection(
+      try analysis("x") { () throws(AnalysisError) in
+        try body { progress?.update(fraction: $0, detail: points) }
+      })
   }
 
   /// The points to project and their clusters, if a clustering was given.

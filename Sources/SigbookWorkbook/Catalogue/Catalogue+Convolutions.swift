@@ -61,54 +61,49 @@ extension Catalogue {
     return net
   }
 
-  /// For each input of `shown`, the input and its maps at each of `convolutions` (0-based
-  /// layers, increasing): the convolution's output, or with `activated` the output of the
-  /// activation after it (``Model/activationLayer(after:)``); at most `channels` maps a layer.
-  static func featureMapInputs(
-    _ net: Model, _ shown: Dataset, convolutions chosen: [Int], channels: Int, activated: Bool,
+  /// The maps of the inputs of `shown` at each of `convolutions` (0-based layers, increasing):
+  /// the convolution's output, or with `activated` the output of the activation after it
+  /// (``Model/activationLayer(after:)``), each `[inputs, channels, height, width]` and named
+  /// for its row (`conv1 → relu1`). Layers whose outputs are not images are left out.
+  static func featureMapLayers(
+    _ net: Model, _ shown: Dataset, convolutions chosen: [Int], activated: Bool,
     isCancelled: () -> Bool = { false }
-  ) -> [Plot.FeatureMapInput] {
-    let count = shown.count
+  ) -> (names: [String], maps: [Tensor]) {
     let shownLayer = chosen.map { activated ? net.activationLayer(after: $0) : $0 }
     let order = Array(Set(shownLayer)).sorted()
     let outputs = net.hiddenOutputs(
       shown.features, at: order, pooling: .none, isCancelled: isCancelled)
+    let names = net.layerNames
+    var layers: (names: [String], maps: [Tensor]) = ([], [])
+    for (conv, layer) in zip(chosen, shownLayer) {
+      let shape = net.layerShapes[layer]
+      guard shape.count == 3, let k = order.firstIndex(of: layer) else { continue }
+      layers.names.append(
+        layer != conv
+          ? "\(names[conv]) → \(names[layer])"
+          : activated ? "\(names[conv]) (own output: no activation follows it alone)" : names[conv])
+      layers.maps.append(outputs[k].reshaped([shown.count] + shape))
+    }
+    return layers
+  }
+
+  /// The inputs of `shown` as the pictures of `feature_maps`, `[inputs, channels, height,
+  /// width]`, or nil when they are not images of the model's input shape.
+  static func featureMapPictures(_ net: Model, _ shown: Dataset) -> Tensor? {
+    let inputShape = net.inputShape.count == 3 ? net.inputShape : shown.featureShape
+    guard inputShape.count == 3, inputShape.reduce(1, *) == shown.featureCount else { return nil }
+    return shown.features.reshaped([shown.count] + inputShape)
+  }
+
+  /// The lines under each input of `feature_maps`: its number, its label and, for a classifier,
+  /// its predicted class.
+  static func featureMapCaptions(_ net: Model, _ shown: Dataset) -> [[String]] {
     let predictions: [Int]? =
       net.task == .classification ? net.predictedClasses(shown.features) : nil
-    let names = net.layerNames
-    let inputShape = net.inputShape.count == 3 ? net.inputShape : shown.featureShape
-    let (c0, h0, w0) =
-      inputShape.count == 3 ? (inputShape[0], inputShape[1], inputShape[2]) : (0, 0, 0)
-    let plane = h0 * w0
-    let pixels = shown.features.scalars
-    return (0..<count).map { n in
-      let base = n * shown.featureCount
-      let picture =
-        c0 * plane == shown.featureCount
-        ? (0..<c0).map { c in
-          Plot.GreyImage(
-            width: w0, height: h0,
-            pixels: Array(pixels[(base + c * plane)..<(base + (c + 1) * plane)]))
-        } : []
+    return (0..<shown.count).map { n in
       var caption = ["input \(n)", "label \(shown.classNames[shown.labels[n]])"]
       if let predictions { caption.append("predicted \(net.outputClassNames[predictions[n]])") }
-      var rows: [Plot.FeatureMapRow] = []
-      for (conv, layer) in zip(chosen, shownLayer) {
-        let shape = net.layerShapes[layer]
-        guard shape.count == 3, let k = order.firstIndex(of: layer) else { continue }
-        let (c, h, w) = (shape[0], shape[1], shape[2])
-        let values = outputs[k].scalars
-        let start = n * c * h * w
-        let maps = (0..<min(c, channels)).map { ch in
-          Array(values[(start + ch * h * w)..<(start + (ch + 1) * h * w)])
-        }
-        let name =
-          layer != conv
-          ? "\(names[conv]) → \(names[layer])"
-          : activated ? "\(names[conv]) (own output: no activation follows it alone)" : names[conv]
-        rows.append(Plot.FeatureMapRow(name: name, channels: c, maps: maps, height: h, width: w))
-      }
-      return Plot.FeatureMapInput(channels: picture, caption: caption, rows: rows)
+      return caption
     }
   }
 
@@ -143,9 +138,6 @@ extension Catalogue {
         ?? net.convolutionLayerIndices[0]
       guard let weight = net.filters(ofLayer: i) else { return .nothing }
       let s = weight.shape
-      let bank = Plot.FilterBank(
-        weights: weight.scalars, outChannels: s[0], inChannels: s[1], kernelHeight: s[2],
-        kernelWidth: s[3], groups: net.groups(ofLayer: i))
       let name = net.layerNames[i]
       let groups = net.groups(ofLayer: i)
       let what =
@@ -154,7 +146,7 @@ extension Catalogue {
         + (groups > 1 ? ", \(groups) groups" : "")
       return .figure(
         Plot.filters(
-          bank, outputs: call.int("channels"), inputs: call.int("inputs"),
+          weight, groups: groups, outputs: call.int("channels"), inputs: call.int("inputs"),
           columns: max(1, call.int("columns")),
           title: call.optionalText("title") ?? "filters of \(name): \(what)"))
     },
@@ -217,8 +209,9 @@ extension Catalogue {
         MemoryEstimate.product(4 * count, mapValues + shapes.reduce(0) { $0 + $1.reduce(1, *) }),
         for: "the feature maps of \(count) inputs",
         advice: "show fewer inputs (count:) or channels (channels:)", blaming: "count")
-      let figureInputs = featureMapInputs(
-        net, d.rows(0..<count), convolutions: chosen, channels: channels, activated: activated,
+      let shown = d.rows(0..<count)
+      let layers = featureMapLayers(
+        net, shown, convolutions: chosen, activated: activated,
         isCancelled: call.session.isCancelled)
       if call.isCancelled { throw CallFailure("interrupted", kind: .interrupted) }
       let names = net.layerNames
@@ -227,7 +220,9 @@ extension Catalogue {
       let stage = activated ? "after their activations" : "the convolutions' outputs"
       return .figure(
         Plot.featureMaps(
-          figureInputs, columns: max(1, call.int("columns")),
+          inputs: featureMapPictures(net, shown), captions: featureMapCaptions(net, shown),
+          layerNames: layers.names, maps: layers.maps, channels: channels,
+          columns: max(1, call.int("columns")),
           title: call.optionalText("title")
             ?? "feature maps at \(layerText) (\(stage)) of \(count) input\(count == 1 ? "" : "s") of \(d.name)"
         ))

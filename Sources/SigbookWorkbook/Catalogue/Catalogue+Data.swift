@@ -547,8 +547,8 @@ extension Catalogue {
       for key in ["layer", "cluster"] where call.value(key) != nil {
         throw call.failure("give either path: or \(key):, not both", blaming: key)
       }
-      let steps = try analysis("path") { () throws(AnalysisError) in try c.parsePath(path) }
-      return Set(c.inputs(on: steps))
+      return Set(
+        try analysis("path") { () throws(AnalysisError) in try c.inputs(onPath: path) })
     }
     guard let cluster = call.optionalInt("cluster") else {
       throw call.failure(
@@ -566,15 +566,12 @@ extension Catalogue {
         "cluster: needs layer: (the clustering has layers \(numbers.map(String.init).joined(separator: ", ")))",
         blaming: "cluster")
     }
-    let index = try analysis("layer") { () throws(AnalysisError) in try c.layerIndex(number: layer)
-    }
-    let k = c.layers[index].k
-    guard cluster >= 0, cluster < k else {
-      throw call.failure(
-        "layer \(layer) has no cluster \(cluster); its clusters are 0 to \(k - 1)",
-        blaming: "cluster")
-    }
-    return Set(c.inputs(on: [Clustering.PathStep(layerIndex: index, cluster: cluster)]))
+    // The layer first, so that a layer that does not exist is blamed on layer:.
+    _ = try analysis("layer") { () throws(AnalysisError) in try c.layerIndex(number: layer) }
+    return Set(
+      try analysis("cluster") { () throws(AnalysisError) in
+        try c.inputs(layer: layer, cluster: cluster)
+      })
   }
 
   /// The inputs among `candidates` that `where`'s `novelty:` with `above:`, `below:` or `top:`

@@ -8,9 +8,10 @@ extension Catalogue {
   static let titleParameter = Parameter.labelled(
     "title", .kind(.text), doc: "the figure's title", defaultText: "from the data", optional: true)
 
-  /// The images of a dataset as greyscale images, or a failure if its inputs are not images.
+  /// The first `count` inputs of a dataset as greyscale images, `[shown, height, width]`, or a
+  /// failure if its inputs are not images.
   static func greyImages(_ call: Call, _ d: Dataset, count: Int, key: String = "data")
-    throws(CallFailure) -> [Plot.GreyImage]
+    throws(CallFailure) -> Tensor
   {
     let shape = d.featureShape
     let (h, w): (Int, Int)
@@ -30,7 +31,7 @@ extension Catalogue {
       MemoryEstimate.images(count: shown, pixels: MemoryEstimate.product(h, w)),
       for: "a grid of \(NumberFormat.grouped(shown)) images of \(h) × \(w) pixels",
       advice: "show fewer images (count:)", blaming: "count")
-    return Plot.GreyImage.slices(of: d.features.scalars, count: shown, width: w, height: h)
+    return d.rows(0..<shown).features.reshaped([shown, h, w])
   }
 
   static let figures: [FunctionEntry] = [
@@ -156,13 +157,11 @@ extension Catalogue {
         nodeNames.append(first.points.predictionNames)
         titles.append("prediction")
       }
-      let input = Plot.SankeyInput(
-        assignments: assignments, labels: labels, labelNames: names, nodeNames: nodeNames,
-        columnTitles: titles)
       let what = output ? "through the clusters to the predictions" : "through the clusters"
       return .figure(
         Plot.sankey(
-          input,
+          assignments: assignments, labels: labels, labelNames: names, nodeNames: nodeNames,
+          columnTitles: titles,
           title: call.optionalText("title")
             ?? "paths of \(NumberFormat.grouped(c.count)) inputs \(what)")
       )
@@ -178,14 +177,12 @@ extension Catalogue {
       example: "silhouette_plot(clusters)"
     ) { call in
       guard case .clustering(let c)? = call.value("clustering") else { return .nothing }
-      let curves = c.layers.map { layer in
-        let defined = layer.scores.filter { $0.silhouette != nil }
-        return Plot.SilhouetteCurve(
-          name: layer.points.name, ks: defined.map(\.k), scores: defined.compactMap(\.silhouette),
-          chosenK: layer.k)
-      }
+      let defined = c.layers.map { $0.scores.filter { $0.silhouette != nil } }
       return .figure(
-        Plot.silhouettePlot(curves, title: call.optionalText("title") ?? "mean silhouette by k"))
+        Plot.silhouettePlot(
+          names: c.layers.map(\.points.name), ks: defined.map { $0.map(\.k) },
+          scores: defined.map { $0.compactMap(\.silhouette) }, chosenK: c.layers.map(\.k),
+          title: call.optionalText("title") ?? "mean silhouette by k"))
     },
     FunctionEntry(
       "loss_plot", category: "Figures",
@@ -208,27 +205,26 @@ extension Catalogue {
       guard !models.isEmpty else {
         throw call.failure("loss_plot needs one or more trained models", hint: "loss_plot(net)")
       }
-      var runs: [Plot.TrainingCurves] = []
+      var histories: [History] = []
       for (i, net) in models.enumerated() {
         guard let history = net.history else {
           let name = call.variadicVariableName(i).map { "'\($0)'" } ?? "model \(i + 1)"
           throw call.failure(
             "\(name) has not been trained here: it has no history", blaming: "model")
         }
-        let r = history.records
-        runs.append(
-          Plot.TrainingCurves(
-            loss: r.map(\.loss), accuracy: r.compactMap(\.accuracy),
-            validationLoss: r.compactMap(\.validationLoss),
-            validationAccuracy: r.compactMap(\.validationAccuracy), batchLoss: history.batchLosses))
+        histories.append(history)
       }
+      let records = histories.map(\.records)
       let names = try legendNames(
         call, models.indices.map { models[$0].summary }, of: models.count == 1 ? "model" : "models")
       let perBatch = call.option("per") == "batch"
       let what = models.count == 1 ? models[0].summary : names.joined(separator: ", ")
       return .figure(
         Plot.lossPlot(
-          runs, names: names, perBatch: perBatch,
+          loss: records.map { $0.map(\.loss) }, accuracy: records.map { $0.compactMap(\.accuracy) },
+          validationLoss: records.map { $0.compactMap(\.validationLoss) },
+          validationAccuracy: records.map { $0.compactMap(\.validationAccuracy) },
+          batchLoss: histories.map(\.batchLosses), names: names, perBatch: perBatch,
           title: call.optionalText("title")
             ?? (perBatch ? "loss per batch of \(what)" : "training of \(what)")))
     },
@@ -265,7 +261,7 @@ extension Catalogue {
     ) { call in
       let d = call.dataset("data")
       let pictures = try greyImages(call, d, count: max(0, call.int("count")))
-      let shown = pictures.count
+      let shown = pictures.rows
       let captions: [String]
       var title = "\(d.name): \(shown) of \(NumberFormat.grouped(d.count)) inputs"
       switch call.option("caption") {
@@ -378,14 +374,12 @@ extension Catalogue {
         }
       }
       let present = names.indices.filter { counts[$0] > 0 }
-      let input = Plot.HeatmapInput(
-        values: present.map { g in sums[g].map { $0 / Double(counts[g]) } },
-        rowNames: present.map { names[$0] }, columnNames: (0..<d).map(String.init),
-        rowTitle: call.option("by"), columnTitle: "neuron of H\(layer)",
-        valueTitle: "mean activation")
       return .figure(
         Plot.heatmap(
-          input,
+          values: present.map { g in sums[g].map { $0 / Double(counts[g]) } },
+          rowNames: present.map { names[$0] }, columnNames: (0..<d).map(String.init),
+          rowTitle: call.option("by"), columnTitle: "neuron of H\(layer)",
+          valueTitle: "mean activation",
           title: call.optionalText("title")
             ?? "mean activation of H\(layer) by \(call.option("by"))"))
     },
@@ -411,28 +405,16 @@ extension Catalogue {
       let resolution = min(max(call.int("resolution"), 2), 400)
       let xs = (0..<d.count).map { Double(d.features[flat: 2 * $0]) }
       let ys = (0..<d.count).map { Double(d.features[flat: 2 * $0 + 1]) }
-      func padded(_ v: [Double]) -> (Double, Double) {
-        let lo = v.min() ?? -1, hi = v.max() ?? 1
-        let pad = max((hi - lo) * 0.08, 1e-3)
-        return (lo - pad, hi + pad)
-      }
-      let (x0, x1) = padded(xs), (y0, y1) = padded(ys)
-      var grid = Plot.DecisionGrid(
-        xMin: x0, xMax: x1, yMin: y0, yMax: y1, columns: resolution, rows: resolution, classes: [])
-      let centres = grid.cellCentres
-      let points = Tensor(
-        shape: [centres.count, 2], scalars: centres.flatMap { [Float($0.x), Float($0.y)] })
-      let outputs = net.predict(points)
-      grid.classes = net.classes(ofOutputs: outputs)
-      grid.confidence = NoveltyResult.softmaxScores(net.probabilities(ofOutputs: outputs)).map {
-        1 - $0
-      }
-      let names = net.outputClassNames
-      let labels = modelLabelsOrIndex(net, d)
       return .figure(
         Plot.boundary(
-          grid, x: xs, y: ys, labels: labels, classNames: names,
-          title: call.optionalText("title") ?? "decision regions of \(net.summary)"))
+          x: xs, y: ys, labels: modelLabelsOrIndex(net, d), classNames: net.outputClassNames,
+          resolution: resolution,
+          title: call.optionalText("title") ?? "decision regions of \(net.summary)"
+        ) { centres in
+          let outputs = net.predict(centres)
+          let sureness = NoveltyResult.softmaxScores(net.probabilities(ofOutputs: outputs))
+          return (net.classes(ofOutputs: outputs), sureness.map { 1 - $0 })
+        })
     },
     FunctionEntry(
       "confusion_plot", category: "Figures",
@@ -482,19 +464,20 @@ extension Catalogue {
       }
       let names = try legendNames(
         call, results.map(\.method.rawValue), of: results.count == 1 ? "result" : "results")
-      let curves = results.enumerated().flatMap { i, n in
-        n.rows.map { row in
-          Plot.ROCCurve(
-            name: results.count == 1 ? row.name : "\(names[i]) · \(row.name)",
-            scores: row.normalScores + row.novelScores,
-            isPositive: [Bool](repeating: false, count: row.normalScores.count)
-              + [Bool](repeating: true, count: row.novelScores.count))
-        }
-      }
+      let rows = results.enumerated().flatMap { i, n in n.rows.map { (result: i, row: $0) } }
       let title =
         results.count == 1
         ? "novelty by \(results[0].method.rawValue)" : "novelty: " + names.joined(separator: ", ")
-      return .figure(Plot.roc(curves, title: call.optionalText("title") ?? title))
+      return .figure(
+        Plot.roc(
+          names: rows.map {
+            results.count == 1 ? $0.row.name : "\(names[$0.result]) · \($0.row.name)"
+          },
+          scores: rows.map { $0.row.normalScores + $0.row.novelScores },
+          isPositive: rows.map {
+            [Bool](repeating: false, count: $0.row.normalScores.count)
+              + [Bool](repeating: true, count: $0.row.novelScores.count)
+          }, title: call.optionalText("title") ?? title))
     },
     FunctionEntry(
       "line", category: "Figures",
@@ -546,7 +529,7 @@ extension Catalogue {
       }
       return .figure(
         Plot.line(
-          series.enumerated().map { Plot.LineSeries(name: names[$0], x: x, y: $1) },
+          x: series.map { _ in x }, y: series, names: names,
           title: call.optionalText("title") ?? "", xLabel: call.text("x_label"),
           yLabel: call.text("y_label")))
     },

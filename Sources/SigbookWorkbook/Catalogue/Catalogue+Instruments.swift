@@ -105,7 +105,7 @@ extension Catalogue {
         }
         names = given.map { if case .text(let t) = $0 { t } else { "" } }
       }
-      var series: [Plot.LineSeries] = []
+      var xs: [[Double]] = [], ys: [[Double]] = [], lines: [String] = [], dashed = Set<Int>()
       for (i, table) in tables.enumerated() {
         guard let accuracy = table.column("test_accuracy")?.map(\.number) else {
           throw call.failure(
@@ -120,17 +120,21 @@ extension Catalogue {
         }
         let x =
           numbers.count == accuracy.count ? numbers : (0..<accuracy.count).map { Double($0 + 1) }
-        series.append(Plot.LineSeries(name: names[i], x: x, y: accuracy))
+        xs.append(x)
+        ys.append(accuracy)
+        lines.append(names[i])
         if let control = table.column("control_test_accuracy")?.map(\.number) {
-          series.append(
-            Plot.LineSeries(
-              name: names[i] + " (control)", x: x, y: control, isDashed: true))
+          dashed.insert(xs.count)
+          xs.append(x)
+          ys.append(control)
+          lines.append(names[i] + " (control)")
         }
       }
       return .figure(
         Plot.line(
-          series, title: call.optionalText("title") ?? "linear probes: test accuracy by layer",
-          xLabel: series.contains { $0.x.contains(0) } ? "layer (0: the inputs)" : "layer",
+          x: xs, y: ys, names: lines, dashed: dashed,
+          title: call.optionalText("title") ?? "linear probes: test accuracy by layer",
+          xLabel: xs.contains { $0.contains(0) } ? "layer (0: the inputs)" : "layer",
           yLabel: "test accuracy", yRange: 0...1))
     },
     FunctionEntry(
@@ -238,17 +242,17 @@ extension Catalogue {
           ""
         }
       }
-      let input = Plot.HeatmapInput(
-        values: table.rows.map { $0.dropFirst().map(\.number) }, rowNames: rowNames,
-        columnNames: Array(table.columns.dropFirst()),
-        rowTitle: twoSets ? "layer of a" : "layer", columnTitle: twoSets ? "layer of b" : "layer",
-        valueTitle: "CKA", domain: 0...1, showsValues: true)
       // The table's title says everything; the figure's keeps the kernel and the estimator.
       let detail = table.title.flatMap { t in
         t.range(of: " (", options: .backwards).map { String(t[$0.lowerBound...]) }
       }
       return .figure(
-        Plot.heatmap(input, title: call.optionalText("title") ?? "CKA" + (detail ?? "")))
+        Plot.heatmap(
+          values: table.rows.map { $0.dropFirst().map(\.number) }, rowNames: rowNames,
+          columnNames: Array(table.columns.dropFirst()),
+          rowTitle: twoSets ? "layer of a" : "layer", columnTitle: twoSets ? "layer of b" : "layer",
+          valueTitle: "CKA", domain: 0...1, showsValues: true,
+          title: call.optionalText("title") ?? "CKA" + (detail ?? "")))
     },
     FunctionEntry(
       "attribution", category: "Instruments",
@@ -377,15 +381,12 @@ extension Catalogue {
       }
       let count = max(0, call.int("count"))
       let pictures = try greyImages(call, d, count: count)
-      let side = pictures.first.map { $0.width * $0.height } ?? 0
-      let values = maps.features.scalars
-      let shown = pictures.indices.map { i in Array(values[(i * side)..<((i + 1) * side)]) }
       return .figure(
         Plot.attributions(
-          inputs: pictures, maps: shown,
-          labels: pictures.indices.map { d.classNames[d.labels[$0]] },
+          inputs: pictures, maps: maps.features,
+          labels: (0..<pictures.rows).map { d.classNames[d.labels[$0]] },
           columns: max(1, call.int("columns")),
-          title: call.optionalText("title") ?? "\(maps.name): \(pictures.count) inputs"))
+          title: call.optionalText("title") ?? "\(maps.name): \(pictures.rows) inputs"))
     },
     FunctionEntry(
       "top_inputs", category: "Instruments",
