@@ -9,8 +9,15 @@ public protocol Layer: Sendable {
   /// What `forward` keeps for `backward` (the input, the output, pooling indices…).
   associatedtype Cache: Sendable
 
-  /// Applies the layer to a batch whose first dimension is the batch size.
+  /// Applies the layer to a batch whose first dimension is the batch size, drawing nothing at
+  /// random (dropout keeps every unit).
   func forward(_ input: consuming Tensor) -> (output: Tensor, cache: Cache)
+
+  /// Applies the layer to a batch of a training step: `forward(_:)`, unless the layer trains
+  /// differently (dropout drops units, drawn from `training`).
+  func forward(_ input: consuming Tensor, training: TrainingContext) -> (
+    output: Tensor, cache: Cache
+  )
 
   /// Returns ∂loss/∂input and appends the parameter gradients, in `parameters` order.
   ///
@@ -44,6 +51,11 @@ public protocol Layer: Sendable {
 
   /// Applies the layer to `arity` batches of the same number of rows (a join's operands).
   func forward(joining inputs: [Tensor]) -> (output: Tensor, cache: Cache)
+
+  /// `forward(joining:)` in a training step (see `forward(_:training:)`).
+  func forward(joining inputs: [Tensor], training: TrainingContext) -> (
+    output: Tensor, cache: Cache
+  )
 
   /// Returns ∂loss/∂input for each of the `arity` inputs (an empty tensor where
   /// `needsInputGradients` is false) and appends the parameter gradients.
@@ -97,6 +109,18 @@ extension Layer {
     return forward(inputs[0])
   }
 
+  public func forward(_ input: consuming Tensor, training: TrainingContext) -> (
+    output: Tensor, cache: Cache
+  ) {
+    forward(input)
+  }
+
+  public func forward(joining inputs: [Tensor], training: TrainingContext) -> (
+    output: Tensor, cache: Cache
+  ) {
+    forward(joining: inputs)
+  }
+
   public func backward(
     _ outputGradient: consuming Tensor, cache: Cache, gradients: inout [Tensor],
     needsInputGradients: [Bool]
@@ -118,6 +142,52 @@ extension Layer {
 
   /// Applies the layer for inference (no gradient will be asked for).
   public func apply(_ input: consuming Tensor) -> Tensor { forward(input).output }
+}
+
+/// Where a forward pass is in a run of training: what a layer that trains differently from how
+/// it infers (dropout) draws its randomness from.
+///
+/// Every field is a position, none the state of a generator: a layer hashes them with the
+/// index of each value it draws for (`SeededGenerator.splitMix`, counter-based), so what it
+/// draws depends on the run's seed and on where the value is in the batch, never on the number
+/// of threads or on how the batch is cut into chunks.
+public struct TrainingContext: Sendable, Equatable {
+  /// The run's seed (`TrainingOptions.seed`).
+  var seed: Int
+  /// The epoch, from 1.
+  var epoch: Int
+  /// The optimizer step over the whole run, from 0.
+  var step: Int
+  /// The row, within the whole batch, of the first row the pass is given (a chunk's offset).
+  var firstRow = 0
+  /// The position in the model of the layer the pass runs.
+  var layer = 0
+
+  /// This context for the chunk of the batch that starts at row `row`.
+  func startingAt(row: Int) -> TrainingContext {
+    var copy = self
+    copy.firstRow = row
+    return copy
+  }
+
+  /// This context for layer `index` (0-based) of the model.
+  func at(layer index: Int) -> TrainingContext {
+    var copy = self
+    copy.layer = index
+    return copy
+  }
+
+  /// 64 random bits of this seed, epoch, step and layer: the state from which row r's bits are
+  /// `splitMix(key, index: r)` (r within the whole batch), and unit j's of that row
+  /// `splitMix(rowBits, index: j)`.
+  var key: UInt64 {
+    // The first draw marks the stream as dropout's ("drop"), apart from the generator the
+    // same seed starts for the order of the inputs.
+    var k = SeededGenerator.splitMix(UInt64(bitPattern: Int64(seed)), index: 0x6472_6F70)
+    k = SeededGenerator.splitMix(k, index: UInt64(bitPattern: Int64(epoch)))
+    k = SeededGenerator.splitMix(k, index: UInt64(bitPattern: Int64(step)))
+    return SeededGenerator.splitMix(k, index: UInt64(bitPattern: Int64(layer)))
+  }
 }
 
 /// Why a layer cannot take an input of some shape: a complete, lower-case message.
@@ -156,7 +226,8 @@ public enum LayerSpec: Codable, Equatable, Sendable {
   case concatenate(axis: Int, inputs: Int)
   /// A function of each value on its own (GELU, leaky ReLU, ReLU6, hard-swish, `erf`, …).
   case pointwise(PointwiseFunction)
-  /// Dropout, the identity once trained.
+  /// Inverted dropout: in training, each value zeroed with probability `rate` and the others
+  /// scaled by 1 / (1 − rate); the identity at inference.
   case dropout(rate: Float)
   /// An arithmetic operation between two values, their item shapes broadcast.
   case binary(BinaryOperation)
@@ -353,19 +424,29 @@ func backwardErased<L: Layer>(
     outputGradient, cache: cache, gradients: &gradients, needsInputGradients: needsInputGradients)
 }
 
-/// Calls the joining `forward` on a type-erased layer, erasing its cache.
-func forwardErased<L: Layer>(_ layer: L, joining inputs: [Tensor]) -> (
-  output: Tensor, cache: any Sendable
-) {
-  let (output, cache) = layer.forward(joining: inputs)
+/// Calls the joining `forward` on a type-erased layer (in a training step when `training` is
+/// given), erasing its cache.
+func forwardErased<L: Layer>(
+  _ layer: L, joining inputs: [Tensor], training: TrainingContext? = nil
+) -> (output: Tensor, cache: any Sendable) {
+  guard let training else {
+    let (output, cache) = layer.forward(joining: inputs)
+    return (output, cache)
+  }
+  let (output, cache) = layer.forward(joining: inputs, training: training)
   return (output, cache)
 }
 
-/// Calls `forward` on a type-erased layer, erasing its cache.
-func forwardErased<L: Layer>(_ layer: L, _ input: consuming Tensor) -> (
-  output: Tensor, cache: any Sendable
-) {
-  let (output, cache) = layer.forward(input)
+/// Calls `forward` on a type-erased layer (in a training step when `training` is given),
+/// erasing its cache.
+func forwardErased<L: Layer>(
+  _ layer: L, _ input: consuming Tensor, training: TrainingContext? = nil
+) -> (output: Tensor, cache: any Sendable) {
+  guard let training else {
+    let (output, cache) = layer.forward(input)
+    return (output, cache)
+  }
+  let (output, cache) = layer.forward(input, training: training)
   return (output, cache)
 }
 
