@@ -9,8 +9,15 @@ public protocol Layer: Sendable {
   /// What `forward` keeps for `backward` (the input, the output, pooling indices…).
   associatedtype Cache: Sendable
 
-  /// Applies the layer to a batch whose first dimension is the batch size.
+  /// Applies the layer to a batch whose first dimension is the batch size, drawing nothing at
+  /// random (dropout keeps every unit).
   func forward(_ input: consuming Tensor) -> (output: Tensor, cache: Cache)
+
+  /// Applies the layer to a batch of a training step: `forward(_:)`, unless the layer trains
+  /// differently (dropout drops units, drawn from `training`).
+  func forward(_ input: consuming Tensor, training: TrainingContext) -> (
+    output: Tensor, cache: Cache
+  )
 
   /// Returns ∂loss/∂input and appends the parameter gradients, in `parameters` order.
   ///
@@ -44,6 +51,11 @@ public protocol Layer: Sendable {
 
   /// Applies the layer to `arity` batches of the same number of rows (a join's operands).
   func forward(joining inputs: [Tensor]) -> (output: Tensor, cache: Cache)
+
+  /// `forward(joining:)` in a training step (see `forward(_:training:)`).
+  func forward(joining inputs: [Tensor], training: TrainingContext) -> (
+    output: Tensor, cache: Cache
+  )
 
   /// Returns ∂loss/∂input for each of the `arity` inputs (an empty tensor where
   /// `needsInputGradients` is false) and appends the parameter gradients.
@@ -95,6 +107,18 @@ extension Layer {
   public func forward(joining inputs: [Tensor]) -> (output: Tensor, cache: Cache) {
     precondition(inputs.count == 1, "\(Self.self) takes one value, not \(inputs.count)")
     return forward(inputs[0])
+  }
+
+  public func forward(_ input: consuming Tensor, training: TrainingContext) -> (
+    output: Tensor, cache: Cache
+  ) {
+    forward(input)
+  }
+
+  public func forward(joining inputs: [Tensor], training: TrainingContext) -> (
+    output: Tensor, cache: Cache
+  ) {
+    forward(joining: inputs)
   }
 
   public func backward(
@@ -156,7 +180,8 @@ public enum LayerSpec: Codable, Equatable, Sendable {
   case concatenate(axis: Int, inputs: Int)
   /// A function of each value on its own (GELU, leaky ReLU, ReLU6, hard-swish, `erf`, …).
   case pointwise(PointwiseFunction)
-  /// Dropout, the identity once trained.
+  /// Inverted dropout: in training, each value zeroed with probability `rate` and the others
+  /// scaled by 1 / (1 − rate); the identity at inference.
   case dropout(rate: Float)
   /// An arithmetic operation between two values, their item shapes broadcast.
   case binary(BinaryOperation)
@@ -353,19 +378,29 @@ func backwardErased<L: Layer>(
     outputGradient, cache: cache, gradients: &gradients, needsInputGradients: needsInputGradients)
 }
 
-/// Calls the joining `forward` on a type-erased layer, erasing its cache.
-func forwardErased<L: Layer>(_ layer: L, joining inputs: [Tensor]) -> (
-  output: Tensor, cache: any Sendable
-) {
-  let (output, cache) = layer.forward(joining: inputs)
+/// Calls the joining `forward` on a type-erased layer (in a training step when `training` is
+/// given), erasing its cache.
+func forwardErased<L: Layer>(
+  _ layer: L, joining inputs: [Tensor], training: TrainingContext? = nil
+) -> (output: Tensor, cache: any Sendable) {
+  guard let training else {
+    let (output, cache) = layer.forward(joining: inputs)
+    return (output, cache)
+  }
+  let (output, cache) = layer.forward(joining: inputs, training: training)
   return (output, cache)
 }
 
-/// Calls `forward` on a type-erased layer, erasing its cache.
-func forwardErased<L: Layer>(_ layer: L, _ input: consuming Tensor) -> (
-  output: Tensor, cache: any Sendable
-) {
-  let (output, cache) = layer.forward(input)
+/// Calls `forward` on a type-erased layer (in a training step when `training` is given),
+/// erasing its cache.
+func forwardErased<L: Layer>(
+  _ layer: L, _ input: consuming Tensor, training: TrainingContext? = nil
+) -> (output: Tensor, cache: any Sendable) {
+  guard let training else {
+    let (output, cache) = layer.forward(input)
+    return (output, cache)
+  }
+  let (output, cache) = layer.forward(input, training: training)
   return (output, cache)
 }
 

@@ -68,7 +68,8 @@ extension Model {
   /// One forward and backward pass of a graph over (a chunk of) a batch, the loss and gradients
   /// being means over `batchRows` rows: `chunkGradients` for graphs.
   func graphChunkGradients(
-    of batch: Tensor, target: Tensor, loss: Loss, head: LossHead, batchRows: Int
+    of batch: Tensor, target: Tensor, loss: Loss, head: LossHead, batchRows: Int,
+    training: TrainingContext?
   ) -> ChunkPass {
     // With the last activation fused into the loss, the loss takes what that layer takes.
     let trainedCount = head.skipsLastLayer ? layers.count - 1 : layers.count
@@ -81,7 +82,8 @@ extension Model {
     var caches = [(any Sendable)?](repeating: nil, count: trainedCount)
     for i in 0..<trainedCount {
       let operands = take(inputs(ofLayer: i), from: &values, remaining: &remaining)
-      let (output, cache) = forwardErased(layers[i], joining: operands)
+      let (output, cache) = forwardErased(
+        layers[i], joining: operands, training: training?.at(layer: i))
       caches[i] = cache
       values[i + 1] = output
     }

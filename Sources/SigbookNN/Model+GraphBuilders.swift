@@ -98,11 +98,18 @@ extension Model {
   /// √(width / heads) (a fixed factor); weights are initialised Glorot-uniform, the class token
   /// and position embedding N(0, 0.02²).
   ///
+  /// With `dropout` above 0, dropout follows the position embedding (`pos_drop`), the
+  /// attention's projection (`block2.attn.proj_drop`), the MLP's GELU and its second layer
+  /// (`block2.mlp.drop1`, `block2.mlp.drop2`), as in timm's `VisionTransformer` with
+  /// `drop_rate` and `proj_drop_rate` of that rate.
+  ///
   /// - Throws: `ShapeMismatch` when the patch does not divide the image, the heads do not divide
-  ///   the width, a size is not positive, or the model is beyond `checkArchitecture`'s limits.
+  ///   the width, a size is not positive, the dropout rate is outside [0, 1), or the model is
+  ///   beyond `checkArchitecture`'s limits.
   public static func vit(
     input: [Int] = [1, 28, 28], patch: Int = 7, width: Int = 64, depth: Int = 4, heads: Int = 4,
-    mlp: Int = 128, classes: Int = 10, seed: Int = 0, memoryLimit: MemoryLimit = .unlimited
+    mlp: Int = 128, classes: Int = 10, dropout: Float = 0, seed: Int = 0,
+    memoryLimit: MemoryLimit = .unlimited
   ) throws(ShapeMismatch) -> Model {
     guard input.count == 3, input.allSatisfy({ $0 > 0 }) else {
       throw ShapeMismatch("vit expects input: [channels, height, width], not \(input)")
@@ -118,11 +125,18 @@ extension Model {
     guard width % heads == 0 else {
       throw ShapeMismatch("vit's width \(width) is not a multiple of its \(heads) heads")
     }
+    try checkDropout(dropout, of: "vit")
     let summary =
-      "vit(input: \(input), patch: \(patch), width: \(width), depth: \(depth), heads: \(heads), mlp: \(mlp), classes: \(classes))"
+      "vit(input: \(input), patch: \(patch), width: \(width), depth: \(depth), heads: \(heads), mlp: \(mlp), classes: \(classes)\(dropout == 0 ? "" : ", dropout: \(dropout)"))"
     let patches = (input[1] / patch) * (input[2] / patch)
     let tokens = patches + 1, headWidth = width / heads
     var graph = GraphBuilder(inputShape: input)
+    // `value`, or a dropout of it named `name` when there is dropout.
+    func dropped(_ value: GraphBuilder.Value, _ name: String) throws(ShapeMismatch)
+      -> GraphBuilder.Value
+    {
+      dropout > 0 ? try graph.add(.dropout(rate: dropout), [value], name: name) : value
+    }
     var x = try graph.add(
       .conv(inChannels: input[0], outChannels: width, kernel: patch, stride: patch, padding: 0),
       [0], name: "patch_embed")
@@ -131,6 +145,7 @@ extension Model {
     x = try graph.add(.classToken(width: width), [x], name: "class_token")
     x = try graph.add(
       .binaryConstant(.add, shape: [tokens, width], constantFirst: false), [x], name: "pos_embed")
+    x = try dropped(x, "pos_drop")
     var outputs: [GraphBuilder.Value] = []
     for b in 1...depth {
       let name = "block\(b)"
@@ -161,16 +176,20 @@ extension Model {
         .transpose(permutation: [1, 0, 2]), [context], name: "\(name).attn.merge")
       let joined = try graph.add(
         .reshape(shape: [tokens, width]), [merged], name: "\(name).attn.join")
-      let projected = try graph.add(
-        .linear(inputs: width, outputs: width), [joined], name: "\(name).attn.proj")
+      let projected = try dropped(
+        try graph.add(.linear(inputs: width, outputs: width), [joined], name: "\(name).attn.proj"),
+        "\(name).attn.proj_drop")
       let attended = try graph.add(.binary(.add), [x, projected], name: "\(name).attn.add")
       let norm2 = try graph.add(
         .layerNorm(shape: [width], epsilon: 1e-6), [attended], name: "\(name).norm2")
       let hidden = try graph.add(
         .linear(inputs: width, outputs: mlp), [norm2], name: "\(name).mlp.fc1")
-      let activated = try graph.add(.pointwise(.gelu), [hidden], name: "\(name).mlp.gelu")
-      let back = try graph.add(
-        .linear(inputs: mlp, outputs: width), [activated], name: "\(name).mlp.fc2")
+      let activated = try dropped(
+        try graph.add(.pointwise(.gelu), [hidden], name: "\(name).mlp.gelu"),
+        "\(name).mlp.drop1")
+      let back = try dropped(
+        try graph.add(.linear(inputs: mlp, outputs: width), [activated], name: "\(name).mlp.fc2"),
+        "\(name).mlp.drop2")
       x = try graph.add(.binary(.add), [attended, back], name: name)
       outputs.append(x)
     }

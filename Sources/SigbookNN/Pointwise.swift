@@ -156,25 +156,3 @@ struct Pointwise: Layer {
     return outputGradient
   }
 }
-
-/// Dropout as a trained network is used: the identity. Imported models keep the node (its
-/// name stays addressable); sigbook's training does not drop units.
-struct Dropout: Layer {
-  typealias Cache = Int
-
-  /// The fraction of units the network was trained to drop.
-  let rate: Float
-
-  var spec: LayerSpec { .dropout(rate: rate) }
-
-  func outputShape(for inputShape: [Int]) -> Result<[Int], ShapeMismatch> { .success(inputShape) }
-
-  func forward(_ input: consuming Tensor) -> (output: Tensor, cache: Int) { (input, 0) }
-
-  func backward(
-    _ outputGradient: consuming Tensor, cache: Int, gradients: inout [Tensor],
-    needsInputGradient: Bool
-  ) -> Tensor {
-    needsInputGradient ? outputGradient : Tensor(zeros: [0])
-  }
-}

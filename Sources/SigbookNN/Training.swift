@@ -168,6 +168,8 @@ extension Model {
   /// Each epoch visits the inputs in an order drawn from `options.seed` (so two runs with the
   /// same seed give bit-identical weights), in batches of `options.batchSize` (the last one may
   /// be smaller). A classifier learns `labels`; an autoencoder learns to reproduce its input.
+  /// Dropout layers drop values in every step, drawn from the seed, the step and each value's
+  /// place in the batch (`TrainingContext`), whatever the threads.
   ///
   /// - Parameters:
   ///   - inputs: `[N, …]`, each item of `inputShape`.
@@ -225,7 +227,8 @@ extension Model {
         let batchLabels = indices.map { labels[$0] }
         var chunks = model.chunkPasses(
           rows: indices, of: inputs, labels: batchLabels, loss: loss, head: head,
-          fusesDenseSteps: options.optimizer == .sgd)
+          fusesDenseSteps: options.optimizer == .sgd,
+          training: TrainingContext(seed: options.seed, epoch: epoch, step: step))
         let batchLoss = chunks.reduce(0) { $0 + $1.loss }
         guard batchLoss.isFinite else {
           throw .nonFiniteLoss(
@@ -294,20 +297,26 @@ extension Model {
   /// whole forward and backward pass; the loss and the gradients (means over the whole batch)
   /// are the sums of the chunks', added in chunk order.
   ///
+  /// - Parameter training: the step, for layers that train differently from how they infer
+  ///   (dropout); nil runs them without randomness.
   /// - Returns: the batch's mean loss, what the loss was computed on (`[B, D]`: logits when the
   ///   last activation is fused into the loss), and the gradients of every layer's parameters
   ///   (`gradients[i]` in `layers[i].parameters` order; empty for a skipped last layer).
-  func gradients(of batch: Tensor, target: Tensor, loss: Loss, head: LossHead) -> ChunkPass {
+  func gradients(
+    of batch: Tensor, target: Tensor, loss: Loss, head: LossHead,
+    training: TrainingContext? = nil
+  ) -> ChunkPass {
     let rows = batch.rows
     let chunks = (rows + Self.chunkRows - 1) / Self.chunkRows
     guard chunks > 1 else {
-      return chunkGradients(of: batch, target: target, loss: loss, head: head, batchRows: rows)
+      return chunkGradients(
+        of: batch, target: target, loss: loss, head: head, batchRows: rows, training: training)
     }
     let passes = Parallel.map(chunks) { c in
       let range = c * Self.chunkRows..<Swift.min(rows, (c + 1) * Self.chunkRows)
       return chunkGradients(
         of: batch.rows(range), target: target.rows(range), loss: loss, head: head,
-        batchRows: rows)
+        batchRows: rows, training: training?.startingAt(row: range.lowerBound))
     }
     var total = passes[0]
     for pass in passes.dropFirst() {
@@ -331,22 +340,26 @@ extension Model {
   /// One forward and backward pass over (a chunk of) a batch, the loss and gradients being
   /// means over `batchRows` rows.
   ///
-  /// - Parameter fusesDenseSteps: whether dense layers leave their weight gradients to the
-  ///   step (`ChunkPass.factors`; see `stepDenseLayer`) instead of computing them.
+  /// - Parameters:
+  ///   - fusesDenseSteps: whether dense layers leave their weight gradients to the step
+  ///     (`ChunkPass.factors`; see `stepDenseLayer`) instead of computing them.
+  ///   - training: the step and the chunk's first row in the batch, for layers that train
+  ///     differently from how they infer (dropout); nil runs them without randomness.
   func chunkGradients(
     of batch: Tensor, target: Tensor, loss: Loss, head: LossHead, batchRows: Int,
-    fusesDenseSteps: Bool = false
+    fusesDenseSteps: Bool = false, training: TrainingContext? = nil
   ) -> ChunkPass {
     if wiring != nil {
       return graphChunkGradients(
-        of: batch, target: target, loss: loss, head: head, batchRows: batchRows)
+        of: batch, target: target, loss: loss, head: head, batchRows: batchRows,
+        training: training)
     }
     let trainedCount = head.skipsLastLayer ? layers.count - 1 : layers.count
     var x = batch
     var caches: [any Sendable] = []
     caches.reserveCapacity(trainedCount)
     for i in 0..<trainedCount {
-      let (output, cache) = forwardErased(layers[i], consume x)
+      let (output, cache) = forwardErased(layers[i], consume x, training: training?.at(layer: i))
       caches.append(cache)
       x = output
     }
@@ -412,7 +425,7 @@ extension Model {
   /// `gradients(of:target:loss:head:)` does.
   func chunkPasses(
     rows indices: ArraySlice<Int>, of inputs: Tensor, labels: [Int], loss: Loss, head: LossHead,
-    fusesDenseSteps: Bool = false
+    fusesDenseSteps: Bool = false, training: TrainingContext? = nil
   ) -> [ChunkPass] {
     let rows = indices.count
     let chunks = Swift.max(1, (rows + Self.chunkRows - 1) / Self.chunkRows)
@@ -423,7 +436,8 @@ extension Model {
         at: Array(indices[(first + range.lowerBound)..<(first + range.upperBound)]))
       return chunkGradients(
         of: x, target: target(for: x, labels: Array(labels[range])), loss: loss, head: head,
-        batchRows: rows, fusesDenseSteps: fusesDenseSteps)
+        batchRows: rows, fusesDenseSteps: fusesDenseSteps,
+        training: training?.startingAt(row: range.lowerBound))
     }
     return passes
   }

@@ -63,8 +63,10 @@ extension ONNXExporter {
       case .power(let p): return node("Pow", [x, scalar(p)], [])
       case .scale(let c): return node("Mul", [x, scalar(c)], [])
       }
-    case .dropout:
-      return node("Identity", [x], [])
+    case .dropout(let rate):
+      // Without `training_mode` the node is the identity, as the layer is at inference; its
+      // ratio keeps the rate for a model trained again.
+      return rate > 0 ? node("Dropout", [x, scalar(rate)], []) : node("Identity", [x], [])
     case .binary(let op):
       return node(op.onnxName, aligned(), [])
     case .binaryConstant(let op, let shape, let constantFirst):

@@ -216,10 +216,27 @@ extension ONNXImporter {
     bind(node, .activation(current))
   }
 
-  /// Makes the node's output the same value as its input (Identity, Dropout, a no-op).
+  /// Makes the node's output the same value as its input (Identity, a no-op).
   mutating func alias(_ node: Onnx_NodeProto) throws(ONNXError) {
     guard let value = try input(node, 0) else { throw error(node, "has no input") }
     bind(node, value)
+  }
+
+  /// `Dropout`: a dropout layer of the node's ratio (an input from opset 12, an attribute
+  /// before; 0.5 when absent), which passes values unchanged at inference and drops them if the
+  /// model is trained. A ratio of 0, or a value whose batch axis is not first, is passed on as
+  /// it is.
+  mutating func importDropout(_ node: Onnx_NodeProto) throws(ONNXError) {
+    if case .constant(let mode)? = try input(node, 2), mode.asInts?.first ?? 0 != 0 {
+      throw error(node, "runs in training mode; sigbook imports models for inference")
+    }
+    let ratio = try scalarInput(node, 1, "ratio") ?? float(node, "ratio", default: 0.5)
+    guard ratio >= 0, ratio < 1 else {
+      throw error(node, "has a ratio of \(ratio); a dropout ratio is in [0, 1)")
+    }
+    guard ratio > 0, case .activation? = try input(node, 0) else { return try alias(node) }
+    try activationInput(node)
+    try append(Self.make(.dropout(rate: ratio)), for: node)
   }
 
   // MARK: Nodes
@@ -252,13 +269,8 @@ extension ONNXImporter {
     }
     switch node.opType {
     case "Constant": try importConstant(node)
-    case "Identity", "Dropout":
-      if node.opType == "Dropout", case .constant(let mode)? = try input(node, 2),
-        mode.asInts?.first ?? 0 != 0
-      {
-        throw error(node, "runs in training mode; sigbook imports models for inference")
-      }
-      try alias(node)
+    case "Identity": try alias(node)
+    case "Dropout": try importDropout(node)
     case "Cast": try importCast(node)
     case "Shape": try importShape(node)
     case "Gather": try importGather(node)

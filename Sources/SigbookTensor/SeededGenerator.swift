@@ -13,18 +13,22 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
 
   /// Creates a generator whose whole sequence is determined by `seed`.
   public init(seed: UInt64) {
-    var x = seed
-    func splitMix() -> UInt64 {
-      x &+= 0x9E37_79B9_7F4A_7C15
-      var z = x
-      z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-      z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-      return z ^ (z >> 31)
-    }
-    s0 = splitMix()
-    s1 = splitMix()
-    s2 = splitMix()
-    s3 = splitMix()
+    s0 = Self.splitMix(seed, index: 0)
+    s1 = Self.splitMix(seed, index: 1)
+    s2 = Self.splitMix(seed, index: 2)
+    s3 = Self.splitMix(seed, index: 3)
+  }
+
+  /// Output `index` (from 0) of SplitMix64 (Steele, Lea and Flood, 2014) started at `state`.
+  ///
+  /// A counter-based generator: any output is computed directly from the state and its index,
+  /// without the ones before it, so work split any way draws the same numbers (dropout's masks).
+  @inline(__always)
+  package static func splitMix(_ state: UInt64, index: UInt64) -> UInt64 {
+    var z = state &+ (index &+ 1) &* 0x9E37_79B9_7F4A_7C15
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
   }
 
   /// Creates a generator from a user's seed (any integer, negative ones included).

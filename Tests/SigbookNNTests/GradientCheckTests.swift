@@ -30,10 +30,16 @@ import Testing
     return diff / max(na, nn)
   }
 
-  /// Checks the input gradient and every parameter gradient of `layer` at `input`.
-  static func check<L: Layer>(_ layer: L, input: Tensor, epsilon: Float, seed: Int = 1) {
+  /// Checks the input gradient and every parameter gradient of `layer` at `input`, in the
+  /// training step `training` when it is given (dropout's mask, fixed by the step).
+  static func check<L: Layer>(
+    _ layer: L, input: Tensor, epsilon: Float, seed: Int = 1, training: TrainingContext? = nil
+  ) {
+    func forward(_ l: L, _ x: Tensor) -> (output: Tensor, cache: L.Cache) {
+      training.map { l.forward(x, training: $0) } ?? l.forward(x)
+    }
     var generator = SeededGenerator(seed: seed)
-    let (output, cache) = layer.forward(input)
+    let (output, cache) = forward(layer, input)
     let weights = Tensor.uniform(shape: output.shape, low: -1, high: 1, generator: &generator)
     var parameterGradients: [Tensor] = []
     let inputGradient = layer.backward(
@@ -41,7 +47,7 @@ import Testing
     #expect(inputGradient.shape == input.shape)
     #expect(parameterGradients.count == layer.parameters.count)
 
-    func loss(_ l: L, _ x: Tensor) -> Double { weightedSum(l.forward(x).output, weights) }
+    func loss(_ l: L, _ x: Tensor) -> Double { weightedSum(forward(l, x).output, weights) }
 
     // Input gradient.
     var numeric: [Double] = []
@@ -255,8 +261,8 @@ import Testing
   /// A whole network end to end: the gradients `fit` uses, against central differences of the
   /// network's loss.
   @Test(arguments: [
-    "mlp", "mlp-logits", "mlp-one-logit", "cnn", "autoencoder", "residual", "residual-logits",
-    "concat",
+    "mlp", "mlp-logits", "mlp-one-logit", "mlp-dropout", "cnn", "autoencoder", "residual",
+    "residual-logits", "concat",
   ])
   func wholeNetwork(_ kind: String) throws {
     let model: Model
@@ -270,10 +276,11 @@ import Testing
       inputs = Tensor.uniform(shape: [4, 1, 5, 5], low: -1, high: 1, generator: &g)
     } else if kind.hasPrefix("mlp") {
       // Logits: the loss fuses the softmax (sigmoid for one output) and every layer trains.
+      // Dropout's masks are fixed by the step given below.
       let outputs = kind == "mlp-one-logit" ? 1 : 3
       model = try Model.mlp(
         [6, 5, 4, outputs], activation: .tanh, output: kind == "mlp" ? .softmax : .linear,
-        seed: 3)
+        dropout: kind == "mlp-dropout" ? 0.4 : 0, seed: 3)
       inputs = Tensor.uniform(shape: [4, 6], low: -1, high: 1, generator: &g)
     } else if kind == "autoencoder" {
       model = try Model.autoencoder([6, 4, 2], seed: 3)
@@ -287,19 +294,24 @@ import Testing
     let labels = kind == "mlp-one-logit" ? [0, 1, 1, 0] : [0, 2, 1, 2]
     // Small enough that no max-pool window of the CNN changes its winner.
     try Self.checkWholeNetwork(
-      model, inputs: inputs, labels: labels, epsilon: kind == "cnn" ? 1e-3 : 1e-2, name: kind)
+      model, inputs: inputs, labels: labels, epsilon: kind == "cnn" ? 1e-3 : 1e-2, name: kind,
+      training: kind == "mlp-dropout" ? TrainingContext(seed: 1, epoch: 1, step: 0) : nil)
   }
 
   /// Checks every parameter gradient `fit` uses for `model` on one batch against central
-  /// differences of the model's loss.
+  /// differences of the model's loss, in the training step `training` when it is given.
   static func checkWholeNetwork(
-    _ model: Model, inputs: Tensor, labels: [Int], epsilon: Float = 1e-2, name: String = "model"
+    _ model: Model, inputs: Tensor, labels: [Int], epsilon: Float = 1e-2, name: String = "model",
+    training: TrainingContext? = nil
   ) throws {
     let kind = name
     let target = model.target(for: inputs, labels: labels)
     let loss = model.defaultLoss
     let head = model.lossHead(for: loss)
-    let pass = model.gradients(of: inputs, target: target, loss: loss, head: head)
+    func pass(_ model: Model) -> Model.ChunkPass {
+      model.gradients(of: inputs, target: target, loss: loss, head: head, training: training)
+    }
+    let gradients = pass(model).gradients
     for l in model.layers.indices {
       for p in model.layers[l].parameters.indices {
         var numeric: [Double] = []
@@ -307,11 +319,9 @@ import Testing
           var plus = model, minus = model
           plus.layers[l].parameters[p][flat: i] += epsilon
           minus.layers[l].parameters[p][flat: i] -= epsilon
-          let up = plus.gradients(of: inputs, target: target, loss: loss, head: head).loss
-          let down = minus.gradients(of: inputs, target: target, loss: loss, head: head).loss
-          numeric.append((up - down) / Double(2 * epsilon))
+          numeric.append((pass(plus).loss - pass(minus).loss) / Double(2 * epsilon))
         }
-        let error = Self.relativeError(pass.gradients[l][p].scalars.map(Double.init), numeric)
+        let error = Self.relativeError(gradients[l][p].scalars.map(Double.init), numeric)
         #expect(
           error < Self.tolerance, "\(kind) layer \(l + 1) parameter \(p): relative error \(error)")
       }

@@ -76,10 +76,13 @@ import Testing
     #expect(throws: ShapeMismatch.self) { try Model.vit(width: 30, heads: 4) }
   }
 
-  /// A small ViT's gradients, every parameter, against central differences.
-  @Test func vitGradientsAsAWhole() throws {
+  /// A small ViT's gradients, every parameter, against central differences; with dropout, in
+  /// one training step (its masks fixed by the step).
+  @Test(arguments: [0, 0.3] as [Float])
+  func vitGradientsAsAWhole(dropout: Float) throws {
     var net = try Model.vit(
-      input: [1, 4, 4], patch: 2, width: 4, depth: 1, heads: 2, mlp: 6, classes: 3, seed: 3)
+      input: [1, 4, 4], patch: 2, width: 4, depth: 1, heads: 2, mlp: 6, classes: 3,
+      dropout: dropout, seed: 3)
     var g = SeededGenerator(seed: 4)
     // A class token and position embedding of N(0, 0.02²) make the class token's values nearly
     // equal, where layer normalisation divides by a tiny deviation and a step of ε is not
@@ -91,7 +94,9 @@ import Testing
       }
     }
     let x = Tensor.uniform(shape: [3, 1, 4, 4], low: -1, high: 1, generator: &g)
-    try GradientCheckTests.checkWholeNetwork(net, inputs: x, labels: [0, 2, 1])
+    try GradientCheckTests.checkWholeNetwork(
+      net, inputs: x, labels: [0, 2, 1],
+      training: dropout > 0 ? TrainingContext(seed: 2, epoch: 1, step: 3) : nil)
   }
 
   /// Both train: the loss falls on a learnable task and the result is the same on every run.

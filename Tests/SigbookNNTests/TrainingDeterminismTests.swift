@@ -7,8 +7,9 @@ import Testing
 @testable import SigbookNN
 
 /// Training gives bit-identical weights whatever the number of threads: batches are split into
-/// fixed chunks (never by core count), products run on one OpenBLAS thread, and chunk gradients
-/// are added in chunk order.
+/// fixed chunks (never by core count), products run on one OpenBLAS thread, chunk gradients
+/// are added in chunk order, and dropout's masks are hashed from each value's place in the
+/// whole batch.
 @Suite("Training determinism", .serialized) struct TrainingDeterminismTests {
   /// Fits `model` with OpenBLAS set to `threads` threads, then restores the count.
   func fitted(_ model: Model, _ data: Dataset, _ options: TrainingOptions, threads: Int) throws
@@ -20,10 +21,10 @@ import Testing
     return try model.fitted(on: data, options: options)
   }
 
-  @Test(arguments: [Optimizer.sgd, .adam])
-  func mlpWeightsDoNotDependOnThreads(_ optimizer: Optimizer) throws {
+  @Test(arguments: [Optimizer.sgd, .adam], [0, 0.3] as [Float])
+  func mlpWeightsDoNotDependOnThreads(_ optimizer: Optimizer, dropout: Float) throws {
     let data = try Dataset.mnistSample(perClass: 30, seed: 4)
-    let net = try Model.mlp([784, 64, 32, 10], seed: 4)
+    let net = try Model.mlp([784, 64, 32, 10], dropout: dropout, seed: 4)
     // Batches of 100 make 4 chunks, the last one short.
     let options = TrainingOptions(
       epochs: 2, batchSize: 100, learningRate: 0.01, optimizer: optimizer, seed: 4)
@@ -42,17 +43,34 @@ import Testing
     #expect(one.hasSameWeights(as: four))
   }
 
-  /// A batch split into chunks trains as the whole batch does, up to rounding.
-  @Test func chunkedGradientsMatchTheWholeBatch() throws {
+  /// A graph with dropout (a ViT's four kinds of dropout node), batches of three chunks.
+  @Test func vitWithDropoutWeightsDoNotDependOnThreads() throws {
+    let data = try Dataset.mnistSample(perClass: 8, seed: 8)
+    let net = try Model.vit(
+      patch: 7, width: 8, depth: 1, heads: 2, mlp: 16, dropout: 0.2, seed: 8)
+    let options = TrainingOptions(
+      epochs: 1, batchSize: 80, learningRate: 0.01, optimizer: .adam, seed: 8)
+    let one = try fitted(net, data, options, threads: 1)
+    let two = try fitted(net, data, options, threads: 2)
+    #expect(one.hasSameWeights(as: two))
+    #expect(one.history?.batchLosses == two.history?.batchLosses)
+  }
+
+  /// A batch split into chunks trains as the whole batch does, up to rounding; with dropout,
+  /// each chunk drops what the whole batch drops in its rows.
+  @Test(arguments: [0, 0.3] as [Float])
+  func chunkedGradientsMatchTheWholeBatch(dropout: Float) throws {
     let data = try Dataset.mnistSample(perClass: 7, seed: 6)
-    let net = try Model.mlp([784, 16, 10], seed: 6)
+    let net = try Model.mlp([784, 16, 10], dropout: dropout, seed: 6)
     let x = data.features.rows(0..<70)
     let labels = Array(data.labels.prefix(70))
     let target = net.target(for: x, labels: labels)
     let head = net.lossHead(for: .crossEntropy)
-    let chunked = net.gradients(of: x, target: target, loss: .crossEntropy, head: head)
+    let step = dropout > 0 ? TrainingContext(seed: 6, epoch: 1, step: 2) : nil
+    let chunked = net.gradients(
+      of: x, target: target, loss: .crossEntropy, head: head, training: step)
     let whole = net.chunkGradients(
-      of: x, target: target, loss: .crossEntropy, head: head, batchRows: 70)
+      of: x, target: target, loss: .crossEntropy, head: head, batchRows: 70, training: step)
     #expect(isClose(chunked.loss, whole.loss, tolerance: 1e-6))
     for (a, b) in zip(chunked.gradients.joined(), whole.gradients.joined()) {
       for (u, v) in zip(a.scalars, b.scalars) {

@@ -37,6 +37,12 @@ let onnxRuntimeIsAvailable = Python.imports("onnxruntime", "numpy")
       ("cnn", cnn, images),
       ("autoencoder", try Model.autoencoder([144, 12, 3], seed: 1), vectors),
       ("sequential", mixed, images),
+      (
+        "cnn_dropout",
+        try Model.cnn(
+          input: [1, 12, 12], conv: [3], dense: [8], classes: 3, dropout: 0.25, seed: 1),
+        images
+      ),
     ]
   }
 
@@ -163,6 +169,20 @@ let onnxRuntimeIsAvailable = Python.imports("onnxruntime", "numpy")
       let loaded = try ONNXFormat().load(from: path, inputShape: nil, classNames: nil)
       #expect(loaded.task == model.task, "\(model.summary)")
     }
+  }
+
+  /// A dropout layer is saved as a Dropout node with its ratio (the identity without
+  /// `training_mode`) and read back as a dropout layer of that rate, so that the model trained
+  /// again drops as before.
+  @Test func savedDropoutKeepsItsRate() throws {
+    let folder = try TemporaryFolder()
+    let net = try Model.mlp([6, 5, 4, 3], dropout: 0.25, seed: 2)
+    let bytes = try ONNXFormat().encode(net)
+    let proto = try Onnx_ModelProto(serializedBytes: Data(bytes))
+    #expect(proto.graph.node.filter { $0.opType == "Dropout" }.count == 2)
+    let loaded = try ONNXFormat().load(
+      from: try folder.write("net.onnx", bytes), inputShape: nil, classNames: nil)
+    #expect(loaded.specs == net.specs)
   }
 
   @Test func savedModelsLoadBackWithTheSameOutputsAndSignatures() throws {

@@ -3,6 +3,7 @@ import SigbookTestSupport
 import Testing
 
 @testable import SigbookNN
+@testable import SigbookTensor
 @testable import SigbookWorkbook
 @testable import SigbookONNX
 
@@ -140,5 +141,51 @@ import Testing
       // The code: the narrowest layer's activation.
       #expect(net.encoderLayerCount == 2)
     }
+  }
+
+  /// A Dropout node is a dropout layer of its ratio (an input from opset 12, an attribute
+  /// before), named after the node: the identity in predictions, and what `fit` drops with, so
+  /// the network trains otherwise than with a ratio of 0, which is no layer at all.
+  @Test(arguments: [(Int64(13), Float(0.3)), (11, 0.2)])
+  func dropoutNodesKeepTheirRatio(opset: Int64, ratio: Float) throws {
+    typealias B = ONNXModelBuilder
+    let folder = try TemporaryFolder()
+    func load(ratio: Float) throws -> Model {
+      var initializers = [
+        B.floats("w1", [4, 8], (0..<32).map { Float($0 % 7) / 10 - 0.3 }),
+        B.floats("w2", [8, 2], (0..<16).map { Float($0 % 5) / 10 - 0.2 }),
+      ]
+      var dropout = B.node("Dropout", ["h"], "d")
+      if opset >= 12 {
+        initializers.append(B.floats("ratio", [], [ratio]))
+        dropout.input.append("ratio")
+      } else {
+        var attribute = Onnx_AttributeProto()
+        attribute.name = "ratio"
+        attribute.type = .float
+        attribute.f = ratio
+        dropout.attribute = [attribute]
+      }
+      var proto = B.model(
+        input: [1, 4], initializers: initializers,
+        nodes: [
+          B.node("Gemm", ["x", "w1"], "g"), B.node("Relu", ["g"], "h"), dropout,
+          B.node("Gemm", ["d", "w2"], "y"),
+        ], output: "y")
+      proto.opsetImport[0].version = opset
+      return try ONNXImporter.load(
+        path: folder.write("m\(ratio).onnx", proto), inputShape: nil, classNames: nil)
+    }
+    let net = try load(ratio: ratio), plain = try load(ratio: 0)
+    #expect(net.specs.contains(.dropout(rate: ratio)) && net.layerIndex(named: "d") != nil)
+    #expect(!plain.specs.contains { if case .dropout = $0 { true } else { false } })
+    var g = SeededGenerator(seed: 9)
+    let x = Tensor.uniform(shape: [40, 4], low: -1, high: 1, generator: &g)
+    #expect(net.predict(x) == plain.predict(x))
+    let labels = (0..<40).map { $0 % 2 }
+    let options = TrainingOptions(epochs: 2, batchSize: 20, learningRate: 0.1, seed: 9)
+    let trained = try net.fitted(inputs: x, labels: labels, options: options)
+    let trainedPlain = try plain.fitted(inputs: x, labels: labels, options: options)
+    #expect(trained.layers[0].parameters[0] != trainedPlain.layers[0].parameters[0])
   }
 }

@@ -135,6 +135,15 @@ func errorOf(_ source: String) throws -> WorkbookError {
       "mlp expects 784 inputs but 'd' has 2 features", 3, 10, nil
     ),
     (
+      "mlp(784, 32, 2, dropout: 1)", "a dropout rate must be in [0, 1), not 1", 1, 26,
+      "0.1 to 0.5 is usual; 0 drops nothing"
+    ),
+    ("vit(dropout: -0.1)", "a dropout rate must be in [0, 1), not -0.1", 1, 14, nil),
+    (
+      "sequential(dense(4, 3), relu(), dropout(1.5), dense(3, 2))",
+      "a dropout rate must be in [0, 1), not 1.5", 1, 41, nil
+    ),
+    (
       "d = mnist_sample(digits: [1, 7], per_class: 5)\nfit(mlp(784, 32, 2, output: .linear), d, lr: 1e6, loss: .mse, epochs: 3, batch: 10)",
       "", 2, 0, nil
     ),

@@ -3,6 +3,7 @@ import SigbookTestSupport
 import Testing
 
 @testable import SigbookAnalysis
+@testable import SigbookNN
 @testable import SigbookWorkbook
 
 /// `resnet`, `vit`, `nodes` and `signatures(…, at:, pool:)` in the language, on the embedded
@@ -27,6 +28,33 @@ import Testing
       throw CancellationError()
     }
     return set
+  }
+
+  /// `dropout:` of the builders and `dropout()` in `sequential` make dropout layers that `fit`
+  /// drops with: the same call trains the same weights, other than those of no dropout.
+  @Test func dropoutFromTheLanguageDropsInTraining() throws {
+    let session = try Self.session()
+    _ = try runSource(
+      """
+      a = fit(mlp(784, 16, 2, dropout: 0.5), data, epochs: 2, seed: 3)
+      b = fit(mlp(784, 16, 2, dropout: 0.5), data, epochs: 2, seed: 3)
+      c = fit(mlp(784, 16, 2), data, epochs: 2, seed: 3)
+      s = sequential(dense(784, 16), relu(), dropout(0.5), dense(16, 2), softmax())
+      v = vit(patch: 7, width: 8, depth: 1, heads: 2, mlp: 16, classes: 2, dropout: 0.1)
+      """, session: session)
+    guard case .model(let a)? = session.variables["a"],
+      case .model(let b)? = session.variables["b"],
+      case .model(let c)? = session.variables["c"], case .model(let s)? = session.variables["s"],
+      case .model(let v)? = session.variables["v"]
+    else {
+      Issue.record("no models")
+      return
+    }
+    #expect(a.hasSameWeights(as: b))
+    #expect(a.layers[0].parameters != c.layers[0].parameters)
+    #expect(a.summary == "mlp(784, 16, 2, dropout: 0.5)" && s.specs == a.specs)
+    let names = ["pos_drop", "block1.attn.proj_drop", "block1.mlp.drop1", "block1.mlp.drop2"]
+    #expect(names.allSatisfy { v.layerIndex(named: $0) != nil })
   }
 
   @Test func nodesListsEveryNodeWithItsInputsAndShape() throws {

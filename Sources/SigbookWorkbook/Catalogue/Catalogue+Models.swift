@@ -74,6 +74,23 @@ extension Catalogue {
     return net
   }
 
+  /// The `dropout:` of the builders (each one's summary says where its dropout layers go).
+  static let dropoutParameter = Parameter.labelled(
+    "dropout", .number,
+    doc: "the fraction of values dropped in each training step, in [0, 1) (0: no dropout)",
+    default: .number(0))
+
+  /// The dropout rate passed as `key`, refused outside [0, 1) (1 would drop everything).
+  static func dropoutRate(_ call: Call, _ key: String = "dropout") throws(CallFailure) -> Float {
+    let rate = call.number(key)
+    guard rate >= 0, rate < 1 else {
+      throw call.failure(
+        "a dropout rate must be in [0, 1), not \(NumberFormat.exact(rate))", blaming: key,
+        hint: "0.1 to 0.5 is usual; 0 drops nothing")
+    }
+    return Float(rate)
+  }
+
   static func layerEntry(_ name: String, _ spec: LayerSpec, _ summary: String) -> FunctionEntry {
     FunctionEntry(
       name, category: "Layers", parameters: [], returns: .kind(.layer), summary: summary,
@@ -108,7 +125,7 @@ extension Catalogue {
     ],
     returns: .kind(.model),
     summary:
-      "A model exported from PyTorch (`torch.onnx.export`, opsets 11–17) or Keras (`tf2onnx`): a chain or a graph (residual and skip connections, depthwise convolutions, attention written as MatMul/Softmax/Transpose/Reshape, LayerNormalization whole or as ReduceMean/Sub/Pow/Sqrt/Div, GELU as Erf) made of the operators listed at the end (Pad with zeros only), its shape computations (Shape → Gather → Unsqueeze → Concat, Expand or Tile of a class token, ReduceProd and Max of sizes, with the batch size symbolic) worked out once (Tile, ReduceProd and Max only on such constants and sizes, not on the layers' values); tf2onnx's exports of Keras models (NHWC inputs, layer normalisation as moments, `MultiHeadAttention`'s einsums as batched products over `batch · heads`) are read as well. Each layer is named by its ONNX node (`nodes(net)` lists them) and `signatures(net, data, at: [\"/stage2/Add\"])` takes the outputs of any of them; by default a graph's signature is the end of each residual block, a chain's its hidden activations (an autoencoder's narrowest layer is its code). `nn.MultiheadAttention`'s export, which moves the batch axis among the others and merges it with the heads (`[tokens, batch · heads, d]`), is followed through its transposes, reshapes, slices and products, and its nodes give each input's own values (the attention weights of one input: heads × tokens × tokens). Control flow (If, Loop, Scan) is refused naming the node. A model whose output is as large as its input, that narrows in between (a code) and does not end in Softmax, is an autoencoder (a model sigbook saved says which it is; `classes:` makes a classifier). The graph may end at the logits (`torch.onnx.export`'s default: the last node a Gemm, MatMul + Add or Conv) or in Softmax or Sigmoid: the output kind is read from the last operation that is not a reshape, and every reader of probabilities (`predict`, `evaluate`, `accuracy`, `novelty(method: .softmax)`) applies the softmax — the sigmoid for one output, whose class is logit > 0 — to logits exactly once. A BatchNormalization or bias that alone reads a Gemm, MatMul or Conv is folded into its weights; elsewhere it is a per-channel scale and shift. An unsupported operator or attribute is an error naming the node and what is supported.",
+      "A model exported from PyTorch (`torch.onnx.export`, opsets 11–17) or Keras (`tf2onnx`): a chain or a graph (residual and skip connections, depthwise convolutions, attention written as MatMul/Softmax/Transpose/Reshape, LayerNormalization whole or as ReduceMean/Sub/Pow/Sqrt/Div, GELU as Erf) made of the operators listed at the end (Pad with zeros only), its shape computations (Shape → Gather → Unsqueeze → Concat, Expand or Tile of a class token, ReduceProd and Max of sizes, with the batch size symbolic) worked out once (Tile, ReduceProd and Max only on such constants and sizes, not on the layers' values); tf2onnx's exports of Keras models (NHWC inputs, layer normalisation as moments, `MultiHeadAttention`'s einsums as batched products over `batch · heads`) are read as well. Each layer is named by its ONNX node (`nodes(net)` lists them) and `signatures(net, data, at: [\"/stage2/Add\"])` takes the outputs of any of them; by default a graph's signature is the end of each residual block, a chain's its hidden activations (an autoencoder's narrowest layer is its code). `nn.MultiheadAttention`'s export, which moves the batch axis among the others and merges it with the heads (`[tokens, batch · heads, d]`), is followed through its transposes, reshapes, slices and products, and its nodes give each input's own values (the attention weights of one input: heads × tokens × tokens). Control flow (If, Loop, Scan) is refused naming the node. A model whose output is as large as its input, that narrows in between (a code) and does not end in Softmax, is an autoencoder (a model sigbook saved says which it is; `classes:` makes a classifier). The graph may end at the logits (`torch.onnx.export`'s default: the last node a Gemm, MatMul + Add or Conv) or in Softmax or Sigmoid: the output kind is read from the last operation that is not a reshape, and every reader of probabilities (`predict`, `evaluate`, `accuracy`, `novelty(method: .softmax)`) applies the softmax — the sigmoid for one output, whose class is logit > 0 — to logits exactly once. A BatchNormalization or bias that alone reads a Gemm, MatMul or Conv is folded into its weights; elsewhere it is a per-channel scale and shift. A Dropout node with a ratio above 0 is kept as a dropout layer of that rate: it passes values unchanged in predictions and signatures, and drops them if the model is trained again with `fit`. An unsupported operator or attribute is an error naming the node and what is supported.",
     example: "net = load_onnx(\"fashion-cnn.onnx\", classes: [\"t-shirt\", \"trouser\"])",
     readsFormat: "onnx"
   ) { call in
@@ -138,19 +155,21 @@ extension Catalogue {
         .labelled(
           "output", .option(OutputActivation.allCases.map(\.rawValue)),
           doc: "the activation of the output layer", default: .option("softmax")),
+        dropoutParameter,
         seedParameter,
       ],
       returns: .kind(.model),
       summary:
-        "A multilayer perceptron: a dense layer and the activation for each hidden size, then a dense output layer. Hidden layers start He-initialised for ReLU and Glorot-initialised otherwise. Each hidden activation is one layer of the signature.",
+        "A multilayer perceptron: a dense layer and the activation for each hidden size, then a dense output layer. Hidden layers start He-initialised for ReLU and Glorot-initialised otherwise. Each hidden activation is one layer of the signature. With `dropout:`, a dropout layer follows each hidden activation: `fit` drops values at that rate, everything else keeps them (see `dropout`).",
       example: "net = mlp(784, 32, 64, 2)"
     ) { call in
       let sizes = call.variadicInts
       let activation = Activation.Function(rawValue: call.option("activation")) ?? .relu
       let output = OutputActivation(rawValue: call.option("output")) ?? .softmax
+      let dropout = try dropoutRate(call)
       return try build { () throws(ShapeMismatch) in
         try Model.mlp(
-          sizes, activation: activation, output: output, seed: call.int("seed"),
+          sizes, activation: activation, output: output, dropout: dropout, seed: call.int("seed"),
           memoryLimit: call.session.memoryLimit)
       }
     },
@@ -179,19 +198,22 @@ extension Catalogue {
         .labelled(
           "activation", .option(activations), doc: "the activation after each layer",
           default: .option("relu")),
+        dropoutParameter,
         seedParameter,
       ],
       returns: .kind(.model),
       summary:
-        "A convolutional classifier: convolution, activation and max-pooling for each entry of `conv`, then dense layers and a softmax output. The activations of the convolutions (flattened) and of the dense layers make up the signature.",
+        "A convolutional classifier: convolution, activation and max-pooling for each entry of `conv`, then dense layers and a softmax output. The activations of the convolutions (flattened) and of the dense layers make up the signature. With `dropout:`, a dropout layer comes before every dense layer (after the flattening and after each dense activation), as in Keras's and PyTorch's MNIST examples: `fit` drops values at that rate, everything else keeps them (see `dropout`).",
       example: "net = cnn(input: [1, 28, 28], conv: [8, 16], dense: [64], classes: 10)"
     ) { call in
       let activation = Activation.Function(rawValue: call.option("activation")) ?? .relu
+      let dropout = try dropoutRate(call)
       return try build { () throws(ShapeMismatch) in
         try Model.cnn(
           input: call.intList("input"), conv: call.intList("conv"), kernel: call.int("kernel"),
           pool: call.int("pool"), dense: call.intList("dense"), classes: call.int("classes"),
-          activation: activation, seed: call.int("seed"), memoryLimit: call.session.memoryLimit)
+          activation: activation, dropout: dropout, seed: call.int("seed"),
+          memoryLimit: call.session.memoryLimit)
       }
     },
     FunctionEntry(
@@ -253,18 +275,20 @@ extension Catalogue {
         .labelled(
           "classes", .integer, doc: "the number of classes", default: .number(10),
           maximum: CountLimit.width),
+        dropoutParameter,
         seedParameter,
       ],
       returns: .kind(.model),
       summary:
-        "A vision transformer (Dosovitskiy et al., 2021): patches embedded by one linear map, a learned class token and position embedding, `depth` pre-norm blocks (layer norm, multi-head self-attention and a residual; layer norm, a GELU MLP and a residual), a final layer norm and a softmax classifier on the class token. Nodes have names (`block2.attn.softmax`, `nodes(net)` lists them); each block's output (`block2`, one row per token) is one layer of the signature.",
+        "A vision transformer (Dosovitskiy et al., 2021): patches embedded by one linear map, a learned class token and position embedding, `depth` pre-norm blocks (layer norm, multi-head self-attention and a residual; layer norm, a GELU MLP and a residual), a final layer norm and a softmax classifier on the class token. Nodes have names (`block2.attn.softmax`, `nodes(net)` lists them); each block's output (`block2`, one row per token) is one layer of the signature. With `dropout:`, dropout follows the position embedding (`pos_drop`), each attention's projection (`block2.attn.proj_drop`), each MLP's GELU and second layer (`block2.mlp.drop1`, `block2.mlp.drop2`), as timm's `drop_rate` and `proj_drop_rate`: `fit` drops values at that rate, everything else keeps them (see `dropout`).",
       example: "net = vit(input: [1, 28, 28], patch: 7, width: 64, depth: 4, heads: 4)"
     ) { call in
-      try build { () throws(ShapeMismatch) in
+      let dropout = try dropoutRate(call)
+      return try build { () throws(ShapeMismatch) in
         try Model.vit(
           input: call.intList("input"), patch: call.int("patch"), width: call.int("width"),
           depth: call.int("depth"), heads: call.int("heads"), mlp: call.int("mlp"),
-          classes: call.int("classes"), seed: call.int("seed"),
+          classes: call.int("classes"), dropout: dropout, seed: call.int("seed"),
           memoryLimit: call.session.memoryLimit)
       }
     },
@@ -320,7 +344,7 @@ extension Catalogue {
       ],
       returns: .kind(.model),
       summary:
-        "A model from a list of layers: dense, conv, maxpool, flatten and the activations. Each layer must take the previous one's output; the error says which one does not.",
+        "A model from a list of layers: dense, conv, maxpool, flatten, dropout and the activations. Each layer must take the previous one's output; the error says which one does not.",
       example: "net = sequential(dense(784, 32), relu(), dense(32, 2), softmax())"
     ) { call in
       let specs = call.variadic.compactMap { v -> LayerSpec? in
@@ -408,6 +432,20 @@ extension Catalogue {
     layerEntry(
       "softmax", .softmax, "The softmax of each input's outputs, for `sequential`'s last layer."),
     FunctionEntry(
+      "dropout", category: "Layers",
+      parameters: [
+        .positional(
+          "rate", .number, doc: "the fraction of values dropped in each training step, in [0, 1)",
+          default: .number(0.5))
+      ],
+      returns: .kind(.layer),
+      summary:
+        "Inverted dropout (Srivastava et al., 2014), for `sequential`: in each training step of `fit`, every value is zeroed with probability `rate` and the others are scaled by 1/(1 − rate), as PyTorch's `nn.Dropout` and Keras's `Dropout` do; predictions, signatures, attributions and every other use of the model keep all values unchanged. Which values are dropped is drawn from `fit`'s `seed`, the step and each input's place in the batch, so the same call trains the same weights whatever the number of threads. Saved models keep the rate (safetensors metadata; an ONNX Dropout node).",
+      example: "net = sequential(dense(784, 32), relu(), dropout(0.5), dense(32, 2), softmax())"
+    ) { call in
+      .layer(.dropout(rate: try dropoutRate(call, "rate")))
+    },
+    FunctionEntry(
       "fit", category: "Models",
       parameters: [
         .positional("model", .kind(.model), doc: "the model to train (left untouched)"),
@@ -438,7 +476,7 @@ extension Catalogue {
       ],
       returns: .kind(.model),
       summary:
-        "Trains a copy of a model by mini-batch gradient descent and returns it; `net.history` holds loss and accuracy per epoch. The order of inputs is drawn from `seed`, so the same call gives the same weights. A loss that becomes NaN or infinite stops training with a message; Ctrl-C stops it at the next batch.",
+        "Trains a copy of a model by mini-batch gradient descent and returns it; `net.history` holds loss and accuracy per epoch. The order of inputs is drawn from `seed`, so the same call gives the same weights. Dropout layers (`dropout:` of `mlp`, `cnn` and `vit`, `dropout()` in `sequential`, the Dropout nodes of an ONNX model at its ratio) drop values in every step, drawn from `seed` too; the loss and accuracy of `history` are measured with them dropping, those of `validation` without. A loss that becomes NaN or infinite stops training with a message; Ctrl-C stops it at the next batch.",
       example: "net = fit(mlp(784, 32, 64, 2), train, epochs: 10, batch: 32, lr: 0.05, seed: 7)"
     ) { call in
       let net = call.model("model"), d = call.dataset("data")
