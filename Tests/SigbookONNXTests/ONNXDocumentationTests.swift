@@ -20,9 +20,10 @@ import Testing
   /// Every operator the importer reads is named in the help, and no other: the list used to be
   /// a copy in the catalogue that lacked ten of them (Cast, Concat, Constant, Gather…).
   @Test func loadONNXHelpListsTheImportersOperators() throws {
+    // The help is wrapped to the terminal: its lines joined first, wherever the breaks fall.
     let help = try #require(Catalogue.help(for: "load_onnx", formats: [ONNXFormat()]))
-    let listed = try #require(help.components(separatedBy: "Operators read: ").last)
       .replacingOccurrences(of: "\n", with: " ")
+    let listed = try #require(help.components(separatedBy: "Operators read: ").last)
     let names = listed.prefix(while: { $0 != "." }).components(separatedBy: ", ")
       .map { $0.trimmingCharacters(in: .whitespaces) }
     #expect(names == ONNXImporter.operators.keys.sorted())
