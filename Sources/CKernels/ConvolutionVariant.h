@@ -8,7 +8,8 @@
      NAME(x)             x with the variant's suffix
      WIDE_NC, WIDE_NV    the register block (output channels × vectors) for long maps
      SHORT_NC, SHORT_NV  the block for maps of at most SHORT_NV vectors
-   The blocks keep nc·nv accumulators, nv input vectors and a broadcast weight in registers. */
+   The blocks keep nc·nv accumulators, nv input vectors and a broadcast weight in registers.
+   The file undefines these at its end, ready for the next variant. */
 
 /* Output channels [0, nc) × pixels [0, nv·LANES) of one tile: `out[c·out_stride + p]` =
    bias[c] + Σ_ic Σ_t w[c·w_stride + ic·taps + t] · x[ic·plane + offsets[t] + p]. */
@@ -173,3 +174,21 @@ static __attribute__((TARGET)) void NAME(convolve)(
     NAME(compact)(g, wide, wide_stride, output + b * g->out_channels * out_pixels);
   }
 }
+
+#undef VEC
+#undef LANES
+#undef LOADU
+#undef SET1
+#undef FMADD
+#undef STOREU
+#undef LANE_MASK
+#undef LOAD_N
+#undef STORE_N
+#undef EVENS
+#undef ODDS
+#undef TARGET
+#undef NAME
+#undef WIDE_NC
+#undef WIDE_NV
+#undef SHORT_NC
+#undef SHORT_NV

@@ -74,22 +74,6 @@ static void sigbook_gather(
 #define SHORT_NC 6
 #define SHORT_NV 4
 #include "ConvolutionVariant.h"
-#undef VEC
-#undef LANES
-#undef LOADU
-#undef SET1
-#undef FMADD
-#undef STOREU
-#undef LOAD_N
-#undef STORE_N
-#undef EVENS
-#undef ODDS
-#undef TARGET
-#undef NAME
-#undef WIDE_NC
-#undef WIDE_NV
-#undef SHORT_NC
-#undef SHORT_NV
 
 #define VEC __m256
 #define LANES 8
@@ -117,23 +101,6 @@ static void sigbook_gather(
 #define SHORT_NC 3
 #define SHORT_NV 3
 #include "ConvolutionVariant.h"
-#undef VEC
-#undef LANES
-#undef LOADU
-#undef SET1
-#undef FMADD
-#undef STOREU
-#undef LANE_MASK
-#undef LOAD_N
-#undef STORE_N
-#undef EVENS
-#undef ODDS
-#undef TARGET
-#undef NAME
-#undef WIDE_NC
-#undef WIDE_NV
-#undef SHORT_NC
-#undef SHORT_NV
 
 int sigbook_direct_convolution_supports(int variant) {
   __builtin_cpu_init();

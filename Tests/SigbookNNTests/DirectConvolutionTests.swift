@@ -9,44 +9,31 @@ import Testing
 /// `CKernels`) against im2col + GEMM (`Im2Col.convolve`, training's path), for each vector
 /// variant this processor runs.
 @Suite("Direct convolution") struct DirectConvolutionTests {
-  /// A convolution's sizes: `[batch, channels, height, width]` in, `outChannels` out.
+  /// A convolution's input `[batch, channels, height, width]`, output channels and window.
   struct Case: Sendable, CustomTestStringConvertible {
-    var batch: Int
-    var channels: Int
-    var height: Int
-    var width: Int
+    var input: [Int]
     var outChannels: Int
-    /// [height, width].
-    var kernel: [Int]
-    /// [top, left, bottom, right].
-    var pads: [Int]
-    /// [vertical, horizontal].
-    var strides: [Int]
-    /// [vertical, horizontal].
-    var dilations: [Int]
+    var window: Im2Col
     var hasBias: Bool
 
-    /// `input`: [batch, channels, height, width].
+    /// Kernel [height, width], pads [top, left, bottom, right], strides and dilations
+    /// [vertical, horizontal].
     init(
       _ input: [Int], out: Int, kernel: [Int], pads: [Int], strides: [Int] = [1, 1],
       dilations: [Int] = [1, 1], hasBias: Bool = true
     ) {
-      (batch, channels, height, width) = (input[0], input[1], input[2], input[3])
-      (outChannels, self.kernel, self.pads, self.hasBias) = (out, kernel, pads, hasBias)
-      (self.strides, self.dilations) = (strides, dilations)
-    }
-
-    var window: Im2Col {
-      Im2Col(
-        channels: channels, kernelHeight: kernel[0], kernelWidth: kernel[1],
+      (self.input, outChannels, self.hasBias) = (input, out, hasBias)
+      window = Im2Col(
+        channels: input[1], kernelHeight: kernel[0], kernelWidth: kernel[1],
         strideY: strides[0], strideX: strides[1], padTop: pads[0], padLeft: pads[1],
         padBottom: pads[2], padRight: pads[3], dilationY: dilations[0], dilationX: dilations[1])
     }
 
     var testDescription: String {
-      "\(batch)×\(channels)×\(height)×\(width) → \(outChannels), kernel \(kernel), pads \(pads)"
-        + (strides == [1, 1] ? "" : ", strides \(strides)")
-        + (dilations == [1, 1] ? "" : ", dilations \(dilations)") + (hasBias ? "" : ", no bias")
+      let w = window
+      return "\(input) → \(outChannels), kernel \(w.kernelHeight)×\(w.kernelWidth), pads "
+        + "\([w.padTop, w.padLeft, w.padBottom, w.padRight]), strides \([w.strideY, w.strideX]), "
+        + "dilations \([w.dilationY, w.dilationX])" + (hasBias ? "" : ", no bias")
     }
   }
 
@@ -84,12 +71,12 @@ import Testing
   /// Seeded inputs in [−1, 1], He-scaled weights and a bias in [−1, 1] (or none).
   static func operands(_ c: Case, seed: Int) -> (input: Tensor, weight: Tensor, bias: Tensor?) {
     var g = SeededGenerator(seed: seed)
-    let input = Tensor.uniform(
-      shape: [c.batch, c.channels, c.height, c.width], low: -1, high: 1, generator: &g)
-    let scale = Float(sqrt(6 / Double(c.channels * c.kernel[0] * c.kernel[1])))
+    let w = c.window
+    let input = Tensor.uniform(shape: c.input, low: -1, high: 1, generator: &g)
+    let scale = Float(sqrt(6 / Double(w.patch)))
     let weight = Tensor.uniform(
-      shape: [c.outChannels, c.channels, c.kernel[0], c.kernel[1]], low: -scale, high: scale,
-      generator: &g)
+      shape: [c.outChannels, w.channels, w.kernelHeight, w.kernelWidth], low: -scale,
+      high: scale, generator: &g)
     let bias = Tensor.uniform(shape: [c.outChannels], low: -1, high: 1, generator: &g)
     return (input, weight, c.hasBias ? bias : nil)
   }
@@ -97,7 +84,7 @@ import Testing
   /// The variant's output against im2col's, within float rounding (the same products, summed
   /// in another order).
   static func check(_ c: Case, variant: DirectConvolutionVariant) {
-    let (x, w, b) = operands(c, seed: c.channels * 100 + c.width)
+    let (x, w, b) = operands(c, seed: c.input[1] * 100 + c.input[3])
     let direct = c.window.directlyConvolved(x, weight: w, bias: b, variant: variant)
     let unfolded = c.window.convolve(x, weight: w, bias: b, groups: 1).output
     #expect(direct.shape == unfolded.shape)
