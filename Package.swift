@@ -51,7 +51,10 @@ let package = Package(
       name: "SigbookTensor", dependencies: ["COpenBLAS"],
       linkerSettings: [.linkedLibrary("m", .when(platforms: [.linux]))]),
     .target(name: "SigbookData", dependencies: ["SigbookTensor", "CZlib"]),
-    .target(name: "SigbookNN", dependencies: ["SigbookTensor", "SigbookData"]),
+    // Our own C: the direct convolution kernels of inference, in vector variants chosen at run
+    // time (the README says why they exist).
+    .target(name: "CKernels"),
+    .target(name: "SigbookNN", dependencies: ["SigbookTensor", "SigbookData", "CKernels"]),
     .target(
       name: "SigbookAnalysis",
       dependencies: ["SigbookTensor", "SigbookData", "SigbookNN", "COpenBLAS"]),

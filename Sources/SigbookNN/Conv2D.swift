@@ -78,7 +78,8 @@ struct Conv2D: Layer {
     return (output, Cache(columns: columns, inputShape: input.shape))
   }
 
-  /// Inference: the output alone, unfolded a few images at a time.
+  /// Inference: the output alone, by the direct kernel or unfolded a few images at a time
+  /// (`Im2Col.convolved`).
   func apply(_ input: consuming Tensor) -> Tensor {
     precondition(input.rank == 4 && input.shape[1] == inChannels, "conv input \(input.shape)")
     return window.convolved(input, weight: parameters[0], bias: parameters[1], groups: 1)

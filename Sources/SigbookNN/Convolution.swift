@@ -182,7 +182,8 @@ struct GroupedConv2D: Layer {
     return (output, Cache(columns: columns, inputShape: input.shape))
   }
 
-  /// Inference: the output alone, unfolded a few images at a time.
+  /// Inference: the output alone, by the direct kernel or unfolded a few images at a time
+  /// (`Im2Col.convolved`).
   func apply(_ input: consuming Tensor) -> Tensor {
     precondition(
       input.rank == 4 && input.shape[1] == convolution.inChannels, "conv input \(input.shape)")

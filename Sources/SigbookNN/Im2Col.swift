@@ -194,7 +194,12 @@ extension Im2Col {
   /// `convolve`'s output alone, for inference: the batch is unfolded and multiplied a few
   /// images at a time, so that the unfolded input of a large batch (a 1,024-image batch of
   /// 16-channel 28 × 28 maps unfolds to 460 MB) is never held whole.
+  /// Ungrouped convolutions run the direct kernel instead (`directlyConvolved`), where the
+  /// processor has one of its variants.
   func convolved(_ input: Tensor, weight: Tensor, bias: Tensor?, groups: Int) -> Tensor {
+    if isDirect(groups: groups), let variant = DirectConvolutionVariant.best {
+      return directlyConvolved(input, weight: weight, bias: bias, variant: variant)
+    }
     let batch = input.shape[0]
     let (oh, ow) = outputSize(height: input.shape[2], width: input.shape[3])
     let pixels = oh * ow, oc = weight.shape[0]

@@ -1,0 +1,41 @@
+#ifndef SIGBOOK_CKERNELS_H
+#define SIGBOOK_CKERNELS_H
+
+#include <stddef.h>
+
+/* The variants of the direct convolution: what `sigbook_direct_convolution` can run. */
+enum {
+  /* No vector variant on this processor: callers keep the im2col path. */
+  SIGBOOK_CONVOLUTION_NONE = 0,
+  /* 256-bit vectors (AVX2 with FMA), 3 output channels × 3 vectors of pixels at a time. */
+  SIGBOOK_CONVOLUTION_AVX2 = 1,
+  /* 512-bit vectors (AVX-512F), 4 channels × 6 vectors, or 6 × 4 for small maps. */
+  SIGBOOK_CONVOLUTION_AVX512 = 2,
+};
+
+/* The fastest variant this processor supports (checked with `__builtin_cpu_supports`). */
+int sigbook_direct_convolution_best_variant(void);
+
+/* Whether this processor can run `variant`. */
+int sigbook_direct_convolution_supports(int variant);
+
+/* A convolution of `batch` images `[channels, height, width]` (row-major, images consecutive)
+   by `weight` `[out_channels, channels, kernel_height, kernel_width]` (one group), plus `bias`
+   `[out_channels]` (NULL: none), written to `output` `[batch, out_channels, out_height,
+   out_width]`. Output (oy, ox) reads input row oy·stride_y − pad_top + ky·dilation_y and column
+   ox·stride_x − pad_left + kx·dilation_x for tap (ky, kx), 0 outside the image; out_height =
+   ⌊(height + pad_top + pad_bottom − dilation_y·(kernel_height − 1) − 1) / stride_y⌋ + 1,
+   likewise the width, and both must be positive.
+
+   Each image is copied once into zero-padded planes; every output value is then its bias plus
+   the sum over input channels, then taps in row-major order, of weight × input: one order,
+   whatever the variant's blocking, so the result does not depend on the variant or on how the
+   batch is split. Single-threaded. Returns 0, or −1 for an unsupported variant, a size out of
+   range or memory that ran out (the output is then untouched). */
+int sigbook_direct_convolution(
+    int variant, const float *input, int batch, int channels, int height, int width,
+    const float *weight, const float *bias, int out_channels, int kernel_height,
+    int kernel_width, int stride_y, int stride_x, int dilation_y, int dilation_x, int pad_top,
+    int pad_left, int pad_bottom, int pad_right, float *output);
+
+#endif

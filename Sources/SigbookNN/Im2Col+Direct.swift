@@ -1,0 +1,82 @@
+import CKernels
+import SigbookTensor
+
+/// A vector variant of the direct convolution in `CKernels` (the C target says how it works).
+enum DirectConvolutionVariant: Int32, CaseIterable, Sendable {
+  /// 256-bit vectors, AVX2 with FMA.
+  case avx2 = 1
+  /// 512-bit vectors, AVX-512F.
+  case avx512 = 2
+
+  /// The fastest variant this processor runs, or nil where there is none (not x86-64, or a
+  /// processor without AVX2): convolutions then keep the im2col path.
+  static let best = DirectConvolutionVariant(
+    rawValue: Int32(sigbook_direct_convolution_best_variant()))
+
+  /// Whether this processor runs the variant.
+  var isSupported: Bool { sigbook_direct_convolution_supports(Int32(rawValue)) != 0 }
+}
+
+extension Im2Col {
+  /// Whether the direct kernel computes this convolution: one group (any kernel, strides,
+  /// dilations and pads).
+  func isDirect(groups: Int) -> Bool { groups == 1 }
+
+  /// Images per call of the direct kernel: the chunks run on every core, and the split depends
+  /// on the batch alone, so the numbers do not depend on the core count.
+  static let directChunk = 8
+
+  /// `convolved` by the direct kernel: no unfolded columns, each image's padded planes read in
+  /// place (inference's path where `isDirect`; `convolve` keeps im2col, whose columns the
+  /// gradients need). A stride splits the padded image into phase planes, one per offset
+  /// within the stride, in which every tap again reads contiguous runs.
+  ///
+  /// Each output value is its bias plus the sum over input channels, then taps, of weight ×
+  /// input: the same products as im2col's, summed in another order (equal within float
+  /// rounding), and the same order in every variant, so the variants agree to the bit.
+  ///
+  /// - Precondition: `variant.isSupported` and a positive output size.
+  func directlyConvolved(
+    _ input: Tensor, weight: Tensor, bias: Tensor?,
+    variant: DirectConvolutionVariant
+  ) -> Tensor {
+    precondition(variant.isSupported, "the \(variant) convolution on this processor")
+    let batch = input.shape[0], height = input.shape[2], width = input.shape[3]
+    let (oh, ow) = outputSize(height: height, width: width)
+    let oc = weight.shape[0], imageSize = channels * height * width, outputSize = oc * oh * ow
+    let kh = kernelHeight, kw = kernelWidth, c = channels
+    let pads = (Int32(padTop), Int32(padLeft), Int32(padBottom), Int32(padRight))
+    let steps = (Int32(strideY), Int32(strideX), Int32(dilationY), Int32(dilationX))
+    let chunks = (batch + Self.directChunk - 1) / Self.directChunk
+    return Tensor.overwriting(shape: [batch, oc, oh, ow]) { out in
+      input.withUnsafeBufferPointer { x in
+        weight.withUnsafeBufferPointer { w in
+          withBiasPointer(bias) { b in
+            guard let o = out.baseAddress, let x = x.baseAddress, let w = w.baseAddress else {
+              return
+            }
+            // Each chunk reads the shared input and weights and writes its own images only.
+            nonisolated(unsafe) let (target, source, weights, biases) = (o, x, w, b)
+            Parallel.forEach(chunks) { chunk in
+              let start = chunk * Self.directChunk, end = min(batch, start + Self.directChunk)
+              let status = sigbook_direct_convolution(
+                variant.rawValue, source + start * imageSize, Int32(end - start), Int32(c),
+                Int32(height), Int32(width), weights, biases, Int32(oc), Int32(kh), Int32(kw),
+                steps.0, steps.1, steps.2, steps.3, pads.0, pads.1, pads.2, pads.3,
+                target + start * outputSize)
+              precondition(status == 0, "the direct convolution could not allocate its planes")
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /// `body` with the bias's storage, or nil for no bias.
+  private func withBiasPointer<R>(
+    _ bias: Tensor?, _ body: (UnsafePointer<Float>?) -> R
+  ) -> R {
+    guard let bias else { return body(nil) }
+    return bias.withUnsafeBufferPointer { body($0.baseAddress) }
+  }
+}
