@@ -123,28 +123,41 @@ struct LogisticRegression: Sendable {
     /// 512 rows of 256 features are 512 KB: within a core's L2 cache.
     static let chunkRows = 512
 
-    let data: [Float]
     let labels: [Int]
     let n: Int, d: Int, k: Int
     let parallel: Bool
-    var chunks: Int { (n + Self.chunkRows - 1) / Self.chunkRows }
-    // Scratch, written by the chunks (each its own part) and read after them.
-    var weights: [Float]
-    var residuals: [Float]
-    var partialGradients: [Float]
-    var partialIntercepts: [Double]
-    var partialLosses: [Double]
+    let chunks: Int
+    // Owned storage: the features; then scratch, written by the chunks (each its own part)
+    // and read after them.
+    let data: UnsafeMutableBufferPointer<Float>
+    let weights: UnsafeMutableBufferPointer<Float>
+    let residuals: UnsafeMutableBufferPointer<Float>
+    let partialGradients: UnsafeMutableBufferPointer<Float>
+    let partialIntercepts: UnsafeMutableBufferPointer<Double>
+    let partialLosses: UnsafeMutableBufferPointer<Double>
 
     init(data: [Float], labels: [Int], n: Int, d: Int, k: Int, parallel: Bool) {
-      self.data = data
       self.labels = labels
       (self.n, self.d, self.k, self.parallel) = (n, d, k, parallel)
-      let chunks = (n + Self.chunkRows - 1) / Self.chunkRows
-      weights = [Float](repeating: 0, count: k * d)
-      residuals = [Float](repeating: 0, count: n * k)
-      partialGradients = [Float](repeating: 0, count: chunks * k * d)
-      partialIntercepts = [Double](repeating: 0, count: chunks * k)
-      partialLosses = [Double](repeating: 0, count: chunks)
+      chunks = (n + Self.chunkRows - 1) / Self.chunkRows
+      func zeros<T: Numeric>(_ count: Int) -> UnsafeMutableBufferPointer<T> {
+        let buffer = UnsafeMutableBufferPointer<T>.allocate(capacity: count)
+        buffer.initialize(repeating: 0)
+        return buffer
+      }
+      self.data = .allocate(capacity: data.count)
+      _ = self.data.initialize(from: data)
+      weights = zeros(k * d)
+      residuals = zeros(n * k)
+      partialGradients = zeros(chunks * k * d)
+      partialIntercepts = zeros(chunks * k)
+      partialLosses = zeros(chunks)
+    }
+
+    deinit {
+      for buffer in [data, weights, residuals, partialGradients] { buffer.deallocate() }
+      partialIntercepts.deallocate()
+      partialLosses.deallocate()
     }
 
     /// The mean loss plus the penalty at `theta` (W `[k, d]` then b `[k]`), its gradient
@@ -153,30 +166,14 @@ struct LogisticRegression: Sendable {
       let (n, d, k) = (self.n, self.d, self.k)
       for i in 0..<(k * d) { weights[i] = Float(theta[i]) }
       let intercepts = Array(theta[(k * d)...])
-      data.withUnsafeBufferPointer { xs in
-        weights.withUnsafeBufferPointer { w in
-          residuals.withUnsafeMutableBufferPointer { z in
-            partialGradients.withUnsafeMutableBufferPointer { g in
-              partialIntercepts.withUnsafeMutableBufferPointer { b in
-                partialLosses.withUnsafeMutableBufferPointer { losses in
-                  // Each chunk writes its own rows of `z` and its own partial sums only.
-                  nonisolated(unsafe) let parts = (xs, w, z, g, b, losses)
-                  let chunk: @Sendable (Int) -> Void = { c in
-                    let (xs, w, z, g, b, losses) = parts
-                    losses[c] = self.chunk(
-                      c, x: xs, weights: w, intercepts: intercepts, residuals: z, gradient: g,
-                      interceptGradient: b)
-                  }
-                  if parallel {
-                    Parallel.forEach(chunks, chunk)
-                  } else {
-                    for c in 0..<chunks { chunk(c) }
-                  }
-                }
-              }
-            }
-          }
-        }
+      // Each chunk writes its own rows of the residuals and its own partial sums only.
+      let chunk: @Sendable (Int) -> Void = { c in
+        self.partialLosses[c] = self.chunk(c, intercepts: intercepts)
+      }
+      if parallel {
+        Parallel.forEach(chunks, chunk)
+      } else {
+        for c in 0..<chunks { chunk(c) }
       }
       let weightCount = k * d
       for i in 0..<weightCount {
@@ -196,16 +193,11 @@ struct LogisticRegression: Sendable {
     /// Chunk `c`'s rows: logits, pᵢ − yᵢ, and the chunk's share of the weights' gradient
     /// ((P − Y)ᵀ·X / n) and of the intercepts' (Σ (P − Y), not yet divided); returns the
     /// chunk's Σ −log pᵢ[yᵢ].
-    private func chunk(
-      _ c: Int, x: UnsafeBufferPointer<Float>, weights: UnsafeBufferPointer<Float>,
-      intercepts: [Double], residuals: UnsafeMutableBufferPointer<Float>,
-      gradient: UnsafeMutableBufferPointer<Float>,
-      interceptGradient: UnsafeMutableBufferPointer<Double>
-    ) -> Double {
+    private func chunk(_ c: Int, intercepts: [Double]) -> Double {
       let (n, d, k) = (self.n, self.d, self.k)
       let first = c * Self.chunkRows, m = min(n, first + Self.chunkRows) - first
-      guard let xs = x.baseAddress, let z = residuals.baseAddress, let g = gradient.baseAddress,
-        let intercept = interceptGradient.baseAddress
+      guard let xs = data.baseAddress, let z = residuals.baseAddress,
+        let g = partialGradients.baseAddress, let intercept = partialIntercepts.baseAddress
       else { return 0 }
       let rows = xs + first * d, logits = z + first * k
       cblas_sgemm(
