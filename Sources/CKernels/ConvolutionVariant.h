@@ -2,6 +2,7 @@
    DirectConvolution.c with these defined:
      VEC, LANES          the vector type and its number of floats
      LOADU, SET1, FMADD, STOREU   unaligned load, broadcast, a·b + c, unaligned store
+     MAX                 the larger of a and b lane by lane, b where either is a NaN
      LOAD_N, STORE_N     the first n ≤ LANES floats (the others read as 0, or left alone)
      EVENS, ODDS         the even and the odd floats of two vectors side by side
      TARGET              the `target` attribute the functions are compiled for
@@ -122,23 +123,43 @@ static __attribute__((TARGET)) void NAME(pad)(
   }
 }
 
-/* Row oy of channel c of the output is columns [0, out_width) of flat row oy of `wide`. The
+/* Row oy of channel c of the output is columns [0, out_width) of flat row oy of `wide`, with
+   max(·, 0) when `relu` (MAX(x, 0) gives 0 for a NaN and for −0, as `!(x > 0) ? 0 : x`). The
    rows are written in order, each in whole vectors that may run past its end into rows
    written later; only the image's last few rows, whose overrun would leave the image, are
    masked. (`wide` has a vector's room past its end for the reads.) */
-static __attribute__((TARGET)) void NAME(compact)(
-    const struct sigbook_geometry *g, const float *wide, ptrdiff_t wide_stride, float *image) {
+static inline __attribute__((always_inline, TARGET)) void NAME(compact_rows)(
+    const struct sigbook_geometry *g, const float *wide, ptrdiff_t wide_stride, float *image,
+    const int relu) {
   const int n = g->out_width, whole = (n + LANES - 1) / LANES * LANES;
   const float *end = image + (ptrdiff_t)g->out_channels * g->out_height * n;
+  const VEC zero = SET1(0.0f);
   for (int c = 0; c < g->out_channels; c++)
     for (int y = 0; y < g->out_height; y++) {
       float *dst = image + ((ptrdiff_t)c * g->out_height + y) * n;
       const float *src = wide + c * wide_stride + (ptrdiff_t)y * g->plane_width;
-      if (end - dst >= whole)
-        for (int i = 0; i < n; i += LANES) STOREU(dst + i, LOADU(src + i));
-      else
+      if (end - dst >= whole) {
+        for (int i = 0; i < n; i += LANES) {
+          const VEC v = LOADU(src + i);
+          STOREU(dst + i, relu ? MAX(v, zero) : v);
+        }
+      } else if (relu) {
+        int i = 0;
+        for (; i + LANES <= n; i += LANES) STOREU(dst + i, MAX(LOADU(src + i), zero));
+        if (i < n) STORE_N(dst + i, MAX(LOAD_N(src + i, n - i), zero), n - i);
+      } else {
         NAME(copy)(dst, src, n);
+      }
     }
+}
+
+/* `compact_rows` with `relu` a constant in each branch. */
+static __attribute__((TARGET)) void NAME(compact)(
+    const struct sigbook_geometry *g, const float *wide, ptrdiff_t wide_stride, float *image) {
+  if (g->relu)
+    NAME(compact_rows)(g, wide, wide_stride, image, 1);
+  else
+    NAME(compact_rows)(g, wide, wide_stride, image, 0);
 }
 
 /* The whole batch: see `sigbook_direct_convolution`. `planes` holds channels · plane_size
@@ -181,6 +202,7 @@ static __attribute__((TARGET)) void NAME(convolve)(
 #undef SET1
 #undef FMADD
 #undef STOREU
+#undef MAX
 #undef LANE_MASK
 #undef LOAD_N
 #undef STORE_N

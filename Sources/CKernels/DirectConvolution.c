@@ -24,6 +24,8 @@
 struct sigbook_geometry {
   int batch, channels, height, width, out_channels, taps;
   int stride_y, stride_x, pad_top, pad_left;
+  /* Nonzero: max(·, 0) applied to every output value as it is stored. */
+  int relu;
   /* Each phase plane is plane_height × plane_width (the padded image when the stride is 1). */
   int plane_height, plane_width, out_height, out_width;
   /* Flat outputs per plane (out_height · plane_width). */
@@ -59,6 +61,7 @@ static void sigbook_gather(
 #define SET1(x) _mm512_set1_ps(x)
 #define FMADD(a, b, c) _mm512_fmadd_ps(a, b, c)
 #define STOREU(p, v) _mm512_storeu_ps(p, v)
+#define MAX(a, b) _mm512_max_ps(a, b)
 #define LOAD_N(p, n) _mm512_maskz_loadu_ps((__mmask16)((1u << (n)) - 1), p)
 #define STORE_N(p, v, n) _mm512_mask_storeu_ps(p, (__mmask16)((1u << (n)) - 1), v)
 #define EVENS(lo, hi)                                                                          \
@@ -81,6 +84,7 @@ static void sigbook_gather(
 #define SET1(x) _mm256_set1_ps(x)
 #define FMADD(a, b, c) _mm256_fmadd_ps(a, b, c)
 #define STOREU(p, v) _mm256_storeu_ps(p, v)
+#define MAX(a, b) _mm256_max_ps(a, b)
 #define LANE_MASK(n) \
   _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7))
 #define LOAD_N(p, n) _mm256_maskload_ps(p, LANE_MASK(n))
@@ -130,7 +134,7 @@ int sigbook_direct_convolution(
     int variant, const float *input, int batch, int channels, int height, int width,
     const float *weight, const float *bias, int out_channels, int kernel_height,
     int kernel_width, int stride_y, int stride_x, int dilation_y, int dilation_x, int pad_top,
-    int pad_left, int pad_bottom, int pad_right, float *output) {
+    int pad_left, int pad_bottom, int pad_right, int relu, float *output) {
   if (!sigbook_direct_convolution_supports(variant) || stride_y < 1 || stride_x < 1 ||
       dilation_y < 1 || dilation_x < 1)
     return -1;
@@ -143,6 +147,7 @@ int sigbook_direct_convolution(
       .batch = batch, .channels = channels, .height = height, .width = width,
       .out_channels = out_channels, .taps = kernel_height * kernel_width,
       .stride_y = stride_y, .stride_x = stride_x, .pad_top = pad_top, .pad_left = pad_left,
+      .relu = relu != 0,
       .plane_height = (padded_height + stride_y - 1) / stride_y,
       .plane_width = (padded_width + stride_x - 1) / stride_x,
       .out_height = (padded_height - reach_y - 1) / stride_y + 1,

@@ -33,11 +33,13 @@ extension Im2Col {
   ///
   /// Each output value is its bias plus the sum over input channels, then taps, of weight ×
   /// input: the same products as im2col's, summed in another order (equal within float
-  /// rounding), and the same order in every variant, so the variants agree to the bit.
+  /// rounding), and the same order in every variant, so the variants agree to the bit. With
+  /// `relu`, each value is stored as max(value, 0) (a NaN as 0, as `Activation(.relu)`): the
+  /// ReLU that follows the convolution, exact, without another pass over the maps.
   ///
   /// - Precondition: `variant.isSupported` and a positive output size.
   func directlyConvolved(
-    _ input: Tensor, weight: Tensor, bias: Tensor?,
+    _ input: Tensor, weight: Tensor, bias: Tensor?, relu: Bool = false,
     variant: DirectConvolutionVariant
   ) -> Tensor {
     precondition(variant.isSupported, "the \(variant) convolution on this processor")
@@ -62,7 +64,7 @@ extension Im2Col {
               let status = sigbook_direct_convolution(
                 variant.rawValue, source + start * imageSize, Int32(end - start), Int32(c),
                 Int32(height), Int32(width), weights, biases, Int32(oc), Int32(kh), Int32(kw),
-                steps.0, steps.1, steps.2, steps.3, pads.0, pads.1, pads.2, pads.3,
+                steps.0, steps.1, steps.2, steps.3, pads.0, pads.1, pads.2, pads.3, relu ? 1 : 0,
                 target + start * outputSize)
               precondition(status == 0, "the direct convolution could not allocate its planes")
             }

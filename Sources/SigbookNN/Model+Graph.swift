@@ -24,19 +24,32 @@ extension Model {
 
   /// Applies layers `0...last` to a batch, calling `visit(i, output)` after layer `i`, and
   /// returns layer `last`'s output. Each value is released after its last consumer.
+  ///
+  /// A convolution in `fused` (keyed by its index, `fusedConvolutions`) runs with the layers it
+  /// stands for: `visit` is then called for its last layer only, whose output it computes.
   func graphForward(
-    _ input: Tensor, through last: Int, visit: (Int, Tensor) -> Void
+    _ input: Tensor, through last: Int, fused: [Int: FusedConvolution] = [:],
+    visit: (Int, Tensor) -> Void
   ) -> Tensor {
     var remaining = consumerCounts(through: last)
     var values = [Tensor?](repeating: nil, count: last + 2)
     values[0] = input
-    for i in 0...last {
+    var i = 0
+    while i <= last {
       let operands = take(inputs(ofLayer: i), from: &values, remaining: &remaining)
+      if let convolution = fused[i], convolution.last <= last {
+        let output = convolution.apply(operands[0])
+        visit(convolution.last, output)
+        values[convolution.last + 1] = output
+        i = convolution.last + 1
+        continue
+      }
       let output =
         operands.count == 1 && layers[i].arity == 1
         ? layers[i].apply(operands[0]) : layers[i].forward(joining: operands).output
       visit(i, output)
       values[i + 1] = output
+      i += 1
     }
     return values[last + 1] ?? Tensor(zeros: [0])
   }

@@ -245,13 +245,16 @@ public struct Model: Sendable {
 
   /// `hiddenOutputs` of a graph: its batches run in waves of `batchesPerWave`, the batches of a
   /// wave on every core at once, each product on one OpenBLAS thread, each batch writing its
-  /// own rows; cancellation is checked before every wave.
+  /// own rows; cancellation is checked before every wave. Convolutions run fused with the batch
+  /// normalisation and ReLU after them where no output of those is asked for
+  /// (`fusedConvolutions`, folded once for all the batches).
   private func graphOutputs(
     _ inputs: Tensor, at indices: [Int], widths: [Int], pooling: SignaturePooling,
     into results: inout [Tensor], batchSize: Int, isCancelled: () -> Bool
   ) {
     guard let lastNeeded = indices.last else { return }
     let n = inputs.rows, batches = (n + batchSize - 1) / batchSize
+    let fused = fusedConvolutions(through: lastNeeded, keeping: Set(indices))
     BLAS.beginSingleThreaded()
     defer { BLAS.endSingleThreaded() }
     Self.withMutablePointers(&results) { targets in
@@ -262,7 +265,8 @@ public struct Model: Sendable {
         let first = wave
         Parallel.forEach(min(Self.batchesPerWave, batches - first)) { k in
           let start = (first + k) * batchSize, end = min(n, start + batchSize)
-          _ = graphForward(inputs.rows(start..<end), through: lastNeeded) { i, output in
+          _ = graphForward(inputs.rows(start..<end), through: lastNeeded, fused: fused) {
+            i, output in
             guard let h = indices.firstIndex(of: i), let target = rows[h] else { return }
             let w = widths[h]
             pooling.apply(output).withUnsafeBufferPointer { source in

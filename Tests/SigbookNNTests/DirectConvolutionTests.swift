@@ -120,6 +120,24 @@ import Testing
     #expect(outputs.allSatisfy { $0 == outputs[0] })
   }
 
+  /// The ReLU at the store is the ReLU after: the same bits, in every variant (max is exact),
+  /// and the variants still agree to the bit.
+  @Test(arguments: cases)
+  func reluAtTheStoreEqualsReluAfter(_ c: Case) {
+    let (x, w, b) = Self.operands(c, seed: 11)
+    let variants = DirectConvolutionVariant.allCases.filter(\.isSupported)
+    let fused = variants.map {
+      c.window.directlyConvolved(x, weight: w, bias: b, relu: true, variant: $0)
+    }
+    for (variant, output) in zip(variants, fused) {
+      var after = c.window.directlyConvolved(x, weight: w, bias: b, variant: variant)
+      after.withUnsafeMutableBufferPointer { Kernels.relu($0) }
+      #expect(output == after, "\(variant)")
+      #expect(output.scalars.contains { $0 > 0 } && output.scalars.allSatisfy { $0 >= 0 })
+    }
+    #expect(fused.allSatisfy { $0 == fused[0] })
+  }
+
   /// A 2×3 image padded by one row on top and one column on the right, two 2×2 kernels:
   /// worked by hand.
   @Test(arguments: DirectConvolutionVariant.allCases.filter(\.isSupported))
