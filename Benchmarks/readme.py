@@ -67,8 +67,15 @@ def section(report):
         "",
         report["table"],
         "",
+    ] + [
+        f"Rows {', '.join(u['rows'])} were rerun on {u['date']} (`make bench ONLY="
+        f"{','.join(u['rows'])}`, load average {u['load_average_start'][0]:.1f} at start) and "
+        "replace that run's."
+        for u in report.get("updates", [])
+    ] + ([""] if report.get("updates") else []) + [
         "Regenerate with `make bench && make bench-readme`; rerun one row with "
-        "`make bench ONLY=W6` (or several: `ONLY=W1,W9`; the table then has those rows only).",
+        "`make bench ONLY=W6` (or several: `ONLY=W1,W9`): those rows replace theirs in "
+        "latest.json and the run's date stays, the rerun listed under `updates`.",
         "",
         "OpenBLAS 0.3.21 (Debian 12) does not recognise recent Intel processors and falls back to",
         "generic kernels about 7× slower; `sigbook` then restarts itself once with",

@@ -292,12 +292,50 @@ def peers_at_best(runs):
             peer["error"] = "; ".join(filter(None, [peer.get("error"),
                                                     f"{threads} threads: {report['error']}"]))
     for peer in peers.values():
-        configurations = peer["configurations"]
-        ids = dict.fromkeys(w["id"] for c in configurations.values() for w in c["workloads"])
-        peer["workloads"] = [best_of({t: w for t, c in configurations.items()
-                                      for w in c["workloads"] if w["id"] == wid})
-                             for wid in ids]
+        peer["workloads"] = fastest_workloads(peer["configurations"])
     return list(peers.values())
+
+
+def fastest_workloads(configurations):
+    """Each workload of a peer's runs by thread count at its faster count (best_of)."""
+    ids = dict.fromkeys(w["id"] for c in configurations.values() for w in c["workloads"])
+    return [best_of({t: w for t, c in configurations.items()
+                     for w in c["workloads"] if w["id"] == wid})
+            for wid in ids]
+
+
+def order_key(workload):
+    ids = [w for w, _, _ in WORKLOADS] + EXTRAS
+    return ids.index(workload["id"]) if workload["id"] in ids else len(ids)
+
+
+def updated(previous, mine, peers, processes, rows, load):
+    """The last run's raw results (`previous`, latest.json's sigbook, peers and study
+    processes) with the rows of a partial run (`make bench ONLY=…`) put in place of theirs:
+    a partial run updates the whole table instead of replacing it. The rows and their loads
+    are listed under `updates`."""
+    def replaced(old, new):
+        return sorted([w for w in old if w["id"] not in rows] + new, key=order_key)
+
+    ran = set(rows)
+    mine_all = dict(previous["sigbook"], environment=mine["environment"] or
+                    previous["sigbook"]["environment"],
+                    workloads=replaced(previous["sigbook"]["workloads"],
+                                       [w for w in mine["workloads"] if w["id"] in ran]))
+    by_name = {p["peer"]: p for p in previous["peers"]}
+    for p in peers:
+        old = by_name.setdefault(p["peer"], dict(peer=p["peer"], configurations={}))
+        for threads, c in p["configurations"].items():
+            kept = old["configurations"].get(threads, dict(c, workloads=[]))
+            old["configurations"][threads] = dict(
+                kept, workloads=replaced(kept["workloads"], c["workloads"]))
+        old["versions"] = p.get("versions", old.get("versions", {}))
+        old["workloads"] = fastest_workloads(old["configurations"])
+    processes = processes if "S" in ran else previous.get("study_processes")
+    updates = previous.get("updates", []) + [dict(rows=sorted(ran, key=lambda w: order_key(
+        dict(id=w))), date=datetime.datetime.now(datetime.timezone.utc).strftime(
+        "%Y-%m-%d %H:%M UTC"), load_average_start=load[0], load_average_end=load[1])]
+    return mine_all, list(by_name.values()), processes, updates
 
 
 def fmt_time(s):
@@ -488,15 +526,24 @@ def main():
     load_at_start = os.getloadavg()
     started = datetime.datetime.now(datetime.timezone.utc)
     mine, peers, processes = run_interleaved(args.sigbook, only, args.skip_peers)
-    report = dict(
-        study_processes=processes,
-        date=started.strftime("%Y-%m-%d %H:%M UTC"),
-        machine=dict(cpu=cpu_name(), cores=os.cpu_count(), system=platform.platform(),
-                     openblas_coretype=os.environ.get("OPENBLAS_CORETYPE"),
-                     omp_wait_policy=os.environ.get("OMP_WAIT_POLICY"),
-                     load_average_start=load_at_start, load_average_end=os.getloadavg(),
-                     peer_thread_counts=list(THREAD_COUNTS)),
-        sigbook=mine, peers=peers)
+    machine = dict(cpu=cpu_name(), cores=os.cpu_count(), system=platform.platform(),
+                   openblas_coretype=os.environ.get("OPENBLAS_CORETYPE"),
+                   omp_wait_policy=os.environ.get("OMP_WAIT_POLICY"),
+                   load_average_start=load_at_start, load_average_end=os.getloadavg(),
+                   peer_thread_counts=list(THREAD_COUNTS))
+    report = dict(study_processes=processes, date=started.strftime("%Y-%m-%d %H:%M UTC"),
+                  machine=machine, sigbook=mine, peers=peers)
+    path = os.path.join(RESULTS, "latest.json")
+    if only and os.path.exists(path):
+        # A partial run updates the last whole run's rows; its date and machine stay.
+        with open(path) as f:
+            previous = json.load(f)
+        rows = set(filter(None, only.split(",")))
+        mine, peers, processes, updates = updated(
+            previous, mine, peers, processes, rows,
+            (machine["load_average_start"], machine["load_average_end"]))
+        report = dict(previous, study_processes=processes, sigbook=mine, peers=peers,
+                      updates=updates)
     text, summary, rates = table(report)
     report["table"] = text
     report["limits"] = dict(sgemm_gflops=sgemm_rate(report), workloads=rates)
