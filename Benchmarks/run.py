@@ -507,6 +507,27 @@ def configurations_text(peers):
     return "\n".join(lines)
 
 
+# The rows that read MNIST's test files from $SIGBOOK_DATA/mnist (the others use the embedded
+# sample or Fashion-MNIST).
+MNIST_ROWS = {"W1", "W8", "W14"}
+
+
+def missing_mnist(only):
+    """A message when rows that need MNIST's test files would run without them: said before
+    a 35-minute run rather than as skipped rows at its end; None when they are there."""
+    rows = MNIST_ROWS & set(filter(None, only.split(","))) if only else MNIST_ROWS
+    folder = os.path.join(os.environ.get("SIGBOOK_DATA", ""), "mnist")
+    present = lambda stem: any(os.path.exists(os.path.join(folder, stem + ext))
+                               for ext in ("", ".gz"))
+    if not rows or all(present(f"t10k-{kind}") for kind in
+                       ("images-idx3-ubyte", "labels-idx1-ubyte")):
+        return None
+    return (f"run.py: {', '.join(sorted(rows, key=lambda w: order_key(dict(id=w))))} need MNIST's test files "
+            "(t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz]), not found in "
+            f"'{folder}'; set SIGBOOK_DATA to the folder holding mnist/ (make bench "
+            "SIGBOOK_DATA=…), or leave those rows out with ONLY=")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--sigbook", default=os.path.join(ROOT, ".build", "release", "sigbook"))
@@ -523,6 +544,9 @@ def main():
     # OpenMP's default.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     only = args.only.upper()
+    missing = missing_mnist(only)
+    if missing:
+        sys.exit(missing)
     load_at_start = os.getloadavg()
     started = datetime.datetime.now(datetime.timezone.utc)
     mine, peers, processes = run_interleaved(args.sigbook, only, args.skip_peers)
