@@ -55,14 +55,15 @@ public enum CKA {
         "cka\(unbiased ? " with the unbiased estimator" : "") needs at least \(least) inputs, not \(n)"
       )
     }
-    for t in a + b where !t.scalars.allSatisfy(\.isFinite) {
-      throw .nonFiniteValues(what: "the signatures")
-    }
     switch kernel {
     case .linear:
+      // `linear` sees a value that is not finite in its column sums.
       return try linear(
         a, b, n: n, unbiased: unbiased, progress: progress, isCancelled: isCancelled)
     case .rbf(let bandwidth):
+      for t in a + b where !t.scalars.allSatisfy(\.isFinite) {
+        throw .nonFiniteValues(what: "the signatures")
+      }
       guard bandwidth > 0, bandwidth.isFinite else {
         throw .invalidArgument("the bandwidth must be a positive number, not \(bandwidth)")
       }
@@ -102,7 +103,13 @@ public enum CKA {
     let all = same ? a : a + b
     let columnOf = same ? Array(a.indices) : b.indices.map { a.count + $0 }
     let means = all.map(columnMeans)
-    let norms = all.indices.map { rowNorms(all[$0], mean: means[$0]) }
+    // A sum over rows in Double is finite exactly when every value is: a Float's range is far
+    // inside a Double's, so no sum of finite values overflows.
+    guard means.allSatisfy({ $0.allSatisfy(\.isFinite) }) else {
+      throw .nonFiniteValues(what: "the signatures")
+    }
+    // The row norms enter the unbiased estimator only.
+    let norms = unbiased ? all.indices.map { rowNorms(all[$0], mean: means[$0]) } : []
     // ‖XᵢᵀXⱼ‖² for the pairs the matrix needs, i ≤ j.
     var cross = [[Double]](
       repeating: [Double](repeating: 0, count: all.count), count: all.count)
@@ -121,12 +128,12 @@ public enum CKA {
       }
     }
     func hsic(_ i: Int, _ j: Int) -> Double {
+      let n = Double(n)
+      guard unbiased else { return cross[min(i, j)][max(i, j)] / ((n - 1) * (n - 1)) }
       let m = Moments(
         cross: cross[min(i, j)][max(i, j)],
         normProducts: zip(norms[i], norms[j]).reduce(0) { $0 + $1.0 * $1.1 },
         normsX: norms[i].reduce(0, +), normsY: norms[j].reduce(0, +))
-      let n = Double(n)
-      guard unbiased else { return m.cross / ((n - 1) * (n - 1)) }
       // With centred rows: tr(K̃L̃) = ‖XᵀY‖² − Σ kᵢᵢlᵢᵢ, 1ᵀK̃1 = −Σ kᵢᵢ, (K̃1)ᵢ = −kᵢᵢ.
       let trace = m.cross - m.normProducts
       let sums = m.normsX * m.normsY / ((n - 1) * (n - 2))
@@ -138,36 +145,65 @@ public enum CKA {
     }
   }
 
+  /// Most parts `jointCrossNorms` cuts the rows into (a constant: the split never depends on
+  /// the cores).
+  static let jointParts = 4
+
+  /// Most Doubles the parts' cross-product matrices take together (128 MiB): wide sets run in
+  /// fewer parts, the widest in one.
+  static let jointBudget = 1 << 24
+
   /// ‖XᵢᵀXⱼ‖² for every pair i ≤ j of representations, from one pass over blocks of rows: each
   /// block of every representation centred side by side, and their cross-products accumulated
   /// into one symmetric matrix by `dsyrk` (its upper triangle), whose blocks are the pairs'.
+  ///
+  /// The rows are cut into up to `jointParts` equal runs, each accumulating its own matrix
+  /// block by block, the parts on every core (OpenBLAS on one thread in each), and the matrices
+  /// added in part order: the split depends on the sizes alone, so the sums do not depend on
+  /// the core count.
   static func jointCrossNorms(
     _ all: [Tensor], means: [[Double]], progress: ((Double) -> Void)? = nil,
     isCancelled: () -> Bool
   ) throws(AnalysisError) -> [[Double]] {
     let n = all.first?.rows ?? 0
-    let widths = all.map(\.rowSize), total = widths.reduce(0, +)
+    let widths = all.map(\.rowSize), total = widths.reduce(0, +), square = total * total
     let offsets = widths.indices.map { widths[..<$0].reduce(0, +) }
-    var gram = [Double](repeating: 0, count: total * total)
-    var block = [Double](repeating: 0, count: min(blockRows, n) * total)
-    var start = 0
-    while start < n {
+    let parts = max(
+      1, min(jointParts, (n + blockRows - 1) / blockRows, jointBudget / max(square, 1)))
+    let bounds = (0...parts).map { $0 * n / parts }
+    let partRows = (n + parts - 1) / parts
+    let blockSize = max(1, min(blockRows, partRows))
+    let steps = (partRows + blockSize - 1) / blockSize
+    var grams = [Double](repeating: 0, count: parts * square)
+    var blocks = [Double](repeating: 0, count: parts * blockSize * total)
+    if parts > 1 { BLAS.beginSingleThreaded() }
+    defer { if parts > 1 { BLAS.endSingleThreaded() } }
+    for step in 0..<steps {
       if isCancelled() { throw .cancelled }
-      progress?(Double(start) / Double(n))
-      let m = min(blockRows, n - start)
-      for (t, x) in all.enumerated() {
-        let d = widths[t], offset = offsets[t], mean = means[t]
-        x.scalars.withUnsafeBufferPointer { xs in
-          for r in 0..<m {
-            let source = (start + r) * d, target = r * total + offset
-            for j in 0..<d { block[target + j] = Double(xs[source + j]) - mean[j] }
+      progress?(Double(step) / Double(steps))
+      grams.withUnsafeMutableBufferPointer { g in
+        blocks.withUnsafeMutableBufferPointer { b in
+          guard let g = g.baseAddress, let b = b.baseAddress else { return }
+          // Each part writes its own block and its own matrix.
+          nonisolated(unsafe) let (gram, block) = (g, b)
+          Parallel.forEach(parts) { p in
+            let start = bounds[p] + step * blockSize, m = min(blockSize, bounds[p + 1] - start)
+            guard m > 0 else { return }
+            let rows = block + p * blockSize * total
+            for (t, x) in all.enumerated() {
+              centred(
+                x, means[t], rows: start..<(start + m), into: rows + offsets[t], stride: total)
+            }
+            cblas_dsyrk(
+              CblasRowMajor, CblasUpper, CblasTrans, Int32(total), Int32(m), 1, rows,
+              Int32(total), 1, gram + p * square, Int32(total))
           }
         }
       }
-      cblas_dsyrk(
-        CblasRowMajor, CblasUpper, CblasTrans, Int32(total), Int32(m), 1, block, Int32(total), 1,
-        &gram, Int32(total))
-      start += m
+    }
+    var gram = Array(grams[0..<square])
+    for p in 1..<parts {
+      for k in 0..<square { gram[k] += grams[p * square + k] }
     }
     var cross = [[Double]](repeating: [Double](repeating: 0, count: all.count), count: all.count)
     for i in all.indices {
@@ -195,8 +231,14 @@ public enum CKA {
   static func columnMeans(_ x: Tensor) -> [Double] {
     let n = x.rows, d = x.rowSize
     var mean = [Double](repeating: 0, count: d)
-    x.scalars.withUnsafeBufferPointer { xs in
-      for i in 0..<n { for j in 0..<d { mean[j] += Double(xs[i * d + j]) } }
+    mean.withUnsafeMutableBufferPointer { sums in
+      x.withUnsafeBufferPointer { xs in
+        guard let xs = xs.baseAddress else { return }
+        for i in 0..<n {
+          let row = xs + i * d
+          for j in 0..<d { sums[j] += Double(row[j]) }
+        }
+      }
     }
     return mean.map { $0 / Double(max(n, 1)) }
   }
@@ -236,10 +278,25 @@ public enum CKA {
   }
 
   static func centred(_ x: Tensor, _ mean: [Double], rows: Range<Int>, into out: inout [Double]) {
+    out.withUnsafeMutableBufferPointer { out in
+      guard let out = out.baseAddress else { return }
+      centred(x, mean, rows: rows, into: out, stride: x.rowSize)
+    }
+  }
+
+  /// Rows `rows` of `x` less `mean`, as Double, row r at `out + r · stride`.
+  static func centred(
+    _ x: Tensor, _ mean: [Double], rows: Range<Int>, into out: UnsafeMutablePointer<Double>,
+    stride: Int
+  ) {
     let d = x.rowSize
-    x.scalars.withUnsafeBufferPointer { xs in
-      for (r, i) in rows.enumerated() {
-        for j in 0..<d { out[r * d + j] = Double(xs[i * d + j]) - mean[j] }
+    x.withUnsafeBufferPointer { xs in
+      mean.withUnsafeBufferPointer { mean in
+        guard let xs = xs.baseAddress else { return }
+        for (r, i) in rows.enumerated() {
+          let source = xs + i * d, target = out + r * stride
+          for j in 0..<d { target[j] = Double(source[j]) - mean[j] }
+        }
       }
     }
   }
