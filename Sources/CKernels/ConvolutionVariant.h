@@ -123,50 +123,66 @@ static __attribute__((TARGET)) void NAME(pad)(
   }
 }
 
-/* Row oy of channel c of the output is columns [0, out_width) of flat row oy of `wide`, with
-   max(·, 0) when `relu` (MAX(x, 0) gives 0 for a NaN and for −0, as `!(x > 0) ? 0 : x`). The
-   rows are written in order, each in whole vectors that may run past its end into rows
-   written later; only the image's last few rows, whose overrun would leave the image, are
-   masked. (`wide` has a vector's room past its end for the reads.) */
+/* Row oy of channel c of the output is columns [0, out_width) of flat row oy of `wide`, plus the
+   same value of `residual` (laid out as the output) when it is not NULL, then max(·, 0) when
+   `relu` (MAX(x, 0) gives 0 for a NaN and for −0, as `!(x > 0) ? 0 : x`). The rows are written
+   in order, each in whole vectors that may run past its end into rows written later (and read
+   `residual` as far, inside its image); only the image's last few rows, whose overrun would
+   leave the image, are masked. (`wide` has a vector's room past its end for the reads.) */
 static inline __attribute__((always_inline, TARGET)) void NAME(compact_rows)(
     const struct sigbook_geometry *g, const float *wide, ptrdiff_t wide_stride, float *image,
-    const int relu) {
+    const float *residual, const int relu) {
   const int n = g->out_width, whole = (n + LANES - 1) / LANES * LANES;
   const float *end = image + (ptrdiff_t)g->out_channels * g->out_height * n;
   const VEC zero = SET1(0.0f);
   for (int c = 0; c < g->out_channels; c++)
     for (int y = 0; y < g->out_height; y++) {
-      float *dst = image + ((ptrdiff_t)c * g->out_height + y) * n;
+      const ptrdiff_t at = ((ptrdiff_t)c * g->out_height + y) * n;
+      float *dst = image + at;
       const float *src = wide + c * wide_stride + (ptrdiff_t)y * g->plane_width;
+      const float *add = residual ? residual + at : NULL;
       if (end - dst >= whole) {
         for (int i = 0; i < n; i += LANES) {
-          const VEC v = LOADU(src + i);
+          VEC v = LOADU(src + i);
+          if (add) v = v + LOADU(add + i);
           STOREU(dst + i, relu ? MAX(v, zero) : v);
         }
-      } else if (relu) {
+      } else if (relu || add) {
         int i = 0;
-        for (; i + LANES <= n; i += LANES) STOREU(dst + i, MAX(LOADU(src + i), zero));
-        if (i < n) STORE_N(dst + i, MAX(LOAD_N(src + i, n - i), zero), n - i);
+        for (; i < n; i += LANES) {
+          const int k = n - i < LANES ? n - i : LANES;
+          VEC v = LOAD_N(src + i, k);
+          if (add) v = v + LOAD_N(add + i, k);
+          STORE_N(dst + i, relu ? MAX(v, zero) : v, k);
+        }
       } else {
         NAME(copy)(dst, src, n);
       }
     }
 }
 
-/* `compact_rows` with `relu` a constant in each branch. */
+/* `compact_rows` with `relu` and the presence of `residual` constants in each branch. */
 static __attribute__((TARGET)) void NAME(compact)(
-    const struct sigbook_geometry *g, const float *wide, ptrdiff_t wide_stride, float *image) {
-  if (g->relu)
-    NAME(compact_rows)(g, wide, wide_stride, image, 1);
-  else
-    NAME(compact_rows)(g, wide, wide_stride, image, 0);
+    const struct sigbook_geometry *g, const float *wide, ptrdiff_t wide_stride, float *image,
+    const float *residual) {
+  if (residual) {
+    if (g->relu)
+      NAME(compact_rows)(g, wide, wide_stride, image, residual, 1);
+    else
+      NAME(compact_rows)(g, wide, wide_stride, image, residual, 0);
+  } else if (g->relu) {
+    NAME(compact_rows)(g, wide, wide_stride, image, NULL, 1);
+  } else {
+    NAME(compact_rows)(g, wide, wide_stride, image, NULL, 0);
+  }
 }
 
 /* The whole batch: see `sigbook_direct_convolution`. `planes` holds channels · plane_size
    floats, `wide` out_channels · vectors · LANES. */
 static __attribute__((TARGET)) void NAME(convolve)(
     const struct sigbook_geometry *g, const float *input, const float *weight,
-    const float *bias, float *output, float *planes, float *wide, const ptrdiff_t *offsets) {
+    const float *bias, const float *residual, float *output, float *planes, float *wide,
+    const ptrdiff_t *offsets) {
   const int vectors = (g->flat + LANES - 1) / LANES;
   /* A short map is one tile, with more channels per block; a long one is cut into tiles of
      nearly equal counts of vectors (53 → 6 × 8 + 5, not 6 × 8 + 5 by leftovers of 1). */
@@ -192,7 +208,8 @@ static __attribute__((TARGET)) void NAME(convolve)(
       }
       start = end;
     }
-    NAME(compact)(g, wide, wide_stride, output + b * g->out_channels * out_pixels);
+    const ptrdiff_t at = b * g->out_channels * out_pixels;
+    NAME(compact)(g, wide, wide_stride, output + at, residual ? residual + at : NULL);
   }
 }
 

@@ -134,7 +134,8 @@ int sigbook_direct_convolution(
     int variant, const float *input, int batch, int channels, int height, int width,
     const float *weight, const float *bias, int out_channels, int kernel_height,
     int kernel_width, int stride_y, int stride_x, int dilation_y, int dilation_x, int pad_top,
-    int pad_left, int pad_bottom, int pad_right, int relu, float *output) {
+    int pad_left, int pad_bottom, int pad_right, const float *residual, int relu,
+    float *output) {
   if (!sigbook_direct_convolution_supports(variant) || stride_y < 1 || stride_x < 1 ||
       dilation_y < 1 || dilation_x < 1)
     return -1;
@@ -182,9 +183,9 @@ int sigbook_direct_convolution(
       memset(planes, 0, sizeof(float) * (size_t)size);
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
       if (variant == SIGBOOK_CONVOLUTION_AVX512)
-        convolve_avx512(&g, input, weight, bias, output, planes, wide, offsets);
+        convolve_avx512(&g, input, weight, bias, residual, output, planes, wide, offsets);
       else
-        convolve_avx2(&g, input, weight, bias, output, planes, wide, offsets);
+        convolve_avx2(&g, input, weight, bias, residual, output, planes, wide, offsets);
       status = 0;
 #endif
     }

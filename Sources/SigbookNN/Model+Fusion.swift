@@ -21,15 +21,37 @@ struct FusedConvolution: Sendable {
   /// The layers it stands for: the convolution `first` through `last` (0-based).
   let first: Int
   let last: Int
+  /// The residual sum folded in, if any.
+  let residual: Residual?
 
-  /// The output of layer `last` for the batch layer `first` takes.
-  func apply(_ input: Tensor) -> Tensor {
+  /// A two-input `Sum` that alone reads the convolution's (or its normalisation's) output: its
+  /// other operand is added as each value is stored, before the ReLU.
+  struct Residual: Sendable {
+    /// The sum's index: the layers between the convolution's part and it (a shortcut's
+    /// convolution) run first, so the fused convolution runs in the sum's place.
+    let sum: Int
+    /// The other operand: 0 the model's input, j the output of layer j (1-based).
+    let value: Int
+    /// The first layer after the convolution's part (its convolution and normalisation).
+    let resume: Int
+  }
+
+  /// The output of layer `last` for the batch layer `first` takes, and the residual's operand
+  /// when there is one.
+  func apply(_ input: Tensor, residual operand: Tensor? = nil) -> Tensor {
     if let variant = DirectConvolutionVariant.best {
       return window.directlyConvolved(
-        input, weight: weight, bias: bias, relu: relu, variant: variant)
+        input, weight: weight, bias: bias, residual: operand, relu: relu, variant: variant)
     }
     var output = window.convolved(input, weight: weight, bias: bias, groups: 1)
-    if relu { output.withUnsafeMutableBufferPointer { Kernels.relu($0) } }
+    output.withUnsafeMutableBufferPointer { out in
+      if let operand, let base = out.baseAddress {
+        operand.withUnsafeBufferPointer { o in
+          if let o = o.baseAddress { Kernels.add(base, o, count: out.count) }
+        }
+      }
+      if relu { Kernels.relu(out) }
+    }
     return output
   }
 }
@@ -86,6 +108,7 @@ extension Model {
       return next
     }
     var fused: [Int: FusedConvolution] = [:]
+    var claimedSums: Set<Int> = []
     var i = 0
     while i <= last {
       defer { i += 1 }
@@ -98,6 +121,13 @@ extension Model {
         folded = Self.fold(weight: weight, bias: bias, scale: scale, shift: shift)
         end = norm
       }
+      var residual: FusedConvolution.Residual?
+      if let (sum, other) = residualSum(after: end, through: last, keeping: kept, readers: readers),
+        claimedSums.insert(sum).inserted
+      {
+        residual = FusedConvolution.Residual(sum: sum, value: other, resume: end + 1)
+        end = sum
+      }
       var relu = false
       if let next = soleReader(of: end), let activation = layers[next] as? Activation,
         activation.function == .relu
@@ -108,11 +138,32 @@ extension Model {
       guard end > i else { continue }
       fused[i] = FusedConvolution(
         window: window, weight: folded.weight, bias: folded.bias, relu: relu, first: i,
-        last: end)
-      i = end
+        last: end, residual: residual)
+      // A residual's sum comes after the shortcut's layers, which may be fused themselves.
+      i = residual?.resume.advanced(by: -1) ?? end
     }
     return fused
   }
+
+  /// The two-input `Sum` that alone reads layer `i`'s output (which the caller does not read),
+  /// and its other operand, when that operand is of the same shape and is neither layer `i`'s
+  /// output nor computed inside the layers it would be fused with.
+  private func residualSum(
+    after i: Int, through last: Int, keeping kept: Set<Int>, readers: [Int]
+  ) -> (sum: Int, other: Int)? {
+    guard !kept.contains(i), readers[i + 1] == 1,
+      let sum = ((i + 1)...max(i + 1, last)).first(where: { inputs(ofLayer: $0).contains(i + 1) }),
+      sum <= last, layers[sum] is Sum
+    else { return nil }
+    let operands = inputs(ofLayer: sum)
+    guard operands.count == 2, let other = operands.first(where: { $0 != i + 1 }),
+      shapeOfValue(other) == layerShapes[i]
+    else { return nil }
+    return (sum, other)
+  }
+
+  /// The shape of value `v` without the batch: 0 the model's input, j layer j's output.
+  private func shapeOfValue(_ v: Int) -> [Int] { v == 0 ? inputShape : layerShapes[v - 1] }
 
   /// `weight` and `bias` with y ↦ y · scale + shift per output channel folded in: weight·scale
   /// and bias·scale + shift, each computed in Double and rounded once.

@@ -34,10 +34,28 @@ extension Model {
     var remaining = consumerCounts(through: last)
     var values = [Tensor?](repeating: nil, count: last + 2)
     values[0] = input
+    // Fused convolutions with a residual sum, waiting for the sum's place (keyed by the sum's
+    // index) with the input they took.
+    var waiting: [Int: (FusedConvolution, Tensor)] = [:]
     var i = 0
     while i <= last {
+      if let (convolution, operand) = waiting.removeValue(forKey: i),
+        let residual = convolution.residual
+      {
+        let other = take([residual.value], from: &values, remaining: &remaining)[0]
+        let output = convolution.apply(operand, residual: other)
+        visit(convolution.last, output)
+        values[convolution.last + 1] = output
+        i = convolution.last + 1
+        continue
+      }
       let operands = take(inputs(ofLayer: i), from: &values, remaining: &remaining)
       if let convolution = fused[i], convolution.last <= last {
+        if let residual = convolution.residual {
+          waiting[residual.sum] = (convolution, operands[0])
+          i = residual.resume
+          continue
+        }
         let output = convolution.apply(operands[0])
         visit(convolution.last, output)
         values[convolution.last + 1] = output

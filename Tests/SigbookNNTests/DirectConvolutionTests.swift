@@ -138,6 +138,30 @@ import Testing
     #expect(fused.allSatisfy { $0 == fused[0] })
   }
 
+  /// The residual added at the store is the sum after (`Sum`, then the ReLU): the same bits in
+  /// every variant, with and without the ReLU, the masked last rows included.
+  @Test(arguments: cases)
+  func residualAtTheStoreEqualsSumAfter(_ c: Case) {
+    let (x, w, b) = Self.operands(c, seed: 12)
+    let variants = DirectConvolutionVariant.allCases.filter(\.isSupported)
+    let plain = c.window.directlyConvolved(x, weight: w, bias: b, variant: variants[0])
+    var g = SeededGenerator(seed: 13)
+    let residual = Tensor.uniform(shape: plain.shape, low: -2, high: 2, generator: &g)
+    for relu in [false, true] {
+      let fused = variants.map {
+        c.window.directlyConvolved(
+          x, weight: w, bias: b, residual: residual, relu: relu, variant: $0)
+      }
+      for (variant, output) in zip(variants, fused) {
+        let convolved = c.window.directlyConvolved(x, weight: w, bias: b, variant: variant)
+        var after = Sum(inputs: 2).forward(joining: [convolved, residual]).output
+        if relu { after.withUnsafeMutableBufferPointer { Kernels.relu($0) } }
+        #expect(output == after, "\(variant), relu \(relu)")
+      }
+      #expect(fused.allSatisfy { $0 == fused[0] })
+    }
+  }
+
   /// A 2×3 image padded by one row on top and one column on the right, two 2×2 kernels:
   /// worked by hand.
   @Test(arguments: DirectConvolutionVariant.allCases.filter(\.isSupported))

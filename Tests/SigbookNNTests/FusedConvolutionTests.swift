@@ -48,23 +48,56 @@ import Testing
   }
 
   /// For the block outputs: every convolution takes its batch norm, and the ReLU after it where
-  /// there is one that only it reads (not the second convolution of a block, whose ReLU comes
-  /// after the sum, nor the shortcut's).
+  /// there is one that only it reads; a block's second convolution takes the residual sum and
+  /// the ReLU after it (in stage 2 the sum comes after the shortcut's layers, which keep their
+  /// own fold: convolution and batch norm, the sum being taken).
   @Test func foldsWhatNoOneElseReads() throws {
     let model = try Self.network(seed: 1)
     let last = try #require(model.hiddenLayerIndices.last)
     let plan = model.fusedConvolutions(
       through: last, keeping: Set(model.hiddenLayerIndices))
     let spans = try [
-      ("stem.conv", "stem.relu"), ("stage1.block1.conv1", "stage1.block1.relu1"),
-      ("stage1.block1.conv2", "stage1.block1.bn2"), ("stage2.block1.conv1", "stage2.block1.relu1"),
-      ("stage2.block1.conv2", "stage2.block1.bn2"),
-      ("stage2.block1.shortcut.conv", "stage2.block1.shortcut.bn"),
-    ].map { (try Self.index(model, $0.0), try Self.index(model, $0.1)) }
+      ("stem.conv", "stem.relu", nil), ("stage1.block1.conv1", "stage1.block1.relu1", nil),
+      ("stage1.block1.conv2", "stage1.block1", "stage1.block1.add"),
+      ("stage2.block1.conv1", "stage2.block1.relu1", nil),
+      ("stage2.block1.conv2", "stage2.block1", "stage2.block1.add"),
+      ("stage2.block1.shortcut.conv", "stage2.block1.shortcut.bn", nil),
+    ].map {
+      (
+        try Self.index(model, $0.0), try Self.index(model, $0.1),
+        try $0.2.map { try Self.index(model, $0) }
+      )
+    }
     #expect(plan.count == spans.count)
-    for (first, end) in spans {
+    for (first, end, sum) in spans {
       #expect(plan[first]?.last == end)
       #expect(plan[first]?.relu == (model.layers[end] is Activation))
+      #expect(plan[first]?.residual?.sum == sum)
+    }
+    // The residual's other operand: the stem's output in stage 1, the shortcut's in stage 2.
+    let stage1 = try #require(plan[try Self.index(model, "stage1.block1.conv2")]?.residual)
+    #expect(stage1.value == (try Self.index(model, "stem.relu")) + 1)
+    let stage2 = try #require(plan[try Self.index(model, "stage2.block1.conv2")]?.residual)
+    #expect(stage2.value == (try Self.index(model, "stage2.block1.shortcut.bn")) + 1)
+    #expect(stage2.resume == (try Self.index(model, "stage2.block1.bn2")) + 1)
+  }
+
+  /// Asking for a block's sum keeps it: the second convolution then takes the sum but not the
+  /// ReLU after it, and the sum and the block's output equal the layer-by-layer ones.
+  @Test func requestedSumIsStillComputed() throws {
+    let model = try Self.network(seed: 8)
+    let names = ["stage1.block1.add", "stage1.block1", "stage2.block1.add", "stage2.block1"]
+    let indices = try names.map { try Self.index(model, $0) }
+    let plan = model.fusedConvolutions(through: indices[3], keeping: Set(indices))
+    let conv2 = try Self.index(model, "stage2.block1.conv2")
+    #expect(plan[conv2]?.last == indices[2] && plan[conv2]?.relu == false)
+    let x = Self.images(11, seed: 9)
+    let reference = Self.unfused(model, x)
+    let outputs = model.hiddenOutputs(x, at: indices, pooling: .none, batchSize: 4)
+    for (h, i) in indices.enumerated() {
+      #expect(outputs[h].shape == reference[i].shape, "\(names[h])")
+      #expect(
+        largestRelativeError(outputs[h].scalars, reference[i].scalars) < 1e-5, "\(names[h])")
     }
   }
 

@@ -21,9 +21,10 @@ int sigbook_direct_convolution_supports(int variant);
 
 /* A convolution of `batch` images `[channels, height, width]` (row-major, images consecutive)
    by `weight` `[out_channels, channels, kernel_height, kernel_width]` (one group), plus `bias`
-   `[out_channels]` (NULL: none), then, when `relu` is nonzero, max(·, 0) (a NaN to 0, as
-   `Kernels.relu`), written to `output` `[batch, out_channels, out_height,
-   out_width]`. Output (oy, ox) reads input row oy·stride_y − pad_top + ky·dilation_y and column
+   `[out_channels]` (NULL: none), plus `residual` `[batch, out_channels, out_height,
+   out_width]` (NULL: none; a float addition of the stored sum, as a separate add would do),
+   then, when `relu` is nonzero, max(·, 0) (a NaN to 0, as `Kernels.relu`), written to
+   `output` `[batch, out_channels, out_height, out_width]`. Output (oy, ox) reads input row oy·stride_y − pad_top + ky·dilation_y and column
    ox·stride_x − pad_left + kx·dilation_x for tap (ky, kx), 0 outside the image; out_height =
    ⌊(height + pad_top + pad_bottom − dilation_y·(kernel_height − 1) − 1) / stride_y⌋ + 1,
    likewise the width, and both must be positive.
@@ -38,6 +39,7 @@ int sigbook_direct_convolution(
     int variant, const float *input, int batch, int channels, int height, int width,
     const float *weight, const float *bias, int out_channels, int kernel_height,
     int kernel_width, int stride_y, int stride_x, int dilation_y, int dilation_x, int pad_top,
-    int pad_left, int pad_bottom, int pad_right, int relu, float *output);
+    int pad_left, int pad_bottom, int pad_right, const float *residual, int relu,
+    float *output);
 
 #endif
