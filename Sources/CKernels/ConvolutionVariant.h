@@ -189,6 +189,9 @@ static __attribute__((TARGET)) void NAME(convolve)(
   const int short_map = vectors <= SHORT_NV;
   const int block_nc = short_map ? SHORT_NC : WIDE_NC;
   const int tiles = short_map ? 1 : (vectors + WIDE_NV - 1) / WIDE_NV;
+  /* The output channels in nearly equal blocks (16 → 6, 5, 5; not 6, 6, 4, nor 32 → 6 × 5 + 2,
+     whose last block's few sums cannot cover the FMA's latency). */
+  const int channel_blocks = (g->out_channels + block_nc - 1) / block_nc;
   const ptrdiff_t in_size = (ptrdiff_t)g->channels * g->height * g->width;
   const ptrdiff_t out_pixels = (ptrdiff_t)g->out_height * g->out_width;
   const ptrdiff_t wide_stride = (ptrdiff_t)vectors * LANES;
@@ -199,12 +202,14 @@ static __attribute__((TARGET)) void NAME(convolve)(
       /* Tile `tile` has ⌊vectors·(tile + 1) / tiles⌋ − start vectors. */
       const int end = (int)(((long)vectors * (tile + 1)) / tiles);
       const int nv = end - start;
-      for (int oc = 0; oc < g->out_channels; oc += block_nc) {
-        const int nc = g->out_channels - oc < block_nc ? g->out_channels - oc : block_nc;
+      for (int k = 0, oc = 0; k < channel_blocks; k++) {
+        const int next = (int)(((long)g->out_channels * (k + 1)) / channel_blocks);
+        const int nc = next - oc;
         NAME(block)(
             planes + start * LANES, g->plane_size, g->channels, offsets, g->taps,
             weight + oc * w_stride, w_stride, bias ? bias + oc : NULL,
             wide + oc * wide_stride + start * LANES, wide_stride, nc, nv);
+        oc = next;
       }
       start = end;
     }

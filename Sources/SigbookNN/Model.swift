@@ -130,11 +130,13 @@ public struct Model: Sendable {
     return x
   }
 
-  /// The most values one layer's output holds for an inference batch: 2 M floats (8 MB). A
-  /// larger block is mapped from the system and its pages faulted in anew for every batch (for
-  /// a ResNet's 16 × 28 × 28 maps, a 1,024-image batch is 51 MB a layer), which cost more than
-  /// the arithmetic; blocks this size are reused from the heap.
-  static let forwardBatchBudget = 1 << 21
+  /// The most values one layer's output holds for an inference batch: 256 K floats (1 MB), so
+  /// that a batch's live values (a block's input, its branches, the shortcut) stay in the
+  /// caches while every layer reads and writes them. A larger block is mapped from the system
+  /// and its pages faulted in anew for every batch (for a ResNet's 16 × 28 × 28 maps, a
+  /// 1,024-image batch is 51 MB a layer), which cost more than the arithmetic; 8 MB batches
+  /// (2 M floats, 167 of those images) came from the heap but left the caches at every layer.
+  static let forwardBatchBudget = 1 << 18
 
   /// Rows per inference batch: `batchSize`, or fewer where a layer's output for that many
   /// rows would exceed `forwardBatchBudget` values (a dense network keeps its 1,024).

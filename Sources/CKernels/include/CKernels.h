@@ -7,7 +7,7 @@
 enum {
   /* No vector variant on this processor: callers keep the im2col path. */
   SIGBOOK_CONVOLUTION_NONE = 0,
-  /* 256-bit vectors (AVX2 with FMA), 3 output channels × 3 vectors of pixels at a time. */
+  /* 256-bit vectors (AVX2 with FMA), 6 output channels × 2 vectors of pixels at a time. */
   SIGBOOK_CONVOLUTION_AVX2 = 1,
   /* 512-bit vectors (AVX-512F), 4 channels × 6 vectors, or 6 × 4 for small maps. */
   SIGBOOK_CONVOLUTION_AVX512 = 2,
