@@ -34,57 +34,60 @@ extension KMeans {
     var strict = false, converged = false, cancelled = false, handedOff = false
     data.values.withUnsafeBufferPointer { x in
       data.norms.withUnsafeBufferPointer { norms in
-        while iterations < maxIterations {
-          if isCancelled() {
-            cancelled = true
-            return
-          }
-          iterations += 1
-          centres.withUnsafeBufferPointer { c in
-            newLabels.withUnsafeMutableBufferPointer { l in
-              distances.withUnsafeMutableBufferPointer { dist in
-                sums.withUnsafeMutableBufferPointer { s in
-                  counts.withUnsafeMutableBufferPointer { counts in
-                    assignNearest(
-                      x: x, norms: norms, features: d, centres: c, k: k, labels: l,
-                      distances: dist, sums: s, counts: counts)
-                    repairEmptyClusters(
-                      x: x, features: d, labels: l, distances: UnsafeBufferPointer(dist), sums: s,
-                      counts: counts)
+        data.withPanels { panels in
+          while iterations < maxIterations {
+            if isCancelled() {
+              cancelled = true
+              return
+            }
+            iterations += 1
+            centres.withUnsafeBufferPointer { c in
+              newLabels.withUnsafeMutableBufferPointer { l in
+                distances.withUnsafeMutableBufferPointer { dist in
+                  sums.withUnsafeMutableBufferPointer { s in
+                    counts.withUnsafeMutableBufferPointer { counts in
+                      assignNearest(
+                        x: x, panels: panels, norms: norms, features: d, centres: c, k: k,
+                        labels: l, distances: dist, sums: s, counts: counts)
+                      repairEmptyClusters(
+                        x: x, features: d, labels: l, distances: UnsafeBufferPointer(dist), sums: s,
+                        counts: counts)
+                    }
                   }
                 }
               }
             }
+            let shift = moveCentres(&centres, sums: sums, counts: counts, features: d)
+            var changes = 0
+            for i in 0..<n where newLabels[i] != labels[i] { changes += 1 }
+            if changes == 0 {
+              strict = true
+              converged = true
+              break
+            }
+            swap(&labels, &newLabels)
+            if shift <= shiftTolerance {
+              converged = true
+              break
+            }
+            if let handOff, changes <= handOff {
+              handedOff = true
+              break
+            }
           }
-          let shift = moveCentres(&centres, sums: sums, counts: counts, features: d)
-          var changes = 0
-          for i in 0..<n where newLabels[i] != labels[i] { changes += 1 }
-          if changes == 0 {
-            strict = true
-            converged = true
-            break
-          }
-          swap(&labels, &newLabels)
-          if shift <= shiftTolerance {
-            converged = true
-            break
-          }
-          if let handOff, changes <= handOff {
-            handedOff = true
-            break
-          }
-        }
-        if handedOff || (handOff != nil && !strict) {
-          // The transfers that follow start from these labels and the means of their points.
-        } else if strict {
-          swap(&labels, &newLabels)
-        } else {
-          // Assign once more so that the labels are those of the final centres.
-          centres.withUnsafeBufferPointer { c in
-            labels.withUnsafeMutableBufferPointer { l in
-              distances.withUnsafeMutableBufferPointer { dist in
-                assignNearest(
-                  x: x, norms: norms, features: d, centres: c, k: k, labels: l, distances: dist)
+          if handedOff || (handOff != nil && !strict) {
+            // The transfers that follow start from these labels and the means of their points.
+          } else if strict {
+            swap(&labels, &newLabels)
+          } else {
+            // Assign once more so that the labels are those of the final centres.
+            centres.withUnsafeBufferPointer { c in
+              labels.withUnsafeMutableBufferPointer { l in
+                distances.withUnsafeMutableBufferPointer { dist in
+                  assignNearest(
+                    x: x, panels: panels, norms: norms, features: d, centres: c, k: k, labels: l,
+                    distances: dist)
+                }
               }
             }
           }
@@ -105,61 +108,75 @@ extension KMeans {
   /// centres while it is still in cache), 64 to 4,096 rows.
   static func blockRows(features d: Int) -> Int { max(64, min(4096, (1 << 18) / max(d, 1))) }
 
-  /// The nearest centre of each row (first on ties) and its squared distance, one GEMM per block
-  /// of rows; with `sums` and `counts`, also the per-cluster sums (Double, `[k · d]`) and counts
-  /// of the rows, accumulated block by block in row order.
+  /// The nearest centre of each row (first on ties) and its squared distance, by
+  /// `CentreProducts.nearest` when `panels` (the rows packed) is given and a variant runs k
+  /// centres, else one GEMM per block of rows; with `sums` and `counts`, also the per-cluster
+  /// sums (Double, `[k · d]`) and counts of the rows, accumulated block by block in row order.
   static func assignNearest(
-    x: UnsafeBufferPointer<Float>, norms: UnsafeBufferPointer<Float>, features d: Int,
-    centres c: UnsafeBufferPointer<Float>, k: Int,
-    labels: UnsafeMutableBufferPointer<Int>, distances: UnsafeMutableBufferPointer<Float>,
+    x: UnsafeBufferPointer<Float>, panels: UnsafePointer<Float>?,
+    norms: UnsafeBufferPointer<Float>, features d: Int, centres c: UnsafeBufferPointer<Float>,
+    k: Int, labels: UnsafeMutableBufferPointer<Int>, distances: UnsafeMutableBufferPointer<Float>,
     sums: UnsafeMutableBufferPointer<Double>? = nil, counts: UnsafeMutableBufferPointer<Int>? = nil
   ) {
     let n = norms.count
     sums?.update(repeating: 0)
     counts?.update(repeating: 0)
-    guard n > 0, let xBase = x.baseAddress, !c.isEmpty else { return }
+    guard n > 0, let xBase = x.baseAddress, let cBase = c.baseAddress,
+      let normsBase = norms.baseAddress,
+      let labelsBase = labels.baseAddress, let distancesBase = distances.baseAddress
+    else { return }
     let centreNorms = Distances.rowSquaredNorms(c, rows: k, columns: d)
     let block = min(blockRows(features: d), n)
-    // The centres transposed, [d, k], and the products in pieces of at most 10⁶ multiply-adds:
-    // OpenBLAS then takes its small-matrix path, which does not copy (pack) the data rows for
-    // every product; the packing cost as much as the product when k is a few clusters.
-    var transposed = [Float](repeating: 0, count: d * k)
-    for j in 0..<k { for f in 0..<d { transposed[f * k + j] = c[j * d + f] } }
+    let variant = panels == nil ? nil : CentreProducts.variant(centres: k)
+    // Without the kernel: the centres transposed, [d, k], and the products in pieces of at most
+    // 10⁶ multiply-adds: OpenBLAS then takes its small-matrix path, which does not copy (pack)
+    // the data rows for every product; the packing cost as much as the product when k is a few
+    // clusters.
+    var transposed = [Float](repeating: 0, count: variant == nil ? d * k : 0)
+    if variant == nil {
+      for j in 0..<k { for f in 0..<d { transposed[f * k + j] = c[j * d + f] } }
+    }
     let piece = max(8, min(block, 1_000_000 / max(1, k * d)))
-    var cross = [Float](repeating: 0, count: block * k)
+    var cross = [Float](repeating: 0, count: variant == nil ? block * k : 0)
     // A block's sums in Float (four lanes per instruction rather than two), added to the Double
     // totals once per block.
     var blockSums = [Float](repeating: 0, count: sums == nil ? 0 : k * d)
     cross.withUnsafeMutableBufferPointer { cross in
       blockSums.withUnsafeMutableBufferPointer { blockSums in
-        guard let crossBase = cross.baseAddress else { return }
         centreNorms.withUnsafeBufferPointer { cn in
           transposed.withUnsafeBufferPointer { ct in
             var start = 0
             while start < n {
               let m = min(block, n - start)
-              var done = 0
-              while done < m {
-                let rows = min(piece, m - done)
-                BLAS.gemm(
-                  transposeA: false, transposeB: false, m: rows, n: k, k: d, alpha: -2,
-                  a: xBase + (start + done) * d, b: ct.baseAddress, beta: 0,
-                  c: crossBase + done * k)
-                done += rows
-              }
-              for r in 0..<m {
-                let row = crossBase + r * k
-                var best = 0
-                var bestValue = cn[0] + row[0]
-                for j in 1..<k {
-                  let value = cn[j] + row[j]
-                  if value < bestValue {
-                    bestValue = value
-                    best = j
-                  }
+              if let variant, let panels, let cnBase = cn.baseAddress {
+                CentreProducts.nearest(
+                  variant, panels: panels, features: d, start: start, count: m,
+                  norms: normsBase + start, centres: cBase, centreNorms: cnBase, k: k,
+                  labels: labelsBase + start, distances: distancesBase + start)
+              } else if let crossBase = cross.baseAddress {
+                var done = 0
+                while done < m {
+                  let rows = min(piece, m - done)
+                  BLAS.gemm(
+                    transposeA: false, transposeB: false, m: rows, n: k, k: d, alpha: -2,
+                    a: xBase + (start + done) * d, b: ct.baseAddress, beta: 0,
+                    c: crossBase + done * k)
+                  done += rows
                 }
-                labels[start + r] = best
-                distances[start + r] = max(0, norms[start + r] + bestValue)
+                for r in 0..<m {
+                  let row = crossBase + r * k
+                  var best = 0
+                  var bestValue = cn[0] + row[0]
+                  for j in 1..<k {
+                    let value = cn[j] + row[j]
+                    if value < bestValue {
+                      bestValue = value
+                      best = j
+                    }
+                  }
+                  labels[start + r] = best
+                  distances[start + r] = max(0, norms[start + r] + bestValue)
+                }
               }
               if let sums, let counts {
                 blockSums.update(repeating: 0)

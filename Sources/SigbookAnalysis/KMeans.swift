@@ -46,7 +46,7 @@ public struct KMeansResult: Sendable, Equatable {
   /// - Parameter x: `[m, d]` with the same number of features as the centres.
   /// - Returns: `m` cluster indices in `0 ..< k`.
   /// - Precondition: `x` has `d` features.
-  /// - Complexity: one GEMM per block of rows, 2·m·k·d operations.
+  /// - Complexity: 2·m·k·d operations, by `CentreProducts` or one GEMM per block of rows.
   func assign(_ x: Tensor) -> [Int] {
     let d = centres.rowSize
     precondition(x.rowSize == d, "assigning \(x.shape) to centres \(centres.shape)")
@@ -56,11 +56,18 @@ public struct KMeansResult: Sendable, Equatable {
     x.withUnsafeBufferPointer { px in
       centres.withUnsafeBufferPointer { pc in
         let norms = Distances.rowSquaredNorms(px, rows: m, columns: d)
+        // Packed as the fit packs its data, so that points seen in the fit get its labels.
+        let panels =
+          CentreProducts.variant(centres: k) == nil
+          ? [] : CentreProducts.pack(px, rows: m, columns: d)
         labels.withUnsafeMutableBufferPointer { l in
           distances.withUnsafeMutableBufferPointer { dist in
             norms.withUnsafeBufferPointer { xn in
-              KMeans.assignNearest(
-                x: px, norms: xn, features: d, centres: pc, k: k, labels: l, distances: dist)
+              panels.withUnsafeBufferPointer { p in
+                KMeans.assignNearest(
+                  x: px, panels: p.isEmpty ? nil : p.baseAddress, norms: xn, features: d,
+                  centres: pc, k: k, labels: l, distances: dist)
+              }
             }
           }
         }
@@ -199,6 +206,9 @@ struct KMeansData: Sendable {
   let mean: [Double]
   /// `‖xᵢ − mean‖²` per row.
   let norms: [Float]
+  /// `values` packed for the centre-product kernels (``CentreProducts/pack(_:rows:columns:)``),
+  /// empty where no variant of them runs.
+  let panels: [Float]
   /// The mean over features of their (population) variances: `Σᵢ ‖xᵢ − mean‖² / (n · d)`.
   let meanVariance: Double
 
@@ -210,9 +220,18 @@ struct KMeansData: Sendable {
     norms = values.withUnsafeBufferPointer {
       Distances.rowSquaredNorms($0, rows: x.rows, columns: x.rowSize)
     }
+    panels =
+      CentreProducts.Variant.best == nil
+      ? []
+      : values.withUnsafeBufferPointer { CentreProducts.pack($0, rows: x.rows, columns: x.rowSize) }
     var total = 0.0
     for v in norms { total += Double(v) }
     meanVariance = n * d > 0 ? total / Double(n * d) : 0
+  }
+
+  /// `body` with the packed points, or nil where there are none.
+  func withPanels<R>(_ body: (UnsafePointer<Float>?) -> R) -> R {
+    panels.withUnsafeBufferPointer { p in body(p.isEmpty ? nil : p.baseAddress) }
   }
 
   /// The number of distinct rows, counting no further than `limit`.

@@ -42,4 +42,47 @@ int sigbook_direct_convolution(
     int pad_left, int pad_bottom, int pad_right, const float *residual, int relu,
     float *output);
 
+/* The vector variants of the centre products (CentreProducts.c). */
+enum {
+  /* No vector variant on this processor: callers keep their sgemm path. */
+  SIGBOOK_VECTORS_NONE = 0,
+  /* 256-bit vectors (AVX2 with FMA). */
+  SIGBOOK_VECTORS_AVX2 = 1,
+  /* 512-bit vectors (AVX-512F). */
+  SIGBOOK_VECTORS_AVX512 = 2,
+};
+
+/* The most centres one call of the centre products takes. */
+#define SIGBOOK_MAX_CENTRES 64
+
+/* The fastest variant of the centre products this processor supports. */
+int sigbook_centre_products_best_variant(void);
+
+/* Whether this processor can run `variant` of the centre products. */
+int sigbook_centre_products_supports(int variant);
+
+/* out[j·out_stride + i] = −2 · Σ_f x[start + i][f] · centres[j·d + f] for i in [0, count) and
+   j in [0, k): the cross terms of ‖x − c‖² = ‖x‖² − 2·x·c + ‖c‖².
+
+   The points come packed in panels of 16, feature by feature: feature f of point p is
+   `panels[(⌊p / 16⌋·d + f)·16 + p mod 16]`, the last panel padded (with zeros, say) to 16
+   points. Each sum runs over the features in order, one fused multiply-add per feature,
+   starting from 0: the same in every variant, whatever `start`, `count` and k. Single-threaded.
+   Returns 0, or −1 (and writes nothing) for an unsupported variant, d < 1, a negative `start`
+   or `count`, k outside [1, SIGBOOK_MAX_CENTRES] or `out_stride` < `count`. */
+int sigbook_centre_products(
+    int variant, const float *panels, int d, int start, int count, const float *centres, int k,
+    float *out, ptrdiff_t out_stride);
+
+/* The nearest centre of each of the points [start, start + count) of `panels` (packed as for
+   `sigbook_centre_products`): `labels[i]` is the first j of least ‖c_j‖² + (−2·x·c_j), the
+   products summed as `sigbook_centre_products` sums them, and `distances[i]` is
+   `norms[i] + that least value`, or 0 where that is negative. `norms` and the outputs are
+   indexed from the first point of the range. Returns 0, or −1 (writing nothing) as
+   `sigbook_centre_products` does. */
+int sigbook_nearest_centres(
+    int variant, const float *panels, int d, int start, int count, const float *norms,
+    const float *centres, const float *centre_norms, int k, ptrdiff_t *labels,
+    float *distances);
+
 #endif
