@@ -51,13 +51,13 @@ let package = Package(
       name: "SigbookTensor", dependencies: ["COpenBLAS"],
       linkerSettings: [.linkedLibrary("m", .when(platforms: [.linux]))]),
     .target(name: "SigbookData", dependencies: ["SigbookTensor", "CZlib"]),
-    // Our own C: the direct convolution kernels of inference, in vector variants chosen at run
-    // time (the README says why they exist).
+    // Our own C: the direct convolution kernels of inference and the probes' softmax
+    // regression, in vector variants chosen at run time (the README says why they exist).
     .target(name: "CKernels"),
     .target(name: "SigbookNN", dependencies: ["SigbookTensor", "SigbookData", "CKernels"]),
     .target(
       name: "SigbookAnalysis",
-      dependencies: ["SigbookTensor", "SigbookData", "SigbookNN", "COpenBLAS"]),
+      dependencies: ["SigbookTensor", "SigbookData", "SigbookNN", "COpenBLAS", "CKernels"]),
     // Figures are pure functions from values to SVG: the plots know tensors, nothing of models.
     .target(name: "SigbookPlot", dependencies: ["SigbookTensor", "CZlib", "CRsvg"]),
     // The workbook language: front end (Language/), evaluation, the function catalogue and the
