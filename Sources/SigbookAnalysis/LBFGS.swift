@@ -49,7 +49,7 @@ struct LBFGS {
       for j in stride(from: steps.count - 1, through: 0, by: -1) {
         let a = steps[j].rho * Self.dot(steps[j].s, direction)
         alphas[j] = a
-        for i in 0..<n { direction[i] -= a * steps[j].y[i] }
+        Self.add(-a, steps[j].y, to: &direction)
       }
       if let last = steps.last {
         let gamma = Self.dot(last.s, last.y) / Self.dot(last.y, last.y)
@@ -62,7 +62,7 @@ struct LBFGS {
       }
       for j in 0..<steps.count {
         let b = steps[j].rho * Self.dot(steps[j].y, direction)
-        for i in 0..<n { direction[i] += (alphas[j] - b) * steps[j].s[i] }
+        Self.add(alphas[j] - b, steps[j].s, to: &direction)
       }
       var slope = Self.dot(g, direction)
       if slope >= 0 {
@@ -116,6 +116,16 @@ struct LBFGS {
     var sum = 0.0
     for i in a.indices { sum += a[i] * b[i] }
     return sum
+  }
+
+  /// y += a·x, element by element, through buffer pointers: indexing the arrays of `steps`
+  /// inside the loop kept it scalar, with a uniqueness check per element (5% of W12's process).
+  static func add(_ a: Double, _ x: [Double], to y: inout [Double]) {
+    x.withUnsafeBufferPointer { x in
+      y.withUnsafeMutableBufferPointer { y in
+        for i in 0..<y.count { y[i] += a * x[i] }
+      }
+    }
   }
 
   static func largest(_ v: [Double]) -> Double { v.reduce(0) { max($0, abs($1)) } }
