@@ -51,8 +51,9 @@ let package = Package(
       name: "SigbookTensor", dependencies: ["COpenBLAS"],
       linkerSettings: [.linkedLibrary("m", .when(platforms: [.linux]))]),
     .target(name: "SigbookData", dependencies: ["SigbookTensor", "CZlib"]),
-    // Our own C: the direct convolution kernels of inference and k-means's centre products, in
-    // vector variants chosen at run time (the README and the C files say why they exist).
+    // Our own C: the direct convolution kernels of inference, k-means's centre products and the
+    // probes' softmax regression, in vector variants chosen at run time (the README and the C
+    // files say why they exist).
     .target(name: "CKernels"),
     .target(name: "SigbookNN", dependencies: ["SigbookTensor", "SigbookData", "CKernels"]),
     .target(

@@ -1,3 +1,4 @@
+import CKernels
 import COpenBLAS
 import Foundation
 import SigbookTensor
@@ -29,11 +30,14 @@ struct LogisticRegression: Sendable {
   ///   - c: the inverse of the penalty's strength, as scikit-learn's `C`.
   ///   - standardize: each feature centred and scaled to unit variance (over these rows) first.
   ///   - tolerance: the largest gradient component at which the fit has converged.
+  ///   - parallelRows: each evaluation's chunks of rows on every core (the same numbers).
+  ///   - kernel: what computes each chunk of a single-precision evaluation (tests compare them).
   /// - Throws: `AnalysisError` for non-finite values, fewer than two rows, a non-positive `c`,
   ///   or `.cancelled`.
   init(
     fitting x: Tensor, labels: [Int], classes: Int, c: Double, standardize: Bool,
-    tolerance: Double = 1e-4, parallelRows: Bool = false, isCancelled: () -> Bool = { false }
+    tolerance: Double = 1e-4, parallelRows: Bool = false,
+    kernel: SingleEvaluation.Kernel = .best, isCancelled: () -> Bool = { false }
   ) throws(AnalysisError) {
     let n = x.rows, d = x.rowSize
     guard n >= 2 else {
@@ -56,7 +60,8 @@ struct LogisticRegression: Sendable {
       // more they read them in single precision (half the memory traffic, whose rounding, about
       // 1e-7 of each sum, is far below what that tolerance tells apart); tighter, in Double.
       let evaluation = SingleEvaluation(
-        data: data.map { Float($0) }, labels: labels, n: n, d: d, k: k, parallel: parallelRows)
+        data: data.map { Float($0) }, labels: labels, n: n, d: d, k: k, parallel: parallelRows,
+        kernel: kernel)
       outcome = LBFGS(gradientTolerance: tolerance).minimize(from: start, isCancelled: isCancelled)
       { theta, gradient in
         evaluation.loss(theta, penalty: penalty, gradient: &gradient)
@@ -115,31 +120,61 @@ struct LogisticRegression: Sendable {
   }
 
   /// The loss and its gradient with the features in single precision, the rows taken in
-  /// chunks of `chunkRows`: each chunk's two products (its logits, then its share of the
-  /// gradient) read its rows while they are still in the cache, and its partial sums are added
-  /// in chunk order — so the numbers are the same whether the chunks run on one core (inside
-  /// `ParallelFits`) or on all of them (`parallel`), and on any number of cores.
+  /// chunks of `chunkRows`, and its partial sums added in chunk order — so the numbers are the
+  /// same whether the chunks run on one core (inside `ParallelFits`) or on all of them
+  /// (`parallel`), and on any number of cores.
+  ///
+  /// A chunk is one call of `CKernels`' `sigbook_softmax_regression_chunk` where the processor
+  /// has a variant of it (AVX2 with FMA): logits, softmax, residuals and the gradient in one
+  /// pass over the chunk's rows, 32 at a time while they are in the L1 cache. Elsewhere (or
+  /// with `.blas`) its two products go through sgemm, the softmax in Double between them.
   final class SingleEvaluation: @unchecked Sendable {
     /// 512 rows of 256 features are 512 KB: within a core's L2 cache.
     static let chunkRows = 512
+
+    /// What computes a chunk.
+    enum Kernel: Sendable {
+      /// The vector kernel where the processor has one, else `.blas`.
+      case best
+      /// Two sgemm products, the softmax between them in Double.
+      case blas
+    }
+
+    /// The vector kernel's variant on this processor, nil where it has none.
+    static let bestVariant: Int32? = {
+      let variant = sigbook_softmax_regression_best_variant()
+      return Int(variant) == Int(SIGBOOK_SOFTMAX_REGRESSION_NONE) ? nil : variant
+    }()
 
     let labels: [Int]
     let n: Int, d: Int, k: Int
     let parallel: Bool
     let chunks: Int
-    // Owned storage: the features; then scratch, written by the chunks (each its own part)
-    // and read after them.
+    /// The kernel's variant, or nil for sgemm.
+    let variant: Int32?
+    let scratchCount: Int
+    // Owned storage: the features and the labels; then scratch, written by the chunks (each
+    // its own part) and read after them.
     let data: UnsafeMutableBufferPointer<Float>
+    let classes: UnsafeMutableBufferPointer<Int32>
     let weights: UnsafeMutableBufferPointer<Float>
+    let biases: UnsafeMutableBufferPointer<Float>
     let residuals: UnsafeMutableBufferPointer<Float>
+    let scratch: UnsafeMutableBufferPointer<Float>
     let partialGradients: UnsafeMutableBufferPointer<Float>
     let partialIntercepts: UnsafeMutableBufferPointer<Double>
     let partialLosses: UnsafeMutableBufferPointer<Double>
 
-    init(data: [Float], labels: [Int], n: Int, d: Int, k: Int, parallel: Bool) {
+    init(
+      data: [Float], labels: [Int], n: Int, d: Int, k: Int, parallel: Bool,
+      kernel: Kernel = .best
+    ) {
       self.labels = labels
       (self.n, self.d, self.k, self.parallel) = (n, d, k, parallel)
       chunks = (n + Self.chunkRows - 1) / Self.chunkRows
+      variant = kernel == .best && d <= Int(Int32.max) / max(1, k) ? Self.bestVariant : nil
+      let usesKernel = variant != nil
+      scratchCount = usesKernel ? sigbook_softmax_regression_scratch(Int32(k)) : 0
       func zeros<T: Numeric>(_ count: Int) -> UnsafeMutableBufferPointer<T> {
         let buffer = UnsafeMutableBufferPointer<T>.allocate(capacity: count)
         buffer.initialize(repeating: 0)
@@ -147,15 +182,23 @@ struct LogisticRegression: Sendable {
       }
       self.data = .allocate(capacity: data.count)
       _ = self.data.initialize(from: data)
+      classes = .allocate(capacity: labels.count)
+      _ = classes.initialize(from: labels.lazy.map { Int32(truncatingIfNeeded: $0) })
       weights = zeros(k * d)
-      residuals = zeros(n * k)
+      biases = zeros(k)
+      // The kernel keeps the residuals in its scratch; sgemm needs them all.
+      residuals = zeros(usesKernel ? 0 : n * k)
+      scratch = zeros(chunks * scratchCount)
       partialGradients = zeros(chunks * k * d)
       partialIntercepts = zeros(chunks * k)
       partialLosses = zeros(chunks)
     }
 
     deinit {
-      for buffer in [data, weights, residuals, partialGradients] { buffer.deallocate() }
+      for buffer in [data, weights, biases, residuals, scratch, partialGradients] {
+        buffer.deallocate()
+      }
+      classes.deallocate()
       partialIntercepts.deallocate()
       partialLosses.deallocate()
     }
@@ -165,37 +208,63 @@ struct LogisticRegression: Sendable {
     func loss(_ theta: [Double], penalty: Double, gradient: inout [Double]) -> Double {
       let (n, d, k) = (self.n, self.d, self.k)
       for i in 0..<(k * d) { weights[i] = Float(theta[i]) }
+      for j in 0..<k { biases[j] = Float(theta[k * d + j]) }
       let intercepts = Array(theta[(k * d)...])
       // Each chunk writes its own rows of the residuals and its own partial sums only.
       let chunk: @Sendable (Int) -> Void = { c in
-        self.partialLosses[c] = self.chunk(c, intercepts: intercepts)
+        if let variant = self.variant {
+          self.partialLosses[c] = self.kernelChunk(c, variant: variant)
+        } else {
+          self.partialLosses[c] = self.chunk(c, intercepts: intercepts)
+        }
       }
       if parallel {
         Parallel.forEach(chunks, chunk)
       } else {
         for c in 0..<chunks { chunk(c) }
       }
-      let weightCount = k * d
+      let weightCount = k * d, mean = 1 / Double(n)
       for i in 0..<weightCount {
         var sum = 0.0
         for c in 0..<chunks { sum += Double(partialGradients[c * weightCount + i]) }
-        gradient[i] = penalty * theta[i] + sum
+        gradient[i] = penalty * theta[i] + sum * mean
       }
       for j in 0..<k {
         var sum = 0.0
         for c in 0..<chunks { sum += partialIntercepts[c * k + j] }
-        gradient[weightCount + j] = sum / Double(n)
+        gradient[weightCount + j] = sum * mean
       }
       let loss = partialLosses.reduce(0, +)
-      return loss / Double(n) + penalty * LogisticRegression.squares(theta, count: weightCount) / 2
+      return loss * mean + penalty * LogisticRegression.squares(theta, count: weightCount) / 2
     }
 
-    /// Chunk `c`'s rows: logits, pᵢ − yᵢ, and the chunk's share of the weights' gradient
-    /// ((P − Y)ᵀ·X / n) and of the intercepts' (Σ (P − Y), not yet divided); returns the
-    /// chunk's Σ −log pᵢ[yᵢ].
+    /// The rows of chunk `c`.
+    private func rows(_ c: Int) -> (first: Int, count: Int) {
+      let first = c * Self.chunkRows
+      return (first, min(n, first + Self.chunkRows) - first)
+    }
+
+    /// Chunk `c` by the vector kernel; returns the chunk's Σ −log pᵢ[yᵢ].
+    private func kernelChunk(_ c: Int, variant: Int32) -> Double {
+      let (d, k) = (self.d, self.k)
+      let (first, m) = rows(c)
+      var loss = 0.0
+      let status = sigbook_softmax_regression_chunk(
+        variant, data.baseAddress.map { $0 + first * d }, Int32(m), Int32(d), Int32(k),
+        weights.baseAddress, biases.baseAddress, classes.baseAddress.map { $0 + first },
+        partialGradients.baseAddress.map { $0 + c * k * d },
+        partialIntercepts.baseAddress.map { $0 + c * k }, &loss,
+        scratch.baseAddress.map { $0 + c * scratchCount })
+      precondition(status == 0, "the softmax regression kernel refused its arguments")
+      return loss
+    }
+
+    /// Chunk `c`'s rows by sgemm: logits, pᵢ − yᵢ, and the chunk's share of the weights'
+    /// gradient ((P − Y)ᵀ·X) and of the intercepts' (Σ (P − Y)), neither yet divided by n;
+    /// returns the chunk's Σ −log pᵢ[yᵢ].
     private func chunk(_ c: Int, intercepts: [Double]) -> Double {
-      let (n, d, k) = (self.n, self.d, self.k)
-      let first = c * Self.chunkRows, m = min(n, first + Self.chunkRows) - first
+      let (d, k) = (self.d, self.k)
+      let (first, m) = rows(c)
       guard let xs = data.baseAddress, let z = residuals.baseAddress,
         let g = partialGradients.baseAddress, let intercept = partialIntercepts.baseAddress
       else { return 0 }
@@ -228,8 +297,8 @@ struct LogisticRegression: Sendable {
         }
       }
       cblas_sgemm(
-        CblasRowMajor, CblasTrans, CblasNoTrans, Int32(k), Int32(d), Int32(m), 1 / Float(n),
-        logits, Int32(k), rows, Int32(d), 0, g + c * k * d, Int32(d))
+        CblasRowMajor, CblasTrans, CblasNoTrans, Int32(k), Int32(d), Int32(m), 1, logits,
+        Int32(k), rows, Int32(d), 0, g + c * k * d, Int32(d))
       return loss
     }
   }

@@ -93,8 +93,9 @@ struct LinearProbeTests {
 
   /// Three chunks of rows (1,500 ≥ 2 × 512): the chunks on every core or one after another
   /// give the same bits, and the table (which puts large sets' rows on every core) equals
-  /// fits made one chunk after another.
-  @Test func rowChunksOnEveryCoreChangeNoBit() throws {
+  /// fits made one chunk after another; with either kernel.
+  @Test(arguments: [LogisticRegression.SingleEvaluation.Kernel.best, .blas])
+  func rowChunksOnEveryCoreChangeNoBit(kernel: LogisticRegression.SingleEvaluation.Kernel) throws {
     var g = SeededGenerator(seed: 11)
     let x = Tensor.normal(shape: [1500, 12], standardDeviation: 1, generator: &g)
     // The class is the largest of the first three features: learnable, not separable.
@@ -102,11 +103,52 @@ struct LinearProbeTests {
       (0..<3).max { x.scalars[i * 12 + $0] < x.scalars[i * 12 + $1] } ?? 0
     }
     let serial = try LogisticRegression(
-      fitting: x, labels: labels, classes: 3, c: 1, standardize: true, parallelRows: false)
+      fitting: x, labels: labels, classes: 3, c: 1, standardize: true, parallelRows: false,
+      kernel: kernel)
     let parallel = try LogisticRegression(
-      fitting: x, labels: labels, classes: 3, c: 1, standardize: true, parallelRows: true)
+      fitting: x, labels: labels, classes: 3, c: 1, standardize: true, parallelRows: true,
+      kernel: kernel)
     #expect(serial.weights == parallel.weights && serial.intercepts == parallel.intercepts)
     #expect(serial.iterations == parallel.iterations && serial.iterations > 1)
+  }
+
+  /// The vector kernel's evaluation at a random point, on three chunks of rows (the last
+  /// partial), a feature count that is no multiple of the vectors' 8 lanes and an odd number of
+  /// classes: its loss and gradient equal sgemm's within single precision, and its gradient
+  /// equals the central differences of its loss.
+  @Test(
+    .enabled(
+      if: LogisticRegression.SingleEvaluation.bestVariant != nil,
+      "needs a processor with a variant of the vector kernel (AVX2 with FMA)"))
+  func vectorKernelMatchesBLASAndFiniteDifferences() {
+    var g = SeededGenerator(seed: 5)
+    let n = 1100, d = 37, k = 7
+    let x = Tensor.normal(shape: [n, d], standardDeviation: 1, generator: &g)
+    let labels = (0..<n).map { _ in g.nextInt(below: k) }
+    let theta = (0..<(k * d + k)).map { _ in 0.2 * g.nextNormal() }
+    let (penalty, count) = (1e-3, k * d + k)
+    let fast = LogisticRegression.SingleEvaluation(
+      data: x.scalars, labels: labels, n: n, d: d, k: k, parallel: true)
+    let blas = LogisticRegression.SingleEvaluation(
+      data: x.scalars, labels: labels, n: n, d: d, k: k, parallel: false, kernel: .blas)
+    #expect(fast.variant != nil && blas.variant == nil)
+    var gradient = [Double](repeating: 0, count: count), expected = gradient, ignored = gradient
+    let loss = fast.loss(theta, penalty: penalty, gradient: &gradient)
+    let reference = blas.loss(theta, penalty: penalty, gradient: &expected)
+    #expect(abs(loss - reference) <= 1e-6 * max(1, abs(reference)))
+    for i in 0..<count { #expect(abs(gradient[i] - expected[i]) <= 1e-5, "component \(i)") }
+    // The loss is summed from single-precision logits (about 1e-7 of it): a step of 1e-2 keeps
+    // that rounding near 1e-5 of the difference quotient, the truncation smaller.
+    let h = 1e-2
+    for i in Array(stride(from: 0, to: k * d, by: 11)) + Array((k * d)..<count) {
+      var plus = theta, minus = theta
+      plus[i] += h
+      minus[i] -= h
+      let quotient =
+        (fast.loss(plus, penalty: penalty, gradient: &ignored)
+          - fast.loss(minus, penalty: penalty, gradient: &ignored)) / (2 * h)
+      #expect(abs(quotient - gradient[i]) <= 1e-4, "component \(i)")
+    }
   }
 
   /// x = −1 of class 0 and x = +1 of class 1, C = 1, features as they are: by symmetry the

@@ -85,4 +85,36 @@ int sigbook_nearest_centres(
     const float *centres, const float *centre_norms, int k, ptrdiff_t *labels,
     float *distances);
 
+/* The variants of `sigbook_softmax_regression_chunk`. */
+enum {
+  /* No vector variant on this processor: callers keep their sgemm path. */
+  SIGBOOK_SOFTMAX_REGRESSION_NONE = 0,
+  /* 256-bit vectors (AVX2 with FMA). */
+  SIGBOOK_SOFTMAX_REGRESSION_AVX2 = 1,
+};
+
+/* The fastest variant this processor supports. */
+int sigbook_softmax_regression_best_variant(void);
+
+/* Whether this processor can run `variant`. */
+int sigbook_softmax_regression_supports(int variant);
+
+/* The floats of scratch memory `sigbook_softmax_regression_chunk` needs for `k` classes. */
+size_t sigbook_softmax_regression_scratch(int k);
+
+/* One chunk of a multinomial logistic regression: for the `rows` rows of `x` (`[rows, d]`,
+   row-major), their logits zᵢ = W·xᵢ + b (`weights` W `[k, d]` row-major, `intercepts` b `[k]`),
+   the softmax pᵢ and the residuals rᵢ = pᵢ − onehot(labels[i]) (each label in [0, k)). Writes
+   `gradient` (`[k, d]`) = Σᵢ rᵢ·xᵢᵀ, `intercept_sums` (`[k]`) = Σᵢ rᵢ and `*loss` =
+   Σᵢ −log pᵢ[labels[i]]; `scratch` holds `sigbook_softmax_regression_scratch(k)` floats.
+
+   Single precision but for the loss (each row's log in double, the rows' sum in double) and
+   the intercept sums' last additions; the exponential is a polynomial within 2 ulp. Each sum
+   has one order, fixed by `rows`, `d` and `k`, so equal inputs give equal bits. Single-threaded.
+   Returns 0, or −1 for an unsupported variant or a size out of range (nothing written). */
+int sigbook_softmax_regression_chunk(
+    int variant, const float *x, int rows, int d, int k, const float *weights,
+    const float *intercepts, const int *labels, float *gradient, double *intercept_sums,
+    double *loss, float *scratch);
+
 #endif
