@@ -43,6 +43,21 @@ import Testing
     return outputs
   }
 
+  /// The outputs of the layers `indices` (named `names`) for `x`, fused, checked against the
+  /// layer-by-layer ones within float rounding; returns both.
+  static func expectOutputsEqualUnfused(
+    _ model: Model, _ names: [String], _ indices: [Int], _ x: Tensor
+  ) -> (outputs: [Tensor], reference: [Tensor]) {
+    let reference = unfused(model, x)
+    let outputs = model.hiddenOutputs(x, at: indices, pooling: .none, batchSize: 4)
+    for (h, i) in indices.enumerated() {
+      #expect(outputs[h].shape == reference[i].shape, "\(names[h])")
+      #expect(
+        largestRelativeError(outputs[h].scalars, reference[i].scalars) < 1e-5, "\(names[h])")
+    }
+    return (outputs, reference)
+  }
+
   static func index(_ model: Model, _ name: String) throws -> Int {
     try #require(model.layerIndex(named: name))
   }
@@ -91,14 +106,7 @@ import Testing
     let plan = model.fusedConvolutions(through: indices[3], keeping: Set(indices))
     let conv2 = try Self.index(model, "stage2.block1.conv2")
     #expect(plan[conv2]?.last == indices[2] && plan[conv2]?.relu == false)
-    let x = Self.images(11, seed: 9)
-    let reference = Self.unfused(model, x)
-    let outputs = model.hiddenOutputs(x, at: indices, pooling: .none, batchSize: 4)
-    for (h, i) in indices.enumerated() {
-      #expect(outputs[h].shape == reference[i].shape, "\(names[h])")
-      #expect(
-        largestRelativeError(outputs[h].scalars, reference[i].scalars) < 1e-5, "\(names[h])")
-    }
+    _ = Self.expectOutputsEqualUnfused(model, names, indices, Self.images(11, seed: 9))
   }
 
   /// The fused signatures equal the layer-by-layer ones within float rounding (the scale is
@@ -131,14 +139,8 @@ import Testing
     #expect(plan[indices[0]] == nil)
     let conv1 = try Self.index(model, "stage1.block1.conv1")
     #expect(plan[conv1]?.last == indices[2] && plan[conv1]?.relu == false)
-    let x = Self.images(9, seed: 5)
-    let reference = Self.unfused(model, x)
-    let outputs = model.hiddenOutputs(x, at: indices, pooling: .none, batchSize: 4)
-    for (h, i) in indices.enumerated() {
-      #expect(outputs[h].shape == reference[i].shape, "\(names[h])")
-      #expect(
-        largestRelativeError(outputs[h].scalars, reference[i].scalars) < 1e-5, "\(names[h])")
-    }
+    let (outputs, reference) = Self.expectOutputsEqualUnfused(
+      model, names, indices, Self.images(9, seed: 5))
     // Nothing folded into the convolution asked for: the same bits.
     #expect(outputs[0].scalars == reference[indices[0]].scalars)
   }
