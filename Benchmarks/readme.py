@@ -68,9 +68,10 @@ def section(report):
         report["table"],
         "",
     ] + [
-        f"Rows {', '.join(u['rows'])} were rerun on {u['date']} (`make bench ONLY="
+        f"{'Rows' if len(u['rows']) > 1 else 'Row'} {', '.join(u['rows'])} "
+        f"{'were' if len(u['rows']) > 1 else 'was'} rerun on {u['date']} (`make bench ONLY="
         f"{','.join(u['rows'])}`, load average {u['load_average_start'][0]:.1f} at start) and "
-        "replace that run's."
+        f"{'replace' if len(u['rows']) > 1 else 'replaces'} that run's."
         for u in report.get("updates", [])
     ] + ([""] if report.get("updates") else []) + [
         "Regenerate with `make bench && make bench-readme`; rerun one row with "

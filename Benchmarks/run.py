@@ -111,9 +111,19 @@ def peer_env(threads):
     return env
 
 
+# glibc settings that keep freed memory in the process instead of unmapping it: ONNX Runtime's
+# W10 returns 1.76 GB of outputs a run (its batches' outputs, then their concatenation), which
+# glibc unmapped and the next run faulted in anew; its runs then spread from 1.3 s to 4.5 s on a
+# quiet machine (medians 3.0 and 4.0 s in two runs of `make bench`), against 1.30-1.37 s with
+# these. sigbook's W10 was the same with and without them (1.93-2.09 s).
+KEEP_MEMORY = {"MALLOC_MMAP_THRESHOLD_": str(1 << 32), "MALLOC_TRIM_THRESHOLD_": str(1 << 36)}
+PEER_ENV = {"onnxruntime_bench.py": KEEP_MEMORY}
+
+
 def run_peer(script, only, threads):
     python = PYTHONS[PEERS[script][0]]
     env = peer_env(threads)
+    env.update(PEER_ENV.get(script, {}))
     if only:
         env["BENCH_ONLY"] = only
     print(f"$ {python} {script}  ({threads} thread{'s' if threads > 1 else ''})",
