@@ -302,7 +302,7 @@ public struct Model: Sendable {
 
   /// One dense layer of a dense chain, with the activation that follows it (if any) and the
   /// signature its output is (if it is one).
-  private struct DenseStep {
+  private struct DenseStep: Sendable {
     var dense: Dense
     var activation: Activation?
     var signature: Int?
@@ -348,25 +348,42 @@ public struct Model: Sendable {
         if let h = step.signature { swap(&outputs[s], &results[h]) }
       }
     }
+    // Each batch's rows in chunks of `denseChunkRows` on every core, each chunk's products on
+    // one OpenBLAS thread: OpenBLAS's own threads split a product by the thread count, and the
+    // rows of its tiles then summed differently (at 1 and 2 threads, two rows in three of W2's
+    // signatures differed in their last bits). The chunks depend on the batch alone.
+    BLAS.beginSingleThreaded()
+    defer { BLAS.endSingleThreaded() }
+    let rowSize = inputs.rowSize
     inputs.withUnsafeBufferPointer { x in
       Tensor.withMutableBaseAddresses(&outputs) { bases in
+        guard let x = x.baseAddress else { return }
+        // Each chunk reads its own input rows and writes its own output rows (scratch rows too).
+        nonisolated(unsafe) let (source, targets) = (x, bases)
         var start = 0
         while start < n && !isCancelled() {
-          let end = min(n, start + batchSize)
-          let rows = end - start
-          var source = x.baseAddress! + start * inputs.rowSize
-          for (s, step) in steps.enumerated() {
-            let width = step.dense.outputs
-            let out = bases[s] + (step.signature == nil ? 0 : start * width)
-            step.dense.apply(rows: rows, from: source, into: out)
-            step.activation?.applyInPlace(.init(start: out, count: rows * width))
-            source = UnsafePointer(out)
+          let first = start, end = min(n, start + batchSize)
+          let chunks = (end - first + Self.denseChunkRows - 1) / Self.denseChunkRows
+          Parallel.forEach(chunks) { c in
+            let from = first + c * Self.denseChunkRows
+            let rows = min(end, from + Self.denseChunkRows) - from
+            var input = UnsafePointer(source + from * rowSize)
+            for (s, step) in steps.enumerated() {
+              let width = step.dense.outputs
+              let out = targets[s] + (step.signature == nil ? from - first : from) * width
+              step.dense.apply(rows: rows, from: input, into: out)
+              step.activation?.applyInPlace(.init(start: out, count: rows * width))
+              input = UnsafePointer(out)
+            }
           }
           start = end
         }
       }
     }
   }
+
+  /// Rows per chunk of a dense chain's inference batch (`denseChainOutputs`).
+  static let denseChunkRows = 256
 
   /// Whether two models have the same architecture and bit-identical parameters.
   func hasSameWeights(as other: Model) -> Bool {

@@ -34,6 +34,25 @@ import Testing
     #expect(one.history?.batchLosses == two.history?.batchLosses)
   }
 
+  /// A dense chain's signatures (`hiddenOutputs`, its products written into the signature
+  /// rows) are the same bits at 1 and 2 OpenBLAS threads: W2's network's sizes, 1,100 rows in
+  /// batches of 1,024 (chunks of 256, the last ones short).
+  @Test func denseSignaturesDoNotDependOnThreads() throws {
+    let net = try Model.mlp([784, 256, 128, 10], seed: 6)
+    var g = SeededGenerator(seed: 6)
+    let x = Tensor.uniform(shape: [1100, 784], low: 0, high: 1, generator: &g)
+    func signatures(threads: Int) -> [[Float]] {
+      let previous = BLAS.threadCount
+      BLAS.setThreadCount(threads)
+      defer { BLAS.setThreadCount(previous) }
+      return net.hiddenOutputs(x).map(\.scalars)
+    }
+    let one = signatures(threads: 1)
+    #expect(one.count == 2 && one[0].count == 1100 * 256)
+    let same = signatures(threads: 2) == one
+    #expect(same, "the signatures at 2 OpenBLAS threads differ from those at 1")
+  }
+
   @Test func cnnWeightsDoNotDependOnThreads() throws {
     let data = try Dataset.mnistSample(perClass: 12, seed: 5)
     let net = try Model.cnn(conv: [4, 8], dense: [], classes: 10, seed: 5)
