@@ -48,12 +48,12 @@ let package = Package(
     // The engine, a target per layer; each imports only the layers below it (the README's
     // layout section draws the graph).
     .target(
-      name: "SigbookTensor", dependencies: ["COpenBLAS"],
+      name: "SigbookTensor", dependencies: ["COpenBLAS", "CKernels"],
       linkerSettings: [.linkedLibrary("m", .when(platforms: [.linux]))]),
     .target(name: "SigbookData", dependencies: ["SigbookTensor", "CZlib"]),
-    // Our own C: the direct convolution kernels of inference, k-means's centre products and the
-    // probes' softmax regression, in vector variants chosen at run time (the README and the C
-    // files say why they exist).
+    // Our own C: the direct convolution kernels of inference, k-means's centre products, the
+    // probes' softmax regression and training's elementwise passes, in vector variants chosen at
+    // run time (the README and the C files say why they exist).
     .target(name: "CKernels"),
     .target(name: "SigbookNN", dependencies: ["SigbookTensor", "SigbookData", "CKernels"]),
     .target(

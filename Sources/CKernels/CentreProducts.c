@@ -55,31 +55,12 @@
 #define PAIR_NC 2
 #include "CentreProductsVariant.h"
 
-int sigbook_centre_products_supports(int variant) {
-  __builtin_cpu_init();
-  switch (variant) {
-    case SIGBOOK_VECTORS_AVX512: return __builtin_cpu_supports("avx512f");
-    case SIGBOOK_VECTORS_AVX2:
-      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    default: return 0;
-  }
-}
-#else
-int sigbook_centre_products_supports(int variant) {
-  (void)variant;
-  return 0;
-}
 #endif
-
-int sigbook_centre_products_best_variant(void) {
-  if (sigbook_centre_products_supports(SIGBOOK_VECTORS_AVX512)) return SIGBOOK_VECTORS_AVX512;
-  if (sigbook_centre_products_supports(SIGBOOK_VECTORS_AVX2)) return SIGBOOK_VECTORS_AVX2;
-  return SIGBOOK_VECTORS_NONE;
-}
 
 /* The checks both entry points share: 0 when the call can run. */
 static int sigbook_centre_check(int variant, int d, int start, int count, int k) {
-  if (!sigbook_centre_products_supports(variant)) return -1;
+  if (variant != SIGBOOK_VECTORS_AVX2 && variant != SIGBOOK_VECTORS_AVX512) return -1;
+  if (!sigbook_vectors_supported(variant)) return -1;
   if (d < 1 || start < 0 || count < 0) return -1;
   if (k < 1 || k > SIGBOOK_MAX_CENTRES) return -1;
   return 0;

@@ -110,29 +110,7 @@ static void sigbook_gather(
 #define SHORT_NV 2
 #include "ConvolutionVariant.h"
 
-int sigbook_direct_convolution_supports(int variant) {
-  __builtin_cpu_init();
-  switch (variant) {
-    case SIGBOOK_CONVOLUTION_AVX512: return __builtin_cpu_supports("avx512f");
-    case SIGBOOK_CONVOLUTION_AVX2:
-      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    default: return 0;
-  }
-}
-#else
-int sigbook_direct_convolution_supports(int variant) {
-  (void)variant;
-  return 0;
-}
 #endif
-
-int sigbook_direct_convolution_best_variant(void) {
-  if (sigbook_direct_convolution_supports(SIGBOOK_CONVOLUTION_AVX512))
-    return SIGBOOK_CONVOLUTION_AVX512;
-  if (sigbook_direct_convolution_supports(SIGBOOK_CONVOLUTION_AVX2))
-    return SIGBOOK_CONVOLUTION_AVX2;
-  return SIGBOOK_CONVOLUTION_NONE;
-}
 
 int sigbook_direct_convolution(
     int variant, const float *input, int batch, int channels, int height, int width,
@@ -140,7 +118,8 @@ int sigbook_direct_convolution(
     int kernel_width, int stride_y, int stride_x, int dilation_y, int dilation_x, int pad_top,
     int pad_left, int pad_bottom, int pad_right, const float *residual, int relu,
     float *output) {
-  if (!sigbook_direct_convolution_supports(variant) || stride_y < 1 || stride_x < 1 ||
+  if ((variant != SIGBOOK_VECTORS_AVX2 && variant != SIGBOOK_VECTORS_AVX512) ||
+      !sigbook_vectors_supported(variant) || stride_y < 1 || stride_x < 1 ||
       dilation_y < 1 || dilation_x < 1)
     return -1;
   const int padded_height = height + pad_top + pad_bottom;
@@ -186,7 +165,7 @@ int sigbook_direct_convolution(
          keep them finite. 16 more floats take the overrun of the last row's whole-vector copy. */
       memset(planes, 0, sizeof(float) * (size_t)size);
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
-      if (variant == SIGBOOK_CONVOLUTION_AVX512)
+      if (variant == SIGBOOK_VECTORS_AVX512)
         convolve_avx512(&g, input, weight, bias, residual, output, planes, wide, offsets);
       else
         convolve_avx2(&g, input, weight, bias, residual, output, planes, wide, offsets);

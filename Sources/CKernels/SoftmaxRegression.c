@@ -32,15 +32,6 @@ size_t sigbook_softmax_regression_scratch(int k) {
 
 #define TARGET __attribute__((target("avx2,fma")))
 
-int sigbook_softmax_regression_supports(int variant) {
-  __builtin_cpu_init();
-  switch (variant) {
-    case SIGBOOK_SOFTMAX_REGRESSION_AVX2:
-      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    default: return 0;
-  }
-}
-
 /* The first n ≤ 8 lanes set. */
 static inline TARGET __m256i lanes(int n) {
   return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
@@ -247,24 +238,14 @@ static TARGET void chunk_avx2(
   }
   *loss = total;
 }
-#else
-int sigbook_softmax_regression_supports(int variant) {
-  (void)variant;
-  return 0;
-}
 #endif
-
-int sigbook_softmax_regression_best_variant(void) {
-  if (sigbook_softmax_regression_supports(SIGBOOK_SOFTMAX_REGRESSION_AVX2))
-    return SIGBOOK_SOFTMAX_REGRESSION_AVX2;
-  return SIGBOOK_SOFTMAX_REGRESSION_NONE;
-}
 
 int sigbook_softmax_regression_chunk(
     int variant, const float *x, int rows, int d, int k, const float *weights,
     const float *intercepts, const int *labels, float *gradient, double *intercept_sums,
     double *loss, float *scratch) {
-  if (!sigbook_softmax_regression_supports(variant) || rows < 0 || d < 1 || k < 1) return -1;
+  if (variant != SIGBOOK_VECTORS_AVX2 || !sigbook_vectors_supported(variant)) return -1;
+  if (rows < 0 || d < 1 || k < 1) return -1;
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
   chunk_avx2(x, rows, d, k, weights, intercepts, labels, gradient, intercept_sums, loss, scratch);
   return 0;

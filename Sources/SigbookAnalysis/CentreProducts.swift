@@ -16,21 +16,6 @@ import SigbookTensor
 /// rows (measured 2026-12-07); W5's assignments for every k and its silhouette came out
 /// identical to the sgemm build's.
 enum CentreProducts {
-  /// A vector variant of the kernels.
-  enum Variant: Int32, CaseIterable, Sendable {
-    /// 256-bit vectors, AVX2 with FMA.
-    case avx2 = 1
-    /// 512-bit vectors, AVX-512F.
-    case avx512 = 2
-
-    /// The fastest variant this processor runs, or nil (not x86-64, or no AVX2): the products
-    /// then go through sgemm.
-    static let best = Variant(rawValue: Int32(sigbook_centre_products_best_variant()))
-
-    /// Whether this processor runs the variant.
-    var isSupported: Bool { sigbook_centre_products_supports(rawValue) != 0 }
-  }
-
   /// Points per panel of the packed layout.
   static let panelWidth = 16
 
@@ -39,8 +24,8 @@ enum CentreProducts {
 
   /// The variant for `k` centres: `best`, or nil when there is none or k is outside
   /// `1 ... maxCentres`.
-  static func variant(centres k: Int) -> Variant? {
-    (1...maxCentres).contains(k) ? Variant.best : nil
+  static func variant(centres k: Int) -> VectorVariant? {
+    (1...maxCentres).contains(k) ? VectorVariant.best : nil
   }
 
   /// The rows of a row-major `[rows, columns]` buffer in panels of 16 rows stored feature by
@@ -64,7 +49,7 @@ enum CentreProducts {
   ///
   /// - Precondition: `variant.isSupported`, `1 ≤ k ≤ maxCentres`, `stride ≥ count`.
   static func products(
-    _ variant: Variant, panels: UnsafePointer<Float>, features d: Int, start: Int, count: Int,
+    _ variant: VectorVariant, panels: UnsafePointer<Float>, features d: Int, start: Int, count: Int,
     centres: UnsafePointer<Float>, k: Int, into out: UnsafeMutablePointer<Float>, stride: Int
   ) {
     let status = sigbook_centre_products(
@@ -79,7 +64,7 @@ enum CentreProducts {
   ///
   /// - Precondition: as ``products(_:panels:features:start:count:centres:k:into:stride:)``.
   static func nearest(
-    _ variant: Variant, panels: UnsafePointer<Float>, features d: Int, start: Int, count: Int,
+    _ variant: VectorVariant, panels: UnsafePointer<Float>, features d: Int, start: Int, count: Int,
     norms: UnsafePointer<Float>, centres: UnsafePointer<Float>,
     centreNorms: UnsafePointer<Float>, k: Int, labels: UnsafeMutablePointer<Int>,
     distances: UnsafeMutablePointer<Float>

@@ -221,7 +221,7 @@ struct KMeansData: Sendable {
       Distances.rowSquaredNorms($0, rows: x.rows, columns: x.rowSize)
     }
     panels =
-      CentreProducts.Variant.best == nil
+      VectorVariant.best == nil
       ? []
       : values.withUnsafeBufferPointer { CentreProducts.pack($0, rows: x.rows, columns: x.rowSize) }
     var total = 0.0

@@ -141,10 +141,9 @@ struct LogisticRegression: Sendable {
     }
 
     /// The vector kernel's variant on this processor, nil where it has none.
-    static let bestVariant: Int32? = {
-      let variant = sigbook_softmax_regression_best_variant()
-      return Int(variant) == Int(SIGBOOK_SOFTMAX_REGRESSION_NONE) ? nil : variant
-    }()
+    /// (The kernel has an AVX2 variant only, which runs on AVX-512 processors too.)
+    static let bestVariant: Int32? =
+      VectorVariant.avx2.isSupported ? VectorVariant.avx2.rawValue : nil
 
     let labels: [Int]
     let n: Int, d: Int, k: Int

@@ -1,22 +1,6 @@
 import CKernels
 import SigbookTensor
 
-/// A vector variant of the direct convolution in `CKernels` (the C target says how it works).
-enum DirectConvolutionVariant: Int32, CaseIterable, Sendable {
-  /// 256-bit vectors, AVX2 with FMA.
-  case avx2 = 1
-  /// 512-bit vectors, AVX-512F.
-  case avx512 = 2
-
-  /// The fastest variant this processor runs, or nil where there is none (not x86-64, or a
-  /// processor without AVX2): convolutions then keep the im2col path.
-  static let best = DirectConvolutionVariant(
-    rawValue: Int32(sigbook_direct_convolution_best_variant()))
-
-  /// Whether this processor runs the variant.
-  var isSupported: Bool { sigbook_direct_convolution_supports(Int32(rawValue)) != 0 }
-}
-
 extension Im2Col {
   /// Whether the direct kernel computes this convolution: one group (any kernel, strides,
   /// dilations and pads).
@@ -43,7 +27,7 @@ extension Im2Col {
   ///   the output's shape.
   func directlyConvolved(
     _ input: Tensor, weight: Tensor, bias: Tensor?, residual: Tensor? = nil, relu: Bool = false,
-    variant: DirectConvolutionVariant
+    variant: VectorVariant
   ) -> Tensor {
     precondition(variant.isSupported, "the \(variant) convolution on this processor")
     let batch = input.shape[0], height = input.shape[2], width = input.shape[3]

@@ -197,7 +197,7 @@ extension Im2Col {
   /// Ungrouped convolutions run the direct kernel instead (`directlyConvolved`), where the
   /// processor has one of its variants.
   func convolved(_ input: Tensor, weight: Tensor, bias: Tensor?, groups: Int) -> Tensor {
-    if isDirect(groups: groups), let variant = DirectConvolutionVariant.best {
+    if isDirect(groups: groups), let variant = VectorVariant.best {
       return directlyConvolved(input, weight: weight, bias: bias, variant: variant)
     }
     let batch = input.shape[0]

@@ -39,7 +39,7 @@ struct FusedConvolution: Sendable {
   /// The output of layer `last` for the batch layer `first` takes, and the residual's operand
   /// when there is one.
   func apply(_ input: Tensor, residual operand: Tensor? = nil) -> Tensor {
-    if let variant = DirectConvolutionVariant.best {
+    if let variant = VectorVariant.best {
       return window.directlyConvolved(
         input, weight: weight, bias: bias, residual: operand, relu: relu, variant: variant)
     }

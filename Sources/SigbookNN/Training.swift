@@ -227,7 +227,7 @@ extension Model {
         let batchLabels = indices.map { labels[$0] }
         var chunks = model.chunkPasses(
           rows: indices, of: inputs, labels: batchLabels, loss: loss, head: head,
-          fusesDenseSteps: options.optimizer == .sgd,
+          fusesDenseSteps: true,
           training: TrainingContext(seed: options.seed, epoch: epoch, step: step))
         let batchLoss = chunks.reduce(0) { $0 + $1.loss }
         guard batchLoss.isFinite else {
@@ -464,7 +464,9 @@ extension Model {
       }
     }
     for i in chunks[0].factors.indices where chunks[0].factors[i] != nil {
-      stepDenseLayer(i, factors: chunks.compactMap { $0.factors[i] }, learningRate: lr)
+      stepDenseLayer(
+        i, factors: chunks.compactMap { $0.factors[i] }, optimizer: optimizer,
+        states: &states[i], learningRate: lr, step: step)
     }
     for i in chunks[0].gradients.indices {
       for p in chunks[0].gradients[i].indices {
@@ -508,15 +510,24 @@ extension Model {
   /// the core count, so that the weights do not depend on the machine.
   static let denseStepParts = 2
 
-  /// Plain SGD on dense layer `i` without its gradient: `W ← W − lr · δᵀ X` accumulated into
-  /// the weights by the product itself (and `b ← b − lr · Σ δ`), chunk after chunk. The weight
-  /// gradient is then never written, summed across chunks nor read back for the step: for the
-  /// first layer of a 784-input net that was three passes over as many values as its weights at
-  /// every batch.
+  /// One optimizer step on dense layer `i` from its chunks' factors, without a gradient per
+  /// chunk.
+  ///
+  /// Plain SGD never writes the weight gradient: `W ← W − lr · δᵀ X` is accumulated into the
+  /// weights by the product itself (and `b ← b − lr · Σ δ`), chunk after chunk; for the first
+  /// layer of a 784-input net the gradient was three passes over as many values as its weights
+  /// at every batch. The other rules need the gradient: each part's rows of it are accumulated
+  /// chunk after chunk into one buffer by the products (the first overwriting, the others
+  /// adding, which rounds as adding the chunks' gradients in chunk order did), and the step
+  /// follows while those rows are in the cache. The bias gradient is then each chunk's column
+  /// sums added in chunk order, as `update` adds the gradients of other layers.
   ///
   /// The weights' rows are cut into `denseStepParts`, each stepped by one thread with
   /// single-threaded products; the result does not depend on how many threads run the parts.
-  mutating func stepDenseLayer(_ i: Int, factors: [DenseFactors], learningRate lr: Float) {
+  mutating func stepDenseLayer(
+    _ i: Int, factors: [DenseFactors], optimizer: Optimizer, states: inout [ParameterState],
+    learningRate lr: Float, step: Int
+  ) {
     guard let first = factors.first else { return }
     let outputs = first.outputGradient.rowSize, inputs = first.input.rowSize
     precondition(
@@ -528,34 +539,75 @@ extension Model {
       "dense step of \(first.outputGradient.shape) and \(first.input.shape) for "
         + "\(layers[i].parameters[0].shape)")
     let parts = Self.denseStepParts
+    let isSGD = optimizer == .sgd
     var biasGradient = [Float](repeating: 0, count: outputs)
+    var weightGradient = [Float](repeating: 0, count: isSGD ? 0 : outputs * inputs)
     layers[i].parameters[0].withUnsafeMutableBufferPointer { weights in
       biasGradient.withUnsafeMutableBufferPointer { biasGradient in
-        // Each part writes its own rows of the weights and its own range of the bias gradient.
-        nonisolated(unsafe) let (weights, biasGradient) = (weights, biasGradient)
-        Parallel.forEach(parts) { part in
-          let low = part * outputs / parts, high = (part + 1) * outputs / parts
-          guard high > low, let w = weights.baseAddress, let g = biasGradient.baseAddress else {
-            return
-          }
-          for factor in factors {
-            factor.outputGradient.withUnsafeBufferPointer { d in
-              factor.input.withUnsafeBufferPointer { x in
-                guard let d = d.baseAddress else { return }
-                let rows = factor.input.rows
-                BLAS.gemm(
-                  transposeA: true, transposeB: false, m: high - low, n: inputs, k: rows,
-                  alpha: -lr, a: d + low, lda: outputs, b: x.baseAddress, beta: 1,
-                  c: w + low * inputs)
-                for r in 0..<rows { Kernels.add(g + low, d + r * outputs + low, count: high - low) }
+        weightGradient.withUnsafeMutableBufferPointer { weightGradient in
+          states[0].withMoments { m, v in
+            // Each part writes its own rows of the weights, their gradient and moments, and its
+            // own range of the bias gradient.
+            nonisolated(unsafe) let (weights, biasGradient, weightGradient, m, v) = (
+              weights, biasGradient, weightGradient, m, v
+            )
+            Parallel.forEach(parts) { part in
+              let low = part * outputs / parts, high = (part + 1) * outputs / parts
+              guard high > low, let w = weights.baseAddress, let g = biasGradient.baseAddress
+              else { return }
+              let width = high - low
+              var chunkSums = [Float](repeating: 0, count: isSGD ? 0 : width)
+              for (c, factor) in factors.enumerated() {
+                factor.outputGradient.withUnsafeBufferPointer { d in
+                  factor.input.withUnsafeBufferPointer { x in
+                    guard let d = d.baseAddress else { return }
+                    let rows = factor.input.rows
+                    if isSGD {
+                      BLAS.gemm(
+                        transposeA: true, transposeB: false, m: width, n: inputs, k: rows,
+                        alpha: -lr, a: d + low, lda: outputs, b: x.baseAddress, beta: 1,
+                        c: w + low * inputs)
+                      for r in 0..<rows {
+                        Kernels.add(g + low, d + r * outputs + low, count: width)
+                      }
+                      return
+                    }
+                    BLAS.gemm(
+                      transposeA: true, transposeB: false, m: width, n: inputs, k: rows,
+                      a: d + low, lda: outputs, b: x.baseAddress, beta: c == 0 ? 0 : 1,
+                      c: weightGradient.baseAddress.map { $0 + low * inputs })
+                    chunkSums.withUnsafeMutableBufferPointer { sums in
+                      guard let s = sums.baseAddress else { return }
+                      sums.update(repeating: 0)
+                      for r in 0..<rows { Kernels.add(s, d + r * outputs + low, count: width) }
+                      if c == 0 {
+                        (g + low).update(from: s, count: width)
+                      } else {
+                        Kernels.add(g + low, s, count: width)
+                      }
+                    }
+                  }
+                }
               }
+              guard !isSGD else { return }
+              let range = low * inputs..<high * inputs
+              optimizer.update(
+                UnsafeMutableBufferPointer(rebasing: weights[range]),
+                gradient: UnsafeBufferPointer(rebasing: weightGradient[range]),
+                first: m.isEmpty ? m : UnsafeMutableBufferPointer(rebasing: m[range]),
+                second: v.isEmpty ? v : UnsafeMutableBufferPointer(rebasing: v[range]),
+                learningRate: lr, step: step)
             }
           }
         }
       }
     }
     layers[i].parameters[1].withUnsafeMutableBufferPointer { bias in
-      biasGradient.withUnsafeBufferPointer { g in Kernels.sgd(bias, g, learningRate: lr) }
+      biasGradient.withUnsafeBufferPointer { g in
+        states[1].withMoments { m, v in
+          optimizer.update(bias, gradient: g, first: m, second: v, learningRate: lr, step: step)
+        }
+      }
     }
   }
 

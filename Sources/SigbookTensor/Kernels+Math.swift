@@ -1,3 +1,5 @@
+import CKernels
+
 #if arch(x86_64)
   import _Builtin_intrinsics.intel
 #endif
@@ -96,13 +98,39 @@ extension Kernels {
 }
 
 extension Kernels {
+  /// The variant of `CKernels`' elementwise kernels (`Elementwise.c`) this processor runs — the
+  /// AVX2 one, also on AVX-512 processors — or nil (Swift's vectors here). Both give the same
+  /// bits: the C kernels perform these functions' operations in the same order, unfused.
+  package static let elementwiseVariant: VectorVariant? =
+    VectorVariant.avx2.isSupported ? .avx2 : nil
+
+  /// The eight lanes added in lane order (as the C kernels add them).
+  @inline(__always)
+  static func laneSum(_ v: Vector) -> Float {
+    var s: Float = 0
+    for l in 0..<Vector.scalarCount { s += v[l] }
+    return s
+  }
+
   /// x ← √x.
   package static func squareRoot(_ x: UnsafeMutableBufferPointer<Float>) {
     apply(squareRoot, to: x)
   }
 
   /// x ← tanh x.
-  package static func tanh(_ x: UnsafeMutableBufferPointer<Float>) { apply(tanh, to: x) }
+  ///
+  /// - Parameter variant: `elementwiseVariant` runs the C kernel where the processor has one
+  ///   (the same bits); nil, Swift's vectors.
+  package static func tanh(
+    _ x: UnsafeMutableBufferPointer<Float>, variant: VectorVariant? = elementwiseVariant
+  ) {
+    if let variant, let base = x.baseAddress,
+      sigbook_tanh(variant.rawValue, base, x.count) == 0
+    {
+      return
+    }
+    apply(tanh, to: x)
+  }
 
   /// x ← f(x), a vector at a time; the tail goes through `f` too (padded with zeros), so every
   /// value is computed alike.
@@ -149,15 +177,25 @@ extension Kernels {
   ///
   /// One exp per value serves the loss and the sigmoid: e = e^−|z|, σ(z) = 1/(1 + e) for z ≥ 0
   /// and e/(1 + e) below. The sum is kept in eight Float lanes over runs of 1,024 values and
-  /// added to a Double after each run, in a fixed order.
+  /// added (lane by lane, in lane order) to a Double after each run.
+  ///
+  /// - Parameter variant: `elementwiseVariant` runs the C kernel where the processor has one
+  ///   (the same bits); nil, Swift's vectors.
   package static func binaryCrossEntropyWithLogits(
     _ z: UnsafeBufferPointer<Float>, _ t: UnsafeBufferPointer<Float>,
-    gradient g: UnsafeMutableBufferPointer<Float>, scale: Float
+    gradient g: UnsafeMutableBufferPointer<Float>, scale: Float,
+    variant: VectorVariant? = elementwiseVariant
   ) -> Double {
     let count = z.count
     guard count > 0, let zBase = z.baseAddress, let tBase = t.baseAddress,
       let gBase = g.baseAddress
     else { return 0 }
+    if let variant {
+      var loss = 0.0
+      if sigbook_bce_logits(variant.rawValue, zBase, tBase, gBase, count, scale, &loss) == 0 {
+        return loss
+      }
+    }
     let zRaw = UnsafeRawPointer(zBase), tRaw = UnsafeRawPointer(tBase)
     let gRaw = UnsafeMutableRawPointer(gBase)
     let zero = Vector(repeating: 0), one = Vector(repeating: 1)
@@ -183,7 +221,7 @@ extension Kernels {
       i += Vector.scalarCount
       inRun += 1
       if inRun == 128 {
-        total += Double(run.sum())
+        total += Double(laneSum(run))
         run = zero
         inRun = 0
       }
@@ -199,6 +237,6 @@ extension Kernels {
       for j in i..<count { g[j] = gradient[j - i] }
       run += loss.replacing(with: 0, where: .!mask)
     }
-    return total + Double(run.sum())
+    return total + Double(laneSum(run))
   }
 }

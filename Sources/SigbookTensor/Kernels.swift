@@ -1,3 +1,5 @@
+import CKernels
+
 /// Elementwise kernels written with SIMD vectors: the compiler does not vectorise these loops by
 /// itself, because it cannot prove that the buffers do not overlap.
 package enum Kernels {
@@ -134,14 +136,24 @@ extension Kernels {
   /// Adam's step on one parameter (see `Optimizer`), eight values at a time. Each value is
   /// computed by the same operations in the same order as the scalar loop, so the results are
   /// identical to it.
+  ///
+  /// - Parameter variant: `elementwiseVariant` runs the C kernel where the processor has one
+  ///   (the same bits); nil, Swift's vectors.
   package static func adam(
     _ p: UnsafeMutableBufferPointer<Float>, _ g: UnsafeBufferPointer<Float>,
     _ m: UnsafeMutableBufferPointer<Float>, _ v: UnsafeMutableBufferPointer<Float>,
-    beta1 b1: Float, beta2 b2: Float, stepSize: Float, c2Root: Float, epsilon eps: Float
+    beta1 b1: Float, beta2 b2: Float, stepSize: Float, c2Root: Float, epsilon eps: Float,
+    variant: VectorVariant? = elementwiseVariant
   ) {
     guard let pBase = p.baseAddress, let gBase = g.baseAddress, let mBase = m.baseAddress,
       let vBase = v.baseAddress
     else { return }
+    if let variant,
+      sigbook_adam(
+        variant.rawValue, pBase, gBase, mBase, vBase, p.count, b1, b2, stepSize, c2Root, eps) == 0
+    {
+      return
+    }
     let pr = UnsafeMutableRawPointer(pBase), gr = UnsafeRawPointer(gBase)
     let mr = UnsafeMutableRawPointer(mBase), vr = UnsafeMutableRawPointer(vBase)
     let vb1 = Vector(repeating: b1), vb2 = Vector(repeating: b2)

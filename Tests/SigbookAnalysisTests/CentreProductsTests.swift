@@ -47,7 +47,7 @@ import Testing
   }
 
   /// `out[j · stride + i]` for the case's range and k centres, from `variant`.
-  static func products(_ c: Case, k: Int, variant: CentreProducts.Variant) -> [Float] {
+  static func products(_ c: Case, k: Int, variant: VectorVariant) -> [Float] {
     let (x, centres) = operands(c, seed: c.n * 1000 + c.d)
     let panels = x.withUnsafeBufferPointer { CentreProducts.pack($0, rows: c.n, columns: c.d) }
     let stride = c.count + 3
@@ -69,7 +69,7 @@ import Testing
 
   /// Every product against the Double sum (within Float rounding of d terms) and, to the bit,
   /// against the Float sum in the kernels' order; the padding of each row left alone.
-  static func checkProducts(_ c: Case, variant: CentreProducts.Variant) {
+  static func checkProducts(_ c: Case, variant: VectorVariant) {
     let (x, centres) = operands(c, seed: c.n * 1000 + c.d)
     let stride = c.count + 3
     for k in 1...16 {
@@ -96,7 +96,7 @@ import Testing
 
   /// Nearest centres: the first least `‖c‖² − 2·x·c` (in the kernels' order) and its distance;
   /// the chosen centre within rounding of the nearest by Double distances.
-  static func checkNearest(_ c: Case, variant: CentreProducts.Variant) {
+  static func checkNearest(_ c: Case, variant: VectorVariant) {
     let (x, centres) = operands(c, seed: c.n * 1000 + c.d + 1)
     let panels = x.withUnsafeBufferPointer { CentreProducts.pack($0, rows: c.n, columns: c.d) }
     let norms = x.withUnsafeBufferPointer {
@@ -151,7 +151,7 @@ import Testing
   }
 
   @Test(
-    .enabled(if: CentreProducts.Variant.avx512.isSupported, "needs a processor with AVX-512F"),
+    .enabled(if: VectorVariant.avx512.isSupported, "needs a processor with AVX-512F"),
     arguments: cases)
   func avx512MatchesTheReferences(_ c: Case) {
     Self.checkProducts(c, variant: .avx512)
@@ -159,7 +159,7 @@ import Testing
   }
 
   @Test(
-    .enabled(if: CentreProducts.Variant.avx2.isSupported, "needs a processor with AVX2 and FMA"),
+    .enabled(if: VectorVariant.avx2.isSupported, "needs a processor with AVX2 and FMA"),
     arguments: cases)
   func avx2MatchesTheReferences(_ c: Case) {
     Self.checkProducts(c, variant: .avx2)
@@ -169,12 +169,12 @@ import Testing
   /// Both variants sum in one order: the same bits from each.
   @Test(
     .enabled(
-      if: CentreProducts.Variant.allCases.allSatisfy(\.isSupported),
+      if: VectorVariant.allCases.allSatisfy(\.isSupported),
       "needs a processor with both AVX2 and AVX-512F"),
     arguments: cases)
   func variantsAgreeToTheBit(_ c: Case) {
     for k in [1, 5, 12, 13, 16] {
-      let outputs = CentreProducts.Variant.allCases.map { Self.products(c, k: k, variant: $0) }
+      let outputs = VectorVariant.allCases.map { Self.products(c, k: k, variant: $0) }
       #expect(outputs[0].elementsEqual(outputs[1]) { $0 == $1 || ($0.isNaN && $1.isNaN) })
     }
   }
@@ -196,7 +196,7 @@ import Testing
   /// k-means's assignment step gives the same labels by the kernel as by sgemm (separated blobs:
   /// no near ties), and distances within rounding.
   @Test func assignmentByTheKernelEqualsAssignmentBySgemm() throws {
-    guard CentreProducts.Variant.best != nil else { return }
+    guard VectorVariant.best != nil else { return }
     let (x, _) = KMeansTests.blobs(
       clusters: 7, perCluster: 29, d: 37, sigma: 0.3, spacing: 4, seed: 3)
     let data = try KMeansData(x)

@@ -83,7 +83,7 @@ import Testing
 
   /// The variant's output against im2col's, within float rounding (the same products, summed
   /// in another order).
-  static func check(_ c: Case, variant: DirectConvolutionVariant) {
+  static func check(_ c: Case, variant: VectorVariant) {
     let (x, w, b) = operands(c, seed: c.input[1] * 100 + c.input[3])
     let direct = c.window.directlyConvolved(x, weight: w, bias: b, variant: variant)
     let unfolded = c.window.convolve(x, weight: w, bias: b, groups: 1).output
@@ -92,14 +92,14 @@ import Testing
   }
 
   @Test(
-    .enabled(if: DirectConvolutionVariant.avx512.isSupported, "needs a processor with AVX-512F"),
+    .enabled(if: VectorVariant.avx512.isSupported, "needs a processor with AVX-512F"),
     arguments: cases)
   func avx512EqualsIm2Col(_ c: Case) {
     Self.check(c, variant: .avx512)
   }
 
   @Test(
-    .enabled(if: DirectConvolutionVariant.avx2.isSupported, "needs a processor with AVX2 and FMA"),
+    .enabled(if: VectorVariant.avx2.isSupported, "needs a processor with AVX2 and FMA"),
     arguments: cases)
   func avx2EqualsIm2Col(_ c: Case) {
     Self.check(c, variant: .avx2)
@@ -109,12 +109,12 @@ import Testing
   /// the same bits from each.
   @Test(
     .enabled(
-      if: DirectConvolutionVariant.allCases.allSatisfy(\.isSupported),
+      if: VectorVariant.allCases.allSatisfy(\.isSupported),
       "needs a processor with both AVX2 and AVX-512F"),
     arguments: cases)
   func variantsAgreeToTheBit(_ c: Case) {
     let (x, w, b) = Self.operands(c, seed: 7)
-    let outputs = DirectConvolutionVariant.allCases.map {
+    let outputs = VectorVariant.allCases.map {
       c.window.directlyConvolved(x, weight: w, bias: b, variant: $0)
     }
     #expect(outputs.allSatisfy { $0 == outputs[0] })
@@ -125,7 +125,7 @@ import Testing
   @Test(arguments: cases)
   func reluAtTheStoreEqualsReluAfter(_ c: Case) {
     let (x, w, b) = Self.operands(c, seed: 11)
-    let variants = DirectConvolutionVariant.allCases.filter(\.isSupported)
+    let variants = VectorVariant.allCases.filter(\.isSupported)
     let fused = variants.map {
       c.window.directlyConvolved(x, weight: w, bias: b, relu: true, variant: $0)
     }
@@ -143,7 +143,7 @@ import Testing
   @Test(arguments: cases)
   func residualAtTheStoreEqualsSumAfter(_ c: Case) {
     let (x, w, b) = Self.operands(c, seed: 12)
-    let variants = DirectConvolutionVariant.allCases.filter(\.isSupported)
+    let variants = VectorVariant.allCases.filter(\.isSupported)
     let plain = c.window.directlyConvolved(x, weight: w, bias: b, variant: variants[0])
     var g = SeededGenerator(seed: 13)
     let residual = Tensor.uniform(shape: plain.shape, low: -2, high: 2, generator: &g)
@@ -164,8 +164,8 @@ import Testing
 
   /// A 2×3 image padded by one row on top and one column on the right, two 2×2 kernels:
   /// worked by hand.
-  @Test(arguments: DirectConvolutionVariant.allCases.filter(\.isSupported))
-  func handComputed(_ variant: DirectConvolutionVariant) {
+  @Test(arguments: VectorVariant.allCases.filter(\.isSupported))
+  func handComputed(_ variant: VectorVariant) {
     let window = Im2Col(
       channels: 1, kernelHeight: 2, kernelWidth: 2, strideY: 1, strideX: 1, padTop: 1,
       padLeft: 0, padBottom: 0, padRight: 1)
@@ -188,16 +188,16 @@ import Testing
     let flags = Set(
       info.split(separator: "\n").first { $0.hasPrefix("flags") }?.split(separator: " ")
         .map(String.init) ?? [])
-    let expected: DirectConvolutionVariant? =
+    let expected: VectorVariant? =
       flags.contains("avx512f")
       ? .avx512 : flags.isSuperset(of: ["avx2", "fma"]) ? .avx2 : nil
-    #expect(DirectConvolutionVariant.best == expected)
+    #expect(VectorVariant.best == expected)
   }
 
   /// Inference (`convolved`) takes the direct kernel for one group, and keeps im2col, to the bit
   /// training's forward, for two.
   @Test(
-    .enabled(if: DirectConvolutionVariant.best != nil, "needs a processor with AVX2 or AVX-512F"))
+    .enabled(if: VectorVariant.best != nil, "needs a processor with AVX2 or AVX-512F"))
   func inferenceDispatch() throws {
     var g = SeededGenerator(seed: 3)
     let x = Tensor.uniform(shape: [3, 4, 9, 9], low: -1, high: 1, generator: &g)
@@ -207,7 +207,7 @@ import Testing
     let window = Im2Col(
       channels: 4, kernelHeight: 3, kernelWidth: 3, strideY: 2, strideX: 1, padTop: 1,
       padLeft: 1, padBottom: 1, padRight: 1)
-    let variant = try #require(DirectConvolutionVariant.best)
+    let variant = try #require(VectorVariant.best)
     #expect(window.isDirect(groups: 1) && !window.isDirect(groups: 2))
     #expect(
       window.convolved(x, weight: w, bias: b, groups: 1)

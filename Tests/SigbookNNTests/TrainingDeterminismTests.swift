@@ -97,11 +97,12 @@ import Testing
       }
     }
   }
-  /// Plain SGD steps dense layers straight from δ and X (`stepDenseLayer`): the weights after a
-  /// step are those of the gradient-then-step path, up to rounding, conv layers and all.
-  @Test(arguments: [false, true])
-  func fusedDenseStepsMatchGradientThenStep(_ convolutional: Bool) throws {
-    let data = try Dataset.mnistSample(perClass: 10, seed: 7)
+  /// Dense layers are stepped straight from δ and X (`stepDenseLayer`; for SGD without a
+  /// gradient, for the others from one gradient accumulated by the products): the weights after
+  /// two steps are those of the gradient-then-step path, up to rounding, conv layers and all.
+  @Test(arguments: [false, true], [Optimizer.sgd, .momentum, .adam])
+  func fusedDenseStepsMatchGradientThenStep(_ convolutional: Bool, optimizer: Optimizer) throws {
+    let data = try Dataset.mnistSample(perClass: 14, seed: 7)
     let net =
       convolutional
       ? try Model.cnn(conv: [4], dense: [12], classes: 10, seed: 7)
@@ -112,15 +113,20 @@ import Testing
     func step(fused: Bool) -> Model {
       var model = net
       var states = net.layers.map { layer in
-        layer.parameters.map { ParameterState(count: $0.count, optimizer: .sgd) }
+        layer.parameters.map { ParameterState(count: $0.count, optimizer: optimizer) }
       }
-      // 70 rows: three chunks, the last one short.
-      var chunks = model.chunkPasses(
-        rows: Array(0..<70)[...], of: inputs, labels: Array(labels.prefix(70)),
-        loss: .crossEntropy, head: head, fusesDenseSteps: fused)
-      #expect(chunks.count == 3)
-      #expect(chunks[0].factors.contains { $0 != nil } == fused)
-      model.update(with: &chunks, optimizer: .sgd, states: &states, learningRate: 0.5, step: 1)
+      let rate: Float = optimizer == .adam ? 1e-3 : 0.5
+      for step in 1...2 {
+        // 70 rows: three chunks, the last one short.
+        let rows = Array((step - 1) * 70..<step * 70)
+        var chunks = model.chunkPasses(
+          rows: rows[...], of: inputs, labels: rows.map { labels[$0] }, loss: .crossEntropy,
+          head: head, fusesDenseSteps: fused)
+        #expect(chunks.count == 3)
+        #expect(chunks[0].factors.contains { $0 != nil } == fused)
+        model.update(
+          with: &chunks, optimizer: optimizer, states: &states, learningRate: rate, step: step)
+      }
       return model
     }
     let fused = step(fused: true), separate = step(fused: false)

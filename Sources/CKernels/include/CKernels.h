@@ -3,23 +3,26 @@
 
 #include <stddef.h>
 
-/* The variants of the direct convolution: what `sigbook_direct_convolution` can run. */
+/* The vector variants of the kernels below, one set for all of them. */
 enum {
-  /* No vector variant on this processor: callers keep the im2col path. */
-  SIGBOOK_CONVOLUTION_NONE = 0,
-  /* 256-bit vectors (AVX2 with FMA), 6 output channels × 2 vectors of pixels at a time. */
-  SIGBOOK_CONVOLUTION_AVX2 = 1,
-  /* 512-bit vectors (AVX-512F), 4 channels × 6 vectors, or 6 × 4 for small maps. */
-  SIGBOOK_CONVOLUTION_AVX512 = 2,
+  /* No vector variant on this processor: callers keep their portable path. */
+  SIGBOOK_VECTORS_NONE = 0,
+  /* 256-bit vectors (AVX2 with FMA). */
+  SIGBOOK_VECTORS_AVX2 = 1,
+  /* 512-bit vectors (AVX-512F). */
+  SIGBOOK_VECTORS_AVX512 = 2,
 };
 
-/* The fastest variant this processor supports (checked with `__builtin_cpu_supports`). */
-int sigbook_direct_convolution_best_variant(void);
+/* The widest variant this processor runs (checked with `__builtin_cpu_supports`). */
+int sigbook_vectors_best(void);
 
-/* Whether this processor can run `variant`. */
-int sigbook_direct_convolution_supports(int variant);
+/* Whether this processor runs `variant`. */
+int sigbook_vectors_supported(int variant);
 
-/* A convolution of `batch` images `[channels, height, width]` (row-major, images consecutive)
+/* The direct convolution runs SIGBOOK_VECTORS_AVX2 (6 output channels × 2 vectors of pixels at
+   a time) and SIGBOOK_VECTORS_AVX512 (4 channels × 6 vectors, or 6 × 4 for small maps).
+
+   A convolution of `batch` images `[channels, height, width]` (row-major, images consecutive)
    by `weight` `[out_channels, channels, kernel_height, kernel_width]` (one group), plus `bias`
    `[out_channels]` (NULL: none), plus `residual` `[batch, out_channels, out_height,
    out_width]` (NULL: none; a float addition of the stored sum, as a separate add would do),
@@ -42,26 +45,12 @@ int sigbook_direct_convolution(
     int pad_left, int pad_bottom, int pad_right, const float *residual, int relu,
     float *output);
 
-/* The vector variants of the centre products (CentreProducts.c). */
-enum {
-  /* No vector variant on this processor: callers keep their sgemm path. */
-  SIGBOOK_VECTORS_NONE = 0,
-  /* 256-bit vectors (AVX2 with FMA). */
-  SIGBOOK_VECTORS_AVX2 = 1,
-  /* 512-bit vectors (AVX-512F). */
-  SIGBOOK_VECTORS_AVX512 = 2,
-};
-
 /* The most centres one call of the centre products takes. */
 #define SIGBOOK_MAX_CENTRES 64
 
-/* The fastest variant of the centre products this processor supports. */
-int sigbook_centre_products_best_variant(void);
+/* The centre products run SIGBOOK_VECTORS_AVX2 and SIGBOOK_VECTORS_AVX512.
 
-/* Whether this processor can run `variant` of the centre products. */
-int sigbook_centre_products_supports(int variant);
-
-/* out[j·out_stride + i] = −2 · Σ_f x[start + i][f] · centres[j·d + f] for i in [0, count) and
+   out[j·out_stride + i] = −2 · Σ_f x[start + i][f] · centres[j·d + f] for i in [0, count) and
    j in [0, k): the cross terms of ‖x − c‖² = ‖x‖² − 2·x·c + ‖c‖².
 
    The points come packed in panels of 16, feature by feature: feature f of point p is
@@ -85,20 +74,6 @@ int sigbook_nearest_centres(
     const float *centres, const float *centre_norms, int k, ptrdiff_t *labels,
     float *distances);
 
-/* The variants of `sigbook_softmax_regression_chunk`. */
-enum {
-  /* No vector variant on this processor: callers keep their sgemm path. */
-  SIGBOOK_SOFTMAX_REGRESSION_NONE = 0,
-  /* 256-bit vectors (AVX2 with FMA). */
-  SIGBOOK_SOFTMAX_REGRESSION_AVX2 = 1,
-};
-
-/* The fastest variant this processor supports. */
-int sigbook_softmax_regression_best_variant(void);
-
-/* Whether this processor can run `variant`. */
-int sigbook_softmax_regression_supports(int variant);
-
 /* The floats of scratch memory `sigbook_softmax_regression_chunk` needs for `k` classes. */
 size_t sigbook_softmax_regression_scratch(int k);
 
@@ -111,10 +86,33 @@ size_t sigbook_softmax_regression_scratch(int k);
    Single precision but for the loss (each row's log in double, the rows' sum in double) and
    the intercept sums' last additions; the exponential is a polynomial within 2 ulp. Each sum
    has one order, fixed by `rows`, `d` and `k`, so equal inputs give equal bits. Single-threaded.
-   Returns 0, or −1 for an unsupported variant or a size out of range (nothing written). */
+   Runs SIGBOOK_VECTORS_AVX2 (also on a processor with AVX-512). Returns 0, or −1 for another
+   variant, one this processor does not run, or a size out of range (nothing written). */
 int sigbook_softmax_regression_chunk(
     int variant, const float *x, int rows, int d, int k, const float *weights,
     const float *intercepts, const int *labels, float *gradient, double *intercept_sums,
     double *loss, float *scratch);
+
+/* Training's elementwise passes on 256-bit vectors (Elementwise.c): each performs exactly the
+   operations of its Swift counterpart in `Kernels`, in the same order and without fused
+   multiply-adds, so the two give the same bits. They run SIGBOOK_VECTORS_AVX2 (also on a
+   processor with AVX-512); each returns 0, or −1 (writing nothing) for another variant, one this
+   processor does not run, or a negative count. Single-threaded. */
+
+/* Binary cross-entropy on logits z against targets t (`count` each): gradient =
+   (σ(z) − t) · scale, and *loss = Σ [max(z, 0) − z·t + log(1 + e^−|z|)], summed in eight float
+   lanes over runs of 1,024 values, each run's lanes added in lane order into a double. */
+int sigbook_bce_logits(
+    int variant, const float *z, const float *t, float *gradient, ptrdiff_t count, float scale,
+    double *loss);
+
+/* Adam's step on `count` parameters p with gradient g and moments m, v: m ← β₁m + (1 − β₁)g,
+   v ← β₂v + (1 − β₂)g², p ← p − step_size·m / (√v / c2_root + ε). */
+int sigbook_adam(
+    int variant, float *p, const float *g, float *m, float *v, ptrdiff_t count, float beta1,
+    float beta2, float step_size, float c2_root, float epsilon);
+
+/* x ← tanh x for `count` values. */
+int sigbook_tanh(int variant, float *x, ptrdiff_t count);
 
 #endif
