@@ -94,8 +94,10 @@ def run_sigbook(binary, only):
     if only:
         # W5–W7 (and so the signatures the peers' W5–W7 read) train W2's network first.
         command += ["--only", only]
+    env = dict(os.environ, **ROW_ENV.get(only, {}))
     print("$", " ".join(command), file=sys.stderr, flush=True)
-    out = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    out = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True, cwd=ROOT,
+                         env=env)
     return json.loads(out.stdout)
 
 
@@ -115,15 +117,17 @@ def peer_env(threads):
 # W10 returns 1.76 GB of outputs a run (its batches' outputs, then their concatenation), which
 # glibc unmapped and the next run faulted in anew; its runs then spread from 1.3 s to 4.5 s on a
 # quiet machine (medians 3.0 and 4.0 s in two runs of `make bench`), against 1.30-1.37 s with
-# these. sigbook's W10 was the same with and without them (1.93-2.09 s).
+# these. Both sides of the row run with them (the same environment): sigbook's 880 MB of
+# signatures a run are then reused too, where they were mapped anew (sigbook's own malloc
+# settings give way to these variables).
 KEEP_MEMORY = {"MALLOC_MMAP_THRESHOLD_": str(1 << 32), "MALLOC_TRIM_THRESHOLD_": str(1 << 36)}
-PEER_ENV = {"onnxruntime_bench.py": KEEP_MEMORY}
+ROW_ENV = {"W10": KEEP_MEMORY}
 
 
 def run_peer(script, only, threads):
     python = PYTHONS[PEERS[script][0]]
     env = peer_env(threads)
-    env.update(PEER_ENV.get(script, {}))
+    env.update(ROW_ENV.get(only, {}))
     if only:
         env["BENCH_ONLY"] = only
     print(f"$ {python} {script}  ({threads} thread{'s' if threads > 1 else ''})",

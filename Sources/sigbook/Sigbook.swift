@@ -35,8 +35,13 @@ enum Platform {
     selectBLASKernels()
     // Training allocates megabyte-sized tensors every batch. With glibc's dynamic thresholds they
     // are mapped and unmapped again and again and every page faults when first touched; keeping
-    // them in the heap makes convolutional training markedly faster.
-    sigbook_tune_malloc(256 << 20, 512 << 20)
+    // them in the heap makes convolutional training markedly faster. A user's own glibc malloc
+    // settings (environment variables or tunables) are respected: `mallopt` would override them.
+    let environment = ProcessInfo.processInfo.environment
+    let userTunes =
+      environment.keys.contains { $0.hasPrefix("MALLOC_") && $0.hasSuffix("_THRESHOLD_") }
+      || environment["GLIBC_TUNABLES"]?.contains("glibc.malloc.") == true
+    if !userTunes { sigbook_tune_malloc(256 << 20, 512 << 20) }
   }
 
   /// Restarts the process with `OPENBLAS_CORETYPE` set when OpenBLAS did not recognise the
