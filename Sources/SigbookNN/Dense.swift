@@ -74,7 +74,7 @@ struct Dense: Layer {
   }
 
   /// `backward` without the weight and bias gradients: the input gradient, and the factors of
-  /// the weight gradient for a step that multiplies them itself (`Model.stepDenseLayer`).
+  /// the weight gradient for a step that multiplies them itself (`Model.stepDenseLayers`).
   func deferredBackward(
     _ outputGradient: consuming Tensor, cache input: Tensor, needsInputGradient: Bool
   ) -> (inputGradient: Tensor, factors: Model.DenseFactors) {

@@ -342,7 +342,7 @@ extension Model {
   ///
   /// - Parameters:
   ///   - fusesDenseSteps: whether dense layers leave their weight gradients to the step
-  ///     (`ChunkPass.factors`; see `stepDenseLayer`) instead of computing them.
+  ///     (`ChunkPass.factors`; see `stepDenseLayers`) instead of computing them.
   ///   - training: the step and the chunk's first row in the batch, for layers that train
   ///     differently from how they infer (dropout); nil runs them without randomness.
   func chunkGradients(
@@ -451,7 +451,7 @@ extension Model {
   /// into the first chunk's in chunk order and the step follows while the segment is in cache:
   /// every value sees the same operations in the same order as a sum over the whole tensor then
   /// a step, so the result does not depend on the segments or the cores. Dense layers whose
-  /// chunks carry factors instead of gradients are stepped by `stepDenseLayer`.
+  /// chunks carry factors instead of gradients are stepped by `stepDenseLayers`.
   mutating func update(
     with chunks: inout [ChunkPass], optimizer: Optimizer, states: inout [[ParameterState]],
     learningRate lr: Float, step: Int
@@ -463,11 +463,10 @@ extension Model {
         if let statistics = chunk.statistics[i] { layers[i].absorb(statistics: statistics) }
       }
     }
-    for i in chunks[0].factors.indices where chunks[0].factors[i] != nil {
-      stepDenseLayer(
-        i, factors: chunks.compactMap { $0.factors[i] }, optimizer: optimizer,
-        states: &states[i], learningRate: lr, step: step)
-    }
+    let dense = chunks[0].factors.indices.filter { chunks[0].factors[$0] != nil }
+    stepDenseLayers(
+      dense, factors: dense.map { i in chunks.compactMap { $0.factors[i] } },
+      optimizer: optimizer, states: &states, learningRate: lr, step: step)
     for i in chunks[0].gradients.indices {
       for p in chunks[0].gradients[i].indices {
         let others = chunks.dropFirst().map { $0.gradients[i][p] }
@@ -510,8 +509,8 @@ extension Model {
   /// the core count, so that the weights do not depend on the machine.
   static let denseStepParts = 2
 
-  /// One optimizer step on dense layer `i` from its chunks' factors, without a gradient per
-  /// chunk.
+  /// One optimizer step on dense layers `indices` from their chunks' factors (`factors[k]` for
+  /// layer `indices[k]`), without a gradient per chunk.
   ///
   /// Plain SGD never writes the weight gradient: `W ← W − lr · δᵀ X` is accumulated into the
   /// weights by the product itself (and `b ← b − lr · Σ δ`), chunk after chunk; for the first
@@ -522,92 +521,169 @@ extension Model {
   /// follows while those rows are in the cache. The bias gradient is then each chunk's column
   /// sums added in chunk order, as `update` adds the gradients of other layers.
   ///
-  /// The weights' rows are cut into `denseStepParts`, each stepped by one thread with
-  /// single-threaded products; the result does not depend on how many threads run the parts.
-  mutating func stepDenseLayer(
-    _ i: Int, factors: [DenseFactors], optimizer: Optimizer, states: inout [ParameterState],
-    learningRate lr: Float, step: Int
+  /// Every layer's weight rows are cut into `denseStepParts`, and each part steps its rows of
+  /// every layer on one thread with single-threaded products: one parallel call for all the
+  /// layers (each call's start and end cost microseconds, and a small network takes hundreds of
+  /// steps), and a result that does not depend on how many threads run the parts.
+  mutating func stepDenseLayers(
+    _ indices: [Int], factors: [[DenseFactors]], optimizer: Optimizer,
+    states: inout [[ParameterState]], learningRate lr: Float, step: Int
   ) {
-    guard let first = factors.first else { return }
-    let outputs = first.outputGradient.rowSize, inputs = first.input.rowSize
-    precondition(
-      layers[i].parameters[0].count == outputs * inputs
-        && factors.allSatisfy {
-          $0.outputGradient.rowSize == outputs && $0.input.rowSize == inputs
-            && $0.outputGradient.rows == $0.input.rows
-        },
-      "dense step of \(first.outputGradient.shape) and \(first.input.shape) for "
-        + "\(layers[i].parameters[0].shape)")
-    let parts = Self.denseStepParts
+    let plans: [DenseStepPlan] = zip(indices, factors).compactMap { i, factors in
+      guard let first = factors.first else { return nil }
+      let outputs = first.outputGradient.rowSize, inputs = first.input.rowSize
+      precondition(
+        layers[i].parameters[0].count == outputs * inputs
+          && factors.allSatisfy {
+            $0.outputGradient.rowSize == outputs && $0.input.rowSize == inputs
+              && $0.outputGradient.rows == $0.input.rows
+          },
+        "dense step of \(first.outputGradient.shape) and \(first.input.shape) for "
+          + "\(layers[i].parameters[0].shape)")
+      return DenseStepPlan(layer: i, factors: factors, outputs: outputs, inputs: inputs)
+    }
+    guard !plans.isEmpty else { return }
     let isSGD = optimizer == .sgd
-    var biasGradient = [Float](repeating: 0, count: outputs)
-    var weightGradient = [Float](repeating: 0, count: isSGD ? 0 : outputs * inputs)
-    layers[i].parameters[0].withUnsafeMutableBufferPointer { weights in
-      biasGradient.withUnsafeMutableBufferPointer { biasGradient in
-        weightGradient.withUnsafeMutableBufferPointer { weightGradient in
-          states[0].withMoments { m, v in
-            // Each part writes its own rows of the weights, their gradient and moments, and its
-            // own range of the bias gradient.
-            nonisolated(unsafe) let (weights, biasGradient, weightGradient, m, v) = (
-              weights, biasGradient, weightGradient, m, v
-            )
-            Parallel.forEach(parts) { part in
-              let low = part * outputs / parts, high = (part + 1) * outputs / parts
-              guard high > low, let w = weights.baseAddress, let g = biasGradient.baseAddress
-              else { return }
-              let width = high - low
-              var chunkSums = [Float](repeating: 0, count: isSGD ? 0 : width)
-              for (c, factor) in factors.enumerated() {
-                factor.outputGradient.withUnsafeBufferPointer { d in
-                  factor.input.withUnsafeBufferPointer { x in
-                    guard let d = d.baseAddress else { return }
-                    let rows = factor.input.rows
-                    if isSGD {
-                      BLAS.gemm(
-                        transposeA: true, transposeB: false, m: width, n: inputs, k: rows,
-                        alpha: -lr, a: d + low, lda: outputs, b: x.baseAddress, beta: 1,
-                        c: w + low * inputs)
-                      for r in 0..<rows {
-                        Kernels.add(g + low, d + r * outputs + low, count: width)
-                      }
-                      return
-                    }
-                    BLAS.gemm(
-                      transposeA: true, transposeB: false, m: width, n: inputs, k: rows,
-                      a: d + low, lda: outputs, b: x.baseAddress, beta: c == 0 ? 0 : 1,
-                      c: weightGradient.baseAddress.map { $0 + low * inputs })
-                    chunkSums.withUnsafeMutableBufferPointer { sums in
-                      guard let s = sums.baseAddress else { return }
-                      sums.update(repeating: 0)
-                      for r in 0..<rows { Kernels.add(s, d + r * outputs + low, count: width) }
-                      if c == 0 {
-                        (g + low).update(from: s, count: width)
-                      } else {
-                        Kernels.add(g + low, s, count: width)
-                      }
-                    }
-                  }
+    // Each layer's weights and moments are taken out of the model while the parts write them, so
+    // that every buffer is held once; the gradients live in two flat buffers, at offsets.
+    var weights = plans.map { layers[$0.layer].parameters[0] }
+    var firsts = plans.map { states[$0.layer][0].first }
+    var seconds = plans.map { states[$0.layer][0].second }
+    for plan in plans {
+      layers[plan.layer].parameters[0] = Tensor(zeros: [0])
+      states[plan.layer][0].first = []
+      states[plan.layer][0].second = []
+    }
+    var biasOffsets = [0], gradientOffsets = [0]
+    for plan in plans {
+      biasOffsets.append(biasOffsets[biasOffsets.count - 1] + plan.outputs)
+      gradientOffsets.append(
+        gradientOffsets[gradientOffsets.count - 1] + (isSGD ? 0 : plan.outputs * plan.inputs))
+    }
+    var biasGradients = [Float](repeating: 0, count: biasOffsets[plans.count])
+    var weightGradients = [Float](repeating: 0, count: gradientOffsets[plans.count])
+    Tensor.withMutableBaseAddresses(&weights) { weightBases in
+      Self.withBaseAddresses(&firsts) { firstBases in
+        Self.withBaseAddresses(&seconds) { secondBases in
+          biasGradients.withUnsafeMutableBufferPointer { biasGradients in
+            weightGradients.withUnsafeMutableBufferPointer { weightGradients in
+              let buffers = plans.indices.map { k in
+                DenseStepBuffers(
+                  weights: weightBases[k], first: firstBases[k], second: secondBases[k],
+                  biasGradient: biasGradients.baseAddress.map { $0 + biasOffsets[k] },
+                  weightGradient: weightGradients.baseAddress.map { $0 + gradientOffsets[k] })
+              }
+              // Each part writes its own rows of every layer's weights, gradient and moments, and
+              // its own range of every bias gradient.
+              nonisolated(unsafe) let shared = buffers
+              Parallel.forEach(Self.denseStepParts) { part in
+                for (plan, buffers) in zip(plans, shared) {
+                  Self.stepDenseRows(
+                    part: part, of: plan, buffers, optimizer: optimizer, learningRate: lr,
+                    step: step)
                 }
               }
-              guard !isSGD else { return }
-              let range = low * inputs..<high * inputs
-              optimizer.update(
-                UnsafeMutableBufferPointer(rebasing: weights[range]),
-                gradient: UnsafeBufferPointer(rebasing: weightGradient[range]),
-                first: m.isEmpty ? m : UnsafeMutableBufferPointer(rebasing: m[range]),
-                second: v.isEmpty ? v : UnsafeMutableBufferPointer(rebasing: v[range]),
-                learningRate: lr, step: step)
             }
           }
         }
       }
     }
-    layers[i].parameters[1].withUnsafeMutableBufferPointer { bias in
-      biasGradient.withUnsafeBufferPointer { g in
-        states[1].withMoments { m, v in
-          optimizer.update(bias, gradient: g, first: m, second: v, learningRate: lr, step: step)
+    for (k, plan) in plans.enumerated() {
+      let i = plan.layer
+      layers[i].parameters[0] = weights[k]
+      states[i][0].first = firsts[k]
+      states[i][0].second = seconds[k]
+      layers[i].parameters[1].withUnsafeMutableBufferPointer { bias in
+        biasGradients[biasOffsets[k]..<biasOffsets[k + 1]].withUnsafeBufferPointer { g in
+          states[i][1].withMoments { m, v in
+            optimizer.update(bias, gradient: g, first: m, second: v, learningRate: lr, step: step)
+          }
         }
       }
+    }
+  }
+
+  /// A dense layer's step: its index, its chunks' factors and its sizes.
+  struct DenseStepPlan {
+    let layer: Int
+    let factors: [DenseFactors]
+    let outputs: Int, inputs: Int
+  }
+
+  /// Where a dense layer's step writes: its weights, their moments (nil where the rule keeps
+  /// none), its bias gradient and its weight gradient (nil for SGD).
+  struct DenseStepBuffers {
+    let weights: UnsafeMutablePointer<Float>
+    let first: UnsafeMutablePointer<Float>?, second: UnsafeMutablePointer<Float>?
+    let biasGradient: UnsafeMutablePointer<Float>?
+    let weightGradient: UnsafeMutablePointer<Float>?
+  }
+
+  /// Part `part` of `stepDenseLayers` for one layer: its rows of the weights stepped, and its
+  /// range of the bias gradient summed.
+  static func stepDenseRows(
+    part: Int, of plan: DenseStepPlan, _ buffers: DenseStepBuffers, optimizer: Optimizer,
+    learningRate lr: Float, step: Int
+  ) {
+    let outputs = plan.outputs, inputs = plan.inputs, parts = denseStepParts
+    let low = part * outputs / parts, high = (part + 1) * outputs / parts
+    guard high > low, let g = buffers.biasGradient else { return }
+    let w = buffers.weights, width = high - low
+    let isSGD = optimizer == .sgd
+    var chunkSums = [Float](repeating: 0, count: isSGD ? 0 : width)
+    for (c, factor) in plan.factors.enumerated() {
+      factor.outputGradient.withUnsafeBufferPointer { d in
+        factor.input.withUnsafeBufferPointer { x in
+          guard let d = d.baseAddress else { return }
+          let rows = factor.input.rows
+          if isSGD {
+            BLAS.gemm(
+              transposeA: true, transposeB: false, m: width, n: inputs, k: rows, alpha: -lr,
+              a: d + low, lda: outputs, b: x.baseAddress, beta: 1, c: w + low * inputs)
+            for r in 0..<rows { Kernels.add(g + low, d + r * outputs + low, count: width) }
+            return
+          }
+          BLAS.gemm(
+            transposeA: true, transposeB: false, m: width, n: inputs, k: rows,
+            a: d + low, lda: outputs, b: x.baseAddress, beta: c == 0 ? 0 : 1,
+            c: buffers.weightGradient.map { $0 + low * inputs })
+          chunkSums.withUnsafeMutableBufferPointer { sums in
+            guard let s = sums.baseAddress else { return }
+            sums.update(repeating: 0)
+            for r in 0..<rows { Kernels.add(s, d + r * outputs + low, count: width) }
+            if c == 0 {
+              (g + low).update(from: s, count: width)
+            } else {
+              Kernels.add(g + low, s, count: width)
+            }
+          }
+        }
+      }
+    }
+    guard !isSGD, let gradient = buffers.weightGradient else { return }
+    let start = low * inputs, count = width * inputs
+    let none = UnsafeMutableBufferPointer<Float>(start: nil, count: 0)
+    optimizer.update(
+      UnsafeMutableBufferPointer(start: w + start, count: count),
+      gradient: UnsafeBufferPointer(start: gradient + start, count: count),
+      first: buffers.first.map { UnsafeMutableBufferPointer(start: $0 + start, count: count) }
+        ?? none,
+      second: buffers.second.map { UnsafeMutableBufferPointer(start: $0 + start, count: count) }
+        ?? none,
+      learningRate: lr, step: step)
+  }
+
+  /// Calls `body` with the base address of each array (nil for an empty one), each held by its
+  /// own `withUnsafeMutableBufferPointer` for the whole call.
+  static func withBaseAddresses<R>(
+    _ arrays: inout [[Float]], _ body: ([UnsafeMutablePointer<Float>?]) -> R
+  ) -> R {
+    arrays.withUnsafeMutableBufferPointer { all in
+      func nest(_ i: Int, _ bases: [UnsafeMutablePointer<Float>?]) -> R {
+        guard i < all.count else { return body(bases) }
+        return all[i].withUnsafeMutableBufferPointer { nest(i + 1, bases + [$0.baseAddress]) }
+      }
+      return nest(0, [])
     }
   }
 

@@ -97,7 +97,7 @@ import Testing
       }
     }
   }
-  /// Dense layers are stepped straight from δ and X (`stepDenseLayer`; for SGD without a
+  /// Dense layers are stepped straight from δ and X (`stepDenseLayers`; for SGD without a
   /// gradient, for the others from one gradient accumulated by the products): the weights after
   /// two steps are those of the gradient-then-step path, up to rounding, conv layers and all.
   @Test(arguments: [false, true], [Optimizer.sgd, .momentum, .adam])
