@@ -117,4 +117,32 @@ int sigbook_softmax_regression_chunk(
     const float *intercepts, const int *labels, float *gradient, double *intercept_sums,
     double *loss, float *scratch);
 
+/* The variants of t-SNE's repulsion sums (TSNERepulsion.c). */
+enum {
+  /* Plain C at the processor's baseline: runs everywhere. */
+  SIGBOOK_TSNE_PORTABLE = 0,
+  /* 256-bit vectors (AVX2). */
+  SIGBOOK_TSNE_AVX2 = 1,
+};
+
+/* The fastest variant of t-SNE's repulsion sums this processor supports. */
+int sigbook_tsne_best_variant(void);
+
+/* Whether this processor can run `variant` of t-SNE's repulsion sums. */
+int sigbook_tsne_supports(int variant);
+
+/* For each of the `count` points (px[i], py[i]), its sums over an interaction list of `length`
+   entries (lx[e], ly[e]) of mass lm[e], with dx = px[i] − lx[e], dy = py[i] − ly[e] and
+   w = 1 / ((1 + dx·dx) + dy·dy): z[i] = Σ lm[e]·w, fx[i] = Σ ((lm[e]·w)·w)·dx and
+   fy[i] = Σ ((lm[e]·w)·w)·dy. `length` is a multiple of 8 (pad with entries of mass 0).
+
+   Single precision, no fused multiply-add; entry e goes to lane e mod 8, each lane is summed in
+   list order and the lanes are added in double precision as ((l0 + l1) + (l2 + l3)) +
+   ((l4 + l5) + (l6 + l7)): the same bits in every variant. Single-threaded. Returns 0, or −1
+   (writing nothing) for an unsupported variant, a negative `count` or a `length` that is
+   negative or not a multiple of 8. */
+int sigbook_tsne_repulsion_sums(
+    int variant, const float *px, const float *py, int count, const float *lx, const float *ly,
+    const float *lm, int length, double *z, double *fx, double *fy);
+
 #endif
