@@ -1,3 +1,5 @@
+import SigbookTensor
+
 /// A Barnes–Hut quadtree over points in the plane, rebuilt every t-SNE iteration, that sums the
 /// t-SNE repulsive forces in O(n log n) (van der Maaten 2014, §4).
 ///
@@ -13,9 +15,13 @@
 /// centre of mass when its width is below θ times its distance to the group's bounding box, which
 /// is at most the distance to any point of the group, so every point gets at least the accuracy
 /// of the classic per-point test. The walk writes an interaction list (centres and masses, the
-/// group's own points included); each point of the group then sums it with four-lane SIMD
-/// arithmetic and removes its own term (w = 1, no force). Summaries are in `Float`; per-point
-/// sums go to `Double` in a fixed order, so results are reproducible.
+/// group's own points included); each point of the group then sums it by the eight-lane kernel
+/// of `TSNEKernels` and its own term (w = 1, no force) is removed from Z. Summaries are in
+/// `Float`; per-point sums go to `Double` in a fixed order, so results are reproducible.
+///
+/// The groups are split into `partCount` parts by the data alone, which may run concurrently:
+/// each writes only its own points' sums, so the forces and Z are the same bits on any number
+/// of threads.
 struct BarnesHutTree {
   private struct Node {
     var centreX: Float
@@ -32,8 +38,14 @@ struct BarnesHutTree {
     var isLeaf: Bool
   }
 
-  /// The largest number of points that share one interaction list.
-  static let groupSize = 32
+  /// The largest number of points that share one interaction list. With the vector sums, 128
+  /// took less time than 64 (3.5%, whole process) and 64 less than 32 (4%): fewer walks of the
+  /// tree for somewhat longer lists. A larger group only opens more cells (a stricter test).
+  static let groupSize = 128
+
+  /// The parts the repulsion is split into, whatever the number of cores: enough for two or
+  /// four threads to end together when they claim parts as they go.
+  static let partCount = 16
 
   private static let levels = 16
   private var nodes: [Node] = []
@@ -41,15 +53,16 @@ struct BarnesHutTree {
   private var scratchOrder: [Int] = []
   private var codes: [UInt32] = []
   private var scratchCodes: [UInt32] = []
-  private var sortedX: [Double] = []
-  private var sortedY: [Double] = []
+  /// The sorted points in `Float`, what the interaction lists and their sums read.
+  private var pointX: [Float] = []
+  private var pointY: [Float] = []
   private var prefixX: [Double] = []
   private var prefixY: [Double] = []
   /// Ranges of sorted points that share an interaction list.
   private var groups: [Range<Int>] = []
-  private var listX: [Float] = []
-  private var listY: [Float] = []
-  private var listMass: [Float] = []
+  /// `partCount` consecutive ranges of `groups`, of about equal numbers of points (some empty
+  /// when there are fewer groups).
+  private var parts: [Range<Int>] = []
   private var side = 1.0
   private var thetaSquared = 0.25
 
@@ -80,27 +93,39 @@ struct BarnesHutTree {
     prefixY[0] = 0
     for s in 0..<n {
       let i = order[s]
-      sortedX[s] = positions[2 * i]
-      sortedY[s] = positions[2 * i + 1]
-      prefixX[s + 1] = prefixX[s] + sortedX[s]
-      prefixY[s + 1] = prefixY[s] + sortedY[s]
+      let x = positions[2 * i], y = positions[2 * i + 1]
+      pointX[s] = Float(x)
+      pointY[s] = Float(y)
+      prefixX[s + 1] = prefixX[s] + x
+      prefixY[s + 1] = prefixY[s] + y
     }
     nodes.removeAll(keepingCapacity: true)
     groups.removeAll(keepingCapacity: true)
     if n > 0 { build(0, n, level: 0, inGroup: false) }
+    splitGroups(n)
+  }
+
+  /// Splits `groups` into `partCount` runs: part p starts at the first group that starts at or
+  /// after point n·p / partCount.
+  private mutating func splitGroups(_ n: Int) {
+    parts.removeAll(keepingCapacity: true)
+    var g = 0
+    for p in 0..<Self.partCount {
+      let first = g
+      let end = n * (p + 1) / Self.partCount
+      while g < groups.count && groups[g].lowerBound < end { g += 1 }
+      parts.append(first..<g)
+    }
   }
 
   private mutating func resize(_ n: Int) {
     guard order.count != n else { return }
-    listX = [Float](repeating: 0, count: n + 4)
-    listY = listX
-    listMass = listX
     order = [Int](repeating: 0, count: n)
     scratchOrder = order
     codes = [UInt32](repeating: 0, count: n)
     scratchCodes = codes
-    sortedX = [Double](repeating: 0, count: n)
-    sortedY = sortedX
+    pointX = [Float](repeating: 0, count: n)
+    pointY = pointX
     prefixX = [Double](repeating: 0, count: n + 1)
     prefixY = prefixX
   }
@@ -189,121 +214,161 @@ struct BarnesHutTree {
     nodes[node].skip = Int32(nodes.count)
   }
 
+  /// Where the parts of the repulsion write, by sorted point s (Z-order): `z[s]` = Σⱼ≠ᵢ wᵢⱼ,
+  /// `fx[s]`, `fy[s]` the force Σⱼ wᵢⱼ² (yᵢ − yⱼ); and the parts' interaction lists, one of
+  /// `listCapacity` floats per part.
+  struct Sums {
+    var z: [Double]
+    var fx: [Double]
+    var fy: [Double]
+    var lists: [Float]
+
+    /// Room for n points.
+    init(count n: Int) {
+      z = [Double](repeating: 0, count: n)
+      fx = z
+      fy = z
+      lists = [Float](repeating: 0, count: partCount * listCapacity(n))
+    }
+  }
+
+  /// The floats of one part's interaction list (x, y and mass apart): the entries cover
+  /// disjoint sets of points, so there are at most n, plus padding.
+  static func listCapacity(_ n: Int) -> Int { 3 * (n + TSNEKernels.lanes) }
+
+  /// The original index of the sorted point s.
+  func originalIndex(_ s: Int) -> Int { order[s] }
+
   /// Writes Σⱼ wᵢⱼ² (yᵢ − yⱼ) for every point into `forces` (2n interleaved, by original index)
   /// and returns Z = Σᵢ Σⱼ≠ᵢ wᵢⱼ, with wᵢⱼ = 1 / (1 + ‖yᵢ − yⱼ‖²) and far cells summarised.
   ///
-  /// Groups are visited in Z-order and per-point sums are added to Z in that fixed order.
-  mutating func repulsion(into forces: inout [Double]) -> Double {
-    var z = 0.0
-    for group in groups {
-      let padded = collectInteractions(for: group)
-      listX.withUnsafeBufferPointer { lx in
-        listY.withUnsafeBufferPointer { ly in
-          listMass.withUnsafeBufferPointer { lm in
-            forces.withUnsafeMutableBufferPointer { f in
-              for s in group {
-                let x = Float(sortedX[s]), y = Float(sortedY[s])
-                let (zi, fx, fy) = Self.sum(x, y, lx, ly, lm, count: padded)
-                // The point's own entry added w = 1 and no force.
-                z += zi - 1
-                let i = order[s]
-                f[2 * i] = fx
-                f[2 * i + 1] = fy
-              }
+  /// The parts run concurrently when `concurrently` is true; each writes only its own points'
+  /// sums, and Z is added in Z-order, so the result is the same bits on any number of threads.
+  func repulsion(into forces: inout [Double], concurrently: Bool = true) -> Double {
+    let n = order.count
+    var sums = Sums(count: n)
+    repulsion(into: &sums, concurrently: concurrently)
+    for s in 0..<n {
+      forces[2 * order[s]] = sums.fx[s]
+      forces[2 * order[s] + 1] = sums.fy[s]
+    }
+    return Self.total(sums.z)
+  }
+
+  /// Runs every part of the repulsion into `sums`, concurrently when `concurrently` is true.
+  func repulsion(into sums: inout Sums, concurrently: Bool) {
+    sums.z.withUnsafeMutableBufferPointer { z in
+      sums.fx.withUnsafeMutableBufferPointer { fx in
+        sums.fy.withUnsafeMutableBufferPointer { fy in
+          sums.lists.withUnsafeMutableBufferPointer { lists in
+            nonisolated(unsafe) let (z, fx, fy, lists) = (z, fx, fy, lists)
+            let run: @Sendable (Int) -> Void = { p in
+              self.repulsion(part: p, z: z, fx: fx, fy: fy, lists: lists)
+            }
+            if concurrently {
+              Parallel.forEach(Self.partCount, run)
+            } else {
+              for p in 0..<Self.partCount { run(p) }
             }
           }
         }
       }
     }
-    return z
   }
 
-  /// Σ m w, Σ m w² dx, Σ m w² dy over an interaction list padded to a multiple of four.
-  @inline(__always)
-  private static func sum(
-    _ x: Float, _ y: Float, _ lx: UnsafeBufferPointer<Float>, _ ly: UnsafeBufferPointer<Float>,
-    _ lm: UnsafeBufferPointer<Float>, count: Int
-  ) -> (Double, Double, Double) {
-    let px = SIMD4<Float>(repeating: x), py = SIMD4<Float>(repeating: y)
-    let one = SIMD4<Float>(repeating: 1)
-    var z4 = SIMD4<Float>(), fx4 = SIMD4<Float>(), fy4 = SIMD4<Float>()
-    guard let bx = UnsafeRawPointer(lx.baseAddress), let by = UnsafeRawPointer(ly.baseAddress),
-      let bm = UnsafeRawPointer(lm.baseAddress)
-    else { return (0, 0, 0) }
-    var offset = 0
-    let bytes = count * MemoryLayout<Float>.stride
-    while offset < bytes {
-      let dx = px - bx.loadUnaligned(fromByteOffset: offset, as: SIMD4<Float>.self)
-      let dy = py - by.loadUnaligned(fromByteOffset: offset, as: SIMD4<Float>.self)
-      let w = one / (one + dx * dx + dy * dy)
-      let mw = bm.loadUnaligned(fromByteOffset: offset, as: SIMD4<Float>.self) * w
-      z4 += mw
-      let mw2 = mw * w
-      fx4 += mw2 * dx
-      fy4 += mw2 * dy
-      offset += 4 * MemoryLayout<Float>.stride
+  /// Z = Σₛ (z[s] − 1), in sorted order: each point's sum over its interaction list, less the
+  /// w = 1 of its own entry.
+  static func total(_ z: [Double]) -> Double {
+    var total = 0.0
+    for zs in z { total += zs - 1 }
+    return total
+  }
+
+  /// The repulsion of the points of part `part` (one of `partCount` runs of groups in Z-order,
+  /// of about equal numbers of points): for each sorted point s of the part, its sum over its
+  /// group's interaction list (its own entry included: w = 1, no force) into `z[s]`, `fx[s]`,
+  /// `fy[s]`. The list is built in the part's own `listCapacity` floats of `lists`. Writes
+  /// nothing else, so parts may run concurrently.
+  func repulsion(
+    part: Int, z: UnsafeMutableBufferPointer<Double>, fx: UnsafeMutableBufferPointer<Double>,
+    fy: UnsafeMutableBufferPointer<Double>, lists: UnsafeMutableBufferPointer<Float>
+  ) {
+    guard part < parts.count, !parts[part].isEmpty else { return }
+    let capacity = Self.listCapacity(order.count) / 3
+    let first = part * 3 * capacity
+    let lx = UnsafeMutableBufferPointer(rebasing: lists[first..<first + capacity])
+    let ly = UnsafeMutableBufferPointer(rebasing: lists[first + capacity..<first + 2 * capacity])
+    let lm = UnsafeMutableBufferPointer(
+      rebasing: lists[first + 2 * capacity..<first + 3 * capacity])
+    let variant = TSNEKernels.Variant.best
+    pointX.withUnsafeBufferPointer { xs in
+      pointY.withUnsafeBufferPointer { ys in
+        guard let xs = xs.baseAddress, let ys = ys.baseAddress, let lx = lx.baseAddress,
+          let ly = ly.baseAddress, let lm = lm.baseAddress, let z = z.baseAddress,
+          let fx = fx.baseAddress, let fy = fy.baseAddress
+        else { return }
+        for g in parts[part] {
+          let group = groups[g]
+          let length = collectInteractions(for: group, lx, ly, lm)
+          let s = group.lowerBound
+          TSNEKernels.repulsionSums(
+            variant, px: xs + s, py: ys + s, count: group.count, lx: lx, ly: ly, lm: lm,
+            length: length, z: z + s, fx: fx + s, fy: fy + s)
+        }
+      }
     }
-    func total(_ v: SIMD4<Float>) -> Double {
-      (Double(v[0]) + Double(v[1])) + (Double(v[2]) + Double(v[3]))
-    }
-    return (total(z4), total(fx4), total(fy4))
   }
 
   /// Fills the interaction list of the sorted points `group`: summaries of the cells far
   /// enough from the group's bounding box, and single points elsewhere (the group's own
-  /// included), padded with massless entries to a multiple of four; returns its length.
-  ///
-  /// The entries cover disjoint sets of points, so there are at most n (+ 3 of padding): the
-  /// list buffers are sized once and written without appends.
-  private mutating func collectInteractions(for group: Range<Int>) -> Int {
+  /// included), padded with massless entries to a multiple of `TSNEKernels.lanes`; returns
+  /// its length, at most `listCapacity(n) / 3`.
+  private func collectInteractions(
+    for group: Range<Int>, _ lx: UnsafeMutablePointer<Float>, _ ly: UnsafeMutablePointer<Float>,
+    _ lm: UnsafeMutablePointer<Float>
+  ) -> Int {
     var x0 = Float.infinity, x1 = -Float.infinity, y0 = Float.infinity, y1 = -Float.infinity
     for s in group {
-      x0 = min(x0, Float(sortedX[s]))
-      x1 = max(x1, Float(sortedX[s]))
-      y0 = min(y0, Float(sortedY[s]))
-      y1 = max(y1, Float(sortedY[s]))
+      x0 = min(x0, pointX[s])
+      x1 = max(x1, pointX[s])
+      y0 = min(y0, pointY[s])
+      y1 = max(y1, pointY[s])
     }
     let gs = Int32(group.lowerBound), ge = Int32(group.upperBound)
     var length = 0
     nodes.withUnsafeBufferPointer { tree in
-      sortedX.withUnsafeBufferPointer { xs in
-        sortedY.withUnsafeBufferPointer { ys in
-          listX.withUnsafeMutableBufferPointer { lx in
-            listY.withUnsafeMutableBufferPointer { ly in
-              listMass.withUnsafeMutableBufferPointer { lm in
-                let nodeCount = tree.count
-                var k = 0
-                while k < nodeCount {
-                  let node = tree[k]
-                  let dx = max(0, max(x0 - node.centreX, node.centreX - x1))
-                  let dy = max(0, max(y0 - node.centreY, node.centreY - y1))
-                  let overlaps = node.start < ge && gs < node.end
-                  if !overlaps && dx * dx + dy * dy > node.openDistanceSquared {
-                    lx[length] = node.centreX
-                    ly[length] = node.centreY
-                    lm[length] = node.mass
-                    length += 1
-                    k = Int(node.skip)
-                  } else if node.isLeaf {
-                    for t in Int(node.start)..<Int(node.end) {
-                      lx[length] = Float(xs[t])
-                      ly[length] = Float(ys[t])
-                      lm[length] = 1
-                      length += 1
-                    }
-                    k = Int(node.skip)
-                  } else {
-                    k += 1
-                  }
-                }
-                while length % 4 != 0 {
-                  lx[length] = 0
-                  ly[length] = 0
-                  lm[length] = 0
-                  length += 1
-                }
+      pointX.withUnsafeBufferPointer { xs in
+        pointY.withUnsafeBufferPointer { ys in
+          let nodeCount = tree.count
+          var k = 0
+          while k < nodeCount {
+            let node = tree[k]
+            let dx = max(0, max(x0 - node.centreX, node.centreX - x1))
+            let dy = max(0, max(y0 - node.centreY, node.centreY - y1))
+            let overlaps = node.start < ge && gs < node.end
+            if !overlaps && dx * dx + dy * dy > node.openDistanceSquared {
+              lx[length] = node.centreX
+              ly[length] = node.centreY
+              lm[length] = node.mass
+              length += 1
+              k = Int(node.skip)
+            } else if node.isLeaf {
+              for t in Int(node.start)..<Int(node.end) {
+                lx[length] = xs[t]
+                ly[length] = ys[t]
+                lm[length] = 1
+                length += 1
               }
+              k = Int(node.skip)
+            } else {
+              k += 1
             }
+          }
+          while length % TSNEKernels.lanes != 0 {
+            lx[length] = 0
+            ly[length] = 0
+            lm[length] = 0
+            length += 1
           }
         }
       }

@@ -92,7 +92,9 @@ enum TSNE {
   ///    last step's, i.e. descent goes on the same way, ×0.8 where it agrees, at least 0.01),
   ///    are clipped to `maxStepNorm` per point, and the embedding is re-centred after each.
   ///
-  /// Single-threaded and deterministic: the same input and options give bit-identical output.
+  /// Deterministic: the same input and options give bit-identical output, on any number of
+  /// threads (each gradient's parts, split by the data alone, run on the worker team; see
+  /// `computeGradient`) and with or without AVX2 (see `TSNEKernels`).
   ///
   /// - Parameters:
   ///   - x: the data, `[n, d]` (higher ranks are flattened to rows).

@@ -115,4 +115,22 @@ int sigbook_adam(
 /* x ← tanh x for `count` values. */
 int sigbook_tanh(int variant, float *x, ptrdiff_t count);
 
+/* t-SNE's repulsion sums (TSNERepulsion.c), in SIGBOOK_VECTORS_NONE (plain C at the processor's
+   baseline, which runs everywhere) and SIGBOOK_VECTORS_AVX2 (256-bit vectors, also on a
+   processor with AVX-512).
+
+   For each of the `count` points (px[i], py[i]), its sums over an interaction list of `length`
+   entries (lx[e], ly[e]) of mass lm[e], with dx = px[i] − lx[e], dy = py[i] − ly[e] and
+   w = 1 / ((1 + dx·dx) + dy·dy): z[i] = Σ lm[e]·w, fx[i] = Σ ((lm[e]·w)·w)·dx and
+   fy[i] = Σ ((lm[e]·w)·w)·dy. `length` is a multiple of 8 (pad with entries of mass 0).
+
+   Single precision, no fused multiply-add; entry e goes to lane e mod 8, each lane is summed in
+   list order and the lanes are added in double precision as ((l0 + l1) + (l2 + l3)) +
+   ((l4 + l5) + (l6 + l7)): the same bits in every variant. Single-threaded. Returns 0, or −1
+   (writing nothing) for another variant, one this processor does not run, a negative `count` or
+   a `length` that is negative or not a multiple of 8. */
+int sigbook_tsne_repulsion_sums(
+    int variant, const float *px, const float *py, int count, const float *lx, const float *ly,
+    const float *lm, int length, double *z, double *fx, double *fy);
+
 #endif
