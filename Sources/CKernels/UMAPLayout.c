@@ -32,9 +32,10 @@
    1.93]) wherever x^b is a normal float. log₂x = k + log₂cᵢ + log₂(1 + r): x = z·2ᵏ with z in
    [0.75, 1.5) read from the bits, i the eighth of that interval z lies in (the top three bits of
    the fraction after subtracting 0.75's bits), r = z·(1/cᵢ) − 1 (|r| < 0.06), log₂(1 + r) to
-   five terms of its series (both series by Estrin's scheme). Then 8·b·log₂x = 8b·k + 8b·(log₂cᵢ + log₂(1 + r)), where 8b =
-   high + low with `high` of 12 significant bits, so that high·k is exact and its integer part
-   and fraction are taken exactly; the rest has magnitude below 6. With their sum n₈ + 8f (n₈
+   five terms of its series (both series by Estrin's scheme). Then 8·b·log₂x = 8b·k +
+   8b·(log₂cᵢ + log₂(1 + r)), where 8b = high + low with `high` of 12 significant bits, so that
+   high·k is exact and its integer part and fraction are taken exactly; the rest has magnitude
+   below 6. With their sum n₈ + 8f (n₈
    an integer, |f| ≤ 1/16): x^b = 2^(n₈/8)·2^f = 2^⌊n₈/8⌋·2^((n₈ mod 8)/8)·2^f, the middle
    factor from a table of 8 and 2^f to five terms. x below the least normal float counts as it;
    a result below 2⁻¹²⁶ is 0, one within 2^(1/16) of the largest float or above it is ∞.
@@ -104,7 +105,8 @@ static inline float power(float x, power_factor q) {
   const float r = z * power_reciprocals[i] - 1.0f;
   /* Estrin's scheme rather than Horner's: a shorter chain of dependent operations. */
   const float r2 = r * r;
-  const float m = power_logs[i] + r * ((LOG_1 + r * LOG_2) + r2 * ((LOG_3 + r * LOG_4) + r2 * LOG_5));
+  const float m =
+      power_logs[i] + r * ((LOG_1 + r * LOG_2) + r2 * ((LOG_3 + r * LOG_4) + r2 * LOG_5));
   const float uh = q.high * k;
   const float rh = uh + MAGIC;
   const float u = (q.low * k + q.b8 * m) + (uh - (rh - MAGIC));
@@ -199,7 +201,8 @@ static inline void repel(const sigbook_umap_epoch *p, ptrdiff_t i, ptrdiff_t k) 
   const float dx = y[2 * i] - y[o], dy = y[2 * i + 1] - y[o + 1];
   const float d2 = dx * dx + dy * dy;
   if (!(d2 > 0)) return;
-  const float coefficient = p->repulsion / ((0.001f + d2) * (p->a * power(d2, power_factor_of(p->b)) + 1));
+  const float powered = power(d2, power_factor_of(p->b));
+  const float coefficient = p->repulsion / ((0.001f + d2) * (p->a * powered + 1));
   y[2 * i] += clip(coefficient * dx) * p->alpha;
   y[2 * i + 1] += clip(coefficient * dy) * p->alpha;
 }
@@ -297,10 +300,12 @@ static inline AVX2 __m256 power8(__m256 x, power_factor q) {
   const __m256 uh = _mm256_mul_ps(_mm256_set1_ps(q.high), k);
   const __m256 rh = _mm256_add_ps(uh, magic);
   const __m256 u = _mm256_add_ps(
-      _mm256_add_ps(_mm256_mul_ps(_mm256_set1_ps(q.low), k), _mm256_mul_ps(_mm256_set1_ps(q.b8), m)),
+      _mm256_add_ps(
+          _mm256_mul_ps(_mm256_set1_ps(q.low), k), _mm256_mul_ps(_mm256_set1_ps(q.b8), m)),
       _mm256_sub_ps(uh, _mm256_sub_ps(rh, magic)));
   const __m256 ru = _mm256_add_ps(u, magic);
-  const __m256 f = _mm256_mul_ps(_mm256_sub_ps(u, _mm256_sub_ps(ru, magic)), _mm256_set1_ps(0.125f));
+  const __m256 f =
+      _mm256_mul_ps(_mm256_sub_ps(u, _mm256_sub_ps(ru, magic)), _mm256_set1_ps(0.125f));
   const __m256i magic_bits = _mm256_set1_epi32(MAGIC_BITS);
   __m256i n8 = _mm256_add_epi32(
       _mm256_sub_epi32(_mm256_castps_si256(rh), magic_bits),
@@ -322,10 +327,14 @@ static inline AVX2 __m256 power8(__m256 x, power_factor q) {
 
 /* The (x, y) of 8 vertices at offsets o[0..7] of y: xs and ys. */
 static inline AVX2 void load8(const float *y, const ptrdiff_t *o, __m256 *xs, __m256 *ys) {
-  const __m128d q0 = _mm_loadh_pd(_mm_load_sd((const double *)(y + o[0])), (const double *)(y + o[1]));
-  const __m128d q1 = _mm_loadh_pd(_mm_load_sd((const double *)(y + o[2])), (const double *)(y + o[3]));
-  const __m128d q2 = _mm_loadh_pd(_mm_load_sd((const double *)(y + o[4])), (const double *)(y + o[5]));
-  const __m128d q3 = _mm_loadh_pd(_mm_load_sd((const double *)(y + o[6])), (const double *)(y + o[7]));
+  const __m128d q0 = _mm_loadh_pd(
+      _mm_load_sd((const double *)(y + o[0])), (const double *)(y + o[1]));
+  const __m128d q1 = _mm_loadh_pd(
+      _mm_load_sd((const double *)(y + o[2])), (const double *)(y + o[3]));
+  const __m128d q2 = _mm_loadh_pd(
+      _mm_load_sd((const double *)(y + o[4])), (const double *)(y + o[5]));
+  const __m128d q3 = _mm_loadh_pd(
+      _mm_load_sd((const double *)(y + o[6])), (const double *)(y + o[7]));
   const __m256 a = _mm256_castpd_ps(_mm256_set_m128d(q2, q0)); /* x0 y0 x1 y1 | x4 y4 x5 y5 */
   const __m256 c = _mm256_castpd_ps(_mm256_set_m128d(q3, q1)); /* x2 y2 x3 y3 | x6 y6 x7 y7 */
   *xs = _mm256_shuffle_ps(a, c, _MM_SHUFFLE(2, 0, 2, 0));
@@ -428,10 +437,14 @@ static inline AVX2 void step(
 /* The (x, y) at offsets o[0..7] of y as xs and ys with their lanes in the order 0 1 4 5 2 3 6
    7, "gather order" (`load8` with the halves paired differently). */
 static inline AVX2 void gather8(const float *y, const ptrdiff_t *o, __m256 *xs, __m256 *ys) {
-  const __m128d q0 = _mm_loadh_pd(_mm_load_sd((const double *)(y + o[0])), (const double *)(y + o[1]));
-  const __m128d q1 = _mm_loadh_pd(_mm_load_sd((const double *)(y + o[2])), (const double *)(y + o[3]));
-  const __m128d q2 = _mm_loadh_pd(_mm_load_sd((const double *)(y + o[4])), (const double *)(y + o[5]));
-  const __m128d q3 = _mm_loadh_pd(_mm_load_sd((const double *)(y + o[6])), (const double *)(y + o[7]));
+  const __m128d q0 = _mm_loadh_pd(
+      _mm_load_sd((const double *)(y + o[0])), (const double *)(y + o[1]));
+  const __m128d q1 = _mm_loadh_pd(
+      _mm_load_sd((const double *)(y + o[2])), (const double *)(y + o[3]));
+  const __m128d q2 = _mm_loadh_pd(
+      _mm_load_sd((const double *)(y + o[4])), (const double *)(y + o[5]));
+  const __m128d q3 = _mm_loadh_pd(
+      _mm_load_sd((const double *)(y + o[6])), (const double *)(y + o[7]));
   const __m256 a = _mm256_castpd_ps(_mm256_set_m128d(q1, q0)); /* x0 y0 x1 y1 | x2 y2 x3 y3 */
   const __m256 c = _mm256_castpd_ps(_mm256_set_m128d(q3, q2)); /* x4 y4 x5 y5 | x6 y6 x7 y7 */
   *xs = _mm256_shuffle_ps(a, c, _MM_SHUFFLE(2, 0, 2, 0));
