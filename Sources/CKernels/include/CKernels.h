@@ -2,6 +2,7 @@
 #define SIGBOOK_CKERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* The vector variants of the kernels below, one set for all of them. */
 enum {
@@ -132,5 +133,58 @@ int sigbook_tanh(int variant, float *x, ptrdiff_t count);
 int sigbook_tsne_repulsion_sums(
     int variant, const float *px, const float *py, int count, const float *lx, const float *ly,
     const float *lm, int length, double *z, double *fx, double *fy);
+
+/* UMAP's layout descent (UMAPLayout.c). */
+
+/* The most lanes one part's edges are walked in. */
+#define SIGBOOK_UMAP_MAX_LANES 16
+
+/* What one epoch of one part of UMAP's layout descent reads and writes (UMAP+Layout.swift). */
+typedef struct {
+  /* The edges' heads and far ends, sorted by head; the epochs between an edge's samples and
+     between its negative samples; the epochs its next ones are due (updated). */
+  const ptrdiff_t *heads;
+  const ptrdiff_t *tails;
+  const double *per_sample;
+  const double *per_negative_sample;
+  double *next_sample;
+  double *next_negative_sample;
+  /* The part's edges [edge_start, edge_end) and vertices [first, end). */
+  ptrdiff_t edge_start;
+  ptrdiff_t edge_end;
+  ptrdiff_t first;
+  ptrdiff_t end;
+  /* All `vertices` points, (x, y) interleaved; the copy of other parts' points at
+     positions + snapshot_offset, the part's moves of them at positions + deferred_offset. */
+  float *positions;
+  ptrdiff_t snapshot_offset;
+  ptrdiff_t deferred_offset;
+  ptrdiff_t vertices;
+  /* The curve 1 / (1 + a·d^{2b}), −2ab, 2γb and the step; the epoch's number. */
+  float a;
+  float b;
+  float attraction;
+  float repulsion;
+  float alpha;
+  double now;
+  /* How many lanes the part's edges are cut into, 1 to SIGBOOK_UMAP_MAX_LANES. */
+  int lanes;
+  /* The part's xoshiro256** state (updated), and scratch for 2 · `vertices` marks. */
+  uint64_t *generator;
+  uint32_t *marks;
+} sigbook_umap_epoch;
+
+/* x^b for x > 0 as the layout computes it (UMAPLayout.c says how): relative error within
+   4·10⁻⁷ for b in [0.3, 1.93] where x^b is a normal float. */
+float sigbook_umap_power(float x, float b);
+
+/* One epoch of one part (UMAPLayout.c says in what order): every edge due at `now` is sampled,
+   pulling its ends together, then its negative samples push its head away from vertices drawn
+   from `generator`. Runs SIGBOOK_VECTORS_NONE (scalar C, any processor) and
+   SIGBOOK_VECTORS_AVX2 (a step's lanes 8 at a time in 256-bit vectors, no FMA; also on a
+   processor with AVX-512). Single-threaded; the same bits in every variant. Returns 0, or −1
+   (nothing done) for another variant, one this processor does not run, or `lanes` out of
+   range. */
+int sigbook_umap_run_epoch(int variant, const sigbook_umap_epoch *epoch);
 
 #endif
