@@ -325,18 +325,20 @@ static inline AVX2 __m256 power8(__m256 x, power_factor q) {
   return _mm256_mul_ps(_mm256_mul_ps(entry, e), scale);
 }
 
+/* The (x, y) pairs at offsets o[0..7] of y, two to a 128-bit half: q[h] holds vertices 2h and
+   2h + 1. */
+static inline AVX2 void load_pairs(const float *y, const ptrdiff_t *o, __m128d q[4]) {
+  for (int h = 0; h < 4; h++)
+    q[h] = _mm_loadh_pd(
+        _mm_load_sd((const double *)(y + o[2 * h])), (const double *)(y + o[2 * h + 1]));
+}
+
 /* The (x, y) of 8 vertices at offsets o[0..7] of y: xs and ys. */
 static inline AVX2 void load8(const float *y, const ptrdiff_t *o, __m256 *xs, __m256 *ys) {
-  const __m128d q0 = _mm_loadh_pd(
-      _mm_load_sd((const double *)(y + o[0])), (const double *)(y + o[1]));
-  const __m128d q1 = _mm_loadh_pd(
-      _mm_load_sd((const double *)(y + o[2])), (const double *)(y + o[3]));
-  const __m128d q2 = _mm_loadh_pd(
-      _mm_load_sd((const double *)(y + o[4])), (const double *)(y + o[5]));
-  const __m128d q3 = _mm_loadh_pd(
-      _mm_load_sd((const double *)(y + o[6])), (const double *)(y + o[7]));
-  const __m256 a = _mm256_castpd_ps(_mm256_set_m128d(q2, q0)); /* x0 y0 x1 y1 | x4 y4 x5 y5 */
-  const __m256 c = _mm256_castpd_ps(_mm256_set_m128d(q3, q1)); /* x2 y2 x3 y3 | x6 y6 x7 y7 */
+  __m128d q[4];
+  load_pairs(y, o, q);
+  const __m256 a = _mm256_castpd_ps(_mm256_set_m128d(q[2], q[0])); /* x0 y0 x1 y1 | x4 y4 x5 y5 */
+  const __m256 c = _mm256_castpd_ps(_mm256_set_m128d(q[3], q[1])); /* x2 y2 x3 y3 | x6 y6 x7 y7 */
   *xs = _mm256_shuffle_ps(a, c, _MM_SHUFFLE(2, 0, 2, 0));
   *ys = _mm256_shuffle_ps(a, c, _MM_SHUFFLE(3, 1, 3, 1));
 }
@@ -437,16 +439,10 @@ static inline AVX2 void step(
 /* The (x, y) at offsets o[0..7] of y as xs and ys with their lanes in the order 0 1 4 5 2 3 6
    7, "gather order" (`load8` with the halves paired differently). */
 static inline AVX2 void gather8(const float *y, const ptrdiff_t *o, __m256 *xs, __m256 *ys) {
-  const __m128d q0 = _mm_loadh_pd(
-      _mm_load_sd((const double *)(y + o[0])), (const double *)(y + o[1]));
-  const __m128d q1 = _mm_loadh_pd(
-      _mm_load_sd((const double *)(y + o[2])), (const double *)(y + o[3]));
-  const __m128d q2 = _mm_loadh_pd(
-      _mm_load_sd((const double *)(y + o[4])), (const double *)(y + o[5]));
-  const __m128d q3 = _mm_loadh_pd(
-      _mm_load_sd((const double *)(y + o[6])), (const double *)(y + o[7]));
-  const __m256 a = _mm256_castpd_ps(_mm256_set_m128d(q1, q0)); /* x0 y0 x1 y1 | x2 y2 x3 y3 */
-  const __m256 c = _mm256_castpd_ps(_mm256_set_m128d(q3, q2)); /* x4 y4 x5 y5 | x6 y6 x7 y7 */
+  __m128d q[4];
+  load_pairs(y, o, q);
+  const __m256 a = _mm256_castpd_ps(_mm256_set_m128d(q[1], q[0])); /* x0 y0 x1 y1 | x2 y2 x3 y3 */
+  const __m256 c = _mm256_castpd_ps(_mm256_set_m128d(q[3], q[2])); /* x4 y4 x5 y5 | x6 y6 x7 y7 */
   *xs = _mm256_shuffle_ps(a, c, _MM_SHUFFLE(2, 0, 2, 0));
   *ys = _mm256_shuffle_ps(a, c, _MM_SHUFFLE(3, 1, 3, 1));
 }
