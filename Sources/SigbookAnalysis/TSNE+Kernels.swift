@@ -9,18 +9,7 @@ import SigbookTensor
 /// without.
 enum TSNEKernels {
   /// A variant of the kernel.
-  enum Variant: Int32, CaseIterable, Sendable {
-    /// Plain C at the baseline: every processor.
-    case portable = 0
-    /// 256-bit vectors, AVX2 (`VectorVariant.avx2`).
-    case avx2 = 1
-
-    /// The fastest variant this processor runs.
-    static let best: Variant = VectorVariant.avx2.isSupported ? .avx2 : .portable
-
-    /// Whether this processor runs the variant.
-    var isSupported: Bool { self == .portable || VectorVariant.avx2.isSupported }
-  }
+  typealias Variant = PortableOrAVX2
 
   /// The kernel's lanes: interaction lists are padded to a multiple of this (with entries of
   /// mass 0).

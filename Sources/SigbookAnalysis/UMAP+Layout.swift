@@ -19,18 +19,7 @@ extension UMAP {
 
   /// A variant of the layout's kernel (`CKernels/UMAPLayout.c`); every variant gives the same
   /// bits.
-  enum LayoutKernel: Int32, CaseIterable, Sendable {
-    /// Scalar C, any processor.
-    case portable = 0
-    /// The lanes of a step 8 at a time in 256-bit vectors (AVX2, `VectorVariant.avx2`).
-    case avx2 = 1
-
-    /// The fastest variant this processor runs.
-    static let best: LayoutKernel = VectorVariant.avx2.isSupported ? .avx2 : .portable
-
-    /// Whether this processor runs the variant.
-    var isSupported: Bool { self == .portable || VectorVariant.avx2.isSupported }
-  }
+  typealias LayoutKernel = PortableOrAVX2
 
   /// Stochastic gradient descent of the fuzzy cross-entropy over the edges of `graph`, as
   /// umap-learn's `optimize_layout_euclidean` (`move_other` on).

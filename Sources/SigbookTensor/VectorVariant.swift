@@ -14,3 +14,19 @@ package enum VectorVariant: Int32, CaseIterable, Sendable {
   /// Whether this processor runs the variant.
   package var isSupported: Bool { sigbook_vectors_supported(rawValue) != 0 }
 }
+
+/// The variants of a C kernel that also has a portable one: plain C at the x86-64 baseline, or
+/// AVX2 where the processor has it (`VectorVariant.avx2`). The two do the same operations in the
+/// same order and give the same bits (t-SNE's repulsion sums, UMAP's layout epochs).
+package enum PortableOrAVX2: Int32, CaseIterable, Sendable {
+  /// Plain C at the baseline: every processor (`SIGBOOK_VECTORS_NONE`).
+  case portable = 0
+  /// 256-bit vectors, AVX2 (`SIGBOOK_VECTORS_AVX2`).
+  case avx2 = 1
+
+  /// The fastest variant this processor runs.
+  package static let best: PortableOrAVX2 = VectorVariant.avx2.isSupported ? .avx2 : .portable
+
+  /// Whether this processor runs the variant.
+  package var isSupported: Bool { self == .portable || VectorVariant.avx2.isSupported }
+}
