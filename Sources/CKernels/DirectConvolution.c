@@ -17,6 +17,7 @@
    (ky·dy mod sy), so every tap again reads one contiguous run of one phase plane. */
 
 #include "CKernels.h"
+#include "FirstLanes.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -88,7 +89,7 @@ static void sigbook_gather(
 #define LANE_MASK(n) \
   _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7))
 #define LOAD_N(p, n) _mm256_maskload_ps(p, LANE_MASK(n))
-#define STORE_N(p, v, n) _mm256_maskstore_ps(p, LANE_MASK(n), v)
+#define STORE_N(p, v, n) sigbook_store_first(p, v, n)
 /* shuffle_ps picks within 128-bit lanes ([a0 a2 b0 b2 | a4 a6 b4 b6]); the 64-bit permute then
    orders the quarters. */
 #define EVENS(lo, hi)                                                                 \

@@ -66,7 +66,7 @@ extension Im2Col {
   }
 
   /// `body` with the tensor's storage, or nil for no tensor.
-  private func withOptionalPointer<R>(
+  func withOptionalPointer<R>(
     _ tensor: Tensor?, _ body: (UnsafePointer<Float>?) -> R
   ) -> R {
     guard let tensor else { return body(nil) }

@@ -195,8 +195,12 @@ extension Im2Col {
   /// images at a time, so that the unfolded input of a large batch (a 1,024-image batch of
   /// 16-channel 28 × 28 maps unfolds to 460 MB) is never held whole.
   /// Ungrouped convolutions run the direct kernel instead (`directlyConvolved`), where the
-  /// processor has one of its variants.
+  /// processor has one of its variants, and 3 × 3 ones of stride 1 Winograd's algorithm
+  /// (`winogradConvolved`), where it has AVX2.
   func convolved(_ input: Tensor, weight: Tensor, bias: Tensor?, groups: Int) -> Tensor {
+    if isWinograd(groups: groups) {
+      return winogradConvolved(input, transformed: Self.winogradWeights(weight), bias: bias)
+    }
     if isDirect(groups: groups), let variant = VectorVariant.best {
       return directlyConvolved(input, weight: weight, bias: bias, variant: variant)
     }

@@ -6,8 +6,8 @@ import SigbookTensor
 /// Batch normalisation at inference is y = (x − mean) · s + β with s = γ / √(var + ε), so after
 /// a convolution it is the convolution with weight w·s and bias (b − mean)·s + β, per output
 /// channel: the same function, up to float rounding (the scale is applied to the weights, not
-/// the sums). The ReLU is applied as each value is stored (`Im2Col.directlyConvolved`), or
-/// after the convolution where no direct kernel runs.
+/// the sums). The ReLU is applied as each value is stored (`Im2Col.directlyConvolved`,
+/// `Im2Col.winogradConvolved`), or after the convolution where neither kernel runs.
 struct FusedConvolution: Sendable {
   /// The convolution's geometry.
   let window: Im2Col
@@ -23,6 +23,18 @@ struct FusedConvolution: Sendable {
   let last: Int
   /// The residual sum folded in, if any.
   let residual: Residual?
+  /// `weight` transformed for Winograd's algorithm, once, when the convolution takes it
+  /// (`Im2Col.isWinograd`).
+  let winograd: Tensor?
+
+  init(
+    window: Im2Col, weight: Tensor, bias: Tensor?, relu: Bool, first: Int, last: Int,
+    residual: Residual?
+  ) {
+    (self.window, self.weight, self.bias, self.relu) = (window, weight, bias, relu)
+    (self.first, self.last, self.residual) = (first, last, residual)
+    winograd = window.isWinograd(groups: 1) ? Im2Col.winogradWeights(weight) : nil
+  }
 
   /// A two-input `Sum` that alone reads the convolution's (or its normalisation's) output: its
   /// other operand is added as each value is stored, before the ReLU.
@@ -39,6 +51,10 @@ struct FusedConvolution: Sendable {
   /// The output of layer `last` for the batch layer `first` takes, and the residual's operand
   /// when there is one.
   func apply(_ input: Tensor, residual operand: Tensor? = nil) -> Tensor {
+    if let winograd {
+      return window.winogradConvolved(
+        input, transformed: winograd, bias: bias, residual: operand, relu: relu)
+    }
     if let variant = VectorVariant.best {
       return window.directlyConvolved(
         input, weight: weight, bias: bias, residual: operand, relu: relu, variant: variant)

@@ -46,6 +46,25 @@ int sigbook_direct_convolution(
     int pad_left, int pad_bottom, int pad_right, const float *residual, int relu,
     float *output);
 
+/* Winograd's F(2×2, 3×3) for a 3 × 3 convolution with stride 1 and dilation 1 (one group):
+   `sigbook_winograd_weights` transforms `weight` `[out_channels, channels, 3, 3]` into
+   `transformed` (16 · channels · out_channels floats, G g Gᵀ for each pair of channels, in
+   Double and rounded once), and `sigbook_winograd_convolution` computes what
+   `sigbook_direct_convolution` does for that geometry (bias, residual, ReLU at the store;
+   out_height = height + pad_top + pad_bottom − 2, likewise the width, both positive) from it,
+   with 16 multiply-adds per 2 × 2 outputs and pair of channels instead of 36. Each output is
+   Aᵀ [Σ_c U_c ⊙ V_c] A + bias, channels summed in order, then + residual, then the ReLU: the
+   direct sum within a few float roundings, the same bits however the batch is split.
+   Single-threaded, 256-bit vectors. Returns 0, or −1 without AVX2 and FMA, for a size out of
+   range or memory that ran out (the output is then untouched). */
+void sigbook_winograd_weights(
+    const float *weight, int out_channels, int channels, float *transformed);
+
+int sigbook_winograd_convolution(
+    const float *input, int batch, int channels, int height, int width,
+    const float *transformed, const float *bias, int out_channels, int pad_top, int pad_left,
+    int pad_bottom, int pad_right, const float *residual, int relu, float *output);
+
 /* The most centres one call of the centre products takes. */
 #define SIGBOOK_MAX_CENTRES 64
 
