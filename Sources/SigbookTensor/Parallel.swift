@@ -14,7 +14,9 @@ package enum Parallel {
   /// The calls run in any order and at the same time: `body` must only read shared state and
   /// write what belongs to its chunk.
   package static func forEach(_ count: Int, _ body: @Sendable (Int) -> Void) {
-    if count <= 1 {
+    // Inside a chunk of a call that keeps every core busy, the cores are taken: the chunks
+    // run here, one after another, rather than on more threads competing for them.
+    if count <= 1 || WorkerTeam.isSaturating {
       for i in 0..<count { body(i) }
       return
     }
@@ -44,8 +46,11 @@ package enum Parallel {
 /// epochs of a UMAP layout) then runs on one core. These threads instead wait for the next job
 /// spinning for `spinTime` after each one, as OpenMP's threads do, then sleep until woken.
 ///
-/// One job at a time: a call made while the team is busy (from another thread, or from inside a
-/// job) goes to Dispatch instead. Which thread runs a chunk never changes what it computes.
+/// One job at a time: a call made while the team is busy goes to Dispatch instead, except from
+/// inside a job that has a chunk for every thread (`isSaturating`), where it runs on the
+/// calling thread (batch inference's convolutions, each inside one batch of a wave of batches:
+/// Dispatch's threads there only competed with the team's for the cores, 5% of W10's time in
+/// the scheduler). Which thread runs a chunk never changes what it computes.
 final class WorkerTeam: @unchecked Sendable {
   /// The team, or nil on one core.
   static let shared: WorkerTeam? = {
@@ -73,8 +78,11 @@ final class WorkerTeam: @unchecked Sendable {
       self.body = body
     }
 
-    /// Runs chunks until none is left unclaimed.
-    func help() {
+    /// Runs chunks until none is left unclaimed; `saturating`: the job has a chunk for every
+    /// thread of the team.
+    func help(saturating: Bool) {
+      if saturating { WorkerTeam.saturatingKey.set(true) }
+      defer { if saturating { WorkerTeam.saturatingKey.set(false) } }
       while true {
         let chunk = next.wrappingAdd(1, ordering: .relaxed).oldValue
         if chunk >= count { return }
@@ -99,6 +107,12 @@ final class WorkerTeam: @unchecked Sendable {
 
   /// How many worker threads the team has (besides the caller).
   private let workers: Int
+
+  /// Set on a thread while it runs chunks of a job that has one for every thread of the team.
+  fileprivate static let saturatingKey = ThreadFlag()
+
+  /// Whether the calling thread is running a chunk of a team job that keeps every core busy.
+  static var isSaturating: Bool { saturatingKey.value }
 
   /// Whether every worker is asleep, waiting to be woken: what a test polls before checking
   /// that a job wakes them.
@@ -129,7 +143,7 @@ final class WorkerTeam: @unchecked Sendable {
       published.store(generation, ordering: .releasing)
       if sleepers > 0 { condition.broadcast() }
       condition.unlock()
-      job.help()
+      job.help(saturating: count > workers)
       var spins = 0
       while job.done.load(ordering: .acquiring) < count {
         spins &+= 1
@@ -170,7 +184,7 @@ final class WorkerTeam: @unchecked Sendable {
       seen = generation
       let job = job
       condition.unlock()
-      job?.help()
+      job?.help(saturating: (job?.count ?? 0) > workers)
     }
   }
 }
@@ -187,5 +201,23 @@ extension BLAS {
     if previous != 1 { setThreadCount(1) }
     defer { if previous != 1 { setThreadCount(previous) } }
     return try body()
+  }
+}
+
+/// A flag of each thread's own (POSIX thread-specific data), false until set.
+final class ThreadFlag: Sendable {
+  private let key: pthread_key_t
+
+  init() {
+    var key = pthread_key_t()
+    precondition(pthread_key_create(&key, nil) == 0, "no thread-specific key left")
+    self.key = key
+  }
+
+  var value: Bool { pthread_getspecific(key) != nil }
+
+  func set(_ value: Bool) {
+    // Any non-null pointer marks the flag as set; nothing is ever stored behind it.
+    _ = pthread_setspecific(key, value ? UnsafeRawPointer(bitPattern: 1) : nil)
   }
 }
