@@ -115,3 +115,81 @@ struct WinogradConvolutionTests {
     #expect(c.window.convolved(x, weight: w, bias: b, groups: 1) == Self.winograd(c, x, w, b))
   }
 }
+
+/// The input gradient of a stride-1 convolution as the convolution of the output gradient by
+/// the transposed kernel (`Im2Col.transposedWindow`), against the sum written out.
+@Suite(
+  "Input gradient by convolution",
+  .enabled(if: VectorVariant.best != nil, "needs a processor with AVX2 or AVX-512F"))
+struct TransposedConvolutionTests {
+  typealias Case = DirectConvolutionTests.Case
+
+  /// 3 × 3 of 16 and 32 output channels (Winograd's algorithm computes the gradient) and of
+  /// fewer (the direct kernel); 5 × 5, 3 × 5, 1 × 1; pads none, "same", uneven.
+  static let cases: [Case] = [
+    Case([3, 16, 14, 14], out: 16, kernel: [3, 3], pads: [1, 1, 1, 1]),
+    Case([2, 5, 9, 11], out: 32, kernel: [3, 3], pads: [1, 1, 1, 1]),
+    Case([2, 4, 9, 11], out: 6, kernel: [3, 3], pads: [0, 0, 0, 0]),
+    Case([2, 3, 8, 7], out: 17, kernel: [5, 5], pads: [2, 2, 2, 2]),
+    Case([1, 3, 8, 7], out: 5, kernel: [3, 5], pads: [0, 4, 2, 1]),
+    Case([2, 6, 5, 5], out: 4, kernel: [1, 1], pads: [0, 0, 0, 0]),
+  ]
+
+  @Test(arguments: cases)
+  func equalsTheSumWrittenOut(_ c: Case) throws {
+    let window = c.window
+    let (x, w, _) = DirectConvolutionTests.operands(c, seed: 21)
+    let (output, columns) = window.convolve(x, weight: w, bias: nil, groups: 1)
+    var g = SeededGenerator(seed: 22)
+    let dy = Tensor.uniform(shape: output.shape, low: -1, high: 1, generator: &g)
+    #expect(window.transposedWindow(groups: 1, outChannels: c.outChannels) != nil)
+    let dx = window.convolutionGradients(
+      dy, columns: columns, weight: w, groups: 1, inputShape: x.shape, needsInputGradient: true
+    ).input
+    #expect(dx.shape == x.shape)
+    // ∂x[n, ch, p, q] = Σ_o Σ_(ky, kx) ∂y[n, o, p + padTop − ky, q + padLeft − kx] · w[o, ch, ky, kx].
+    let (n, channels, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+    let (oh, ow) = (output.shape[2], output.shape[3])
+    let (kh, kw) = (window.kernelHeight, window.kernelWidth)
+    let dys = dy.scalars, ws = w.scalars
+    var expected = [Float](repeating: 0, count: x.count)
+    for b in 0..<n {
+      for ch in 0..<channels {
+        for p in 0..<h {
+          for q in 0..<wd {
+            var sum = 0.0
+            for o in 0..<c.outChannels {
+              for ky in 0..<kh {
+                for kx in 0..<kw {
+                  let i = p + window.padTop - ky, j = q + window.padLeft - kx
+                  guard i >= 0, i < oh, j >= 0, j < ow else { continue }
+                  sum +=
+                    Double(dys[((b * c.outChannels + o) * oh + i) * ow + j])
+                    * Double(ws[((o * channels + ch) * kh + ky) * kw + kx])
+                }
+              }
+            }
+            expected[((b * channels + ch) * h + p) * wd + q] = Float(sum)
+          }
+        }
+      }
+    }
+    #expect(largestRelativeError(dx.scalars, expected) < 1e-5)
+  }
+
+  /// Strides and groups keep im2col's fold.
+  @Test func stridesAndGroupsKeepTheFold() {
+    let strided = Im2Col(
+      channels: 4, kernelHeight: 3, kernelWidth: 3, strideY: 2, strideX: 2, padTop: 1,
+      padLeft: 1, padBottom: 1, padRight: 1)
+    #expect(strided.transposedWindow(groups: 1, outChannels: 8) == nil)
+    let window = Im2Col(
+      channels: 4, kernelHeight: 3, kernelWidth: 3, strideY: 1, strideX: 1, padTop: 1,
+      padLeft: 1, padBottom: 1, padRight: 1)
+    #expect(window.transposedWindow(groups: 2, outChannels: 8) == nil)
+    let wide = Im2Col(
+      channels: 4, kernelHeight: 3, kernelWidth: 3, strideY: 1, strideX: 1, padTop: 3,
+      padLeft: 1, padBottom: 1, padRight: 1)
+    #expect(wide.transposedWindow(groups: 1, outChannels: 8) == nil)
+  }
+}
