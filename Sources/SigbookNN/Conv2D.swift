@@ -10,7 +10,8 @@ import SigbookTensor
 ///
 /// outH = ⌊(H + 2·padding − kernel) / stride⌋ + 1, likewise outW.
 struct Conv2D: Layer {
-  /// The unfolded input and the input's shape.
+  /// What the gradients need (the unfolded input, or the input itself: `Im2Col.trainingForward`)
+  /// and the input's shape.
   struct Cache: Sendable {
     var columns: Tensor
     var inputShape: [Int]
@@ -73,9 +74,9 @@ struct Conv2D: Layer {
 
   func forward(_ input: consuming Tensor) -> (output: Tensor, cache: Cache) {
     precondition(input.rank == 4 && input.shape[1] == inChannels, "conv input \(input.shape)")
-    let (output, columns) = window.convolve(
+    let (output, saved) = window.trainingForward(
       input, weight: parameters[0], bias: parameters[1], groups: 1)
-    return (output, Cache(columns: columns, inputShape: input.shape))
+    return (output, Cache(columns: saved, inputShape: input.shape))
   }
 
   /// Inference: the output alone, by the direct kernel or unfolded a few images at a time

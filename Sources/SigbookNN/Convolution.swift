@@ -136,7 +136,8 @@ public struct Convolution: Codable, Equatable, Sendable {
 /// (`Im2Col.convolve`), so a depthwise convolution is one product per channel over the whole
 /// batch. `Conv2D`, the square ungrouped case that saved files name `conv`, runs the same code.
 struct GroupedConv2D: Layer {
-  /// The unfolded input and the input's shape.
+  /// What the gradients need (the unfolded input, or the input itself: `Im2Col.trainingForward`)
+  /// and the input's shape.
   struct Cache: Sendable {
     var columns: Tensor
     var inputShape: [Int]
@@ -176,10 +177,10 @@ struct GroupedConv2D: Layer {
   func forward(_ input: consuming Tensor) -> (output: Tensor, cache: Cache) {
     precondition(
       input.rank == 4 && input.shape[1] == convolution.inChannels, "conv input \(input.shape)")
-    let (output, columns) = convolution.window.convolve(
+    let (output, saved) = convolution.window.trainingForward(
       input, weight: parameters[0], bias: convolution.hasBias ? parameters[1] : nil,
       groups: convolution.groups)
-    return (output, Cache(columns: columns, inputShape: input.shape))
+    return (output, Cache(columns: saved, inputShape: input.shape))
   }
 
   /// Inference: the output alone, by the direct kernel or unfolded a few images at a time

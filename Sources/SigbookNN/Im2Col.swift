@@ -232,12 +232,25 @@ extension Im2Col {
     }
   }
 
-  /// The gradients of `convolve` for ∂loss/∂output `outputGradient`: the weight's (its shape),
-  /// the bias's `[out]`, and the input's (empty when `needsInputGradient` is false).
+  /// The gradients of `trainingForward` for ∂loss/∂output `outputGradient`: the weight's (its
+  /// shape), the bias's `[out]`, and the input's (empty when `needsInputGradient` is false).
+  /// `columns` is what `trainingForward` saved: the unfolded input, or the input itself where
+  /// `trainsWithoutColumns`.
   func convolutionGradients(
     _ outputGradient: Tensor, columns: Tensor, weight: Tensor, groups: Int, inputShape: [Int],
     needsInputGradient: Bool
   ) -> (weight: Tensor, bias: Tensor, input: Tensor) {
+    if trainsWithoutColumns(groups: groups) {
+      // `columns` is the input itself (`trainingForward`).
+      let (dw, db) = shiftedWeightGradients(
+        input: columns, outputGradient: outputGradient, outChannels: weight.shape[0])
+      guard needsInputGradient,
+        let transposed = transposedWindow(groups: 1, outChannels: dw.shape[0])
+      else { return (dw, db, Tensor(zeros: [0])) }
+      let dx = transposed.convolved(
+        outputGradient, weight: Self.transposedKernel(weight), bias: nil, groups: 1)
+      return (dw, db, dx)
+    }
     let batch = inputShape[0]
     let (oh, ow) = outputSize(height: inputShape[2], width: inputShape[3])
     let pixels = oh * ow, oc = weight.shape[0], n = batch * pixels
@@ -273,13 +286,6 @@ extension Im2Col {
       }
     }
     guard needsInputGradient else { return (weightGradient, biasGradient, Tensor(zeros: [0])) }
-    if let transposed = transposedWindow(groups: groups, outChannels: oc) {
-      return (
-        weightGradient, biasGradient,
-        transposed.convolved(
-          outputGradient, weight: Self.transposedKernel(weight), bias: nil, groups: 1)
-      )
-    }
     // dColumns_g [k, n] = W_gᵀ · dY_g.
     var columnGradient = Tensor(unsetShape: [patch, n])
     weight.withUnsafeBufferPointer { w in

@@ -13,14 +13,15 @@ public enum BLAS {
   /// `C ← alpha · op(A) · op(B) + beta · C` on raw row-major buffers.
   ///
   /// `op(X)` is `X` or its transpose; transposes are read in place, never copied. `A` is `m × k`
-  /// after `op`, `B` is `k × n` after `op`, `C` is `m × n`. `lda`, A's stored row length,
-  /// defaults to that of a whole matrix; a larger one reads a block of columns of a wider one.
+  /// after `op`, `B` is `k × n` after `op`, `C` is `m × n`. `lda` and `ldb`, A's and B's
+  /// stored row lengths, default to those of whole matrices; a larger one reads a block of
+  /// columns of a wider one.
   ///
   /// - Complexity: 2·m·n·k floating-point operations.
   package static func gemm(
     transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
     alpha: Float = 1, a: UnsafePointer<Float>?, lda: Int? = nil, b: UnsafePointer<Float>?,
-    beta: Float = 0, c: UnsafeMutablePointer<Float>?
+    ldb: Int? = nil, beta: Float = 0, c: UnsafeMutablePointer<Float>?
   ) {
     guard m > 0, n > 0, let c else { return }
     if k == 0 {
@@ -30,7 +31,7 @@ public enum BLAS {
       return
     }
     let lda = lda ?? (transposeA ? m : k)
-    let ldb = transposeB ? k : n
+    let ldb = ldb ?? (transposeB ? k : n)
     var beta = beta
     if beta == 0 {
       // OpenBLAS zeroes C before a product with beta = 0 and then adds the product to it; on

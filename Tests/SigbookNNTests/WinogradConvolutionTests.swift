@@ -116,10 +116,12 @@ struct WinogradConvolutionTests {
   }
 }
 
-/// The input gradient of a stride-1 convolution as the convolution of the output gradient by
-/// the transposed kernel (`Im2Col.transposedWindow`), against the sum written out.
+/// Training without unfolding (`Im2Col.trainsWithoutColumns`): a stride-1 convolution's input
+/// gradient as the convolution of the output gradient by the transposed kernel
+/// (`Im2Col.transposedWindow`) and its weight gradient as products of shifted planes
+/// (`Im2Col.shiftedWeightGradients`), against the sums written out.
 @Suite(
-  "Input gradient by convolution",
+  "Convolution gradients without unfolding",
   .enabled(if: VectorVariant.best != nil, "needs a processor with AVX2 or AVX-512F"))
 struct TransposedConvolutionTests {
   typealias Case = DirectConvolutionTests.Case
@@ -139,14 +141,18 @@ struct TransposedConvolutionTests {
   func equalsTheSumWrittenOut(_ c: Case) throws {
     let window = c.window
     let (x, w, _) = DirectConvolutionTests.operands(c, seed: 21)
-    let (output, columns) = window.convolve(x, weight: w, bias: nil, groups: 1)
+    let (output, saved) = window.trainingForward(x, weight: w, bias: nil, groups: 1)
+    #expect(saved == x)
+    #expect(
+      largestRelativeError(
+        output.scalars, window.convolve(x, weight: w, bias: nil, groups: 1).output.scalars)
+        < 1e-5)
     var g = SeededGenerator(seed: 22)
     let dy = Tensor.uniform(shape: output.shape, low: -1, high: 1, generator: &g)
     #expect(window.transposedWindow(groups: 1, outChannels: c.outChannels) != nil)
-    let dx = window.convolutionGradients(
-      dy, columns: columns, weight: w, groups: 1, inputShape: x.shape, needsInputGradient: true
-    ).input
-    #expect(dx.shape == x.shape)
+    let (dw, db, dx) = window.convolutionGradients(
+      dy, columns: saved, weight: w, groups: 1, inputShape: x.shape, needsInputGradient: true)
+    #expect(dx.shape == x.shape && dw.shape == w.shape && db.shape == [c.outChannels])
     // ∂x[n, ch, p, q] = Σ_o Σ_(ky, kx) ∂y[n, o, p + padTop − ky, q + padLeft − kx] · w[o, ch, ky, kx].
     let (n, channels, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
     let (oh, ow) = (output.shape[2], output.shape[3])
@@ -175,6 +181,41 @@ struct TransposedConvolutionTests {
       }
     }
     #expect(largestRelativeError(dx.scalars, expected) < 1e-5)
+    // ∂w[o, ch, ky, kx] = Σ_(n, i, j) ∂y[n, o, i, j] · x[n, ch, i − padTop + ky, j − padLeft + kx];
+    // ∂b[o] = Σ_(n, i, j) ∂y[n, o, i, j].
+    let xs = x.scalars
+    var expectedWeight = [Float](repeating: 0, count: w.count)
+    var expectedBias = [Float](repeating: 0, count: c.outChannels)
+    for o in 0..<c.outChannels {
+      var biasSum = 0.0
+      for b in 0..<n {
+        for i in 0..<oh {
+          for j in 0..<ow { biasSum += Double(dys[((b * c.outChannels + o) * oh + i) * ow + j]) }
+        }
+      }
+      expectedBias[o] = Float(biasSum)
+      for ch in 0..<channels {
+        for ky in 0..<kh {
+          for kx in 0..<kw {
+            var sum = 0.0
+            for b in 0..<n {
+              for i in 0..<oh {
+                for j in 0..<ow {
+                  let p = i - window.padTop + ky, q = j - window.padLeft + kx
+                  guard p >= 0, p < h, q >= 0, q < wd else { continue }
+                  sum +=
+                    Double(dys[((b * c.outChannels + o) * oh + i) * ow + j])
+                    * Double(xs[((b * channels + ch) * h + p) * wd + q])
+                }
+              }
+            }
+            expectedWeight[((o * channels + ch) * kh + ky) * kw + kx] = Float(sum)
+          }
+        }
+      }
+    }
+    #expect(largestRelativeError(dw.scalars, expectedWeight) < 1e-4)
+    #expect(largestRelativeError(db.scalars, expectedBias) < 1e-4)
   }
 
   /// Strides and groups keep im2col's fold.
