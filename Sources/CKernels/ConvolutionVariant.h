@@ -84,7 +84,11 @@ static __attribute__((TARGET)) void NAME(pad)(
     for (int y = 0; y < g->height; y++) {
       float *row = planes + c * g->plane_size + a * sx * phase_size + i * g->plane_width;
       const float *line = source + (ptrdiff_t)y * g->width;
-      if (sx == 1 && sy == 1) {
+      /* The phases of this row that some tap reads. */
+      const uint64_t read = sx * sy == 1 ? 1 : (g->phases >> (a * sx)) & ((1ull << sx) - 1);
+      if (read == 0) {
+        /* No tap reads this row's phases. */
+      } else if (sx == 1 && sy == 1) {
         /* Whole vectors, the last one's lanes past the row zero (masked load): they land on
            the padding, or on rows written later (the planes have a vector's room at the end). */
         float *dst = row + g->pad_left;
@@ -99,18 +103,19 @@ static __attribute__((TARGET)) void NAME(pad)(
         const int p = g->pad_left;
         float *even = row + (p % 2) * phase_size + p / 2;
         float *odd = p % 2 ? row + (p + 1) / 2 : row + phase_size + p / 2;
+        const int evens = (int)(read >> (p % 2)) & 1, odds = (int)(read >> (1 - p % 2)) & 1;
         int x = 0;
         for (; x + 2 * LANES <= g->width; x += 2 * LANES) {
           const VEC lo = LOADU(line + x), hi = LOADU(line + x + LANES);
-          STOREU(even + x / 2, EVENS(lo, hi));
-          STOREU(odd + x / 2, ODDS(lo, hi));
+          if (evens) STOREU(even + x / 2, EVENS(lo, hi));
+          if (odds) STOREU(odd + x / 2, ODDS(lo, hi));
         }
         const int n = g->width - x;
         if (n > 0) {
           const VEC lo = n >= LANES ? LOADU(line + x) : LOAD_N(line + x, n);
           const VEC hi = n > LANES ? LOAD_N(line + x + LANES, n - LANES) : SET1(0.0f);
-          STORE_N(even + x / 2, EVENS(lo, hi), (n + 1) / 2);
-          STORE_N(odd + x / 2, ODDS(lo, hi), n / 2);
+          if (evens) STORE_N(even + x / 2, EVENS(lo, hi), (n + 1) / 2);
+          if (odds) STORE_N(odd + x / 2, ODDS(lo, hi), n / 2);
         }
       } else {
         sigbook_gather(g, line, row, phase_size, 0);

@@ -27,6 +27,10 @@ struct sigbook_geometry {
   int stride_y, stride_x, pad_top, pad_left;
   /* Nonzero: max(·, 0) applied to every output value as it is stored. */
   int relu;
+  /* Bit a·stride_x + b: some tap reads phase plane (a, b) (all set when there are more than
+     64 phases). The padding copies only the phases read: a 1 × 1 convolution of stride 2
+     reads one plane in four. */
+  uint64_t phases;
   /* Each phase plane is plane_height × plane_width (the padded image when the stride is 1). */
   int plane_height, plane_width, out_height, out_width;
   /* Flat outputs per plane (out_height · plane_width). */
@@ -149,9 +153,12 @@ int sigbook_direct_convolution(
   int status = -1;
   if (offsets && wide) {
     ptrdiff_t reach = 0;
+    g.phases = (long)stride_y * stride_x > 64 ? ~(uint64_t)0 : 0;
     for (int ky = 0; ky < kernel_height; ky++)
       for (int kx = 0; kx < kernel_width; kx++) {
         const int y = ky * dilation_y, x = kx * dilation_x;
+        if ((long)stride_y * stride_x <= 64)
+          g.phases |= (uint64_t)1 << ((y % stride_y) * stride_x + x % stride_x);
         const ptrdiff_t offset = ((y % stride_y) * stride_x + x % stride_x) * phase_size +
                                  (ptrdiff_t)(y / stride_y) * g.plane_width + x / stride_x;
         offsets[ky * kernel_width + kx] = offset;
