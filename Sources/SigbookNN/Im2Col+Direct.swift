@@ -30,12 +30,37 @@ extension Im2Col {
     variant: VectorVariant
   ) -> Tensor {
     precondition(variant.isSupported, "the \(variant) convolution on this processor")
+    let (c, height, width) = (Int32(channels), Int32(input.shape[2]), Int32(input.shape[3]))
+    let (oc, kh, kw) = (Int32(weight.shape[0]), Int32(kernelHeight), Int32(kernelWidth))
+    let steps = (Int32(strideY), Int32(strideX), Int32(dilationY), Int32(dilationX))
+    let pads = (Int32(padTop), Int32(padLeft), Int32(padBottom), Int32(padRight))
+    return inImageChunks(
+      input, weight: weight, outChannels: weight.shape[0], bias: bias, residual: residual
+    ) { x, images, w, b, r, out in
+      let status = sigbook_direct_convolution(
+        variant.rawValue, x, images, c, height, width, w, b, oc, kh, kw, steps.0, steps.1,
+        steps.2, steps.3, pads.0, pads.1, pads.2, pads.3, r, relu ? 1 : 0, out)
+      precondition(status == 0, "the direct convolution could not allocate its planes")
+    }
+  }
+
+  /// The output `[batch, outChannels, oh, ow]` of a kernel called by `body(input, images,
+  /// weight, bias, residual, output)` for each chunk of `directChunk` images of `input`, on every
+  /// core, with the chunk's first image of the input, residual and output. Each chunk reads the
+  /// shared input, weights and residual and writes its own images only.
+  ///
+  /// - Precondition: `residual` nil or of the output's shape.
+  func inImageChunks(
+    _ input: Tensor, weight: Tensor, outChannels oc: Int, bias: Tensor?, residual: Tensor?,
+    _ body:
+      @escaping @Sendable (
+        UnsafePointer<Float>, Int32, UnsafePointer<Float>, UnsafePointer<Float>?,
+        UnsafePointer<Float>?, UnsafeMutablePointer<Float>
+      ) -> Void
+  ) -> Tensor {
     let batch = input.shape[0], height = input.shape[2], width = input.shape[3]
     let (oh, ow) = outputSize(height: height, width: width)
-    let oc = weight.shape[0], imageSize = channels * height * width, outputSize = oc * oh * ow
-    let kh = kernelHeight, kw = kernelWidth, c = channels
-    let pads = (Int32(padTop), Int32(padLeft), Int32(padBottom), Int32(padRight))
-    let steps = (Int32(strideY), Int32(strideX), Int32(dilationY), Int32(dilationX))
+    let imageSize = channels * height * width, outputSize = oc * oh * ow
     precondition(residual.map { $0.shape == [batch, oc, oh, ow] } ?? true)
     let chunks = (batch + Self.directChunk - 1) / Self.directChunk
     return Tensor.overwriting(shape: [batch, oc, oh, ow]) { out in
@@ -46,17 +71,12 @@ extension Im2Col {
               guard let o = out.baseAddress, let x = x.baseAddress, let w = w.baseAddress else {
                 return
               }
-              // Each chunk reads the shared input, weights and residual and writes its own
-              // images only.
               nonisolated(unsafe) let (target, source, weights, biases, sums) = (o, x, w, b, r)
               Parallel.forEach(chunks) { chunk in
                 let start = chunk * Self.directChunk, end = min(batch, start + Self.directChunk)
-                let status = sigbook_direct_convolution(
-                  variant.rawValue, source + start * imageSize, Int32(end - start), Int32(c),
-                  Int32(height), Int32(width), weights, biases, Int32(oc), Int32(kh), Int32(kw),
-                  steps.0, steps.1, steps.2, steps.3, pads.0, pads.1, pads.2, pads.3,
-                  sums.map { $0 + start * outputSize }, relu ? 1 : 0, target + start * outputSize)
-                precondition(status == 0, "the direct convolution could not allocate its planes")
+                body(
+                  source + start * imageSize, Int32(end - start), weights, biases,
+                  sums.map { $0 + start * outputSize }, target + start * outputSize)
               }
             }
           }

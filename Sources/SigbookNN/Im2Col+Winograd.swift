@@ -41,36 +41,16 @@ extension Im2Col {
     relu: Bool = false
   ) -> Tensor {
     precondition(isWinograd(groups: 1) && transformed.shape[1] == channels)
-    let batch = input.shape[0], height = input.shape[2], width = input.shape[3]
-    let (oh, ow) = outputSize(height: height, width: width)
-    let oc = transformed.shape[2], imageSize = channels * height * width
-    let outputSize = oc * oh * ow, c = channels
     let pads = (Int32(padTop), Int32(padLeft), Int32(padBottom), Int32(padRight))
-    precondition(residual.map { $0.shape == [batch, oc, oh, ow] } ?? true)
-    let chunks = (batch + Self.directChunk - 1) / Self.directChunk
-    return Tensor.overwriting(shape: [batch, oc, oh, ow]) { out in
-      input.withUnsafeBufferPointer { x in
-        transformed.withUnsafeBufferPointer { u in
-          withOptionalPointer(bias) { b in
-            withOptionalPointer(residual) { r in
-              guard let o = out.baseAddress, let x = x.baseAddress, let u = u.baseAddress else {
-                return
-              }
-              // Each chunk reads the shared input, weights and residual and writes its own
-              // images only.
-              nonisolated(unsafe) let (target, source, weights, biases, sums) = (o, x, u, b, r)
-              Parallel.forEach(chunks) { chunk in
-                let start = chunk * Self.directChunk, end = min(batch, start + Self.directChunk)
-                let status = sigbook_winograd_convolution(
-                  source + start * imageSize, Int32(end - start), Int32(c), Int32(height),
-                  Int32(width), weights, biases, Int32(oc), pads.0, pads.1, pads.2, pads.3,
-                  sums.map { $0 + start * outputSize }, relu ? 1 : 0, target + start * outputSize)
-                precondition(status == 0, "the Winograd convolution could not allocate its tiles")
-              }
-            }
-          }
-        }
-      }
+    let (c, height, width) = (Int32(channels), Int32(input.shape[2]), Int32(input.shape[3]))
+    let oc = transformed.shape[2]
+    return inImageChunks(
+      input, weight: transformed, outChannels: oc, bias: bias, residual: residual
+    ) { x, images, u, b, r, out in
+      let status = sigbook_winograd_convolution(
+        x, images, c, height, width, u, b, Int32(oc), pads.0, pads.1, pads.2, pads.3, r,
+        relu ? 1 : 0, out)
+      precondition(status == 0, "the Winograd convolution could not allocate its tiles")
     }
   }
 }
