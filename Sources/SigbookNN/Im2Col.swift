@@ -240,7 +240,7 @@ extension Im2Col {
     _ outputGradient: Tensor, columns: Tensor, weight: Tensor, groups: Int, inputShape: [Int],
     needsInputGradient: Bool
   ) -> (weight: Tensor, bias: Tensor, input: Tensor) {
-    if trainsWithoutColumns(groups: groups) {
+    if trainsWithoutColumns(groups: groups, outChannels: weight.shape[0]) {
       // `columns` is the input itself (`trainingForward`).
       let (dw, db) = shiftedWeightGradients(
         input: columns, outputGradient: outputGradient, outChannels: weight.shape[0])
@@ -286,6 +286,11 @@ extension Im2Col {
       }
     }
     guard needsInputGradient else { return (weightGradient, biasGradient, Tensor(zeros: [0])) }
+    if let transposed = transposedWindow(groups: groups, outChannels: oc) {
+      let dx = transposed.convolved(
+        outputGradient, weight: Self.transposedKernel(weight), bias: nil, groups: 1)
+      return (weightGradient, biasGradient, dx)
+    }
     // dColumns_g [k, n] = W_gᵀ · dY_g.
     var columnGradient = Tensor(unsetShape: [patch, n])
     weight.withUnsafeBufferPointer { w in
