@@ -245,10 +245,8 @@ extension Im2Col {
       let (dw, db) = shiftedWeightGradients(
         input: columns, outputGradient: outputGradient, outChannels: weight.shape[0])
       guard needsInputGradient,
-        let transposed = transposedWindow(groups: 1, outChannels: dw.shape[0])
+        let dx = inputGradientByConvolution(outputGradient, weight: weight, groups: groups)
       else { return (dw, db, Tensor(zeros: [0])) }
-      let dx = transposed.convolved(
-        outputGradient, weight: Self.transposedKernel(weight), bias: nil, groups: 1)
       return (dw, db, dx)
     }
     let batch = inputShape[0]
@@ -286,9 +284,7 @@ extension Im2Col {
       }
     }
     guard needsInputGradient else { return (weightGradient, biasGradient, Tensor(zeros: [0])) }
-    if let transposed = transposedWindow(groups: groups, outChannels: oc) {
-      let dx = transposed.convolved(
-        outputGradient, weight: Self.transposedKernel(weight), bias: nil, groups: 1)
+    if let dx = inputGradientByConvolution(outputGradient, weight: weight, groups: groups) {
       return (weightGradient, biasGradient, dx)
     }
     // dColumns_g [k, n] = W_gᵀ · dY_g.
@@ -329,6 +325,18 @@ extension Im2Col {
       channels: outChannels, kernelHeight: kernelHeight, kernelWidth: kernelWidth, strideY: 1,
       strideX: 1, padTop: kernelHeight - 1 - padTop, padLeft: kernelWidth - 1 - padLeft,
       padBottom: kernelHeight - 1 - padBottom, padRight: kernelWidth - 1 - padRight)
+  }
+
+  /// The input gradient as the convolution of `outputGradient` by the transposed kernel,
+  /// where `transposedWindow` has one; nil otherwise (the caller folds the columns' gradient).
+  func inputGradientByConvolution(
+    _ outputGradient: Tensor, weight: Tensor, groups: Int
+  ) -> Tensor? {
+    guard let transposed = transposedWindow(groups: groups, outChannels: weight.shape[0]) else {
+      return nil
+    }
+    return transposed.convolved(
+      outputGradient, weight: Self.transposedKernel(weight), bias: nil, groups: 1)
   }
 
   /// `[out, in, kh, kw]` → `[in, out, kh, kw]`, each kernel turned half a turn:
